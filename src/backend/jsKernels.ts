@@ -1,0 +1,64 @@
+// Toolkit kernels written in JavaScript over typed arrays, registered on the wasm and cpu backends.
+//
+// On wasm every tfjs op pays a fixed cost (tens of microseconds) before it does any work, and a recurrent step built
+// from a dozen small ops spends most of its time there. A fused kernel does the whole element-wise part of a step in
+// one call. Native backends ('tensorflow') do not get these kernels: callers test `hasJsKernel` and fall back on
+// composite tf ops, which are fast there.
+import * as tf from '@tensorflow/tfjs-core';
+import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+
+export const JS_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
+
+/** Reads inputs and allocates outputs on whichever JS-accessible backend runs the kernel. */
+export interface KernelMemory {
+  /** Allocates the outputs first, then returns views of inputs and outputs (allocation may move the wasm heap). */
+  run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: (Float32Array | undefined)[], outs: Float32Array[]) => void): TensorInfo[];
+}
+
+interface WasmLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+interface CpuLike {
+  data: { get(dataId: object): { values: unknown } };
+  makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
+}
+
+function memoryOf(backendName: string, backend: unknown): KernelMemory {
+  if (backendName === 'wasm') {
+    const b = backend as WasmLike;
+    return {
+      run(inputs, outShapes, body) {
+        const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
+        body(inputs.map((t) => (t === undefined ? undefined : b.typedArrayFromHeap(t))), outs.map((o) => b.typedArrayFromHeap(o)));
+        return outs;
+      },
+    };
+  }
+  const b = backend as CpuLike;
+  return {
+    run(inputs, outShapes, body) {
+      const outVals = outShapes.map((s) => new Float32Array(s.reduce((a, c) => a * c, 1)));
+      body(inputs.map((t) => (t === undefined ? undefined : (b.data.get(t.dataId).values as Float32Array))), outVals);
+      return outShapes.map((s, i) => b.makeTensorInfo(s, 'float32', outVals[i]!));
+    },
+  };
+}
+
+/** A kernel body: named inputs (absent optional ones are undefined), attributes, and memory access. */
+export type JsKernelBody = (inputs: Record<string, TensorInfo | undefined>, attrs: Record<string, unknown>, memory: KernelMemory) => TensorInfo | TensorInfo[];
+
+/** Registers `body` under `name` on every JS-accessible backend (idempotent). */
+export function registerJsKernel(name: string, body: JsKernelBody): void {
+  for (const backendName of JS_KERNEL_BACKENDS) {
+    if (tf.getKernel(name, backendName) !== undefined) continue;
+    const kernelFunc: KernelFunc = ({ inputs, attrs, backend }) =>
+      body(inputs as Record<string, TensorInfo | undefined>, attrs as Record<string, unknown>, memoryOf(backendName, backend));
+    tf.registerKernel({ kernelName: name, backendName, kernelFunc });
+  }
+}
+
+/** Whether the active backend runs the toolkit's JS kernel `name`. */
+export function hasJsKernel(name: string): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}

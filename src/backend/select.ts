@@ -1,0 +1,112 @@
+// Picks the fastest TensorFlow.js backend installed, at run time.
+//
+// Order: @tensorflow/tfjs-node-gpu ('tensorflow' on CUDA), @tensorflow/tfjs-node ('tensorflow' on CPU),
+// @tensorflow/tfjs-backend-wasm ('wasm'), then the pure-JS 'cpu' backend. The native packages are optional peer
+// dependencies: `npm install` never downloads libtensorflow; a user opts in with one `npm install` of their own.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core alone registers no gradients; the union package @tensorflow/tfjs would, and we do not depend on it.
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { registerWasmKernels } from './wasmKernels.js';
+
+/** What a user can ask for: a concrete backend, or 'auto' for the best one installed. */
+export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** Environment variable that forces a backend when no explicit choice is passed. */
+export const BACKEND_ENV = 'TRANSLATE_BACKEND';
+
+export interface BackendInfo {
+  /** The choice that won: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
+  choice: Exclude<BackendChoice, 'auto'>;
+  /** tfjs's own name for the active backend. */
+  tfName: string;
+  /** Human-readable line for the CLI, e.g. "wasm (SIMD, 1 thread)". */
+  description: string;
+  /** Backends tried before this one and why each was skipped. */
+  skipped: string[];
+}
+
+export class BackendError extends Error {
+  override name = 'BackendError';
+}
+
+const NATIVE_PACKAGES = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+} as const;
+
+export const INSTALL_HINT: Record<'tensorflow-gpu' | 'tensorflow', string> = {
+  'tensorflow-gpu': 'npm install @tensorflow/tfjs-node-gpu@4.22.0',
+  tensorflow: 'npm install @tensorflow/tfjs-node@4.22.0',
+};
+
+function isBackendChoice(s: string): s is BackendChoice {
+  return (BACKEND_CHOICES as readonly string[]).includes(s);
+}
+
+/** Parses a user's backend string (flag or environment), throwing a clear error for an unknown one. */
+export function parseBackendChoice(s: string | undefined): BackendChoice {
+  if (s === undefined || s === '') return 'auto';
+  if (!isBackendChoice(s)) throw new BackendError(`unknown backend "${s}": expected one of ${BACKEND_CHOICES.join(', ')}`);
+  return s;
+}
+
+async function tryNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<string | null> {
+  try {
+    // A variable specifier keeps TypeScript and bundlers from requiring the optional package at build time.
+    const pkg: string = NATIVE_PACKAGES[which];
+    await import(pkg);
+  } catch (e) {
+    return `${NATIVE_PACKAGES[which]} not installed (${INSTALL_HINT[which]})`;
+  }
+  if (!(await tf.setBackend('tensorflow'))) return `${NATIVE_PACKAGES[which]} failed to initialise`;
+  return null;
+}
+
+async function tryWasm(): Promise<string | null> {
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+  } catch (e) {
+    return `@tensorflow/tfjs-backend-wasm not loadable: ${(e as Error).message}`;
+  }
+  if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialise';
+  return null;
+}
+
+/**
+ * Activates a backend and registers the kernels this toolkit adds to it. `choice` falls back to the
+ * TRANSLATE_BACKEND environment variable, then 'auto'. A forced backend that cannot start is an error,
+ * never a silent fallback.
+ */
+export async function selectBackend(choice?: BackendChoice, env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
+  const wanted = choice ?? parseBackendChoice(env[BACKEND_ENV]);
+  const order: Exclude<BackendChoice, 'auto'>[] =
+    wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
+  const skipped: string[] = [];
+  for (const candidate of order) {
+    let why: string | null;
+    if (candidate === 'tensorflow-gpu' || candidate === 'tensorflow') why = await tryNative(candidate);
+    else if (candidate === 'wasm') why = await tryWasm();
+    else why = (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
+    if (why !== null) {
+      if (wanted !== 'auto') throw new BackendError(`backend "${candidate}" unavailable: ${why}`);
+      skipped.push(why);
+      continue;
+    }
+    await tf.ready();
+    if (candidate === 'wasm') registerWasmKernels();
+    return { choice: candidate, tfName: tf.getBackend(), description: await describe(candidate), skipped };
+  }
+  throw new BackendError(`no TensorFlow.js backend could start: ${skipped.join('; ')}`);
+}
+
+async function describe(choice: Exclude<BackendChoice, 'auto'>): Promise<string> {
+  if (choice === 'wasm') {
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    return `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : '1 thread'})`;
+  }
+  if (choice === 'cpu') return 'cpu (pure JavaScript: far too slow to train on; install a faster backend)';
+  return choice === 'tensorflow-gpu' ? 'tensorflow-gpu (libtensorflow with CUDA)' : 'tensorflow (libtensorflow on CPU)';
+}

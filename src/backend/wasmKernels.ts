@@ -1,0 +1,135 @@
+// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, two it has but runs slowly.
+//
+// - UnsortedSegmentSum is missing, and tf.gather's gradient (the embedding lookup's backward pass) calls it:
+//   without it no model with embeddings trains on wasm.
+// - Slice copies the *whole* input out of the wasm heap (readSync) before taking its part: slicing one time step
+//   out of a [time*batch, units] tensor costs as much as copying all of it. Ours reads a view of the heap.
+// - GatherV2 checks each index through a closure and then gathers element by element; ours copies whole rows for
+//   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
+// All three are plain JavaScript over the heap: they are memory-bound copies, where JavaScript loses nothing.
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
+
+/** The slice of the wasm backend's interface these kernels use. */
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+type Values = Float32Array | Int32Array | Uint8Array;
+
+/**
+ * out[segmentIds[i], ...] += x[i, ...]; ids outside [0, numSegments) are dropped, as in TensorFlow.
+ * segmentIds may have any rank; its shape must be a prefix of x's.
+ */
+export function unsortedSegmentSumValues(
+  x: ArrayLike<number>,
+  xShape: number[],
+  ids: ArrayLike<number>,
+  idsShape: number[],
+  numSegments: number,
+  out: Float32Array | Int32Array,
+): void {
+  for (let d = 0; d < idsShape.length; d++) {
+    if (xShape[d] !== idsShape[d]) {
+      throw new Error(`UnsortedSegmentSum: segmentIds shape [${idsShape}] is not a prefix of x shape [${xShape}]`);
+    }
+  }
+  const inner = xShape.slice(idsShape.length).reduce((a, b) => a * b, 1);
+  out.fill(0);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i]!;
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) out[dst + j]! += x[src + j]!;
+  }
+}
+
+const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as unknown as WasmBackendLike;
+  const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const numSegments = (attrs as { numSegments: number }).numSegments;
+  const out = b.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+  // Heap views are taken after makeOutput, which may grow (and so move) the heap.
+  const outVals = b.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  unsortedSegmentSumValues(b.typedArrayFromHeap(x), x.shape, b.typedArrayFromHeap(segmentIds), segmentIds.shape, numSegments, outVals);
+  return out;
+};
+
+/** Copies the box [begin, begin+size) of a row-major array of shape `shape` into `out`. */
+export function sliceValues(x: Values, shape: number[], begin: number[], size: number[], out: Values): void {
+  const rank = shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * shape[d + 1]!;
+  // The innermost run is contiguous: copy it with one set().
+  const run = size[rank - 1] ?? 1;
+  const outer = size.slice(0, rank - 1);
+  const count = outer.reduce((a, b) => a * b, 1);
+  const idx = new Array<number>(rank - 1).fill(0);
+  for (let k = 0; k < count; k++) {
+    let src = (begin[rank - 1] ?? 0);
+    for (let d = 0; d < rank - 1; d++) src += (begin[d]! + idx[d]!) * strides[d]!;
+    out.set(x.subarray(src, src + run), k * run);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < outer[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+const slice: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as unknown as WasmBackendLike;
+  const { x } = inputs as { x: TensorInfo };
+  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, (attrs as { begin: number[] }).begin, (attrs as { size: number[] }).size);
+  const out = b.makeOutput(size, x.dtype);
+  if (size.some((s) => s === 0)) return out;
+  const outVals = b.typedArrayFromHeap(out);
+  if (x.shape.length === 0) outVals.set(b.typedArrayFromHeap(x));
+  else sliceValues(b.typedArrayFromHeap(x), x.shape, begin, size, outVals);
+  return out;
+};
+
+/** Gathers whole rows: out[i, :] = x[indices[i], :]. Throws on an index out of range. */
+export function gatherRowsValues(x: Values, rows: number, rowSize: number, indices: ArrayLike<number>, out: Values): void {
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i]!;
+    if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+    out.set(x.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+  }
+}
+
+function gatherV2(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x, indices } = inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = attrs as { axis: number; batchDims: number };
+    if (axis !== 0 || batchDims !== 0 || x.dtype === 'string' || x.shape.length === 0) return fallback(args);
+    const b = backend as unknown as WasmBackendLike;
+    const rowSize = x.shape.slice(1).reduce((a, c) => a * c, 1);
+    const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    gatherRowsValues(b.typedArrayFromHeap(x), x.shape[0]!, rowSize, b.typedArrayFromHeap(indices), b.typedArrayFromHeap(out));
+    return out;
+  };
+}
+
+/** Registers a kernel, replacing the backend's own if it has one; returns what it replaced. */
+export function replaceKernel(kernelName: string, backendName: string, make: (previous: KernelConfig | undefined) => KernelFunc): void {
+  const previous = tf.getKernel(kernelName, backendName);
+  if (previous !== undefined && (previous as { toolkit?: boolean }).toolkit) return; // already ours
+  if (previous !== undefined) tf.unregisterKernel(kernelName, backendName);
+  const config: KernelConfig & { toolkit: boolean } = { kernelName, backendName, kernelFunc: make(previous), toolkit: true };
+  if (previous?.setupFunc) config.setupFunc = previous.setupFunc;
+  tf.registerKernel(config);
+}
+
+/** Registers the wasm kernels above once per process (idempotent). */
+export function registerWasmKernels(): void {
+  replaceKernel(tf.UnsortedSegmentSum, 'wasm', () => unsortedSegmentSum);
+  replaceKernel(tf.Slice, 'wasm', () => slice);
+  replaceKernel(tf.GatherV2, 'wasm', (previous) => {
+    if (previous === undefined) throw new Error('wasm backend has no GatherV2 kernel to fall back on');
+    return gatherV2(previous.kernelFunc);
+  });
+}
+

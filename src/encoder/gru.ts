@@ -1,0 +1,222 @@
+// The GRU cell (Cho et al. 2014) in the "reset after" form that cuDNN, PyTorch and Keras (reset_after=True) use:
+//
+//   r  = σ(x W_r + b_r + h U_r + c_r)
+//   z  = σ(x W_z + b_z + h U_z + c_z)
+//   n  = tanh(x W_n + b_n + r ⊙ (h U_n + c_n))
+//   h' = (1 − z) ⊙ n + z ⊙ h
+//
+// Applying r after the recurrent product lets one matMul h·[U_r U_z U_n] serve all three gates, and the input
+// side x·W + b is computed for every time step at once before the loop (see rnn.ts). A step therefore is one
+// matMul plus the element-wise part below, which on wasm/cpu runs as one fused kernel (forward) and one
+// (backward); elsewhere as composite tf ops.
+import * as tf from '@tensorflow/tfjs-core';
+import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+
+export const GRU_STEP = 'ToolkitGruStep';
+export const GRU_STEP_GRAD = 'ToolkitGruStepGrad';
+
+/** Number of gate blocks the input projection produces for a GRU: r, z, n. */
+export const GRU_GATES = 3;
+
+/** What the backward pass needs from each forward step, [batch, 4·units]: r, z, n, h·U_n + c_n. */
+export const GRU_CACHE_BLOCKS = 4;
+
+function sigmoid(x: number): number {
+  return 1 / (1 + Math.exp(-x));
+}
+
+/**
+ * Forward element-wise part of step t. xp: [time·batch, 3H] input projections (time-major); hU: [B, 3H] = h·U;
+ * c: [3H]; h: [B, H]; mask: [time·batch] or undefined (all real). A masked (padding) position carries h unchanged.
+ */
+export function gruStepValues(
+  xp: Float32Array, hU: Float32Array, c: Float32Array, h: Float32Array, mask: Float32Array | undefined,
+  t: number, B: number, H: number, hNew: Float32Array, cache: Float32Array,
+): void {
+  const H3 = 3 * H;
+  const H4 = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const m = mask === undefined ? 1 : mask[t * B + b]!;
+    const xo = (t * B + b) * H3;
+    const uo = b * H3;
+    const ho = b * H;
+    const co = b * H4;
+    for (let j = 0; j < H; j++) {
+      const r = sigmoid(xp[xo + j]! + hU[uo + j]! + c[j]!);
+      const z = sigmoid(xp[xo + H + j]! + hU[uo + H + j]! + c[H + j]!);
+      const un = hU[uo + 2 * H + j]! + c[2 * H + j]!;
+      const n = Math.tanh(xp[xo + 2 * H + j]! + r * un);
+      const hp = h[ho + j]!;
+      hNew[ho + j] = m === 0 ? hp : n + z * (hp - n);
+      cache[co + j] = r;
+      cache[co + H + j] = z;
+      cache[co + 2 * H + j] = n;
+      cache[co + 3 * H + j] = un;
+    }
+  }
+}
+
+/**
+ * Backward element-wise part of step t. The gradient reaching h'_t is dOut[t] (from the outputs) + dhA + dhB (from
+ * step t+1: its matMul path and its direct path). Writes dGate = ∂/∂(h·U + c) [B, 3H], dXp = ∂/∂xp_t [B, 3H], and
+ * dhDirect, the part of ∂/∂h_{t-1} that does not go through U.
+ */
+export function gruStepGradValues(
+  dOut: Float32Array | undefined, dhA: Float32Array | undefined, dhB: Float32Array | undefined,
+  cache: Float32Array, h: Float32Array, mask: Float32Array | undefined,
+  t: number, B: number, H: number, dGate: Float32Array, dXp: Float32Array, dhDirect: Float32Array,
+): void {
+  const H3 = 3 * H;
+  const H4 = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const m = mask === undefined ? 1 : mask[t * B + b]!;
+    const go = b * H3;
+    const ho = b * H;
+    const co = b * H4;
+    const oo = (t * B + b) * H;
+    for (let j = 0; j < H; j++) {
+      let g = 0;
+      if (dOut !== undefined) g += dOut[oo + j]!;
+      if (dhA !== undefined) g += dhA[ho + j]!;
+      if (dhB !== undefined) g += dhB[ho + j]!;
+      if (m === 0) {
+        dGate[go + j] = 0; dGate[go + H + j] = 0; dGate[go + 2 * H + j] = 0;
+        dXp[go + j] = 0; dXp[go + H + j] = 0; dXp[go + 2 * H + j] = 0;
+        dhDirect[ho + j] = g;
+        continue;
+      }
+      const r = cache[co + j]!;
+      const z = cache[co + H + j]!;
+      const n = cache[co + 2 * H + j]!;
+      const un = cache[co + 3 * H + j]!;
+      const hp = h[ho + j]!;
+      const dnPre = g * (1 - z) * (1 - n * n);
+      const drPre = dnPre * un * r * (1 - r);
+      const dzPre = g * (hp - n) * z * (1 - z);
+      dGate[go + j] = drPre;
+      dGate[go + H + j] = dzPre;
+      dGate[go + 2 * H + j] = dnPre * r;
+      dXp[go + j] = drPre;
+      dXp[go + H + j] = dzPre;
+      dXp[go + 2 * H + j] = dnPre;
+      dhDirect[ho + j] = g * z;
+    }
+  }
+}
+
+/** Registers the fused GRU step kernels on the wasm and cpu backends (idempotent). */
+export function registerGruKernels(): void {
+  registerJsKernel(GRU_STEP, ({ xp, hU, c, h, mask }, attrs, memory) => {
+    const [B, H] = h!.shape as [number, number];
+    return memory.run([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
+      gruStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, hNew!, cache!));
+  });
+  registerJsKernel(GRU_STEP_GRAD, ({ dOut, dhA, dhB, cache, h, mask }, attrs, memory) => {
+    const [B, H] = h!.shape as [number, number];
+    return memory.run([dOut, dhA, dhB, cache, h, mask], [[B, 3 * H], [B, 3 * H], [B, H]],
+      ([dOutV, dhAV, dhBV, cacheV, hV, mV], [dGate, dXp, dhDirect]) =>
+        gruStepGradValues(dOutV, dhAV, dhBV, cacheV!, hV!, mV, attrs['t'] as number, B, H, dGate!, dXp!, dhDirect!));
+  });
+}
+
+// Kernels are registered when this module loads, as tfjs backends register theirs.
+registerGruKernels();
+
+/** Inputs of one step, shared by the fused and composite forms. */
+export interface GruStepArgs {
+  xp: tf.Tensor2D; // [time·batch, 3H]
+  hU: tf.Tensor2D; // [B, 3H]
+  c: tf.Tensor1D; // [3H]
+  h: tf.Tensor2D; // [B, H]
+  mask: tf.Tensor1D | null; // [time·batch]
+  t: number;
+}
+
+function rowsAt(x: tf.Tensor2D, t: number, B: number): tf.Tensor2D {
+  return tf.slice(x, [t * B, 0], [B, x.shape[1]]);
+}
+
+/** One forward step: returns [h', cache]. */
+export function gruStep(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {
+  if (hasJsKernel(GRU_STEP)) {
+    const inputs: tf.NamedTensorMap = { xp: a.xp, hU: a.hU, c: a.c, h: a.h };
+    if (a.mask !== null) inputs['mask'] = a.mask;
+    const out = tf.engine().runKernel(GRU_STEP, inputs, { t: a.t }) as tf.Tensor[];
+    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+  }
+  return gruStepComposite(a);
+}
+
+/** gruStep as composite tf ops, for backends without the fused kernel (and as its test reference). */
+export function gruStepComposite(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {
+  const [B, H] = a.h.shape;
+  return tf.tidy(() => {
+    const x = rowsAt(a.xp, a.t, B);
+    const u = tf.add(a.hU, a.c);
+    const rz = tf.sigmoid(tf.add(tf.slice(x, [0, 0], [B, 2 * H]), tf.slice(u, [0, 0], [B, 2 * H])));
+    const r = tf.slice(rz, [0, 0], [B, H]);
+    const z = tf.slice(rz, [0, H], [B, H]);
+    const un = tf.slice(u, [0, 2 * H], [B, H]);
+    const n = tf.tanh(tf.add(tf.slice(x, [0, 2 * H], [B, H]), tf.mul(r, un)));
+    let hNew: tf.Tensor2D = tf.add(n, tf.mul(z, tf.sub(a.h, n)));
+    if (a.mask !== null) {
+      const m = tf.reshape(tf.slice(a.mask, [a.t * B], [B]), [B, 1]);
+      hNew = tf.add(a.h, tf.mul(m, tf.sub(hNew, a.h)));
+    }
+    return [hNew, tf.concat([r, z, n, un], 1)] as [tf.Tensor2D, tf.Tensor2D];
+  });
+}
+
+export interface GruStepGradArgs {
+  dOut: tf.Tensor2D | null; // [time·batch, H]
+  dhA: tf.Tensor2D | null;
+  dhB: tf.Tensor2D | null;
+  cache: tf.Tensor2D;
+  h: tf.Tensor2D; // h_{t-1}
+  mask: tf.Tensor1D | null;
+  t: number;
+}
+
+/** One backward step: returns [dGate, dXp, dhDirect]. */
+export function gruStepGrad(a: GruStepGradArgs): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  if (hasJsKernel(GRU_STEP_GRAD)) {
+    const inputs: tf.NamedTensorMap = { cache: a.cache, h: a.h };
+    if (a.dOut !== null) inputs['dOut'] = a.dOut;
+    if (a.dhA !== null) inputs['dhA'] = a.dhA;
+    if (a.dhB !== null) inputs['dhB'] = a.dhB;
+    if (a.mask !== null) inputs['mask'] = a.mask;
+    const out = tf.engine().runKernel(GRU_STEP_GRAD, inputs, { t: a.t }) as tf.Tensor[];
+    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D, out[2] as tf.Tensor2D];
+  }
+  return gruStepGradComposite(a);
+}
+
+/** gruStepGrad as composite tf ops, for backends without the fused kernel (and as its test reference). */
+export function gruStepGradComposite(a: GruStepGradArgs): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
+  const [B, H] = a.h.shape;
+  return tf.tidy(() => {
+    let g: tf.Tensor2D = tf.zeros([B, H]);
+    if (a.dOut !== null) g = tf.add(g, rowsAt(a.dOut, a.t, B)) as tf.Tensor2D;
+    if (a.dhA !== null) g = tf.add(g, a.dhA);
+    if (a.dhB !== null) g = tf.add(g, a.dhB);
+    const r = tf.slice(a.cache, [0, 0], [B, H]);
+    const z = tf.slice(a.cache, [0, H], [B, H]);
+    const n = tf.slice(a.cache, [0, 2 * H], [B, H]);
+    const un = tf.slice(a.cache, [0, 3 * H], [B, H]);
+    let gNew = g;
+    let carry: tf.Tensor2D | null = null;
+    if (a.mask !== null) {
+      const m = tf.reshape(tf.slice(a.mask, [a.t * B], [B]), [B, 1]) as tf.Tensor2D;
+      gNew = tf.mul(g, m);
+      carry = tf.mul(g, tf.sub(1, m)) as tf.Tensor2D;
+    }
+    const dnPre = tf.mul(tf.mul(gNew, tf.sub(1, z)), tf.sub(1, tf.square(n)));
+    const drPre = tf.mul(tf.mul(dnPre, un), tf.mul(r, tf.sub(1, r)));
+    const dzPre = tf.mul(tf.mul(gNew, tf.sub(a.h, n)), tf.mul(z, tf.sub(1, z)));
+    const dGate = tf.concat([drPre, dzPre, tf.mul(dnPre, r)], 1);
+    const dXp = tf.concat([drPre, dzPre, dnPre], 1);
+    let dhDirect: tf.Tensor2D = tf.mul(gNew, z);
+    if (carry !== null) dhDirect = tf.add(dhDirect, carry);
+    return [dGate, dXp, dhDirect] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  });
+}

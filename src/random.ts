@@ -1,0 +1,86 @@
+// A small seeded generator (xoshiro128**) whose whole state can be saved and restored, so that data order,
+// initial weights and dropout masks are the same for the same seed, and a resumed run continues the same stream.
+
+export type RngState = [number, number, number, number];
+
+export class Rng {
+  private s: Uint32Array;
+
+  constructor(seed: number | RngState) {
+    this.s = new Uint32Array(4);
+    if (Array.isArray(seed)) {
+      this.s.set(seed);
+    } else {
+      // splitmix32 spreads a small integer seed over the 128-bit state.
+      let x = seed >>> 0;
+      for (let i = 0; i < 4; i++) {
+        x = (x + 0x9e3779b9) >>> 0;
+        let z = x;
+        z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+        z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+        this.s[i] = (z ^ (z >>> 16)) >>> 0;
+      }
+      if (this.s.every((v) => v === 0)) this.s[0] = 1;
+    }
+  }
+
+  /** Next 32-bit unsigned integer. */
+  nextUint32(): number {
+    const s = this.s;
+    const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+    const t = (s[1]! << 9) >>> 0;
+    s[2]! ^= s[0]!;
+    s[3]! ^= s[1]!;
+    s[1]! ^= s[2]!;
+    s[0]! ^= s[3]!;
+    s[2]! ^= t;
+    s[3] = rotl(s[3]!, 11);
+    return result;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Uniform integer in [lo, hi] inclusive. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+
+  /** Uniform in [lo, hi). */
+  uniform(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  /** Fisher–Yates shuffle in place. */
+  shuffle<T>(a: T[]): T[] {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      const tmp = a[i]!;
+      a[i] = a[j]!;
+      a[j] = tmp;
+    }
+    return a;
+  }
+
+  /** A new generator seeded from this one, for an independent stream (e.g. one per component). */
+  fork(): Rng {
+    return new Rng([this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32() | 1]);
+  }
+
+  getState(): RngState {
+    return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
