@@ -3,10 +3,11 @@
 // Order: @tensorflow/tfjs-node-gpu ('tensorflow' on CUDA), @tensorflow/tfjs-node ('tensorflow' on CPU),
 // @tensorflow/tfjs-backend-wasm ('wasm'), then the pure-JS 'cpu' backend. The native packages are optional peer
 // dependencies: `npm install` never downloads libtensorflow; a user opts in with one `npm install` of their own.
+import { ToolkitError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core alone registers no gradients; the union package @tensorflow/tfjs would, and we do not depend on it.
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+// tfjs-core's Node build registers no gradients; the union package's Node build (which tfjs-node also uses) does.
+import '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasmKernels.js';
 
 /** What a user can ask for: a concrete backend, or 'auto' for the best one installed. */
@@ -27,7 +28,7 @@ export interface BackendInfo {
   skipped: string[];
 }
 
-export class BackendError extends Error {
+export class BackendError extends ToolkitError {
   override name = 'BackendError';
 }
 

@@ -5,6 +5,8 @@
 //   2 <eos>  end of sequence, the last decoder target
 //   3 <unk>  any token not in the vocabulary
 
+import { ToolkitError } from '../errors.js';
+
 export const PAD = 0;
 export const GO = 1;
 export const EOS = 2;
@@ -23,7 +25,7 @@ export interface VocabularyJson {
   tokens: string[];
 }
 
-export class VocabularyError extends Error {
+export class VocabularyError extends ToolkitError {
   override name = 'VocabularyError';
 }
 

@@ -30,6 +30,7 @@ export function gruSequence(
   const { steps: T, batch: B } = shape;
   const H = h0.shape[1];
   if (xp.shape[0] !== T * B) throw new Error(`gruSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
+  const mask0 = mask;
   const run = tf.customGrad((...args) => {
     const [xpIn, h0In, UIn, cIn, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const states: tf.Tensor2D[] = [];
@@ -45,10 +46,13 @@ export function gruSequence(
     }
     const value = tf.reshape(tf.concat(states, 0), [T, B, H]) as tf.Tensor3D;
     // The forward pass runs inside a tidy: what the backward pass needs must be saved (only while taping).
-    save([...states, ...caches]);
+    save([h0In, UIn, ...states, ...caches, ...(mask === null ? [] : [mask])]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
-      const states = saved.slice(0, T) as tf.Tensor2D[];
-      const caches = saved.slice(T) as tf.Tensor2D[];
+      const h0In = saved[0] as tf.Tensor2D;
+      const UIn = saved[1] as tf.Tensor2D;
+      const states = saved.slice(2, 2 + T) as tf.Tensor2D[];
+      const caches = saved.slice(2 + T, 2 + 2 * T) as tf.Tensor2D[];
+      const mask = mask0 === null ? null : (saved[2 + 2 * T] as tf.Tensor1D);
       const dOut = tf.reshape(dy as tf.Tensor, [T * B, H]) as tf.Tensor2D;
       const UT = tf.transpose(UIn);
       const dGates: tf.Tensor2D[] = new Array(T);

@@ -4,23 +4,30 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** x: [N, in]; W: [in, out]; b: [out] or null. Returns [N, out]. */
 export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
+  // Inputs the backward pass reads are saved: the forward may run inside a tidy that disposes them.
   if (b === null) {
     const f = tf.customGrad((...args) => {
-      const [xi, Wi] = args as [tf.Tensor2D, tf.Tensor2D];
+      const [xi, Wi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+      save([xi, Wi]);
       return {
         value: tf.matMul(xi, Wi),
-        gradFunc: (dy) => [tf.matMul(dy as tf.Tensor2D, tf.transpose(Wi)), tf.matMul(tf.transpose(xi), dy as tf.Tensor2D)],
+        gradFunc: (dy, saved) => {
+          const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+          return [tf.matMul(dy as tf.Tensor2D, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+        },
       };
     });
     return f(x, W) as tf.Tensor2D;
   }
   const f = tf.customGrad((...args) => {
-    const [xi, Wi, bi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const [xi, Wi, bi, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    save([xi, Wi]);
     return {
       value: tf.fused.matMul({ a: xi, b: Wi, bias: bi }),
-      gradFunc: (dy) => {
+      gradFunc: (dy, saved) => {
+        const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const g = dy as tf.Tensor2D;
-        return [tf.matMul(g, tf.transpose(Wi)), tf.matMul(tf.transpose(xi), g), tf.sum(g, 0)];
+        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), tf.sum(g, 0)];
       },
     };
   });

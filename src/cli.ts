@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The `translate` command line. The only place that prints, draws progress and sets exit codes.
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { createInterface } from 'node:readline';
+import { selectBackend, parseBackendChoice, BACKEND_CHOICES, BACKEND_ENV } from './backend/select.js';
+import { ProgressBar } from './cli/progress.js';
+import { runNumberWordsDemo } from './cli/demo.js';
+import { Translator } from './translator.js';
+import { isUserError } from './errors.js';
+
+function int(name: string, min = 1) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+async function startBackend(choice: string | undefined): Promise<void> {
+  const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice));
+  process.stderr.write(`backend: ${info.description}\n`);
+  if (info.choice === 'cpu') process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
+}
+
+async function readStdinLines(): Promise<string[]> {
+  const lines: string[] = [];
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of rl) lines.push(line);
+  return lines;
+}
+
+const program = new Command();
+program
+  .name('translate')
+  .description('RNN sequence-to-sequence toolkit on TensorFlow.js: train, evaluate and run translation models')
+  .addOption(new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]))
+  .showHelpAfterError();
+
+const demo = program.command('demo').description('built-in demonstrations');
+demo
+  .command('number-words')
+  .description('train "one two five" → "125" (spelled digits read character by character), evaluate and save')
+  .option('--steps <n>', 'training steps', int('--steps'), 1500)
+  .option('--batch-size <n>', 'pairs per batch', int('--batch-size'), 64)
+  .option('--hidden <n>', 'GRU units', int('--hidden'), 128)
+  .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
+  .option('--learning-rate <x>', 'Adam learning rate', num('--learning-rate'), 3e-3)
+  .option('--no-attention', "the seeds' original model: the decoder sees only the encoder's final state")
+  .option('--min-digits <n>', 'fewest digits in training numbers', int('--min-digits'), 5)
+  .option('--max-digits <n>', 'most digits in training numbers', int('--max-digits'), 10)
+  .option('--seed <n>', 'seed for data and weights', int('--seed', 0), 1)
+  .option('--out <dir>', 'where to save the model', 'runs/number-words')
+  .action(async (opts) => {
+    await startBackend(program.opts()['backend']);
+    await runNumberWordsDemo(opts, new ProgressBar());
+  });
+
+program
+  .command('translate')
+  .description('translate text arguments, or stdin line by line (one output line per input line)')
+  .requiredOption('--model <dir>', 'model directory written by training')
+  .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
+  .addOption(new Option('--unknown <policy>', 'source tokens missing from the vocabulary').choices(['error', 'keep']).default('error'))
+  .argument('[text...]', 'sentences to translate (default: read stdin)')
+  .action(async (text: string[], opts: { model: string; batchSize: number; unknown: 'error' | 'keep' }) => {
+    await startBackend(program.opts()['backend']);
+    const translator = await Translator.load(opts.model);
+    const lines = text.length > 0 ? text : await readStdinLines();
+    const results = translator.translate(lines, { batchSize: opts.batchSize });
+    let failed = 0;
+    const out: string[] = [];
+    results.forEach((r, i) => {
+      if (r.unknownTokens.length > 0 && opts.unknown === 'error') {
+        const what = [...new Set(r.unknownTokens)].map((t) => JSON.stringify(t)).join(', ');
+        process.stderr.write(`translate: ${text.length > 0 ? `argument ${i + 1}` : `stdin line ${i + 1}`}: unknown ${what} (not in the model's source vocabulary; --unknown keep translates anyway)\n`);
+        failed++;
+        out.push('');
+      } else {
+        out.push(r.text);
+      }
+    });
+    process.stdout.write(out.map((l) => `${l}\n`).join(''));
+    if (failed > 0) process.exitCode = 1;
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (isUserError(e)) {
+    process.stderr.write(`translate: error: ${(e as Error).message}\n`);
+  } else {
+    process.stderr.write(`translate: internal error (please report): ${e instanceof Error ? e.stack : String(e)}\n`);
+  }
+  process.exitCode = 1;
+});

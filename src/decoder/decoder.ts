@@ -1,0 +1,94 @@
+// GRU decoder seeded with the encoder's final state. Two entry points over the same weights:
+//   forward: teacher forcing over the whole target (inputs GO y1 … yn) for training;
+//   step:    one token at a time for search (greedy, beam), carrying the state.
+// With attention the output layer reads h̃ = tanh(W_c [context; s]); without, it reads s directly (the seeds'
+// original model, whose only view of the source is the final encoder state).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Params } from '../model/params.js';
+import type { Encoded } from '../encoder/encoder.js';
+import { embed } from '../layers/embedding.js';
+import { dense } from '../layers/dense.js';
+import { gruSequence } from '../encoder/rnn.js';
+import { gruStep, GRU_GATES } from '../encoder/gru.js';
+import { luongDotAttention } from './attention.js';
+
+export interface DecoderOptions {
+  vocabSize: number;
+  /** Embedding width of target tokens. */
+  embeddingSize: number;
+  /** GRU units; equal to the encoder's, whose final state seeds the decoder. */
+  hiddenSize: number;
+  /** 'dot': Luong dot-product attention over the encoder outputs; 'none': final state only. */
+  attention: 'dot' | 'none';
+}
+
+/** What search carries from step to step. */
+export interface DecoderState {
+  /** [batch, H] */
+  h: tf.Tensor2D;
+}
+
+export class Decoder {
+  private readonly prefix: string;
+
+  constructor(readonly options: DecoderOptions, private readonly params: Params, prefix = 'decoder') {
+    const { vocabSize: V, embeddingSize: E, hiddenSize: H } = options;
+    const k = 1 / Math.sqrt(H);
+    this.prefix = prefix;
+    params.create(`${prefix}/embedding`, [V, E], { kind: 'normal', std: 1 });
+    params.create(`${prefix}/W`, [E, GRU_GATES * H], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/b`, [GRU_GATES * H], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/U`, [H, GRU_GATES * H], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/c`, [GRU_GATES * H], { kind: 'uniform', scale: k });
+    if (options.attention === 'dot') params.create(`${prefix}/attention/Wc`, [2 * H, H], { kind: 'uniform', scale: 1 / Math.sqrt(2 * H) });
+    params.create(`${prefix}/output/W`, [H, V], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/output/b`, [V], { kind: 'zeros' });
+  }
+
+  private p<T extends tf.Tensor>(name: string): T {
+    return this.params.get(`${this.prefix}/${name}`) as unknown as T;
+  }
+
+  /** Logits for the output layer from states [B, T, H]; also the attention weights when attention is on. */
+  private project(states: tf.Tensor3D, encoded: Encoded): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+    const [B, T, H] = states.shape;
+    let top: tf.Tensor2D;
+    let weights: tf.Tensor3D | null = null;
+    if (this.options.attention === 'dot') {
+      const a = luongDotAttention(states, encoded.outputs, encoded.maskBias, this.p('attention/Wc'));
+      top = tf.reshape(a.attended, [B * T, H]);
+      weights = a.weights;
+    } else {
+      top = tf.reshape(states, [B * T, H]);
+    }
+    return { logits: dense(top, this.p('output/W'), this.p<tf.Tensor1D>('output/b')), weights };
+  }
+
+  /**
+   * Teacher forcing. targetIn: [T_tgt·B] time-major decoder inputs (GO y1 … yn PAD …). Returns logits
+   * [B·T_tgt, V] in batch-major order (row b·T_tgt + t). Positions after EOS run on PAD inputs; the loss masks them.
+   */
+  forward(encoded: Encoded, targetIn: Int32Array, steps: number): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+    const B = encoded.final.shape[0];
+    const x = embed(this.p('embedding'), targetIn);
+    const xp = dense(x, this.p('W'), this.p<tf.Tensor1D>('b'));
+    const states = gruSequence(xp, encoded.final, this.p('U'), this.p<tf.Tensor1D>('c'), null, { steps, batch: B });
+    return this.project(tf.transpose(states, [1, 0, 2]) as tf.Tensor3D, encoded);
+  }
+
+  initialState(encoded: Encoded): DecoderState {
+    return { h: encoded.final };
+  }
+
+  /** One step: previous tokens [B] → new state and logits [B, V] (and attention weights [B, 1, T_src]). */
+  step(encoded: Encoded, state: DecoderState, previous: Int32Array): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+    const B = previous.length;
+    const H = this.options.hiddenSize;
+    const xp = dense(embed(this.p('embedding'), previous), this.p('W'), this.p<tf.Tensor1D>('b'));
+    const hU = tf.matMul(state.h, this.p<tf.Tensor2D>('U'));
+    const [h, cache] = gruStep({ xp, hU: hU as tf.Tensor2D, c: this.p<tf.Tensor1D>("c"), h: state.h, mask: null, t: 0 });
+    cache.dispose();
+    const { logits, weights } = this.project(tf.reshape(h, [B, 1, H]) as tf.Tensor3D, encoded);
+    return { state: { h }, logits, weights };
+  }
+}

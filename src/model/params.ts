@@ -1,0 +1,96 @@
+// Named trainable weights, initialised from a seeded generator in JavaScript (so the same seed gives the same
+// initial weights on every backend), and saved/loaded as one flat float32 buffer plus a JSON manifest.
+import { ToolkitError } from '../errors.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../random.js';
+
+export type Init =
+  | { kind: 'uniform'; scale: number } // U(−scale, scale)
+  | { kind: 'normal'; std: number }
+  | { kind: 'zeros' };
+
+export interface WeightEntry {
+  name: string;
+  shape: number[];
+  /** Offset in float32 elements into the weights buffer. */
+  offset: number;
+}
+
+export class ParamError extends ToolkitError {
+  override name = 'ParamError';
+}
+
+export class Params {
+  private readonly vars = new Map<string, tf.Variable>();
+
+  constructor(private readonly rng: Rng) {}
+
+  /** Creates (once) the variable `name`; creation order is fixed by the caller, so values are reproducible. */
+  create(name: string, shape: number[], init: Init, trainable = true): tf.Variable {
+    if (this.vars.has(name)) throw new ParamError(`parameter "${name}" created twice`);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(size);
+    if (init.kind === 'uniform') for (let i = 0; i < size; i++) values[i] = this.rng.uniform(-init.scale, init.scale);
+    else if (init.kind === 'normal') for (let i = 0; i < size; i++) values[i] = this.rng.normal() * init.std;
+    // tfjs names variables uniquely itself; ours are the keys of this map.
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape), trainable));
+    this.vars.set(name, v);
+    return v;
+  }
+
+  get(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (v === undefined) throw new ParamError(`no parameter "${name}"`);
+    return v;
+  }
+
+  /** Trainable variables in creation order. */
+  trainable(): tf.Variable[] {
+    return [...this.vars.values()].filter((v) => v.trainable);
+  }
+
+  entries(): [string, tf.Variable][] {
+    return [...this.vars.entries()];
+  }
+
+  count(): number {
+    let n = 0;
+    for (const v of this.vars.values()) n += v.size;
+    return n;
+  }
+
+  /** Flat float32 buffer of all weights with its manifest. */
+  serialize(): { manifest: WeightEntry[]; data: Float32Array } {
+    const manifest: WeightEntry[] = [];
+    let offset = 0;
+    for (const [name, v] of this.vars) {
+      manifest.push({ name, shape: v.shape.slice(), offset });
+      offset += v.size;
+    }
+    const data = new Float32Array(offset);
+    for (const e of manifest) data.set(this.get(e.name).dataSync() as Float32Array, e.offset);
+    return { manifest, data };
+  }
+
+  /** Overwrites every weight from a buffer written by `serialize`; shapes must match exactly. */
+  load(manifest: WeightEntry[], data: Float32Array, source: string): void {
+    const seen = new Set<string>();
+    for (const e of manifest) {
+      const v = this.vars.get(e.name);
+      if (v === undefined) throw new ParamError(`${source}: unexpected weight "${e.name}"`);
+      if (v.shape.join('x') !== e.shape.join('x')) {
+        throw new ParamError(`${source}: weight "${e.name}" has shape [${e.shape}], the model expects [${v.shape}]`);
+      }
+      if (e.offset + v.size > data.length) throw new ParamError(`${source}: weights file is truncated (weight "${e.name}")`);
+      tf.tidy(() => v.assign(tf.tensor(data.subarray(e.offset, e.offset + v.size), v.shape)));
+      seen.add(e.name);
+    }
+    for (const name of this.vars.keys()) if (!seen.has(name)) throw new ParamError(`${source}: weight "${name}" is missing`);
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+

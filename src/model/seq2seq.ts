@@ -1,0 +1,64 @@
+// The encoder–decoder translation model: one typed config, one set of named weights, a training loss and the
+// pieces search needs (encode, decoder step).
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../random.js';
+import { Params } from './params.js';
+import { Encoder, type Encoded } from '../encoder/encoder.js';
+import { Decoder } from '../decoder/decoder.js';
+import { maskedCrossEntropy } from '../loss/crossEntropy.js';
+import { toBatchMajor, type Batch, type SourceBatch } from '../data/batch.js';
+
+export interface Seq2SeqConfig {
+  /** Embedding width for source and target tokens (default 64). */
+  embeddingSize: number;
+  /** GRU units in encoder and decoder (default 128). */
+  hiddenSize: number;
+  /** 'dot': Luong dot-product attention (default); 'none': the decoder sees only the final encoder state. */
+  attention: 'dot' | 'none';
+  /** Feed sources reversed, padded at the front (default true). */
+  reverseSource: boolean;
+  /** Seed for the initial weights (default 1). */
+  seed: number;
+}
+
+export const DEFAULT_SEQ2SEQ_CONFIG: Seq2SeqConfig = {
+  embeddingSize: 64,
+  hiddenSize: 128,
+  attention: 'dot',
+  reverseSource: true,
+  seed: 1,
+};
+
+export class Seq2Seq {
+  readonly params: Params;
+  readonly encoder: Encoder;
+  readonly decoder: Decoder;
+
+  constructor(readonly config: Seq2SeqConfig, readonly sourceVocabSize: number, readonly targetVocabSize: number) {
+    this.params = new Params(new Rng(config.seed));
+    this.encoder = new Encoder({ vocabSize: sourceVocabSize, embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize }, this.params);
+    this.decoder = new Decoder(
+      { vocabSize: targetVocabSize, embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize, attention: config.attention },
+      this.params,
+    );
+  }
+
+  encode(batch: SourceBatch): Encoded {
+    return this.encoder.encode(batch);
+  }
+
+  /** Teacher-forced logits [B·T_tgt, V], batch-major. */
+  logits(batch: Batch): tf.Tensor2D {
+    return this.decoder.forward(this.encode(batch), batch.targetIn, batch.targetSteps).logits;
+  }
+
+  /** Mean cross-entropy over the real target tokens of the batch. */
+  loss(batch: Batch): tf.Scalar {
+    const { size: B, targetSteps: T } = batch;
+    return maskedCrossEntropy(this.logits(batch), toBatchMajor(batch.targetOut, T, B), toBatchMajor(batch.targetMask, T, B));
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
