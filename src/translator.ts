@@ -96,7 +96,8 @@ export class Translator {
     for (let i = 0; i < work.length; i += batchSize) {
       const chunk = work.slice(i, i + batchSize);
       const batch = makeSourceBatch(chunk.map((w) => w.ids), { reverseSource: this.model.config.reverseSource });
-      const maxLength = Math.ceil(ratio * Math.max(...chunk.map((w) => w.ids.length))) + margin;
+      // Each sentence's own limit, so that a translation does not depend on its batch-mates.
+      const maxLength = chunk.map((w) => Math.ceil(ratio * w.ids.length) + margin);
       const outs = greedyDecode(this.model, batch, { maxLength });
       chunk.forEach((w, k) => {
         results[w.index]!.text = this.targetTokenizer.detokenize(this.targetVocabulary.decode(outs[k]!));

@@ -4,6 +4,7 @@
 //   score(s_t, e_i) = s_t · e_i;   a_t = softmax(score + maskBias);   c_t = Σ_i a_ti e_i
 //   h̃_t = tanh(W_c [c_t; s_t])
 import * as tf from '@tensorflow/tfjs-core';
+import { dense } from '../layers/dense.js';
 
 export interface AttentionResult {
   /** [batch, T_tgt, H]: the attentional hidden state h̃. */
@@ -19,6 +20,6 @@ export function luongDotAttention(states: tf.Tensor3D, memory: tf.Tensor3D, mask
   const weights = tf.softmax(scores) as tf.Tensor3D;
   const context = tf.matMul(weights, memory); // [B, T_tgt, H]
   const joined = tf.reshape(tf.concat([context, states], 2), [B * Tt, 2 * H]) as tf.Tensor2D;
-  const attended = tf.reshape(tf.tanh(tf.matMul(joined, Wc)), [B, Tt, H]) as tf.Tensor3D;
+  const attended = tf.reshape(tf.tanh(dense(joined, Wc, null)), [B, Tt, H]) as tf.Tensor3D;
   return { attended, weights };
 }

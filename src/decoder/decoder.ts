@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { Encoded } from '../encoder/encoder.js';
-import { embed } from '../layers/embedding.js';
+import { embedProject } from '../layers/embedding.js';
 import { dense } from '../layers/dense.js';
 import { gruSequence } from '../encoder/rnn.js';
 import { gruStep, GRU_GATES } from '../encoder/gru.js';
@@ -70,8 +70,7 @@ export class Decoder {
    */
   forward(encoded: Encoded, targetIn: Int32Array, steps: number): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = encoded.final.shape[0];
-    const x = embed(this.p('embedding'), targetIn);
-    const xp = dense(x, this.p('W'), this.p<tf.Tensor1D>('b'));
+    const xp = embedProject(this.p('embedding'), this.p('W'), this.p<tf.Tensor1D>('b'), targetIn);
     const states = gruSequence(xp, encoded.final, this.p('U'), this.p<tf.Tensor1D>('c'), null, { steps, batch: B });
     return this.project(tf.transpose(states, [1, 0, 2]) as tf.Tensor3D, encoded);
   }
@@ -84,7 +83,7 @@ export class Decoder {
   step(encoded: Encoded, state: DecoderState, previous: Int32Array): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = previous.length;
     const H = this.options.hiddenSize;
-    const xp = dense(embed(this.p('embedding'), previous), this.p('W'), this.p<tf.Tensor1D>('b'));
+    const xp = embedProject(this.p('embedding'), this.p('W'), this.p<tf.Tensor1D>('b'), previous);
     const hU = tf.matMul(state.h, this.p<tf.Tensor2D>('U'));
     const [h, cache] = gruStep({ xp, hU: hU as tf.Tensor2D, c: this.p<tf.Tensor1D>("c"), h: state.h, mask: null, t: 0 });
     cache.dispose();

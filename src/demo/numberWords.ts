@@ -58,7 +58,7 @@ export function evaluateNumberWords(model: Seq2Seq, pairs: NumberWordsPair[], vo
   for (let i = 0; i < pairs.length; i += batchSize) {
     const chunk = pairs.slice(i, i + batchSize);
     const batch = makeSourceBatch(chunk.map((p) => vocabs.source.encode(wordsToTokens(p.words))), { reverseSource: model.config.reverseSource });
-    const maxLength = Math.max(...chunk.map((p) => p.digits.length)) + 5;
+    const maxLength = chunk.map((p) => p.digits.length + 5);
     const outs = greedyDecode(model, batch, { maxLength });
     chunk.forEach((p, k) => {
       const hyp = vocabs.target.decode(outs[k]!).join('');

@@ -3,8 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { SourceBatch } from '../data/batch.js';
-import { embed } from '../layers/embedding.js';
-import { dense } from '../layers/dense.js';
+import { embedProject } from '../layers/embedding.js';
 import { gruSequence, maskOutputs, finalState } from './rnn.js';
 import { GRU_GATES } from './gru.js';
 
@@ -47,8 +46,8 @@ export class Encoder {
     const { size: B, sourceSteps: T } = batch;
     const H = this.options.hiddenSize;
     const [outputs, final, maskBias] = tf.tidy(() => {
-      const x = embed(this.p('embedding') as tf.Tensor2D, batch.source); // [T·B, E], time-major
-      const xp = dense(x, this.p('W') as tf.Tensor2D, this.p('b') as tf.Tensor1D); // [T·B, 3H]
+      // [T·B, 3H] input projections for all steps, time-major
+      const xp = embedProject(this.p('embedding') as tf.Tensor2D, this.p('W') as tf.Tensor2D, this.p('b') as tf.Tensor1D, batch.source);
       const mask = tf.tensor1d(batch.sourceMask);
       const states = gruSequence(xp, tf.zeros([B, H]), this.p('U') as tf.Tensor2D, this.p('c') as tf.Tensor1D, mask, { steps: T, batch: B });
       const bias = new Float32Array(B * T);

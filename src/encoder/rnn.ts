@@ -14,6 +14,7 @@
 // all steps at the end.
 import * as tf from '@tensorflow/tfjs-core';
 import { gruStep, gruStepGrad } from './gru.js';
+import { sumRows } from '../layers/dense.js';
 
 export interface SequenceShape {
   steps: number;
@@ -70,7 +71,7 @@ export function gruSequence(
       const dGateAll = tf.concat(dGates, 0); // [time·batch, 3H]
       const hPrevAll = tf.concat([h0In, ...states.slice(0, T - 1)], 0); // [time·batch, H]
       const dU = tf.matMul(tf.transpose(hPrevAll), dGateAll);
-      const dc = tf.sum(dGateAll, 0);
+      const dc = sumRows(dGateAll);
       const dh0 = T === 0 ? tf.zerosLike(h0In) : tf.add(dhA!, dhB!);
       return [tf.concat(dXps, 0), dh0, dU, dc];
     };

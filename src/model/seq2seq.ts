@@ -7,6 +7,8 @@ import { Encoder, type Encoded } from '../encoder/encoder.js';
 import { Decoder } from '../decoder/decoder.js';
 import { maskedCrossEntropy } from '../loss/crossEntropy.js';
 import { toBatchMajor, type Batch, type SourceBatch } from '../data/batch.js';
+import type { Decodable } from '../search/decodable.js';
+import type { DecoderState } from '../decoder/decoder.js';
 
 export interface Seq2SeqConfig {
   /** Embedding width for source and target tokens (default 64). */
@@ -29,7 +31,7 @@ export const DEFAULT_SEQ2SEQ_CONFIG: Seq2SeqConfig = {
   seed: 1,
 };
 
-export class Seq2Seq {
+export class Seq2Seq implements Decodable<Encoded, DecoderState> {
   readonly params: Params;
   readonly encoder: Encoder;
   readonly decoder: Decoder;
@@ -56,6 +58,42 @@ export class Seq2Seq {
   loss(batch: Batch): tf.Scalar {
     const { size: B, targetSteps: T } = batch;
     return maskedCrossEntropy(this.logits(batch), toBatchMajor(batch.targetOut, T, B), toBatchMajor(batch.targetMask, T, B));
+  }
+
+  tileMemory(memory: Encoded, times: number): Encoded {
+    if (times === 1) return { outputs: tf.clone(memory.outputs), final: tf.clone(memory.final), maskBias: tf.clone(memory.maskBias) };
+    const B = memory.final.shape[0];
+    const index = new Int32Array(B * times);
+    for (let i = 0; i < index.length; i++) index[i] = Math.floor(i / times);
+    const [outputs, final, maskBias] = tf.tidy(() => {
+      const rows = tf.tensor1d(index, 'int32');
+      return [tf.gather(memory.outputs, rows), tf.gather(memory.final, rows), tf.gather(memory.maskBias, rows)];
+    });
+    return { outputs: outputs as tf.Tensor3D, final: final as tf.Tensor2D, maskBias: maskBias as tf.Tensor3D };
+  }
+
+  initialState(memory: Encoded): DecoderState {
+    return { h: tf.clone(memory.final) };
+  }
+
+  step(memory: Encoded, state: DecoderState, previous: Int32Array): { logProbs: tf.Tensor2D; state: DecoderState } {
+    const [logProbs, h] = tf.tidy(() => {
+      const out = this.decoder.step(memory, state, previous);
+      return [tf.logSoftmax(out.logits), out.state.h];
+    });
+    return { logProbs: logProbs as tf.Tensor2D, state: { h: h as tf.Tensor2D } };
+  }
+
+  selectState(state: DecoderState, indices: Int32Array): DecoderState {
+    return { h: tf.tidy(() => tf.gather(state.h, tf.tensor1d(indices, 'int32'))) };
+  }
+
+  disposeState(state: DecoderState): void {
+    state.h.dispose();
+  }
+
+  disposeMemory(memory: Encoded): void {
+    tf.dispose([memory.outputs, memory.final, memory.maskBias]);
   }
 
   dispose(): void {

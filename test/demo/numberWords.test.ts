@@ -1,0 +1,37 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { useTestBackend } from '../helpers/backend.js';
+import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO } from '../../src/demo/numberWords.js';
+
+beforeAll(useTestBackend);
+
+describe('number-words end to end', () => {
+  it('trains a tiny setting (2–4 digits) to high exact match on held-out numbers', async () => {
+    const run = await trainNumberWords({
+      ...DEFAULT_NUMBER_WORDS_DEMO,
+      task: { minDigits: 2, maxDigits: 4, validSize: 200, longSize: 50, seed: 5 },
+      model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: 48, embeddingSize: 16, seed: 5 },
+      steps: 350,
+      batchSize: 32,
+    });
+    const r = evaluateNumberWords(run.model, run.task.valid, run.vocabs);
+    run.model.dispose();
+    expect(run.losses.at(-1)!).toBeLessThan(run.losses[0]! / 20);
+    expect(r.exactMatch).toBeGreaterThanOrEqual(0.95);
+    expect(r.positionAccuracy).toHaveLength(5); // 4 digits + the EOS position
+  });
+
+  it('the same seed gives the same losses', async () => {
+    const opts = {
+      ...DEFAULT_NUMBER_WORDS_DEMO,
+      task: { minDigits: 2, maxDigits: 3, validSize: 10, longSize: 10, seed: 9 },
+      model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: 8, embeddingSize: 4, seed: 9 },
+      steps: 5,
+      batchSize: 4,
+    };
+    const a = await trainNumberWords(opts);
+    const b = await trainNumberWords(opts);
+    a.model.dispose();
+    b.model.dispose();
+    expect(b.losses).toEqual(a.losses);
+  });
+});
