@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { selectBackend, parseBackendChoice, BACKEND_CHOICES, BACKEND_ENV } from './backend/select.js';
 import { ProgressBar } from './cli/progress.js';
 import { runNumberWordsDemo } from './cli/demo.js';
+import { dataStats } from './cli/dataStats.js';
 import { Translator } from './translator.js';
 import { isUserError } from './errors.js';
 
@@ -48,7 +49,7 @@ const demo = program.command('demo').description('built-in demonstrations');
 demo
   .command('number-words')
   .description('train "one two five" → "125" (spelled digits read character by character), evaluate and save')
-  .option('--steps <n>', 'training steps', int('--steps'), 1500)
+  .option('--steps <n>', 'training steps', int('--steps'), 1100)
   .option('--batch-size <n>', 'pairs per batch', int('--batch-size'), 64)
   .option('--hidden <n>', 'GRU units', int('--hidden'), 128)
   .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
@@ -61,6 +62,23 @@ demo
   .action(async (opts) => {
     await startBackend(program.opts()['backend']);
     await runNumberWordsDemo(opts, new ProgressBar());
+  });
+
+const data = program.command('data').description('inspect corpora as the training pipeline sees them');
+data
+  .command('stats')
+  .description('pair counts, length histograms, bucket occupancy, padding share, UNK rate, dropped pairs with reasons')
+  .requiredOption('--corpus <spec>', 'tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path (.tsv, .jsonl, dir/train.{de,en}.gz); gzip is detected')
+  .option('--tokenizer <spec>', 'word | word:fr | char | space | sp:FILE.model', 'word')
+  .option('--target-tokenizer <spec>', 'target side tokenizer (default: as --tokenizer)')
+  .option('--lowercase', 'lowercase both sides')
+  .option('--buckets <spec>', "'auto', 'default' ((5,10),(10,15),(20,25),(40,50)) or e.g. '5,10;10,15'", 'auto')
+  .option('--bucket-count <n>', 'number of automatic buckets', int('--bucket-count'), 4)
+  .option('--max-vocab <n>', 'vocabulary size limit, specials included', int('--max-vocab', 5))
+  .option('--min-count <n>', 'drop tokens seen fewer times', int('--min-count'), 1)
+  .option('--max-chars <n>', 'drop pairs with a side longer than this many characters', int('--max-chars'))
+  .action(async (opts) => {
+    process.stdout.write(`${await dataStats(opts)}\n`);
   });
 
 program

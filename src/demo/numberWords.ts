@@ -10,8 +10,10 @@ export interface NumberWordsDemoOptions {
   task: NumberWordsOptions;
   model: Seq2SeqConfig;
   trainer: TrainerOptions;
-  /** Training steps (default 1500). */
+  /** Training steps (default 1100). */
   steps: number;
+  /** Learning rate at the last step as a share of the initial one, reached by cosine decay (default 0.05; 1 = constant). */
+  finalLearningRate: number;
   /** Pairs per batch (default 64). */
   batchSize: number;
 }
@@ -20,9 +22,16 @@ export const DEFAULT_NUMBER_WORDS_DEMO: NumberWordsDemoOptions = {
   task: {},
   model: DEFAULT_SEQ2SEQ_CONFIG,
   trainer: DEFAULT_TRAINER_OPTIONS,
-  steps: 1500,
+  steps: 1100,
   batchSize: 64,
+  finalLearningRate: 0.05,
 };
+
+/** Cosine decay from lr (step 1) to lr·final (last step): large steps early, small ones to settle at the end. */
+export function cosineLearningRate(lr: number, final: number, step: number, steps: number): number {
+  const progress = steps <= 1 ? 1 : (step - 1) / (steps - 1);
+  return lr * (final + (1 - final) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
 
 export interface ProgressInfo {
   step: number;
@@ -102,6 +111,7 @@ export async function trainNumberWords(options: NumberWordsDemoOptions, onProgre
       const t0 = performance.now();
       const pairs = Array.from({ length: options.batchSize }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target));
       const batch = makeBatch(pairs, { reverseSource: options.model.reverseSource });
+      trainer.setLearningRate(cosineLearningRate(options.trainer.learningRate, options.finalLearningRate, step, options.steps));
       const { loss } = trainer.update(() => model.loss(batch));
       losses.push(loss);
       const tokens = batch.targetLengths.reduce((a, b) => a + b, 0);

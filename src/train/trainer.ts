@@ -45,6 +45,16 @@ export class Trainer {
     return this.steps;
   }
 
+  get learningRate(): number {
+    return (this.optimizer as unknown as { learningRate: number }).learningRate;
+  }
+
+  /** Changes the learning rate from the next update on (tfjs's optimisers read the field at every update). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0 && Number.isFinite(lr))) throw new RangeError(`learning rate must be a positive number, got ${lr}`);
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+  }
+
   /** Runs one update on the loss `lossFn` computes; throws NonFiniteError (weights untouched) on NaN/Inf. */
   update(lossFn: () => tf.Scalar): StepResult {
     const vars = this.params.trainable();

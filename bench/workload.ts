@@ -1,0 +1,120 @@
+// The toolkit's side of a benchmark workload: the same model, data and measurements as
+// bench/pytorch/seq2seq_bench.py, printed as one JSON line with the same keys. Run in its own process so that
+// its peak memory is its own:  node --import tsx bench/workload.ts --config '{"srcVocab":1000,...}'
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, parseBackendChoice } from '../src/backend/select.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
+import { Trainer } from '../src/train/trainer.js';
+import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
+import { greedyDecode } from '../src/search/greedy.js';
+import { Rng } from '../src/random.js';
+
+export interface WorkloadConfig {
+  srcVocab: number;
+  tgtVocab: number;
+  emb: number;
+  hidden: number;
+  batch: number;
+  srcLen: number;
+  /** Target steps, EOS included. */
+  tgtLen: number;
+  attention: boolean;
+  trainSteps: number;
+  warmupSteps: number;
+  repeats: number;
+  decodeBatches: number;
+  beam: number;
+  seed: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+function randomBatch(rng: Rng, c: WorkloadConfig): Batch {
+  const ids = (n: number, v: number) => Array.from({ length: n }, () => rng.int(4, v - 1));
+  return makeBatch(Array.from({ length: c.batch }, () => ({ source: ids(c.srcLen, c.srcVocab), target: ids(c.tgtLen - 1, c.tgtVocab) })));
+}
+
+async function main(): Promise<void> {
+  const i = process.argv.indexOf('--config');
+  const c: WorkloadConfig = { attention: false, trainSteps: 10, warmupSteps: 3, repeats: 3, decodeBatches: 5, beam: 5, seed: 1234, ...JSON.parse(process.argv[i + 1] ?? '{}') };
+  const info = await selectBackend(parseBackendChoice(process.env['TRANSLATE_BACKEND'] ?? 'wasm'));
+  const started = performance.now();
+  const rng = new Rng(c.seed);
+  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention: c.attention ? 'dot' : 'none', seed: c.seed }, c.srcVocab, c.tgtVocab);
+  const trainer = new Trainer(model.params, { learningRate: 3e-3, clipNorm: 5 });
+  const batches = Array.from({ length: 4 }, () => randomBatch(rng, c));
+  let k = 0;
+  const step = () => {
+    const b = batches[k++ % batches.length]!;
+    return trainer.update(() => model.loss(b)).loss;
+  };
+  for (let s = 0; s < c.warmupSteps; s++) step();
+  const trainRuns: number[] = [];
+  let lastLoss = NaN;
+  const tensorsBefore = tf.memory().numTensors;
+  for (let r = 0; r < c.repeats; r++) {
+    const t0 = performance.now();
+    for (let s = 0; s < c.trainSteps; s++) lastLoss = step();
+    trainRuns.push((c.trainSteps * c.batch * c.tgtLen) / ((performance.now() - t0) / 1000));
+  }
+  const tensorsAfter = tf.memory().numTensors;
+  const sources = batches.map((b) => makeSourceBatch(Array.from({ length: c.batch }, (_, j) => Array.from({ length: c.srcLen }, (_, t) => b.source[t * c.batch + j]!))));
+  // Fixed-length decode, as the peer: tgtLen steps (maxLength tgtLen − 1 tokens, then EOS position).
+  const greedyRuns: number[] = [];
+  for (let r = 0; r < c.repeats; r++) {
+    const t0 = performance.now();
+    for (let d = 0; d < c.decodeBatches; d++) greedyDecode(model, sources[d % sources.length]!, { maxLength: c.tgtLen - 1 });
+    greedyRuns.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
+  }
+  const one = makeSourceBatch([Array.from({ length: c.srcLen }, () => rng.int(4, c.srcVocab - 1))]);
+  const lat: number[] = [];
+  for (let r = 0; r < Math.max(10, 5 * c.repeats); r++) {
+    const t0 = performance.now();
+    greedyDecode(model, one, { maxLength: c.tgtLen - 1 });
+    lat.push(performance.now() - t0);
+  }
+  let beamRuns: number[] = [];
+  if (c.beam > 0) beamRuns = await beamTimings(model, sources, c);
+  process.stdout.write(
+    JSON.stringify({
+      engine: 'seq2seq-ts',
+      backend: info.description,
+      config: c,
+      train_tokens_per_s: Math.round(median(trainRuns) * 10) / 10,
+      train_tokens_per_s_runs: trainRuns.map((x) => Math.round(x)),
+      train_final_loss: Math.round(lastLoss * 1e4) / 1e4,
+      greedy_sentences_per_s: Math.round(median(greedyRuns) * 10) / 10,
+      greedy_sentences_per_s_runs: greedyRuns.map((x) => Math.round(x)),
+      beam_size: c.beam,
+      beam_sentences_per_s: beamRuns.length ? Math.round(median(beamRuns) * 10) / 10 : null,
+      greedy_latency_ms: Math.round(median(lat) * 1000) / 1000,
+      peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+      live_tensors_delta_over_training: tensorsAfter - tensorsBefore,
+      wall_s: Math.round((performance.now() - started) / 10) / 100,
+    }) + '\n',
+  );
+  trainer.dispose();
+  model.dispose();
+}
+
+/** Beam-search timings when the toolkit's beam search is present. */
+async function beamTimings(model: Seq2Seq, sources: ReturnType<typeof makeSourceBatch>[], c: WorkloadConfig): Promise<number[]> {
+  let beam: typeof import('../src/search/beam.js');
+  try {
+    beam = await import('../src/search/beam.js');
+  } catch {
+    return [];
+  }
+  const runs: number[] = [];
+  for (let r = 0; r < c.repeats; r++) {
+    const t0 = performance.now();
+    for (let d = 0; d < c.decodeBatches; d++) beam.beamSearch(model, sources[d % sources.length]!, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty: 0 });
+    runs.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
+  }
+  return runs;
+}
+
+await main();

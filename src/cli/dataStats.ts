@@ -1,0 +1,41 @@
+// `translate data stats --corpus …`: pair counts, length histograms, bucket occupancy, padding share, UNK rate
+// and dropped pairs with reasons, for a parallel corpus as the training pipeline would see it.
+import { loadParallelCorpus } from '../data/corpus.js';
+import { createTokenizer, parseTokenizerSpec } from '../data/tokenizers.js';
+import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/buckets.js';
+import { corpusStats, formatStats } from '../data/stats.js';
+import { Vocabulary } from '../data/vocabulary.js';
+import { DropTally } from '../data/readers.js';
+
+export interface DataStatsFlags {
+  corpus: string;
+  tokenizer: string;
+  targetTokenizer?: string;
+  lowercase?: boolean;
+  buckets: string;
+  bucketCount: number;
+  maxVocab?: number;
+  minCount: number;
+  maxChars?: number;
+}
+
+export async function dataStats(flags: DataStatsFlags): Promise<string> {
+  const sourceTokenizer = await createTokenizer(parseTokenizerSpec(flags.tokenizer));
+  const targetTokenizer = flags.targetTokenizer ? await createTokenizer(parseTokenizerSpec(flags.targetTokenizer)) : sourceTokenizer;
+  const dropped = new DropTally();
+  const corpus = await loadParallelCorpus(flags.corpus, {
+    sourceTokenizer,
+    targetTokenizer,
+    normalize: { lowercase: flags.lowercase ?? false },
+    dropped,
+    ...(flags.maxChars !== undefined ? { maxChars: flags.maxChars } : {}),
+  });
+  const lengths = corpus.pairs.map((p) => ({ source: p.source.length, target: p.target.length }));
+  const buckets: readonly Bucket[] =
+    flags.buckets === 'auto' ? autoBuckets(lengths, { count: flags.bucketCount }) : flags.buckets === 'default' ? DEFAULT_BUCKETS : parseBuckets(flags.buckets);
+  const vocabOptions = { minCount: flags.minCount, ...(flags.maxVocab !== undefined ? { maxSize: flags.maxVocab } : {}) };
+  const sourceVocab = Vocabulary.build(corpus.pairs.map((p) => p.source), vocabOptions);
+  const targetVocab = Vocabulary.build(corpus.pairs.map((p) => p.target), vocabOptions);
+  const stats = corpusStats({ pairs: corpus.pairs, buckets, dropped, sourceVocab, targetVocab });
+  return formatStats(stats, `corpus ${flags.corpus} (${flags.buckets === 'auto' ? 'automatic' : flags.buckets} buckets)`);
+}

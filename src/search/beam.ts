@@ -1,0 +1,193 @@
+// Beam search, batched: each sentence keeps K hypotheses, rows b·K … b·K+K−1 of one decoder batch, and every step
+// extends them by the best of their K·V one-token continuations.
+//
+// A hypothesis that emits EOS leaves the beam for its sentence's finished list and its row stays empty from then
+// on (the beam shrinks, as in Nematus): K=1 therefore follows exactly the greedy path, whatever the length penalty.
+// A sentence is done when
+//   (a) all K hypotheses have finished, or
+//   (b) nBest have finished and the nBest-th best finished score is at least an upper bound on the final score of
+//       any live hypothesis. Log-probs only fall as a hypothesis grows, and the GNMT penalty grows with length, so
+//       logProb / lp(maxLength + 1) bounds the final score of a live hypothesis (logProb itself when α = 0).
+//       Stopping here never changes the n-best list, it only skips steps that could not improve it.
+// The search stops when every sentence is done. At maxLength every live hypothesis is ended with a forced EOS, so
+// every returned logProb includes one EOS and the scores compare like with like.
+//
+// The top-k runs on the host after one dataSync of the [B·K, V] log-probs: measured on a [320, 32000] step it takes
+// about as long as tf.topk on wasm (50 vs 42 ms) and 70× less on the cpu backend (19 vs 1370 ms), and it lets the
+// sums accumulate in float64.
+import type { SourceBatch } from '../data/batch.js';
+import { GO, EOS, PAD } from '../data/vocabulary.js';
+import type { Decodable } from './decodable.js';
+
+export interface BeamOptions {
+  /** Hypotheses kept per sentence, K (default 5). */
+  beamSize?: number;
+  /** Hard limit on output tokens per sentence (EOS excluded); a hypothesis this long is ended with EOS. */
+  maxLength: number;
+  /**
+   * GNMT length penalty α ≥ 0 (default 0.6, tensor2tensor's and Marian's default): hypotheses are ranked by
+   * logProb / lp with lp = ((5 + |Y|) / 6)^α and |Y| the output length counting EOS. α = 0 ranks by the raw sum.
+   */
+  lengthPenalty?: number;
+  /** Hypotheses returned per sentence, at most beamSize (default 1). */
+  nBest?: number;
+}
+
+export const DEFAULT_BEAM_SIZE = 5;
+export const DEFAULT_LENGTH_PENALTY = 0.6;
+
+/** One output of a search. */
+export interface Hypothesis {
+  /** Output ids, without GO and EOS. */
+  ids: number[];
+  /** The score hypotheses are ranked by: logProb / lp(ids.length + 1). */
+  score: number;
+  /** Sum of the model's log-probabilities of the ids and the final EOS. */
+  logProb: number;
+}
+
+/** GNMT's length normaliser lp(Y) = ((5 + |Y|)^α) / (6^α). */
+export function lengthNormaliser(length: number, alpha: number): number {
+  return alpha === 0 ? 1 : Math.pow((5 + length) / 6, alpha);
+}
+
+/** Returns, per sentence, up to nBest hypotheses, best score first. */
+export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: BeamOptions): Hypothesis[][] {
+  const K = options.beamSize ?? DEFAULT_BEAM_SIZE;
+  const alpha = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
+  const nBest = options.nBest ?? 1;
+  const { maxLength } = options;
+  if (!Number.isInteger(K) || K < 1) throw new RangeError(`beamSize must be a positive integer, got ${K}`);
+  if (!Number.isInteger(nBest) || nBest < 1 || nBest > K) throw new RangeError(`nBest must be an integer in [1, beamSize=${K}], got ${nBest}`);
+  if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
+  // A negative α would shrink lp with length and void the bound of criterion (b).
+  if (!(alpha >= 0)) throw new RangeError(`lengthPenalty must be ≥ 0, got ${alpha}`);
+
+  const B = batch.size;
+  const rows = B * K;
+  const finished: Hypothesis[][] = Array.from({ length: B }, () => []);
+  const done = new Uint8Array(B);
+  let remaining = B;
+  // Per row: the hypothesis' tokens and log-prob; an empty row (not yet used, finished, or its sentence done) has
+  // −∞ and is skipped.
+  let tokens: number[][] = Array.from({ length: rows }, () => []);
+  let logProb = new Float64Array(rows).fill(-Infinity);
+  for (let b = 0; b < B; b++) logProb[b * K] = 0; // only beam 0 is live at first, so no hypothesis appears twice
+  let previous = new Int32Array(rows).fill(GO);
+  const finalise = (b: number, ids: number[], lp: number): void => {
+    finished[b]!.push({ ids, logProb: lp, score: lp / lengthNormaliser(ids.length + 1, alpha) });
+  };
+
+  const encoded = model.encode(batch);
+  let memory: M;
+  try {
+    memory = model.tileMemory(encoded, K);
+  } finally {
+    model.disposeMemory(encoded);
+  }
+  let state = model.initialState(memory);
+  try {
+    for (let t = 0; t <= maxLength && remaining > 0; t++) {
+      const { logProbs, state: next } = model.step(memory, state, previous);
+      model.disposeState(state);
+      state = next;
+      const V = logProbs.shape[1];
+      const lps = logProbs.dataSync() as Float32Array; // [rows·V], row-major
+      logProbs.dispose();
+
+      if (t === maxLength) {
+        // Out of room: every live hypothesis ends here, with EOS.
+        for (let b = 0; b < B; b++) {
+          if (done[b]) continue;
+          for (let row = b * K; row < (b + 1) * K; row++) {
+            if (logProb[row] !== -Infinity) finalise(b, tokens[row]!, logProb[row]! + lps[row * V + EOS]!);
+          }
+        }
+        break;
+      }
+
+      const nextTokens: number[][] = Array.from({ length: rows }, () => []);
+      const nextLogProb = new Float64Array(rows).fill(-Infinity);
+      const nextPrevious = new Int32Array(rows).fill(PAD);
+      // Row i of the next state continues row source[i]; empty rows point at any row of their own sentence.
+      const source = new Int32Array(rows);
+      for (let b = 0; b < B; b++) {
+        const first = b * K;
+        source.fill(first, first, first + K);
+        if (done[b]) continue;
+        // Finished hypotheses keep their slots: K − finished are left for this step's best continuations.
+        const best = topContinuations(lps, V, logProb, first, K, K - finished[b]!.length);
+        let live = 0;
+        for (const { score, row, token } of best) {
+          if (token === EOS) {
+            finalise(b, tokens[row]!, score);
+          } else {
+            const slot = first + live++;
+            nextTokens[slot] = [...tokens[row]!, token];
+            nextLogProb[slot] = score;
+            nextPrevious[slot] = token;
+            source[slot] = row;
+          }
+        }
+        if (live === 0 || cannotImprove(finished[b]!, nextLogProb.subarray(first, first + K), nBest, lengthNormaliser(maxLength + 1, alpha))) {
+          done[b] = 1;
+          remaining--;
+          nextLogProb.fill(-Infinity, first, first + K);
+        }
+      }
+      tokens = nextTokens;
+      logProb = nextLogProb;
+      previous = nextPrevious;
+      if (remaining > 0) {
+        const selected = model.selectState(state, source);
+        model.disposeState(state);
+        state = selected;
+      }
+    }
+  } finally {
+    model.disposeState(state);
+    model.disposeMemory(memory);
+  }
+  return finished.map((list) => list.sort((a, b) => b.score - a.score).slice(0, nBest));
+}
+
+interface Continuation {
+  /** Log-prob of the extended hypothesis. */
+  score: number;
+  row: number;
+  token: number;
+}
+
+/**
+ * The `count` best continuations of the live rows first … first+K−1, best first; ties go to the lower row, then
+ * the lower token (tf.argMax's choice, so one beam matches greedy decoding).
+ */
+function topContinuations(lps: Float32Array, V: number, logProb: Float64Array, first: number, K: number, count: number): Continuation[] {
+  const best: Continuation[] = [];
+  if (count <= 0) return best;
+  for (let row = first; row < first + K; row++) {
+    const base = logProb[row]!;
+    if (base === -Infinity) continue;
+    for (let v = 0; v < V; v++) {
+      const score = base + lps[row * V + v]!;
+      // Strict comparisons keep the earlier candidate on ties; −∞ (an impossible token) never enters.
+      if (best.length === count ? !(score > best[count - 1]!.score) : !(score > -Infinity)) continue;
+      let i = best.length === count ? count - 1 : best.length;
+      while (i > 0 && best[i - 1]!.score < score) {
+        best[i] = best[i - 1]!;
+        i--;
+      }
+      best[i] = { score, row, token: v };
+    }
+  }
+  return best;
+}
+
+/** Criterion (b): the nBest-th best finished score beats every live hypothesis' best possible final score. */
+function cannotImprove(finished: readonly Hypothesis[], liveLogProbs: Float64Array, nBest: number, longestNormaliser: number): boolean {
+  if (finished.length < nBest) return false;
+  const nth = finished.map((h) => h.score).sort((a, b) => b - a)[nBest - 1]!;
+  let bestLive = -Infinity;
+  for (const lp of liveLogProbs) bestLive = Math.max(bestLive, lp);
+  return nth >= bestLive / longestNormaliser;
+}

@@ -1,0 +1,120 @@
+// Sampling, batched: every sentence draws its next token from the model's distribution, sharpened or flattened by
+// a temperature and optionally cut to the k most probable tokens. Draws come from the seeded Rng, one per unfinished
+// sentence per step in sentence order, so the same seed gives the same outputs on any backend that gives the same
+// log-probs. Steps, EOS and maxLength behave as in greedy decoding.
+import type { SourceBatch } from '../data/batch.js';
+import { GO, EOS } from '../data/vocabulary.js';
+import { Rng } from '../random.js';
+import type { Decodable } from './decodable.js';
+import type { Hypothesis } from './beam.js';
+
+export interface SampleOptions {
+  /** Divides the log-probs before the softmax (default 1: the model's own distribution); 0 means argmax. */
+  temperature?: number;
+  /** Sample only among the k most probable tokens (default 0: the whole vocabulary). */
+  topK?: number;
+  /** Hard limit on output tokens per sentence (EOS excluded). */
+  maxLength: number;
+  /** Seed of the generator the draws come from (default 1). */
+  seed?: number;
+}
+
+/**
+ * Returns one sampled hypothesis per sentence; its logProb (and score, the same number) is the model's own,
+ * untempered log-probability of the ids and EOS (EOS is charged at maxLength, as in beam search).
+ */
+export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: SampleOptions): Hypothesis[] {
+  const temperature = options.temperature ?? 1;
+  const topK = options.topK ?? 0;
+  const { maxLength } = options;
+  if (!(temperature >= 0)) throw new RangeError(`temperature must be ≥ 0, got ${temperature}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`topK must be a non-negative integer, got ${topK}`);
+  if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
+  const rng = new Rng(options.seed ?? 1);
+
+  const B = batch.size;
+  const outputs: Hypothesis[] = Array.from({ length: B }, () => ({ ids: [], score: 0, logProb: 0 }));
+  const done = new Uint8Array(B);
+  let remaining = B;
+  const memory = model.encode(batch);
+  let state = model.initialState(memory);
+  let previous = new Int32Array(B).fill(GO);
+  try {
+    for (let t = 0; t <= maxLength && remaining > 0; t++) {
+      const { logProbs, state: next } = model.step(memory, state, previous);
+      model.disposeState(state);
+      state = next;
+      const V = logProbs.shape[1];
+      const lps = logProbs.dataSync() as Float32Array; // [B·V]
+      logProbs.dispose();
+      const ids = new Int32Array(B).fill(EOS);
+      for (let b = 0; b < B; b++) {
+        if (done[b]) continue;
+        const row = lps.subarray(b * V, (b + 1) * V);
+        const id = t === maxLength ? EOS : draw(row, temperature, topK, rng);
+        const out = outputs[b]!;
+        out.logProb += row[id]!;
+        if (id === EOS) {
+          out.score = out.logProb;
+          done[b] = 1;
+          remaining--;
+        } else {
+          out.ids.push(id);
+        }
+        ids[b] = id;
+      }
+      previous = ids;
+    }
+  } finally {
+    model.disposeState(state);
+    model.disposeMemory(memory);
+  }
+  return outputs;
+}
+
+/** One token drawn from softmax(logProbs / temperature) over the topK most probable tokens (all when 0). */
+function draw(logProbs: Float32Array, temperature: number, topK: number, rng: Rng): number {
+  const V = logProbs.length;
+  const candidates = topK > 0 && topK < V ? topIndices(logProbs, topK) : null;
+  const count = candidates === null ? V : candidates.length;
+  const at = (i: number): number => (candidates === null ? i : candidates[i]!);
+  let max = -Infinity;
+  let argmax = 0;
+  for (let i = 0; i < count; i++) {
+    if (logProbs[at(i)]! > max) {
+      max = logProbs[at(i)]!;
+      argmax = at(i);
+    }
+  }
+  if (temperature === 0) return argmax;
+  // Subtracting the max keeps exp() in range however small the temperature.
+  const weights = new Float64Array(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    weights[i] = Math.exp((logProbs[at(i)]! - max) / temperature);
+    total += weights[i]!;
+  }
+  let u = rng.next() * total;
+  for (let i = 0; i < count; i++) {
+    u -= weights[i]!;
+    if (u < 0) return at(i);
+  }
+  return argmax; // rounding left u ≥ 0 past the last weight
+}
+
+/** Indices of the k largest values, in index order (ties keep the lower index, like tf.argMax). */
+function topIndices(values: Float32Array, k: number): Int32Array {
+  const top = new Int32Array(k).fill(-1); // kept sorted best first
+  let filled = 0;
+  for (let v = 0; v < values.length; v++) {
+    const x = values[v]!;
+    if (filled === k && !(x > values[top[k - 1]!]!)) continue;
+    let i = filled === k ? k - 1 : filled++;
+    while (i > 0 && values[top[i - 1]!]! < x) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = v;
+  }
+  return top.subarray(0, filled).sort();
+}
