@@ -5,7 +5,8 @@ import { saveModelFiles, loadModelFiles, ModelFileError } from './model/checkpoi
 import { Vocabulary, UNK, type VocabularyJson } from './data/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, type Tokenizer, type TokenizerConfig } from './data/tokenizers.js';
 import { makeSourceBatch } from './data/batch.js';
-import { greedyDecode } from './search/greedy.js';
+import { search } from './search/search.js';
+import { DEFAULT_LENGTH_PENALTY } from './search/beam.js';
 
 export interface TranslatorExtra {
   sourceVocabulary: VocabularyJson;
@@ -22,12 +23,29 @@ export interface TranslateOptions {
   /** Output length limit: ratio × source tokens + margin (defaults 2 and 10). */
   maxLengthRatio?: number;
   maxLengthMargin?: number;
+  /** Beam size K; 1 (default) is greedy decoding. */
+  beamSize?: number;
+  /** GNMT length penalty α for beam search (default 0.6). */
+  lengthPenalty?: number;
+  /** Hypotheses returned per sentence, best first (default 1; at most the beam size). */
+  nBest?: number;
+}
+
+export interface ScoredTranslation {
+  text: string;
+  /** The ranking score: log-probability divided by the length penalty (the log-probability for greedy). */
+  score: number;
+  /** Sum of token log-probabilities, EOS included. */
+  logProb: number;
 }
 
 export interface Translation {
+  /** The best translation (empty for an empty input line). */
   text: string;
   /** Source tokens that were not in the vocabulary (translated as <unk>). */
   unknownTokens: string[];
+  /** n-best list, best first; empty for an empty input line. */
+  nBest: ScoredTranslation[];
 }
 
 export class Translator {
@@ -82,7 +100,9 @@ export class Translator {
     const batchSize = options.batchSize ?? 64;
     const ratio = options.maxLengthRatio ?? 2;
     const margin = options.maxLengthMargin ?? 10;
-    const results: Translation[] = lines.map(() => ({ text: '', unknownTokens: [] }));
+    const beamSize = options.beamSize ?? 1;
+    const nBest = options.nBest ?? 1;
+    const results: Translation[] = lines.map(() => ({ text: '', unknownTokens: [], nBest: [] }));
     const work: { index: number; ids: number[] }[] = [];
     lines.forEach((line, index) => {
       const tokens = this.sourceTokenizer.tokenize(line.trim());
@@ -98,9 +118,14 @@ export class Translator {
       const batch = makeSourceBatch(chunk.map((w) => w.ids), { reverseSource: this.model.config.reverseSource });
       // Each sentence's own limit, so that a translation does not depend on its batch-mates.
       const maxLength = chunk.map((w) => Math.ceil(ratio * w.ids.length) + margin);
-      const outs = greedyDecode(this.model, batch, { maxLength });
+      const outs =
+        beamSize === 1 && nBest === 1
+          ? search(this.model, batch, { method: 'greedy', maxLength })
+          : search(this.model, batch, { method: 'beam', beamSize, nBest, lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY, maxLength });
       chunk.forEach((w, k) => {
-        results[w.index]!.text = this.targetTokenizer.detokenize(this.targetVocabulary.decode(outs[k]!));
+        const r = results[w.index]!;
+        r.nBest = outs[k]!.map((h) => ({ text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)), score: h.score, logProb: h.logProb }));
+        r.text = r.nBest[0]?.text ?? '';
       });
     }
     return results;

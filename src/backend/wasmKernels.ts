@@ -78,17 +78,21 @@ export function sliceValues(x: Values, shape: number[], begin: number[], size: n
   }
 }
 
-const slice: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as unknown as WasmBackendLike;
-  const { x } = inputs as { x: TensorInfo };
-  const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, (attrs as { begin: number[] }).begin, (attrs as { size: number[] }).size);
-  const out = b.makeOutput(size, x.dtype);
-  if (size.some((s) => s === 0)) return out;
-  const outVals = b.typedArrayFromHeap(out);
-  if (x.shape.length === 0) outVals.set(b.typedArrayFromHeap(x));
-  else sliceValues(b.typedArrayFromHeap(x), x.shape, begin, size, outVals);
-  return out;
-};
+function slice(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    if (x.dtype === 'string') return fallback(args); // strings do not live on the heap
+    const b = backend as unknown as WasmBackendLike;
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, (attrs as { begin: number[] }).begin, (attrs as { size: number[] }).size);
+    const out = b.makeOutput(size, x.dtype);
+    if (size.some((s) => s === 0)) return out;
+    const outVals = b.typedArrayFromHeap(out);
+    if (x.shape.length === 0) outVals.set(b.typedArrayFromHeap(x));
+    else sliceValues(b.typedArrayFromHeap(x), x.shape, begin, size, outVals);
+    return out;
+  };
+}
 
 /** Gathers whole rows: out[i, :] = x[indices[i], :]. Throws on an index out of range. */
 export function gatherRowsValues(x: Values, rows: number, rowSize: number, indices: ArrayLike<number>, out: Values): void {
@@ -126,7 +130,10 @@ export function replaceKernel(kernelName: string, backendName: string, make: (pr
 /** Registers the wasm kernels above once per process (idempotent). */
 export function registerWasmKernels(): void {
   replaceKernel(tf.UnsortedSegmentSum, 'wasm', () => unsortedSegmentSum);
-  replaceKernel(tf.Slice, 'wasm', () => slice);
+  replaceKernel(tf.Slice, 'wasm', (previous) => {
+    if (previous === undefined) throw new Error('wasm backend has no Slice kernel to fall back on');
+    return slice(previous.kernelFunc);
+  });
   replaceKernel(tf.GatherV2, 'wasm', (previous) => {
     if (previous === undefined) throw new Error('wasm backend has no GatherV2 kernel to fall back on');
     return gatherV2(previous.kernelFunc);

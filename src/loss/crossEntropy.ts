@@ -9,7 +9,7 @@ const MIN_PROB = 1e-30;
 
 /**
  * logits: [N, V]; targets: N ids; mask: N weights (1 real, 0 padding). Returns the scalar mean loss over real tokens
- * (the sum of nll·mask divided by the sum of the mask).
+ * (the sum of nll·mask divided by the sum of the mask, or by 1 when that is below 1, so an all-padding batch gives 0).
  */
 export function maskedCrossEntropy(logits: tf.Tensor2D, targets: Int32Array, mask: Float32Array): tf.Scalar {
   const [N, V] = logits.shape;

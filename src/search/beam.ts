@@ -18,12 +18,13 @@
 import type { SourceBatch } from '../data/batch.js';
 import { GO, EOS, PAD } from '../data/vocabulary.js';
 import type { Decodable } from './decodable.js';
+import { maxLengths } from './greedy.js';
 
 export interface BeamOptions {
   /** Hypotheses kept per sentence, K (default 5). */
   beamSize?: number;
-  /** Hard limit on output tokens per sentence (EOS excluded); a hypothesis this long is ended with EOS. */
-  maxLength: number;
+  /** Limit on output tokens (EOS excluded), one for all sentences or one per sentence; a hypothesis this long is ended with EOS. */
+  maxLength: number | ArrayLike<number>;
   /**
    * GNMT length penalty α ≥ 0 (default 0.6, tensor2tensor's and Marian's default): hypotheses are ranked by
    * logProb / lp with lp = ((5 + |Y|) / 6)^α and |Y| the output length counting EOS. α = 0 ranks by the raw sum.
@@ -56,14 +57,15 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   const K = options.beamSize ?? DEFAULT_BEAM_SIZE;
   const alpha = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
   const nBest = options.nBest ?? 1;
-  const { maxLength } = options;
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`beamSize must be a positive integer, got ${K}`);
   if (!Number.isInteger(nBest) || nBest < 1 || nBest > K) throw new RangeError(`nBest must be an integer in [1, beamSize=${K}], got ${nBest}`);
-  if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
+  const B = batch.size;
+  const limits = maxLengths(options.maxLength, B);
+  for (const m of limits) if (!(m >= 0)) throw new RangeError(`maxLength must be a non-negative integer, got ${m}`);
+  const longest = Math.max(0, ...limits);
   // A negative α would shrink lp with length and void the bound of criterion (b).
   if (!(alpha >= 0)) throw new RangeError(`lengthPenalty must be ≥ 0, got ${alpha}`);
 
-  const B = batch.size;
   const rows = B * K;
   const finished: Hypothesis[][] = Array.from({ length: B }, () => []);
   const done = new Uint8Array(B);
@@ -87,24 +89,13 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   }
   let state = model.initialState(memory);
   try {
-    for (let t = 0; t <= maxLength && remaining > 0; t++) {
+    for (let t = 0; t <= longest && remaining > 0; t++) {
       const { logProbs, state: next } = model.step(memory, state, previous);
       model.disposeState(state);
       state = next;
       const V = logProbs.shape[1];
       const lps = logProbs.dataSync() as Float32Array; // [rows·V], row-major
       logProbs.dispose();
-
-      if (t === maxLength) {
-        // Out of room: every live hypothesis ends here, with EOS.
-        for (let b = 0; b < B; b++) {
-          if (done[b]) continue;
-          for (let row = b * K; row < (b + 1) * K; row++) {
-            if (logProb[row] !== -Infinity) finalise(b, tokens[row]!, logProb[row]! + lps[row * V + EOS]!);
-          }
-        }
-        break;
-      }
 
       const nextTokens: number[][] = Array.from({ length: rows }, () => []);
       const nextLogProb = new Float64Array(rows).fill(-Infinity);
@@ -115,6 +106,15 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
         const first = b * K;
         source.fill(first, first, first + K);
         if (done[b]) continue;
+        if (t === limits[b]) {
+          // Out of room: every live hypothesis of this sentence ends here, with EOS.
+          for (let row = first; row < first + K; row++) {
+            if (logProb[row] !== -Infinity) finalise(b, tokens[row]!, logProb[row]! + lps[row * V + EOS]!);
+          }
+          done[b] = 1;
+          remaining--;
+          continue;
+        }
         // Finished hypotheses keep their slots: K − finished are left for this step's best continuations.
         const best = topContinuations(lps, V, logProb, first, K, K - finished[b]!.length);
         let live = 0;
@@ -129,7 +129,7 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
             source[slot] = row;
           }
         }
-        if (live === 0 || cannotImprove(finished[b]!, nextLogProb.subarray(first, first + K), nBest, lengthNormaliser(maxLength + 1, alpha))) {
+        if (live === 0 || cannotImprove(finished[b]!, nextLogProb.subarray(first, first + K), nBest, lengthNormaliser(limits[b]! + 1, alpha))) {
           done[b] = 1;
           remaining--;
           nextLogProb.fill(-Infinity, first, first + K);

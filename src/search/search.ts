@@ -6,7 +6,7 @@ import { beamSearch, type BeamOptions, type Hypothesis } from './beam.js';
 import { sampleDecode, type SampleOptions } from './sample.js';
 
 export type SearchOptions =
-  | { method: 'greedy'; /** Hard limit on output tokens per sentence (EOS excluded). */ maxLength: number }
+  | { method: 'greedy'; /** Limit on output tokens (EOS excluded), one for all sentences or one per sentence. */ maxLength: number | ArrayLike<number> }
   | ({ method: 'beam' } & BeamOptions)
   | ({ method: 'sample' } & SampleOptions);
 
