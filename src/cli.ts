@@ -8,6 +8,17 @@ import { runNumberWordsDemo } from './cli/demo.js';
 import { dataStats } from './cli/dataStats.js';
 import { Translator } from './translator.js';
 import { isUserError } from './errors.js';
+import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
+
+interface TranslateFlags {
+  model: string;
+  beam: number;
+  nBest: number;
+  lengthPenalty: number;
+  format: 'text' | 'jsonl';
+  batchSize: number;
+  unknown: 'error' | 'keep';
+}
 
 function int(name: string, min = 1) {
   return (v: string): number => {
@@ -21,6 +32,22 @@ function num(name: string) {
   return (v: string): number => {
     const n = Number(v);
     if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+function share(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be between 0 and 1`);
+    return n;
+  };
+}
+
+function nonNegative(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
     return n;
   };
 }
@@ -57,6 +84,7 @@ demo
   .option('--no-attention', "the seeds' original model: the decoder sees only the encoder's final state")
   .option('--min-digits <n>', 'fewest digits in training numbers', int('--min-digits'), 5)
   .option('--max-digits <n>', 'most digits in training numbers', int('--max-digits'), 10)
+  .option('--short-share <x>', 'share of training numbers with fewer than --min-digits digits', share('--short-share'), 0.05)
   .option('--seed <n>', 'seed for data and weights', int('--seed', 0), 1)
   .option('--out <dir>', 'where to save the model', 'runs/number-words')
   .action(async (opts) => {
@@ -83,30 +111,58 @@ data
 
 program
   .command('translate')
-  .description('translate text arguments, or stdin line by line (one output line per input line)')
+  .description('translate text arguments, or stdin line by line (one output line per input line, same order)')
   .requiredOption('--model <dir>', 'model directory written by training')
+  .option('--beam <k>', 'beam size (1 = greedy)', int('--beam'), 1)
+  .option('--n-best <n>', 'hypotheses per input (text: Moses "i ||| text ||| score" lines; jsonl: a list)', int('--n-best'), 1)
+  .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', nonNegative('--length-penalty'), 0.6)
+  .addOption(new Option('--format <format>', 'output format').choices(['text', 'jsonl']).default('text'))
   .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
   .addOption(new Option('--unknown <policy>', 'source tokens missing from the vocabulary').choices(['error', 'keep']).default('error'))
   .argument('[text...]', 'sentences to translate (default: read stdin)')
-  .action(async (text: string[], opts: { model: string; batchSize: number; unknown: 'error' | 'keep' }) => {
+  .action(async (text: string[], opts: TranslateFlags) => {
     await startBackend(program.opts()['backend']);
+    if (opts.nBest > opts.beam) throw new InvalidArgumentError(`--n-best ${opts.nBest} is larger than --beam ${opts.beam}`);
     const translator = await Translator.load(opts.model);
     const lines = text.length > 0 ? text : await readStdinLines();
-    const results = translator.translate(lines, { batchSize: opts.batchSize });
+    const results = translator.translate(lines, { batchSize: opts.batchSize, beamSize: opts.beam, nBest: opts.nBest, lengthPenalty: opts.lengthPenalty });
     let failed = 0;
     const out: string[] = [];
     results.forEach((r, i) => {
-      if (r.unknownTokens.length > 0 && opts.unknown === 'error') {
+      const rejected = r.unknownTokens.length > 0 && opts.unknown === 'error';
+      if (rejected) {
         const what = [...new Set(r.unknownTokens)].map((t) => JSON.stringify(t)).join(', ');
         process.stderr.write(`translate: ${text.length > 0 ? `argument ${i + 1}` : `stdin line ${i + 1}`}: unknown ${what} (not in the model's source vocabulary; --unknown keep translates anyway)\n`);
         failed++;
-        out.push('');
+      }
+      const nBest = rejected ? [] : r.nBest;
+      if (opts.format === 'jsonl') {
+        out.push(JSON.stringify({ source: lines[i], translation: rejected ? null : r.text, nBest, unknown: r.unknownTokens }));
+      } else if (opts.nBest > 1) {
+        for (const h of nBest) out.push(`${i} ||| ${h.text} ||| ${h.score.toFixed(4)}`);
       } else {
-        out.push(r.text);
+        out.push(rejected ? '' : r.text);
       }
     });
     process.stdout.write(out.map((l) => `${l}\n`).join(''));
     if (failed > 0) process.exitCode = 1;
+  });
+
+program
+  .command('eval')
+  .description('BLEU (sacreBLEU-compatible: 13a, cased), chrF and exact match of a model on a test set, or of a hypothesis file')
+  .option('--model <dir>', 'model to translate --src with')
+  .option('--src <file>', 'source sentences, one per line')
+  .option('--hyp <file>', 'score this hypothesis file instead of translating (no model needed)')
+  .requiredOption('--ref <file...>', 'reference translations, one per line (several files: several references)')
+  .option('--beam <k>', 'beam size (1 = greedy)', int('--beam'), 1)
+  .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', nonNegative('--length-penalty'), 0.6)
+  .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
+  .option('--lowercase', 'case-insensitive BLEU')
+  .option('--out <file>', 'also write the hypotheses here')
+  .action(async (opts: EvalFlags) => {
+    const report = await evaluateFiles(opts, () => startBackend(program.opts()['backend']));
+    process.stdout.write(report);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -14,6 +14,7 @@ export interface DemoFlags {
   attention: boolean;
   minDigits: number;
   maxDigits: number;
+  shortShare: number;
   seed: number;
   out: string;
 }
@@ -38,7 +39,7 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
     ...DEFAULT_NUMBER_WORDS_DEMO,
     steps: flags.steps,
     batchSize: flags.batchSize,
-    task: { minDigits: flags.minDigits, maxDigits: flags.maxDigits, seed: flags.seed },
+    task: { minDigits: flags.minDigits, maxDigits: flags.maxDigits, shortShare: flags.shortShare, seed: flags.seed },
     model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: flags.hidden, embeddingSize: flags.embedding, attention: flags.attention ? ('dot' as const) : ('none' as const), seed: flags.seed },
     trainer: { ...DEFAULT_NUMBER_WORDS_DEMO.trainer, learningRate: flags.learningRate },
   };
@@ -57,12 +58,14 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
     const trainSeconds = run.trainSeconds;
     const valid = evaluateNumberWords(run.model, run.task.valid, run.vocabs);
     const long = evaluateNumberWords(run.model, run.task.long, run.vocabs);
+    const short = run.task.short.length > 0 ? evaluateNumberWords(run.model, run.task.short, run.vocabs) : null;
     const [lo, hi] = run.task.options.longDigits;
     const out = process.stdout;
     out.write(`trained ${run.losses.length} steps in ${trainSeconds.toFixed(0)} s (${Math.round(tokens / trainSeconds)} target tokens/s), final loss ${run.losses.at(-1)?.toFixed(4)}\n`);
     out.write(`${report(`validation, ${run.task.options.minDigits}–${run.task.options.maxDigits} digits (held out)`, valid)}\n`);
     out.write(`accuracy per target position: ${valid.positionAccuracy.map((a, i) => `${i + 1}:${(100 * a).toFixed(1)}`).join(' ')}  (last = EOS after the longest)\n`);
     out.write(`${report(`length generalisation, ${lo}–${hi} digits (longer than any in training)`, long)}\n`);
+    if (short !== null) out.write(`${report(`short numbers, 1–${run.task.options.minDigits - 1} digits (${(100 * run.task.options.shortShare).toFixed(0)}% of training)`, short)}\n`);
     const chars = new CharTokenizer();
     const translator = new Translator(run.model, run.vocabs.source, run.vocabs.target, chars, chars, {
       task: 'number-words',
@@ -71,6 +74,7 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
       options,
       validation: valid,
       long,
+      short,
     });
     await translator.save(flags.out);
     out.write(`saved to ${flags.out}  (try: translate translate --model ${flags.out} "one two five")\n`);

@@ -19,6 +19,12 @@ export interface NumberWordsOptions {
   longDigits?: [number, number];
   /** Numbers in the length-generalisation test set (default 1000). */
   longSize?: number;
+  /**
+   * Share of training numbers drawn with 1..minDigits−1 digits instead (default 0: the classic generator). A model
+   * that never saw a short number keeps writing digits past the end of "one two five"; a little of them teaches it
+   * to stop. Validation stays minDigits..maxDigits.
+   */
+  shortShare?: number;
   seed?: number;
 }
 
@@ -66,6 +72,8 @@ export class NumberWordsTask {
   readonly options: Required<NumberWordsOptions>;
   readonly valid: NumberWordsPair[];
   readonly long: NumberWordsPair[];
+  /** 300 numbers of 1..minDigits−1 digits (may overlap training when shortShare > 0: there are few of them). */
+  readonly short: NumberWordsPair[];
   private readonly held: Set<string>;
   private readonly rng: Rng;
 
@@ -76,6 +84,7 @@ export class NumberWordsTask {
       validSize: options.validSize ?? 1000,
       longDigits: options.longDigits ?? [11, 12],
       longSize: options.longSize ?? 1000,
+      shortShare: options.shortShare ?? 0,
       seed: options.seed ?? 1,
     };
     const o = this.options;
@@ -97,13 +106,23 @@ export class NumberWordsTask {
       const d = randomDigits(heldRng, o.longDigits[0], o.longDigits[1]);
       return { words: digitsToWords(d), digits: d };
     });
+    this.short = Array.from({ length: o.minDigits > 1 ? 300 : 0 }, () => {
+      const d = randomDigits(heldRng, 1, o.minDigits - 1);
+      return { words: digitsToWords(d), digits: d };
+    });
+    if (!(o.shortShare >= 0 && o.shortShare <= 1)) throw new RangeError(`shortShare must be in [0, 1], got ${o.shortShare}`);
     this.rng = rng;
   }
 
   /** Next training pair; never one of the validation numbers. */
   nextTrain(): NumberWordsPair {
+    const o = this.options;
+    if (o.shortShare > 0 && o.minDigits > 1 && this.rng.next() < o.shortShare) {
+      const d = randomDigits(this.rng, 1, o.minDigits - 1);
+      return { words: digitsToWords(d), digits: d };
+    }
     for (;;) {
-      const d = randomDigits(this.rng, this.options.minDigits, this.options.maxDigits);
+      const d = randomDigits(this.rng, o.minDigits, o.maxDigits);
       if (!this.held.has(d)) return { words: digitsToWords(d), digits: d };
     }
   }

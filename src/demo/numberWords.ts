@@ -19,7 +19,7 @@ export interface NumberWordsDemoOptions {
 }
 
 export const DEFAULT_NUMBER_WORDS_DEMO: NumberWordsDemoOptions = {
-  task: {},
+  task: { shortShare: 0.05 },
   model: DEFAULT_SEQ2SEQ_CONFIG,
   trainer: DEFAULT_TRAINER_OPTIONS,
   steps: 1100,

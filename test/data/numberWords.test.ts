@@ -42,6 +42,17 @@ describe('number-words generator', () => {
     for (const p of t.long) expect([11, 12]).toContain(p.digits.length);
   });
 
+  it('mixes in the requested share of short numbers, and none by default', () => {
+    const classic = new NumberWordsTask({ seed: 2 });
+    expect(Array.from({ length: 2000 }, () => classic.nextTrain()).every((p) => p.digits.length >= 5)).toBe(true);
+    const mixed = new NumberWordsTask({ seed: 2, shortShare: 0.1 });
+    const short = Array.from({ length: 5000 }, () => mixed.nextTrain()).filter((p) => p.digits.length < 5);
+    expect(short.length / 5000).toBeGreaterThan(0.08);
+    expect(short.length / 5000).toBeLessThan(0.12);
+    expect(mixed.valid.every((p) => p.digits.length >= 5)).toBe(true);
+    expect(mixed.short.every((p) => p.digits.length >= 1 && p.digits.length <= 4)).toBe(true);
+  });
+
   it('gives PAD, GO, EOS and UNK ids of their own, shared with no real symbol', () => {
     const { source, target } = numberWordsVocabularies();
     expect(target.encode([...'0123456789'])).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);

@@ -1,0 +1,70 @@
+// `translate eval`: translate a source file with a model (or take a hypothesis file) and score it against one or
+// more reference files with corpus BLEU (sacreBLEU-compatible), chrF and exact match.
+import { readFile, writeFile } from 'node:fs/promises';
+import { Translator } from '../translator.js';
+import { corpusBleu, formatBleu } from '../search/bleu.js';
+import { corpusChrF } from '../search/chrf.js';
+import { ToolkitError } from '../errors.js';
+
+export interface EvalFlags {
+  model?: string;
+  src?: string;
+  hyp?: string;
+  ref: string[];
+  beam: number;
+  lengthPenalty: number;
+  batchSize: number;
+  lowercase?: boolean;
+  out?: string;
+}
+
+export class EvalInputError extends ToolkitError {
+  override name = 'EvalInputError';
+}
+
+async function readLines(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new EvalInputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const lines = text.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promise<void>): Promise<string> {
+  if ((flags.hyp === undefined) === (flags.model === undefined)) throw new EvalInputError('give either --model with --src, or --hyp');
+  const refs = await Promise.all(flags.ref.map(readLines));
+  let hyps: string[];
+  let what: string;
+  if (flags.hyp !== undefined) {
+    hyps = await readLines(flags.hyp);
+    what = flags.hyp;
+  } else {
+    if (flags.src === undefined) throw new EvalInputError('--model needs --src, the sentences to translate');
+    const src = await readLines(flags.src);
+    await startBackend();
+    const translator = await Translator.load(flags.model!);
+    const t0 = performance.now();
+    hyps = translator.translate(src, { batchSize: flags.batchSize, beamSize: flags.beam, lengthPenalty: flags.lengthPenalty }).map((r) => r.text);
+    const seconds = (performance.now() - t0) / 1000;
+    translator.dispose();
+    what = `${flags.model} on ${flags.src} (${flags.beam === 1 ? 'greedy' : `beam ${flags.beam}, α ${flags.lengthPenalty}`}, ${(src.length / seconds).toFixed(1)} sentences/s)`;
+    if (flags.out !== undefined) await writeFile(flags.out, hyps.map((h) => `${h}\n`).join(''));
+  }
+  refs.forEach((r, k) => {
+    if (r.length !== hyps.length) throw new EvalInputError(`${flags.ref[k]}: ${r.length} lines, but there are ${hyps.length} hypotheses`);
+  });
+  const bleu = corpusBleu(hyps, refs, { lowercase: flags.lowercase ?? false });
+  const chrf = corpusChrF(hyps, refs);
+  const exact = hyps.filter((h, i) => refs.some((r) => r[i] === h)).length / Math.max(hyps.length, 1);
+  return [
+    `scored: ${what}, ${hyps.length} sentences, ${refs.length} reference${refs.length > 1 ? 's' : ''}`,
+    formatBleu(bleu),
+    `${chrf.name} = ${chrf.score.toFixed(2)}`,
+    `exact match = ${(100 * exact).toFixed(2)}%`,
+    '',
+  ].join('\n');
+}
