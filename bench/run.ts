@@ -6,7 +6,7 @@
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
 //   npm run bench -- --quick       fewer repeats
 //   npm run bench -- --no-peer     the toolkit alone
-//   npm run bench -- --only small  one workload (number-words, small, small-attention, standard)
+//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, pipeline)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -41,6 +41,11 @@ const WORKLOADS: Workload[] = [
     name: 'small-attention',
     what: 'the small workload with dot attention',
     config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 10, warmupSteps: 3, repeats, decodeBatches: 5, beam: 5 },
+  },
+  {
+    name: 'medium-256',
+    what: 'decoding at 256 units: vocab 8,000, emb 128, GRU 256, dot attention, batch 64, 20/20 steps',
+    config: { srcVocab: 8000, tgtVocab: 8000, emb: 128, hidden: 256, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 5, warmupSteps: 2, repeats: quick ? 2 : 3, decodeBatches: 3, beam: 5 },
   },
   {
     name: 'standard',

@@ -8,6 +8,7 @@ import { Trainer } from '../src/train/trainer.js';
 import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
 import { greedyDecode } from '../src/search/greedy.js';
 import { Rng } from '../src/random.js';
+import { EOS } from '../src/data/vocabulary.js';
 
 export interface WorkloadConfig {
   srcVocab: number;
@@ -61,6 +62,10 @@ async function main(): Promise<void> {
     trainRuns.push((c.trainSteps * c.batch * c.tgtLen) / ((performance.now() - t0) / 1000));
   }
   const tensorsAfter = tf.memory().numTensors;
+  // Decoding is timed at fixed length, as the peer does: an EOS bias of −1e4 keeps every hypothesis going to the
+  // length limit (an untrained model would otherwise stop at arbitrary points, or at once).
+  const bias = model.params.get('decoder/output/b');
+  tf.tidy(() => bias.assign(tf.tensor1d(Array.from({ length: c.tgtVocab }, (_, v) => (v === EOS ? -1e4 : 0)))));
   const sources = batches.map((b) => makeSourceBatch(Array.from({ length: c.batch }, (_, j) => Array.from({ length: c.srcLen }, (_, t) => b.source[t * c.batch + j]!))));
   // Fixed-length decode, as the peer: tgtLen steps (maxLength tgtLen − 1 tokens, then EOS position).
   const greedyRuns: number[] = [];

@@ -7,7 +7,7 @@ import { ProgressBar } from './cli/progress.js';
 import { runNumberWordsDemo } from './cli/demo.js';
 import { dataStats } from './cli/dataStats.js';
 import { Translator } from './translator.js';
-import { isUserError } from './errors.js';
+import { isUserError, ToolkitError } from './errors.js';
 import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
 
 interface TranslateFlags {
@@ -122,7 +122,7 @@ program
   .argument('[text...]', 'sentences to translate (default: read stdin)')
   .action(async (text: string[], opts: TranslateFlags) => {
     await startBackend(program.opts()['backend']);
-    if (opts.nBest > opts.beam) throw new InvalidArgumentError(`--n-best ${opts.nBest} is larger than --beam ${opts.beam}`);
+    if (opts.nBest > opts.beam) throw new ToolkitError(`--n-best ${opts.nBest} is larger than --beam ${opts.beam}`);
     const translator = await Translator.load(opts.model);
     const lines = text.length > 0 ? text : await readStdinLines();
     const results = translator.translate(lines, { batchSize: opts.batchSize, beamSize: opts.beam, nBest: opts.nBest, lengthPenalty: opts.lengthPenalty });

@@ -72,6 +72,60 @@ describe('translate CLI', () => {
     expect(corrupt.stderr).toMatch(/model\.json: corrupt JSON/);
   });
 
+  it('gives n-best lists with beam search, as Moses lines or JSON Lines, one JSON line per input', () => {
+    const moses = cli(['translate', '--model', modelDir, '--beam', '3', '--n-best', '2', 'one two five', 'nine nine']);
+    expect(moses.code).toBe(0);
+    const rows = moses.stdout.trim().split('\n');
+    expect(rows).toHaveLength(4);
+    expect(rows.map((r) => r.split(' ||| ')[0])).toEqual(['0', '0', '1', '1']);
+    const scores = rows.map((r) => Number(r.split(' ||| ')[2]));
+    expect(scores[0]).toBeGreaterThanOrEqual(scores[1]!);
+    const jsonl = cli(['translate', '--model', modelDir, '--format', 'jsonl', '--beam', '2', '--n-best', '2'], inputs.join('\n') + '\n');
+    const objs = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(objs).toHaveLength(3);
+    expect(objs[1]).toEqual({ source: '', translation: '', nBest: [], unknown: [] });
+    expect(objs[0].nBest).toHaveLength(2);
+    expect(objs[0].translation).toBe(objs[0].nBest[0].text);
+    const bad = cli(['translate', '--model', modelDir, '--beam', '2', '--n-best', '3', 'one']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--n-best 3 is larger than --beam 2/);
+  });
+
+  it('eval scores a hypothesis file (BLEU, chrF, exact match), and a model on a source file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seq2seq-eval-'));
+    writeFileSync(join(dir, 'ref.txt'), 'the cat sat on the mat\nhello world\n');
+    writeFileSync(join(dir, 'hyp.txt'), 'the cat is on the mat\nhello world\n');
+    const r = cli(['eval', '--hyp', join(dir, 'hyp.txt'), '--ref', join(dir, 'ref.txt')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^BLEU = \d+\.\d\d /m);
+    expect(r.stdout).toMatch(/chrF2 = \d+\.\d\d/);
+    expect(r.stdout).toMatch(/exact match = 50\.00%/);
+    writeFileSync(join(dir, 'src.txt'), 'one two five\nnine nine\n');
+    writeFileSync(join(dir, 'digits.txt'), `${expected[0]}\n${expected[2]}\n`);
+    const m = cli(['eval', '--model', modelDir, '--src', join(dir, 'src.txt'), '--ref', join(dir, 'digits.txt'), '--out', join(dir, 'out.txt')]);
+    expect(m.code).toBe(0);
+    expect(m.stdout).toMatch(/exact match = 100\.00%/);
+    const short = cli(['eval', '--hyp', join(dir, 'src.txt'), '--ref', join(dir, 'ref.txt'), '--ref', join(dir, 'hyp.txt')]);
+    expect(short.code).toBe(0);
+    writeFileSync(join(dir, 'one.txt'), 'one line\n');
+    const mismatch = cli(['eval', '--hyp', join(dir, 'one.txt'), '--ref', join(dir, 'ref.txt')]);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.stderr).toMatch(/ref\.txt: 2 lines, but there are 1 hypotheses/);
+  });
+
+  it('data stats reports pairs, buckets, padding and UNK rate of a real corpus', () => {
+    const r = cli(['data', 'stats', '--corpus', resolve(root, '../shared/corpora/tatoeba-eng-fra/eng-fra.tsv')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/4500 pairs read, 4500 kept, 0 dropped/);
+    const padding = Number(/padding: ([\d.]+)% of batch tokens/.exec(r.stdout)?.[1]);
+    expect(padding).toBeLessThan(25);
+    expect(r.stdout).toMatch(/UNK rate source/);
+    const broken = cli(['data', 'stats', '--corpus', resolve(root, 'test/data/fixtures/missing-column.tsv')]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/missing-column\.tsv:\d+:/);
+    expect(broken.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('rejects an unknown backend and lists the choices', () => {
     const r = cli(['--backend', 'gpu', 'translate', '--model', modelDir, 'one']);
     expect(r.code).not.toBe(0);
