@@ -82,6 +82,8 @@ demo
   .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
   .option('--learning-rate <x>', 'Adam learning rate', num('--learning-rate'), 3e-3)
   .option('--no-attention', "the seeds' original model: the decoder sees only the encoder's final state")
+  .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn']).default('gru'))
+  .option('--peepholes', 'LSTM peephole connections')
   .option('--min-digits <n>', 'fewest digits in training numbers', int('--min-digits'), 5)
   .option('--max-digits <n>', 'most digits in training numbers', int('--max-digits'), 10)
   .option('--short-share <x>', 'share of training numbers with fewer than --min-digits digits', share('--short-share'), 0.05)

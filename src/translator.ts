@@ -65,7 +65,7 @@ export class Translator {
     if (e === undefined || e === null) throw new ModelFileError(`${where}: missing vocabularies and tokenizers`);
     const sourceVocabulary = Vocabulary.fromJSON(e.sourceVocabulary, `${where} sourceVocabulary`);
     const targetVocabulary = Vocabulary.fromJSON(e.targetVocabulary, `${where} targetVocabulary`);
-    const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, ...json.config };
+    const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, ...json.config, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell } };
     const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size);
     try {
       model.params.load(json.weights.manifest, data, where);

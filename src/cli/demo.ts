@@ -4,6 +4,7 @@ import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO, type 
 import { Translator } from '../translator.js';
 import { CharTokenizer } from '../data/tokenizers.js';
 import type { ProgressBar } from './progress.js';
+import { DEFAULT_CELL, type CellKind } from '../encoder/cell.js';
 
 export interface DemoFlags {
   steps: number;
@@ -12,6 +13,8 @@ export interface DemoFlags {
   embedding: number;
   learningRate: number;
   attention: boolean;
+  cell: CellKind;
+  peepholes?: boolean;
   minDigits: number;
   maxDigits: number;
   shortShare: number;
@@ -40,7 +43,7 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
     steps: flags.steps,
     batchSize: flags.batchSize,
     task: { minDigits: flags.minDigits, maxDigits: flags.maxDigits, shortShare: flags.shortShare, seed: flags.seed },
-    model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: flags.hidden, embeddingSize: flags.embedding, attention: flags.attention ? ('dot' as const) : ('none' as const), seed: flags.seed },
+    model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: flags.hidden, embeddingSize: flags.embedding, attention: flags.attention ? ('dot' as const) : ('none' as const), seed: flags.seed, cell: { ...DEFAULT_CELL, kind: flags.cell, peepholes: flags.peepholes ?? false } },
     trainer: { ...DEFAULT_NUMBER_WORDS_DEMO.trainer, learningRate: flags.learningRate },
   };
   process.stderr.write(

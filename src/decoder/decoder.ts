@@ -6,40 +6,39 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { Encoded } from '../encoder/encoder.js';
-import { embedProject } from '../layers/embedding.js';
 import { dense } from '../layers/dense.js';
-import { gruSequence } from '../encoder/rnn.js';
-import { gruStep, GRU_GATES } from '../encoder/gru.js';
+import { RecurrentLayer } from '../encoder/recurrentLayer.js';
+import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
 import { luongDotAttention } from './attention.js';
 
 export interface DecoderOptions {
   vocabSize: number;
   /** Embedding width of target tokens. */
   embeddingSize: number;
-  /** GRU units; equal to the encoder's, whose final state seeds the decoder. */
+  /** Recurrent units; equal to the encoder's, whose final state seeds the decoder. */
   hiddenSize: number;
+  /** The recurrent cell (default GRU); the encoder's, so its final state fits. */
+  cell?: CellOptions;
   /** 'dot': Luong dot-product attention over the encoder outputs; 'none': final state only. */
   attention: 'dot' | 'none';
 }
 
 /** What search carries from step to step. */
 export interface DecoderState {
-  /** [batch, H] */
+  /** [batch, state]: H, or [h | c] for an LSTM. */
   h: tf.Tensor2D;
 }
 
 export class Decoder {
   private readonly prefix: string;
+  readonly rnn: RecurrentLayer;
 
   constructor(readonly options: DecoderOptions, private readonly params: Params, prefix = 'decoder') {
     const { vocabSize: V, embeddingSize: E, hiddenSize: H } = options;
     const k = 1 / Math.sqrt(H);
     this.prefix = prefix;
     params.create(`${prefix}/embedding`, [V, E], { kind: 'normal', std: 1 });
-    params.create(`${prefix}/W`, [E, GRU_GATES * H], { kind: 'uniform', scale: k });
-    params.create(`${prefix}/b`, [GRU_GATES * H], { kind: 'uniform', scale: k });
-    params.create(`${prefix}/U`, [H, GRU_GATES * H], { kind: 'uniform', scale: k });
-    params.create(`${prefix}/c`, [GRU_GATES * H], { kind: 'uniform', scale: k });
+    this.rnn = new RecurrentLayer(params, prefix, E, H, options.cell ?? DEFAULT_CELL);
     if (options.attention === 'dot') params.create(`${prefix}/attention/Wc`, [2 * H, H], { kind: 'uniform', scale: 1 / Math.sqrt(2 * H) });
     params.create(`${prefix}/output/W`, [H, V], { kind: 'uniform', scale: k });
     params.create(`${prefix}/output/b`, [V], { kind: 'zeros' });
@@ -70,9 +69,9 @@ export class Decoder {
    */
   forward(encoded: Encoded, targetIn: Int32Array, steps: number): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = encoded.final.shape[0];
-    const xp = embedProject(this.p('embedding'), this.p('W'), this.p<tf.Tensor1D>('b'), targetIn);
-    const states = gruSequence(xp, encoded.final, this.p('U'), this.p<tf.Tensor1D>('c'), null, { steps, batch: B });
-    return this.project(tf.transpose(states, [1, 0, 2]) as tf.Tensor3D, encoded);
+    const xp = this.rnn.projectTokens(this.p('embedding'), targetIn);
+    const states = this.rnn.sequence(xp, encoded.final, null, { steps, batch: B });
+    return this.project(tf.transpose(this.rnn.hidden(states), [1, 0, 2]) as tf.Tensor3D, encoded);
   }
 
   initialState(encoded: Encoded): DecoderState {
@@ -83,11 +82,10 @@ export class Decoder {
   step(encoded: Encoded, state: DecoderState, previous: Int32Array): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = previous.length;
     const H = this.options.hiddenSize;
-    const xp = embedProject(this.p('embedding'), this.p('W'), this.p<tf.Tensor1D>('b'), previous);
-    const hU = tf.matMul(state.h, this.p<tf.Tensor2D>('U'));
-    const [h, cache] = gruStep({ xp, hU: hU as tf.Tensor2D, c: this.p<tf.Tensor1D>("c"), h: state.h, mask: null, t: 0 });
-    cache.dispose();
-    const { logits, weights } = this.project(tf.reshape(h, [B, 1, H]) as tf.Tensor3D, encoded);
-    return { state: { h }, logits, weights };
+    const xp = this.rnn.projectTokens(this.p('embedding'), previous);
+    const next = this.rnn.step(xp, state.h);
+    const top = tf.slice(next, [0, 0], [B, H]); // the h part of [h | c]
+    const { logits, weights } = this.project(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, encoded);
+    return { state: { h: next }, logits, weights };
   }
 }

@@ -14,6 +14,9 @@
 // all steps at the end.
 import * as tf from '@tensorflow/tfjs-core';
 import { gruStep, gruStepGrad } from './gru.js';
+import { lstmStep, lstmStepGrad, lstmPeepholeGrad } from './lstm.js';
+import { rnnStep, rnnStepGrad } from './basicRnn.js';
+import { DEFAULT_CELL, stateBlocks, type CellOptions } from './cell.js';
 import { sumRows } from '../layers/dense.js';
 
 export interface SequenceShape {
@@ -28,66 +31,119 @@ export interface SequenceShape {
 export function gruSequence(
   xp: tf.Tensor2D, h0: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, mask: tf.Tensor1D | null, shape: SequenceShape,
 ): tf.Tensor3D {
+  return recurrentSequence(DEFAULT_CELL, xp, h0, U, c, null, mask, shape);
+}
+
+/** One forward step of any cell: [new state, cache]. `state` is [B, blocks·H]; hU = h·U from its h part. */
+function stepForward(cell: CellOptions, xp: tf.Tensor2D, hU: tf.Tensor2D, c: tf.Tensor1D, state: tf.Tensor2D, peep: tf.Tensor1D | null, mask: tf.Tensor1D | null, t: number): [tf.Tensor2D, tf.Tensor2D] {
+  if (cell.kind === 'lstm') return lstmStep({ xp, hU, c, state, peep, mask, t, forgetBias: cell.forgetBias });
+  if (cell.kind === 'rnn') return rnnStep({ xp, hU, c, h: state, mask, t, activation: cell.activation });
+  return gruStep({ xp, hU, c, h: state, mask, t });
+}
+
+/** One backward step of any cell: ∂(h·U + c), ∂xp_t and the part of ∂state_{t−1} that does not go through U. */
+function stepBackward(
+  cell: CellOptions, dOut: tf.Tensor2D, dhA: tf.Tensor2D | null, dhB: tf.Tensor2D | null, cache: tf.Tensor2D,
+  prev: tf.Tensor2D, peep: tf.Tensor1D | null, mask: tf.Tensor1D | null, t: number,
+): { dGate: tf.Tensor2D; dXp: tf.Tensor2D; dDirect: tf.Tensor2D } {
+  if (cell.kind === 'lstm') {
+    const [dGate, dDirect] = lstmStepGrad({ dOut, dhA, dhB, cache, state: prev, peep, mask, t });
+    return { dGate, dXp: dGate, dDirect };
+  }
+  if (cell.kind === 'rnn') {
+    const [dGate, dDirect] = rnnStepGrad({ dOut, dhA, dhB, cache, mask, t, activation: cell.activation });
+    return { dGate, dXp: dGate, dDirect };
+  }
+  const [dGate, dXp, dDirect] = gruStepGrad({ dOut, dhA, dhB, cache, h: prev, mask, t });
+  return { dGate, dXp, dDirect };
+}
+
+/** The h part ([B, H]) of a state [B, blocks·H]. */
+export function hiddenPart(state: tf.Tensor2D, H: number): tf.Tensor2D {
+  return state.shape[1] === H ? state : tf.slice(state, [0, 0], [state.shape[0], H]);
+}
+
+/**
+ * Carried states of any cell for all steps, [time, batch, blocks·H] (LSTM: [h | c]; not yet zeroed at padding).
+ * xp: [time·batch, gates·H]; state0: [batch, blocks·H]; U: [H, gates·H]; c: [gates·H]; peep: LSTM peepholes [3H]
+ * or null; mask: [time·batch] 1/0 or null.
+ */
+export function recurrentSequence(
+  cell: CellOptions, xp: tf.Tensor2D, state0: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, peep: tf.Tensor1D | null,
+  mask: tf.Tensor1D | null, shape: SequenceShape,
+): tf.Tensor3D {
   const { steps: T, batch: B } = shape;
-  const H = h0.shape[1];
-  if (xp.shape[0] !== T * B) throw new Error(`gruSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
+  const H = U.shape[0];
+  const S = state0.shape[1];
+  if (S !== stateBlocks(cell.kind) * H) throw new Error(`recurrentSequence: a ${cell.kind} state is ${stateBlocks(cell.kind)}·${H} wide, got ${S}`);
+  if (xp.shape[0] !== T * B) throw new Error(`recurrentSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
+  const usePeep = cell.kind === 'lstm' && peep !== null;
   const mask0 = mask;
   const run = tf.customGrad((...args) => {
-    const [xpIn, h0In, UIn, cIn, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const save = args[args.length - 1] as unknown as tf.GradSaveFunc;
+    const [xpIn, s0In, UIn, cIn] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const peepIn = usePeep ? (args[4] as tf.Tensor1D) : null;
     const states: tf.Tensor2D[] = [];
     const caches: tf.Tensor2D[] = [];
-    let h = h0In;
+    let state = s0In;
     for (let t = 0; t < T; t++) {
-      const hU = tf.matMul(h, UIn) as tf.Tensor2D;
-      const [hNew, cache] = gruStep({ xp: xpIn, hU, c: cIn, h, mask, t });
+      const hU = tf.tidy(() => tf.matMul(hiddenPart(state, H), UIn)) as tf.Tensor2D;
+      const [next, cache] = stepForward(cell, xpIn, hU, cIn, state, peepIn, mask, t);
       hU.dispose();
-      states.push(hNew);
+      states.push(next);
       caches.push(cache);
-      h = hNew;
+      state = next;
     }
-    const value = tf.reshape(tf.concat(states, 0), [T, B, H]) as tf.Tensor3D;
+    const value = tf.reshape(tf.concat(states, 0), [T, B, S]) as tf.Tensor3D;
     // The forward pass runs inside a tidy: what the backward pass needs must be saved (only while taping).
-    save([h0In, UIn, ...states, ...caches, ...(mask === null ? [] : [mask])]);
+    save([s0In, UIn, ...(peepIn === null ? [] : [peepIn]), ...states, ...caches, ...(mask === null ? [] : [mask])]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
-      const h0In = saved[0] as tf.Tensor2D;
-      const UIn = saved[1] as tf.Tensor2D;
-      const states = saved.slice(2, 2 + T) as tf.Tensor2D[];
-      const caches = saved.slice(2 + T, 2 + 2 * T) as tf.Tensor2D[];
-      const mask = mask0 === null ? null : (saved[2 + 2 * T] as tf.Tensor1D);
-      const dOut = tf.reshape(dy as tf.Tensor, [T * B, H]) as tf.Tensor2D;
+      let k = 0;
+      const s0In = saved[k++] as tf.Tensor2D;
+      const UIn = saved[k++] as tf.Tensor2D;
+      const peepIn = usePeep ? (saved[k++] as tf.Tensor1D) : null;
+      const states = saved.slice(k, k + T) as tf.Tensor2D[];
+      const caches = saved.slice(k + T, k + 2 * T) as tf.Tensor2D[];
+      const mask = mask0 === null ? null : (saved[k + 2 * T] as tf.Tensor1D);
+      const dOut = tf.reshape(dy as tf.Tensor, [T * B, S]) as tf.Tensor2D;
       const UT = tf.transpose(UIn);
       const dGates: tf.Tensor2D[] = new Array(T);
       const dXps: tf.Tensor2D[] = new Array(T);
       let dhA: tf.Tensor2D | null = null;
       let dhB: tf.Tensor2D | null = null;
       for (let t = T - 1; t >= 0; t--) {
-        const hPrev = t === 0 ? h0In : states[t - 1]!;
-        const [dGate, dXp, dhDirect] = gruStepGrad({ dOut, dhA, dhB, cache: caches[t]!, h: hPrev, mask, t });
-        dGates[t] = dGate;
-        dXps[t] = dXp;
-        dhA = tf.matMul(dGate, UT) as tf.Tensor2D;
-        dhB = dhDirect;
+        const prev = t === 0 ? s0In : states[t - 1]!;
+        const g = stepBackward(cell, dOut, dhA, dhB, caches[t]!, prev, peepIn, mask, t);
+        dGates[t] = g.dGate;
+        dXps[t] = g.dXp;
+        dhA = tf.matMul(g.dGate, UT) as tf.Tensor2D; // [B, H]: reaches the h part only
+        dhB = g.dDirect;
       }
-      const dGateAll = tf.concat(dGates, 0); // [time·batch, 3H]
-      const hPrevAll = tf.concat([h0In, ...states.slice(0, T - 1)], 0); // [time·batch, H]
-      const dU = tf.matMul(tf.transpose(hPrevAll), dGateAll);
+      const dGateAll = tf.concat(dGates, 0); // [time·batch, gates·H]
+      const prevAll = tf.concat([s0In, ...states.slice(0, T - 1)], 0); // [time·batch, blocks·H]
+      const dU = tf.matMul(tf.transpose(hiddenPart(prevAll, H)), dGateAll);
       const dc = sumRows(dGateAll);
-      const dh0 = T === 0 ? tf.zerosLike(h0In) : tf.add(dhA!, dhB!);
-      return [tf.concat(dXps, 0), dh0, dU, dc];
+      let dState0: tf.Tensor;
+      if (T === 0) dState0 = tf.zerosLike(s0In);
+      else if (S === H) dState0 = tf.add(dhA!, dhB!);
+      else dState0 = tf.add(dhB!, tf.concat([dhA!, tf.zeros([B, S - H])], 1));
+      const grads: tf.Tensor[] = [tf.concat(dXps, 0), dState0, dU, dc];
+      if (peepIn !== null) grads.push(lstmPeepholeGrad(dGateAll, prevAll, tf.concat(states, 0)));
+      return grads;
     };
     return { value, gradFunc };
   });
-  return run(xp, h0, U, c) as tf.Tensor3D;
+  return (usePeep ? run(xp, state0, U, c, peep!) : run(xp, state0, U, c)) as tf.Tensor3D;
 }
 
-/** Zeroes outputs at padded positions: states [time, batch, H] × mask [time·batch]. */
+/** Zeroes outputs at padded positions: states [time, batch, units] × mask [time·batch]. */
 export function maskOutputs(states: tf.Tensor3D, mask: tf.Tensor1D | null): tf.Tensor3D {
   if (mask === null) return states;
   const [T, B] = states.shape;
   return tf.mul(states, tf.reshape(mask, [T, B, 1]));
 }
 
-/** The carried state after the last step, [batch, H]: each sequence's state at its last real step. */
+/** The carried state after the last step, [batch, units]: each sequence's state at its last real step. */
 export function finalState(states: tf.Tensor3D): tf.Tensor2D {
   const [T, B, H] = states.shape;
   return tf.reshape(tf.slice(states, [T - 1, 0, 0], [1, B, H]), [B, H]);

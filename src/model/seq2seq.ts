@@ -5,6 +5,7 @@ import { Rng } from '../random.js';
 import { Params } from './params.js';
 import { Encoder, type Encoded } from '../encoder/encoder.js';
 import { Decoder } from '../decoder/decoder.js';
+import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
 import { maskedCrossEntropy } from '../loss/crossEntropy.js';
 import { toBatchMajor, type Batch, type SourceBatch } from '../data/batch.js';
 import type { Decodable } from '../search/decodable.js';
@@ -15,6 +16,8 @@ export interface Seq2SeqConfig {
   embeddingSize: number;
   /** GRU units in encoder and decoder (default 128). */
   hiddenSize: number;
+  /** Recurrent cell of encoder and decoder (default GRU; or LSTM with forget bias and peepholes, or basic RNN). */
+  cell: CellOptions;
   /** 'dot': Luong dot-product attention (default); 'none': the decoder sees only the final encoder state. */
   attention: 'dot' | 'none';
   /** Feed sources reversed, padded at the front (default true). */
@@ -26,6 +29,7 @@ export interface Seq2SeqConfig {
 export const DEFAULT_SEQ2SEQ_CONFIG: Seq2SeqConfig = {
   embeddingSize: 64,
   hiddenSize: 128,
+  cell: DEFAULT_CELL,
   attention: 'dot',
   reverseSource: true,
   seed: 1,
@@ -38,9 +42,10 @@ export class Seq2Seq implements Decodable<Encoded, DecoderState> {
 
   constructor(readonly config: Seq2SeqConfig, readonly sourceVocabSize: number, readonly targetVocabSize: number) {
     this.params = new Params(new Rng(config.seed));
-    this.encoder = new Encoder({ vocabSize: sourceVocabSize, embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize }, this.params);
+    const cell = { ...DEFAULT_CELL, ...config.cell };
+    this.encoder = new Encoder({ vocabSize: sourceVocabSize, embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize, cell }, this.params);
     this.decoder = new Decoder(
-      { vocabSize: targetVocabSize, embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize, attention: config.attention },
+      { vocabSize: targetVocabSize, embeddingSize: config.embeddingSize, hiddenSize: config.hiddenSize, attention: config.attention, cell },
       this.params,
     );
   }

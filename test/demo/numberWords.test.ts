@@ -1,6 +1,11 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useTestBackend } from '../helpers/backend.js';
 import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO } from '../../src/demo/numberWords.js';
+import { Translator } from '../../src/translator.js';
+import { CharTokenizer } from '../../src/data/tokenizers.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 beforeAll(useTestBackend);
 
@@ -18,6 +23,28 @@ describe('number-words end to end', () => {
     expect(run.losses.at(-1)!).toBeLessThan(run.losses[0]! / 20);
     expect(r.exactMatch).toBeGreaterThanOrEqual(0.95);
     expect(r.positionAccuracy).toHaveLength(5); // 4 digits + the EOS position
+  });
+
+  it('trains with an LSTM (forget bias, peepholes) too, and the saved model loads with identical outputs', async () => {
+    const run = await trainNumberWords({
+      ...DEFAULT_NUMBER_WORDS_DEMO,
+      task: { minDigits: 2, maxDigits: 4, validSize: 200, longSize: 50, seed: 6 },
+      model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: 48, embeddingSize: 16, seed: 6, cell: { kind: 'lstm', forgetBias: 1, peepholes: true, activation: 'tanh' } },
+      steps: 350,
+      batchSize: 32,
+    });
+    const r = evaluateNumberWords(run.model, run.task.valid, run.vocabs);
+    expect(r.exactMatch).toBeGreaterThanOrEqual(0.9);
+    const chars = new CharTokenizer();
+    const t = new Translator(run.model, run.vocabs.source, run.vocabs.target, chars, chars);
+    const dir = mkdtempSync(join(tmpdir(), 'seq2seq-lstm-'));
+    await t.save(dir);
+    const loaded = await Translator.load(dir);
+    expect(loaded.model.config.cell.kind).toBe('lstm');
+    const lines = run.task.valid.slice(0, 20).map((p) => p.words);
+    expect(loaded.translate(lines, { beamSize: 3 }).map((x) => x.text)).toEqual(t.translate(lines, { beamSize: 3 }).map((x) => x.text));
+    loaded.dispose();
+    t.dispose();
   });
 
   it('the same seed gives the same losses', async () => {

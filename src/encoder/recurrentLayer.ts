@@ -1,0 +1,73 @@
+// One recurrent layer's weights (input projection W, b; recurrent U, c; LSTM peepholes) and the two ways to run
+// it: over a whole sequence (training, encoding) and one step at a time (search). Encoder and decoder share it.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Params } from '../model/params.js';
+import { embedProject } from '../layers/embedding.js';
+import { recurrentSequence, hiddenPart, type SequenceShape } from './rnn.js';
+import { cellGates, stateBlocks, type CellOptions } from './cell.js';
+import { gruStep } from './gru.js';
+import { lstmStep } from './lstm.js';
+import { rnnStep } from './basicRnn.js';
+
+export class RecurrentLayer {
+  constructor(
+    private readonly params: Params,
+    private readonly prefix: string,
+    inputSize: number,
+    readonly units: number,
+    readonly cell: CellOptions,
+  ) {
+    const G = cellGates(cell.kind) * units;
+    const k = 1 / Math.sqrt(units);
+    params.create(`${prefix}/W`, [inputSize, G], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/b`, [G], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/U`, [units, G], { kind: 'uniform', scale: k });
+    params.create(`${prefix}/c`, [G], { kind: 'uniform', scale: k });
+    if (cell.kind === 'lstm' && cell.peepholes) params.create(`${prefix}/peepholes`, [3 * units], { kind: 'uniform', scale: k });
+  }
+
+  /** Width of the carried state: units, or 2·units for the LSTM's [h | c]. */
+  get stateSize(): number {
+    return stateBlocks(this.cell.kind) * this.units;
+  }
+
+  private p<T extends tf.Tensor>(name: string): T {
+    return this.params.get(`${this.prefix}/${name}`) as unknown as T;
+  }
+
+  private peep(): tf.Tensor1D | null {
+    return this.cell.kind === 'lstm' && this.cell.peepholes ? this.p<tf.Tensor1D>('peepholes') : null;
+  }
+
+  /** Input projections for token ids (time-major): [ids, gates·units]. */
+  projectTokens(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
+    return embedProject(table, this.p('W'), this.p('b'), ids);
+  }
+
+  /** Carried states for all steps, [T, B, stateSize]. */
+  sequence(xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor1D | null, shape: SequenceShape): tf.Tensor3D {
+    return recurrentSequence(this.cell, xp, state0, this.p('U'), this.p('c'), this.peep(), mask, shape);
+  }
+
+  /** One step for all rows: xp [B, gates·units], state [B, stateSize] → new state. */
+  step(xp: tf.Tensor2D, state: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const hU = tf.matMul(hiddenPart(state, this.units), this.p<tf.Tensor2D>('U')) as tf.Tensor2D;
+      const c = this.p<tf.Tensor1D>('c');
+      const args = { xp, hU, c, mask: null, t: 0 };
+      const [next] =
+        this.cell.kind === 'lstm'
+          ? lstmStep({ ...args, state, peep: this.peep(), forgetBias: this.cell.forgetBias })
+          : this.cell.kind === 'rnn'
+            ? rnnStep({ ...args, h: state, activation: this.cell.activation })
+            : gruStep({ ...args, h: state });
+      return next;
+    });
+  }
+
+  /** The h part of states [T, B, stateSize] → [T, B, units]. */
+  hidden(states: tf.Tensor3D): tf.Tensor3D {
+    const [T, B, S] = states.shape;
+    return S === this.units ? states : tf.slice(states, [0, 0, 0], [T, B, this.units]);
+  }
+}
