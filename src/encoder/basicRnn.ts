@@ -8,6 +8,7 @@
 // activation directly). ∂U, ∂b and ∂c come from dGateAll exactly as for the GRU.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+import { tanh, rowsAt } from './stepMath.js';
 
 export const RNN_STEP = 'ToolkitRnnStep';
 export const RNN_STEP_GRAD = 'ToolkitRnnStepGrad';
@@ -27,10 +28,6 @@ export interface RnnCellOptions {
 
 export const RNN_DEFAULTS: RnnCellOptions = { activation: 'tanh' };
 
-/** tanh through one exp: V8's Math.tanh costs about 2.5 Math.exp calls. Saturates cleanly for large |x|. */
-function tanh(x: number): number {
-  return 1 - 2 / (1 + Math.exp(2 * x));
-}
 
 /**
  * Forward element-wise part of step t. xp: [time·batch, H] input projections (time-major); hU: [B, H] = h·U;
@@ -115,9 +112,6 @@ export interface RnnStepArgs {
   activation: RnnActivation;
 }
 
-function rowsAt(x: tf.Tensor2D, t: number, B: number): tf.Tensor2D {
-  return tf.slice(x, [t * B, 0], [B, x.shape[1]]);
-}
 
 /** One forward step: returns [h', cache]. */
 export function rnnStep(a: RnnStepArgs): [tf.Tensor2D, tf.Tensor2D] {

@@ -11,6 +11,7 @@
 // (backward); elsewhere as composite tf ops.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+import { sigmoid, tanh, rowsAt } from './stepMath.js';
 
 export const GRU_STEP = 'ToolkitGruStep';
 export const GRU_STEP_GRAD = 'ToolkitGruStepGrad';
@@ -21,14 +22,7 @@ export const GRU_GATES = 3;
 /** What the backward pass needs from each forward step, [batch, 4·units]: r, z, n, h·U_n + c_n. */
 export const GRU_CACHE_BLOCKS = 4;
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
 
-/** tanh through one exp: V8's Math.tanh costs about 2.5 Math.exp calls. Saturates cleanly for large |x|. */
-function tanh(x: number): number {
-  return 1 - 2 / (1 + Math.exp(2 * x));
-}
 
 /**
  * Forward element-wise part of step t. xp: [time·batch, 3H] input projections (time-major); hU: [B, 3H] = h·U;
@@ -137,9 +131,6 @@ export interface GruStepArgs {
   t: number;
 }
 
-function rowsAt(x: tf.Tensor2D, t: number, B: number): tf.Tensor2D {
-  return tf.slice(x, [t * B, 0], [B, x.shape[1]]);
-}
 
 /** One forward step: returns [h', cache]. */
 export function gruStep(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {

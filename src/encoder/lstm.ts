@@ -24,6 +24,7 @@
 //     gradient, one product over all steps like ∂U: `lstmPeepholeGrad(dGateAll, previous states, states)`.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+import { sigmoid, tanh, rowsAt } from './stepMath.js';
 import { sumRows } from '../layers/dense.js';
 
 export const LSTM_STEP = 'ToolkitLstmStep';
@@ -47,14 +48,7 @@ export interface LstmCellOptions {
 
 export const LSTM_DEFAULTS: LstmCellOptions = { forgetBias: 1.0, peepholes: false };
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
 
-/** tanh through one exp: V8's Math.tanh costs about 2.5 Math.exp calls. Saturates cleanly for large |x|. */
-function tanh(x: number): number {
-  return 1 - 2 / (1 + Math.exp(2 * x));
-}
 
 /**
  * Forward element-wise part of step t. xp: [time·batch, 4H] input projections (time-major); hU: [B, 4H] = h·U;
@@ -195,9 +189,6 @@ export interface LstmStepArgs {
   forgetBias: number;
 }
 
-function rowsAt(x: tf.Tensor2D, t: number, B: number): tf.Tensor2D {
-  return tf.slice(x, [t * B, 0], [B, x.shape[1]]);
-}
 
 function cols(x: tf.Tensor2D, block: number, H: number): tf.Tensor2D {
   return tf.slice(x, [0, block * H], [x.shape[0], H]);
