@@ -62,3 +62,13 @@ export function registerJsKernel(name: string, body: JsKernelBody): void {
 export function hasJsKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
 }
+
+/**
+ * Runs the toolkit kernel `name` on the active backend. Inputs given as null are optional ones left out (the kernel
+ * body sees them as undefined); the kernel's outputs come back as 2-D tensors, in order.
+ */
+export function runJsKernel(name: string, inputs: Record<string, tf.Tensor | null>, attrs: Record<string, number | string>): tf.Tensor2D[] {
+  const present: tf.NamedTensorMap = {};
+  for (const [key, t] of Object.entries(inputs)) if (t !== null) present[key] = t;
+  return tf.engine().runKernel(name, present, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D[];
+}

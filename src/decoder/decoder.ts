@@ -8,6 +8,7 @@ import type { Params } from '../model/params.js';
 import type { Encoded } from '../encoder/encoder.js';
 import { dense } from '../layers/dense.js';
 import { RecurrentLayer } from '../encoder/recurrentLayer.js';
+import { hiddenPart } from '../encoder/rnn.js';
 import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
 import { luongDotAttention } from './attention.js';
 
@@ -84,7 +85,7 @@ export class Decoder {
     const H = this.options.hiddenSize;
     const xp = this.rnn.projectTokens(this.p('embedding'), previous);
     const next = this.rnn.step(xp, state.h);
-    const top = tf.slice(next, [0, 0], [B, H]); // the h part of [h | c]
+    const top = hiddenPart(next, H); // the h part of an LSTM's [h | c]; the state itself otherwise
     const { logits, weights } = this.project(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, encoded);
     return { state: { h: next }, logits, weights };
   }

@@ -7,7 +7,7 @@
 // difference in the backward pass: the step returns no separate dXp, since ∂/∂xp_t = dGate (x·W + b enters the
 // activation directly). ∂U, ∂b and ∂c come from dGateAll exactly as for the GRU.
 import * as tf from '@tensorflow/tfjs-core';
-import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { tanh, rowsAt } from './stepMath.js';
 
 export const RNN_STEP = 'ToolkitRnnStep';
@@ -116,10 +116,8 @@ export interface RnnStepArgs {
 /** One forward step: returns [h', cache]. */
 export function rnnStep(a: RnnStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(RNN_STEP)) {
-    const inputs: tf.NamedTensorMap = { xp: a.xp, hU: a.hU, c: a.c, h: a.h };
-    if (a.mask !== null) inputs['mask'] = a.mask;
-    const out = tf.engine().runKernel(RNN_STEP, inputs, { t: a.t, activation: a.activation }) as tf.Tensor[];
-    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+    const [hNew, cache] = runJsKernel(RNN_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, activation: a.activation });
+    return [hNew!, cache!];
   }
   return rnnStepComposite(a);
 }
@@ -152,13 +150,8 @@ export interface RnnStepGradArgs {
 /** One backward step: returns [dGate (= ∂xp_t), dhDirect]. */
 export function rnnStepGrad(a: RnnStepGradArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(RNN_STEP_GRAD)) {
-    const inputs: tf.NamedTensorMap = { cache: a.cache };
-    if (a.dOut !== null) inputs['dOut'] = a.dOut;
-    if (a.dhA !== null) inputs['dhA'] = a.dhA;
-    if (a.dhB !== null) inputs['dhB'] = a.dhB;
-    if (a.mask !== null) inputs['mask'] = a.mask;
-    const out = tf.engine().runKernel(RNN_STEP_GRAD, inputs, { t: a.t, activation: a.activation }) as tf.Tensor[];
-    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+    const [dGate, dhDirect] = runJsKernel(RNN_STEP_GRAD, { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, mask: a.mask }, { t: a.t, activation: a.activation });
+    return [dGate!, dhDirect!];
   }
   return rnnStepGradComposite(a);
 }

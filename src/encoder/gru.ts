@@ -10,7 +10,7 @@
 // matMul plus the element-wise part below, which on wasm/cpu runs as one fused kernel (forward) and one
 // (backward); elsewhere as composite tf ops.
 import * as tf from '@tensorflow/tfjs-core';
-import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { sigmoid, tanh, rowsAt } from './stepMath.js';
 
 export const GRU_STEP = 'ToolkitGruStep';
@@ -135,10 +135,8 @@ export interface GruStepArgs {
 /** One forward step: returns [h', cache]. */
 export function gruStep(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(GRU_STEP)) {
-    const inputs: tf.NamedTensorMap = { xp: a.xp, hU: a.hU, c: a.c, h: a.h };
-    if (a.mask !== null) inputs['mask'] = a.mask;
-    const out = tf.engine().runKernel(GRU_STEP, inputs, { t: a.t }) as tf.Tensor[];
-    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+    const [hNew, cache] = runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t });
+    return [hNew!, cache!];
   }
   return gruStepComposite(a);
 }
@@ -176,13 +174,8 @@ export interface GruStepGradArgs {
 /** One backward step: returns [dGate, dXp, dhDirect]. */
 export function gruStepGrad(a: GruStepGradArgs): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(GRU_STEP_GRAD)) {
-    const inputs: tf.NamedTensorMap = { cache: a.cache, h: a.h };
-    if (a.dOut !== null) inputs['dOut'] = a.dOut;
-    if (a.dhA !== null) inputs['dhA'] = a.dhA;
-    if (a.dhB !== null) inputs['dhB'] = a.dhB;
-    if (a.mask !== null) inputs['mask'] = a.mask;
-    const out = tf.engine().runKernel(GRU_STEP_GRAD, inputs, { t: a.t }) as tf.Tensor[];
-    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D, out[2] as tf.Tensor2D];
+    const [dGate, dXp, dhDirect] = runJsKernel(GRU_STEP_GRAD, { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, h: a.h, mask: a.mask }, { t: a.t });
+    return [dGate!, dXp!, dhDirect!];
   }
   return gruStepGradComposite(a);
 }

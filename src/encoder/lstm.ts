@@ -23,7 +23,7 @@
 //     ∂U = (h halves of the previous states)ᵀ·dGateAll; ∂b = ∂c_rec = sumRows(dGateAll); and the peepholes'
 //     gradient, one product over all steps like ∂U: `lstmPeepholeGrad(dGateAll, previous states, states)`.
 import * as tf from '@tensorflow/tfjs-core';
-import { registerJsKernel, hasJsKernel } from '../backend/jsKernels.js';
+import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { sigmoid, tanh, rowsAt } from './stepMath.js';
 import { sumRows } from '../layers/dense.js';
 
@@ -197,11 +197,8 @@ function cols(x: tf.Tensor2D, block: number, H: number): tf.Tensor2D {
 /** One forward step: returns [state', cache]. */
 export function lstmStep(a: LstmStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(LSTM_STEP)) {
-    const inputs: tf.NamedTensorMap = { xp: a.xp, hU: a.hU, c: a.c, state: a.state };
-    if (a.peep !== null) inputs['peep'] = a.peep;
-    if (a.mask !== null) inputs['mask'] = a.mask;
-    const out = tf.engine().runKernel(LSTM_STEP, inputs, { t: a.t, forgetBias: a.forgetBias }) as tf.Tensor[];
-    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+    const [state, cache] = runJsKernel(LSTM_STEP, { xp: a.xp, hU: a.hU, c: a.c, state: a.state, peep: a.peep, mask: a.mask }, { t: a.t, forgetBias: a.forgetBias });
+    return [state!, cache!];
   }
   return lstmStepComposite(a);
 }
@@ -250,14 +247,8 @@ export interface LstmStepGradArgs {
 /** One backward step: returns [dGate (= ∂xp_t), dStateDirect]. */
 export function lstmStepGrad(a: LstmStepGradArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(LSTM_STEP_GRAD)) {
-    const inputs: tf.NamedTensorMap = { cache: a.cache, state: a.state };
-    if (a.dOut !== null) inputs['dOut'] = a.dOut;
-    if (a.dhA !== null) inputs['dhA'] = a.dhA;
-    if (a.dhB !== null) inputs['dhB'] = a.dhB;
-    if (a.peep !== null) inputs['peep'] = a.peep;
-    if (a.mask !== null) inputs['mask'] = a.mask;
-    const out = tf.engine().runKernel(LSTM_STEP_GRAD, inputs, { t: a.t }) as tf.Tensor[];
-    return [out[0] as tf.Tensor2D, out[1] as tf.Tensor2D];
+    const [dGate, dStateDirect] = runJsKernel(LSTM_STEP_GRAD, { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, state: a.state, peep: a.peep, mask: a.mask }, { t: a.t });
+    return [dGate!, dStateDirect!];
   }
   return lstmStepGradComposite(a);
 }
