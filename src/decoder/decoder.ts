@@ -1,4 +1,4 @@
-// GRU decoder seeded with the encoder's final state. Two entry points over the same weights:
+// Recurrent decoder (GRU by default) seeded with the encoder's final state. Two entry points over the same weights:
 //   forward: teacher forcing over the whole target (inputs GO y1 … yn) for training;
 //   step:    one token at a time for search (greedy, beam), carrying the state.
 // With attention the output layer reads h̃ = tanh(W_c [context; s]); without, it reads s directly (the seeds'

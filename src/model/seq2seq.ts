@@ -14,7 +14,7 @@ import type { DecoderState } from '../decoder/decoder.js';
 export interface Seq2SeqConfig {
   /** Embedding width for source and target tokens (default 64). */
   embeddingSize: number;
-  /** GRU units in encoder and decoder (default 128). */
+  /** Recurrent units in encoder and decoder (default 128). */
   hiddenSize: number;
   /** Recurrent cell of encoder and decoder (default GRU; or LSTM with forget bias and peepholes, or basic RNN). */
   cell: CellOptions;
