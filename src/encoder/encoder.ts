@@ -1,6 +1,6 @@
 // Source ids → embeddings → a recurrent layer (GRU by default, or LSTM, basic RNN) over time. Returns the outputs
-// for attention (zero at padding) and the final
-// state (each sequence's state at its last real step) that seeds the decoder.
+// for attention (zero at padding) and the final state (each sequence's state at its last real step) that seeds
+// the decoder.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { SourceBatch } from '../data/batch.js';
