@@ -49,30 +49,46 @@ export class Decoder {
     return this.params.get(`${this.prefix}/${name}`) as unknown as T;
   }
 
-  /** Logits for the output layer from states [B, T, H]; also the attention weights when attention is on. */
-  private project(states: tf.Tensor3D, encoded: Encoded): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  /**
+   * The output layer's input from decoder states [B, T, H]: h̃ with attention, the states themselves without;
+   * [B·T, H] batch-major, and the attention weights [B, T, T_src] when attention is on.
+   */
+  private top(states: tf.Tensor3D, encoded: Encoded): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const [B, T, H] = states.shape;
-    let top: tf.Tensor2D;
-    let weights: tf.Tensor3D | null = null;
     if (this.options.attention === 'dot') {
       const a = luongDotAttention(states, encoded.outputs, encoded.maskBias, this.p('attention/Wc'));
-      top = tf.reshape(a.attended, [B * T, H]);
-      weights = a.weights;
-    } else {
-      top = tf.reshape(states, [B * T, H]);
+      return { top: tf.reshape(a.attended, [B * T, H]), weights: a.weights };
     }
-    return { logits: dense(top, this.p('output/W'), this.p<tf.Tensor1D>('output/b')), weights };
+    return { top: tf.reshape(states, [B * T, H]), weights: null };
+  }
+
+  /** The output projection's weights: logits = top·W + b. */
+  outputLayer(): { W: tf.Tensor2D; b: tf.Tensor1D } {
+    return { W: this.p('output/W'), b: this.p('output/b') };
+  }
+
+  /** Logits [N, V] from output-layer inputs [N, H]. */
+  logits(top: tf.Tensor2D): tf.Tensor2D {
+    const { W, b } = this.outputLayer();
+    return dense(top, W, b);
   }
 
   /**
-   * Teacher forcing. targetIn: [T_tgt·B] time-major decoder inputs (GO y1 … yn PAD …). Returns logits
-   * [B·T_tgt, V] in batch-major order (row b·T_tgt + t). Positions after EOS run on PAD inputs; the loss masks them.
+   * Teacher forcing. targetIn: [T_tgt·B] time-major decoder inputs (GO y1 … yn PAD …). Returns the output layer's
+   * inputs [B·T_tgt, H] in batch-major order (row b·T_tgt + t), before the projection to the vocabulary, so that a
+   * loss may project only some columns (sampled softmax). Positions after EOS run on PAD inputs; the loss masks them.
    */
-  forward(encoded: Encoded, targetIn: Int32Array, steps: number): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  features(encoded: Encoded, targetIn: Int32Array, steps: number): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = encoded.final.shape[0];
     const xp = this.rnn.projectTokens(this.p('embedding'), targetIn);
     const states = this.rnn.sequence(xp, encoded.final, null, { steps, batch: B });
-    return this.project(tf.transpose(this.rnn.hidden(states), [1, 0, 2]) as tf.Tensor3D, encoded);
+    return this.top(tf.transpose(this.rnn.hidden(states), [1, 0, 2]) as tf.Tensor3D, encoded);
+  }
+
+  /** Teacher forcing: logits [B·T_tgt, V], batch-major (see `features`). */
+  forward(encoded: Encoded, targetIn: Int32Array, steps: number): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+    const { top, weights } = this.features(encoded, targetIn, steps);
+    return { logits: this.logits(top), weights };
   }
 
   initialState(encoded: Encoded): DecoderState {
@@ -86,7 +102,7 @@ export class Decoder {
     const xp = this.rnn.projectTokens(this.p('embedding'), previous);
     const next = this.rnn.step(xp, state.h);
     const top = hiddenPart(next, H); // the h part of an LSTM's [h | c]; the state itself otherwise
-    const { logits, weights } = this.project(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, encoded);
-    return { state: { h: next }, logits, weights };
+    const out = this.top(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, encoded);
+    return { state: { h: next }, logits: this.logits(out.top), weights: out.weights };
   }
 }

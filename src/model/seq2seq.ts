@@ -6,7 +6,7 @@ import { Params } from './params.js';
 import { Encoder, type Encoded } from '../encoder/encoder.js';
 import { Decoder } from '../decoder/decoder.js';
 import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
-import { maskedCrossEntropy } from '../loss/crossEntropy.js';
+import { sequenceLoss, type SequenceLossOptions } from '../loss/sequenceLoss.js';
 import { toBatchMajor, type Batch, type SourceBatch } from '../data/batch.js';
 import type { Decodable } from '../search/decodable.js';
 import type { DecoderState } from '../decoder/decoder.js';
@@ -24,6 +24,13 @@ export interface Seq2SeqConfig {
   reverseSource: boolean;
   /** Seed for the initial weights (default 1). */
   seed: number;
+}
+
+/** How a loss is computed: training (dropout, sampled softmax, drawing from rng) or evaluation. */
+export interface LossContext {
+  training: boolean;
+  rng?: Rng;
+  loss?: Partial<SequenceLossOptions>;
 }
 
 export const DEFAULT_SEQ2SEQ_CONFIG: Seq2SeqConfig = {
@@ -59,10 +66,18 @@ export class Seq2Seq implements Decodable<Encoded, DecoderState> {
     return this.decoder.forward(this.encode(batch), batch.targetIn, batch.targetSteps).logits;
   }
 
-  /** Mean cross-entropy over the real target tokens of the batch. */
-  loss(batch: Batch): tf.Scalar {
+  /**
+   * Mean cross-entropy over the real target tokens of the batch. With `context.training` the training-time parts
+   * are on (dropout, sampled softmax), drawing their randomness from `context.rng`; without a context it is the
+   * evaluation loss (full softmax, no dropout).
+   */
+  loss(batch: Batch, context: LossContext = { training: false }): tf.Scalar {
     const { size: B, targetSteps: T } = batch;
-    return maskedCrossEntropy(this.logits(batch), toBatchMajor(batch.targetOut, T, B), toBatchMajor(batch.targetMask, T, B));
+    const { top } = this.decoder.features(this.encode(batch), batch.targetIn, T);
+    const { W, b } = this.decoder.outputLayer();
+    const targets = toBatchMajor(batch.targetOut, T, B);
+    const mask = toBatchMajor(batch.targetMask, T, B);
+    return sequenceLoss(top, W, b, targets, mask, context.loss ?? {}, context);
   }
 
   tileMemory(memory: Encoded, times: number): Encoded {
