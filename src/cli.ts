@@ -9,6 +9,7 @@ import { dataStats } from './cli/dataStats.js';
 import { Translator } from './translator.js';
 import { isUserError, ToolkitError } from './errors.js';
 import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
+import { registerCorpusCommands } from './cli/corpus.js';
 
 interface TranslateFlags {
   model: string;
@@ -166,6 +167,8 @@ program
     const report = await evaluateFiles(opts, () => startBackend(program.opts()['backend']));
     process.stdout.write(report);
   });
+
+registerCorpusCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {
