@@ -1,7 +1,7 @@
 // The translation model as a user holds it: model + vocabularies + tokenizers, saved to and loaded from one
 // directory, translating plain text lines.
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './model/seq2seq.js';
-import { saveModelFiles, loadModelFiles, ModelFileError } from './model/checkpoint.js';
+import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from './model/checkpoint.js';
 import { Vocabulary, UNK, type VocabularyJson } from './data/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, type Tokenizer, type TokenizerConfig } from './data/tokenizers.js';
 import { makeSourceBatch } from './data/batch.js';
@@ -60,7 +60,11 @@ export class Translator {
 
   static async load(dir: string): Promise<Translator> {
     const { json, data } = await loadModelFiles<Partial<Seq2SeqConfig>, TranslatorExtra>(dir, 'seq2seq');
-    const where = `${dir}/model.json`;
+    return Translator.fromSaved(json, data, `${dir}/model.json`);
+  }
+
+  /** Rebuilds a translator from a model.json and its verified weights, however they were read (file, URL). */
+  static async fromSaved(json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, data: Float32Array, where: string): Promise<Translator> {
     const e = json.extra;
     if (e === undefined || e === null) throw new ModelFileError(`${where}: missing vocabularies and tokenizers`);
     const sourceVocabulary = Vocabulary.fromJSON(e.sourceVocabulary, `${where} sourceVocabulary`);
