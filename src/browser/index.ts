@@ -1,0 +1,44 @@
+// The toolkit in a web page: load a model directory written by `translate train` / `demo` over HTTP and translate
+// with it, on tfjs's cpu backend (plain JavaScript, present in every browser; the toolkit's fused cell kernels are
+// registered on it). Bundled by web/build.mjs into web/translate.js.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Translator, type TranslatorExtra, type TranslateOptions, type Translation } from '../translator.js';
+import { ModelFileError, MODEL_FILE, type SavedModelJson } from '../model/checkpoint.js';
+import type { Seq2SeqConfig } from '../model/seq2seq.js';
+
+export { Translator, type TranslateOptions, type Translation };
+
+function hex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function get(url: string, fetchImpl: typeof fetch): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetchImpl(url);
+  } catch (e) {
+    throw new ModelFileError(`${url}: cannot fetch (${(e as Error).message})`);
+  }
+  if (!response.ok) throw new ModelFileError(`${url}: HTTP ${response.status}`);
+  return response;
+}
+
+/** Selects the cpu backend (once) and loads the model directory at `baseUrl` (…/model.json beside its weights). */
+export async function loadTranslator(baseUrl: string, fetchImpl: typeof fetch = fetch): Promise<Translator> {
+  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const jsonUrl = `${base}${MODEL_FILE}`;
+  let json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>;
+  try {
+    json = (await (await get(jsonUrl, fetchImpl)).json()) as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>;
+  } catch (e) {
+    if (e instanceof ModelFileError) throw e;
+    throw new ModelFileError(`${jsonUrl}: corrupt JSON (${(e as Error).message})`);
+  }
+  if (json?.format !== 'seq2seq-ts/model@1' || json.kind !== 'seq2seq') throw new ModelFileError(`${jsonUrl}: not a seq2seq-ts translation model`);
+  const weightsUrl = `${base}${json.weights.file.split('/').pop()}`;
+  const bytes = await (await get(weightsUrl, fetchImpl)).arrayBuffer();
+  if (hex(await crypto.subtle.digest('SHA-256', bytes)) !== json.weights.sha256) throw new ModelFileError(`${weightsUrl}: checksum mismatch, the weights file is corrupt`);
+  return Translator.fromSaved(json, new Float32Array(bytes), jsonUrl);
+}

@@ -1,0 +1,130 @@
+// The browser path end to end: the bundle of src/browser (web/build.mjs) loads a model directory saved by the toolkit
+// in headless Chromium, translates, and gives exactly what the toolkit gives in Node on the same (cpu) backend.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { selectBackend } from '../../src/backend/select.js';
+import { Translator } from '../../src/translator.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
+import { numberWordsVocabularies } from '../../src/data/numberWords.js';
+import { CharTokenizer } from '../../src/data/tokenizers.js';
+// @ts-expect-error: a plain .mjs build script without type declarations
+import { buildWeb } from '../../web/build.mjs';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function findChromium(): string | undefined {
+  for (const name of [process.env['CHROMIUM'], 'chromium', 'chromium-browser', 'google-chrome']) {
+    if (name && spawnSync('sh', ['-c', `command -v "${name}"`]).status === 0) return name;
+  }
+  return undefined;
+}
+
+const chromium = findChromium();
+// CI installs Chromium (.ci/run) and sets REQUIRE_SYSTEM_TOOLS: there a missing browser fails instead of skipping.
+const requireTools = process.env['REQUIRE_SYSTEM_TOOLS'] === '1';
+
+const inputs = ['one two five', 'seven zero zero', '', 'nine nine nine nine'];
+let site = '';
+let server: Server;
+let base = '';
+let reports: ((body: string) => void)[] = [];
+let expected: { greedy: string[]; beam: string[] };
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+  site = mkdtempSync(join(tmpdir(), 'web-test-'));
+  await buildWeb(join(site, 'translate.js'));
+  copyFileSync(join(root, 'web/index.html'), join(site, 'index.html'));
+  const v = numberWordsVocabularies();
+  const chars = new CharTokenizer();
+  const config = { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 24, embeddingSize: 12, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, kind: 'lstm' as const, peepholes: true }, seed: 5 };
+  const t = new Translator(new Seq2Seq(config, v.source.size, v.target.size), v.source, v.target, chars, chars);
+  await t.save(join(site, 'model'));
+  expected = {
+    greedy: t.translate(inputs).map((r) => r.text),
+    beam: t.translate(inputs, { beamSize: 3 }).map((r) => r.text),
+  };
+  t.dispose();
+  // The same model with a damaged weights file.
+  cpSync(join(site, 'model'), join(site, 'broken'), { recursive: true });
+  const weights = readdirSync(join(site, 'broken')).find((f) => f.endsWith('.bin'))!;
+  const bytes = readFileSync(join(site, 'broken', weights));
+  bytes[0] = bytes[0]! ^ 0xff;
+  writeFileSync(join(site, 'broken', weights), bytes);
+
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.bin': 'application/octet-stream' };
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST' && url.pathname === '/result') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        res.end('ok');
+        reports.shift()?.(body);
+      });
+      return;
+    }
+    try {
+      const file = join(site, decodeURIComponent(url.pathname));
+      if (!file.startsWith(site)) throw new Error('outside');
+      const data = readFileSync(file);
+      res.setHeader('content-type', types[extname(file)] ?? 'application/octet-stream');
+      res.end(data);
+    } catch {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}, 120_000);
+
+afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+/** Opens the page in headless Chromium and waits for what it POSTs to /result. */
+async function openPage(model: string): Promise<{ greedy?: string[]; beam?: string[]; error?: string }> {
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+  const url = `${base}/index.html?model=${encodeURIComponent(model)}&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`;
+  const result = new Promise<string>((r) => reports.push(r));
+  let browser: ChildProcess | undefined;
+  try {
+    browser = spawn(chromium!, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no result from the page within 90 s')), 90_000));
+    return JSON.parse(await Promise.race([result, timeout])) as { greedy?: string[]; beam?: string[]; error?: string };
+  } finally {
+    browser?.kill('SIGKILL');
+    reports = [];
+  }
+}
+
+describe.skipIf(chromium === undefined && !requireTools)('the browser page (headless Chromium)', () => {
+  it('finds a browser', () => {
+    expect(chromium, 'install Chromium (apt-get install chromium) or set CHROMIUM').toBeDefined();
+  });
+
+  it('loads a saved model over HTTP and translates exactly as the toolkit does in Node (greedy and beam 3)', async () => {
+    const got = await openPage('model/');
+    expect(got.error).toBeUndefined();
+    expect(got.greedy).toEqual(expected.greedy);
+    expect(got.beam).toEqual(expected.beam);
+    expect(got.greedy![2]).toBe('');
+  }, 120_000);
+
+  it('refuses a model whose weights file was damaged, naming it', async () => {
+    const got = await openPage('broken/');
+    expect(got.error).toMatch(/broken\/weights-[0-9a-f]{16}\.bin: checksum mismatch/);
+  }, 120_000);
+});
+
+describe('the browser bundle', () => {
+  it('leaves out Node-only code paths and the native/wasm tfjs packages', () => {
+    const bundle = readFileSync(join(site, 'translate.js'), 'utf8');
+    expect(bundle).toContain('loadTranslator');
+    expect(bundle).not.toContain('tfjs-backend-wasm');
+    expect(bundle.length).toBeLessThan(1_500_000);
+  });
+});
