@@ -1,0 +1,65 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useTestBackend } from '../helpers/backend.js';
+import { Params } from '../../src/model/params.js';
+import { Rng } from '../../src/random.js';
+import { DEFAULT_CELL } from '../../src/encoder/cell.js';
+import { SequenceReader, tokenBatch, featureBatch } from '../../src/heads/sequenceInput.js';
+
+beforeAll(useTestBackend);
+
+const read = (reader: SequenceReader, batch: ReturnType<typeof tokenBatch>) =>
+  tf.tidy(() => {
+    const r = reader.read(batch);
+    return { outputs: r.outputs.arraySync() as number[][][], final: r.final.arraySync() as number[][] };
+  });
+
+describe('tokenBatch / featureBatch', () => {
+  it('pad at the back, time-major, with masks and lengths', () => {
+    const b = tokenBatch([[5, 6, 7], [8]]);
+    expect(Array.from(b.ids!)).toEqual([5, 8, 6, 0, 7, 0]);
+    expect(Array.from(b.mask)).toEqual([1, 1, 1, 0, 1, 0]);
+    expect(Array.from(b.lengths)).toEqual([3, 1]);
+    const f = featureBatch([Float32Array.from([1, 2, 3, 4]), Float32Array.from([5, 6])], 2);
+    expect(f.steps).toBe(2);
+    expect(Array.from(f.features!)).toEqual([1, 2, 5, 6, 3, 4, 0, 0]);
+    expect(Array.from(f.mask)).toEqual([1, 1, 1, 0]);
+    expect(() => featureBatch([Float32Array.from([1, 2, 3])], 2)).toThrow(/not a multiple of 2/);
+  });
+});
+
+describe('SequenceReader', () => {
+  for (const kind of ['gru', 'lstm'] as const) {
+    it(`${kind}, token inputs: a padded batch gives each sequence's own outputs (zero past its length) and final state`, () => {
+      const reader = new SequenceReader(new Params(new Rng(3)), 'r', { kind: 'tokens', vocabSize: 12, embeddingSize: 5 }, 6, { ...DEFAULT_CELL, kind });
+      const seqs = [[4, 5, 6, 7], [8, 9], [10]];
+      const together = read(reader, tokenBatch(seqs));
+      seqs.forEach((s, b) => {
+        const alone = read(reader, tokenBatch([s]));
+        for (let t = 0; t < 4; t++) {
+          const expected = t < s.length ? alone.outputs[t]![0]! : new Array(6).fill(0);
+          together.outputs[t]![b]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+        }
+        together.final[b]!.forEach((v, i) => expect(v).toBeCloseTo(alone.final[0]![i]!, 5));
+      });
+    });
+  }
+
+  it('feature inputs are projected by x·W + b and read with the same masking', () => {
+    const params = new Params(new Rng(4));
+    const reader = new SequenceReader(params, 'f', { kind: 'features', size: 3 }, 4);
+    const a = Float32Array.from([0.1, -0.2, 0.3, 0.5, 0.4, -0.1]);
+    const b = Float32Array.from([1, 0, -1]);
+    const batch = featureBatch([a, b], 3);
+    const xp = tf.tidy(() => reader.project(batch).arraySync() as number[][]);
+    const W = params.get('f/W').arraySync() as number[][];
+    const bias = params.get('f/b').arraySync() as number[];
+    // Row t·B + b is step t of sequence b; check the first step of sequence 0 by hand.
+    bias.forEach((bi, j) => expect(xp[0]![j]).toBeCloseTo(bi + 0.1 * W[0]![j]! - 0.2 * W[1]![j]! + 0.3 * W[2]![j]!, 5));
+    const together = read(reader, batch);
+    const alone = read(reader, featureBatch([b], 3));
+    together.final[1]!.forEach((v, i) => expect(v).toBeCloseTo(alone.final[0]![i]!, 5));
+    expect(together.outputs[1]![1]!.every((v) => v === 0)).toBe(true);
+    expect(() => reader.project(tokenBatch([[1]]))).toThrow(/feature vectors/);
+  });
+});
