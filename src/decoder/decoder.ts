@@ -1,65 +1,134 @@
-// Recurrent decoder (GRU by default) seeded with the encoder's final state. Two entry points over the same weights:
-//   forward: teacher forcing over the whole target (inputs GO y1 … yn) for training;
-//   step:    one token at a time for search (greedy, beam), carrying the state.
-// With attention the output layer reads h̃ = tanh(W_c [context; s]); without, it reads s directly (the seeds'
-// original model, whose only view of the source is the final encoder state).
+// Recurrent decoder (GRU by default; a stack of layers, optionally residual, with dropout between them), seeded
+// through the bridge with the encoder's final states. Two entry points over the same weights:
+//   features/forward: teacher forcing over the whole target (inputs GO y1 … yn) for training;
+//   step:             one token at a time for search (greedy, beam), carrying the state.
+// The output layer reads h̃ = tanh(W_c [context; s]) with attention (s: the top layer's output), or s itself
+// without (the seeds' original model, whose only view of the source is the initial state).
+//
+// Luong attention ('dot', 'general') reads the top layer's outputs after the recurrence, so teacher-forced
+// training runs every layer as one sequence. Bahdanau attention ('bahdanau') feeds the context into the bottom
+// layer's input and queries with that layer's previous state (as GNMT: attention from the bottom layer), so the
+// bottom layer runs step by step in training too; the layers above it still run as sequences.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
-import type { Encoded } from '../encoder/encoder.js';
+import type { Rng } from '../random.js';
 import { dense } from '../layers/dense.js';
+import { embed } from '../layers/embedding.js';
+import { dropout, stateMask, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { RecurrentLayer } from '../encoder/recurrentLayer.js';
 import { hiddenPart } from '../encoder/rnn.js';
-import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
-import { luongDotAttention } from './attention.js';
+import { DEFAULT_CELL, cellGates, type CellOptions } from '../encoder/cell.js';
+import { luongAttention, type AttentionKind } from './attention.js';
+import { bahdanauAttention, bahdanauKeys } from './bahdanau.js';
 
 export interface DecoderOptions {
   vocabSize: number;
   /** Embedding width of target tokens. */
   embeddingSize: number;
-  /** Recurrent units; equal to the encoder's, whose final state seeds the decoder. */
+  /** Recurrent units of every decoder layer. */
   hiddenSize: number;
-  /** The recurrent cell (default GRU); the encoder's, so its final state fits. */
+  /** The recurrent cell (default GRU); the encoder's, so that its states fit. */
   cell?: CellOptions;
-  /** 'dot': Luong dot-product attention over the encoder outputs; 'none': final state only. */
-  attention: 'dot' | 'none';
+  /** 'dot' | 'general' (Luong), 'bahdanau' (additive, context fed into the input), 'none': initial state only. */
+  attention: AttentionKind;
+  /** Width of the encoder outputs attended over (default hiddenSize). */
+  memorySize?: number;
+  /** Bahdanau: width of the additive score's hidden layer (default hiddenSize). */
+  attentionSize?: number;
+  /** Stacked recurrent layers (default 1). */
+  layers?: number;
+  /** Add each layer's input to its outputs from the second layer on (default false). */
+  residual?: boolean;
+  /** Keep probabilities; applied only when an rng is given (training). Default: none. */
+  dropout?: DropoutOptions;
+  /** Name of an existing embedding table to use (shared embeddings); default: create `<prefix>/embedding`. */
+  embeddingName?: string;
+  /** Whether a table created here is trained (default true). */
+  trainEmbedding?: boolean;
+}
+
+/** What the decoder reads from the encoded source, one row per sentence (or per beam hypothesis). */
+export interface Memory {
+  /** [batch, T_src, M]: the encoder outputs, zero at padding. */
+  outputs: tf.Tensor3D;
+  /** [batch, 1, T_src]: 0 at real source positions, −1e9 at padding. */
+  maskBias: tf.Tensor3D;
+  /** Attention keys computed once per source batch ('general', 'bahdanau'), or null ('dot': the outputs; 'none'). */
+  keys: tf.Tensor3D | null;
+  /** [batch, layers·state]: the decoder's initial state (every layer's, side by side), from the bridge. */
+  initial: tf.Tensor2D;
 }
 
 /** What search carries from step to step. */
 export interface DecoderState {
-  /** [batch, state]: H, or [h | c] for an LSTM. */
+  /** [batch, layers·state]: every layer's state side by side (state: H, or [h | c] for an LSTM). */
   h: tf.Tensor2D;
 }
 
 export class Decoder {
-  private readonly prefix: string;
-  readonly rnn: RecurrentLayer;
+  readonly layers: RecurrentLayer[] = [];
+  readonly embeddingName: string;
+  private readonly dropout: DropoutOptions;
 
-  constructor(readonly options: DecoderOptions, private readonly params: Params, prefix = 'decoder') {
-    const { vocabSize: V, embeddingSize: E, hiddenSize: H } = options;
+  constructor(readonly options: DecoderOptions, private readonly params: Params, private readonly prefix = 'decoder') {
+    const { vocabSize: V, embeddingSize: E, hiddenSize: H, attention } = options;
+    const cell = options.cell ?? DEFAULT_CELL;
+    const M = options.memorySize ?? H;
+    const A = options.attentionSize ?? H;
     const k = 1 / Math.sqrt(H);
-    this.prefix = prefix;
-    params.create(`${prefix}/embedding`, [V, E], { kind: 'normal', std: 1 });
-    this.rnn = new RecurrentLayer(params, prefix, E, H, options.cell ?? DEFAULT_CELL);
-    if (options.attention === 'dot') params.create(`${prefix}/attention/Wc`, [2 * H, H], { kind: 'uniform', scale: 1 / Math.sqrt(2 * H) });
+    this.embeddingName = options.embeddingName ?? `${prefix}/embedding`;
+    if (options.embeddingName === undefined) params.create(this.embeddingName, [V, E], { kind: 'normal', std: 1 }, options.trainEmbedding ?? true);
+    // Layer 0 keeps the one-layer model's names, so models saved before stacks existed still load.
+    for (let l = 0; l < (options.layers ?? 1); l++) this.layers.push(new RecurrentLayer(params, l === 0 ? prefix : `${prefix}/layer${l}`, l === 0 ? E : H, H, cell));
+    if (attention === 'general') params.create(`${prefix}/attention/Wa`, [M, H], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
+    if (attention === 'bahdanau') {
+      params.create(`${prefix}/attention/Wk`, [M, A], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
+      params.create(`${prefix}/attention/Wq`, [H, A], { kind: 'uniform', scale: k });
+      params.create(`${prefix}/attention/v`, [A, 1], { kind: 'uniform', scale: 1 / Math.sqrt(A) });
+      // The context's share of the bottom layer's input projection: xp = emb·W + b + context·W_ctx.
+      params.create(`${prefix}/context/W`, [M, cellGates(cell.kind) * H], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
+    }
+    if (attention !== 'none') params.create(`${prefix}/attention/Wc`, [M + H, H], { kind: 'uniform', scale: 1 / Math.sqrt(M + H) });
     params.create(`${prefix}/output/W`, [H, V], { kind: 'uniform', scale: k });
     params.create(`${prefix}/output/b`, [V], { kind: 'zeros' });
+    this.dropout = options.dropout ?? NO_DROPOUT;
+  }
+
+  /** The bottom layer (the whole decoder of the default model). */
+  get rnn(): RecurrentLayer {
+    return this.layers[0]!;
   }
 
   private p<T extends tf.Tensor>(name: string): T {
     return this.params.get(`${this.prefix}/${name}`) as unknown as T;
   }
 
-  /**
-   * The output layer's input from decoder states [B, T, H]: h̃ with attention, the states themselves without;
-   * [B·T, H] batch-major, and the attention weights [B, T, T_src] when attention is on.
-   */
-  private top(states: tf.Tensor3D, encoded: Encoded): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  /** Attention keys for encoder outputs [B, T_src, M], computed once per source batch (null for 'dot' and 'none'). */
+  attentionKeys(outputs: tf.Tensor3D): tf.Tensor3D | null {
+    const kind = this.options.attention;
+    if (kind === 'bahdanau') return bahdanauKeys(outputs, this.p('attention/Wk'));
+    if (kind !== 'general') return null;
+    const [B, T, M] = outputs.shape;
+    return tf.tidy(() => tf.reshape(dense(tf.reshape(outputs, [B * T, M]) as tf.Tensor2D, this.p('attention/Wa'), null), [B, T, this.options.hiddenSize]) as tf.Tensor3D);
+  }
+
+  /** Layer l's part [B, state] of a stacked state [B, layers·state]. */
+  private layerState(state: tf.Tensor2D, l: number): tf.Tensor2D {
+    if (this.layers.length === 1) return state;
+    const S = this.rnn.stateSize;
+    return tf.slice(state, [0, l * S], [state.shape[0], S]);
+  }
+
+  /** Luong attention over memory for top-layer outputs [B, T, H] → output-layer inputs [B·T, H] and weights. */
+  private luong(states: tf.Tensor3D, memory: Memory): { top: tf.Tensor2D; weights: tf.Tensor3D } {
     const [B, T, H] = states.shape;
-    if (this.options.attention === 'dot') {
-      const a = luongDotAttention(states, encoded.outputs, encoded.maskBias, this.p('attention/Wc'));
-      return { top: tf.reshape(a.attended, [B * T, H]), weights: a.weights };
-    }
-    return { top: tf.reshape(states, [B * T, H]), weights: null };
+    const a = luongAttention(states, memory.outputs, memory.keys ?? memory.outputs, memory.maskBias, this.p('attention/Wc'));
+    return { top: tf.reshape(a.attended, [B * T, H]), weights: a.weights };
+  }
+
+  /** Bahdanau's output-layer input h̃ = tanh(W_c [context; s]) from contexts [N, M] and top outputs [N, H]. */
+  private bahdanauTop(contexts: tf.Tensor2D, outputs: tf.Tensor2D): tf.Tensor2D {
+    return tf.tanh(dense(tf.concat([contexts, outputs], 1), this.p('attention/Wc'), null));
   }
 
   /** The output projection's weights: logits = top·W + b. */
@@ -76,33 +145,107 @@ export class Decoder {
   /**
    * Teacher forcing. targetIn: [T_tgt·B] time-major decoder inputs (GO y1 … yn PAD …). Returns the output layer's
    * inputs [B·T_tgt, H] in batch-major order (row b·T_tgt + t), before the projection to the vocabulary, so that a
-   * loss may project only some columns (sampled softmax). Positions after EOS run on PAD inputs; the loss masks them.
+   * loss may project only some columns (sampled softmax), and the attention weights [B, T_tgt, T_src] (null
+   * without attention). Positions after EOS run on PAD inputs; the loss masks them. `rng` (training only) draws
+   * the dropout masks; null means no dropout.
    */
-  features(encoded: Encoded, targetIn: Int32Array, steps: number): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
-    const B = encoded.final.shape[0];
-    const xp = this.rnn.projectTokens(this.p('embedding'), targetIn);
-    const states = this.rnn.sequence(xp, encoded.final, null, { steps, batch: B });
-    return this.top(tf.transpose(this.rnn.hidden(states), [1, 0, 2]) as tf.Tensor3D, encoded);
+  features(memory: Memory, targetIn: Int32Array, steps: number, rng: Rng | null = null): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
+    const B = memory.initial.shape[0];
+    const T = steps;
+    const H = this.options.hiddenSize;
+    const d = this.dropout;
+    const shape = { steps: T, batch: B };
+    const table = this.params.get(this.embeddingName) as unknown as tf.Tensor2D;
+    // The fast path projects the table and gathers rows; input dropout needs the embeddings themselves.
+    const xp = rng !== null && d.inputKeep < 1 ? this.rnn.project(dropout(embed(table, targetIn), d.inputKeep, rng)) : this.rnn.projectTokens(table, targetIn);
+    const mask0 = stateMask(rng, B, H, d.stateKeep);
+    let contexts: tf.Tensor2D | null = null;
+    let weights: tf.Tensor3D | null = null;
+    let out: tf.Tensor2D; // [T·B, H]: the current layer's outputs, time-major
+    if (this.options.attention === 'bahdanau') {
+      const r = this.bahdanauSteps(memory, xp, this.layerState(memory.initial, 0), mask0, T);
+      out = r.outputs;
+      contexts = r.contexts;
+      weights = r.weights;
+    } else {
+      out = tf.reshape(this.rnn.hidden(this.rnn.sequence(xp, this.layerState(memory.initial, 0), null, shape, mask0)), [T * B, H]);
+    }
+    out = dropout(out, d.outputKeep, rng);
+    for (let l = 1; l < this.layers.length; l++) {
+      const layer = this.layers[l]!;
+      const states = layer.sequence(layer.project(dropout(out, d.inputKeep, rng)), this.layerState(memory.initial, l), null, shape, stateMask(rng, B, H, d.stateKeep));
+      let next = dropout(tf.reshape(layer.hidden(states), [T * B, H]) as tf.Tensor2D, d.outputKeep, rng);
+      if (this.options.residual) next = tf.add(next, out);
+      out = next;
+    }
+    const kind = this.options.attention;
+    if (kind === 'bahdanau') {
+      const top = tf.transpose(tf.reshape(this.bahdanauTop(contexts!, out), [T, B, H]), [1, 0, 2]);
+      return { top: tf.reshape(top, [B * T, H]), weights };
+    }
+    const states = tf.transpose(tf.reshape(out, [T, B, H]), [1, 0, 2]) as tf.Tensor3D; // [B, T, H]
+    if (kind === 'none') return { top: tf.reshape(states, [B * T, H]), weights: null };
+    return this.luong(states, memory);
+  }
+
+  /**
+   * The bottom layer under Bahdanau attention, step by step with gradients: each step attends with the previous
+   * state, adds context·W_ctx to the token's input projection xp [T·B, gates·H], and advances the cell.
+   * Returns outputs [T·B, H], contexts [T·B, M] (time-major) and weights [B, T, T_src].
+   */
+  private bahdanauSteps(memory: Memory, xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor2D | null, T: number) {
+    const H = this.options.hiddenSize;
+    const layer = this.rnn;
+    // split, not per-step slices: its gradient is one concat rather than T zero-padded copies.
+    const inputs = tf.split(xp, T, 0) as tf.Tensor2D[];
+    const outputs: tf.Tensor2D[] = [];
+    const contexts: tf.Tensor2D[] = [];
+    const weights: tf.Tensor2D[] = [];
+    let state = state0;
+    for (let t = 0; t < T; t++) {
+      const a = this.bahdanau(hiddenPart(state, H), memory);
+      state = layer.trainStep(tf.add(inputs[t]!, dense(a.context, this.p('context/W'), null)), state, mask);
+      outputs.push(hiddenPart(state, H));
+      contexts.push(a.context);
+      weights.push(a.weights);
+    }
+    return { outputs: tf.concat(outputs, 0) as tf.Tensor2D, contexts: tf.concat(contexts, 0) as tf.Tensor2D, weights: tf.stack(weights, 1) as tf.Tensor3D };
+  }
+
+  private bahdanau(query: tf.Tensor2D, memory: Memory) {
+    return bahdanauAttention(query, this.p('attention/Wq'), this.p('attention/v'), memory.keys!, memory.outputs, memory.maskBias);
   }
 
   /** Teacher forcing: logits [B·T_tgt, V], batch-major (see `features`). */
-  forward(encoded: Encoded, targetIn: Int32Array, steps: number): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
-    const { top, weights } = this.features(encoded, targetIn, steps);
+  forward(memory: Memory, targetIn: Int32Array, steps: number, rng: Rng | null = null): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+    const { top, weights } = this.features(memory, targetIn, steps, rng);
     return { logits: this.logits(top), weights };
   }
 
-  initialState(encoded: Encoded): DecoderState {
-    return { h: encoded.final };
+  initialState(memory: Memory): DecoderState {
+    return { h: memory.initial };
   }
 
   /** One step: previous tokens [B] → new state and logits [B, V] (and attention weights [B, 1, T_src]). */
-  step(encoded: Encoded, state: DecoderState, previous: Int32Array): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  step(memory: Memory, state: DecoderState, previous: Int32Array): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = previous.length;
     const H = this.options.hiddenSize;
-    const xp = this.rnn.projectTokens(this.p('embedding'), previous);
-    const next = this.rnn.step(xp, state.h);
-    const top = hiddenPart(next, H); // the h part of an LSTM's [h | c]; the state itself otherwise
-    const out = this.top(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, encoded);
-    return { state: { h: next }, logits: this.logits(out.top), weights: out.weights };
+    let xp = this.rnn.projectTokens(this.params.get(this.embeddingName) as unknown as tf.Tensor2D, previous);
+    const s0 = this.layerState(state.h, 0);
+    const bahdanau = this.options.attention === 'bahdanau' ? this.bahdanau(hiddenPart(s0, H), memory) : null;
+    if (bahdanau !== null) xp = tf.add(xp, dense(bahdanau.context, this.p('context/W'), null));
+    const nexts = [this.rnn.step(xp, s0)];
+    let top = hiddenPart(nexts[0]!, H); // the h part of an LSTM's [h | c]; the state itself otherwise
+    for (let l = 1; l < this.layers.length; l++) {
+      const layer = this.layers[l]!;
+      nexts.push(layer.step(layer.project(top), this.layerState(state.h, l)));
+      const h = hiddenPart(nexts[l]!, H);
+      top = this.options.residual ? tf.add(h, top) : h;
+    }
+    const next = { h: nexts.length === 1 ? nexts[0]! : (tf.concat(nexts, 1) as tf.Tensor2D) };
+    if (bahdanau !== null) return { state: next, logits: this.logits(this.bahdanauTop(bahdanau.context, top)), weights: tf.reshape(bahdanau.weights, [B, 1, -1]) as tf.Tensor3D };
+    if (this.options.attention === 'none') return { state: next, logits: this.logits(top), weights: null };
+    const out = this.luong(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, memory);
+    return { state: next, logits: this.logits(out.top), weights: out.weights };
   }
 }

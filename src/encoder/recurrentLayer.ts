@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import { embedProject } from '../layers/embedding.js';
-import { recurrentSequence, hiddenPart, type SequenceShape } from './rnn.js';
+import { dense } from '../layers/dense.js';
+import { recurrentSequence, recurrentStep, hiddenPart, type SequenceShape } from './rnn.js';
 import { cellGates, stateBlocks, type CellOptions } from './cell.js';
 import { gruStep } from './gru.js';
 import { lstmStep } from './lstm.js';
@@ -44,9 +45,19 @@ export class RecurrentLayer {
     return embedProject(table, this.p('W'), this.p('b'), ids);
   }
 
-  /** Carried states for all steps, [T, B, stateSize]. */
-  sequence(xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor1D | null, shape: SequenceShape): tf.Tensor3D {
-    return recurrentSequence(this.cell, xp, state0, this.p('U'), this.p('c'), this.peep(), mask, shape);
+  /** Input projections x·W + b of any inputs [N, inputSize] (embeddings after dropout, a lower layer's outputs). */
+  project(x: tf.Tensor2D): tf.Tensor2D {
+    return dense(x, this.p<tf.Tensor2D>('W'), this.p<tf.Tensor1D>('b'));
+  }
+
+  /** Carried states for all steps, [T, B, stateSize]; stateMask [B, units]: variational state dropout or null. */
+  sequence(xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor1D | null, shape: SequenceShape, stateMask: tf.Tensor2D | null = null): tf.Tensor3D {
+    return recurrentSequence(this.cell, xp, state0, this.p('U'), this.p('c'), this.peep(), mask, shape, stateMask);
+  }
+
+  /** One step with its gradient (training a decoder step by step): xp [B, gates·units], state → new state. */
+  trainStep(xp: tf.Tensor2D, state: tf.Tensor2D, stateMask: tf.Tensor2D | null = null): tf.Tensor2D {
+    return recurrentStep(this.cell, xp, state, this.p('U'), this.p('c'), this.peep(), stateMask);
   }
 
   /** One step for all rows: xp [B, gates·units], state [B, stateSize] → new state. */

@@ -66,11 +66,12 @@ export function hiddenPart(state: tf.Tensor2D, H: number): tf.Tensor2D {
 /**
  * Carried states of any cell for all steps, [time, batch, blocks·H] (LSTM: [h | c]; not yet zeroed at padding).
  * xp: [time·batch, gates·H]; state0: [batch, blocks·H]; U: [H, gates·H]; c: [gates·H]; peep: LSTM peepholes [3H]
- * or null; mask: [time·batch] 1/0 or null.
+ * or null; mask: [time·batch] 1/0 or null; stateMask: [batch, H] variational dropout on h where it enters h·U
+ * (the same mask at every step), or null.
  */
 export function recurrentSequence(
   cell: CellOptions, xp: tf.Tensor2D, state0: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, peep: tf.Tensor1D | null,
-  mask: tf.Tensor1D | null, shape: SequenceShape,
+  mask: tf.Tensor1D | null, shape: SequenceShape, stateMask: tf.Tensor2D | null = null,
 ): tf.Tensor3D {
   const { steps: T, batch: B } = shape;
   const H = U.shape[0];
@@ -87,7 +88,7 @@ export function recurrentSequence(
     const caches: tf.Tensor2D[] = [];
     let state = s0In;
     for (let t = 0; t < T; t++) {
-      const hU = tf.tidy(() => tf.matMul(hiddenPart(state, H), UIn)) as tf.Tensor2D;
+      const hU = tf.tidy(() => tf.matMul(dropped(hiddenPart(state, H), stateMask), UIn)) as tf.Tensor2D;
       const [next, cache] = stepForward(cell, xpIn, hU, cIn, state, peepIn, mask, t);
       hU.dispose();
       states.push(next);
@@ -96,7 +97,7 @@ export function recurrentSequence(
     }
     const value = tf.reshape(tf.concat(states, 0), [T, B, S]) as tf.Tensor3D;
     // The forward pass runs inside a tidy: what the backward pass needs must be saved (only while taping).
-    save([s0In, UIn, ...(peepIn === null ? [] : [peepIn]), ...states, ...caches, ...(mask === null ? [] : [mask])]);
+    save([s0In, UIn, ...(peepIn === null ? [] : [peepIn]), ...states, ...caches, ...(mask === null ? [] : [mask]), ...(stateMask === null ? [] : [stateMask])]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
       let k = 0;
       const s0In = saved[k++] as tf.Tensor2D;
@@ -105,6 +106,7 @@ export function recurrentSequence(
       const states = saved.slice(k, k + T) as tf.Tensor2D[];
       const caches = saved.slice(k + T, k + 2 * T) as tf.Tensor2D[];
       const mask = mask0 === null ? null : (saved[k + 2 * T] as tf.Tensor1D);
+      const sMask = stateMask === null ? null : (saved[k + 2 * T + (mask0 === null ? 0 : 1)] as tf.Tensor2D);
       const dOut = tf.reshape(dy as tf.Tensor, [T * B, S]) as tf.Tensor2D;
       const UT = tf.transpose(UIn);
       const dGates: tf.Tensor2D[] = new Array(T);
@@ -116,12 +118,13 @@ export function recurrentSequence(
         const g = stepBackward(cell, dOut, dhA, dhB, caches[t]!, prev, peepIn, mask, t);
         dGates[t] = g.dGate;
         dXps[t] = g.dXp;
-        dhA = tf.matMul(g.dGate, UT) as tf.Tensor2D; // [B, H]: reaches the h part only
+        dhA = dropped(tf.matMul(g.dGate, UT) as tf.Tensor2D, sMask); // [B, H]: reaches the h part only
         dhB = g.dDirect;
       }
       const dGateAll = tf.concat(dGates, 0); // [time·batch, gates·H]
       const prevAll = tf.concat([s0In, ...states.slice(0, T - 1)], 0); // [time·batch, blocks·H]
-      const dU = tf.matMul(tf.transpose(hiddenPart(prevAll, H)), dGateAll);
+      const prevH = sMask === null ? hiddenPart(prevAll, H) : tf.mul(hiddenPart(prevAll, H), tf.tile(sMask, [T, 1]));
+      const dU = tf.matMul(tf.transpose(prevH), dGateAll);
       const dc = sumRows(dGateAll);
       let dState0: tf.Tensor;
       if (T === 0) dState0 = tf.zerosLike(s0In);
@@ -134,6 +137,49 @@ export function recurrentSequence(
     return { value, gradFunc };
   });
   return (usePeep ? run(xp, state0, U, c, peep!) : run(xp, state0, U, c)) as tf.Tensor3D;
+}
+
+/** h ⊙ mask, or h itself without a mask. */
+function dropped(h: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D {
+  return mask === null ? h : tf.mul(h, mask);
+}
+
+/**
+ * One step of any cell with its gradient, for decoders whose next input depends on the previous step (Bahdanau
+ * attention feeds the context into the recurrent input): xp [B, gates·H] (this step's input projection), state
+ * [B, blocks·H] → new state. The backward pass reuses the cells' fused step kernels and plain matMuls, as
+ * recurrentSequence does, instead of taping a dozen small ops.
+ */
+export function recurrentStep(
+  cell: CellOptions, xp: tf.Tensor2D, state: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, peep: tf.Tensor1D | null,
+  stateMask: tf.Tensor2D | null = null,
+): tf.Tensor2D {
+  const H = U.shape[0];
+  const S = state.shape[1];
+  const B = state.shape[0];
+  const usePeep = cell.kind === 'lstm' && peep !== null;
+  const run = tf.customGrad((...args) => {
+    const save = args[args.length - 1] as unknown as tf.GradSaveFunc;
+    const [xpIn, sIn, UIn, cIn] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const peepIn = usePeep ? (args[4] as tf.Tensor1D) : null;
+    const hIn = dropped(hiddenPart(sIn, H), stateMask);
+    const hU = tf.matMul(hIn, UIn) as tf.Tensor2D;
+    const [next, cache] = stepForward(cell, xpIn, hU, cIn, sIn, peepIn, null, 0);
+    save([sIn, hIn, UIn, next, cache, ...(peepIn === null ? [] : [peepIn]), ...(stateMask === null ? [] : [stateMask])]);
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
+      const [prev, hPrev, Us, nextS, cacheS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const peepS = usePeep ? (saved[5] as tf.Tensor1D) : null;
+      const sMask = stateMask === null ? null : (saved[usePeep ? 6 : 5] as tf.Tensor2D);
+      const g = stepBackward(cell, dy as tf.Tensor2D, null, null, cacheS, prev, peepS, null, 0);
+      const dh = dropped(tf.matMul(g.dGate, tf.transpose(Us)) as tf.Tensor2D, sMask); // [B, H]
+      const dState = S === H ? tf.add(g.dDirect, dh) : tf.add(g.dDirect, tf.concat([dh, tf.zeros([B, S - H])], 1));
+      const grads: tf.Tensor[] = [g.dXp, dState, tf.matMul(tf.transpose(hPrev), g.dGate), sumRows(g.dGate)];
+      if (peepS !== null) grads.push(lstmPeepholeGrad(g.dGate, prev, nextS));
+      return grads;
+    };
+    return { value: next, gradFunc };
+  });
+  return (usePeep ? run(xp, state, U, c, peep!) : run(xp, state, U, c)) as tf.Tensor2D;
 }
 
 /** Zeroes outputs at padded positions: states [time, batch, units] × mask [time·batch]. */
