@@ -5,6 +5,9 @@ import { Translator } from '../translator.js';
 import { CharTokenizer } from '../data/tokenizers.js';
 import type { ProgressBar } from './progress.js';
 import { DEFAULT_CELL, type CellKind } from '../encoder/cell.js';
+import type { AttentionKind } from '../decoder/attention.js';
+import type { BridgeKind } from '../encoder/bridge.js';
+import type { Seq2SeqConfig } from '../model/seq2seq.js';
 
 export interface DemoFlags {
   steps: number;
@@ -12,9 +15,19 @@ export interface DemoFlags {
   hidden: number;
   embedding: number;
   learningRate: number;
-  attention: boolean;
+  /** An attention kind, or false from --no-attention (= 'none'). */
+  attention: AttentionKind | false;
   cell: CellKind;
   peepholes?: boolean;
+  /** Encoder and decoder layers (default 1). */
+  layers?: number;
+  bidirectional?: boolean;
+  residual?: boolean;
+  /** Keep probability of layer inputs and outputs (default 1: no dropout). */
+  dropout?: number;
+  /** Keep probability of the recurrent state (variational; default 1). */
+  stateKeep?: number;
+  bridge?: BridgeKind;
   minDigits: number;
   maxDigits: number;
   shortShare: number;
@@ -28,6 +41,18 @@ function report(name: string, r: EvaluationResult): string {
   return `${name}: exact match ${pct(r.exactMatch)}, token accuracy ${pct(r.tokenAccuracy)} (${r.sentences} numbers)`;
 }
 
+/** One line naming the architecture, e.g. "2-layer bidirectional GRU encoder–decoder with bahdanau attention, 64 units". */
+export function describeModel(m: Seq2SeqConfig): string {
+  const layers = m.encoderLayers === m.decoderLayers ? (m.encoderLayers > 1 ? `${m.encoderLayers}-layer ` : '') : `${m.encoderLayers}/${m.decoderLayers}-layer `;
+  const parts = [`${layers}${m.bidirectional ? 'bidirectional ' : ''}${m.cell.kind.toUpperCase()} encoder–decoder`];
+  parts.push(m.attention === 'none' ? 'without attention' : `with ${m.attention === 'dot' ? 'dot-product' : m.attention} attention`);
+  let text = `${parts.join(' ')}, ${m.hiddenSize} units`;
+  if (m.residual) text += ', residual';
+  const d = m.dropout;
+  if (d.inputKeep < 1 || d.outputKeep < 1 || d.stateKeep < 1) text += `, dropout keep ${d.inputKeep}/${d.outputKeep}/${d.stateKeep} (input/output/state)`;
+  return text;
+}
+
 export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Promise<void> {
   const stop = new AbortController();
   const onSigint = (): void => {
@@ -38,18 +63,31 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
   process.on('SIGINT', onSigint);
   const started = performance.now();
   let tokens = 0;
+  const layers = flags.layers ?? 1;
+  const keep = flags.dropout ?? 1;
+  const model: Seq2SeqConfig = {
+    ...DEFAULT_NUMBER_WORDS_DEMO.model,
+    hiddenSize: flags.hidden,
+    embeddingSize: flags.embedding,
+    attention: flags.attention === false ? 'none' : flags.attention,
+    seed: flags.seed,
+    cell: { ...DEFAULT_CELL, kind: flags.cell, peepholes: flags.peepholes ?? false },
+    encoderLayers: layers,
+    decoderLayers: layers,
+    bidirectional: flags.bidirectional ?? false,
+    residual: flags.residual ?? false,
+    dropout: { inputKeep: keep, outputKeep: keep, stateKeep: flags.stateKeep ?? 1 },
+    bridge: flags.bridge ?? 'auto',
+  };
   const options = {
     ...DEFAULT_NUMBER_WORDS_DEMO,
     steps: flags.steps,
     batchSize: flags.batchSize,
     task: { minDigits: flags.minDigits, maxDigits: flags.maxDigits, shortShare: flags.shortShare, seed: flags.seed },
-    model: { ...DEFAULT_NUMBER_WORDS_DEMO.model, hiddenSize: flags.hidden, embeddingSize: flags.embedding, attention: flags.attention ? ('dot' as const) : ('none' as const), seed: flags.seed, cell: { ...DEFAULT_CELL, kind: flags.cell, peepholes: flags.peepholes ?? false } },
+    model,
     trainer: { ...DEFAULT_NUMBER_WORDS_DEMO.trainer, learningRate: flags.learningRate },
   };
-  process.stderr.write(
-    `number-words: ${options.model.attention === 'dot' ? 'GRU encoder–decoder with dot-product attention' : 'GRU encoder–decoder without attention'}, ` +
-      `${flags.hidden} units, ${flags.steps} steps of ${flags.batchSize}, digits ${flags.minDigits}–${flags.maxDigits}, seed ${flags.seed}\n`,
-  );
+  process.stderr.write(`number-words: ${describeModel(model)}, ${flags.steps} steps of ${flags.batchSize}, digits ${flags.minDigits}–${flags.maxDigits}, seed ${flags.seed}\n`);
   const run = await trainNumberWords(options, (p) => {
     tokens += p.tokens;
     const elapsed = (performance.now() - started) / 1000;

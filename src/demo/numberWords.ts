@@ -5,6 +5,8 @@ import type { Vocabulary } from '../data/vocabulary.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../model/seq2seq.js';
 import { Trainer, DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from '../train/trainer.js';
 import { greedyDecode } from '../search/greedy.js';
+import { cosineLearningRate } from '../train/schedule.js';
+import { Rng } from '../random.js';
 
 export interface NumberWordsDemoOptions {
   task: NumberWordsOptions;
@@ -27,11 +29,7 @@ export const DEFAULT_NUMBER_WORDS_DEMO: NumberWordsDemoOptions = {
   finalLearningRate: 0.05,
 };
 
-/** Cosine decay from lr (step 1) to lr·final (last step): large steps early, small ones to settle at the end. */
-export function cosineLearningRate(lr: number, final: number, step: number, steps: number): number {
-  const progress = steps <= 1 ? 1 : (step - 1) / (steps - 1);
-  return lr * (final + (1 - final) * 0.5 * (1 + Math.cos(Math.PI * progress)));
-}
+export { cosineLearningRate };
 
 export interface ProgressInfo {
   step: number;
@@ -104,6 +102,8 @@ export async function trainNumberWords(options: NumberWordsDemoOptions, onProgre
   const vocabs = numberWordsVocabularies();
   const model = new Seq2Seq(options.model, vocabs.source.size, vocabs.target.size);
   const trainer = new Trainer(model.params, options.trainer);
+  // Dropout masks come from their own seeded stream, so that turning dropout on does not change the data.
+  const dropoutRng = new Rng(options.model.seed + 7919);
   const losses: number[] = [];
   const start = performance.now();
   try {
@@ -112,7 +112,7 @@ export async function trainNumberWords(options: NumberWordsDemoOptions, onProgre
       const pairs = Array.from({ length: options.batchSize }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target));
       const batch = makeBatch(pairs, { reverseSource: options.model.reverseSource });
       trainer.setLearningRate(cosineLearningRate(options.trainer.learningRate, options.finalLearningRate, step, options.steps));
-      const { loss } = trainer.update(() => model.loss(batch));
+      const { loss } = trainer.update(() => model.loss(batch, { training: true, rng: dropoutRng }));
       losses.push(loss);
       const tokens = batch.targetLengths.reduce((a, b) => a + b, 0);
       onProgress?.({ step, steps: options.steps, loss, tokens, seconds: (performance.now() - t0) / 1000 });
