@@ -6,7 +6,7 @@
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
 //   npm run bench -- --quick       fewer repeats
 //   npm run bench -- --no-peer     the toolkit alone
-//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, pipeline)
+//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, softmax, pipeline)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -107,6 +107,28 @@ for (const w of WORKLOADS) {
   row('peak RSS MiB', o.peak_rss_mib, p?.peak_rss_mib, 0, true);
 }
 lines.push('\n(ratio: toolkit/pytorch for throughput; pytorch/toolkit for latency and memory, so > 1× favours the toolkit)');
+
+// Full against sampled softmax in training (toolkit only): the output layer's cost grows with the target
+// vocabulary under the full softmax, with the 512 candidates under sampled softmax.
+if (only === undefined || only === 'softmax') {
+  const base = { srcVocab: 8000, emb: 128, hidden: 256, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 3, warmupSteps: 1, repeats: quick ? 1 : 2, numSampled: 512, trainOnly: true };
+  lines.push('\nsoftmax: training target tokens/s, full vs sampled softmax (512 candidates); emb 128, GRU 256, batch 64, 20/20 steps, no attention');
+  lines.push(`  ${'target vocabulary'.padEnd(20)}${'full'.padStart(10)}${'sampled'.padStart(10)}${'sampled/full'.padStart(14)}`);
+  const softmax: Record<string, unknown> = {};
+  for (const tgtVocab of [8000, 32000]) {
+    const r: Record<string, Result | { error: string }> = {};
+    for (const kind of ['full', 'sampled'] as const) {
+      process.stderr.write(`bench: softmax ${kind}, target vocabulary ${tgtVocab}…\n`);
+      r[kind] = runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify({ ...base, tgtVocab, softmax: kind })]);
+    }
+    const f = 'error' in r['full']! ? null : (r['full'] as Result).train_tokens_per_s;
+    const s = 'error' in r['sampled']! ? null : (r['sampled'] as Result).train_tokens_per_s;
+    softmax[String(tgtVocab)] = { full: r['full'], sampled: r['sampled'], speedup: f && s ? Math.round((s / f) * 100) / 100 : null };
+    lines.push(`  ${tgtVocab.toLocaleString('en-US').padEnd(20)}${fmt(f).padStart(10)}${fmt(s).padStart(10)}${ratio(s, f).padStart(14)}`);
+    for (const kind of ['full', 'sampled']) if ('error' in r[kind]!) lines.push(`  ${kind} failed: ${(r[kind] as { error: string }).error}`);
+  }
+  report['softmax'] = softmax;
+}
 
 if (only === undefined || only === 'pipeline') {
   lines.push('\ndata pipeline (file → tokenized, encoded, bucketed batches):');

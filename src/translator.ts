@@ -87,8 +87,8 @@ export class Translator {
     );
   }
 
-  async save(dir: string): Promise<void> {
-    const { manifest, data } = this.model.params.serialize();
+  /** What model.json holds besides the weights: the kind, the model config and the vocabularies and tokenizers. */
+  savedForm(): { kind: 'seq2seq'; config: Seq2SeqConfig; extra: TranslatorExtra } {
     const extra: TranslatorExtra = {
       sourceVocabulary: this.sourceVocabulary.toJSON(),
       targetVocabulary: this.targetVocabulary.toJSON(),
@@ -96,16 +96,17 @@ export class Translator {
       targetTokenizer: this.targetTokenizer.toJSON(),
       info: this.info,
     };
-    await saveModelFiles(dir, 'seq2seq', this.model.config, manifest, data, extra);
+    return { kind: 'seq2seq', config: this.model.config, extra };
+  }
+
+  async save(dir: string): Promise<void> {
+    const { manifest, data } = this.model.params.serialize();
+    const { kind, config, extra } = this.savedForm();
+    await saveModelFiles(dir, kind, config, manifest, data, extra);
   }
 
   /** Translates each line; an empty (or all-space) line gives an empty translation. */
   translate(lines: readonly string[], options: TranslateOptions = {}): Translation[] {
-    const batchSize = options.batchSize ?? 64;
-    const ratio = options.maxLengthRatio ?? 2;
-    const margin = options.maxLengthMargin ?? 10;
-    const beamSize = options.beamSize ?? 1;
-    const nBest = options.nBest ?? 1;
     const results: Translation[] = lines.map(() => ({ text: '', unknownTokens: [], nBest: [] }));
     const work: { index: number; ids: number[] }[] = [];
     lines.forEach((line, index) => {
@@ -115,21 +116,39 @@ export class Translator {
       results[index]!.unknownTokens = tokens.filter((_, i) => ids[i] === UNK);
       work.push({ index, ids });
     });
+    const outs = this.translateIds(work.map((w) => w.ids), options);
+    work.forEach((w, k) => {
+      const r = results[w.index]!;
+      r.nBest = outs[k]!;
+      r.text = r.nBest[0]?.text ?? '';
+    });
+    return results;
+  }
+
+  /**
+   * Translates source id sequences (already tokenized and encoded, e.g. a validation set) into detokenized n-best
+   * lists, in input order. An empty sequence gets an empty list.
+   */
+  translateIds(sources: readonly (readonly number[])[], options: TranslateOptions = {}): ScoredTranslation[][] {
+    const batchSize = options.batchSize ?? 64;
+    const ratio = options.maxLengthRatio ?? 2;
+    const margin = options.maxLengthMargin ?? 10;
+    const beamSize = options.beamSize ?? 1;
+    const nBest = options.nBest ?? 1;
+    const results: ScoredTranslation[][] = sources.map(() => []);
     // Sorting by length keeps padding low inside each batch; results go back to their input positions.
-    work.sort((a, b) => a.ids.length - b.ids.length);
-    for (let i = 0; i < work.length; i += batchSize) {
-      const chunk = work.slice(i, i + batchSize);
-      const batch = makeSourceBatch(chunk.map((w) => w.ids), { reverseSource: this.model.config.reverseSource });
+    const order = sources.map((_, i) => i).filter((i) => sources[i]!.length > 0).sort((a, b) => sources[a]!.length - sources[b]!.length);
+    for (let i = 0; i < order.length; i += batchSize) {
+      const chunk = order.slice(i, i + batchSize);
+      const batch = makeSourceBatch(chunk.map((j) => sources[j]!), { reverseSource: this.model.config.reverseSource });
       // Each sentence's own limit, so that a translation does not depend on its batch-mates.
-      const maxLength = chunk.map((w) => Math.ceil(ratio * w.ids.length) + margin);
+      const maxLength = chunk.map((j) => Math.ceil(ratio * sources[j]!.length) + margin);
       const outs =
         beamSize === 1 && nBest === 1
           ? search(this.model, batch, { method: 'greedy', maxLength })
           : search(this.model, batch, { method: 'beam', beamSize, nBest, lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY, maxLength });
-      chunk.forEach((w, k) => {
-        const r = results[w.index]!;
-        r.nBest = outs[k]!.map((h) => ({ text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)), score: h.score, logProb: h.logProb }));
-        r.text = r.nBest[0]?.text ?? '';
+      chunk.forEach((j, k) => {
+        results[j] = outs[k]!.map((h) => ({ text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)), score: h.score, logProb: h.logProb }));
       });
     }
     return results;

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 import { logUniformCandidates } from './candidateSampler.js';
 import { sumRows } from '../layers/dense.js';
+import { lossWeights, type LossAverage } from './crossEntropy.js';
 
 export interface SampledSoftmaxOptions {
   /** Candidates drawn per batch (default 512, as TensorFlow's seq2seq tutorial). */
@@ -22,9 +23,13 @@ export interface SampledSoftmaxOptions {
   removeAccidentalHits: boolean;
   /** The generator candidates are drawn from: the same state gives the same candidates. */
   rng: Rng;
+  /** 'token' (default) or 'sequence' averaging, as maskedCrossEntropy. */
+  average: LossAverage;
+  /** Rows per sequence (batch-major rows), needed for average 'sequence'. */
+  steps?: number;
 }
 
-export const DEFAULT_SAMPLED_SOFTMAX_OPTIONS: Omit<SampledSoftmaxOptions, 'rng'> = { numSampled: 512, unique: true, removeAccidentalHits: true };
+export const DEFAULT_SAMPLED_SOFTMAX_OPTIONS: Omit<SampledSoftmaxOptions, 'rng' | 'steps'> = { numSampled: 512, unique: true, removeAccidentalHits: true, average: 'token' };
 
 /** Smallest probability whose log is taken, so that a float32 underflow gives a large finite loss, not ∞. */
 const MIN_PROB = 1e-30;
@@ -33,8 +38,8 @@ const HIT_LOGIT = -1e9;
 
 /**
  * hidden: [N, H]; W: [H, V] and b: [V], the output projection; targets: N ids; mask: N weights (1 real, 0 padding).
- * Returns the scalar sampled-softmax loss averaged over real tokens, normalised as maskedCrossEntropy (Σ mask, or 1
- * when that is below 1). Gradients flow to hidden, W and b.
+ * Returns the scalar sampled-softmax loss averaged over real tokens (or per sequence), weighted as maskedCrossEntropy
+ * (lossWeights). Gradients flow to hidden, W and b.
  */
 export function sampledSoftmaxLoss(
   hidden: tf.Tensor2D,
@@ -44,7 +49,7 @@ export function sampledSoftmaxLoss(
   mask: Float32Array,
   options: Partial<SampledSoftmaxOptions> & { rng: Rng },
 ): tf.Scalar {
-  const { numSampled, unique, removeAccidentalHits, rng } = { ...DEFAULT_SAMPLED_SOFTMAX_OPTIONS, ...options };
+  const { numSampled, unique, removeAccidentalHits, rng, average, steps } = { ...DEFAULT_SAMPLED_SOFTMAX_OPTIONS, ...options };
   const [N, H] = hidden.shape;
   const V = W.shape[1];
   if (W.shape[0] !== H || b.shape[0] !== V) throw new Error(`sampledSoftmaxLoss: hidden [${hidden.shape}], W [${W.shape}] and b [${b.shape}] do not fit`);
@@ -53,9 +58,7 @@ export function sampledSoftmaxLoss(
 
   const c = logUniformCandidates(targets, { vocabSize: V, numSampled, unique }, rng);
   const m = numSampled;
-  let denominator = 0;
-  for (let i = 0; i < N; i++) denominator += mask[i]!;
-  const weights = mask.map((x) => x / Math.max(denominator, 1));
+  const weights = lossWeights(mask, average, steps);
   // Columns of W and b each row reads: the N true labels, then the m candidates.
   const ids = new Int32Array(N + m);
   ids.set(targets);

@@ -23,6 +23,27 @@ export interface StepResult {
   gradNorm: number;
 }
 
+/** The optimiser's state beside its slot values (one float32 buffer, slots in the optimiser's order). */
+export interface OptimizerStateJson {
+  optimizer: TrainerOptions['optimizer'];
+  momentum: number;
+  /** Updates applied so far (Adam's bias correction depends on it). */
+  iterations: number;
+  /** Adam's running β1^t and β2^t, restored bit for bit (tfjs's setWeights recomputes them with pow, which may differ in the last bit). */
+  accBeta?: [number, number];
+  /** Slots in order: the parameter each belongs to, the slot kind (m, v, momentum), its shape and offset. */
+  slots: { param: string; kind: string; shape: number[]; offset: number }[];
+}
+
+export class OptimizerStateError extends ToolkitError {
+  override name = 'OptimizerStateError';
+}
+
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+}
+
 export class NonFiniteError extends ToolkitError {
   override name = 'NonFiniteError';
   constructor(readonly step: number, readonly loss: number, readonly gradNorm: number) {
@@ -79,6 +100,72 @@ export class Trainer {
       value.dispose();
       tf.dispose(Object.values(grads));
     }
+  }
+
+  /**
+   * The optimiser's state for a checkpoint. tfjs's optimisers keep one slot per trainable variable, by position
+   * (not by name), so a model rebuilt with the same parameters in the same order takes the state back unchanged.
+   */
+  async getState(): Promise<{ json: OptimizerStateJson; data: Float32Array }> {
+    const weights = await this.optimizer.getWeights();
+    const [iter, ...slots] = weights;
+    const iterations = (iter!.tensor.dataSync() as Int32Array)[0]!;
+    iter!.tensor.dispose(); // saveIterations made a new scalar; the slots are the optimiser's own variables
+    const names = this.trainableNames();
+    const per = this.options.optimizer === 'adam' ? 2 : 1;
+    if (slots.length !== 0 && slots.length !== per * names.length) throw new OptimizerStateError(`optimiser has ${slots.length} slots for ${names.length} trainable weights`);
+    let offset = 0;
+    const entries = slots.map((w, i) => {
+      const e = { param: names[i % names.length]!, kind: w.name.slice(w.name.lastIndexOf('/') + 1), shape: w.tensor.shape.slice(), offset };
+      offset += w.tensor.size;
+      return e;
+    });
+    const data = new Float32Array(offset);
+    slots.forEach((w, i) => data.set(w.tensor.dataSync() as Float32Array, entries[i]!.offset));
+    const json: OptimizerStateJson = { optimizer: this.options.optimizer, momentum: this.options.momentum, iterations, slots: entries };
+    if (this.options.optimizer === 'adam') {
+      const a = this.optimizer as unknown as AdamInternals;
+      json.accBeta = [a.accBeta1.dataSync()[0]!, a.accBeta2.dataSync()[0]!];
+    }
+    return { json, data };
+  }
+
+  /** Restores a state from getState into this (fresh: no update yet) trainer; `step` is the loop's step count. */
+  async setState(json: OptimizerStateJson, data: Float32Array, step: number, source: string): Promise<void> {
+    if (json.optimizer !== this.options.optimizer) throw new OptimizerStateError(`${source}: optimiser state is for ${json.optimizer}, this run uses ${this.options.optimizer}`);
+    const names = this.trainableNames();
+    const vars = this.params.trainable();
+    const per = json.optimizer === 'adam' ? 2 : json.momentum > 0 ? 1 : 0;
+    if (json.slots.length !== 0 && json.slots.length !== per * names.length) {
+      throw new OptimizerStateError(`${source}: ${json.slots.length} optimiser slots for ${names.length} trainable weights`);
+    }
+    const tensors: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(json.iterations, 'int32') }];
+    json.slots.forEach((e, i) => {
+      const v = vars[i % vars.length]!;
+      if (e.param !== names[i % names.length] || e.shape.join('x') !== v.shape.join('x')) {
+        throw new OptimizerStateError(`${source}: optimiser slot ${i} is for "${e.param}" [${e.shape}], the model has "${names[i % names.length]}" [${v.shape}]`);
+      }
+      if (e.offset + v.size > data.length) throw new OptimizerStateError(`${source}: optimiser state is truncated at slot "${e.param}/${e.kind}"`);
+      tensors.push({ name: `${v.name}/${e.kind}`, tensor: tf.tensor(data.subarray(e.offset, e.offset + v.size), v.shape) });
+    });
+    try {
+      await this.optimizer.setWeights(tensors);
+    } finally {
+      // setWeights copies each tensor into a new variable.
+      tf.dispose(tensors.map((t) => t.tensor));
+    }
+    if (json.accBeta !== undefined) {
+      const a = this.optimizer as unknown as AdamInternals;
+      tf.tidy(() => {
+        a.accBeta1.assign(tf.scalar(json.accBeta![0]));
+        a.accBeta2.assign(tf.scalar(json.accBeta![1]));
+      });
+    }
+    this.steps = step;
+  }
+
+  private trainableNames(): string[] {
+    return this.params.entries().filter(([, v]) => v.trainable).map(([name]) => name);
   }
 
   dispose(): void {

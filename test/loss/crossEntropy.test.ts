@@ -110,3 +110,86 @@ describe('maskedCrossEntropy', () => {
     x.dispose();
   });
 });
+
+/** −Σ_k q_k log p_k per row with q = (1−ε)·onehot + ε/V, in float64. */
+function rowLossRef(row: number[], target: number, eps: number): number {
+  const p = softmaxRef(row);
+  return -p.reduce((a, pk, k) => a + ((k === target ? 1 - eps : 0) + eps / row.length) * Math.log(pk), 0);
+}
+
+function lossAndGradWith(logits: Mat, targets: number[], mask: number[], options: Parameters<typeof maskedCrossEntropy>[3]): { loss: number; grad: number[][] } {
+  return tf.tidy(() => {
+    const t = new Int32Array(targets);
+    const m = new Float32Array(mask);
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m, options))(tf.tensor2d(logits));
+    return { loss: value.arraySync() as number, grad: grad.arraySync() as number[][] };
+  });
+}
+
+describe('maskedCrossEntropy with label smoothing', () => {
+  it('equals −Σ q·log p with q = (1−ε)·onehot + ε/V, averaged over real tokens (float64 reference)', () => {
+    const logits = makeLogits(7);
+    const eps = 0.1;
+    const { loss } = lossAndGradWith(logits, TARGETS, MASK, { labelSmoothing: eps });
+    const ref = logits.reduce((a, row, i) => a + MASK[i]! * rowLossRef(row, TARGETS[i]!, eps), 0) / 3;
+    expect(loss).toBeCloseTo(ref, 5);
+    // Smoothing makes the loss larger than plain cross-entropy here (the targets are already likely-ish).
+    expect(loss).not.toBeCloseTo(lossRef(logits, TARGETS, MASK), 2);
+  });
+
+  it('a hand-worked row: logits all 0, V = 4, ε = 0.2 → loss log 4 whatever the target; gradient (p − q)', () => {
+    // p = 1/4 everywhere, so −Σ q log p = log 4 for any q; ∂/∂x = p − q = 0.25 − (0.8 + 0.05) = −0.6 at the target, 0.25 − 0.05 = 0.2 elsewhere.
+    const { loss, grad } = lossAndGradWith([[0, 0, 0, 0]], [2], [1], { labelSmoothing: 0.2 });
+    expect(loss).toBeCloseTo(Math.log(4), 6);
+    grad[0]!.forEach((g, k) => expect(g).toBeCloseTo(k === 2 ? -0.6 : 0.2, 6));
+  });
+
+  it('its gradient matches central finite differences, and padded rows get none', () => {
+    const logits = makeLogits(8);
+    const eps = 0.15;
+    const { grad } = lossAndGradWith(logits, TARGETS, MASK, { labelSmoothing: eps });
+    const ref = (): number => logits.reduce((a, row, i) => a + MASK[i]! * rowLossRef(row, TARGETS[i]!, eps), 0) / 3;
+    const h = 1e-5;
+    logits.forEach((row, i) => row.forEach((x, j) => {
+      row[j] = x + h; const up = ref();
+      row[j] = x - h; const down = ref();
+      row[j] = x;
+      expect(Math.abs(grad[i]![j]! - (up - down) / (2 * h))).toBeLessThan(1e-5);
+    }));
+    MASK.forEach((m, i) => { if (m === 0) expect(grad[i]!.every((g) => g === 0)).toBe(true); });
+  });
+
+  it('stays finite when the target is extremely unlikely (log Z from the largest probability)', () => {
+    const logits = makeLogits(9);
+    logits[0]![TARGETS[0]!] = -1e4;
+    const { loss, grad } = lossAndGradWith(logits, TARGETS, MASK, { labelSmoothing: 0.1 });
+    expect(Number.isFinite(loss)).toBe(true);
+    // Row 0's loss ≈ 0.9·(log Z + 1e4)/3 is about 3,000: large, exact, not clamped.
+    expect(loss).toBeGreaterThan(2900);
+    expect(grad.flat().every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('maskedCrossEntropy averaged per sequence', () => {
+  it('weights each sequence equally: a hand-worked two-sequence batch', () => {
+    // Two sequences of 3 steps (rows 0–2 and 3–5). Sequence 0 has 1 real token, sequence 1 has 3. Logits 0 over V = 2,
+    // so every token costs log 2 except where we push the target: row 3's target logit +∞-ish gives ~0.
+    const logits = [[0, 0], [0, 0], [0, 0], [0, 30], [0, 0], [0, 0]];
+    const targets = [0, 0, 0, 1, 0, 0];
+    const mask = [1, 0, 0, 1, 1, 1];
+    const perToken = lossAndGradWith(logits, targets, mask, { average: 'token' }).loss;
+    const perSeq = lossAndGradWith(logits, targets, mask, { average: 'sequence', steps: 3 }).loss;
+    // token: (log2 + 0 + log2 + log2)/4; sequence: (log2/1 + (0 + 2·log2)/3)/2.
+    expect(perToken).toBeCloseTo((3 * Math.LN2) / 4, 5);
+    expect(perSeq).toBeCloseTo((Math.LN2 + (2 * Math.LN2) / 3) / 2, 5);
+  });
+
+  it('an all-padding sequence is left out of the average; steps must divide the rows', () => {
+    const logits = [[0, 1], [1, 0], [0, 0], [0, 0]];
+    const one = lossAndGradWith(logits.slice(0, 2), [0, 1], [1, 1], { average: 'sequence', steps: 2 }).loss;
+    const withEmpty = lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence', steps: 2 }).loss;
+    expect(withEmpty).toBeCloseTo(one, 6);
+    expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence', steps: 3 })).toThrow(/rows per sequence/);
+    expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence' })).toThrow(/rows per sequence/);
+  });
+});

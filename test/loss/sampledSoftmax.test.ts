@@ -23,7 +23,7 @@ function makeProblem(seed: number, N: number, H: number, V: number, mask?: numbe
   };
 }
 
-type Opts = Omit<SampledSoftmaxOptions, 'rng'>;
+type Opts = Omit<SampledSoftmaxOptions, 'rng' | 'average' | 'steps'>;
 
 /** Loss and gradients of the tfjs implementation, candidates drawn from new Rng(seed). */
 function sampled(p: Problem, opts: Opts, seed: number): { loss: number; dh: Mat; dW: Mat; db: number[] } {
@@ -200,6 +200,44 @@ describe('sampledSoftmaxLoss', () => {
     // Measured: 5.30 → 0.04. With W's gradient zeroed (b alone learns the label frequencies) it stops at 3.9.
     expect(before).toBeCloseTo(Math.log(V), 4);
     expect(after).toBeLessThan(0.25 * before);
+  });
+
+  it('its mean gradient points the way of the full-softmax gradient (cosine > 0.999 with 20 of 50 classes sampled, 300 draws)', () => {
+    // What training needs from the estimate is the direction of the update. Averaged over 300 draws, the sampled
+    // gradient with respect to W and h lines up with the full softmax gradient. Measured cosines: 0.9996 with 20
+    // candidates, 0.99997 with 40 (distinct candidates, log-Q correction, accidental hits removed). Without the
+    // log-Q correction of the candidates it measured 0.994 (20), and with the true-class gradient's sign flipped −0.96.
+    const p = makeProblem(11, 12, 6, 50);
+    const full = tf.tidy(() => {
+      const t = new Int32Array(p.targets), m = new Float32Array(p.mask);
+      const g = tf.grads((h: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, t, m))([tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)]);
+      return [...(g[0]!.dataSync() as Float32Array), ...(g[1]!.dataSync() as Float32Array)];
+    });
+    const cosine = (numSampled: number): number => {
+      const mean = new Float64Array(full.length);
+      for (let r = 0; r < 300; r++) {
+        const g = sampled(p, { numSampled, unique: true, removeAccidentalHits: true }, 1000 + r);
+        [...g.dh.flat(), ...g.dW.flat()].forEach((x, i) => (mean[i]! += x / 300));
+      }
+      let dot = 0, a = 0, b = 0;
+      full.forEach((f, i) => { dot += f * mean[i]!; a += f * f; b += mean[i]! * mean[i]!; });
+      return dot / Math.sqrt(a * b);
+    };
+    const c20 = cosine(20);
+    const c40 = cosine(40);
+    expect(c20).toBeGreaterThan(0.999);
+    expect(c40).toBeGreaterThan(c20);
+  });
+
+  it("per-sequence averaging weights rows as maskedCrossEntropy's 'sequence' average", () => {
+    // With every class sampled in a V = 3 problem the sampled loss of each row is fixed; the batch loss is then a
+    // weighted mean of the same row losses, with weights 1/(length·sequences) instead of 1/tokens.
+    const p: Problem = { h: [[0.1, 0.2], [0.3, -0.1], [0.2, 0.2], [0, 0]], W: [[1, -2, 0.5], [0.3, 0.7, -1]], b: [0.5, -1, 2], targets: [1, 2, 0, 0], mask: [1, 0, 1, 1] };
+    const opts = { numSampled: 3, unique: true, removeAccidentalHits: true, rng: new Rng(3) };
+    const rows = [0, 2, 3].map((i) => tf.tidy(() => sampledSoftmaxLoss(tf.tensor2d([p.h[i]!]), tf.tensor2d(p.W), tf.tensor1d(p.b), Int32Array.of(p.targets[i]!), Float32Array.of(1), { ...opts, rng: new Rng(3) }).dataSync()[0]!));
+    const seq = tf.tidy(() => sampledSoftmaxLoss(tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b), new Int32Array(p.targets), new Float32Array(p.mask), { ...opts, average: 'sequence', steps: 2 }).dataSync()[0]!);
+    // Sequence 0 = rows 0–1 (1 real token), sequence 1 = rows 2–3 (2 real tokens).
+    expect(seq).toBeCloseTo((rows[0]! + (rows[1]! + rows[2]!) / 2) / 2, 5);
   });
 
   it('leaves no tensors behind after a loss and gradient inside tf.tidy', () => {

@@ -54,3 +54,60 @@ describe('Trainer', () => {
     trainer.dispose();
   });
 });
+
+describe('Trainer state', () => {
+  /** Params w (3) and v (2), loss Σ (w·x − 1)² + Σ v², x changing with the step. */
+  function setup(seed: number) {
+    const params = new Params(new Rng(seed));
+    const w = params.create('w', [3], { kind: 'uniform', scale: 1 });
+    const v = params.create('v', [2], { kind: 'uniform', scale: 1 });
+    const loss = (k: number) => () => tf.tidy(() => tf.add(tf.sum(tf.square(tf.sub(tf.mul(w, tf.tensor1d([k, 1, -k])), 1))), tf.sum(tf.square(v)))) as tf.Scalar;
+    return { params, loss };
+  }
+
+  for (const options of [{ optimizer: 'adam' as const }, { optimizer: 'sgd' as const, momentum: 0.9, learningRate: 0.01 }, { optimizer: 'sgd' as const, learningRate: 0.01 }]) {
+    it(`${options.optimizer}${options.momentum ? ' with momentum' : ''}: a restored optimiser continues with bit-identical updates`, async () => {
+      const a = setup(1);
+      const ta = new Trainer(a.params, options);
+      for (let k = 0; k < 3; k++) ta.update(a.loss(k));
+      const { json, data } = await ta.getState();
+      const weights = a.params.serialize();
+      const b = setup(2);
+      b.params.load(weights.manifest, weights.data, 'test');
+      const tb = new Trainer(b.params, options);
+      const before = tf.memory().numTensors;
+      await tb.setState(JSON.parse(JSON.stringify(json)), data, 3, 'test');
+      expect(tb.step).toBe(3);
+      for (let k = 3; k < 6; k++) expect(tb.update(b.loss(k)).loss).toBe(ta.update(a.loss(k)).loss);
+      expect(Array.from(b.params.serialize().data)).toEqual(Array.from(a.params.serialize().data));
+      // Restoring adds exactly the optimiser's slots (two per weight for Adam, one for momentum), nothing else.
+      expect(tf.memory().numTensors - before).toBe(json.slots.length);
+      expect(json.slots.map((s) => `${s.param}/${s.kind}`)).toEqual(options.optimizer === 'adam' ? ['w/m', 'v/m', 'w/v', 'v/v'] : options.momentum ? ['w/momentum', 'v/momentum'] : []);
+      ta.dispose(); tb.dispose(); a.params.dispose(); b.params.dispose();
+    });
+  }
+
+  it('refuses a state for another optimiser or other weights', async () => {
+    const a = setup(1);
+    const ta = new Trainer(a.params);
+    ta.update(a.loss(1));
+    const { json, data } = await ta.getState();
+    const sgd = new Trainer(a.params, { optimizer: 'sgd' });
+    await expect(sgd.setState(json, data, 1, 'ck')).rejects.toThrow(/ck: optimiser state is for adam, this run uses sgd/);
+    const other = new Params(new Rng(1));
+    other.create('w', [4], { kind: 'zeros' });
+    other.create('v', [2], { kind: 'zeros' });
+    await expect(new Trainer(other).setState(json, data, 1, 'ck')).rejects.toThrow(/slot 0 is for "w" \[3\], the model has "w" \[4\]/);
+    ta.dispose(); sgd.dispose(); a.params.dispose(); other.dispose();
+  });
+
+  it('Rng.setState continues the same stream and rejects a bad state', () => {
+    const a = new Rng(9);
+    a.next();
+    const b = new Rng(1);
+    b.setState(a.getState());
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(Array.from({ length: 5 }, () => a.next()));
+    expect(() => b.setState([0, 0, 0, 0])).toThrow(/all zeros/);
+    expect(() => b.setState([1, 2, 3] as unknown as [number, number, number, number])).toThrow(/four 32-bit/);
+  });
+});

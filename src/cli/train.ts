@@ -1,0 +1,250 @@
+// `translate train`: train a translation model on a parallel corpus, with a config file and/or flags, progress on
+// stderr, a checkpoint (a model directory) plus best/, train.jsonl and curves.svg in --out, and --resume.
+// Ctrl-C finishes the current step, writes the checkpoint and exits; a second Ctrl-C exits at once.
+import { Command, Option, InvalidArgumentError } from 'commander';
+import * as path from 'node:path';
+import { trainWithProgress } from './trainingRun.js';
+import { readConfigFile, parseSet, resolveConfig, checkConfig, ConfigError, type PartialTrainConfig, type TrainConfig } from '../train/config.js';
+import { prepareTranslation, type SavedRunConfig } from '../train/translationRun.js';
+import { readCheckpoint, BEST_DIR } from '../train/checkpoints.js';
+import { SCHEDULE_KINDS } from '../train/schedule.js';
+
+export interface TrainFlags {
+  config?: string;
+  out: string;
+  resume?: boolean;
+  set: string[];
+  // data
+  corpus?: string;
+  valid?: string;
+  validSplit?: number;
+  tokenizer?: string;
+  targetTokenizer?: string;
+  lowercase?: boolean;
+  buckets?: string;
+  bucketCount?: number;
+  maxVocab?: number;
+  minCount?: number;
+  maxChars?: number;
+  limit?: number;
+  batchSize?: number;
+  // model
+  embedding?: number;
+  hidden?: number;
+  cell?: string;
+  attention?: string;
+  bidirectional?: boolean;
+  encoderLayers?: number;
+  decoderLayers?: number;
+  encoderHidden?: number;
+  residual?: boolean;
+  dropout?: number;
+  stateKeep?: number;
+  bridge?: string;
+  shareEmbeddings?: boolean;
+  freezeEmbeddings?: 'source' | 'target' | 'both';
+  pretrainedSource?: string;
+  pretrainedTarget?: string;
+  reverseSource?: boolean;
+  seed?: number;
+  // training
+  steps?: number;
+  optimizer?: 'adam' | 'sgd';
+  learningRate?: number;
+  momentum?: number;
+  clipNorm?: number;
+  schedule?: string;
+  lrDecay?: number;
+  evalEvery?: number;
+  checkpointEvery?: number;
+  metric?: string;
+  patience?: number;
+  nonFinite?: 'stop' | 'skip';
+  // loss
+  softmax?: 'full' | 'sampled';
+  numSampled?: number;
+  labelSmoothing?: number;
+  average?: 'token' | 'sequence';
+  // validation
+  decodeSentences?: number;
+  quiet?: boolean;
+}
+
+const int = (name: string, min = 1) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+  return n;
+};
+const num = (name: string, min = 0) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
+  return n;
+};
+const collect = (v: string, previous: string[]): string[] => [...previous, v];
+
+/** The flags given, as a partial config (flags not given are absent, so the config file's values stand). */
+export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
+  const pick = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const model: Record<string, unknown> = pick({
+    embeddingSize: f.embedding, hiddenSize: f.hidden, attention: f.attention, reverseSource: f.reverseSource, seed: f.seed,
+    bidirectional: f.bidirectional, encoderLayers: f.encoderLayers, decoderLayers: f.decoderLayers, encoderHiddenSize: f.encoderHidden,
+    residual: f.residual, bridge: f.bridge, shareEmbeddings: f.shareEmbeddings,
+    freezeSourceEmbeddings: f.freezeEmbeddings === undefined ? undefined : f.freezeEmbeddings !== 'target',
+    freezeTargetEmbeddings: f.freezeEmbeddings === undefined ? undefined : f.freezeEmbeddings !== 'source',
+  });
+  if (f.cell !== undefined) model['cell'] = { kind: f.cell };
+  if (f.dropout !== undefined || f.stateKeep !== undefined) model['dropout'] = pick({ inputKeep: f.dropout, outputKeep: f.dropout, stateKeep: f.stateKeep });
+  const schedule = pick({ kind: f.schedule as (typeof SCHEDULE_KINDS)[number] | undefined, factor: f.lrDecay });
+  const config: PartialTrainConfig = {
+    data: pick({
+      corpus: f.corpus, valid: f.valid, validSplit: f.validSplit, tokenizer: f.tokenizer, targetTokenizer: f.targetTokenizer, lowercase: f.lowercase,
+      buckets: f.buckets, bucketCount: f.bucketCount, maxVocab: f.maxVocab, minCount: f.minCount, maxChars: f.maxChars, limit: f.limit,
+      batchSize: f.batchSize, seed: f.seed, pretrainedSource: f.pretrainedSource, pretrainedTarget: f.pretrainedTarget,
+      jointVocabulary: f.shareEmbeddings,
+    }),
+    model,
+    training: pick({
+      steps: f.steps, optimizer: f.optimizer, learningRate: f.learningRate, momentum: f.momentum, clipNorm: f.clipNorm, evalEvery: f.evalEvery,
+      checkpointEvery: f.checkpointEvery, metric: f.metric, nonFinite: f.nonFinite, seed: f.seed,
+      ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
+      ...(f.patience !== undefined ? { earlyStopping: { patience: f.patience } } : {}),
+    }),
+    loss: pick({ softmax: f.softmax, numSampled: f.numSampled, labelSmoothing: f.labelSmoothing, average: f.average }),
+    validation: pick({ decodeSentences: f.decodeSentences }),
+  };
+  return checkConfig(config, 'command-line flags');
+}
+
+/** Keys set anywhere in a partial config, as section.key paths. */
+function keysOf(config: PartialTrainConfig): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown, prefix: string): void => {
+    if (x !== null && typeof x === 'object' && !Array.isArray(x)) for (const [k, v] of Object.entries(x)) walk(v, prefix ? `${prefix}.${k}` : k);
+    else out.push(prefix);
+  };
+  walk(config, '');
+  return out;
+}
+
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '—' : x.toFixed(digits));
+
+function describeMetrics(m: Record<string, number>): string {
+  const parts = [`loss ${fmt(m['loss'], 4)}`, `ppl ${fmt(m['perplexity'], 2)}`, `acc ${fmt(m['tokenAccuracy'], 1)}%`];
+  if (m['bleu'] !== undefined) parts.push(`exact ${fmt(m['exactMatch'], 1)}%`, `BLEU ${fmt(m['bleu'], 2)}`);
+  return parts.join(', ');
+}
+
+export async function runTrain(flags: TrainFlags, startBackend: () => Promise<void>): Promise<number> {
+  const err = process.stderr;
+  const out = flags.out;
+  const layers: PartialTrainConfig[] = [];
+  if (flags.config !== undefined) layers.push(await readConfigFile(flags.config));
+  layers.push(flagsToConfig(flags));
+  for (const s of flags.set) layers.push(parseSet(s));
+
+  let config: TrainConfig;
+  let checkpoint;
+  if (flags.resume) {
+    checkpoint = await readCheckpoint(out, 'seq2seq');
+    const saved = checkpoint.training.config as SavedRunConfig | null;
+    if (saved === null || typeof saved !== 'object' || saved.config === undefined) throw new ConfigError(`${out}/model.json: the checkpoint holds no run configuration to resume with`);
+    // A resumed run is the same run: only its length may change.
+    const changed = layers.flatMap(keysOf).filter((k) => k !== 'training.steps');
+    if (changed.length > 0) throw new ConfigError(`--resume continues the run with its saved configuration; only --steps may be given (got ${changed.join(', ')})`);
+    config = resolveConfig([saved.config as PartialTrainConfig, ...layers]);
+    err.write(`resuming ${out} at step ${checkpoint.training.step}\n`);
+  } else {
+    config = resolveConfig(layers);
+  }
+  await startBackend();
+  const prepared = await prepareTranslation(config, checkpoint);
+  const s = prepared.summary;
+  const m = prepared.config.model;
+  err.write(
+    `data: ${s.trainPairs} training pairs, ${s.validPairs} validation pairs` +
+      `${Object.keys(s.dropped).length > 0 ? `, dropped ${JSON.stringify(s.dropped)}` : ''}${s.overBucket > 0 ? `, ${s.overBucket} longer than every bucket` : ''}; ` +
+      `vocabularies ${s.sourceVocab} / ${s.targetVocab}; buckets ${s.buckets.map((b) => `${b[0]},${b[1]}`).join(' ')}\n` +
+      `model: ${m.bidirectional ? 'bidirectional ' : ''}${m.cell.kind} ${m.hiddenSize} units (${m.encoderLayers}+${m.decoderLayers} layers), embeddings ${m.embeddingSize}, attention ${m.attention}, ` +
+      `${prepared.translator.model.params.count().toLocaleString('en-US')} weights; ` +
+      `loss: ${prepared.config.loss.softmax} softmax${prepared.config.loss.softmax === 'sampled' ? ` (${prepared.config.loss.numSampled} sampled)` : ''}\n`,
+  );
+  for (const p of s.pretrained) {
+    err.write(`pretrained ${p.side} embeddings from ${p.file}: ${p.found} of ${p.words} vocabulary words found (${p.exact} as written, ${p.lowercase} lowercased)\n`);
+  }
+
+  try {
+    return await trainWithProgress(
+      prepared.task,
+      prepared.config.training,
+      { out, loss: prepared.config.loss, config: prepared.saved, ...(checkpoint !== undefined ? { resume: checkpoint } : {}) },
+      { quiet: flags.quiet ?? false, describe: describeMetrics, usage: `translate with: translate translate --model ${path.join(out, BEST_DIR)}` },
+    );
+  } finally {
+    prepared.translator.dispose();
+  }
+}
+
+export function registerTrainCommand(program: Command, startBackend: (choice: string | undefined) => Promise<void>): void {
+  program
+    .command('train')
+    .description('train a translation model on a parallel corpus (config file and/or flags; checkpoint, log and curves in --out)')
+    .option('--config <file>', 'JSON config with sections data, model, training, loss, validation (flags override it)')
+    .option('--out <dir>', 'checkpoint directory: model.json + weights, best/, train.jsonl, curves.svg', 'runs/train')
+    .option('--resume', 'continue the run saved in --out (only --steps may change)')
+    .option('--set <section.key=value>', 'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON values)', collect, [])
+    .option('--corpus <spec>', 'training corpus: tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path')
+    .option('--valid <spec>', 'validation corpus (default: hold out --valid-split of the training corpus)')
+    .option('--valid-split <x>', 'held-out share (< 1) or pair count (default 0.05)', num('--valid-split'))
+    .option('--tokenizer <spec>', 'word | word:fr | char | space | sp:FILE.model (default word)')
+    .option('--target-tokenizer <spec>', 'target side tokenizer (default: as --tokenizer)')
+    .option('--lowercase', 'lowercase both sides')
+    .option('--buckets <spec>', "'auto' (default), 'default' or e.g. '5,10;10,15'")
+    .option('--bucket-count <n>', 'automatic buckets (default 4)', int('--bucket-count'))
+    .option('--max-vocab <n>', 'vocabulary size limit per side, specials included', int('--max-vocab', 5))
+    .option('--min-count <n>', 'drop tokens seen fewer times (default 1)', int('--min-count'))
+    .option('--max-chars <n>', 'drop pairs with a side longer than this many characters', int('--max-chars'))
+    .option('--limit <n>', 'read at most this many pairs', int('--limit'))
+    .option('--batch-size <n>', 'pairs per batch (default 64)', int('--batch-size'))
+    .option('--embedding <n>', 'embedding width (default 64)', int('--embedding'))
+    .option('--hidden <n>', 'recurrent units (default 128)', int('--hidden'))
+    .addOption(new Option('--cell <kind>', 'recurrent cell (default gru)').choices(['gru', 'lstm', 'rnn']))
+    .addOption(new Option('--attention <kind>', 'attention (default dot)').choices(['dot', 'general', 'bahdanau', 'none']))
+    .option('--bidirectional', 'bidirectional encoder (each direction hidden/2 units unless --encoder-hidden)')
+    .option('--encoder-layers <n>', 'stacked encoder layers (default 1)', int('--encoder-layers'))
+    .option('--decoder-layers <n>', 'stacked decoder layers (default 1)', int('--decoder-layers'))
+    .option('--encoder-hidden <n>', 'encoder units per direction (default: hidden, halved when bidirectional)', int('--encoder-hidden'))
+    .option('--residual', 'residual connections between stacked layers')
+    .option('--dropout <keep>', 'keep probability of recurrent layers\' inputs and outputs in training (default 1: off)', num('--dropout'))
+    .option('--state-keep <keep>', 'keep probability of the recurrent state (variational; default 1)', num('--state-keep'))
+    .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state (default auto)').choices(['auto', 'copy', 'dense', 'zero']))
+    .option('--share-embeddings', 'one joint vocabulary and one embedding table for source and target')
+    .addOption(new Option('--freeze-embeddings <side>', 'do not train these embeddings (e.g. pretrained)').choices(['source', 'target', 'both']))
+    .option('--pretrained-source <file>', 'GloVe-format vectors for the source embeddings (width = --embedding)')
+    .option('--pretrained-target <file>', 'GloVe-format vectors for the target embeddings')
+    .option('--no-reverse-source', 'feed sources in reading order (default: reversed)')
+    .option('--seed <n>', 'seed of weights, data order, split, dropout and sampling (default 1)', int('--seed', 0))
+    .option('--steps <n>', 'training steps (default 10000)', int('--steps'))
+    .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
+    .option('--learning-rate <x>', 'initial learning rate (default 0.003)', num('--learning-rate', Number.MIN_VALUE))
+    .option('--momentum <x>', 'SGD momentum (default 0)', num('--momentum'))
+    .option('--clip-norm <x>', 'clip gradients to this global norm; 0 = off (default 5)', num('--clip-norm'))
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default constant)').choices([...SCHEDULE_KINDS]))
+    .option('--lr-decay <factor>', 'decay factor of loss-rise (default 0.99) and plateau (default 0.5)', num('--lr-decay', Number.MIN_VALUE))
+    .option('--eval-every <n>', 'validate every n steps (default 500)', int('--eval-every'))
+    .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every evaluation)', int('--checkpoint-every'))
+    .option('--metric <name>', 'validation metric for best/, plateau and early stopping: loss (default), perplexity, tokenAccuracy, exactMatch, bleu')
+    .option('--patience <n>', 'early stopping: evaluations without improvement (default 0 = off)', int('--patience', 0))
+    .addOption(new Option('--non-finite <policy>', 'NaN/Inf loss: stop (default) or skip the batch').choices(['stop', 'skip']))
+    .addOption(new Option('--softmax <kind>', 'training softmax (default full)').choices(['full', 'sampled']))
+    .option('--num-sampled <n>', 'sampled softmax candidates (default 512)', int('--num-sampled'))
+    .option('--label-smoothing <x>', 'label smoothing ε (default 0)', num('--label-smoothing'))
+    .addOption(new Option('--average <how>', 'loss average (default token)').choices(['token', 'sequence']))
+    .option('--decode-sentences <n>', 'validation sentences translated for exact match and BLEU (default 200; 0 = none)', int('--decode-sentences', 0))
+    .option('--quiet', 'no progress lines (evaluations are still reported)')
+    .action(async (opts: TrainFlags) => {
+      // commander sets reverseSource true unless --no-reverse-source: keep it only when the flag was given.
+      if (program.commands.find((c) => c.name() === 'train')?.getOptionValueSource('reverseSource') === 'default') delete opts.reverseSource;
+      const code = await runTrain(opts, () => startBackend(program.opts()['backend'] as string | undefined));
+      if (code !== 0) process.exitCode = code;
+    });
+}

@@ -1,0 +1,396 @@
+// The training loop every task uses (translation, language model, classifier, forecaster): plain and linear,
+//
+//   next batch → learning rate → loss → gradients → clip → update → log → (evaluate → best → schedule) → checkpoint
+//
+// A task supplies its model, its batches, its validation metrics and what its model directory holds
+// (TrainingTask); the loop owns the optimiser, the run's random generator (dropout masks, sampled-softmax
+// candidates), the schedule, early stopping, the JSON Lines log, the curves and the checkpoints. Everything a step
+// depends on is in the checkpoint, so a resumed run computes the same losses as one that was never stopped.
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ToolkitError } from '../errors.js';
+import { Rng } from '../random.js';
+import type { Params } from '../model/params.js';
+import type { LossContext } from '../model/seq2seq.js';
+import type { SequenceLossOptions } from '../loss/sequenceLoss.js';
+import { writeFileAtomic } from '../model/checkpoint.js';
+import { Trainer, NonFiniteError, type TrainerOptions } from './trainer.js';
+import { LearningRateSchedule, SCHEDULE_KINDS, type ScheduleOptions } from './schedule.js';
+import { MetricTracker, type EarlyStoppingOptions, type MetricDirection } from './earlyStopping.js';
+import { TrainingLog } from './trainingLog.js';
+import { lossCurves, metricCurves } from './curves.js';
+import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type SavedModelForm, type WindowSums } from './checkpoints.js';
+
+/** A model the loop can train: its weights and a scalar training loss for a batch. */
+export interface TrainableModel<B> {
+  readonly params: Params;
+  /** The loss to minimise; `context.training` is true and `context.rng` is the run's generator. */
+  loss(batch: B, context: LossContext): tf.Scalar;
+}
+
+export interface TrainingBatch<B> {
+  batch: B;
+  /** Real target tokens (or items) in the batch: the unit of the tokens/s figure. */
+  tokens: number;
+}
+
+/** What a task gives the loop. Translation is the first (TranslationTask); the other heads implement the same. */
+export interface TrainingTask<B> {
+  readonly model: TrainableModel<B>;
+  /** The next training batch; the task's sampler moves on, starting a new (reshuffled) epoch when one is used up. */
+  nextBatch(): TrainingBatch<B>;
+  /** The sampler's position as JSON (e.g. BatchSampler.getState), saved in checkpoints… */
+  samplerState(): unknown;
+  /** …and restored on resume. */
+  setSamplerState(state: unknown): void;
+  /** The current epoch (0-based), for the log. */
+  epoch(): number;
+  /** The metrics validate() reports, and which way is better for each. */
+  readonly metrics: Readonly<Record<string, MetricDirection>>;
+  /** Evaluates on validation data without dropout and with the full softmax. Must not draw from the training stream. */
+  validate(): Record<string, number>;
+  /** What model.json holds besides the weights (kind, model config, vocabularies…). */
+  savedForm(): SavedModelForm;
+}
+
+export interface TrainingOptions extends TrainerOptions {
+  /** Total training steps (batches), counted across resumes (default 10,000). */
+  steps: number;
+  /** Learning-rate schedule (default constant; see schedule.ts). */
+  schedule: Partial<ScheduleOptions>;
+  /** Evaluate on validation data every this many steps, and after the last (default 500). */
+  evalEvery: number;
+  /** Write the checkpoint every this many steps (default 0: after every evaluation), after the last, and on interruption. */
+  checkpointEvery: number;
+  /** Write a training-log line (means since the previous line) every this many steps (default 10). */
+  logEvery: number;
+  /** Validation metric that picks the best checkpoint, drives plateau decay and early stopping (default 'loss'). */
+  metric: string;
+  /** Stop after `patience` evaluations without improvement of `metric` (default patience 0: off). */
+  earlyStopping: Partial<EarlyStoppingOptions>;
+  /** Seed of the run's generator: dropout masks and sampled-softmax candidates (default 1). */
+  seed: number;
+  /**
+   * A non-finite loss or gradient: 'stop' (default) ends training without writing a checkpoint (the last good one
+   * stays); 'skip' drops that batch (no update), counts it and goes on, stopping after `maxSkips` in a row.
+   */
+  nonFinite: 'stop' | 'skip';
+  /** Consecutive skipped batches tolerated with nonFinite 'skip' (default 10). */
+  maxSkips: number;
+}
+
+export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
+  optimizer: 'adam',
+  learningRate: 3e-3,
+  momentum: 0,
+  clipNorm: 5,
+  steps: 10_000,
+  schedule: {},
+  evalEvery: 500,
+  checkpointEvery: 0,
+  logEvery: 10,
+  metric: 'loss',
+  earlyStopping: {},
+  seed: 1,
+  nonFinite: 'stop',
+  maxSkips: 10,
+};
+
+export class TrainingConfigError extends ToolkitError {
+  override name = 'TrainingConfigError';
+}
+
+export interface ProgressInfo {
+  step: number;
+  steps: number;
+  /** Step the session started from (0, or the checkpoint's step when resuming): for ETA. */
+  startStep: number;
+  epoch: number;
+  loss: number;
+  gradNorm: number;
+  learningRate: number;
+  tokens: number;
+  /** Tokens per second over this session. */
+  tokensPerSecond: number;
+  /** Seconds since this session's first step. */
+  elapsedSeconds: number;
+}
+
+export type TrainingEvent =
+  | { type: 'resumed'; step: number }
+  | { type: 'evaluation'; step: number; metrics: Record<string, number>; seconds: number; improved: boolean; best: number | null; bestStep: number | null }
+  | { type: 'checkpoint'; step: number; dir: string; seconds: number }
+  | { type: 'best'; step: number; dir: string; metric: string; value: number }
+  | { type: 'learning-rate'; step: number; learningRate: number; reason: string }
+  | { type: 'skipped'; step: number; error: NonFiniteError; consecutive: number };
+
+export interface RunOptions {
+  /** Directory of the checkpoint, best/, train.jsonl and curves.svg. */
+  out: string;
+  /** Loss options passed to the model in training (softmax, label smoothing…). */
+  loss?: Partial<SequenceLossOptions>;
+  /** The caller's effective configuration, saved in the checkpoint as it is. */
+  config?: unknown;
+  /** Continue from this checkpoint (readCheckpoint(out)). */
+  resume?: Checkpoint;
+  /** Start a new run in an `out` that already holds a model (default false: refuse, to protect a run). */
+  overwrite?: boolean;
+  /** Aborting finishes the current step, writes the checkpoint and returns (Ctrl-C). */
+  signal?: AbortSignal;
+  onProgress?: (p: ProgressInfo) => void;
+  onEvent?: (e: TrainingEvent) => void;
+}
+
+export type StopReason = 'completed' | 'early-stopped' | 'interrupted' | 'non-finite';
+
+export interface TrainingResult {
+  reason: StopReason;
+  /** Steps completed (across resumes). */
+  step: number;
+  /** The last validation metrics (null when no evaluation ran). */
+  metrics: Record<string, number> | null;
+  best: { metric: string; value: number; step: number } | null;
+  /** Batches skipped for non-finite losses. */
+  skipped: number;
+  /** With reason 'non-finite': the error (the weights were not updated, no checkpoint was written for it). */
+  error?: NonFiniteError;
+  /** Seconds of this session. */
+  seconds: number;
+}
+
+const emptyWindow = (): WindowSums => ({ lossSum: 0, gradNormSum: 0, steps: 0, tokens: 0, seconds: 0 });
+
+/** Fills defaults and checks the options; throws TrainingConfigError naming the option. */
+export function resolveTrainingOptions(options: Partial<TrainingOptions>): TrainingOptions {
+  const o: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...options };
+  const positiveInt = (name: keyof TrainingOptions, min = 1): void => {
+    const v = o[name] as number;
+    if (!(Number.isInteger(v) && v >= min)) throw new TrainingConfigError(`training.${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  };
+  positiveInt('steps');
+  positiveInt('evalEvery');
+  positiveInt('checkpointEvery', 0);
+  positiveInt('logEvery');
+  positiveInt('maxSkips');
+  positiveInt('seed', 0);
+  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new TrainingConfigError(`training.optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`);
+  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new TrainingConfigError(`training.learningRate must be a positive number, got ${o.learningRate}`);
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw new TrainingConfigError(`training.momentum must be in [0, 1), got ${o.momentum}`);
+  if (!(o.clipNorm >= 0)) throw new TrainingConfigError(`training.clipNorm must be ≥ 0 (0: no clipping), got ${o.clipNorm}`);
+  if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip') throw new TrainingConfigError(`training.nonFinite must be "stop" or "skip", got ${JSON.stringify(o.nonFinite)}`);
+  const s = o.schedule;
+  if (s.kind !== undefined && !SCHEDULE_KINDS.includes(s.kind)) throw new TrainingConfigError(`training.schedule.kind must be one of ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(s.kind)}`);
+  if (s.factor !== undefined && !(s.factor > 0 && s.factor <= 1)) throw new TrainingConfigError(`training.schedule.factor must be in (0, 1], got ${s.factor}`);
+  if (s.window !== undefined && !(Number.isInteger(s.window) && s.window >= 1)) throw new TrainingConfigError(`training.schedule.window must be an integer ≥ 1, got ${s.window}`);
+  if (s.patience !== undefined && !(Number.isInteger(s.patience) && s.patience >= 1)) throw new TrainingConfigError(`training.schedule.patience must be an integer ≥ 1, got ${s.patience}`);
+  if (s.finalShare !== undefined && !(s.finalShare >= 0 && s.finalShare <= 1)) throw new TrainingConfigError(`training.schedule.finalShare must be in [0, 1], got ${s.finalShare}`);
+  const e = o.earlyStopping;
+  if (e.patience !== undefined && !(Number.isInteger(e.patience) && e.patience >= 0)) throw new TrainingConfigError(`training.earlyStopping.patience must be an integer ≥ 0 (0: off), got ${e.patience}`);
+  if (e.minDelta !== undefined && !(e.minDelta >= 0)) throw new TrainingConfigError(`training.earlyStopping.minDelta must be ≥ 0, got ${e.minDelta}`);
+  return o;
+}
+
+/** Trains `task` for options.steps steps (or until stopped), writing checkpoints, log and curves into run.out. */
+export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingOptions>, run: RunOptions): Promise<TrainingResult> {
+  const o = resolveTrainingOptions(options);
+  const direction = task.metrics[o.metric];
+  if (direction === undefined) {
+    throw new TrainingConfigError(`training.metric "${o.metric}" is not reported by this task's validation (it reports: ${Object.keys(task.metrics).join(', ')})`);
+  }
+  const out = run.out;
+  if (run.resume === undefined && !run.overwrite && (await hasModel(out))) {
+    throw new TrainingConfigError(`${out} already holds a model or checkpoint: resume it (--resume), or choose another output directory`);
+  }
+  await fs.mkdir(out, { recursive: true });
+  const params = task.model.params;
+  const trainer = new Trainer(params, { optimizer: o.optimizer, learningRate: o.learningRate, momentum: o.momentum, clipNorm: o.clipNorm });
+  const schedule = new LearningRateSchedule(o.learningRate, o.schedule, o.steps);
+  const tracker = new MetricTracker(o.metric, direction, o.earlyStopping);
+  const rng = new Rng(o.seed);
+  let step = 0;
+  let skipped = 0;
+  let lastMetrics: Record<string, number> | null = null;
+  let logWindow = emptyWindow();
+  let evalWindow = emptyWindow();
+  const ck = run.resume;
+  if (ck !== undefined) {
+    const t = ck.training;
+    const where = path.join(ck.dir, 'model.json');
+    params.load(ck.json.weights.manifest, ck.weights, where);
+    await trainer.setState(t.optimizer.state, ck.optimizer, t.step, where);
+    rng.setState(t.rng);
+    task.setSamplerState(t.sampler);
+    schedule.setState(t.schedule);
+    tracker.setState(t.tracker);
+    step = t.step;
+    skipped = t.skipped;
+    lastMetrics = t.lastMetrics;
+    logWindow = { ...t.logWindow };
+    evalWindow = { ...t.evalWindow };
+  }
+  const log = await TrainingLog.open(path.join(out, 'train.jsonl'), ck?.training.step);
+  const now = (): string => new Date().toISOString();
+  const event = (name: string, message: string): void => log.append({ type: 'event', step, event: name, message, time: now() });
+  if (ck !== undefined) {
+    event('resumed', `resumed at step ${step} of ${o.steps}`);
+    run.onEvent?.({ type: 'resumed', step });
+  } else {
+    event('started', `training for ${o.steps} steps`);
+  }
+
+  const startStep = step;
+  const started = performance.now();
+  let sessionTokens = 0;
+  let consecutiveSkips = 0;
+  let reason: StopReason = 'completed';
+  let error: NonFiniteError | undefined;
+  let savedStep = ck?.training.step ?? -1;
+
+  const writeCurves = async (): Promise<void> => {
+    await writeFileAtomic(path.join(out, 'curves.svg'), lossCurves(log.records, `training curves: ${path.basename(path.resolve(out))}`));
+    const metrics = metricCurves(log.records, `validation metrics: ${path.basename(path.resolve(out))}`);
+    if (metrics !== null) await writeFileAtomic(path.join(out, 'metrics.svg'), metrics);
+  };
+
+  const checkpoint = async (): Promise<void> => {
+    const t0 = performance.now();
+    const optimizer = await trainer.getState();
+    await saveCheckpoint(out, task.savedForm(), params, {
+      step,
+      options: o,
+      config: run.config ?? null,
+      rng: rng.getState(),
+      sampler: task.samplerState(),
+      schedule: schedule.getState(),
+      tracker: tracker.getState(),
+      learningRate: schedule.rate(step + 1),
+      logWindow,
+      evalWindow,
+      skipped,
+      lastMetrics,
+    }, optimizer);
+    savedStep = step;
+    await writeCurves();
+    run.onEvent?.({ type: 'checkpoint', step, dir: out, seconds: (performance.now() - t0) / 1000 });
+  };
+
+  const evaluate = async (): Promise<boolean> => {
+    // loss-rise decays on the mean training loss of each evaluation period, as the tutorial did per checkpoint.
+    const meanLoss = evalWindow.steps > 0 ? evalWindow.lossSum / evalWindow.steps : NaN;
+    evalWindow = emptyWindow();
+    if (schedule.afterInterval(meanLoss)) announceRate('training loss above the last ' + schedule.options.window + ' periods');
+    const t0 = performance.now();
+    const metrics = task.validate();
+    const seconds = (performance.now() - t0) / 1000;
+    lastMetrics = metrics;
+    log.append({ type: 'valid', step, metrics, seconds: round(seconds, 3), time: now() });
+    const value = metrics[o.metric];
+    if (value === undefined) throw new TrainingConfigError(`validation did not report the metric "${o.metric}"`);
+    const { improved, stop } = tracker.update(value, step);
+    run.onEvent?.({ type: 'evaluation', step, metrics, seconds, improved, best: tracker.best, bestStep: tracker.bestStep });
+    if (improved) {
+      const dir = path.join(out, BEST_DIR);
+      await saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics });
+      run.onEvent?.({ type: 'best', step, dir, metric: o.metric, value });
+    }
+    if (schedule.afterEvaluation(improved)) announceRate(`${o.metric} did not improve for ${schedule.options.patience} evaluations`);
+    if (stop) event('early-stop', `${o.metric} did not improve for ${tracker.options.patience} evaluations (best ${tracker.best} at step ${tracker.bestStep})`);
+    return stop;
+  };
+
+  const announceRate = (why: string): void => {
+    const lr = schedule.rate(step + 1);
+    event('learning-rate', `learning rate ${lr} (${why})`);
+    run.onEvent?.({ type: 'learning-rate', step, learningRate: lr, reason: why });
+  };
+
+  try {
+    while (step < o.steps) {
+      if (run.signal?.aborted) {
+        reason = 'interrupted';
+        break;
+      }
+      const { batch, tokens } = task.nextBatch();
+      const learningRate = schedule.rate(step + 1);
+      trainer.setLearningRate(learningRate);
+      const t0 = performance.now();
+      let loss: number;
+      let gradNorm: number;
+      try {
+        ({ loss, gradNorm } = trainer.update(() => task.model.loss(batch, { training: true, rng, ...(run.loss !== undefined ? { loss: run.loss } : {}) })));
+        consecutiveSkips = 0;
+      } catch (e) {
+        if (!(e instanceof NonFiniteError)) throw e;
+        const stepError = new NonFiniteError(step + 1, e.loss, e.gradNorm);
+        if (o.nonFinite === 'stop' || consecutiveSkips + 1 > o.maxSkips) {
+          event('non-finite', stepError.message);
+          reason = 'non-finite';
+          error = stepError;
+          break;
+        }
+        consecutiveSkips++;
+        skipped++;
+        step++;
+        event('skipped', stepError.message);
+        run.onEvent?.({ type: 'skipped', step, error: stepError, consecutive: consecutiveSkips });
+        await yieldToEvents();
+        continue;
+      }
+      step++;
+      const seconds = (performance.now() - t0) / 1000;
+      sessionTokens += tokens;
+      for (const w of [logWindow, evalWindow]) {
+        w.lossSum += loss;
+        w.gradNormSum += gradNorm;
+        w.steps++;
+        w.tokens += tokens;
+        w.seconds += seconds;
+      }
+      const elapsedSeconds = (performance.now() - started) / 1000;
+      run.onProgress?.({
+        step, steps: o.steps, startStep, epoch: task.epoch(), loss, gradNorm, learningRate, tokens,
+        tokensPerSecond: sessionTokens / Math.max(elapsedSeconds, 1e-9), elapsedSeconds,
+      });
+      if (step % o.logEvery === 0 || step === o.steps) {
+        const w = logWindow;
+        log.append({
+          type: 'train', step, epoch: task.epoch(), loss: w.lossSum / w.steps, learningRate, gradNorm: w.gradNormSum / w.steps,
+          tokensPerSecond: Math.round(w.tokens / Math.max(w.seconds, 1e-9)), time: now(),
+        });
+        logWindow = emptyWindow();
+      }
+      let stop = false;
+      if (step % o.evalEvery === 0 || step === o.steps) stop = await evaluate();
+      const every = o.checkpointEvery > 0 ? o.checkpointEvery : o.evalEvery;
+      if (step % every === 0 || step === o.steps || stop) await checkpoint();
+      if (stop) {
+        reason = 'early-stopped';
+        break;
+      }
+      // Let a Ctrl-C (SIGINT handler) run between steps.
+      await yieldToEvents();
+    }
+    if (reason === 'interrupted' && savedStep !== step) {
+      event('interrupted', `stopped at step ${step}; checkpoint written`);
+      await checkpoint();
+    } else if (reason !== 'non-finite' && savedStep !== step) {
+      await checkpoint();
+    } else if (reason === 'non-finite') {
+      await writeCurves();
+    }
+  } finally {
+    trainer.dispose();
+  }
+  const best = tracker.best !== null && tracker.bestStep !== null ? { metric: o.metric, value: tracker.best, step: tracker.bestStep } : null;
+  return { reason, step, metrics: lastMetrics, best, skipped, ...(error !== undefined ? { error } : {}), seconds: (performance.now() - started) / 1000 };
+}
+
+function yieldToEvents(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

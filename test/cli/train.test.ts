@@ -1,0 +1,129 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Rng } from '../../src/random.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const env = { ...process.env, TRANSLATE_BACKEND: 'wasm' };
+const args = (...a: string[]): string[] => ['--import', 'tsx', join(root, 'src/cli.ts'), ...a];
+
+function cli(...a: string[]) {
+  const r = spawnSync(process.execPath, args(...a), { cwd: root, encoding: 'utf8', env, timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir = '';
+let corpus = '';
+// A tiny parallel corpus: the target is the source reversed, upper-cased.
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'seq2seq-cli-train-'));
+  const rng = new Rng(7);
+  const lines = Array.from({ length: 150 }, () => {
+    const words = Array.from({ length: rng.int(1, 5) }, () => `w${rng.int(0, 19)}`);
+    return `${words.join(' ')}\t${[...words].reverse().join(' ').toUpperCase()}`;
+  });
+  corpus = join(dir, 'toy.tsv');
+  writeFileSync(corpus, lines.join('\n') + '\n');
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({
+    data: { corpus, tokenizer: 'space', batchSize: 16, validSplit: 20, buckets: 'default' },
+    model: { hiddenSize: 16, embeddingSize: 8 },
+    training: { steps: 16, evalEvery: 5, logEvery: 1, learningRate: 0.01 },
+    loss: { softmax: 'sampled', numSampled: 12 },
+    validation: { decodeSentences: 10 },
+  }));
+});
+
+const trainLosses = (out: string): Map<number, number> =>
+  new Map(readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'train').map((r) => [r.step, r.loss]));
+
+describe('translate train', () => {
+  it('Ctrl-C writes a checkpoint and exits; --resume then gives the same per-step losses as an uninterrupted run', async () => {
+    const whole = join(dir, 'whole');
+    const a = cli('train', '--config', join(dir, 'run.json'), '--out', whole);
+    expect(a.stderr).not.toMatch(/error/);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/training completed at step 16/);
+    expect(a.stdout).toMatch(/last validation: loss \d+\.\d+, ppl .*BLEU/);
+
+    const cut = join(dir, 'cut');
+    // Interrupt as soon as the first progress line appears (the step it lands on varies; the result must not).
+    const code = await new Promise<number | null>((done) => {
+      const child = spawn(process.execPath, args('train', '--config', join(dir, 'run.json'), '--out', cut, '--steps', '400'), { cwd: root, env });
+      let sent = false;
+      child.stderr.on('data', (d: Buffer) => {
+        if (!sent && /step 1\/400/.test(d.toString())) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => done(c));
+    });
+    expect(code).toBe(130);
+    const ck = JSON.parse(readFileSync(join(cut, 'model.json'), 'utf8'));
+    const stoppedAt = ck.training.step as number;
+    expect(stoppedAt).toBeGreaterThanOrEqual(1);
+    expect(stoppedAt).toBeLessThan(16);
+    // Resume to step 16 (only --steps may change).
+    const b = cli('train', '--out', cut, '--resume', '--steps', '16');
+    expect(b.code).toBe(0);
+    expect(b.stderr).toMatch(new RegExp(`resuming .* at step ${stoppedAt}`));
+    const whole16 = trainLosses(whole);
+    const resumed = trainLosses(cut);
+    expect([...resumed.keys()]).toEqual([...whole16.keys()]);
+    for (const [step, loss] of whole16) expect(Math.abs(resumed.get(step)! - loss) / loss).toBeLessThan(1e-6);
+    expect(existsSync(join(cut, 'curves.svg'))).toBe(true);
+
+    // The best checkpoint is a model directory the translate command loads.
+    const t = spawnSync(process.execPath, args('translate', '--model', join(whole, 'best'), '--unknown', 'keep', 'w1 w2'), { cwd: root, encoding: 'utf8', env });
+    expect(t.status).toBe(0);
+  }, 240_000);
+
+  it('takes the model zoo from flags: bidirectional, layers, dropout, Bahdanau attention, shared and pretrained (GloVe) embeddings', () => {
+    // A GloVe file covering two of the joint vocabulary's words, one of them only lowercased.
+    const glove = join(dir, 'glove.txt');
+    writeFileSync(glove, 'w1 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8\nw2 1 1 1 1 1 1 1 1\nW3 0 0 0 0 0 0 0 0\n');
+    const out = join(dir, 'zoo');
+    const r = cli('train', '--config', join(dir, 'run.json'), '--out', out, '--steps', '6', '--quiet', '--bidirectional', '--encoder-layers', '2', '--residual',
+      '--dropout', '0.9', '--state-keep', '0.9', '--attention', 'bahdanau', '--bridge', 'dense', '--share-embeddings', '--pretrained-source', glove, '--freeze-embeddings', 'source');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/model: bidirectional gru 16 units \(2\+1 layers\).*attention bahdanau/);
+    // The joint vocabulary holds w1, w2, W3 as written and W1, W2 found lowercased (40 words in all).
+    expect(r.stderr).toMatch(/pretrained source embeddings from .*glove\.txt: 5 of 40 vocabulary words found \(3 as written, 2 lowercased\)/);
+    const model = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8'));
+    expect(model.config).toMatchObject({ bidirectional: true, encoderLayers: 2, residual: true, attention: 'bahdanau', bridge: 'dense', shareEmbeddings: true, freezeSourceEmbeddings: true, dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 0.9 } });
+    expect(model.extra.sourceVocabulary).toEqual(model.extra.targetVocabulary);
+    const t = cli('translate', '--model', join(out, 'best'), '--unknown', 'keep', 'w1 w2');
+    expect(t.code, t.stderr).toBe(0);
+  }, 120_000);
+
+  it('rejects changes of configuration on --resume, unknown keys and bad values, naming them', () => {
+    const r = cli('train', '--out', join(dir, 'whole'), '--resume', '--hidden', '32');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/only --steps may be given \(got model.hiddenSize\)/);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ training: { stepz: 3 } }));
+    const u = cli('train', '--config', bad, '--corpus', corpus);
+    expect(u.code).toBe(1);
+    expect(u.stderr).toContain(`${bad}: unknown key "training.stepz"`);
+    const s = cli('train', '--corpus', corpus, '--set', 'loss.softmax=hierarchical', '--out', join(dir, 'x'));
+    expect(s.code).toBe(1);
+    expect(s.stderr).toMatch(/--set loss.softmax=hierarchical: "loss.softmax" must be one of "full", "sampled"/);
+    const again = cli('train', '--config', join(dir, 'run.json'), '--out', join(dir, 'whole'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already holds a model or checkpoint: resume it/);
+    const missing = cli('train', '--corpus', join(dir, 'nope.tsv'), '--out', join(dir, 'y'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope.tsv/);
+  }, 120_000);
+});
+
+describe('progress line', () => {
+  it('shows step, epoch, loss, learning rate, tokens/s and an ETA counted from the session start', async () => {
+    const { formatProgress } = await import('../../src/cli/progress.js');
+    const line = formatProgress({ step: 150, steps: 200, startStep: 100, loss: 1.23456, tokensPerSecond: 3210.4, elapsedSeconds: 50, learningRate: 0.003, epoch: 2 }, 10);
+    // 50 steps this session in 50 s → 50 steps left take 50 s.
+    expect(line).toBe('[########..] step 150/200  epoch 3  loss 1.2346  lr 0.00300  3210 tok/s  elapsed 0:50  ETA 0:50');
+  });
+});

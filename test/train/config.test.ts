@@ -1,0 +1,53 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readConfigFile, parseSet, resolveConfig, checkConfig, mergeConfig } from '../../src/train/config.js';
+import { DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
+
+const file = (text: string): string => {
+  const p = join(mkdtempSync(join(tmpdir(), 'seq2seq-config-')), 'run.json');
+  writeFileSync(p, text);
+  return p;
+};
+
+describe('train config', () => {
+  it('layers defaults ← file ← flags ← --set, deep-merging sections and nested objects', async () => {
+    const f = await readConfigFile(file(JSON.stringify({ data: { corpus: 'a.tsv', batchSize: 32 }, model: { hiddenSize: 256, cell: { kind: 'lstm' } }, training: { steps: 100, schedule: { kind: 'loss-rise' } } })));
+    const config = resolveConfig([f, { training: { steps: 200 } }, parseSet('model.cell.peepholes=true'), parseSet('training.schedule.factor=0.9')]);
+    expect(config.data).toMatchObject({ corpus: 'a.tsv', batchSize: 32, tokenizer: 'word' });
+    expect(config.model.hiddenSize).toBe(256);
+    expect(config.model.cell).toEqual({ ...DEFAULT_SEQ2SEQ_CONFIG.cell, kind: 'lstm', peepholes: true });
+    expect(config.training.steps).toBe(200);
+    expect(config.training.schedule).toEqual({ kind: 'loss-rise', factor: 0.9 });
+    expect(config.loss.softmax).toBe('full');
+  });
+
+  it('--set parses JSON values and keeps other text as a string, for any model field the defaults have', () => {
+    expect(parseSet('model.attention=none')).toEqual({ model: { attention: 'none' } });
+    expect(parseSet('training.learningRate=0.5')).toEqual({ training: { learningRate: 0.5 } });
+    expect(parseSet('data.buckets=[[5,10],[10,15]]')).toEqual({ data: { buckets: [[5, 10], [10, 15]] } });
+    // Every field of DEFAULT_SEQ2SEQ_CONFIG is settable without code here (fields the model engineer adds included).
+    for (const [k, v] of Object.entries(DEFAULT_SEQ2SEQ_CONFIG)) expect(() => parseSet(`model.${k}=${JSON.stringify(v)}`)).not.toThrow();
+  });
+
+  it('names the file and key of an unknown key or a wrong value', async () => {
+    const bad = file('{"training": {"stpes": 5}}');
+    await expect(readConfigFile(bad)).rejects.toThrow(`${bad}: unknown key "training.stpes"`);
+    await expect(readConfigFile(file('{"modle": {}}'))).rejects.toThrow(/unknown section "modle"/);
+    await expect(readConfigFile(file('{"data": {"batchSize": "64"}}'))).rejects.toThrow(/"data.batchSize" must be an integer, got "64"/);
+    await expect(readConfigFile(file('{"training": {"optimizer": "rmsprop"}}'))).rejects.toThrow(/"training.optimizer" must be one of "adam", "sgd"/);
+    await expect(readConfigFile(file('{"data": {'))).rejects.toThrow(/not valid JSON/);
+    await expect(readConfigFile('/nonexistent/run.json')).rejects.toThrow(/run.json: cannot read \(ENOENT\)/);
+    expect(() => parseSet('model.nosuch=1')).toThrow('--set model.nosuch=1: unknown key "model.nosuch"');
+    expect(() => parseSet('steps=1')).toThrow(/must be section.key/);
+    expect(() => checkConfig({ loss: { softmax: 'sampled', labelSmoothing: 0.1 } }, 'flags')).toThrow(/flags: loss: label smoothing is not available with sampled softmax/);
+    expect(() => resolveConfig([{}])).toThrow(/no training corpus/);
+  });
+
+  it('mergeConfig replaces arrays and leaves the base untouched', () => {
+    const base = { a: { b: [1, 2], c: 1 } };
+    expect(mergeConfig(base, { a: { b: [3] } })).toEqual({ a: { b: [3], c: 1 } });
+    expect(base.a.b).toEqual([1, 2]);
+  });
+});
