@@ -10,6 +10,7 @@ import { Params } from '../model/params.js';
 import { dense } from '../layers/dense.js';
 import { hiddenPart } from '../encoder/rnn.js';
 import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
+import { NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { SequenceReader, type SequenceBatch } from './sequenceInput.js';
 import type { LossContext } from '../model/seq2seq.js';
 
@@ -24,10 +25,16 @@ export interface ForecasterConfig {
   /** Recurrent units (default 64). */
   hiddenSize: number;
   cell: CellOptions;
+  /** Stacked recurrent layers (default 1). */
+  layers: number;
+  /** Keep probabilities of layer inputs, outputs and state, in training only (default 1: none). */
+  dropout: DropoutOptions;
   seed: number;
 }
 
-export const DEFAULT_FORECASTER_CONFIG: Omit<ForecasterConfig, 'inputSize' | 'targets'> = { horizon: 1, mode: 'vector', hiddenSize: 64, cell: DEFAULT_CELL, seed: 1 };
+export const DEFAULT_FORECASTER_CONFIG: Omit<ForecasterConfig, 'inputSize' | 'targets'> = {
+  horizon: 1, mode: 'vector', hiddenSize: 64, cell: DEFAULT_CELL, layers: 1, dropout: NO_DROPOUT, seed: 1,
+};
 
 export interface ForecastBatch extends SequenceBatch {
   /** 'vector': [B · horizon·targets]; 'sequence': [T·B · horizon·targets], time-major, 0 where unknown. */
@@ -40,9 +47,16 @@ export class Forecaster {
   readonly params: Params;
   readonly reader: SequenceReader;
 
-  constructor(readonly config: ForecasterConfig) {
+  readonly config: ForecasterConfig;
+
+  /** Options missing from `config` (e.g. a model saved before they existed) take their defaults. */
+  constructor(config: Omit<ForecasterConfig, 'layers' | 'dropout'> & Partial<ForecasterConfig>) {
+    this.config = { ...DEFAULT_FORECASTER_CONFIG, ...config, dropout: { ...NO_DROPOUT, ...config.dropout } };
+    config = this.config;
     this.params = new Params(new Rng(config.seed));
-    this.reader = new SequenceReader(this.params, 'forecaster', { kind: 'features', size: config.inputSize }, config.hiddenSize, { ...DEFAULT_CELL, ...config.cell });
+    this.reader = new SequenceReader(this.params, 'forecaster', { kind: 'features', size: config.inputSize }, config.hiddenSize, { ...DEFAULT_CELL, ...config.cell }, {
+      layers: this.config.layers, dropout: this.config.dropout,
+    });
     const H = config.hiddenSize;
     const out = config.horizon * config.targets;
     this.params.create('forecaster/output/W', [H, out], { kind: 'uniform', scale: 1 / Math.sqrt(H) });
@@ -54,9 +68,9 @@ export class Forecaster {
   }
 
   /** 'vector': [B, k·targets]; 'sequence': [T·B, k·targets] (time-major). */
-  predictions(batch: SequenceBatch): tf.Tensor2D {
+  predictions(batch: SequenceBatch, rng: Rng | null = null): tf.Tensor2D {
     return tf.tidy(() => {
-      const { outputs, final } = this.reader.read(batch);
+      const { outputs, final } = this.reader.read(batch, undefined, rng);
       const H = this.config.hiddenSize;
       const W = this.params.get('forecaster/output/W') as tf.Tensor2D;
       const b = this.params.get('forecaster/output/b') as tf.Tensor1D;
@@ -66,9 +80,9 @@ export class Forecaster {
   }
 
   /** Mean squared error over the known targets (scaled units). */
-  loss(batch: ForecastBatch, _context: LossContext = { training: false }): tf.Scalar {
+  loss(batch: ForecastBatch, context: LossContext = { training: false }): tf.Scalar {
     return tf.tidy(() => {
-      const p = this.predictions(batch);
+      const p = this.predictions(batch, context.training ? (context.rng ?? null) : null);
       const rows = p.shape[0];
       const diff = tf.sub(p, tf.tensor2d(batch.expected, [rows, this.outputSize]));
       const sq = tf.square(diff);

@@ -1,12 +1,15 @@
 // What every head reads: a batch of sequences whose steps are token ids (looked up in an embedding table) or
 // real-valued feature vectors (e.g. one value per month, a 28-pixel image row), padded at the back, with a mask.
-// Both kinds enter the recurrent layer the same way: one input projection for all steps, then the masked runner,
+// Both kinds enter the recurrent layers the same way: one input projection for all steps, then the masked runner,
 // so lengths work identically (outputs zero past a sequence's length, the final state its last real state).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
-import { dense } from '../layers/dense.js';
+import type { Rng } from '../random.js';
+import { embed } from '../layers/embedding.js';
+import { dropout, stateMask, checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { RecurrentLayer } from '../encoder/recurrentLayer.js';
 import { maskOutputs, finalState } from '../encoder/rnn.js';
+import { reversalIndex, permuteIds, permuteRows, joinFinals } from '../encoder/bidirectional.js';
 import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
 import { PAD } from '../data/vocabulary.js';
 
@@ -68,40 +71,141 @@ export function featureBatch(sequences: readonly Float32Array[], featureSize: nu
   return { size: B, steps: T, features, mask, lengths };
 }
 
+export interface ReaderOptions {
+  /** Stacked recurrent layers; layer l > 0 reads the outputs of layer l − 1 (default 1). */
+  layers: number;
+  /** Each layer also reads the sequence backwards (within its length); outputs are [fwd | bwd] (default false). */
+  bidirectional: boolean;
+  /** Keep probabilities of layer inputs, outputs and state, applied in training only (default none). */
+  dropout: DropoutOptions;
+}
+
+export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, dropout: NO_DROPOUT };
+
+/** Throws a RangeError naming the bad reader option. */
+export function checkReaderOptions(o: ReaderOptions): void {
+  if (!(Number.isInteger(o.layers) && o.layers >= 1)) throw new RangeError(`layers must be an integer ≥ 1, got ${o.layers}`);
+  checkDropout(o.dropout);
+}
+
 export interface ReadSequence {
-  /** [T, B, H] outputs, zero at padding. */
+  /** [T, B, width] the top layer's outputs, zero at padding (width = directions·H). */
   outputs: tf.Tensor3D;
-  /** [B, state] each sequence's state at its last real step. */
+  /** [B, blocks·width] the top layer's state at each sequence's last real step (directions joined, as joinFinals). */
   final: tf.Tensor2D;
 }
 
-/** An input projection (embedding or feature) feeding one recurrent layer; the heads' shared front end. */
-export class SequenceReader {
-  readonly rnn: RecurrentLayer;
+interface ReaderLayer {
+  forward: RecurrentLayer;
+  backward: RecurrentLayer | null;
+}
 
-  constructor(private readonly params: Params, private readonly prefix: string, readonly input: InputSpec, hiddenSize: number, cell: CellOptions = DEFAULT_CELL) {
+/**
+ * An input projection (embedding or feature) feeding a stack of recurrent layers, each optionally bidirectional,
+ * with dropout between them: the heads' shared front end. Built from the encoder's parts (RecurrentLayer, the
+ * masked runner, the within-length reversal and the seeded dropout masks), for token or feature inputs.
+ */
+export class SequenceReader {
+  readonly layers: ReaderLayer[] = [];
+  readonly options: ReaderOptions;
+
+  constructor(
+    private readonly params: Params, private readonly prefix: string, readonly input: InputSpec, readonly hiddenSize: number,
+    cell: CellOptions = DEFAULT_CELL, options: Partial<ReaderOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_READER, ...options };
+    checkReaderOptions(this.options);
     const inputWidth = input.kind === 'tokens' ? input.embeddingSize : input.size;
     if (input.kind === 'tokens') params.create(`${prefix}/embedding`, [input.vocabSize, input.embeddingSize], { kind: 'normal', std: 1 });
-    this.rnn = new RecurrentLayer(params, prefix, inputWidth, hiddenSize, cell);
+    // Layer 0 keeps the one-layer reader's weight names (prefix/W …).
+    for (let l = 0; l < this.options.layers; l++) {
+      const name = l === 0 ? prefix : `${prefix}/layer${l}`;
+      const width = l === 0 ? inputWidth : this.outputSize;
+      this.layers.push({
+        forward: new RecurrentLayer(params, name, width, hiddenSize, cell),
+        backward: this.options.bidirectional ? new RecurrentLayer(params, `${name}/backward`, width, hiddenSize, cell) : null,
+      });
+    }
   }
 
-  /** Input projections of all steps, [T·B, gates·H]. */
-  project(batch: SequenceBatch): tf.Tensor2D {
+  /** The bottom layer's forward direction (the whole reader of a one-layer, one-direction model). */
+  get rnn(): RecurrentLayer {
+    return this.layers[0]!.forward;
+  }
+
+  /** Width of the outputs: directions·H. */
+  get outputSize(): number {
+    return (this.options.bidirectional ? 2 : 1) * this.hiddenSize;
+  }
+
+  /** Width of the final state: directions·blocks·H. */
+  get stateSize(): number {
+    return (this.options.bidirectional ? 2 : 1) * this.rnn.stateSize;
+  }
+
+  /** The batch's inputs [T·B, E or F] (embeddings looked up, or the feature values). */
+  private inputs(batch: SequenceBatch): tf.Tensor2D {
     if (this.input.kind === 'tokens') {
       if (batch.ids === undefined) throw new Error('SequenceReader: this model reads token ids, the batch has none');
-      return this.rnn.projectTokens(this.params.get(`${this.prefix}/embedding`) as tf.Tensor2D, batch.ids);
+      return embed(this.params.get(`${this.prefix}/embedding`) as tf.Tensor2D, batch.ids);
     }
     const F = this.input.size;
     if (batch.features === undefined) throw new Error('SequenceReader: this model reads feature vectors, the batch has none');
     if (batch.features.length !== batch.steps * batch.size * F) throw new Error(`SequenceReader: expected ${F} features per step, got ${batch.features.length / (batch.steps * batch.size)}`);
-    return tf.tidy(() => dense(tf.tensor2d(batch.features!, [batch.steps * batch.size, F]), this.params.get(`${this.prefix}/W`) as tf.Tensor2D, this.params.get(`${this.prefix}/b`) as tf.Tensor1D));
+    return tf.tensor2d(batch.features, [batch.steps * batch.size, F]);
   }
 
-  /** Runs the layer over the batch from `state0` (default zeros). */
-  read(batch: SequenceBatch, state0?: tf.Tensor2D): ReadSequence {
+  /** Input projections of all steps for the bottom forward layer, [T·B, gates·H]. */
+  project(batch: SequenceBatch): tf.Tensor2D {
+    return tf.tidy(() => this.bottomProjection(this.rnn, batch, null));
+  }
+
+  /** Projections of the raw inputs (no dropout) for a bottom-layer direction, reordered by `reversed` when given. */
+  private bottomProjection(rnn: RecurrentLayer, batch: SequenceBatch, reversed: Int32Array | null): tf.Tensor2D {
+    if (this.input.kind === 'tokens' && batch.ids !== undefined) {
+      const ids = reversed === null ? batch.ids : permuteIds(batch.ids, reversed);
+      return rnn.projectTokens(this.params.get(`${this.prefix}/embedding`) as tf.Tensor2D, ids);
+    }
+    const x = this.inputs(batch);
+    return rnn.project(reversed === null ? x : permuteRows(x, reversed));
+  }
+
+  /**
+   * Runs the stack over the batch. `state0` (default zeros) seeds the bottom forward layer (a language model
+   * continuing a prompt); `rng` (training only) draws the dropout masks, null means no dropout.
+   */
+  read(batch: SequenceBatch, state0?: tf.Tensor2D, rng: Rng | null = null): ReadSequence {
     const { size: B, steps: T } = batch;
-    const mask = tf.tensor1d(batch.mask);
-    const states = this.rnn.sequence(this.project(batch), state0 ?? tf.zeros([B, this.rnn.stateSize]), mask, { steps: T, batch: B });
-    return { outputs: maskOutputs(this.rnn.hidden(states), mask), final: finalState(states) };
+    const H = this.hiddenSize;
+    const d = this.options.dropout;
+    return tf.tidy(() => {
+      const mask = tf.tensor1d(batch.mask);
+      const shape = { steps: T, batch: B };
+      const reversal = this.options.bidirectional ? reversalIndex(batch.mask, T, B) : null;
+      const dropping = rng !== null && d.inputKeep < 1;
+      let x: tf.Tensor2D | null = dropping ? dropout(this.inputs(batch), d.inputKeep, rng) : null; // [T·B, width]
+      let outputs: tf.Tensor3D | null = null;
+      let final: tf.Tensor2D | null = null;
+      this.layers.forEach((layer, l) => {
+        const run = (rnn: RecurrentLayer, reversed: Int32Array | null, start: tf.Tensor2D | undefined) => {
+          const xp = x === null ? this.bottomProjection(rnn, batch, reversed) : rnn.project(reversed === null ? x : permuteRows(x, reversed));
+          return rnn.sequence(xp, start ?? tf.zeros([B, rnn.stateSize]), mask, shape, stateMask(rng, B, H, d.stateKeep));
+        };
+        const fwd = run(layer.forward, null, l === 0 ? state0 : undefined);
+        let out = layer.forward.hidden(fwd);
+        final = finalState(fwd);
+        if (layer.backward !== null) {
+          const bwd = run(layer.backward, reversal, undefined);
+          const back = tf.reshape(permuteRows(tf.reshape(layer.backward.hidden(bwd), [T * B, H]) as tf.Tensor2D, reversal!), [T, B, H]);
+          out = tf.concat([out, back], 2) as tf.Tensor3D;
+          final = joinFinals(final, finalState(bwd), H);
+        }
+        out = maskOutputs(out, mask);
+        if (rng !== null && d.outputKeep < 1) out = tf.reshape(dropout(tf.reshape(out, [T * B, this.outputSize]) as tf.Tensor2D, d.outputKeep, rng), [T, B, this.outputSize]);
+        outputs = out;
+        if (l + 1 < this.layers.length) x = dropout(tf.reshape(out, [T * B, this.outputSize]) as tf.Tensor2D, d.inputKeep, rng);
+      });
+      return { outputs: outputs!, final: final! };
+    });
   }
 }

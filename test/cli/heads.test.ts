@@ -1,0 +1,119 @@
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Rng } from '../../src/random.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const fixtures = join(root, 'test/data/fixtures');
+
+/** Runs the CLI from source (tsx), on wasm. */
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
+    cwd: root,
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, TRANSLATE_BACKEND: 'wasm' },
+    timeout: 90_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'heads-cli-'));
+const fast = ['--steps', '30', '--eval-every', '15', '--hidden', '16', '--batch-size', '16', '--quiet'];
+
+describe('translate lm', () => {
+  it('train → generate → score (with the unigram baseline); a missing training file is a clear error', () => {
+    const dir = tmp();
+    const rng = new Rng(1);
+    const lines = Array.from({ length: 200 }, () => 'abcdefghij'.slice(rng.int(0, 4), rng.int(6, 10)));
+    writeFileSync(join(dir, 'train.txt'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'valid.txt'), lines.slice(0, 20).join('\n') + '\n');
+    const out = join(dir, 'lm');
+    const t = cli(['lm', 'train', '--train', join(dir, 'train.txt'), '--tokenizer', 'char', '--out', out, '--learning-rate', '0.02', ...fast]);
+    expect(t.stderr).toMatch(/vocabulary 14 \(char\)/);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/training completed at step 30/);
+    expect(existsSync(join(out, 'curves.svg'))).toBe(true);
+    const g = cli(['lm', 'generate', '--model', out, '--prompt', 'abc', '--count', '2', '--temperature', '0.5', '--top-k', '3', '--max-length', '5']);
+    expect(g.code).toBe(0);
+    const samples = g.stdout.trimEnd().split('\n');
+    expect(samples).toHaveLength(2);
+    samples.forEach((s) => expect(s.startsWith('abc')).toBe(true));
+    const s = cli(['lm', 'score', '--model', out, '--unigram', join(dir, 'train.txt'), join(dir, 'valid.txt')]);
+    expect(s.code).toBe(0);
+    const model = Number(/model perplexity ([\d.]+)/.exec(s.stdout)![1]);
+    const unigram = Number(/unigram baseline .* perplexity ([\d.]+)/.exec(s.stdout)![1]);
+    expect(model).toBeLessThan(unigram);
+    const bad = cli(['lm', 'train', '--train', join(dir, 'missing.txt'), '--out', join(dir, 'x'), ...fast]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/translate: error: .*missing\.txt/);
+  });
+});
+
+describe('translate classify', () => {
+  it('train on TSV → predict from stdin → eval on the held-out part with baselines; a line without a tab names file and line', () => {
+    const dir = tmp();
+    const rng = new Rng(2);
+    const rows = Array.from({ length: 240 }, () => {
+      const pos = rng.next() < 0.5;
+      return `${['the', 'film', 'was', 'plot'][rng.int(0, 3)]} ${pos ? 'good' : 'bad'} ${['indeed', 'really', 'yes'][rng.int(0, 2)]}\t${pos ? 'pos' : 'neg'}`;
+    });
+    writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
+    const out = join(dir, 'clf');
+    const t = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--out', out, '--pooling', 'max', '--learning-rate', '0.03', ...fast]);
+    expect(t.code).toBe(0);
+    expect(t.stderr).toMatch(/192 training, 24 validation, 24 test examples/);
+    expect(t.stdout).toMatch(/test \(best model, 24 held-out examples\): accuracy [\d.]+%/);
+    const p = cli(['classify', 'predict', '--model', join(out, 'best')], 'a good film\nbad plot\n');
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/^pos\t0\.\d{4}\nneg\t0\.\d{4}\n$/);
+    const e = cli(['classify', 'eval', '--model', join(out, 'best'), '--part', 'test', '--baselines', join(dir, 'data.tsv')]);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/the test part \(24 examples/);
+    expect(e.stdout).toMatch(/true\\pred\s+neg\s+pos/);
+    expect(e.stdout).toMatch(/majority class .*accuracy [\d.]+%/);
+    expect(e.stdout).toMatch(/bag-of-words logistic regression .*accuracy [\d.]+%/);
+    writeFileSync(join(dir, 'bad.tsv'), 'fine text\tpos\nno tab here\n');
+    const bad = cli(['classify', 'train', '--train', join(dir, 'bad.tsv'), '--out', join(dir, 'y'), ...fast]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.tsv:2: has no tab/);
+  });
+
+  it('feature sequences: a step with the wrong number of features is an error at its line', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.csv'), 'label,sequence\n1,0 1;1 0\n0,0 1;1\n');
+    const bad = cli(['classify', 'train', '--format', 'features', '--train', join(dir, 'bad.csv'), '--out', join(dir, 'z'), ...fast]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/bad\.csv:3: step 2 has 1 feature, expected 2/);
+  });
+});
+
+describe('translate forecast', () => {
+  it('train on a CSV → eval against the baselines with an SVG plot → predict; a non-numeric value names file, line and column', () => {
+    const dir = tmp();
+    const n = 96;
+    const csv = ['month,passengers', ...Array.from({ length: n }, (_, t) => `m${t},${(100 + t + 30 * Math.sin((2 * Math.PI * t) / 12)).toFixed(2)}`)];
+    writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
+    const out = join(dir, 'fc');
+    const t = cli(['forecast', 'train', '--csv', join(dir, 'series.csv'), '--test', '12', '--window', '12', '--horizon', '1', '--out', out, '--learning-rate', '0.01', ...fast]);
+    expect(t.code).toBe(0);
+    expect(t.stderr).toMatch(/data: 72 training windows/);
+    const svg = join(dir, 'plot.svg');
+    const e = cli(['forecast', 'eval', '--model', out, '--csv', join(dir, 'series.csv'), '--test', '12', '--season', '12', '--plot', svg]);
+    expect(e.code).toBe(0);
+    for (const name of ['model', 'naive \\(last value\\)', 'seasonal naive \\(12\\)', 'linear AR\\(12\\), horizon 1']) expect(e.stdout).toMatch(new RegExp(`${name}\\s+[\\d.]+`));
+    expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*seasonal naive[\s\S]*<\/svg>\s*$/);
+    const p = cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '3']);
+    expect(p.code).toBe(0);
+    expect(p.stdout).toMatch(/^step,passengers\n1,[\d.-]+\n2,[\d.-]+\n3,[\d.-]+\n$/);
+    const bad = cli(['forecast', 'train', '--csv', join(fixtures, 'series.csv'), '--columns', 'Sales', '--out', join(dir, 'w'), ...fast]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/translate: error: .*series\.csv: 3 rows leave 3 training rows .*fewer than --window 12/);
+    writeFileSync(join(dir, 'nan.csv'), 'month,value\nm1,1\nm2,oops\n');
+    const nan = cli(['forecast', 'train', '--csv', join(dir, 'nan.csv'), '--out', join(dir, 'v'), ...fast]);
+    expect(nan.code).toBe(1);
+    expect(nan.stderr).toMatch(/nan\.csv:3: column "value" is "oops", not a number/);
+  });
+});
