@@ -10,6 +10,8 @@ import { Translator } from './translator.js';
 import { isUserError, ToolkitError } from './errors.js';
 import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
 import { registerCorpusCommands } from './cli/corpus.js';
+import { registerTrainCommand } from './cli/train.js';
+import { registerHeadCommands } from './cli/heads.js';
 
 interface TranslateFlags {
   model: string;
@@ -82,9 +84,16 @@ demo
   .option('--hidden <n>', 'GRU units', int('--hidden'), 128)
   .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
   .option('--learning-rate <x>', 'Adam learning rate', num('--learning-rate'), 3e-3)
-  .option('--no-attention', "the seeds' original model: the decoder sees only the encoder's final state")
+  .addOption(new Option('--attention <kind>', 'attention: Luong dot or general, Bahdanau (additive), none').choices(['dot', 'general', 'bahdanau', 'none']).default('dot'))
+  .option('--no-attention', "the seeds' original model: the decoder sees only the encoder's final state (= --attention none)")
   .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn']).default('gru'))
   .option('--peepholes', 'LSTM peephole connections')
+  .option('--layers <n>', 'stacked layers in encoder and decoder', int('--layers'), 1)
+  .option('--bidirectional', 'bidirectional encoder (each direction gets half the units)')
+  .option('--residual', 'residual connections between stacked layers')
+  .option('--dropout <keep>', 'keep probability of layer inputs and outputs in training (1 = no dropout)', num('--dropout'), 1)
+  .option('--state-keep <keep>', 'keep probability of the recurrent state in training (variational)', num('--state-keep'), 1)
+  .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state').choices(['auto', 'copy', 'dense', 'zero']).default('auto'))
   .option('--min-digits <n>', 'fewest digits in training numbers', int('--min-digits'), 5)
   .option('--max-digits <n>', 'most digits in training numbers', int('--max-digits'), 10)
   .option('--short-share <x>', 'share of training numbers with fewer than --min-digits digits', share('--short-share'), 0.05)
@@ -169,6 +178,8 @@ program
   });
 
 registerCorpusCommands(program);
+registerHeadCommands(program, startBackend);
+registerTrainCommand(program, startBackend);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {
