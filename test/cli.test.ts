@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { useTestBackend } from './helpers/backend.js';
 import { Translator } from '../src/translator.js';
@@ -111,6 +112,13 @@ describe('translate CLI', () => {
     const mismatch = cli(['eval', '--hyp', join(dir, 'one.txt'), '--ref', join(dir, 'ref.txt')]);
     expect(mismatch.code).toBe(1);
     expect(mismatch.stderr).toMatch(/ref\.txt: 2 lines, but there are 1 hypotheses/);
+    // Gzip files (as Multi30K ships) are read as they are; a missing file is named.
+    writeFileSync(join(dir, 'ref.txt.gz'), gzipSync('the cat sat on the mat\nhello world\n'));
+    const gz = cli(['eval', '--hyp', join(dir, 'hyp.txt'), '--ref', join(dir, 'ref.txt.gz')]);
+    expect(gz.stdout).toBe(r.stdout);
+    const missing = cli(['eval', '--hyp', join(dir, 'nope.txt'), '--ref', join(dir, 'ref.txt')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.txt: cannot open \(ENOENT\)/);
   });
 
   it('data stats reports pairs, buckets, padding and UNK rate of a real corpus', () => {

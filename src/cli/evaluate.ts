@@ -1,6 +1,7 @@
 // `translate eval`: translate a source file with a model (or take a hypothesis file) and score it against one or
 // more reference files with corpus BLEU (sacreBLEU-compatible), chrF and exact match.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
+import { readLines as readTextLines } from '../data/readers.js';
 import { Translator } from '../translator.js';
 import { corpusBleu, formatBleu } from '../search/bleu.js';
 import { corpusChrF } from '../search/chrf.js';
@@ -22,15 +23,10 @@ export class EvalInputError extends ToolkitError {
   override name = 'EvalInputError';
 }
 
+/** All lines of a text file, plain or gzip (detected), UTF-8 checked line by line (errors name file and line). */
 async function readLines(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new EvalInputError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
+  const lines: string[] = [];
+  for await (const { text } of readTextLines(file)) lines.push(text);
   return lines;
 }
 
