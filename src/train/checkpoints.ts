@@ -60,6 +60,8 @@ export interface TrainingStateJson {
   evalWindow: WindowSums;
   /** Batches skipped for a non-finite loss (nonFinite 'skip'). */
   skipped: number;
+  /** Seconds spent in training steps so far, across sessions (absent in older checkpoints). */
+  trainingSeconds?: number;
   lastMetrics: Record<string, number> | null;
   optimizer: { file: string; sha256: string; state: OptimizerStateJson };
   savedAt: string;

@@ -15,15 +15,20 @@ export function lossCurves(records: readonly LogRecord[], title: string): string
   return lineChart({ title, xLabel: 'step', yLabel: 'loss (nats per token)', series });
 }
 
-/** The other validation metrics, or null when validation reports only losses. */
+/**
+ * The other validation metrics against training minutes (time in training steps, evaluations excluded, across
+ * resumes; against step for logs written before minutes were recorded), or null when validation reports only losses.
+ */
 export function metricCurves(records: readonly LogRecord[], title: string): string | null {
   const names = new Set<string>();
   for (const r of records) if (r.type === 'valid') for (const k of Object.keys(r.metrics)) if (!LOSS_METRICS.has(k) && !NOT_DRAWN.has(k)) names.add(k);
   if (names.size === 0) return null;
+  const valid = records.flatMap((r) => (r.type === 'valid' ? [r] : []));
+  const byMinutes = valid.every((r) => r.trainingMinutes !== undefined);
   const series: Series[] = [...names].map((name) => ({
     name,
-    points: records.flatMap((r) => (r.type === 'valid' && r.metrics[name] !== undefined ? [[r.step, r.metrics[name]!] as const] : [])),
+    points: valid.flatMap((r) => (r.metrics[name] !== undefined ? [[byMinutes ? r.trainingMinutes! : r.step, r.metrics[name]!] as const] : [])),
     markers: true,
   }));
-  return lineChart({ title, xLabel: 'step', yLabel: 'validation metric', series });
+  return lineChart({ title, xLabel: byMinutes ? 'training minutes' : 'step', yLabel: 'validation metric', series });
 }

@@ -210,6 +210,7 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
   const rng = new Rng(o.seed);
   let step = 0;
   let skipped = 0;
+  let trainingSeconds = 0;
   let lastMetrics: Record<string, number> | null = null;
   let logWindow = emptyWindow();
   let evalWindow = emptyWindow();
@@ -225,6 +226,7 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
     tracker.setState(t.tracker);
     step = t.step;
     skipped = t.skipped;
+    trainingSeconds = t.trainingSeconds ?? 0;
     lastMetrics = t.lastMetrics;
     logWindow = { ...t.logWindow };
     evalWindow = { ...t.evalWindow };
@@ -268,6 +270,7 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
       logWindow,
       evalWindow,
       skipped,
+      trainingSeconds,
       lastMetrics,
     }, optimizer);
     savedStep = step;
@@ -284,7 +287,7 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
     const metrics = task.validate();
     const seconds = (performance.now() - t0) / 1000;
     lastMetrics = metrics;
-    log.append({ type: 'valid', step, metrics, seconds: round(seconds, 3), time: now() });
+    log.append({ type: 'valid', step, metrics, seconds: round(seconds, 3), trainingMinutes: round(trainingSeconds / 60, 3), time: now() });
     const value = metrics[o.metric];
     if (value === undefined) throw new TrainingConfigError(`validation did not report the metric "${o.metric}"`);
     const { improved, stop } = tracker.update(value, step);
@@ -340,6 +343,7 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
       step++;
       const seconds = (performance.now() - t0) / 1000;
       sessionTokens += tokens;
+      trainingSeconds += seconds;
       for (const w of [logWindow, evalWindow]) {
         w.lossSum += loss;
         w.gradNormSum += gradNorm;

@@ -17,7 +17,8 @@ export type LogRecord =
       tokensPerSecond: number;
       time: string;
     }
-  | { type: 'valid'; step: number; metrics: Record<string, number>; seconds: number; time: string }
+  /** trainingMinutes: time spent in training steps so far, across resumes (evaluations and checkpoints excluded). */
+  | { type: 'valid'; step: number; metrics: Record<string, number>; seconds: number; trainingMinutes?: number; time: string }
   | { type: 'event'; step: number; event: string; message: string; time: string };
 
 export class TrainingLog {

@@ -117,6 +117,12 @@ describe('train (translation task)', () => {
     expect(best.translate(['w1 w2'])[0]!.text).toEqual(expect.any(String));
     best.dispose();
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*validation loss[\s\S]*<\/svg>\n$/);
+    // Validation records carry the training minutes so far (evaluations excluded); metrics.svg is drawn against them.
+    const minutes = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'valid').map((x) => x.trainingMinutes);
+    expect(minutes).toHaveLength(2);
+    expect(minutes[1]).toBeGreaterThanOrEqual(minutes[0]);
+    expect(minutes[0]).toBeGreaterThanOrEqual(0);
+    expect(readFileSync(join(out, 'metrics.svg'), 'utf8')).toContain('training minutes');
     expect(r.best?.metric).toBe('loss');
     await expect(train(task, { steps: 6 }, { out })).rejects.toThrow(/already holds a model/);
     task.translator.dispose();

@@ -32,4 +32,12 @@ describe('TrainingLog', () => {
     expect(metrics).not.toContain('perplexity');
     expect(metricCurves([rec(1, 1)], 'run')).toBeNull();
   });
+
+  it('draws validation metrics against training minutes when the log records them', () => {
+    const valid = (step: number, minutes: number, bleu: number) => ({ type: 'valid' as const, step, metrics: { loss: 2, bleu }, seconds: 1, trainingMinutes: minutes, time: 't' });
+    const svg = metricCurves([valid(500, 5.5, 10), valid(1000, 11, 20)], 'run')!;
+    expect(svg).toContain('training minutes');
+    expect(svg).not.toMatch(/>step</);
+    expect(metricCurves([{ type: 'valid' as const, step: 5, metrics: { bleu: 1 }, seconds: 1, time: 't' }], 'run')).toMatch(/>step</);
+  });
 });
