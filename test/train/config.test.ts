@@ -51,3 +51,16 @@ describe('train config', () => {
     expect(base.a.b).toEqual([1, 2]);
   });
 });
+
+describe('the shipped training configs (corpora/configs)', () => {
+  it('parse and resolve: Multi30K de→en and en→fr, bidirectional GRU, dot attention, dropout, sampled softmax, BLEU as the metric', async () => {
+    for (const [name, target] of [['multi30k-de-en', 'word'], ['multi30k-en-fr', 'word:fr']] as const) {
+      const config = resolveConfig([await readConfigFile(join(import.meta.dirname, '../../corpora/configs', `${name}.json`))]);
+      expect(config.model).toMatchObject({ bidirectional: true, attention: 'dot', hiddenSize: 256, dropout: { inputKeep: 0.8, outputKeep: 0.8 } });
+      expect(config.loss.softmax).toBe('sampled');
+      expect(config.training.metric).toBe('bleu');
+      expect(config.data.targetTokenizer ?? config.data.tokenizer).toBe(target);
+      expect(config.data.corpus).toMatch(/^corpora\/downloads\/multi30k\/train\./);
+    }
+  });
+});
