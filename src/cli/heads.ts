@@ -1,7 +1,8 @@
 // `translate lm|classify|forecast`: the heads beyond translation — language model, sequence classifier, time-series
 // forecaster — trained by the same loop as `translate train` (progress on stderr, checkpoint + best/ + train.jsonl +
 // curves.svg in --out, Ctrl-C saves, --resume continues), then used to generate, predict, score and evaluate.
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { Command, Option } from 'commander';
+import { int, num, keep } from './flags.js';
 import { writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import * as path from 'node:path';
@@ -45,21 +46,6 @@ export class HeadsCliError extends ToolkitError {
 // ---------------------------------------------------------------------------------------------------------------
 // Flags shared by the three `train` commands.
 
-const int = (name: string, min = 1) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-  return n;
-};
-const num = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
-  return n;
-};
-const keep = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a keep probability in (0, 1]`);
-  return n;
-};
 
 /** Training flags common to lm, classify and forecast (their values are saved with the run for --resume). */
 export interface HeadTrainFlags {

@@ -1,7 +1,8 @@
 // `translate train`: train a translation model on a parallel corpus, with a config file and/or flags, progress on
 // stderr, a checkpoint (a model directory) plus best/, train.jsonl and curves.svg in --out, and --resume.
 // Ctrl-C finishes the current step, writes the checkpoint and exits; a second Ctrl-C exits at once.
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { Command, Option } from 'commander';
+import { int, num, collect, keep } from './flags.js';
 import * as path from 'node:path';
 import { trainWithProgress } from './trainingRun.js';
 import { readConfigFile, parseSet, resolveConfig, checkConfig, ConfigError, type PartialTrainConfig, type TrainConfig } from '../train/config.js';
@@ -70,17 +71,6 @@ export interface TrainFlags {
   quiet?: boolean;
 }
 
-const int = (name: string, min = 1) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-  return n;
-};
-const num = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
-  return n;
-};
-const collect = (v: string, previous: string[]): string[] => [...previous, v];
 
 /** The flags given, as a partial config (flags not given are absent, so the config file's values stand). */
 export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
@@ -214,8 +204,8 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--decoder-layers <n>', 'stacked decoder layers (default 1)', int('--decoder-layers'))
     .option('--encoder-hidden <n>', 'encoder units per direction (default: hidden, halved when bidirectional)', int('--encoder-hidden'))
     .option('--residual', 'residual connections between stacked layers')
-    .option('--dropout <keep>', 'keep probability of recurrent layers\' inputs and outputs in training (default 1: off)', num('--dropout'))
-    .option('--state-keep <keep>', 'keep probability of the recurrent state (variational; default 1)', num('--state-keep'))
+    .option('--dropout <keep>', 'keep probability of recurrent layers\' inputs and outputs in training (default 1: off)', keep('--dropout'))
+    .option('--state-keep <keep>', 'keep probability of the recurrent state (variational; default 1)', keep('--state-keep'))
     .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state (default auto)').choices(['auto', 'copy', 'dense', 'zero']))
     .option('--share-embeddings', 'one joint vocabulary and one embedding table for source and target')
     .addOption(new Option('--freeze-embeddings <side>', 'do not train these embeddings (e.g. pretrained)').choices(['source', 'target', 'both']))
