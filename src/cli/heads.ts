@@ -89,6 +89,15 @@ function addTrainingFlags(c: Command, defaults: { steps: number; evalEvery: numb
     .option('--quiet', 'no progress lines (evaluations are still reported)');
 }
 
+/** Stacked layers and dropout of a head's recurrent reader (classifier, forecaster). */
+function stackFlags(c: Command): Command {
+  return c
+    .option('--layers <n>', 'stacked recurrent layers', int('--layers'), 1)
+    .option('--input-keep <p>', 'dropout: keep probability of layer inputs', keep('--input-keep'), 1)
+    .option('--output-keep <p>', 'dropout: keep probability of layer outputs', keep('--output-keep'), 1)
+    .option('--state-keep <p>', 'dropout: keep probability of the recurrent state (variational)', keep('--state-keep'), 1);
+}
+
 function trainingOptions(f: HeadTrainFlags, metric: string): Partial<TrainingOptions> {
   const schedule: Partial<ScheduleOptions> = {
     ...(f.schedule !== undefined ? { kind: f.schedule } : {}),
@@ -690,11 +699,8 @@ export function registerHeadCommands(program: Command, startBackend: StartBacken
     .option('--min-count <n>', 'drop tokens seen fewer times', int('--min-count'), 1)
     .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
     .addOption(new Option('--pooling <how>', 'summary of the sequence').choices(['final', 'mean', 'max']).default('final'))
-    .option('--layers <n>', 'stacked recurrent layers', int('--layers'), 1)
-    .option('--bidirectional', 'read each sequence in both directions')
-    .option('--input-keep <p>', 'dropout: keep probability of layer inputs', keep('--input-keep'), 1)
-    .option('--output-keep <p>', 'dropout: keep probability of layer outputs', keep('--output-keep'), 1)
-    .option('--state-keep <p>', 'dropout: keep probability of the recurrent state (variational)', keep('--state-keep'), 1);
+    .option('--bidirectional', 'read each sequence in both directions');
+  stackFlags(classifyTrainCmd);
   classifyTrainCmd.action(async (opts: ClassifyTrainFlags) => setCode(await classifyTrain(opts, classifyTrainCmd, backend)));
   dataFlags(classify.command('eval').description('accuracy, macro-F1 and confusion matrix on labelled files (or one part of their seeded split), with baselines'))
     .requiredOption('--model <dir>', 'classifier directory')
@@ -727,11 +733,8 @@ export function registerHeadCommands(program: Command, startBackend: StartBacken
     .addOption(new Option('--mode <mode>', 'vector: predict k after the last step; sequence: the next k at every step').choices(['vector', 'sequence']).default('vector'))
     .option('--valid <n>', 'training rows at their end used for validation windows (0: validate on the training windows)', int('--valid', 0), 0)
     .addOption(new Option('--scale <kind>', 'scaling fitted on the training rows').choices(['standard', 'minmax', 'none']).default('standard'))
-    .option('--log', 'model log values (positive series with multiplicative seasonality)')
-    .option('--layers <n>', 'stacked recurrent layers', int('--layers'), 1)
-    .option('--input-keep <p>', 'dropout: keep probability of layer inputs', keep('--input-keep'), 1)
-    .option('--output-keep <p>', 'dropout: keep probability of layer outputs', keep('--output-keep'), 1)
-    .option('--state-keep <p>', 'dropout: keep probability of the recurrent state', keep('--state-keep'), 1);
+    .option('--log', 'model log values (positive series with multiplicative seasonality)');
+  stackFlags(forecastTrainCmd);
   forecastTrainCmd.action(async (opts: ForecastTrainFlags) => setCode(await forecastTrain(opts, forecastTrainCmd, backend)));
   seriesFlags(forecast.command('eval').description('RMSE of the model\'s forecast of the last --test rows vs naive, seasonal naive and linear; SVG plot'))
     .requiredOption('--model <dir>', 'forecaster directory')

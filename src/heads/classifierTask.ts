@@ -8,7 +8,7 @@ import { TrainingConfigError, type TrainableModel, type TrainingBatch, type Trai
 import type { SavedModelForm } from '../train/checkpoints.js';
 import type { ClassifierBatch } from './classifier.js';
 import { classificationReport } from './metrics.js';
-import { EpochSampler, type EpochSamplerState } from './epochSampler.js';
+import { EpochSampler, EpochSampledTask } from './epochSampler.js';
 import type { TextClassifier, ClassifierExample } from './textClassifier.js';
 
 export interface ClassifierTaskOptions {
@@ -28,13 +28,14 @@ export interface LabelledExamples {
   labels: readonly number[];
 }
 
-export class ClassifierTask implements TrainingTask<ClassifierBatch> {
+export class ClassifierTask extends EpochSampledTask implements TrainingTask<ClassifierBatch> {
   readonly options: ClassifierTaskOptions;
   readonly model: TrainableModel<ClassifierBatch>;
   readonly sampler: EpochSampler;
   readonly metrics: Readonly<Record<string, MetricDirection>> = { loss: 'lower', accuracy: 'higher', macroF1: 'higher' };
 
   constructor(readonly classifier: TextClassifier, private readonly data: { train: LabelledExamples; valid: LabelledExamples }, options: Partial<ClassifierTaskOptions> = {}) {
+    super();
     this.options = { ...DEFAULT_CLASSIFIER_TASK, ...options };
     for (const [name, part] of [['training', data.train], ['validation', data.valid]] as const) {
       if (part.examples.length === 0) throw new TrainingConfigError(`classifier training needs ${name} examples (none were given${name === 'validation' ? ' or held out' : ''})`);
@@ -50,18 +51,6 @@ export class ClassifierTask implements TrainingTask<ClassifierBatch> {
     const picked = this.sampler.next();
     const { examples, labels } = this.data.train;
     return { batch: this.classifier.labelledBatch(picked.map((i) => examples[i]!), picked.map((i) => labels[i]!)), tokens: picked.length };
-  }
-
-  samplerState(): EpochSamplerState {
-    return this.sampler.getState();
-  }
-
-  setSamplerState(state: unknown): void {
-    this.sampler.setState(state);
-  }
-
-  epoch(): number {
-    return this.sampler.getState().epoch;
   }
 
   /** loss: mean cross-entropy; accuracy and macroF1 in percent (no dropout). */

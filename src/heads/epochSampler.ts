@@ -54,7 +54,6 @@ export class EpochSampler {
     if (s === null || typeof s !== 'object' || !Number.isInteger(s.epoch) || !Number.isInteger(s.step) || s.epoch! < 0 || s.step! < 0) {
       throw new CheckpointError(`sampler state ${JSON.stringify(state)} is not {epoch, step}`);
     }
-    if (this.state.epoch !== s.epoch) this.batches = null;
     this.state = { epoch: s.epoch!, step: s.step! };
   }
 
@@ -78,4 +77,21 @@ export class EpochSampler {
   }
 
   private batchesEpoch = -1;
+}
+
+/** The sampler half of a head's TrainingTask: the position saved in checkpoints is the epoch sampler's. */
+export abstract class EpochSampledTask {
+  abstract readonly sampler: EpochSampler;
+
+  samplerState(): EpochSamplerState {
+    return this.sampler.getState();
+  }
+
+  setSamplerState(state: unknown): void {
+    this.sampler.setState(state);
+  }
+
+  epoch(): number {
+    return this.sampler.getState().epoch;
+  }
 }

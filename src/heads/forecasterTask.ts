@@ -8,7 +8,7 @@ import type { SavedModelForm } from '../train/checkpoints.js';
 import type { WindowExample } from '../data/timeSeries.js';
 import type { ForecastBatch } from './forecaster.js';
 import { scoreForecasts } from './baselines/forecast.js';
-import { EpochSampler, type EpochSamplerState } from './epochSampler.js';
+import { EpochSampler, EpochSampledTask } from './epochSampler.js';
 import type { SeriesForecaster } from './seriesForecaster.js';
 
 export interface ForecasterTaskOptions {
@@ -22,7 +22,7 @@ export interface ForecasterTaskOptions {
 
 export const DEFAULT_FORECASTER_TASK: ForecasterTaskOptions = { batchSize: 32, seed: 1, validBatchSize: 256 };
 
-export class ForecasterTask implements TrainingTask<ForecastBatch> {
+export class ForecasterTask extends EpochSampledTask implements TrainingTask<ForecastBatch> {
   readonly options: ForecasterTaskOptions;
   readonly model: TrainableModel<ForecastBatch>;
   readonly sampler: EpochSampler;
@@ -34,6 +34,7 @@ export class ForecasterTask implements TrainingTask<ForecastBatch> {
 
   /** `data`: raw windows (makeWindows in the model's mode, raw units); the task converts them to model units. */
   constructor(readonly forecaster: SeriesForecaster, data: { train: readonly WindowExample[]; valid: readonly WindowExample[] }, options: Partial<ForecasterTaskOptions> = {}) {
+    super();
     this.options = { ...DEFAULT_FORECASTER_TASK, ...options };
     if (data.train.length === 0) throw new TrainingConfigError('forecaster training needs training windows (the series is shorter than window + horizon?)');
     if (data.valid.length === 0) throw new TrainingConfigError('forecaster training needs validation windows (none were given or held out)');
@@ -49,18 +50,6 @@ export class ForecasterTask implements TrainingTask<ForecastBatch> {
   nextBatch(): TrainingBatch<ForecastBatch> {
     const picked = this.sampler.next().map((i) => this.train[i]!);
     return { batch: this.forecaster.batch(picked), tokens: picked.length };
-  }
-
-  samplerState(): EpochSamplerState {
-    return this.sampler.getState();
-  }
-
-  setSamplerState(state: unknown): void {
-    this.sampler.setState(state);
-  }
-
-  epoch(): number {
-    return this.sampler.getState().epoch;
   }
 
   validate(): Record<string, number> {

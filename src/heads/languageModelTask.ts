@@ -5,7 +5,7 @@ import type { MetricDirection } from '../train/earlyStopping.js';
 import { TrainingConfigError, type TrainableModel, type TrainingBatch, type TrainingTask } from '../train/loop.js';
 import type { SavedModelForm } from '../train/checkpoints.js';
 import { makeLmBatch, type LmBatch } from './languageModel.js';
-import { EpochSampler, type EpochSamplerState } from './epochSampler.js';
+import { EpochSampler, EpochSampledTask } from './epochSampler.js';
 import type { TextLanguageModel } from './textLanguageModel.js';
 
 export interface LanguageModelTaskOptions {
@@ -19,7 +19,7 @@ export interface LanguageModelTaskOptions {
 
 export const DEFAULT_LANGUAGE_MODEL_TASK: LanguageModelTaskOptions = { batchSize: 32, seed: 1, validBatchSize: 128 };
 
-export class LanguageModelTask implements TrainingTask<LmBatch> {
+export class LanguageModelTask extends EpochSampledTask implements TrainingTask<LmBatch> {
   readonly options: LanguageModelTaskOptions;
   readonly model: TrainableModel<LmBatch>;
   readonly sampler: EpochSampler;
@@ -29,6 +29,7 @@ export class LanguageModelTask implements TrainingTask<LmBatch> {
 
   /** `data` holds token ids per line (TextLanguageModel.encode); empty lines are dropped. */
   constructor(readonly lm: TextLanguageModel, data: { train: readonly number[][]; valid: readonly number[][] }, options: Partial<LanguageModelTaskOptions> = {}) {
+    super();
     this.options = { ...DEFAULT_LANGUAGE_MODEL_TASK, ...options };
     this.train = data.train.filter((s) => s.length > 0);
     this.valid = data.valid.filter((s) => s.length > 0).sort((a, b) => a.length - b.length);
@@ -43,18 +44,6 @@ export class LanguageModelTask implements TrainingTask<LmBatch> {
     const lines = this.sampler.next().map((i) => this.train[i]!);
     // Each line predicts its tokens and EOS.
     return { batch: makeLmBatch(lines), tokens: lines.reduce((n, s) => n + s.length + 1, 0) };
-  }
-
-  samplerState(): EpochSamplerState {
-    return this.sampler.getState();
-  }
-
-  setSamplerState(state: unknown): void {
-    this.sampler.setState(state);
-  }
-
-  epoch(): number {
-    return this.sampler.getState().epoch;
   }
 
   /** loss: mean cross-entropy per predicted token (EOS included), full softmax; perplexity: e^loss. */
