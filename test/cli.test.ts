@@ -1,28 +1,19 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { useTestBackend } from './helpers/backend.js';
+import { runCli, repoRoot } from './helpers/cli.js';
 import { Translator } from '../src/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
 import { numberWordsVocabularies } from '../src/data/numberWords.js';
 import { CharTokenizer } from '../src/data/tokenizers.js';
 
-const root = resolve(import.meta.dirname, '..');
+const root = repoRoot;
 
 /** Runs the CLI from source (tsx), on wasm. */
-function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, TRANSLATE_BACKEND: 'wasm' },
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 60_000 });
 
 let modelDir = '';
 let expected: string[] = [];

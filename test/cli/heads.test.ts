@@ -1,24 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
+import { runCli, repoRoot } from '../helpers/cli.js';
 
-const root = resolve(import.meta.dirname, '../..');
+const root = repoRoot;
 const fixtures = join(root, 'test/data/fixtures');
 
 /** Runs the CLI from source (tsx), on wasm. */
-function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, TRANSLATE_BACKEND: 'wasm' },
-    timeout: 90_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 90_000 });
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'heads-cli-'));
 const fast = ['--steps', '30', '--eval-every', '15', '--hidden', '16', '--batch-size', '16', '--quiet'];

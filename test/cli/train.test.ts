@@ -2,17 +2,15 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
+import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const env = { ...process.env, TRANSLATE_BACKEND: 'wasm' };
-const args = (...a: string[]): string[] => ['--import', 'tsx', join(root, 'src/cli.ts'), ...a];
+const root = repoRoot;
+const env = cliEnv;
+const args = (...a: string[]): string[] => cliArgs(a);
 
-function cli(...a: string[]) {
-  const r = spawnSync(process.execPath, args(...a), { cwd: root, encoding: 'utf8', env, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...a: string[]) => runCli(a, { timeout: 120_000 });
 
 let dir = '';
 let corpus = '';

@@ -5,9 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { spawnSync } from 'node:child_process';
 import { fetchCorpus, parseRecipes, loadRecipes, findRecipe, convertIwsltTags, convertIwsltXml, FetchError, RecipeError, type Recipe, type FetchEvent } from '../../src/data/fetch.js';
 import { makeTar } from '../helpers/tarWriter.js';
+import { runCli } from '../helpers/cli.js';
 
 const sha256 = (b: Uint8Array | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const md5 = (b: Uint8Array | string): string => `md5:${createHash('md5').update(b).digest('hex')}`;
@@ -163,9 +163,8 @@ describe('recipes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fetch-cli-'));
     const recipes = join(dir, 'recipes.json');
     writeFileSync(recipes, JSON.stringify({ recipes: [{ name: 'x', title: 't', homepage: 'h', licence: 'CC0', format: 'f', files: [{ url: 'http://127.0.0.1:9/a.gz', checksum: sha256('a'), saveAs: 'a.gz' }] }] }));
-    const root = resolve(import.meta.dirname, '../..');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'corpus', 'fetch', 'x', '--recipes', recipes, '--dir', join(dir, 'out')], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(r.status).toBe(1);
+    const r = runCli(['corpus', 'fetch', 'x', '--recipes', recipes, '--dir', join(dir, 'out')], { timeout: 60_000 });
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/translate: error: cannot download http:\/\/127\.0\.0\.1:9\/a\.gz: .*offline/);
     expect(r.stderr).not.toMatch(/internal error/);
   });
