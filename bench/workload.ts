@@ -69,26 +69,29 @@ async function main(): Promise<void> {
     trainRuns.push((c.trainSteps * c.batch * c.tgtLen) / ((performance.now() - t0) / 1000));
   }
   const tensorsAfter = tf.memory().numTensors;
-  if (c.trainOnly) {
-    process.stdout.write(
-      JSON.stringify({
-        engine: 'seq2seq-ts',
-        backend: info.description,
-        config: c,
-        train_tokens_per_s: Math.round(median(trainRuns) * 10) / 10,
-        train_tokens_per_s_runs: trainRuns.map((x) => Math.round(x)),
-        train_final_loss: Math.round(lastLoss * 1e4) / 1e4,
-        peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
-        live_tensors_delta_over_training: tensorsAfter - tensorsBefore,
-        wall_s: Math.round((performance.now() - started) / 10) / 100,
-      }) + '\n',
-    );
-    trainer.dispose();
-    model.dispose();
-    return;
-  }
-  // Decoding is timed at fixed length, as the peer does: an EOS bias of −1e4 keeps every hypothesis going to the
-  // length limit (an untrained model would otherwise stop at arbitrary points, or at once).
+  const decoding = c.trainOnly ? {} : await decodeTimings(model, batches, c, rng);
+  process.stdout.write(
+    JSON.stringify({
+      engine: 'seq2seq-ts',
+      backend: info.description,
+      config: c,
+      train_tokens_per_s: Math.round(median(trainRuns) * 10) / 10,
+      train_tokens_per_s_runs: trainRuns.map((x) => Math.round(x)),
+      train_final_loss: Math.round(lastLoss * 1e4) / 1e4,
+      ...decoding,
+      peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+      live_tensors_delta_over_training: tensorsAfter - tensorsBefore,
+      wall_s: Math.round((performance.now() - started) / 10) / 100,
+    }) + '\n',
+  );
+  trainer.dispose();
+  model.dispose();
+}
+
+/** Greedy and beam sentences/s and one-sentence latency, decoding at fixed length as the peer does. */
+async function decodeTimings(model: Seq2Seq, batches: Batch[], c: WorkloadConfig, rng: Rng): Promise<Record<string, unknown>> {
+  // An EOS bias of −1e4 keeps every hypothesis going to the length limit (an untrained model would otherwise stop
+  // at arbitrary points, or at once).
   const bias = model.params.get('decoder/output/b');
   tf.tidy(() => bias.assign(tf.tensor1d(Array.from({ length: c.tgtVocab }, (_, v) => (v === EOS ? -1e4 : 0)))));
   const sources = batches.map((b) => makeSourceBatch(Array.from({ length: c.batch }, (_, j) => Array.from({ length: c.srcLen }, (_, t) => b.source[t * c.batch + j]!))));
@@ -106,28 +109,14 @@ async function main(): Promise<void> {
     greedyDecode(model, one, { maxLength: c.tgtLen - 1 });
     lat.push(performance.now() - t0);
   }
-  let beamRuns: number[] = [];
-  if (c.beam > 0) beamRuns = await beamTimings(model, sources, c);
-  process.stdout.write(
-    JSON.stringify({
-      engine: 'seq2seq-ts',
-      backend: info.description,
-      config: c,
-      train_tokens_per_s: Math.round(median(trainRuns) * 10) / 10,
-      train_tokens_per_s_runs: trainRuns.map((x) => Math.round(x)),
-      train_final_loss: Math.round(lastLoss * 1e4) / 1e4,
-      greedy_sentences_per_s: Math.round(median(greedyRuns) * 10) / 10,
-      greedy_sentences_per_s_runs: greedyRuns.map((x) => Math.round(x)),
-      beam_size: c.beam,
-      beam_sentences_per_s: beamRuns.length ? Math.round(median(beamRuns) * 10) / 10 : null,
-      greedy_latency_ms: Math.round(median(lat) * 1000) / 1000,
-      peak_rss_mib: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
-      live_tensors_delta_over_training: tensorsAfter - tensorsBefore,
-      wall_s: Math.round((performance.now() - started) / 10) / 100,
-    }) + '\n',
-  );
-  trainer.dispose();
-  model.dispose();
+  const beamRuns = c.beam > 0 ? await beamTimings(model, sources, c) : [];
+  return {
+    greedy_sentences_per_s: Math.round(median(greedyRuns) * 10) / 10,
+    greedy_sentences_per_s_runs: greedyRuns.map((x) => Math.round(x)),
+    beam_size: c.beam,
+    beam_sentences_per_s: beamRuns.length ? Math.round(median(beamRuns) * 10) / 10 : null,
+    greedy_latency_ms: Math.round(median(lat) * 1000) / 1000,
+  };
 }
 
 /** Beam-search timings when the toolkit's beam search is present. */
