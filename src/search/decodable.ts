@@ -2,6 +2,7 @@
 // time. Greedy, beam search and sampling are written against this interface only, so they work for any
 // encoder–decoder (and for hand-built models in tests).
 import type * as tf from '@tensorflow/tfjs-core';
+import { GO } from '../data/vocabulary.js';
 import type { SourceBatch } from '../data/batch.js';
 
 export interface Decodable<Memory, State> {
@@ -20,4 +21,32 @@ export interface Decodable<Memory, State> {
   selectState(state: State, indices: Int32Array): State;
   disposeState(state: State): void;
   disposeMemory(memory: Memory): void;
+}
+
+/**
+ * The one-hypothesis-per-sentence decoding loop (greedy, sampling): encodes the batch, then steps the decoder from
+ * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (which it must not
+ * dispose), until `pick` says no sentence is left. Memory and states are freed however it ends.
+ */
+export function decodeStepwise<M, S>(
+  model: Decodable<M, S>, batch: SourceBatch, steps: number, pick: (logProbs: tf.Tensor2D, t: number) => { ids: Int32Array; remaining: number },
+): void {
+  const memory = model.encode(batch);
+  let state = model.initialState(memory);
+  let previous: Int32Array = new Int32Array(batch.size).fill(GO);
+  try {
+    for (let t = 0, remaining = batch.size; t < steps && remaining > 0; t++) {
+      const { logProbs, state: next } = model.step(memory, state, previous);
+      model.disposeState(state);
+      state = next;
+      try {
+        ({ ids: previous, remaining } = pick(logProbs, t));
+      } finally {
+        logProbs.dispose();
+      }
+    }
+  } finally {
+    model.disposeState(state);
+    model.disposeMemory(memory);
+  }
 }

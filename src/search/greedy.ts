@@ -2,8 +2,8 @@
 // at its first EOS, and the whole batch stops when all have (or at maxLength).
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/batch.js';
-import { GO, EOS } from '../data/vocabulary.js';
-import type { Decodable } from './decodable.js';
+import { EOS } from '../data/vocabulary.js';
+import { decodeStepwise, type Decodable } from './decodable.js';
 
 export interface GreedyOptions {
   /** Limit on output tokens (EOS excluded): one for all sentences, or one per sentence. */
@@ -23,30 +23,18 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const outputs: number[][] = Array.from({ length: B }, () => []);
   const done = new Uint8Array(B);
   let remaining = B;
-  const memory = model.encode(batch);
-  let state = model.initialState(memory);
-  let previous = new Int32Array(B).fill(GO);
-  try {
-    for (let t = 0; t <= longest && remaining > 0; t++) {
-      const { logProbs, state: next } = model.step(memory, state, previous);
-      model.disposeState(state);
-      state = next;
-      const ids = tf.tidy(() => tf.argMax(logProbs, 1).dataSync() as Int32Array);
-      logProbs.dispose();
-      for (let b = 0; b < B; b++) {
-        if (done[b]) continue;
-        if (ids[b] === EOS || t === limits[b]) {
-          done[b] = 1;
-          remaining--;
-        } else {
-          outputs[b]!.push(ids[b]!);
-        }
+  decodeStepwise(model, batch, longest + 1, (logProbs, t) => {
+    const ids = tf.tidy(() => tf.argMax(logProbs, 1).dataSync() as Int32Array);
+    for (let b = 0; b < B; b++) {
+      if (done[b]) continue;
+      if (ids[b] === EOS || t === limits[b]) {
+        done[b] = 1;
+        remaining--;
+      } else {
+        outputs[b]!.push(ids[b]!);
       }
-      previous = Int32Array.from(ids);
     }
-  } finally {
-    model.disposeState(state);
-    model.disposeMemory(memory);
-  }
+    return { ids: Int32Array.from(ids), remaining };
+  });
   return outputs;
 }

@@ -3,9 +3,9 @@
 // sentence per step in sentence order, so the same seed gives the same outputs on any backend that gives the same
 // log-probs. Steps, EOS and maxLength behave as in greedy decoding.
 import type { SourceBatch } from '../data/batch.js';
-import { GO, EOS } from '../data/vocabulary.js';
+import { EOS } from '../data/vocabulary.js';
 import { Rng } from '../random.js';
-import type { Decodable } from './decodable.js';
+import { decodeStepwise, type Decodable } from './decodable.js';
 import type { Hypothesis } from './beam.js';
 
 export interface SampleOptions {
@@ -36,39 +36,27 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const outputs: Hypothesis[] = Array.from({ length: B }, () => ({ ids: [], score: 0, logProb: 0 }));
   const done = new Uint8Array(B);
   let remaining = B;
-  const memory = model.encode(batch);
-  let state = model.initialState(memory);
-  let previous = new Int32Array(B).fill(GO);
-  try {
-    for (let t = 0; t <= maxLength && remaining > 0; t++) {
-      const { logProbs, state: next } = model.step(memory, state, previous);
-      model.disposeState(state);
-      state = next;
-      const V = logProbs.shape[1];
-      const lps = logProbs.dataSync() as Float32Array; // [B·V]
-      logProbs.dispose();
-      const ids = new Int32Array(B).fill(EOS);
-      for (let b = 0; b < B; b++) {
-        if (done[b]) continue;
-        const row = lps.subarray(b * V, (b + 1) * V);
-        const id = t === maxLength ? EOS : draw(row, temperature, topK, rng);
-        const out = outputs[b]!;
-        out.logProb += row[id]!;
-        if (id === EOS) {
-          out.score = out.logProb;
-          done[b] = 1;
-          remaining--;
-        } else {
-          out.ids.push(id);
-        }
-        ids[b] = id;
+  decodeStepwise(model, batch, maxLength + 1, (logProbs, t) => {
+    const V = logProbs.shape[1];
+    const lps = logProbs.dataSync() as Float32Array; // [B·V]
+    const ids = new Int32Array(B).fill(EOS);
+    for (let b = 0; b < B; b++) {
+      if (done[b]) continue;
+      const row = lps.subarray(b * V, (b + 1) * V);
+      const id = t === maxLength ? EOS : draw(row, temperature, topK, rng);
+      const out = outputs[b]!;
+      out.logProb += row[id]!;
+      if (id === EOS) {
+        out.score = out.logProb;
+        done[b] = 1;
+        remaining--;
+      } else {
+        out.ids.push(id);
       }
-      previous = ids;
+      ids[b] = id;
     }
-  } finally {
-    model.disposeState(state);
-    model.disposeMemory(memory);
-  }
+    return { ids, remaining };
+  });
   return outputs;
 }
 
