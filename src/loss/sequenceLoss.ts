@@ -17,7 +17,7 @@ export interface SequenceLossOptions {
   average: LossAverage;
   /**
    * Rows per sequence of this batch (rows are batch-major): needed by average 'sequence'. Set per batch by the code
-   * that knows the layout (the model or the training task), never in a config file.
+   * that knows the layout (the model), never in a config file.
    */
   steps?: number;
 }

@@ -220,7 +220,8 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     const { W, b } = this.decoder.outputLayer();
     const targets = toBatchMajor(batch.targetOut, T, B);
     const mask = toBatchMajor(batch.targetMask, T, B);
-    return sequenceLoss(top, W, b, targets, mask, context.loss ?? {}, context);
+    // Rows are batch-major, T per sentence: what per-sentence averaging needs to know.
+    return sequenceLoss(top, W, b, targets, mask, { ...context.loss, steps: T }, context);
   }
 
   /**

@@ -8,7 +8,6 @@ import type { TokenizedPair } from '../data/corpus.js';
 import { maskedCrossEntropy } from '../loss/crossEntropy.js';
 import { corpusBleu } from '../search/bleu.js';
 import type { Translator } from '../translator.js';
-import type { LossContext } from '../model/seq2seq.js';
 import type { MetricDirection } from './earlyStopping.js';
 import { TrainingConfigError, type TrainableModel, type TrainingBatch, type TrainingTask } from './loop.js';
 import { CheckpointError } from './checkpoints.js';
@@ -49,11 +48,7 @@ export class TranslationTask implements TrainingTask<Batch> {
     const { sourceVocabulary: sv, targetVocabulary: tv } = translator;
     const seq2seq = translator.model;
     const reverseSource = seq2seq.config.reverseSource;
-    this.model = {
-      params: seq2seq.params,
-      // Per-sequence averaging needs the rows per sequence: the batch's padded target steps.
-      loss: (batch: Batch, context: LossContext) => seq2seq.loss(batch, { ...context, loss: { ...context.loss, steps: batch.targetSteps } }),
-    };
+    this.model = seq2seq;
     const encode = (p: TokenizedPair): EncodedPair => ({ source: sv.encode(p.source), target: tv.encode(p.target) });
     this.sampler = new BatchSampler(data.train.map(encode), { buckets: o.buckets, batchSize: o.batchSize, seed: o.seed, reverseSource });
     // Validation batches are fixed: sorted by length so padding stays low; every pair is used, however long.

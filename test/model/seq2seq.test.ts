@@ -259,3 +259,17 @@ describe('Seq2Seq config', () => {
     model.dispose();
   });
 });
+
+describe('Seq2Seq.loss averaged per sentence', () => {
+  it('is the mean of each sentence’s own mean loss (the model tells the loss its batch-major layout)', () => {
+    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 4 }, 15, 15);
+    const pairs = [{ source: [4, 5, 6], target: [7, 8, 9, 10, 11] }, { source: [12], target: [13] }];
+    const value = (batch: Batch, average: 'token' | 'sequence') => tf.tidy(() => model.loss(batch, { training: false, loss: { average } }).dataSync()[0]!);
+    const alone = pairs.map((p) => value(makeBatch([p]), 'token'));
+    const both = makeBatch(pairs);
+    expect(value(both, 'sequence')).toBeCloseTo((alone[0]! + alone[1]!) / 2, 5);
+    // Token averaging weighs the 6-token sentence 6:2 against the 2-token one.
+    expect(value(both, 'token')).toBeCloseTo((6 * alone[0]! + 2 * alone[1]!) / 8, 5);
+    model.dispose();
+  });
+});
