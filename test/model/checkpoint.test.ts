@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { saveModelFiles, loadModelFiles, writeContentFile, readContentFile } from '../../src/model/checkpoint.js';
@@ -9,16 +9,30 @@ import { readCheckpoint } from '../../src/train/checkpoints.js';
 const root = resolve(import.meta.dirname, '../..');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'seq2seq-ckpt-'));
 
-/** Runs the checkpoint writer from `start`; kills it (SIGKILL) `delayMs` after its first completed save. */
-function writeThenKill(dir: string, start: number, delayMs: number): Promise<number> {
+/**
+ * Runs the checkpoint writer from `start` and kills it (SIGKILL) after its second completed save: `share` of one
+ * save's duration later (measured between the first two saves, so kills land at the same points of a save on a fast
+ * machine as on a slow one), or, with 'in-write', as soon as a temporary file appears (inside a file write).
+ */
+function writeThenKill(dir: string, start: number, when: number | 'in-write'): Promise<number> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/train/fixtures/checkpointWriter.ts'), dir, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let lastSaved = -1;
+    const savedAt: number[] = [];
     let stderr = '';
+    let watcher: FSWatcher | undefined;
+    const kill = (): void => {
+      watcher?.close();
+      child.kill('SIGKILL');
+    };
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       for (const m of d.toString().matchAll(/saved (\d+)/g)) {
-        if (lastSaved < 0) setTimeout(() => child.kill('SIGKILL'), delayMs);
+        savedAt.push(performance.now());
+        if (savedAt.length === 2) {
+          if (when === 'in-write') watcher = watch(dir, (_event, name) => name?.includes('.tmp-') && kill());
+          else setTimeout(kill, when * (savedAt[1]! - savedAt[0]!));
+        }
         lastSaved = Number(m[1]);
       }
     });
@@ -31,10 +45,10 @@ describe('checkpoint files', () => {
     const dir = tmp();
     let next = 1;
     let midWrite = 0;
-    // Kill delays spread over a save (~50–150 ms each here), so that kills land in the weights write, the optimiser
-    // write, model.json's rename and the clean-up.
-    for (const delay of [3, 17, 41, 68, 95, 130]) {
-      const lastReported = await writeThenKill(dir, next, delay);
+    // Kills inside file writes, and spread over a save, so that they land in the weights write, the optimiser write,
+    // model.json's rename and the clean-up.
+    for (const when of ['in-write', 0.03, 'in-write', 0.3, 0.65, 'in-write', 0.85] as const) {
+      const lastReported = await writeThenKill(dir, next, when);
       const ck = await readCheckpoint(dir);
       // The loaded step is the last reported save, or the next one if the kill came after its rename but before the report.
       expect([lastReported, lastReported + 1]).toContain(ck.training.step);
@@ -47,7 +61,7 @@ describe('checkpoint files', () => {
     expect(midWrite).toBeGreaterThanOrEqual(2);
     // Leftover temporary files of killed writers are removed by the next save.
     const leftovers = readdirSync(dir).filter((f) => f.includes('.tmp-'));
-    const lastReported = await writeThenKill(dir, next, 300);
+    const lastReported = await writeThenKill(dir, next, 2);
     expect(lastReported).toBeGreaterThanOrEqual(next);
     const after = readdirSync(dir);
     for (const f of leftovers) expect(after).not.toContain(f);
