@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // tfjs keeps one engine per process: files run in separate forks, each picking its backend once.
     pool: 'forks',
+    // Test files run two at a time: each takes one core, so the wasm backend starts single-threaded in tests
+    // (test/backend/wasmThreads.test.ts checks the threaded build).
+    env: { TRANSLATE_WASM_THREADS: '1' },
     testTimeout: 120_000,
     hookTimeout: 60_000,
   },

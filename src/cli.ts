@@ -2,7 +2,7 @@
 // The `translate` command line. The only place that prints, draws progress and sets exit codes.
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
-import { selectBackend, parseBackendChoice, BACKEND_CHOICES, BACKEND_ENV } from './backend/select.js';
+import { selectBackend, parseBackendChoice, parseWasmThreads, BACKEND_CHOICES, BACKEND_ENV, WASM_THREADS_ENV } from './backend/select.js';
 import { ProgressBar } from './cli/progress.js';
 import { runNumberWordsDemo } from './cli/demo.js';
 import { dataStats } from './cli/dataStats.js';
@@ -56,7 +56,10 @@ function nonNegative(name: string) {
 }
 
 async function startBackend(choice: string | undefined): Promise<void> {
-  const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice));
+  const threads = parseWasmThreads(program.opts()['threads'] as string | undefined);
+  const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
+    ...(threads === undefined ? {} : { wasmThreads: threads }),
+  });
   process.stderr.write(`backend: ${info.description}\n`);
   if (info.choice === 'cpu') process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
 }
@@ -73,6 +76,7 @@ program
   .name('translate')
   .description('RNN sequence-to-sequence toolkit on TensorFlow.js: train, evaluate and run translation models')
   .addOption(new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]))
+  .option('--threads <n>', `wasm backend threads for matrix products (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`)
   .showHelpAfterError();
 
 const demo = program.command('demo').description('built-in demonstrations');

@@ -131,6 +131,18 @@ describe('translate CLI', () => {
     expect(r.stderr).toMatch(/tensorflow-gpu, tensorflow, wasm, cpu/);
   });
 
+  it('translates on the threaded wasm build with --threads 2, as with one thread, and rejects a bad count', () => {
+    const one = cli(['--threads', '1', 'translate', '--model', modelDir, 'one two']);
+    const two = cli(['--threads', '2', 'translate', '--model', modelDir, 'one two']);
+    expect(two.code).toBe(0);
+    expect(two.stderr).toMatch(/backend: wasm \(SIMD, 2 threads\)/);
+    expect(one.stderr).toMatch(/backend: wasm \(SIMD, 1 thread\)/);
+    expect(two.stdout).toBe(one.stdout);
+    const bad = cli(['--threads', 'zero', 'translate', '--model', modelDir, 'one']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/wasm threads must be a positive integer, got "zero"/);
+  });
+
   it('fails clearly when a forced native backend is not installed', () => {
     const r = cli(['--backend', 'tensorflow', 'translate', '--model', modelDir, 'one']);
     expect(r.code).toBe(1);

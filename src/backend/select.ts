@@ -9,6 +9,8 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node build registers no gradients; the union package's Node build (which tfjs-node also uses) does.
 import '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasmKernels.js';
+import { registerThreadedWasm } from './wasmThreads.js';
+import { availableParallelism } from 'node:os';
 
 /** What a user can ask for: a concrete backend, or 'auto' for the best one installed. */
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -16,6 +18,20 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gp
 
 /** Environment variable that forces a backend when no explicit choice is passed. */
 export const BACKEND_ENV = 'TRANSLATE_BACKEND';
+
+/** Environment variable that sets the wasm backend's thread count when no explicit count is passed. */
+export const WASM_THREADS_ENV = 'TRANSLATE_WASM_THREADS';
+
+/** The most threads the wasm backend's pool takes (its own cap). */
+export const MAX_WASM_THREADS = 8;
+
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend's matrix products (XNNPACK's pool). Default: the TRANSLATE_WASM_THREADS
+   * environment variable, else one per core the process may use, at most 8. 1 starts the single-threaded build.
+   */
+  wasmThreads?: number;
+}
 
 export interface BackendInfo {
   /** The choice that won: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
@@ -65,11 +81,40 @@ async function tryNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<string
   return null;
 }
 
-async function tryWasm(): Promise<string | null> {
+/** Parses a thread count from a flag or the environment; undefined or '' means the default. */
+export function parseWasmThreads(s: string | undefined): number | undefined {
+  if (s === undefined || s === '') return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new BackendError(`wasm threads must be a positive integer, got "${s}"`);
+  return n;
+}
+
+/** The thread count to start wasm with: the option, else the environment, else one per core (at most 8). */
+export function wasmThreadCount(options: BackendOptions, env: NodeJS.ProcessEnv): number {
+  const n = options.wasmThreads ?? parseWasmThreads(env[WASM_THREADS_ENV]) ?? availableParallelism();
+  if (!Number.isInteger(n) || n < 1) throw new BackendError(`wasm threads must be a positive integer, got ${n}`);
+  return Math.min(n, MAX_WASM_THREADS);
+}
+
+/** tfjs's registry is per process: the threaded build, once started, is remembered on its backend object. */
+const THREADS = Symbol('seq2seq-ts wasm threads');
+
+async function tryWasm(threads: number): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
     return `@tensorflow/tfjs-backend-wasm not loadable: ${(e as Error).message}`;
+  }
+  const current = tf.findBackend('wasm') as (tf.KernelBackend & { [THREADS]?: number }) | null;
+  // The pool cannot be resized: a process keeps the wasm build it started first with threads.
+  if (threads > 1 && current?.[THREADS] === undefined) {
+    try {
+      await registerThreadedWasm(threads);
+      const backend = tf.findBackend('wasm') as tf.KernelBackend & { [THREADS]?: number };
+      backend[THREADS] = threads;
+    } catch (e) {
+      return `threaded wasm failed to start (${(e as Error).message}); set ${WASM_THREADS_ENV}=1 for the single-threaded build`;
+    }
   }
   if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialise';
   return null;
@@ -80,7 +125,11 @@ async function tryWasm(): Promise<string | null> {
  * TRANSLATE_BACKEND environment variable, then 'auto'. A forced backend that cannot start is an error,
  * never a silent fallback.
  */
-export async function selectBackend(choice?: BackendChoice, env: NodeJS.ProcessEnv = process.env): Promise<BackendInfo> {
+export async function selectBackend(
+  choice?: BackendChoice,
+  env: NodeJS.ProcessEnv = process.env,
+  options: BackendOptions = {},
+): Promise<BackendInfo> {
   const wanted = choice ?? parseBackendChoice(env[BACKEND_ENV]);
   const order: Exclude<BackendChoice, 'auto'>[] =
     wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
@@ -88,7 +137,7 @@ export async function selectBackend(choice?: BackendChoice, env: NodeJS.ProcessE
   for (const candidate of order) {
     let why: string | null;
     if (candidate === 'tensorflow-gpu' || candidate === 'tensorflow') why = await tryNative(candidate);
-    else if (candidate === 'wasm') why = await tryWasm();
+    else if (candidate === 'wasm') why = await tryWasm(wasmThreadCount(options, env));
     else why = (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
     if (why !== null) {
       if (wanted !== 'auto') throw new BackendError(`backend "${candidate}" unavailable: ${why}`);
@@ -105,9 +154,16 @@ export async function selectBackend(choice?: BackendChoice, env: NodeJS.ProcessE
 async function describe(choice: Exclude<BackendChoice, 'auto'>): Promise<string> {
   if (choice === 'wasm') {
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-    return `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'multi-threaded' : '1 thread'})`;
+    const threads = wasmThreadsRunning();
+    return `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads === 1 ? '1 thread' : `${threads} threads`})`;
   }
   if (choice === 'cpu') return 'cpu (pure JavaScript: far too slow to train on; install a faster backend)';
   return choice === 'tensorflow-gpu' ? 'tensorflow-gpu (libtensorflow with CUDA)' : 'tensorflow (libtensorflow on CPU)';
+}
+
+/** Threads in the active wasm backend's pool (1 for the single-threaded build). */
+export function wasmThreadsRunning(): number {
+  const backend = tf.findBackend('wasm') as (tf.KernelBackend & { [THREADS]?: number; wasm?: { tfjs?: { getThreadsCount?: () => number } } }) | null;
+  if (backend?.[THREADS] === undefined) return 1;
+  return backend.wasm?.tfjs?.getThreadsCount?.() ?? 1;
 }
