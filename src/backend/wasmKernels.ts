@@ -1,4 +1,4 @@
-// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, two it has but runs slowly.
+// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, three it has but runs slowly.
 //
 // - UnsortedSegmentSum is missing, and tf.gather's gradient (the embedding lookup's backward pass) calls it:
 //   without it no model with embeddings trains on wasm.
@@ -6,7 +6,9 @@
 //   out of a [time*batch, units] tensor costs as much as copying all of it. Ours reads a view of the heap.
 // - GatherV2 checks each index through a closure and then gathers element by element; ours copies whole rows for
 //   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
-// All three are plain JavaScript over the heap: they are memory-bound copies, where JavaScript loses nothing.
+// - ArgMax over the last axis (greedy decoding's pick, once per step over [batch, vocab]) runs at ~4 ns an element
+//   in the backend; ours is one pass over each row.
+// All four are plain JavaScript over the heap: memory-bound passes, where JavaScript loses nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
 
@@ -117,6 +119,39 @@ function gatherV2(fallback: KernelFunc): KernelFunc {
   };
 }
 
+/** out[r] = the first index of row r's largest value, for `rows` rows of `width` values. */
+export function argMaxRowsValues(x: Values, rows: number, width: number, out: Int32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * width;
+    let best = 0;
+    let bestValue = x[o]!;
+    for (let j = 1; j < width; j++) {
+      const v = x[o + j]!;
+      if (v > bestValue) {
+        bestValue = v;
+        best = j;
+      }
+    }
+    out[r] = best;
+  }
+}
+
+function argMax(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const rank = x.shape.length;
+    const axis = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape)[0];
+    const width = x.shape[rank - 1] ?? 0;
+    if (rank === 0 || axis !== rank - 1 || x.dtype !== 'float32' || width === 0) return fallback(args);
+    const b = backend as unknown as WasmBackendLike;
+    const out = b.makeOutput(x.shape.slice(0, -1), 'int32');
+    const rows = x.shape.slice(0, -1).reduce((a, c) => a * c, 1);
+    argMaxRowsValues(b.typedArrayFromHeap(x), rows, width, b.typedArrayFromHeap(out) as Int32Array);
+    return out;
+  };
+}
+
 /** Registers a kernel, replacing the backend's own if it has one; returns what it replaced. */
 export function replaceKernel(kernelName: string, backendName: string, make: (previous: KernelConfig | undefined) => KernelFunc): void {
   const previous = tf.getKernel(kernelName, backendName);
@@ -137,6 +172,10 @@ export function registerWasmKernels(): void {
   replaceKernel(tf.GatherV2, 'wasm', (previous) => {
     if (previous === undefined) throw new Error('wasm backend has no GatherV2 kernel to fall back on');
     return gatherV2(previous.kernelFunc);
+  });
+  replaceKernel(tf.ArgMax, 'wasm', (previous) => {
+    if (previous === undefined) throw new Error('wasm backend has no ArgMax kernel to fall back on');
+    return argMax(previous.kernelFunc);
   });
 }
 

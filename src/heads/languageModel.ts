@@ -15,6 +15,7 @@ import type { Decodable } from '../search/decodable.js';
 import type { SourceBatch } from '../data/batch.js';
 import { SequenceReader, tokenBatch, type SequenceBatch } from './sequenceInput.js';
 import type { LossContext } from '../model/seq2seq.js';
+import { logSoftmaxRows } from '../loss/logSoftmax.js';
 
 export interface LanguageModelConfig {
   vocabSize: number;
@@ -123,13 +124,14 @@ export class LanguageModel {
         return { state: tf.clone(memory.state), last: memory.last };
       },
       initialState: (memory) => tf.clone(memory.state),
-      step: (memory, state, previous) => {
+      step: (memory, state, previous, scores = 'logProbs') => {
         const input = previous.map((id, i) => (id === GO ? memory.last[i]! : id));
         const [logProbs, next] = tf.tidy(() => {
           const table = this.params.get('lm/embedding') as tf.Tensor2D;
           const n = rnn.step(rnn.projectTokens(table, input), state);
           const { W, b } = this.output();
-          return [tf.logSoftmax(dense(hiddenPart(n, H), W, b)), n];
+          const logits = dense(hiddenPart(n, H), W, b);
+          return [scores === 'logits' ? logits : logSoftmaxRows(logits), n];
         });
         return { logProbs: logProbs as tf.Tensor2D, state: next as tf.Tensor2D };
       },

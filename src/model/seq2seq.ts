@@ -16,7 +16,8 @@ import { DEFAULT_CELL, CELL_KINDS, stateBlocks, type CellOptions } from '../enco
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { sequenceLoss, type SequenceLossOptions } from '../loss/sequenceLoss.js';
 import { toBatchMajor, type Batch, type SourceBatch } from '../data/batch.js';
-import type { Decodable } from '../search/decodable.js';
+import type { Decodable, StepScores } from '../search/decodable.js';
+import { logSoftmaxRows } from '../loss/logSoftmax.js';
 
 export interface Seq2SeqConfig {
   /** Embedding width for source and target tokens (default 64). */
@@ -263,10 +264,10 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     return { h: tf.clone(memory.initial) };
   }
 
-  step(memory: Memory, state: DecoderState, previous: Int32Array): { logProbs: tf.Tensor2D; state: DecoderState } {
+  step(memory: Memory, state: DecoderState, previous: Int32Array, scores: StepScores = 'logProbs'): { logProbs: tf.Tensor2D; state: DecoderState } {
     const [logProbs, h] = tf.tidy(() => {
       const out = this.decoder.step(memory, state, previous);
-      return [tf.logSoftmax(out.logits), out.state.h];
+      return [scores === 'logits' ? out.logits : logSoftmaxRows(out.logits), out.state.h];
     });
     return { logProbs: logProbs as tf.Tensor2D, state: { h: h as tf.Tensor2D } };
   }

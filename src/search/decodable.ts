@@ -5,6 +5,13 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { GO } from '../data/vocabulary.js';
 import type { SourceBatch } from '../data/batch.js';
 
+/**
+ * What a step returns: log-probabilities (the default), or, when the caller only takes each row's largest
+ * (greedy), the logits, whose row-wise order is the same and which skip a softmax over the vocabulary. A model may
+ * answer 'logits' with log-probabilities.
+ */
+export type StepScores = 'logProbs' | 'logits';
+
 export interface Decodable<Memory, State> {
   /** Encodes the sources, one memory row per sentence. Dispose with `disposeMemory`. */
   encode(batch: SourceBatch): Memory;
@@ -14,9 +21,10 @@ export interface Decodable<Memory, State> {
   initialState(memory: Memory): State;
   /**
    * One step for every row: `previous[i]` is row i's last token (GO at the start). Returns log-probabilities
-   * [rows, vocab] (the caller disposes them) and the new state (the old one is left to the caller to dispose).
+   * [rows, vocab] (the caller disposes them; logits when `scores` is 'logits') and the new state (the old one is
+   * left to the caller to dispose).
    */
-  step(memory: Memory, state: State, previous: Int32Array): { logProbs: tf.Tensor2D; state: State };
+  step(memory: Memory, state: State, previous: Int32Array, scores?: StepScores): { logProbs: tf.Tensor2D; state: State };
   /** New row i takes old row `indices[i]` (beam search's reshuffle). Returns a new state. */
   selectState(state: State, indices: Int32Array): State;
   disposeState(state: State): void;
@@ -30,13 +38,14 @@ export interface Decodable<Memory, State> {
  */
 export function decodeStepwise<M, S>(
   model: Decodable<M, S>, batch: SourceBatch, steps: number, pick: (logProbs: tf.Tensor2D, t: number) => { ids: Int32Array; remaining: number },
+  scores: StepScores = 'logProbs',
 ): void {
   const memory = model.encode(batch);
   let state = model.initialState(memory);
   let previous: Int32Array = new Int32Array(batch.size).fill(GO);
   try {
     for (let t = 0, remaining = batch.size; t < steps && remaining > 0; t++) {
-      const { logProbs, state: next } = model.step(memory, state, previous);
+      const { logProbs, state: next } = model.step(memory, state, previous, scores);
       model.disposeState(state);
       state = next;
       try {

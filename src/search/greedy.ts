@@ -23,8 +23,9 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const outputs: number[][] = Array.from({ length: B }, () => []);
   const done = new Uint8Array(B);
   let remaining = B;
-  decodeStepwise(model, batch, longest + 1, (logProbs, t) => {
-    const ids = tf.tidy(() => tf.argMax(logProbs, 1).dataSync() as Int32Array);
+  // The argmax of the logits is the argmax of the log-probabilities: no softmax over the vocabulary per step.
+  decodeStepwise(model, batch, longest + 1, (logits, t) => {
+    const ids = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;
       if (ids[b] === EOS || t === limits[b]) {
@@ -35,6 +36,6 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
       }
     }
     return { ids: Int32Array.from(ids), remaining };
-  });
+  }, 'logits');
   return outputs;
 }

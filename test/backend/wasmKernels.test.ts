@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { unsortedSegmentSumValues, sliceValues, gatherRowsValues } from '../../src/backend/wasmKernels.js';
+import { unsortedSegmentSumValues, sliceValues, gatherRowsValues, argMaxRowsValues } from '../../src/backend/wasmKernels.js';
 import { Rng } from '../../src/random.js';
 
 // Every kernel is checked against the cpu backend's own on the same inputs, made fresh on each backend from plain
@@ -44,7 +44,7 @@ function expectClose(actual: unknown, expected: unknown, digits = 5): void {
 
 describe('toolkit kernels on wasm', () => {
   it('are registered in place of (or beside) the backend\'s own', () => {
-    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2]) {
+    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax]) {
       expect((tf.getKernel(name, 'wasm') as { toolkit?: boolean } | undefined)?.toolkit).toBe(true);
     }
   });
@@ -165,6 +165,30 @@ describe('Slice on wasm', () => {
   });
 });
 
+describe('ArgMax on wasm', () => {
+  it('picks each row\'s largest value over the last axis as the cpu backend does, 2-D and 3-D, ties to the first', async () => {
+    const x = randomValues(6 * 50, 11);
+    x[3 * 50 + 7] = 9;
+    x[3 * 50 + 20] = 9; // a tie: the first index wins, as on cpu
+    const two = await onBoth(() => tf.argMax(tf.tensor2d(x, [6, 50]), 1));
+    expect(two.wasm.dtype).toBe('int32');
+    expect(two.wasm.values).toEqual(two.cpu.values);
+    expect((two.wasm.values as number[])[3]).toBe(7);
+    const three = await onBoth(() => tf.argMax(tf.tensor3d(x, [2, 3, 50]), -1));
+    expect(three.wasm.shape).toEqual([2, 3]);
+    expect(three.wasm.values).toEqual(three.cpu.values);
+  });
+
+  it('hands another axis and int32 input to the backend\'s own kernel, equal to cpu', async () => {
+    const x = randomValues(4 * 5, 12);
+    const first = await onBoth(() => tf.argMax(tf.tensor2d(x, [4, 5]), 0));
+    expect(first.wasm.values).toEqual(first.cpu.values);
+    const ints = await onBoth(() => tf.argMax(tf.tensor2d([3, 9, 2, 7, 1, 8], [2, 3], 'int32'), 1));
+    expect(ints.wasm.values).toEqual([1, 2]);
+    expect(ints.wasm.values).toEqual(ints.cpu.values);
+  });
+});
+
 describe('GatherV2 on wasm', () => {
   it('gathers whole rows on axis 0 as the cpu backend does, with repeated and 2-D indices', async () => {
     const x = randomValues(5 * 3, 4);
@@ -256,6 +280,12 @@ describe('kernel helpers on typed arrays', () => {
     const col = new Int32Array(3);
     sliceValues(x, [3, 4], [0, 3], [3, 1], col); // last column of [3, 4]
     expect(Array.from(col)).toEqual([3, 7, 11]);
+  });
+
+  it('argMaxRowsValues takes the first largest index of each row, negative rows included', () => {
+    const out = new Int32Array(3);
+    argMaxRowsValues(new Float32Array([1, 5, 5, -3, -1, -2, 0, 0, 0]), 3, 3, out);
+    expect(Array.from(out)).toEqual([1, 1, 0]);
   });
 
   it('gatherRowsValues copies whole rows in index order and rejects an index out of range', () => {
