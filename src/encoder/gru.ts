@@ -10,7 +10,7 @@
 // matMul plus the element-wise part below, which on wasm/cpu runs as one fused kernel (forward) and one
 // (backward); elsewhere as composite tf ops.
 import * as tf from '@tensorflow/tfjs-core';
-import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
+import { registerJsKernel, hasJsKernel, runJsKernel, type StagedMemory } from '../backend/jsKernels.js';
 import { sigmoid, tanh, rowsAt } from './stepMath.js';
 
 export const GRU_STEP = 'ToolkitGruStep';
@@ -51,6 +51,82 @@ export function gruStepValues(
       cache[co + H + j] = z;
       cache[co + 2 * H + j] = n;
       cache[co + 3 * H + j] = un;
+    }
+  }
+}
+
+/**
+ * gruStepValues with the exponentials done by `m.sigmoid` (the wasm backend's SIMD kernel) in two batches: r and
+ * z, then n through tanh(a) = 2σ(2a) − 1. Three JavaScript passes around them do the rest, each its own small
+ * function (V8 optimises those far better than one large body). Same inputs and outputs (outs: hNew, cache), same
+ * results to float32 rounding.
+ */
+export function gruStepStaged(m: StagedMemory, t: number, B: number, H: number): void {
+  const pre = m.scratch(B * 2 * H);
+  let v = m.views();
+  gruPreRz(v.ins[0]!, v.ins[1]!, v.ins[2]!, v.scratch[pre]!, t, B, H);
+  const rz = m.sigmoid(pre);
+  const npre = m.scratch(B * H);
+  v = m.views();
+  gruPreN(v.ins[0]!, v.ins[1]!, v.ins[2]!, v.scratch[rz]!, v.scratch[npre]!, v.outs[1]!, t, B, H);
+  const sn = m.sigmoid(npre);
+  v = m.views();
+  gruBlend(v.ins[3]!, v.ins[4], v.scratch[sn]!, v.outs[0]!, v.outs[1]!, t, B, H);
+}
+
+/** Pass 1: the r and z pre-activations x W + b + h U + c, [B, 2H]. */
+function gruPreRz(xp: Float32Array, hU: Float32Array, c: Float32Array, a: Float32Array, t: number, B: number, H: number): void {
+  const H2 = 2 * H;
+  const H3 = 3 * H;
+  for (let b = 0; b < B; b++) {
+    const xo = (t * B + b) * H3;
+    const uo = b * H3;
+    const ao = b * H2;
+    for (let j = 0; j < H2; j++) a[ao + j] = xp[xo + j]! + hU[uo + j]! + c[j]!;
+  }
+}
+
+/** Pass 2: caches r, z and un = h·U_n + c_n; writes 2·(x W_n + b_n + r ⊙ un), whose sigmoid gives the tanh. */
+function gruPreN(
+  xp: Float32Array, hU: Float32Array, c: Float32Array, s: Float32Array, a: Float32Array, cache: Float32Array,
+  t: number, B: number, H: number,
+): void {
+  const H2 = 2 * H;
+  const H3 = 3 * H;
+  const H4 = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const xo = (t * B + b) * H3 + H2;
+    const uo = b * H3 + H2;
+    const so = b * H2;
+    const co = b * H4;
+    const ao = b * H;
+    for (let j = 0; j < H; j++) {
+      const r = s[so + j]!;
+      const un = hU[uo + j]! + c[H2 + j]!;
+      cache[co + j] = r;
+      cache[co + H + j] = s[so + H + j]!;
+      cache[co + H3 + j] = un;
+      a[ao + j] = 2 * (xp[xo + j]! + r * un);
+    }
+  }
+}
+
+/** Pass 3: n = 2σ − 1 (cached) and h' = n + z ⊙ (h − n); a padding position carries h unchanged. */
+function gruBlend(
+  h: Float32Array, mask: Float32Array | undefined, s: Float32Array, hNew: Float32Array, cache: Float32Array,
+  t: number, B: number, H: number,
+): void {
+  const H2 = 2 * H;
+  const H4 = 4 * H;
+  for (let b = 0; b < B; b++) {
+    const keep = mask === undefined ? 1 : mask[t * B + b]!;
+    const ho = b * H;
+    const co = b * H4;
+    for (let j = 0; j < H; j++) {
+      const n = 2 * s[ho + j]! - 1;
+      const hp = h[ho + j]!;
+      cache[co + H2 + j] = n;
+      hNew[ho + j] = keep === 0 ? hp : n + cache[co + H + j]! * (hp - n);
     }
   }
 }
@@ -107,6 +183,9 @@ export function gruStepGradValues(
 export function registerGruKernels(): void {
   registerJsKernel(GRU_STEP, ({ xp, hU, c, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
+    if (memory.vectorSigmoid) {
+      return memory.staged([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], (m) => gruStepStaged(m, attrs['t'] as number, B, H));
+    }
     return memory.run([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
       gruStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, hNew!, cache!));
   });

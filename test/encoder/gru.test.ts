@@ -2,10 +2,10 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { randomMat } from '../helpers/reference.js';
-import { hasJsKernel } from '../../src/backend/jsKernels.js';
+import { hasJsKernel, type StagedMemory } from '../../src/backend/jsKernels.js';
 import { selectBackend } from '../../src/backend/select.js';
 import {
-  gruStep, gruStepComposite, gruStepGrad, gruStepGradComposite, gruStepValues, gruStepGradValues,
+  gruStep, gruStepComposite, gruStepGrad, gruStepGradComposite, gruStepValues, gruStepGradValues, gruStepStaged,
   GRU_STEP, GRU_STEP_GRAD, type GruStepArgs, type GruStepGradArgs,
 } from '../../src/encoder/gru.js';
 import { Rng } from '../../src/random.js';
@@ -169,6 +169,46 @@ describe('gruStepValues', () => {
     expect(cache[2]).toBe(1);
     expect(cache[6]).toBe(-1);
     expect(Array.from(hNew)).toEqual([0.5, -0.5]);
+  });
+});
+
+describe('gruStepStaged (the vectorised-sigmoid form the wasm kernel runs)', () => {
+  /** A StagedMemory over plain arrays whose sigmoid is exact (float64, then rounded). */
+  function plainMemory(ins: (Float32Array | undefined)[], outs: Float32Array[]): StagedMemory {
+    const scratch: Float32Array[] = [];
+    return {
+      scratch: (size) => scratch.push(new Float32Array(size)) - 1,
+      sigmoid: (src) => scratch.push(scratch[src]!.map((x) => 1 / (1 + Math.exp(-x)))) - 1,
+      views: () => ({ ins, outs, scratch }),
+    };
+  }
+
+  it('equals gruStepValues on random inputs with padding, including saturated pre-activations', () => {
+    const rng = new Rng(9);
+    const [Tn, Bn, Hn] = [3, 6, 7];
+    const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale);
+    const xp = rand(Tn * Bn * 3 * Hn, 3);
+    xp[2 * Hn] = 1e5; // tanh → +1
+    xp[3 * Hn + 2 * Hn] = -1e5; // next row: tanh → −1
+    const hU = rand(Bn * 3 * Hn, 2);
+    const c = rand(3 * Hn, 1);
+    const h = rand(Bn * Hn, 1);
+    const mask = Float32Array.from({ length: Tn * Bn }, (_, i) => (i % 4 === 3 ? 0 : 1));
+    for (const m of [mask, undefined]) {
+      for (let t = 0; t < Tn; t++) {
+        const want = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)];
+        gruStepValues(xp, hU, c, h, m, t, Bn, Hn, want[0]!, want[1]!);
+        const got = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)];
+        gruStepStaged(plainMemory([xp, hU, c, h, m], got), t, Bn, Hn);
+        for (let k = 0; k < 2; k++) for (let i = 0; i < want[k]!.length; i++) expect(Math.abs(got[k]![i]! - want[k]![i]!)).toBeLessThan(1e-6);
+        // Padding carries h bit for bit.
+        for (let b = 0; b < Bn; b++) if (m !== undefined && m[t * Bn + b] === 0) expect(got[0]!.slice(b * Hn, (b + 1) * Hn)).toEqual(h.slice(b * Hn, (b + 1) * Hn));
+      }
+    }
+    const sat = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)];
+    gruStepStaged(plainMemory([xp, hU, c, h, undefined], sat), 0, Bn, Hn);
+    expect(sat[1]![2 * Hn]).toBe(1);
+    expect(sat[1]![4 * Hn + 2 * Hn]).toBe(-1);
   });
 });
 
