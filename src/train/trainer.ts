@@ -3,6 +3,7 @@
 import { ToolkitError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
+import { FusedAdamOptimizer } from './fusedAdam.js';
 
 export interface TrainerOptions {
   /** 'adam' (default) or 'sgd' (with optional momentum). */
@@ -59,7 +60,8 @@ export class Trainer {
   constructor(private readonly params: Params, options: Partial<TrainerOptions> = {}) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
     const o = this.options;
-    this.optimizer = o.optimizer === 'adam' ? tf.train.adam(o.learningRate) : o.momentum > 0 ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
+    // tf.train.adam's defaults (β1 0.9, β2 0.999, the backend's ε), its update fused on wasm/cpu.
+    this.optimizer = o.optimizer === 'adam' ? new FusedAdamOptimizer(o.learningRate, 0.9, 0.999) : o.momentum > 0 ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
   }
 
   get step(): number {
