@@ -1,4 +1,4 @@
-// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, three it has but runs slowly.
+// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, four it has but runs slowly.
 //
 // - UnsortedSegmentSum is missing, and tf.gather's gradient (the embedding lookup's backward pass) calls it:
 //   without it no model with embeddings trains on wasm.
@@ -8,7 +8,10 @@
 //   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
 // - ArgMax over the last axis (greedy decoding's pick, once per step over [batch, vocab]) runs at ~4 ns an element
 //   in the backend; ours is one pass over each row.
-// All four are plain JavaScript over the heap: memory-bound passes, where JavaScript loses nothing.
+// - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
+//   immutable, so ours shares the buffer and counts a reference, as the backend's own Reshape (and the cpu
+//   backend's Identity) do.
+// All five are plain JavaScript over the heap: memory-bound passes, where JavaScript loses nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
 
@@ -152,6 +155,15 @@ function argMax(fallback: KernelFunc): KernelFunc {
   };
 }
 
+function identity(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype === 'string') return fallback(args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 /** Registers a kernel, replacing the backend's own if it has one; returns what it replaced. */
 export function replaceKernel(kernelName: string, backendName: string, make: (previous: KernelConfig | undefined) => KernelFunc): void {
   const previous = tf.getKernel(kernelName, backendName);
@@ -172,6 +184,10 @@ export function registerWasmKernels(): void {
   replaceKernel(tf.GatherV2, 'wasm', (previous) => {
     if (previous === undefined) throw new Error('wasm backend has no GatherV2 kernel to fall back on');
     return gatherV2(previous.kernelFunc);
+  });
+  replaceKernel(tf.Identity, 'wasm', (previous) => {
+    if (previous === undefined) throw new Error('wasm backend has no Identity kernel to fall back on');
+    return identity(previous.kernelFunc);
   });
   replaceKernel(tf.ArgMax, 'wasm', (previous) => {
     if (previous === undefined) throw new Error('wasm backend has no ArgMax kernel to fall back on');

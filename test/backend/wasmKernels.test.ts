@@ -44,7 +44,7 @@ function expectClose(actual: unknown, expected: unknown, digits = 5): void {
 
 describe('toolkit kernels on wasm', () => {
   it('are registered in place of (or beside) the backend\'s own', () => {
-    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax]) {
+    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax, tf.Identity]) {
       expect((tf.getKernel(name, 'wasm') as { toolkit?: boolean } | undefined)?.toolkit).toBe(true);
     }
   });
@@ -162,6 +162,40 @@ describe('Slice on wasm', () => {
       });
       expect(got).toEqual([[rows - 1, 1024], 1024, rows * 1024 - 1]);
     }
+  });
+});
+
+describe('Identity on wasm', () => {
+  it('shares the buffer: a clone outlives its source, and disposing both frees it', async () => {
+    await tf.setBackend('wasm');
+    const buffers = () => tf.backend().numDataIds();
+    const before = buffers();
+    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const y = tf.clone(x);
+    expect(buffers() - before).toBe(1); // one buffer for both tensors
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+    expect(buffers()).toBe(before);
+  });
+
+  it('keeps a variable\'s saved value when the variable is assigned afterwards (gradients read the saved one)', async () => {
+    await tf.setBackend('wasm');
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(v, v)) as tf.Scalar, [v]);
+    const saved = tf.clone(v);
+    v.assign(tf.tensor1d([9, 9, 9]));
+    expect(Array.from(saved.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(grads[v.name]!.dataSync())).toEqual([2, 4, 6]);
+    tf.dispose([v, saved, ...Object.values(grads)]);
+  });
+
+  it('hands string tensors to the backend\'s own kernel', async () => {
+    await tf.setBackend('wasm');
+    const s = tf.tensor1d(['a', 'b'], 'string');
+    const c = tf.clone(s);
+    expect(c.arraySync()).toEqual(['a', 'b']);
+    tf.dispose([s, c]);
   });
 });
 
