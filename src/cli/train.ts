@@ -195,16 +195,17 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--max-chars <n>', 'drop pairs with a side longer than this many characters', int('--max-chars'))
     .option('--limit <n>', 'read at most this many pairs', int('--limit'))
     .option('--batch-size <n>', 'pairs per batch (default 64)', int('--batch-size'))
-    .option('--embedding <n>', 'embedding width (default 64)', int('--embedding'))
-    .option('--hidden <n>', 'recurrent units (default 128)', int('--hidden'))
+    .option('--embedding <n>', 'embedding width (default 256)', int('--embedding'))
+    .option('--hidden <n>', 'decoder units; the encoder\'s per direction are half when bidirectional (default 256)', int('--hidden'))
     .addOption(new Option('--cell <kind>', 'recurrent cell (default gru)').choices(['gru', 'lstm', 'rnn']))
-    .addOption(new Option('--attention <kind>', 'attention (default dot)').choices(['dot', 'general', 'bahdanau', 'none']))
-    .option('--bidirectional', 'bidirectional encoder (each direction hidden/2 units unless --encoder-hidden)')
+    .addOption(new Option('--attention <kind>', 'attention (default bahdanau)').choices(['dot', 'general', 'bahdanau', 'none']))
+    .option('--bidirectional', 'bidirectional encoder, each direction hidden/2 units unless --encoder-hidden (the default)')
+    .option('--no-bidirectional', 'unidirectional encoder')
     .option('--encoder-layers <n>', 'stacked encoder layers (default 1)', int('--encoder-layers'))
     .option('--decoder-layers <n>', 'stacked decoder layers (default 1)', int('--decoder-layers'))
     .option('--encoder-hidden <n>', 'encoder units per direction (default: hidden, halved when bidirectional)', int('--encoder-hidden'))
     .option('--residual', 'residual connections between stacked layers')
-    .option('--dropout <keep>', 'keep probability of recurrent layers\' inputs and outputs in training (default 1: off)', keep('--dropout'))
+    .option('--dropout <keep>', 'keep probability of recurrent layers\' inputs and outputs in training (default 0.8; 1: off)', keep('--dropout'))
     .option('--state-keep <keep>', 'keep probability of the recurrent state (variational; default 1)', keep('--state-keep'))
     .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state (default auto)').choices(['auto', 'copy', 'dense', 'zero']))
     .option('--share-embeddings', 'one joint vocabulary and one embedding table for source and target')
@@ -213,17 +214,17 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--pretrained-target <file>', 'GloVe-format vectors for the target embeddings')
     .option('--no-reverse-source', 'feed sources in reading order (default: reversed)')
     .option('--seed <n>', 'seed of weights, data order, split, dropout and sampling (default 1)', int('--seed', 0))
-    .option('--steps <n>', 'training steps (default 10000)', int('--steps'))
+    .option('--steps <n>', 'training steps (default 4000)', int('--steps'))
     .addOption(new Option('--optimizer <name>', 'optimiser (default adam)').choices(['adam', 'sgd']))
-    .option('--learning-rate <x>', 'initial learning rate (default 0.003)', num('--learning-rate', Number.MIN_VALUE))
+    .option('--learning-rate <x>', 'initial learning rate (default 0.002)', num('--learning-rate', Number.MIN_VALUE))
     .option('--momentum <x>', 'SGD momentum (default 0)', num('--momentum'))
     .option('--clip-norm <x>', 'clip gradients to this global norm; 0 = off (default 5)', num('--clip-norm'))
-    .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default constant)').choices([...SCHEDULE_KINDS]))
+    .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default cosine)').choices([...SCHEDULE_KINDS]))
     .option('--lr-decay <factor>', 'decay factor of loss-rise (default 0.99) and plateau (default 0.5)', num('--lr-decay', Number.MIN_VALUE))
     .option('--eval-every <n>', 'validate every n steps (default 500)', int('--eval-every'))
     .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every evaluation)', int('--checkpoint-every'))
-    .option('--metric <name>', 'validation metric for best/, plateau and early stopping: loss (default), perplexity, tokenAccuracy, exactMatch, bleu')
-    .option('--patience <n>', 'early stopping: evaluations without improvement (default 0 = off)', int('--patience', 0))
+    .option('--metric <name>', 'validation metric for best/, plateau and early stopping: bleu (default), loss, perplexity, tokenAccuracy, exactMatch')
+    .option('--patience <n>', 'early stopping: evaluations without improvement (default 4; 0 = off)', int('--patience', 0))
     .addOption(new Option('--non-finite <policy>', 'NaN/Inf loss: stop (default) or skip the batch').choices(['stop', 'skip']))
     .addOption(new Option('--softmax <kind>', 'training softmax (default full)').choices(['full', 'sampled']))
     .option('--num-sampled <n>', 'sampled softmax candidates (default 512)', int('--num-sampled'))
@@ -233,7 +234,10 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--quiet', 'no progress lines (evaluations are still reported)')
     .action(async (opts: TrainFlags) => {
       // commander sets reverseSource true unless --no-reverse-source: keep it only when the flag was given.
-      if (program.commands.find((c) => c.name() === 'train')?.getOptionValueSource('reverseSource') === 'default') delete opts.reverseSource;
+      const train = program.commands.find((c) => c.name() === 'train');
+      if (train?.getOptionValueSource('reverseSource') === 'default') delete opts.reverseSource;
+      // Likewise --bidirectional / --no-bidirectional: only when given, so config files and saved runs decide otherwise.
+      if (train?.getOptionValueSource('bidirectional') === 'default') delete opts.bidirectional;
       const code = await runTrain(opts, () => startBackend(program.opts()['backend'] as string | undefined));
       if (code !== 0) process.exitCode = code;
     });

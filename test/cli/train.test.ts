@@ -27,7 +27,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'run.json'), JSON.stringify({
     data: { corpus, tokenizer: 'space', batchSize: 16, validSplit: 20, buckets: 'default' },
     model: { hiddenSize: 16, embeddingSize: 8 },
-    training: { steps: 16, evalEvery: 5, logEvery: 1, learningRate: 0.01 },
+    // A constant rate: the Ctrl-C test changes --steps between runs, which would move a cosine schedule.
+    training: { steps: 16, evalEvery: 5, logEvery: 1, learningRate: 0.01, schedule: { kind: 'constant' } },
     loss: { softmax: 'sampled', numSampled: 12 },
     validation: { decodeSentences: 10 },
   }));

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConfigFile, parseSet, resolveConfig, checkConfig, mergeConfig } from '../../src/train/config.js';
+import { readConfigFile, parseSet, resolveConfig, checkConfig, mergeConfig, TRANSLATION_MODEL_DEFAULTS } from '../../src/train/config.js';
 import { DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
 
 const file = (text: string): string => {
@@ -19,8 +19,20 @@ describe('train config', () => {
     expect(config.model.hiddenSize).toBe(256);
     expect(config.model.cell).toEqual({ ...DEFAULT_SEQ2SEQ_CONFIG.cell, kind: 'lstm', peepholes: true });
     expect(config.training.steps).toBe(200);
-    expect(config.training.schedule).toEqual({ kind: 'loss-rise', factor: 0.9 });
+    expect(config.training.schedule).toEqual({ kind: 'loss-rise', factor: 0.9, finalShare: 0.05 });
     expect(config.loss.softmax).toBe('full');
+  });
+
+  it('gives translate train the default model chosen on Multi30K: bidirectional GRU, Bahdanau attention, dropout, BLEU with early stopping', () => {
+    const config = resolveConfig([{ data: { corpus: 'a.tsv' } }]);
+    expect(config.model).toEqual(TRANSLATION_MODEL_DEFAULTS);
+    expect(config.model).toMatchObject({ bidirectional: true, attention: 'bahdanau', bridge: 'auto', embeddingSize: 256, hiddenSize: 256, cell: { kind: 'gru' } });
+    expect(config.model.dropout).toEqual({ inputKeep: 0.8, outputKeep: 0.8, stateKeep: 1 });
+    expect(config.training).toMatchObject({ steps: 4000, learningRate: 2e-3, metric: 'bleu', earlyStopping: { patience: 4 }, schedule: { kind: 'cosine' } });
+    // The library's own default stays the small model.
+    expect(DEFAULT_SEQ2SEQ_CONFIG.bidirectional).toBe(false);
+    // A unidirectional run says so.
+    expect(resolveConfig([{ data: { corpus: 'a.tsv' }, model: { bidirectional: false } }]).model.bidirectional).toBe(false);
   });
 
   it('--set parses JSON values and keeps other text as a string, for any model field the defaults have', () => {
@@ -56,7 +68,7 @@ describe('the shipped training configs (corpora/configs)', () => {
   it('parse and resolve: Multi30K de→en and en→fr, bidirectional GRU, dot attention, dropout, sampled softmax, BLEU as the metric', async () => {
     for (const [name, target] of [['multi30k-de-en', 'word'], ['multi30k-en-fr', 'word:fr']] as const) {
       const config = resolveConfig([await readConfigFile(join(import.meta.dirname, '../../corpora/configs', `${name}.json`))]);
-      expect(config.model).toMatchObject({ bidirectional: true, attention: 'dot', hiddenSize: 256, dropout: { inputKeep: 0.8, outputKeep: 0.8 } });
+      expect(config.model).toMatchObject({ bidirectional: true, attention: 'bahdanau', hiddenSize: 256, dropout: { inputKeep: 0.8, outputKeep: 0.8 } });
       expect(config.loss.softmax).toBe('sampled');
       expect(config.training.metric).toBe('bleu');
       expect(config.data.targetTokenizer ?? config.data.tokenizer).toBe(target);
