@@ -17,6 +17,7 @@ const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 6
 
 let modelDir = '';
 let expected: string[] = [];
+let expectedGreedy: string[] = [];
 const inputs = ['one two five', '', 'nine nine'];
 
 beforeAll(async () => {
@@ -26,7 +27,9 @@ beforeAll(async () => {
   const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 11 }, v.source.size, v.target.size), v.source, v.target, chars, chars);
   modelDir = mkdtempSync(join(tmpdir(), 'seq2seq-cli-'));
   await t.save(modelDir);
-  expected = t.translate(inputs).map((r) => r.text);
+  // The CLI searches with beam 5 and length penalty 0.6 unless told --beam 1.
+  expected = t.translate(inputs, { beamSize: 5, lengthPenalty: 0.6 }).map((r) => r.text);
+  expectedGreedy = t.translate(inputs).map((r) => r.text);
   t.dispose();
 });
 
@@ -42,6 +45,8 @@ describe('translate CLI', () => {
     const r = cli(['translate', '--model', modelDir], inputs.join('\n') + '\n');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(expected.map((l) => `${l}\n`).join(''));
+    const greedy = cli(['translate', '--model', modelDir, '--beam', '1'], inputs.join('\n') + '\n');
+    expect(greedy.stdout).toBe(expectedGreedy.map((l) => `${l}\n`).join(''));
   });
 
   it('names the line and the unknown characters, exits non-zero, prints no stack trace', () => {
