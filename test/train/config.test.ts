@@ -66,7 +66,7 @@ describe('train config', () => {
 
 describe('the shipped training configs (corpora/configs)', () => {
   it('parse and resolve: Multi30K de→en and en→fr, bidirectional GRU, dot attention, dropout, sampled softmax, BLEU as the metric', async () => {
-    const configs = [['multi30k-de-en', 'word'], ['multi30k-en-fr', 'word:fr'], ['multi30k-de-en-sp', 'sp:runs/spm/m30k-de-en.model']] as const;
+    const configs = [['multi30k-de-en', 'word'], ['multi30k-en-fr', 'word:fr'], ['multi30k-de-en-sp', 'sp:runs/spm/m30k-de-en.model'], ['multi30k-en-fr-sp', 'sp:runs/spm/m30k-en-fr.model']] as const;
     for (const [name, target] of configs) {
       const config = resolveConfig([await readConfigFile(join(import.meta.dirname, '../../corpora/configs', `${name}.json`))]);
       // The runs in the README's table: dot attention (they predate the default's choice of Bahdanau).
