@@ -14,12 +14,11 @@ export interface KernelMemory {
   /** Allocates the outputs first, then returns views of inputs and outputs (allocation may move the wasm heap). */
   run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: (Float32Array | undefined)[], outs: Float32Array[]) => void): TensorInfo[];
   /**
-   * Whether `staged` computes sigmoids vectorised (wasm: the backend's SIMD kernel, ~2 ns an element against ~16 for
-   * a JavaScript Math.exp). Where false, a scalar JavaScript loop is as fast and simpler.
+   * Like `run`, for kernels that alternate JavaScript passes with the backend's sigmoid over scratch buffers. Only
+   * where that sigmoid is vectorised (wasm: its SIMD kernel, ~2 ns an element against ~16 for JavaScript's
+   * Math.exp); elsewhere absent, and a scalar JavaScript loop is as fast and simpler.
    */
-  readonly vectorSigmoid: boolean;
-  /** Like `run`, for kernels that alternate JavaScript passes with the backend's sigmoid over scratch buffers. */
-  staged(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (m: StagedMemory) => void): TensorInfo[];
+  staged?(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (m: StagedMemory) => void): TensorInfo[];
 }
 
 /** Scratch buffers and a sigmoid between JavaScript passes. Views go stale when memory is allocated: re-take them. */
@@ -52,7 +51,6 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
         body(inputs.map(view), outs.map((o) => b.typedArrayFromHeap(o)));
         return outs;
       },
-      vectorSigmoid: true,
       staged(inputs, outShapes, body) {
         const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
         const scratch: TensorInfo[] = [];
@@ -72,22 +70,10 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
     };
   }
   const b = backend as CpuLike;
-  const values = (t: TensorInfo | undefined) => (t === undefined ? undefined : (b.data.get(t.dataId).values as Float32Array));
   return {
     run(inputs, outShapes, body) {
       const outVals = outShapes.map((s) => new Float32Array(s.reduce((a, c) => a * c, 1)));
-      body(inputs.map(values), outVals);
-      return outShapes.map((s, i) => b.makeTensorInfo(s, 'float32', outVals[i]!));
-    },
-    vectorSigmoid: false,
-    staged(inputs, outShapes, body) {
-      const outVals = outShapes.map((s) => new Float32Array(s.reduce((a, c) => a * c, 1)));
-      const scratch: Float32Array[] = [];
-      body({
-        scratch: (size) => scratch.push(new Float32Array(size)) - 1,
-        sigmoid: (src) => scratch.push(scratch[src]!.map((x) => 1 / (1 + Math.exp(-x)))) - 1,
-        views: () => ({ ins: inputs.map(values), outs: outVals, scratch }),
-      });
+      body(inputs.map((t) => (t === undefined ? undefined : (b.data.get(t.dataId).values as Float32Array))), outVals);
       return outShapes.map((s, i) => b.makeTensorInfo(s, 'float32', outVals[i]!));
     },
   };

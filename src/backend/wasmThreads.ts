@@ -33,7 +33,6 @@ type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
 interface WasmPackage {
   BackendWasm: new (module: unknown) => tf.KernelBackend;
   setThreadsCount(n: number): void;
-  getThreadsCount(): number;
 }
 
 const WASM_PRIORITY = 2;
@@ -62,10 +61,10 @@ function pthreadWorkerUrl(dir: string): URL {
 
 /**
  * Starts the threaded SIMD build with `threads` threads and registers it as the 'wasm' backend (replacing the
- * package's registration, which would start the single-threaded build). Call before tf.setBackend('wasm').
- * Returns the number of threads the backend's pool really has.
+ * package's registration, which would start the single-threaded build), and makes it the active backend. The pool's
+ * real size is the module's get_threads_count (see wasmThreadsRunning in select.ts).
  */
-export async function registerThreadedWasm(threads: number): Promise<number> {
+export async function registerThreadedWasm(threads: number): Promise<void> {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm threads must be a positive integer, got ${threads}`);
   const require = createRequire(import.meta.url);
   const pkg = require('@tensorflow/tfjs-backend-wasm') as WasmPackage;
@@ -84,11 +83,8 @@ export async function registerThreadedWasm(threads: number): Promise<number> {
     ) => {
       // The backend halves this figure (it assumes two hyper-threads per core) before capping its pool.
       imports.env['emscripten_num_logical_cores'] = () => 2 * threads;
-      WebAssembly.instantiate(readFileSync(wasmFile), imports as WebAssembly.Imports).then(
-        ({ instance, module: compiled }) => receive(instance, compiled),
-        (e: unknown) => {
-          throw e;
-        },
+      void WebAssembly.instantiate(readFileSync(wasmFile), imports as WebAssembly.Imports).then(({ instance, module: compiled }) =>
+        receive(instance, compiled),
       );
       return {};
     },
@@ -104,19 +100,16 @@ export async function registerThreadedWasm(threads: number): Promise<number> {
   };
   pkg.setThreadsCount(threads);
   tf.removeBackend('wasm');
-  let started = 0;
   tf.registerBackend(
     'wasm',
     () => {
       const backend = new pkg.BackendWasm(module);
-      started = pkg.getThreadsCount();
       // The pool's threads are started now; unref'd, they do not keep a finished process alive.
       for (const w of [...module.PThread.runningWorkers, ...module.PThread.unusedWorkers]) w.unref();
       return backend;
     },
     WASM_PRIORITY,
   );
-  // Creating the backend (which starts the pool) happens on setBackend; report what it got.
+  // Creating the backend (which starts the pool) happens on setBackend.
   if (!(await tf.setBackend('wasm'))) throw new Error('threaded wasm backend failed to initialise');
-  return started;
 }

@@ -183,7 +183,7 @@ export function gruStepGradValues(
 export function registerGruKernels(): void {
   registerJsKernel(GRU_STEP, ({ xp, hU, c, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
-    if (memory.vectorSigmoid) {
+    if (memory.staged !== undefined) {
       return memory.staged([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], (m) => gruStepStaged(m, attrs['t'] as number, B, H));
     }
     return memory.run([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>

@@ -10,15 +10,17 @@
 // tf.logSoftmax, fast there.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
+import { argMaxRowsValues } from '../backend/wasmKernels.js';
 
 export const LOG_SOFTMAX_FROM_PROBS = 'ToolkitLogSoftmaxFromProbs';
 
 /** out[r, j] = x[r, j] − x[r, k] + log p[r, k], k the first largest x of row r. */
 export function logSoftmaxFromProbsValues(x: Float32Array, p: Float32Array, rows: number, width: number, out: Float32Array): void {
+  const best = new Int32Array(rows);
+  argMaxRowsValues(x, rows, width, best);
   for (let r = 0; r < rows; r++) {
     const o = r * width;
-    let k = o;
-    for (let j = o + 1; j < o + width; j++) if (x[j]! > x[k]!) k = j;
+    const k = o + best[r]!;
     const shift = Math.log(p[k]!) - x[k]!;
     for (let j = o; j < o + width; j++) out[j] = x[j]! + shift;
   }
