@@ -2,8 +2,13 @@
 // per sequence first, optionally against a label-smoothed target distribution.
 //
 // Built on tfjs's Softmax kernel rather than logSoftmax, which on wasm is 5–7× slower (it is composed of exp,
-// sum, log and sub over the whole [tokens, vocab] matrix); the gradient is written out as (p − q)·w.
+// sum, log and sub over the whole [tokens, vocab] matrix); the gradient is written out as (p − q)·w, with p − q
+// from one toolkit kernel where those run.
 import * as tf from '@tensorflow/tfjs-core';
+import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
+
+/** The toolkit kernel for p − q (see softmaxMinusTarget). */
+export const SOFTMAX_MINUS_TARGET = 'ToolkitSoftmaxMinusTarget';
 
 /** Smallest probability whose log is taken, so that a float32 underflow gives a large finite loss, not ∞. */
 const MIN_PROB = 1e-30;
@@ -51,6 +56,33 @@ export function lossWeights(mask: Float32Array, average: LossAverage, steps?: nu
   return out;
 }
 
+/** The kernel's body: out = p − q with q = (1 − ε)·onehot(targets) + ε/V, p and out [N, V]; targets as float ids. */
+export function softmaxMinusTargetValues(p: Float32Array, targets: Float32Array, eps: number, N: number, V: number, out: Float32Array): void {
+  if (eps === 0) out.set(p.subarray(0, N * V));
+  else {
+    const e = eps / V;
+    for (let i = 0; i < N * V; i++) out[i] = p[i]! - e;
+  }
+  for (let i = 0; i < N; i++) out[i * V + targets[i]!]! -= 1 - eps;
+}
+
+registerJsKernel(SOFTMAX_MINUS_TARGET, ({ p, targets }, attrs, memory) => {
+  const [N, V] = p!.shape as [number, number];
+  return memory.run([p, targets], [[N, V]], ([pV, tV], [out]) => softmaxMinusTargetValues(pV!, tV!, attrs['eps'] as number, N, V, out!));
+});
+
+/**
+ * ∂ℓ_i/∂x_i = p_i − q_i for every row, [N, V], before the rows' weights. Where the toolkit's kernels run, one
+ * kernel: a copy of p and N subtractions when ε = 0 (tfjs's way, one-hot, cast and subtract, made three passes over
+ * the largest tensor of a training step). Elsewhere composite ops, from a plain one-hot: wasm's OneHot kernel
+ * ignores tfjs's offValue argument.
+ */
+function softmaxMinusTarget(p: tf.Tensor2D, targets: Int32Array, eps: number): tf.Tensor2D {
+  if (hasJsKernel(SOFTMAX_MINUS_TARGET)) return runJsKernel(SOFTMAX_MINUS_TARGET, { p, targets: tf.tensor1d(Float32Array.from(targets)) }, { eps })[0]!;
+  const oneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), p.shape[1]);
+  return tf.sub(p, eps === 0 ? oneHot : tf.add(tf.mul(oneHot, 1 - eps), eps / p.shape[1]));
+}
+
 /**
  * logits: [N, V]; targets: N ids; mask: N weights (1 real, 0 padding). Returns the scalar loss Σ_i w_i·ℓ_i with w
  * from lossWeights and ℓ_i = −Σ_k q_ik log p_ik, q the (smoothed) target distribution.
@@ -84,11 +116,7 @@ export function maskedCrossEntropy(logits: tf.Tensor2D, targets: Int32Array, mas
       value,
       gradFunc: (dy, saved) => {
         const [ps, ws] = saved as [tf.Tensor2D, tf.Tensor1D];
-        // ∂ℓ/∂x = p − q with q = (1 − ε)·onehot + ε/V.
-        // Built from a plain one-hot: wasm's OneHot kernel ignores tfjs's offValue argument.
-        const oneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), V);
-        const q = eps === 0 ? oneHot : tf.add(tf.mul(oneHot, 1 - eps), eps / V);
-        return [tf.mul(tf.mul(tf.sub(ps, q), tf.reshape(ws, [N, 1])), dy as tf.Scalar)];
+        return [tf.mul(softmaxMinusTarget(ps, targets, eps), tf.reshape(tf.mul(ws, dy as tf.Scalar), [N, 1]))];
       },
     };
   });

@@ -2,7 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { randomMat, type Mat } from '../helpers/reference.js';
-import { maskedCrossEntropy } from '../../src/loss/crossEntropy.js';
+import { maskedCrossEntropy, softmaxMinusTargetValues, SOFTMAX_MINUS_TARGET } from '../../src/loss/crossEntropy.js';
+import { hasJsKernel } from '../../src/backend/jsKernels.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
@@ -191,5 +192,18 @@ describe('maskedCrossEntropy averaged per sequence', () => {
     expect(withEmpty).toBeCloseTo(one, 6);
     expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence', steps: 3 })).toThrow(/rows per sequence/);
     expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence' })).toThrow(/rows per sequence/);
+  });
+});
+
+describe('the p − q kernel behind the gradient', () => {
+  it('runs on the test backend and writes p − ((1 − ε)·onehot + ε/V) for both ε = 0 (copy) and ε > 0', () => {
+    expect(hasJsKernel(SOFTMAX_MINUS_TARGET)).toBe(true);
+    const p = Float32Array.from([0.1, 0.2, 0.7, 0.25, 0.25, 0.5]);
+    const targets = Float32Array.from([2, 0]);
+    const out = new Float32Array(6);
+    softmaxMinusTargetValues(p, targets, 0, 2, 3, out);
+    [0.1, 0.2, -0.3, -0.75, 0.25, 0.5].forEach((x, i) => expect(out[i]).toBeCloseTo(x, 6));
+    softmaxMinusTargetValues(p, targets, 0.3, 2, 3, out);
+    [0.1 - 0.1, 0.2 - 0.1, 0.7 - 0.1 - 0.7, 0.25 - 0.1 - 0.7, 0.25 - 0.1, 0.5 - 0.1].forEach((x, i) => expect(out[i]).toBeCloseTo(x, 6));
   });
 });
