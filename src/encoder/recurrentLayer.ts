@@ -2,13 +2,16 @@
 // it: over a whole sequence (training, encoding) and one step at a time (search). Encoder and decoder share it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
-import { embedProject } from '../layers/embedding.js';
+import { embed, embedProject } from '../layers/embedding.js';
 import { dense } from '../layers/dense.js';
 import { recurrentSequence, recurrentStep, hiddenPart, type SequenceShape } from './rnn.js';
 import { cellGates, stateBlocks, type CellOptions } from './cell.js';
-import { gruStep } from './gru.js';
+import { gruNextState } from './gru.js';
 import { lstmStep } from './lstm.js';
 import { rnnStep } from './basicRnn.js';
+
+/** Largest projected embedding table (vocabulary × gates·units values, 16 MiB) kept for decoding. */
+export const PROJECTED_TABLE_MAX_SIZE = 1 << 22;
 
 export class RecurrentLayer {
   constructor(
@@ -40,9 +43,19 @@ export class RecurrentLayer {
     return this.cell.kind === 'lstm' && this.cell.peepholes ? this.p<tf.Tensor1D>('peepholes') : null;
   }
 
-  /** Input projections for token ids (time-major): [ids, gates·units]. */
+  /**
+   * Input projections for token ids (time-major): [ids, gates·units]. Outside training (no gradient tape) the
+   * projected table table·W + b is computed once and kept with the weights until they change (`Params.derived`),
+   * so decoding gathers rows instead of multiplying at every step; only for tables of at most
+   * PROJECTED_TABLE_MAX_SIZE values, since the copy lives as long as the model.
+   */
   projectTokens(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
-    return embedProject(table, this.p('W'), this.p('b'), ids);
+    const W = this.p<tf.Tensor2D>('W');
+    const b = this.p<tf.Tensor1D>('b');
+    if (!tf.engine().isTapeOn() && table.shape[0] * W.shape[1] <= PROJECTED_TABLE_MAX_SIZE) {
+      return embed(this.params.derived(`${this.prefix}/projected-table`, [table, W, b], () => dense(table, W, b)) as tf.Tensor2D, ids);
+    }
+    return embedProject(table, W, b, ids);
   }
 
   /** Input projections x·W + b of any inputs [N, inputSize] (embeddings after dropout, a lower layer's outputs). */
@@ -71,7 +84,7 @@ export class RecurrentLayer {
           ? lstmStep({ ...args, state, peep: this.peep(), forgetBias: this.cell.forgetBias })
           : this.cell.kind === 'rnn'
             ? rnnStep({ ...args, h: state, activation: this.cell.activation })
-            : gruStep({ ...args, h: state });
+            : [gruNextState({ ...args, h: state })];
       return next;
     });
   }

@@ -22,6 +22,7 @@ export class ParamError extends ToolkitError {
 
 export class Params {
   private readonly vars = new Map<string, tf.Variable>();
+  private readonly derivedCache = new Map<string, { from: object[]; value: tf.Tensor }>();
 
   constructor(private readonly rng: Rng) {}
 
@@ -88,9 +89,27 @@ export class Params {
     for (const name of this.vars.keys()) if (!seen.has(name)) throw new ParamError(`${source}: weight "${name}" is missing`);
   }
 
+  /**
+   * A tensor computed from weights (`from`), kept until one of them changes, e.g. an embedding table projected
+   * through a layer's input weights for decoding. Every write to a variable (assign: the optimiser, load) gives it
+   * new data, so a cached value is reused only while all of `from` still hold the data it was computed from. The
+   * value belongs to these Params: callers must not dispose it; `dispose` frees it.
+   */
+  derived(key: string, from: tf.Tensor[], compute: () => tf.Tensor): tf.Tensor {
+    const ids = from.map((t) => t.dataId);
+    const hit = this.derivedCache.get(key);
+    if (hit !== undefined && hit.from.length === ids.length && hit.from.every((id, i) => id === ids[i])) return hit.value;
+    hit?.value.dispose();
+    const value = tf.keep(tf.tidy(compute));
+    this.derivedCache.set(key, { from: ids, value });
+    return value;
+  }
+
   dispose(): void {
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
+    for (const d of this.derivedCache.values()) d.value.dispose();
+    this.derivedCache.clear();
   }
 }
 

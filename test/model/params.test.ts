@@ -1,0 +1,51 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useTestBackend } from '../helpers/backend.js';
+import { Params } from '../../src/model/params.js';
+import { Rng } from '../../src/random.js';
+
+beforeAll(useTestBackend);
+
+describe('Params.derived', () => {
+  it('computes once while the weights it reads are unchanged, again after any of them is assigned, and frees it on dispose', () => {
+    const start = tf.memory().numTensors;
+    const params = new Params(new Rng(1));
+    const a = params.create('a', [2, 3], { kind: 'uniform', scale: 1 });
+    const b = params.create('b', [3], { kind: 'uniform', scale: 1 });
+    let calls = 0;
+    const sum = () => tf.tidy(() => params.derived('sum', [a, b], () => { calls++; return tf.add(a, b); }));
+    const first = sum();
+    const expected = tf.tidy(() => tf.add(a, b).arraySync());
+    expect(first.arraySync()).toEqual(expected);
+    // Kept across tidy scopes and reused.
+    expect(sum()).toBe(first);
+    expect(calls).toBe(1);
+    const afterFirst = tf.memory().numTensors;
+
+    tf.tidy(() => b.assign(tf.fill([3], 10)));
+    const second = sum();
+    expect(calls).toBe(2);
+    expect(first.isDisposed).toBe(true);
+    expect(second.arraySync()).toEqual(tf.tidy(() => tf.add(a, tf.fill([3], 10)).arraySync()));
+    // The old value is freed when the new one is made: no growth.
+    expect(tf.memory().numTensors).toBe(afterFirst);
+
+    tf.tidy(() => a.assign(tf.zeros([2, 3])));
+    expect(sum().arraySync()).toEqual([[10, 10, 10], [10, 10, 10]]);
+    expect(calls).toBe(3);
+
+    params.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('keeps separate keys apart', () => {
+    const params = new Params(new Rng(1));
+    const a = params.create('a', [2], { kind: 'zeros' });
+    const x = params.derived('x', [a], () => tf.add(a, 1));
+    const y = params.derived('y', [a], () => tf.add(a, 2));
+    expect(x.arraySync()).toEqual([1, 1]);
+    expect(y.arraySync()).toEqual([2, 2]);
+    params.dispose();
+    expect(x.isDisposed && y.isDisposed).toBe(true);
+  });
+});
