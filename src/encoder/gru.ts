@@ -59,7 +59,7 @@ export function gruStepValues(
  * gruStepValues with the exponentials done by `m.sigmoid` (the wasm backend's SIMD kernel) in two batches: r and
  * z, then n through tanh(a) = 2σ(2a) − 1. Three JavaScript passes around them do the rest, each its own small
  * function (V8 optimises those far better than one large body). Same inputs and outputs (outs: hNew, cache), same
- * results to float32 rounding.
+ * results to float32 rounding. Without outs[1] (decoding: no backward pass will read it) the cache is not written.
  */
 export function gruStepStaged(m: StagedMemory, t: number, B: number, H: number): void {
   const pre = m.scratch(B * 2 * H);
@@ -68,10 +68,10 @@ export function gruStepStaged(m: StagedMemory, t: number, B: number, H: number):
   const rz = m.sigmoid(pre);
   const npre = m.scratch(B * H);
   v = m.views();
-  gruPreN(v.ins[0]!, v.ins[1]!, v.ins[2]!, v.scratch[rz]!, v.scratch[npre]!, v.outs[1]!, t, B, H);
+  gruPreN(v.ins[0]!, v.ins[1]!, v.ins[2]!, v.scratch[rz]!, v.scratch[npre]!, v.outs[1], t, B, H);
   const sn = m.sigmoid(npre);
   v = m.views();
-  gruBlend(v.ins[3]!, v.ins[4], v.scratch[sn]!, v.outs[0]!, v.outs[1]!, t, B, H);
+  gruBlend(v.ins[3]!, v.ins[4], v.scratch[rz]!, v.scratch[sn]!, v.outs[0]!, v.outs[1], t, B, H);
 }
 
 /** Pass 1: the r and z pre-activations x W + b + h U + c, [B, 2H]. */
@@ -86,9 +86,9 @@ function gruPreRz(xp: Float32Array, hU: Float32Array, c: Float32Array, a: Float3
   }
 }
 
-/** Pass 2: caches r, z and un = h·U_n + c_n; writes 2·(x W_n + b_n + r ⊙ un), whose sigmoid gives the tanh. */
+/** Pass 2: writes 2·(x W_n + b_n + r ⊙ un), whose sigmoid gives the tanh; caches r, z and un = h·U_n + c_n. */
 function gruPreN(
-  xp: Float32Array, hU: Float32Array, c: Float32Array, s: Float32Array, a: Float32Array, cache: Float32Array,
+  xp: Float32Array, hU: Float32Array, c: Float32Array, s: Float32Array, a: Float32Array, cache: Float32Array | undefined,
   t: number, B: number, H: number,
 ): void {
   const H2 = 2 * H;
@@ -98,8 +98,12 @@ function gruPreN(
     const xo = (t * B + b) * H3 + H2;
     const uo = b * H3 + H2;
     const so = b * H2;
-    const co = b * H4;
     const ao = b * H;
+    if (cache === undefined) {
+      for (let j = 0; j < H; j++) a[ao + j] = 2 * (xp[xo + j]! + s[so + j]! * (hU[uo + j]! + c[H2 + j]!));
+      continue;
+    }
+    const co = b * H4;
     for (let j = 0; j < H; j++) {
       const r = s[so + j]!;
       const un = hU[uo + j]! + c[H2 + j]!;
@@ -113,7 +117,7 @@ function gruPreN(
 
 /** Pass 3: n = 2σ − 1 (cached) and h' = n + z ⊙ (h − n); a padding position carries h unchanged. */
 function gruBlend(
-  h: Float32Array, mask: Float32Array | undefined, s: Float32Array, hNew: Float32Array, cache: Float32Array,
+  h: Float32Array, mask: Float32Array | undefined, rz: Float32Array, s: Float32Array, hNew: Float32Array, cache: Float32Array | undefined,
   t: number, B: number, H: number,
 ): void {
   const H2 = 2 * H;
@@ -121,13 +125,17 @@ function gruBlend(
   for (let b = 0; b < B; b++) {
     const keep = mask === undefined ? 1 : mask[t * B + b]!;
     const ho = b * H;
-    const co = b * H4;
+    const zo = b * H2 + H;
+    if (keep === 0) {
+      hNew.set(h.subarray(ho, ho + H), ho);
+      if (cache !== undefined) for (let j = 0; j < H; j++) cache[b * H4 + H2 + j] = 2 * s[ho + j]! - 1;
+      continue;
+    }
     for (let j = 0; j < H; j++) {
       const n = 2 * s[ho + j]! - 1;
-      const hp = h[ho + j]!;
-      cache[co + H2 + j] = n;
-      hNew[ho + j] = keep === 0 ? hp : n + cache[co + H + j]! * (hp - n);
+      hNew[ho + j] = n + rz[zo + j]! * (h[ho + j]! - n);
     }
+    if (cache !== undefined) for (let j = 0; j < H; j++) cache[b * H4 + H2 + j] = 2 * s[ho + j]! - 1;
   }
 }
 
@@ -183,11 +191,11 @@ export function gruStepGradValues(
 export function registerGruKernels(): void {
   registerJsKernel(GRU_STEP, ({ xp, hU, c, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
-    if (memory.staged !== undefined) {
-      return memory.staged([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], (m) => gruStepStaged(m, attrs['t'] as number, B, H));
-    }
-    return memory.run([xp, hU, c, h, mask], [[B, H], [B, GRU_CACHE_BLOCKS * H]], ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
-      gruStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, hNew!, cache!));
+    // attrs.cache 0: decoding, only h' comes back.
+    const outShapes = attrs['cache'] === 0 ? [[B, H]] : [[B, H], [B, GRU_CACHE_BLOCKS * H]];
+    if (memory.staged !== undefined) return memory.staged([xp, hU, c, h, mask], outShapes, (m) => gruStepStaged(m, attrs['t'] as number, B, H));
+    return memory.run([xp, hU, c, h, mask], outShapes, ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
+      gruStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, hNew!, cache ?? new Float32Array(B * GRU_CACHE_BLOCKS * H)));
   });
   registerJsKernel(GRU_STEP_GRAD, ({ dOut, dhA, dhB, cache, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
@@ -214,10 +222,18 @@ export interface GruStepArgs {
 /** One forward step: returns [h', cache]. */
 export function gruStep(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(GRU_STEP)) {
-    const [hNew, cache] = runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t });
+    const [hNew, cache] = runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, cache: 1 });
     return [hNew!, cache!];
   }
   return gruStepComposite(a);
+}
+
+/** h' alone, for decoding and encoding without gradients: the fused kernel then skips writing the cache. */
+export function gruNextState(a: GruStepArgs): tf.Tensor2D {
+  if (hasJsKernel(GRU_STEP)) return runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, cache: 0 })[0]!;
+  const [hNew, cache] = gruStepComposite(a);
+  cache.dispose();
+  return hNew;
 }
 
 /** gruStep as composite tf ops, for backends without the fused kernel (and as its test reference). */

@@ -13,7 +13,7 @@
 // transposed once, each step does one plain matMul and one fused element-wise kernel, and ∂U is one matMul over
 // all steps at the end.
 import * as tf from '@tensorflow/tfjs-core';
-import { gruStep, gruStepGrad } from './gru.js';
+import { gruStep, gruNextState, gruStepGrad } from './gru.js';
 import { lstmStep, lstmStepGrad, lstmPeepholeGrad } from './lstm.js';
 import { rnnStep, rnnStepGrad } from './basicRnn.js';
 import { DEFAULT_CELL, stateBlocks, type CellOptions } from './cell.js';
@@ -34,11 +34,17 @@ export function gruSequence(
   return recurrentSequence(DEFAULT_CELL, xp, h0, U, c, null, mask, shape);
 }
 
-/** One forward step of any cell: [new state, cache]. `state` is [B, blocks·H]; hU = h·U from its h part. */
-function stepForward(cell: CellOptions, xp: tf.Tensor2D, hU: tf.Tensor2D, c: tf.Tensor1D, state: tf.Tensor2D, peep: tf.Tensor1D | null, mask: tf.Tensor1D | null, t: number): [tf.Tensor2D, tf.Tensor2D] {
+/**
+ * One forward step of any cell: [new state, cache]. `state` is [B, blocks·H]; hU = h·U from its h part. Without
+ * `cache` (no backward pass will run) the GRU's kernel skips the cache and null comes back in its place.
+ */
+function stepForward(
+  cell: CellOptions, xp: tf.Tensor2D, hU: tf.Tensor2D, c: tf.Tensor1D, state: tf.Tensor2D, peep: tf.Tensor1D | null, mask: tf.Tensor1D | null, t: number,
+  cache = true,
+): [tf.Tensor2D, tf.Tensor2D | null] {
   if (cell.kind === 'lstm') return lstmStep({ xp, hU, c, state, peep, mask, t, forgetBias: cell.forgetBias });
   if (cell.kind === 'rnn') return rnnStep({ xp, hU, c, h: state, mask, t, activation: cell.activation });
-  return gruStep({ xp, hU, c, h: state, mask, t });
+  return cache ? gruStep({ xp, hU, c, h: state, mask, t }) : [gruNextState({ xp, hU, c, h: state, mask, t }), null];
 }
 
 /** One backward step of any cell: ∂(h·U + c), ∂xp_t and the part of ∂state_{t−1} that does not go through U. */
@@ -80,6 +86,9 @@ export function recurrentSequence(
   if (xp.shape[0] !== T * B) throw new Error(`recurrentSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
   const usePeep = cell.kind === 'lstm' && peep !== null;
   const mask0 = mask;
+  // What the engine decides too: the backward pass can only run when the tape records this call (inside the
+  // forward function below it reads false either way).
+  const taping = tf.engine().isTapeOn();
   const run = tf.customGrad((...args) => {
     const save = args[args.length - 1] as unknown as tf.GradSaveFunc;
     const [xpIn, s0In, UIn, cIn] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
@@ -89,16 +98,17 @@ export function recurrentSequence(
     let state = s0In;
     for (let t = 0; t < T; t++) {
       const hU = tf.tidy(() => tf.matMul(dropped(hiddenPart(state, H), stateMask), UIn)) as tf.Tensor2D;
-      const [next, cache] = stepForward(cell, xpIn, hU, cIn, state, peepIn, mask, t);
+      const [next, cache] = stepForward(cell, xpIn, hU, cIn, state, peepIn, mask, t, taping);
       hU.dispose();
       states.push(next);
-      caches.push(cache);
+      if (cache !== null) caches.push(cache);
       state = next;
     }
     const value = tf.reshape(tf.concat(states, 0), [T, B, S]) as tf.Tensor3D;
     // The forward pass runs inside a tidy: what the backward pass needs must be saved (only while taping).
     save([s0In, UIn, ...(peepIn === null ? [] : [peepIn]), ...states, ...caches, ...(mask === null ? [] : [mask]), ...(stateMask === null ? [] : [stateMask])]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
+      if (!taping) throw new Error('recurrentSequence: a gradient of a call the tape did not record (no caches were kept)');
       let k = 0;
       const s0In = saved[k++] as tf.Tensor2D;
       const UIn = saved[k++] as tf.Tensor2D;
@@ -165,7 +175,7 @@ export function recurrentStep(
     const hIn = dropped(hiddenPart(sIn, H), stateMask);
     const hU = tf.matMul(hIn, UIn) as tf.Tensor2D;
     const [next, cache] = stepForward(cell, xpIn, hU, cIn, sIn, peepIn, null, 0);
-    save([sIn, hIn, UIn, next, cache, ...(peepIn === null ? [] : [peepIn]), ...(stateMask === null ? [] : [stateMask])]);
+    save([sIn, hIn, UIn, next, cache!, ...(peepIn === null ? [] : [peepIn]), ...(stateMask === null ? [] : [stateMask])]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
       const [prev, hPrev, Us, nextS, cacheS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
       const peepS = usePeep ? (saved[5] as tf.Tensor1D) : null;

@@ -5,7 +5,7 @@ import { randomMat } from '../helpers/reference.js';
 import { hasJsKernel, type StagedMemory } from '../../src/backend/jsKernels.js';
 import { selectBackend } from '../../src/backend/select.js';
 import {
-  gruStep, gruStepComposite, gruStepGrad, gruStepGradComposite, gruStepValues, gruStepGradValues, gruStepStaged,
+  gruStep, gruNextState, gruStepComposite, gruStepGrad, gruStepGradComposite, gruStepValues, gruStepGradValues, gruStepStaged,
   GRU_STEP, GRU_STEP_GRAD, type GruStepArgs, type GruStepGradArgs,
 } from '../../src/encoder/gru.js';
 import { Rng } from '../../src/random.js';
@@ -81,6 +81,17 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expectAllClose(fused.cache, composite.cache);
         // A padding position carries h through bit for bit.
         for (let b = 0; b < B; b++) if (MASK[t * B + b] === 0) expect(fused.hNew[b]).toEqual(v.h[b]!.map((x) => Math.fround(x)));
+      }
+    });
+
+    it('gruNextState (decoding: no cache written) gives gruStep\'s h′ bit for bit, with and without padding', () => {
+      const v = makeInputs(5);
+      for (const mask of [null, MASK]) {
+        for (let t = 0; t < T; t++) {
+          const full = forward(gruStep, v, t, mask);
+          const next = tf.tidy(() => gruNextState(stepArgs(v, t, mask)).arraySync());
+          expect(next).toEqual(full.hNew);
+        }
       }
     });
 
@@ -204,6 +215,14 @@ describe('gruStepStaged (the vectorised-sigmoid form the wasm kernel runs)', () 
         // Padding carries h bit for bit.
         for (let b = 0; b < Bn; b++) if (m !== undefined && m[t * Bn + b] === 0) expect(got[0]!.slice(b * Hn, (b + 1) * Hn)).toEqual(h.slice(b * Hn, (b + 1) * Hn));
       }
+    }
+    // Without a cache output (decoding) h′ is the same, bit for bit.
+    for (let t = 0; t < Tn; t++) {
+      const withCache = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)];
+      gruStepStaged(plainMemory([xp, hU, c, h, mask], withCache), t, Bn, Hn);
+      const alone = [new Float32Array(Bn * Hn)];
+      gruStepStaged(plainMemory([xp, hU, c, h, mask], alone), t, Bn, Hn);
+      expect(alone[0]).toEqual(withCache[0]);
     }
     const sat = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)];
     gruStepStaged(plainMemory([xp, hU, c, h, undefined], sat), 0, Bn, Hn);
