@@ -6,6 +6,7 @@
 // composite tf ops, which are fast there.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { simdKernels, heapOffset, type SimdKernels } from './simd.js';
 
 export const JS_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
 
@@ -13,12 +14,19 @@ export const JS_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
 export interface KernelMemory {
   /** Allocates the outputs first, then returns views of inputs and outputs (allocation may move the wasm heap). */
   run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: (Float32Array | undefined)[], outs: Float32Array[]) => void): TensorInfo[];
+  /** Views of tensors' values (on wasm, of the heap: re-take them after any allocation). */
+  views(tensors: TensorInfo[]): Float32Array[];
   /**
    * Like `run`, for kernels that alternate JavaScript passes with the backend's sigmoid over scratch buffers. Only
    * where that sigmoid is vectorised (wasm: its SIMD kernel, ~2 ns an element against ~16 for JavaScript's
    * Math.exp); elsewhere absent, and a scalar JavaScript loop is as fast and simpler.
    */
   staged?(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (m: StagedMemory) => void): TensorInfo[];
+  /**
+   * On wasm, the toolkit's SIMD kernels (backend/simd.ts) and a `run` that hands them byte offsets into the heap
+   * (0 for an absent input). Absent where WebAssembly SIMD is not available.
+   */
+  simd?: { kernels: SimdKernels; run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: number[], outs: number[]) => void): TensorInfo[] };
 }
 
 /** Scratch buffers and a sigmoid between JavaScript passes. Views go stale when memory is allocated: re-take them. */
@@ -41,16 +49,34 @@ interface CpuLike {
   makeTensorInfo(shape: number[], dtype: DataType, values: Float32Array): TensorInfo;
 }
 
+function simdMemory(backend: unknown, b: WasmLike): Pick<KernelMemory, 'simd'> {
+  const kernels = simdKernels(backend as object);
+  if (kernels === null) return {};
+  const offset = (t: TensorInfo | undefined) => (t === undefined ? 0 : heapOffset(backend as object, t));
+  return {
+    simd: {
+      kernels,
+      run(inputs, outShapes, body) {
+        const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
+        body(inputs.map(offset), outs.map(offset));
+        return outs;
+      },
+    },
+  };
+}
+
 function memoryOf(backendName: string, backend: unknown): KernelMemory {
   if (backendName === 'wasm') {
     const b = backend as WasmLike;
     const view = (t: TensorInfo | undefined) => (t === undefined ? undefined : b.typedArrayFromHeap(t));
     return {
+      views: (tensors) => tensors.map((t) => b.typedArrayFromHeap(t)),
       run(inputs, outShapes, body) {
         const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
         body(inputs.map(view), outs.map((o) => b.typedArrayFromHeap(o)));
         return outs;
       },
+      ...simdMemory(backend, b),
       staged(inputs, outShapes, body) {
         const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
         const scratch: TensorInfo[] = [];
@@ -71,6 +97,7 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
   }
   const b = backend as CpuLike;
   return {
+    views: (tensors) => tensors.map((t) => b.data.get(t.dataId).values as Float32Array),
     run(inputs, outShapes, body) {
       const outVals = outShapes.map((s) => new Float32Array(s.reduce((a, c) => a * c, 1)));
       body(inputs.map((t) => (t === undefined ? undefined : (b.data.get(t.dataId).values as Float32Array))), outVals);

@@ -193,12 +193,22 @@ export function registerGruKernels(): void {
     const [B, H] = h!.shape as [number, number];
     // attrs.cache 0: decoding, only h' comes back.
     const outShapes = attrs['cache'] === 0 ? [[B, H]] : [[B, H], [B, GRU_CACHE_BLOCKS * H]];
+    const t = attrs['t'] as number;
+    const simd = memory.simd;
+    if (simd !== undefined && H % 4 === 0) {
+      return simd.run([xp, hU, c, h, mask], outShapes, ([xpO, hUO, cO, hO, mO], [hNewO, cacheO]) => simd.kernels.gruStep(xpO!, hUO!, cO!, hO!, mO!, t, B, H, hNewO!, cacheO ?? 0));
+    }
     if (memory.staged !== undefined) return memory.staged([xp, hU, c, h, mask], outShapes, (m) => gruStepStaged(m, attrs['t'] as number, B, H));
     return memory.run([xp, hU, c, h, mask], outShapes, ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
       gruStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, hNew!, cache ?? new Float32Array(B * GRU_CACHE_BLOCKS * H)));
   });
   registerJsKernel(GRU_STEP_GRAD, ({ dOut, dhA, dhB, cache, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
+    const simd = memory.simd;
+    if (simd !== undefined && H % 4 === 0) {
+      return simd.run([dOut, dhA, dhB, cache, h, mask], [[B, 3 * H], [B, 3 * H], [B, H]], ([dOutO, dhAO, dhBO, cacheO, hO, mO], [dGateO, dXpO, dhO]) =>
+        simd.kernels.gruStepGrad(dOutO!, dhAO!, dhBO!, cacheO!, hO!, mO!, attrs['t'] as number, B, H, dGateO!, dXpO!, dhO!));
+    }
     return memory.run([dOut, dhA, dhB, cache, h, mask], [[B, 3 * H], [B, 3 * H], [B, H]],
       ([dOutV, dhAV, dhBV, cacheV, hV, mV], [dGate, dXp, dhDirect]) =>
         gruStepGradValues(dOutV, dhAV, dhBV, cacheV!, hV!, mV, attrs['t'] as number, B, H, dGate!, dXp!, dhDirect!));
