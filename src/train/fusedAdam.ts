@@ -12,6 +12,7 @@
 // with tfjs's to float32 rounding (the loop computes in float64). Elsewhere (native backends) the parent's ops run.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
+import { activeSimdKernels } from '../backend/simd.js';
 
 export const ADAM_STEP = 'ToolkitAdamStep';
 
@@ -49,13 +50,28 @@ export function adamStepValues(
 registerJsKernel(ADAM_STEP, ({ w, m, v, g }, attrs, memory) => {
   // Outputs take the weight's own shape: the wasm backend keeps a shape per buffer, which reshapes do not change.
   const shape = w!.shape;
-  return memory.run([w, m, v, g], [shape, shape, shape], ([wV, mV, vV, gV], [wOut, mOut, vOut]) =>
-    adamStepValues(wV!, mV!, vV!, gV!, attrs as unknown as AdamStepAttrs, wOut!, mOut!, vOut!));
+  const a = attrs as unknown as AdamStepAttrs;
+  const simd = memory.simd;
+  if (simd === undefined) {
+    return memory.run([w, m, v, g], [shape, shape, shape], ([wV, mV, vV, gV], [wOut, mOut, vOut]) => adamStepValues(wV!, mV!, vV!, gV!, a, wOut!, mOut!, vOut!));
+  }
+  // SIMD over the first multiple of 4 values (in float32); the loop above does the rest.
+  const n = shape.reduce((x, y) => x * y, 1);
+  const n4 = n - (n % 4);
+  const outs = simd.run([w, m, v, g], [shape, shape, shape], ([wO, mO, vO, gO], [wOut, mOut, vOut]) =>
+    simd.kernels.adamStep(wO!, mO!, vO!, gO!, n4, wOut!, mOut!, vOut!, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.learningRate / a.correction1, 1 / Math.sqrt(a.correction2), a.epsilon));
+  if (n4 < n) {
+    const [wV, mV, vV, gV] = memory.views([w!, m!, v!, g!]).map((x) => x.subarray(n4));
+    const [wOut, mOut, vOut] = memory.views(outs).map((x) => x.subarray(n4));
+    adamStepValues(wV!, mV!, vV!, gV!, a, wOut!, mOut!, vOut!);
+  }
+  return outs;
 });
 
 /**
- * Weights up to this many values take the fused loop; larger ones the backend's ops, whose ~12 passes at SIMD speed
- * beat one JavaScript pass (~10 ns an element) once their fixed cost per op is small beside the work.
+ * Without the SIMD kernels, weights up to this many values take the fused JavaScript loop; larger ones the backend's
+ * ops, whose ~12 passes at SIMD speed beat one JavaScript pass (~10 ns an element) once their fixed cost per op is
+ * small beside the work.
  */
 export const FUSED_ADAM_MAX_SIZE = 1 << 18;
 
@@ -86,6 +102,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: self.epsilon,
       correction1: 1 - accBeta1, correction2: 1 - accBeta2,
     };
+    // With SIMD (wasm) the fused step is one vectorised pass and wins at every size.
+    const maxFused = activeSimdKernels() === null ? FUSED_ADAM_MAX_SIZE : Infinity;
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
@@ -95,7 +113,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         if (gradient == null) return;
         const m = self.accumulatedFirstMoment[i]!.variable;
         const v = self.accumulatedSecondMoment[i]!.variable;
-        if (value.size > FUSED_ADAM_MAX_SIZE) {
+        if (value.size > maxFused) {
           // Large weights: the backend's vectorised ops beat a JavaScript loop once their fixed cost is amortised.
           const m2 = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
           const v2 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
