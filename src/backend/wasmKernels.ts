@@ -14,6 +14,7 @@
 // All five are plain JavaScript over the heap: memory-bound passes, where JavaScript loses nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
+import { simdKernels, heapOffset } from './simd.js';
 
 /** The slice of the wasm backend's interface these kernels use. */
 export interface WasmBackendLike {
@@ -56,6 +57,14 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const numSegments = (attrs as { numSegments: number }).numSegments;
   const out = b.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+  const simd = simdKernels(backend);
+  const idsPrefix = segmentIds.shape.every((d, i) => d === x.shape[i]);
+  if (simd !== null && x.dtype === 'float32' && segmentIds.dtype === 'int32' && idsPrefix) {
+    const n = tf.util.sizeFromShape(segmentIds.shape);
+    const inner = n === 0 ? 0 : tf.util.sizeFromShape(x.shape) / n;
+    simd.segmentSum(heapOffset(backend, x), heapOffset(backend, segmentIds), n, inner, numSegments, heapOffset(backend, out));
+    return out;
+  }
   // Heap views are taken after makeOutput, which may grow (and so move) the heap.
   const outVals = b.typedArrayFromHeap(out) as Float32Array | Int32Array;
   unsortedSegmentSumValues(b.typedArrayFromHeap(x), x.shape, b.typedArrayFromHeap(segmentIds), segmentIds.shape, numSegments, outVals);
@@ -150,7 +159,16 @@ function argMax(fallback: KernelFunc): KernelFunc {
     const b = backend as unknown as WasmBackendLike;
     const out = b.makeOutput(x.shape.slice(0, -1), 'int32');
     const rows = x.shape.slice(0, -1).reduce((a, c) => a * c, 1);
-    argMaxRowsValues(b.typedArrayFromHeap(x), rows, width, b.typedArrayFromHeap(out) as Int32Array);
+    const simd = simdKernels(backend);
+    if (simd === null) {
+      argMaxRowsValues(b.typedArrayFromHeap(x), rows, width, b.typedArrayFromHeap(out) as Int32Array);
+      return out;
+    }
+    simd.argMaxRows(heapOffset(backend, x), rows, width, heapOffset(backend, out));
+    // Rows holding a NaN come back as −1: those take the JavaScript loop's answer.
+    const found = b.typedArrayFromHeap(out) as Int32Array;
+    const values = b.typedArrayFromHeap(x);
+    for (let r = 0; r < rows; r++) if (found[r] === -1) argMaxRowsValues(values.subarray(r * width, (r + 1) * width), 1, width, found.subarray(r, r + 1));
     return out;
   };
 }

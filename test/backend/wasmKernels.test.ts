@@ -68,6 +68,16 @@ describe('UnsortedSegmentSum on wasm', () => {
     expect((wasm.values as number[][])[3]).toEqual([0, 0, 0]);
   });
 
+  it('sums rows of 8 and of 10 values (vector lanes and a scalar tail) as the cpu backend does', async () => {
+    for (const inner of [8, 10]) {
+      const x = randomValues(7 * inner, 2 + inner);
+      const ids = [4, 0, 4, 1, 4, 0, 2];
+      const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor2d(x, [7, inner]), tf.tensor1d(ids, 'int32'), 5));
+      expectClose(wasm.values, cpu.values);
+      expect((wasm.values as number[][])[3]).toEqual(new Array(inner).fill(0));
+    }
+  });
+
   it('drops ids outside [0, numSegments), negative ones included', async () => {
     const x = [[1, 2], [3, 4], [5, 6], [7, 8]];
     const ids = [1, 5, -1, 1];
@@ -211,6 +221,25 @@ describe('ArgMax on wasm', () => {
     const three = await onBoth(() => tf.argMax(tf.tensor3d(x, [2, 3, 50]), -1));
     expect(three.wasm.shape).toEqual([2, 3]);
     expect(three.wasm.values).toEqual(three.cpu.values);
+  });
+
+  it('runs on the SIMD kernel for wide rows (1,000 values, a multiple of 4), equal to cpu, and leaves NaN rows to the JavaScript loop', async () => {
+    const x = randomValues(5 * 1000, 13);
+    x[2 * 1000 + 999] = 50; // the last value of a row
+    const wide = await onBoth(() => tf.argMax(tf.tensor2d(x, [5, 1000]), 1));
+    expect(wide.wasm.values).toEqual(wide.cpu.values);
+    expect((wide.wasm.values as number[])[2]).toBe(999);
+    const withNaN = Float32Array.from(x);
+    withNaN[1 * 1000 + 500] = Number.NaN; // NaN never wins (v > best): the row's largest value does
+    withNaN[3 * 1000] = Number.NaN; // NaN first: nothing is larger, index 0
+    const rows = tf.tidy(() => tf.argMax(tf.tensor2d(withNaN, [5, 1000]), 1).arraySync() as number[]);
+    const expected = Array.from({ length: 5 }, (_, r) => {
+      let best = 0;
+      for (let j = 1; j < 1000; j++) if (withNaN[r * 1000 + j]! > withNaN[r * 1000 + best]!) best = j;
+      return best;
+    });
+    expect(rows).toEqual(expected);
+    expect(rows[3]).toBe(0);
   });
 
   it('hands another axis and int32 input to the backend\'s own kernel, equal to cpu', async () => {
