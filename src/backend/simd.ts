@@ -58,7 +58,7 @@ const op = {
   f32store: (offset = 0) => [0x38, 2, ...uleb(offset)],
   i32load: (offset = 0) => [0x28, 2, ...uleb(offset)],
   i32store: (offset = 0) => [0x36, 2, ...uleb(offset)],
-  f32eq: [0x5b], f32ne: [0x5c], f32add: [0x92], f32max: [0x97], ltU: [0x49],
+  f32eq: [0x5b], f32ne: [0x5c], f32add: [0x92], f32max: [0x97], ltU: [0x49], select: [0x1b],
   load: (offset = 0) => [0xfd, 0x00, 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, 0x0b, 0, ...uleb(offset)],
   simd: (sub: number) => [0xfd, ...uleb(sub)],
@@ -356,7 +356,48 @@ function argMaxRowsFn(): Fn {
   return fn;
 }
 
-const KERNELS = { gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
+/**
+ * transpose(x, batch, A, B, inner, out): out[n, b, a, :] = x[n, a, b, :] for 4-byte elements, rows of `inner`
+ * values moving whole; single values (inner = 1) in 8×8 tiles, so that reads and writes both stay in cache lines.
+ */
+function transposeFn(): Fn {
+  const fn = new Fn([I32, I32, I32, I32, I32, I32]);
+  const [x, batch, A, B, inner, out] = [0, 1, 2, 3, 4, 5];
+  const L = () => fn.local(I32);
+  const [n, a0, b0, a, b, aEnd, bEnd, xb, ob, rowBytes] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
+  const min = (p: Code, q: Code): Code => [p, q, p, q, op.ltU, op.select];
+  // Loops from a start local to an end (inclusive start, exclusive end), step 1.
+  const range = (i: number, start: Code, end: number, body: Code): Code => [
+    start, op.set(i), op.block, op.loop, op.get(i), op.get(end), op.geU, op.brIf(1), body, op.get(i), op.i32(1), op.add, op.set(i), op.br(0), op.end, op.end,
+  ];
+  // (row·cols + col)·bytes + base
+  const addr = (base: number, row: number, cols: number, col: number, bytes: Code): Code => [op.get(base), op.get(row), op.get(cols), op.mul, op.get(col), op.add, bytes, op.mul, op.add];
+  const tiled: Code = [
+    fn.forUp(a0, [op.get(A)], 8, fn.forUp(b0, [op.get(B)], 8, [
+      min([op.get(a0), op.i32(8), op.add], [op.get(A)]), op.set(aEnd),
+      min([op.get(b0), op.i32(8), op.add], [op.get(B)]), op.set(bEnd),
+      range(a, [op.get(a0)], aEnd, range(b, [op.get(b0)], bEnd, [
+        addr(ob, b, A, a, [op.i32(4)]), addr(xb, a, B, b, [op.i32(4)]), op.i32load(), op.i32store(),
+      ])),
+    ])),
+  ];
+  const rows: Code = [
+    fn.forUp(a, [op.get(A)], 1, fn.forUp(b, [op.get(B)], 1, [
+      addr(ob, b, A, a, [op.get(rowBytes)]), addr(xb, a, B, b, [op.get(rowBytes)]), op.get(rowBytes), op.copy,
+    ])),
+  ];
+  fn.code = [
+    op.get(inner), op.i32(4), op.mul, op.set(rowBytes),
+    fn.forUp(n, [op.get(batch)], 1, [
+      op.get(x), op.get(n), op.get(A), op.mul, op.get(B), op.mul, op.get(rowBytes), op.mul, op.add, op.set(xb),
+      op.get(out), op.get(n), op.get(A), op.mul, op.get(B), op.mul, op.get(rowBytes), op.mul, op.add, op.set(ob),
+      op.get(inner), op.i32(1), op.ne, op.if, rows, op.else, tiled, op.end,
+    ]),
+  ];
+  return fn;
+}
+
+const KERNELS = { transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
 type KernelName = keyof typeof KERNELS;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
@@ -384,6 +425,7 @@ export interface SimdKernels {
   adamStep(w: number, m: number, v: number, g: number, n: number, wOut: number, mOut: number, vOut: number, beta1: number, beta2: number, k1: number, k2: number, step: number, root: number, eps: number): void;
   segmentSum(x: number, ids: number, n: number, inner: number, numSegments: number, out: number): void;
   argMaxRows(x: number, rows: number, width: number, out: number): void;
+  transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
 }
 
 /** What the kernels need from the wasm backend: its memory and where each tensor lives in it. */

@@ -1,4 +1,4 @@
-// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, four it has but runs slowly.
+// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, five it has but runs slowly.
 //
 // - UnsortedSegmentSum is missing, and tf.gather's gradient (the embedding lookup's backward pass) calls it:
 //   without it no model with embeddings trains on wasm.
@@ -7,11 +7,14 @@
 // - GatherV2 checks each index through a closure and then gathers element by element; ours copies whole rows for
 //   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
 // - ArgMax over the last axis (greedy decoding's pick, once per step over [batch, vocab]) runs at ~4 ns an element
-//   in the backend; ours is one pass over each row.
+//   in the backend; ours is one vector pass over each row.
+// - Transpose runs at ~6 ns an element; ours (a swap of two axis groups, the only kind this toolkit makes) is a
+//   tiled loop in the SIMD module, several times faster.
 // - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
 //   immutable, so ours shares the buffer and counts a reference, as the backend's own Reshape (and the cpu
 //   backend's Identity) do.
-// All five are plain JavaScript over the heap: memory-bound passes, where JavaScript loses nothing.
+// Where the toolkit's SIMD module runs (backend/simd.ts), UnsortedSegmentSum, ArgMax and Transpose run there;
+// the rest are plain JavaScript over the heap: memory-bound copies, where JavaScript loses nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
 import { simdKernels, heapOffset } from './simd.js';
@@ -173,6 +176,39 @@ function argMax(fallback: KernelFunc): KernelFunc {
   };
 }
 
+/**
+ * A permutation that swaps two adjacent groups of axes behind leading ones and before trailing ones, as
+ * [batch, A, B, inner] → [batch, B, A, inner]; null for any other (or for the identity).
+ */
+export function blockTranspose(shape: number[], perm: number[]): { batch: number; A: number; B: number; inner: number } | null {
+  const r = shape.length;
+  let p = 0;
+  while (p < r && perm[p] === p) p++;
+  if (p === r) return null;
+  let q = r;
+  while (q > p && perm[q - 1] === q - 1) q--;
+  const k = perm[p]!;
+  if (!(k > p && k < q)) return null;
+  for (let i = 0; i < q - k; i++) if (perm[p + i] !== k + i) return null;
+  for (let i = 0; i < k - p; i++) if (perm[p + (q - k) + i] !== p + i) return null;
+  const size = (from: number, to: number) => shape.slice(from, to).reduce((a, c) => a * c, 1);
+  return { batch: size(0, p), A: size(p, k), B: size(k, q), inner: size(q, r) };
+}
+
+function transpose(fallback: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const perm = (attrs as { perm: number[] }).perm;
+    const simd = simdKernels(backend);
+    const blocks = blockTranspose(x.shape, perm);
+    if (simd === null || blocks === null || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
+    const out = (backend as unknown as WasmBackendLike).makeOutput(perm.map((d) => x.shape[d]!), x.dtype);
+    if (tf.util.sizeFromShape(x.shape) > 0) simd.transpose(heapOffset(backend, x), blocks.batch, blocks.A, blocks.B, blocks.inner, heapOffset(backend, out));
+    return out;
+  };
+}
+
 function identity(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
@@ -206,6 +242,10 @@ export function registerWasmKernels(): void {
   replaceKernel(tf.Identity, 'wasm', (previous) => {
     if (previous === undefined) throw new Error('wasm backend has no Identity kernel to fall back on');
     return identity(previous.kernelFunc);
+  });
+  replaceKernel(tf.Transpose, 'wasm', (previous) => {
+    if (previous === undefined) throw new Error('wasm backend has no Transpose kernel to fall back on');
+    return transpose(previous.kernelFunc);
   });
   replaceKernel(tf.ArgMax, 'wasm', (previous) => {
     if (previous === undefined) throw new Error('wasm backend has no ArgMax kernel to fall back on');

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { unsortedSegmentSumValues, sliceValues, gatherRowsValues, argMaxRowsValues } from '../../src/backend/wasmKernels.js';
+import { unsortedSegmentSumValues, sliceValues, gatherRowsValues, argMaxRowsValues, blockTranspose } from '../../src/backend/wasmKernels.js';
 import { Rng } from '../../src/random.js';
 
 // Every kernel is checked against the cpu backend's own on the same inputs, made fresh on each backend from plain
@@ -116,6 +116,31 @@ describe('UnsortedSegmentSum on wasm', () => {
       return out.arraySync();
     });
     expectClose(wasm, cpu);
+  });
+});
+
+describe('Transpose on wasm', () => {
+  it('equals the cpu backend for 2-D, both 3-D swaps and a 4-D group swap, float32 and int32, sizes not multiples of the tile', async () => {
+    const cases: [number[], number[]][] = [
+      [[37, 19], [1, 0]], [[1280, 3], [1, 0]], [[5, 7, 3], [1, 0, 2]], [[5, 7, 3], [0, 2, 1]], [[4, 6, 9], [2, 0, 1]], [[2, 3, 4, 5], [0, 2, 3, 1]], [[3, 4, 5], [2, 1, 0]],
+    ];
+    for (const [shape, perm] of cases) {
+      const x = randomValues(shape.reduce((a, c) => a * c, 1), shape.length);
+      const f = await onBoth(() => tf.transpose(tf.tensor(x, shape), perm));
+      expect(f.wasm.shape).toEqual(f.cpu.shape);
+      expect(f.wasm.values).toEqual(f.cpu.values);
+      const ints = await onBoth(() => tf.transpose(tf.tensor(x.map((v) => Math.round(v * 100)), shape, 'int32'), perm));
+      expect(ints.wasm.values).toEqual(ints.cpu.values);
+    }
+  });
+
+  it('recognises group swaps only (others go to the backend\'s kernel)', () => {
+    expect(blockTranspose([4, 5], [1, 0])).toEqual({ batch: 1, A: 4, B: 5, inner: 1 });
+    expect(blockTranspose([2, 3, 4], [1, 0, 2])).toEqual({ batch: 1, A: 2, B: 3, inner: 4 });
+    expect(blockTranspose([2, 3, 4], [0, 2, 1])).toEqual({ batch: 2, A: 3, B: 4, inner: 1 });
+    expect(blockTranspose([2, 3, 4], [2, 0, 1])).toEqual({ batch: 1, A: 6, B: 4, inner: 1 });
+    expect(blockTranspose([2, 3, 4], [2, 1, 0])).toBeNull();
+    expect(blockTranspose([2, 3, 4], [0, 1, 2])).toBeNull();
   });
 });
 
