@@ -26,7 +26,16 @@ export interface KernelMemory {
    * On wasm, the toolkit's SIMD kernels (backend/simd.ts) and a `run` that hands them byte offsets into the heap
    * (0 for an absent input). Absent where WebAssembly SIMD is not available.
    */
-  simd?: { kernels: SimdKernels; run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: number[], outs: number[]) => void): TensorInfo[] };
+  simd?: SimdMemory;
+}
+
+/** Heap offsets for the SIMD kernels; scratch buffers (float32, `scratch` sizes) live for the body only. */
+export interface SimdMemory {
+  kernels: SimdKernels;
+  run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: number[], outs: number[], scratch: number[]) => void, scratch?: number[]): TensorInfo[];
+  /** A view of `length` floats (or int32s) at a heap offset; take it again after any allocation. */
+  f32(offset: number, length: number): Float32Array;
+  i32(offset: number, length: number): Int32Array;
 }
 
 /** Scratch buffers and a sigmoid between JavaScript passes. Views go stale when memory is allocated: re-take them. */
@@ -53,14 +62,22 @@ function simdMemory(backend: unknown, b: WasmLike): Pick<KernelMemory, 'simd'> {
   const kernels = simdKernels(backend as object);
   if (kernels === null) return {};
   const offset = (t: TensorInfo | undefined) => (t === undefined ? 0 : heapOffset(backend as object, t));
+  const heap = () => (backend as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
   return {
     simd: {
       kernels,
-      run(inputs, outShapes, body) {
+      run(inputs, outShapes, body, scratchSizes = []) {
         const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
-        body(inputs.map(offset), outs.map(offset));
+        const scratch = scratchSizes.map((n) => b.makeOutput([n], 'float32'));
+        try {
+          body(inputs.map(offset), outs.map(offset), scratch.map(offset));
+        } finally {
+          for (const t of scratch) b.disposeData(t.dataId, true);
+        }
         return outs;
       },
+      f32: (at, length) => new Float32Array(heap(), at, length),
+      i32: (at, length) => new Int32Array(heap(), at, length),
     },
   };
 }

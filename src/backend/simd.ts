@@ -397,7 +397,30 @@ function transposeFn(): Fn {
   return fn;
 }
 
-const KERNELS = { transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
+/** addRows(x, shifts, rows, width, out): out[r, :] = x[r, :] + shifts[r]. */
+function addRowsFn(): Fn {
+  const fn = new Fn([I32, I32, I32, I32, I32]);
+  const [x, shifts, rows, width, out] = [0, 1, 2, 3, 4];
+  const [r, j, xr, or, rowBytes, vecBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
+  const [v] = [fn.local(V128)];
+  const [shift] = [fn.local(F32)];
+  fn.code = [
+    op.get(width), op.i32(4), op.mul, op.set(rowBytes),
+    op.get(width), op.i32(-4), op.i32and, op.i32(4), op.mul, op.set(vecBytes),
+    fn.forUp(r, [op.get(rows)], 1, [
+      op.get(shifts), op.get(r), op.i32(4), op.mul, op.add, op.f32load(), op.tee(shift), op.simd(F32X4_SPLAT), op.set(v),
+      op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(xr),
+      op.get(out), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(or),
+      fn.forUp(j, [op.get(vecBytes)], 16, fn.put(or, j, [fn.at(xr, j), op.get(v), vadd])),
+      op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
+      op.get(or), op.get(j), op.add, op.get(xr), op.get(j), op.add, op.f32load(), op.get(shift), op.f32add, op.f32store(),
+      op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
+    ]),
+  ];
+  return fn;
+}
+
+const KERNELS = { addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
 type KernelName = keyof typeof KERNELS;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
@@ -426,6 +449,7 @@ export interface SimdKernels {
   segmentSum(x: number, ids: number, n: number, inner: number, numSegments: number, out: number): void;
   argMaxRows(x: number, rows: number, width: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
+  addRows(x: number, shifts: number, rows: number, width: number, out: number): void;
 }
 
 /** What the kernels need from the wasm backend: its memory and where each tensor lives in it. */

@@ -39,6 +39,20 @@ describe('logSoftmaxRows', () => {
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(2e-5 * Math.max(1, Math.abs(want[i]!)));
   });
 
+  it('rows of 7 (vector lanes and a scalar tail) equal the float64 reference; a row holding a NaN gives NaNs and leaves the others right', () => {
+    const rng = new Rng(6);
+    const width = 7;
+    const x = Array.from({ length: 3 * width }, () => (rng.next() - 0.5) * 8);
+    const clean = tf.tidy(() => Array.from(logSoftmaxRows(tf.tensor2d(x, [3, width])).dataSync()));
+    const want = reference(x, width);
+    clean.forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(2e-5 * Math.max(1, Math.abs(want[i]!))));
+    const withNaN = [...x];
+    withNaN[width + 2] = Number.NaN;
+    const got = tf.tidy(() => Array.from(logSoftmaxRows(tf.tensor2d(withNaN, [3, width])).dataSync()));
+    for (let j = 0; j < width; j++) expect(got[width + j]).toBeNaN();
+    [0, 2].forEach((r) => { for (let j = 0; j < width; j++) expect(got[r * width + j]).toBeCloseTo(clean[r * width + j]!, 6); });
+  });
+
   it('leaves no tensors behind', () => {
     const x = tf.tensor2d([[1, 2, 3]]);
     const before = tf.memory().numTensors;
