@@ -1,56 +1,96 @@
-// Where a training step and a greedy decode spend their time, per tfjs kernel, on the issue-8 workloads:
-// `npx tsx bench/profile.ts [small|standard] [threads]`. Kernel times come from tfjs's profiler (wasm kernels are
-// synchronous, so each is timed whole); "outside kernels" is the rest of the wall time (JavaScript between ops,
-// tape bookkeeping, the fused kernels' own JavaScript is inside their kernel).
+// Where a training step, a greedy decode and a beam search spend their time, kernel by kernel, on the issue-8
+// workloads: `npx tsx bench/profile.ts [small|standard] [threads] [train|greedy|beam ...]`.
+//
+// Every wasm kernel is wrapped in a timer (outermost calls only: a kernel that calls another counts once), which
+// costs far less than tf.profile's bookkeeping; wasm kernels are synchronous, so each call is timed whole. Matrix
+// products are listed per shape. "outside kernels" is the rest of the wall time: tfjs's per-op bookkeeping and the
+// toolkit's JavaScript between ops.
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
-import { makeBatch, type Batch } from '../src/data/batch.js';
+import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
 import { greedyDecode } from '../src/search/greedy.js';
+import { beamSearch } from '../src/search/beam.js';
 import { Rng } from '../src/random.js';
 import { EOS } from '../src/data/vocabulary.js';
 
 const which = process.argv[2] ?? 'small';
-const threads = Number(process.argv[3] ?? 1);
+const threads = Number(process.argv[3] ?? 2);
+const modes = process.argv.length > 4 ? process.argv.slice(4) : ['train', 'greedy', 'beam'];
 const c = which === 'small' ? { vocab: 1000, emb: 64, hidden: 128 } : { vocab: 8000, emb: 256, hidden: 512 };
 const info = await selectBackend('wasm', process.env, { wasmThreads: threads });
+
+const totals = new Map<string, { ms: number; n: number }>();
+let depth = 0;
+let timing = false;
+for (const k of tf.getKernelsForBackend('wasm')) {
+  const run = k.kernelFunc;
+  tf.unregisterKernel(k.kernelName, 'wasm');
+  tf.registerKernel({
+    ...k,
+    kernelFunc: (args) => {
+      if (!timing || depth > 0) return run(args);
+      depth++;
+      const t0 = performance.now();
+      try {
+        return run(args);
+      } finally {
+        const ms = performance.now() - t0;
+        depth--;
+        const shapes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo | undefined)?.shape);
+        const key = k.kernelName.includes('MatMul') ? `${k.kernelName} ${JSON.stringify(shapes.filter((s) => s !== undefined && s.length > 1))}` : k.kernelName;
+        const e = totals.get(key) ?? { ms: 0, n: 0 };
+        e.ms += ms;
+        e.n += 1;
+        totals.set(key, e);
+      }
+    },
+  });
+}
+
 const rng = new Rng(1);
 const ids = (n: number) => Array.from({ length: n }, () => rng.int(4, c.vocab - 1));
-const batches: Batch[] = Array.from({ length: 3 }, () => makeBatch(Array.from({ length: 64 }, () => ({ source: ids(20), target: ids(19) }))));
+const batches: Batch[] = Array.from({ length: 4 }, () => makeBatch(Array.from({ length: 64 }, () => ({ source: ids(20), target: ids(19) }))));
+const sources = batches.map((b) => makeSourceBatch(Array.from({ length: 64 }, (_, j) => Array.from({ length: 20 }, (_, t) => b.source[t * 64 + j]!))));
 const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention: 'none', seed: 1 }, c.vocab, c.vocab);
 const trainer = new Trainer(model.params, { learningRate: 3e-3, clipNorm: 5 });
 const lossRng = new Rng(2);
 let k = 0;
-const train = () => trainer.update(() => model.loss(batches[k++ % 3]!, { training: true, rng: lossRng, loss: { softmax: 'full', numSampled: 512 } }));
-// As the bench: an EOS bias of −1e4 keeps every sentence going to the length limit.
-const bias = model.params.get('decoder/output/b');
-tf.tidy(() => bias.assign(tf.tensor1d(Array.from({ length: c.vocab }, (_, v) => (v === EOS ? -1e4 : 0)))));
-const decode = (): unknown => greedyDecode(model, batches[k++ % 3]!, { maxLength: 19 });
-
-async function profile(name: string, f: () => unknown, reps: number): Promise<void> {
-  for (let i = 0; i < 3; i++) f();
-  const t0 = performance.now();
-  for (let i = 0; i < reps; i++) f();
-  const wall = (performance.now() - t0) / reps;
-  const byKernel = new Map<string, { ms: number; n: number }>();
-  const p = await tf.profile(() => {
-    f();
-  });
-  // The profiler also lists ops (their names end in __op) and named scopes around kernels: count kernels only.
-  const registered = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName));
-  for (const kr of p.kernels.filter((k) => registered.has(k.name))) {
-    const e = byKernel.get(kr.name) ?? { ms: 0, n: 0 };
-    e.ms += kr.kernelTimeMs as number;
-    e.n += 1;
-    byKernel.set(kr.name, e);
-  }
-  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const inKernels = rows.reduce((s, [, e]) => s + e.ms, 0);
-  console.log(`\n${name}: ${wall.toFixed(1)} ms wall (median-free mean of ${reps}); kernels ${inKernels.toFixed(1)} ms in ${rows.reduce((s, [, e]) => s + e.n, 0)} calls (profiled run)`);
-  for (const [kname, e] of rows.slice(0, 14)) console.log(`  ${kname.padEnd(22)} ${e.ms.toFixed(2).padStart(8)} ms  ${String(e.n).padStart(5)} calls`);
-}
+const work: Record<string, () => unknown> = {
+  train: () => trainer.update(() => model.loss(batches[k++ % 4]!, { training: true, rng: lossRng, loss: { softmax: 'full', numSampled: 512 } })),
+  greedy: () => greedyDecode(model, sources[k++ % 4]!, { maxLength: 19 }),
+  beam: () => beamSearch(model, sources[k++ % 4]!, { beamSize: 5, maxLength: 19, lengthPenalty: 0 }),
+};
 
 console.log(`${which}: ${info.description}`);
-await profile('train step (batch 64, 20/20 tokens)', train, 10);
-await profile('greedy decode (64 sentences, 20 steps)', decode, 10);
+for (const mode of modes) {
+  const f = work[mode];
+  if (f === undefined) throw new Error(`unknown mode ${mode}: train, greedy or beam`);
+  if (mode !== 'train') {
+    // As the bench: an EOS bias of −1e4 keeps every sentence going to the length limit.
+    const bias = model.params.get('decoder/output/b');
+    tf.tidy(() => bias.assign(tf.tensor1d(Array.from({ length: c.vocab }, (_, v) => (v === EOS ? -1e4 : 0)))));
+  }
+  for (let i = 0; i < 8; i++) f();
+  totals.clear();
+  timing = true;
+  const reps = which === 'small' ? 30 : 5;
+  const walls: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    f();
+    walls.push(performance.now() - t0);
+  }
+  timing = false;
+  const mean = walls.reduce((a, b) => a + b, 0) / reps;
+  const inKernels = [...totals.values()].reduce((a, e) => a + e.ms, 0) / reps;
+  const calls = [...totals.values()].reduce((a, e) => a + e.n, 0) / reps;
+  walls.sort((a, b) => a - b);
+  console.log(`\n${mode}: ${mean.toFixed(1)} ms mean wall (median ${walls[reps >> 1]!.toFixed(1)}) over ${reps}; kernels ${inKernels.toFixed(1)} ms in ${calls.toFixed(0)} calls; outside kernels ${(mean - inKernels).toFixed(1)} ms`);
+  for (const [name, e] of [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) {
+    console.log(`  ${(e.ms / reps).toFixed(2).padStart(8)} ms ${String(Math.round(e.n / reps)).padStart(4)} calls  ${name}`);
+  }
+}
+trainer.dispose();
+model.dispose();

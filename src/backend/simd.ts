@@ -69,7 +69,7 @@ const op = {
 // SIMD sub-opcodes.
 const F32X4_SPLAT = 0x13, I32X4_SPLAT = 0x11, F32X4_NEAREST = 0x6a, I32X4_SHL = 0xab, I32X4_ADD = 0xae;
 const F32X4_SQRT = 0xe3, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_DIV = 0xe7, F32X4_MIN = 0xe8, F32X4_MAX = 0xe9;
-const I32X4_TRUNC_SAT_F32X4_S = 0xf8;
+const I32X4_TRUNC_SAT_F32X4_S = 0xf8, F32X4_EQ = 0x41, V128_ANY_TRUE = 0x53;
 const f32x4Lane = (lane: number) => [0xfd, 0x1f, lane];
 const vadd = op.simd(F32X4_ADD), vsub = op.simd(F32X4_SUB), vmul = op.simd(F32X4_MUL), vdiv = op.simd(F32X4_DIV);
 
@@ -337,10 +337,15 @@ function argMaxRowsFn(): Fn {
     op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
     op.get(m), op.get(base), op.get(j), op.add, op.f32load(), op.f32max, op.set(m),
     op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
-    // The first index holding the maximum; none (−1) when the maximum is NaN.
+    // The first index holding the maximum; none (−1) when the maximum is NaN. Four lanes at a time up to the
+    // vector holding it, then one by one from there.
     op.i32(-1), op.set(found),
     op.get(m), op.get(m), op.f32eq, op.if,
+    op.get(m), op.simd(F32X4_SPLAT), op.set(vm),
     op.i32(0), op.set(j),
+    op.block, op.loop, op.get(j), op.get(vecBytes), op.geU, op.brIf(1),
+    fn.at(base, j), op.get(vm), op.simd(F32X4_EQ), op.simd(V128_ANY_TRUE), op.brIf(1),
+    op.get(j), op.i32(16), op.add, op.set(j), op.br(0), op.end, op.end,
     op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
     op.get(base), op.get(j), op.add, op.f32load(), op.get(m), op.f32eq, op.if, op.get(j), op.i32(2), op.shrU, op.set(found), op.br(2), op.end,
     op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
