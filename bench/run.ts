@@ -1,7 +1,9 @@
 // `npm run bench`: the toolkit against its PyTorch peer (bench/pytorch/seq2seq_bench.py: the same model), run side
 // by side in one run, one process per measurement so each peak memory is its own; plus data-pipeline throughput.
-// Figures are medians of several timed runs; ratios are toolkit / PyTorch (higher is better for the toolkit,
-// except memory). Results are printed and written to bench/out/results.json.
+// The small workloads run three alternating rounds (toolkit, PyTorch, toolkit, …) so that drift in the machine's
+// speed hits both sides; figures are medians over rounds of each process's median of several timed runs, after
+// the same warm-up on both sides. Ratios are toolkit / PyTorch (higher is better for the toolkit, except memory).
+// Results are printed and written to bench/out/results.json.
 //
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
 //   npm run bench -- --quick       fewer repeats
@@ -23,34 +25,42 @@ interface Workload {
   name: string;
   what: string;
   config: Record<string, number | boolean>;
+  /** Alternating toolkit/PyTorch rounds (each one process per side). */
+  rounds: number;
 }
 
 const repeats = quick ? 3 : 5;
+const rounds = quick ? 1 : 3;
 const WORKLOADS: Workload[] = [
   {
     name: 'number-words',
     what: 'the demo model: chars→digits, GRU 128, emb 64, dot attention, source 45 / target 9 steps',
-    config: { srcVocab: 20, tgtVocab: 14, emb: 64, hidden: 128, batch: 64, srcLen: 45, tgtLen: 9, attention: true, trainSteps: 10, warmupSteps: 3, repeats, decodeBatches: 5, beam: 5 },
+    config: { srcVocab: 20, tgtVocab: 14, emb: 64, hidden: 128, batch: 64, srcLen: 45, tgtLen: 9, attention: true, trainSteps: 10, warmupSteps: 10, repeats, decodeBatches: 5, beam: 5 },
+    rounds,
   },
   {
     name: 'small',
     what: 'issue 8 small: vocab 1,000, emb 64, GRU 128, batch 64, 20/20 steps, full softmax, no attention',
-    config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 10, warmupSteps: 3, repeats, decodeBatches: 5, beam: 5 },
+    config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 10, warmupSteps: 10, repeats, decodeBatches: 5, beam: 5 },
+    rounds,
   },
   {
     name: 'small-attention',
     what: 'the small workload with dot attention',
-    config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 10, warmupSteps: 3, repeats, decodeBatches: 5, beam: 5 },
+    config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 10, warmupSteps: 10, repeats, decodeBatches: 5, beam: 5 },
+    rounds,
   },
   {
     name: 'medium-256',
     what: 'decoding at 256 units: vocab 8,000, emb 128, GRU 256, dot attention, batch 64, 20/20 steps',
     config: { srcVocab: 8000, tgtVocab: 8000, emb: 128, hidden: 256, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 5, warmupSteps: 2, repeats: quick ? 2 : 3, decodeBatches: 3, beam: 5 },
+    rounds: 1,
   },
   {
     name: 'standard',
     what: 'issue 8 standard: vocab 8,000, emb 256, GRU 512, batch 64, 20/20 steps, full softmax, no attention',
     config: { srcVocab: 8000, tgtVocab: 8000, emb: 256, hidden: 512, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 5, warmupSteps: 2, repeats: quick ? 2 : 3, decodeBatches: 2, beam: 5 },
+    rounds: 1,
   },
 ];
 
@@ -73,6 +83,20 @@ function ensurePeer(): string | null {
   return r.status === 0 ? null : 'PyTorch peer unavailable (bench/pytorch/install.sh failed)';
 }
 
+const THROUGHPUT_KEYS = ['train_tokens_per_s', 'greedy_sentences_per_s', 'beam_sentences_per_s', 'greedy_latency_ms', 'peak_rss_mib'] as const;
+
+/** One result from several rounds: the median of each figure over the rounds that succeeded. */
+function combine(rounds: (Result | { error: string })[]): Result | { error: string } {
+  const ok = rounds.filter((r): r is Result => !('error' in r));
+  if (ok.length === 0) return rounds[0] ?? { error: 'no runs' };
+  const out: Result = { ...ok[0]! };
+  for (const key of THROUGHPUT_KEYS) {
+    const xs = ok.map((r) => r[key]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
+    if (xs.length > 0) out[key] = xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+  }
+  return out;
+}
+
 const fmt = (x: number | null | undefined, digits = 0): string => (x === null || x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '—');
 
@@ -81,14 +105,21 @@ const report: Record<string, unknown> = { date: new Date().toISOString(), node: 
 const lines: string[] = [];
 for (const w of WORKLOADS) {
   if (only !== undefined && w.name !== only) continue;
-  process.stderr.write(`bench: ${w.name} (toolkit)…\n`);
-  const ours = runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify(w.config)]);
-  let peer: Result | { error: string } | null = null;
-  if (peerProblem === null) {
-    process.stderr.write(`bench: ${w.name} (pytorch)…\n`);
-    peer = runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(w.config)], { ...process.env, PYTHONUNBUFFERED: '1' });
+  // Rounds alternate the two sides, one process each, so that a machine whose speed drifts (shared hosts do) slows
+  // both alike; each figure is the median over rounds of each process's own median.
+  const oursRounds: (Result | { error: string })[] = [];
+  const peerRounds: (Result | { error: string })[] = [];
+  for (let round = 0; round < w.rounds; round++) {
+    process.stderr.write(`bench: ${w.name} (toolkit, round ${round + 1}/${w.rounds})…\n`);
+    oursRounds.push(runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify(w.config)]));
+    if (peerProblem === null) {
+      process.stderr.write(`bench: ${w.name} (pytorch, round ${round + 1}/${w.rounds})…\n`);
+      peerRounds.push(runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(w.config)], { ...process.env, PYTHONUNBUFFERED: '1' }));
+    }
   }
-  (report['workloads'] as Record<string, unknown>)[w.name] = { what: w.what, toolkit: ours, pytorch: peer };
+  const ours = combine(oursRounds);
+  const peer = peerProblem === null ? combine(peerRounds) : null;
+  (report['workloads'] as Record<string, unknown>)[w.name] = { what: w.what, toolkit: ours, pytorch: peer, rounds: { toolkit: oursRounds, pytorch: peerRounds } };
   lines.push(`\n${w.name}: ${w.what}`);
   if ('error' in ours) {
     lines.push(`  toolkit failed: ${ours.error}`);
@@ -105,6 +136,11 @@ for (const w of WORKLOADS) {
   row('beam-5 sentences/s', o.beam_sentences_per_s, p?.beam_sentences_per_s);
   row('greedy latency, 1 sentence ms', o.greedy_latency_ms, p?.greedy_latency_ms, 2, true);
   row('peak RSS MiB', o.peak_rss_mib, p?.peak_rss_mib, 0, true);
+  if (w.rounds > 1 && p !== null) {
+    const per = (key: 'train_tokens_per_s' | 'greedy_sentences_per_s') =>
+      oursRounds.map((r, i) => { const q = peerRounds[i]; return 'error' in r || q === undefined || 'error' in q ? '—' : ratio(r[key], q[key]); }).join(', ');
+    lines.push(`  per round (toolkit then pytorch): train ${per('train_tokens_per_s')}; greedy ${per('greedy_sentences_per_s')}`);
+  }
 }
 lines.push('\n(ratio: toolkit/pytorch for throughput; pytorch/toolkit for latency and memory, so > 1× favours the toolkit)');
 

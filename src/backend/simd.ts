@@ -168,16 +168,23 @@ function gruStepFn(): Fn {
   const [r, z, vun, n] = [L(V128), L(V128), L(V128), L(V128)];
   const tmp = { x: L(V128), k: L(V128), f: L(V128) };
   const add3 = (x: number, u: number, bias: number): Code => [fn.at(x, j), fn.at(u, j), vadd, fn.at(bias, j), vadd];
-  const body: Code = [
+  // Two passes over the row, so that each iteration's dependency chain is short and the processor overlaps
+  // iterations: r first (kept in h′'s row until the second pass reads it), then z and n, independent of each other.
+  const tmpZ = { x: L(V128), k: L(V128), f: L(V128) };
+  const passR: Code = [
     sigmoid4(k, tmp, add3(xr, ur, cr)), op.set(r),
-    sigmoid4(k, tmp, add3(xz, uz, cz)), op.set(z),
+    fn.put(nr, j, [op.get(r)]),
+    op.get(cache), op.if, fn.put(cc, j, [op.get(r)]), op.end,
+  ];
+  const passN: Code = [
+    fn.at(nr, j), op.set(r),
     fn.at(un, j), fn.at(cN, j), vadd, op.set(vun),
     // n = tanh(a) = 2σ(2a) − 1, a = x_n + r ⊙ un
     op.get(k.f(2)), sigmoid4(k, tmp, [op.get(k.f(2)), fn.at(xn, j), op.get(r), op.get(vun), vmul, vadd, vmul]), vmul, op.get(k.f(1)), vsub, op.set(n),
+    sigmoid4(k, tmpZ, add3(xz, uz, cz)), op.set(z),
     // h' = n + z ⊙ (h − n)
     fn.put(nr, j, [op.get(n), op.get(z), fn.at(hr, j), op.get(n), vsub, vmul, vadd]),
     op.get(cache), op.if,
-    fn.put(cc, j, [op.get(r)]),
     op.get(cc), op.get(H4), op.add, op.get(j), op.add, op.get(z), op.store(),
     op.get(cc), op.get(H4), op.i32(2), op.mul, op.add, op.get(j), op.add, op.get(n), op.store(),
     op.get(cc), op.get(H4), op.i32(3), op.mul, op.add, op.get(j), op.add, op.get(vun), op.store(),
@@ -191,7 +198,8 @@ function gruStepFn(): Fn {
     op.get(h), op.get(b), op.get(H4), op.mul, op.add, op.set(hr),
     op.get(hNew), op.get(b), op.get(H4), op.mul, op.add, op.set(nr),
     op.get(cache), op.get(b), op.i32(4), op.mul, op.get(H4), op.mul, op.add, op.set(cc),
-    fn.forUp(j, [op.get(H4)], 16, body),
+    fn.forUp(j, [op.get(H4)], 16, passR),
+    fn.forUp(j, [op.get(H4)], 16, passN),
     // Padding: h' = h.
     op.get(mask), op.if,
     op.get(mask), op.get(row), op.i32(4), op.mul, op.add, op.f32load(), op.f32(0), op.f32eq, op.if,
