@@ -68,8 +68,8 @@ const op = {
 };
 // SIMD sub-opcodes.
 const F32X4_SPLAT = 0x13, I32X4_SPLAT = 0x11, F32X4_NEAREST = 0x6a, I32X4_SHL = 0xab, I32X4_ADD = 0xae;
-const F32X4_SQRT = 0xe3, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_DIV = 0xe7, F32X4_MIN = 0xe8, F32X4_MAX = 0xe9;
-const I32X4_TRUNC_SAT_F32X4_S = 0xf8, F32X4_EQ = 0x41, V128_ANY_TRUE = 0x53;
+const F32X4_SQRT = 0xe3, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_DIV = 0xe7;
+const I32X4_TRUNC_SAT_F32X4_S = 0xf8, F32X4_EQ = 0x41, F32X4_NE = 0x42, V128_OR = 0x50, V128_ANY_TRUE = 0x53, F32X4_PMIN = 0xea, F32X4_PMAX = 0xeb;
 const f32x4Lane = (lane: number) => [0xfd, 0x1f, lane];
 const vadd = op.simd(F32X4_ADD), vsub = op.simd(F32X4_SUB), vmul = op.simd(F32X4_MUL), vdiv = op.simd(F32X4_DIV);
 
@@ -136,7 +136,8 @@ function exp4(k: Consts, tmp: { x: number; k: number; f: number }): Code {
   const poly: Code = [op.get(k.f(EXP_COEFFS[0]!))];
   for (const c of EXP_COEFFS.slice(1)) poly.push(op.get(f), vmul, op.get(k.f(c)), vadd);
   return [
-    op.get(k.f(-87.3)), op.simd(F32X4_MAX), op.get(k.f(88.3)), op.simd(F32X4_MIN), op.set(x),
+    // pmax(x, lo) = x < lo ? lo : x and pmin(x, hi) = hi < x ? hi : x: one instruction each, and NaN passes.
+    op.get(k.f(-87.3)), op.simd(F32X4_PMAX), op.get(k.f(88.3)), op.simd(F32X4_PMIN), op.set(x),
     op.get(x), op.get(k.f(Math.LOG2E)), vmul, op.simd(F32X4_NEAREST), op.set(kk),
     // f = x − k·ln2, ln2 in two parts (Cody and Waite) so k·C1 is exact.
     op.get(x), op.get(kk), op.get(k.f(0.693359375)), vmul, vsub, op.get(kk), op.get(k.f(-2.12194440e-4)), vmul, vsub, op.set(f),
@@ -330,16 +331,23 @@ function argMaxRowsFn(): Fn {
   const fn = new Fn([I32, I32, I32, I32]);
   const [x, rows, width, out] = [0, 1, 2, 3];
   const [r, j, base, rowBytes, vecBytes, found] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
-  const [vm] = [fn.local(V128)];
+  const [vm, vnan, v] = [fn.local(V128), fn.local(V128), fn.local(V128)];
   const [m] = [fn.local(F32)];
   const lane = (l: number): Code => [op.get(vm), f32x4Lane(l)];
   const perRow: Code = [
     op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(base),
     op.f32(-Infinity), op.set(m),
     op.get(vecBytes), op.if,
+    // pmax is one instruction where max's NaN rule costs several; NaNs are caught beside it (v ≠ v).
     fn.at(base, j /* j is 0 here */), op.set(vm),
-    fn.forUp(j, [op.get(vecBytes)], 16, [op.get(vm), fn.at(base, j), op.simd(F32X4_MAX), op.set(vm)]),
+    op.i32(0), op.simd(I32X4_SPLAT), op.set(vnan),
+    fn.forUp(j, [op.get(vecBytes)], 16, [
+      fn.at(base, j), op.set(v),
+      op.get(vm), op.get(v), op.simd(F32X4_PMAX), op.set(vm),
+      op.get(vnan), op.get(v), op.get(v), op.simd(F32X4_NE), op.simd(V128_OR), op.set(vnan),
+    ]),
     lane(0), lane(1), op.f32max, lane(2), lane(3), op.f32max, op.f32max, op.set(m),
+    op.get(vnan), op.simd(V128_ANY_TRUE), op.if, op.f32(Number.NaN), op.set(m), op.end,
     op.end,
     op.get(vecBytes), op.set(j),
     op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
