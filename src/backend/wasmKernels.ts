@@ -8,8 +8,8 @@
 //   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
 // - ArgMax over the last axis (greedy decoding's pick, once per step over [batch, vocab]) runs at ~4 ns an element
 //   in the backend; ours is one vector pass over each row.
-// - Transpose runs at ~6 ns an element; ours (a swap of two axis groups, the only kind this toolkit makes) is a
-//   tiled loop in the SIMD module, several times faster.
+// - Transpose runs at ~6 ns an element; ours (a swap of two axis groups, the only kind this toolkit makes) runs in
+//   the SIMD module, in 4 × 4 register blocks where the sides allow (1,280 × 1,000: 7.5 → 0.9 ms).
 // - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
 //   immutable, so ours shares the buffer and counts a reference, as the backend's own Reshape (and the cpu
 //   backend's Identity) do.
