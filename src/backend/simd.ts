@@ -8,7 +8,8 @@
 // memory imported, so kernels read and write tensors in place, by byte offset.
 //
 // Kernels take byte offsets and counts; 0 as an optional tensor's offset means absent (the heap never allocates
-// at 0). Row widths must be multiples of 4 floats; callers fall back on the JavaScript loops otherwise.
+// at 0). The GRU kernels need H a multiple of 4 (callers fall back on the JavaScript loops otherwise) and Adam
+// takes a multiple of 4 values (its caller does the rest); the others finish rows one value at a time.
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -92,9 +93,16 @@ class Fn {
   put(base: number, j: number, value: Code): Code {
     return [op.get(base), op.get(j), op.add, value, op.store()];
   }
-  /** for (i = 0; i < end; i += step) body — end and step in the units the body uses (bytes here). */
+  /**
+   * for (i = start; i < end; i += step) body, in the units the body uses (bytes here); with `start` empty, i goes
+   * on from the value it has. Inside `body`, br_if 1 leaves the loop.
+   */
+  from(i: number, start: Code, end: Code, step: number, body: Code): Code {
+    return [start.length === 0 ? [] : [start, op.set(i)], op.block, op.loop, op.get(i), end, op.geU, op.brIf(1), body, op.get(i), op.i32(step), op.add, op.set(i), op.br(0), op.end, op.end];
+  }
+  /** for (i = 0; i < end; i += step) body. */
   forUp(i: number, end: Code, step: number, body: Code): Code {
-    return [op.i32(0), op.set(i), op.block, op.loop, op.get(i), end, op.geU, op.brIf(1), body, op.get(i), op.i32(step), op.add, op.set(i), op.br(0), op.end, op.end];
+    return this.from(i, [op.i32(0)], end, step, body);
   }
   encode(): number[] {
     // Locals grouped one entry per local (simple and valid).
@@ -309,9 +317,9 @@ function segmentSumFn(): Fn {
     op.get(out), op.get(seg), op.get(rowBytes), op.mul, op.add, op.set(dst),
     fn.forUp(j, [op.get(vecBytes)], 16, fn.put(dst, j, [fn.at(dst, j), fn.at(src, j), vadd])),
     // The last inner % 4 values one at a time (j continues from where the vector loop stopped).
-    op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
-    op.get(dst), op.get(j), op.add, op.get(dst), op.get(j), op.add, op.f32load(), op.get(src), op.get(j), op.add, op.f32load(), op.f32add, op.f32store(),
-    op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
+    fn.from(j, [], [op.get(rowBytes)], 4, [
+      op.get(dst), op.get(j), op.add, op.get(dst), op.get(j), op.add, op.f32load(), op.get(src), op.get(j), op.add, op.f32load(), op.f32add, op.f32store(),
+    ]),
     op.end,
   ];
   fn.code = [
@@ -349,22 +357,16 @@ function argMaxRowsFn(): Fn {
     lane(0), lane(1), op.f32max, lane(2), lane(3), op.f32max, op.f32max, op.set(m),
     op.get(vnan), op.simd(V128_ANY_TRUE), op.if, op.f32(Number.NaN), op.set(m), op.end,
     op.end,
-    op.get(vecBytes), op.set(j),
-    op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
-    op.get(m), op.get(base), op.get(j), op.add, op.f32load(), op.f32max, op.set(m),
-    op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
+    fn.from(j, [op.get(vecBytes)], [op.get(rowBytes)], 4, [op.get(m), op.get(base), op.get(j), op.add, op.f32load(), op.f32max, op.set(m)]),
     // The first index holding the maximum; none (−1) when the maximum is NaN. Four lanes at a time up to the
     // vector holding it, then one by one from there.
     op.i32(-1), op.set(found),
     op.get(m), op.get(m), op.f32eq, op.if,
     op.get(m), op.simd(F32X4_SPLAT), op.set(vm),
-    op.i32(0), op.set(j),
-    op.block, op.loop, op.get(j), op.get(vecBytes), op.geU, op.brIf(1),
-    fn.at(base, j), op.get(vm), op.simd(F32X4_EQ), op.simd(V128_ANY_TRUE), op.brIf(1),
-    op.get(j), op.i32(16), op.add, op.set(j), op.br(0), op.end, op.end,
-    op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
-    op.get(base), op.get(j), op.add, op.f32load(), op.get(m), op.f32eq, op.if, op.get(j), op.i32(2), op.shrU, op.set(found), op.br(2), op.end,
-    op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
+    fn.forUp(j, [op.get(vecBytes)], 16, [fn.at(base, j), op.get(vm), op.simd(F32X4_EQ), op.simd(V128_ANY_TRUE), op.brIf(1)]),
+    fn.from(j, [], [op.get(rowBytes)], 4, [
+      op.get(base), op.get(j), op.add, op.f32load(), op.get(m), op.f32eq, op.if, op.get(j), op.i32(2), op.shrU, op.set(found), op.br(2), op.end,
+    ]),
     op.end,
     op.get(out), op.get(r), op.i32(4), op.mul, op.add, op.get(found), op.i32store(),
   ];
@@ -388,19 +390,13 @@ function transposeFn(): Fn {
   const L = () => fn.local(I32);
   const [n, a0, b0, a, b, aEnd, bEnd, xb, ob, rowBytes] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
   const min = (p: Code, q: Code): Code => [p, q, p, q, op.ltU, op.select];
-  // Loops from a start local to an end (inclusive start, exclusive end), step 1 or 4.
-  const rangeBy = (step: number) => (i: number, start: Code, end: number, body: Code): Code => [
-    start, op.set(i), op.block, op.loop, op.get(i), op.get(end), op.geU, op.brIf(1), body, op.get(i), op.i32(step), op.add, op.set(i), op.br(0), op.end, op.end,
-  ];
-  const range = rangeBy(1);
-  const range4 = rangeBy(4);
   // (row·cols + col)·bytes + base
   const addr = (base: number, row: number, cols: number, col: number, bytes: Code): Code => [op.get(base), op.get(row), op.get(cols), op.mul, op.get(col), op.add, bytes, op.mul, op.add];
   const tiled: Code = [
     fn.forUp(a0, [op.get(A)], 8, fn.forUp(b0, [op.get(B)], 8, [
       min([op.get(a0), op.i32(8), op.add], [op.get(A)]), op.set(aEnd),
       min([op.get(b0), op.i32(8), op.add], [op.get(B)]), op.set(bEnd),
-      range(a, [op.get(a0)], aEnd, range(b, [op.get(b0)], bEnd, [
+      fn.from(a, [op.get(a0)], [op.get(aEnd)], 1, fn.from(b, [op.get(b0)], [op.get(bEnd)], 1, [
         addr(ob, b, A, a, [op.i32(4)]), addr(xb, a, B, b, [op.i32(4)]), op.i32load(), op.i32store(),
       ])),
     ])),
@@ -425,7 +421,7 @@ function transposeFn(): Fn {
     op.get(B), op.i32(4), op.mul, op.set(bBytes),
     fn.forUp(a0, [op.get(A)], 16, [
       min([op.get(a0), op.i32(16), op.add], [op.get(A)]), op.set(aEnd),
-      fn.forUp(b, [op.get(B)], 4, range4(a, [op.get(a0)], aEnd, [
+      fn.forUp(b, [op.get(B)], 4, fn.from(a, [op.get(a0)], [op.get(aEnd)], 4, [
         addr(xb, a, B, b, [op.i32(4)]), op.set(src),
         addr(ob, b, A, a, [op.i32(4)]), op.set(dst),
         rowOf(src, 0, bBytes), op.load(), op.set(r0), rowOf(src, 1, bBytes), op.load(), op.set(r1),
@@ -465,16 +461,15 @@ function addRowsFn(): Fn {
       op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(xr),
       op.get(out), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(or),
       fn.forUp(j, [op.get(vecBytes)], 16, fn.put(or, j, [fn.at(xr, j), op.get(v), vadd])),
-      op.block, op.loop, op.get(j), op.get(rowBytes), op.geU, op.brIf(1),
-      op.get(or), op.get(j), op.add, op.get(xr), op.get(j), op.add, op.f32load(), op.get(shift), op.f32add, op.f32store(),
-      op.get(j), op.i32(4), op.add, op.set(j), op.br(0), op.end, op.end,
+      fn.from(j, [], [op.get(rowBytes)], 4, [
+        op.get(or), op.get(j), op.add, op.get(xr), op.get(j), op.add, op.f32load(), op.get(shift), op.f32add, op.f32store(),
+      ]),
     ]),
   ];
   return fn;
 }
 
 const KERNELS = { addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
-type KernelName = keyof typeof KERNELS;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -546,5 +541,3 @@ export function heapOffset(backend: object, t: TensorInfo): number {
   if (entry === undefined) throw new Error('simd kernels: a tensor is not on the wasm backend');
   return entry.memoryOffset;
 }
-
-export type { KernelName };

@@ -228,28 +228,20 @@ export function replaceKernel(kernelName: string, backendName: string, make: (pr
   tf.registerKernel(config);
 }
 
-/** Registers the wasm kernels above once per process (idempotent). */
-export function registerWasmKernels(): void {
-  replaceKernel(tf.UnsortedSegmentSum, 'wasm', () => unsortedSegmentSum);
-  replaceKernel(tf.Slice, 'wasm', (previous) => {
-    if (previous === undefined) throw new Error('wasm backend has no Slice kernel to fall back on');
-    return slice(previous.kernelFunc);
-  });
-  replaceKernel(tf.GatherV2, 'wasm', (previous) => {
-    if (previous === undefined) throw new Error('wasm backend has no GatherV2 kernel to fall back on');
-    return gatherV2(previous.kernelFunc);
-  });
-  replaceKernel(tf.Identity, 'wasm', (previous) => {
-    if (previous === undefined) throw new Error('wasm backend has no Identity kernel to fall back on');
-    return identity(previous.kernelFunc);
-  });
-  replaceKernel(tf.Transpose, 'wasm', (previous) => {
-    if (previous === undefined) throw new Error('wasm backend has no Transpose kernel to fall back on');
-    return transpose(previous.kernelFunc);
-  });
-  replaceKernel(tf.ArgMax, 'wasm', (previous) => {
-    if (previous === undefined) throw new Error('wasm backend has no ArgMax kernel to fall back on');
-    return argMax(previous.kernelFunc);
+/** replaceKernel for a kernel the backend has: `wrap` gets the backend's own, for the cases it hands back. */
+function wrapKernel(kernelName: string, wrap: (fallback: KernelFunc) => KernelFunc): void {
+  replaceKernel(kernelName, 'wasm', (previous) => {
+    if (previous === undefined) throw new Error(`wasm backend has no ${kernelName} kernel to fall back on`);
+    return wrap(previous.kernelFunc);
   });
 }
 
+/** Registers the wasm kernels above once per process (idempotent). */
+export function registerWasmKernels(): void {
+  replaceKernel(tf.UnsortedSegmentSum, 'wasm', () => unsortedSegmentSum);
+  wrapKernel(tf.Slice, slice);
+  wrapKernel(tf.GatherV2, gatherV2);
+  wrapKernel(tf.Identity, identity);
+  wrapKernel(tf.Transpose, transpose);
+  wrapKernel(tf.ArgMax, argMax);
+}
