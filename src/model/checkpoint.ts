@@ -77,15 +77,25 @@ export function float32View(bytes: Uint8Array, where: string): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
+/** A file the model needs besides its weights (a tokenizer's model), written into the directory before model.json. */
+export interface ModelSideFile {
+  /** A plain file name inside the directory (no separators), named in model.json's extra section. */
+  name: string;
+  bytes: Uint8Array;
+}
+
 export interface SaveModelOptions {
   /** The training section of a checkpoint; the data files it names must already be in `dir` (writeContentFile). */
   training?: unknown;
+  /** Side files (e.g. a SentencePiece model) that make the directory self-contained. */
+  files?: readonly ModelSideFile[];
 }
 
 export async function saveModelFiles<C, E>(
   dir: string, kind: string, config: C, manifest: WeightEntry[], data: Float32Array, extra: E, options: SaveModelOptions = {},
 ): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
+  for (const f of options.files ?? []) await writeSideFile(dir, f);
   const { file, sha256 } = await writeContentFile(dir, 'weights', new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const json: SavedModelJson<C, E> = { format: 'seq2seq-ts/model@1', kind, config, weights: { file, sha256, manifest }, extra };
   if (options.training !== undefined) json.training = options.training;
@@ -93,6 +103,14 @@ export async function saveModelFiles<C, E>(
   await writeFileAtomic(path.join(dir, MODEL_FILE), text);
   await syncDirectory(dir);
   await removeUnreferenced(dir, text);
+}
+
+/** Writes a side file unless the same bytes are already there (its name carries its hash, so it never changes). */
+async function writeSideFile(dir: string, f: ModelSideFile): Promise<void> {
+  if (f.name !== path.basename(f.name) || f.name.startsWith('.') || f.name === MODEL_FILE) throw new ModelFileError(`${f.name}: not a plain file name for a model side file`);
+  const target = path.join(dir, f.name);
+  const same = await fs.readFile(target).then((b) => sha256Hex(b) === sha256Hex(f.bytes), () => false);
+  if (!same) await writeFileAtomic(target, f.bytes);
 }
 
 /** Removes content files model.json does not name, and temporary files left by killed writers. */

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { ToolkitError } from '../errors.js';
 import type { Params } from '../model/params.js';
 import {
-  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, float32View, ModelFileError, MODEL_FILE, type SavedModelJson,
+  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, float32View, ModelFileError, MODEL_FILE, type SavedModelJson, type ModelSideFile,
 } from '../model/checkpoint.js';
 import type { RngState } from '../random.js';
 import type { OptimizerStateJson } from './trainer.js';
@@ -31,6 +31,8 @@ export interface SavedModelForm {
   kind: string;
   config: unknown;
   extra: unknown;
+  /** Files model.json names besides the weights (a tokenizer's model): written into the checkpoint too. */
+  files?: readonly ModelSideFile[];
 }
 
 /** Running sums the loop keeps between log lines and evaluations (saved so a resumed run logs the same numbers). */
@@ -102,13 +104,13 @@ export async function saveCheckpoint(
     optimizer: { file: opt.file, sha256: opt.sha256, state: optimizer.json },
     savedAt: new Date().toISOString(),
   };
-  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, { training: state });
+  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, { training: state, ...(form.files ? { files: form.files } : {}) });
 }
 
 /** Writes the best model so far (a plain model directory, with a summary of where it came from). */
 export async function saveBest(dir: string, form: SavedModelForm, params: Params, summary: Omit<BestSummaryJson, 'format'>): Promise<void> {
   const { manifest, data } = params.serialize();
-  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, { training: { format: 'seq2seq-ts/best@1', ...summary } });
+  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, { training: { format: 'seq2seq-ts/best@1', ...summary }, ...(form.files ? { files: form.files } : {}) });
 }
 
 /** Reads and verifies (checksums of weights and optimiser state) a checkpoint written by saveCheckpoint. */
