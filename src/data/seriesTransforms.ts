@@ -150,7 +150,7 @@ export class SeriesTransform {
     // The history at each differencing level, to start each integration from.
     const levels: Float64Array[] = [this.power(history)];
     for (const lag of this.options.differences) levels.push(difference(levels[levels.length - 1]!, lag));
-    let y = Float64Array.from(forecast as ArrayLike<number>);
+    let y: Float64Array = Float64Array.from(forecast as ArrayLike<number>);
     for (let i = this.options.differences.length - 1; i >= 0; i--) y = integrate(levels[i]!, y, this.options.differences[i]!);
     const lambda = this.options.boxCox;
     return lambda === null ? y : y.map((v) => inverseBoxCox(v, lambda));
