@@ -3,7 +3,7 @@
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './model/seq2seq.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from './model/checkpoint.js';
 import { Vocabulary, UNK, type VocabularyJson } from './data/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, type Tokenizer, type TokenizerConfig } from './data/tokenizers.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from './data/tokenizers.js';
 import { makeSourceBatch } from './data/batch.js';
 import { search } from './search/search.js';
 import { DEFAULT_LENGTH_PENALTY } from './search/beam.js';
@@ -60,11 +60,14 @@ export class Translator {
 
   static async load(dir: string): Promise<Translator> {
     const { json, data } = await loadModelFiles<Partial<Seq2SeqConfig>, TranslatorExtra>(dir, 'seq2seq');
-    return Translator.fromSaved(json, data, `${dir}/model.json`);
+    return Translator.fromSaved(json, data, `${dir}/model.json`, dir);
   }
 
-  /** Rebuilds a translator from a model.json and its verified weights, however they were read (file, URL). */
-  static async fromSaved(json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, data: Float32Array, where: string): Promise<Translator> {
+  /**
+   * Rebuilds a translator from a model.json and its verified weights, however they were read (file, URL).
+   * `directory` is the model directory, where a SentencePiece tokenizer's model file is (and must be).
+   */
+  static async fromSaved(json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, data: Float32Array, where: string, directory?: string): Promise<Translator> {
     const e = json.extra;
     if (e === undefined || e === null) throw new ModelFileError(`${where}: missing vocabularies and tokenizers`);
     const sourceVocabulary = Vocabulary.fromJSON(e.sourceVocabulary, `${where} sourceVocabulary`);
@@ -77,18 +80,19 @@ export class Translator {
       model.dispose();
       throw err;
     }
-    return new Translator(
-      model,
-      sourceVocabulary,
-      targetVocabulary,
-      await createTokenizer(tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`)),
-      await createTokenizer(tokenizerConfigFromJSON(e.targetTokenizer, `${where} targetTokenizer`)),
-      e.info ?? {},
-    );
+    try {
+      const files = directory === undefined ? {} : { directory };
+      const sourceTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`), files);
+      const targetTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.targetTokenizer, `${where} targetTokenizer`), files);
+      return new Translator(model, sourceVocabulary, targetVocabulary, sourceTokenizer, targetTokenizer, e.info ?? {});
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
   }
 
   /** What model.json holds besides the weights: the kind, the model config and the vocabularies and tokenizers. */
-  savedForm(): { kind: 'seq2seq'; config: Seq2SeqConfig; extra: TranslatorExtra } {
+  savedForm(): { kind: 'seq2seq'; config: Seq2SeqConfig; extra: TranslatorExtra; files: { name: string; bytes: Uint8Array }[] } {
     const extra: TranslatorExtra = {
       sourceVocabulary: this.sourceVocabulary.toJSON(),
       targetVocabulary: this.targetVocabulary.toJSON(),
@@ -96,13 +100,14 @@ export class Translator {
       targetTokenizer: this.targetTokenizer.toJSON(),
       info: this.info,
     };
-    return { kind: 'seq2seq', config: this.model.config, extra };
+    return { kind: 'seq2seq', config: this.model.config, extra, files: tokenizerFiles([this.sourceTokenizer, this.targetTokenizer]) };
   }
 
+  /** Writes a self-contained model directory: weights, vocabularies, tokenizers and any tokenizer model files. */
   async save(dir: string): Promise<void> {
     const { manifest, data } = this.model.params.serialize();
-    const { kind, config, extra } = this.savedForm();
-    await saveModelFiles(dir, kind, config, manifest, data, extra);
+    const { kind, config, extra, files } = this.savedForm();
+    await saveModelFiles(dir, kind, config, manifest, data, extra, { files });
   }
 
   /** Translates each line; an empty (or all-space) line gives an empty translation. */

@@ -7,7 +7,11 @@ import { useTestBackend } from './helpers/backend.js';
 import { Translator } from '../src/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
 import { numberWordsVocabularies } from '../src/data/numberWords.js';
-import { CharTokenizer } from '../src/data/tokenizers.js';
+import { CharTokenizer, SentencePieceTokenizer } from '../src/data/tokenizers.js';
+import { Vocabulary } from '../src/data/vocabulary.js';
+import { renameSync, mkdirSync, existsSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeBatch } from '../src/data/batch.js';
 import { ModelFileError } from '../src/model/checkpoint.js';
 
@@ -87,5 +91,34 @@ describe('Translator save and load', () => {
     writeFileSync(join(dir, 'model.json'), '{"format": "seq2seq-ts/model@1", ');
     await expect(Translator.load(dir)).rejects.toThrow(ModelFileError);
     await expect(Translator.load(dir)).rejects.toThrow(/corrupt JSON/);
+  });
+});
+
+describe('a SentencePiece model directory is self-contained', () => {
+  it('translates identically after the directory moves and from another working directory', async () => {
+    const spFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../shared/corpora/joeynmt-toy-de-en/sp200.model');
+    const sp = await SentencePieceTokenizer.load(spFile);
+    const vocab = new Vocabulary(sp.pieces);
+    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, vocab.size, vocab.size);
+    const a = new Translator(model, vocab, vocab, sp, sp);
+    const root = mkdtempSync(join(tmpdir(), 'seq2seq-move-'));
+    await a.save(join(root, 'first'));
+    const json = readFileSync(join(root, 'first', 'model.json'), 'utf8');
+    expect(json).not.toContain(spFile); // the model file is copied in, not pointed at
+    expect(existsSync(join(root, 'first', sp.fileName))).toBe(true);
+    mkdirSync(join(root, 'elsewhere'));
+    renameSync(join(root, 'first'), join(root, 'elsewhere', 'moved'));
+    const third = mkdtempSync(join(tmpdir(), 'seq2seq-cwd-'));
+    const cwd = process.cwd();
+    process.chdir(third);
+    try {
+      const b = await Translator.load(join(root, 'elsewhere', 'moved'));
+      const text = ['Ein Mann fährt Fahrrad.', 'Zwei Hunde „spielen“ im Schnee 🐕'];
+      expect(b.translate(text, { beamSize: 2 })).toEqual(a.translate(text, { beamSize: 2 }));
+      b.dispose();
+    } finally {
+      process.chdir(cwd);
+    }
+    a.dispose();
   });
 });

@@ -21,6 +21,8 @@ export interface TrainFlags {
   validSplit?: number;
   tokenizer?: string;
   targetTokenizer?: string;
+  subwords?: number;
+  subwordType?: 'unigram' | 'bpe';
   lowercase?: boolean;
   buckets?: string;
   bucketCount?: number;
@@ -90,7 +92,7 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
       corpus: f.corpus, valid: f.valid, validSplit: f.validSplit, tokenizer: f.tokenizer, targetTokenizer: f.targetTokenizer, lowercase: f.lowercase,
       buckets: f.buckets, bucketCount: f.bucketCount, maxVocab: f.maxVocab, minCount: f.minCount, maxChars: f.maxChars, limit: f.limit,
       batchSize: f.batchSize, seed: f.seed, pretrainedSource: f.pretrainedSource, pretrainedTarget: f.pretrainedTarget,
-      jointVocabulary: f.shareEmbeddings,
+      jointVocabulary: f.shareEmbeddings, subwords: f.subwords, subwordType: f.subwordType,
     }),
     model,
     training: pick({
@@ -187,6 +189,8 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--valid-split <x>', 'held-out share (< 1) or pair count (default 0.05)', num('--valid-split'))
     .option('--tokenizer <spec>', 'word | word:fr | char | space | sp:FILE.model (default word)')
     .option('--target-tokenizer <spec>', 'target side tokenizer (default: as --tokenizer)')
+    .option('--subwords <n>', 'train a joint SentencePiece model of n pieces on the corpus (spm_train) as both tokenizers', int('--subwords'))
+    .addOption(new Option('--subword-type <type>', 'SentencePiece algorithm for --subwords (default unigram)').choices(['unigram', 'bpe']))
     .option('--lowercase', 'lowercase both sides')
     .option('--buckets <spec>', "'auto' (default), 'default' or e.g. '5,10;10,15'")
     .option('--bucket-count <n>', 'automatic buckets (default 4)', int('--bucket-count'))

@@ -5,13 +5,15 @@
 //   char           one token per code point, spaces kept as the visible "▁" so detokenizing is exact
 //   space          text already tokenized with spaces (e.g. opennmt-morph's "s v u g d j e")
 //   sentencepiece  subword pieces from a trained SentencePiece .model, through sentencepiece-js (WebAssembly)
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 // The tokenizers entry, not 'natural' itself: the package root also loads storage back-ends that print on import.
 import naturalTokenizers from 'natural/lib/natural/tokenizers/index.js';
 import { ToolkitError } from '../errors.js';
+import { readSentencePiecePieces, produciblePieces } from './sentencePieceModel.js';
 
 export interface Tokenizer {
   tokenize(text: string): string[];
@@ -39,9 +41,22 @@ export interface SpaceTokenizerConfig {
 
 export interface SentencePieceTokenizerConfig {
   kind: 'sentencepiece';
-  /** Path of the SentencePiece .model file. */
+  /**
+   * The SentencePiece .model file: a path as given (command line, library), or, in a saved model's JSON, a plain
+   * file name inside the model directory (the model's bytes are copied there, so the directory is self-contained).
+   */
   model: string;
+  /** SHA-256 of the .model file (saved models): checked when it loads. */
+  sha256?: string;
 }
+
+/** Where a saved tokenizer's files are: with `directory`, model files resolve inside it and nowhere else. */
+export interface CreateTokenizerOptions {
+  directory?: string;
+}
+
+/** A SentencePiece model larger than this is refused before it is read (8,000 pieces take ~0.4 MB). */
+export const MAX_SENTENCEPIECE_MODEL_BYTES = 64 << 20;
 
 export class TokenizerError extends ToolkitError {
   override name = 'TokenizerError';
@@ -180,15 +195,37 @@ function sentencePieceJs(): { SentencePieceProcessor: new () => SentencePiecePro
 export class SentencePieceTokenizer implements Tokenizer {
   private constructor(
     private readonly processor: SentencePieceProcessorJs,
+    /** The path it was loaded from. */
     readonly model: string,
+    /** The .model file's bytes, copied into every model directory that saves this tokenizer. */
+    readonly bytes: Uint8Array,
+    readonly sha256: string,
+    /** Every piece the model can produce, in the model's id order. */
+    readonly pieces: readonly string[],
   ) {}
 
-  /** Loads a .model file (asynchronous: the WebAssembly module is instantiated per processor). */
-  static async load(model: string): Promise<SentencePieceTokenizer> {
+  /**
+   * Loads a .model file (asynchronous: the WebAssembly module is instantiated per processor). With `sha256`, the
+   * file must have that checksum. Only regular files up to MAX_SENTENCEPIECE_MODEL_BYTES are read.
+   */
+  static async load(model: string, sha256?: string): Promise<SentencePieceTokenizer> {
+    const info = await stat(model).catch(() => null);
+    if (info === null) throw new TokenizerError(`SentencePiece model ${model} cannot be read`);
+    if (!info.isFile()) throw new TokenizerError(`SentencePiece model ${model} is not a regular file`);
+    if (info.size > MAX_SENTENCEPIECE_MODEL_BYTES) throw new TokenizerError(`SentencePiece model ${model} is ${info.size} bytes, over the ${MAX_SENTENCEPIECE_MODEL_BYTES}-byte limit`);
+    let bytes: Uint8Array;
     try {
-      await access(model, constants.R_OK);
+      bytes = new Uint8Array(await readFile(model));
     } catch {
       throw new TokenizerError(`SentencePiece model ${model} cannot be read`);
+    }
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (sha256 !== undefined && digest !== sha256) throw new TokenizerError(`${model}: checksum mismatch, the SentencePiece model file is corrupt`);
+    let pieces: string[];
+    try {
+      pieces = produciblePieces(readSentencePiecePieces(bytes, model));
+    } catch {
+      throw new TokenizerError(`${model} is not a SentencePiece model`);
     }
     const { SentencePieceProcessor } = sentencePieceJs();
     const processor = new SentencePieceProcessor();
@@ -203,7 +240,12 @@ export class SentencePieceTokenizer implements Tokenizer {
     }
     // sentencepiece-js ignores the load status: a file that is not a model "loads" and then encodes everything to [].
     if (processor.encodePieces('a').length === 0) throw new TokenizerError(`${model} is not a SentencePiece model`);
-    return new SentencePieceTokenizer(processor, model);
+    return new SentencePieceTokenizer(processor, model, bytes, digest, pieces);
+  }
+
+  /** The file name this model gets inside a model directory: named by its content, so it never changes. */
+  get fileName(): string {
+    return `sentencepiece-${this.sha256.slice(0, 16)}.model`;
   }
 
   tokenize(text: string): string[] {
@@ -236,16 +278,21 @@ export class SentencePieceTokenizer implements Tokenizer {
     return out.replace(/^ /, '');
   }
 
+  /** The saved form: the model as a file inside the model directory (see `fileName`), with its checksum. */
   toJSON(): SentencePieceTokenizerConfig {
-    return { kind: 'sentencepiece', model: this.model };
+    return { kind: 'sentencepiece', model: this.fileName, sha256: this.sha256 };
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Factory and JSON round trip.
 
-/** Builds a tokenizer from its config (asynchronous because SentencePiece models load asynchronously). */
-export async function createTokenizer(config: TokenizerConfig): Promise<Tokenizer> {
+/**
+ * Builds a tokenizer from its config (asynchronous because SentencePiece models load asynchronously). With
+ * `options.directory` (a saved model's directory) the config's model file must be a plain file name inside it:
+ * a path that leaves the directory is refused, so a model directory never reads files elsewhere.
+ */
+export async function createTokenizer(config: TokenizerConfig, options: CreateTokenizerOptions = {}): Promise<Tokenizer> {
   switch (config.kind) {
     case 'word':
       return new WordTokenizer(config);
@@ -253,9 +300,24 @@ export async function createTokenizer(config: TokenizerConfig): Promise<Tokenize
       return new CharTokenizer();
     case 'space':
       return new SpaceTokenizer();
-    case 'sentencepiece':
-      return SentencePieceTokenizer.load(config.model);
+    case 'sentencepiece': {
+      if (options.directory === undefined) return SentencePieceTokenizer.load(config.model, config.sha256);
+      const name = config.model;
+      if (name !== path.basename(name) || name === '.' || name === '..' || name.length === 0) {
+        throw new TokenizerError(
+          `the SentencePiece model ${JSON.stringify(name)} is outside the model directory ${options.directory}: copy the file into it and write its file name as "model" in model.json`,
+        );
+      }
+      return SentencePieceTokenizer.load(path.join(options.directory, name), config.sha256);
+    }
   }
+}
+
+/** The files a saved model needs for these tokenizers (SentencePiece models), each once. */
+export function tokenizerFiles(tokenizers: readonly Tokenizer[]): { name: string; bytes: Uint8Array }[] {
+  const files = new Map<string, Uint8Array>();
+  for (const t of tokenizers) if (t instanceof SentencePieceTokenizer) files.set(t.fileName, t.bytes);
+  return [...files].map(([name, bytes]) => ({ name, bytes }));
 }
 
 /** Checks parsed JSON (e.g. from a saved model) and returns it as a TokenizerConfig. */
@@ -276,7 +338,8 @@ export function tokenizerConfigFromJSON(json: unknown, source = 'tokenizer confi
       return { kind: j.kind };
     case 'sentencepiece':
       if (typeof j.model !== 'string') throw new TokenizerError(`${source}: a sentencepiece tokenizer needs "model": path of the .model file`);
-      return { kind: 'sentencepiece', model: j.model };
+      if (j.sha256 !== undefined && (typeof j.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(j.sha256))) throw new TokenizerError(`${source}: sha256 must be 64 hex digits`);
+      return j.sha256 === undefined ? { kind: 'sentencepiece', model: j.model } : { kind: 'sentencepiece', model: j.model, sha256: j.sha256 as string };
     default:
       throw new TokenizerError(`${source}: unknown tokenizer kind ${JSON.stringify(j.kind)} (expected word, char, space or sentencepiece)`);
   }

@@ -53,6 +53,13 @@ export interface DataConfig {
   pretrainedSource?: string;
   /** The same for the target embeddings. */
   pretrainedTarget?: string;
+  /**
+   * Train a joint SentencePiece model of this many pieces on both sides of the training corpus (spm_train, byte
+   * fallback) and use it as both tokenizers; the model file is stored in the model directory. 0: off (default).
+   */
+  subwords: number;
+  /** The SentencePiece algorithm for `subwords`: 'unigram' (default) or 'bpe'. */
+  subwordType: 'unigram' | 'bpe';
 }
 
 export interface ValidationConfig {
@@ -89,6 +96,8 @@ export const DEFAULT_DATA_CONFIG: Omit<DataConfig, 'corpus'> = {
   batchSize: 64,
   seed: 1,
   jointVocabulary: false,
+  subwords: 0,
+  subwordType: 'unigram',
 };
 
 export const DEFAULT_VALIDATION_CONFIG: ValidationConfig = { decodeSentences: 200, batchSize: 64 };
@@ -135,6 +144,7 @@ const DATA_SCHEMA: Record<keyof DataConfig, FieldType> = {
   corpus: 'string', valid: 'string', validSplit: 'number', tokenizer: 'string', targetTokenizer: 'string', lowercase: 'boolean',
   buckets: 'buckets', bucketCount: 'integer', maxVocab: 'integer', minCount: 'integer', maxChars: 'integer', limit: 'integer',
   batchSize: 'integer', seed: 'integer', jointVocabulary: 'boolean', pretrainedSource: 'string', pretrainedTarget: 'string',
+  subwords: 'integer', subwordType: ['unigram', 'bpe'],
 };
 
 const TRAINING_SCHEMA: Record<keyof TrainingOptions, FieldType> = {

@@ -4,7 +4,8 @@
 // the run started with (same pairs, by checksum), so that the restored sampler position means the same batches.
 import { createHash } from 'node:crypto';
 import { loadParallelCorpus, type TokenizedPair } from '../data/corpus.js';
-import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON } from '../data/tokenizers.js';
+import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON, SentencePieceTokenizer, type Tokenizer } from '../data/tokenizers.js';
+import { trainSubwords } from '../data/subwords.js';
 import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/buckets.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { DropTally } from '../data/readers.js';
@@ -14,7 +15,7 @@ import { readPretrainedVectors, loadPretrainedEmbeddings, type PretrainedCoverag
 import { Translator, type TranslatorExtra } from '../translator.js';
 import type { SavedModelJson } from '../model/checkpoint.js';
 import { TranslationTask } from './translationTask.js';
-import { ConfigError, type TrainConfig } from './config.js';
+import { ConfigError, DEFAULT_DATA_CONFIG, type TrainConfig } from './config.js';
 import { CheckpointError, type Checkpoint } from './checkpoints.js';
 
 /** What a run saves as its configuration: the effective config and a fingerprint of the data it trained on. */
@@ -37,6 +38,8 @@ export interface PreparedTranslation {
   };
 }
 
+const DEFAULT_TOKENIZER = DEFAULT_DATA_CONFIG.tokenizer;
+
 function resolveBuckets(spec: string | Bucket[], pairs: readonly TokenizedPair[], count: number): Bucket[] {
   if (Array.isArray(spec)) return spec.map((b) => [b[0], b[1]] as const);
   if (spec === 'auto') return autoBuckets(pairs.map((p) => ({ source: p.source.length, target: p.target.length })), { count });
@@ -54,10 +57,18 @@ function fingerprint(pairs: readonly TokenizedPair[]): string {
 export async function prepareTranslation(config: TrainConfig, resume?: Checkpoint): Promise<PreparedTranslation> {
   const d = config.data;
   const extra = resume?.json.extra as TranslatorExtra | undefined;
-  const sourceTokenizer = await createTokenizer(extra ? tokenizerConfigFromJSON(extra.sourceTokenizer) : parseTokenizerSpec(d.tokenizer));
-  const targetTokenizer = extra
-    ? await createTokenizer(tokenizerConfigFromJSON(extra.targetTokenizer))
-    : d.targetTokenizer !== undefined ? await createTokenizer(parseTokenizerSpec(d.targetTokenizer)) : sourceTokenizer;
+  let sourceTokenizer: Tokenizer;
+  let targetTokenizer: Tokenizer;
+  if (extra !== undefined && resume !== undefined) {
+    // The checkpoint's own tokenizers: a SentencePiece model is read from the checkpoint directory.
+    sourceTokenizer = await createTokenizer(tokenizerConfigFromJSON(extra.sourceTokenizer), { directory: resume.dir });
+    targetTokenizer = await createTokenizer(tokenizerConfigFromJSON(extra.targetTokenizer), { directory: resume.dir });
+  } else if (d.subwords > 0) {
+    sourceTokenizer = targetTokenizer = await jointSubwords(config);
+  } else {
+    sourceTokenizer = await createTokenizer(parseTokenizerSpec(d.tokenizer));
+    targetTokenizer = d.targetTokenizer !== undefined ? await createTokenizer(parseTokenizerSpec(d.targetTokenizer)) : sourceTokenizer;
+  }
   const dropped = new DropTally();
   const load = { sourceTokenizer, targetTokenizer, normalize: { lowercase: d.lowercase }, dropped, ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}) };
   const corpus = await loadParallelCorpus(d.corpus, { ...load, ...(d.limit !== undefined ? { limit: d.limit } : {}) });
@@ -88,12 +99,17 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
   let translator: Translator;
   const pretrained: PreparedTranslation['summary']['pretrained'] = [];
   if (resume !== undefined) {
-    translator = await Translator.fromSaved(resume.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, resume.weights, `${resume.dir}/model.json`);
+    translator = await Translator.fromSaved(resume.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, resume.weights, `${resume.dir}/model.json`, resume.dir);
   } else {
     const vocabOptions = { minCount: d.minCount, ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}) };
+    // A subword side's vocabulary is its SentencePiece model's pieces, all of them: a piece the training data
+    // happens to lack is still a piece the tokenizer produces, never an unknown token. Word sides count tokens.
+    const pieces = (t: Tokenizer) => (t instanceof SentencePieceTokenizer ? new Vocabulary(t.pieces) : null);
     // A joint vocabulary (both sides' tokens) lets source and target share one embedding table.
-    const sv = d.jointVocabulary ? Vocabulary.build(train.flatMap((p) => [p.source, p.target]), vocabOptions) : Vocabulary.build(train.map((p) => p.source), vocabOptions);
-    const tv = d.jointVocabulary ? sv : Vocabulary.build(train.map((p) => p.target), vocabOptions);
+    const sv = d.jointVocabulary
+      ? (sourceTokenizer === targetTokenizer ? pieces(sourceTokenizer) : null) ?? Vocabulary.build(train.flatMap((p) => [p.source, p.target]), vocabOptions)
+      : pieces(sourceTokenizer) ?? Vocabulary.build(train.map((p) => p.source), vocabOptions);
+    const tv = d.jointVocabulary ? sv : pieces(targetTokenizer) ?? Vocabulary.build(train.map((p) => p.target), vocabOptions);
     const model = new Seq2Seq(config.model, sv.size, tv.size);
     for (const [side, file, vocabulary] of [['source', d.pretrainedSource, sv], ['target', d.pretrainedTarget, tv]] as const) {
       if (file === undefined) continue;
@@ -126,4 +142,21 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
       pretrained,
     },
   };
+}
+
+/**
+ * `data.subwords`: a joint SentencePiece model trained on both sides of the training corpus, read as the run reads
+ * it (normalisation, length limit, `limit`), validation pairs included when they are split off the same file.
+ */
+async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenizer> {
+  const d = config.data;
+  if (d.tokenizer !== DEFAULT_TOKENIZER || d.targetTokenizer !== undefined) {
+    throw new ConfigError('data.subwords trains its own SentencePiece model: leave data.tokenizer and data.targetTokenizer unset (or drop --subwords)');
+  }
+  const whole: Tokenizer = { tokenize: (text) => [text], detokenize: (tokens) => tokens.join(' '), toJSON: () => ({ kind: 'space' }) };
+  const raw = await loadParallelCorpus(d.corpus, {
+    sourceTokenizer: whole, targetTokenizer: whole, normalize: { lowercase: d.lowercase }, dropped: new DropTally(),
+    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.limit !== undefined ? { limit: d.limit } : {}),
+  });
+  return trainSubwords(raw.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']), { size: d.subwords, type: d.subwordType, seed: d.seed });
 }

@@ -10,7 +10,7 @@ import { corpusBleu } from '../search/bleu.js';
 import type { Translator } from '../translator.js';
 import type { MetricDirection } from './earlyStopping.js';
 import { TrainingConfigError, type TrainableModel, type TrainingBatch, type TrainingTask } from './loop.js';
-import { CheckpointError } from './checkpoints.js';
+import { CheckpointError, type SavedModelForm } from './checkpoints.js';
 
 export interface TranslationTaskOptions {
   /** Pairs per training batch (default 64). */
@@ -123,7 +123,7 @@ export class TranslationTask implements TrainingTask<Batch> {
     return metrics;
   }
 
-  savedForm(): { kind: string; config: unknown; extra: unknown } {
+  savedForm(): SavedModelForm {
     return this.translator.savedForm();
   }
 }

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,6 +11,7 @@ import {
   SentencePieceTokenizer,
   createTokenizer,
   tokenizerConfigFromJSON,
+  tokenizerFiles,
   parseTokenizerSpec,
   trainSentencePiece,
   TokenizerError,
@@ -157,7 +158,10 @@ describe('createTokenizer and the config JSON', () => {
     it(`rebuilds an equivalent ${config.kind} tokenizer from its JSON`, async () => {
       const a = await createTokenizer(config);
       const json = JSON.parse(JSON.stringify(a.toJSON())) as unknown;
-      const b = await createTokenizer(tokenizerConfigFromJSON(json));
+      // A saved SentencePiece tokenizer names its model file inside the model directory: write it there.
+      const dir = mkdtempSync(path.join(tmp, 'saved-'));
+      for (const f of tokenizerFiles([a])) writeFileSync(path.join(dir, f.name), f.bytes);
+      const b = await createTokenizer(tokenizerConfigFromJSON(json), { directory: dir });
       expect(b.toJSON()).toEqual(a.toJSON());
       const text = "L'homme d'aujourd'hui est là !";
       expect(b.tokenize(text)).toEqual(a.tokenize(text));
@@ -197,5 +201,36 @@ describe('trainSentencePiece', () => {
 
   it.skipIf(!hasSpmTrain())('reports spm_train failures with its message', async () => {
     await expect(trainSentencePiece({ input: path.join(here, 'fixtures/short.de'), modelPrefix: path.join(tmp, 'tiny'), vocabSize: 5000 })).rejects.toThrow(/spm_train failed/);
+  });
+});
+
+describe('SentencePiece models inside a model directory', () => {
+  it('saves as a content-named file with its checksum, and loads only from inside the directory', async () => {
+    const sp = await SentencePieceTokenizer.load(spModel);
+    const json = sp.toJSON();
+    expect(json.model).toMatch(/^sentencepiece-[0-9a-f]{16}\.model$/);
+    expect(json.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokenizerFiles([sp, sp])).toHaveLength(1); // one file when both sides share the model
+    const dir = mkdtempSync(path.join(tmp, 'inside-'));
+    writeFileSync(path.join(dir, json.model), sp.bytes);
+    const back = await createTokenizer(json, { directory: dir });
+    expect(back.tokenize('ein Haus')).toEqual(sp.tokenize('ein Haus'));
+    // Paths that leave the directory are refused, whatever exists there.
+    mkdirSync(path.join(dir, 'sub'));
+    copyFileSync(spModel, path.join(dir, 'sub', 'x.model'));
+    for (const model of ['../x.model', spModel, 'sub/x.model', '..', '']) {
+      await expect(createTokenizer({ kind: 'sentencepiece', model }, { directory: dir })).rejects.toThrow(/outside the model directory/);
+    }
+  });
+
+  it('refuses a damaged model file, a device file and a directory', async () => {
+    const sp = await SentencePieceTokenizer.load(spModel);
+    const dir = mkdtempSync(path.join(tmp, 'damaged-'));
+    const bytes = Uint8Array.from(sp.bytes);
+    bytes[bytes.length - 10] ^= 0xff;
+    writeFileSync(path.join(dir, sp.fileName), bytes);
+    await expect(createTokenizer(sp.toJSON(), { directory: dir })).rejects.toThrow(/checksum mismatch/);
+    await expect(SentencePieceTokenizer.load('/dev/zero')).rejects.toThrow(/not a regular file/);
+    await expect(SentencePieceTokenizer.load(dir)).rejects.toThrow(/not a regular file/);
   });
 });
