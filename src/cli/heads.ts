@@ -17,7 +17,7 @@ import { Vocabulary } from '../data/vocabulary.js';
 import { createTokenizer, parseTokenizerSpec, type Tokenizer } from '../data/tokenizers.js';
 import { readLabelled, Labels } from '../data/labelled.js';
 import { readFeatureSequences } from '../data/featureSequences.js';
-import { readTimeSeriesCsv, splitChronological, makeWindows, type TimeSeries, type WindowExample } from '../data/timeSeries.js';
+import { readTimeSeriesCsv, makeWindows, type TimeSeries, type WindowExample } from '../data/timeSeries.js';
 import { sinesDataset } from '../data/sines.js';
 import { Scaler } from '../data/scaling.js';
 import { CELL_KINDS, DEFAULT_CELL, type CellKind } from '../encoder/cell.js';
@@ -29,9 +29,11 @@ import { SequenceClassifier, DEFAULT_CLASSIFIER_CONFIG } from '../heads/classifi
 import { TextClassifier, CLASSIFIER_KIND, type ClassifierExample } from '../heads/textClassifier.js';
 import { ClassifierTask } from '../heads/classifierTask.js';
 import { Forecaster, DEFAULT_FORECASTER_CONFIG } from '../heads/forecaster.js';
+import { DEFAULT_RECIPE, prepareForecaster, selectRecipe, describeRecipe, type ForecastRecipe, type SelectionResult, type SeriesColumns } from '../heads/forecastRecipe.js';
+import { SeriesTransform } from '../data/seriesTransforms.js';
 import { SeriesForecaster, FORECASTER_KIND } from '../heads/seriesForecaster.js';
 import { ForecasterTask } from '../heads/forecasterTask.js';
-import { classificationReport, renderConfusionMatrix } from '../heads/metrics.js';
+import { classificationReport, renderConfusionMatrix, meanAndSd, pairedDifference } from '../heads/metrics.js';
 import { UnigramModel } from '../heads/baselines/unigram.js';
 import { LogisticRegression, majorityClass } from '../heads/baselines/logisticRegression.js';
 import { LinearAutoregression, naiveForecast, seasonalNaiveForecast, scoreForecasts, evaluateBaselines } from '../heads/baselines/forecast.js';
@@ -476,6 +478,16 @@ interface ForecastTrainFlags extends HeadTrainFlags, ForecastDataFlags {
   valid: number;
   scale: 'standard' | 'minmax' | 'none';
   log?: boolean;
+  boxCox?: boolean;
+  difference?: number[];
+  linearPart: number;
+  select?: boolean;
+  budgetMinutes: number;
+  origins: number;
+  originStep: number;
+  originHorizon?: number;
+  season: number;
+  seeds: number;
   layers: number;
   inputKeep: number;
   outputKeep: number;
@@ -491,67 +503,156 @@ async function readSeries(flags: ForecastDataFlags): Promise<TimeSeries> {
 
 const describeForecast = (m: Record<string, number>): string => `loss ${fmt(m['loss'])}, mse ${fmt(m['mse'], 5)}, rmse ${fmt(m['rmse'], 4)}, last-step mse ${fmt(m['lastStepMse'], 5)}`;
 
-async function forecastTrain(given: ForecastTrainFlags, command: Command, startBackend: () => Promise<void>): Promise<number> {
-  const { flags, checkpoint } = await resumeFlags(given, FORECASTER_KIND, command);
-  let trainRaw: WindowExample[];
-  let validRaw: WindowExample[];
-  let inputs: string[];
-  let targets: string[];
-  let fitColumns: Float64Array[];
-  let window = flags.window;
-  let horizon = flags.horizon;
-  if (flags.synthetic === 'sines') {
-    // The seeds' task: 50 steps, k = --ahead values after them, 7,000 / 2,000 / 1,000 series (test kept for eval).
-    const d = sinesDataset({ ahead: flags.ahead, mode: flags.mode, seed: flags.dataSeed });
-    [trainRaw, validRaw, inputs, targets, window, horizon] = [d.train, d.valid, ['value'], ['value'], 50, flags.ahead];
-    fitColumns = [Float64Array.from(d.train.flatMap((e) => Array.from(e.input)))];
-  } else {
-    const series = await readSeries(flags);
-    inputs = series.names;
-    targets = flags.targets ?? inputs;
-    const n = series.index.length;
-    const trainRows = n - flags.test;
-    if (trainRows - flags.valid < window + horizon) throw new HeadsCliError(`${flags.csv}: ${n} rows leave ${trainRows - flags.valid} training rows after --test ${flags.test} and --valid ${flags.valid}, fewer than --window ${window} + --horizon ${horizon}`);
-    const { train: trainRows_ } = splitChronological(series, { train: trainRows - flags.valid, valid: flags.valid, test: flags.test });
-    const columnsOf = (s: TimeSeries) => s.columns;
-    const targetIdx = targets.map((t) => {
-      const i = inputs.indexOf(t);
-      if (i < 0) throw new HeadsCliError(`--targets: "${t}" is not one of the value columns (${inputs.join(', ')})`);
-      return i;
-    });
-    const cut = (cols: Float64Array[]) => makeWindows(cols, { window, horizon, mode: flags.mode, targets: targetIdx });
-    trainRaw = cut(columnsOf(trainRows_));
-    // Validation windows end in the validation rows: they read the training rows before them.
-    validRaw = flags.valid > 0
-      ? cut(series.columns.map((c) => c.slice(trainRows - flags.valid - window, trainRows)))
-      : trainRaw;
-    fitColumns = columnsOf(trainRows_);
-  }
+function recipeFromFlags(flags: ForecastTrainFlags): ForecastRecipe {
+  if (flags.log && flags.boxCox) throw new HeadsCliError('--log and --box-cox both choose the power transform: give one');
+  return {
+    ...DEFAULT_RECIPE, power: flags.log ? 'log' : flags.boxCox ? 'box-cox' : 'none', differences: flags.difference ?? [], linearOrder: flags.linearPart,
+    window: flags.window, horizon: flags.horizon, mode: flags.mode, scale: flags.scale, hidden: flags.hidden, cell: flags.cell, layers: flags.layers,
+    dropout: { inputKeep: flags.inputKeep, outputKeep: flags.outputKeep, stateKeep: flags.stateKeep }, steps: flags.steps, batchSize: flags.batchSize,
+    learningRate: flags.learningRate, seed: flags.seed,
+  };
+}
+
+/** `forecast train --synthetic sines`: the seeds' task, windows already cut, no transform. */
+async function forecastTrainSines(flags: ForecastTrainFlags, checkpoint: Checkpoint | undefined, startBackend: () => Promise<void>): Promise<number> {
+  // 50 steps, k = --ahead values after them, 7,000 / 2,000 / 1,000 series (test kept for eval).
+  const d = sinesDataset({ ahead: flags.ahead, mode: flags.mode, seed: flags.dataSeed });
   await startBackend();
   let forecaster: SeriesForecaster;
   if (checkpoint !== undefined) {
     forecaster = SeriesForecaster.fromSaved(checkpoint.json as SavedModelJson<never, never>, checkpoint.weights, `${checkpoint.dir}/model.json`);
   } else {
-    const transformed = flags.log ? fitColumns.map((c) => c.map((x) => Math.log(x))) : fitColumns;
-    if (flags.log && fitColumns.some((c) => c.some((x) => !(x > 0)))) throw new HeadsCliError(`${flags.csv ?? 'the series'}: --log needs positive values`);
-    const scaler = flags.scale === 'none' ? null : Scaler.fit(transformed, { kind: flags.scale });
+    const scaler = flags.scale === 'none' ? null : Scaler.fit([Float64Array.from(d.train.flatMap((e) => Array.from(e.input)))], { kind: flags.scale });
     const model = new Forecaster({
-      ...DEFAULT_FORECASTER_CONFIG, inputSize: inputs.length, targets: targets.length, horizon, mode: flags.mode, hiddenSize: flags.hidden,
+      ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, horizon: flags.ahead, mode: flags.mode, hiddenSize: flags.hidden,
       cell: { ...DEFAULT_CELL, kind: flags.cell }, layers: flags.layers, dropout: { inputKeep: flags.inputKeep, outputKeep: flags.outputKeep, stateKeep: flags.stateKeep }, seed: flags.seed,
     });
-    forecaster = new SeriesForecaster(model, { scaler, transform: flags.log ? 'log' : 'none', window, inputs, targets });
+    forecaster = new SeriesForecaster(model, { scaler, transform: new SeriesTransform(), window: 50, inputs: ['value'], targets: ['value'], linear: null });
   }
   try {
-    const task = new ForecasterTask(forecaster, { train: trainRaw, valid: validRaw }, { batchSize: flags.batchSize, seed: flags.seed });
+    const task = new ForecasterTask(forecaster, { train: d.train, valid: d.valid }, { batchSize: flags.batchSize, seed: flags.seed });
     const c = forecaster.model.config;
-    process.stderr.write(
-      `data: ${trainRaw.length} training windows, ${validRaw.length} validation windows${flags.synthetic === undefined && flags.valid === 0 ? ' (the training windows: no --valid rows)' : ''}; window ${window}, horizon ${c.horizon}, ${c.mode} mode\n` +
-        `model: ${c.layers}×${c.cell.kind} ${c.hiddenSize} units, ${forecaster.model.params.count().toLocaleString('en-US')} weights; scaling ${forecaster.settings.scaler?.kind ?? 'none'}${forecaster.settings.transform === 'log' ? ' of log values' : ''}\n`,
-    );
+    process.stderr.write(`data: ${d.train.length} training windows, ${d.valid.length} validation windows; window 50, horizon ${c.horizon}, ${c.mode} mode\n` +
+      `model: ${c.layers}×${c.cell.kind} ${c.hiddenSize} units, ${forecaster.model.params.count().toLocaleString('en-US')} weights\n`);
     const { code } = await runTraining(task, flags, 'mse', checkpoint, describeForecast);
     return code;
   } finally {
     forecaster.dispose();
+  }
+}
+
+/** Prints the rolling-origin table of a selection (stdout), lowest mean first, and the choice. */
+function reportSelection(result: SelectionResult): void {
+  const o = process.stdout;
+  const origins = result.candidates[0]!.score.origins;
+  o.write(`rolling-origin validation on the training rows: origins at rows ${origins.join(', ')}; RMSE of each fold, mean\n`);
+  const sorted = [...result.candidates].sort((a, b) => a.score.mean - b.score.mean);
+  for (const c of sorted) {
+    const mark = c === result.best ? '  ← selected' : c === result.bestLinear ? '  ← best linear alone' : '';
+    o.write(`  ${describeRecipe(c.recipe).padEnd(44)} ${c.score.rmse.map((x) => x.toFixed(1).padStart(7)).join('')}  mean ${c.score.mean.toFixed(2)}${mark}\n`);
+  }
+  if (result.skipped > 0) o.write(`(${result.skipped} candidates not tried: the time budget ran out)\n`);
+  o.write(`selected: ${describeRecipe(result.best.recipe)} (mean rolling-origin RMSE ${result.best.score.mean.toFixed(2)}` +
+    `${result.bestLinear === null ? '' : `; the best linear model alone: ${describeRecipe(result.bestLinear.recipe)}, ${result.bestLinear.score.mean.toFixed(2)}`})\n`);
+}
+
+async function forecastTrain(given: ForecastTrainFlags, command: Command, startBackend: () => Promise<void>): Promise<number> {
+  const { flags, checkpoint } = await resumeFlags(given, FORECASTER_KIND, command);
+  if (flags.synthetic === 'sines') return forecastTrainSines(flags, checkpoint, startBackend);
+  if (checkpoint !== undefined && (flags.select || flags.seeds > 1)) throw new HeadsCliError('--resume continues one run: it cannot be combined with --select or --seeds');
+  const series = await readSeries(flags);
+  const inputs = series.names;
+  const targets = flags.targets ?? inputs;
+  for (const t of targets) if (!inputs.includes(t)) throw new HeadsCliError(`--targets: "${t}" is not one of the value columns (${inputs.join(', ')})`);
+  const n = series.index.length;
+  const trainRows = n - flags.test;
+  const fitRows = trainRows - flags.valid;
+  if (fitRows < 2) throw new HeadsCliError(`${flags.csv}: ${n} rows leave ${fitRows} training rows after --test ${flags.test} and --valid ${flags.valid}`);
+  let recipe = recipeFromFlags(flags);
+  await startBackend();
+  let selection: SelectionResult | null = null;
+  if (flags.select) {
+    const training = { names: inputs, targets, columns: series.columns.map((c) => c.slice(0, trainRows)) };
+    const horizon = flags.originHorizon ?? (flags.test > 0 ? flags.test : flags.season);
+    selection = selectRecipe(training, recipe, {
+      budgetSeconds: flags.budgetMinutes * 60, season: flags.season, rollingOrigin: { origins: flags.origins, step: flags.originStep, horizon },
+      onCandidate: (c, i, total) => process.stderr.write(`candidate ${i}/${total}: ${describeRecipe(c.recipe)}: rolling-origin RMSE ${c.score.rmse.map((x) => x.toFixed(1)).join(', ')} (mean ${c.score.mean.toFixed(2)})\n`),
+    });
+    reportSelection(selection);
+    recipe = selection.best.recipe;
+  }
+  const fit = { names: inputs, targets, columns: series.columns.map((c) => c.slice(0, fitRows)) };
+  const testScores: number[] = [];
+  const trainColumns = series.columns.map((c) => c.slice(0, trainRows));
+  const target0 = inputs.indexOf(targets[0]!);
+  const truth = series.columns[target0]!.slice(trainRows);
+  for (let i = 0; i < flags.seeds; i++) {
+    const seed = flags.seed + i;
+    const out = flags.seeds > 1 ? path.join(flags.out, `seed-${seed}`) : flags.out;
+    let forecaster: SeriesForecaster;
+    let trainRaw: WindowExample[];
+    if (checkpoint !== undefined) {
+      forecaster = SeriesForecaster.fromSaved(checkpoint.json as SavedModelJson<never, never>, checkpoint.weights, `${checkpoint.dir}/model.json`);
+      trainRaw = makeWindows(fit.columns, { window: forecaster.rawWindow, horizon: forecaster.model.config.horizon, mode: forecaster.model.config.mode, targets: forecaster.targetColumns });
+    } else {
+      try {
+        ({ forecaster, windows: trainRaw } = prepareForecaster(fit, { ...recipe, seed }));
+      } catch (e) {
+        if (e instanceof ToolkitError) throw new HeadsCliError(`${flags.csv}: ${e.message}`);
+        throw e;
+      }
+    }
+    try {
+      // Validation windows end in the validation rows: they read the training rows before them.
+      const validRaw = flags.valid > 0
+        ? makeWindows(series.columns.map((c) => c.slice(fitRows - forecaster.rawWindow, trainRows)), { window: forecaster.rawWindow, horizon: forecaster.model.config.horizon, mode: forecaster.model.config.mode, targets: forecaster.targetColumns })
+        : trainRaw;
+      const task = new ForecasterTask(forecaster, { train: trainRaw, valid: validRaw }, { batchSize: flags.batchSize, seed });
+      const c = forecaster.model.config;
+      process.stderr.write(
+        `data: ${trainRaw.length} training windows, ${validRaw.length} validation windows${flags.valid === 0 ? ' (the training windows: no --valid rows)' : ''}; horizon ${c.horizon}, ${c.mode} mode\n` +
+          `model: ${c.layers}×${c.cell.kind} ${c.hiddenSize} units, ${forecaster.model.params.count().toLocaleString('en-US')} weights, seed ${seed}; ${forecaster.describe()}\n`,
+      );
+      const { code } = await runTraining(task, { ...flags, seed, out }, 'mse', checkpoint, describeForecast);
+      if (code !== 0) return code;
+      if (flags.test > 0) {
+        // The last step's weights (as saved in the checkpoint), forecasting the held-out rows from the end of training.
+        const rmse = scoreForecasts([forecaster.forecastAhead(trainColumns, flags.test)[0]!], [truth]).rmse;
+        testScores.push(rmse);
+        process.stdout.write(`seed ${seed}: RMSE of the last ${flags.test} rows (${targets[0]}) ${rmse.toFixed(2)}\n`);
+      }
+    } finally {
+      forecaster.dispose();
+    }
+  }
+  if (selection !== null) await writeFile(path.join(flags.out, 'selection.json'), JSON.stringify({ best: selection.best, bestLinear: selection.bestLinear, candidates: selection.candidates, skipped: selection.skipped }, null, 1) + '\n');
+  if (flags.test > 0 && testScores.length > 0) reportForecastRuns(testScores, trainColumns, truth, target0, recipe, { ...fit, columns: trainColumns }, flags);
+  return 0;
+}
+
+/** Test RMSE over seeds (mean ± sd) and the paired comparison with each baseline on the same rows. */
+function reportForecastRuns(scores: number[], trainColumns: Float64Array[], truth: Float64Array, target: number, recipe: ForecastRecipe, data: SeriesColumns, flags: ForecastTrainFlags): void {
+  const o = process.stdout;
+  const T = truth.length;
+  const hist = trainColumns[target]!;
+  const rmse = (f: ArrayLike<number>) => scoreForecasts([f], [truth]).rmse;
+  const baselines: [string, number][] = [['naive (last value)', rmse(naiveForecast(hist, T))], [`seasonal naive (${flags.season})`, rmse(seasonalNaiveForecast(hist, T, flags.season))]];
+  const order = recipe.window;
+  baselines.push([`linear AR(${order}) on raw values, recursive`, rmse(LinearAutoregression.fit(makeWindows([hist], { window: order }), { order }).forecast(hist, T))]);
+  if (recipe.linearOrder > 0) {
+    // The linear part of the same pipeline alone: what the network adds to it.
+    const { forecaster } = prepareForecaster(data, { ...recipe, linearOnly: true });
+    try {
+      baselines.push([`${describeRecipe({ ...recipe, linearOnly: true })}`, rmse(forecaster.forecastAhead(trainColumns, T)[0]!)]);
+    } finally {
+      forecaster.dispose();
+    }
+  }
+  const s = meanAndSd(scores);
+  o.write(`test RMSE over ${s.n} seed${s.n === 1 ? '' : 's'}: ${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)} (mean ± sd)\n`);
+  for (const [name, b] of baselines) {
+    const d = pairedDifference(scores, scores.map(() => b));
+    o.write(`  vs ${name.padEnd(40)} ${b.toFixed(2)}: model − baseline ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} (standard error ${d.se.toFixed(2)})\n`);
   }
 }
 
@@ -733,7 +834,17 @@ export function registerHeadCommands(program: Command, startBackend: StartBacken
     .addOption(new Option('--mode <mode>', 'vector: predict k after the last step; sequence: the next k at every step').choices(['vector', 'sequence']).default('vector'))
     .option('--valid <n>', 'training rows at their end used for validation windows (0: validate on the training windows)', int('--valid', 0), 0)
     .addOption(new Option('--scale <kind>', 'scaling fitted on the training rows').choices(['standard', 'minmax', 'none']).default('standard'))
-    .option('--log', 'model log values (positive series with multiplicative seasonality)');
+    .option('--log', 'model log values (positive series with multiplicative seasonality)')
+    .option('--box-cox', 'Box-Cox transform, λ by maximum likelihood on the training rows (positive series)')
+    .option('--difference <lags...>', 'difference at these lags in turn after the transform, e.g. 1 12', (v: string, prev: number[] | undefined) => [...(prev ?? []), int('--difference')(v)])
+    .option('--linear-part <p>', 'add a linear AR(p) to the network\'s output, which learns its residual (vector mode; 0 = none)', int('--linear-part', 0), 0)
+    .option('--select', 'choose transform, differencing, linear part and direct/recursive by rolling-origin validation on the training rows')
+    .option('--budget-minutes <m>', '--select: stop trying candidates after this long', num('--budget-minutes', Number.MIN_VALUE), 10)
+    .option('--origins <n>', '--select: rolling origins', int('--origins'), 3)
+    .option('--origin-step <n>', '--select: rows between origins', int('--origin-step'), 12)
+    .option('--origin-horizon <n>', '--select: rows forecast after each origin (default: --test, or --season)', int('--origin-horizon'))
+    .option('--season <n>', 'season length: seasonal differencing in --select, the seasonal naive baseline', int('--season'), 12)
+    .option('--seeds <n>', 'train this many seeds (--seed, --seed + 1, …; each in --out/seed-N) and report the test RMSE\'s mean ± sd and paired differences with the baselines', int('--seeds'), 1);
   stackFlags(forecastTrainCmd);
   forecastTrainCmd.action(async (opts: ForecastTrainFlags) => setCode(await forecastTrain(opts, forecastTrainCmd, backend)));
   seriesFlags(forecast.command('eval').description('RMSE of the model\'s forecast of the last --test rows vs naive, seasonal naive and linear; SVG plot'))

@@ -135,3 +135,24 @@ export function perplexity(meanNll: number): number {
   if (!(meanNll >= 0)) throw new MetricError(`mean negative log-likelihood must be ≥ 0, got ${meanNll}`);
   return Math.exp(meanNll);
 }
+
+/** Mean and sample standard deviation (n − 1) of repeated runs' scores; sd is 0 for one run. */
+export function meanAndSd(values: readonly number[]): { mean: number; sd: number; n: number } {
+  const n = values.length;
+  if (n === 0) throw new MetricError('no values to summarise');
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n < 2 ? 0 : Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, sd, n };
+}
+
+/**
+ * The paired comparison of two methods scored on the same splits: the mean of the differences a − b, their standard
+ * error sd/√n, and t = mean / se (Dietterich, "Approximate statistical tests for comparing supervised classification
+ * learning algorithms", 1998). Pairing removes the variance the splits share.
+ */
+export function pairedDifference(a: readonly number[], b: readonly number[]): { mean: number; se: number; t: number; n: number } {
+  if (a.length !== b.length || a.length === 0) throw new MetricError(`paired scores need the same number of runs on each side, got ${a.length} and ${b.length}`);
+  const { mean, sd, n } = meanAndSd(a.map((x, i) => x - b[i]!));
+  const se = sd / Math.sqrt(n);
+  return { mean, se, t: se > 0 ? mean / se : mean === 0 ? 0 : Math.sign(mean) * Infinity, n };
+}

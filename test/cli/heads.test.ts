@@ -101,10 +101,31 @@ describe('translate forecast', () => {
     expect(p.stdout).toMatch(/^step,passengers\n1,[\d.-]+\n2,[\d.-]+\n3,[\d.-]+\n$/);
     const bad = cli(['forecast', 'train', '--csv', join(fixtures, 'series.csv'), '--columns', 'Sales', '--out', join(dir, 'w'), ...fast]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/translate: error: .*series\.csv: 3 rows leave 3 training rows .*fewer than --window 12/);
+    expect(bad.stderr).toMatch(/translate: error: .*series\.csv: 3 training rows are too few for a window of 12 raw rows/);
     writeFileSync(join(dir, 'nan.csv'), 'month,value\nm1,1\nm2,oops\n');
     const nan = cli(['forecast', 'train', '--csv', join(dir, 'nan.csv'), '--out', join(dir, 'v'), ...fast]);
     expect(nan.code).toBe(1);
     expect(nan.stderr).toMatch(/nan\.csv:3: column "value" is "oops", not a number/);
+  });
+
+  it('--select chooses by rolling origin on the training rows; --seeds reports mean ± sd and paired differences with the baselines', () => {
+    const dir = tmp();
+    const rng = new Rng(5);
+    const csv = ['month,passengers', ...Array.from({ length: 84 }, (_, t) => `m${t},${(100 * Math.exp(0.01 * t) * (1 + 0.2 * Math.sin((2 * Math.PI * t) / 12)) + rng.uniform(-3, 3)).toFixed(2)}`)];
+    writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
+    const out = join(dir, 'sel');
+    const t = cli(['forecast', 'train', '--csv', join(dir, 'series.csv'), '--test', '12', '--window', '6', '--select', '--budget-minutes', '5', '--origins', '2', '--origin-step', '6',
+      '--seeds', '2', '--out', out, '--steps', '4', '--eval-every', '4', '--hidden', '4', '--batch-size', '8', '--quiet']);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/origins at rows 54, 60; RMSE of each fold, mean/);
+    expect(t.stdout).toMatch(/← selected/);
+    expect(t.stdout).toMatch(/selected: .*mean rolling-origin RMSE [\d.]+; the best linear model alone: .*AR\(6\) alone/);
+    expect(t.stdout).toMatch(/seed 1: RMSE of the last 12 rows \(passengers\) [\d.]+\nseed 2:|seed 2: RMSE/);
+    const m = /test RMSE over 2 seeds: ([\d.]+) ± ([\d.]+)/.exec(t.stdout)!;
+    const seeds = [...t.stdout.matchAll(/seed \d: RMSE of the last 12 rows \(passengers\) ([\d.]+)/g)].map((x) => Number(x[1]));
+    expect(Number(m[1])).toBeCloseTo((seeds[0]! + seeds[1]!) / 2, 1);
+    expect(t.stdout).toMatch(/vs seasonal naive \(12\)\s+[\d.]+: model − baseline [+-][\d.]+ \(standard error [\d.]+\)/);
+    expect(existsSync(join(out, 'seed-2', 'model.json'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'selection.json'), 'utf8')).candidates.length).toBe(72);
   });
 });

@@ -7,6 +7,7 @@ import { train, type ProgressInfo } from '../../src/train/loop.js';
 import { readCheckpoint } from '../../src/train/checkpoints.js';
 import { makeWindows } from '../../src/data/timeSeries.js';
 import { Scaler } from '../../src/data/scaling.js';
+import { SeriesTransform } from '../../src/data/seriesTransforms.js';
 import { Forecaster, DEFAULT_FORECASTER_CONFIG } from '../../src/heads/forecaster.js';
 import { SeriesForecaster } from '../../src/heads/seriesForecaster.js';
 import { ForecasterTask } from '../../src/heads/forecasterTask.js';
@@ -20,7 +21,7 @@ const TRAIN = 136;
 
 function newForecaster(mode: 'vector' | 'sequence'): SeriesForecaster {
   const model = new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, horizon: 3, mode, hiddenSize: 16, seed: 3 });
-  return new SeriesForecaster(model, { scaler: Scaler.fit([series.slice(0, TRAIN)]), transform: 'none', window: 12, inputs: ['y'], targets: ['y'] });
+  return new SeriesForecaster(model, { scaler: Scaler.fit([series.slice(0, TRAIN)]), transform: new SeriesTransform(), window: 12, inputs: ['y'], targets: ['y'], linear: null });
 }
 
 function newTask(f: SeriesForecaster, mode: 'vector' | 'sequence'): ForecasterTask {

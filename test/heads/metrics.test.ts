@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { accuracy, confusionMatrix, classificationReport, macroF1, renderConfusionMatrix, mse, rmse, mae, perplexity, MetricError } from '../../src/heads/metrics.js';
+import { accuracy, confusionMatrix, classificationReport, macroF1, renderConfusionMatrix, mse, rmse, mae, perplexity, MetricError, meanAndSd, pairedDifference } from '../../src/heads/metrics.js';
 
 // Worked by hand: true 0 0 1 1 2 2, predicted 0 1 1 1 2 0.
 const expected = [0, 0, 1, 1, 2, 2];
@@ -76,5 +76,26 @@ describe('perplexity', () => {
     expect(perplexity(Math.log(4))).toBeCloseTo(4, 12);
     expect(perplexity(0)).toBe(1);
     expect(() => perplexity(-1)).toThrow(MetricError);
+  });
+});
+
+describe('spread over runs', () => {
+  it('mean and sample standard deviation (n − 1)', () => {
+    const s = meanAndSd([2, 4, 4, 4, 5, 5, 7, 9]);
+    expect(s.mean).toBe(5);
+    expect(s.sd).toBeCloseTo(Math.sqrt(32 / 7), 12);
+    expect(meanAndSd([3]).sd).toBe(0);
+    expect(() => meanAndSd([])).toThrow(MetricError);
+  });
+
+  it('paired difference: mean and standard error of a − b, so a constant offset has zero error', () => {
+    const d = pairedDifference([0.81, 0.79, 0.83], [0.80, 0.78, 0.82]);
+    expect(d.mean).toBeCloseTo(0.01, 12);
+    expect(d.se).toBeCloseTo(0, 12);
+    // Differences 1, 2, 3: mean 2, sd 1, se 1/√3, t = 2√3.
+    const e = pairedDifference([11, 12, 13], [10, 10, 10]);
+    expect(e.se).toBeCloseTo(1 / Math.sqrt(3), 12);
+    expect(e.t).toBeCloseTo(2 * Math.sqrt(3), 12);
+    expect(() => pairedDifference([1], [1, 2])).toThrow(/same number of runs/);
   });
 });

@@ -52,6 +52,14 @@ export interface LinearAutoregressionOptions {
   ridge?: number;
 }
 
+/** A fitted linear autoregression as JSON (saved beside a forecaster that adds it to its output). */
+export interface LinearAutoregressionJson {
+  order: number;
+  horizon: number;
+  /** [horizon][order + 1]: intercept, then the weights of the oldest … newest value. */
+  coefficients: number[][];
+}
+
 export class LinearAutoregression {
   private constructor(
     readonly order: number,
@@ -92,6 +100,21 @@ export class LinearAutoregression {
     const solution = solve(xtx, xty, D, h);
     const coefficients = Array.from({ length: h }, (_, s) => Float64Array.from({ length: D }, (_, a) => solution[a * h + s]!));
     return new LinearAutoregression(p, h, coefficients);
+  }
+
+  toJSON(): LinearAutoregressionJson {
+    return { order: this.order, horizon: this.horizon, coefficients: this.coefficients.map((c) => Array.from(c)) };
+  }
+
+  /** Rebuilds a model saved with toJSON; `source` names the file in errors. */
+  static fromJSON(json: unknown, source = 'linear autoregression'): LinearAutoregression {
+    const j = json as Partial<LinearAutoregressionJson> | null;
+    const whole = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+    if (j === null || typeof j !== 'object' || !whole(j.order) || !whole(j.horizon) || !Array.isArray(j.coefficients) || j.coefficients.length !== j.horizon
+      || !j.coefficients.every((c) => Array.isArray(c) && c.length === j.order! + 1 && c.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
+      throw new ForecastError(`${source}: expected order and horizon (whole numbers ≥ 1) and horizon rows of order + 1 finite coefficients`);
+    }
+    return new LinearAutoregression(j.order, j.horizon, j.coefficients.map((c) => Float64Array.from(c)));
   }
 
   /** k values after the window: `horizon` at a time, each block's predictions appended to the window for the next. */

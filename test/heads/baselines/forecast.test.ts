@@ -96,3 +96,14 @@ describe('evaluateBaselines on airline passengers (train 120 months, forecast th
     expect(s.linear.rmse).toBeLessThan(s.seasonalNaive!.rmse);
   });
 });
+
+describe('LinearAutoregression JSON', () => {
+  it('round-trips: the rebuilt model forecasts the same values; a malformed one names the file', () => {
+    const xs = Array.from({ length: 40 }, (_, t) => Math.sin(t / 3) + 0.1 * t);
+    const windows = Array.from({ length: 30 }, (_, s) => ({ input: xs.slice(s, s + 5), target: xs.slice(s + 5, s + 7) }));
+    const ar = LinearAutoregression.fit(windows, { order: 4, horizon: 2 });
+    const back = LinearAutoregression.fromJSON(JSON.parse(JSON.stringify(ar.toJSON())));
+    expect(Array.from(back.forecast(xs, 6))).toEqual(Array.from(ar.forecast(xs, 6)));
+    expect(() => LinearAutoregression.fromJSON({ order: 4, horizon: 2, coefficients: [[1, 2]] }, 'm/model.json')).toThrow(/m\/model\.json: expected/);
+  });
+});
