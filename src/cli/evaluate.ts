@@ -1,11 +1,12 @@
 // `translate eval`: translate a source file with a model (or take a hypothesis file) and score it against one or
 // more reference files with corpus BLEU (sacreBLEU-compatible), chrF and exact match.
-import { writeFile } from 'node:fs/promises';
+import { writeFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import { readLines as readTextLines } from '../data/readers.js';
 import { Translator } from '../translator.js';
 import { corpusBleu, formatBleu } from '../search/bleu.js';
 import { corpusChrF } from '../search/chrf.js';
-import { ToolkitError } from '../errors.js';
+import { ToolkitError, FileSystemError, withFileSystemErrors } from '../errors.js';
 
 export interface EvalFlags {
   model?: string;
@@ -30,8 +31,19 @@ async function readLines(file: string): Promise<string[]> {
   return lines;
 }
 
+/** Throws FileSystemError when `file` could not be written: its folder is missing or not a folder, or it is a directory. */
+async function checkWritable(file: string): Promise<void> {
+  const folder = path.dirname(path.resolve(file));
+  const st = await stat(folder).catch(() => null);
+  if (st === null) throw new FileSystemError(file, 'ENOENT', `cannot write the hypotheses: the folder ${folder} does not exist`);
+  if (!st.isDirectory()) throw new FileSystemError(file, 'ENOTDIR', `cannot write the hypotheses: ${folder} is not a folder`);
+  if ((await stat(file).catch(() => null))?.isDirectory()) throw new FileSystemError(file, 'EISDIR', 'cannot write the hypotheses: is a directory');
+}
+
 export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promise<void>): Promise<string> {
   if ((flags.hyp === undefined) === (flags.model === undefined)) throw new EvalInputError('give either --model with --src, or --hyp');
+  // Before minutes of translating: a --out that cannot be written is a mistake to report now.
+  if (flags.out !== undefined && flags.model !== undefined) await checkWritable(flags.out);
   const refs = await Promise.all(flags.ref.map(readLines));
   let hyps: string[];
   let what: string;
@@ -48,7 +60,8 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
     const seconds = (performance.now() - t0) / 1000;
     translator.dispose();
     what = `${flags.model} on ${flags.src} (${flags.beam === 1 ? 'greedy' : `beam ${flags.beam}, α ${flags.lengthPenalty}`}, ${(src.length / seconds).toFixed(1)} sentences/s)`;
-    if (flags.out !== undefined) await writeFile(flags.out, hyps.map((h) => `${h}\n`).join(''));
+    const out = flags.out;
+    if (out !== undefined) await withFileSystemErrors(out, 'cannot write the hypotheses', () => writeFile(out, hyps.map((h) => `${h}\n`).join('')));
   }
   refs.forEach((r, k) => {
     if (r.length !== hyps.length) throw new EvalInputError(`${flags.ref[k]}: ${r.length} lines, but there are ${hyps.length} hypotheses`);

@@ -8,12 +8,17 @@ import { trainWithProgress } from './trainingRun.js';
 import { readConfigFile, parseSet, resolveConfig, checkConfig, ConfigError, type PartialTrainConfig, type TrainConfig } from '../train/config.js';
 import { prepareTranslation, type SavedRunConfig } from '../train/translationRun.js';
 import { readCheckpoint, BEST_DIR } from '../train/checkpoints.js';
+import { RunLock } from '../train/lock.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 
 export interface TrainFlags {
   config?: string;
   out: string;
   resume?: boolean;
+  /** On --resume: start the optimiser's moments afresh (needed to change --optimizer or --momentum). */
+  resetOptimizer?: boolean;
+  /** On --resume with a new --steps: stretch the learning-rate schedule over it (default: keep its horizon). */
+  reschedule?: boolean;
   set: string[];
   // data
   corpus?: string;
@@ -107,6 +112,11 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
   return checkConfig(config, 'command-line flags');
 }
 
+/** Config keys `--resume` accepts a new value for (training.schedule.* too). */
+const RESUMABLE_KEYS = ['training.steps', 'training.learningRate', 'training.clipNorm'];
+/** …and, with --reset-optimizer, these. */
+const OPTIMIZER_KEYS = ['training.optimizer', 'training.momentum'];
+
 /** Keys set anywhere in a partial config, as section.key paths. */
 function keysOf(config: PartialTrainConfig): string[] {
   const out: string[] = [];
@@ -134,15 +144,25 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
   layers.push(flagsToConfig(flags));
   for (const s of flags.set) layers.push(parseSet(s));
 
+  if (!flags.resume && (flags.resetOptimizer || flags.reschedule)) throw new ConfigError('--reset-optimizer and --reschedule only apply with --resume');
+  // Before reading anything (a corpus can take minutes): another training may be writing into --out.
+  await RunLock.check(out);
   let config: TrainConfig;
   let checkpoint;
   if (flags.resume) {
     checkpoint = await readCheckpoint(out, 'seq2seq');
     const saved = checkpoint.training.config as SavedRunConfig | null;
     if (saved === null || typeof saved !== 'object' || saved.config === undefined) throw new ConfigError(`${out}/model.json: the checkpoint holds no run configuration to resume with`);
-    // A resumed run is the same run: only its length may change.
-    const changed = layers.flatMap(keysOf).filter((k) => k !== 'training.steps');
-    if (changed.length > 0) throw new ConfigError(`--resume continues the run with its saved configuration; only --steps may be given (got ${changed.join(', ')})`);
+    // A resumed run is the same run on the same data and model; what may change is how it is optimised from here
+    // (a diverged run resumed with a lower rate or harder clipping) and its length.
+    const mayChange = (k: string): boolean => RESUMABLE_KEYS.includes(k) || k.startsWith('training.schedule.') || (flags.resetOptimizer === true && OPTIMIZER_KEYS.includes(k));
+    const changed = layers.flatMap(keysOf).filter((k) => !mayChange(k));
+    if (changed.length > 0) {
+      throw new ConfigError(
+        `--resume continues the run with its saved configuration; only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay ` +
+          `(and with --reset-optimizer --optimizer, --momentum) may be given (got ${changed.join(', ')})`,
+      );
+    }
     config = resolveConfig([saved.config as PartialTrainConfig, ...layers]);
     err.write(`resuming ${out} at step ${checkpoint.training.step}\n`);
   } else {
@@ -168,7 +188,10 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
     return await trainWithProgress(
       prepared.task,
       prepared.config.training,
-      { out, loss: prepared.config.loss, config: prepared.saved, ...(checkpoint !== undefined ? { resume: checkpoint } : {}) },
+      {
+        out, loss: prepared.config.loss, config: prepared.saved, ...(checkpoint !== undefined ? { resume: checkpoint } : {}),
+        resetOptimizer: flags.resetOptimizer ?? false, reschedule: flags.reschedule ?? false,
+      },
       { quiet: flags.quiet ?? false, describe: describeMetrics, usage: `translate with: translate translate --model ${path.join(out, BEST_DIR)}` },
     );
   } finally {
@@ -182,7 +205,9 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .description('train a translation model on a parallel corpus (config file and/or flags; checkpoint, log and curves in --out)')
     .option('--config <file>', 'JSON config with sections data, model, training, loss, validation (flags override it)')
     .option('--out <dir>', 'checkpoint directory: model.json + weights, best/, train.jsonl, curves.svg', 'runs/train')
-    .option('--resume', 'continue the run saved in --out (only --steps may change)')
+    .option('--resume', 'continue the run saved in --out (--steps, --learning-rate, --clip-norm, --schedule, --lr-decay may change; each change is logged)')
+    .option('--reset-optimizer', 'with --resume: start the optimiser state afresh (as OpenNMT -reset_optim); allows a new --optimizer or --momentum')
+    .option('--reschedule', 'with --resume and a new --steps: stretch the learning-rate schedule over the new length (default: keep its horizon)')
     .option('--set <section.key=value>', 'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON values)', collect, [])
     .option('--corpus <spec>', 'training corpus: tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path')
     .option('--valid <spec>', 'validation corpus (default: hold out --valid-split of the training corpus)')

@@ -3,7 +3,7 @@
 // and the closing report. Returns the exit code: 0, 130 when interrupted, 1 for a non-finite loss.
 import * as path from 'node:path';
 import { ProgressBar, formatDuration } from './progress.js';
-import { train, type RunOptions, type TrainingEvent, type TrainingOptions, type TrainingTask } from '../train/loop.js';
+import { train, NonFiniteValidationError, type RunOptions, type TrainingEvent, type TrainingOptions, type TrainingTask } from '../train/loop.js';
 import { BEST_DIR } from '../train/checkpoints.js';
 
 export interface TrainingView {
@@ -32,6 +32,8 @@ export async function trainWithProgress<B>(
       if (e.type === 'evaluation') err.write(`step ${e.step}: validation ${view.describe(e.metrics)} (${e.seconds.toFixed(1)} s)${e.improved ? ' *best*' : ''}\n`);
       else if (e.type === 'learning-rate') err.write(`step ${e.step}: learning rate → ${e.learningRate.toPrecision(4)} (${e.reason})\n`);
       else if (e.type === 'skipped') err.write(`step ${e.step}: warning: ${e.error.message}; batch skipped (${e.consecutive} in a row)\n`);
+      else if (e.type === 'stale-lock') err.write(`warning: took over the lock of ${run.out} left by pid ${e.previous.pid} on ${e.previous.hostname} (started ${e.previous.started}), which is no longer running\n`);
+      else if (e.type === 'resume-change') err.write(`resume: ${e.message}\n`);
     });
   };
   let result;
@@ -43,12 +45,15 @@ export async function trainWithProgress<B>(
   }
   const o = process.stdout;
   const out = run.out;
-  const why = { completed: 'completed', 'early-stopped': 'stopped early', interrupted: 'interrupted', 'non-finite': 'stopped: non-finite loss' }[result.reason];
+  const why = { completed: 'completed', 'early-stopped': 'stopped early', interrupted: 'interrupted', 'non-finite': result.error instanceof NonFiniteValidationError ? 'stopped: non-finite validation metric' : 'stopped: non-finite loss' }[result.reason];
   o.write(`training ${why} at step ${result.step} (${formatDuration(result.seconds)} this session)${result.skipped > 0 ? `, ${result.skipped} batches skipped` : ''}\n`);
   if (result.metrics !== null) o.write(`last validation: ${view.describe(result.metrics)}\n`);
   if (result.best !== null) o.write(`best ${result.best.metric} ${result.best.value.toFixed(4)} at step ${result.best.step}: ${path.join(out, BEST_DIR)}\n`);
   if (result.reason === 'non-finite') {
-    err.write(`translate: error: ${result.error?.message}. The last good checkpoint in ${out} was kept; lower the learning rate or clip harder, then --resume.\n`);
+    const advice = result.checkpointStep !== null
+      ? `The last good checkpoint (step ${result.checkpointStep}) in ${out} was kept; lower the learning rate (--learning-rate) or clip harder (--clip-norm), then --resume (--reset-optimizer also clears the optimiser's moments).`
+      : `No checkpoint was written (the run diverged before its first one); start again with a lower learning rate (--learning-rate) or harder clipping (--clip-norm).`;
+    err.write(`translate: error: ${result.error?.message}. ${advice}\n`);
     return 1;
   }
   o.write(`checkpoint: ${out} (resume with --resume${view.usage === undefined ? '' : `; ${view.usage}`})\n`);

@@ -98,7 +98,15 @@ export interface AutoBucketOptions {
   count?: number;
   /** Share of pairs the largest bucket must hold, the rest being dropped as over-long (default 1: all). */
   coverage?: number;
+  /**
+   * No bucket is longer than this on either side, target EOS included (default DEFAULT_MAX_BUCKET_LENGTH): one
+   * enormous pair (a 5 MB line read as 1.2 million tokens) must not make a bucket that size, whatever `coverage`.
+   */
+  maxLength?: number;
 }
+
+/** The longest automatic bucket, per side (tokens): beyond any sentence an RNN is trained on, far below a runaway line. */
+export const DEFAULT_MAX_BUCKET_LENGTH = 256;
 
 /**
  * Buckets fitted to a length distribution. The largest bucket is set by `coverage` (quantiles of source and target
@@ -111,9 +119,11 @@ export function autoBuckets(lengths: readonly PairLength[], options: AutoBucketO
   const coverage = options.coverage ?? 1;
   if (!(count >= 1)) throw new BucketError(`bucket count must be at least 1, got ${count}`);
   if (!(coverage > 0 && coverage <= 1)) throw new BucketError(`coverage must be in (0, 1], got ${coverage}`);
+  const cap = options.maxLength ?? DEFAULT_MAX_BUCKET_LENGTH;
+  if (!(Number.isInteger(cap) && cap >= 2)) throw new BucketError(`maximum bucket length must be an integer ≥ 2, got ${cap}`);
   if (lengths.length === 0) throw new BucketError('cannot choose buckets for an empty corpus');
-  const maxS = quantile(lengths.map((p) => p.source), coverage);
-  const maxT = quantile(lengths.map((p) => p.target + 1), coverage);
+  const maxS = Math.min(quantile(lengths.map((p) => p.source), coverage), cap);
+  const maxT = Math.min(quantile(lengths.map((p) => p.target + 1), coverage), cap);
   // Distinct (source, target+1) points with their multiplicity: the DP runs over these, not over every pair.
   const points = new Map<number, { s: number; t: number; n: number }>();
   for (const p of lengths) {

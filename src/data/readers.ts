@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { ToolkitError } from '../errors.js';
+import { ToolkitError, fileSystemProblem } from '../errors.js';
 
 export interface Pair {
   source: string;
@@ -29,8 +29,12 @@ export class CorpusError extends ToolkitError {
   }
 }
 
-/** Why a pair was left out. 'empty' and 'too-long' are decided by the readers, 'over-bucket' by the bucketing. */
-export type DropReason = 'empty' | 'too-long' | 'over-bucket';
+/**
+ * Why a pair was left out. 'empty' and 'too-long' (over maxChars or maxTokens) are decided by the readers and the
+ * corpus loader, 'line-too-long' (a line over maxLineBytes, never read into memory) by the line reader, 'over-bucket'
+ * by the bucketing.
+ */
+export type DropReason = 'empty' | 'too-long' | 'line-too-long' | 'over-bucket';
 
 /** Counts dropped pairs by reason, keeping the first few locations of each so a report can point at them. */
 export class DropTally {
@@ -61,6 +65,8 @@ export class DropTally {
 export interface ReaderOptions {
   /** Drop pairs where either side has more than this many characters (UTF-16 units) (default: no limit). */
   maxChars?: number;
+  /** Drop pairs whose line (either line, for aligned files) is longer than this many bytes (default DEFAULT_MAX_LINE_BYTES). */
+  maxLineBytes?: number;
   /** Where dropped pairs are counted (default: a private tally, i.e. drops are not reported). */
   dropped?: DropTally;
 }
@@ -81,35 +87,69 @@ export interface JsonlOptions extends ReaderOptions {
 export interface Line {
   text: string;
   line: number;
+  /** With overLong 'skip': the line was longer than maxLineBytes (text is then empty). */
+  overLong?: boolean;
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const NEWLINE = 0x0a;
+
+/**
+ * The longest line read by default, in bytes (1 MiB): far beyond any sentence, short enough that a file without
+ * newlines (a binary, one 5 MB line) costs a bounded amount of memory instead of growing a string and a bucket.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+
+export interface ReadLinesOptions {
+  /** Lines longer than this many bytes are over-long (default DEFAULT_MAX_LINE_BYTES). */
+  maxLineBytes?: number;
+  /**
+   * An over-long line: 'error' (default) throws a CorpusError naming it; 'skip' yields it as `{ text: '', overLong:
+   * true }` without keeping its bytes, for readers that drop it and count the drop.
+   */
+  overLong?: 'error' | 'skip';
+}
 
 async function isGzip(file: string): Promise<boolean> {
   let handle;
   try {
     handle = await open(file, 'r');
   } catch (e) {
-    throw new CorpusError(file, undefined, `cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new CorpusError(file, undefined, `cannot open (${describeError(e)})`);
   }
   try {
     const head = Buffer.alloc(2);
     const { bytesRead } = await handle.read(head, 0, 2, 0);
     return bytesRead === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  } catch (e) {
+    // open() succeeds on a directory; reading it fails (EISDIR).
+    throw new CorpusError(file, undefined, `cannot read (${describeError(e)})`);
   } finally {
     await handle.close();
   }
 }
 
-/** Streams the lines of a plain or gzip file, each decoded strictly as UTF-8; a trailing "\r" and a leading BOM are removed. */
-export async function* readLines(file: string): AsyncGenerator<Line> {
+/** A Node file-system error in words ("is a directory, not a file"), else its code or message. */
+function describeError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return (err?.code !== undefined ? fileSystemProblem(err.code) : undefined) ?? err?.code ?? String(err?.message ?? e);
+}
+
+/**
+ * Streams the lines of a plain or gzip file, each decoded strictly as UTF-8; a trailing "\r" and a leading BOM are
+ * removed. Memory stays bounded by `maxLineBytes` whatever the file holds (see ReadLinesOptions for over-long lines).
+ */
+export async function* readLines(file: string, options: ReadLinesOptions = {}): AsyncGenerator<Line> {
+  const maxBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const skipOverLong = options.overLong === 'skip';
   const gz = await isGzip(file);
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const raw = createReadStream(file, { highWaterMark: Math.min(1 << 20, Math.max(1 << 16, maxBytes)) });
   const stream: Readable = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => stream.destroy(e));
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   let carry: Buffer | null = null;
+  // Inside an over-long line: its bytes are dropped until the next newline.
+  let overLong = false;
   let line = 0;
   const decode = (bytes: Buffer): string => {
     line++;
@@ -122,33 +162,49 @@ export async function* readLines(file: string): AsyncGenerator<Line> {
       throw new CorpusError(file, line, `invalid UTF-8 (byte offset ${firstInvalidUtf8(bytes.subarray(0, end))} in the line)`);
     }
   };
+  const tooLong = (): Line => {
+    line++;
+    if (!skipOverLong) throw new CorpusError(file, line, `line longer than ${maxBytes} bytes`);
+    return { text: '', line, overLong: true };
+  };
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let start = 0;
       let nl = chunk.indexOf(NEWLINE, start);
       while (nl !== -1) {
         const piece = chunk.subarray(start, nl);
-        const bytes: Buffer = carry === null ? piece : Buffer.concat([carry, piece]);
-        carry = null;
-        yield { text: decode(bytes), line };
+        if (overLong || (carry?.length ?? 0) + piece.length > maxBytes) {
+          carry = null;
+          overLong = false;
+          yield tooLong();
+        } else {
+          const bytes: Buffer = carry === null ? piece : Buffer.concat([carry, piece]);
+          carry = null;
+          yield { text: decode(bytes), line };
+        }
         start = nl + 1;
         nl = chunk.indexOf(NEWLINE, start);
       }
-      if (start < chunk.length) {
+      if (start < chunk.length && !overLong) {
         const rest = chunk.subarray(start);
-        carry = carry === null ? Buffer.from(rest) : Buffer.concat([carry, rest]);
+        if ((carry?.length ?? 0) + rest.length > maxBytes) {
+          carry = null;
+          overLong = true;
+        } else {
+          carry = carry === null ? Buffer.from(rest) : Buffer.concat([carry, rest]);
+        }
       }
     }
   } catch (e) {
     if (e instanceof CorpusError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    throw new CorpusError(file, undefined, gz ? `cannot decompress (${err.message})` : `cannot read (${err.code ?? err.message})`);
+    throw new CorpusError(file, undefined, gz ? `cannot decompress (${(e as Error).message})` : `cannot read (${describeError(e)})`);
   } finally {
     stream.destroy();
     raw.destroy();
   }
   // A last line without a final newline still counts; an empty remainder after the final newline does not.
-  if (carry !== null && carry.length > 0) yield { text: decode(carry), line };
+  if (overLong) yield tooLong();
+  else if (carry !== null && carry.length > 0) yield { text: decode(carry), line };
 }
 
 /** Offset of the first byte that breaks UTF-8, for the error message. */
@@ -169,6 +225,11 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Corpus readers skip over-long lines (and count them) rather than stop at them. */
+function lineOptions(options: ReaderOptions): ReadLinesOptions {
+  return { overLong: 'skip', ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}) };
 }
 
 /** Applies the shared drop rules; returns the pair to keep, or null after counting the drop. */
@@ -194,7 +255,12 @@ export async function* readTsv(file: string, options: TsvOptions = {}): AsyncGen
   const header = options.header ?? columns.some((c) => typeof c === 'string');
   let index: [number, number] | null = null;
   if (columns.every((c) => typeof c === 'number')) index = [columns[0] as number, columns[1] as number];
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line, overLong } of readLines(file, lineOptions(options))) {
+    if (overLong) {
+      if (header && line === 1) throw new CorpusError(file, 1, `header line longer than ${options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES} bytes`);
+      dropped.add('line-too-long', `${file}:${line}`);
+      continue;
+    }
     if (header && line === 1) {
       const names = text.split('\t');
       index = [columnIndex(names, columns[0], file), columnIndex(names, columns[1], file)];
@@ -226,8 +292,8 @@ function columnIndex(names: string[], column: number | string, file: string): nu
 /** Reads two files aligned line by line (line n of `sourceFile` translates line n of `targetFile`). */
 export async function* readAligned(sourceFile: string, targetFile: string, options: ReaderOptions = {}): AsyncGenerator<Pair> {
   const dropped = options.dropped ?? new DropTally();
-  const src = readLines(sourceFile);
-  const tgt = readLines(targetFile);
+  const src = readLines(sourceFile, lineOptions(options));
+  const tgt = readLines(targetFile, lineOptions(options));
   try {
     for (;;) {
       const [a, b] = await Promise.all([src.next(), tgt.next()]);
@@ -235,6 +301,10 @@ export async function* readAligned(sourceFile: string, targetFile: string, optio
       if (a.done || b.done) {
         const [shortFile, longFile, extra] = a.done ? [sourceFile, targetFile, b.value as Line] : [targetFile, sourceFile, a.value as Line];
         throw new CorpusError(longFile, extra.line, `line count mismatch: ${shortFile} ends after ${extra.line - 1} lines but ${longFile} continues`);
+      }
+      if (a.value.overLong || b.value.overLong) {
+        dropped.add('line-too-long', `${a.value.overLong ? sourceFile : targetFile}:${a.value.line}`);
+        continue;
       }
       const pair = keep(a.value.text, b.value.text, `${sourceFile}:${a.value.line}`, options, dropped);
       if (pair) yield pair;
@@ -248,7 +318,11 @@ export async function* readAligned(sourceFile: string, targetFile: string, optio
 export async function* readJsonl(file: string, options: JsonlOptions = {}): AsyncGenerator<Pair> {
   const dropped = options.dropped ?? new DropTally();
   const [sk, tk] = options.keys ?? ['src', 'tgt'];
-  for await (const { text, line } of readLines(file)) {
+  for await (const { text, line, overLong } of readLines(file, lineOptions(options))) {
+    if (overLong) {
+      dropped.add('line-too-long', `${file}:${line}`);
+      continue;
+    }
     if (text.trim().length === 0) {
       dropped.add('empty', `${file}:${line}`);
       continue;

@@ -26,27 +26,63 @@ export interface SavedModelJson<Config = unknown, Extra = unknown> {
   weights: { file: string; sha256: string; manifest: WeightEntry[] };
   /** Vocabularies, tokenizers, metrics…: whatever the model kind needs to rebuild itself. */
   extra: Extra;
+  /** sha256 over format, kind, config, weights (file, checksum, manifest) and extra: see modelChecksum. Absent in model directories written before it existed. */
+  checksum?: string;
   /** Training checkpoints only: the state `--resume` continues from (loaders of the model ignore it). */
   training?: unknown;
 }
 
-/** A content-named data file: data files are never overwritten, a new content gets a new name. */
-const CONTENT_FILE = /^[a-z]+-[0-9a-f]{16}\.bin$/;
+/**
+ * The list of files writers of this toolkit created in a directory, one name a line, each name written before its
+ * file is created. Clean-up removes only files on this list (never a file because its name looks like one of ours),
+ * so a foreign `notes-0123456789abcdef.bin` or `x.tmp-1` in an output directory survives, while the temporary file of
+ * a writer killed mid-write is on the list and goes at the next save.
+ */
+export const WRITTEN_LIST = '.seq2seq-written';
 
-/** Writes `bytes` to `file` atomically: temporary file in the same directory, fsync, rename. */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, file);
+/** Names on the directory's written-files list; a last line without its newline (a kill mid-append) is ignored. */
+export async function readWrittenList(dir: string): Promise<string[]> {
+  const text = await fs.readFile(path.join(dir, WRITTEN_LIST), 'utf8').catch(() => '');
+  const lines = text.split('\n');
+  lines.pop(); // after the last newline: empty, or a line cut short
+  return lines.filter((l) => l.length > 0 && l === path.basename(l));
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
+/** Adds `name` (a file about to be created in `dir`) to the written-files list. */
+async function noteWritten(dir: string, name: string): Promise<void> {
+  await fs.appendFile(path.join(dir, WRITTEN_LIST), `${name}\n`);
+}
+
+export interface AtomicWriteOptions {
+  /** The file itself is the writer's own to remove later (a content or side file), not only its temporary file. */
+  owned?: boolean;
+}
+
+/**
+ * Writes `bytes` to `file` atomically: temporary file in the same directory, fsync, rename. The temporary file (and
+ * with `owned` the file) is put on the directory's written-files list first, so that clean-up may remove it.
+ */
+export async function writeFileAtomic(file: string, bytes: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  await noteWritten(dir, path.basename(tmp));
+  if (options.owned) await noteWritten(dir, path.basename(file));
+  const handle = await fs.open(tmp, 'w');
+  try {
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
@@ -55,7 +91,7 @@ export async function writeContentFile(dir: string, prefix: string, bytes: Uint8
   const sha256 = sha256Hex(bytes);
   const file = `${prefix}-${sha256.slice(0, 16)}.bin`;
   const exists = await fs.stat(path.join(dir, file)).then((st) => st.size === bytes.byteLength, () => false);
-  if (!exists) await writeFileAtomic(path.join(dir, file), bytes);
+  if (!exists) await writeFileAtomic(path.join(dir, file), bytes, { owned: true });
   return { file, sha256 };
 }
 
@@ -66,7 +102,7 @@ export async function readContentFile(dir: string, file: string, sha256: string,
   try {
     bytes = await fs.readFile(p);
   } catch (e) {
-    throw new ModelFileError(`${p}: cannot read ${what} (${(e as Error).message})`);
+    throw new ModelFileError(`${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (sha256Hex(bytes) !== sha256) throw new ModelFileError(`${p}: checksum mismatch, the ${what} file is corrupt`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -91,13 +127,25 @@ export interface SaveModelOptions {
   files?: readonly ModelSideFile[];
 }
 
+/**
+ * The checksum model.json carries over everything that rebuilds the model: format, kind, config, the weights file's
+ * name and checksum, the manifest that cuts it into tensors, and extra (vocabularies, tokenizers). The weights file's
+ * own sha256 cannot see a manifest whose offsets were swapped; this can. Not covered: the training section.
+ */
+export function modelChecksum(json: Pick<SavedModelJson, 'format' | 'kind' | 'config' | 'weights' | 'extra'>): string {
+  const { format, kind, config, weights, extra } = json;
+  return sha256Hex(JSON.stringify({ format, kind, config, weights, extra }));
+}
+
 export async function saveModelFiles<C, E>(
   dir: string, kind: string, config: C, manifest: WeightEntry[], data: Float32Array, extra: E, options: SaveModelOptions = {},
 ): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
+  await adoptOlderModelFiles(dir);
   for (const f of options.files ?? []) await writeSideFile(dir, f);
   const { file, sha256 } = await writeContentFile(dir, 'weights', new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   const json: SavedModelJson<C, E> = { format: 'seq2seq-ts/model@1', kind, config, weights: { file, sha256, manifest }, extra };
+  json.checksum = modelChecksum(json);
   if (options.training !== undefined) json.training = options.training;
   const text = JSON.stringify(json, null, 1) + '\n';
   await writeFileAtomic(path.join(dir, MODEL_FILE), text);
@@ -110,16 +158,42 @@ async function writeSideFile(dir: string, f: ModelSideFile): Promise<void> {
   if (f.name !== path.basename(f.name) || f.name.startsWith('.') || f.name === MODEL_FILE) throw new ModelFileError(`${f.name}: not a plain file name for a model side file`);
   const target = path.join(dir, f.name);
   const same = await fs.readFile(target).then((b) => sha256Hex(b) === sha256Hex(f.bytes), () => false);
-  if (!same) await writeFileAtomic(target, f.bytes);
+  if (!same) await writeFileAtomic(target, f.bytes, { owned: true });
 }
 
-/** Removes content files model.json does not name, and temporary files left by killed writers. */
+/**
+ * A directory written before the written-files list existed: the data files its model.json names were written by
+ * this toolkit, so they go on the list (and are removed once a new model.json no longer names them).
+ */
+async function adoptOlderModelFiles(dir: string): Promise<void> {
+  const listed = await fs.stat(path.join(dir, WRITTEN_LIST)).then(() => true, () => false);
+  if (listed) return;
+  const old = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8').then((t) => JSON.parse(t) as unknown, () => null);
+  if (!isPlainObject(old) || old['format'] !== 'seq2seq-ts/model@1') return;
+  const named = [(old['weights'] as { file?: unknown } | undefined)?.file, ((old['training'] as { optimizer?: { file?: unknown } } | undefined)?.optimizer)?.file];
+  for (const f of named) if (typeof f === 'string' && f === path.basename(f) && CONTENT_FILE.test(f)) await noteWritten(dir, f);
+}
+
+/** A content-named data file, as written by writeContentFile. */
+const CONTENT_FILE = /^[a-z]+-[0-9a-f]{16}\.bin$/;
+
+/** Removes the listed files model.json does not name (old data files, temporary files of killed writers); the list keeps the rest. */
 async function removeUnreferenced(dir: string, modelJsonText: string): Promise<void> {
-  const ownTmp = `.tmp-${process.pid}-`;
-  for (const f of await fs.readdir(dir)) {
-    const stale = (CONTENT_FILE.test(f) && !modelJsonText.includes(`"${f}"`)) || (f.includes('.tmp-') && !f.includes(ownTmp));
-    if (stale) await fs.rm(path.join(dir, f), { force: true });
+  const keep: string[] = [];
+  for (const f of new Set(await readWrittenList(dir))) {
+    if (f === MODEL_FILE || f === WRITTEN_LIST) continue;
+    if (modelJsonText.includes(JSON.stringify(f))) {
+      keep.push(f);
+      continue;
+    }
+    await fs.rm(path.join(dir, f), { force: true });
   }
+  // A kill during this write can only lose names (their files are then left, never a foreign one removed).
+  await fs.writeFile(path.join(dir, WRITTEN_LIST), keep.map((f) => `${f}\n`).join(''));
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
 
 /** fsync of the directory, so that the rename itself survives a power cut (a killed process needs no more). */
@@ -142,24 +216,91 @@ export async function loadModelFiles<C, E>(dir: string, expectedKind?: string): 
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      const exists = await fs.stat(dir).then(() => true, () => false);
-      throw new ModelFileError(exists ? `${dir}: not a model directory (no ${MODEL_FILE})` : `${dir}: no such model directory`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      const st = await fs.stat(dir).catch(() => null);
+      throw new ModelFileError(st === null ? `${dir}: no such model directory` : st.isDirectory() ? `${dir}: not a model directory (no ${MODEL_FILE})` : `${dir}: not a directory (a model is a directory holding ${MODEL_FILE})`);
     }
-    throw new ModelFileError(`${jsonPath}: cannot read (${(e as Error).message})`);
+    throw new ModelFileError(`${jsonPath}: cannot read (${code ?? (e as Error).message})`);
   }
-  let json: SavedModelJson<C, E>;
+  let parsed: unknown;
   try {
-    json = JSON.parse(text) as SavedModelJson<C, E>;
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new ModelFileError(`${jsonPath}: corrupt JSON (${(e as Error).message})`);
   }
-  if (json?.format !== 'seq2seq-ts/model@1' || typeof json.weights?.file !== 'string' || !Array.isArray(json.weights.manifest)) {
-    throw new ModelFileError(`${jsonPath}: not a seq2seq-ts model (format ${JSON.stringify(json?.format)})`);
-  }
-  if (expectedKind !== undefined && json.kind !== expectedKind) {
-    throw new ModelFileError(`${jsonPath}: a "${json.kind}" model, expected "${expectedKind}"`);
-  }
+  const json = checkModelJson<C, E>(parsed, jsonPath, expectedKind);
   const bytes = await readContentFile(dir, json.weights.file, json.weights.sha256, 'weights');
-  return { json, data: float32View(bytes, path.join(dir, path.basename(json.weights.file))) };
+  const data = float32View(bytes, path.join(dir, json.weights.file));
+  checkManifest(json.weights.manifest, data.length, jsonPath);
+  return { json, data };
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Checks a parsed model.json completely before anything is built from it: the format, kind and weights fields, the
+ * manifest's entries (names, integer shapes and offsets), and the checksum over config, manifest and extra when the
+ * file has one (directories written before the checksum existed have none, and load on the structural checks alone).
+ */
+export function checkModelJson<C, E>(parsed: unknown, where: string, expectedKind?: string): SavedModelJson<C, E> {
+  const fail = (what: string): never => {
+    throw new ModelFileError(`${where}: ${what}`);
+  };
+  if (!isPlainObject(parsed) || parsed['format'] !== 'seq2seq-ts/model@1') {
+    return fail(`not a seq2seq-ts model (format ${JSON.stringify(isPlainObject(parsed) ? parsed['format'] : undefined) ?? 'missing'})`);
+  }
+  const json = parsed as unknown as SavedModelJson<C, E>;
+  if (typeof json.kind !== 'string') fail('"kind" must be a string');
+  if (expectedKind !== undefined && json.kind !== expectedKind) fail(`a "${json.kind}" model, expected "${expectedKind}"`);
+  if (!Object.hasOwn(parsed, 'config') || !isPlainObject(json.config)) fail('"config" must be an object');
+  const w = json.weights as unknown;
+  if (!isPlainObject(w)) return fail('"weights" must be an object');
+  if (typeof w['file'] !== 'string' || w['file'] !== path.basename(w['file']) || w['file'].startsWith('.') || w['file'] === MODEL_FILE) {
+    fail(`"weights.file" must be a plain file name inside the model directory, got ${JSON.stringify(w['file'])}`);
+  }
+  if (typeof w['sha256'] !== 'string' || !SHA256.test(w['sha256'])) fail('"weights.sha256" must be 64 hexadecimal digits');
+  if (!Array.isArray(w['manifest'])) fail('"weights.manifest" must be a list');
+  checkManifest(w['manifest'] as unknown[], Number.MAX_SAFE_INTEGER, where);
+  if (json.checksum !== undefined) {
+    if (typeof json.checksum !== 'string' || !SHA256.test(json.checksum)) fail('"checksum" must be 64 hexadecimal digits');
+    if (modelChecksum(json) !== json.checksum) {
+      fail('checksum mismatch: config, weights manifest or vocabularies were changed after the model was written (if you edited it on purpose, delete the "checksum" field)');
+    }
+  }
+  return json;
+}
+
+/**
+ * A weights manifest cuts the weights buffer (`length` float32 values) into named tensors: every entry needs a
+ * unique name, a shape of non-negative integers, an integer offset, and must lie inside the buffer without
+ * overlapping another entry. Throws ModelFileError naming the first bad entry.
+ */
+export function checkManifest(manifest: readonly unknown[], length: number, where: string): asserts manifest is WeightEntry[] {
+  const names = new Set<string>();
+  const spans: { start: number; end: number; name: string }[] = [];
+  manifest.forEach((e, i) => {
+    const fail = (what: string): never => {
+      throw new ModelFileError(`${where}: weights.manifest[${i}]${isPlainObject(e) && typeof e['name'] === 'string' ? ` ("${e['name']}")` : ''} ${what}`);
+    };
+    if (!isPlainObject(e)) return fail('must be an object with name, shape and offset');
+    const { name, shape, offset } = e;
+    if (typeof name !== 'string' || name.length === 0) fail('needs a name (a non-empty string)');
+    if (names.has(name as string)) fail('appears twice');
+    names.add(name as string);
+    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`shape must be a list of at most 8 non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!Number.isSafeInteger(offset) || (offset as number) < 0) fail(`offset must be a non-negative integer, got ${JSON.stringify(offset)}`);
+    let size = 1;
+    for (const d of shape as number[]) {
+      size *= d;
+      if (size > length) fail(`shape [${shape}] does not fit in the weights file (${length} values)`);
+    }
+    const start = offset as number;
+    if (start + size > length) fail(`reaches value ${start + size} of a weights file with ${length}`);
+    spans.push({ start, end: start + size, name: name as string });
+  });
+  spans.sort((a, b) => a.start - b.start || a.end - b.end);
+  for (let i = 1; i < spans.length; i++) {
+    const [a, b] = [spans[i - 1]!, spans[i]!];
+    if (b.start < a.end) throw new ModelFileError(`${where}: weights "${a.name}" and "${b.name}" overlap in the weights file`);
+  }
 }

@@ -73,20 +73,27 @@ export class Params {
     return { manifest, data };
   }
 
-  /** Overwrites every weight from a buffer written by `serialize`; shapes must match exactly. */
+  /**
+   * Overwrites every weight from a buffer written by `serialize`; names and shapes must match exactly. The whole
+   * manifest is checked before the first weight is touched, so a bad one leaves the weights as they were.
+   */
   load(manifest: WeightEntry[], data: Float32Array, source: string): void {
     const seen = new Set<string>();
+    const plan: { v: tf.Variable; offset: number }[] = [];
     for (const e of manifest) {
       const v = this.vars.get(e.name);
       if (v === undefined) throw new ParamError(`${source}: unexpected weight "${e.name}"`);
-      if (v.shape.join('x') !== e.shape.join('x')) {
+      if (seen.has(e.name)) throw new ParamError(`${source}: weight "${e.name}" appears twice`);
+      if (!Array.isArray(e.shape) || v.shape.join('x') !== e.shape.join('x') || e.shape.length !== v.shape.length) {
         throw new ParamError(`${source}: weight "${e.name}" has shape [${e.shape}], the model expects [${v.shape}]`);
       }
+      if (!Number.isSafeInteger(e.offset) || e.offset < 0) throw new ParamError(`${source}: weight "${e.name}" has offset ${JSON.stringify(e.offset)}, not an integer ≥ 0`);
       if (e.offset + v.size > data.length) throw new ParamError(`${source}: weights file is truncated (weight "${e.name}")`);
-      tf.tidy(() => v.assign(tf.tensor(data.subarray(e.offset, e.offset + v.size), v.shape)));
       seen.add(e.name);
+      plan.push({ v, offset: e.offset });
     }
     for (const name of this.vars.keys()) if (!seen.has(name)) throw new ParamError(`${source}: weight "${name}" is missing`);
+    for (const { v, offset } of plan) tf.tidy(() => v.assign(tf.tensor(data.subarray(offset, offset + v.size), v.shape)));
   }
 
   /**

@@ -55,6 +55,8 @@ export interface TrainingStateJson {
   rng: RngState;
   sampler: unknown;
   schedule: ScheduleState;
+  /** The steps the schedule is stretched over (cosine's last step); absent in older checkpoints: options.steps. */
+  scheduleSteps?: number;
   tracker: MetricTrackerState;
   learningRate: number;
   /** Sums since the last training-log line and since the last evaluation. */
@@ -125,7 +127,14 @@ export async function readCheckpoint(dir: string, expectedKind?: string): Promis
   const o = t.optimizer;
   if (o === undefined || typeof o.file !== 'string' || typeof o.sha256 !== 'string') throw new CheckpointError(`${where}: training section names no optimiser file`);
   const bytes = await readContentFile(dir, o.file, o.sha256, 'optimiser state');
-  return { dir, json, weights: data, training: t as TrainingStateJson, optimizer: float32View(bytes, path.join(dir, o.file)) };
+  const training = t as TrainingStateJson;
+  // Older checkpoints could hold a NaN metric, which JSON wrote as null: leave those out rather than pass a null on as a number.
+  if (training.lastMetrics !== null && typeof training.lastMetrics === 'object') {
+    training.lastMetrics = Object.fromEntries(Object.entries(training.lastMetrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+  } else {
+    training.lastMetrics = null;
+  }
+  return { dir, json, weights: data, training, optimizer: float32View(bytes, path.join(dir, path.basename(o.file))) };
 }
 
 /** true when `dir` holds a model.json (a checkpoint or any model). */

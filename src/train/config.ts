@@ -195,7 +195,8 @@ function check(value: unknown, type: FieldType, keyPath: string, where: string):
   if (typeof type === 'object') {
     if (!isPlainObject(value)) fail('must be an object');
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const sub = (type as Record<string, FieldType>)[k];
+      // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+      const sub = Object.hasOwn(type, k) ? (type as Record<string, FieldType>)[k] : undefined;
       if (sub === undefined) {
         throw new ConfigError(`${where}: unknown key "${keyPath}.${k}" (known: ${Object.keys(type).join(', ')})`);
       }
@@ -228,7 +229,7 @@ function check(value: unknown, type: FieldType, keyPath: string, where: string):
 export function checkConfig(config: unknown, where: string): PartialTrainConfig {
   if (!isPlainObject(config)) throw new ConfigError(`${where}: a config must be a JSON object with sections ${Object.keys(SECTIONS).join(', ')}`);
   for (const [section, value] of Object.entries(config)) {
-    const schema = SECTIONS[section as keyof TrainConfig];
+    const schema = Object.hasOwn(SECTIONS, section) ? SECTIONS[section as keyof TrainConfig] : undefined;
     if (schema === undefined) throw new ConfigError(`${where}: unknown section "${section}" (known: ${Object.keys(SECTIONS).join(', ')})`);
     check(value, schema, section, where);
   }

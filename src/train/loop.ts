@@ -9,18 +9,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ToolkitError } from '../errors.js';
+import { ToolkitError, withFileSystemErrors } from '../errors.js';
 import { Rng } from '../random.js';
 import type { Params } from '../model/params.js';
 import type { LossContext } from '../model/seq2seq.js';
 import type { SequenceLossOptions } from '../loss/sequenceLoss.js';
 import { writeFileAtomic } from '../model/checkpoint.js';
 import { Trainer, NonFiniteError, type TrainerOptions } from './trainer.js';
-import { LearningRateSchedule, SCHEDULE_KINDS, type ScheduleOptions } from './schedule.js';
+import { LearningRateSchedule, SCHEDULE_KINDS, DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
 import { MetricTracker, type EarlyStoppingOptions, type MetricDirection } from './earlyStopping.js';
 import { TrainingLog } from './trainingLog.js';
 import { lossCurves, metricCurves } from './curves.js';
 import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type SavedModelForm, type WindowSums } from './checkpoints.js';
+import { RunLock, type LockOptions, type LockOwner } from './lock.js';
 
 /** A model the loop can train: its weights and a scalar training loss for a batch. */
 export interface TrainableModel<B> {
@@ -101,6 +102,14 @@ export class TrainingConfigError extends ToolkitError {
   override name = 'TrainingConfigError';
 }
 
+/** A validation metric came out NaN or infinite: the weights have diverged (or the metric is broken). */
+export class NonFiniteValidationError extends ToolkitError {
+  override name = 'NonFiniteValidationError';
+  constructor(readonly step: number, readonly metrics: Record<string, number>) {
+    super(`step ${step}: validation ${Object.entries(metrics).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k} ${v}`).join(', ')}: not finite; no checkpoint and no best model were written for it`);
+  }
+}
+
 export interface ProgressInfo {
   step: number;
   steps: number;
@@ -123,7 +132,11 @@ export type TrainingEvent =
   | { type: 'checkpoint'; step: number; dir: string; seconds: number }
   | { type: 'best'; step: number; dir: string; metric: string; value: number }
   | { type: 'learning-rate'; step: number; learningRate: number; reason: string }
-  | { type: 'skipped'; step: number; error: NonFiniteError; consecutive: number };
+  | { type: 'skipped'; step: number; error: NonFiniteError; consecutive: number }
+  /** The lock of `out` was left by a process that is gone, and was taken over. */
+  | { type: 'stale-lock'; previous: LockOwner }
+  /** On resume: a setting that differs from the checkpoint's (learning rate, schedule, clipping…), or the optimiser reset. */
+  | { type: 'resume-change'; step: number; message: string };
 
 export interface RunOptions {
   /** Directory of the checkpoint, best/, train.jsonl and curves.svg. */
@@ -136,6 +149,12 @@ export interface RunOptions {
   resume?: Checkpoint;
   /** Start a new run in an `out` that already holds a model (default false: refuse, to protect a run). */
   overwrite?: boolean;
+  /** On resume: start the optimiser afresh (Adam's moments, SGD's momentum), as OpenNMT's -reset_optim; needed to change optimiser or momentum. */
+  resetOptimizer?: boolean;
+  /** On resume: stretch the schedule over the new `steps` (default: keep the horizon the run started with, so a longer run continues at the final rate). */
+  reschedule?: boolean;
+  /** How the lock on `out` decides that a holder is gone (tests). */
+  lock?: LockOptions;
   /** Aborting finishes the current step, writes the checkpoint and returns (Ctrl-C). */
   signal?: AbortSignal;
   onProgress?: (p: ProgressInfo) => void;
@@ -154,7 +173,9 @@ export interface TrainingResult {
   /** Batches skipped for non-finite losses. */
   skipped: number;
   /** With reason 'non-finite': the error (the weights were not updated, no checkpoint was written for it). */
-  error?: NonFiniteError;
+  error?: NonFiniteError | NonFiniteValidationError;
+  /** The step of the checkpoint now in `out` (from this session or the one resumed), null when there is none. */
+  checkpointStep: number | null;
   /** Seconds of this session. */
   seconds: number;
 }
@@ -199,13 +220,55 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
     throw new TrainingConfigError(`training.metric "${o.metric}" is not reported by this task's validation (it reports: ${Object.keys(task.metrics).join(', ')})`);
   }
   const out = run.out;
-  if (run.resume === undefined && !run.overwrite && (await hasModel(out))) {
-    throw new TrainingConfigError(`${out} already holds a model or checkpoint: resume it (--resume), or choose another output directory`);
+  await withFileSystemErrors(out, 'cannot create the output directory', () => fs.mkdir(out, { recursive: true }));
+  const staleLocks: LockOwner[] = [];
+  const lock = await RunLock.acquire(out, { ...run.lock, onStale: (previous) => staleLocks.push(previous) });
+  try {
+    for (const previous of staleLocks) run.onEvent?.({ type: 'stale-lock', previous });
+    if (run.resume === undefined && !run.overwrite && (await hasModel(out))) {
+      throw new TrainingConfigError(`${out} already holds a model or checkpoint: resume it (--resume), or choose another output directory`);
+    }
+    return await trainLocked(task, o, direction, run, lock, staleLocks);
+  } finally {
+    await lock.release();
   }
-  await fs.mkdir(out, { recursive: true });
+}
+
+/** What `--resume` may change, compared with the checkpoint's options; throws for changes that need --reset-optimizer. */
+function resumeChanges(saved: Partial<TrainingOptions>, o: TrainingOptions, run: RunOptions, savedHorizon: number, horizon: number): string[] {
+  const changes: string[] = [];
+  const show = (x: unknown): string => JSON.stringify(x);
+  if (saved.optimizer !== undefined && (saved.optimizer !== o.optimizer || saved.momentum !== o.momentum) && !run.resetOptimizer) {
+    throw new TrainingConfigError(`the checkpoint was trained with ${saved.optimizer} (momentum ${saved.momentum}); changing optimiser or momentum on --resume needs --reset-optimizer`);
+  }
+  for (const key of ['learningRate', 'clipNorm', 'optimizer', 'momentum'] as const) {
+    if (saved[key] !== undefined && saved[key] !== o[key]) changes.push(`${key} ${show(saved[key])} → ${show(o[key])}`);
+  }
+  if (saved.schedule !== undefined && show({ ...DEFAULT_SCHEDULE, ...saved.schedule }) !== show({ ...DEFAULT_SCHEDULE, ...o.schedule })) {
+    changes.push(`schedule ${show(saved.schedule)} → ${show(o.schedule)}`);
+  }
+  if (saved.steps !== undefined && saved.steps !== o.steps) {
+    changes.push(`steps ${saved.steps} → ${o.steps}${horizon === savedHorizon ? ` (the schedule keeps its horizon of ${horizon} steps; --reschedule stretches it)` : ''}`);
+  }
+  if (horizon !== savedHorizon) changes.push(`schedule horizon ${savedHorizon} → ${horizon} steps (--reschedule)`);
+  if (run.resetOptimizer) changes.push('optimiser state reset (--reset-optimizer): moments start from zero');
+  return changes;
+}
+
+async function trainLocked<B>(
+  task: TrainingTask<B>, o: TrainingOptions, direction: MetricDirection, run: RunOptions, lock: RunLock, staleLocks: readonly LockOwner[],
+): Promise<TrainingResult> {
+  const out = run.out;
   const params = task.model.params;
+  const ck = run.resume;
+  const saved = ck?.training.options as Partial<TrainingOptions> | undefined;
+  // The schedule's horizon: the steps the run was started (or last --rescheduled) with, so that a new --steps on
+  // resume lengthens the run without reshaping the learning-rate curve already followed.
+  const savedHorizon = ck === undefined ? o.steps : (ck.training.scheduleSteps ?? saved?.steps ?? o.steps);
+  const horizon = ck === undefined || run.reschedule ? o.steps : savedHorizon;
+  const changes = ck === undefined ? [] : resumeChanges(saved ?? {}, o, run, savedHorizon, horizon);
   const trainer = new Trainer(params, { optimizer: o.optimizer, learningRate: o.learningRate, momentum: o.momentum, clipNorm: o.clipNorm });
-  const schedule = new LearningRateSchedule(o.learningRate, o.schedule, o.steps);
+  const schedule = new LearningRateSchedule(o.learningRate, o.schedule, horizon);
   const tracker = new MetricTracker(o.metric, direction, o.earlyStopping);
   const rng = new Rng(o.seed);
   let step = 0;
@@ -214,15 +277,19 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
   let lastMetrics: Record<string, number> | null = null;
   let logWindow = emptyWindow();
   let evalWindow = emptyWindow();
-  const ck = run.resume;
   if (ck !== undefined) {
     const t = ck.training;
     const where = path.join(ck.dir, 'model.json');
     params.load(ck.json.weights.manifest, ck.weights, where);
-    await trainer.setState(t.optimizer.state, ck.optimizer, t.step, where);
+    if (!run.resetOptimizer) await trainer.setState(t.optimizer.state, ck.optimizer, t.step, where);
     rng.setState(t.rng);
     task.setSamplerState(t.sampler);
     schedule.setState(t.schedule);
+    const kindChanged = (saved?.schedule?.kind ?? DEFAULT_SCHEDULE.kind) !== schedule.options.kind;
+    const rateChanged = saved?.learningRate !== undefined && saved.learningRate !== o.learningRate;
+    // A new learning rate restarts a decaying schedule from it; a new schedule kind starts from the rate reached.
+    if (kindChanged) schedule.setState({ current: rateChanged ? o.learningRate : t.learningRate, history: [], stale: 0, decays: 0 });
+    else if (rateChanged) schedule.setState({ ...t.schedule, current: o.learningRate });
     tracker.setState(t.tracker);
     step = t.step;
     skipped = t.skipped;
@@ -231,12 +298,17 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
     logWindow = { ...t.logWindow };
     evalWindow = { ...t.evalWindow };
   }
-  const log = await TrainingLog.open(path.join(out, 'train.jsonl'), ck?.training.step);
+  const log = await withFileSystemErrors(out, 'cannot write the training log', () => TrainingLog.open(path.join(out, 'train.jsonl'), ck?.training.step));
   const now = (): string => new Date().toISOString();
   const event = (name: string, message: string): void => log.append({ type: 'event', step, event: name, message, time: now() });
+  for (const previous of staleLocks) event('stale-lock', `took over the lock left by pid ${previous.pid} on ${previous.hostname} (started ${previous.started}), which is gone`);
   if (ck !== undefined) {
     event('resumed', `resumed at step ${step} of ${o.steps}`);
     run.onEvent?.({ type: 'resumed', step });
+    for (const message of changes) {
+      event('resume-change', message);
+      run.onEvent?.({ type: 'resume-change', step, message });
+    }
   } else {
     event('started', `training for ${o.steps} steps`);
   }
@@ -246,7 +318,7 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
   let sessionTokens = 0;
   let consecutiveSkips = 0;
   let reason: StopReason = 'completed';
-  let error: NonFiniteError | undefined;
+  let error: NonFiniteError | NonFiniteValidationError | undefined;
   let savedStep = ck?.training.step ?? -1;
 
   const writeCurves = async (): Promise<void> => {
@@ -257,28 +329,33 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
 
   const checkpoint = async (): Promise<void> => {
     const t0 = performance.now();
+    await lock.verify();
     const optimizer = await trainer.getState();
-    await saveCheckpoint(out, task.savedForm(), params, {
-      step,
-      options: o,
-      config: run.config ?? null,
-      rng: rng.getState(),
-      sampler: task.samplerState(),
-      schedule: schedule.getState(),
-      tracker: tracker.getState(),
-      learningRate: schedule.rate(step + 1),
-      logWindow,
-      evalWindow,
-      skipped,
-      trainingSeconds,
-      lastMetrics,
-    }, optimizer);
-    savedStep = step;
-    await writeCurves();
+    await withFileSystemErrors(out, 'cannot write the checkpoint', async () => {
+      await saveCheckpoint(out, task.savedForm(), params, {
+        step,
+        options: o,
+        config: run.config ?? null,
+        rng: rng.getState(),
+        sampler: task.samplerState(),
+        schedule: schedule.getState(),
+        scheduleSteps: horizon,
+        tracker: tracker.getState(),
+        learningRate: schedule.rate(step + 1),
+        logWindow,
+        evalWindow,
+        skipped,
+        trainingSeconds,
+        lastMetrics: lastMetrics === null ? null : finiteOnly(lastMetrics),
+      }, optimizer);
+      savedStep = step;
+      await writeCurves();
+    });
     run.onEvent?.({ type: 'checkpoint', step, dir: out, seconds: (performance.now() - t0) / 1000 });
   };
 
-  const evaluate = async (): Promise<boolean> => {
+  /** Validates; 'diverged' when the metric (or the loss) is not finite: then nothing is saved for this step. */
+  const evaluate = async (): Promise<'continue' | 'stop' | 'diverged'> => {
     // loss-rise decays on the mean training loss of each evaluation period, as the tutorial did per checkpoint.
     const meanLoss = evalWindow.steps > 0 ? evalWindow.lossSum / evalWindow.steps : NaN;
     evalWindow = emptyWindow();
@@ -286,20 +363,26 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
     const t0 = performance.now();
     const metrics = task.validate();
     const seconds = (performance.now() - t0) / 1000;
-    lastMetrics = metrics;
     log.append({ type: 'valid', step, metrics, seconds: round(seconds, 3), trainingMinutes: round(trainingSeconds / 60, 3), time: now() });
     const value = metrics[o.metric];
     if (value === undefined) throw new TrainingConfigError(`validation did not report the metric "${o.metric}"`);
+    if (!Number.isFinite(value) || (metrics['loss'] !== undefined && !Number.isFinite(metrics['loss']))) {
+      error = new NonFiniteValidationError(step, metrics);
+      event('non-finite', error.message);
+      return 'diverged';
+    }
+    lastMetrics = metrics;
     const { improved, stop } = tracker.update(value, step);
     run.onEvent?.({ type: 'evaluation', step, metrics, seconds, improved, best: tracker.best, bestStep: tracker.bestStep });
     if (improved) {
       const dir = path.join(out, BEST_DIR);
-      await saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics });
+      await lock.verify();
+      await withFileSystemErrors(dir, 'cannot write the best model', () => saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics: finiteOnly(metrics) }));
       run.onEvent?.({ type: 'best', step, dir, metric: o.metric, value });
     }
     if (schedule.afterEvaluation(improved)) announceRate(`${o.metric} did not improve for ${schedule.options.patience} evaluations`);
     if (stop) event('early-stop', `${o.metric} did not improve for ${tracker.options.patience} evaluations (best ${tracker.best} at step ${tracker.bestStep})`);
-    return stop;
+    return stop ? 'stop' : 'continue';
   };
 
   const announceRate = (why: string): void => {
@@ -364,8 +447,13 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
         });
         logWindow = emptyWindow();
       }
-      let stop = false;
-      if (step % o.evalEvery === 0 || step === o.steps) stop = await evaluate();
+      let verdict: 'continue' | 'stop' | 'diverged' = 'continue';
+      if (step % o.evalEvery === 0 || step === o.steps) verdict = await evaluate();
+      if (verdict === 'diverged') {
+        reason = 'non-finite';
+        break;
+      }
+      const stop = verdict === 'stop';
       const every = o.checkpointEvery > 0 ? o.checkpointEvery : o.evalEvery;
       if (step % every === 0 || step === o.steps || stop) await checkpoint();
       if (stop) {
@@ -381,13 +469,21 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
     } else if (reason !== 'non-finite' && savedStep !== step) {
       await checkpoint();
     } else if (reason === 'non-finite') {
-      await writeCurves();
+      await withFileSystemErrors(out, 'cannot write the curves', writeCurves);
     }
   } finally {
     trainer.dispose();
   }
   const best = tracker.best !== null && tracker.bestStep !== null ? { metric: o.metric, value: tracker.best, step: tracker.bestStep } : null;
-  return { reason, step, metrics: lastMetrics, best, skipped, ...(error !== undefined ? { error } : {}), seconds: (performance.now() - started) / 1000 };
+  return {
+    reason, step, metrics: lastMetrics, best, skipped, ...(error !== undefined ? { error } : {}),
+    checkpointStep: savedStep >= 0 ? savedStep : null, seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Metrics without NaN or infinite values (JSON would write them as null, which no reader expects a number to be). */
+function finiteOnly(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
 }
 
 function yieldToEvents(): Promise<void> {

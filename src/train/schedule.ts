@@ -27,9 +27,12 @@ export const DEFAULT_SCHEDULE: ScheduleOptions = { kind: 'constant', window: 3, 
 
 export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['constant', 'cosine', 'loss-rise', 'plateau'];
 
-/** Cosine decay from lr (step 1) to lr·final (last step): large steps early, small ones to settle at the end. */
+/**
+ * Cosine decay from lr (step 1) to lr·final (last step): large steps early, small ones to settle at the end. Past
+ * the last step (a run resumed for more steps than it was scheduled for) the rate stays at lr·final.
+ */
 export function cosineLearningRate(lr: number, final: number, step: number, steps: number): number {
-  const progress = steps <= 1 ? 1 : (step - 1) / (steps - 1);
+  const progress = steps <= 1 ? 1 : Math.min(1, (step - 1) / (steps - 1));
   return lr * (final + (1 - final) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 

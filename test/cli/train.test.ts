@@ -100,7 +100,7 @@ describe('translate train', () => {
   it('rejects changes of configuration on --resume, unknown keys and bad values, naming them', () => {
     const r = cli('train', '--out', join(dir, 'whole'), '--resume', '--hidden', '32');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/only --steps may be given \(got model.hiddenSize\)/);
+    expect(r.stderr).toMatch(/only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay \(and with --reset-optimizer --optimizer, --momentum\) may be given \(got model.hiddenSize\)/);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ training: { stepz: 3 } }));
     const u = cli('train', '--config', bad, '--corpus', corpus);

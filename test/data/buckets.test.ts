@@ -7,6 +7,7 @@ import {
   assignBuckets,
   bucketPadding,
   autoBuckets,
+  DEFAULT_MAX_BUCKET_LENGTH,
   parseBuckets,
   BatchSampler,
   BucketError,
@@ -109,6 +110,15 @@ describe('buckets on the real Tatoeba corpus with word tokens', () => {
     expect(over).toBeGreaterThan(0);
     expect(over).toBeLessThan(0.03 * L.length);
     expect(assignBuckets(L, autoBuckets(L)).over).toBe(0);
+  });
+
+  it('one enormous pair never makes an enormous bucket: buckets are capped, the pair is over-bucket (it used to get a 1.2M-token bucket)', () => {
+    const L = [...lengthsOf(encoded), { source: 1_200_000, target: 3 }];
+    const buckets = autoBuckets(L);
+    expect(Math.max(...buckets.flat())).toBeLessThanOrEqual(DEFAULT_MAX_BUCKET_LENGTH);
+    expect(assignBuckets(L, buckets).over).toBe(1);
+    expect(Math.max(...autoBuckets(L, { maxLength: 12 }).flat())).toBe(12);
+    expect(() => autoBuckets(L, { maxLength: 1 })).toThrow(/maximum bucket length must be an integer ≥ 2/);
   });
 });
 

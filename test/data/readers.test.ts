@@ -172,14 +172,15 @@ describe('readLines', () => {
     const file = path.join(tmp, 'long.txt');
     writeFileSync(file, `${long}\nß\n${long}`);
     const lines: { text: string; line: number }[] = [];
-    for await (const l of readLines(file)) lines.push(l);
+    // Above the default line limit (1 MiB): raised for this file.
+    for await (const l of readLines(file, { maxLineBytes: 4 << 20 })) lines.push(l);
     expect(lines.map((l) => l.line)).toEqual([1, 2, 3]);
     expect(lines[0]!.text === long && lines[1]!.text === 'ß' && lines[2]!.text === long).toBe(true);
   });
 
   it('reports a missing file as a CorpusError naming it', async () => {
     const e = await corpusError(collect(readTsv(path.join(tmp, 'nope.tsv'))));
-    expect(e.message).toContain('nope.tsv: cannot open (ENOENT)');
+    expect(e.message).toContain('nope.tsv: cannot open (no such file or directory)');
   });
 
   it('reports a truncated gzip file', async () => {
@@ -217,5 +218,47 @@ describe('readJsonl', () => {
   it('takes other property names', async () => {
     const pairs = await collect(readJsonl(fixture('pairs.jsonl'), { keys: ['tgt', 'src'] }));
     expect(pairs[0]).toEqual({ source: 'Va !', target: 'Go.' });
+  });
+});
+
+describe('over-long lines and paths that are not files', () => {
+  it('drops a 5 MB corpus line, counted as line-too-long with its place, and reads on with the right line numbers', async () => {
+    const file = path.join(tmp, 'huge.tsv');
+    writeFileSync(file, `a\tb\n${'x'.repeat(5_000_000)}\ty\nc\td\n`);
+    const dropped = new DropTally();
+    expect(await collect(readTsv(file, { dropped }))).toEqual([{ source: 'a', target: 'b' }, { source: 'c', target: 'd' }]);
+    expect(dropped.toJSON()).toEqual({ 'line-too-long': 1 });
+    expect(dropped.examples.get('line-too-long')).toEqual([`${file}:2`]);
+  });
+
+  it('drops the pair when either aligned line is over-long, keeping the files aligned; jsonl too', async () => {
+    const src = path.join(tmp, 'long.src');
+    const tgt = path.join(tmp, 'long.tgt');
+    writeFileSync(src, `one\n${'s'.repeat(3000)}\nthree`);
+    writeFileSync(tgt, `eins\nzwei\n${'t'.repeat(3000)}`);
+    const dropped = new DropTally();
+    expect(await collect(readAligned(src, tgt, { dropped, maxLineBytes: 1000 }))).toEqual([{ source: 'one', target: 'eins' }]);
+    expect(dropped.examples.get('line-too-long')).toEqual([`${src}:2`, `${tgt}:3`]);
+    const jsonl = path.join(tmp, 'long.jsonl');
+    writeFileSync(jsonl, `{"src":"${'a'.repeat(2000)}","tgt":"b"}\n{"src":"c","tgt":"d"}\n`);
+    const d2 = new DropTally();
+    expect(await collect(readJsonl(jsonl, { dropped: d2, maxLineBytes: 1000 }))).toEqual([{ source: 'c', target: 'd' }]);
+    expect(d2.toJSON()).toEqual({ 'line-too-long': 1 });
+  });
+
+  it('readLines: an over-long line spanning many read chunks is an error naming it by default, or skipped on request', async () => {
+    const file = path.join(tmp, 'chunks.txt');
+    // 300 KB without a newline spans several 64 KB chunks; the lines around it must keep their numbers.
+    writeFileSync(file, `first\n${'é'.repeat(150_000)}\nlast\nend-without-newline-${'z'.repeat(2000)}`);
+    const lines: { text: string; line: number; overLong?: boolean }[] = [];
+    for await (const l of readLines(file, { maxLineBytes: 1000, overLong: 'skip' })) lines.push(l);
+    expect(lines).toEqual([{ text: 'first', line: 1 }, { text: '', line: 2, overLong: true }, { text: 'last', line: 3 }, { text: '', line: 4, overLong: true }]);
+    const e = await corpusError((async () => { for await (const _ of readLines(file, { maxLineBytes: 1000 })) void _; })());
+    expect(e.message).toBe(`${file}:2: line longer than 1000 bytes`);
+  });
+
+  it('a directory given as a corpus is a one-line CorpusError (it used to escape as EISDIR with a stack trace)', async () => {
+    const e = await corpusError(collect(readTsv(tmp)));
+    expect(e.message).toBe(`${tmp}: cannot read (is a directory, not a file)`);
   });
 });

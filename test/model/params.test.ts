@@ -49,3 +49,38 @@ describe('Params.derived', () => {
     expect(x.isDisposed && y.isDisposed).toBe(true);
   });
 });
+
+describe('Params.load', () => {
+  const make = (): Params => {
+    const p = new Params(new Rng(1));
+    p.create('a', [2], { kind: 'zeros' });
+    p.create('b', [3], { kind: 'zeros' });
+    return p;
+  };
+  const data = Float32Array.of(1, 2, 3, 4, 5);
+
+  it('loads a matching manifest', () => {
+    const p = make();
+    p.load([{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [3], offset: 2 }], data, 'm');
+    expect(Array.from(p.get('b').dataSync())).toEqual([3, 4, 5]);
+    p.dispose();
+  });
+
+  it('checks the whole manifest before touching a weight: a bad later entry leaves the earlier ones unloaded', () => {
+    const bad: [string, { name: string; shape: number[]; offset: number }[], RegExp][] = [
+      ['wrong shape', [{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [1, 3], offset: 2 }], /"b" has shape \[1,3\], the model expects \[3\]/],
+      ['twice', [{ name: 'a', shape: [2], offset: 0 }, { name: 'a', shape: [2], offset: 2 }], /"a" appears twice/],
+      ['fractional offset', [{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [3], offset: 1.5 }], /"b" has offset 1.5/],
+      ['truncated', [{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [3], offset: 3 }], /truncated \(weight "b"\)/],
+      ['missing', [{ name: 'a', shape: [2], offset: 0 }], /weight "b" is missing/],
+    ];
+    for (const [, manifest, message] of bad) {
+      const p = make();
+      const before = tf.memory().numTensors;
+      expect(() => p.load(manifest, data, 'm')).toThrow(message);
+      expect(Array.from(p.get('a').dataSync())).toEqual([0, 0]);
+      expect(tf.memory().numTensors).toBe(before);
+      p.dispose();
+    }
+  });
+});

@@ -57,6 +57,17 @@ describe('train config', () => {
     expect(() => resolveConfig([{}])).toThrow(/no training corpus/);
   });
 
+  it('checks own keys only: constructor, __proto__, toString are unknown keys, not Object.prototype members (they used to pass)', async () => {
+    for (const key of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      await expect(readConfigFile(file(`{"data": {"${key}": 5}}`))).rejects.toThrow(`unknown key "data.${key}"`);
+      await expect(readConfigFile(file(`{"training": {"schedule": {"${key}": {}}}}`))).rejects.toThrow(`unknown key "training.schedule.${key}"`);
+      await expect(readConfigFile(file(`{"${key}": {}}`))).rejects.toThrow(`unknown section "${key}"`);
+      expect(() => parseSet(`model.${key}=1`)).toThrow(`unknown key "model.${key}"`);
+    }
+    // Nothing reached a prototype.
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
   it('mergeConfig replaces arrays and leaves the base untouched', () => {
     const base = { a: { b: [1, 2], c: 1 } };
     expect(mergeConfig(base, { a: { b: [3] } })).toEqual({ a: { b: [3], c: 1 } });

@@ -1,10 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
-import { train, type TrainingTask, type TrainingOptions, type ProgressInfo } from '../../src/train/loop.js';
+import { train, NonFiniteValidationError, type TrainingTask, type TrainingOptions, type ProgressInfo, type RunOptions, type TrainingEvent } from '../../src/train/loop.js';
+import { cosineLearningRate } from '../../src/train/schedule.js';
+import { LOCK_FILE, RunLockError } from '../../src/train/lock.js';
 import { readCheckpoint } from '../../src/train/checkpoints.js';
 import { TranslationTask } from '../../src/train/translationTask.js';
 import { Translator } from '../../src/translator.js';
@@ -231,6 +234,138 @@ describe('train (any task)', () => {
     // Evaluations at steps 2 (best), 4, 6 (second miss: decay), 8 (best), 10.
     expect(rates.slice(0, 6)).toEqual(Array(6).fill(0.1));
     expect(rates.slice(6)).toEqual(Array(4).fill(0.05));
+    task.params.dispose();
+  });
+});
+
+describe('train: diverged validation', () => {
+  it('a NaN validation metric is never best/ and never a checkpoint: training stops, the last good checkpoint stays', async () => {
+    const values = [1, 0.5, NaN];
+    let k = 0;
+    const task = toyTask({ validLoss: () => values[k++]! });
+    const out = tmp();
+    const r = await train(task, { steps: 100, evalEvery: 2 }, { out });
+    expect(r.reason).toBe('non-finite');
+    expect(r.error).toBeInstanceOf(NonFiniteValidationError);
+    expect(r.error?.message).toMatch(/step 6: validation loss NaN: not finite/);
+    expect(r.checkpointStep).toBe(4);
+    const ck = await readCheckpoint(out);
+    expect(ck.training.step).toBe(4);
+    expect(ck.training.lastMetrics).toEqual({ loss: 0.5 });
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training.lastMetrics).toEqual({ loss: 0.5 });
+    const best = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8'));
+    expect(best.training).toMatchObject({ step: 4, value: 0.5 });
+    task.params.dispose();
+  });
+
+  it('diverging before the first checkpoint leaves none, and says so (checkpointStep null)', async () => {
+    const task = toyTask({ validLoss: () => Infinity });
+    const out = tmp();
+    const r = await train(task, { steps: 10, evalEvery: 2 }, { out });
+    expect(r.reason).toBe('non-finite');
+    expect(r.checkpointStep).toBeNull();
+    expect(readdirSync(out)).not.toContain('model.json');
+    expect(readdirSync(out)).not.toContain('best');
+    task.params.dispose();
+  });
+
+  it('a non-finite metric other than the tracked one is left out of the saved checkpoint (never written as null)', async () => {
+    const task = toyTask();
+    const validate = task.validate;
+    task.validate = () => ({ ...validate(), perplexity: Infinity });
+    const out = tmp();
+    await train(task, { steps: 4, evalEvery: 2 }, { out });
+    const ck = await readCheckpoint(out);
+    expect(Object.keys(ck.training.lastMetrics!)).toEqual(['loss']);
+    // As written on disk (readCheckpoint also drops nulls, for older checkpoints).
+    const raw = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training;
+    expect(Object.values(raw.lastMetrics).every((v) => typeof v === 'number')).toBe(true);
+    expect(Object.keys(raw.lastMetrics)).toEqual(['loss']);
+    task.params.dispose();
+  });
+});
+
+describe('train: resuming with changes', () => {
+  /** Trains `first` steps, then resumes with `changes` and run options; returns the rates of the resumed steps and its log events. */
+  async function resumeWith(first: Partial<TrainingOptions>, changes: Partial<TrainingOptions>, runOptions: Partial<RunOptions> = {}) {
+    const out = tmp();
+    const a = toyTask();
+    await train(a, { evalEvery: 5, ...first }, { out });
+    a.params.dispose();
+    const ck = await readCheckpoint(out);
+    const b = toyTask();
+    const rates: number[] = [];
+    const messages: string[] = [];
+    const r = await train(b, { evalEvery: 5, ...first, ...changes }, {
+      out, resume: ck, ...runOptions,
+      onProgress: (p) => rates.push(p.learningRate),
+      onEvent: (e) => { if (e.type === 'resume-change') messages.push(e.message); },
+    });
+    b.params.dispose();
+    const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+    return { r, rates, messages, logged: log.flatMap((x) => (x.type === 'event' && x.event === 'resume-change' ? [x.message] : [])) };
+  }
+
+  const cosine = { learningRate: 0.1, steps: 10, schedule: { kind: 'cosine' as const, finalShare: 0.1 } };
+
+  it('a new --steps keeps the cosine horizon: the added steps run at the final rate (it used to reshape the curve)', async () => {
+    const { rates, messages, logged } = await resumeWith(cosine, { steps: 14 });
+    expect(rates).toHaveLength(4);
+    for (const lr of rates) expect(lr).toBeCloseTo(0.1 * 0.1, 12);
+    expect(messages).toEqual(logged);
+    expect(messages[0]).toMatch(/steps 10 → 14 \(the schedule keeps its horizon of 10 steps/);
+  });
+
+  it('with reschedule the cosine is stretched over the new length', async () => {
+    const { rates, messages } = await resumeWith(cosine, { steps: 14 }, { reschedule: true });
+    expect(rates.map((lr, i) => lr - cosineLearningRate(0.1, 0.1, 11 + i, 14)).every((d) => Math.abs(d) < 1e-12)).toBe(true);
+    expect(messages).toContain('schedule horizon 10 → 14 steps (--reschedule)');
+  });
+
+  it('takes a new learning rate, clipping and schedule, logging each change', async () => {
+    const { rates, messages, logged } = await resumeWith(
+      { learningRate: 0.1, steps: 10, schedule: { kind: 'constant' } },
+      { steps: 14, learningRate: 0.01, clipNorm: 1, schedule: { kind: 'plateau', patience: 1 } },
+    );
+    expect(rates[0]).toBe(0.01);
+    expect(messages).toEqual(expect.arrayContaining(['learningRate 0.1 → 0.01', 'clipNorm 5 → 1', expect.stringMatching(/^schedule .*constant.* → .*plateau/)]));
+    expect(logged).toEqual(messages);
+  });
+
+  it('refuses a new optimiser unless the optimiser state is reset (as OpenNMT -reset_optim)', async () => {
+    await expect(resumeWith({ steps: 10 }, { steps: 12, optimizer: 'sgd' })).rejects.toThrow(/needs --reset-optimizer/);
+    const { r, messages } = await resumeWith({ steps: 10 }, { steps: 12, optimizer: 'sgd' }, { resetOptimizer: true });
+    expect(r.reason).toBe('completed');
+    expect(messages).toEqual(expect.arrayContaining(['optimizer "adam" → "sgd"', expect.stringMatching(/optimiser state reset/)]));
+  });
+});
+
+describe('train: the lock on out', () => {
+  it('a second training into the same out is refused while the first runs; the first completes, and the lock is gone after', async () => {
+    const out = tmp();
+    const a = toyTask();
+    let second: Promise<unknown> | undefined; // settles to the error (caught at once: it comes while the first trains)
+    const ra = await train(a, { steps: 6, evalEvery: 3 }, {
+      out,
+      onProgress: (p) => { if (p.step === 2) second = train(toyTask(), { steps: 6 }, { out, overwrite: true }).then(() => 'trained', (e: unknown) => e); },
+    });
+    expect(ra.reason).toBe('completed');
+    const e = await second;
+    expect(e).toBeInstanceOf(RunLockError);
+    expect((e as Error).message).toMatch(new RegExp(`^${out} is in use by another training \\(pid ${process.pid} on `));
+    expect(readdirSync(out)).not.toContain(LOCK_FILE);
+    a.params.dispose();
+  });
+
+  it('takes over a stale lock (its process gone), reporting it in the events and the log', async () => {
+    const out = tmp();
+    writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: 999_999_999, hostname: hostname(), started: '2026-01-01T00:00:00.000Z', token: 'x' }));
+    const events: TrainingEvent[] = [];
+    const task = toyTask();
+    const r = await train(task, { steps: 2, evalEvery: 2 }, { out, onEvent: (e) => events.push(e) });
+    expect(r.reason).toBe('completed');
+    expect(events.find((e) => e.type === 'stale-lock')).toMatchObject({ previous: { pid: 999_999_999 } });
+    expect(readFileSync(join(out, 'train.jsonl'), 'utf8')).toMatch(/"event":"stale-lock".*pid 999999999/);
     task.params.dispose();
   });
 });

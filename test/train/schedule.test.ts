@@ -33,6 +33,11 @@ describe('LearningRateSchedule', () => {
     expect(cosineLearningRate(1, 0, 1, 1)).toBe(0);
   });
 
+  it('cosine past its last step (a run resumed for more steps) stays at the final rate instead of rising again', () => {
+    expect(cosineLearningRate(1, 0.1, 10, 10)).toBeCloseTo(0.1, 12);
+    for (const step of [11, 15, 19, 100]) expect(cosineLearningRate(1, 0.1, step, 10)).toBeCloseTo(0.1, 12);
+  });
+
   it('state round-trips: a restored schedule decays exactly as the original', () => {
     const a = new LearningRateSchedule(1, { kind: 'loss-rise', window: 2 }, 10);
     [3, 2, 2.5].forEach((l) => a.afterInterval(l));
