@@ -12,6 +12,7 @@ import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
 import { registerCorpusCommands } from './cli/corpus.js';
 import { registerTrainCommand } from './cli/train.js';
 import { registerHeadCommands } from './cli/heads.js';
+import { registerServeCommand } from './cli/serve.js';
 
 interface TranslateFlags {
   model: string;
@@ -184,6 +185,7 @@ program
 registerCorpusCommands(program);
 registerHeadCommands(program, startBackend);
 registerTrainCommand(program, startBackend);
+registerServeCommand(program, startBackend);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {

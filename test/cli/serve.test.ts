@@ -1,0 +1,75 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { useTestBackend } from '../helpers/backend.js';
+import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
+import { saveTinyTranslator } from '../helpers/serveModels.js';
+import { Translator } from '../../src/translator.js';
+
+beforeAll(useTestBackend);
+
+/** Starts `translate serve` on a free loopback port; resolves once it is listening and its models are loaded. */
+function startServer(args: string[]) {
+  const child = spawn(process.execPath, cliArgs(['serve', '--host', '127.0.0.1', '--port', '0', ...args]), { cwd: repoRoot, env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
+      if (url !== undefined && stderr.includes('translate serve: ready:')) resolve(url);
+    });
+    void exited.then((code) => reject(new Error(`the server exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  return { child, ready, exited, stderr: () => stderr };
+}
+
+describe('translate serve', () => {
+  it('serves over loopback; on SIGTERM it answers the requests in flight, then exits 0', async () => {
+    const dir = await saveTinyTranslator(5);
+    // Batches wait up to 1.5 s for batch-mates, so the requests are still queued when SIGTERM comes.
+    const server = startServer(['--model', `numbers=${dir}`, '--max-wait-ms', '1500']);
+    const url = await server.ready;
+    const health = await fetch(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ready', models: 1 });
+
+    const requests = [['one two three'], ['nine', 'four four'], ['seven zero zero one']];
+    const inFlight = requests.map((texts) => fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts, beam: 2 }) }));
+    await new Promise((r) => setTimeout(r, 500));
+    server.child.kill('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    expect(await server.exited).toBe(0);
+
+    const translator = await Translator.load(dir);
+    for (let i = 0; i < requests.length; i++) {
+      expect(answers[i]!.status).toBe(200);
+      const body = (await answers[i]!.json()) as { model: string; translations: { text: string }[] };
+      expect(body.model).toBe('numbers');
+      expect(body.translations.map((t) => t.text)).toEqual(translator.translate(requests[i]!, { beamSize: 2 }).map((t) => t.text));
+    }
+    translator.dispose();
+    // One JSON access-log line per request on stderr, then the shutdown lines.
+    const log = server.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log.filter((e) => e['url'] === '/v1/translate').map((e) => [e['status'], e['model'], e['texts']]).sort()).toEqual([[200, 'numbers', 1], [200, 'numbers', 1], [200, 'numbers', 2]]);
+    expect(server.stderr()).toMatch(/SIGTERM: no new connections; finishing the requests in flight\n(.*\n)*translate serve: stopped/);
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  it('--quiet writes no access log', async () => {
+    const server = startServer(['--model', await saveTinyTranslator(6), '--quiet']);
+    const url = await server.ready;
+    expect((await fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"texts":["one"]}' })).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).not.toMatch(/^\{/m);
+  });
+
+  it('a missing model directory or no --model is a one-line error and a non-zero exit', () => {
+    const missing = runCli(['serve', '--port', '0', '--model', '/nonexistent/model'], { timeout: 60_000 });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/translate: error: \/nonexistent\/model: no such model directory\n$/);
+    const none = runCli(['serve', '--port', '0'], { timeout: 60_000 });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/translate: error: --model DIR is required/);
+  });
+});
