@@ -7,8 +7,9 @@ import { useTestBackend } from './helpers/backend.js';
 import { Translator } from '../src/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
 import { numberWordsVocabularies } from '../src/data/numberWords.js';
-import { CharTokenizer, SentencePieceTokenizer } from '../src/data/tokenizers.js';
-import { Vocabulary } from '../src/data/vocabulary.js';
+import { CharTokenizer, SentencePieceTokenizer, WordTokenizer } from '../src/data/tokenizers.js';
+import { Vocabulary, UNK } from '../src/data/vocabulary.js';
+import { parsePhraseTable, EnsembleError } from '../src/translator.js';
 import { renameSync, mkdirSync, existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,5 +121,77 @@ describe('a SentencePiece model directory is self-contained', () => {
       process.chdir(cwd);
     }
     a.dispose();
+  });
+});
+
+describe('text nobody tuned for', () => {
+  const words = new WordTokenizer({ kind: 'word' });
+  const source = new Vocabulary(['ein', 'Mann', 'Hund', '.']);
+  const target = new Vocabulary(['a', 'man', 'dog', '.']);
+  /** A word model whose output layer favours <unk> (so that replacement has something to do). */
+  function unkModel(seed: number, favourUnk: boolean): Translator {
+    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, source.size, target.size);
+    if (favourUnk) {
+      const [, bias] = model.params.entries().find(([name]) => name.endsWith('output/b'))!;
+      const b = new Float32Array(target.size);
+      b[UNK] = 8;
+      bias.assign(tf.tensor1d(b));
+    }
+    return new Translator(model, source, target, words, words);
+  }
+  const lines = ['ein Mann mit Graffiti .', 'Zwölf „Hunde“ 🐕', 'ein Hund', ''];
+
+  it('translates every non-empty line, whatever words it holds, and reports the unknown ones', () => {
+    const t = unkModel(1, false);
+    const out = t.translate(lines, { beamSize: 3 });
+    expect(out.map((r) => r.text.length > 0)).toEqual([true, true, true, false]);
+    expect(out[0]!.unknownTokens).toEqual(['mit', 'Graffiti']);
+    expect(out[2]!.unknownTokens).toEqual([]);
+    t.dispose();
+  });
+
+  it('replaces each <unk> written by the source token it attends to most, through the phrase table', () => {
+    const t = unkModel(2, true);
+    const table = parsePhraseTable('Graffiti ||| graffiti\nHunde\tdogs\n');
+    const out = t.translate(lines, { alignments: 'matrix', phraseTable: table });
+    const kept = t.translate(lines, { replaceUnknown: false });
+    for (const [i, r] of out.entries()) {
+      if (lines[i] === '') continue;
+      const best = r.nBest[0]!;
+      const raw = kept[i]!.nBest[0]!.tokens!;
+      expect(raw.filter((x) => x === '<unk>').length).toBeGreaterThan(0);
+      expect(r.replacedUnknown).toBe(raw.filter((x) => x === '<unk>').length);
+      expect(best.alignment).toHaveLength(raw.length);
+      raw.forEach((tok, k) => {
+        const row = best.attention![k]!;
+        expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+        expect(best.alignment![k]).toBe(row.indexOf(Math.max(...row)));
+        const word = r.sourceTokens[best.alignment![k]!]!;
+        expect(best.tokens![k]).toBe(tok === '<unk>' ? (table.get(word) ?? word) : tok);
+      });
+      expect(r.text).not.toContain('<unk>');
+    }
+    t.dispose();
+  });
+
+  it('decodes an ensemble with averaged log-probabilities, and refuses models of other vocabularies', () => {
+    const a = unkModel(3, false);
+    const b = unkModel(4, false);
+    const e = Translator.ensemble([a, unkModel(3, false)]);
+    // Two copies of one model decode as that model.
+    expect(e.translate(lines, { beamSize: 3 }).map((r) => r.text)).toEqual(a.translate(lines, { beamSize: 3 }).map((r) => r.text));
+    const v = numberWordsVocabularies();
+    const other = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 }, v.source.size, v.target.size), v.source, v.target, words, words);
+    expect(() => Translator.ensemble([b, other], ['A', 'B'])).toThrow(EnsembleError);
+    expect(() => Translator.ensemble([b, other], ['A', 'B'])).toThrow(/B has another target vocabulary than A/);
+    e.dispose();
+    a.dispose();
+    b.dispose();
+    other.dispose();
+  });
+
+  it('reads phrase tables and names a malformed line', () => {
+    expect([...parsePhraseTable('Haus ||| house\n\nHaus ||| home\nBaum\ttree')]).toEqual([['Haus', 'house'], ['Baum', 'tree']]);
+    expect(() => parsePhraseTable('a ||| b\nnothing here', 'pt.txt')).toThrow(/pt.txt:2: expected/);
   });
 });

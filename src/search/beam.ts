@@ -32,6 +32,8 @@ export interface BeamOptions {
   lengthPenalty?: number;
   /** Hypotheses returned per sentence, at most beamSize (default 1). */
   nBest?: number;
+  /** Output tokens before EOS may end a hypothesis (default 0). */
+  minLength?: number;
 }
 
 export const DEFAULT_BEAM_SIZE = 5;
@@ -57,6 +59,7 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   const K = options.beamSize ?? DEFAULT_BEAM_SIZE;
   const alpha = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
   const nBest = options.nBest ?? 1;
+  const minLength = options.minLength ?? 0;
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`beamSize must be a positive integer, got ${K}`);
   if (!Number.isInteger(nBest) || nBest < 1 || nBest > K) throw new RangeError(`nBest must be an integer in [1, beamSize=${K}], got ${nBest}`);
   const B = batch.size;
@@ -116,7 +119,7 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
           continue;
         }
         // Finished hypotheses keep their slots: K − finished are left for this step's best continuations.
-        const best = topContinuations(lps, V, logProb, first, K, K - finished[b]!.length);
+        const best = topContinuations(lps, V, logProb, first, K, K - finished[b]!.length, t < minLength);
         let live = 0;
         for (const { score, row, token } of best) {
           if (token === EOS) {
@@ -162,13 +165,15 @@ interface Continuation {
  * The `count` best continuations of the live rows first … first+K−1, best first; ties go to the lower row, then
  * the lower token (tf.argMax's choice, so one beam matches greedy decoding).
  */
-function topContinuations(lps: Float32Array, V: number, logProb: Float64Array, first: number, K: number, count: number): Continuation[] {
+function topContinuations(lps: Float32Array, V: number, logProb: Float64Array, first: number, K: number, count: number, noEos = false): Continuation[] {
   const best: Continuation[] = [];
   if (count <= 0) return best;
   for (let row = first; row < first + K; row++) {
     const base = logProb[row]!;
     if (base === -Infinity) continue;
     for (let v = 0; v < V; v++) {
+      // PAD and GO are never outputs; EOS is no candidate before minLength.
+      if (v === PAD || v === GO || (noEos && v === EOS)) continue;
       const score = base + lps[row * V + v]!;
       // Strict comparisons keep the earlier candidate on ties; −∞ (an impossible token) never enters.
       if (best.length === count ? !(score > best[count - 1]!.score) : !(score > -Infinity)) continue;

@@ -2,12 +2,15 @@
 // at its first EOS, and the whole batch stops when all have (or at maxLength).
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/batch.js';
-import { EOS } from '../data/vocabulary.js';
+import { EOS, PAD, GO } from '../data/vocabulary.js';
 import { decodeStepwise, type Decodable } from './decodable.js';
+import type { Hypothesis } from './beam.js';
 
 export interface GreedyOptions {
   /** Limit on output tokens (EOS excluded): one for all sentences, or one per sentence. */
   maxLength: number | ArrayLike<number>;
+  /** Output tokens before EOS may be chosen (default 0); greedySearch only. */
+  minLength?: number;
 }
 
 /** The per-sentence limits as an array. */
@@ -24,8 +27,9 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const done = new Uint8Array(B);
   let remaining = B;
   // The argmax of the logits is the argmax of the log-probabilities: no softmax over the vocabulary per step.
+  const barrier = new Barriers();
   decodeStepwise(model, batch, longest + 1, (logits, t) => {
-    const ids = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
+    const ids = tf.tidy(() => tf.argMax(tf.add(logits, barrier.get(logits.shape[1], false)), 1).dataSync() as Int32Array);
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;
       if (ids[b] === EOS || t === limits[b]) {
@@ -37,5 +41,79 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
     }
     return { ids: Int32Array.from(ids), remaining };
   }, 'logits');
+  barrier.dispose();
   return outputs;
+}
+
+/**
+ * Greedy decoding that also scores its output, as `search` returns it: per sentence one hypothesis whose logProb
+ * sums the chosen tokens' log-probabilities and the final EOS's (forced at maxLength, as beam search does), and whose
+ * score is that sum. The same ids as one-beam search, without its per-step read-back of [batch, vocab] log-probs
+ * and host top-k: each step reads back four numbers a row (argmax, max logit, log Σ exp, EOS logit).
+ */
+export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): Hypothesis[][] {
+  const B = batch.size;
+  const limits = maxLengths(options.maxLength, B);
+  const longest = Math.max(0, ...limits);
+  const outputs: number[][] = Array.from({ length: B }, () => []);
+  const logProb = new Float64Array(B);
+  const minLength = options.minLength ?? 0;
+  const barrier = new Barriers();
+  const done = new Uint8Array(B);
+  let remaining = B;
+  decodeStepwise(model, batch, longest + 1, (logits, t) => {
+    const [ids, stats] = tf.tidy(() => {
+      // log p(v) = logit_v − log Σ exp(logits): only the chosen token's and EOS's are needed.
+      const lse = tf.logSumExp(logits, 1);
+      const eos = tf.reshape(tf.slice(logits, [0, EOS], [B, 1]), [B]);
+      // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
+      const candidates = tf.add(logits, barrier.get(logits.shape[1], t < minLength));
+      return [tf.argMax(candidates, 1).dataSync() as Int32Array, tf.stack([tf.max(candidates, 1), lse, eos]).dataSync() as Float32Array];
+    });
+    for (let b = 0; b < B; b++) {
+      if (done[b]) continue;
+      const lse = stats[B + b]!;
+      if (t === limits[b]) {
+        logProb[b]! += stats[2 * B + b]! - lse; // out of room: ended with EOS
+        done[b] = 1;
+        remaining--;
+      } else {
+        logProb[b]! += stats[b]! - lse;
+        if (ids[b] === EOS) {
+          done[b] = 1;
+          remaining--;
+        } else {
+          outputs[b]!.push(ids[b]!);
+        }
+      }
+    }
+    return { ids: Int32Array.from(ids), remaining };
+  }, 'logits');
+  barrier.dispose();
+  return outputs.map((ids, b) => [{ ids, logProb: logProb[b]!, score: logProb[b]! }]);
+}
+
+/**
+ * Rows added to the logits before choosing: −∞ at PAD and GO, which are never outputs (an untrained model may
+ * still rank them first), and at EOS while the output is shorter than minLength.
+ */
+class Barriers {
+  private readonly rows = new Map<string, tf.Tensor1D>();
+
+  get(V: number, noEos: boolean): tf.Tensor1D {
+    const key = `${V}/${noEos}`;
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      const values = new Float32Array(V);
+      values[PAD] = values[GO] = -Infinity;
+      if (noEos) values[EOS] = -Infinity;
+      row = tf.keep(tf.tensor1d(values));
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+
+  dispose(): void {
+    for (const row of this.rows.values()) row.dispose();
+  }
 }

@@ -3,7 +3,7 @@
 // sentence per step in sentence order, so the same seed gives the same outputs on any backend that gives the same
 // log-probs. Steps, EOS and maxLength behave as in greedy decoding.
 import type { SourceBatch } from '../data/batch.js';
-import { EOS } from '../data/vocabulary.js';
+import { EOS, PAD, GO } from '../data/vocabulary.js';
 import { Rng } from '../random.js';
 import { decodeStepwise, type Decodable } from './decodable.js';
 import type { Hypothesis } from './beam.js';
@@ -43,7 +43,10 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
     for (let b = 0; b < B; b++) {
       if (done[b]) continue;
       const row = lps.subarray(b * V, (b + 1) * V);
-      const id = t === maxLength ? EOS : draw(row, temperature, topK, rng);
+      // PAD and GO are never outputs (as in greedy and beam search).
+      const candidates = Float32Array.from(row);
+      candidates[PAD] = candidates[GO] = -Infinity;
+      const id = t === maxLength ? EOS : draw(candidates, temperature, topK, rng);
       const out = outputs[b]!;
       out.logProb += row[id]!;
       if (id === EOS) {

@@ -3,19 +3,20 @@
 import type { SourceBatch } from '../data/batch.js';
 import type { Decodable } from './decodable.js';
 import { beamSearch, type BeamOptions, type Hypothesis } from './beam.js';
+import { greedySearch, type GreedyOptions } from './greedy.js';
 import { sampleDecode, type SampleOptions } from './sample.js';
 
 export type SearchOptions =
-  | { method: 'greedy'; /** Limit on output tokens (EOS excluded), one for all sentences or one per sentence. */ maxLength: number | ArrayLike<number> }
+  | ({ method: 'greedy' } & GreedyOptions)
   | ({ method: 'beam' } & BeamOptions)
   | ({ method: 'sample' } & SampleOptions);
 
 export function search<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: SearchOptions): Hypothesis[][] {
   switch (options.method) {
     case 'greedy':
-      // Greedy decoding is one-beam search (the tests pin the same ids as greedyDecode), and the beam carries the
-      // log-prob that greedyDecode does not keep. With α = 0 the score is the log-prob.
-      return beamSearch(model, batch, { beamSize: 1, nBest: 1, lengthPenalty: 0, maxLength: options.maxLength });
+      // The same ids as one-beam search (tested), scored the same way (α = 0: the score is the log-prob), without
+      // reading the whole [batch, vocab] log-probs back to the host every step.
+      return greedySearch(model, batch, options);
     case 'beam':
       return beamSearch(model, batch, options);
     case 'sample':

@@ -1,0 +1,59 @@
+// Ensemble decoding: several models of the same vocabularies decode as one, each step's scores the average of the
+// members' log-probabilities (Marian's and OpenNMT-py's ensembles; here equal weights). Greedy, beam search and
+// sampling run on it unchanged, since it is a Decodable like any single model.
+import * as tf from '@tensorflow/tfjs-core';
+import type { SourceBatch } from '../data/batch.js';
+import type { Decodable, StepScores } from './decodable.js';
+
+export class Ensemble<M, S> implements Decodable<M[], S[]> {
+  constructor(readonly members: readonly Decodable<M, S>[]) {
+    if (members.length === 0) throw new RangeError('an ensemble needs at least one model');
+  }
+
+  encode(batch: SourceBatch): M[] {
+    return this.each((m) => m.encode(batch), (m, x) => m.disposeMemory(x));
+  }
+
+  tileMemory(memory: M[], times: number): M[] {
+    return this.each((m, i) => m.tileMemory(memory[i]!, times), (m, x) => m.disposeMemory(x));
+  }
+
+  initialState(memory: M[]): S[] {
+    return this.each((m, i) => m.initialState(memory[i]!), (m, x) => m.disposeState(x));
+  }
+
+  /** Averaged log-probabilities (never logits: members' logits are on different scales). */
+  step(memory: M[], state: S[], previous: Int32Array, _scores?: StepScores): { logProbs: tf.Tensor2D; state: S[] } {
+    const outs = this.each((m, i) => m.step(memory[i]!, state[i]!, previous, 'logProbs'), (m, o) => {
+      o.logProbs.dispose();
+      m.disposeState(o.state);
+    });
+    const logProbs = tf.tidy(() => tf.div(tf.addN(outs.map((o) => o.logProbs)), outs.length) as tf.Tensor2D);
+    for (const o of outs) o.logProbs.dispose();
+    return { logProbs, state: outs.map((o) => o.state) };
+  }
+
+  selectState(state: S[], indices: Int32Array): S[] {
+    return this.each((m, i) => m.selectState(state[i]!, indices), (m, x) => m.disposeState(x));
+  }
+
+  disposeState(state: S[]): void {
+    this.members.forEach((m, i) => m.disposeState(state[i]!));
+  }
+
+  disposeMemory(memory: M[]): void {
+    this.members.forEach((m, i) => m.disposeMemory(memory[i]!));
+  }
+
+  /** Runs `f` for every member; if one throws, what the others made is freed before the error goes on. */
+  private each<X>(f: (m: Decodable<M, S>, i: number) => X, free: (m: Decodable<M, S>, x: X) => void): X[] {
+    const made: X[] = [];
+    try {
+      this.members.forEach((m, i) => made.push(f(m, i)));
+    } catch (e) {
+      made.forEach((x, i) => free(this.members[i]!, x));
+      throw e;
+    }
+    return made;
+  }
+}
