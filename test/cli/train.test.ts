@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
@@ -125,4 +125,80 @@ describe('progress line', () => {
     // 50 steps this session in 50 s → 50 steps left take 50 s.
     expect(line).toBe('[########..] step 150/200  epoch 3  loss 1.2346  lr 0.00300  3210 tok/s  elapsed 0:50  ETA 0:50');
   });
+});
+
+describe('hostile but fair use (issue 24)', () => {
+  const oneLine = (stderr: string): string => {
+    const lines = stderr.split('\n').filter((l) => l.startsWith('translate: '));
+    expect(lines).toHaveLength(1);
+    expect(stderr).not.toMatch(/internal error|\n\s+at /);
+    return lines[0]!;
+  };
+
+  it('a live lock on --out refuses a second training; a stale one is taken over, and foreign files in --out survive', () => {
+    const busy = join(dir, 'busy');
+    mkdirSync(busy);
+    // The test runner itself is a live process on this host.
+    writeFileSync(join(busy, 'train.lock'), JSON.stringify({ pid: process.pid, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }));
+    const r = cli('train', '--config', join(dir, 'run.json'), '--out', busy);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toMatch(new RegExp(`^translate: error: ${busy} is in use by another training \\(pid ${process.pid} on `));
+
+    const stale = join(dir, 'stale');
+    mkdirSync(stale);
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    writeFileSync(join(stale, 'train.lock'), JSON.stringify({ pid: dead, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }));
+    const foreign = ['notes-0123456789abcdef.bin', 'x.tmp-1'];
+    for (const f of foreign) writeFileSync(join(stale, f), 'not the toolkit\'s');
+    const s = cli('train', '--config', join(dir, 'run.json'), '--out', stale, '--steps', '6');
+    expect(s.code, s.stderr).toBe(0);
+    expect(s.stderr).toContain(`warning: took over the lock of ${stale} left by pid ${dead}`);
+    for (const f of foreign) expect(readFileSync(join(stale, f), 'utf8')).toBe('not the toolkit\'s');
+    expect(existsSync(join(stale, 'train.lock'))).toBe(false);
+  }, 120_000);
+
+  it('file-system mistakes are one line naming the path: a file as --out, --out under a file, a directory as corpus', () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const asOut = cli('train', '--config', join(dir, 'run.json'), '--out', file);
+    expect(asOut.code).toBe(1);
+    expect(oneLine(asOut.stderr)).toBe(`translate: error: ${file}: cannot create the output directory: already exists and is not a directory`);
+    const under = cli('train', '--config', join(dir, 'run.json'), '--out', join(file, 'run'));
+    expect(under.code).toBe(1);
+    expect(oneLine(under.stderr)).toMatch(new RegExp(`^translate: error: ${file}.*is not a directory`));
+    const dirCorpus = cli('train', '--corpus', `tsv:${dir}`, '--out', join(dir, 'dc'));
+    expect(dirCorpus.code).toBe(1);
+    expect(oneLine(dirCorpus.stderr)).toBe(`translate: error: ${dir}: cannot read (is a directory, not a file)`);
+  }, 120_000);
+
+  it('eval --out into a missing folder is one line, before any translating', () => {
+    const out = join(dir, 'no-such-folder', 'hyp.txt');
+    const src = join(dir, 'src.txt');
+    writeFileSync(src, 'w1 w2\n');
+    const r = cli('eval', '--model', join(dir, 'whole', 'best'), '--src', src, '--ref', src, '--out', out);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toBe(`translate: error: ${out}: cannot write the hypotheses: the folder ${join(dir, 'no-such-folder')} does not exist`);
+  }, 60_000);
+
+  it('--resume takes a new learning rate and clipping, logging each change; a run that diverges before its first checkpoint says there is none', () => {
+    const out = join(dir, 'resumable');
+    expect(cli('train', '--config', join(dir, 'run.json'), '--out', out, '--steps', '5').code).toBe(0);
+    const r = cli('train', '--out', out, '--resume', '--steps', '8', '--learning-rate', '0.005', '--clip-norm', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('resume: learningRate 0.01 → 0.005');
+    expect(r.stderr).toContain('resume: clipNorm 5 → 1');
+    const events = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.event === 'resume-change');
+    expect(events.map((x) => x.message)).toEqual(expect.arrayContaining(['learningRate 0.01 → 0.005', 'clipNorm 5 → 1']));
+    const ck = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    expect(ck.training.step).toBe(8);
+    expect(ck.training.options.learningRate).toBe(0.005);
+
+    // Plain SGD at a rate of 1e38 overflows the weights at once: the loss is non-finite before any checkpoint exists.
+    const diverged = join(dir, 'diverged');
+    const d = cli('train', '--config', join(dir, 'run.json'), '--out', diverged, '--optimizer', 'sgd', '--learning-rate', '1e38', '--clip-norm', '0');
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/No checkpoint was written \(the run diverged before its first one\)/);
+    expect(d.stderr).not.toMatch(/last good checkpoint/);
+    expect(existsSync(join(diverged, 'model.json'))).toBe(false);
+  }, 180_000);
 });
