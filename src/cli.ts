@@ -3,6 +3,7 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
 import { selectBackend, parseBackendChoice, parseWasmThreads, BACKEND_CHOICES, BACKEND_ENV, WASM_THREADS_ENV } from './backend/select.js';
+import { BLAS_CHOICES, BLAS_ENV, type BlasChoice } from './backend/blas.js';
 import { ProgressBar } from './cli/progress.js';
 import { runNumberWordsDemo } from './cli/demo.js';
 import { dataStats } from './cli/dataStats.js';
@@ -58,10 +59,13 @@ function nonNegative(name: string) {
 
 async function startBackend(choice: string | undefined): Promise<void> {
   const threads = parseWasmThreads(program.opts()['threads'] as string | undefined);
+  const blas = program.opts()['blas'] as BlasChoice | undefined;
   const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
     ...(threads === undefined ? {} : { wasmThreads: threads }),
+    ...(blas === undefined ? {} : { blas }),
   });
   process.stderr.write(`backend: ${info.description}\n`);
+  if (info.hint !== null) process.stderr.write(`${info.hint}\n`);
   if (info.choice === 'cpu') process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
 }
 
@@ -77,7 +81,8 @@ program
   .name('translate')
   .description('RNN sequence-to-sequence toolkit on TensorFlow.js: train, evaluate and run translation models')
   .addOption(new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]))
-  .option('--threads <n>', `wasm backend threads for matrix products (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`)
+  .option('--threads <n>', `threads for matrix products: OpenBLAS's, else the wasm backend's (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`)
+  .addOption(new Option('--blas <name>', `native BLAS for the wasm backend's matrix products (default: ${BLAS_ENV} or auto: OpenBLAS when installed)`).choices([...BLAS_CHOICES]))
   .showHelpAfterError();
 
 const demo = program.command('demo').description('built-in demonstrations');

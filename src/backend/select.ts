@@ -10,6 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasmKernels.js';
 import { registerThreadedWasm } from './wasmThreads.js';
+import { loadOpenBlas, parseBlasChoice, describeBlas, BLAS_ENV, OPENBLAS_INSTALL_HINT, type Blas, type BlasChoice } from './blas.js';
+import { registerBlasKernels, useBlas } from './blasKernels.js';
 import { availableParallelism } from 'node:os';
 
 /** What a user can ask for: a concrete backend, or 'auto' for the best one installed. */
@@ -31,7 +33,23 @@ export interface BackendOptions {
    * environment variable, else one per core the process may use, at most 8. 1 starts the single-threaded build.
    */
   wasmThreads?: number;
+  /**
+   * The native BLAS for the wasm backend's matrix products: 'auto' (OpenBLAS when installed), 'openblas' (an
+   * error when it cannot load) or 'none'. Default: the TRANSLATE_BLAS environment variable, else 'auto'. With a
+   * BLAS, the thread count goes to it and the wasm build starts single-threaded (see WASM_THREADS_WITH_BLAS).
+   * Other backends keep their own kernels.
+   */
+  blas?: BlasChoice;
+  /** The BLAS library file to load instead of Debian's libopenblas.so.0 (another OpenBLAS build, or tests). */
+  blasLibrary?: string;
 }
+
+/**
+ * The wasm build's threads when a BLAS runs the products. Measured on 2 cores (README, "Native BLAS"): what is left
+ * on the wasm side is element-wise work too small to split well, and a second pool of spinning threads beside
+ * OpenBLAS's slows both, so the single-threaded build wins.
+ */
+export const WASM_THREADS_WITH_BLAS = 1;
 
 export interface BackendInfo {
   /** The choice that won: 'tensorflow-gpu', 'tensorflow', 'wasm' or 'cpu'. */
@@ -42,6 +60,10 @@ export interface BackendInfo {
   description: string;
   /** Backends tried before this one and why each was skipped. */
   skipped: string[];
+  /** The native BLAS the wasm backend's products run on, or null. */
+  blas: Blas | null;
+  /** A one-line suggestion for the user (e.g. how to get the faster native BLAS), or null. */
+  hint: string | null;
 }
 
 export class BackendError extends ToolkitError {
@@ -99,6 +121,17 @@ export function wasmThreadCount(options: BackendOptions, env: NodeJS.ProcessEnv)
 /** tfjs's registry is per process: the threaded build, once started, is remembered on its backend object. */
 const THREADS = Symbol('seq2seq-ts wasm threads');
 
+/** The BLAS for wasm's products: loaded, or null with a hint for 'auto'; a forced one that cannot load throws. */
+async function startBlas(choice: BlasChoice, threads: number, library: string | undefined): Promise<{ blas: Blas | null; hint: string | null }> {
+  if (choice === 'none') return { blas: null, hint: null };
+  try {
+    return { blas: await loadOpenBlas({ threads, ...(library === undefined ? {} : { library }) }), hint: null };
+  } catch (e) {
+    if (choice === 'openblas') throw e;
+    return { blas: null, hint: `hint: matrix products run several times faster on OpenBLAS (${OPENBLAS_INSTALL_HINT})` };
+  }
+}
+
 async function tryWasm(threads: number): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
@@ -133,20 +166,30 @@ export async function selectBackend(
   const wanted = choice ?? parseBackendChoice(env[BACKEND_ENV]);
   const order: Exclude<BackendChoice, 'auto'>[] =
     wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
+  const blasChoice = options.blas ?? parseBlasChoice(env[BLAS_ENV]);
   const skipped: string[] = [];
   for (const candidate of order) {
     let why: string | null;
+    let blas: { blas: Blas | null; hint: string | null } = { blas: null, hint: null };
     if (candidate === 'tensorflow-gpu' || candidate === 'tensorflow') why = await tryNative(candidate);
-    else if (candidate === 'wasm') why = await tryWasm(wasmThreadCount(options, env));
-    else why = (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
+    else if (candidate === 'wasm') {
+      const threads = wasmThreadCount(options, env);
+      blas = await startBlas(blasChoice, threads, options.blasLibrary);
+      why = await tryWasm(blas.blas === null ? threads : WASM_THREADS_WITH_BLAS);
+    } else why = (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
     if (why !== null) {
       if (wanted !== 'auto') throw new BackendError(`backend "${candidate}" unavailable: ${why}`);
       skipped.push(why);
       continue;
     }
     await tf.ready();
-    if (candidate === 'wasm') registerWasmKernels();
-    return { choice: candidate, tfName: tf.getBackend(), description: await describe(candidate), skipped };
+    if (candidate === 'wasm') {
+      registerWasmKernels();
+      registerBlasKernels();
+      useBlas(tf.backend(), blas.blas);
+    }
+    const description = await describe(candidate);
+    return { choice: candidate, tfName: tf.getBackend(), description: blas.blas === null ? description : `${description} + ${describeBlas(blas.blas)}`, skipped, blas: blas.blas, hint: blas.hint };
   }
   throw new BackendError(`no TensorFlow.js backend could start: ${skipped.join('; ')}`);
 }

@@ -84,14 +84,59 @@ describe('selectBackend', () => {
     expect(info.skipped).toHaveLength(2);
   });
 
-  it('describes wasm with its SIMD support and the threads its pool really has', async () => {
-    // No thread count given: one per core (this file's environment is empty, so the tests' 1 does not apply).
+  it('describes wasm with its SIMD support and the threads its pool really has, and OpenBLAS with its threads', async () => {
+    // No thread count given: one per core (this file's environment is empty, so the tests' 1 does not apply). With
+    // OpenBLAS (CI installs it), the threads go to it and the wasm build runs single-threaded; without, to wasm's
+    // pool, and a hint says how to get OpenBLAS.
     const info = await selectBackend('wasm', {});
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-    const threads = wasmThreadsRunning();
-    expect(threads).toBe(Math.min(availableParallelism(), 8));
-    expect(info.description).toBe(`wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads === 1 ? '1 thread' : `${threads} threads`})`);
+    const cores = Math.min(availableParallelism(), 8);
+    const count = (n: number) => (n === 1 ? '1 thread' : `${n} threads`);
+    if (info.blas !== null) {
+      expect(info.blas.threads).toBe(cores);
+      expect(wasmThreadsRunning()).toBe(1);
+      expect(info.description).toBe(`wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread) + OpenBLAS ${info.blas.version} (${count(cores)})`);
+      expect(info.hint).toBeNull();
+    } else {
+      expect(process.env['REQUIRE_SYSTEM_TOOLS']).not.toBe('1');
+      expect(wasmThreadsRunning()).toBe(cores);
+      expect(info.description).toBe(`wasm (${simd ? 'SIMD' : 'no SIMD'}, ${count(cores)})`);
+      expect(info.hint).toContain('libopenblas0-pthread');
+    }
     // Node 20 has wasm SIMD on by default.
     expect(simd).toBe(true);
+  });
+});
+
+describe('selectBackend: the BLAS under wasm', () => {
+  it('TRANSLATE_BLAS=none (or the option) keeps the wasm kernels, without a hint', async () => {
+    const info = await selectBackend('wasm', { TRANSLATE_BLAS: 'none', TRANSLATE_WASM_THREADS: '1' });
+    expect(info.blas).toBeNull();
+    expect(info.hint).toBeNull();
+    expect(info.description).toBe('wasm (SIMD, 1 thread)');
+    expect((await selectBackend('wasm', { TRANSLATE_WASM_THREADS: '1' }, { blas: 'none' })).blas).toBeNull();
+  });
+
+  it('the option wins over TRANSLATE_BLAS, and an unknown TRANSLATE_BLAS is a user error', async () => {
+    const info = await selectBackend('wasm', { TRANSLATE_BLAS: 'none', TRANSLATE_WASM_THREADS: '1' }, { blas: 'openblas' });
+    expect(info.blas?.name).toBe('OpenBLAS');
+    await expect(selectBackend('wasm', { TRANSLATE_BLAS: 'mkl' })).rejects.toBeInstanceOf(ToolkitError);
+  });
+
+  it('a forced OpenBLAS that cannot load is a user error naming the apt package; auto falls back with a one-line hint', async () => {
+    const missing = { blasLibrary: 'libopenblas-not-here.so.0' };
+    await expect(selectBackend('wasm', { TRANSLATE_BLAS: 'openblas' }, missing)).rejects.toBeInstanceOf(ToolkitError);
+    await expect(selectBackend('wasm', {}, { ...missing, blas: 'openblas' })).rejects.toThrow('apt-get install libopenblas0-pthread');
+    const info = await selectBackend('wasm', { TRANSLATE_WASM_THREADS: '1' }, missing);
+    expect(info.blas).toBeNull();
+    expect(info.description).not.toContain('OpenBLAS');
+    expect(info.hint).toContain('apt-get install libopenblas0-pthread');
+    expect(info.hint!.split('\n')).toHaveLength(1);
+  });
+
+  it('the cpu backend gets no BLAS', async () => {
+    const info = await selectBackend('cpu', { TRANSLATE_BLAS: 'openblas' });
+    expect(info.blas).toBeNull();
+    expect(info.description).not.toContain('OpenBLAS');
   });
 });

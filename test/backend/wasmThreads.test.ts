@@ -16,10 +16,10 @@ interface Report {
   values: number[];
 }
 
-function run(threads: number): Report {
+function run(threads: number, blas = 'none'): Report {
   const script = join(repoRoot, 'test/backend/fixtures/threadedTraining.ts');
   // A pool that kept the process alive would run into the timeout: status null.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, String(threads)], { cwd: repoRoot, encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, String(threads), blas], { cwd: repoRoot, encoding: 'utf8', timeout: 90_000 });
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;
@@ -36,6 +36,15 @@ describe('threaded wasm', () => {
     // Training moved: the check is not of a model that never ran.
     expect(one.losses[5]!).toBeLessThan(one.losses[0]!);
     expect(new Set(two.live).size).toBe(1);
+  });
+
+  it('with OpenBLAS on 2 threads: the single-threaded build, the same losses within 1e-4, and the process still exits by itself', () => {
+    const wasm = run(1);
+    const blas = run(2, 'openblas');
+    expect(blas.description).toMatch(/^wasm \(SIMD, 1 thread\) \+ OpenBLAS \d+\.\d+\.\d+ \(2 threads\)$/);
+    blas.losses.forEach((l, i) => expect(Math.abs(l - wasm.losses[i]!)).toBeLessThan(1e-4));
+    blas.values.forEach((v, i) => expect(Math.abs(v - wasm.values[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(v))));
+    expect(new Set(blas.live).size).toBe(1);
   });
 });
 
