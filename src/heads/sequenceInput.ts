@@ -78,14 +78,39 @@ export interface ReaderOptions {
   bidirectional: boolean;
   /** Keep probabilities of layer inputs, outputs and state, applied in training only (default none). */
   dropout: DropoutOptions;
+  /**
+   * Token inputs: keep probability of each word type in a training batch — every occurrence of a dropped word reads
+   * a zero embedding (Gal & Ghahramani, "A Theoretically Grounded Application of Dropout in Recurrent Neural
+   * Networks", 2016, §4: embedding dropout), so the model cannot lean on a few telling words (default 1: none).
+   */
+  embeddingKeep: number;
 }
 
-export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, dropout: NO_DROPOUT };
+export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, dropout: NO_DROPOUT, embeddingKeep: 1 };
 
 /** Throws a RangeError naming the bad reader option. */
 export function checkReaderOptions(o: ReaderOptions): void {
   if (!(Number.isInteger(o.layers) && o.layers >= 1)) throw new RangeError(`layers must be an integer ≥ 1, got ${o.layers}`);
   checkDropout(o.dropout);
+  if (!(o.embeddingKeep > 0 && o.embeddingKeep <= 1)) throw new RangeError(`embeddingKeep must be a keep probability in (0, 1], got ${o.embeddingKeep}`);
+}
+
+/**
+ * Embedding-dropout scales [T·B] for token ids [T·B]: one draw per distinct id, in order of first occurrence, so every
+ * occurrence of a word shares it; kept words are scaled by 1/keep (inverted dropout).
+ */
+export function embeddingDropoutScales(ids: Int32Array, keep: number, rng: Rng): Float32Array {
+  const drawn = new Map<number, number>();
+  const scales = new Float32Array(ids.length);
+  ids.forEach((id, i) => {
+    let scale = drawn.get(id);
+    if (scale === undefined) {
+      scale = rng.next() < keep ? 1 / keep : 0;
+      drawn.set(id, scale);
+    }
+    scales[i] = scale;
+  });
+  return scales;
 }
 
 export interface ReadSequence {
@@ -182,8 +207,14 @@ export class SequenceReader {
       const mask = tf.tensor1d(batch.mask);
       const shape = { steps: T, batch: B };
       const reversal = this.options.bidirectional ? reversalIndex(batch.mask, T, B) : null;
-      const dropping = rng !== null && d.inputKeep < 1;
-      let x: tf.Tensor2D | null = dropping ? dropout(this.inputs(batch), d.inputKeep, rng) : null; // [T·B, width]
+      const dropWords = rng !== null && this.input.kind === 'tokens' && batch.ids !== undefined && this.options.embeddingKeep < 1;
+      const dropping = rng !== null && (d.inputKeep < 1 || dropWords);
+      let x: tf.Tensor2D | null = null; // [T·B, width]
+      if (dropping) {
+        let inputs = this.inputs(batch);
+        if (dropWords) inputs = tf.mul(inputs, tf.tensor2d(embeddingDropoutScales(batch.ids!, this.options.embeddingKeep, rng!), [T * B, 1]));
+        x = dropout(inputs, d.inputKeep, rng);
+      }
       let outputs: tf.Tensor3D | null = null;
       let final: tf.Tensor2D | null = null;
       this.layers.forEach((layer, l) => {

@@ -50,6 +50,45 @@ describe('SequenceClassifier', () => {
     }
   });
 
+  it('attention pooling: weights over real steps only sum to 1; with a zero scorer it is mean pooling; padding changes nothing', () => {
+    const input = { kind: 'tokens' as const, vocabSize: 10, embeddingSize: 4 };
+    const c = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, hiddenSize: 5, pooling: 'attention', attentionSize: 3, input, classes: 3, seed: 4 });
+    const seqs = [[4, 5, 6, 8], [7, 2]];
+    const weights = c.attentionWeights(tokenBatch(seqs));
+    expect(weights.map((w) => w.length)).toEqual([4, 2]);
+    weights.forEach((w) => expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5));
+    // u·v is not constant, so the weights are not uniform.
+    expect(Math.max(...weights[0]!) - Math.min(...weights[0]!)).toBeGreaterThan(1e-4);
+    const padded = tf.tidy(() => c.logits(tokenBatch(seqs)).arraySync() as number[][]);
+    const alone = tf.tidy(() => c.logits(tokenBatch([[7, 2]])).arraySync() as number[][]);
+    alone[0]!.forEach((v, i) => expect(padded[1]![i]).toBeCloseTo(v, 5));
+    // v = 0 scores every step alike: the summary is the mean of the outputs, as mean pooling computes it.
+    tf.tidy(() => c.params.get('classifier/attention/v').assign(tf.zeros([3, 1])));
+    const mean = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, hiddenSize: 5, pooling: 'mean', input, classes: 3, seed: 4 });
+    for (const [name, v] of mean.params.entries()) tf.tidy(() => v.assign(c.params.get(name)));
+    const a = tf.tidy(() => c.logits(tokenBatch(seqs)).arraySync() as number[][]);
+    const m = tf.tidy(() => mean.logits(tokenBatch(seqs)).arraySync() as number[][]);
+    a.flat().forEach((v, i) => expect(v).toBeCloseTo(m.flat()[i]!, 5));
+    c.dispose();
+    mean.dispose();
+  });
+
+  it('attention pooling and embedding dropout learn the token task with a flat tensor count', () => {
+    const rng = new Rng(7);
+    const c = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, hiddenSize: 16, pooling: 'attention', embeddingKeep: 0.9, input: { kind: 'tokens', vocabSize: 10, embeddingSize: 8 }, classes: 2 });
+    const trainer = new Trainer(c.params, { learningRate: 0.01 });
+    const dropRng = new Rng(1);
+    trainer.update(() => c.loss(tokenTask(rng, 32), { training: true, rng: dropRng }));
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 150; i++) trainer.update(() => c.loss(tokenTask(rng, 32), { training: true, rng: dropRng }));
+    expect(tf.memory().numTensors).toBe(before);
+    const test = tokenTask(new Rng(99), 300);
+    const correct = c.predict(test).filter((p, i) => (p[1]! > p[0]! ? 1 : 0) === test.labels[i]).length;
+    expect(correct / 300).toBeGreaterThanOrEqual(0.9);
+    trainer.dispose();
+    c.dispose();
+  });
+
   it('learns which sequences contain a token (≥ 90 % on held-out data), with a flat tensor count', () => {
     const rng = new Rng(7);
     const c = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, hiddenSize: 16, input: { kind: 'tokens', vocabSize: 10, embeddingSize: 8 }, classes: 2 });

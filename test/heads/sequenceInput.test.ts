@@ -4,7 +4,7 @@ import { useTestBackend } from '../helpers/backend.js';
 import { Params } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
 import { DEFAULT_CELL } from '../../src/encoder/cell.js';
-import { SequenceReader, tokenBatch, featureBatch } from '../../src/heads/sequenceInput.js';
+import { SequenceReader, tokenBatch, featureBatch, embeddingDropoutScales } from '../../src/heads/sequenceInput.js';
 
 beforeAll(useTestBackend);
 
@@ -61,5 +61,45 @@ describe('SequenceReader', () => {
     together.final[1]!.forEach((v, i) => expect(v).toBeCloseTo(alone.final[0]![i]!, 5));
     expect(together.outputs[1]![1]!.every((v) => v === 0)).toBe(true);
     expect(() => reader.project(tokenBatch([[1]]))).toThrow(/feature vectors/);
+  });
+});
+
+describe('embedding dropout', () => {
+  it('every occurrence of a word shares one draw; kept words are scaled by 1/keep', () => {
+    const ids = Int32Array.from([5, 6, 5, 7, 6, 5, 0, 0]);
+    const scales = embeddingDropoutScales(ids, 0.5, new Rng(3));
+    const byId = new Map<number, Set<number>>();
+    ids.forEach((id, i) => byId.set(id, (byId.get(id) ?? new Set()).add(scales[i]!)));
+    for (const values of byId.values()) expect(values.size).toBe(1);
+    scales.forEach((v) => expect([0, 2]).toContain(v));
+    // Over many draws a word is kept about half the time.
+    const rng = new Rng(4);
+    let kept = 0;
+    for (let i = 0; i < 2000; i++) kept += embeddingDropoutScales(Int32Array.from([9]), 0.5, rng)[0]! > 0 ? 1 : 0;
+    expect(kept / 2000).toBeGreaterThan(0.45);
+    expect(kept / 2000).toBeLessThan(0.55);
+  });
+
+  it('a dropped word reads a zero embedding in training; outside training nothing is dropped', () => {
+    const params = new Params(new Rng(2));
+    const reader = new SequenceReader(params, 'r', { kind: 'tokens', vocabSize: 12, embeddingSize: 3 }, 4, DEFAULT_CELL, { embeddingKeep: 0.5 });
+    const batch = tokenBatch([[5, 6, 5, 7]]);
+    const scales = embeddingDropoutScales(batch.ids!, 0.5, new Rng(11));
+    expect(new Set(scales)).toEqual(new Set([0, 2])); // this seed drops some words and keeps others
+    // The same draws by hand: the embedding of each step times its scale, read without dropout by a reader on those inputs.
+    const table = params.get('r/embedding').arraySync() as number[][];
+    const dropped = tf.tidy(() => reader.read(batch, undefined, new Rng(11)).outputs.arraySync() as number[][][]);
+    // A feature reader with the token reader's recurrent weights reads given embeddings.
+    const featureParams = new Params(new Rng(5));
+    const feature = new SequenceReader(featureParams, 'f', { kind: 'features', size: 3 }, 4, DEFAULT_CELL);
+    for (const [name, v] of featureParams.entries()) tf.tidy(() => v.assign(params.get(name.replace(/^f\//, 'r/'))));
+    const inputs = Float32Array.from([5, 6, 5, 7].flatMap((id, t) => table[id]!.map((x) => x * scales[t]!)));
+    const byHand = tf.tidy(() => feature.read(featureBatch([inputs], 3)).outputs.arraySync() as number[][][]);
+    dropped.flat(2).forEach((v, i) => expect(v).toBeCloseTo(byHand.flat(2)[i]!, 5));
+    const plain = tf.tidy(() => reader.read(batch).outputs.arraySync() as number[][][]);
+    const noDrop = tf.tidy(() => feature.read(featureBatch([Float32Array.from([5, 6, 5, 7].flatMap((id) => table[id]!))], 3)).outputs.arraySync() as number[][][]);
+    plain.flat(2).forEach((v, i) => expect(v).toBeCloseTo(noDrop.flat(2)[i]!, 5));
+    params.dispose();
+    featureParams.dispose();
   });
 });
