@@ -1,29 +1,18 @@
 #!/usr/bin/env node
 // The `translate` command line. The only place that prints, draws progress and sets exit codes.
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { createInterface } from 'node:readline';
 import { selectBackend, parseBackendChoice, parseWasmThreads, BACKEND_CHOICES, BACKEND_ENV, WASM_THREADS_ENV } from './backend/select.js';
 import { BLAS_CHOICES, BLAS_ENV, type BlasChoice } from './backend/blas.js';
 import { ProgressBar } from './cli/progress.js';
 import { runNumberWordsDemo } from './cli/demo.js';
 import { dataStats } from './cli/dataStats.js';
-import { Translator } from './translator.js';
-import { isUserError, ToolkitError } from './errors.js';
+import { isUserError } from './errors.js';
 import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
 import { registerCorpusCommands } from './cli/corpus.js';
 import { registerTrainCommand } from './cli/train.js';
+import { registerTranslateCommand } from './cli/translate.js';
 import { registerHeadCommands } from './cli/heads.js';
 import { registerServeCommand } from './cli/serve.js';
-
-interface TranslateFlags {
-  model: string;
-  beam: number;
-  nBest: number;
-  lengthPenalty: number;
-  format: 'text' | 'jsonl';
-  batchSize: number;
-  unknown: 'error' | 'keep';
-}
 
 function int(name: string, min = 1) {
   return (v: string): number => {
@@ -67,13 +56,6 @@ async function startBackend(choice: string | undefined): Promise<void> {
   process.stderr.write(`backend: ${info.description}\n`);
   if (info.hint !== null) process.stderr.write(`${info.hint}\n`);
   if (info.choice === 'cpu') process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
-}
-
-async function readStdinLines(): Promise<string[]> {
-  const lines: string[] = [];
-  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of rl) lines.push(line);
-  return lines;
 }
 
 const program = new Command();
@@ -132,45 +114,6 @@ data
   });
 
 program
-  .command('translate')
-  .description('translate text arguments, or stdin line by line (one output line per input line, same order)')
-  .requiredOption('--model <dir>', 'model directory written by training')
-  .option('--beam <k>', 'beam size (default 5, with length penalty; 1 = greedy)', int('--beam'), 5)
-  .option('--n-best <n>', 'hypotheses per input (text: Moses "i ||| text ||| score" lines; jsonl: a list)', int('--n-best'), 1)
-  .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', nonNegative('--length-penalty'), 0.6)
-  .addOption(new Option('--format <format>', 'output format').choices(['text', 'jsonl']).default('text'))
-  .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
-  .addOption(new Option('--unknown <policy>', 'source tokens missing from the vocabulary').choices(['error', 'keep']).default('error'))
-  .argument('[text...]', 'sentences to translate (default: read stdin)')
-  .action(async (text: string[], opts: TranslateFlags) => {
-    await startBackend(program.opts()['backend']);
-    if (opts.nBest > opts.beam) throw new ToolkitError(`--n-best ${opts.nBest} is larger than --beam ${opts.beam}`);
-    const translator = await Translator.load(opts.model);
-    const lines = text.length > 0 ? text : await readStdinLines();
-    const results = translator.translate(lines, { batchSize: opts.batchSize, beamSize: opts.beam, nBest: opts.nBest, lengthPenalty: opts.lengthPenalty });
-    let failed = 0;
-    const out: string[] = [];
-    results.forEach((r, i) => {
-      const rejected = r.unknownTokens.length > 0 && opts.unknown === 'error';
-      if (rejected) {
-        const what = [...new Set(r.unknownTokens)].map((t) => JSON.stringify(t)).join(', ');
-        process.stderr.write(`translate: ${text.length > 0 ? `argument ${i + 1}` : `stdin line ${i + 1}`}: unknown ${what} (not in the model's source vocabulary; --unknown keep translates anyway)\n`);
-        failed++;
-      }
-      const nBest = rejected ? [] : r.nBest;
-      if (opts.format === 'jsonl') {
-        out.push(JSON.stringify({ source: lines[i], translation: rejected ? null : r.text, nBest, unknown: r.unknownTokens }));
-      } else if (opts.nBest > 1) {
-        for (const h of nBest) out.push(`${i} ||| ${h.text} ||| ${h.score.toFixed(4)}`);
-      } else {
-        out.push(rejected ? '' : r.text);
-      }
-    });
-    process.stdout.write(out.map((l) => `${l}\n`).join(''));
-    if (failed > 0) process.exitCode = 1;
-  });
-
-program
   .command('eval')
   .description('BLEU (sacreBLEU-compatible: 13a, cased), chrF and exact match of a model on a test set, or of a hypothesis file')
   .option('--model <dir>', 'model to translate --src with')
@@ -189,6 +132,7 @@ program
 
 registerCorpusCommands(program);
 registerHeadCommands(program, startBackend);
+registerTranslateCommand(program, startBackend);
 registerTrainCommand(program, startBackend);
 registerServeCommand(program, startBackend);
 

@@ -49,8 +49,8 @@ describe('translate CLI', () => {
     expect(greedy.stdout).toBe(expectedGreedy.map((l) => `${l}\n`).join(''));
   });
 
-  it('names the line and the unknown characters, exits non-zero, prints no stack trace', () => {
-    const r = cli(['translate', '--model', modelDir], 'one two\nonq tw#\n');
+  it('with --unknown error, names the line and the unknown characters, exits non-zero, prints no stack trace', () => {
+    const r = cli(['translate', '--model', modelDir, '--unknown', 'error'], 'one two\nonq tw#\n');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/stdin line 2: unknown "q", "#"/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -80,7 +80,7 @@ describe('translate CLI', () => {
     const jsonl = cli(['translate', '--model', modelDir, '--format', 'jsonl', '--beam', '2', '--n-best', '2'], inputs.join('\n') + '\n');
     const objs = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(objs).toHaveLength(3);
-    expect(objs[1]).toEqual({ source: '', translation: '', nBest: [], unknown: [] });
+    expect(objs[1]).toEqual({ source: '', translation: '', nBest: [], unknown: [], sourceTokens: [], targetTokens: [], alignment: [] });
     expect(objs[0].nBest).toHaveLength(2);
     expect(objs[0].translation).toBe(objs[0].nBest[0].text);
     const bad = cli(['translate', '--model', modelDir, '--beam', '2', '--n-best', '3', 'one']);
