@@ -15,7 +15,8 @@ import { readLines } from '../data/readers.js';
 import { splitCorpus } from '../data/split.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { createTokenizer, parseTokenizerSpec, type Tokenizer } from '../data/tokenizers.js';
-import { readLabelled, Labels } from '../data/labelled.js';
+import { readLabelled, Labels, crossValidationSplits } from '../data/labelled.js';
+import { readPretrainedVectors, loadPretrainedEmbeddings, type PretrainedVectors } from '../layers/pretrained.js';
 import { readFeatureSequences } from '../data/featureSequences.js';
 import { readTimeSeriesCsv, makeWindows, type TimeSeries, type WindowExample } from '../data/timeSeries.js';
 import { sinesDataset } from '../data/sines.js';
@@ -294,7 +295,12 @@ interface ClassifyTrainFlags extends HeadTrainFlags, ClassifyDataFlags {
   maxVocab?: number;
   minCount: number;
   embedding: number;
-  pooling: 'final' | 'mean' | 'max';
+  pooling: 'final' | 'mean' | 'max' | 'attention';
+  attentionSize: number;
+  embeddingKeep: number;
+  pretrained?: string;
+  seeds: number;
+  folds: number;
   layers: number;
   bidirectional?: boolean;
   inputKeep: number;
@@ -337,18 +343,78 @@ function toModelExamples(classifier: TextClassifier, examples: readonly RawExamp
 
 const describeClassifier = (m: Record<string, number>): string => `loss ${fmt(m['loss'])}, accuracy ${fmt(m['accuracy'], 2)}%, macro-F1 ${fmt(m['macroF1'], 2)}%`;
 
+type ClassifierSplit = { train: RawExample[]; valid: RawExample[]; test: RawExample[] };
+
+/** One training run's held-out scores (shares in [0, 1]); baselines trained on the same train part. */
+interface ClassifierRunScores {
+  valid: number;
+  test: number;
+  logistic?: number;
+  majority: number;
+}
+
 async function classifyTrain(given: ClassifyTrainFlags, command: Command, startBackend: () => Promise<void>): Promise<number> {
   const { flags, checkpoint } = await resumeFlags(given, CLASSIFIER_KIND, command);
+  if (checkpoint !== undefined && (flags.seeds > 1 || flags.folds > 1)) throw new HeadsCliError('--resume continues one run: it cannot be combined with --seeds or --folds');
+  if (flags.folds > 1 && flags.valid !== undefined) throw new HeadsCliError('--folds holds validation examples out of each fold\'s training part: drop --valid');
   const { examples, featureSize } = await readClassifierData(flags.train, flags);
-  let split: { train: RawExample[]; valid: RawExample[]; test: RawExample[] };
-  if (flags.valid !== undefined) {
-    const s = classifierSplit(examples, { ...flags, validSplit: 0 });
-    split = { train: s.train, valid: (await readClassifierData([flags.valid], { ...flags, ...(featureSize !== undefined ? {} : {}) })).examples, test: s.test };
-  } else {
-    split = classifierSplit(examples, flags);
+  // One run per seed (each on its own seeded split) or per seed and fold.
+  const runs: { seed: number; fold?: number; split: ClassifierSplit }[] = [];
+  for (let i = 0; i < flags.seeds; i++) {
+    const seed = flags.seed + i;
+    if (flags.folds > 1) {
+      let folds: ClassifierSplit[];
+      try {
+        folds = crossValidationSplits(examples, { folds: flags.folds, valid: flags.validSplit, seed });
+      } catch (e) {
+        if (e instanceof ToolkitError) throw new HeadsCliError(`${flags.train.join(', ')}: ${e.message}`);
+        throw e;
+      }
+      folds.forEach((split, fold) => runs.push({ seed, fold: fold + 1, split }));
+    } else if (flags.valid !== undefined) {
+      const s = classifierSplit(examples, { ...flags, validSplit: 0, seed });
+      runs.push({ seed, split: { train: s.train, valid: (await readClassifierData([flags.valid], flags)).examples, test: s.test } });
+    } else {
+      runs.push({ seed, split: classifierSplit(examples, { ...flags, seed }) });
+    }
   }
-  if (split.train.length === 0) throw new HeadsCliError(`${flags.train.join(', ')}: no training examples`);
+  for (const r of runs) if (r.split.train.length === 0) throw new HeadsCliError(`${flags.train.join(', ')}: no training examples`);
   await startBackend();
+  const vectors = flags.pretrained === undefined || flags.format !== 'tsv' ? null : await readPretrainedVectors(flags.pretrained);
+  const scores: ClassifierRunScores[] = [];
+  for (const run of runs) {
+    const name = run.fold === undefined ? `seed-${run.seed}` : `seed-${run.seed}-fold-${run.fold}`;
+    const out = runs.length > 1 ? path.join(flags.out, name) : flags.out;
+    const { code, scores: s } = await trainClassifierRun({ ...flags, seed: run.seed, out }, run.split, featureSize, checkpoint, vectors);
+    if (code !== 0) return code;
+    if (s !== null) scores.push(s);
+  }
+  if (runs.length > 1 && scores.length === runs.length) reportClassifierRuns(scores, runs.length, flags);
+  return 0;
+}
+
+/** Mean ± sd over runs, and the paired differences with the baselines (model − baseline, in points). */
+function reportClassifierRuns(scores: ClassifierRunScores[], runs: number, flags: ClassifyTrainFlags): void {
+  const o = process.stdout;
+  const pct = (xs: number[]) => {
+    const s = meanAndSd(xs.map((x) => 100 * x));
+    return `${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)}%`;
+  };
+  const how = flags.folds > 1 ? `${flags.folds}-fold cross-validation × ${flags.seeds} seed${flags.seeds === 1 ? '' : 's'}` : `${flags.seeds} seeds, each on its own split`;
+  o.write(`over ${runs} runs (${how}), mean ± sd:\n`);
+  o.write(`  validation accuracy (best model)   ${pct(scores.map((s) => s.valid))}\n`);
+  o.write(`  test accuracy (best model)         ${pct(scores.map((s) => s.test))}\n`);
+  const test = scores.map((s) => 100 * s.test);
+  const compare = (name: string, base: number[]) => {
+    const d = pairedDifference(test, base);
+    o.write(`  ${name.padEnd(34)} ${pct(base.map((x) => x / 100))}; model − baseline ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} points, standard error ${d.se.toFixed(2)} (${(d.mean / d.se).toFixed(2)} standard errors)\n`);
+  };
+  if (scores.every((s) => s.logistic !== undefined)) compare('bag-of-words logistic regression', scores.map((s) => 100 * s.logistic!));
+  compare('majority class', scores.map((s) => 100 * s.majority));
+}
+
+/** Builds (or resumes), trains and scores one classifier on one split; scores are null when nothing is held out. */
+async function trainClassifierRun(flags: ClassifyTrainFlags, split: ClassifierSplit, featureSize: number | undefined, checkpoint: Checkpoint | undefined, vectors: PretrainedVectors | null): Promise<{ code: number; scores: ClassifierRunScores | null }> {
   let classifier: TextClassifier;
   if (checkpoint !== undefined) {
     classifier = await TextClassifier.fromSaved(checkpoint.json as SavedModelJson<never, never>, checkpoint.weights, `${checkpoint.dir}/model.json`);
@@ -356,7 +422,8 @@ async function classifyTrain(given: ClassifyTrainFlags, command: Command, startB
     const labels = Labels.build(split.train.map((e) => e.label));
     const model = (input: ConstructorParameters<typeof SequenceClassifier>[0]['input']) => new SequenceClassifier({
       ...DEFAULT_CLASSIFIER_CONFIG, input, classes: labels.size, hiddenSize: flags.hidden, cell: { ...DEFAULT_CELL, kind: flags.cell }, pooling: flags.pooling,
-      layers: flags.layers, bidirectional: flags.bidirectional === true, dropout: { inputKeep: flags.inputKeep, outputKeep: flags.outputKeep, stateKeep: flags.stateKeep }, seed: flags.seed,
+      attentionSize: flags.attentionSize, embeddingKeep: flags.embeddingKeep, layers: flags.layers, bidirectional: flags.bidirectional === true,
+      dropout: { inputKeep: flags.inputKeep, outputKeep: flags.outputKeep, stateKeep: flags.stateKeep }, seed: flags.seed,
     });
     if (labels.size < 2) throw new HeadsCliError(`${flags.train.join(', ')}: the training examples have only one label (${labels.labels.join(', ')}); a classifier needs two or more`);
     if (flags.format === 'tsv') {
@@ -364,6 +431,17 @@ async function classifyTrain(given: ClassifyTrainFlags, command: Command, startB
       const prep = (t: string): string => (flags.lowercase ? t.toLowerCase() : t);
       const vocabulary = Vocabulary.build(split.train.map((e) => tokenizer.tokenize(prep(e.text!))), { minCount: flags.minCount, ...(flags.maxVocab !== undefined ? { maxSize: flags.maxVocab } : {}) });
       classifier = new TextClassifier(model({ kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: flags.embedding }), labels, { kind: 'tokens', vocabulary, tokenizer, lowercase: flags.lowercase === true });
+      if (vectors !== null) {
+        const params = classifier.model.params;
+        try {
+          const c = loadPretrainedEmbeddings({ embedding: () => params.get('classifier/embedding') }, 'source', vocabulary, vectors);
+          process.stderr.write(`pretrained embeddings from ${vectors.file}: ${c.found} of ${c.words} vocabulary words found (${c.exact} as written, ${c.lowercase} lowercased)\n`);
+        } catch (e) {
+          classifier.dispose();
+          if (e instanceof ToolkitError) throw new HeadsCliError(e.message);
+          throw e;
+        }
+      }
     } else {
       classifier = new TextClassifier(model({ kind: 'features', size: featureSize! }), labels, { kind: 'features', featureSize: featureSize! });
     }
@@ -374,19 +452,30 @@ async function classifyTrain(given: ClassifyTrainFlags, command: Command, startB
     const c = classifier.model.config;
     process.stderr.write(
       `data: ${split.train.length} training, ${split.valid.length} validation, ${split.test.length} test examples (seeded split, seed ${flags.seed}); labels ${classifier.labels.labels.join(', ')}\n` +
-        `model: ${c.layers}×${c.bidirectional ? 'bidirectional ' : ''}${c.cell.kind} ${c.hiddenSize} units, ${c.pooling} pooling, ${classifier.model.params.count().toLocaleString('en-US')} weights\n`,
+        `model: ${c.layers}×${c.bidirectional ? 'bidirectional ' : ''}${c.cell.kind} ${c.hiddenSize} units, ${c.pooling} pooling${c.embeddingKeep < 1 ? `, embedding keep ${c.embeddingKeep}` : ''}, ${classifier.model.params.count().toLocaleString('en-US')} weights\n`,
     );
     const { code } = await runTraining(task, flags, 'accuracy', checkpoint, describeClassifier);
-    if (code === 0 && split.test.length > 0) {
-      const best = await TextClassifier.load(path.join(flags.out, BEST_DIR));
-      try {
-        const report = best.evaluate(toModelExamples(best, split.test), best.labels.encode(split.test));
-        process.stdout.write(`test (best model, ${split.test.length} held-out examples): accuracy ${(100 * report.accuracy).toFixed(2)}%, macro-F1 ${(100 * report.macroF1).toFixed(2)}%\n`);
-      } finally {
-        best.dispose();
+    if (code !== 0 || split.test.length === 0) return { code, scores: null };
+    const best = await TextClassifier.load(path.join(flags.out, BEST_DIR));
+    try {
+      const known = (part: RawExample[]) => part.filter((e) => best.labels.has(e.label));
+      const [valid, test] = [known(split.valid), known(split.test)];
+      const report = best.evaluate(toModelExamples(best, test), best.labels.encode(test));
+      const validAccuracy = valid.length === 0 ? NaN : best.evaluate(toModelExamples(best, valid), best.labels.encode(valid)).accuracy;
+      const expected = best.labels.encode(test);
+      const majority = classificationReport(expected.map(() => majorityClass(best.labels.encode(known(split.train)))), expected, best.labels.size).accuracy;
+      let logistic: number | undefined;
+      if (flags.format === 'tsv') {
+        const train = known(split.train);
+        const lr = LogisticRegression.train(train.map((e) => e.text!), best.labels.encode(train), best.labels.size);
+        logistic = classificationReport(lr.predictAll(test.map((e) => e.text!)), expected, best.labels.size).accuracy;
       }
+      process.stdout.write(`test (best model, ${split.test.length} held-out examples): accuracy ${(100 * report.accuracy).toFixed(2)}%, macro-F1 ${(100 * report.macroF1).toFixed(2)}%` +
+        `${logistic === undefined ? '' : `; bag-of-words logistic regression on the same split ${(100 * logistic).toFixed(2)}%`}\n`);
+      return { code, scores: { valid: validAccuracy, test: report.accuracy, majority, ...(logistic !== undefined ? { logistic } : {}) } };
+    } finally {
+      best.dispose();
     }
-    return code;
   } finally {
     classifier.dispose();
   }
@@ -799,7 +888,12 @@ export function registerHeadCommands(program: Command, startBackend: StartBacken
     .option('--max-vocab <n>', 'vocabulary size limit, specials included', int('--max-vocab', 5))
     .option('--min-count <n>', 'drop tokens seen fewer times', int('--min-count'), 1)
     .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
-    .addOption(new Option('--pooling <how>', 'summary of the sequence').choices(['final', 'mean', 'max']).default('final'))
+    .addOption(new Option('--pooling <how>', 'summary of the sequence').choices(['final', 'mean', 'max', 'attention']).default('final'))
+    .option('--attention-size <n>', '--pooling attention: width of the scorer', int('--attention-size'), 64)
+    .option('--embedding-keep <p>', 'embedding dropout: keep probability of each word type in a batch', keep('--embedding-keep'), 1)
+    .option('--pretrained <file>', 'initialise the embeddings from word vectors in GloVe text format (width = --embedding)')
+    .option('--seeds <n>', 'train this many seeds (--seed, --seed + 1, …), each on its own split, in --out/seed-N; report mean ± sd and paired differences with the baselines', int('--seeds'), 1)
+    .option('--folds <k>', 'k-fold cross-validation per seed (each fold tested once; --valid-split held out of the rest)', int('--folds'), 1)
     .option('--bidirectional', 'read each sequence in both directions');
   stackFlags(classifyTrainCmd);
   classifyTrainCmd.action(async (opts: ClassifyTrainFlags) => setCode(await classifyTrain(opts, classifyTrainCmd, backend)));

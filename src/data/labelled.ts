@@ -2,6 +2,7 @@
 // "sentence \t 0/1") and the label vocabulary that turns label strings into class ids and back.
 import { CorpusError, DropTally, readLines } from './readers.js';
 import { ToolkitError } from '../errors.js';
+import { Rng } from '../random.js';
 
 export interface LabelledText {
   text: string;
@@ -132,4 +133,34 @@ export class Labels {
     if (!j.labels.every((l) => typeof l === 'string')) throw new LabelError(`${source}: labels must be strings`);
     return new Labels(j.labels);
   }
+}
+
+export class CrossValidationError extends ToolkitError {
+  override name = 'CrossValidationError';
+}
+
+/**
+ * K-fold cross-validation: positions shuffled with the seed and cut into k folds of (nearly) equal size; fold i is
+ * the test part of split i, and `valid` of the remaining examples (a fraction of all examples, or a count) are held
+ * out for validation (early stopping, choosing options), the first ones in the shuffled order. Every example is tested
+ * exactly once; every split keeps the input's order.
+ */
+export function crossValidationSplits<T>(items: readonly T[], options: { folds: number; valid: number; seed: number }): { train: T[]; valid: T[]; test: T[] }[] {
+  const n = items.length;
+  const k = options.folds;
+  if (!(Number.isInteger(k) && k >= 2 && k <= n)) throw new CrossValidationError(`folds must be a whole number from 2 to the ${n} examples, got ${k}`);
+  const nValid = options.valid < 1 ? Math.round(options.valid * n) : options.valid;
+  if (!(Number.isInteger(nValid) && nValid >= 0)) throw new CrossValidationError(`the validation share must be a fraction in [0, 1) or a count, got ${options.valid}`);
+  const order = new Rng(options.seed).shuffle(Array.from({ length: n }, (_, i) => i));
+  return Array.from({ length: k }, (_, f) => {
+    const [from, to] = [Math.floor((f * n) / k), Math.floor(((f + 1) * n) / k)];
+    if (nValid > n - (to - from) - 1) throw new CrossValidationError(`${nValid} validation examples leave no training examples beside a test fold of ${to - from}`);
+    const which = new Uint8Array(n); // 0 train, 1 valid, 2 test
+    for (let j = from; j < to; j++) which[order[j]!] = 2;
+    const rest = [...order.slice(0, from), ...order.slice(to)];
+    for (let j = 0; j < nValid; j++) which[rest[j]!] = 1;
+    const out = { train: [] as T[], valid: [] as T[], test: [] as T[] };
+    items.forEach((item, i) => (which[i] === 0 ? out.train : which[i] === 1 ? out.valid : out.test).push(item));
+    return out;
+  });
 }

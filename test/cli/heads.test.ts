@@ -72,6 +72,29 @@ describe('translate classify', () => {
     expect(bad.stderr).toMatch(/bad\.tsv:2: has no tab/);
   });
 
+  it('--seeds runs each seed on its own split, --folds tests every example once; both report mean ± sd and the paired difference with logistic regression', () => {
+    const dir = tmp();
+    const rng = new Rng(3);
+    const rows = Array.from({ length: 120 }, () => {
+      const pos = rng.next() < 0.5;
+      return `${['the', 'film', 'was'][rng.int(0, 2)]} ${pos ? 'good' : 'bad'}\t${pos ? 'pos' : 'neg'}`;
+    });
+    writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
+    const s = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--out', join(dir, 'seeds'), '--seeds', '2', '--pooling', 'attention', '--embedding-keep', '0.9', '--learning-rate', '0.03', ...fast]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/over 2 runs \(2 seeds, each on its own split\), mean ± sd:/);
+    const tests = [...s.stdout.matchAll(/accuracy ([\d.]+)%, macro-F1 [\d.]+%; bag-of-words logistic regression on the same split ([\d.]+)%/g)];
+    expect(tests).toHaveLength(2);
+    const mean = (tests.reduce((a, m) => a + Number(m[1]), 0) / 2).toFixed(2);
+    expect(s.stdout).toContain(`test accuracy (best model)         ${mean} ±`);
+    expect(s.stdout).toMatch(/bag-of-words logistic regression\s+[\d.]+ ± [\d.]+%; model − baseline [+-][\d.]+ points, standard error [\d.]+/);
+    expect(existsSync(join(dir, 'seeds', 'seed-2', 'best', 'model.json'))).toBe(true);
+    const f = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--out', join(dir, 'folds'), '--folds', '3', '--learning-rate', '0.03', ...fast]);
+    expect(f.code).toBe(0);
+    expect(f.stdout).toMatch(/over 3 runs \(3-fold cross-validation × 1 seed\)/);
+    expect([...f.stdout.matchAll(/test \(best model, 40 held-out examples\)/g)]).toHaveLength(3);
+  });
+
   it('feature sequences: a step with the wrong number of features is an error at its line', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.csv'), 'label,sequence\n1,0 1;1 0\n0,0 1;1\n');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CorpusError, DropTally } from '../../src/data/readers.js';
-import { readLabelled, Labels, LabelError } from '../../src/data/labelled.js';
+import { readLabelled, Labels, LabelError, crossValidationSplits, CrossValidationError } from '../../src/data/labelled.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sentiment = path.resolve(here, '../../../shared/corpora/sentiment-sentences');
@@ -79,5 +79,28 @@ describe('Labels', () => {
     expect(copy.labels).toEqual(['b', 'a']);
     expect(() => Labels.fromJSON({ labels: ['a'] }, 'labels.json')).toThrow('labels.json: not a seq2seq-ts label list');
     expect(() => new Labels(['a', 'a'])).toThrow('listed twice');
+  });
+});
+
+describe('crossValidationSplits', () => {
+  it('tests every example exactly once; train, valid and test of a split are disjoint and cover all', () => {
+    const items = Array.from({ length: 23 }, (_, i) => i);
+    const splits = crossValidationSplits(items, { folds: 5, valid: 0.1, seed: 3 });
+    expect(splits).toHaveLength(5);
+    expect(splits.flatMap((s) => s.test).sort((a, b) => a - b)).toEqual(items);
+    for (const s of splits) {
+      expect([4, 5]).toContain(s.test.length);
+      expect(s.valid).toHaveLength(2);
+      expect([...s.train, ...s.valid, ...s.test].sort((a, b) => a - b)).toEqual(items);
+      expect(s.train).toEqual([...s.train].sort((a, b) => a - b)); // input order kept
+    }
+    // The same seed gives the same folds, another seed others.
+    expect(crossValidationSplits(items, { folds: 5, valid: 0.1, seed: 3 })).toEqual(splits);
+    expect(crossValidationSplits(items, { folds: 5, valid: 0.1, seed: 4 })[0]!.test).not.toEqual(splits[0]!.test);
+  });
+
+  it('refuses too few examples for the folds or the validation share', () => {
+    expect(() => crossValidationSplits([1, 2, 3], { folds: 4, valid: 0, seed: 1 })).toThrow(CrossValidationError);
+    expect(() => crossValidationSplits([1, 2, 3, 4], { folds: 2, valid: 2, seed: 1 })).toThrow(/leave no training examples/);
   });
 });
