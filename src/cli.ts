@@ -11,6 +11,7 @@ import { evaluateFiles, type EvalFlags } from './cli/evaluate.js';
 import { registerCorpusCommands } from './cli/corpus.js';
 import { registerTrainCommand } from './cli/train.js';
 import { registerTranslateCommand } from './cli/translate.js';
+import { registerSubwordCommands } from './cli/subwords.js';
 import { registerHeadCommands } from './cli/heads.js';
 import { registerServeCommand } from './cli/serve.js';
 
@@ -133,6 +134,7 @@ program
 registerCorpusCommands(program);
 registerHeadCommands(program, startBackend);
 registerTranslateCommand(program, startBackend);
+registerSubwordCommands(program);
 registerTrainCommand(program, startBackend);
 registerServeCommand(program, startBackend);
 
