@@ -20,16 +20,47 @@ export class ParamError extends ToolkitError {
   override name = 'ParamError';
 }
 
+/**
+ * The most values one weight may have (2^28: 1 GiB of float32), far above any layer this toolkit trains; a config
+ * asking for more (a damaged model.json with hiddenSize 10^6) is refused before memory is allocated for it.
+ */
+export const MAX_WEIGHT_VALUES = 2 ** 28;
+
+export interface ParamsOptions {
+  /**
+   * The manifest these weights will be loaded from (a saved model): every create() is checked against it before
+   * anything is allocated, so a config that disagrees with its manifest fails at once, naming the weight, instead
+   * of building (and initialising) a model of whatever size the config says.
+   */
+  expected?: readonly WeightEntry[];
+  /** Where `expected` came from, for messages (e.g. the model.json path). */
+  source?: string;
+}
+
 export class Params {
   private readonly vars = new Map<string, tf.Variable>();
   private readonly derivedCache = new Map<string, { from: object[]; value: tf.Tensor }>();
 
-  constructor(private readonly rng: Rng) {}
+  private readonly expected: ReadonlyMap<string, readonly number[]> | null;
+
+  constructor(private readonly rng: Rng, private readonly options: ParamsOptions = {}) {
+    this.expected = options.expected === undefined ? null : new Map(options.expected.map((e) => [e.name, e.shape]));
+  }
 
   /** Creates (once) the variable `name`; creation order is fixed by the caller, so values are reproducible. */
   create(name: string, shape: number[], init: Init, trainable = true): tf.Variable {
     if (this.vars.has(name)) throw new ParamError(`parameter "${name}" created twice`);
+    const source = this.options.source ?? 'model';
+    if (this.expected !== null) {
+      const want = this.expected.get(name);
+      if (want === undefined) throw new ParamError(`${source}: the config makes a weight "${name}" that the weights manifest does not have`);
+      if (want.join('x') !== shape.join('x') || want.length !== shape.length) {
+        throw new ParamError(`${source}: the config makes weight "${name}" [${shape}], the weights manifest has [${want}]`);
+      }
+    }
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ParamError(`${source}: weight "${name}" has shape [${shape}], not whole sizes`);
     const size = shape.reduce((a, b) => a * b, 1);
+    if (size > MAX_WEIGHT_VALUES) throw new ParamError(`${source}: weight "${name}" [${shape}] would have ${size} values, over the limit of ${MAX_WEIGHT_VALUES}`);
     const values = new Float32Array(size);
     if (init.kind === 'uniform') for (let i = 0; i < size; i++) values[i] = this.rng.uniform(-init.scale, init.scale);
     else if (init.kind === 'normal') for (let i = 0; i < size; i++) values[i] = this.rng.normal() * init.std;

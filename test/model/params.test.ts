@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
-import { Params } from '../../src/model/params.js';
+import { Params, MAX_WEIGHT_VALUES } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
@@ -82,5 +82,25 @@ describe('Params.load', () => {
       expect(tf.memory().numTensors).toBe(before);
       p.dispose();
     }
+  });
+});
+
+describe('Params.create', () => {
+  it('with the manifest it will be loaded from, refuses a weight the manifest lacks or shapes differently, before allocating', () => {
+    const p = new Params(new Rng(1), { expected: [{ name: 'a', shape: [2, 3], offset: 0 }], source: 'dir/model.json' });
+    const before = tf.memory().numTensors;
+    expect(() => p.create('a', [1_000_000, 1_000_000], { kind: 'zeros' })).toThrow('dir/model.json: the config makes weight "a" [1000000,1000000], the weights manifest has [2,3]');
+    expect(() => p.create('b', [2], { kind: 'zeros' })).toThrow('dir/model.json: the config makes a weight "b" that the weights manifest does not have');
+    expect(tf.memory().numTensors).toBe(before);
+    p.create('a', [2, 3], { kind: 'zeros' });
+    p.dispose();
+  });
+
+  it('refuses a weight over MAX_WEIGHT_VALUES or with a shape that is not whole sizes', () => {
+    const p = new Params(new Rng(1));
+    expect(() => p.create('w', [2 ** 15, 2 ** 14 + 1], { kind: 'zeros' })).toThrow(`over the limit of ${MAX_WEIGHT_VALUES}`);
+    expect(() => p.create('w', [2.5], { kind: 'zeros' })).toThrow(/not whole sizes/);
+    expect(p.count()).toBe(0);
+    p.dispose();
   });
 });
