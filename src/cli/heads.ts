@@ -571,6 +571,7 @@ interface ForecastTrainFlags extends HeadTrainFlags, ForecastDataFlags {
   difference?: number[];
   linearPart: number;
   select?: boolean;
+  selectWindows?: number[];
   budgetMinutes: number;
   origins: number;
   originStep: number;
@@ -638,7 +639,7 @@ function reportSelection(result: SelectionResult): void {
   const sorted = [...result.candidates].sort((a, b) => a.score.mean - b.score.mean);
   for (const c of sorted) {
     const mark = c === result.best ? '  ← selected' : c === result.bestLinear ? '  ← best linear alone' : '';
-    o.write(`  ${describeRecipe(c.recipe).padEnd(44)} ${c.score.rmse.map((x) => x.toFixed(1).padStart(7)).join('')}  mean ${c.score.mean.toFixed(2)}${mark}\n`);
+    o.write(`  ${describeRecipe(c.recipe).padEnd(55)} ${c.score.rmse.map((x) => x.toFixed(1).padStart(7)).join('')}  mean ${c.score.mean.toFixed(2)}${mark}\n`);
   }
   if (result.skipped > 0) o.write(`(${result.skipped} candidates not tried: the time budget ran out)\n`);
   o.write(`selected: ${describeRecipe(result.best.recipe)} (mean rolling-origin RMSE ${result.best.score.mean.toFixed(2)}` +
@@ -664,7 +665,7 @@ async function forecastTrain(given: ForecastTrainFlags, command: Command, startB
     const training = { names: inputs, targets, columns: series.columns.map((c) => c.slice(0, trainRows)) };
     const horizon = flags.originHorizon ?? (flags.test > 0 ? flags.test : flags.season);
     selection = selectRecipe(training, recipe, {
-      budgetSeconds: flags.budgetMinutes * 60, season: flags.season, rollingOrigin: { origins: flags.origins, step: flags.originStep, horizon },
+      budgetSeconds: flags.budgetMinutes * 60, season: flags.season, ...(flags.selectWindows !== undefined ? { windows: flags.selectWindows } : {}), rollingOrigin: { origins: flags.origins, step: flags.originStep, horizon },
       onCandidate: (c, i, total) => process.stderr.write(`candidate ${i}/${total}: ${describeRecipe(c.recipe)}: rolling-origin RMSE ${c.score.rmse.map((x) => x.toFixed(1)).join(', ')} (mean ${c.score.mean.toFixed(2)})\n`),
     });
     reportSelection(selection);
@@ -741,7 +742,7 @@ function reportForecastRuns(scores: number[], trainColumns: Float64Array[], trut
   o.write(`test RMSE over ${s.n} seed${s.n === 1 ? '' : 's'}: ${s.mean.toFixed(2)} ± ${s.sd.toFixed(2)} (mean ± sd)\n`);
   for (const [name, b] of baselines) {
     const d = pairedDifference(scores, scores.map(() => b));
-    o.write(`  vs ${name.padEnd(40)} ${b.toFixed(2)}: model − baseline ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} (standard error ${d.se.toFixed(2)})\n`);
+    o.write(`  vs ${name.padEnd(52)} ${b.toFixed(2)}: model − baseline ${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} (standard error ${d.se.toFixed(2)})\n`);
   }
 }
 
@@ -933,6 +934,7 @@ export function registerHeadCommands(program: Command, startBackend: StartBacken
     .option('--difference <lags...>', 'difference at these lags in turn after the transform, e.g. 1 12', (v: string, prev: number[] | undefined) => [...(prev ?? []), int('--difference')(v)])
     .option('--linear-part <p>', 'add a linear AR(p) to the network\'s output, which learns its residual (vector mode; 0 = none)', int('--linear-part', 0), 0)
     .option('--select', 'choose transform, differencing, linear part and direct/recursive by rolling-origin validation on the training rows')
+    .option('--select-windows <n...>', '--select: window lengths to try (default: --window)', (v: string, prev: number[] | undefined) => [...(prev ?? []), int('--select-windows')(v)])
     .option('--budget-minutes <m>', '--select: stop trying candidates after this long', num('--budget-minutes', Number.MIN_VALUE), 10)
     .option('--origins <n>', '--select: rolling origins', int('--origins'), 3)
     .option('--origin-step <n>', '--select: rows between origins', int('--origin-step'), 12)

@@ -56,9 +56,9 @@ export const DEFAULT_RECIPE: ForecastRecipe = {
   steps: 500, batchSize: 16, learningRate: 3e-3, seed: 1, linearOnly: false,
 };
 
-/** A recipe in one line, e.g. "log, diff 12, AR(12)+GRU 16, direct 24". */
+/** A recipe in one line, e.g. "window 12, log, diff 12, AR(12)+GRU 16, direct 24". */
 export function describeRecipe(r: ForecastRecipe): string {
-  const parts = [r.power, r.differences.length === 0 ? 'no diff' : `diff ${r.differences.join('+')}`];
+  const parts = [`window ${r.window}`, r.power, r.differences.length === 0 ? 'no diff' : `diff ${r.differences.join('+')}`];
   const net = r.linearOnly ? `AR(${r.linearOrder}) alone` : `${r.linearOrder > 0 ? `AR(${r.linearOrder})+` : ''}${r.cell.toUpperCase()} ${r.hidden}`;
   parts.push(net, r.horizon === 1 ? 'recursive' : `direct ${r.horizon}`);
   return parts.join(', ');
@@ -180,6 +180,8 @@ export interface SelectionOptions {
   budgetSeconds: number;
   /** Season length for seasonal differencing (default 12). */
   season: number;
+  /** Window lengths tried (default: the base recipe's). */
+  windows?: readonly number[];
   rollingOrigin: Partial<RollingOriginOptions>;
   /** Told about each candidate as it is scored. */
   onCandidate?: (c: SelectionCandidate, index: number, total: number) => void;
@@ -204,21 +206,23 @@ export interface SelectionResult {
 }
 
 /**
- * The grid searched by selectRecipe: power {none, log, box-cox} × differencing {none, 1, season, 1 + season} ×
- * direct or recursive, first as the linear part alone (cheap: no training), then each with the network added to
- * the linear part and without it.
+ * The grid searched by selectRecipe: window (default: the base's) × power {none, log, box-cox} × differencing
+ * {none, 1, season, 1 + season} × direct or recursive, first as the linear part alone (AR of the window's order;
+ * cheap: no training), then each with the network added to the linear part and without it.
  */
-export function selectionGrid(base: Partial<ForecastRecipe>, season: number, directHorizon: number): ForecastRecipe[] {
+export function selectionGrid(base: Partial<ForecastRecipe>, season: number, directHorizon: number, windows?: readonly number[]): ForecastRecipe[] {
   const b = { ...DEFAULT_RECIPE, ...base };
-  const pipelines: Pick<ForecastRecipe, 'power' | 'differences' | 'horizon'>[] = [];
-  for (const power of ['none', 'log', 'box-cox'] as const) {
-    for (const differences of [[], [1], [season], [1, season]]) {
-      for (const horizon of [1, directHorizon]) pipelines.push({ power, differences, horizon });
+  const pipelines: Pick<ForecastRecipe, 'window' | 'power' | 'differences' | 'horizon'>[] = [];
+  for (const window of windows ?? [b.window]) {
+    for (const power of ['none', 'log', 'box-cox'] as const) {
+      for (const differences of [[], [1], [season], [1, season]]) {
+        for (const horizon of [1, directHorizon]) pipelines.push({ window, power, differences, horizon });
+      }
     }
   }
-  const order = b.linearOrder > 0 ? b.linearOrder : b.window;
-  const linear = pipelines.map((p) => ({ ...b, ...p, mode: 'vector' as const, linearOrder: order, linearOnly: true }));
-  const hybrid = pipelines.map((p) => ({ ...b, ...p, mode: 'vector' as const, linearOrder: order, linearOnly: false }));
+  const order = (window: number) => (b.linearOrder > 0 ? Math.min(b.linearOrder, window) : window);
+  const linear = pipelines.map((p) => ({ ...b, ...p, mode: 'vector' as const, linearOrder: order(p.window), linearOnly: true }));
+  const hybrid = pipelines.map((p) => ({ ...b, ...p, mode: 'vector' as const, linearOrder: order(p.window), linearOnly: false }));
   const network = pipelines.map((p) => ({ ...b, ...p, linearOrder: 0, linearOnly: false }));
   return [...linear, ...hybrid, ...network];
 }
@@ -229,7 +233,7 @@ export function selectRecipe(data: SeriesColumns, base: Partial<ForecastRecipe>,
   const ro = { ...DEFAULT_ROLLING_ORIGIN, ...options.rollingOrigin };
   const budget = (options.budgetSeconds ?? 600) * 1000;
   const now = options.now ?? (() => performance.now());
-  const grid = selectionGrid(base, season, ro.horizon);
+  const grid = selectionGrid(base, season, ro.horizon, options.windows);
   const started = now();
   const candidates: SelectionCandidate[] = [];
   for (const recipe of grid) {

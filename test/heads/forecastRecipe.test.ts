@@ -47,6 +47,9 @@ describe('selection', () => {
     expect(grid).toHaveLength(3 * 24);
     expect(new Set(grid.map(describeRecipe)).size).toBe(grid.length);
     expect(grid.filter((r) => r.linearOnly).every((r) => r.linearOrder === 12)).toBe(true);
+    const two = selectionGrid({ window: 12 }, 12, 24, [12, 24]);
+    expect(two).toHaveLength(2 * 3 * 24);
+    expect(two.filter((r) => r.window === 24 && r.linearOrder > 0).every((r) => r.linearOrder === 24)).toBe(true);
   });
 
   it('stops starting candidates when the time budget is spent, and says so when no network was scored', () => {
