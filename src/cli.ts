@@ -12,6 +12,7 @@ import { registerCorpusCommands } from './cli/corpus.js';
 import { registerTrainCommand } from './cli/train.js';
 import { registerTranslateCommand } from './cli/translate.js';
 import { registerSubwordCommands } from './cli/subwords.js';
+import { registerAverageCommand } from './cli/average.js';
 import { registerHeadCommands } from './cli/heads.js';
 import { registerServeCommand } from './cli/serve.js';
 
@@ -135,6 +136,7 @@ registerCorpusCommands(program);
 registerHeadCommands(program, startBackend);
 registerTranslateCommand(program, startBackend);
 registerSubwordCommands(program);
+registerAverageCommand(program, startBackend);
 registerTrainCommand(program, startBackend);
 registerServeCommand(program, startBackend);
 

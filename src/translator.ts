@@ -13,6 +13,7 @@ import { DEFAULT_LENGTH_PENALTY, type Hypothesis } from './search/beam.js';
 import { Ensemble } from './search/ensemble.js';
 import type { Decodable } from './search/decodable.js';
 import { ToolkitError } from './errors.js';
+import { averageWeights } from './model/average.js';
 
 export class EnsembleError extends ToolkitError {
   override name = 'EnsembleError';
@@ -127,6 +128,23 @@ export class Translator {
     });
     return new Translator(first.model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, first.info,
       translators.flatMap((t) => t.members));
+  }
+
+  /**
+   * A new translator whose weights are the mean of these translators' (checkpoint averaging). They must be one
+   * architecture with the same vocabularies and tokenizers; the new translator has its own copy of the weights.
+   */
+  static average(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
+    const first = translators[0];
+    if (first === undefined) throw new EnsembleError('nothing to average');
+    Translator.ensemble(translators, names); // the same checks: vocabularies and tokenizers
+    if (translators.some((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config))) {
+      throw new EnsembleError(`${names[translators.findIndex((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config))]} has another model config than ${names[0]}: only checkpoints of one model can be averaged`);
+    }
+    const parts = translators.map((t, i) => ({ ...t.model.params.serialize(), name: names[i]! }));
+    const model = new Seq2Seq(first.model.config, first.sourceVocabulary.size, first.targetVocabulary.size);
+    model.params.load(parts[0]!.manifest, averageWeights(parts), 'average');
+    return new Translator(model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, { ...first.info, averageOf: [...names] });
   }
 
   /** What search decodes with: the model, or the ensemble of members. */

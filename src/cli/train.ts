@@ -28,6 +28,7 @@ export interface TrainFlags {
   targetTokenizer?: string;
   subwords?: number;
   subwordType?: 'unigram' | 'bpe';
+  keepCheckpoints?: number;
   lowercase?: boolean;
   buckets?: string;
   bucketCount?: number;
@@ -102,7 +103,7 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
     model,
     training: pick({
       steps: f.steps, optimizer: f.optimizer, learningRate: f.learningRate, momentum: f.momentum, clipNorm: f.clipNorm, evalEvery: f.evalEvery,
-      checkpointEvery: f.checkpointEvery, metric: f.metric, nonFinite: f.nonFinite, seed: f.seed,
+      checkpointEvery: f.checkpointEvery, metric: f.metric, nonFinite: f.nonFinite, seed: f.seed, keepCheckpoints: f.keepCheckpoints,
       ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
       ...(f.patience !== undefined ? { earlyStopping: { patience: f.patience } } : {}),
     }),
@@ -251,6 +252,7 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default cosine)').choices([...SCHEDULE_KINDS]))
     .option('--lr-decay <factor>', 'decay factor of loss-rise (default 0.99) and plateau (default 0.5)', num('--lr-decay', Number.MIN_VALUE))
     .option('--eval-every <n>', 'validate every n steps (default 500)', int('--eval-every'))
+    .option('--keep-checkpoints <n>', 'keep the weights of the last n evaluations in --out/evaluations/ for translate average (default 0)', int('--keep-checkpoints', 0))
     .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every evaluation)', int('--checkpoint-every'))
     .option('--metric <name>', 'validation metric for best/, plateau and early stopping: bleu (default), loss, perplexity, tokenAccuracy, exactMatch')
     .option('--patience <n>', 'early stopping: evaluations without improvement (default 4; 0 = off)', int('--patience', 0))

@@ -152,6 +152,7 @@ const TRAINING_SCHEMA: Record<keyof TrainingOptions, FieldType> = {
   schedule: { kind: SCHEDULE_KINDS, factor: 'number', window: 'integer', patience: 'integer', minLearningRate: 'number', finalShare: 'number' },
   evalEvery: 'integer', checkpointEvery: 'integer', logEvery: 'integer', metric: 'string',
   earlyStopping: { patience: 'integer', minDelta: 'number' }, seed: 'integer', nonFinite: ['stop', 'skip'], maxSkips: 'integer',
+  keepCheckpoints: 'integer',
 };
 
 const LOSS_SCHEMA: Record<keyof Omit<SequenceLossOptions, 'steps'>, FieldType> = {

@@ -22,6 +22,7 @@ import { TrainingLog } from './trainingLog.js';
 import { lossCurves, metricCurves } from './curves.js';
 import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type SavedModelForm, type WindowSums } from './checkpoints.js';
 import { RunLock, type LockOptions, type LockOwner } from './lock.js';
+import { saveSnapshot, snapshotDir } from './snapshots.js';
 
 /** A model the loop can train: its weights and a scalar training loss for a batch. */
 export interface TrainableModel<B> {
@@ -79,6 +80,8 @@ export interface TrainingOptions extends TrainerOptions {
   nonFinite: 'stop' | 'skip';
   /** Consecutive skipped batches tolerated with nonFinite 'skip' (default 10). */
   maxSkips: number;
+  /** Keep the weights of the last this many evaluations in out/evaluations/ for averaging (default 0: none). */
+  keepCheckpoints: number;
 }
 
 export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
@@ -96,6 +99,7 @@ export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
   seed: 1,
   nonFinite: 'stop',
   maxSkips: 10,
+  keepCheckpoints: 0,
 };
 
 export class TrainingConfigError extends ToolkitError {
@@ -194,6 +198,7 @@ export function resolveTrainingOptions(options: Partial<TrainingOptions>): Train
   positiveInt('checkpointEvery', 0);
   positiveInt('logEvery');
   positiveInt('maxSkips');
+  positiveInt('keepCheckpoints', 0);
   positiveInt('seed', 0);
   if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new TrainingConfigError(`training.optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`);
   if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new TrainingConfigError(`training.learningRate must be a positive number, got ${o.learningRate}`);
@@ -379,6 +384,11 @@ async function trainLocked<B>(
       await lock.verify();
       await withFileSystemErrors(dir, 'cannot write the best model', () => saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics: finiteOnly(metrics) }));
       run.onEvent?.({ type: 'best', step, dir, metric: o.metric, value });
+    }
+    if (o.keepCheckpoints > 0) {
+      await lock.verify();
+      const dir = snapshotDir(out, step);
+      await withFileSystemErrors(dir, 'cannot write the evaluation snapshot', () => saveSnapshot(out, o.keepCheckpoints, step, task.savedForm(), params, { metric: o.metric, value, metrics: finiteOnly(metrics) }));
     }
     if (schedule.afterEvaluation(improved)) announceRate(`${o.metric} did not improve for ${schedule.options.patience} evaluations`);
     if (stop) event('early-stop', `${o.metric} did not improve for ${tracker.options.patience} evaluations (best ${tracker.best} at step ${tracker.bestStep})`);
