@@ -3,7 +3,11 @@
 //
 // Decoding is synchronous (tfjs on wasm), so batches run one at a time, each in its own event-loop turn
 // (setImmediate between them): requests that arrive while a batch runs are read in between and join the next one.
-// A batch runs when it is full (maxBatchSize) or when its oldest item has waited maxWaitMs for batch-mates.
+// A batch runs when it holds as many items as are expected (below), when it is full (maxBatchSize), when it continues a
+// request split over batches, or when its oldest item has waited maxWaitMs for batch-mates. Expected are the items of
+// the previous batch (their clients, answered, are likely to send again) plus those that queued while it ran: so under
+// load the batches grow to one per round of the clients instead of staying in waves, and a lone client's request runs
+// at once.
 // Batches take items round-robin from the waiting requests of their group, oldest first, so one huge request takes
 // part of each batch and does not hold back the requests behind it beyond one batch. Answers go back to their own
 // request, in the request's order.
@@ -11,11 +15,11 @@
 export interface BatcherOptions {
   /** Items (texts) per batch at most (default 64). */
   maxBatchSize: number;
-  /** How long the oldest waiting item waits for batch-mates before its batch runs anyway, in ms (default 5). */
+  /** How long the oldest waiting item may wait for batch-mates before its batch runs anyway, in ms (default 20). */
   maxWaitMs: number;
 }
 
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatchSize: 64, maxWaitMs: 5 };
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatchSize: 64, maxWaitMs: 20 };
 
 /** One kind of mergeable work: items with the same key run together through `run`. */
 export interface BatchGroup<I, O> {
@@ -33,6 +37,8 @@ export interface BatchInfo {
   size: number;
   /** Requests with items in this batch. */
   requests: number;
+  /** How long its oldest item waited, in ms. */
+  waitedMs: number;
 }
 
 interface Pending {
@@ -70,11 +76,14 @@ export class Batcher {
   private readonly jobs: Job[] = [];
   private stepScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Items expected for the next batch: the previous batch's plus those queued behind it. At first, a full batch. */
+  private expected: number;
 
   constructor(options: Partial<BatcherOptions> = {}, private readonly onBatch?: (info: BatchInfo) => void) {
     this.options = { ...DEFAULT_BATCHER_OPTIONS, ...options };
     if (!(Number.isInteger(this.options.maxBatchSize) && this.options.maxBatchSize >= 1)) throw new RangeError('maxBatchSize must be an integer ≥ 1');
     if (!(this.options.maxWaitMs >= 0)) throw new RangeError('maxWaitMs must be ≥ 0');
+    this.expected = this.options.maxBatchSize;
   }
 
   /** Queues a request's items; resolves to their outputs in order. An abort drops the items not yet run. */
@@ -140,7 +149,8 @@ export class Batcher {
     let wake = Infinity;
     for (const q of this.queues.values()) {
       const arrived = q.waiting[0]!.arrived;
-      const ready = q.size >= this.options.maxBatchSize || now - arrived >= this.options.maxWaitMs;
+      // A request split over batches does not wait again for its rest.
+      const ready = q.size >= Math.min(this.expected, this.options.maxBatchSize) || q.waiting[0]!.next > 0 || now - arrived >= this.options.maxWaitMs;
       if (!ready) wake = Math.min(wake, arrived + this.options.maxWaitMs - now);
       else if (arrived < oldest) {
         oldest = arrived;
@@ -168,6 +178,7 @@ export class Batcher {
   }
 
   private runBatch(q: Queue): void {
+    const waitedMs = performance.now() - q.waiting[0]!.arrived;
     const taken: { p: Pending; index: number }[] = [];
     // Round-robin over the waiting requests: each gives one item per round until the batch is full.
     while (taken.length < this.options.maxBatchSize && q.waiting.length > 0) {
@@ -182,7 +193,7 @@ export class Batcher {
     const { group } = q;
     taken.sort((a, b) => group.length(a.p.items[a.index]) - group.length(b.p.items[b.index]));
     const requests = new Set(taken.map((t) => t.p));
-    this.onBatch?.({ key: group.key, size: taken.length, requests: requests.size });
+    this.onBatch?.({ key: group.key, size: taken.length, requests: requests.size, waitedMs });
     let outputs: unknown[];
     try {
       outputs = group.run(taken.map((t) => t.p.items[t.index]));
@@ -191,6 +202,7 @@ export class Batcher {
       for (const p of requests) this.fail(p, q, e);
       return;
     }
+    this.expected = taken.length + this.waiting;
     taken.forEach((t, k) => {
       if (t.p.done) return;
       t.p.results[t.index] = outputs[k];

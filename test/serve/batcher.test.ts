@@ -28,7 +28,7 @@ describe('Batcher', () => {
     const answers = await Promise.all(requests.map((r) => b.submit(g, r)));
     expect(answers).toEqual(requests.map((r) => r.map((s) => `t:${s.toUpperCase()}`)));
     expect(batches).toHaveLength(1);
-    expect(infos).toEqual([{ key: 't', size: 6, requests: 3 }]);
+    expect(infos).toMatchObject([{ key: 't', size: 6, requests: 3 }]);
     // The batch is sorted by length, so batch-mates are padded little.
     expect(batches[0]!.map((s) => s.length)).toEqual([1, 1, 2, 2, 3, 4]);
   });
@@ -80,6 +80,40 @@ describe('Batcher', () => {
     expect(await second).toEqual(['t:D']);
     expect(batches).toHaveLength(1);
     expect([...batches[0]!].sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('expects as many items as the previous batch held: fewer wait, as many run at once, the rest of a split request too', async () => {
+    const batches: string[][] = [];
+    const b = new Batcher({ maxBatchSize: 4, maxWaitMs: 60_000 });
+    const g = recordingGroup('t', batches);
+    // 4 run at once (a full batch); the 2 left of the same request follow without waiting.
+    expect(await b.submit(g, ['a', 'b', 'c', 'd', 'e', 'f'])).toHaveLength(6);
+    expect(batches.map((bt) => bt.length)).toEqual([4, 2]);
+    // Two lone requests make as many items as the previous batch: they run together, at once.
+    await Promise.all([b.submit(g, ['g']), b.submit(g, ['h'])]);
+    expect(batches.map((bt) => bt.length)).toEqual([4, 2, 2]);
+    // One item is fewer than expected: it waits for a batch-mate.
+    const lone = b.submit(g, ['i']);
+    await turns();
+    expect(b.waiting).toBe(1);
+    await Promise.all([lone, b.submit(g, ['j'])]);
+    expect(batches.map((bt) => bt.length)).toEqual([4, 2, 2, 2]);
+  });
+
+  it('expects the previous batch\'s clients back besides the items queued behind it, so waves of requests merge', async () => {
+    const batches: string[][] = [];
+    let second: Promise<string[]> | undefined;
+    // While the 2-item rest of the first request runs, 2 items of another client queue behind it.
+    const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 60_000 }, (info) => {
+      if (info.size === 2 && second === undefined) second = b.submit(g, ['w1', 'w2']);
+    });
+    const g = recordingGroup('t', batches);
+    await b.submit(g, Array.from({ length: 10 }, (_, i) => `a${i}`));
+    await turns();
+    // 2 answered + 2 queued = 4 expected: the queued wave waits for the answered clients instead of running alone.
+    expect(b.waiting).toBe(2);
+    await Promise.all([second, b.submit(g, ['r1', 'r2'])]);
+    expect(batches.map((bt) => bt.length)).toEqual([8, 2, 4]);
   });
 
   it('an aborted request is rejected with the reason and its items do not run; the others are answered', async () => {
