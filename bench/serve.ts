@@ -1,0 +1,203 @@
+// `npm run bench -- --only serve`: `translate serve` under load, on loopback only. One server process holds two
+// models: the number-words demo model (trained here for 400 steps when not cached) and a model of the Multi30K
+// English→French recipe's size (corpora/configs/multi30k-en-fr.json: vocabularies from the Multi30K training text,
+// embeddings 256, bidirectional GRU 256, dot attention) left untrained — its outputs run to the length limit (2 × source
+// tokens + 10), longer than a trained model's, so its figures are pessimistic. 1, 8 and 64 concurrent clients each send
+// one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6): sentences/s and
+// p50/p95/p99 latency. Then a soak of up to 100,000 requests (64 clients, number-words) bounded in time, sampling the
+// server's resident memory. Results are printed and written to bench/out/serve.json.
+//
+//   npm run bench -- --only serve                       the full run
+//   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
+//   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const shared = resolve(root, '../shared/corpora');
+const cache = join(tmpdir(), 'seq2seq-ts-bench-serve');
+
+interface Level {
+  model: string;
+  clients: number;
+  requests: number;
+  errors: number;
+  seconds: number;
+  sentencesPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+function flag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+}
+
+/** The demo model, trained once and kept in the cache folder. */
+function numberWordsModel(): string {
+  const dir = join(cache, 'number-words');
+  if (existsSync(join(dir, 'model.json'))) return dir;
+  process.stderr.write('bench serve: training the number-words model (400 steps)…\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'demo', 'number-words', '--steps', '400', '--out', dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRANSLATE_BACKEND: 'wasm' } });
+  if (r.status !== 0) throw new Error(`training the number-words model failed (exit ${r.status})`);
+  return dir;
+}
+
+const gzLines = (file: string): string[] => gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter((l) => l.trim() !== '');
+
+/** An untrained model of the Multi30K en→fr recipe's size, with that recipe's vocabularies. */
+async function multi30kSizedModel(): Promise<string | null> {
+  const dir = join(cache, 'multi30k-size');
+  if (existsSync(join(dir, 'model.json'))) return dir;
+  if (!existsSync(join(shared, 'multi30k/train.en.gz'))) return null;
+  process.stderr.write('bench serve: building the Multi30K-size model (untrained)…\n');
+  const { selectBackend, parseBackendChoice } = await import('../src/backend/select.js');
+  const { Vocabulary } = await import('../src/data/vocabulary.js');
+  const { createTokenizer } = await import('../src/data/tokenizers.js');
+  const { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } = await import('../src/model/seq2seq.js');
+  const { Translator } = await import('../src/translator.js');
+  await selectBackend(parseBackendChoice('wasm'));
+  const recipe = JSON.parse(readFileSync(join(root, 'corpora/configs/multi30k-en-fr.json'), 'utf8')) as { data: { minCount: number }; model: Record<string, unknown> };
+  const source = await createTokenizer({ kind: 'word' });
+  const target = await createTokenizer({ kind: 'word', language: 'fr' });
+  const sv = Vocabulary.build(gzLines(join(shared, 'multi30k/train.en.gz')).map((l) => source.tokenize(l)), { minCount: recipe.data.minCount });
+  const tv = Vocabulary.build(gzLines(join(shared, 'multi30k/train.fr.gz')).map((l) => target.tokenize(l)), { minCount: recipe.data.minCount });
+  const { embeddingSize, hiddenSize, bidirectional, attention, seed } = recipe.model as { embeddingSize: number; hiddenSize: number; bidirectional: boolean; attention: 'dot'; seed: number };
+  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize, hiddenSize, bidirectional, attention, seed }, sv.size, tv.size);
+  const t = new Translator(model, sv, tv, source, target, { task: 'bench: untrained, Multi30K en-fr size', corpus: 'multi30k/train.{en,fr}.gz' });
+  await t.save(dir);
+  t.dispose();
+  return dir;
+}
+
+/** Spelled-out numbers of 5 to 10 digits, as the demo model was trained on. */
+function numberSentences(n: number): string[] {
+  const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+  let x = 12345;
+  const next = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(next() * 6) }, () => words[Math.floor(next() * 10)]).join(' '));
+}
+
+function startServer(models: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const args = ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--max-texts', '64', ...models.flatMap((m) => ['--model', m])];
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, TRANSLATE_BACKEND: 'wasm' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1];
+      if (url !== undefined && err.includes('ready:')) resolve({ child, url });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+/** Resident memory of a process (Linux), in MiB. */
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? NaN : Number(m[1]) / 1024;
+}
+
+/** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass. */
+async function load(url: string, model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void): Promise<Omit<Level, 'model' | 'clients'>> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let sent = 0;
+  const start = performance.now();
+  const deadline = start + seconds * 1000;
+  const client = async (): Promise<void> => {
+    while (sent < requests && performance.now() < deadline) {
+      const text = sentences[sent++ % sentences.length]!;
+      const t0 = performance.now();
+      try {
+        const res = await fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, texts: [text] }) });
+        const body = (await res.json()) as { translations?: unknown[] };
+        if (res.status !== 200 || body.translations?.length !== 1) errors++;
+        else latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+      onRequest?.(latencies.length + errors);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { requests: latencies.length + errors, errors, seconds: elapsed, sentencesPerSecond: latencies.length / elapsed, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99) };
+}
+
+export async function runServeBench(args: string[]): Promise<void> {
+  const quick = args.includes('--quick');
+  const levelSeconds = flag(args, '--seconds', quick ? 8 : 20);
+  const soakRequests = flag(args, '--soak', quick ? 10_000 : 100_000);
+  const soakSeconds = flag(args, '--soak-seconds', quick ? 120 : 900);
+  mkdirSync(cache, { recursive: true });
+  const nw = numberWordsModel();
+  const m30k = await multi30kSizedModel();
+  const specs = [`number-words=${nw}`, ...(m30k === null ? [] : [`multi30k-size=${m30k}`])];
+  const workloads: [string, string[]][] = [['number-words', numberSentences(1000)]];
+  if (m30k !== null) workloads.push(['multi30k-size', gzLines(join(shared, 'multi30k/val.en.gz'))]);
+
+  const { child, url } = await startServer(specs);
+  const levels: Level[] = [];
+  const lines: string[] = [];
+  try {
+    for (const [model, sentences] of workloads) {
+      // Warm-up: the first batches of each size compile and fill caches.
+      await load(url, model, sentences, 64, 256, 60);
+      for (const clients of [1, 8, 64]) {
+        process.stderr.write(`bench serve: ${model}, ${clients} client(s), ${levelSeconds} s…\n`);
+        const r = await load(url, model, sentences, clients, Infinity, levelSeconds);
+        levels.push({ model, clients, ...r });
+      }
+    }
+    // The soak: memory sampled every 1,000 requests; the first 5 % are the baseline (caches filled, heap grown).
+    process.stderr.write(`bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`);
+    const samples: { done: number; rss: number }[] = [];
+    let nextSample = 0;
+    const soak = await load(url, 'number-words', workloads[0]![1], 64, soakRequests, soakSeconds, (done) => {
+      if (done >= nextSample) {
+        samples.push({ done, rss: rssMiB(child.pid!) });
+        nextSample += 1000;
+      }
+    });
+    samples.push({ done: soak.requests, rss: rssMiB(child.pid!) });
+    const baseline = samples.filter((s) => s.done >= soak.requests * 0.05)[0] ?? samples[0]!;
+    const after = samples.filter((s) => s.done >= baseline.done);
+    const end = samples.at(-1)!;
+    const max = Math.max(...after.map((s) => s.rss));
+    const min = Math.min(...after.map((s) => s.rss));
+    const change = (end.rss - baseline.rss) / baseline.rss;
+    const soakReport = { ...soak, baselineAt: baseline.done, baselineMiB: baseline.rss, endMiB: end.rss, minMiB: min, maxMiB: max, change };
+
+    const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+    lines.push('translate serve on loopback: one-sentence requests, beam 5 (the API default), one server process');
+    lines.push(`  ${'model'.padEnd(15)}${'clients'.padStart(8)}${'requests'.padStart(10)}${'errors'.padStart(8)}${'sent/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}`);
+    for (const l of levels) lines.push(`  ${l.model.padEnd(15)}${String(l.clients).padStart(8)}${f(l.requests).padStart(10)}${f(l.errors).padStart(8)}${f(l.sentencesPerSecond, 1).padStart(9)}${f(l.p50, 1).padStart(9)}${f(l.p95, 1).padStart(9)}${f(l.p99, 1).padStart(9)}`);
+    lines.push('  targets: 64 clients ≥ 5× one client\'s sentences/s; p99 ≤ 10× p50; no errors');
+    for (const [model] of workloads) {
+      const one = levels.find((l) => l.model === model && l.clients === 1)!;
+      const many = levels.find((l) => l.model === model && l.clients === 64)!;
+      const speedup = many.sentencesPerSecond / one.sentencesPerSecond;
+      const tail = Math.max(...levels.filter((l) => l.model === model).map((l) => l.p99 / l.p50));
+      const errors = levels.filter((l) => l.model === model).reduce((n, l) => n + l.errors, 0);
+      lines.push(`  ${model}: 64 clients ${f(speedup, 1)}× one client ${speedup >= 5 ? '(met)' : '(NOT met)'}; worst p99/p50 ${f(tail, 1)} ${tail <= 10 ? '(met)' : '(NOT met)'}; errors ${errors}`);
+    }
+    lines.push(`soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`);
+    lines.push(`  server RSS ${f(baseline.rss)} MiB after ${f(baseline.done)} requests → ${f(end.rss)} MiB at the end (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %; range ${f(min)}–${f(max)} MiB) ${Math.abs(change) <= 0.1 && max <= baseline.rss * 1.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}`);
+    process.stdout.write(lines.join('\n') + '\n');
+    mkdirSync(join(root, 'bench/out'), { recursive: true });
+    writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, levels, soak: soakReport, memory: samples }, null, 1) + '\n');
+    process.stdout.write('\nwritten: bench/out/serve.json\n');
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+if (process.argv[1] === import.meta.filename) await runServeBench(process.argv.slice(2));
