@@ -6,8 +6,8 @@ import { tokenBatch, featureBatch, type SequenceBatch } from './sequenceInput.js
 import { classificationReport, type ClassificationReport } from './metrics.js';
 import { Labels, type LabelsJson } from '../data/labelled.js';
 import { Vocabulary, type VocabularyJson } from '../data/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, type Tokenizer, type TokenizerConfig } from '../data/tokenizers.js';
-import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../model/checkpoint.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../data/tokenizers.js';
+import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson, type ModelSideFile } from '../model/checkpoint.js';
 import { ToolkitError } from '../errors.js';
 
 export const CLASSIFIER_KIND = 'classifier';
@@ -88,31 +88,33 @@ export class TextClassifier {
     return classificationReport(predicted, expected, this.labels.size);
   }
 
-  savedForm(): { kind: typeof CLASSIFIER_KIND; config: ClassifierConfig; extra: ClassifierExtra } {
+  savedForm(): { kind: typeof CLASSIFIER_KIND; config: ClassifierConfig; extra: ClassifierExtra; files: ModelSideFile[] } {
     const input: ClassifierInputJson = this.input.kind === 'tokens'
       ? { kind: 'tokens', vocabulary: this.input.vocabulary.toJSON(), tokenizer: this.input.tokenizer.toJSON(), lowercase: this.input.lowercase }
       : { kind: 'features', featureSize: this.input.featureSize };
-    return { kind: CLASSIFIER_KIND, config: this.model.config, extra: { labels: this.labels.toJSON(), input } };
+    const files = this.input.kind === 'tokens' ? tokenizerFiles([this.input.tokenizer]) : [];
+    return { kind: CLASSIFIER_KIND, config: this.model.config, extra: { labels: this.labels.toJSON(), input }, files };
   }
 
   async save(dir: string): Promise<void> {
-    const { kind, config, extra } = this.savedForm();
+    const { kind, config, extra, files } = this.savedForm();
     const { manifest, data } = this.model.params.serialize();
-    await saveModelFiles(dir, kind, config, manifest, data, extra);
+    await saveModelFiles(dir, kind, config, manifest, data, extra, { files });
   }
 
   static async load(dir: string): Promise<TextClassifier> {
     const { json, data } = await loadModelFiles<ClassifierConfig, ClassifierExtra>(dir, CLASSIFIER_KIND);
-    return TextClassifier.fromSaved(json, data, `${dir}/model.json`);
+    return TextClassifier.fromSaved(json, data, `${dir}/model.json`, dir);
   }
 
-  static async fromSaved(json: SavedModelJson<ClassifierConfig, ClassifierExtra>, data: Float32Array, where: string): Promise<TextClassifier> {
+  /** `directory`: where a SentencePiece tokenizer's model file is (and must be). */
+  static async fromSaved(json: SavedModelJson<ClassifierConfig, ClassifierExtra>, data: Float32Array, where: string, directory?: string): Promise<TextClassifier> {
     const e = json.extra;
     const labels = Labels.fromJSON(e?.labels, `${where} labels`);
     let input: ClassifierInput;
     if (e.input?.kind === 'tokens') {
       const vocabulary = Vocabulary.fromJSON(e.input.vocabulary, `${where} vocabulary`);
-      input = { kind: 'tokens', vocabulary, tokenizer: await createTokenizer(tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`)), lowercase: e.input.lowercase === true };
+      input = { kind: 'tokens', vocabulary, tokenizer: await createTokenizer(tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`), directory === undefined ? {} : { directory }), lowercase: e.input.lowercase === true };
     } else if (e.input?.kind === 'features' && Number.isInteger(e.input.featureSize) && e.input.featureSize > 0) {
       input = { kind: 'features', featureSize: e.input.featureSize };
     } else {

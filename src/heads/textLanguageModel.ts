@@ -2,8 +2,8 @@
 // SentencePiece), saved together in one model directory (kind 'lm'), as the Translator does for translation.
 import { LanguageModel, makeLmBatch, DEFAULT_LANGUAGE_MODEL_CONFIG, type LanguageModelConfig, type GenerateOptions } from './languageModel.js';
 import { Vocabulary, UNK, type VocabularyJson } from '../data/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, type Tokenizer, type TokenizerConfig } from '../data/tokenizers.js';
-import { saveModelFiles, loadModelFiles, type SavedModelJson } from '../model/checkpoint.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../data/tokenizers.js';
+import { saveModelFiles, loadModelFiles, type SavedModelJson, type ModelSideFile } from '../model/checkpoint.js';
 
 export const LM_KIND = 'lm';
 
@@ -56,26 +56,30 @@ export class TextLanguageModel {
     return { perplexity: Math.exp(meanNll), meanNll, tokens, unknown };
   }
 
-  savedForm(): { kind: typeof LM_KIND; config: LanguageModelConfig; extra: LanguageModelExtra } {
-    return { kind: LM_KIND, config: this.model.config, extra: { vocabulary: this.vocabulary.toJSON(), tokenizer: this.tokenizer.toJSON(), lowercase: this.lowercase } };
+  savedForm(): { kind: typeof LM_KIND; config: LanguageModelConfig; extra: LanguageModelExtra; files: ModelSideFile[] } {
+    const extra = { vocabulary: this.vocabulary.toJSON(), tokenizer: this.tokenizer.toJSON(), lowercase: this.lowercase };
+    return { kind: LM_KIND, config: this.model.config, extra, files: tokenizerFiles([this.tokenizer]) };
   }
 
   async save(dir: string): Promise<void> {
-    const { kind, config, extra } = this.savedForm();
+    const { kind, config, extra, files } = this.savedForm();
     const { manifest, data } = this.model.params.serialize();
-    await saveModelFiles(dir, kind, config, manifest, data, extra);
+    await saveModelFiles(dir, kind, config, manifest, data, extra, { files });
   }
 
   static async load(dir: string): Promise<TextLanguageModel> {
     const { json, data } = await loadModelFiles<Partial<LanguageModelConfig>, LanguageModelExtra>(dir, LM_KIND);
-    return TextLanguageModel.fromSaved(json, data, `${dir}/model.json`);
+    return TextLanguageModel.fromSaved(json, data, `${dir}/model.json`, dir);
   }
 
-  /** Rebuilds from a model.json (a model directory or a checkpoint) and its weights; `where` names it in errors. */
-  static async fromSaved(json: SavedModelJson<Partial<LanguageModelConfig>, LanguageModelExtra>, data: Float32Array, where: string): Promise<TextLanguageModel> {
+  /**
+   * Rebuilds from a model.json (a model directory or a checkpoint) and its weights; `where` names it in errors,
+   * `directory` is where a SentencePiece tokenizer's model file is (and must be).
+   */
+  static async fromSaved(json: SavedModelJson<Partial<LanguageModelConfig>, LanguageModelExtra>, data: Float32Array, where: string, directory?: string): Promise<TextLanguageModel> {
     const e = json.extra;
     const vocabulary = Vocabulary.fromJSON(e.vocabulary, `${where} vocabulary`);
-    const tokenizer = await createTokenizer(tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`));
+    const tokenizer = await createTokenizer(tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`), directory === undefined ? {} : { directory });
     const model = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size });
     try {
       model.params.load(json.weights.manifest, data, where);
