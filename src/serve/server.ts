@@ -48,8 +48,8 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   page: true,
 };
 
-/** The defaults of `translate translate`. */
-export const TRANSLATE_DEFAULTS = { beam: 5, nBest: 1, lengthPenalty: DEFAULT_LENGTH_PENALTY };
+/** The defaults of `translate translate` (its jsonl output: alignments of each hypothesis, <unk> replaced). */
+export const TRANSLATE_DEFAULTS = { beam: 5, nBest: 1, lengthPenalty: DEFAULT_LENGTH_PENALTY, alignments: 'best', replaceUnknown: true } as const;
 
 export interface AccessLogEntry {
   time: string;
@@ -80,6 +80,8 @@ interface TranslateBody {
   beam?: number;
   nBest?: number;
   lengthPenalty?: number;
+  alignments?: 'none' | 'best' | 'matrix';
+  replaceUnknown?: boolean;
 }
 
 interface ClassifyBody {
@@ -246,6 +248,8 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
           beam: { type: 'integer', minimum: 1, maximum: o.maxBeam },
           nBest: { type: 'integer', minimum: 1, maximum: o.maxBeam },
           lengthPenalty: { type: 'number', minimum: 0, maximum: 10 },
+          alignments: { type: 'string', enum: ['none', 'best', 'matrix'] },
+          replaceUnknown: { type: 'boolean' },
         },
       },
     },
@@ -255,14 +259,16 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
     const beam = b.beam ?? TRANSLATE_DEFAULTS.beam;
     const nBest = b.nBest ?? TRANSLATE_DEFAULTS.nBest;
     const lengthPenalty = b.lengthPenalty ?? TRANSLATE_DEFAULTS.lengthPenalty;
+    const alignments = b.alignments ?? TRANSLATE_DEFAULTS.alignments;
+    const replaceUnknown = b.replaceUnknown ?? TRANSLATE_DEFAULTS.replaceUnknown;
     if (nBest > beam) throw new RequestError(400, `nBest: ${nBest} is larger than beam ${beam}`, 'nBest');
     const t = m.translator;
     usage.set(req, { model: m.name, texts: b.texts.length, tokens: b.texts.reduce((n, s) => n + t.sourceTokenizer.tokenize(s.trim()).length, 0) });
     // Greedy decoding ignores the length penalty, so greedy requests share batches whatever they ask for.
-    const key = `translate\0${m.name}\0${beam}\0${nBest}\0${beam === 1 && nBest === 1 ? '' : lengthPenalty}`;
+    const key = `translate\0${m.name}\0${beam}\0${nBest}\0${beam === 1 && nBest === 1 ? '' : lengthPenalty}\0${alignments}\0${replaceUnknown}`;
     const group: BatchGroup<string, Translation> = {
       key,
-      run: (items) => t.translate(items, { beamSize: beam, nBest, lengthPenalty, batchSize: o.batcher.maxBatchSize }),
+      run: (items) => t.translate(items, { beamSize: beam, nBest, lengthPenalty, alignments, replaceUnknown, batchSize: o.batcher.maxBatchSize }),
       length: (s) => s.length,
     };
     const results = await withDeadline((signal) => batcher.submit(group, b.texts, signal));
@@ -352,10 +358,21 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
   return app;
 }
 
-/** A Translation as JSON: alignments are passed on when the translator gives them. */
+/**
+ * A Translation as JSON: each hypothesis with its output tokens and, when asked for and the model has attention, its
+ * alignment (per output token, the source token position it attended to most) and attention matrix.
+ */
 function translationJson(r: Translation): Record<string, unknown> {
-  const out: Record<string, unknown> = { text: r.text, nBest: r.nBest.map((h) => ({ text: h.text, score: h.score, logProb: h.logProb })), unknown: r.unknownTokens };
-  const alignment = (r as Translation & { alignment?: unknown }).alignment;
-  if (alignment !== undefined) out['alignment'] = alignment;
-  return out;
+  return {
+    text: r.text,
+    nBest: r.nBest.map((h) => ({
+      text: h.text, score: h.score, logProb: h.logProb,
+      ...(h.tokens === undefined ? {} : { tokens: h.tokens }),
+      ...(h.alignment === undefined ? {} : { alignment: h.alignment }),
+      ...(h.attention === undefined ? {} : { attention: h.attention }),
+    })),
+    sourceTokens: r.sourceTokens,
+    unknown: r.unknownTokens,
+    replacedUnknown: r.replacedUnknown,
+  };
 }

@@ -36,16 +36,20 @@ function server(options: Partial<ServerOptions> = {}, served: Promise<readonly S
 
 const post = (app: FastifyInstance, url: string, body: unknown) => app.inject({ method: 'POST', url, payload: body as object });
 
-/** What Translator.translate gives directly, as the API writes it. */
-function direct(texts: string[], options: TranslateOptions) {
-  return translator.translate(texts, options).map((r) => ({ text: r.text, nBest: r.nBest, unknown: r.unknownTokens }));
+/** What Translator.translate gives directly (with the API's default alignments), as the API writes it. */
+function direct(texts: string[], options: TranslateOptions, tr = translator) {
+  return tr.translate(texts, { alignments: 'best', ...options }).map((r) => ({ text: r.text, nBest: r.nBest, unknown: r.unknownTokens, sourceTokens: r.sourceTokens }));
 }
 
-function expectSameTranslations(got: { text: string; nBest: { text: string; score: number; logProb: number }[]; unknown: string[] }[], want: ReturnType<typeof direct>): void {
+type Hypothesis = { text: string; score: number; logProb: number; alignment?: number[]; attention?: number[][] };
+
+function expectSameTranslations(got: { text: string; nBest: Hypothesis[]; unknown: string[]; sourceTokens: string[] }[], want: ReturnType<typeof direct>): void {
   expect(got.map((g) => g.text)).toEqual(want.map((w) => w.text));
   expect(got.map((g) => g.unknown)).toEqual(want.map((w) => w.unknown));
+  expect(got.map((g) => g.sourceTokens)).toEqual(want.map((w) => w.sourceTokens));
   got.forEach((g, i) => {
     expect(g.nBest.map((h) => h.text)).toEqual(want[i]!.nBest.map((h) => h.text));
+    expect(g.nBest.map((h) => h.alignment)).toEqual(want[i]!.nBest.map((h) => h.alignment));
     // Batch-mates change padding, which may move scores in the last float bits only.
     g.nBest.forEach((h, k) => expect(h.score).toBeCloseTo(want[i]!.nBest[k]!.score, 4));
   });
@@ -61,12 +65,15 @@ describe('POST /v1/translate', () => {
     expect(body.model).toBe('words');
     expectSameTranslations(body.translations, direct(texts, { beamSize: TRANSLATE_DEFAULTS.beam, nBest: 1, lengthPenalty: 0.6 }));
     expect(body.translations[3].unknown).toEqual(['q']);
-    expect(body.translations[1]).toEqual({ text: '', nBest: [], unknown: [] });
+    expect(body.translations[1]).toEqual({ text: '', nBest: [], sourceTokens: [], unknown: [], replacedUnknown: 0 });
+    // Alignments by default: one source position per output token.
+    const best = body.translations[0].nBest[0];
+    expect(best.alignment).toHaveLength(best.tokens.length);
+    best.alignment.forEach((j: number) => expect(j).toBeLessThan(body.translations[0].sourceTokens.length));
     const nb = (await post(app, '/v1/translate', { model: 'other', texts: ['seven'], beam: 4, nBest: 3, lengthPenalty: 1 })).json();
     expect(nb.model).toBe('other');
     const otherTranslator = (models[1] as Extract<ServedModel, { kind: 'seq2seq' }>).translator;
-    const want = otherTranslator.translate(['seven'], { beamSize: 4, nBest: 3, lengthPenalty: 1 })[0]!;
-    expect(nb.translations[0].nBest.map((h: { text: string }) => h.text)).toEqual(want.nBest.map((h) => h.text));
+    expectSameTranslations(nb.translations, direct(['seven'], { beamSize: 4, nBest: 3, lengthPenalty: 1 }, otherTranslator));
     expect(nb.translations[0].nBest).toHaveLength(3);
     // One access-log line per request: model, texts, source tokens (characters here), status and time.
     expect(log).toHaveLength(2);
@@ -96,6 +103,25 @@ describe('POST /v1/translate', () => {
     expect(batches.some((b) => b.requests > 1)).toBe(true);
     // Batches are grouped by decode options: no more groups than (beam, nBest) settings.
     expect(new Set(batches.map((b) => b.key)).size).toBe(new Set(requests.map((r) => `${r.beam}/${r.nBest}`)).size);
+    await app.close();
+  });
+
+  it('alignments: "matrix" adds attention rows, "none" leaves both out; replaceUnknown: false keeps <unk>', async () => {
+    const { app, batches } = server();
+    const texts = ['one two', 'three'];
+    const [matrix, none, kept] = await Promise.all([
+      post(app, '/v1/translate', { texts, alignments: 'matrix' }),
+      post(app, '/v1/translate', { texts, alignments: 'none' }),
+      post(app, '/v1/translate', { texts, replaceUnknown: false, beam: 2 }),
+    ]);
+    const m = matrix.json().translations[0].nBest[0];
+    expect(m.attention).toHaveLength(m.alignment.length);
+    m.attention.forEach((row: number[]) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4));
+    expect(none.json().translations[0].nBest[0].alignment).toBeUndefined();
+    expect(none.json().translations[0].nBest[0].attention).toBeUndefined();
+    expect(kept.json().translations.map((t: { text: string }) => t.text)).toEqual(translator.translate(texts, { beamSize: 2, replaceUnknown: false }).map((t) => t.text));
+    // Different outputs asked for: different batches.
+    expect(new Set(batches.map((b) => b.key)).size).toBe(3);
     await app.close();
   });
 
