@@ -4,8 +4,9 @@
 // embeddings 256, bidirectional GRU 256, dot attention) left untrained — its outputs run to the length limit (2 × source
 // tokens + 10), longer than a trained model's, so its figures are pessimistic. 1, 8 and 64 concurrent clients each send
 // one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6): sentences/s and
-// p50/p95/p99 latency. Then a soak of up to 100,000 requests (64 clients, number-words) bounded in time, sampling the
-// server's resident memory. Results are printed and written to bench/out/serve.json.
+// p50/p95/p99 latency. Then scale-out: a second server process, the 64 clients split between the two. Then a soak of
+// up to 100,000 requests (64 clients, number-words) bounded in time, sampling the server's resident memory. Results
+// are printed and written to bench/out/serve.json.
 //
 //   npm run bench -- --only serve                       the full run
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
@@ -104,14 +105,15 @@ function rssMiB(pid: number): number {
   return m === null ? NaN : Number(m[1]) / 1024;
 }
 
-/** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass. */
-async function load(url: string, model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void): Promise<Omit<Level, 'model' | 'clients'>> {
+/** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass; client c talks to urls[c mod n]. */
+async function load(urls: string | string[], model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void): Promise<Omit<Level, 'model' | 'clients'>> {
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
   const start = performance.now();
   const deadline = start + seconds * 1000;
-  const client = async (): Promise<void> => {
+  const client = async (c: number): Promise<void> => {
+    const url = typeof urls === 'string' ? urls : urls[c % urls.length]!;
     while (sent < requests && performance.now() < deadline) {
       const text = sentences[sent++ % sentences.length]!;
       const t0 = performance.now();
@@ -126,7 +128,7 @@ async function load(url: string, model: string, sentences: string[], clients: nu
       onRequest?.(latencies.length + errors);
     }
   };
-  await Promise.all(Array.from({ length: clients }, client));
+  await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   return { requests: latencies.length + errors, errors, seconds: elapsed, sentencesPerSecond: latencies.length / elapsed, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99) };
@@ -156,6 +158,17 @@ export async function runServeBench(args: string[]): Promise<void> {
         const r = await load(url, model, sentences, clients, Infinity, levelSeconds);
         levels.push({ model, clients, ...r });
       }
+    }
+    // Scale-out: a second server process with the number-words model; the clients split between the two, as behind
+    // a load balancer (each client keeps its connection to one process).
+    process.stderr.write(`bench serve: scale-out, 2 processes, 64 clients, ${levelSeconds} s…\n`);
+    const second = await startServer([`number-words=${nw}`]);
+    let scaleOut: Omit<Level, 'model' | 'clients'>;
+    try {
+      await load(second.url, 'number-words', workloads[0]![1], 64, 256, 60);
+      scaleOut = await load([url, second.url], 'number-words', workloads[0]![1], 64, Infinity, levelSeconds);
+    } finally {
+      second.child.kill('SIGTERM');
     }
     // The soak: memory sampled every 1,000 requests; the first 5 % are the baseline (caches filled, heap grown).
     process.stderr.write(`bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`);
@@ -189,11 +202,13 @@ export async function runServeBench(args: string[]): Promise<void> {
       const errors = levels.filter((l) => l.model === model).reduce((n, l) => n + l.errors, 0);
       lines.push(`  ${model}: 64 clients ${f(speedup, 1)}× one client ${speedup >= 5 ? '(met)' : '(NOT met)'}; worst p99/p50 ${f(tail, 1)} ${tail <= 10 ? '(met)' : '(NOT met)'}; errors ${errors}`);
     }
+    const oneProcess = levels.find((l) => l.model === 'number-words' && l.clients === 64)!;
+    lines.push(`scale-out: number-words, 64 clients over 2 server processes: ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}× one process), p50 ${f(scaleOut.p50, 1)} ms, p99 ${f(scaleOut.p99, 1)} ms, ${scaleOut.errors} errors`);
     lines.push(`soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`);
     lines.push(`  server RSS ${f(baseline.rss)} MiB after ${f(baseline.done)} requests → ${f(end.rss)} MiB at the end (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %; range ${f(min)}–${f(max)} MiB) ${Math.abs(change) <= 0.1 && max <= baseline.rss * 1.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}`);
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(root, 'bench/out'), { recursive: true });
-    writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, levels, soak: soakReport, memory: samples }, null, 1) + '\n');
+    writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, levels, scaleOut, soak: soakReport, memory: samples }, null, 1) + '\n');
     process.stdout.write('\nwritten: bench/out/serve.json\n');
   } finally {
     child.kill('SIGTERM');

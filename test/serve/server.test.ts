@@ -106,6 +106,20 @@ describe('POST /v1/translate', () => {
     await app.close();
   });
 
+  it('a huge request does not hold back a small one behind it: the small one is answered first, each gets its own', async () => {
+    const { app, batches } = server({ batcher: { maxBatchSize: 4, maxWaitMs: 0 } });
+    const hugeTexts = Array.from({ length: 40 }, (_, i) => ['one two three', 'four', 'five six', 'seven eight nine zero'][i % 4]!);
+    const finished: string[] = [];
+    const huge = post(app, '/v1/translate', { texts: hugeTexts, beam: 1 }).then((r) => (finished.push('huge'), r));
+    const small = post(app, '/v1/translate', { texts: ['nine nine'], beam: 1 }).then((r) => (finished.push('small'), r));
+    const [h, sm] = await Promise.all([huge, small]);
+    expect(finished).toEqual(['small', 'huge']);
+    expect(batches.length).toBeGreaterThanOrEqual(10);
+    expectSameTranslations(h.json().translations, direct(hugeTexts, { beamSize: 1 }));
+    expectSameTranslations(sm.json().translations, direct(['nine nine'], { beamSize: 1 }));
+    await app.close();
+  });
+
   it('alignments: "matrix" adds attention rows, "none" leaves both out; replaceUnknown: false keeps <unk>', async () => {
     const { app, batches } = server();
     const texts = ['one two', 'three'];
