@@ -35,6 +35,7 @@ export interface TrainFlags {
   maxVocab?: number;
   minCount?: number;
   maxChars?: number;
+  maxLineBytes?: number;
   limit?: number;
   batchSize?: number;
   // model
@@ -96,7 +97,7 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
   const config: PartialTrainConfig = {
     data: pick({
       corpus: f.corpus, valid: f.valid, validSplit: f.validSplit, tokenizer: f.tokenizer, targetTokenizer: f.targetTokenizer, lowercase: f.lowercase,
-      buckets: f.buckets, bucketCount: f.bucketCount, maxVocab: f.maxVocab, minCount: f.minCount, maxChars: f.maxChars, limit: f.limit,
+      buckets: f.buckets, bucketCount: f.bucketCount, maxVocab: f.maxVocab, minCount: f.minCount, maxChars: f.maxChars, maxLineBytes: f.maxLineBytes, limit: f.limit,
       batchSize: f.batchSize, seed: f.seed, pretrainedSource: f.pretrainedSource, pretrainedTarget: f.pretrainedTarget,
       jointVocabulary: f.shareEmbeddings, subwords: f.subwords, subwordType: f.subwordType,
     }),
@@ -118,15 +119,25 @@ const RESUMABLE_KEYS = ['training.steps', 'training.learningRate', 'training.cli
 /** …and, with --reset-optimizer, these. */
 const OPTIMIZER_KEYS = ['training.optimizer', 'training.momentum'];
 
-/** Keys set anywhere in a partial config, as section.key paths. */
-function keysOf(config: PartialTrainConfig): string[] {
-  const out: string[] = [];
+/** Values set anywhere in a partial config, with their section.key paths. */
+function leavesOf(config: PartialTrainConfig): [string, unknown][] {
+  const out: [string, unknown][] = [];
   const walk = (x: unknown, prefix: string): void => {
     if (x !== null && typeof x === 'object' && !Array.isArray(x)) for (const [k, v] of Object.entries(x)) walk(v, prefix ? `${prefix}.${k}` : k);
-    else out.push(prefix);
+    else out.push([prefix, x]);
   };
   walk(config, '');
   return out;
+}
+
+/** The value at a section.key path of a config (own keys only), or undefined. */
+function valueAt(config: unknown, keyPath: string): unknown {
+  let node = config;
+  for (const k of keyPath.split('.')) {
+    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, k)) return undefined;
+    node = (node as Record<string, unknown>)[k];
+  }
+  return node;
 }
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '—' : x.toFixed(digits));
@@ -157,7 +168,8 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
     // A resumed run is the same run on the same data and model; what may change is how it is optimised from here
     // (a diverged run resumed with a lower rate or harder clipping) and its length.
     const mayChange = (k: string): boolean => RESUMABLE_KEYS.includes(k) || k.startsWith('training.schedule.') || (flags.resetOptimizer === true && OPTIMIZER_KEYS.includes(k));
-    const changed = layers.flatMap(keysOf).filter((k) => !mayChange(k));
+    // A key given again with the value the run already has (e.g. the same --config file) is no change.
+    const changed = layers.flatMap(leavesOf).filter(([k, v]) => !mayChange(k) && JSON.stringify(valueAt(saved.config, k)) !== JSON.stringify(v)).map(([k]) => k);
     if (changed.length > 0) {
       throw new ConfigError(
         `--resume continues the run with its saved configuration; only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay ` +
@@ -223,6 +235,7 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--max-vocab <n>', 'vocabulary size limit per side, specials included', int('--max-vocab', 5))
     .option('--min-count <n>', 'drop tokens seen fewer times (default 1)', int('--min-count'))
     .option('--max-chars <n>', 'drop pairs with a side longer than this many characters', int('--max-chars'))
+    .option('--max-line-bytes <n>', 'drop pairs whose corpus line is longer than this many bytes, counted as line-too-long (default 1048576)', int('--max-line-bytes'))
     .option('--limit <n>', 'read at most this many pairs', int('--limit'))
     .option('--batch-size <n>', 'pairs per batch (default 64)', int('--batch-size'))
     .option('--embedding <n>', 'embedding width (default 256)', int('--embedding'))

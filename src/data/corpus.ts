@@ -105,6 +105,8 @@ export interface LoadOptions {
   targetTokenizer?: Tokenizer;
   /** Drop pairs with a side longer than this many characters before tokenizing (default: no limit). */
   maxChars?: number;
+  /** Drop pairs whose line is longer than this many bytes, without reading it into memory (default DEFAULT_MAX_LINE_BYTES, 1 MiB). */
+  maxLineBytes?: number;
   /** Drop pairs with a side longer than this many tokens (default: no limit; buckets drop over-long pairs later anyway). */
   maxTokens?: number;
   /** Stop after this many kept pairs (default: read everything). */
@@ -123,7 +125,9 @@ export async function* tokenizeCorpus(spec: CorpusSpec, options: LoadOptions = {
   const limit = options.limit ?? Infinity;
   let kept = 0;
   if (kept >= limit) return;
-  const readerOptions: ReaderOptions = { dropped, ...(options.maxChars !== undefined ? { maxChars: options.maxChars } : {}) };
+  const readerOptions: ReaderOptions = {
+    dropped, ...(options.maxChars !== undefined ? { maxChars: options.maxChars } : {}), ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+  };
   for await (const pair of readCorpus(spec, readerOptions)) {
     const source = srcTok.tokenize(norm(pair.source));
     const target = tgtTok.tokenize(norm(pair.target));

@@ -41,6 +41,8 @@ export interface DataConfig {
   minCount: number;
   /** Drop pairs with a side longer than this many characters (default: no limit). */
   maxChars?: number;
+  /** Drop pairs whose line is longer than this many bytes, never reading it whole (default 1 MiB). */
+  maxLineBytes?: number;
   /** Read at most this many pairs of the corpus (default: all). */
   limit?: number;
   /** Pairs per training batch (default 64). */
@@ -142,7 +144,7 @@ type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'buckets' | reado
 
 const DATA_SCHEMA: Record<keyof DataConfig, FieldType> = {
   corpus: 'string', valid: 'string', validSplit: 'number', tokenizer: 'string', targetTokenizer: 'string', lowercase: 'boolean',
-  buckets: 'buckets', bucketCount: 'integer', maxVocab: 'integer', minCount: 'integer', maxChars: 'integer', limit: 'integer',
+  buckets: 'buckets', bucketCount: 'integer', maxVocab: 'integer', minCount: 'integer', maxChars: 'integer', maxLineBytes: 'integer', limit: 'integer',
   batchSize: 'integer', seed: 'integer', jointVocabulary: 'boolean', pretrainedSource: 'string', pretrainedTarget: 'string',
   subwords: 'integer', subwordType: ['unigram', 'bpe'],
 };

@@ -70,7 +70,10 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
     targetTokenizer = d.targetTokenizer !== undefined ? await createTokenizer(parseTokenizerSpec(d.targetTokenizer)) : sourceTokenizer;
   }
   const dropped = new DropTally();
-  const load = { sourceTokenizer, targetTokenizer, normalize: { lowercase: d.lowercase }, dropped, ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}) };
+  const load = {
+    sourceTokenizer, targetTokenizer, normalize: { lowercase: d.lowercase }, dropped,
+    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
+  };
   const corpus = await loadParallelCorpus(d.corpus, { ...load, ...(d.limit !== undefined ? { limit: d.limit } : {}) });
   let train: TokenizedPair[];
   let valid: TokenizedPair[];
@@ -156,7 +159,8 @@ async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenize
   const whole: Tokenizer = { tokenize: (text) => [text], detokenize: (tokens) => tokens.join(' '), toJSON: () => ({ kind: 'space' }) };
   const raw = await loadParallelCorpus(d.corpus, {
     sourceTokenizer: whole, targetTokenizer: whole, normalize: { lowercase: d.lowercase }, dropped: new DropTally(),
-    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.limit !== undefined ? { limit: d.limit } : {}),
+    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
+    ...(d.limit !== undefined ? { limit: d.limit } : {}),
   });
   return trainSubwords(raw.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']), { size: d.subwords, type: d.subwordType, seed: d.seed });
 }

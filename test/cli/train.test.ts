@@ -183,7 +183,11 @@ describe('hostile but fair use (issue 24)', () => {
   it('--resume takes a new learning rate and clipping, logging each change; a run that diverges before its first checkpoint says there is none', () => {
     const out = join(dir, 'resumable');
     expect(cli('train', '--config', join(dir, 'run.json'), '--out', out, '--steps', '5').code).toBe(0);
-    const r = cli('train', '--out', out, '--resume', '--steps', '8', '--learning-rate', '0.005', '--clip-norm', '1');
+    // A key given again with its saved value is no change; a new value of a key that fixes the run is refused.
+    const other = cli('train', '--out', out, '--resume', '--set', 'training.evalEvery=6');
+    expect(other.code).toBe(1);
+    expect(oneLine(other.stderr)).toMatch(/may be given \(got training.evalEvery\)/);
+    const r = cli('train', '--out', out, '--resume', '--steps', '8', '--learning-rate', '0.005', '--clip-norm', '1', '--set', 'training.evalEvery=5');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('resume: learningRate 0.01 → 0.005');
     expect(r.stderr).toContain('resume: clipNorm 5 → 1');

@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCorpusSpec, loadParallelCorpus, tokenizeCorpus, encodePairs, readCorpus, countTokens, CorpusSpecError, CorpusError } from '../../src/data/corpus.js';
 import { CharTokenizer, SpaceTokenizer, SentencePieceTokenizer } from '../../src/data/tokenizers.js';
@@ -77,6 +79,19 @@ describe('loadParallelCorpus', () => {
     const raw = [];
     for await (const p of readCorpus({ format: 'jsonl', paths: [fixture('pairs.jsonl')] })) raw.push(p);
     expect(raw).toHaveLength(3);
+  });
+});
+
+describe('loadParallelCorpus: line limit', () => {
+  it('drops pairs whose line is over maxLineBytes, counted as line-too-long, and keeps the rest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'corpus-limit-'));
+    const file = path.join(dir, 'c.tsv');
+    writeFileSync(file, `a b\tA B\n${'x '.repeat(100)}\tX\nc\tC\n`);
+    const corpus = await loadParallelCorpus(`tsv:${file}`, { sourceTokenizer: new SpaceTokenizer(), maxLineBytes: 50 });
+    expect(corpus.pairs.map((p) => p.source)).toEqual([['a', 'b'], ['c']]);
+    expect(corpus.dropped.toJSON()).toEqual({ 'line-too-long': 1 });
+    expect(corpus.read).toBe(3);
+    expect((await loadParallelCorpus(`tsv:${file}`, { sourceTokenizer: new SpaceTokenizer() })).pairs).toHaveLength(3);
   });
 });
 
