@@ -4,7 +4,7 @@
 // the run started with (same pairs, by checksum), so that the restored sampler position means the same batches.
 import { createHash } from 'node:crypto';
 import { loadParallelCorpus, type TokenizedPair } from '../data/corpus.js';
-import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON, SentencePieceTokenizer, type Tokenizer } from '../data/tokenizers.js';
+import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON, SentencePieceTokenizer, TokenizerError, SPM_TRAIN_MISSING, type Tokenizer } from '../data/tokenizers.js';
 import { trainSubwords } from '../data/subwords.js';
 import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/buckets.js';
 import { Vocabulary } from '../data/vocabulary.js';
@@ -162,5 +162,12 @@ async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenize
     ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
     ...(d.limit !== undefined ? { limit: d.limit } : {}),
   });
-  return trainSubwords(raw.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']), { size: d.subwords, type: d.subwordType, seed: d.seed });
+  try {
+    return await trainSubwords(raw.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']), { size: d.subwords, type: d.subwordType, seed: d.seed });
+  } catch (e) {
+    if (e instanceof TokenizerError && e.message === SPM_TRAIN_MISSING) {
+      throw new ConfigError(`translate train learns subwords with spm_train by default, and it was not found: install it (\`apt-get install sentencepiece\` on Debian or Ubuntu), or train on words with --tokenizer word`);
+    }
+    throw e;
+  }
 }

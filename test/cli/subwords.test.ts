@@ -20,6 +20,15 @@ describe('translate subwords train', () => {
     expect(existsSync(`${out}.model`)).toBe(true);
   });
 
+  it('without spm_train, translate train (subwords by default) says how to install it or how to choose words', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'seq2seq-nobin-'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const r = spawnSync(join(bin, 'node'), cliArgs(['train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'run')]), { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/spm_train.*not found: install it \(`apt-get install sentencepiece`.*--tokenizer word/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('without spm_train, says which package to install', () => {
     const bin = mkdtempSync(join(tmpdir(), 'seq2seq-nobin-'));
     symlinkSync(process.execPath, join(bin, 'node'));

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readConfigFile, parseSet, resolveConfig, checkConfig, mergeConfig, TRANSLATION_MODEL_DEFAULTS } from '../../src/train/config.js';
+import { readConfigFile, parseSet, resolveConfig, checkConfig, mergeConfig, TRANSLATION_MODEL_DEFAULTS, DEFAULT_SUBWORDS } from '../../src/train/config.js';
 import { DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
 
 const file = (text: string): string => {
@@ -87,5 +87,15 @@ describe('the shipped training configs (corpora/configs)', () => {
       expect(config.data.targetTokenizer ?? config.data.tokenizer).toBe(target);
       expect(config.data.corpus).toMatch(/^corpora\/downloads\/multi30k\/train\./);
     }
+  });
+});
+
+describe('the default tokenizer', () => {
+  it('is a joint SentencePiece model of 8,000 pieces unless a tokenizer (or subwords) is chosen', () => {
+    expect(resolveConfig([{ data: { corpus: 'c.tsv' } }]).data.subwords).toBe(DEFAULT_SUBWORDS);
+    expect(resolveConfig([{ data: { corpus: 'c.tsv', tokenizer: 'word' } }]).data.subwords).toBe(0);
+    expect(resolveConfig([{ data: { corpus: 'c.tsv' } }, { data: { targetTokenizer: 'word:fr' } }]).data.subwords).toBe(0);
+    expect(resolveConfig([{ data: { corpus: 'c.tsv', subwords: 4000, subwordType: 'bpe' } }]).data).toMatchObject({ subwords: 4000, subwordType: 'bpe' });
+    expect(resolveConfig([{ data: { corpus: 'c.tsv', subwords: 0 } }]).data.subwords).toBe(0);
   });
 });
