@@ -1,5 +1,7 @@
 // Where a training step, a greedy decode and a beam search spend their time, kernel by kernel, on the issue-8
-// workloads: `npx tsx bench/profile.ts [small|standard] [threads] [train|greedy|beam ...]`.
+// workloads: `npx tsx bench/profile.ts [small|small-attention|standard] [threads] [train|greedy|beam ...]`.
+// The products run on OpenBLAS when it is installed (TRANSLATE_BLAS=none: the wasm kernels); `threads` goes to
+// OpenBLAS then, else to the wasm build's pool.
 //
 // Every wasm kernel is wrapped in a timer (outermost calls only: a kernel that calls another counts once), which
 // costs far less than tf.profile's bookkeeping; wasm kernels are synchronous, so each call is timed whole. Matrix
@@ -18,7 +20,8 @@ import { EOS } from '../src/data/vocabulary.js';
 const which = process.argv[2] ?? 'small';
 const threads = Number(process.argv[3] ?? 2);
 const modes = process.argv.length > 4 ? process.argv.slice(4) : ['train', 'greedy', 'beam'];
-const c = which === 'small' ? { vocab: 1000, emb: 64, hidden: 128 } : { vocab: 8000, emb: 256, hidden: 512 };
+const c = which.startsWith('small') ? { vocab: 1000, emb: 64, hidden: 128 } : { vocab: 8000, emb: 256, hidden: 512 };
+const attention = which === 'small-attention' ? 'dot' : 'none';
 const info = await selectBackend('wasm', process.env, { wasmThreads: threads });
 
 const totals = new Map<string, { ms: number; n: number }>();
@@ -53,7 +56,7 @@ const rng = new Rng(1);
 const ids = (n: number) => Array.from({ length: n }, () => rng.int(4, c.vocab - 1));
 const batches: Batch[] = Array.from({ length: 4 }, () => makeBatch(Array.from({ length: 64 }, () => ({ source: ids(20), target: ids(19) }))));
 const sources = batches.map((b) => makeSourceBatch(Array.from({ length: 64 }, (_, j) => Array.from({ length: 20 }, (_, t) => b.source[t * 64 + j]!))));
-const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention: 'none', seed: 1 }, c.vocab, c.vocab);
+const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention, seed: 1 }, c.vocab, c.vocab);
 const trainer = new Trainer(model.params, { learningRate: 3e-3, clipNorm: 5 });
 const lossRng = new Rng(2);
 let k = 0;
@@ -75,7 +78,7 @@ for (const mode of modes) {
   for (let i = 0; i < 8; i++) f();
   totals.clear();
   timing = true;
-  const reps = which === 'small' ? 30 : 5;
+  const reps = which.startsWith('small') ? 30 : 5;
   const walls: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();

@@ -1,8 +1,11 @@
 // `npm run bench`: the toolkit against its PyTorch peer (bench/pytorch/seq2seq_bench.py: the same model), run side
 // by side in one run, one process per measurement so each peak memory is its own; plus data-pipeline throughput.
-// The small workloads run three alternating rounds (toolkit, PyTorch, toolkit, …) so that drift in the machine's
-// speed hits both sides; figures are medians over rounds of each process's median of several timed runs, after
-// the same warm-up on both sides. Ratios are toolkit / PyTorch (higher is better for the toolkit, except memory).
+// The small workloads run three rounds, each one process per side, alternating which side goes first (toolkit then
+// PyTorch, PyTorch then toolkit, …) so that drift in the machine's speed hits both sides; figures are medians over
+// rounds of each process's median of several timed runs, after the same warm-up on both sides, and each ratio is
+// the median of the per-round ratios. Ratios are toolkit / PyTorch (higher is better for the toolkit, except
+// latency and memory). The toolkit runs on OpenBLAS when it is installed (TRANSLATE_BLAS=none: the wasm kernels);
+// the peer is PyTorch in its fastest form here (bench/pytorch/README.md).
 // Results are printed and written to bench/out/results.json.
 //
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
@@ -64,7 +67,15 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-type Result = Record<string, unknown> & { train_tokens_per_s?: number; greedy_sentences_per_s?: number; beam_sentences_per_s?: number | null; greedy_latency_ms?: number; peak_rss_mib?: number };
+type Result = Record<string, unknown> & {
+  train_tokens_per_s?: number;
+  greedy_sentences_per_s?: number;
+  beam_sentences_per_s?: number | null;
+  beam_lp_sentences_per_s?: number | null;
+  greedy_latency_ms?: number;
+  beam_lp_latency_ms?: number | null;
+  peak_rss_mib?: number;
+};
 
 function runJson(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Result | { error: string } {
   const r = spawnSync(cmd, cmdArgs, { cwd: root, encoding: 'utf8', env, maxBuffer: 1 << 24 });
@@ -83,7 +94,26 @@ function ensurePeer(): string | null {
   return r.status === 0 ? null : 'PyTorch peer unavailable (bench/pytorch/install.sh failed)';
 }
 
-const THROUGHPUT_KEYS = ['train_tokens_per_s', 'greedy_sentences_per_s', 'beam_sentences_per_s', 'greedy_latency_ms', 'peak_rss_mib'] as const;
+const THROUGHPUT_KEYS = ['train_tokens_per_s', 'greedy_sentences_per_s', 'beam_sentences_per_s', 'beam_lp_sentences_per_s', 'greedy_latency_ms', 'beam_lp_latency_ms', 'peak_rss_mib'] as const;
+type Key = (typeof THROUGHPUT_KEYS)[number];
+
+const median = (xs: number[]): number | null => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? null : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** The median over rounds of toolkit/PyTorch (PyTorch/toolkit when `invert`: latency, memory) for one figure. */
+function roundRatio(ours: (Result | { error: string })[], peer: (Result | { error: string })[], key: Key, invert: boolean): number | null {
+  const xs: number[] = [];
+  ours.forEach((o, i) => {
+    const p = peer[i];
+    if ('error' in o || p === undefined || 'error' in p) return;
+    const a = o[key];
+    const b = p[key];
+    if (typeof a === 'number' && typeof b === 'number' && a > 0 && b > 0) xs.push(invert ? b / a : a / b);
+  });
+  return median(xs);
+}
 
 /** One result from several rounds: the median of each figure over the rounds that succeeded. */
 function combine(rounds: (Result | { error: string })[]): Result | { error: string } {
@@ -110,11 +140,22 @@ for (const w of WORKLOADS) {
   const oursRounds: (Result | { error: string })[] = [];
   const peerRounds: (Result | { error: string })[] = [];
   for (let round = 0; round < w.rounds; round++) {
-    process.stderr.write(`bench: ${w.name} (toolkit, round ${round + 1}/${w.rounds})…\n`);
-    oursRounds.push(runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify(w.config)]));
-    if (peerProblem === null) {
+    const runOurs = () => {
+      process.stderr.write(`bench: ${w.name} (toolkit, round ${round + 1}/${w.rounds})…\n`);
+      oursRounds.push(runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify(w.config)]));
+    };
+    const runPeer = () => {
+      if (peerProblem !== null) return;
       process.stderr.write(`bench: ${w.name} (pytorch, round ${round + 1}/${w.rounds})…\n`);
       peerRounds.push(runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(w.config)], { ...process.env, PYTHONUNBUFFERED: '1' }));
+    };
+    // Odd rounds let PyTorch go first, so that neither side always runs on a machine the other just warmed.
+    if (round % 2 === 0) {
+      runOurs();
+      runPeer();
+    } else {
+      runPeer();
+      runOurs();
     }
   }
   const ours = combine(oursRounds);
@@ -128,21 +169,28 @@ for (const w of WORKLOADS) {
   const p = peer !== null && !('error' in peer) ? peer : null;
   if (peer !== null && 'error' in peer) lines.push(`  pytorch failed: ${peer.error}`);
   const o = ours as Result;
-  lines.push(`  ${'metric'.padEnd(28)}${'toolkit'.padStart(12)}${'pytorch'.padStart(12)}${'ratio'.padStart(9)}`);
-  const row = (name: string, a: number | null | undefined, b: number | null | undefined, digits = 0, invert = false) =>
-    lines.push(`  ${name.padEnd(28)}${fmt(a, digits).padStart(12)}${fmt(b, digits).padStart(12)}${(invert ? ratio(b, a) : ratio(a, b)).padStart(9)}`);
-  row('train target tokens/s', o.train_tokens_per_s, p?.train_tokens_per_s);
-  row('greedy sentences/s', o.greedy_sentences_per_s, p?.greedy_sentences_per_s);
-  row('beam-5 sentences/s', o.beam_sentences_per_s, p?.beam_sentences_per_s);
-  row('greedy latency, 1 sentence ms', o.greedy_latency_ms, p?.greedy_latency_ms, 2, true);
-  row('peak RSS MiB', o.peak_rss_mib, p?.peak_rss_mib, 0, true);
+  lines.push(`  ${'metric'.padEnd(34)}${'toolkit'.padStart(12)}${'pytorch'.padStart(12)}${'ratio'.padStart(9)}`);
+  const ratios: Partial<Record<Key, number | null>> = {};
+  const row = (name: string, key: Key, digits = 0, invert = false) => {
+    const r = p === null ? null : roundRatio(oursRounds, peerRounds, key, invert);
+    ratios[key] = r === null ? null : Math.round(r * 100) / 100;
+    lines.push(`  ${name.padEnd(34)}${fmt(o[key], digits).padStart(12)}${fmt(p?.[key], digits).padStart(12)}${(r === null ? '—' : `${r.toFixed(2)}×`).padStart(9)}`);
+  };
+  row('train target tokens/s', 'train_tokens_per_s');
+  row('greedy sentences/s', 'greedy_sentences_per_s');
+  row('beam-5 sentences/s', 'beam_sentences_per_s');
+  row('beam-5 α=0.6 sentences/s, batch 64', 'beam_lp_sentences_per_s');
+  row('greedy latency, 1 sentence ms', 'greedy_latency_ms', 2, true);
+  row('beam-5 α=0.6 latency, 1 sent. ms', 'beam_lp_latency_ms', 2, true);
+  row('peak RSS MiB', 'peak_rss_mib', 0, true);
+  ((report['workloads'] as Record<string, Record<string, unknown>>)[w.name]!)['ratios'] = ratios;
   if (w.rounds > 1 && p !== null) {
-    const per = (key: 'train_tokens_per_s' | 'greedy_sentences_per_s') =>
+    const per = (key: Key) =>
       oursRounds.map((r, i) => { const q = peerRounds[i]; return 'error' in r || q === undefined || 'error' in q ? '—' : ratio(r[key], q[key]); }).join(', ');
-    lines.push(`  per round (toolkit then pytorch): train ${per('train_tokens_per_s')}; greedy ${per('greedy_sentences_per_s')}`);
+    lines.push(`  per round (rounds 1, 3, … toolkit first): train ${per('train_tokens_per_s')}; greedy ${per('greedy_sentences_per_s')}; beam ${per('beam_sentences_per_s')}`);
   }
 }
-lines.push('\n(ratio: toolkit/pytorch for throughput; pytorch/toolkit for latency and memory, so > 1× favours the toolkit)');
+lines.push('\n(ratio: median over rounds of toolkit/pytorch for throughput, pytorch/toolkit for latency and memory, so > 1× favours the toolkit)');
 
 // Full against sampled softmax in training (toolkit only): the output layer's cost grows with the target
 // vocabulary under the full softmax, with the 512 candidates under sampled softmax.

@@ -7,6 +7,7 @@ import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
 import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
 import { greedyDecode } from '../src/search/greedy.js';
+import { beamSearch } from '../src/search/beam.js';
 import { Rng } from '../src/random.js';
 import { EOS } from '../src/data/vocabulary.js';
 
@@ -32,6 +33,9 @@ export interface WorkloadConfig {
   /** Measure training only (no decoding): the softmax comparison. */
   trainOnly: boolean;
 }
+
+/** The GNMT length penalty α `translate` uses by default. */
+const LENGTH_PENALTY = 0.6;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -109,28 +113,32 @@ async function decodeTimings(model: Seq2Seq, batches: Batch[], c: WorkloadConfig
     greedyDecode(model, one, { maxLength: c.tgtLen - 1 });
     lat.push(performance.now() - t0);
   }
-  const beamRuns = c.beam > 0 ? await beamTimings(model, sources, c) : [];
+  const beamRuns = c.beam > 0 ? beamTimings(model, sources, c, 0) : [];
+  // What `translate` runs by default: beam 5 with the GNMT length penalty α = 0.6, at batch 64 and for one sentence.
+  const beamLpRuns = c.beam > 0 ? beamTimings(model, sources, c, LENGTH_PENALTY) : [];
+  const beamLpLatency: number[] = [];
+  for (let r = 0; r < (c.beam > 0 ? Math.max(5, 2 * c.repeats) : 0); r++) {
+    const t0 = performance.now();
+    beamSearch(model, one, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty: LENGTH_PENALTY });
+    beamLpLatency.push(performance.now() - t0);
+  }
   return {
     greedy_sentences_per_s: Math.round(median(greedyRuns) * 10) / 10,
     greedy_sentences_per_s_runs: greedyRuns.map((x) => Math.round(x)),
     beam_size: c.beam,
     beam_sentences_per_s: beamRuns.length ? Math.round(median(beamRuns) * 10) / 10 : null,
     greedy_latency_ms: Math.round(median(lat) * 1000) / 1000,
+    beam_lp_sentences_per_s: beamLpRuns.length ? Math.round(median(beamLpRuns) * 10) / 10 : null,
+    beam_lp_latency_ms: beamLpLatency.length ? Math.round(median(beamLpLatency) * 1000) / 1000 : null,
   };
 }
 
-/** Beam-search timings when the toolkit's beam search is present. */
-async function beamTimings(model: Seq2Seq, sources: ReturnType<typeof makeSourceBatch>[], c: WorkloadConfig): Promise<number[]> {
-  let beam: typeof import('../src/search/beam.js');
-  try {
-    beam = await import('../src/search/beam.js');
-  } catch {
-    return [];
-  }
+/** Beam-search sentences/s over the decode batches, `repeats` times. */
+function beamTimings(model: Seq2Seq, sources: ReturnType<typeof makeSourceBatch>[], c: WorkloadConfig, lengthPenalty: number): number[] {
   const runs: number[] = [];
   for (let r = 0; r < c.repeats; r++) {
     const t0 = performance.now();
-    for (let d = 0; d < c.decodeBatches; d++) beam.beamSearch(model, sources[d % sources.length]!, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty: 0 });
+    for (let d = 0; d < c.decodeBatches; d++) beamSearch(model, sources[d % sources.length]!, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty });
     runs.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
   }
   return runs;

@@ -41,7 +41,7 @@ export interface Blas {
   version: string;
   /** The kernel set OpenBLAS picked for this CPU (e.g. 'SkylakeX'). */
   core: string;
-  /** Threads OpenBLAS splits a product over. */
+  /** Threads OpenBLAS splits a product over (products under SMALL_PRODUCT multiply-adds run on one). */
   threads: number;
   /**
    * C = A·B (+ C when accumulate), row-major, at byte addresses: C is [M, N]; A is [M, K] ([K, M] when transA);
@@ -66,6 +66,13 @@ export interface BlasOptions {
 }
 
 type Koffi = (typeof import('koffi'))['default'];
+
+/**
+ * Products of fewer multiply-adds run on one thread. Below this size a second thread saves little on an idle
+ * machine (64 × 128 × 384: 0.061 → 0.045 ms) and costs much on a busy one, where the product waits for a worker
+ * the scheduler has not run yet (measured 0.06 → 0.5–2 ms on this 2-core host with other processes running).
+ */
+export const SMALL_PRODUCT = 1 << 22;
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
@@ -113,14 +120,25 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
     setThreads(options.threads);
   }
   const version = /OpenBLAS\s+(\S+)/.exec(config())?.[1] ?? 'unknown version';
+  const threads = getThreads();
+  // Threads for the next call: OpenBLAS's setting is per process, so it is set only when it changes (~0.1 µs).
+  let current = threads;
+  const useThreads = (multiplyAdds: number) => {
+    const want = multiplyAdds < SMALL_PRODUCT ? 1 : threads;
+    if (want !== current) {
+      setThreads(want);
+      current = want;
+    }
+  };
   let cachedBuffer: ArrayBufferLike | null = null;
   let cachedAddress = 0;
   return {
     name: 'OpenBLAS',
     version,
     core: corename(),
-    threads: getThreads(),
+    threads,
     sgemm(transA, transB, M, N, K, a, b, c, accumulate) {
+      useThreads(M * N * K);
       gemm(
         CBLAS_ROW_MAJOR,
         transA ? CBLAS_TRANS : CBLAS_NO_TRANS,
@@ -139,6 +157,7 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       );
     },
     sgemv(trans, rows, cols, a, x, y, accumulate) {
+      useThreads(rows * cols);
       gemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, rows, cols, 1, a, cols, x, 1, accumulate ? 1 : 0, y, 1);
     },
     address(buffer) {
