@@ -122,6 +122,8 @@ export class Translator {
         ['source vocabulary', first.sourceVocabulary.tokens, t.sourceVocabulary.tokens],
         ['source tokenizer', first.sourceTokenizer.toJSON(), t.sourceTokenizer.toJSON()],
         ['target tokenizer', first.targetTokenizer.toJSON(), t.targetTokenizer.toJSON()],
+        // The members read one source batch, built once in one order.
+        ['source order (reverseSource)', first.model.config.reverseSource, t.model.config.reverseSource],
       ] as const) {
         if (!same(a, b)) throw new EnsembleError(`${names[i]} has another ${what} than ${names[0]}: an ensemble's models must share vocabularies and tokenizers`);
       }
