@@ -152,7 +152,7 @@ export async function runServeBench(args: string[]): Promise<void> {
   try {
     for (const [model, sentences] of workloads) {
       // Warm-up: the first batches of each size compile and fill caches.
-      await load(url, model, sentences, 64, 256, 60);
+      await load(url, model, sentences, 64, 128, 60);
       for (const clients of [1, 8, 64]) {
         process.stderr.write(`bench serve: ${model}, ${clients} client(s), ${levelSeconds} s…\n`);
         const r = await load(url, model, sentences, clients, Infinity, levelSeconds);
@@ -172,22 +172,31 @@ export async function runServeBench(args: string[]): Promise<void> {
     }
     // The soak: memory sampled every 1,000 requests; the first 5 % are the baseline (caches filled, heap grown).
     process.stderr.write(`bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`);
-    const samples: { done: number; rss: number }[] = [];
+    const samples: { done: number; rss: number; heapUsed?: number; tensors?: number }[] = [];
     let nextSample = 0;
+    const sample = (done: number) => {
+      const at = { done, rss: rssMiB(child.pid!) };
+      samples.push(at);
+      // The server's own view: V8 heap in use and live tensors (a leak shows in one of them, not only in RSS).
+      void fetch(`${url}/health`).then((r) => r.json()).then((h: { memory?: { heapUsedMiB: number; tensors: number } }) => {
+        if (h.memory !== undefined) Object.assign(at, { heapUsed: h.memory.heapUsedMiB, tensors: h.memory.tensors });
+      }, () => undefined);
+    };
     const soak = await load(url, 'number-words', workloads[0]![1], 64, soakRequests, soakSeconds, (done) => {
       if (done >= nextSample) {
-        samples.push({ done, rss: rssMiB(child.pid!) });
+        sample(done);
         nextSample += 1000;
       }
     });
-    samples.push({ done: soak.requests, rss: rssMiB(child.pid!) });
+    sample(soak.requests);
+    await new Promise((r) => setTimeout(r, 500));
     const baseline = samples.filter((s) => s.done >= soak.requests * 0.05)[0] ?? samples[0]!;
     const after = samples.filter((s) => s.done >= baseline.done);
     const end = samples.at(-1)!;
     const max = Math.max(...after.map((s) => s.rss));
     const min = Math.min(...after.map((s) => s.rss));
     const change = (end.rss - baseline.rss) / baseline.rss;
-    const soakReport = { ...soak, baselineAt: baseline.done, baselineMiB: baseline.rss, endMiB: end.rss, minMiB: min, maxMiB: max, change };
+    const soakReport = { ...soak, baselineAt: baseline.done, baselineMiB: baseline.rss, endMiB: end.rss, minMiB: min, maxMiB: max, change, heapUsedMiB: [baseline.heapUsed, end.heapUsed], tensors: [baseline.tensors, end.tensors] };
 
     const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     lines.push('translate serve on loopback: one-sentence requests, beam 5 (the API default), one server process');
@@ -206,6 +215,7 @@ export async function runServeBench(args: string[]): Promise<void> {
     lines.push(`scale-out: number-words, 64 clients over 2 server processes: ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}× one process), p50 ${f(scaleOut.p50, 1)} ms, p99 ${f(scaleOut.p99, 1)} ms, ${scaleOut.errors} errors`);
     lines.push(`soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`);
     lines.push(`  server RSS ${f(baseline.rss)} MiB after ${f(baseline.done)} requests → ${f(end.rss)} MiB at the end (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %; range ${f(min)}–${f(max)} MiB) ${Math.abs(change) <= 0.1 && max <= baseline.rss * 1.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}`);
+    lines.push(`  server V8 heap in use ${f(baseline.heapUsed ?? NaN)} → ${f(end.heapUsed ?? NaN)} MiB; live tensors ${baseline.tensors} → ${end.tensors}`);
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(root, 'bench/out'), { recursive: true });
     writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, levels, scaleOut, soak: soakReport, memory: samples }, null, 1) + '\n');

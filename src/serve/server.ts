@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest }
 import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchGroup, type BatchInfo } from './batcher.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { registerPage } from './page.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { Translation } from '../translator.js';
 import { ToolkitError, isUserError } from '../errors.js';
@@ -215,7 +216,12 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
   const modelName = { type: 'string', minLength: 1, maxLength: 200 };
 
   app.get('/health', async (_req, reply) => {
-    if (loaded !== null) return { status: 'ready', models: loaded.length };
+    if (loaded !== null) {
+      // What an operator watches for leaks: the process's memory and the tensors alive (flat between requests).
+      const m = process.memoryUsage();
+      const mib = (x: number) => Math.round((x / 2 ** 20) * 10) / 10;
+      return { status: 'ready', models: loaded.length, queued: batcher.waiting, memory: { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external), tensors: tf.memory().numTensors } };
+    }
     return reply.code(503).send(failure === null ? { status: 'loading' } : { status: 'failed', error: failure });
   });
 

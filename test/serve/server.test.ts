@@ -227,7 +227,8 @@ describe('GET /health and /v1/models', () => {
     await new Promise((r) => setImmediate(r));
     const ready = await app.inject({ method: 'GET', url: '/health' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', models: 5 });
+    expect(ready.json()).toMatchObject({ status: 'ready', models: 5, queued: 0, memory: { tensors: tf.memory().numTensors } });
+    expect(ready.json().memory.rssMiB).toBeGreaterThan(ready.json().memory.heapUsedMiB);
     await app.close();
   });
 
