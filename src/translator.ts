@@ -169,7 +169,7 @@ export class Translator {
     const sourceVocabulary = Vocabulary.fromJSON(e.sourceVocabulary, `${where} sourceVocabulary`);
     const targetVocabulary = Vocabulary.fromJSON(e.targetVocabulary, `${where} targetVocabulary`);
     const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, ...json.config, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell } };
-    const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size);
+    const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, { expected: json.weights.manifest, source: where });
     try {
       model.params.load(json.weights.manifest, data, where);
     } catch (err) {

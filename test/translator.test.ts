@@ -196,3 +196,19 @@ describe('text nobody tuned for', () => {
     expect(() => parsePhraseTable('a ||| b\nnothing here', 'pt.txt')).toThrow(/pt.txt:2: expected/);
   });
 });
+
+describe('a model.json whose config disagrees with its manifest', () => {
+  it('is refused before the model is built, naming the weight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seq2seq-mismatch-'));
+    const t = makeTranslator(8);
+    await t.save(dir);
+    t.dispose();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.config.hiddenSize = 4096; // 4096² weights per matrix if it were built
+    delete json.checksum; // as an older directory without one
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    const before = tf.memory().numTensors;
+    await expect(Translator.load(dir)).rejects.toThrow(/model\.json.*(shape|manifest)/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

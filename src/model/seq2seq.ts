@@ -6,7 +6,7 @@
 //   target ids → Decoder (stack; attention dot | general | bahdanau | none) → output layer → loss / search
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random.js';
-import { Params } from './params.js';
+import { Params, type ParamsOptions } from './params.js';
 import { ToolkitError } from '../errors.js';
 import { Encoder } from '../encoder/encoder.js';
 import { Bridge, BRIDGE_KINDS, type BridgeKind } from '../encoder/bridge.js';
@@ -151,15 +151,26 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   readonly decoder: Decoder;
   readonly bridge: Bridge;
 
-  constructor(config: Partial<Seq2SeqConfig>, readonly sourceVocabSize: number, readonly targetVocabSize: number) {
+  /** `paramsOptions.expected`: the manifest a saved model will load, checked weight by weight before allocating. */
+  constructor(config: Partial<Seq2SeqConfig>, readonly sourceVocabSize: number, readonly targetVocabSize: number, paramsOptions: ParamsOptions = {}) {
     const c = resolveSeq2SeqConfig(config);
     validate(c, sourceVocabSize, targetVocabSize);
     this.config = c;
-    this.params = new Params(new Rng(c.seed));
+    this.params = new Params(new Rng(c.seed), paramsOptions);
+    try {
+      ({ encoder: this.encoder, decoder: this.decoder, bridge: this.bridge } = this.build(c, sourceVocabSize, targetVocabSize));
+    } catch (e) {
+      // A weight refused part-way (e.g. against a saved manifest): free those already made.
+      this.params.dispose();
+      throw e;
+    }
+  }
+
+  private build(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: number): { encoder: Encoder; decoder: Decoder; bridge: Bridge } {
     const He = encoderUnits(c);
     const directions = c.bidirectional ? 2 : 1;
     const freezeShared = c.freezeSourceEmbeddings || c.freezeTargetEmbeddings;
-    this.encoder = new Encoder(
+    const encoder = new Encoder(
       {
         vocabSize: sourceVocabSize, embeddingSize: c.embeddingSize, hiddenSize: He, cell: c.cell, layers: c.encoderLayers,
         bidirectional: c.bidirectional, residual: c.residual, dropout: c.dropout,
@@ -167,20 +178,21 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
       },
       this.params,
     );
-    this.decoder = new Decoder(
+    const decoder = new Decoder(
       {
         vocabSize: targetVocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize, attention: c.attention, cell: c.cell,
         memorySize: directions * He, attentionSize: c.attentionSize || c.hiddenSize, layers: c.decoderLayers, residual: c.residual,
         dropout: c.dropout, trainEmbedding: !c.freezeTargetEmbeddings,
-        ...(c.shareEmbeddings ? { embeddingName: this.encoder.embeddingName } : {}),
+        ...(c.shareEmbeddings ? { embeddingName: encoder.embeddingName } : {}),
       },
       this.params,
     );
     // Created last, so that the weights of models without a dense bridge are drawn exactly as before it existed.
-    this.bridge = new Bridge(
+    const bridge = new Bridge(
       { kind: c.bridge, encoderLayers: c.encoderLayers, encoderWidth: directions * He, decoderLayers: c.decoderLayers, decoderUnits: c.hiddenSize, blocks: stateBlocks(c.cell.kind) },
       this.params,
     );
+    return { encoder, decoder, bridge };
   }
 
   /** The source or target embedding table (the same variable when shared), e.g. to load pretrained vectors into. */
