@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `translate` command line. The only place that prints, draws progress and sets exit codes.
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, Help, Option, InvalidArgumentError } from 'commander';
 import { selectBackend, parseBackendChoice, parseWasmThreads, BACKEND_CHOICES, BACKEND_ENV, WASM_THREADS_ENV } from './backend/select.js';
 import { BLAS_CHOICES, BLAS_ENV, type BlasChoice } from './backend/blas.js';
 import { ProgressBar } from './cli/progress.js';
@@ -67,7 +68,12 @@ program
   .addOption(new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]))
   .option('--threads <n>', `threads for matrix products: OpenBLAS's, else the wasm backend's (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`)
   .addOption(new Option('--blas <name>', `native BLAS for the wasm backend's matrix products (default: ${BLAS_ENV} or auto: OpenBLAS when installed)`).choices([...BLAS_CHOICES]))
-  .showHelpAfterError();
+  // package.json sits one folder above both src/cli.ts and dist/cli.js.
+  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
+  // commander puts its "(Did you mean …?)" on a line of its own: keep the error to one line.
+  // A repeatable flag's empty list is no default worth printing ("(default: [])"); subcommands inherit this.
+  .configureHelp({ optionDescription: (o) => new Help().optionDescription(Array.isArray(o.defaultValue) && o.defaultValue.length === 0 ? Object.assign(Object.create(o) as Option, { defaultValue: undefined }) : o) })
+  .configureOutput({ outputError: (text, write) => write(`translate: ${text.replace(/\n\(Did you mean/, ' (did you mean')}`) });
 
 const demo = program.command('demo').description('built-in demonstrations');
 demo
@@ -122,7 +128,7 @@ program
   .option('--src <file>', 'source sentences, one per line')
   .option('--hyp <file>', 'score this hypothesis file instead of translating (no model needed)')
   .requiredOption('--ref <file...>', 'reference translations, one per line (several files: several references)')
-  .option('--beam <k>', 'beam size (default 5, with length penalty; 1 = greedy)', int('--beam'), 5)
+  .option('--beam <k>', 'beam size, with length penalty (1 = greedy)', int('--beam'), 5)
   .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', nonNegative('--length-penalty'), 0.6)
   .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
   .option('--lowercase', 'case-insensitive BLEU')
@@ -139,6 +145,11 @@ registerSubwordCommands(program);
 registerAverageCommand(program, startBackend);
 registerTrainCommand(program, startBackend);
 registerServeCommand(program, startBackend);
+// A usage error is one line and where to read more, not the whole help (which scrolls the message away).
+(function hintHelp(cmd: Command, name: string): void {
+  cmd.showHelpAfterError(`see '${name} --help'`);
+  for (const sub of cmd.commands) hintHelp(sub, `${name} ${sub.name()}`);
+})(program, 'translate');
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (isUserError(e)) {

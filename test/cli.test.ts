@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
@@ -152,5 +152,36 @@ describe('translate CLI', () => {
     const r = cli(['--backend', 'tensorflow', 'translate', '--model', modelDir, 'one']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/npm install @tensorflow\/tfjs-node@4\.22\.0/);
+  });
+});
+
+describe('the command line itself', () => {
+  it('--version prints the version in package.json', () => {
+    const r = cli(['--version']);
+    expect(r.code).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('a usage error is one line and where to read more, not the whole help', () => {
+    const unknown = cli(['train', '--bogus']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe("translate: error: unknown option '--bogus' (did you mean --corpus?)\nsee 'translate train --help'\n");
+    const bad = cli(['eval', '--ref', 'x', '--beam', 'zero']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe("translate: error: option '--beam <k>' argument 'zero' is invalid. --beam must be an integer ≥ 1\nsee 'translate eval --help'\n");
+    const command = cli(['trian']);
+    expect(command.stderr).toBe("translate: error: unknown command 'trian' (did you mean train?)\nsee 'translate --help'\n");
+  });
+
+  it('help shows each default once, in one style: "(default: x)"', () => {
+    for (const args of [['eval', '--help'], ['train', '--help'], ['lm', 'generate', '--help'], ['translate', '--help'], ['demo', 'number-words', '--help']]) {
+      // One option per entry: commander wraps long descriptions onto indented lines.
+      const help = cli(args).stdout.replace(/\n {6,}/g, ' ');
+      expect(help).toMatch(/\(default: \w/);
+      expect(help).not.toMatch(/\(default [^:]/);
+      expect(help).not.toMatch(/\(default:[^)\n]*\)\s*\(default:/);
+      expect(help).not.toMatch(/\(default: \[\]\)/);
+    }
   });
 });

@@ -118,7 +118,7 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
       short,
     });
     await translator.save(flags.out);
-    out.write(`saved to ${flags.out}  (try: translate translate --model ${flags.out} "one two five")\n`);
+    out.write(`saved to ${flags.out}  (try: npx translate translate --model ${flags.out} "one two five")\n`);
   } finally {
     run.model.dispose();
   }

@@ -26,7 +26,7 @@ export async function trainWithProgress<B>(
     stop.abort();
   };
   process.on('SIGINT', onSigint);
-  const bar = new ProgressBar(err, view.quiet ? Number.MAX_SAFE_INTEGER : 100);
+  const bar = new ProgressBar(err, { quiet: view.quiet ?? false });
   const onEvent = (e: TrainingEvent): void => {
     bar.interrupt(() => {
       if (e.type === 'evaluation') err.write(`step ${e.step}: validation ${view.describe(e.metrics)} (${e.seconds.toFixed(1)} s)${e.improved ? ' *best*' : ''}\n`);

@@ -118,15 +118,6 @@ describe('translate train', () => {
   }, 120_000);
 });
 
-describe('progress line', () => {
-  it('shows step, epoch, loss, learning rate, tokens/s and an ETA counted from the session start', async () => {
-    const { formatProgress } = await import('../../src/cli/progress.js');
-    const line = formatProgress({ step: 150, steps: 200, startStep: 100, loss: 1.23456, tokensPerSecond: 3210.4, elapsedSeconds: 50, learningRate: 0.003, epoch: 2 }, 10);
-    // 50 steps this session in 50 s → 50 steps left take 50 s.
-    expect(line).toBe('[########..] step 150/200  epoch 3  loss 1.2346  lr 0.00300  3210 tok/s  elapsed 0:50  ETA 0:50');
-  });
-});
-
 describe('hostile but fair use (issue 24)', () => {
   const oneLine = (stderr: string): string => {
     const lines = stderr.split('\n').filter((l) => l.startsWith('translate: '));
