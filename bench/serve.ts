@@ -3,14 +3,14 @@
 // English→French recipe's size (corpora/configs/multi30k-en-fr.json: vocabularies from the Multi30K training text,
 // embeddings 256, bidirectional GRU 256, dot attention) left untrained — its outputs run to the length limit (2 × source
 // tokens + 10), longer than a trained model's, so its figures are pessimistic. 1, 8 and 64 concurrent clients each send
-// one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6): sentences/s and
-// p50/p95/p99 latency. Then scale-out: a second server process, the 64 clients split between the two. Then a soak of
+// one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6, alignments), in
+// three rounds alternating the levels: sentences/s (median over rounds) and p50/p95/p99 latency. Then scale-out: a second server process, the 64 clients split between the two. Then a soak of
 // up to 100,000 requests (64 clients, number-words) bounded in time, sampling the server's resident memory. Results
 // are printed and written to bench/out/serve.json.
 //
 //   npm run bench -- --only serve                       the full run
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
-//   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level)
+//   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level and round) --rounds R
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -31,6 +31,8 @@ interface Level {
   p50: number;
   p95: number;
   p99: number;
+  /** Sentences/s of each round, ascending. */
+  perRound?: number[];
 }
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
@@ -106,7 +108,7 @@ function rssMiB(pid: number): number {
 }
 
 /** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass; client c talks to urls[c mod n]. */
-async function load(urls: string | string[], model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void): Promise<Omit<Level, 'model' | 'clients'>> {
+async function load(urls: string | string[], model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void): Promise<ReturnType<typeof summary>> {
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
@@ -129,14 +131,31 @@ async function load(urls: string | string[], model: string, sentences: string[],
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { requests: latencies.length + errors, errors, seconds: elapsed, sentencesPerSecond: latencies.length / elapsed, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99) };
+  return summary([{ latencies, errors, seconds: (performance.now() - start) / 1000 }]);
+}
+
+interface Round {
+  latencies: number[];
+  errors: number;
+  seconds: number;
+}
+
+/** Rounds of one level: sentences/s is the median over rounds, latencies are pooled. */
+function summary(rounds: Round[]): Omit<Level, 'model' | 'clients'> & { rounds: Round[]; perRound: number[] } {
+  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const perRound = rounds.map((r) => r.latencies.length / r.seconds).sort((a, b) => a - b);
+  const errors = rounds.reduce((n, r) => n + r.errors, 0);
+  return {
+    requests: latencies.length + errors, errors, seconds: rounds.reduce((n, r) => n + r.seconds, 0),
+    sentencesPerSecond: perRound[Math.floor(perRound.length / 2)]!, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99),
+    rounds, perRound,
+  };
 }
 
 export async function runServeBench(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
-  const levelSeconds = flag(args, '--seconds', quick ? 8 : 20);
+  const levelSeconds = flag(args, '--seconds', quick ? 5 : 10);
+  const rounds = flag(args, '--rounds', quick ? 1 : 3);
   const soakRequests = flag(args, '--soak', quick ? 10_000 : 100_000);
   const soakSeconds = flag(args, '--soak-seconds', quick ? 120 : 900);
   mkdirSync(cache, { recursive: true });
@@ -153,23 +172,32 @@ export async function runServeBench(args: string[]): Promise<void> {
     for (const [model, sentences] of workloads) {
       // Warm-up: the first batches of each size compile and fill caches.
       await load(url, model, sentences, 64, 128, 60);
-      for (const clients of [1, 8, 64]) {
-        process.stderr.write(`bench serve: ${model}, ${clients} client(s), ${levelSeconds} s…\n`);
-        const r = await load(url, model, sentences, clients, Infinity, levelSeconds);
-        levels.push({ model, clients, ...r });
+      // Rounds alternate the levels, so that the load other processes put on the machine, which drifts, falls on
+      // every level alike; each level's sentences/s is its median over rounds.
+      const byLevel = new Map<number, Round[]>();
+      for (let round = 0; round < rounds; round++) {
+        for (const clients of [1, 8, 64]) {
+          process.stderr.write(`bench serve: ${model}, ${clients} client(s), round ${round + 1}/${rounds}, ${levelSeconds} s…\n`);
+          byLevel.set(clients, [...(byLevel.get(clients) ?? []), ...(await load(url, model, sentences, clients, Infinity, levelSeconds)).rounds]);
+        }
+      }
+      for (const [clients, rs] of byLevel) {
+        const { rounds: _r, ...level } = summary(rs);
+        levels.push({ model, clients, ...level });
       }
     }
     // Scale-out: a second server process with the number-words model; the clients split between the two, as behind
     // a load balancer (each client keeps its connection to one process).
     process.stderr.write(`bench serve: scale-out, 2 processes, 64 clients, ${levelSeconds} s…\n`);
     const second = await startServer([`number-words=${nw}`]);
-    let scaleOut: Omit<Level, 'model' | 'clients'>;
+    let scaleOut: Omit<Level, 'model' | 'clients'> & { rounds?: Round[] };
     try {
       await load(second.url, 'number-words', workloads[0]![1], 64, 256, 60);
       scaleOut = await load([url, second.url], 'number-words', workloads[0]![1], 64, Infinity, levelSeconds);
     } finally {
       second.child.kill('SIGTERM');
     }
+    delete scaleOut.rounds;
     // The soak: memory sampled every 1,000 requests; the first 5 % are the baseline (caches filled, heap grown).
     process.stderr.write(`bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`);
     const samples: { done: number; rss: number; heapUsed?: number; tensors?: number }[] = [];
@@ -182,7 +210,7 @@ export async function runServeBench(args: string[]): Promise<void> {
         if (h.memory !== undefined) Object.assign(at, { heapUsed: h.memory.heapUsedMiB, tensors: h.memory.tensors });
       }, () => undefined);
     };
-    const soak = await load(url, 'number-words', workloads[0]![1], 64, soakRequests, soakSeconds, (done) => {
+    const { rounds: _soakRounds, ...soak } = await load(url, 'number-words', workloads[0]![1], 64, soakRequests, soakSeconds, (done) => {
       if (done >= nextSample) {
         sample(done);
         nextSample += 1000;
