@@ -38,7 +38,7 @@ import { classificationReport, renderConfusionMatrix, meanAndSd, pairedDifferenc
 import { UnigramModel } from '../heads/baselines/unigram.js';
 import { LogisticRegression, majorityClass } from '../heads/baselines/logisticRegression.js';
 import { LinearAutoregression, naiveForecast, seasonalNaiveForecast, scoreForecasts, evaluateBaselines } from '../heads/baselines/forecast.js';
-import { lineChart } from '../plot/lineChart.js';
+import { forecastChart, windowForecastChart } from '../plot/forecastChart.js';
 
 type StartBackend = (choice: string | undefined) => Promise<void>;
 
@@ -648,7 +648,10 @@ function reportSelection(result: SelectionResult): void {
 
 async function forecastTrain(given: ForecastTrainFlags, command: Command, startBackend: () => Promise<void>): Promise<number> {
   const { flags, checkpoint } = await resumeFlags(given, FORECASTER_KIND, command);
-  if (flags.synthetic === 'sines') return forecastTrainSines(flags, checkpoint, startBackend);
+  if (flags.synthetic === 'sines') {
+    if (flags.select || flags.seeds > 1) throw new HeadsCliError('--select and --seeds work on a --csv series (rolling origins need one series), not --synthetic sines');
+    return forecastTrainSines(flags, checkpoint, startBackend);
+  }
   if (checkpoint !== undefined && (flags.select || flags.seeds > 1)) throw new HeadsCliError('--resume continues one run: it cannot be combined with --select or --seeds');
   const series = await readSeries(flags);
   const inputs = series.names;
@@ -772,10 +775,14 @@ async function forecastEval(flags: ForecastEvalFlags, startBackend: () => Promis
       o.write(`  model              ${f4(model.mse)} / ${f4(model.lastStepMse)}\n`);
       o.write(`  naive (last value) ${f4(base.naive.mse)} / ${f4(base.naive.lastStepMse)}\n`);
       o.write(`  linear AR(${order}), horizon ${flags.linearHorizon}: ${f4(base.linear.mse)} / ${f4(base.linear.lastStepMse)}\n`);
+      if (flags.plot !== undefined) {
+        const shown = d.test.slice(0, 3).map((e, i) => ({ input: e.input, target: e.target, forecast: forecasts[i]! }));
+        await writeFile(flags.plot, windowForecastChart(`sines (seed ${flags.dataSeed}): the first ${shown.length} test series, ${k} step${k === 1 ? '' : 's'} ahead`, shown));
+        o.write(`plot: ${flags.plot}\n`);
+      }
       return;
     }
     const series = await readSeries(flags);
-    const F = forecaster.settings.inputs.length;
     const cols = forecaster.settings.inputs.map((name) => {
       const i = series.names.indexOf(name);
       if (i < 0) throw new HeadsCliError(`${flags.csv}: no column "${name}" (the model reads ${forecaster.settings.inputs.join(', ')}; the file has ${series.names.join(', ')})`);
@@ -787,7 +794,7 @@ async function forecastEval(flags: ForecastEvalFlags, startBackend: () => Promis
     const history = cols.map((c) => c.slice(0, n - T));
     const model = forecaster.forecastAhead(history, T);
     o.write(`${flags.csv}: forecasting the last ${T} of ${n} rows (${series.index[n - T]} … ${series.index[n - 1]}) from the ${n - T} before them\n`);
-    const svgSeries = [{ name: 'observed', points: Array.from(cols[forecaster.targetColumns[0]!]!, (y, t) => [t, y] as [number, number]) }];
+    let plotted: { name: string; values: ArrayLike<number> }[] = [];
     forecaster.settings.targets.forEach((name, g) => {
       const c = forecaster.targetColumns[g]!;
       const truth = cols[c]!.slice(n - T);
@@ -800,11 +807,12 @@ async function forecastEval(flags: ForecastEvalFlags, startBackend: () => Promis
       o.write(`  ${name}: RMSE\n`);
       for (const [label, f] of rows) o.write(`    ${label.padEnd(28)} ${score(f).toFixed(2)}\n`);
       if (g === 0) {
-        rows.forEach(([label, f], i) => svgSeries.push({ name: label, points: Array.from(f, (y, h) => [n - T + h, y] as [number, number]), ...(i > 0 ? { dashed: true } : {}) } as never));
+        plotted = rows.map(([name, values]) => ({ name, values }));
       }
     });
-    if (F > 0 && flags.plot !== undefined) {
-      await writeFile(flags.plot, lineChart({ title: `${path.basename(flags.csv!)}: forecast of the last ${T} rows`, xLabel: `row (0 = ${series.index[0]})`, yLabel: forecaster.settings.targets[0]!, series: svgSeries }));
+    if (flags.plot !== undefined) {
+      const target = forecaster.targetColumns[0]!;
+      await writeFile(flags.plot, forecastChart({ title: `${path.basename(flags.csv!)}: forecast of the last ${T} rows`, labels: series.index, observed: Array.from(cols[target]!), start: n - T, forecasts: plotted, yLabel: forecaster.settings.targets[0]! }));
       o.write(`plot: ${flags.plot}\n`);
     }
   } finally {
