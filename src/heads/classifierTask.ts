@@ -33,6 +33,8 @@ export class ClassifierTask extends EpochSampledTask implements TrainingTask<Cla
   readonly model: TrainableModel<ClassifierBatch>;
   readonly sampler: EpochSampler;
   readonly metrics: Readonly<Record<string, MetricDirection>> = { loss: 'lower', accuracy: 'higher', macroF1: 'higher' };
+  /** One label per example: the cross-entropy is per example, not per token. */
+  readonly lossKind = { name: 'cross-entropy', unit: 'nats/example' };
 
   constructor(readonly classifier: TextClassifier, private readonly data: { train: LabelledExamples; valid: LabelledExamples }, options: Partial<ClassifierTaskOptions> = {}) {
     super();

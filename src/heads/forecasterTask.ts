@@ -27,6 +27,8 @@ export class ForecasterTask extends EpochSampledTask implements TrainingTask<For
   readonly model: TrainableModel<ForecastBatch>;
   readonly sampler: EpochSampler;
   readonly metrics: Readonly<Record<string, MetricDirection>> = { loss: 'lower', mse: 'lower', rmse: 'lower', lastStepMse: 'lower' };
+  /** The loss is the MSE of the scaled values (the model's units), not a cross-entropy. */
+  readonly lossKind = { name: 'MSE', unit: 'scaled units²' };
   private readonly train: WindowExample[];
   private readonly valid: WindowExample[];
   /** The validation windows' raw inputs and raw last-step targets [k · targets]. */

@@ -19,7 +19,7 @@ import { Trainer, NonFiniteError, type TrainerOptions } from './trainer.js';
 import { LearningRateSchedule, SCHEDULE_KINDS, DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
 import { MetricTracker, type EarlyStoppingOptions, type MetricDirection } from './earlyStopping.js';
 import { TrainingLog } from './trainingLog.js';
-import { lossCurves, metricCurves } from './curves.js';
+import { lossCurves, metricCurves, describeLoss, type LossKind } from './curves.js';
 import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type SavedModelForm, type WindowSums } from './checkpoints.js';
 import { RunLock, type LockOptions, type LockOwner } from './lock.js';
 import { saveSnapshot, snapshotDir } from './snapshots.js';
@@ -54,6 +54,8 @@ export interface TrainingTask<B> {
   validate(): Record<string, number>;
   /** What model.json holds besides the weights (kind, model config, vocabularies…). */
   savedForm(): SavedModelForm;
+  /** What the loss is, for the curves (default: cross-entropy in nats/token). */
+  readonly lossKind?: LossKind;
 }
 
 export interface TrainingOptions extends TrainerOptions {
@@ -327,8 +329,10 @@ async function trainLocked<B>(
   let savedStep = ck?.training.step ?? -1;
 
   const writeCurves = async (): Promise<void> => {
-    await writeFileAtomic(path.join(out, 'curves.svg'), lossCurves(log.records, `training curves: ${path.basename(path.resolve(out))}`));
-    const metrics = metricCurves(log.records, `validation metrics: ${path.basename(path.resolve(out))}`);
+    const name = path.basename(path.resolve(out));
+    const curves = { loss: describeLoss(task.lossKind, run.loss), metric: o.metric, direction: task.metrics[o.metric] ?? 'lower' };
+    await writeFileAtomic(path.join(out, 'curves.svg'), lossCurves(log.records, { ...curves, title: `training curves: ${name}` }));
+    const metrics = metricCurves(log.records, { ...curves, title: `validation metrics: ${name}` });
     if (metrics !== null) await writeFileAtomic(path.join(out, 'metrics.svg'), metrics);
   };
 

@@ -131,6 +131,21 @@ describe('translate forecast', () => {
     expect(nan.stderr).toMatch(/nan\.csv:3: column "value" is "oops", not a number/);
   });
 
+  it('eval --synthetic sines --plot writes the first test windows with what followed and the forecast (issue 23)', () => {
+    const dir = tmp();
+    const out = join(dir, 'sines');
+    expect(cli(['forecast', 'train', '--synthetic', 'sines', '--out', out, '--steps', '10', '--eval-every', '10', '--hidden', '8', '--batch-size', '16', '--quiet']).code).toBe(0);
+    // The curves name the loss for what it is: an MSE, not nats per token.
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/data-quantity="loss \(scaled units²\)"[\s\S]*>training loss \(MSE\)</);
+    const svg = join(dir, 'sines.svg');
+    const e = cli(['forecast', 'eval', '--synthetic', 'sines', '--model', out, '--plot', svg]);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toContain(`plot: ${svg}`);
+    const text = readFileSync(svg, 'utf8');
+    expect([...text.matchAll(/<g class="panel"/g)]).toHaveLength(3);
+    expect(text).toMatch(/class="legend"[^>]*>model forecast</);
+  });
+
   it('--select chooses by rolling origin on the training rows; --seeds reports mean ± sd and paired differences with the baselines', () => {
     const dir = tmp();
     const rng = new Rng(5);
