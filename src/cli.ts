@@ -16,6 +16,7 @@ import { registerSubwordCommands } from './cli/subwords.js';
 import { registerAverageCommand } from './cli/average.js';
 import { registerHeadCommands } from './cli/heads.js';
 import { registerServeCommand } from './cli/serve.js';
+import { registerWebCommand } from './cli/web.js';
 
 function int(name: string, min = 1) {
   return (v: string): number => {
@@ -145,6 +146,7 @@ registerSubwordCommands(program);
 registerAverageCommand(program, startBackend);
 registerTrainCommand(program, startBackend);
 registerServeCommand(program, startBackend);
+registerWebCommand(program, startBackend);
 // A usage error is one line and where to read more, not the whole help (which scrolls the message away).
 (function hintHelp(cmd: Command, name: string): void {
   cmd.showHelpAfterError(`see '${name} --help'`);

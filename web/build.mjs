@@ -1,4 +1,4 @@
-// Bundles src/browser/index.ts for web pages: web/translate.js (ES module). Node-only modules the toolkit imports
+// Bundles src/browser/index.ts for web pages: translate.js (an ES module; dist/web/ unless told where). Node-only modules the toolkit imports
 // (file system, child processes) become empty stubs: the browser entry never calls the code that uses them.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ const nodeStubs = {
   },
 };
 
-export async function buildWeb(outfile = `${root}web/translate.js`) {
+export async function buildWeb(outfile = `${root}dist/web/translate.js`) {
   await build({
     entryPoints: [`${root}src/browser/index.ts`],
     bundle: true,

@@ -9,6 +9,11 @@ import type { Seq2SeqConfig } from '../model/seq2seq.js';
 
 export { Translator, type TranslateOptions, type Translation };
 
+/** The tfjs backend the page translates on (shown to the user). */
+export function currentBackend(): string {
+  return tf.getBackend();
+}
+
 function hex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

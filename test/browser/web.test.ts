@@ -3,14 +3,17 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, cpSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
 import { Translator } from '../../src/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
 import { numberWordsVocabularies } from '../../src/data/numberWords.js';
-import { CharTokenizer } from '../../src/data/tokenizers.js';
+import { CharTokenizer, WordTokenizer } from '../../src/data/tokenizers.js';
+import { Vocabulary } from '../../src/data/vocabulary.js';
+import { checkWebModels } from '../../src/cli/web.js';
+import { startWebSite } from '../../src/web/site.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildWeb } from '../../web/build.mjs';
 
@@ -60,6 +63,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/result') {
+      // The page of `translate web` reports from its own origin.
+      res.setHeader('access-control-allow-origin', '*');
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
@@ -85,16 +90,30 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
+interface PageReport {
+  greedy?: string[];
+  beam?: string[];
+  nBest?: string[][];
+  unknown?: string[][];
+  backend?: string;
+  where?: string;
+  status?: string;
+  error?: string;
+}
+
 /** Opens the page in headless Chromium and waits for what it POSTs to /result. */
-async function openPage(model: string): Promise<{ greedy?: string[]; beam?: string[]; error?: string }> {
+async function openPage(model: string): Promise<PageReport> {
+  return openUrl(`${base}/index.html?model=${encodeURIComponent(model)}&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`);
+}
+
+async function openUrl(url: string): Promise<PageReport> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  const url = `${base}/index.html?model=${encodeURIComponent(model)}&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`;
   const result = new Promise<string>((r) => reports.push(r));
   let browser: ChildProcess | undefined;
   try {
     browser = spawn(chromium!, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no result from the page within 90 s')), 90_000));
-    return JSON.parse(await Promise.race([result, timeout])) as { greedy?: string[]; beam?: string[]; error?: string };
+    return JSON.parse(await Promise.race([result, timeout])) as PageReport;
   } finally {
     browser?.kill('SIGKILL');
     reports = [];
@@ -118,6 +137,45 @@ describe.skipIf(chromium === undefined && !requireTools)('the browser page (head
     const got = await openPage('broken/');
     expect(got.error).toMatch(/broken\/weights-[0-9a-f]{16}\.bin: checksum mismatch/);
   }, 120_000);
+});
+
+describe.skipIf(chromium === undefined && !requireTools)('translate web (headless Chromium)', () => {
+  const sentences = ['the cat sat on the mat', 'a dog ran', 'the dog sat', 'a cat ran on the mat'];
+  const french = ['le chat était assis sur le tapis', 'un chien courait', 'le chien était assis', 'un chat courait sur le tapis'];
+  const webInputs = ['the cat ran', 'a dog sat on the zebra', '', 'mat mat'];
+
+  it('serves a word model checked in Node; the page translates exactly as Node does (greedy and beam 3, n-best), names the model, languages and backend, and warns of unknown words', async () => {
+    const words = new WordTokenizer();
+    const source = Vocabulary.build(sentences.map((l) => words.tokenize(l)));
+    const target = Vocabulary.build(french.map((l) => words.tokenize(l)));
+    const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 }, source.size, target.size), source, target, words, words, { corpus: 'train.{en,fr}' });
+    const dir = join(mkdtempSync(join(tmpdir(), 'web-word-')), 'animals');
+    await t.save(dir);
+    const greedy = t.translate(webInputs);
+    const beam = t.translate(webInputs, { beamSize: 3, nBest: 3 });
+    t.dispose();
+    const bundleInRepo = join(root, 'web/translate.js');
+    const before = existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null;
+    const models = await checkWebModels([dir]);
+    expect(models).toEqual([{ name: 'animals', dir, languages: { source: 'en', target: 'fr' }, weights: expect.any(Number), example: null }]);
+    const site = await startWebSite(models, { port: 0 });
+    try {
+      const got = await openUrl(`${site.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(webInputs))}`);
+      expect(got.error).toBeUndefined();
+      expect(got.greedy).toEqual(greedy.map((r) => r.text));
+      expect(got.beam).toEqual(beam.map((r) => r.text));
+      expect(got.nBest).toEqual(beam.map((r) => r.nBest.map((h) => h.text)));
+      expect(got.unknown).toEqual(greedy.map((r) => r.unknownTokens));
+      expect(got.unknown![1]).toEqual(['zebra']);
+      expect(got.where).toBe('in a Web Worker');
+      expect(got.backend).toBe('cpu');
+      expect(got.status).toMatch(/^model animals \(en → fr\), [\d,]+ weights; backend cpu, in a Web Worker$/);
+    } finally {
+      await site.close();
+    }
+    // The bundle was built outside the repository.
+    expect(existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null).toBe(before);
+  }, 180_000);
 });
 
 describe('the browser bundle', () => {

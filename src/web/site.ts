@@ -1,0 +1,118 @@
+// The site of `translate web`: the browser page (web/index.html), its script and worker (web/worker.js), the toolkit
+// bundled for the browser (built by web/build.mjs into a temporary folder, never into the package), a list of the
+// models, and each model's files. Nothing else on disk is reachable.
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ToolkitError } from '../errors.js';
+
+// src/web/ and dist/web/ both sit two levels below the package root, beside web/.
+const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
+
+export class WebSiteError extends ToolkitError {
+  override name = 'WebSiteError';
+}
+
+/** What the page is told about a model (GET /models.json). */
+export interface WebModel {
+  name: string;
+  /** The model directory on this machine (not sent to the page). */
+  dir: string;
+  /** Source and target language codes, when the training corpus named them. */
+  languages: { source: string; target: string } | null;
+  weights: number;
+  /** A line to fill the text box with (e.g. the number-words example), or null. */
+  example: string | null;
+}
+
+export interface WebSiteOptions {
+  host: string;
+  /** 0: any free port. */
+  port: number;
+}
+
+export const DEFAULT_WEB_SITE: WebSiteOptions = { host: '127.0.0.1', port: 8080 };
+
+export interface WebSite {
+  server: Server;
+  /** http://host:port/ */
+  url: string;
+  /** Stops serving and removes the built bundle. */
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.json': 'application/json' };
+
+/** Builds the browser bundle into a temporary folder; returns the folder and the bundle's text. */
+async function buildBundle(): Promise<{ folder: string; js: string }> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'seq2seq-ts-web-'));
+  try {
+    // A path computed at run time: web/build.mjs is plain JavaScript outside the TypeScript project.
+    const build = (await import(path.join(WEB, 'build.mjs'))) as { buildWeb(outfile: string): Promise<string> };
+    return { folder, js: await readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8') };
+  } catch (e) {
+    await rm(folder, { recursive: true, force: true });
+    throw new WebSiteError(`the browser bundle cannot be built here (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Builds the bundle, then serves the page and the models; resolves once listening. */
+export async function startWebSite(models: readonly WebModel[], options: Partial<WebSiteOptions> = {}): Promise<WebSite> {
+  const o = { ...DEFAULT_WEB_SITE, ...options };
+  const { folder, js } = await buildBundle();
+  const byName = new Map(models.map((m) => [m.name, m]));
+  const list = JSON.stringify(models.map(({ name, languages, weights, example }) => ({ name, url: `models/${encodeURIComponent(name)}/`, languages, weights, example })));
+
+  const answer = async (pathname: string): Promise<{ type: string; body: string | Buffer } | null> => {
+    if (pathname === '/' || pathname === '/index.html') return { type: TYPES['.html']!, body: await readFile(path.join(WEB, 'index.html')) };
+    if (pathname === '/worker.js') return { type: TYPES['.js']!, body: await readFile(path.join(WEB, 'worker.js')) };
+    if (pathname === '/translate.js') return { type: TYPES['.js']!, body: js };
+    if (pathname === '/models.json') return { type: TYPES['.json']!, body: list };
+    const m = /^\/models\/([^/]+)\/([^/]+)$/.exec(pathname);
+    const model = m === null ? undefined : byName.get(decodeURIComponent(m[1]!));
+    if (model === undefined) return null;
+    const file = decodeURIComponent(m![2]!);
+    const json = await readFile(path.join(model.dir, 'model.json'), 'utf8');
+    if (file === 'model.json') return { type: TYPES['.json']!, body: json };
+    // Only the files model.json names (weights, tokenizer models): nothing else of the folder is exposed.
+    if (path.basename(file) !== file || !json.includes(JSON.stringify(file))) return null;
+    return { type: 'application/octet-stream', body: await readFile(path.join(model.dir, file)) };
+  };
+
+  const server = createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    answer(pathname).then(
+      (found) => {
+        if (found === null) res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}\n`);
+        else res.writeHead(200, { 'content-type': found.type, 'cache-control': 'no-cache' }).end(found.body);
+      },
+      () => res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}\n`),
+    );
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (e) {
+    await rm(folder, { recursive: true, force: true });
+    throw new WebSiteError(`cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const port = (server.address() as { port: number }).port;
+  return {
+    server,
+    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}/`,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await rm(folder, { recursive: true, force: true });
+    },
+  };
+}

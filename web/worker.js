@@ -1,0 +1,34 @@
+// The page's translator, in a Web Worker so that the page stays responsive while it translates. Messages:
+// { id, type: 'load', url } → { id, ok, weights, backend, info }; { id, type: 'translate', lines, options } →
+// { id, ok, results: [{ text, unknownTokens, replacedUnknown, nBest: [{ text, score }] }] }; failures → { id, ok: false, error }.
+import { loadTranslator, currentBackend } from './translate.js';
+
+let translator;
+
+async function handle(message) {
+  if (message.type === 'load') {
+    translator?.dispose();
+    translator = undefined;
+    translator = await loadTranslator(message.url);
+    return { weights: translator.model.params.count(), backend: currentBackend(), info: translator.info };
+  }
+  if (message.type === 'translate') {
+    if (translator === undefined) throw new Error('no model loaded');
+    const results = translator.translate(message.lines, message.options);
+    return {
+      results: results.map((r) => ({
+        text: r.text, unknownTokens: r.unknownTokens, replacedUnknown: r.replacedUnknown,
+        nBest: r.nBest.map((h) => ({ text: h.text, score: h.score })),
+      })),
+    };
+  }
+  throw new Error(`unknown message ${message.type}`);
+}
+
+self.onmessage = async ({ data }) => {
+  try {
+    self.postMessage({ id: data.id, ok: true, ...(await handle(data)) });
+  } catch (e) {
+    self.postMessage({ id: data.id, ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+};
