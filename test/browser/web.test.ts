@@ -98,6 +98,7 @@ interface PageReport {
   backend?: string;
   where?: string;
   status?: string;
+  probe?: { seconds: number; inputHandledDuring: boolean };
   error?: string;
 }
 
@@ -175,6 +176,25 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     }
     // The bundle was built outside the repository.
     expect(existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null).toBe(before);
+  }, 180_000);
+
+  it('stays responsive while translating: an input event queued during a long translation is handled before it ends (in the page without the worker, it is not)', async () => {
+    const served = await startWebSite(await checkWebModels([join(site, 'model')]), { port: 0 });
+    try {
+      const open = (extra: string): Promise<PageReport> =>
+        openUrl(`${served.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(inputs))}&probe=400${extra}`);
+      const worker = await open('');
+      expect(worker.error).toBeUndefined();
+      expect(worker.where).toBe('in a Web Worker');
+      expect(worker.probe!.seconds).toBeGreaterThan(0.1);
+      expect(worker.probe!.inputHandledDuring).toBe(true);
+      // The control: the same translation in the page's own thread blocks the event until it ends.
+      const page = await open('&no-worker');
+      expect(page.where).toBe('in the page');
+      expect(page.probe!.inputHandledDuring).toBe(false);
+    } finally {
+      await served.close();
+    }
   }, 180_000);
 });
 
