@@ -469,7 +469,22 @@ function addRowsFn(): Fn {
   return fn;
 }
 
-const KERNELS = { addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
+/**
+ * tanh(x, n, out): out = tanh(x) = 2σ(2x) − 1 over the first n floats (n a multiple of 4), as the GRU step's n.
+ * The backend's Tanh runs std::tanh a float at a time (~15 ns each here; attention's tanh(W_c[c; s]) every step).
+ */
+function tanhFn(): Fn {
+  const fn = new Fn([I32, I32, I32]);
+  const [x, n, out] = [0, 1, 2];
+  const k = new Consts(fn);
+  const [i, bytes] = [fn.local(I32), fn.local(I32)];
+  const tmp = { x: fn.local(V128), k: fn.local(V128), f: fn.local(V128) };
+  const body = fn.put(out, i, [op.get(k.f(2)), sigmoid4(k, tmp, [op.get(k.f(2)), fn.at(x, i), vmul]), vmul, op.get(k.f(1)), vsub]);
+  fn.code = [...k.init, op.get(n), op.i32(4), op.mul, op.set(bytes), fn.forUp(i, [op.get(bytes)], 16, body)];
+  return fn;
+}
+
+const KERNELS = { tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -498,6 +513,7 @@ export interface SimdKernels {
   argMaxRows(x: number, rows: number, width: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
   addRows(x: number, shifts: number, rows: number, width: number, out: number): void;
+  tanh(x: number, n: number, out: number): void;
 }
 
 /** What the kernels need from the wasm backend: its memory and where each tensor lives in it. */

@@ -44,7 +44,7 @@ function expectClose(actual: unknown, expected: unknown, digits = 5): void {
 
 describe('toolkit kernels on wasm', () => {
   it('are registered in place of (or beside) the backend\'s own', () => {
-    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax, tf.Identity]) {
+    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax, tf.Identity, tf.Tanh]) {
       expect((tf.getKernel(name, 'wasm') as { toolkit?: boolean } | undefined)?.toolkit).toBe(true);
     }
   });
@@ -274,6 +274,28 @@ describe('ArgMax on wasm', () => {
     const ints = await onBoth(() => tf.argMax(tf.tensor2d([3, 9, 2, 7, 1, 8], [2, 3], 'int32'), 1));
     expect(ints.wasm.values).toEqual([1, 2]);
     expect(ints.wasm.values).toEqual(ints.cpu.values);
+  });
+});
+
+describe('Tanh on wasm', () => {
+  it('equals Math.tanh within 1e-6 on the SIMD lanes and the scalar tail, saturates at ±1, keeps NaN, and its gradient flows', async () => {
+    for (const n of [4 * 300, 4 * 300 + 3, 2]) {
+      const x = randomValues(n, 20 + n).map((v) => v * 6);
+      x[0] = 40; // exp(2x) past float32's range: exactly 1
+      x[1] = -40;
+      const y = tf.tidy(() => tf.tanh(tf.tensor1d(x)).dataSync());
+      x.forEach((v, i) => {
+        const want = Math.tanh(Math.fround(v));
+        if (!(Math.abs(y[i]! - want) <= 1e-6)) expect.fail(`tanh(${v}) = ${y[i]}, want ${want}`);
+      });
+      expect([y[0], y[1]]).toEqual([1, -1]);
+    }
+    const nan = tf.tidy(() => Array.from(tf.tanh(tf.tensor1d([0.5, Number.NaN, -0.5, 1])).dataSync()));
+    expect(nan[1]).toBeNaN();
+    expect(nan[0]).toBeCloseTo(Math.tanh(0.5), 6);
+    // The gradient (1 − y², from tfjs's Tanh gradient) on the toolkit's kernel against the cpu backend.
+    const grad = await onBoth(() => tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(tf.tensor2d(randomValues(12, 21), [3, 4])));
+    expectClose(grad.wasm.values, grad.cpu.values, 5);
   });
 });
 
