@@ -10,7 +10,7 @@ import { EpochSampler } from './epochSampler.js';
 import { LinearAutoregression, scoreForecasts } from './baselines/forecast.js';
 import { Trainer } from '../train/trainer.js';
 import { Scaler } from '../data/scaling.js';
-import { SeriesTransform, boxCoxLambda } from '../data/seriesTransforms.js';
+import { SeriesTransform, SeriesTransformError, boxCoxLambda } from '../data/seriesTransforms.js';
 import { makeWindows, type WindowExample } from '../data/timeSeries.js';
 import { DEFAULT_CELL, type CellKind } from '../encoder/cell.js';
 import { NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
@@ -242,8 +242,8 @@ export function selectRecipe(data: SeriesColumns, base: Partial<ForecastRecipe>,
     try {
       score = rollingOriginScore(data, recipe, ro);
     } catch (e) {
-      // A pipeline the series is too short for (e.g. seasonal differencing of few rows) is no candidate.
-      if (e instanceof ForecastRecipeError) continue;
+      // A pipeline the series does not allow (too short for seasonal differencing, a log of values ≤ 0) is no candidate.
+      if (e instanceof ForecastRecipeError || e instanceof SeriesTransformError) continue;
       throw e;
     }
     const c = { recipe, score };

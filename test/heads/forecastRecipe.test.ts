@@ -70,4 +70,11 @@ describe('selection', () => {
     expect(result.best.recipe.linearOnly).toBe(false);
     expect(result.bestLinear!.recipe.linearOnly).toBe(true);
   }, 60_000);
+
+  it('skips the pipelines a series does not allow: no log or Box-Cox of a series that touches zero', () => {
+    const withZero = { names: ['y'], columns: [Float64Array.from(series.slice(0, 60), (v, t) => (t === 3 ? 0 : v))] };
+    const result = selectRecipe(withZero, { window: 6, hidden: 4, steps: 1 }, { budgetSeconds: 1e6, season: 12, rollingOrigin: { origins: 1, step: 6, horizon: 6 } });
+    expect(result.candidates.length).toBe(24);
+    expect(result.candidates.every((c) => c.recipe.power === 'none')).toBe(true);
+  }, 60_000);
 });
