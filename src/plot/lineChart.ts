@@ -64,7 +64,7 @@ export interface StackedChartOptions extends Omit<LineChartOptions, keyof PanelO
 
 /** Colour-blind-safe palette (Okabe–Ito). */
 const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
-const MARK_COLOR = '#AA3377';
+const MARK_COLOR = '#888';
 
 const MARGIN = { left: 76, right: 20, top: 36, bottom: 50 };
 /** Room for the top axis's ticks and label. */
