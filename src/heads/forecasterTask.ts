@@ -34,7 +34,7 @@ export class ForecasterTask extends EpochSampledTask implements TrainingTask<For
   /** The validation windows' raw inputs and raw last-step targets [k · targets]. */
   private readonly validRaw: { windows: Float32Array[]; targets: Float32Array[] };
 
-  /** `data`: raw windows (makeWindows in the model's mode, raw units); the task converts them to model units. */
+  /** `data`: raw windows (makeWindows of forecaster.rawWindow steps in the model's mode, raw units); the task converts them to model units. */
   constructor(readonly forecaster: SeriesForecaster, data: { train: readonly WindowExample[]; valid: readonly WindowExample[] }, options: Partial<ForecasterTaskOptions> = {}) {
     super();
     this.options = { ...DEFAULT_FORECASTER_TASK, ...options };
