@@ -1,14 +1,17 @@
 // The page's translator, in a Web Worker so that the page stays responsive while it translates. Messages:
-// { id, type: 'load', url } → { id, ok, weights, backend, info }; { id, type: 'translate', lines, options } →
+// { id, type: 'load', url, backend: 'wasm' | 'cpu' } → { id, ok, weights, backend, info }; { id, type: 'translate', lines, options } →
 // { id, ok, results: [{ text, unknownTokens, replacedUnknown, nBest: [{ text, score }] }] }; failures → { id, ok: false, error }.
-import { loadTranslator, currentBackend } from './translate.js';
+import { loadTranslator, currentBackend, useBackend } from './translate.js';
 
 let translator;
+let currentModelCount = 0;
 
 async function handle(message) {
   if (message.type === 'load') {
     translator?.dispose();
     translator = undefined;
+    // The backend is chosen once, before the first model (tfjs's wasm binaries are served at wasm/).
+    if (message.backend !== undefined && currentModelCount++ === 0) await useBackend(message.backend, new URL('wasm/', self.location.href).href);
     translator = await loadTranslator(message.url);
     return { weights: translator.model.params.count(), backend: currentBackend(), info: translator.info };
   }

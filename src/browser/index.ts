@@ -1,8 +1,10 @@
 // The toolkit in a web page: load a model directory written by `translate train` / `demo` over HTTP and translate
-// with it, on tfjs's cpu backend (plain JavaScript, present in every browser; the toolkit's fused cell kernels are
-// registered on it). Bundled by web/build.mjs into web/translate.js.
+// with it, on tfjs's wasm backend (useBackend) or its cpu backend (plain JavaScript, present in every browser); the
+// toolkit's fused cell kernels are registered on both. Bundled by web/build.mjs.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmKernels } from '../backend/wasmKernels.js';
 import { Translator, type TranslatorExtra, type TranslateOptions, type Translation } from '../translator.js';
 import { ModelFileError, MODEL_FILE, type SavedModelJson } from '../model/checkpoint.js';
 import type { Seq2SeqConfig } from '../model/seq2seq.js';
@@ -12,6 +14,25 @@ export { Translator, type TranslateOptions, type Translation };
 /** The tfjs backend the page translates on (shown to the user). */
 export function currentBackend(): string {
   return tf.getBackend();
+}
+
+export type BrowserBackend = 'wasm' | 'cpu';
+
+/**
+ * Selects the backend translators run on: 'wasm' (WebAssembly with SIMD where the browser has it, plus the toolkit's
+ * kernels, as in Node; its .wasm files are fetched from `wasmPath`, a URL ending in /) or 'cpu' (plain JavaScript).
+ * A wasm backend that cannot start falls back on cpu. Returns the backend in use. Call before loadTranslator.
+ */
+export async function useBackend(name: BrowserBackend, wasmPath?: string): Promise<string> {
+  if (name === 'wasm') {
+    if (wasmPath !== undefined) setWasmPaths(wasmPath);
+    if (await tf.setBackend('wasm').catch(() => false)) {
+      registerWasmKernels();
+      return 'wasm';
+    }
+  }
+  await tf.setBackend('cpu');
+  return 'cpu';
 }
 
 function hex(buffer: ArrayBuffer): string {
@@ -29,9 +50,13 @@ async function get(url: string, fetchImpl: typeof fetch): Promise<Response> {
   return response;
 }
 
-/** Selects the cpu backend (once) and loads the model directory at `baseUrl` (…/model.json beside its weights). */
+/**
+ * Loads the model directory at `baseUrl` (…/model.json beside its weights), on the backend useBackend chose (the cpu
+ * backend when none was chosen).
+ */
 export async function loadTranslator(baseUrl: string, fetchImpl: typeof fetch = fetch): Promise<Translator> {
-  if (tf.getBackend() !== 'cpu') await tf.setBackend('cpu');
+  // tf.getBackend() would start the highest-priority backend (wasm, from a guessed path): ask the engine instead.
+  if (tf.engine().backendName === null) await tf.setBackend('cpu');
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const jsonUrl = `${base}${MODEL_FILE}`;
   let json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>;

@@ -1,15 +1,18 @@
 // The site of `translate web`: the browser page (web/index.html), its script and worker (web/worker.js), the toolkit
-// bundled for the browser (built by web/build.mjs into a temporary folder, never into the package), a list of the
-// models, and each model's files. Nothing else on disk is reachable.
+// bundled for the browser (built by web/build.mjs into a temporary folder, never into the package), tfjs's wasm
+// binaries, a list of the models, and each model's files. Nothing else on disk is reachable.
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { ToolkitError } from '../errors.js';
 
 // src/web/ and dist/web/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
+/** tfjs-backend-wasm's binaries (plain, SIMD, threaded SIMD), served at /wasm/ for the page's wasm backend. */
+const WASM_FILES = /^tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/;
 
 export class WebSiteError extends ToolkitError {
   override name = 'WebSiteError';
@@ -63,6 +66,7 @@ export async function startWebSite(models: readonly WebModel[], options: Partial
   const o = { ...DEFAULT_WEB_SITE, ...options };
   const { folder, js } = await buildBundle();
   const byName = new Map(models.map((m) => [m.name, m]));
+  const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   const list = JSON.stringify(models.map(({ name, languages, weights, example }) => ({ name, url: `models/${encodeURIComponent(name)}/`, languages, weights, example })));
 
   const answer = async (pathname: string): Promise<{ type: string; body: string | Buffer } | null> => {
@@ -70,6 +74,8 @@ export async function startWebSite(models: readonly WebModel[], options: Partial
     if (pathname === '/worker.js') return { type: TYPES['.js']!, body: await readFile(path.join(WEB, 'worker.js')) };
     if (pathname === '/translate.js') return { type: TYPES['.js']!, body: js };
     if (pathname === '/models.json') return { type: TYPES['.json']!, body: list };
+    const wasm = /^\/wasm\/([^/]+)$/.exec(pathname);
+    if (wasm !== null && WASM_FILES.test(wasm[1]!)) return { type: 'application/wasm', body: await readFile(path.join(wasmDir, wasm[1]!)) };
     const m = /^\/models\/([^/]+)\/([^/]+)$/.exec(pathname);
     const model = m === null ? undefined : byName.get(decodeURIComponent(m[1]!));
     if (model === undefined) return null;

@@ -104,7 +104,7 @@ interface PageReport {
 
 /** Opens the page in headless Chromium and waits for what it POSTs to /result. */
 async function openPage(model: string): Promise<PageReport> {
-  return openUrl(`${base}/index.html?model=${encodeURIComponent(model)}&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`);
+  return openUrl(`${base}/index.html?model=${encodeURIComponent(model)}&backend=cpu&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`);
 }
 
 async function openUrl(url: string): Promise<PageReport> {
@@ -160,8 +160,10 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     const models = await checkWebModels([dir]);
     expect(models).toEqual([{ name: 'animals', dir, languages: { source: 'en', target: 'fr' }, weights: expect.any(Number), example: null }]);
     const site = await startWebSite(models, { port: 0 });
+    const open = (extra: string): Promise<PageReport> =>
+      openUrl(`${site.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(webInputs))}${extra}`);
     try {
-      const got = await openUrl(`${site.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(webInputs))}`);
+      const got = await open('&backend=cpu');
       expect(got.error).toBeUndefined();
       expect(got.greedy).toEqual(greedy.map((r) => r.text));
       expect(got.beam).toEqual(beam.map((r) => r.text));
@@ -171,6 +173,18 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
       expect(got.where).toBe('in a Web Worker');
       expect(got.backend).toBe('cpu');
       expect(got.status).toMatch(/^model animals \(en → fr\), [\d,]+ weights; backend cpu, in a Web Worker$/);
+      // The page's default: the wasm backend with the toolkit's kernels, as Node's wasm backend translates.
+      await selectBackend('wasm', process.env, { blas: 'none', wasmThreads: 1 });
+      const onWasm = await Translator.load(dir);
+      const wasmGreedy = onWasm.translate(webInputs).map((r) => r.text);
+      const wasmBeam = onWasm.translate(webInputs, { beamSize: 3 }).map((r) => r.text);
+      onWasm.dispose();
+      await selectBackend('cpu');
+      const wasm = await open('');
+      expect(wasm.error).toBeUndefined();
+      expect(wasm.backend).toBe('wasm');
+      expect(wasm.greedy).toEqual(wasmGreedy);
+      expect(wasm.beam).toEqual(wasmBeam);
     } finally {
       await site.close();
     }
@@ -182,7 +196,7 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     const served = await startWebSite(await checkWebModels([join(site, 'model')]), { port: 0 });
     try {
       const open = (extra: string): Promise<PageReport> =>
-        openUrl(`${served.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(inputs))}&probe=400${extra}`);
+        openUrl(`${served.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(inputs))}&backend=cpu&probe=400${extra}`);
       const worker = await open('');
       expect(worker.error).toBeUndefined();
       expect(worker.where).toBe('in a Web Worker');
@@ -199,10 +213,13 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
 });
 
 describe('the browser bundle', () => {
-  it('leaves out Node-only code paths and the native/wasm tfjs packages', () => {
+  it('leaves out Node-only code paths and the native tfjs packages; carries the wasm backend (its binaries are fetched beside it)', () => {
     const bundle = readFileSync(join(site, 'translate.js'), 'utf8');
     expect(bundle).toContain('loadTranslator');
-    expect(bundle).not.toContain('tfjs-backend-wasm');
+    expect(bundle).toContain('useBackend');
+    expect(bundle).toContain('tfjs-backend-wasm-simd.wasm');
+    // tfjs-core's hint names tfjs-node in a string; its code and the native BLAS binding stay out.
+    expect(bundle).not.toMatch(/require\("@tensorflow\/tfjs-node|koffi/);
     expect(bundle.length).toBeLessThan(1_500_000);
   });
 });

@@ -51,9 +51,13 @@ describe('translate web', () => {
       expect(await (await fetch(`${url}models.json`)).json()).toEqual([{ name: 'digits', url: 'models/digits/', languages: null, weights: expect.any(Number), example: 'one two five\nseven zero zero' }]);
       expect(await (await fetch(`${url}translate.js`)).text()).toContain('loadTranslator');
       expect((await fetch(`${url}worker.js`)).status).toBe(200);
+      const wasm = await fetch(`${url}wasm/tfjs-backend-wasm-simd.wasm`);
+      expect(wasm.headers.get('content-type')).toBe('application/wasm');
+      // A WebAssembly module begins with the bytes 0 'a' 's' 'm'.
+      expect([...new Uint8Array(await wasm.arrayBuffer()).slice(0, 4)]).toEqual([0, 97, 115, 109]);
       const json = await (await fetch(`${url}models/digits/model.json`)).json() as { weights: { file: string } };
       expect((await fetch(`${url}models/digits/${json.weights.file}`)).status).toBe(200);
-      for (const bad of ['models/digits/written-files.json', 'models/other/model.json', 'models/digits/..%2Fdigits%2Fmodel.json', 'package.json']) {
+      for (const bad of ['models/digits/written-files.json', 'models/other/model.json', 'models/digits/..%2Fdigits%2Fmodel.json', 'package.json', 'wasm/package.json', 'wasm/..%2Fpackage.json']) {
         expect((await fetch(`${url}${bad}`)).status, bad).toBe(404);
       }
     } finally {
