@@ -137,8 +137,9 @@ describe('translate CLI', () => {
   });
 
   it('translates on the threaded wasm build with --threads 2, as with one thread, and rejects a bad count', () => {
-    const one = cli(['--threads', '1', 'translate', '--model', modelDir, 'one two']);
-    const two = cli(['--threads', '2', 'translate', '--model', modelDir, 'one two']);
+    // --blas none: with OpenBLAS the threads would go to it, and wasm would start single-threaded.
+    const one = cli(['--blas', 'none', '--threads', '1', 'translate', '--model', modelDir, 'one two']);
+    const two = cli(['--blas', 'none', '--threads', '2', 'translate', '--model', modelDir, 'one two']);
     expect(two.code).toBe(0);
     expect(two.stderr).toMatch(/backend: wasm \(SIMD, 2 threads\)/);
     expect(one.stderr).toMatch(/backend: wasm \(SIMD, 1 thread\)/);
@@ -146,6 +147,17 @@ describe('translate CLI', () => {
     const bad = cli(['--threads', 'zero', 'translate', '--model', modelDir, 'one']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/wasm threads must be a positive integer, got "zero"/);
+  });
+
+  it('--blas openblas gives the threads to OpenBLAS and translates as the wasm kernels do; an unknown --blas is rejected', () => {
+    const wasm = cli(['--blas', 'none', '--threads', '1', 'translate', '--model', modelDir, 'one two']);
+    const blas = cli(['--blas', 'openblas', '--threads', '2', 'translate', '--model', modelDir, 'one two']);
+    expect(blas.code).toBe(0);
+    expect(blas.stderr).toMatch(/backend: wasm \(SIMD, 1 thread\) \+ OpenBLAS \d+\.\d+\.\d+ \(2 threads\)/);
+    expect(blas.stdout).toBe(wasm.stdout);
+    const bad = cli(['--blas', 'mkl', 'translate', '--model', modelDir, 'one']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--blas <name>' argument 'mkl' is invalid/);
   });
 
   it('fails clearly when a forced native backend is not installed', () => {
