@@ -3,6 +3,7 @@
 // Order: @tensorflow/tfjs-node-gpu ('tensorflow' on CUDA), @tensorflow/tfjs-node ('tensorflow' on CPU),
 // @tensorflow/tfjs-backend-wasm ('wasm'), then the pure-JS 'cpu' backend. The native packages are optional peer
 // dependencies: `npm install` never downloads libtensorflow; a user opts in with one `npm install` of their own.
+// On wasm, matrix products run on OpenBLAS when it is installed (backend/blas.ts, backend/blasKernels.ts).
 import { ToolkitError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
