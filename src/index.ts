@@ -1,6 +1,7 @@
 // The library's public entry point.
 export { selectBackend, parseBackendChoice, BACKEND_CHOICES, BACKEND_ENV, BackendError, type BackendChoice, type BackendInfo } from './backend/select.js';
-export { Translator, type TranslateOptions, type Translation, type ScoredTranslation } from './translator.js';
+export { Translator, EnsembleError, parsePhraseTable, type TranslateOptions, type Translation, type ScoredTranslation } from './translator.js';
+export { averageWeights, AverageError } from './model/average.js';
 export { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, resolveSeq2SeqConfig, Seq2SeqConfigError, type Seq2SeqConfig, type LossContext } from './model/seq2seq.js';
 export { type AttentionKind } from './decoder/attention.js';
 export { type BridgeKind } from './encoder/bridge.js';
@@ -15,6 +16,8 @@ export { tokenBatch, featureBatch, type SequenceBatch, type InputSpec } from './
 export { LanguageModelTask } from './heads/languageModelTask.js';
 export { ClassifierTask } from './heads/classifierTask.js';
 export { ForecasterTask } from './heads/forecasterTask.js';
+export { prepareForecaster, fitForecaster, rollingOriginScore, selectRecipe, DEFAULT_RECIPE, type ForecastRecipe } from './heads/forecastRecipe.js';
+export { meanAndSd, pairedDifference } from './heads/metrics.js';
 export { loadRecipes, fetchCorpus, type Recipe } from './data/fetch.js';
 export { Trainer, DEFAULT_TRAINER_OPTIONS, NonFiniteError, type TrainerOptions } from './train/trainer.js';
 export {
@@ -34,12 +37,17 @@ export { sampledSoftmaxLoss, type SampledSoftmaxOptions } from './loss/sampledSo
 export { lineChart, type LineChartOptions, type Series } from './plot/lineChart.js';
 export { Vocabulary, PAD, GO, EOS, UNK, SPECIAL_TOKENS } from './data/vocabulary.js';
 export { makeBatch, makeSourceBatch, type Batch, type SourceBatch, type BatchOptions } from './data/batch.js';
-export { createTokenizer, parseTokenizerSpec, WordTokenizer, CharTokenizer, SpaceTokenizer, SentencePieceTokenizer, type Tokenizer, type TokenizerConfig } from './data/tokenizers.js';
+export { createTokenizer, parseTokenizerSpec, tokenizerFiles, trainSentencePiece, WordTokenizer, CharTokenizer, SpaceTokenizer, SentencePieceTokenizer, type Tokenizer, type TokenizerConfig } from './data/tokenizers.js';
+export { trainSubwords, SUBWORD_TYPES, type SubwordOptions, type SubwordType } from './data/subwords.js';
+export { readSentencePiecePieces, produciblePieces, type Piece } from './data/sentencePieceModel.js';
+export { SeriesTransform, boxCox, inverseBoxCox, boxCoxLambda, difference, integrate, type SeriesTransformOptions } from './data/seriesTransforms.js';
+export { crossValidationSplits } from './data/labelled.js';
 export { loadParallelCorpus, parseCorpusSpec, type CorpusSpec } from './data/corpus.js';
 export { BatchSampler, autoBuckets, DEFAULT_BUCKETS, type Bucket } from './data/buckets.js';
 export { NumberWordsTask, digitsToWords } from './data/numberWords.js';
 export { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO } from './demo/numberWords.js';
-export { greedyDecode } from './search/greedy.js';
+export { greedyDecode, greedySearch } from './search/greedy.js';
+export { Ensemble } from './search/ensemble.js';
 export { beamSearch } from './search/beam.js';
 export { sampleDecode } from './search/sample.js';
 export { search, type SearchOptions } from './search/search.js';
