@@ -10,11 +10,11 @@
 //
 //   npm run bench -- --only serve                       the full run
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
-//   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level and round) --rounds R
+//   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level and round) --rounds R --beam K
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
+import { tmpdir, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -82,9 +82,12 @@ function numberSentences(n: number): string[] {
   return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(next() * 6) }, () => words[Math.floor(next() * 10)]).join(' '));
 }
 
-function startServer(models: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--max-texts', '64', ...models.flatMap((m) => ['--model', m])];
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, TRANSLATE_BACKEND: 'wasm' }, stdio: ['ignore', 'ignore', 'pipe'] });
+/** A server process; `threads` limits its wasm and OpenBLAS threads (default: theirs, one per core). */
+function startServer(models: string[], threads?: number): Promise<{ child: ChildProcess; url: string }> {
+  const limit = threads === undefined ? [] : ['--threads', String(threads)];
+  const args = ['--import', 'tsx', join(root, 'src/cli.ts'), ...limit, 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--max-texts', '64', ...models.flatMap((m) => ['--model', m])];
+  const env = { ...process.env, TRANSLATE_BACKEND: 'wasm', ...(threads === undefined ? {} : { OPENBLAS_NUM_THREADS: String(threads) }) };
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (c: Buffer) => {
@@ -103,7 +106,7 @@ function rssMiB(pid: number): number {
 }
 
 /** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass; client c talks to urls[c mod n]. */
-async function load(urls: string | string[], model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void): Promise<ReturnType<typeof summary>> {
+async function load(urls: string | string[], model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void, beam?: number): Promise<ReturnType<typeof summary>> {
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
@@ -115,7 +118,7 @@ async function load(urls: string | string[], model: string, sentences: string[],
       const text = sentences[sent++ % sentences.length]!;
       const t0 = performance.now();
       try {
-        const res = await fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, texts: [text] }) });
+        const res = await fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(beam === undefined ? { model, texts: [text] } : { model, texts: [text], beam }) });
         const body = (await res.json()) as { translations?: unknown[] };
         if (res.status !== 200 || body.translations?.length !== 1) errors++;
         else latencies.push(performance.now() - t0);
@@ -151,6 +154,7 @@ export async function runServeBench(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const levelSeconds = flag(args, '--seconds', quick ? 5 : 10);
   const rounds = flag(args, '--rounds', quick ? 1 : 3);
+  const beam = args.includes('--beam') ? flag(args, '--beam', 5) : undefined;
   const soakRequests = flag(args, '--soak', quick ? 10_000 : 100_000);
   const soakSeconds = flag(args, '--soak-seconds', quick ? 120 : 900);
   mkdirSync(cache, { recursive: true });
@@ -166,14 +170,14 @@ export async function runServeBench(args: string[]): Promise<void> {
   try {
     for (const [model, sentences] of workloads) {
       // Warm-up: the first batches of each size compile and fill caches.
-      await load(url, model, sentences, 64, 128, 60);
+      await load(url, model, sentences, 64, 128, 60, undefined, beam);
       // Rounds alternate the levels, so that the load other processes put on the machine, which drifts, falls on
       // every level alike; each level's sentences/s is its median over rounds.
       const byLevel = new Map<number, Round[]>();
       for (let round = 0; round < rounds; round++) {
         for (const clients of [1, 8, 64]) {
           process.stderr.write(`bench serve: ${model}, ${clients} client(s), round ${round + 1}/${rounds}, ${levelSeconds} s…\n`);
-          byLevel.set(clients, [...(byLevel.get(clients) ?? []), ...(await load(url, model, sentences, clients, Infinity, levelSeconds)).rounds]);
+          byLevel.set(clients, [...(byLevel.get(clients) ?? []), ...(await load(url, model, sentences, clients, Infinity, levelSeconds, undefined, beam)).rounds]);
         }
       }
       for (const [clients, rs] of byLevel) {
@@ -181,18 +185,25 @@ export async function runServeBench(args: string[]): Promise<void> {
         levels.push({ model, clients, ...level });
       }
     }
-    // Scale-out: a second server process with the number-words model; the clients split between the two, as behind
-    // a load balancer (each client keeps its connection to one process).
-    process.stderr.write(`bench serve: scale-out, 2 processes, 64 clients, ${levelSeconds} s…\n`);
-    const second = await startServer([`number-words=${nw}`]);
-    let scaleOut: Omit<Level, 'model' | 'clients'> & { rounds?: Round[] };
+    // Scale-out: two more server processes with the number-words model, each limited to half the cores' threads; the
+    // 64 clients split between them, as behind a load balancer (each client keeps its connection to one process).
+    // Rounds alternate them with the one process above (all the cores' threads), the number-words model alone.
+    const half = Math.max(1, Math.floor(availableParallelism() / 2));
+    const pair = [await startServer([`number-words=${nw}`], half), await startServer([`number-words=${nw}`], half)];
+    const one: Round[] = [];
+    const two: Round[] = [];
     try {
-      await load(second.url, 'number-words', workloads[0]![1], 64, 256, 60);
-      scaleOut = await load([url, second.url], 'number-words', workloads[0]![1], 64, Infinity, levelSeconds);
+      for (const p of pair) await load(p.url, 'number-words', workloads[0]![1], 64, 128, 60, undefined, beam);
+      for (let round = 0; round < rounds; round++) {
+        process.stderr.write(`bench serve: scale-out, 1 process then 2 (${half} thread(s) each), 64 clients, round ${round + 1}/${rounds}…\n`);
+        one.push(...(await load(url, 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam)).rounds);
+        two.push(...(await load(pair.map((p) => p.url), 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam)).rounds);
+      }
     } finally {
-      second.child.kill('SIGTERM');
+      for (const p of pair) p.child.kill('SIGTERM');
     }
-    delete scaleOut.rounds;
+    const { rounds: _one, ...oneProcess } = summary(one);
+    const { rounds: _two, ...scaleOut } = summary(two);
     // The soak: memory sampled every 1,000 requests; the first 5 % are the baseline (caches filled, heap grown).
     process.stderr.write(`bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`);
     const samples: { done: number; rss: number; heapUsed?: number; tensors?: number }[] = [];
@@ -210,19 +221,25 @@ export async function runServeBench(args: string[]): Promise<void> {
         sample(done);
         nextSample += 1000;
       }
-    });
+    }, beam);
     sample(soak.requests);
     await new Promise((r) => setTimeout(r, 500));
-    const baseline = samples.filter((s) => s.done >= soak.requests * 0.05)[0] ?? samples[0]!;
-    const after = samples.filter((s) => s.done >= baseline.done);
+    // RSS follows V8's heap, a sawtooth between major collections (garbage of finished requests waits for the next
+    // one): a leak shows as a rising floor, so the floors — the lowest samples — of the first and last quarters after
+    // the first 5 % (caches filled, heap grown) are compared, beside the whole range.
+    const steady = samples.filter((s) => s.done >= soak.requests * 0.05);
+    const quarter = (from: number, to: number) => steady.filter((s) => s.done >= soak.requests * from && s.done <= soak.requests * to);
+    const floor = (xs: typeof samples) => xs.reduce((a, b) => (b.rss < a.rss ? b : a), xs[0] ?? samples.at(-1)!);
+    const first = floor(quarter(0.05, 0.3));
+    const last = floor(quarter(0.75, 1));
     const end = samples.at(-1)!;
-    const max = Math.max(...after.map((s) => s.rss));
-    const min = Math.min(...after.map((s) => s.rss));
-    const change = (end.rss - baseline.rss) / baseline.rss;
-    const soakReport = { ...soak, baselineAt: baseline.done, baselineMiB: baseline.rss, endMiB: end.rss, minMiB: min, maxMiB: max, change, heapUsedMiB: [baseline.heapUsed, end.heapUsed], tensors: [baseline.tensors, end.tensors] };
+    const max = Math.max(...steady.map((s) => s.rss));
+    const min = Math.min(...steady.map((s) => s.rss));
+    const change = (last.rss - first.rss) / first.rss;
+    const soakReport = { ...soak, floorFirstMiB: first.rss, floorLastMiB: last.rss, change, endMiB: end.rss, minMiB: min, maxMiB: max, heapUsedMiB: [first.heapUsed, last.heapUsed], tensors: [first.tensors, end.tensors] };
 
     const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-    lines.push('translate serve on loopback: one-sentence requests, beam 5 (the API default), one server process');
+    lines.push(`translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, one server process`);
     lines.push(`  ${'model'.padEnd(15)}${'clients'.padStart(8)}${'requests'.padStart(10)}${'errors'.padStart(8)}${'sent/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}`);
     for (const l of levels) lines.push(`  ${l.model.padEnd(15)}${String(l.clients).padStart(8)}${f(l.requests).padStart(10)}${f(l.errors).padStart(8)}${f(l.sentencesPerSecond, 1).padStart(9)}${f(l.p50, 1).padStart(9)}${f(l.p95, 1).padStart(9)}${f(l.p99, 1).padStart(9)}`);
     lines.push('  targets: 64 clients ≥ 5× one client\'s sentences/s; p99 ≤ 10× p50; no errors');
@@ -234,14 +251,13 @@ export async function runServeBench(args: string[]): Promise<void> {
       const errors = levels.filter((l) => l.model === model).reduce((n, l) => n + l.errors, 0);
       lines.push(`  ${model}: 64 clients ${f(speedup, 1)}× one client ${speedup >= 5 ? '(met)' : '(NOT met)'}; worst p99/p50 ${f(tail, 1)} ${tail <= 10 ? '(met)' : '(NOT met)'}; errors ${errors}`);
     }
-    const oneProcess = levels.find((l) => l.model === 'number-words' && l.clients === 64)!;
-    lines.push(`scale-out: number-words, 64 clients over 2 server processes: ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}× one process), p50 ${f(scaleOut.p50, 1)} ms, p99 ${f(scaleOut.p99, 1)} ms, ${scaleOut.errors} errors`);
+    lines.push(`scale-out: number-words, 64 clients: 1 process ${f(oneProcess.sentencesPerSecond, 1)} sentences/s (p99 ${f(oneProcess.p99, 1)} ms); 2 processes of ${half} thread(s) ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}×, p99 ${f(scaleOut.p99, 1)} ms), ${oneProcess.errors + scaleOut.errors} errors`);
     lines.push(`soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`);
-    lines.push(`  server RSS ${f(baseline.rss)} MiB after ${f(baseline.done)} requests → ${f(end.rss)} MiB at the end (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %; range ${f(min)}–${f(max)} MiB) ${Math.abs(change) <= 0.1 && max <= baseline.rss * 1.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}`);
-    lines.push(`  server V8 heap in use ${f(baseline.heapUsed ?? NaN)} → ${f(end.heapUsed ?? NaN)} MiB; live tensors ${baseline.tensors} → ${end.tensors}`);
+    lines.push(`  server RSS floor ${f(first.rss)} MiB in the first quarter → ${f(last.rss)} MiB in the last (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %) ${Math.abs(change) <= 0.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}; ${f(end.rss)} MiB at the end; range ${f(min)}–${f(max)} MiB (V8's collection sawtooth)`);
+    lines.push(`  server V8 heap in use at those floors ${f(first.heapUsed ?? NaN)} → ${f(last.heapUsed ?? NaN)} MiB; live tensors ${first.tensors} → ${end.tensors}`);
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(root, 'bench/out'), { recursive: true });
-    writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, levels, scaleOut, soak: soakReport, memory: samples }, null, 1) + '\n');
+    writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, beam: beam ?? 'API default (5)', levels, scaleOut: { oneProcess, twoProcesses: scaleOut, threadsEach: half }, soak: soakReport, memory: samples }, null, 1) + '\n');
     process.stdout.write('\nwritten: bench/out/serve.json\n');
   } finally {
     child.kill('SIGTERM');
