@@ -1,6 +1,6 @@
 // The page's translator, in a Web Worker so that the page stays responsive while it translates. Messages:
 // { id, type: 'load', url, backend: 'wasm' | 'cpu' } → { id, ok, weights, backend, info }; { id, type: 'translate', lines, options } →
-// { id, ok, results: [{ text, unknownTokens, replacedUnknown, nBest: [{ text, score }] }] }; failures → { id, ok: false, error }.
+// { id, ok, results: [{ text, sourceTokens, unknownTokens, replacedUnknown, nBest: [{ text, score, tokens, attention }] }] }; failures → { id, ok: false, error }.
 import { loadTranslator, currentBackend, useBackend } from './translate.js';
 
 let translator;
@@ -20,8 +20,8 @@ async function handle(message) {
     const results = translator.translate(message.lines, message.options);
     return {
       results: results.map((r) => ({
-        text: r.text, unknownTokens: r.unknownTokens, replacedUnknown: r.replacedUnknown,
-        nBest: r.nBest.map((h) => ({ text: h.text, score: h.score })),
+        text: r.text, sourceTokens: r.sourceTokens, unknownTokens: r.unknownTokens, replacedUnknown: r.replacedUnknown,
+        nBest: r.nBest.map((h) => ({ text: h.text, score: h.score, tokens: h.tokens, attention: h.attention })),
       })),
     };
   }

@@ -99,6 +99,8 @@ interface PageReport {
   where?: string;
   status?: string;
   probe?: { seconds: number; inputHandledDuring: boolean };
+  alignment?: number[][];
+  heatmaps?: { rows: number; columns: number }[];
   error?: string;
 }
 
@@ -145,7 +147,7 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
   const french = ['le chat était assis sur le tapis', 'un chien courait', 'le chien était assis', 'un chat courait sur le tapis'];
   const webInputs = ['the cat ran', 'a dog sat on the zebra', '', 'mat mat'];
 
-  it('serves a word model checked in Node; the page translates exactly as Node does (greedy and beam 3, n-best), names the model, languages and backend, and warns of unknown words', async () => {
+  it('serves a word model checked in Node; the page translates exactly as Node does (greedy and beam 3, n-best, attention), names the model, languages and backend, and warns of unknown words', async () => {
     const words = new WordTokenizer();
     const source = Vocabulary.build(sentences.map((l) => words.tokenize(l)));
     const target = Vocabulary.build(french.map((l) => words.tokenize(l)));
@@ -154,6 +156,7 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     await t.save(dir);
     const greedy = t.translate(webInputs);
     const beam = t.translate(webInputs, { beamSize: 3, nBest: 3 });
+    const aligned = t.translate(webInputs, { alignments: 'best' });
     t.dispose();
     const bundleInRepo = join(root, 'web/translate.js');
     const before = existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null;
@@ -173,6 +176,12 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
       expect(got.where).toBe('in a Web Worker');
       expect(got.backend).toBe('cpu');
       expect(got.status).toMatch(/^model animals \(en → fr\), [\d,]+ weights; backend cpu, in a Web Worker$/);
+      // The attention heat maps: where each output token attended most, as in Node, a row per output token and a
+      // column per source token (the empty line has none).
+      expect(got.alignment).toEqual(aligned.map((r) => r.nBest[0]?.alignment ?? []));
+      const shown = aligned.filter((r) => (r.nBest[0]?.alignment?.length ?? 0) > 0).slice(0, 3);
+      expect(shown.length).toBeGreaterThan(1);
+      expect(got.heatmaps).toEqual(shown.map((r) => ({ rows: r.nBest[0]!.alignment!.length, columns: r.sourceTokens.length })));
       // The page's default: the wasm backend with the toolkit's kernels, as Node's wasm backend translates.
       await selectBackend('wasm', process.env, { blas: 'none', wasmThreads: 1 });
       const onWasm = await Translator.load(dir);
