@@ -94,7 +94,7 @@ try {
   try {
     // In the page's own thread: headless Chromium's virtual time waits for it, not for a worker.
     const text = encodeURIComponent('one two five\nseven zero zero three\nfour four tw#');
-    await shoot(`${site.url}?no-worker&text=${text}&beam=3&n=2`, 'page', 800, 760, 30_000);
+    await shoot(`${site.url}?no-worker&text=${text}&beam=3&n=2`, 'page', 800, 1250, 30_000);
   } finally {
     await site.close();
   }

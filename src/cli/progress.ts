@@ -59,7 +59,7 @@ export function formatProgress(p: ProgressLine, format: ProgressFormat = {}): st
     { text: `ETA ${formatDuration(eta)}`, keep: 8 },
   ];
   const join = (fs: Field[]): string => fs.map((f) => f.text).join(GAP);
-  // The bar ranks between ETA and tokens/s: drop fields below it first, then shrink it, then drop it.
+  // The bar ranks between ETA and tokens/s: it shrinks to MIN_BAR first, then the fields ranked below it go, then it.
   const BAR_KEEP = 6;
   const bar = (width: number): string => {
     const filled = Math.round((width * p.step) / Math.max(p.steps, 1));
