@@ -114,7 +114,7 @@ describe('translate CLI', () => {
     expect(gz.stdout).toBe(r.stdout);
     const missing = cli(['eval', '--hyp', join(dir, 'nope.txt'), '--ref', join(dir, 'ref.txt')]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/nope\.txt: cannot open \(ENOENT\)/);
+    expect(missing.stderr).toMatch(/nope\.txt: cannot open \(no such file or directory\)/);
   });
 
   it('data stats reports pairs, buckets, padding and UNK rate of a real corpus', () => {
