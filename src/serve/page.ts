@@ -1,15 +1,19 @@
-// The browser page at / (web/index.html): the page loads the toolkit's browser bundle (/translate.js) and the first
-// translation model's files (/model/…) and translates in the browser, as `npm run web` does. The bundle is built
-// with web/build.mjs on the first request for it, into a temporary folder that is removed when the server closes.
+// The browser page at / (web/index.html), as `translate web` serves it: the page, its worker (web/worker.js), the
+// toolkit's browser bundle (/translate.js), tfjs's wasm binaries (/wasm/…) and the first translation model's files
+// (/model/…); it translates in the browser. The bundle is built with web/build.mjs on the first request for it, into
+// a temporary folder that is removed when the server closes.
 import type { FastifyInstance } from 'fastify';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RequestError } from './server.js';
 
 // src/serve/ and dist/serve/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
+/** tfjs-backend-wasm's binaries (plain, SIMD, threaded SIMD) for the page's wasm backend. */
+const WASM_FILES = /^tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/;
 
 /**
  * Routes for the page. `modelDir()` is the directory of the model the page loads: null while the models load,
@@ -35,6 +39,19 @@ export function registerPage(app: FastifyInstance, modelDir: () => string | null
       throw new RequestError(404, 'the browser page is not installed (web/index.html)');
     });
     return reply.type('text/html; charset=utf-8').send(html);
+  });
+
+  app.get('/worker.js', async (_req, reply) => {
+    const js = await readFile(path.join(WEB, 'worker.js'), 'utf8').catch(() => {
+      throw new RequestError(404, 'the browser page is not installed (web/worker.js)');
+    });
+    return reply.type('text/javascript; charset=utf-8').send(js);
+  });
+
+  app.get<{ Params: { file: string } }>('/wasm/:file', async (req, reply) => {
+    if (!WASM_FILES.test(req.params.file)) throw new RequestError(404, `no file ${req.params.file} in /wasm/`);
+    const dir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+    return reply.type('application/wasm').send(await readFile(path.join(dir, req.params.file)));
   });
 
   app.get('/translate.js', async (_req, reply) => {

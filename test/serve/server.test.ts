@@ -311,7 +311,16 @@ describe('the browser page', () => {
     const page = await app.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
-    expect(page.body).toMatch(/import \{ loadTranslator \} from '\.\/translate\.js'/);
+    expect(page.body).toMatch(/new Worker\('worker\.js'/);
+    const worker = await app.inject({ method: 'GET', url: '/worker.js' });
+    expect(worker.statusCode).toBe(200);
+    expect(worker.headers['content-type']).toMatch(/javascript/);
+    const wasm = await app.inject({ method: 'GET', url: '/wasm/tfjs-backend-wasm-simd.wasm' });
+    expect(wasm.statusCode).toBe(200);
+    expect(wasm.headers['content-type']).toBe('application/wasm');
+    // WebAssembly's magic number.
+    expect([...wasm.rawPayload.subarray(0, 4)]).toEqual([0, 0x61, 0x73, 0x6d]);
+    expect((await app.inject({ method: 'GET', url: '/wasm/other.wasm' })).statusCode).toBe(404);
     const json = await app.inject({ method: 'GET', url: '/model/model.json' });
     expect(json.json().kind).toBe('seq2seq');
     const weights = await app.inject({ method: 'GET', url: `/model/${json.json().weights.file}` });
