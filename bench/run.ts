@@ -11,7 +11,7 @@
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
 //   npm run bench -- --quick       fewer repeats
 //   npm run bench -- --no-peer     the toolkit alone
-//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, softmax, pipeline)
+//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, softmax, pipeline, serve)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,11 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const noPeer = args.includes('--no-peer');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+// `--only serve`: the HTTP server under load (bench/serve.ts).
+if (only === 'serve') {
+  await (await import('./serve.js')).runServeBench(args);
+  process.exit(0);
+}
 
 interface Workload {
   name: string;
