@@ -179,6 +179,16 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
     void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` });
   });
 
+  // Once close() is called, answers to the requests in flight close their connections: a kept-alive idle connection
+  // would otherwise hold the server open until its keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     if (o.accessLog === undefined) return;
     o.accessLog({

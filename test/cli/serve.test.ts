@@ -43,6 +43,8 @@ describe('translate serve', () => {
     const translator = await Translator.load(dir);
     for (let i = 0; i < requests.length; i++) {
       expect(answers[i]!.status).toBe(200);
+      // Answered after SIGTERM: the connection closes with the answer instead of idling until its keep-alive timeout.
+      expect(answers[i]!.headers.get('connection')).toBe('close');
       const body = (await answers[i]!.json()) as { model: string; translations: { text: string }[] };
       expect(body.model).toBe('numbers');
       expect(body.translations.map((t) => t.text)).toEqual(translator.translate(requests[i]!, { beamSize: 2 }).map((t) => t.text));
