@@ -52,7 +52,7 @@ describe('translate train', () => {
       const child = spawn(process.execPath, args('train', '--config', join(dir, 'run.json'), '--out', cut, '--steps', '400'), { cwd: root, env });
       let sent = false;
       child.stderr.on('data', (d: Buffer) => {
-        if (!sent && /step 1\/400/.test(d.toString())) {
+        if (!sent && /step +1\/400/.test(d.toString())) {
           sent = true;
           child.kill('SIGINT');
         }
