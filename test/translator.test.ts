@@ -126,7 +126,7 @@ describe('a SentencePiece model directory is self-contained', () => {
 });
 
 describe('text nobody tuned for', () => {
-  const words = new WordTokenizer({ kind: 'word' });
+  const words = new WordTokenizer({});
   const source = new Vocabulary(['ein', 'Mann', 'Hund', '.']);
   const target = new Vocabulary(['a', 'man', 'dog', '.']);
   /** A word model whose output layer favours <unk> (so that replacement has something to do). */

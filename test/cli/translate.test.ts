@@ -23,7 +23,7 @@ const unseen = ['Ein Mann mit Graffiti auf der Wand .', '„Zwölf“ Hunde 🐕
 
 beforeAll(async () => {
   await useTestBackend();
-  const words = new WordTokenizer({ kind: 'word' });
+  const words = new WordTokenizer({});
   const source = new Vocabulary(['ein', 'Mann', 'Hund', '.']);
   const target = new Vocabulary(['a', 'man', 'dog', '.']);
   const make = async (seed: number, vocab = source) => {
