@@ -86,7 +86,7 @@ demo
   .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
   .option('--learning-rate <x>', 'Adam learning rate', num('--learning-rate'), 3e-3)
   .addOption(new Option('--attention <kind>', 'attention: Luong dot or general, Bahdanau (additive), none').choices(['dot', 'general', 'bahdanau', 'none']).default('dot'))
-  .option('--no-attention', "the seeds' original model: the decoder sees only the encoder's final state (= --attention none)")
+  .option('--no-attention', "the tutorial's original model: the decoder sees only the encoder's final state (= --attention none)")
   .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn']).default('gru'))
   .option('--peepholes', 'LSTM peephole connections')
   .option('--layers <n>', 'stacked layers in encoder and decoder', int('--layers'), 1)

@@ -603,7 +603,7 @@ function recipeFromFlags(flags: ForecastTrainFlags): ForecastRecipe {
   };
 }
 
-/** `forecast train --synthetic sines`: the seeds' task, windows already cut, no transform. */
+/** `forecast train --synthetic sines`: the two-sines task of "Hands-On Machine Learning"'s RNN chapter, windows already cut, no transform. */
 async function forecastTrainSines(flags: ForecastTrainFlags, checkpoint: Checkpoint | undefined, startBackend: () => Promise<void>): Promise<number> {
   // 50 steps, k = --ahead values after them, 7,000 / 2,000 / 1,000 series (test kept for eval).
   const d = sinesDataset({ ahead: flags.ahead, mode: flags.mode, seed: flags.dataSeed });
@@ -927,7 +927,7 @@ export function registerHeadCommands(program: Command, startBackend: StartBacken
       .option('--index <column>', 'index column by name or position, or "none" (default: the first column)')
       .option('--columns <names...>', 'value columns to read (default: all but the index)')
       .option('--test <n>', 'rows at the end held out for testing', int('--test', 0), 0)
-      .addOption(new Option('--synthetic <task>', "the seeds' task instead of a CSV: two sines plus noise, 50 steps, 7,000/2,000/1,000 series").choices(['sines']))
+      .addOption(new Option('--synthetic <task>', "the two-sines task of \"Hands-On Machine Learning\" instead of a CSV: two sines plus noise, 50 steps, 7,000/2,000/1,000 series").choices(['sines']))
       .option('--ahead <k>', '--synthetic: values to predict after the 50 steps', int('--ahead'), 1)
       .option('--data-seed <n>', '--synthetic: seed of the generated series', int('--data-seed', 0), 1);
   const forecastTrainCmd = seriesFlags(addTrainingFlags(forecast.command('train').description('train on windows of the training rows (or the synthetic sines)'), { steps: 3000, evalEvery: 250, hidden: 64, batchSize: 32, learningRate: 3e-3, out: 'runs/forecast' }))

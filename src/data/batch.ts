@@ -1,7 +1,7 @@
 // Turns id sequences into one padded batch: plain typed arrays, time-major ([time·batch], row t·B + b), so the
 // recurrent runner reads step t as one contiguous block. Tensors are made from these at the model's boundary.
 //
-// Source: reversed by default (the seeds' trick: the first source word ends up next to the first target word)
+// Source: reversed by default (Sutskever et al. 2014's trick: the first source word ends up next to the first target word)
 // and padded at the front, so every sequence's last real step is the final step:
 //   "I drink milk" → <pad> <pad> milk drink I
 // Target: decoder inputs GO y1 … yn, decoder outputs y1 … yn EOS, padded at the back; the mask marks the n+1 real

@@ -1,4 +1,4 @@
-// The number-words task from the seeds: spelled-out digits read character by character → the digit string.
+// The number-words exercise of the TensorFlow RNN tutorials: spelled-out digits read character by character → the digit string.
 //   "one two five" → "125"
 // A digit string has min..max digits (leading zeros allowed: it is a string of digits, not a number). Unlike the
 // original exercise, padding has its own id (see vocabulary.ts) instead of sharing the id of '0'.

@@ -1,4 +1,4 @@
-// The seeds' synthetic forecasting task (the RNN chapter of "Hands-On Machine Learning"): each series is two sines of
+// The synthetic forecasting task of the RNN chapter of Géron's "Hands-On Machine Learning": each series is two sines of
 // random frequency and phase plus uniform noise,
 //
 //   freq1, freq2, offsets1, offsets2 ~ U[0, 1)       (one of each per series)
@@ -13,7 +13,7 @@ import { ToolkitError } from '../errors.js';
 import { makeWindows, type WindowExample } from './timeSeries.js';
 import type { Split } from './split.js';
 
-/** `batchSize` series of `nSteps` values each (float32, as the seeds' `.astype(np.float32)`). */
+/** `batchSize` series of `nSteps` values each (float32, as the book's `.astype(np.float32)`). */
 export function generateTimeSeries(batchSize: number, nSteps: number, rng: Rng): Float32Array[] {
   if (!Number.isInteger(batchSize) || batchSize < 0) throw new ToolkitError(`batchSize must be a whole number, got ${batchSize}`);
   if (!Number.isInteger(nSteps) || nSteps < 1) throw new ToolkitError(`nSteps must be a whole number ≥ 1, got ${nSteps}`);
@@ -36,7 +36,7 @@ export function generateTimeSeries(batchSize: number, nSteps: number, rng: Rng):
 export interface SinesOptions {
   /** Input steps per series (default 50). */
   steps?: number;
-  /** Values after the input to predict, k (default 1; the seeds' multi-step task uses 10). */
+  /** Values after the input to predict, k (default 1; the book's multi-step task uses 10). */
   ahead?: number;
   /** Series in train, valid and test, in generation order (default [7000, 2000, 1000]). */
   sizes?: readonly [number, number, number];
@@ -46,7 +46,7 @@ export interface SinesOptions {
   seed?: number;
 }
 
-/** The seeds' split: series generated once, then the first 7,000 train, the next 2,000 valid, the last 1,000 test. */
+/** The book's split: series generated once, then the first 7,000 train, the next 2,000 valid, the last 1,000 test. */
 export function sinesDataset(options: SinesOptions = {}): Split<WindowExample> {
   const steps = options.steps ?? 50;
   const ahead = options.ahead ?? 1;

@@ -1,6 +1,6 @@
 // Token ↔ id mapping with four reserved ids, built from training data and saved beside the model.
 //
-//   0 <pad>  padding; never a real symbol (the seeds padded number-words targets with the id of '0': we do not)
+//   0 <pad>  padding; never a real symbol (the original number-words exercise padded targets with the id of '0': we do not)
 //   1 <go>   first decoder input (GO)
 //   2 <eos>  end of sequence, the last decoder target
 //   3 <unk>  any token not in the vocabulary

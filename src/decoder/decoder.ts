@@ -3,7 +3,7 @@
 //   features/forward: teacher forcing over the whole target (inputs GO y1 … yn) for training;
 //   step:             one token at a time for search (greedy, beam), carrying the state.
 // The output layer reads h̃ = tanh(W_c [context; s]) with attention (s: the top layer's output), or s itself
-// without (the seeds' original model, whose only view of the source is the initial state).
+// without (the TensorFlow seq2seq tutorial's original model, whose only view of the source is the initial state).
 //
 // Luong attention ('dot', 'general') reads the top layer's outputs after the recurrence, so teacher-forced
 // training runs every layer as one sequence. Bahdanau attention ('bahdanau') feeds the context into the bottom

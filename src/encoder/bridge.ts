@@ -8,7 +8,7 @@
 //   'dense' tanh(W·[all encoder finals, bottom first] + b): one learnt layer, any counts and sizes.
 //   'zero'  the decoder starts from zeros (with attention, the source reaches it through the context alone).
 //   'auto'  'copy' when the layer counts are equal and the widths match, otherwise 'dense' (default). The
-//           default model (one layer each side, equal sizes) thus copies, as the seeds' model does.
+//           default model (one layer each side, equal sizes) thus copies, as the TensorFlow seq2seq tutorial's model does.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import { dense } from '../layers/dense.js';

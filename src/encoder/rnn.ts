@@ -4,7 +4,7 @@
 // [t·B, (t+1)·B): no transposes inside the loop. The input projection x·W + b for all steps is one matMul done by
 // the caller (see `Recurrent`), so the loop does only h·U and the element-wise step.
 //
-// Padding semantics (the seeds' dynamic_rnn(sequence_length=…)): at a padded position the state is carried
+// Padding semantics (TensorFlow's dynamic_rnn(sequence_length=…), as the RNN tutorials use it): at a padded position the state is carried
 // unchanged, so the state after the last step is the state at each sequence's last real step, whether the padding
 // is at the front (reversed sources) or at the back; outputs at padded positions are zero.
 //

@@ -1,7 +1,7 @@
 // Time-series forecaster: a recurrent layer reads a window of (scaled) values and a dense layer predicts the next
 // `horizon` values of each target series.
 //   'vector'   (sequence-to-vector): from the final state only, the k values after the window's last step;
-//   'sequence' (sequence-to-sequence, the seeds' stronger variant): at every step t the k values after t, so every
+//   'sequence' (sequence-to-sequence, the stronger variant of "Hands-On Machine Learning"'s RNN chapter): at every step t the k values after t, so every
 //              step of every window is a training signal; the forecast is the prediction at the last step.
 // Scaling lives with the task (fitted on training data, saved beside the model); the model sees scaled values.
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,4 +1,4 @@
-// Dropout as the seeds' DropoutWrapper: keep probabilities (1 = off) for a recurrent layer's inputs, outputs and
+// Dropout as TensorFlow's DropoutWrapper (the RNN tutorials' deep stacks): keep probabilities (1 = off) for a recurrent layer's inputs, outputs and
 // state. Masks are drawn in JavaScript from the project's seeded Rng and uploaded, never from tf.random*, so that
 // the same seed gives the same masks on every backend and a resumed run (restored Rng state) continues the stream.
 // Kept units are scaled by 1/keep (inverted dropout), so evaluation needs no rescaling.
