@@ -135,6 +135,53 @@ function describeError(e: unknown): string {
   return (err?.code !== undefined ? fileSystemProblem(err.code) : undefined) ?? err?.code ?? String(err?.message ?? e);
 }
 
+/** One line's bytes, without its "\n" or "\r\n"; or, for a line longer than the limit, only that it was. */
+export type RawLine = { bytes: Buffer; overLong: false } | { bytes: null; overLong: true };
+
+/**
+ * Splits a byte stream (a file, stdin) into lines as the chunks arrive, keeping at most `maxBytes` of a line: a longer
+ * one is reported as over-long and its bytes are dropped as they come, so memory stays bounded whatever the stream
+ * holds. A last line without a final newline still counts; an empty remainder after the final newline does not.
+ */
+export async function* splitLines(chunks: AsyncIterable<Buffer | string>, maxBytes: number): AsyncGenerator<RawLine> {
+  let carry: Buffer[] = [];
+  let carried = 0;
+  let overLong = false;
+  const keep = (piece: Buffer): void => {
+    if (overLong) return;
+    if (carried + piece.length > maxBytes) {
+      overLong = true;
+      carry = [];
+      carried = 0;
+      return;
+    }
+    carry.push(Buffer.from(piece));
+    carried += piece.length;
+  };
+  const finish = (): RawLine => {
+    if (overLong) {
+      overLong = false;
+      return { bytes: null, overLong: true };
+    }
+    let bytes = Buffer.concat(carry);
+    carry = [];
+    carried = 0;
+    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
+    return { bytes, overLong: false };
+  };
+  for await (const chunk of chunks) {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
+    for (let nl = buf.indexOf(NEWLINE, start); nl !== -1; nl = buf.indexOf(NEWLINE, start)) {
+      keep(buf.subarray(start, nl));
+      yield finish();
+      start = nl + 1;
+    }
+    if (start < buf.length) keep(buf.subarray(start));
+  }
+  if (carried > 0 || overLong) yield finish();
+}
+
 /**
  * Streams the lines of a plain or gzip file, each decoded strictly as UTF-8; a trailing "\r" and a leading BOM are
  * removed. Memory stays bounded by `maxLineBytes` whatever the file holds (see ReadLinesOptions for over-long lines).
@@ -147,53 +194,23 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
   const stream: Readable = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => stream.destroy(e));
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-  let carry: Buffer | null = null;
-  // Inside an over-long line: its bytes are dropped until the next newline.
-  let overLong = false;
   let line = 0;
-  const decode = (bytes: Buffer): string => {
-    line++;
-    let end = bytes.length;
-    if (end > 0 && bytes[end - 1] === 0x0d) end--;
-    try {
-      // ignoreBOM false: the decoder strips a BOM at the start of each call, harmless on later lines.
-      return decoder.decode(bytes.subarray(0, end));
-    } catch {
-      throw new CorpusError(file, line, `invalid UTF-8 (byte offset ${firstInvalidUtf8(bytes.subarray(0, end))} in the line)`);
-    }
-  };
-  const tooLong = (): Line => {
-    line++;
-    if (!skipOverLong) throw new CorpusError(file, line, `line longer than ${maxBytes} bytes`);
-    return { text: '', line, overLong: true };
-  };
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let start = 0;
-      let nl = chunk.indexOf(NEWLINE, start);
-      while (nl !== -1) {
-        const piece = chunk.subarray(start, nl);
-        if (overLong || (carry?.length ?? 0) + piece.length > maxBytes) {
-          carry = null;
-          overLong = false;
-          yield tooLong();
-        } else {
-          const bytes: Buffer = carry === null ? piece : Buffer.concat([carry, piece]);
-          carry = null;
-          yield { text: decode(bytes), line };
-        }
-        start = nl + 1;
-        nl = chunk.indexOf(NEWLINE, start);
+    for await (const next of splitLines(stream as AsyncIterable<Buffer>, maxBytes)) {
+      line++;
+      if (next.overLong) {
+        if (!skipOverLong) throw new CorpusError(file, line, `line longer than ${maxBytes} bytes`);
+        yield { text: '', line, overLong: true };
+        continue;
       }
-      if (start < chunk.length && !overLong) {
-        const rest = chunk.subarray(start);
-        if ((carry?.length ?? 0) + rest.length > maxBytes) {
-          carry = null;
-          overLong = true;
-        } else {
-          carry = carry === null ? Buffer.from(rest) : Buffer.concat([carry, rest]);
-        }
+      let text: string;
+      try {
+        // ignoreBOM false: the decoder strips a BOM at the start of each call, harmless on later lines.
+        text = decoder.decode(next.bytes);
+      } catch {
+        throw new CorpusError(file, line, `invalid UTF-8 (byte offset ${firstInvalidUtf8(next.bytes)} in the line)`);
       }
+      yield { text, line };
     }
   } catch (e) {
     if (e instanceof CorpusError) throw e;
@@ -202,9 +219,6 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
     stream.destroy();
     raw.destroy();
   }
-  // A last line without a final newline still counts; an empty remainder after the final newline does not.
-  if (overLong) yield tooLong();
-  else if (carry !== null && carry.length > 0) yield { text: decode(carry), line };
 }
 
 /** Offset of the first byte that breaks UTF-8, for the error message. */
