@@ -1,5 +1,6 @@
 // Greedy decoding, batched: every sentence advances one token per step, the most probable one; a sentence stops
-// at its first EOS, and the whole batch stops when all have (or at maxLength).
+// at its first EOS, and the whole batch stops when all have (or at maxLength). The argmax of the logits is the argmax
+// of the log-probabilities: no softmax over the vocabulary per step.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/batch.js';
 import { EOS, PAD, GO } from '../data/vocabulary.js';
@@ -9,7 +10,7 @@ import type { Hypothesis } from './beam.js';
 export interface GreedyOptions {
   /** Limit on output tokens (EOS excluded): one for all sentences, or one per sentence. */
   maxLength: number | ArrayLike<number>;
-  /** Output tokens before EOS may be chosen (default 0); greedySearch only. */
+  /** Output tokens before EOS may be chosen (default 0). */
   minLength?: number;
 }
 
@@ -18,31 +19,9 @@ export function maxLengths(maxLength: number | ArrayLike<number>, size: number):
   return typeof maxLength === 'number' ? new Int32Array(size).fill(maxLength) : Int32Array.from(maxLength);
 }
 
-/** Returns, per sentence, the output ids without GO and EOS. */
+/** Returns, per sentence, the output ids without GO and EOS (greedySearch's, without the scores). */
 export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): number[][] {
-  const B = batch.size;
-  const limits = maxLengths(options.maxLength, B);
-  const longest = Math.max(0, ...limits);
-  const outputs: number[][] = Array.from({ length: B }, () => []);
-  const done = new Uint8Array(B);
-  let remaining = B;
-  // The argmax of the logits is the argmax of the log-probabilities: no softmax over the vocabulary per step.
-  const barrier = new Barriers();
-  decodeStepwise(model, batch, longest + 1, (logits, t) => {
-    const ids = tf.tidy(() => tf.argMax(tf.add(logits, barrier.get(logits.shape[1], false)), 1).dataSync() as Int32Array);
-    for (let b = 0; b < B; b++) {
-      if (done[b]) continue;
-      if (ids[b] === EOS || t === limits[b]) {
-        done[b] = 1;
-        remaining--;
-      } else {
-        outputs[b]!.push(ids[b]!);
-      }
-    }
-    return { ids: Int32Array.from(ids), remaining };
-  }, 'logits');
-  barrier.dispose();
-  return outputs;
+  return greedySearch(model, batch, options).map((h) => h[0]!.ids);
 }
 
 /**
@@ -61,35 +40,38 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const barrier = new Barriers();
   const done = new Uint8Array(B);
   let remaining = B;
-  decodeStepwise(model, batch, longest + 1, (logits, t) => {
-    const [ids, stats] = tf.tidy(() => {
-      // log p(v) = logit_v − log Σ exp(logits): only the chosen token's and EOS's are needed.
-      const lse = tf.logSumExp(logits, 1);
-      const eos = tf.reshape(tf.slice(logits, [0, EOS], [B, 1]), [B]);
-      // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
-      const candidates = tf.add(logits, barrier.get(logits.shape[1], t < minLength));
-      return [tf.argMax(candidates, 1).dataSync() as Int32Array, tf.stack([tf.max(candidates, 1), lse, eos]).dataSync() as Float32Array];
-    });
-    for (let b = 0; b < B; b++) {
-      if (done[b]) continue;
-      const lse = stats[B + b]!;
-      if (t === limits[b]) {
-        logProb[b]! += stats[2 * B + b]! - lse; // out of room: ended with EOS
-        done[b] = 1;
-        remaining--;
-      } else {
-        logProb[b]! += stats[b]! - lse;
-        if (ids[b] === EOS) {
+  try {
+    decodeStepwise(model, batch, longest + 1, (logits, t) => {
+      const [ids, stats] = tf.tidy(() => {
+        // log p(v) = logit_v − log Σ exp(logits): only the chosen token's and EOS's are needed.
+        const lse = tf.logSumExp(logits, 1);
+        const eos = tf.reshape(tf.slice(logits, [0, EOS], [B, 1]), [B]);
+        // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
+        const candidates = tf.add(logits, barrier.get(logits.shape[1], t < minLength));
+        return [tf.argMax(candidates, 1).dataSync() as Int32Array, tf.stack([tf.max(candidates, 1), lse, eos]).dataSync() as Float32Array];
+      });
+      for (let b = 0; b < B; b++) {
+        if (done[b]) continue;
+        const lse = stats[B + b]!;
+        if (t === limits[b]) {
+          logProb[b]! += stats[2 * B + b]! - lse; // out of room: ended with EOS
           done[b] = 1;
           remaining--;
         } else {
-          outputs[b]!.push(ids[b]!);
+          logProb[b]! += stats[b]! - lse;
+          if (ids[b] === EOS) {
+            done[b] = 1;
+            remaining--;
+          } else {
+            outputs[b]!.push(ids[b]!);
+          }
         }
       }
-    }
-    return { ids: Int32Array.from(ids), remaining };
-  }, 'logits');
-  barrier.dispose();
+      return { ids: Int32Array.from(ids), remaining };
+    }, 'logits');
+  } finally {
+    barrier.dispose();
+  }
   return outputs.map((ids, b) => [{ ids, logProb: logProb[b]!, score: logProb[b]! }]);
 }
 
