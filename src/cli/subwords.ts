@@ -3,10 +3,8 @@
 // `--tokenizer sp:FILE` (a model directory then keeps its own copy).
 import { Command, Option } from 'commander';
 import { int } from './flags.js';
-import { loadParallelCorpus } from '../data/corpus.js';
-import { readLines, DropTally } from '../data/readers.js';
-import { trainSubwords, SUBWORD_TYPES, type SubwordType } from '../data/subwords.js';
-import type { Tokenizer } from '../data/tokenizers.js';
+import { readLines } from '../data/readers.js';
+import { trainSubwords, corpusText, SUBWORD_TYPES, type SubwordType } from '../data/subwords.js';
 import { ToolkitError } from '../errors.js';
 
 interface SubwordFlags {
@@ -18,9 +16,6 @@ interface SubwordFlags {
   out: string;
   lowercase?: boolean;
 }
-
-/** Keeps a whole line as one token: the raw text the SentencePiece model learns from. */
-const WHOLE_LINE: Tokenizer = { tokenize: (text) => [text], detokenize: (tokens) => tokens.join(' '), toJSON: () => ({ kind: 'space' }) };
 
 export function registerSubwordCommands(program: Command): void {
   const subwords = program.command('subwords').description('subword (SentencePiece) models');
@@ -38,8 +33,7 @@ export function registerSubwordCommands(program: Command): void {
       const lines: string[] = [];
       if (f.corpus === undefined && (f.text === undefined || f.text.length === 0)) throw new SubwordUsageError('give --corpus or --text');
       if (f.corpus !== undefined) {
-        const corpus = await loadParallelCorpus(f.corpus, { sourceTokenizer: WHOLE_LINE, targetTokenizer: WHOLE_LINE, normalize: { lowercase: f.lowercase === true }, dropped: new DropTally() });
-        for (const p of corpus.pairs) lines.push(p.source[0] ?? '', p.target[0] ?? '');
+        lines.push(...(await corpusText(f.corpus, { normalize: { lowercase: f.lowercase === true } })));
       }
       for (const file of f.text ?? []) {
         for await (const l of readLines(file, { overLong: 'skip' })) if (!l.overLong) lines.push(f.lowercase ? l.text.toLowerCase() : l.text);

@@ -5,7 +5,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SentencePieceTokenizer, trainSentencePiece } from './tokenizers.js';
+import { SentencePieceTokenizer, trainSentencePiece, type Tokenizer } from './tokenizers.js';
+import { loadParallelCorpus, type LoadOptions } from './corpus.js';
 
 export type SubwordType = 'unigram' | 'bpe';
 export const SUBWORD_TYPES: readonly SubwordType[] = ['unigram', 'bpe'];
@@ -62,4 +63,16 @@ export async function trainSubwords(lines: Iterable<string>, options: SubwordOpt
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Keeps a whole line as one token: the raw text a SentencePiece model learns from. */
+const WHOLE_LINE: Tokenizer = { tokenize: (text) => [text], detokenize: (tokens) => tokens.join(' '), toJSON: () => ({ kind: 'space' }) };
+
+/**
+ * Both sides of a parallel corpus as plain lines (source, target, source, …), read as training reads it
+ * (normalisation, length limits, `limit`), for trainSubwords.
+ */
+export async function corpusText(spec: string, options: Omit<LoadOptions, 'sourceTokenizer' | 'targetTokenizer'> = {}): Promise<string[]> {
+  const corpus = await loadParallelCorpus(spec, { ...options, sourceTokenizer: WHOLE_LINE, targetTokenizer: WHOLE_LINE });
+  return corpus.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']);
 }

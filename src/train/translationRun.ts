@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { loadParallelCorpus, type TokenizedPair } from '../data/corpus.js';
 import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON, SentencePieceTokenizer, TokenizerError, SPM_TRAIN_MISSING, type Tokenizer } from '../data/tokenizers.js';
-import { trainSubwords } from '../data/subwords.js';
+import { trainSubwords, corpusText } from '../data/subwords.js';
 import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/buckets.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { DropTally } from '../data/readers.js';
@@ -156,14 +156,13 @@ async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenize
   if (d.tokenizer !== DEFAULT_TOKENIZER || d.targetTokenizer !== undefined) {
     throw new ConfigError('data.subwords trains its own SentencePiece model: leave data.tokenizer and data.targetTokenizer unset (or drop --subwords)');
   }
-  const whole: Tokenizer = { tokenize: (text) => [text], detokenize: (tokens) => tokens.join(' '), toJSON: () => ({ kind: 'space' }) };
-  const raw = await loadParallelCorpus(d.corpus, {
-    sourceTokenizer: whole, targetTokenizer: whole, normalize: { lowercase: d.lowercase }, dropped: new DropTally(),
+  const lines = await corpusText(d.corpus, {
+    normalize: { lowercase: d.lowercase },
     ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
     ...(d.limit !== undefined ? { limit: d.limit } : {}),
   });
   try {
-    return await trainSubwords(raw.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']), { size: d.subwords, type: d.subwordType, seed: d.seed });
+    return await trainSubwords(lines, { size: d.subwords, type: d.subwordType, seed: d.seed });
   } catch (e) {
     if (e instanceof TokenizerError && e.message === SPM_TRAIN_MISSING) {
       throw new ConfigError(`translate train learns subwords with spm_train by default, and it was not found: install it (\`apt-get install sentencepiece\` on Debian or Ubuntu), or train on words with --tokenizer word`);
