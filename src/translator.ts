@@ -112,12 +112,19 @@ export class Translator {
    * ensemble owns the translators' models: dispose the ensemble, not them.
    */
   static ensemble(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
+    const first = Translator.checkShared(translators, names, 'an ensemble');
+    return new Translator(first.model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, first.info,
+      translators.flatMap((t) => t.members));
+  }
+
+  /** The first translator, once every other reads and writes text as it does (else an EnsembleError naming it). */
+  private static checkShared(translators: readonly Translator[], names: readonly string[], what: string): Translator {
     const first = translators[0];
-    if (first === undefined) throw new EnsembleError('an ensemble needs at least one model');
+    if (first === undefined) throw new EnsembleError(`${what} needs at least one model`);
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     translators.forEach((t, i) => {
       if (i === 0) return;
-      for (const [what, a, b] of [
+      for (const [kind, a, b] of [
         ['target vocabulary', first.targetVocabulary.tokens, t.targetVocabulary.tokens],
         ['source vocabulary', first.sourceVocabulary.tokens, t.sourceVocabulary.tokens],
         ['source tokenizer', first.sourceTokenizer.toJSON(), t.sourceTokenizer.toJSON()],
@@ -125,11 +132,10 @@ export class Translator {
         // The members read one source batch, built once in one order.
         ['source order (reverseSource)', first.model.config.reverseSource, t.model.config.reverseSource],
       ] as const) {
-        if (!same(a, b)) throw new EnsembleError(`${names[i]} has another ${what} than ${names[0]}: an ensemble's models must share vocabularies and tokenizers`);
+        if (!same(a, b)) throw new EnsembleError(`${names[i]} has another ${kind} than ${names[0]}: ${what}'s models must share vocabularies and tokenizers`);
       }
     });
-    return new Translator(first.model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, first.info,
-      translators.flatMap((t) => t.members));
+    return first;
   }
 
   /**
@@ -137,12 +143,9 @@ export class Translator {
    * architecture with the same vocabularies and tokenizers; the new translator has its own copy of the weights.
    */
   static average(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
-    const first = translators[0];
-    if (first === undefined) throw new EnsembleError('nothing to average');
-    Translator.ensemble(translators, names); // the same checks: vocabularies and tokenizers
-    if (translators.some((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config))) {
-      throw new EnsembleError(`${names[translators.findIndex((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config))]} has another model config than ${names[0]}: only checkpoints of one model can be averaged`);
-    }
+    const first = Translator.checkShared(translators, names, 'an average');
+    const other = translators.findIndex((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config));
+    if (other >= 0) throw new EnsembleError(`${names[other]} has another model config than ${names[0]}: only checkpoints of one model can be averaged`);
     const parts = translators.map((t, i) => ({ ...t.model.params.serialize(), name: names[i]! }));
     const model = new Seq2Seq(first.model.config, first.sourceVocabulary.size, first.targetVocabulary.size);
     model.params.load(parts[0]!.manifest, averageWeights(parts), 'average');
