@@ -1,6 +1,5 @@
 // Greedy decoding, batched: every sentence advances one token per step, the most probable one; a sentence stops
-// at its first EOS, and the whole batch stops when all have (or at maxLength). The argmax of the logits is the argmax
-// of the log-probabilities: no softmax over the vocabulary per step.
+// at its first EOS, and the whole batch stops when all have (or at maxLength).
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/batch.js';
 import { EOS, PAD, GO } from '../data/vocabulary.js';
@@ -28,7 +27,7 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
  * Greedy decoding that also scores its output, as `search` returns it: per sentence one hypothesis whose logProb
  * sums the chosen tokens' log-probabilities and the final EOS's (forced at maxLength, as beam search does), and whose
  * score is that sum. The same ids as one-beam search, without its per-step read-back of [batch, vocab] log-probs
- * and host top-k: each step reads back four numbers a row (argmax, max logit, log Σ exp, EOS logit).
+ * and host top-k: each step reads back three numbers a row (argmax, its log-prob, EOS's log-prob).
  */
 export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): Hypothesis[][] {
   const B = batch.size;
@@ -41,24 +40,21 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const done = new Uint8Array(B);
   let remaining = B;
   try {
-    decodeStepwise(model, batch, longest + 1, (logits, t) => {
+    decodeStepwise(model, batch, longest + 1, (logProbs, t) => {
       const [ids, stats] = tf.tidy(() => {
-        // log p(v) = logit_v − log Σ exp(logits): only the chosen token's and EOS's are needed.
-        const lse = tf.logSumExp(logits, 1);
-        const eos = tf.reshape(tf.slice(logits, [0, EOS], [B, 1]), [B]);
         // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
-        const candidates = tf.add(logits, barrier.get(logits.shape[1], t < minLength));
-        return [tf.argMax(candidates, 1).dataSync() as Int32Array, tf.stack([tf.max(candidates, 1), lse, eos]).dataSync() as Float32Array];
+        const candidates = tf.add(logProbs, barrier.get(logProbs.shape[1], t < minLength));
+        const eos = tf.reshape(tf.slice(logProbs, [0, EOS], [B, 1]), [B]);
+        return [tf.argMax(candidates, 1).dataSync() as Int32Array, tf.stack([tf.max(candidates, 1), eos]).dataSync() as Float32Array];
       });
       for (let b = 0; b < B; b++) {
         if (done[b]) continue;
-        const lse = stats[B + b]!;
         if (t === limits[b]) {
-          logProb[b]! += stats[2 * B + b]! - lse; // out of room: ended with EOS
+          logProb[b]! += stats[B + b]!; // out of room: ended with EOS
           done[b] = 1;
           remaining--;
         } else {
-          logProb[b]! += stats[b]! - lse;
+          logProb[b]! += stats[b]!;
           if (ids[b] === EOS) {
             done[b] = 1;
             remaining--;
@@ -68,7 +64,7 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
         }
       }
       return { ids: Int32Array.from(ids), remaining };
-    }, 'logits');
+    });
   } finally {
     barrier.dispose();
   }
