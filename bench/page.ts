@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { selectBackend } from '../src/backend/select.js';
-import { Translator } from '../src/translator.js';
+import { Translator } from '../src/translation/translator.js';
 import { checkWebModels } from '../src/cli/web.js';
 import { startWebSite } from '../src/web/site.js';
 

@@ -11,13 +11,13 @@
 // toolkit's JavaScript between ops.
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
-import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
+import { makeBatch, makeSourceBatch, type Batch } from '../src/data/text/batch.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/translation/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
 import { greedyDecode } from '../src/search/greedy.js';
 import { beamSearch } from '../src/search/beam.js';
 import { Rng } from '../src/random.js';
-import { EOS } from '../src/data/vocabulary.js';
+import { EOS } from '../src/data/text/vocabulary.js';
 
 const which = process.argv[2] ?? 'small';
 const threads = Number(process.argv[3] ?? 2);

@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { measurePipeline } from '../src/data/throughput.js';
+import { measurePipeline } from '../src/data/text/throughput.js';
 
 const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '../shared/corpora');

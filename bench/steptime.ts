@@ -1,10 +1,10 @@
 // Per-step training time of model variants on the number-words model (64 units, batch 64, 5–10 digits), median of
 // 24 timed steps: `npx tsx bench/steptime.ts [hidden]`. Toolkit only; the PyTorch comparison is `npm run bench`.
 import { selectBackend } from '../src/backend/select.js';
-import { NumberWordsTask, numberWordsVocabularies } from '../src/data/numberWords.js';
-import { makeBatch } from '../src/data/batch.js';
+import { NumberWordsTask, numberWordsVocabularies } from '../src/data/text/numberWords.js';
+import { makeBatch } from '../src/data/text/batch.js';
 import { encodePair } from '../src/demo/numberWords.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../src/model/seq2seq.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../src/translation/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
 import { Rng } from '../src/random.js';
 await selectBackend('wasm');

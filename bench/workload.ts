@@ -3,13 +3,13 @@
 // its peak memory is its own:  node --import tsx bench/workload.ts --config '{"srcVocab":1000,...}'
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, parseBackendChoice } from '../src/backend/select.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/model/seq2seq.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/translation/seq2seq.js';
 import { Trainer } from '../src/train/trainer.js';
-import { makeBatch, makeSourceBatch, type Batch } from '../src/data/batch.js';
+import { makeBatch, makeSourceBatch, type Batch } from '../src/data/text/batch.js';
 import { greedyDecode } from '../src/search/greedy.js';
 import { beamSearch } from '../src/search/beam.js';
 import { Rng } from '../src/random.js';
-import { EOS } from '../src/data/vocabulary.js';
+import { EOS } from '../src/data/text/vocabulary.js';
 
 export interface WorkloadConfig {
   srcVocab: number;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useTestBackend } from './helpers/backend.js';
 import { Translator, Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, CharTokenizer } from '../src/index.js';
-import { numberWordsVocabularies } from '../src/data/numberWords.js';
+import { numberWordsVocabularies } from '../src/data/text/numberWords.js';
 
 const root = resolve(import.meta.dirname, '..');
 let modelDir = '';

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.js';
-import { replaceKernel, type WasmBackendLike } from './wasmKernels.js';
+import { replaceKernel, type WasmBackendLike } from './wasm/kernels.js';
 
 /** The wasm backend's internals these kernels read: each tensor's place in the heap, and the heap. */
 interface WasmBackendInternals extends WasmBackendLike {

@@ -6,7 +6,7 @@
 // composite tf ops, which are fast there.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { simdKernels, heapOffset, type SimdKernels } from './simd.js';
+import { simdKernels, heapOffset, type SimdKernels } from './wasm/simd.js';
 
 export const JS_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
 

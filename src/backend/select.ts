@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node build registers no gradients; the union package's Node build (which tfjs-node also uses) does.
 import '@tensorflow/tfjs';
-import { registerWasmKernels } from './wasmKernels.js';
-import { registerThreadedWasm } from './wasmThreads.js';
+import { registerWasmKernels } from './wasm/kernels.js';
+import { registerThreadedWasm } from './wasm/threads.js';
 import { loadOpenBlas, parseBlasChoice, describeBlas, BLAS_ENV, OPENBLAS_INSTALL_HINT, type Blas, type BlasChoice } from './blas.js';
 import { registerBlasKernels, useBlas } from './blasKernels.js';
 import { availableParallelism } from 'node:os';

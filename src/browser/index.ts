@@ -4,10 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels } from '../backend/wasmKernels.js';
-import { Translator, type TranslatorExtra, type TranslateOptions, type Translation } from '../translator.js';
-import { ModelFileError, MODEL_FILE, type SavedModelJson } from '../model/checkpoint.js';
-import type { Seq2SeqConfig } from '../model/seq2seq.js';
+import { registerWasmKernels } from '../backend/wasm/kernels.js';
+import { Translator, type TranslatorExtra, type TranslateOptions, type Translation } from '../translation/translator.js';
+import { ModelFileError, MODEL_FILE, type SavedModelJson } from '../model/modelFiles.js';
+import type { Seq2SeqConfig } from '../translation/seq2seq.js';
 
 export { Translator, type TranslateOptions, type Translation };
 

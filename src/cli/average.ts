@@ -2,7 +2,7 @@
 // evaluation snapshots `translate train --keep-checkpoints N` keeps in --out/evaluations/.
 import type { Command } from 'commander';
 import * as path from 'node:path';
-import { Translator } from '../translator.js';
+import { Translator } from '../translation/translator.js';
 import { listSnapshots } from '../train/snapshots.js';
 import { ToolkitError } from '../errors.js';
 

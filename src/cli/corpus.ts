@@ -1,6 +1,6 @@
 // `translate corpus list|fetch`: the download recipes of corpora/recipes.json.
 import type { Command } from 'commander';
-import { loadRecipes, findRecipe, fetchCorpus, type FetchEvent } from '../data/fetch.js';
+import { loadRecipes, findRecipe, fetchCorpus, type FetchEvent } from '../data/download/fetch.js';
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 

@@ -1,10 +1,10 @@
 // `translate data stats --corpus …`: pair counts, length histograms, bucket occupancy, padding share, UNK rate
 // and dropped pairs with reasons, for a parallel corpus as the training pipeline would see it.
-import { loadParallelCorpus } from '../data/corpus.js';
-import { createTokenizer, parseTokenizerSpec } from '../data/tokenizers.js';
-import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/buckets.js';
-import { corpusStats, formatStats } from '../data/stats.js';
-import { Vocabulary } from '../data/vocabulary.js';
+import { loadParallelCorpus } from '../data/text/corpus.js';
+import { createTokenizer, parseTokenizerSpec } from '../data/text/tokenizers.js';
+import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/text/buckets.js';
+import { corpusStats, formatStats } from '../data/text/stats.js';
+import { Vocabulary } from '../data/text/vocabulary.js';
 import { DropTally } from '../data/readers.js';
 
 export interface DataStatsFlags {

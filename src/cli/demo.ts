@@ -1,13 +1,13 @@
 // `translate demo number-words`: train, report, save. Ctrl-C stops training after the current step; the model
 // trained so far is still evaluated and saved.
 import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO, type EvaluationResult } from '../demo/numberWords.js';
-import { Translator } from '../translator.js';
-import { CharTokenizer } from '../data/tokenizers.js';
+import { Translator } from '../translation/translator.js';
+import { CharTokenizer } from '../data/text/tokenizers.js';
 import type { ProgressBar } from './progress.js';
-import { DEFAULT_CELL, type CellKind } from '../encoder/cell.js';
+import { DEFAULT_CELL, type CellKind } from '../recurrent/cell.js';
 import type { AttentionKind } from '../decoder/attention.js';
 import type { BridgeKind } from '../encoder/bridge.js';
-import type { Seq2SeqConfig } from '../model/seq2seq.js';
+import type { Seq2SeqConfig } from '../translation/seq2seq.js';
 
 export interface DemoFlags {
   steps: number;

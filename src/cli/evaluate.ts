@@ -3,9 +3,9 @@
 import { writeFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { readLines as readTextLines } from '../data/readers.js';
-import { Translator } from '../translator.js';
-import { corpusBleu, formatBleu } from '../search/bleu.js';
-import { corpusChrF } from '../search/chrf.js';
+import { Translator } from '../translation/translator.js';
+import { corpusBleu, formatBleu } from '../metrics/bleu.js';
+import { corpusChrF } from '../metrics/chrf.js';
 import { ToolkitError, FileSystemError, withFileSystemErrors } from '../errors.js';
 
 export interface EvalFlags {

@@ -4,7 +4,7 @@
 import { Command, Option } from 'commander';
 import { int } from './flags.js';
 import { readLines } from '../data/readers.js';
-import { trainSubwords, corpusText, SUBWORD_TYPES, type SubwordType } from '../data/subwords.js';
+import { trainSubwords, corpusText, SUBWORD_TYPES, type SubwordType } from '../data/text/subwords.js';
 import { ToolkitError } from '../errors.js';
 
 interface SubwordFlags {

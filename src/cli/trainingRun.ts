@@ -3,8 +3,9 @@
 // and the closing report. Returns the exit code: 0, 130 when interrupted, 1 for a non-finite loss.
 import * as path from 'node:path';
 import { ProgressBar, formatDuration } from './progress.js';
-import { train, NonFiniteValidationError, type RunOptions, type TrainingEvent, type TrainingOptions, type TrainingTask } from '../train/loop.js';
+import { train, NonFiniteValidationError, type RunOptions, type TrainingEvent, type TrainingOptions } from '../train/loop.js';
 import { BEST_DIR } from '../train/checkpoints.js';
+import type { TrainingTask } from '../train/task.js';
 
 export interface TrainingView {
   /** No progress lines (evaluations are still reported). */

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { int, num, collect } from './flags.js';
 import { readInputLines, DEFAULT_MAX_INPUT_LINE_BYTES, type InputLine } from './lineInput.js';
-import { Translator, parsePhraseTable, type Translation, type TranslateOptions } from '../translator.js';
+import { Translator, parsePhraseTable, type Translation, type TranslateOptions } from '../translation/translator.js';
 import { ToolkitError, withFileSystemErrors } from '../errors.js';
 
 interface TranslateFlags {

@@ -15,9 +15,9 @@ import type { Rng } from '../random.js';
 import { dense } from '../layers/dense.js';
 import { embed } from '../layers/embedding.js';
 import { dropout, stateMask, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
-import { RecurrentLayer } from '../encoder/recurrentLayer.js';
-import { hiddenPart } from '../encoder/rnn.js';
-import { DEFAULT_CELL, cellGates, type CellOptions } from '../encoder/cell.js';
+import { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import { hiddenPart } from '../recurrent/rnn.js';
+import { DEFAULT_CELL, cellGates, type CellOptions } from '../recurrent/cell.js';
 import { luongAttention, type AttentionKind } from './attention.js';
 import { bahdanauAttention, bahdanauKeys } from './bahdanau.js';
 

@@ -1,8 +1,8 @@
 // The number-words demo end to end: generate → batch → train → evaluate → (the caller saves).
-import { NumberWordsTask, numberWordsVocabularies, wordsToTokens, digitsToTokens, type NumberWordsOptions, type NumberWordsPair } from '../data/numberWords.js';
-import { makeBatch, makeSourceBatch } from '../data/batch.js';
-import type { Vocabulary } from '../data/vocabulary.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../model/seq2seq.js';
+import { NumberWordsTask, numberWordsVocabularies, wordsToTokens, digitsToTokens, type NumberWordsOptions, type NumberWordsPair } from '../data/text/numberWords.js';
+import { makeBatch, makeSourceBatch } from '../data/text/batch.js';
+import type { Vocabulary } from '../data/text/vocabulary.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../translation/seq2seq.js';
 import { Trainer, DEFAULT_TRAINER_OPTIONS, type TrainerOptions } from '../train/trainer.js';
 import { greedyDecode } from '../search/greedy.js';
 import { cosineLearningRate } from '../train/schedule.js';

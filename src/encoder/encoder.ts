@@ -7,12 +7,12 @@
 // to its inputs (the widths are equal from the second layer on).
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
-import type { SourceBatch } from '../data/batch.js';
+import type { SourceBatch } from '../data/text/batch.js';
 import type { Rng } from '../random.js';
-import { maskOutputs, finalState } from './rnn.js';
-import { RecurrentLayer } from './recurrentLayer.js';
-import { DEFAULT_CELL, type CellOptions } from './cell.js';
-import { reversalIndex, permuteIds, permuteRows, joinFinals } from './bidirectional.js';
+import { maskOutputs, finalState } from '../recurrent/rnn.js';
+import { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import { DEFAULT_CELL, type CellOptions } from '../recurrent/cell.js';
+import { reversalIndex, permuteIds, permuteRows, joinFinals } from '../recurrent/bidirectional.js';
 import { embed } from '../layers/embedding.js';
 import { dropout, stateMask, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 

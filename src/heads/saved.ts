@@ -1,7 +1,7 @@
 // Saving and loading a head (language model, classifier, forecaster) in the same model-directory format as the
 // translation model: model.json (kind, typed config, whatever the task adds as `extra`) beside one weights file.
 import type { Params } from '../model/params.js';
-import { saveModelFiles, loadModelFiles } from '../model/checkpoint.js';
+import { saveModelFiles, loadModelFiles } from '../model/modelFiles.js';
 
 export interface Head<C> {
   readonly config: C;

@@ -7,11 +7,11 @@ import type { Params } from '../model/params.js';
 import type { Rng } from '../random.js';
 import { embed } from '../layers/embedding.js';
 import { dropout, stateMask, checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
-import { RecurrentLayer } from '../encoder/recurrentLayer.js';
-import { maskOutputs, finalState } from '../encoder/rnn.js';
-import { reversalIndex, permuteIds, permuteRows, joinFinals } from '../encoder/bidirectional.js';
-import { DEFAULT_CELL, type CellOptions } from '../encoder/cell.js';
-import { PAD } from '../data/vocabulary.js';
+import { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import { maskOutputs, finalState } from '../recurrent/rnn.js';
+import { reversalIndex, permuteIds, permuteRows, joinFinals } from '../recurrent/bidirectional.js';
+import { DEFAULT_CELL, type CellOptions } from '../recurrent/cell.js';
+import { PAD } from '../data/text/vocabulary.js';
 
 export type InputSpec =
   /** Token ids with a trained embedding table. */

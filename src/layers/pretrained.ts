@@ -6,7 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs-core';
 import { ToolkitError } from '../errors.js';
-import { SPECIAL_TOKENS, type Vocabulary } from '../data/vocabulary.js';
+import { SPECIAL_TOKENS, type Vocabulary } from '../data/text/vocabulary.js';
 
 export class PretrainedError extends ToolkitError {
   override name = 'PretrainedError';

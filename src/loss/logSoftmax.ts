@@ -10,7 +10,7 @@
 // tf.logSoftmax, fast there.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
-import { argMaxRowsValues } from '../backend/wasmKernels.js';
+import { argMaxRowsValues } from '../backend/wasm/kernels.js';
 
 export const LOG_SOFTMAX_FROM_PROBS = 'ToolkitLogSoftmaxFromProbs';
 

@@ -15,10 +15,10 @@
 // The top-k runs on the host after one dataSync of the [B·K, V] log-probs: measured on a [320, 32000] step it takes
 // about as long as tf.topk on wasm (50 vs 42 ms) and 70× less on the cpu backend (19 vs 1370 ms), and it lets the
 // sums accumulate in float64.
-import type { SourceBatch } from '../data/batch.js';
-import { GO, EOS, PAD } from '../data/vocabulary.js';
-import type { Decodable } from './decodable.js';
-import { maxLengths } from './greedy.js';
+import type { SourceBatch } from '../data/text/batch.js';
+import { GO, EOS, PAD } from '../data/text/vocabulary.js';
+import { maxLengths, type Decodable, type Hypothesis } from './decodable.js';
+
 
 export interface BeamOptions {
   /** Hypotheses kept per sentence, K (default 5). */
@@ -38,16 +38,6 @@ export interface BeamOptions {
 
 export const DEFAULT_BEAM_SIZE = 5;
 export const DEFAULT_LENGTH_PENALTY = 0.6;
-
-/** One output of a search. */
-export interface Hypothesis {
-  /** Output ids, without GO and EOS. */
-  ids: number[];
-  /** The score hypotheses are ranked by: logProb / lp(ids.length + 1). */
-  score: number;
-  /** Sum of the model's log-probabilities of the ids and the final EOS. */
-  logProb: number;
-}
 
 /** GNMT's length normaliser lp(Y) = ((5 + |Y|)^α) / (6^α). */
 export function lengthNormaliser(length: number, alpha: number): number {

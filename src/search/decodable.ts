@@ -2,8 +2,8 @@
 // time. Greedy, beam search and sampling are written against this interface only, so they work for any
 // encoder–decoder (and for hand-built models in tests).
 import type * as tf from '@tensorflow/tfjs-core';
-import { GO } from '../data/vocabulary.js';
-import type { SourceBatch } from '../data/batch.js';
+import { GO } from '../data/text/vocabulary.js';
+import type { SourceBatch } from '../data/text/batch.js';
 
 /**
  * What a step returns: log-probabilities (the default), or, when the caller only takes each row's largest
@@ -58,4 +58,19 @@ export function decodeStepwise<M, S>(
     model.disposeState(state);
     model.disposeMemory(memory);
   }
+}
+
+/** One output of a search. */
+export interface Hypothesis {
+  /** Output ids, without GO and EOS. */
+  ids: number[];
+  /** The score hypotheses are ranked by: logProb / lp(ids.length + 1). */
+  score: number;
+  /** Sum of the model's log-probabilities of the ids and the final EOS. */
+  logProb: number;
+}
+
+/** The per-sentence limits as an array. */
+export function maxLengths(maxLength: number | ArrayLike<number>, size: number): Int32Array {
+  return typeof maxLength === 'number' ? new Int32Array(size).fill(maxLength) : Int32Array.from(maxLength);
 }

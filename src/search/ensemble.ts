@@ -2,7 +2,7 @@
 // members' log-probabilities (Marian's and OpenNMT-py's ensembles; here equal weights). Greedy, beam search and
 // sampling run on it unchanged, since it is a Decodable like any single model.
 import * as tf from '@tensorflow/tfjs-core';
-import type { SourceBatch } from '../data/batch.js';
+import type { SourceBatch } from '../data/text/batch.js';
 import type { Decodable, StepScores } from './decodable.js';
 
 export class Ensemble<M, S> implements Decodable<M[], S[]> {

@@ -1,21 +1,15 @@
 // Greedy decoding, batched: every sentence advances one token per step, the most probable one; a sentence stops
 // at its first EOS, and the whole batch stops when all have (or at maxLength).
 import * as tf from '@tensorflow/tfjs-core';
-import type { SourceBatch } from '../data/batch.js';
-import { EOS, PAD, GO } from '../data/vocabulary.js';
-import { decodeStepwise, type Decodable } from './decodable.js';
-import type { Hypothesis } from './beam.js';
+import type { SourceBatch } from '../data/text/batch.js';
+import { EOS, PAD, GO } from '../data/text/vocabulary.js';
+import { decodeStepwise, maxLengths, type Decodable, type Hypothesis } from './decodable.js';
 
 export interface GreedyOptions {
   /** Limit on output tokens (EOS excluded): one for all sentences, or one per sentence. */
   maxLength: number | ArrayLike<number>;
   /** Output tokens before EOS may be chosen (default 0). */
   minLength?: number;
-}
-
-/** The per-sentence limits as an array. */
-export function maxLengths(maxLength: number | ArrayLike<number>, size: number): Int32Array {
-  return typeof maxLength === 'number' ? new Int32Array(size).fill(maxLength) : Int32Array.from(maxLength);
 }
 
 /** Returns, per sentence, the output ids without GO and EOS (greedySearch's, without the scores). */

@@ -2,11 +2,11 @@
 // a temperature and optionally cut to the k most probable tokens. Draws come from the seeded Rng, one per unfinished
 // sentence per step in sentence order, so the same seed gives the same outputs on any backend that gives the same
 // log-probs. Steps, EOS and maxLength behave as in greedy decoding.
-import type { SourceBatch } from '../data/batch.js';
-import { EOS, PAD, GO } from '../data/vocabulary.js';
+import type { SourceBatch } from '../data/text/batch.js';
+import { EOS, PAD, GO } from '../data/text/vocabulary.js';
 import { Rng } from '../random.js';
 import { decodeStepwise, type Decodable } from './decodable.js';
-import type { Hypothesis } from './beam.js';
+import type { Hypothesis } from './decodable.js';
 
 export interface SampleOptions {
   /** Divides the log-probs before the softmax (default 1: the model's own distribution); 0 means argmax. */

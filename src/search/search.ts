@@ -1,8 +1,9 @@
 // One entry point for decoding a source batch, whatever the method: every method returns per sentence an n-best
 // list of hypotheses (a single one for greedy and sampling), so callers handle one shape.
-import type { SourceBatch } from '../data/batch.js';
+import type { SourceBatch } from '../data/text/batch.js';
 import type { Decodable } from './decodable.js';
-import { beamSearch, type BeamOptions, type Hypothesis } from './beam.js';
+import { beamSearch, type BeamOptions } from './beam.js';
+import type { Hypothesis } from './decodable.js';
 import { greedySearch, type GreedyOptions } from './greedy.js';
 import { sampleDecode, type SampleOptions } from './sample.js';
 

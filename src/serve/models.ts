@@ -1,11 +1,11 @@
 // The models a server holds: each model directory is read once at start-up, whatever its kind (a translator, or a
 // head: language model, classifier, forecaster), and kept under a name for the lifetime of the process.
 import * as path from 'node:path';
-import { loadModelFiles, ModelFileError } from '../model/checkpoint.js';
-import { Translator } from '../translator.js';
-import { TextClassifier, CLASSIFIER_KIND } from '../heads/textClassifier.js';
-import { TextLanguageModel, LM_KIND } from '../heads/textLanguageModel.js';
-import { SeriesForecaster, FORECASTER_KIND } from '../heads/seriesForecaster.js';
+import { loadModelFiles, ModelFileError } from '../model/modelFiles.js';
+import { Translator } from '../translation/translator.js';
+import { TextClassifier, CLASSIFIER_KIND } from '../heads/classifier/textClassifier.js';
+import { TextLanguageModel, LM_KIND } from '../heads/lm/textLanguageModel.js';
+import { SeriesForecaster, FORECASTER_KIND } from '../heads/forecaster/seriesForecaster.js';
 import { ToolkitError } from '../errors.js';
 
 export class ServeError extends ToolkitError {

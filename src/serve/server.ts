@@ -6,10 +6,11 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest }
 import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchGroup, type BatchInfo } from './batcher.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { registerPage } from './page.js';
+import { RequestError } from './requestError.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { Translation } from '../translator.js';
-import { ToolkitError, isUserError } from '../errors.js';
+import type { Translation } from '../translation/translator.js';
+import { isUserError } from '../errors.js';
 
 export interface ServerOptions {
   batcher: BatcherOptions;
@@ -68,12 +69,6 @@ export interface AccessLogEntry {
 }
 
 /** A failure answered with `status` and a JSON { error, field? }. */
-export class RequestError extends ToolkitError {
-  override name = 'RequestError';
-  constructor(readonly status: number, message: string, readonly field?: string) {
-    super(message);
-  }
-}
 
 interface TranslateBody {
   model?: string;

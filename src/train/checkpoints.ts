@@ -17,7 +17,7 @@ import { ToolkitError } from '../errors.js';
 import type { Params } from '../model/params.js';
 import {
   saveModelFiles, loadModelFiles, writeContentFile, readContentFile, float32View, ModelFileError, MODEL_FILE, type SavedModelJson, type ModelSideFile,
-} from '../model/checkpoint.js';
+} from '../model/modelFiles.js';
 import type { RngState } from '../random.js';
 import type { OptimizerStateJson } from './trainer.js';
 import type { ScheduleState } from './schedule.js';

@@ -6,57 +6,21 @@
 // (TrainingTask); the loop owns the optimiser, the run's random generator (dropout masks, sampled-softmax
 // candidates), the schedule, early stopping, the JSON Lines log, the curves and the checkpoints. Everything a step
 // depends on is in the checkpoint, so a resumed run computes the same losses as one that was never stopped.
-import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ToolkitError, withFileSystemErrors } from '../errors.js';
 import { Rng } from '../random.js';
-import type { Params } from '../model/params.js';
-import type { LossContext } from '../model/seq2seq.js';
+import type { TrainingTask } from './task.js';
 import type { SequenceLossOptions } from '../loss/sequenceLoss.js';
-import { writeFileAtomic } from '../model/checkpoint.js';
+import { writeFileAtomic } from '../model/modelFiles.js';
 import { Trainer, NonFiniteError, type TrainerOptions } from './trainer.js';
 import { LearningRateSchedule, SCHEDULE_KINDS, DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
 import { MetricTracker, type EarlyStoppingOptions, type MetricDirection } from './earlyStopping.js';
 import { TrainingLog } from './trainingLog.js';
-import { lossCurves, metricCurves, describeLoss, type LossKind } from './curves.js';
-import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type SavedModelForm, type WindowSums } from './checkpoints.js';
+import { lossCurves, metricCurves, describeLoss } from './curves.js';
+import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type WindowSums } from './checkpoints.js';
 import { RunLock, type LockOptions, type LockOwner } from './lock.js';
 import { saveSnapshot, snapshotDir } from './snapshots.js';
-
-/** A model the loop can train: its weights and a scalar training loss for a batch. */
-export interface TrainableModel<B> {
-  readonly params: Params;
-  /** The loss to minimise; `context.training` is true and `context.rng` is the run's generator. */
-  loss(batch: B, context: LossContext): tf.Scalar;
-}
-
-export interface TrainingBatch<B> {
-  batch: B;
-  /** Real target tokens (or items) in the batch: the unit of the tokens/s figure. */
-  tokens: number;
-}
-
-/** What a task gives the loop. Translation is the first (TranslationTask); the other heads implement the same. */
-export interface TrainingTask<B> {
-  readonly model: TrainableModel<B>;
-  /** The next training batch; the task's sampler moves on, starting a new (reshuffled) epoch when one is used up. */
-  nextBatch(): TrainingBatch<B>;
-  /** The sampler's position as JSON (e.g. BatchSampler.getState), saved in checkpoints… */
-  samplerState(): unknown;
-  /** …and restored on resume. */
-  setSamplerState(state: unknown): void;
-  /** The current epoch (0-based), for the log. */
-  epoch(): number;
-  /** The metrics validate() reports, and which way is better for each. */
-  readonly metrics: Readonly<Record<string, MetricDirection>>;
-  /** Evaluates on validation data without dropout and with the full softmax. Must not draw from the training stream. */
-  validate(): Record<string, number>;
-  /** What model.json holds besides the weights (kind, model config, vocabularies…). */
-  savedForm(): SavedModelForm;
-  /** What the loss is, for the curves (default: cross-entropy in nats/token). */
-  readonly lossKind?: LossKind;
-}
 
 export interface TrainingOptions extends TrainerOptions {
   /** Total training steps (batches), counted across resumes (default 10,000). */

@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { useBlas, blasInUse, productPlan } from '../../src/backend/blasKernels.js';
 import type { Blas } from '../../src/backend/blas.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../../src/model/seq2seq.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../../src/translation/seq2seq.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { makeBatch } from '../../src/data/batch.js';
+import { makeBatch } from '../../src/data/text/batch.js';
 import { Rng } from '../../src/random.js';
-import { checkInputGradients } from '../model/gradientCheck.js';
+import { checkInputGradients } from '../helpers/gradientCheck.js';
 
 // Whatever TRANSLATE_BLAS says, this file compares both paths.
 const blas: Blas | null = (await selectBackend('wasm', { TRANSLATE_WASM_THREADS: '1' }, { blas: 'auto' })).blas;

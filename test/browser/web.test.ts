@@ -7,11 +7,11 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statS
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
-import { Translator } from '../../src/translator.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { numberWordsVocabularies } from '../../src/data/numberWords.js';
-import { CharTokenizer, WordTokenizer } from '../../src/data/tokenizers.js';
-import { Vocabulary } from '../../src/data/vocabulary.js';
+import { Translator } from '../../src/translation/translator.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
+import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
+import { Vocabulary } from '../../src/data/text/vocabulary.js';
 import { checkWebModels } from '../../src/cli/web.js';
 import { startWebSite } from '../../src/web/site.js';
 // @ts-expect-error: a plain .mjs build script without type declarations

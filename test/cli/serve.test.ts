@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
 import { saveTinyTranslator } from '../helpers/serveModels.js';
-import { Translator } from '../../src/translator.js';
+import { Translator } from '../../src/translation/translator.js';
 
 beforeAll(useTestBackend);
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
-import { Translator } from '../../src/translator.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { Vocabulary } from '../../src/data/vocabulary.js';
-import { WordTokenizer, SentencePieceTokenizer } from '../../src/data/tokenizers.js';
+import { Translator } from '../../src/translation/translator.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { Vocabulary } from '../../src/data/text/vocabulary.js';
+import { WordTokenizer, SentencePieceTokenizer } from '../../src/data/text/tokenizers.js';
 
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 60_000 });
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-translate-cli-'));

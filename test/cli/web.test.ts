@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
-import { Translator } from '../../src/translator.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { numberWordsVocabularies } from '../../src/data/numberWords.js';
-import { CharTokenizer } from '../../src/data/tokenizers.js';
+import { Translator } from '../../src/translation/translator.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
+import { CharTokenizer } from '../../src/data/text/tokenizers.js';
 
 let dir = '';
 

@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useTestBackend } from '../helpers/backend.js';
 import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO } from '../../src/demo/numberWords.js';
-import { Translator } from '../../src/translator.js';
-import { CharTokenizer } from '../../src/data/tokenizers.js';
+import { Translator } from '../../src/translation/translator.js';
+import { CharTokenizer } from '../../src/data/text/tokenizers.js';
 import { describeModel } from '../../src/cli/demo.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { Bridge, BridgeError, type BridgeOptions } from '../../src/encoder/bridge.js';
 import { Params } from '../../src/model/params.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../../src/model/seq2seq.js';
-import { DEFAULT_CELL } from '../../src/encoder/cell.js';
-import { makeSourceBatch } from '../../src/data/batch.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../../src/translation/seq2seq.js';
+import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
+import { makeSourceBatch } from '../../src/data/text/batch.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);

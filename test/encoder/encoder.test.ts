@@ -6,10 +6,10 @@ import { useTestBackend } from '../helpers/backend.js';
 import { gruStepRef, lstmStepRef, type Mat } from '../helpers/reference.js';
 import { Encoder, type EncoderOptions } from '../../src/encoder/encoder.js';
 import { Params } from '../../src/model/params.js';
-import { DEFAULT_CELL, type CellOptions } from '../../src/encoder/cell.js';
-import { makeSourceBatch, type SourceBatch } from '../../src/data/batch.js';
+import { DEFAULT_CELL, type CellOptions } from '../../src/recurrent/cell.js';
+import { makeSourceBatch, type SourceBatch } from '../../src/data/text/batch.js';
 import { Rng } from '../../src/random.js';
-import { checkVariableGradients } from '../model/gradientCheck.js';
+import { checkVariableGradients } from '../helpers/gradientCheck.js';
 
 beforeAll(useTestBackend);
 

@@ -8,14 +8,14 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
-import { loadModelFiles, modelChecksum, ModelFileError } from '../../src/model/checkpoint.js';
+import { loadModelFiles, modelChecksum, ModelFileError } from '../../src/model/modelFiles.js';
 import { Params } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
 import { ToolkitError } from '../../src/errors.js';
-import { Translator } from '../../src/translator.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { Vocabulary } from '../../src/data/vocabulary.js';
-import { SpaceTokenizer } from '../../src/data/tokenizers.js';
+import { Translator } from '../../src/translation/translator.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { Vocabulary } from '../../src/data/text/vocabulary.js';
+import { SpaceTokenizer } from '../../src/data/text/tokenizers.js';
 import { fuzzRuns } from './settings.js';
 
 beforeAll(useTestBackend);
@@ -95,7 +95,7 @@ describe('model.json, mutated', () => {
     params.create('b', [4], { kind: 'uniform', scale: 1 });
     params.create('c', [], { kind: 'uniform', scale: 1 });
     const { manifest, data } = params.serialize();
-    const { saveModelFiles } = await import('../../src/model/checkpoint.js');
+    const { saveModelFiles } = await import('../../src/model/modelFiles.js');
     await saveModelFiles(dir, 'toy', { size: 3, nested: { k: [1, 2] } }, manifest, data, { vocabulary: ['x', 'y'] });
     const doc = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Json;
     await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), checksumPolicy, fc.option(fc.nat(), { freq: 5 }), async (edits, policy, cut) => {

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { WordTokenizer, CharTokenizer, SpaceTokenizer, SentencePieceTokenizer, TokenizerError, parseTokenizerSpec, tokenizerConfigFromJSON, type Tokenizer } from '../../src/data/tokenizers.js';
+import { WordTokenizer, CharTokenizer, SpaceTokenizer, SentencePieceTokenizer, TokenizerError, parseTokenizerSpec, tokenizerConfigFromJSON, type Tokenizer } from '../../src/data/text/tokenizers.js';
 import { ToolkitError } from '../../src/errors.js';
 import { fuzzRuns } from './settings.js';
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { Params } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
-import { DEFAULT_CELL } from '../../src/encoder/cell.js';
+import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
 import { SequenceReader, tokenBatch, featureBatch, embeddingDropoutScales } from '../../src/heads/sequenceInput.js';
 
 beforeAll(useTestBackend);

@@ -2,20 +2,20 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Translator } from '../../src/translator.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { numberWordsVocabularies } from '../../src/data/numberWords.js';
-import { CharTokenizer, WordTokenizer } from '../../src/data/tokenizers.js';
-import { Vocabulary } from '../../src/data/vocabulary.js';
-import { Labels } from '../../src/data/labelled.js';
-import { Scaler } from '../../src/data/scaling.js';
-import { SequenceClassifier, DEFAULT_CLASSIFIER_CONFIG } from '../../src/heads/classifier.js';
-import { TextClassifier } from '../../src/heads/textClassifier.js';
-import { LanguageModel, DEFAULT_LANGUAGE_MODEL_CONFIG } from '../../src/heads/languageModel.js';
-import { TextLanguageModel } from '../../src/heads/textLanguageModel.js';
-import { Forecaster, DEFAULT_FORECASTER_CONFIG } from '../../src/heads/forecaster.js';
-import { FORECASTER_KIND } from '../../src/heads/seriesForecaster.js';
-import { saveModelFiles } from '../../src/model/checkpoint.js';
+import { Translator } from '../../src/translation/translator.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
+import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
+import { Vocabulary } from '../../src/data/text/vocabulary.js';
+import { Labels } from '../../src/data/text/labelled.js';
+import { Scaler } from '../../src/data/series/scaling.js';
+import { SequenceClassifier, DEFAULT_CLASSIFIER_CONFIG } from '../../src/heads/classifier/classifier.js';
+import { TextClassifier } from '../../src/heads/classifier/textClassifier.js';
+import { LanguageModel, DEFAULT_LANGUAGE_MODEL_CONFIG } from '../../src/heads/lm/languageModel.js';
+import { TextLanguageModel } from '../../src/heads/lm/textLanguageModel.js';
+import { Forecaster, DEFAULT_FORECASTER_CONFIG } from '../../src/heads/forecaster/forecaster.js';
+import { FORECASTER_KIND } from '../../src/heads/forecaster/seriesForecaster.js';
+import { saveModelFiles } from '../../src/model/modelFiles.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
 

@@ -2,8 +2,8 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
 import { readPretrainedVectors, loadPretrainedEmbeddings, PretrainedError } from '../../src/layers/pretrained.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { Vocabulary } from '../../src/data/vocabulary.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { Vocabulary } from '../../src/data/text/vocabulary.js';
 
 beforeAll(useTestBackend);
 

@@ -1,13 +1,14 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
-import { beamSearch, lengthNormaliser, type Hypothesis } from '../../src/search/beam.js';
+import { beamSearch, lengthNormaliser } from '../../src/search/beam.js';
+import type { Hypothesis } from '../../src/search/decodable.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
 import type { Decodable } from '../../src/search/decodable.js';
-import { makeSourceBatch, type SourceBatch } from '../../src/data/batch.js';
-import { GO, EOS } from '../../src/data/vocabulary.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
+import { makeSourceBatch, type SourceBatch } from '../../src/data/text/batch.js';
+import { GO, EOS } from '../../src/data/text/vocabulary.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);

@@ -3,9 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { Ensemble } from '../../src/search/ensemble.js';
 import { beamSearch } from '../../src/search/beam.js';
-import { makeSourceBatch } from '../../src/data/batch.js';
-import { GO } from '../../src/data/vocabulary.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
+import { makeSourceBatch } from '../../src/data/text/batch.js';
+import { GO } from '../../src/data/text/vocabulary.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 
 beforeAll(useTestBackend);
 

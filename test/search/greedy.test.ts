@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { greedyDecode, greedySearch } from '../../src/search/greedy.js';
 import { beamSearch } from '../../src/search/beam.js';
-import { makeSourceBatch } from '../../src/data/batch.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
+import { makeSourceBatch } from '../../src/data/text/batch.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);

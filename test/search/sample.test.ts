@@ -5,9 +5,9 @@ import { sampleDecode } from '../../src/search/sample.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
 import type { Decodable } from '../../src/search/decodable.js';
-import { makeSourceBatch, type SourceBatch } from '../../src/data/batch.js';
-import { EOS } from '../../src/data/vocabulary.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
+import { makeSourceBatch, type SourceBatch } from '../../src/data/text/batch.js';
+import { EOS } from '../../src/data/text/vocabulary.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 
 beforeAll(useTestBackend);
 

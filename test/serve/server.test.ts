@@ -6,7 +6,7 @@ import { saveTinyTranslator, saveTinyClassifier, saveTinyLanguageModel, saveTiny
 import { buildServer, TRANSLATE_DEFAULTS, type AccessLogEntry, type ServerOptions } from '../../src/serve/server.js';
 import { loadServedModels, disposeModels, type ServedModel } from '../../src/serve/models.js';
 import type { BatchInfo } from '../../src/serve/batcher.js';
-import type { Translator, TranslateOptions } from '../../src/translator.js';
+import type { Translator, TranslateOptions } from '../../src/translation/translator.js';
 
 let models: ServedModel[];
 let translator: Translator;

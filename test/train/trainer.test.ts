@@ -4,10 +4,10 @@ import { useTestBackend } from '../helpers/backend.js';
 import { Trainer, NonFiniteError } from '../../src/train/trainer.js';
 import { Params } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/model/seq2seq.js';
-import { NumberWordsTask, numberWordsVocabularies } from '../../src/data/numberWords.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { NumberWordsTask, numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { encodePair, evaluateNumberWords } from '../../src/demo/numberWords.js';
-import { makeBatch } from '../../src/data/batch.js';
+import { makeBatch } from '../../src/data/text/batch.js';
 
 beforeAll(useTestBackend);
 

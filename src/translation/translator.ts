@@ -1,0 +1,338 @@
+// The translation model as a user holds it: model + vocabularies + tokenizers, saved to and loaded from one
+// directory, translating plain text lines. Every non-empty line gets a translation: source tokens outside the
+// vocabulary are reported and read as <unk>, and each <unk> the model writes is replaced by the source token it
+// attends to most (Luong et al. 2015, "Addressing the Rare Word Problem"; OpenNMT's -replace_unk), through a
+// phrase table when one is given. Several translators of the same vocabularies decode as one ensemble.
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
+import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../model/modelFiles.js';
+import { Vocabulary, UNK, PAD, GO, type VocabularyJson } from '../data/text/vocabulary.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../data/text/tokenizers.js';
+import { makeSourceBatch, makeBatch } from '../data/text/batch.js';
+import { search } from '../search/search.js';
+import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
+import type { Hypothesis } from '../search/decodable.js';
+import { Ensemble } from '../search/ensemble.js';
+import type { Decodable } from '../search/decodable.js';
+import { ToolkitError } from '../errors.js';
+import { averageWeights } from '../model/average.js';
+
+export class EnsembleError extends ToolkitError {
+  override name = 'EnsembleError';
+}
+
+export interface TranslatorExtra {
+  sourceVocabulary: VocabularyJson;
+  targetVocabulary: VocabularyJson;
+  sourceTokenizer: TokenizerConfig;
+  targetTokenizer: TokenizerConfig;
+  /** Free-form facts about how the model was made (task, steps, metrics). */
+  info?: Record<string, unknown>;
+}
+
+export interface TranslateOptions {
+  /** Sentences per batch (default 64). */
+  batchSize?: number;
+  /** Output length limit: ratio × source tokens + margin (defaults 2 and 10). */
+  maxLengthRatio?: number;
+  maxLengthMargin?: number;
+  /** Beam size K; 1 (default) is greedy decoding. */
+  beamSize?: number;
+  /** GNMT length penalty α for beam search (default 0.6). */
+  lengthPenalty?: number;
+  /** Hypotheses returned per sentence, best first (default 1; at most the beam size). */
+  nBest?: number;
+  /**
+   * Replace each <unk> the model writes by the source token it attends to most (default true; needs attention,
+   * models without it keep <unk>).
+   */
+  replaceUnknown?: boolean;
+  /** Source token → target text used by `replaceUnknown` (copied as it is when absent). */
+  phraseTable?: ReadonlyMap<string, string>;
+  /**
+   * Attention for every returned hypothesis: 'best' adds `alignment` (per output token, the source position it
+   * attended to most), 'matrix' also `attention` (the weights); 'none' (default) computes neither.
+   */
+  alignments?: 'none' | 'best' | 'matrix';
+}
+
+export interface ScoredTranslation {
+  text: string;
+  /** The ranking score: log-probability divided by the length penalty (the log-probability for greedy). */
+  score: number;
+  /** Sum of token log-probabilities, EOS included. */
+  logProb: number;
+  /** The output tokens (unknown ones replaced), before detokenizing. */
+  tokens?: string[];
+  /** Per output token (EOS excluded), the position in `sourceTokens` it attended to most. */
+  alignment?: number[];
+  /** Per output token, the attention weights over `sourceTokens` (each row sums to 1). */
+  attention?: number[][];
+}
+
+export interface Translation {
+  /** The best translation (empty for an empty input line). */
+  text: string;
+  /** The source as the model read it (tokens, in reading order). */
+  sourceTokens: string[];
+  /** Source tokens that were not in the vocabulary (read as <unk>). */
+  unknownTokens: string[];
+  /** <unk> tokens of the best translation replaced by source tokens. */
+  replacedUnknown: number;
+  /** n-best list, best first; empty for an empty input line. */
+  nBest: ScoredTranslation[];
+}
+
+/** Reads a phrase table: one `source ||| target` or `source<TAB>target` pair a line (the first entry wins). */
+export function parsePhraseTable(text: string, where = 'phrase table'): Map<string, string> {
+  const table = new Map<string, string>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim().length === 0) return;
+    const parts = line.includes('|||') ? line.split('|||') : line.split('\t');
+    if (parts.length !== 2 || parts[0]!.trim().length === 0) throw new ToolkitError(`${where}:${i + 1}: expected "source ||| target" or "source<TAB>target"`);
+    const source = parts[0]!.trim();
+    if (!table.has(source)) table.set(source, parts[1]!.trim());
+  });
+  return table;
+}
+
+export class Translator {
+  constructor(
+    readonly model: Seq2Seq,
+    readonly sourceVocabulary: Vocabulary,
+    readonly targetVocabulary: Vocabulary,
+    readonly sourceTokenizer: Tokenizer,
+    readonly targetTokenizer: Tokenizer,
+    readonly info: Record<string, unknown> = {},
+    /** Models decoding together with `model` (an ensemble; `model` first). */
+    readonly members: readonly Seq2Seq[] = [model],
+  ) {}
+
+  /**
+   * One translator decoding with several models: each step averages their log-probabilities. The models must
+   * share vocabularies and tokenizers (checkpoints of one run, or runs on the same data and vocabulary). The
+   * ensemble owns the translators' models: dispose the ensemble, not them.
+   */
+  static ensemble(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
+    const first = Translator.checkShared(translators, names, 'an ensemble');
+    return new Translator(first.model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, first.info,
+      translators.flatMap((t) => t.members));
+  }
+
+  /** The first translator, once every other reads and writes text as it does (else an EnsembleError naming it). */
+  private static checkShared(translators: readonly Translator[], names: readonly string[], what: string): Translator {
+    const first = translators[0];
+    if (first === undefined) throw new EnsembleError(`${what} needs at least one model`);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    translators.forEach((t, i) => {
+      if (i === 0) return;
+      for (const [kind, a, b] of [
+        ['target vocabulary', first.targetVocabulary.tokens, t.targetVocabulary.tokens],
+        ['source vocabulary', first.sourceVocabulary.tokens, t.sourceVocabulary.tokens],
+        ['source tokenizer', first.sourceTokenizer.toJSON(), t.sourceTokenizer.toJSON()],
+        ['target tokenizer', first.targetTokenizer.toJSON(), t.targetTokenizer.toJSON()],
+        // The members read one source batch, built once in one order.
+        ['source order (reverseSource)', first.model.config.reverseSource, t.model.config.reverseSource],
+      ] as const) {
+        if (!same(a, b)) throw new EnsembleError(`${names[i]} has another ${kind} than ${names[0]}: ${what}'s models must share vocabularies and tokenizers`);
+      }
+    });
+    return first;
+  }
+
+  /**
+   * A new translator whose weights are the mean of these translators' (checkpoint averaging). They must be one
+   * architecture with the same vocabularies and tokenizers; the new translator has its own copy of the weights.
+   */
+  static average(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
+    const first = Translator.checkShared(translators, names, 'an average');
+    const other = translators.findIndex((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config));
+    if (other >= 0) throw new EnsembleError(`${names[other]} has another model config than ${names[0]}: only checkpoints of one model can be averaged`);
+    const parts = translators.map((t, i) => ({ ...t.model.params.serialize(), name: names[i]! }));
+    const model = new Seq2Seq(first.model.config, first.sourceVocabulary.size, first.targetVocabulary.size);
+    model.params.load(parts[0]!.manifest, averageWeights(parts), 'average');
+    return new Translator(model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, { ...first.info, averageOf: [...names] });
+  }
+
+  /** What search decodes with: the model, or the ensemble of members. */
+  private get decodable(): Decodable<unknown, unknown> {
+    return (this.members.length === 1 ? this.model : new Ensemble(this.members)) as Decodable<unknown, unknown>;
+  }
+
+  static async load(dir: string): Promise<Translator> {
+    const { json, data } = await loadModelFiles<Partial<Seq2SeqConfig>, TranslatorExtra>(dir, 'seq2seq');
+    return Translator.fromSaved(json, data, `${dir}/model.json`, dir);
+  }
+
+  /**
+   * Rebuilds a translator from a model.json and its verified weights, however they were read (file, URL).
+   * `directory` is the model directory, where a SentencePiece tokenizer's model file is (and must be).
+   */
+  static async fromSaved(json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, data: Float32Array, where: string, directory?: string): Promise<Translator> {
+    const e = json.extra;
+    if (e === undefined || e === null) throw new ModelFileError(`${where}: missing vocabularies and tokenizers`);
+    const sourceVocabulary = Vocabulary.fromJSON(e.sourceVocabulary, `${where} sourceVocabulary`);
+    const targetVocabulary = Vocabulary.fromJSON(e.targetVocabulary, `${where} targetVocabulary`);
+    const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, ...json.config, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell } };
+    const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, { expected: json.weights.manifest, source: where });
+    try {
+      model.params.load(json.weights.manifest, data, where);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    try {
+      const files = directory === undefined ? {} : { directory };
+      const sourceTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`), files);
+      const targetTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.targetTokenizer, `${where} targetTokenizer`), files);
+      return new Translator(model, sourceVocabulary, targetVocabulary, sourceTokenizer, targetTokenizer, e.info ?? {});
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+
+  /** What model.json holds besides the weights: the kind, the model config and the vocabularies and tokenizers. */
+  savedForm(): { kind: 'seq2seq'; config: Seq2SeqConfig; extra: TranslatorExtra; files: { name: string; bytes: Uint8Array }[] } {
+    const extra: TranslatorExtra = {
+      sourceVocabulary: this.sourceVocabulary.toJSON(),
+      targetVocabulary: this.targetVocabulary.toJSON(),
+      sourceTokenizer: this.sourceTokenizer.toJSON(),
+      targetTokenizer: this.targetTokenizer.toJSON(),
+      info: this.info,
+    };
+    return { kind: 'seq2seq', config: this.model.config, extra, files: tokenizerFiles([this.sourceTokenizer, this.targetTokenizer]) };
+  }
+
+  /** Writes a self-contained model directory: weights, vocabularies, tokenizers and any tokenizer model files. */
+  async save(dir: string): Promise<void> {
+    const { manifest, data } = this.model.params.serialize();
+    const { kind, config, extra, files } = this.savedForm();
+    await saveModelFiles(dir, kind, config, manifest, data, extra, { files });
+  }
+
+  /**
+   * Translates each line; an empty (or all-space) line gives an empty translation, every other line a translation,
+   * whatever words it holds.
+   */
+  translate(lines: readonly string[], options: TranslateOptions = {}): Translation[] {
+    const results: Translation[] = lines.map(() => ({ text: '', sourceTokens: [], unknownTokens: [], replacedUnknown: 0, nBest: [] }));
+    const work: { index: number; ids: number[] }[] = [];
+    lines.forEach((line, index) => {
+      const tokens = this.sourceTokenizer.tokenize(line.trim());
+      if (tokens.length === 0) return;
+      const ids = this.sourceVocabulary.encode(tokens);
+      results[index]!.sourceTokens = tokens;
+      results[index]!.unknownTokens = tokens.filter((_, i) => ids[i] === UNK);
+      work.push({ index, ids });
+    });
+    const hyps = this.searchIds(work.map((w) => w.ids), options);
+    const alignments = options.alignments ?? 'none';
+    const replace = options.replaceUnknown ?? true;
+    // Attention for the hypotheses that need it: all (alignments asked for), or those holding <unk> (replacement).
+    const wanted: { source: number[]; target: number[]; k: number; h: number }[] = [];
+    work.forEach((w, k) => hyps[k]!.forEach((h, j) => {
+      if (alignments !== 'none' || (replace && h.ids.includes(UNK))) wanted.push({ source: w.ids, target: h.ids, k, h: j });
+    }));
+    const attention = this.hasAttention ? this.attentionOf(wanted, options.batchSize ?? 64) : [];
+    const attentionFor = new Map<string, number[][]>();
+    wanted.forEach((x, i) => attention[i] && attentionFor.set(`${x.k}/${x.h}`, attention[i]!));
+    work.forEach((w, k) => {
+      const r = results[w.index]!;
+      r.nBest = hyps[k]!.map((h, j) => {
+        const weights = attentionFor.get(`${k}/${j}`);
+        // One token per output position (so that attention rows line up), PAD and GO dropped afterwards.
+        const positions = h.ids.map((id) => this.targetVocabulary.token(id));
+        let replaced = 0;
+        if (replace && weights !== undefined) {
+          h.ids.forEach((id, t) => {
+            if (id !== UNK) return;
+            const word = r.sourceTokens[argMax(weights[t]!)]!;
+            positions[t] = options.phraseTable?.get(word) ?? word;
+            replaced++;
+          });
+        }
+        const tokens = positions.filter((_, t) => h.ids[t] !== PAD && h.ids[t] !== GO);
+        if (j === 0) r.replacedUnknown = replaced;
+        const out: ScoredTranslation = { text: this.targetTokenizer.detokenize(tokens), score: h.score, logProb: h.logProb, tokens };
+        if (alignments !== 'none' && weights !== undefined) {
+          // Rows for the output tokens only: the last row is the EOS prediction.
+          const kept = (_: unknown, t: number) => h.ids[t] !== PAD && h.ids[t] !== GO;
+          out.alignment = weights.slice(0, h.ids.length).map(argMax).filter(kept);
+          if (alignments === 'matrix') out.attention = weights.slice(0, h.ids.length).filter(kept);
+        }
+        return out;
+      });
+      r.text = r.nBest[0]?.text ?? '';
+    });
+    return results;
+  }
+
+  /**
+   * Translates source id sequences (already tokenized and encoded, e.g. a validation set) into detokenized n-best
+   * lists, in input order. An empty sequence gets an empty list. No unknown-word replacement: the model's own output.
+   */
+  translateIds(sources: readonly (readonly number[])[], options: TranslateOptions = {}): ScoredTranslation[][] {
+    return this.searchIds(sources, options).map((list) =>
+      list.map((h) => ({ text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)), score: h.score, logProb: h.logProb })),
+    );
+  }
+
+  /** Search over id sequences in length-sorted batches; results in input order, [] for an empty sequence. */
+  private searchIds(sources: readonly (readonly number[])[], options: TranslateOptions): Hypothesis[][] {
+    const batchSize = options.batchSize ?? 64;
+    const ratio = options.maxLengthRatio ?? 2;
+    const margin = options.maxLengthMargin ?? 10;
+    const beamSize = options.beamSize ?? 1;
+    const nBest = options.nBest ?? 1;
+    const results: Hypothesis[][] = sources.map(() => []);
+    const decodable = this.decodable;
+    // Sorting by length keeps padding low inside each batch; results go back to their input positions.
+    const order = sources.map((_, i) => i).filter((i) => sources[i]!.length > 0).sort((a, b) => sources[a]!.length - sources[b]!.length);
+    for (let i = 0; i < order.length; i += batchSize) {
+      const chunk = order.slice(i, i + batchSize);
+      const batch = makeSourceBatch(chunk.map((j) => sources[j]!), { reverseSource: this.model.config.reverseSource });
+      // Each sentence's own limit, so that a translation does not depend on its batch-mates.
+      const maxLength = chunk.map((j) => Math.ceil(ratio * sources[j]!.length) + margin);
+      // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
+      const outs =
+        beamSize === 1 && nBest === 1
+          ? search(decodable, batch, { method: 'greedy', maxLength, minLength: 1 })
+          : search(decodable, batch, { method: 'beam', beamSize, nBest, lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY, maxLength, minLength: 1 });
+      chunk.forEach((j, k) => {
+        results[j] = outs[k]!;
+      });
+    }
+    return results;
+  }
+
+  private get hasAttention(): boolean {
+    return this.members.every((m) => m.config.attention !== 'none');
+  }
+
+  /**
+   * The attention with which each target was written, teacher forced on the model's own output (the same states
+   * search went through): per pair [target length + 1][source length], averaged over an ensemble's members.
+   */
+  private attentionOf(pairs: readonly { source: readonly number[]; target: readonly number[] }[], batchSize: number): number[][][] {
+    const out: number[][][] = [];
+    for (let i = 0; i < pairs.length; i += batchSize) {
+      const chunk = pairs.slice(i, i + batchSize);
+      const perMember = this.members.map((m) => m.attentionWeights(makeBatch(chunk, { reverseSource: m.config.reverseSource })));
+      chunk.forEach((_, b) => {
+        const first = perMember[0]![b]!;
+        out.push(first.map((row, t) => row.map((_, s) => perMember.reduce((sum, w) => sum + w[b]![t]![s]!, 0) / perMember.length)));
+      });
+    }
+    return out;
+  }
+
+  dispose(): void {
+    for (const m of this.members) m.dispose();
+  }
+}
+
+function argMax(row: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
