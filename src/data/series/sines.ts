@@ -6,7 +6,7 @@
 //   series = 0.5·sin((time − offsets1)·(freq1·10 + 10)) + 0.2·sin((time − offsets2)·(freq2·20 + 20)) + 0.1·(U[0, 1) − 0.5)
 //
 // drawn in NumPy's order (all freq1, then all freq2, offsets1, offsets2, then the noise series by series) from the
-// project's Rng, so the numbers differ from NumPy's but the distribution is the same. The seeds generate
+// project's Rng, so the numbers differ from NumPy's but the distribution is the same. The book's code generates
 // `steps + ahead` values per series — the time grid spans all of them — and read the first `steps` as input.
 import { Rng } from '../../random.js';
 import { ToolkitError } from '../../errors.js';

@@ -3,7 +3,7 @@ import { Rng } from '../../../src/random.js';
 import { generateTimeSeries, sinesDataset } from '../../../src/data/series/sines.js';
 
 describe('generateTimeSeries', () => {
-  it('follows the seeds formula with the draws in NumPy order (all freq1, freq2, offsets1, offsets2, then noise)', () => {
+  it('follows the book's formula (Géron, Hands-On Machine Learning, RNN chapter) with the draws in NumPy order (all freq1, freq2, offsets1, offsets2, then noise)', () => {
     const series = generateTimeSeries(2, 3, new Rng(11));
     const r = new Rng(11);
     const u = Array.from({ length: 8 }, () => r.next());
@@ -30,7 +30,7 @@ describe('generateTimeSeries', () => {
 });
 
 describe('sinesDataset', () => {
-  it("splits 7,000/2,000/1,000 and reproduces the seeds' naive 1-step MSE (0.0206) on test", () => {
+  it("splits 7,000/2,000/1,000 and reproduces the book's naive 1-step MSE (0.0206) on test", () => {
     const { train, valid, test } = sinesDataset({ seed: 1 });
     expect([train.length, valid.length, test.length]).toEqual([7000, 2000, 1000]);
     expect([test[0]!.input.length, test[0]!.target.length]).toEqual([50, 1]);

@@ -9,7 +9,7 @@ describe('batches', () => {
   const en = new Vocabulary(['I', 'drink', 'milk', 'Hi']);
   const fr = new Vocabulary(['Je', 'bois', 'du', 'lait', 'Salut']);
 
-  it("reverses the source and pads it at the front, as the seeds' translation tutorial does", () => {
+  it("reverses the source and pads it at the front, as the TensorFlow Sequence-to-Sequence Models tutorial does", () => {
     const batch = makeBatch(
       [
         { source: en.encode(['I', 'drink', 'milk']), target: fr.encode(['Je', 'bois', 'du', 'lait']) },
