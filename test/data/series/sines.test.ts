@@ -3,7 +3,7 @@ import { Rng } from '../../../src/random.js';
 import { generateTimeSeries, sinesDataset } from '../../../src/data/series/sines.js';
 
 describe('generateTimeSeries', () => {
-  it('follows the book's formula (Géron, Hands-On Machine Learning, RNN chapter) with the draws in NumPy order (all freq1, freq2, offsets1, offsets2, then noise)', () => {
+  it("follows the book's formula (Géron, Hands-On Machine Learning, RNN chapter) with the draws in NumPy order (all freq1, freq2, offsets1, offsets2, then noise)", () => {
     const series = generateTimeSeries(2, 3, new Rng(11));
     const r = new Rng(11);
     const u = Array.from({ length: 8 }, () => r.next());
