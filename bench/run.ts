@@ -168,11 +168,11 @@ for (const w of WORKLOADS) {
   (report['workloads'] as Record<string, unknown>)[w.name] = { what: w.what, toolkit: ours, pytorch: peer, rounds: { toolkit: oursRounds, pytorch: peerRounds } };
   lines.push(`\n${w.name}: ${w.what}`);
   if ('error' in ours) {
-    lines.push(`  toolkit failed: ${ours.error}`);
+    lines.push(`  toolkit failed: ${String(ours.error)}`);
     continue;
   }
   const p = peer !== null && !('error' in peer) ? peer : null;
-  if (peer !== null && 'error' in peer) lines.push(`  pytorch failed: ${peer.error}`);
+  if (peer !== null && 'error' in peer) lines.push(`  pytorch failed: ${String(peer.error)}`);
   const o = ours as Result;
   lines.push(`  ${'metric'.padEnd(34)}${'toolkit'.padStart(12)}${'pytorch'.padStart(12)}${'ratio'.padStart(9)}`);
   const ratios: Partial<Record<Key, number | null>> = {};

@@ -31,7 +31,7 @@ describe('file-system errors at the I/O boundary', () => {
     expect(fileSystemProblem('constructor')).toBeUndefined();
     const own = new ToolkitError('mine');
     expect(asFileSystemError(own, '/p', 'doing')).toBe(own);
-    await expect(withFileSystemErrors('/p', 'reading', async () => { throw errno('ENOENT'); })).rejects.toThrow('/p: reading: no such file or directory');
-    await expect(withFileSystemErrors('/p', 'reading', async () => { throw bug; })).rejects.toBe(bug);
+    await expect(withFileSystemErrors('/p', 'reading', () => Promise.reject(errno('ENOENT')))).rejects.toThrow('/p: reading: no such file or directory');
+    await expect(withFileSystemErrors('/p', 'reading', () => Promise.reject(bug))).rejects.toBe(bug);
   });
 });

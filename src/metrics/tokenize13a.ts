@@ -5,7 +5,7 @@
 import { splitWhitespace } from './whitespace.js';
 
 /** Splits ASCII symbols off everything: { | } ~  [ \ ] ^ _ `  space ! " # $ % &  ( ) * +  : ; < = > ? @  / */
-const SYMBOL = /([{-~[-` -&(-+:-@\/])/g;
+const SYMBOL = /([{-~[-` -&(-+:-@/])/g;
 /** A period or comma not preceded by a digit ("end." but not "3.5"). */
 const PERIOD_COMMA_AFTER_NON_DIGIT = /([^0-9])([.,])/g;
 /** A period or comma not followed by a digit (",x" but not ",5"). */

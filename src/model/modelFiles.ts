@@ -292,7 +292,7 @@ export function checkManifest(manifest: readonly unknown[], length: number, wher
     let size = 1;
     for (const d of shape as number[]) {
       size *= d;
-      if (size > length) fail(`shape [${shape}] does not fit in the weights file (${length} values)`);
+      if (size > length) fail(`shape [${(shape as number[]).join(',')}] does not fit in the weights file (${length} values)`);
     }
     const start = offset as number;
     if (start + size > length) fail(`reaches value ${start + size} of a weights file with ${length}`);

@@ -116,7 +116,7 @@ export class Batcher {
         if (job.done) return;
         job.done = true;
         this.jobs.splice(this.jobs.indexOf(job), 1);
-        reject(signal.reason);
+        reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
       }, { once: true });
       this.schedule();
     });

@@ -177,8 +177,9 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
   // Once close() is called, answers to the requests in flight close their connections: a kept-alive idle connection
   // would otherwise hold the server open until its keep-alive timeout.
   let closing = false;
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    done();
   });
   app.addHook('onSend', async (_req, reply) => {
     if (closing) void reply.header('connection', 'close');
@@ -230,6 +231,7 @@ export function buildServer(models: Promise<readonly ServedModel[]> | readonly S
     return reply.code(503).send(failure === null ? { status: 'loading' } : { status: 'failed', error: failure });
   });
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- Fastify sends an async handler's return value
   app.get('/v1/models', async () => {
     if (loaded === null) throw new RequestError(503, failure === null ? 'the models are still loading' : `the models failed to load: ${failure}`);
     const firsts = new Set(['seq2seq', 'classifier', 'lm', 'forecaster'].map((k) => loaded!.find((m) => m.kind === k)).filter((m) => m !== undefined));
