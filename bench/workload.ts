@@ -49,7 +49,8 @@ function randomBatch(rng: Rng, c: WorkloadConfig): Batch {
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--config');
-  const c: WorkloadConfig = { attention: false, trainSteps: 10, warmupSteps: 3, repeats: 3, decodeBatches: 5, beam: 5, seed: 1234, softmax: 'full', numSampled: 512, trainOnly: false, ...(JSON.parse(process.argv[i + 1] ?? '{}') as WorkloadConfig) };
+  const given = JSON.parse(process.argv[i + 1] ?? '{}') as Partial<WorkloadConfig>;
+  const c = { attention: false, trainSteps: 10, warmupSteps: 3, repeats: 3, decodeBatches: 5, beam: 5, seed: 1234, softmax: 'full', numSampled: 512, trainOnly: false, ...given } as WorkloadConfig;
   const info = await selectBackend(parseBackendChoice(process.env['TRANSLATE_BACKEND'] ?? 'wasm'));
   const started = performance.now();
   const rng = new Rng(c.seed);
