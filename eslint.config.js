@@ -1,10 +1,11 @@
-// Lint: typescript-eslint's type-checked recommended rules over src/, test/, bench/ and scripts/ (run by
-// `npm run lint`, and by .ci/run). Formatting is Prettier's (`npm run format:check`), so no style rules here.
+// Lint: typescript-eslint's type-checked recommended rules over the whole tree (run by `npm run lint`, and by
+// .ci/run); plain JavaScript files (web/, configs) get the untyped recommended rules. Formatting is Prettier's (`npm run format:check`), so no style rules here.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'runs/**', 'coverage/**', 'web/**', 'docs/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'runs/**', 'coverage/**', 'docs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -33,4 +34,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.cjs', '**/*.mjs', 'eslint.config.js'], languageOptions: { globals: globals.node } },
+  { files: ['web/worker.js'], languageOptions: { globals: globals.worker } },
 );
