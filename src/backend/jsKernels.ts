@@ -6,7 +6,8 @@
 // composite tf ops, which are fast there.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataType, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { simdKernels, heapOffset, type SimdKernels } from './wasm/simd.js';
+import { simdKernels, heapOffset } from './wasm/binding.js';
+import type { SimdKernels } from './wasm/simdKernels.js';
 
 export const JS_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
 
@@ -23,8 +24,8 @@ export interface KernelMemory {
    */
   staged?(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (m: StagedMemory) => void): TensorInfo[];
   /**
-   * On wasm, the toolkit's SIMD kernels (backend/simd.ts) and a `run` that hands them byte offsets into the heap
-   * (0 for an absent input). Absent where WebAssembly SIMD is not available.
+   * On wasm, the toolkit's SIMD kernels (backend/wasm/simdKernels.ts) and a `run` that hands them byte offsets into
+   * the heap (0 for an absent input). Absent where WebAssembly SIMD is not available.
    */
   simd?: SimdMemory;
 }

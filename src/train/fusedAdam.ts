@@ -12,7 +12,7 @@
 // with tfjs's to float32 rounding (the loop computes in float64). Elsewhere (native backends) the parent's ops run.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
-import { activeSimdKernels } from '../backend/wasm/simd.js';
+import { activeSimdKernels } from '../backend/wasm/binding.js';
 
 export const ADAM_STEP = 'ToolkitAdamStep';
 

@@ -15,11 +15,11 @@
 // - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
 //   immutable, so ours shares the buffer and counts a reference, as the backend's own Reshape (and the cpu
 //   backend's Identity) do.
-// Where the toolkit's SIMD module runs (backend/simd.ts), UnsortedSegmentSum, ArgMax, Transpose and Tanh run there;
-// the rest are plain JavaScript over the heap: memory-bound copies, where JavaScript loses nothing.
+// Where the toolkit's SIMD module runs (backend/wasm/simdKernels.ts), UnsortedSegmentSum, ArgMax, Transpose and Tanh
+// run there; the rest are plain JavaScript over the heap: memory-bound copies, where JavaScript loses nothing.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
-import { simdKernels, heapOffset } from './simd.js';
+import { simdKernels, heapOffset } from './binding.js';
 
 /** The slice of the wasm backend's interface these kernels use. */
 export interface WasmBackendLike {

@@ -1,7 +1,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../../helpers/backend.js';
-import { simdModuleBytes, simdKernels } from '../../../src/backend/wasm/simd.js';
+import { simdModuleBytes } from '../../../src/backend/wasm/simdKernels.js';
+import { simdKernels } from '../../../src/backend/wasm/binding.js';
 import { gruStep, gruNextState, gruStepGrad, gruStepValues, gruStepGradValues } from '../../../src/recurrent/gru.js';
 import { Rng } from '../../../src/random.js';
 
@@ -19,7 +20,7 @@ function worstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-describe('SIMD kernels (WebAssembly, assembled in backend/simd.ts)', () => {
+describe('SIMD kernels (WebAssembly, assembled in backend/wasm/simdKernels.ts)', () => {
   it('assemble into a valid module for shared and unshared memory, and run on the test backend', () => {
     expect(WebAssembly.validate(simdModuleBytes(false))).toBe(true);
     expect(WebAssembly.validate(simdModuleBytes(true))).toBe(true);
