@@ -13,10 +13,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { Rng } from '../random.js';
 import { dense } from '../layers/dense.js';
-import { embed } from '../layers/embedding.js';
-import { dropout, stateMask, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
-import { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import { NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
+import type { RecurrentLayer } from '../recurrent/recurrentLayer.js';
 import { hiddenPart } from '../recurrent/rnn.js';
+import { RecurrentStack, type BottomRunner } from '../recurrent/stack.js';
 import { DEFAULT_CELL, cellGates, type CellOptions } from '../recurrent/cell.js';
 import { luongAttention, type AttentionKind } from './attention.js';
 import { bahdanauAttention, bahdanauKeys } from './bahdanau.js';
@@ -66,9 +66,10 @@ export interface DecoderState {
 }
 
 export class Decoder {
-  readonly layers: RecurrentLayer[] = [];
+  /** The recurrent layers, bottom first (one-directional; see RecurrentStack for their weight names). */
+  readonly stack: RecurrentStack;
+  readonly layers: readonly RecurrentLayer[];
   readonly embeddingName: string;
-  private readonly dropout: DropoutOptions;
 
   constructor(readonly options: DecoderOptions, private readonly params: Params, private readonly prefix = 'decoder') {
     const { vocabSize: V, embeddingSize: E, hiddenSize: H, attention } = options;
@@ -79,7 +80,10 @@ export class Decoder {
     this.embeddingName = options.embeddingName ?? `${prefix}/embedding`;
     if (options.embeddingName === undefined) params.create(this.embeddingName, [V, E], { kind: 'normal', std: 1 }, options.trainEmbedding ?? true);
     // Layer 0 keeps the one-layer model's names, so models saved before stacks existed still load.
-    for (let l = 0; l < (options.layers ?? 1); l++) this.layers.push(new RecurrentLayer(params, l === 0 ? prefix : `${prefix}/layer${l}`, l === 0 ? E : H, H, cell));
+    const dropout = options.dropout ?? NO_DROPOUT;
+    const stack = { layers: options.layers ?? 1, residual: options.residual ?? false, dropout };
+    this.stack = new RecurrentStack(params, prefix, E, H, cell, stack);
+    this.layers = this.stack.layers.map((layer) => layer.forward);
     if (attention === 'general') params.create(`${prefix}/attention/Wa`, [M, H], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
     if (attention === 'bahdanau') {
       params.create(`${prefix}/attention/Wk`, [M, A], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
@@ -91,12 +95,11 @@ export class Decoder {
     if (attention !== 'none') params.create(`${prefix}/attention/Wc`, [M + H, H], { kind: 'uniform', scale: 1 / Math.sqrt(M + H) });
     params.create(`${prefix}/output/W`, [H, V], { kind: 'uniform', scale: k });
     params.create(`${prefix}/output/b`, [V], { kind: 'zeros' });
-    this.dropout = options.dropout ?? NO_DROPOUT;
   }
 
   /** The bottom layer (the whole decoder of the default model). */
   get rnn(): RecurrentLayer {
-    return this.layers[0]!;
+    return this.stack.bottom;
   }
 
   private p<T extends tf.Tensor>(name: string): T {
@@ -149,39 +152,32 @@ export class Decoder {
    * without attention). Positions after EOS run on PAD inputs; the loss masks them. `rng` (training only) draws
    * the dropout masks; null means no dropout.
    */
-  features(memory: Memory, targetIn: Int32Array, steps: number, rng: Rng | null = null): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  features(
+    memory: Memory, targetIn: Int32Array, steps: number, rng: Rng | null = null,
+  ): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = memory.initial.shape[0];
     const T = steps;
     const H = this.options.hiddenSize;
-    const d = this.dropout;
-    const shape = { steps: T, batch: B };
     const table = this.params.get(this.embeddingName) as unknown as tf.Tensor2D;
-    // The fast path projects the table and gathers rows; input dropout needs the embeddings themselves.
-    const xp = rng !== null && d.inputKeep < 1 ? this.rnn.project(dropout(embed(table, targetIn), d.inputKeep, rng)) : this.rnn.projectTokens(table, targetIn);
-    const mask0 = stateMask(rng, B, H, d.stateKeep);
-    let contexts: tf.Tensor2D | null = null;
-    let weights: tf.Tensor3D | null = null;
-    let out: tf.Tensor2D; // [T·B, H]: the current layer's outputs, time-major
-    if (this.options.attention === 'bahdanau') {
-      const r = this.bahdanauSteps(memory, xp, this.layerState(memory.initial, 0), mask0, T);
-      out = r.outputs;
-      contexts = r.contexts;
-      weights = r.weights;
-    } else {
-      out = tf.reshape(this.rnn.hidden(this.rnn.sequence(xp, this.layerState(memory.initial, 0), null, shape, mask0)), [T * B, H]);
-    }
-    out = dropout(out, d.outputKeep, rng);
-    for (let l = 1; l < this.layers.length; l++) {
-      const layer = this.layers[l]!;
-      const states = layer.sequence(layer.project(dropout(out, d.inputKeep, rng)), this.layerState(memory.initial, l), null, shape, stateMask(rng, B, H, d.stateKeep));
-      let next = dropout(tf.reshape(layer.hidden(states), [T * B, H]) as tf.Tensor2D, d.outputKeep, rng);
-      if (this.options.residual) next = tf.add(next, out);
-      out = next;
-    }
+    const initial = this.layers.map((_, l) => this.layerState(memory.initial, l));
+    // Bahdanau attention runs the bottom layer step by step; its contexts and weights are kept here.
+    const attended: { contexts?: tf.Tensor2D; weights?: tf.Tensor3D } = {};
+    const bottom: BottomRunner | undefined =
+      this.options.attention !== 'bahdanau'
+        ? undefined
+        : (xp, state0, mask) => {
+          const r = this.bahdanauSteps(memory, xp, state0, mask, T);
+          attended.contexts = r.contexts;
+          attended.weights = r.weights;
+          return r;
+        };
+    const run = { steps: T, batch: B, mask: null, rng, initial, finals: false, bottom };
+    const { outputs } = this.stack.run({ ids: targetIn, table }, run);
+    const out = tf.reshape(outputs, [T * B, H]) as tf.Tensor2D; // time-major
     const kind = this.options.attention;
     if (kind === 'bahdanau') {
-      const top = tf.transpose(tf.reshape(this.bahdanauTop(contexts!, out), [T, B, H]), [1, 0, 2]);
-      return { top: tf.reshape(top, [B * T, H]), weights };
+      const top = tf.transpose(tf.reshape(this.bahdanauTop(attended.contexts!, out), [T, B, H]), [1, 0, 2]);
+      return { top: tf.reshape(top, [B * T, H]), weights: attended.weights! };
     }
     const states = tf.transpose(tf.reshape(out, [T, B, H]), [1, 0, 2]) as tf.Tensor3D; // [B, T, H]
     if (kind === 'none') return { top: tf.reshape(states, [B * T, H]), weights: null };
@@ -191,7 +187,7 @@ export class Decoder {
   /**
    * The bottom layer under Bahdanau attention, step by step with gradients: each step attends with the previous
    * state, adds context·W_ctx to the token's input projection xp [T·B, gates·H], and advances the cell.
-   * Returns outputs [T·B, H], contexts [T·B, M] (time-major) and weights [B, T, T_src].
+   * Returns outputs [T·B, H], contexts [T·B, M] (time-major), weights [B, T, T_src] and the last state.
    */
   private bahdanauSteps(memory: Memory, xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor2D | null, T: number) {
     const H = this.options.hiddenSize;
@@ -209,7 +205,10 @@ export class Decoder {
       contexts.push(a.context);
       weights.push(a.weights);
     }
-    return { outputs: tf.concat(outputs, 0) as tf.Tensor2D, contexts: tf.concat(contexts, 0) as tf.Tensor2D, weights: tf.stack(weights, 1) as tf.Tensor3D };
+    return {
+      outputs: tf.concat(outputs, 0) as tf.Tensor2D, contexts: tf.concat(contexts, 0) as tf.Tensor2D,
+      weights: tf.stack(weights, 1) as tf.Tensor3D, final: state,
+    };
   }
 
   private bahdanau(query: tf.Tensor2D, memory: Memory) {
@@ -231,17 +230,10 @@ export class Decoder {
     const B = previous.length;
     const H = this.options.hiddenSize;
     let xp = this.rnn.projectTokens(this.params.get(this.embeddingName) as unknown as tf.Tensor2D, previous);
-    const s0 = this.layerState(state.h, 0);
-    const bahdanau = this.options.attention === 'bahdanau' ? this.bahdanau(hiddenPart(s0, H), memory) : null;
+    const states = this.layers.map((_, l) => this.layerState(state.h, l));
+    const bahdanau = this.options.attention === 'bahdanau' ? this.bahdanau(hiddenPart(states[0]!, H), memory) : null;
     if (bahdanau !== null) xp = tf.add(xp, dense(bahdanau.context, this.p('context/W'), null));
-    const nexts = [this.rnn.step(xp, s0)];
-    let top = hiddenPart(nexts[0]!, H); // the h part of an LSTM's [h | c]; the state itself otherwise
-    for (let l = 1; l < this.layers.length; l++) {
-      const layer = this.layers[l]!;
-      nexts.push(layer.step(layer.project(top), this.layerState(state.h, l)));
-      const h = hiddenPart(nexts[l]!, H);
-      top = this.options.residual ? tf.add(h, top) : h;
-    }
+    const { states: nexts, top } = this.stack.step(xp, states);
     const next = { h: nexts.length === 1 ? nexts[0]! : (tf.concat(nexts, 1) as tf.Tensor2D) };
     if (bahdanau !== null) return { state: next, logits: this.logits(this.bahdanauTop(bahdanau.context, top)), weights: tf.reshape(bahdanau.weights, [B, 1, -1]) as tf.Tensor3D };
     if (this.options.attention === 'none') return { state: next, logits: this.logits(top), weights: null };

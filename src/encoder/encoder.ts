@@ -4,17 +4,15 @@
 // for the bridge that seeds the decoder.
 //
 // Layer l > 0 reads layer l−1's outputs ([fwd | bwd] when bidirectional); with `residual`, its outputs are added
-// to its inputs (the widths are equal from the second layer on).
+// to its inputs (the widths are equal from the second layer on). The loop over layers is RecurrentStack's.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { SourceBatch } from '../data/text/batch.js';
 import type { Rng } from '../random.js';
-import { maskOutputs, finalState } from '../recurrent/rnn.js';
-import { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import type { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import { RecurrentStack, type StackLayer } from '../recurrent/stack.js';
 import { DEFAULT_CELL, type CellOptions } from '../recurrent/cell.js';
-import { reversalIndex, permuteIds, permuteRows, joinFinals } from '../recurrent/bidirectional.js';
-import { embed } from '../layers/embedding.js';
-import { dropout, stateMask, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
+import { NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 
 export interface EncoderOptions {
   vocabSize: number;
@@ -48,95 +46,50 @@ export interface EncoderOutput {
   maskBias: tf.Tensor3D;
 }
 
-interface EncoderLayer {
-  forward: RecurrentLayer;
-  backward: RecurrentLayer | null;
-}
-
-/** A layer's input: token ids projected straight from the embedding table (bottom layer), or a tensor [T·B, D]. */
-type LayerInput = { ids: Int32Array; table: tf.Tensor2D } | { x: tf.Tensor2D };
-
 export class Encoder {
-  readonly layers: EncoderLayer[] = [];
+  /** The recurrent layers, bottom first (see RecurrentStack for their weight names). */
+  readonly stack: RecurrentStack;
+  readonly layers: readonly StackLayer[];
   readonly embeddingName: string;
-  private readonly dropout: DropoutOptions;
-  private readonly residual: boolean;
 
   constructor(readonly options: EncoderOptions, private readonly params: Params, prefix = 'encoder') {
     const { vocabSize: V, embeddingSize: E, hiddenSize: H } = options;
-    const cell = options.cell ?? DEFAULT_CELL;
-    const directions = options.bidirectional ? 2 : 1;
     this.embeddingName = options.embeddingName ?? `${prefix}/embedding`;
-    if (options.embeddingName === undefined) params.create(this.embeddingName, [V, E], { kind: 'normal', std: 1 }, options.trainEmbedding ?? true);
-    // Layer 0 keeps the one-layer model's names (encoder/W …), so models saved before stacks existed still load.
-    for (let l = 0; l < (options.layers ?? 1); l++) {
-      const name = l === 0 ? prefix : `${prefix}/layer${l}`;
-      const input = l === 0 ? E : directions * H;
-      this.layers.push({
-        forward: new RecurrentLayer(params, name, input, H, cell),
-        backward: options.bidirectional ? new RecurrentLayer(params, `${name}/backward`, input, H, cell) : null,
-      });
+    if (options.embeddingName === undefined) {
+      params.create(this.embeddingName, [V, E], { kind: 'normal', std: 1 }, options.trainEmbedding ?? true);
     }
-    this.dropout = options.dropout ?? NO_DROPOUT;
-    this.residual = options.residual ?? false;
+    this.stack = new RecurrentStack(params, prefix, E, H, options.cell ?? DEFAULT_CELL, {
+      layers: options.layers ?? 1,
+      bidirectional: options.bidirectional ?? false,
+      residual: options.residual ?? false,
+      dropout: options.dropout ?? NO_DROPOUT,
+    });
+    this.layers = this.stack.layers;
   }
 
   /** The bottom layer's forward direction (the whole encoder of the default model). */
   get rnn(): RecurrentLayer {
-    return this.layers[0]!.forward;
+    return this.stack.bottom;
   }
 
   /** Width of the outputs and of each layer's joined h: directions·hiddenSize. */
   get outputSize(): number {
-    return (this.options.bidirectional ? 2 : 1) * this.options.hiddenSize;
+    return this.stack.outputSize;
   }
 
   /** Encodes a batch; `rng` (training only) draws the dropout masks, null means no dropout. */
   encode(batch: SourceBatch, rng: Rng | null = null): EncoderOutput {
     const { size: B, sourceSteps: T } = batch;
-    const H = this.options.hiddenSize;
-    const d = this.dropout;
     const table = this.params.get(this.embeddingName) as unknown as tf.Tensor2D;
-    const result = tf.tidy(() => {
-      const mask = tf.tensor1d(batch.sourceMask);
-      const shape = { steps: T, batch: B };
-      const reversal = this.options.bidirectional ? reversalIndex(batch.sourceMask, T, B) : null;
-      // The fast path projects the table and gathers rows; input dropout needs the embeddings themselves.
-      let input: LayerInput = rng !== null && d.inputKeep < 1 ? { x: dropout(embed(table, batch.source), d.inputKeep, rng) } : { ids: batch.source, table };
-      let below: tf.Tensor3D | null = null; // [T, B, width]: the previous layer's outputs
-      const finals: tf.Tensor2D[] = [];
-      for (const layer of this.layers) {
-        if (below !== null) input = { x: dropout(tf.reshape(below, [T * B, this.outputSize]) as tf.Tensor2D, d.inputKeep, rng) };
-        const run = (rnn: RecurrentLayer, reversed: Int32Array | null) => {
-          const xp = projectInput(rnn, input, reversed);
-          return rnn.sequence(xp, tf.zeros([B, rnn.stateSize]), mask, shape, stateMask(rng, B, H, d.stateKeep));
-        };
-        const fwd = run(layer.forward, null);
-        let out = layer.forward.hidden(fwd);
-        let final = finalState(fwd);
-        if (layer.backward !== null) {
-          const bwd = run(layer.backward, reversal);
-          // Back to source order: the reversal is its own inverse.
-          const back = tf.reshape(permuteRows(tf.reshape(layer.backward.hidden(bwd), [T * B, H]) as tf.Tensor2D, reversal!), [T, B, H]);
-          out = tf.concat([out, back], 2) as tf.Tensor3D;
-          final = joinFinals(final, finalState(bwd), H);
-        }
-        out = maskOutputs(out, mask);
-        if (rng !== null && d.outputKeep < 1) out = tf.reshape(dropout(tf.reshape(out, [T * B, this.outputSize]) as tf.Tensor2D, d.outputKeep, rng), [T, B, this.outputSize]);
-        if (this.residual && below !== null) out = tf.add(out, below);
-        finals.push(final);
-        below = out;
-      }
+    return tf.tidy(() => {
+      const run = { steps: T, batch: B, mask: batch.sourceMask, rng };
+      const { outputs, finals } = this.stack.run({ ids: batch.source, table }, run);
       const bias = new Float32Array(B * T);
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) bias[b * T + t] = batch.sourceMask[t * B + b]! > 0 ? 0 : -1e9;
-      return { outputs: tf.transpose(below!, [1, 0, 2]) as tf.Tensor3D, finals, maskBias: tf.tensor3d(bias, [B, 1, T]) };
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < B; b++) bias[b * T + t] = batch.sourceMask[t * B + b]! > 0 ? 0 : -1e9;
+      }
+      const maskBias = tf.tensor3d(bias, [B, 1, T]);
+      return { outputs: tf.transpose(outputs, [1, 0, 2]) as tf.Tensor3D, finals, maskBias };
     });
-    return result;
   }
-}
-
-/** The input projections [T·B, gates·H] of one direction, reading the input reordered by `reversed` when given. */
-function projectInput(rnn: RecurrentLayer, input: LayerInput, reversed: Int32Array | null): tf.Tensor2D {
-  if ('ids' in input) return rnn.projectTokens(input.table, reversed === null ? input.ids : permuteIds(input.ids, reversed));
-  return rnn.project(reversed === null ? input.x : permuteRows(input.x, reversed));
 }

@@ -6,10 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Params } from '../model/params.js';
 import type { Rng } from '../random.js';
 import { embed } from '../layers/embedding.js';
-import { dropout, stateMask, checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
-import { RecurrentLayer } from '../recurrent/recurrentLayer.js';
-import { maskOutputs, finalState } from '../recurrent/rnn.js';
-import { reversalIndex, permuteIds, permuteRows, joinFinals } from '../recurrent/bidirectional.js';
+import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
+import type { RecurrentLayer } from '../recurrent/recurrentLayer.js';
+import { RecurrentStack, projectInput, type StackLayer, type StackInput } from '../recurrent/stack.js';
 import { DEFAULT_CELL, type CellOptions } from '../recurrent/cell.js';
 import { PAD } from '../data/text/vocabulary.js';
 
@@ -120,18 +119,14 @@ export interface ReadSequence {
   final: tf.Tensor2D;
 }
 
-interface ReaderLayer {
-  forward: RecurrentLayer;
-  backward: RecurrentLayer | null;
-}
-
 /**
  * An input projection (embedding or feature) feeding a stack of recurrent layers, each optionally bidirectional,
- * with dropout between them: the heads' shared front end. Built from the encoder's parts (RecurrentLayer, the
- * masked runner, the within-length reversal and the seeded dropout masks), for token or feature inputs.
+ * with dropout between them: the heads' shared front end. The encoder's RecurrentStack (the masked runner, the
+ * within-length reversal and the seeded dropout masks), for token or feature inputs.
  */
 export class SequenceReader {
-  readonly layers: ReaderLayer[] = [];
+  readonly stack: RecurrentStack;
+  readonly layers: readonly StackLayer[];
   readonly options: ReaderOptions;
 
   constructor(
@@ -142,30 +137,25 @@ export class SequenceReader {
     checkReaderOptions(this.options);
     const inputWidth = input.kind === 'tokens' ? input.embeddingSize : input.size;
     if (input.kind === 'tokens') params.create(`${prefix}/embedding`, [input.vocabSize, input.embeddingSize], { kind: 'normal', std: 1 });
-    // Layer 0 keeps the one-layer reader's weight names (prefix/W …).
-    for (let l = 0; l < this.options.layers; l++) {
-      const name = l === 0 ? prefix : `${prefix}/layer${l}`;
-      const width = l === 0 ? inputWidth : this.outputSize;
-      this.layers.push({
-        forward: new RecurrentLayer(params, name, width, hiddenSize, cell),
-        backward: this.options.bidirectional ? new RecurrentLayer(params, `${name}/backward`, width, hiddenSize, cell) : null,
-      });
-    }
+    // Layer 0 keeps the one-layer reader's weight names (prefix/W …): see RecurrentStack.
+    const { layers, bidirectional, dropout } = this.options;
+    this.stack = new RecurrentStack(params, prefix, inputWidth, hiddenSize, cell, { layers, bidirectional, dropout });
+    this.layers = this.stack.layers;
   }
 
   /** The bottom layer's forward direction (the whole reader of a one-layer, one-direction model). */
   get rnn(): RecurrentLayer {
-    return this.layers[0]!.forward;
+    return this.stack.bottom;
   }
 
   /** Width of the outputs: directions·H. */
   get outputSize(): number {
-    return (this.options.bidirectional ? 2 : 1) * this.hiddenSize;
+    return this.stack.outputSize;
   }
 
   /** Width of the final state: directions·blocks·H. */
   get stateSize(): number {
-    return (this.options.bidirectional ? 2 : 1) * this.rnn.stateSize;
+    return this.stack.stateSize;
   }
 
   /** The batch's inputs [T·B, E or F] (embeddings looked up, or the feature values). */
@@ -175,24 +165,34 @@ export class SequenceReader {
       return embed(this.params.get(`${this.prefix}/embedding`) as tf.Tensor2D, batch.ids);
     }
     const F = this.input.size;
-    if (batch.features === undefined) throw new Error('SequenceReader: this model reads feature vectors, the batch has none');
-    if (batch.features.length !== batch.steps * batch.size * F) throw new Error(`SequenceReader: expected ${F} features per step, got ${batch.features.length / (batch.steps * batch.size)}`);
+    if (batch.features === undefined) {
+      throw new Error('SequenceReader: this model reads feature vectors, the batch has none');
+    }
+    if (batch.features.length !== batch.steps * batch.size * F) {
+      const got = batch.features.length / (batch.steps * batch.size);
+      throw new Error(`SequenceReader: expected ${F} features per step, got ${got}`);
+    }
     return tf.tensor2d(batch.features, [batch.steps * batch.size, F]);
+  }
+
+  /**
+   * The bottom layer's input: token ids with the embedding table, or (feature inputs; token inputs under embedding
+   * dropout, whose scales `rng` draws here) the input vectors.
+   */
+  private stackInput(batch: SequenceBatch, rng: Rng | null): StackInput {
+    if (this.input.kind === 'tokens' && batch.ids !== undefined) {
+      if (rng !== null && this.options.embeddingKeep < 1) {
+        const scales = embeddingDropoutScales(batch.ids, this.options.embeddingKeep, rng);
+        return { x: tf.mul(this.inputs(batch), tf.tensor2d(scales, [batch.steps * batch.size, 1])) };
+      }
+      return { ids: batch.ids, table: this.params.get(`${this.prefix}/embedding`) as tf.Tensor2D };
+    }
+    return { x: this.inputs(batch) };
   }
 
   /** Input projections of all steps for the bottom forward layer, [T·B, gates·H]. */
   project(batch: SequenceBatch): tf.Tensor2D {
-    return tf.tidy(() => this.bottomProjection(this.rnn, batch, null));
-  }
-
-  /** Projections of the raw inputs (no dropout) for a bottom-layer direction, reordered by `reversed` when given. */
-  private bottomProjection(rnn: RecurrentLayer, batch: SequenceBatch, reversed: Int32Array | null): tf.Tensor2D {
-    if (this.input.kind === 'tokens' && batch.ids !== undefined) {
-      const ids = reversed === null ? batch.ids : permuteIds(batch.ids, reversed);
-      return rnn.projectTokens(this.params.get(`${this.prefix}/embedding`) as tf.Tensor2D, ids);
-    }
-    const x = this.inputs(batch);
-    return rnn.project(reversed === null ? x : permuteRows(x, reversed));
+    return tf.tidy(() => projectInput(this.rnn, this.stackInput(batch, null), null));
   }
 
   /**
@@ -200,43 +200,10 @@ export class SequenceReader {
    * continuing a prompt); `rng` (training only) draws the dropout masks, null means no dropout.
    */
   read(batch: SequenceBatch, state0?: tf.Tensor2D, rng: Rng | null = null): ReadSequence {
-    const { size: B, steps: T } = batch;
-    const H = this.hiddenSize;
-    const d = this.options.dropout;
     return tf.tidy(() => {
-      const mask = tf.tensor1d(batch.mask);
-      const shape = { steps: T, batch: B };
-      const reversal = this.options.bidirectional ? reversalIndex(batch.mask, T, B) : null;
-      const dropWords = rng !== null && this.input.kind === 'tokens' && batch.ids !== undefined && this.options.embeddingKeep < 1;
-      const dropping = rng !== null && (d.inputKeep < 1 || dropWords);
-      let x: tf.Tensor2D | null = null; // [T·B, width]
-      if (dropping) {
-        let inputs = this.inputs(batch);
-        if (dropWords) inputs = tf.mul(inputs, tf.tensor2d(embeddingDropoutScales(batch.ids!, this.options.embeddingKeep, rng!), [T * B, 1]));
-        x = dropout(inputs, d.inputKeep, rng);
-      }
-      let outputs: tf.Tensor3D | null = null;
-      let final: tf.Tensor2D | null = null;
-      this.layers.forEach((layer, l) => {
-        const run = (rnn: RecurrentLayer, reversed: Int32Array | null, start: tf.Tensor2D | undefined) => {
-          const xp = x === null ? this.bottomProjection(rnn, batch, reversed) : rnn.project(reversed === null ? x : permuteRows(x, reversed));
-          return rnn.sequence(xp, start ?? tf.zeros([B, rnn.stateSize]), mask, shape, stateMask(rng, B, H, d.stateKeep));
-        };
-        const fwd = run(layer.forward, null, l === 0 ? state0 : undefined);
-        let out = layer.forward.hidden(fwd);
-        final = finalState(fwd);
-        if (layer.backward !== null) {
-          const bwd = run(layer.backward, reversal, undefined);
-          const back = tf.reshape(permuteRows(tf.reshape(layer.backward.hidden(bwd), [T * B, H]) as tf.Tensor2D, reversal!), [T, B, H]);
-          out = tf.concat([out, back], 2) as tf.Tensor3D;
-          final = joinFinals(final, finalState(bwd), H);
-        }
-        out = maskOutputs(out, mask);
-        if (rng !== null && d.outputKeep < 1) out = tf.reshape(dropout(tf.reshape(out, [T * B, this.outputSize]) as tf.Tensor2D, d.outputKeep, rng), [T, B, this.outputSize]);
-        outputs = out;
-        if (l + 1 < this.layers.length) x = dropout(tf.reshape(out, [T * B, this.outputSize]) as tf.Tensor2D, d.inputKeep, rng);
-      });
-      return { outputs: outputs!, final: final! };
+      const run = { steps: batch.steps, batch: batch.size, mask: batch.mask, rng, initial: [state0] };
+      const { outputs, finals } = this.stack.run(this.stackInput(batch, rng), run);
+      return { outputs, final: finals[finals.length - 1]! };
     });
   }
 }
