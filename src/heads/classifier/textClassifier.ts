@@ -9,6 +9,7 @@ import { Vocabulary, type VocabularyJson } from '../../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../../data/text/tokenizers.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
 import { ToolkitError } from '../../errors.js';
+import { withSavedWeights } from '../saved.js';
 
 export const CLASSIFIER_KIND = 'classifier';
 
@@ -121,13 +122,7 @@ export class TextClassifier {
       throw new ModelFileError(`${where}: extra.input must be {"kind":"tokens",…} or {"kind":"features","featureSize":F}`);
     }
     const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, ...json.config, classes: labels.size });
-    try {
-      model.params.load(json.weights.manifest, data, where);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return new TextClassifier(model, labels, input);
+    return new TextClassifier(withSavedWeights(model, json, data, where), labels, input);
   }
 
   dispose(): void {

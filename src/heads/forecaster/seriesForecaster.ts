@@ -15,6 +15,7 @@ import { SeriesTransform, type SeriesTransformOptions } from '../../data/series/
 import type { WindowExample } from '../../data/series/timeSeries.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../../model/modelFiles.js';
 import { ToolkitError } from '../../errors.js';
+import { withSavedWeights } from '../saved.js';
 
 export const FORECASTER_KIND = 'forecaster';
 
@@ -287,9 +288,8 @@ export class SeriesForecaster {
     // Models saved before transforms existed name only "none" or "log".
     const transform = e.transform === 'none' ? new SeriesTransform() : e.transform === 'log' ? new SeriesTransform({ boxCox: 0 }) : SeriesTransform.fromJSON(e.transform, `${where} transform`);
     const linear = e.linear === undefined || e.linear === null ? null : Array.isArray(e.linear) ? e.linear.map((l, i) => LinearAutoregression.fromJSON(l, `${where} linear[${i}]`)) : null;
-    const model = new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, ...json.config });
+    const model = withSavedWeights(new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, ...json.config }), json, data, where);
     try {
-      model.params.load(json.weights.manifest, data, where);
       return new SeriesForecaster(model, { scaler, transform, window: e.window, inputs: e.inputs, targets: e.targets, linear });
     } catch (err) {
       model.dispose();

@@ -4,6 +4,7 @@ import { LanguageModel, makeLmBatch, DEFAULT_LANGUAGE_MODEL_CONFIG, type Languag
 import { Vocabulary, UNK, type VocabularyJson } from '../../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../../data/text/tokenizers.js';
 import { saveModelFiles, loadModelFiles, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
+import { withSavedWeights } from '../saved.js';
 
 export const LM_KIND = 'lm';
 
@@ -81,13 +82,7 @@ export class TextLanguageModel {
     const vocabulary = Vocabulary.fromJSON(e.vocabulary, `${where} vocabulary`);
     const tokenizer = await createTokenizer(tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`), directory === undefined ? {} : { directory });
     const model = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size });
-    try {
-      model.params.load(json.weights.manifest, data, where);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    return new TextLanguageModel(model, vocabulary, tokenizer, e.lowercase === true);
+    return new TextLanguageModel(withSavedWeights(model, json, data, where), vocabulary, tokenizer, e.lowercase === true);
   }
 
   dispose(): void {
