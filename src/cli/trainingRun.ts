@@ -3,7 +3,8 @@
 // and the closing report. Returns the exit code: 0, 130 when interrupted, 1 for a non-finite loss.
 import * as path from 'node:path';
 import { ProgressBar, formatDuration } from './progress.js';
-import { train, NonFiniteValidationError, type RunOptions, type TrainingEvent, type TrainingOptions } from '../train/loop.js';
+import { train, NonFiniteValidationError, type RunOptions, type TrainingEvent } from '../train/loop.js';
+import type { TrainingOptions } from '../train/options.js';
 import { BEST_DIR } from '../train/checkpoints.js';
 import type { TrainingTask } from '../train/task.js';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { ToolkitError } from '../errors.js';
 import { sequenceLossProblem, type SequenceLossOptions } from '../loss/sequenceLoss.js';
-import type { TrainingOptions } from './loop.js';
+import type { TrainingOptions } from './options.js';
 import { SCHEDULE_KINDS } from './schedule.js';
 
 export class ConfigError extends ToolkitError {

@@ -14,7 +14,7 @@
 import { DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
 import { DEFAULT_SEQUENCE_LOSS, type SequenceLossOptions } from '../loss/sequenceLoss.js';
 import type { Bucket } from '../data/text/buckets.js';
-import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../train/loop.js';
+import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../train/options.js';
 import {
   ConfigError, CustomField, SectionedConfig, mergeConfig, schemaOf, sequenceLossSectionProblem, TRAINING_SCHEMA, SEQUENCE_LOSS_SCHEMA,
   type FieldType,

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maskedCrossEntropy } from '../../loss/crossEntropy.js';
 import type { MetricDirection } from '../../train/earlyStopping.js';
-import { TrainingConfigError } from '../../train/loop.js';
+import { TrainingConfigError } from '../../train/options.js';
 import type { SavedModelForm } from '../../train/checkpoints.js';
 import type { ClassifierBatch } from './classifier.js';
 import { classificationReport } from '../../metrics/scores.js';

@@ -2,7 +2,7 @@
 // and scaled), and validation by the loss (scaled MSE over every predicted value) and by the forecast after each
 // window's last step in the data's own units: mse, rmse and the MSE of the k-th (last) step ahead.
 import type { MetricDirection } from '../../train/earlyStopping.js';
-import { TrainingConfigError } from '../../train/loop.js';
+import { TrainingConfigError } from '../../train/options.js';
 import type { SavedModelForm } from '../../train/checkpoints.js';
 import type { WindowExample } from '../../data/series/timeSeries.js';
 import type { ForecastBatch } from './forecaster.js';

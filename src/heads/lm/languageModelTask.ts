@@ -1,8 +1,9 @@
 // The language model as a training task for the shared loop (src/train/loop.ts): shuffled, length-grouped batches
 // of training lines, and validation by the mean next-token loss (full softmax) and its perplexity.
 import type { MetricDirection } from '../../train/earlyStopping.js';
-import { TrainingConfigError } from '../../train/loop.js';
+import { TrainingConfigError } from '../../train/options.js';
 import type { SavedModelForm } from '../../train/checkpoints.js';
+import type { SequenceLossOptions } from '../../loss/sequenceLoss.js';
 import { makeLmBatch, type LmBatch } from './languageModel.js';
 import { EpochSampler, EpochSampledTask } from '../epochSampler.js';
 import type { TextLanguageModel } from './textLanguageModel.js';
@@ -15,9 +16,15 @@ export interface LanguageModelTaskOptions {
   seed: number;
   /** Lines per validation batch (default 128). */
   validBatchSize: number;
+  /**
+   * The training loss: e.g. { softmax: 'sampled', numSampled: 512 } for the sampled softmax of Jean et al. (2015),
+   * "On Using Very Large Target Vocabulary for Neural Machine Translation" (default {}: the full softmax). Loss options
+   * the loop passes in the context (RunOptions.loss) take precedence. Validation always uses the full softmax.
+   */
+  loss: Partial<SequenceLossOptions>;
 }
 
-export const DEFAULT_LANGUAGE_MODEL_TASK: LanguageModelTaskOptions = { batchSize: 32, seed: 1, validBatchSize: 128 };
+export const DEFAULT_LANGUAGE_MODEL_TASK: LanguageModelTaskOptions = { batchSize: 32, seed: 1, validBatchSize: 128, loss: {} };
 
 export class LanguageModelTask extends EpochSampledTask implements TrainingTask<LmBatch> {
   readonly options: LanguageModelTaskOptions;
@@ -36,7 +43,11 @@ export class LanguageModelTask extends EpochSampledTask implements TrainingTask<
     if (this.train.length === 0) throw new TrainingConfigError('language-model training needs training lines (none were given)');
     if (this.valid.length === 0) throw new TrainingConfigError('language-model training needs validation lines (none were given or held out)');
     const model = lm.model;
-    this.model = { params: model.params, loss: (batch: LmBatch, context: LossContext) => model.loss(batch, context) };
+    const loss = this.options.loss;
+    this.model = {
+      params: model.params,
+      loss: (batch: LmBatch, context: LossContext) => model.loss(batch, { ...context, loss: { ...loss, ...context.loss } }),
+    };
     this.sampler = new EpochSampler(this.train.length, { batchSize: this.options.batchSize, seed: this.options.seed }, this.train.map((s) => s.length));
   }
 
