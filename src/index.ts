@@ -21,9 +21,9 @@ export { meanAndSd, pairedDifference } from './metrics/scores.js';
 export { loadRecipes, fetchCorpus, type Recipe } from './data/download/fetch.js';
 export { Trainer, DEFAULT_TRAINER_OPTIONS, NonFiniteError, type TrainerOptions } from './train/trainer.js';
 export {
-  train, resolveTrainingOptions, DEFAULT_TRAINING_OPTIONS, TrainingConfigError,
-  type TrainingOptions, type RunOptions, type TrainingResult, type TrainingEvent, type ProgressInfo, type StopReason,
+  train, type RunOptions, type TrainingResult, type TrainingEvent, type ProgressInfo, type StopReason,
 } from './train/loop.js';
+export { resolveTrainingOptions, DEFAULT_TRAINING_OPTIONS, TrainingConfigError, type TrainingOptions } from './train/options.js';
 export type { TrainableModel, TrainingTask, TrainingBatch, LossContext } from './train/task.js';
 export { readCheckpoint, saveCheckpoint, saveBest, CheckpointError, BEST_DIR, type Checkpoint, type SavedModelForm, type TrainingStateJson } from './train/checkpoints.js';
 export { LearningRateSchedule, cosineLearningRate, DEFAULT_SCHEDULE, type ScheduleOptions, type ScheduleKind } from './train/schedule.js';

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import * as path from 'node:path';
 import { trainWithProgress } from './trainingRun.js';
 import { ToolkitError } from '../errors.js';
-import type { TrainingOptions } from '../train/loop.js';
+import type { TrainingOptions } from '../train/options.js';
 import type { TrainingTask } from '../train/task.js';
 import { readCheckpoint, BEST_DIR, type Checkpoint } from '../train/checkpoints.js';
 import { SCHEDULE_KINDS, type ScheduleOptions } from '../train/schedule.js';

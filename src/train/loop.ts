@@ -13,64 +13,17 @@ import { Rng } from '../random.js';
 import type { TrainingTask } from './task.js';
 import type { SequenceLossOptions } from '../loss/sequenceLoss.js';
 import { writeFileAtomic } from '../model/modelFiles.js';
-import { Trainer, NonFiniteError, type TrainerOptions } from './trainer.js';
-import { LearningRateSchedule, SCHEDULE_KINDS, DEFAULT_SCHEDULE, type ScheduleOptions } from './schedule.js';
-import { MetricTracker, type EarlyStoppingOptions, type MetricDirection } from './earlyStopping.js';
+import { Trainer, NonFiniteError } from './trainer.js';
+import { LearningRateSchedule, DEFAULT_SCHEDULE } from './schedule.js';
+import { MetricTracker, type MetricDirection } from './earlyStopping.js';
 import { TrainingLog } from './trainingLog.js';
 import { lossCurves, metricCurves, describeLoss } from './curves.js';
 import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type WindowSums } from './checkpoints.js';
 import { RunLock, type LockOptions, type LockOwner } from './lock.js';
 import { saveSnapshot, snapshotDir } from './snapshots.js';
+import { resolveTrainingOptions, TrainingConfigError, type TrainingOptions } from './options.js';
+import { scheduleHorizons, resumeChanges } from './resume.js';
 
-export interface TrainingOptions extends TrainerOptions {
-  /** Total training steps (batches), counted across resumes (default 10,000). */
-  steps: number;
-  /** Learning-rate schedule (default constant; see schedule.ts). */
-  schedule: Partial<ScheduleOptions>;
-  /** Evaluate on validation data every this many steps, and after the last (default 500). */
-  evalEvery: number;
-  /** Write the checkpoint every this many steps (default 0: after every evaluation), after the last, and on interruption. */
-  checkpointEvery: number;
-  /** Write a training-log line (means since the previous line) every this many steps (default 10). */
-  logEvery: number;
-  /** Validation metric that picks the best checkpoint, drives plateau decay and early stopping (default 'loss'). */
-  metric: string;
-  /** Stop after `patience` evaluations without improvement of `metric` (default patience 0: off). */
-  earlyStopping: Partial<EarlyStoppingOptions>;
-  /** Seed of the run's generator: dropout masks and sampled-softmax candidates (default 1). */
-  seed: number;
-  /**
-   * A non-finite loss or gradient: 'stop' (default) ends training without writing a checkpoint (the last good one
-   * stays); 'skip' drops that batch (no update), counts it and goes on, stopping after `maxSkips` in a row.
-   */
-  nonFinite: 'stop' | 'skip';
-  /** Consecutive skipped batches tolerated with nonFinite 'skip' (default 10). */
-  maxSkips: number;
-  /** Keep the weights of the last this many evaluations in out/evaluations/ for averaging (default 0: none). */
-  keepCheckpoints: number;
-}
-
-export const DEFAULT_TRAINING_OPTIONS: TrainingOptions = {
-  optimizer: 'adam',
-  learningRate: 3e-3,
-  momentum: 0,
-  clipNorm: 5,
-  steps: 10_000,
-  schedule: {},
-  evalEvery: 500,
-  checkpointEvery: 0,
-  logEvery: 10,
-  metric: 'loss',
-  earlyStopping: {},
-  seed: 1,
-  nonFinite: 'stop',
-  maxSkips: 10,
-  keepCheckpoints: 0,
-};
-
-export class TrainingConfigError extends ToolkitError {
-  override name = 'TrainingConfigError';
-}
 
 /** A validation metric came out NaN or infinite: the weights have diverged (or the metric is broken). */
 export class NonFiniteValidationError extends ToolkitError {
@@ -152,37 +105,6 @@ export interface TrainingResult {
 
 const emptyWindow = (): WindowSums => ({ lossSum: 0, gradNormSum: 0, steps: 0, tokens: 0, seconds: 0 });
 
-/** Fills defaults and checks the options; throws TrainingConfigError naming the option. */
-export function resolveTrainingOptions(options: Partial<TrainingOptions>): TrainingOptions {
-  const o: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...options };
-  const positiveInt = (name: keyof TrainingOptions, min = 1): void => {
-    const v = o[name] as number;
-    if (!(Number.isInteger(v) && v >= min)) throw new TrainingConfigError(`training.${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  };
-  positiveInt('steps');
-  positiveInt('evalEvery');
-  positiveInt('checkpointEvery', 0);
-  positiveInt('logEvery');
-  positiveInt('maxSkips');
-  positiveInt('keepCheckpoints', 0);
-  positiveInt('seed', 0);
-  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new TrainingConfigError(`training.optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`);
-  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new TrainingConfigError(`training.learningRate must be a positive number, got ${o.learningRate}`);
-  if (!(o.momentum >= 0 && o.momentum < 1)) throw new TrainingConfigError(`training.momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(o.clipNorm >= 0)) throw new TrainingConfigError(`training.clipNorm must be ≥ 0 (0: no clipping), got ${o.clipNorm}`);
-  if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip') throw new TrainingConfigError(`training.nonFinite must be "stop" or "skip", got ${JSON.stringify(o.nonFinite)}`);
-  const s = o.schedule;
-  if (s.kind !== undefined && !SCHEDULE_KINDS.includes(s.kind)) throw new TrainingConfigError(`training.schedule.kind must be one of ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(s.kind)}`);
-  if (s.factor !== undefined && !(s.factor > 0 && s.factor <= 1)) throw new TrainingConfigError(`training.schedule.factor must be in (0, 1], got ${s.factor}`);
-  if (s.window !== undefined && !(Number.isInteger(s.window) && s.window >= 1)) throw new TrainingConfigError(`training.schedule.window must be an integer ≥ 1, got ${s.window}`);
-  if (s.patience !== undefined && !(Number.isInteger(s.patience) && s.patience >= 1)) throw new TrainingConfigError(`training.schedule.patience must be an integer ≥ 1, got ${s.patience}`);
-  if (s.finalShare !== undefined && !(s.finalShare >= 0 && s.finalShare <= 1)) throw new TrainingConfigError(`training.schedule.finalShare must be in [0, 1], got ${s.finalShare}`);
-  const e = o.earlyStopping;
-  if (e.patience !== undefined && !(Number.isInteger(e.patience) && e.patience >= 0)) throw new TrainingConfigError(`training.earlyStopping.patience must be an integer ≥ 0 (0: off), got ${e.patience}`);
-  if (e.minDelta !== undefined && !(e.minDelta >= 0)) throw new TrainingConfigError(`training.earlyStopping.minDelta must be ≥ 0, got ${e.minDelta}`);
-  return o;
-}
-
 /** Trains `task` for options.steps steps (or until stopped), writing checkpoints, log and curves into run.out. */
 export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingOptions>, run: RunOptions): Promise<TrainingResult> {
   const o = resolveTrainingOptions(options);
@@ -205,27 +127,6 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
   }
 }
 
-/** What `--resume` may change, compared with the checkpoint's options; throws for changes that need --reset-optimizer. */
-function resumeChanges(saved: Partial<TrainingOptions>, o: TrainingOptions, run: RunOptions, savedHorizon: number, horizon: number): string[] {
-  const changes: string[] = [];
-  const show = (x: unknown): string => JSON.stringify(x);
-  if (saved.optimizer !== undefined && (saved.optimizer !== o.optimizer || saved.momentum !== o.momentum) && !run.resetOptimizer) {
-    throw new TrainingConfigError(`the checkpoint was trained with ${saved.optimizer} (momentum ${saved.momentum}); changing optimiser or momentum on --resume needs --reset-optimizer`);
-  }
-  for (const key of ['learningRate', 'clipNorm', 'optimizer', 'momentum'] as const) {
-    if (saved[key] !== undefined && saved[key] !== o[key]) changes.push(`${key} ${show(saved[key])} → ${show(o[key])}`);
-  }
-  if (saved.schedule !== undefined && show({ ...DEFAULT_SCHEDULE, ...saved.schedule }) !== show({ ...DEFAULT_SCHEDULE, ...o.schedule })) {
-    changes.push(`schedule ${show(saved.schedule)} → ${show(o.schedule)}`);
-  }
-  if (saved.steps !== undefined && saved.steps !== o.steps) {
-    changes.push(`steps ${saved.steps} → ${o.steps}${horizon === savedHorizon ? ` (the schedule keeps its horizon of ${horizon} steps; --reschedule stretches it)` : ''}`);
-  }
-  if (horizon !== savedHorizon) changes.push(`schedule horizon ${savedHorizon} → ${horizon} steps (--reschedule)`);
-  if (run.resetOptimizer) changes.push('optimiser state reset (--reset-optimizer): moments start from zero');
-  return changes;
-}
-
 async function trainLocked<B>(
   task: TrainingTask<B>, o: TrainingOptions, direction: MetricDirection, run: RunOptions, lock: RunLock, staleLocks: readonly LockOwner[],
 ): Promise<TrainingResult> {
@@ -233,10 +134,7 @@ async function trainLocked<B>(
   const params = task.model.params;
   const ck = run.resume;
   const saved = ck?.training.options as Partial<TrainingOptions> | undefined;
-  // The schedule's horizon: the steps the run was started (or last --rescheduled) with, so that a new --steps on
-  // resume lengthens the run without reshaping the learning-rate curve already followed.
-  const savedHorizon = ck === undefined ? o.steps : (ck.training.scheduleSteps ?? saved?.steps ?? o.steps);
-  const horizon = ck === undefined || run.reschedule ? o.steps : savedHorizon;
+  const { savedHorizon, horizon } = scheduleHorizons(ck, saved, o, run.reschedule);
   const changes = ck === undefined ? [] : resumeChanges(saved ?? {}, o, run, savedHorizon, horizon);
   const trainer = new Trainer(params, { optimizer: o.optimizer, learningRate: o.learningRate, momentum: o.momentum, clipNorm: o.clipNorm });
   const schedule = new LearningRateSchedule(o.learningRate, o.schedule, horizon);

@@ -9,7 +9,7 @@ import { maskedCrossEntropy } from '../loss/crossEntropy.js';
 import { corpusBleu } from '../metrics/bleu.js';
 import type { Translator } from './translator.js';
 import type { MetricDirection } from '../train/earlyStopping.js';
-import { TrainingConfigError } from '../train/loop.js';
+import { TrainingConfigError } from '../train/options.js';
 import { CheckpointError, type SavedModelForm } from '../train/checkpoints.js';
 import type { TrainableModel, TrainingBatch, TrainingTask } from '../train/task.js';
 

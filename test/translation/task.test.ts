@@ -12,7 +12,7 @@ import { SpaceTokenizer } from '../../src/data/text/tokenizers.js';
 import { makeBatch, toBatchMajor, type Batch } from '../../src/data/text/batch.js';
 import { DEFAULT_BUCKETS } from '../../src/data/text/buckets.js';
 import { corpusBleu } from '../../src/metrics/bleu.js';
-import { TrainingConfigError } from '../../src/train/loop.js';
+import { TrainingConfigError } from '../../src/train/options.js';
 import { CheckpointError } from '../../src/train/checkpoints.js';
 import type { TokenizedPair } from '../../src/data/text/corpus.js';
 import { Rng } from '../../src/random.js';
