@@ -1,0 +1,148 @@
+// The browser entry in Node, without a browser (test/browser/web.test.ts runs its bundle in Chromium): loadTranslator
+// over a fetch that serves a saved model directory gives the translations Translator.load gives, and refuses missing,
+// corrupt or foreign files in one line naming the URL; useBackend picks cpu or wasm and falls back on cpu when wasm
+// cannot start.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { useBackend, currentBackend, loadTranslator, Translator } from '../../src/browser/index.js';
+import { Translator as NodeTranslator } from '../../src/translation/translator.js';
+import { ModelFileError } from '../../src/model/modelFiles.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
+import { CharTokenizer } from '../../src/data/text/tokenizers.js';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+const BASE = 'https://models.example/number-words';
+const inputs = ['one two five', 'seven zero', '', 'nine nine nine'];
+let dir = '';
+let weightsFile = '';
+
+/** A fetch over `files` (URL → bytes or a status), recording the URLs asked for. */
+function fakeFetch(files: Map<string, Uint8Array | number>, asked: string[] = []): typeof fetch {
+  return (async (input: string | URL | Request) => {
+    const url = String(input);
+    asked.push(url);
+    const body = files.get(url);
+    if (body === undefined) return new Response('not found', { status: 404 });
+    if (typeof body === 'number') return new Response('', { status: body });
+    return new Response(body, { status: 200 });
+  }) as typeof fetch;
+}
+
+function served(folder: string, base = BASE): Map<string, Uint8Array | number> {
+  return new Map(readdirSync(folder).map((f) => [`${base}/${f}`, new Uint8Array(readFileSync(join(folder, f)))]));
+}
+
+beforeAll(async () => {
+  expect(await useBackend('cpu')).toBe('cpu');
+  dir = mkdtempSync(join(tmpdir(), 'browser-entry-'));
+  const v = numberWordsVocabularies();
+  const chars = new CharTokenizer();
+  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 8 }, v.source.size, v.target.size);
+  const t = new NodeTranslator(model, v.source, v.target, chars, chars);
+  await t.save(dir);
+  t.dispose();
+  weightsFile = readdirSync(dir).find((f) => f.endsWith('.bin'))!;
+});
+
+describe('loadTranslator', () => {
+  it('reads model.json, then the weights it names, beside it (with or without the trailing slash)', async () => {
+    expect(currentBackend()).toBe('cpu');
+    for (const base of [BASE, `${BASE}/`]) {
+      const asked: string[] = [];
+      const t = await loadTranslator(base, fakeFetch(served(dir), asked));
+      expect(asked).toEqual([`${BASE}/model.json`, `${BASE}/${weightsFile}`]);
+      expect(t).toBeInstanceOf(Translator);
+      t.dispose();
+    }
+  });
+
+  it('translates exactly as the model loaded from disk, greedy and beam', async () => {
+    const browser = await loadTranslator(BASE, fakeFetch(served(dir)));
+    const node = await NodeTranslator.load(dir);
+    expect(browser.translate(inputs)).toEqual(node.translate(inputs));
+    expect(browser.translate(inputs, { beamSize: 3, nBest: 2 })).toEqual(node.translate(inputs, { beamSize: 3, nBest: 2 }));
+    expect(Array.from(browser.model.params.serialize().data)).toEqual(Array.from(node.model.params.serialize().data));
+    browser.dispose();
+    node.dispose();
+  });
+
+  it('refuses a missing or unreachable file, naming the URL and the status', async () => {
+    const files = served(dir);
+    await expect(loadTranslator(`${BASE}/elsewhere`, fakeFetch(files))).rejects.toThrow(ModelFileError);
+    await expect(loadTranslator(`${BASE}/elsewhere`, fakeFetch(files))).rejects.toThrow(
+      /^https:\/\/models\.example\/number-words\/elsewhere\/model\.json: HTTP 404$/,
+    );
+    files.set(`${BASE}/${weightsFile}`, 503);
+    await expect(loadTranslator(BASE, fakeFetch(files))).rejects.toThrow(`${BASE}/${weightsFile}: HTTP 503`);
+    const offline = (async () => {
+      throw new TypeError('network down');
+    }) as typeof fetch;
+    await expect(loadTranslator(BASE, offline)).rejects.toThrow(`${BASE}/model.json: cannot fetch (network down)`);
+  });
+
+  it('refuses corrupt JSON, a model of another kind, and damaged weights', async () => {
+    const files = served(dir);
+    files.set(`${BASE}/model.json`, new TextEncoder().encode('{"format": "seq2seq-ts/model@1", '));
+    await expect(loadTranslator(BASE, fakeFetch(files))).rejects.toThrow(new RegExp(`^${BASE.replace(/[./]/g, '\\$&')}/model\\.json: corrupt JSON \\(`));
+
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    for (const wrong of [{ ...json, kind: 'classifier' }, { ...json, format: 'other' }, null, [1, 2]]) {
+      const other = served(dir);
+      other.set(`${BASE}/model.json`, new TextEncoder().encode(JSON.stringify(wrong)));
+      await expect(loadTranslator(BASE, fakeFetch(other))).rejects.toThrow(`${BASE}/model.json: not a seq2seq-ts translation model`);
+    }
+
+    const damaged = served(dir);
+    const bytes = new Uint8Array(readFileSync(join(dir, weightsFile)));
+    bytes[5] = bytes[5]! ^ 0x10;
+    damaged.set(`${BASE}/${weightsFile}`, bytes);
+    await expect(loadTranslator(BASE, fakeFetch(damaged))).rejects.toThrow(
+      `${BASE}/${weightsFile}: checksum mismatch, the weights file is corrupt`,
+    );
+  });
+
+  it('takes only the file name of the weights path model.json gives (never a path beside or above it)', async () => {
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    const files = served(dir);
+    files.set(`${BASE}/model.json`, new TextEncoder().encode(JSON.stringify({ ...json, weights: { ...json.weights, file: `../other/${weightsFile}` } })));
+    const asked: string[] = [];
+    const t = await loadTranslator(BASE, fakeFetch(files, asked));
+    expect(asked[1]).toBe(`${BASE}/${weightsFile}`);
+    t.dispose();
+  });
+});
+
+describe('useBackend', () => {
+  it('starts wasm (the toolkit\'s kernels registered) from a folder of its binaries; translations match Node\'s', async () => {
+    const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+    expect(await useBackend('wasm', `${wasmDir}/`)).toBe('wasm');
+    expect(currentBackend()).toBe('wasm');
+    const browser = await loadTranslator(BASE, fakeFetch(served(dir)));
+    const node = await NodeTranslator.load(dir);
+    expect(browser.translate(inputs).map((r) => r.text)).toEqual(node.translate(inputs).map((r) => r.text));
+    browser.dispose();
+    node.dispose();
+    expect(await useBackend('cpu')).toBe('cpu');
+    expect(currentBackend()).toBe('cpu');
+  });
+
+  it('falls back on cpu when the wasm binaries cannot be loaded (in a fresh process: wasm starts once)', () => {
+    const code = [
+      `import { useBackend, currentBackend, loadTranslator } from ${JSON.stringify(join(repoRoot, 'src/browser/index.ts'))};`,
+      "const got = await useBackend('wasm', '/nonexistent-wasm-folder/');",
+      'console.log(JSON.stringify({ got, current: currentBackend() }));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ got: 'cpu', current: 'cpu' });
+    // tfjs said why on stderr.
+    expect(r.stderr).toMatch(/nonexistent-wasm-folder\/tfjs-backend-wasm/);
+  });
+});
