@@ -38,7 +38,9 @@ export { sampledSoftmaxLoss, type SampledSoftmaxOptions } from './loss/sampledSo
 export { lineChart, type LineChartOptions, type Series } from './plot/lineChart.js';
 export { Vocabulary, PAD, GO, EOS, UNK, SPECIAL_TOKENS } from './data/text/vocabulary.js';
 export { makeBatch, makeSourceBatch, type Batch, type SourceBatch, type BatchOptions } from './data/text/batch.js';
-export { createTokenizer, parseTokenizerSpec, tokenizerFiles, trainSentencePiece, WordTokenizer, CharTokenizer, SpaceTokenizer, SentencePieceTokenizer, type Tokenizer, type TokenizerConfig } from './data/text/tokenizers.js';
+export { createTokenizer, parseTokenizerSpec, tokenizerFiles, WordTokenizer, CharTokenizer, SpaceTokenizer } from './data/text/tokenizers.js';
+export type { Tokenizer, TokenizerConfig } from './data/text/tokenizer.js';
+export { trainSentencePiece, SentencePieceTokenizer } from './data/text/sentencePieceTokenizer.js';
 export { trainSubwords, SUBWORD_TYPES, type SubwordOptions, type SubwordType } from './data/text/subwords.js';
 export { readSentencePiecePieces, produciblePieces, type Piece } from './data/text/sentencePieceModel.js';
 export { SeriesTransform, boxCox, inverseBoxCox, boxCoxLambda, difference, integrate, type SeriesTransformOptions } from './data/series/seriesTransforms.js';

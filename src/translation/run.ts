@@ -4,7 +4,9 @@
 // the run started with (same pairs, by checksum), so that the restored sampler position means the same batches.
 import { createHash } from 'node:crypto';
 import { loadParallelCorpus, type TokenizedPair } from '../data/text/corpus.js';
-import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON, SentencePieceTokenizer, TokenizerError, SPM_TRAIN_MISSING, type Tokenizer } from '../data/text/tokenizers.js';
+import { createTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON } from '../data/text/tokenizers.js';
+import { TokenizerError, type Tokenizer } from '../data/text/tokenizer.js';
+import { SentencePieceTokenizer, SPM_TRAIN_MISSING } from '../data/text/sentencePieceTokenizer.js';
 import { trainSubwords, corpusText } from '../data/text/subwords.js';
 import { autoBuckets, parseBuckets, DEFAULT_BUCKETS, type Bucket } from '../data/text/buckets.js';
 import { Vocabulary } from '../data/text/vocabulary.js';

@@ -6,7 +6,8 @@
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../model/modelFiles.js';
 import { Vocabulary, UNK, PAD, GO, type VocabularyJson } from '../data/text/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../data/text/tokenizers.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../data/text/tokenizers.js';
+import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
 import { makeSourceBatch, makeBatch } from '../data/text/batch.js';
 import { search } from '../search/search.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';

@@ -9,7 +9,8 @@ import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
 import { Translator } from '../../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
-import { WordTokenizer, SentencePieceTokenizer } from '../../src/data/text/tokenizers.js';
+import { WordTokenizer } from '../../src/data/text/tokenizers.js';
+import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 60_000 });
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-translate-cli-'));

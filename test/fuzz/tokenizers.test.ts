@@ -6,7 +6,9 @@ import fc from 'fast-check';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { WordTokenizer, CharTokenizer, SpaceTokenizer, SentencePieceTokenizer, TokenizerError, parseTokenizerSpec, tokenizerConfigFromJSON, type Tokenizer } from '../../src/data/text/tokenizers.js';
+import { WordTokenizer, CharTokenizer, SpaceTokenizer, parseTokenizerSpec, tokenizerConfigFromJSON } from '../../src/data/text/tokenizers.js';
+import { TokenizerError, type Tokenizer } from '../../src/data/text/tokenizer.js';
+import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 import { ToolkitError } from '../../src/errors.js';
 import { fuzzRuns } from './settings.js';
 

@@ -12,7 +12,7 @@ import { resolveConfig, ConfigError, type PartialTrainConfig } from '../../src/t
 import { train } from '../../src/train/loop.js';
 import { readCheckpoint, CheckpointError } from '../../src/train/checkpoints.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
-import { SentencePieceTokenizer } from '../../src/data/text/tokenizers.js';
+import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);

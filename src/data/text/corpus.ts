@@ -10,7 +10,8 @@
 //   eng-fra.tsv, pairs.jsonl.gz, a.de,a.en, train.{de,en}   the format implied by extension or by the comma/braces
 import { readAligned, readJsonl, readTsv, DropTally, CorpusError, type Pair, type ReaderOptions } from '../readers.js';
 import { makeNormalizer, type NormalizeOptions } from './normalize.js';
-import { WordTokenizer, type Tokenizer } from './tokenizers.js';
+import { WordTokenizer } from './tokenizers.js';
+import type { Tokenizer } from './tokenizer.js';
 import type { Vocabulary } from './vocabulary.js';
 import type { EncodedPair } from './buckets.js';
 import { ToolkitError } from '../../errors.js';

@@ -5,7 +5,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SentencePieceTokenizer, trainSentencePiece, type Tokenizer } from './tokenizers.js';
+import type { Tokenizer } from './tokenizer.js';
+import { SentencePieceTokenizer, trainSentencePiece } from './sentencePieceTokenizer.js';
 import { loadParallelCorpus, type LoadOptions } from './corpus.js';
 
 export type SubwordType = 'unigram' | 'bpe';

@@ -6,7 +6,8 @@ import { tokenBatch, featureBatch, type SequenceBatch } from '../sequenceInput.j
 import { classificationReport, type ClassificationReport } from '../../metrics/scores.js';
 import { Labels, type LabelsJson } from '../../data/text/labelled.js';
 import { Vocabulary, type VocabularyJson } from '../../data/text/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../../data/text/tokenizers.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
+import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
 import { ToolkitError } from '../../errors.js';
 import { withSavedWeights } from '../saved.js';

@@ -2,7 +2,8 @@
 // SentencePiece), saved together in one model directory (kind 'lm'), as the Translator does for translation.
 import { LanguageModel, makeLmBatch, DEFAULT_LANGUAGE_MODEL_CONFIG, type LanguageModelConfig, type GenerateOptions } from './languageModel.js';
 import { Vocabulary, UNK, type VocabularyJson } from '../../data/text/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, type Tokenizer, type TokenizerConfig } from '../../data/text/tokenizers.js';
+import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
+import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
 import { saveModelFiles, loadModelFiles, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
 import { withSavedWeights } from '../saved.js';
 

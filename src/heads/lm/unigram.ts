@@ -5,7 +5,8 @@
 // over N training tokens and V types, where V counts one extra type, <unk>, that stands for every token unseen in
 // training. Perplexity on validation text is exp of the mean negative log-probability per token. By default each
 // line also ends with an end-of-sentence token, as the recurrent LM predicts one, so the two perplexities compare.
-import { CharTokenizer, WordTokenizer, type Tokenizer } from '../../data/text/tokenizers.js';
+import { CharTokenizer, WordTokenizer } from '../../data/text/tokenizers.js';
+import type { Tokenizer } from '../../data/text/tokenizer.js';
 import { perplexity } from '../../metrics/scores.js';
 import { ToolkitError } from '../../errors.js';
 

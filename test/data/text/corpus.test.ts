@@ -4,7 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseCorpusSpec, loadParallelCorpus, tokenizeCorpus, encodePairs, readCorpus, countTokens, CorpusSpecError, CorpusError } from '../../../src/data/text/corpus.js';
-import { CharTokenizer, SpaceTokenizer, SentencePieceTokenizer } from '../../../src/data/text/tokenizers.js';
+import { CharTokenizer, SpaceTokenizer } from '../../../src/data/text/tokenizers.js';
+import { SentencePieceTokenizer } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary, UNK } from '../../../src/data/text/vocabulary.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,23 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtempSync, existsSync, readFileSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  WordTokenizer,
-  CharTokenizer,
-  SpaceTokenizer,
-  SentencePieceTokenizer,
-  createTokenizer,
-  tokenizerConfigFromJSON,
-  tokenizerFiles,
-  parseTokenizerSpec,
-  trainSentencePiece,
-  TokenizerError,
-  SPACE_SYMBOL,
-  type TokenizerConfig,
-} from '../../../src/data/text/tokenizers.js';
+import { WordTokenizer, CharTokenizer, SpaceTokenizer, createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, parseTokenizerSpec } from '../../../src/data/text/tokenizers.js';
+import { TokenizerError, SPACE_SYMBOL, type TokenizerConfig } from '../../../src/data/text/tokenizer.js';
+import { SentencePieceTokenizer } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { readTsv, readAligned } from '../../../src/data/readers.js';
 import { normalize } from '../../../src/data/text/normalize.js';
 
@@ -25,17 +13,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const corpora = path.resolve(here, '../../../../shared/corpora');
 const spModel = path.join(corpora, 'joeynmt-toy-de-en/sp200.model');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tokenizers-test-'));
-
-function hasSpmTrain(): boolean {
-  // CI installs spm_train (.ci/run) and sets REQUIRE_SYSTEM_TOOLS: there a missing tool fails instead of skipping.
-  if (process.env['REQUIRE_SYSTEM_TOOLS'] === '1') return true;
-  try {
-    execFileSync('sh', ['-c', 'command -v spm_train'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('WordTokenizer', () => {
   const en = new WordTokenizer();
@@ -115,42 +92,6 @@ describe('SpaceTokenizer', () => {
   });
 });
 
-describe('SentencePieceTokenizer', () => {
-  it('loads sp200.model and splits German into its pieces', async () => {
-    const sp = await SentencePieceTokenizer.load(spModel);
-    const pieces = sp.tokenize('Ich freue mich , dass ich da bin .');
-    expect(pieces[0]).toBe('▁I');
-    expect(pieces.length).toBe(sp.encodeIds('Ich freue mich , dass ich da bin .').length);
-    expect(pieces.length).toBeGreaterThan(8);
-  });
-
-  it('detokenizes every joeynmt training sentence exactly', async () => {
-    const sp = await SentencePieceTokenizer.load(spModel);
-    let n = 0;
-    for await (const p of readAligned(path.join(corpora, 'joeynmt-toy-de-en/train.de'), path.join(corpora, 'joeynmt-toy-de-en/train.en'))) {
-      for (const text of [p.source, p.target]) if (sp.detokenize(sp.tokenize(text)) !== text) throw new Error(`no round trip: ${text}`);
-      n++;
-    }
-    expect(n).toBe(1000);
-  });
-
-  it('decodes byte-fallback pieces back to UTF-8', async () => {
-    const sp = await SentencePieceTokenizer.load(spModel);
-    expect(sp.detokenize(['▁a', '<0xE2>', '<0x82>', '<0xAC>', '▁b'])).toBe('a€ b');
-  });
-
-  it('does not leave process-wide error listeners behind', async () => {
-    const before = process.listenerCount('unhandledRejection') + process.listenerCount('uncaughtException');
-    await SentencePieceTokenizer.load(spModel);
-    expect(process.listenerCount('unhandledRejection') + process.listenerCount('uncaughtException')).toBe(before);
-  });
-
-  it('rejects a file that is not a model, and a missing file', async () => {
-    await expect(SentencePieceTokenizer.load(path.join(corpora, 'joeynmt-toy-de-en/dev.de'))).rejects.toThrow(/is not a SentencePiece model/);
-    await expect(SentencePieceTokenizer.load(path.join(tmp, 'missing.model'))).rejects.toThrow(TokenizerError);
-  });
-});
-
 describe('createTokenizer and the config JSON', () => {
   const configs: TokenizerConfig[] = [{ kind: 'word', splitElisions: false, language: 'fr' }, { kind: 'char' }, { kind: 'space' }, { kind: 'sentencepiece', model: spModel }];
 
@@ -179,28 +120,6 @@ describe('createTokenizer and the config JSON', () => {
     expect(parseTokenizerSpec('char')).toEqual({ kind: 'char' });
     expect(parseTokenizerSpec('sp:x.model')).toEqual({ kind: 'sentencepiece', model: 'x.model' });
     expect(() => parseTokenizerSpec('sentencepiece')).toThrow(TokenizerError);
-  });
-});
-
-describe('trainSentencePiece', () => {
-  it('says how to install spm_train when it is missing', async () => {
-    await expect(trainSentencePiece({ input: path.join(corpora, 'joeynmt-toy-de-en/train.de'), modelPrefix: path.join(tmp, 'x'), spmTrain: path.join(tmp, 'no/spm_train') })).rejects.toThrow(
-      /apt-get install sentencepiece/,
-    );
-  });
-
-  it.skipIf(!hasSpmTrain())('trains a model with spm_train that sentencepiece-js loads and that round-trips text', async () => {
-    const prefix = path.join(tmp, 'de100');
-    const out = await trainSentencePiece({ input: path.join(corpora, 'joeynmt-toy-de-en/train.de'), modelPrefix: prefix, vocabSize: 100 });
-    expect(existsSync(out.model)).toBe(true);
-    expect(readFileSync(out.vocab, 'utf8').trim().split('\n')).toHaveLength(100);
-    const sp = await SentencePieceTokenizer.load(out.model);
-    const text = 'Wir werden Ihnen einige Geschichten über das Meer erzählen.';
-    expect(sp.detokenize(sp.tokenize(text))).toBe(text);
-  });
-
-  it.skipIf(!hasSpmTrain())('reports spm_train failures with its message', async () => {
-    await expect(trainSentencePiece({ input: path.join(here, 'fixtures/short.de'), modelPrefix: path.join(tmp, 'tiny'), vocabSize: 5000 })).rejects.toThrow(/spm_train failed/);
   });
 });
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { useTestBackend } from '../../helpers/backend.js';
 import { TextLanguageModel } from '../../../src/heads/lm/textLanguageModel.js';
 import { LanguageModel, DEFAULT_LANGUAGE_MODEL_CONFIG } from '../../../src/heads/lm/languageModel.js';
-import { SentencePieceTokenizer } from '../../../src/data/text/tokenizers.js';
+import { SentencePieceTokenizer } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary } from '../../../src/data/text/vocabulary.js';
 import { repoRoot } from '../../helpers/cli.js';
 

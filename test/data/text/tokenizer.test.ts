@@ -1,0 +1,31 @@
+import { describe, it, expect } from 'vitest';
+import { TokenizerError, SPACE_SYMBOL, type Tokenizer, type TokenizerConfig } from '../../../src/data/text/tokenizer.js';
+import { ToolkitError, isUserError } from '../../../src/errors.js';
+
+describe('the tokenizer interface', () => {
+  it('TokenizerError is a ToolkitError with its own name and the message given', () => {
+    const e = new TokenizerError('bad tokenizer');
+    expect(e).toBeInstanceOf(ToolkitError);
+    expect(e).toBeInstanceOf(Error);
+    expect(isUserError(e)).toBe(true); // the CLI prints its message alone
+    expect(e.name).toBe('TokenizerError');
+    expect(e.message).toBe('bad tokenizer');
+  });
+
+  it('the visible space is U+2581, the symbol SentencePiece marks word starts with', () => {
+    expect(SPACE_SYMBOL).toBe('\u2581');
+    expect([...SPACE_SYMBOL]).toHaveLength(1);
+    expect(SPACE_SYMBOL.trim()).toBe(SPACE_SYMBOL); // not whitespace: it survives splitting on spaces
+  });
+
+  it('a tokenizer written against the interface round-trips its config through JSON', () => {
+    // A minimal implementation: whitespace split, its config the space kind.
+    const tokenizer: Tokenizer = {
+      tokenize: (text) => text.split(' ').filter((t) => t.length > 0),
+      detokenize: (tokens) => tokens.join(' '),
+      toJSON: (): TokenizerConfig => ({ kind: 'space' }),
+    };
+    expect(tokenizer.detokenize(tokenizer.tokenize(' a  b c'))).toBe('a b c');
+    expect(JSON.parse(JSON.stringify(tokenizer)) as TokenizerConfig).toEqual({ kind: 'space' });
+  });
+});
