@@ -23,7 +23,23 @@ export const GRU_GATES = 3;
 /** What the backward pass needs from each forward step, [batch, 4·units]: r, z, n, h·U_n + c_n. */
 export const GRU_CACHE_BLOCKS = 4;
 
+// The step's equations, once, for both JavaScript forms below (the scalar loop and the staged passes); V8 inlines
+// them.
 
+/** A gate's pre-activation (r or z) from its parts x W + b, h U and c. */
+function gatePre(xw: number, hu: number, c: number): number {
+  return xw + hu + c;
+}
+
+/** The candidate's pre-activation x W_n + b_n + r ⊙ un, from its input part xn and un = h U_n + c_n. */
+function candidatePre(xn: number, r: number, un: number): number {
+  return xn + r * un;
+}
+
+/** h' = (1 − z) ⊙ n + z ⊙ h, computed as n + z ⊙ (h − n). */
+function blend(n: number, z: number, h: number): number {
+  return n + z * (h - n);
+}
 
 /**
  * Forward element-wise part of step t. xp: [time·batch, 3H] input projections (time-major); hU: [B, 3H] = h·U;
@@ -42,12 +58,12 @@ export function gruStepValues(
     const ho = b * H;
     const co = b * H4;
     for (let j = 0; j < H; j++) {
-      const r = sigmoid(xp[xo + j]! + hU[uo + j]! + c[j]!);
-      const z = sigmoid(xp[xo + H + j]! + hU[uo + H + j]! + c[H + j]!);
+      const r = sigmoid(gatePre(xp[xo + j]!, hU[uo + j]!, c[j]!));
+      const z = sigmoid(gatePre(xp[xo + H + j]!, hU[uo + H + j]!, c[H + j]!));
       const un = hU[uo + 2 * H + j]! + c[2 * H + j]!;
-      const n = tanh(xp[xo + 2 * H + j]! + r * un);
+      const n = tanh(candidatePre(xp[xo + 2 * H + j]!, r, un));
       const hp = h[ho + j]!;
-      hNew[ho + j] = m === 0 ? hp : n + z * (hp - n);
+      hNew[ho + j] = m === 0 ? hp : blend(n, z, hp);
       cache[co + j] = r;
       cache[co + H + j] = z;
       cache[co + 2 * H + j] = n;
@@ -83,7 +99,7 @@ function gruPreRz(xp: Float32Array, hU: Float32Array, c: Float32Array, a: Float3
     const xo = (t * B + b) * H3;
     const uo = b * H3;
     const ao = b * H2;
-    for (let j = 0; j < H2; j++) a[ao + j] = xp[xo + j]! + hU[uo + j]! + c[j]!;
+    for (let j = 0; j < H2; j++) a[ao + j] = gatePre(xp[xo + j]!, hU[uo + j]!, c[j]!);
   }
 }
 
@@ -101,7 +117,7 @@ function gruPreN(
     const so = b * H2;
     const ao = b * H;
     if (cache === undefined) {
-      for (let j = 0; j < H; j++) a[ao + j] = 2 * (xp[xo + j]! + s[so + j]! * (hU[uo + j]! + c[H2 + j]!));
+      for (let j = 0; j < H; j++) a[ao + j] = 2 * candidatePre(xp[xo + j]!, s[so + j]!, hU[uo + j]! + c[H2 + j]!);
       continue;
     }
     const co = b * H4;
@@ -111,7 +127,7 @@ function gruPreN(
       cache[co + j] = r;
       cache[co + H + j] = s[so + H + j]!;
       cache[co + H3 + j] = un;
-      a[ao + j] = 2 * (xp[xo + j]! + r * un);
+      a[ao + j] = 2 * candidatePre(xp[xo + j]!, r, un);
     }
   }
 }
@@ -127,16 +143,15 @@ function gruBlend(
     const keep = mask === undefined ? 1 : mask[t * B + b]!;
     const ho = b * H;
     const zo = b * H2 + H;
+    if (cache !== undefined) for (let j = 0; j < H; j++) cache[b * H4 + H2 + j] = 2 * s[ho + j]! - 1;
     if (keep === 0) {
       hNew.set(h.subarray(ho, ho + H), ho);
-      if (cache !== undefined) for (let j = 0; j < H; j++) cache[b * H4 + H2 + j] = 2 * s[ho + j]! - 1;
       continue;
     }
     for (let j = 0; j < H; j++) {
       const n = 2 * s[ho + j]! - 1;
-      hNew[ho + j] = n + rz[zo + j]! * (h[ho + j]! - n);
+      hNew[ho + j] = blend(n, rz[zo + j]!, h[ho + j]!);
     }
-    if (cache !== undefined) for (let j = 0; j < H; j++) cache[b * H4 + H2 + j] = 2 * s[ho + j]! - 1;
   }
 }
 
@@ -229,11 +244,15 @@ export interface GruStepArgs {
   t: number;
 }
 
+/** The fused step kernel: [h'] without the cache (cache 0), [h', cache] with it (cache 1). */
+function runGruStepKernel(a: GruStepArgs, cache: 0 | 1): tf.Tensor2D[] {
+  return runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, cache });
+}
 
 /** One forward step: returns [h', cache]. */
 export function gruStep(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(GRU_STEP)) {
-    const [hNew, cache] = runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, cache: 1 });
+    const [hNew, cache] = runGruStepKernel(a, 1);
     return [hNew!, cache!];
   }
   return gruStepComposite(a);
@@ -241,7 +260,7 @@ export function gruStep(a: GruStepArgs): [tf.Tensor2D, tf.Tensor2D] {
 
 /** h' alone, for decoding and encoding without gradients: the fused kernel then skips writing the cache. */
 export function gruNextState(a: GruStepArgs): tf.Tensor2D {
-  if (hasJsKernel(GRU_STEP)) return runJsKernel(GRU_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, cache: 0 })[0]!;
+  if (hasJsKernel(GRU_STEP)) return runGruStepKernel(a, 0)[0]!;
   const [hNew, cache] = gruStepComposite(a);
   cache.dispose();
   return hNew;
