@@ -10,7 +10,10 @@ import { TrainingConfigError, type TrainingOptions } from './options.js';
  * checkpoint's (this run's steps when not resuming), `horizon` the one this session follows.
  */
 export function scheduleHorizons(
-  ck: Checkpoint | undefined, saved: Partial<TrainingOptions> | undefined, o: TrainingOptions, reschedule: boolean | undefined,
+  ck: Checkpoint | undefined,
+  saved: Partial<TrainingOptions> | undefined,
+  o: TrainingOptions,
+  reschedule: boolean | undefined,
 ): { savedHorizon: number; horizon: number } {
   const savedHorizon = ck === undefined ? o.steps : (ck.training.scheduleSteps ?? saved?.steps ?? o.steps);
   const horizon = ck === undefined || reschedule ? o.steps : savedHorizon;
@@ -19,7 +22,11 @@ export function scheduleHorizons(
 
 /** What `--resume` may change, compared with the checkpoint's options; throws for changes that need --reset-optimizer. */
 export function resumeChanges(
-  saved: Partial<TrainingOptions>, o: TrainingOptions, run: { resetOptimizer?: boolean }, savedHorizon: number, horizon: number,
+  saved: Partial<TrainingOptions>,
+  o: TrainingOptions,
+  run: { resetOptimizer?: boolean },
+  savedHorizon: number,
+  horizon: number,
 ): string[] {
   const changes: string[] = [];
   const show = (x: unknown): string => JSON.stringify(x);

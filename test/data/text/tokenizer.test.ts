@@ -1,5 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { TokenizerError, SPACE_SYMBOL, type Tokenizer, type TokenizerConfig } from '../../../src/data/text/tokenizer.js';
+import {
+  TokenizerError, SPACE_SYMBOL, type Tokenizer, type TokenizerConfig,
+} from '../../../src/data/text/tokenizer.js';
 import { ToolkitError, isUserError } from '../../../src/errors.js';
 
 describe('the tokenizer interface', () => {
