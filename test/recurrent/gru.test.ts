@@ -260,3 +260,61 @@ describe('gruStepGradValues', () => {
     expect(dh[0]).toBeCloseTo(0.4, 6);
   });
 });
+
+describe('the wasm step kernels at H = 8 (the SIMD kernels where WebAssembly SIMD runs) against gruStepValues', () => {
+  // gruStepValues and gruStepGradValues are the single JavaScript reference step; the wasm backend runs its SIMD
+  // kernels (backend/wasm) when H is a multiple of 4.
+  const [Tn, Bn, Hn] = [3, 5, 8];
+  const rng = new Rng(17);
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale);
+  const mask = Float32Array.from({ length: Tn * Bn }, (_, i) => (i % 3 === 2 ? 0 : 1));
+  const worst = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    expect(a.length).toBe(b.length);
+    let w = 0;
+    for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i]! - b[i]!));
+    return w;
+  };
+
+  beforeAll(async () => {
+    await selectBackend('wasm', {});
+  });
+
+  it('forward: h′ and the cache within 1e-6, with and without padding; gruNextState gives the same h′', () => {
+    const xp = rand(Tn * Bn * 3 * Hn, 3), hU = rand(Bn * 3 * Hn, 2), c = rand(3 * Hn, 1), h = rand(Bn * Hn, 1);
+    for (const m of [mask, undefined]) {
+      for (let t = 0; t < Tn; t++) {
+        const want = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)] as const;
+        gruStepValues(xp, hU, c, h, m, t, Bn, Hn, want[0], want[1]);
+        const got = tf.tidy(() => {
+          const args: GruStepArgs = {
+            xp: tf.tensor2d(xp, [Tn * Bn, 3 * Hn]), hU: tf.tensor2d(hU, [Bn, 3 * Hn]), c: tf.tensor1d(c),
+            h: tf.tensor2d(h, [Bn, Hn]), mask: m === undefined ? null : tf.tensor1d(m), t,
+          };
+          const [hNew, cache] = gruStep(args);
+          return [hNew.dataSync(), cache.dataSync(), gruNextState(args).dataSync()];
+        });
+        expect(tf.getBackend()).toBe('wasm');
+        expect(worst(got[0]!, want[0])).toBeLessThan(1e-6);
+        expect(worst(got[1]!, want[1])).toBeLessThan(1e-6);
+        expect(got[2]).toEqual(got[0]);
+      }
+    }
+  });
+
+  it('backward: the gate, input and direct state gradients within 1e-6', () => {
+    const dOut = rand(Tn * Bn * Hn, 1), dhA = rand(Bn * Hn, 1), dhB = rand(Bn * Hn, 1), h = rand(Bn * Hn, 1);
+    const cache = new Float32Array(Bn * 4 * Hn);
+    const hNew = new Float32Array(Bn * Hn);
+    gruStepValues(rand(Tn * Bn * 3 * Hn, 2), rand(Bn * 3 * Hn, 2), rand(3 * Hn, 1), h, undefined, 1, Bn, Hn, hNew, cache);
+    for (const m of [mask, undefined]) {
+      const want = [new Float32Array(Bn * 3 * Hn), new Float32Array(Bn * 3 * Hn), new Float32Array(Bn * Hn)] as const;
+      gruStepGradValues(dOut, dhA, dhB, cache, h, m, 1, Bn, Hn, want[0], want[1], want[2]);
+      const got = tf.tidy(() => gruStepGrad({
+        dOut: tf.tensor2d(dOut, [Tn * Bn, Hn]), dhA: tf.tensor2d(dhA, [Bn, Hn]), dhB: tf.tensor2d(dhB, [Bn, Hn]),
+        cache: tf.tensor2d(cache, [Bn, 4 * Hn]), h: tf.tensor2d(h, [Bn, Hn]), t: 1,
+        mask: m === undefined ? null : tf.tensor1d(m),
+      }).map((x) => x.dataSync()));
+      got.forEach((g, i) => expect(worst(g, want[i]!)).toBeLessThan(1e-6));
+    }
+  });
+});

@@ -92,7 +92,11 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>): void {
 const variants: [string, Partial<StackOptions>, CellOptions][] = [
   ['1-layer GRU', {}, DEFAULT_CELL],
   ['3-layer residual GRU with dropout', { layers: 3, residual: true, dropout: DROP }, DEFAULT_CELL],
-  ['2-layer bidirectional residual LSTM, dropout', { layers: 2, bidirectional: true, residual: true, dropout: DROP }, LSTM],
+  [
+    '2-layer bidirectional residual LSTM with dropout',
+    { layers: 2, bidirectional: true, residual: true, dropout: DROP },
+    LSTM,
+  ],
   ['2-layer bidirectional basic RNN', { layers: 2, bidirectional: true }, { ...DEFAULT_CELL, kind: 'rnn' }],
 ];
 
