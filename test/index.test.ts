@@ -12,48 +12,61 @@ type Kind = 'class' | 'function' | 'object' | 'array' | 'number' | 'string';
 
 const EXPECTED: Record<string, Kind> = {
   // backend
-  selectBackend: 'function', parseBackendChoice: 'function', BACKEND_CHOICES: 'array', BACKEND_ENV: 'string', BackendError: 'class',
+  selectBackend: 'function', parseBackendChoice: 'function', BACKEND_CHOICES: 'array', BACKEND_ENV: 'string',
+  BackendError: 'class',
   // translation
-  Translator: 'class', EnsembleError: 'class', parsePhraseTable: 'function', averageWeights: 'function', AverageError: 'class',
+  Translator: 'class', EnsembleError: 'class', parsePhraseTable: 'function', averageWeights: 'function',
+  AverageError: 'class',
   Seq2Seq: 'class', DEFAULT_SEQ2SEQ_CONFIG: 'object', resolveSeq2SeqConfig: 'function', Seq2SeqConfigError: 'class',
   readPretrainedVectors: 'function', loadPretrainedEmbeddings: 'function',
   TranslationTask: 'class', DEFAULT_TRANSLATION_TASK: 'object', prepareTranslation: 'function',
-  readConfigFile: 'function', parseSet: 'function', resolveConfig: 'function', checkConfig: 'function', ConfigError: 'class',
+  readConfigFile: 'function', parseSet: 'function', resolveConfig: 'function', checkConfig: 'function',
+  ConfigError: 'class',
   // heads
   TextLanguageModel: 'class', TextClassifier: 'class', SeriesForecaster: 'class',
   LanguageModel: 'class', DEFAULT_LANGUAGE_MODEL_CONFIG: 'object', makeLmBatch: 'function',
-  SequenceClassifier: 'class', DEFAULT_CLASSIFIER_CONFIG: 'object', Forecaster: 'class', DEFAULT_FORECASTER_CONFIG: 'object',
-  tokenBatch: 'function', featureBatch: 'function', LanguageModelTask: 'class', ClassifierTask: 'class', ForecasterTask: 'class',
+  SequenceClassifier: 'class', DEFAULT_CLASSIFIER_CONFIG: 'object', Forecaster: 'class',
+  DEFAULT_FORECASTER_CONFIG: 'object',
+  tokenBatch: 'function', featureBatch: 'function', LanguageModelTask: 'class', ClassifierTask: 'class',
+  ForecasterTask: 'class',
   prepareForecaster: 'function', fitForecaster: 'function', rollingOriginScore: 'function', selectRecipe: 'function',
   DEFAULT_RECIPE: 'object', meanAndSd: 'function', pairedDifference: 'function',
   // data
   loadRecipes: 'function', fetchCorpus: 'function',
   Vocabulary: 'class', PAD: 'number', GO: 'number', EOS: 'number', UNK: 'number', SPECIAL_TOKENS: 'array',
   makeBatch: 'function', makeSourceBatch: 'function',
-  createTokenizer: 'function', parseTokenizerSpec: 'function', tokenizerFiles: 'function', trainSentencePiece: 'function',
+  createTokenizer: 'function', parseTokenizerSpec: 'function', tokenizerFiles: 'function',
+  trainSentencePiece: 'function',
   WordTokenizer: 'class', CharTokenizer: 'class', SpaceTokenizer: 'class', SentencePieceTokenizer: 'class',
   trainSubwords: 'function', SUBWORD_TYPES: 'array', readSentencePiecePieces: 'function', produciblePieces: 'function',
-  SeriesTransform: 'class', boxCox: 'function', inverseBoxCox: 'function', boxCoxLambda: 'function', difference: 'function',
+  SeriesTransform: 'class', boxCox: 'function', inverseBoxCox: 'function', boxCoxLambda: 'function',
+  difference: 'function',
   integrate: 'function', crossValidationSplits: 'function', loadParallelCorpus: 'function', parseCorpusSpec: 'function',
-  BatchSampler: 'class', autoBuckets: 'function', DEFAULT_BUCKETS: 'array', NumberWordsTask: 'class', digitsToWords: 'function',
+  BatchSampler: 'class', autoBuckets: 'function', DEFAULT_BUCKETS: 'array', NumberWordsTask: 'class',
+  digitsToWords: 'function',
   trainNumberWords: 'function', evaluateNumberWords: 'function', DEFAULT_NUMBER_WORDS_DEMO: 'object',
   // training
   Trainer: 'class', DEFAULT_TRAINER_OPTIONS: 'object', NonFiniteError: 'class',
-  train: 'function', resolveTrainingOptions: 'function', DEFAULT_TRAINING_OPTIONS: 'object', TrainingConfigError: 'class',
-  readCheckpoint: 'function', saveCheckpoint: 'function', saveBest: 'function', CheckpointError: 'class', BEST_DIR: 'string',
+  train: 'function', resolveTrainingOptions: 'function', DEFAULT_TRAINING_OPTIONS: 'object',
+  TrainingConfigError: 'class',
+  readCheckpoint: 'function', saveCheckpoint: 'function', saveBest: 'function', CheckpointError: 'class',
+  BEST_DIR: 'string',
   LearningRateSchedule: 'class', cosineLearningRate: 'function', DEFAULT_SCHEDULE: 'object',
   MetricTracker: 'class', DEFAULT_EARLY_STOPPING: 'object', TrainingLog: 'class',
   // loss, plots
   maskedCrossEntropy: 'function', lossWeights: 'function', sequenceLoss: 'function', DEFAULT_SEQUENCE_LOSS: 'object',
   sampledSoftmaxLoss: 'function', lineChart: 'function',
   // search, metrics, errors
-  greedyDecode: 'function', greedySearch: 'function', Ensemble: 'class', beamSearch: 'function', sampleDecode: 'function',
+  greedyDecode: 'function', greedySearch: 'function', Ensemble: 'class', beamSearch: 'function',
+  sampleDecode: 'function',
   search: 'function', corpusBleu: 'function', sentenceBleu: 'function', formatBleu: 'function',
   corpusChrF: 'function', sentenceChrF: 'function', ToolkitError: 'class',
 };
 
 function kindOf(value: unknown): Kind | string {
-  if (typeof value === 'function') return /^class\b/.test(Function.prototype.toString.call(value)) ? 'class' : 'function';
+  if (typeof value === 'function') {
+    return /^class\b/.test(Function.prototype.toString.call(value)) ? 'class' : 'function';
+  }
   if (Array.isArray(value)) return 'array';
   if (value === null) return 'null';
   return typeof value;
@@ -90,7 +103,8 @@ describe('the public API', () => {
     const errors = Object.entries(api).filter(([name]) => name.endsWith('Error') && name !== 'ToolkitError');
     expect(errors.length).toBeGreaterThanOrEqual(8);
     for (const [name, Class] of errors) {
-      expect(Object.prototype.isPrototypeOf.call(api.ToolkitError.prototype, (Class as { prototype: object }).prototype), name).toBe(true);
+      const prototype = (Class as { prototype: object }).prototype;
+      expect(Object.prototype.isPrototypeOf.call(api.ToolkitError.prototype, prototype), name).toBe(true);
     }
     const e = new api.ConfigError('no training corpus');
     expect(e).toBeInstanceOf(Error);
@@ -112,16 +126,22 @@ describe('the public API', () => {
     const backend = await api.selectBackend(api.parseBackendChoice(process.env[api.BACKEND_ENV] ?? 'wasm'));
     expect(typeof backend.tfName).toBe('string');
     const words = (s: string): string[] => s.split('');
-    const pairs = ['12', '305', '7', '48', '990', '61'].map((d) => ({ source: words(d), target: api.digitsToWords(d).split(' ') }));
+    const pairs = ['12', '305', '7', '48', '990', '61'].map((d) => ({
+      source: words(d),
+      target: api.digitsToWords(d).split(' '),
+    }));
     const sv = api.Vocabulary.build(pairs.map((p) => p.source));
     const tv = api.Vocabulary.build(pairs.map((p) => p.target));
     const chars = new api.CharTokenizer();
-    const model = new api.Seq2Seq({ ...api.DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 2 }, sv.size, tv.size);
+    const config = { ...api.DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 2 };
+    const model = new api.Seq2Seq(config, sv.size, tv.size);
     const translator = new api.Translator(model, sv, tv, chars, new api.SpaceTokenizer());
-    const task = new api.TranslationTask(translator, { train: pairs, valid: pairs.slice(0, 3) }, { batchSize: 3, buckets: [[4, 5]] });
+    const data = { train: pairs, valid: pairs.slice(0, 3) };
+    const task = new api.TranslationTask(translator, data, { batchSize: 3, buckets: [[4, 5]] });
     const out = mkdtempSync(join(tmpdir(), 'api-e2e-'));
     const losses: number[] = [];
-    const result = await api.train(task, { steps: 30, evalEvery: 30, learningRate: 0.02 }, { out, onProgress: (p) => losses.push(p.loss) });
+    const options = { steps: 30, evalEvery: 30, learningRate: 0.02 };
+    const result = await api.train(task, options, { out, onProgress: (p) => losses.push(p.loss) });
     expect(result.reason).toBe('completed');
     expect(losses.slice(-3).reduce((a, b) => a + b) / 3).toBeLessThan(losses.slice(0, 3).reduce((a, b) => a + b) / 3);
 

@@ -209,13 +209,17 @@ describe('getState / setState', () => {
     const rng = new Rng(4);
     const before = rng.getState();
     const shape = /^Rng state must be four 32-bit unsigned integers, got /;
-    const bad: unknown[] = [[1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, -1], [1, 2, 3, 2 ** 32], [1, 2, 3, 0.5], [1, 2, 3, NaN],
-      [1, 2, 3, '4'], 'abcd', null, { 0: 1, 1: 2, 2: 3, 3: 4, length: 4 }];
+    const bad: unknown[] = [
+      [1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, -1], [1, 2, 3, 2 ** 32], [1, 2, 3, 0.5], [1, 2, 3, NaN],
+      [1, 2, 3, '4'], 'abcd', null, { 0: 1, 1: 2, 2: 3, 3: 4, length: 4 },
+    ];
     for (const state of bad) {
       expect(() => rng.setState(state as RngState)).toThrow(RangeError);
       expect(() => rng.setState(state as RngState)).toThrow(shape);
     }
-    expect(() => rng.setState([1, 2, 3, -1])).toThrow('Rng state must be four 32-bit unsigned integers, got [1,2,3,-1]');
+    expect(() => rng.setState([1, 2, 3, -1])).toThrow(
+      'Rng state must be four 32-bit unsigned integers, got [1,2,3,-1]',
+    );
     expect(() => rng.setState([0, 0, 0, 0])).toThrow(/^Rng state must not be all zeros/);
     expect(rng.getState()).toEqual(before);
     rng.setState([0, 0, 0, 0xffffffff]);

@@ -29,7 +29,7 @@ function fakeFetch(files: Map<string, Uint8Array | number>, asked: string[] = []
     const body = files.get(url);
     if (body === undefined) return new Response('not found', { status: 404 });
     if (typeof body === 'number') return new Response('', { status: body });
-    return new Response(body, { status: 200 });
+    return new Response(body as Uint8Array<ArrayBuffer>, { status: 200 });
   }) as typeof fetch;
 }
 
@@ -42,7 +42,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'browser-entry-'));
   const v = numberWordsVocabularies();
   const chars = new CharTokenizer();
-  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 8 }, v.source.size, v.target.size);
+  const config = { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 8 };
+  const model = new Seq2Seq(config, v.source.size, v.target.size);
   const t = new NodeTranslator(model, v.source, v.target, chars, chars);
   await t.save(dir);
   t.dispose();
@@ -65,7 +66,8 @@ describe('loadTranslator', () => {
     const browser = await loadTranslator(BASE, fakeFetch(served(dir)));
     const node = await NodeTranslator.load(dir);
     expect(browser.translate(inputs)).toEqual(node.translate(inputs));
-    expect(browser.translate(inputs, { beamSize: 3, nBest: 2 })).toEqual(node.translate(inputs, { beamSize: 3, nBest: 2 }));
+    const beam = { beamSize: 3, nBest: 2 };
+    expect(browser.translate(inputs, beam)).toEqual(node.translate(inputs, beam));
     expect(Array.from(browser.model.params.serialize().data)).toEqual(Array.from(node.model.params.serialize().data));
     browser.dispose();
     node.dispose();
@@ -88,13 +90,16 @@ describe('loadTranslator', () => {
   it('refuses corrupt JSON, a model of another kind, and damaged weights', async () => {
     const files = served(dir);
     files.set(`${BASE}/model.json`, new TextEncoder().encode('{"format": "seq2seq-ts/model@1", '));
-    await expect(loadTranslator(BASE, fakeFetch(files))).rejects.toThrow(new RegExp(`^${BASE.replace(/[./]/g, '\\$&')}/model\\.json: corrupt JSON \\(`));
+    const corrupt = new RegExp(`^${BASE.replace(/[./]/g, '\\$&')}/model\\.json: corrupt JSON \\(`);
+    await expect(loadTranslator(BASE, fakeFetch(files))).rejects.toThrow(corrupt);
 
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     for (const wrong of [{ ...json, kind: 'classifier' }, { ...json, format: 'other' }, null, [1, 2]]) {
       const other = served(dir);
       other.set(`${BASE}/model.json`, new TextEncoder().encode(JSON.stringify(wrong)));
-      await expect(loadTranslator(BASE, fakeFetch(other))).rejects.toThrow(`${BASE}/model.json: not a seq2seq-ts translation model`);
+      await expect(loadTranslator(BASE, fakeFetch(other))).rejects.toThrow(
+        `${BASE}/model.json: not a seq2seq-ts translation model`,
+      );
     }
 
     const damaged = served(dir);
@@ -109,7 +114,8 @@ describe('loadTranslator', () => {
   it('takes only the file name of the weights path model.json gives (never a path beside or above it)', async () => {
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     const files = served(dir);
-    files.set(`${BASE}/model.json`, new TextEncoder().encode(JSON.stringify({ ...json, weights: { ...json.weights, file: `../other/${weightsFile}` } })));
+    const moved = { ...json, weights: { ...json.weights, file: `../other/${weightsFile}` } };
+    files.set(`${BASE}/model.json`, new TextEncoder().encode(JSON.stringify(moved)));
     const asked: string[] = [];
     const t = await loadTranslator(BASE, fakeFetch(files, asked));
     expect(asked[1]).toBe(`${BASE}/${weightsFile}`);
@@ -118,7 +124,7 @@ describe('loadTranslator', () => {
 });
 
 describe('useBackend', () => {
-  it('starts wasm (the toolkit\'s kernels registered) from a folder of its binaries; translations match Node\'s', async () => {
+  it('starts wasm (the toolkit\'s kernels registered) from a folder of its binaries, translating as Node', async () => {
     const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
     expect(await useBackend('wasm', `${wasmDir}/`)).toBe('wasm');
     expect(currentBackend()).toBe('wasm');
@@ -133,7 +139,7 @@ describe('useBackend', () => {
 
   it('falls back on cpu when the wasm binaries cannot be loaded (in a fresh process: wasm starts once)', () => {
     const code = [
-      `import { useBackend, currentBackend, loadTranslator } from ${JSON.stringify(join(repoRoot, 'src/browser/index.ts'))};`,
+      `import { useBackend, currentBackend } from ${JSON.stringify(join(repoRoot, 'src/browser/index.ts'))};`,
       "const got = await useBackend('wasm', '/nonexistent-wasm-folder/');",
       'console.log(JSON.stringify({ got, current: currentBackend() }));',
     ].join('\n');

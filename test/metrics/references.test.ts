@@ -44,7 +44,9 @@ describe('referencesBySentence', () => {
     const call = (): string[][] => referencesBySentence(['a', 'b', 'c'], [['1', '2', '3'], ['1', '2']]);
     expect(call).toThrow(MetricInputError);
     expect(call).toThrow(/^reference stream 1 has 2 sentences but there are 3 hypotheses \(/);
-    expect(() => referencesBySentence(['a'], [['1', '2']])).toThrow(/^reference stream 0 has 2 sentences but there are 1 hypotheses/);
+    expect(() => referencesBySentence(['a'], [['1', '2']])).toThrow(
+      /^reference stream 0 has 2 sentences but there are 1 hypotheses/,
+    );
     // A flat list of references for one sentence, instead of one stream per reference, is caught too.
     expect(() => referencesBySentence(['a'], [['x'], ['y'], ['z', 'w']])).toThrow(/reference stream 2 has 2 sentences/);
   });

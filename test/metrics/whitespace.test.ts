@@ -36,7 +36,9 @@ function pyRstrip(text: string): string {
 // Characters that JavaScript's \s and Python disagree on, and look-alikes that are no whitespace in either.
 const TRICKY = ['\u001c', '\u001f', '\u0085', '\ufeff', '\u200b', '\u180e', '\u00a0', '\u3000', '\u2028', '\u000b'];
 const text = fc.oneof(
-  fc.array(fc.constantFrom(...PYTHON_SPACE, ...TRICKY, 'a', 'é', '😀', 'x y', '\ud800'), { maxLength: 20 }).map((a) => a.join('')),
+  fc
+    .array(fc.constantFrom(...PYTHON_SPACE, ...TRICKY, 'a', 'é', '😀', 'x y', '\ud800'), { maxLength: 20 })
+    .map((a) => a.join('')),
   fc.string({ unit: 'binary', maxLength: 30 }),
 );
 

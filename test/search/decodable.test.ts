@@ -146,7 +146,8 @@ describe('decodeStepwise', () => {
       return step(...args);
     };
     const before = tf.memory().numTensors;
-    expect(() => decodeStepwise(model, batch, 5, () => ({ ids: new Int32Array(3), remaining: 3 }))).toThrow('step failed');
+    const run = (): void => decodeStepwise(model, batch, 5, () => ({ ids: new Int32Array(3), remaining: 3 }));
+    expect(run).toThrow('step failed');
     expect(model.allFreed()).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -154,7 +155,8 @@ describe('decodeStepwise', () => {
   it('leaves the live tensor count where it was after a normal run', () => {
     const model = new RecordingModel();
     const before = tf.memory().numTensors;
-    decodeStepwise(model, batch, 6, (lp) => ({ ids: tf.tidy(() => tf.argMax(lp, 1).dataSync() as Int32Array), remaining: 3 }));
+    const argmax = (lp: tf.Tensor2D): Int32Array => tf.tidy(() => tf.argMax(lp, 1).dataSync() as Int32Array);
+    decodeStepwise(model, batch, 6, (lp) => ({ ids: argmax(lp), remaining: 3 }));
     expect(model.previous).toHaveLength(6);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -33,7 +33,8 @@ function logSoftmax(row: readonly number[]): number[] {
   return row.map((x) => x - z);
 }
 /** log p(next | previous) for a sentence of source length n. */
-const logProbs = (n: number, previous: number): number[] => logSoftmax(BIGRAM[previous]!.map((x, v) => x + SHIFT[v]! * n));
+const logProbs = (n: number, previous: number): number[] =>
+  logSoftmax(BIGRAM[previous]!.map((x, v) => x + SHIFT[v]! * n));
 
 /** Memory: source lengths [rows, 1]. State: the previous tokens are all the model needs, so it is a dummy [rows, 1]. */
 class BigramModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
@@ -208,14 +209,18 @@ describe('search', () => {
       expect(search(model, empty, options)).toEqual([]);
       const lists = search(model, batch, options);
       expect(lists).toHaveLength(3);
-      for (const list of lists) for (const h of list) expect(Object.keys(h).sort()).toEqual(['ids', 'logProb', 'score']);
+      for (const h of lists.flat()) expect(Object.keys(h).sort()).toEqual(['ids', 'logProb', 'score']);
     }
     expect(model.live).toBe(0);
   });
 
   it('passes each method\'s option errors on', () => {
     const model = new BigramModel();
-    expect(() => search(model, batch, { method: 'beam', maxLength: 3, beamSize: 2, nBest: 3 })).toThrow(/nBest must be an integer in \[1, beamSize=2\], got 3/);
-    expect(() => search(model, batch, { method: 'sample', maxLength: 3, temperature: -1 })).toThrow(/temperature must be ≥ 0, got -1/);
+    expect(() => search(model, batch, { method: 'beam', maxLength: 3, beamSize: 2, nBest: 3 })).toThrow(
+      /nBest must be an integer in \[1, beamSize=2\], got 3/,
+    );
+    expect(() => search(model, batch, { method: 'sample', maxLength: 3, temperature: -1 })).toThrow(
+      /temperature must be ≥ 0, got -1/,
+    );
   });
 });

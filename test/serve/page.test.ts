@@ -35,7 +35,7 @@ function app(modelDirOf: () => string | null | undefined): FastifyInstance {
   const a = Fastify();
   a.setErrorHandler((err, _req, reply) => {
     if (err instanceof RequestError) return reply.status(err.status).send({ error: err.message });
-    return reply.status(500).send({ error: `unexpected: ${err.message}` });
+    return reply.status(500).send({ error: `unexpected: ${(err as Error).message}` });
   });
   registerPage(a, modelDirOf);
   return a;
@@ -57,7 +57,8 @@ describe('registerPage', () => {
 
   it('serves the three tfjs wasm binaries and nothing else under /wasm/', async () => {
     const a = app(() => modelDir);
-    for (const name of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    for (const variant of ['', '-simd', '-threaded-simd']) {
+      const name = `tfjs-backend-wasm${variant}.wasm`;
       const r = await a.inject({ method: 'GET', url: `/wasm/${name}` });
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-type']).toBe('application/wasm');

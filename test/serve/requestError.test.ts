@@ -17,7 +17,8 @@ describe('RequestError', () => {
     const e = new RequestError(503, 'the models are still loading');
     expect(e.field).toBeUndefined();
     expect('field' in e && e.field !== undefined).toBe(false);
-    expect(JSON.parse(JSON.stringify({ error: e.message, field: e.field }))).toEqual({ error: 'the models are still loading' });
+    const body = JSON.parse(JSON.stringify({ error: e.message, field: e.field }));
+    expect(body).toEqual({ error: 'the models are still loading' });
   });
 
   it('is a ToolkitError and an Error, with a stack, so that handlers can tell it from bugs', () => {

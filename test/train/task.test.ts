@@ -81,7 +81,9 @@ class LineTask implements TrainingTask<LineBatch> {
   }
 }
 
-const OPTIONS: Partial<TrainingOptions> = { steps: 12, evalEvery: 4, logEvery: 3, optimizer: 'sgd', learningRate: 0.1, seed: 7 };
+const OPTIONS: Partial<TrainingOptions> = {
+  steps: 12, evalEvery: 4, logEvery: 3, optimizer: 'sgd', learningRate: 0.1, seed: 7,
+};
 
 describe('a minimal TrainingTask trained by the loop', () => {
   it('learns y = 2x: the loss falls and the weight nears 2; the loop makes no tensor it leaves behind', async () => {
@@ -119,7 +121,7 @@ describe('a minimal TrainingTask trained by the loop', () => {
     again.params.dispose();
   });
 
-  it('the context\'s generator is seeded by options.seed, so draws the loss takes from it are reproducible', async () => {
+  it('the context\'s generator is seeded by options.seed: the loss\'s draws from it are reproducible', async () => {
     const firstDraws = async (seed: number): Promise<number[]> => {
       const task = new LineTask();
       const draws: number[] = [];
@@ -190,13 +192,14 @@ describe('a minimal TrainingTask trained by the loop', () => {
     expect(task.samplerStates).toBeGreaterThanOrEqual(1);
     expect(task.savedForms).toBeGreaterThanOrEqual(2);
     const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(log.filter((r) => r.type === 'train').map((r) => [r.step, r.epoch])).toEqual([[3, 1], [6, 2], [9, 3], [12, 4]]);
+    const epochs = log.filter((r) => r.type === 'train').map((r) => [r.step, r.epoch]);
+    expect(epochs).toEqual([[3, 1], [6, 2], [9, 3], [12, 4]]);
     expect(task.epochs).toBeGreaterThanOrEqual(4);
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toContain('training loss (squared error)');
     task.params.dispose();
   });
 
-  it('on resume, hands the checkpoint\'s sampler state back through setSamplerState and continues from it', async () => {
+  it('on resume, hands the checkpoint\'s sampler state back through setSamplerState and goes on', async () => {
     const out = tmp();
     const first = new LineTask();
     const stop = new AbortController();

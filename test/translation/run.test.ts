@@ -111,7 +111,9 @@ describe('prepareTranslation (a new run)', () => {
     expect(p.summary.sourceVocab).toBe(4 + counts.size - rare);
     const small = await prepareTranslation(config({ data: { valid: validCorpus, maxVocab: 7 } }));
     expect([small.summary.sourceVocab, small.summary.targetVocab]).toEqual([7, 7]);
-    const joint = await prepareTranslation(config({ data: { valid: validCorpus, jointVocabulary: true }, model: { shareEmbeddings: true } }));
+    const joint = await prepareTranslation(
+      config({ data: { valid: validCorpus, jointVocabulary: true }, model: { shareEmbeddings: true } }),
+    );
     expect(joint.translator.sourceVocabulary).toBe(joint.translator.targetVocabulary);
     expect(joint.summary.sourceVocab).toBe(4 + 2 * counts.size);
     expect(joint.translator.sourceVocabulary.has('w3') && joint.translator.sourceVocabulary.has('W3')).toBe(true);
@@ -121,7 +123,8 @@ describe('prepareTranslation (a new run)', () => {
   it('loads pretrained vectors into the embeddings of the words they cover, and reports the coverage', async () => {
     const vectors = join(dir, 'vectors.txt');
     writeFileSync(vectors, 'w1 0.5 -0.5 0.25 1\nw2 1 2 3 4\nzzz 9 9 9 9\n');
-    const p = await prepareTranslation(config({ data: { valid: validCorpus, pretrainedSource: vectors, pretrainedTarget: vectors } }));
+    const data = { valid: validCorpus, pretrainedSource: vectors, pretrainedTarget: vectors };
+    const p = await prepareTranslation(config({ data }));
     const { sourceVocabulary: sv, targetVocabulary: tv } = p.translator;
     // Source words are found as written; the upper-case target words W1, W2 lowercased.
     expect(p.summary.pretrained).toEqual([
@@ -136,23 +139,25 @@ describe('prepareTranslation (a new run)', () => {
     // Other rows keep their random initialisation.
     expect(source[sv.id('w3')]).not.toEqual([1, 2, 3, 4]);
     p.translator.dispose();
-    await expect(prepareTranslation(config({ data: { valid: validCorpus, pretrainedSource: vectors }, model: { embeddingSize: 5 } }))).rejects.toThrow(
+    const wide = config({ data: { valid: validCorpus, pretrainedSource: vectors }, model: { embeddingSize: 5 } });
+    await expect(prepareTranslation(wide)).rejects.toThrow(
       /vectors\.txt: vectors are 4 wide, the model's source embeddings 5 \(set embeddingSize to 4\)/,
     );
   });
 
-  it('refuses, with one line naming the setting: no validation data, nothing left to train on, subwords with a tokenizer', async () => {
+  it('refuses in one line naming the setting: no validation data, no pair left, subwords and a tokenizer', async () => {
     await expect(prepareTranslation(config({ data: { validSplit: 0 } }))).rejects.toThrow(ConfigError);
     await expect(prepareTranslation(config({ data: { validSplit: 0 } }))).rejects.toThrow(
       'data.validSplit must be > 0 when there is no validation corpus (data.valid / --valid)',
     );
     await expect(prepareTranslation(config({ data: { valid: validCorpus, maxChars: 1 } }))).rejects.toThrow(
-      new RegExp(`^${corpus.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: no training pairs left \\(read 60, dropped 60\\)$`),
+      `${corpus}: no training pairs left (read 60, dropped 60)`,
     );
     await expect(prepareTranslation(config({ data: { subwords: 40 } }))).rejects.toThrow(
       /^data\.subwords trains its own SentencePiece model: leave data\.tokenizer and data\.targetTokenizer unset/,
     );
-    await expect(prepareTranslation(config({ data: { corpus: join(dir, 'missing.tsv') } }))).rejects.toThrow(/missing\.tsv/);
+    const missing = config({ data: { corpus: join(dir, 'missing.tsv') } });
+    await expect(prepareTranslation(missing)).rejects.toThrow(/missing\.tsv/);
   });
 });
 
@@ -169,7 +174,8 @@ describe('prepareTranslation (resume)', () => {
     const resumed = await prepareTranslation(c, ck);
     expect(resumed.translator.sourceVocabulary.tokens).toEqual(first.translator.sourceVocabulary.tokens);
     expect(resumed.translator.targetVocabulary.tokens).toEqual(first.translator.targetVocabulary.tokens);
-    expect(Array.from(resumed.translator.model.params.serialize().data)).toEqual(Array.from(first.translator.model.params.serialize().data));
+    const weights = (p: typeof first): number[] => Array.from(p.translator.model.params.serialize().data);
+    expect(weights(resumed)).toEqual(weights(first));
     expect(resumed.saved.corpus).toEqual(first.saved.corpus);
     // The resumed task continues the loop from the checkpoint.
     const more = await train(resumed.task, { ...c.training, steps: 6 }, { out, config: resumed.saved, resume: ck });
@@ -181,7 +187,8 @@ describe('prepareTranslation (resume)', () => {
     const other = { ...c, data: { ...c.data, corpus: changed } };
     await expect(prepareTranslation(other, ck)).rejects.toThrow(CheckpointError);
     await expect(prepareTranslation(other, ck)).rejects.toThrow(
-      `${changed}: the training pairs differ from those the checkpoint was trained on (50 pairs then, 50 now): resuming would not continue the same run`,
+      `${changed}: the training pairs differ from those the checkpoint was trained on (50 pairs then, 50 now): ` +
+        'resuming would not continue the same run',
     );
     for (const x of [first, resumed]) x.translator.dispose();
   });
@@ -189,7 +196,7 @@ describe('prepareTranslation (resume)', () => {
 
 // Needs spm_train (Debian's sentencepiece package), as `translate train` does by default.
 describe('prepareTranslation (joint subwords)', () => {
-  it('trains one SentencePiece model for both sides; the vocabulary is its pieces; a resume reads it from the checkpoint', async () => {
+  it('trains one SentencePiece model for both sides, its pieces the vocabulary; a resume reads it back', async () => {
     const c = resolveConfig([
       {
         data: { corpus, subwords: 300, validSplit: 10, batchSize: 8, buckets: [[8, 10], [16, 20]] },

@@ -9,7 +9,7 @@ import { Translator } from '../../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Vocabulary, EOS } from '../../src/data/text/vocabulary.js';
 import { SpaceTokenizer } from '../../src/data/text/tokenizers.js';
-import { makeBatch, toBatchMajor, type Batch } from '../../src/data/text/batch.js';
+import { makeBatch, type Batch } from '../../src/data/text/batch.js';
 import { DEFAULT_BUCKETS } from '../../src/data/text/buckets.js';
 import { corpusBleu } from '../../src/metrics/bleu.js';
 import { TrainingConfigError } from '../../src/train/options.js';
@@ -45,9 +45,13 @@ function pairsOf(batch: Batch): { source: string[]; target: string[] }[] {
   const B = batch.size;
   return Array.from({ length: B }, (_, b) => {
     const source: string[] = [];
-    for (let t = 0; t < batch.sourceSteps; t++) if (batch.sourceMask[t * B + b]) source.push(sv.token(batch.source[t * B + b]!));
+    for (let t = 0; t < batch.sourceSteps; t++) {
+      if (batch.sourceMask[t * B + b]) source.push(sv.token(batch.source[t * B + b]!));
+    }
     const target: string[] = [];
-    for (let t = 0; t < batch.targetSteps && batch.targetOut[t * B + b] !== EOS; t++) target.push(tv.token(batch.targetOut[t * B + b]!));
+    for (let t = 0; t < batch.targetSteps && batch.targetOut[t * B + b] !== EOS; t++) {
+      target.push(tv.token(batch.targetOut[t * B + b]!));
+    }
     return { source: source.reverse(), target };
   });
 }
@@ -74,7 +78,9 @@ function referenceMetrics(t: Translator, valid: readonly TokenizedPair[]) {
 
 describe('TranslationTask', () => {
   it('fills its options from the defaults and trains the translator\'s model', () => {
-    expect(DEFAULT_TRANSLATION_TASK).toEqual({ batchSize: 64, buckets: DEFAULT_BUCKETS, seed: 1, validBatchSize: 64, decodeSentences: 200 });
+    expect(DEFAULT_TRANSLATION_TASK).toEqual({
+      batchSize: 64, buckets: DEFAULT_BUCKETS, seed: 1, validBatchSize: 64, decodeSentences: 200,
+    });
     const t = translator();
     const task = new TranslationTask(t, { train: TRAIN, valid: VALID }, { batchSize: 5, buckets: BUCKETS });
     expect(task.options).toEqual({ ...DEFAULT_TRANSLATION_TASK, batchSize: 5, buckets: BUCKETS });
@@ -144,18 +150,20 @@ describe('TranslationTask', () => {
 
   it('refuses to start without validation pairs', () => {
     const t = translator();
-    expect(() => new TranslationTask(t, { train: TRAIN, valid: [] }, { buckets: BUCKETS })).toThrow(TrainingConfigError);
-    expect(() => new TranslationTask(t, { train: TRAIN, valid: [] }, { buckets: BUCKETS })).toThrow(
+    const make = () => new TranslationTask(t, { train: TRAIN, valid: [] }, { buckets: BUCKETS });
+    expect(make).toThrow(TrainingConfigError);
+    expect(make).toThrow(
       'translation training needs validation pairs (none were given or held out)',
     );
     t.dispose();
   });
 
-  it('validates loss, perplexity and token accuracy as computed pair by pair, whatever the validation batch size', () => {
+  it('validates loss, perplexity and token accuracy as computed pair by pair, whatever the batch size', () => {
     const t = translator();
     const want = referenceMetrics(t, VALID);
     for (const validBatchSize of [1, 4, 64]) {
-      const task = new TranslationTask(t, { train: TRAIN, valid: VALID }, { buckets: BUCKETS, validBatchSize, decodeSentences: 0 });
+      const options = { buckets: BUCKETS, validBatchSize, decodeSentences: 0 };
+      const task = new TranslationTask(t, { train: TRAIN, valid: VALID }, options);
       const before = tf.memory().numTensors;
       const got = task.validate();
       expect(tf.memory().numTensors).toBe(before);
@@ -175,7 +183,8 @@ describe('TranslationTask', () => {
     const own = t.translateIds(VALID.map((p) => sv.encode(p.source))).map((n) => n[0]!.text);
     const valid = VALID.map((p, i) => (i % 2 === 0 ? { source: p.source, target: own[i]!.split(' ') } : p));
     // 3 of 9 pairs: positions 0, 3, 6 (stride 3), of which 0 and 6 are the model's own output.
-    const task = new TranslationTask(t, { train: TRAIN, valid }, { buckets: BUCKETS, decodeSentences: 3, validBatchSize: 2 });
+    const options = { buckets: BUCKETS, decodeSentences: 3, validBatchSize: 2 };
+    const task = new TranslationTask(t, { train: TRAIN, valid }, options);
     const got = task.validate();
     expect(got['exactMatch']).toBeCloseTo((100 * 2) / 3, 6);
     const picked = [0, 3, 6];
@@ -193,7 +202,8 @@ describe('TranslationTask', () => {
 
   it('validation draws nothing from the training stream: the batches after it are the same', () => {
     const t = translator();
-    const make = () => new TranslationTask(t, { train: TRAIN, valid: VALID }, { batchSize: 4, buckets: BUCKETS, seed: 2, decodeSentences: 4 });
+    const options = { batchSize: 4, buckets: BUCKETS, seed: 2, decodeSentences: 4 };
+    const make = () => new TranslationTask(t, { train: TRAIN, valid: VALID }, options);
     const a = make();
     const b = make();
     a.nextBatch();

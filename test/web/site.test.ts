@@ -43,7 +43,7 @@ describe('startWebSite', () => {
     expect(DEFAULT_WEB_SITE).toEqual({ host: '127.0.0.1', port: 8080 });
   });
 
-  it('serves the page, worker, bundle and model list (without folders), each model\'s named files and nothing else', async () => {
+  it('serves the page, worker, bundle, model list (no folders), each model\'s named files, nothing else', async () => {
     const site = await startWebSite(models, { port: 0 });
     try {
       expect(site.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -65,7 +65,10 @@ describe('startWebSite', () => {
       const list = await fetch(`${site.url}models.json`);
       expect(list.headers.get('content-type')).toBe('application/json');
       expect(await list.json()).toEqual([
-        { name: 'numbers', url: 'models/numbers/', languages: { source: 'en', target: 'fr' }, weights: 123, example: 'one two' },
+        {
+          name: 'numbers', url: 'models/numbers/', languages: { source: 'en', target: 'fr' }, weights: 123,
+          example: 'one two',
+        },
         { name: 'a b/é', url: 'models/a%20b%2F%C3%A9/', languages: null, weights: 456, example: null },
       ]);
       expect(JSON.stringify(await (await fetch(`${site.url}models.json`)).json())).not.toContain(models[0]!.dir);
@@ -86,8 +89,8 @@ describe('startWebSite', () => {
       }
       const notFound = [
         'models/numbers/notes.txt', 'models/numbers/..%2Fnotes.txt', 'models/nobody/model.json', 'models/numbers/',
-        'models/numbers', 'wasm/other.wasm', 'wasm/tfjs-backend-wasm.js', 'package.json', 'src/index.ts', '..%2Fpackage.json',
-        'web/index.html',
+        'models/numbers', 'wasm/other.wasm', 'wasm/tfjs-backend-wasm.js', 'package.json', 'src/index.ts',
+        '..%2Fpackage.json', 'web/index.html',
       ];
       for (const path of notFound) {
         const r = await fetch(site.url + path);

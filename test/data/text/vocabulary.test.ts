@@ -13,7 +13,9 @@ function referenceOrder(sequences: readonly (readonly string[])[], minCount = 1,
   const compare = (a: string, b: string): number => {
     // UTF-16 code unit order, what the source's < compares: code point order except that astral characters
     // (surrogate pairs) sort before U+E000–U+FFFF; the generated tokens stay clear of that range.
-    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return a.charCodeAt(i) - b.charCodeAt(i);
+    for (let i = 0; i < Math.min(a.length, b.length); i++) {
+      if (a.charCodeAt(i) !== b.charCodeAt(i)) return a.charCodeAt(i) - b.charCodeAt(i);
+    }
     return a.length - b.length;
   };
   return Object.keys(counts)
@@ -48,10 +50,11 @@ describe('Vocabulary.build', () => {
     const v = Vocabulary.build([['b', 'a', 'é', 'B', 'z'], ['z', 'a'], ['z']]);
     // z ×3, a ×2, then the singletons in code point order: B (66) < b (98) < é (233).
     expect(v.tokens.slice(4)).toEqual(['z', 'a', 'B', 'b', 'é']);
-    expect(Vocabulary.build([['z'], ['a'], ['z', 'a']].reverse()).tokens).toEqual(Vocabulary.build([['z', 'a'], ['a'], ['z']]).tokens);
+    const reordered = Vocabulary.build([['z'], ['a'], ['z', 'a']].reverse());
+    expect(reordered.tokens).toEqual(Vocabulary.build([['z', 'a'], ['a'], ['z']]).tokens);
   });
 
-  it('minCount drops rare tokens; maxSize counts the four reserved ids; reserved tokens in the data are not added again', () => {
+  it('minCount drops rare tokens; maxSize counts the reserved ids; reserved tokens in the data are not added', () => {
     const seqs = [['a', 'a', 'a', 'b', 'b', 'c', '<unk>', '<unk>', '<pad>']];
     expect(Vocabulary.build(seqs, { minCount: 2 }).tokens.slice(4)).toEqual(['a', 'b']);
     expect(Vocabulary.build(seqs, { maxSize: 5 }).tokens).toEqual([...SPECIAL_TOKENS, 'a']);
@@ -67,7 +70,10 @@ describe('Vocabulary.build', () => {
   });
 
   it('matches the documented order on random corpora (property), and fromCounts agrees with build', () => {
-    const token = fc.oneof(fc.constantFrom('a', 'b', 'B', 'é', '<unk>', '<go>', 'aa', 'a ', '😀', 'Z'), fc.string({ maxLength: 3 }));
+    const token = fc.oneof(
+      fc.constantFrom('a', 'b', 'B', 'é', '<unk>', '<go>', 'aa', 'a ', '😀', 'Z'),
+      fc.string({ maxLength: 3 }),
+    );
     fc.assert(
       fc.property(
         fc.array(fc.array(token, { maxLength: 8 }), { maxLength: 8 }),
@@ -134,7 +140,8 @@ describe('lookups', () => {
   });
 
   it('unkRate counts tokens missing from the vocabulary; an empty corpus has rate 0', () => {
-    expect(v.unkRate([['the', 'dog'], ['cat', 'sat', 'on', 'the', 'mat']])).toEqual({ unknown: 3, total: 7, rate: 3 / 7 });
+    const corpus = [['the', 'dog'], ['cat', 'sat', 'on', 'the', 'mat']];
+    expect(v.unkRate(corpus)).toEqual({ unknown: 3, total: 7, rate: 3 / 7 });
     expect(v.unkRate([])).toEqual({ unknown: 0, total: 0, rate: 0 });
     expect(v.unkRate([[], []])).toEqual({ unknown: 0, total: 0, rate: 0 });
     // The reserved tokens' spellings are in the vocabulary.
@@ -166,10 +173,15 @@ describe('JSON', () => {
   });
 
   it('refuses what is not a vocabulary, naming the source', () => {
-    const shape = /^vocab\.json: not a seq2seq-ts vocabulary \(expected \{"format":"seq2seq-ts\/vocabulary@1","tokens":\[\.\.\.\]\}\)$/;
-    for (const bad of [null, 3, 'x', [], {}, { format: 'seq2seq-ts/vocabulary@2', tokens: [] }, { format: 'seq2seq-ts/vocabulary@1' },
-      { format: 'seq2seq-ts/vocabulary@1', tokens: 'abc' }]) {
-      expect(() => Vocabulary.fromJSON(bad, 'vocab.json')).toThrow(shape);
+    const shape = new RegExp(
+      '^vocab\\.json: not a seq2seq-ts vocabulary ' +
+        '\\(expected \\{"format":"seq2seq-ts/vocabulary@1","tokens":\\[\\.\\.\\.\\]\\}\\)$',
+    );
+    const format = 'seq2seq-ts/vocabulary@1';
+    const bad = [null, 3, 'x', [], {}, { format: 'seq2seq-ts/vocabulary@2', tokens: [] }, { format },
+      { format, tokens: 'a' }];
+    for (const json of bad) {
+      expect(() => Vocabulary.fromJSON(json, 'vocab.json')).toThrow(shape);
     }
     expect(() => Vocabulary.fromJSON({ format: 'seq2seq-ts/vocabulary@1', tokens: ['a', 2] }, 'model.json')).toThrow(
       /^model\.json: tokens must be strings$/,
