@@ -103,7 +103,7 @@ function slice(fallback: KernelFunc): KernelFunc {
     const { x } = inputs as { x: TensorInfo };
     if (x.dtype === 'string') return fallback(args); // strings do not live on the heap
     const b = backend as unknown as WasmBackendLike;
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, (attrs as { begin: number[] }).begin, (attrs as { size: number[] }).size);
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, (attrs as { begin: number[] }).begin, (attrs as { size: number[] }).size) as [number[], number[]];
     const out = b.makeOutput(size, x.dtype);
     if (size.some((s) => s === 0)) return out;
     const outVals = b.typedArrayFromHeap(out);

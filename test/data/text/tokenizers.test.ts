@@ -146,7 +146,7 @@ describe('SentencePiece models inside a model directory', () => {
     const sp = await SentencePieceTokenizer.load(spModel);
     const dir = mkdtempSync(path.join(tmp, 'damaged-'));
     const bytes = Uint8Array.from(sp.bytes);
-    bytes[bytes.length - 10] ^= 0xff;
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
     writeFileSync(path.join(dir, sp.fileName), bytes);
     await expect(createTokenizer(sp.toJSON(), { directory: dir })).rejects.toThrow(/checksum mismatch/);
     await expect(SentencePieceTokenizer.load('/dev/zero')).rejects.toThrow(/not a regular file/);
