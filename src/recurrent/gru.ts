@@ -8,7 +8,7 @@
 // Applying r after the recurrent product lets one matMul h·[U_r U_z U_n] serve all three gates, and the input
 // side x·W + b is computed for every time step at once before the loop (see rnn.ts). A step therefore is one
 // matMul plus the element-wise part below, one kernel call forward and one backward: on wasm the SIMD module's
-// (backend/simd.ts) where H is a multiple of 4, otherwise the JavaScript loops below (on cpu too); elsewhere
+// (backend/wasm/) where H is a multiple of 4, otherwise the JavaScript loops below (on cpu too); elsewhere
 // composite tf ops.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel, type StagedMemory } from '../backend/jsKernels.js';
