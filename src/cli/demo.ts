@@ -3,7 +3,9 @@
 import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO, type EvaluationResult } from '../demo/numberWords.js';
 import { Translator } from '../translation/translator.js';
 import { CharTokenizer } from '../data/text/tokenizers.js';
-import type { ProgressBar } from './progress.js';
+import { Option, type Command } from 'commander';
+import { ProgressBar } from './progress.js';
+import { int, positive, keep, share } from './flags.js';
 import { DEFAULT_CELL, type CellKind } from '../recurrent/cell.js';
 import type { AttentionKind } from '../decoder/attention.js';
 import type { BridgeKind } from '../encoder/bridge.js';
@@ -122,4 +124,35 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
   } finally {
     run.model.dispose();
   }
+}
+
+export function registerDemoCommands(program: Command, startBackend: () => Promise<void>): void {
+  const demo = program.command('demo').description('built-in demonstrations');
+  demo
+    .command('number-words')
+    .description('train "one two five" → "125" (spelled digits read character by character), evaluate and save')
+    .option('--steps <n>', 'training steps', int('--steps'), 1100)
+    .option('--batch-size <n>', 'pairs per batch', int('--batch-size'), 64)
+    .option('--hidden <n>', 'GRU units', int('--hidden'), 128)
+    .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
+    .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 3e-3)
+    .addOption(new Option('--attention <kind>', 'attention: Luong dot or general, Bahdanau (additive), none').choices(['dot', 'general', 'bahdanau', 'none']).default('dot'))
+    .option('--no-attention', "the tutorial's original model: the decoder sees only the encoder's final state (= --attention none)")
+    .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn']).default('gru'))
+    .option('--peepholes', 'LSTM peephole connections')
+    .option('--layers <n>', 'stacked layers in encoder and decoder', int('--layers'), 1)
+    .option('--bidirectional', 'bidirectional encoder (each direction gets half the units)')
+    .option('--residual', 'residual connections between stacked layers')
+    .option('--dropout <keep>', 'keep probability of layer inputs and outputs in training (1 = no dropout)', keep('--dropout'), 1)
+    .option('--state-keep <keep>', 'keep probability of the recurrent state in training (variational)', keep('--state-keep'), 1)
+    .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state').choices(['auto', 'copy', 'dense', 'zero']).default('auto'))
+    .option('--min-digits <n>', 'fewest digits in training numbers', int('--min-digits'), 5)
+    .option('--max-digits <n>', 'most digits in training numbers', int('--max-digits'), 10)
+    .option('--short-share <x>', 'share of training numbers with fewer than --min-digits digits', share('--short-share'), 0.05)
+    .option('--seed <n>', 'seed for data and weights', int('--seed', 0), 1)
+    .option('--out <dir>', 'where to save the model', 'runs/number-words')
+    .action(async (opts: DemoFlags) => {
+      await startBackend();
+      await runNumberWordsDemo(opts, new ProgressBar());
+    });
 }

@@ -1,6 +1,8 @@
 // `translate eval`: translate a source file with a model (or take a hypothesis file) and score it against one or
 // more reference files with corpus BLEU (sacreBLEU-compatible), chrF and exact match.
+import type { Command } from 'commander';
 import { writeFile, stat } from 'node:fs/promises';
+import { int, num } from './flags.js';
 import * as path from 'node:path';
 import { readLines as readTextLines } from '../data/readers.js';
 import { Translator } from '../translation/translator.js';
@@ -76,4 +78,22 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
     `exact match = ${(100 * exact).toFixed(2)}%`,
     '',
   ].join('\n');
+}
+
+export function registerEvalCommand(program: Command, startBackend: () => Promise<void>): void {
+  program
+    .command('eval')
+    .description('BLEU (sacreBLEU-compatible: 13a, cased), chrF and exact match of a model on a test set, or of a hypothesis file')
+    .option('--model <dir>', 'model to translate --src with')
+    .option('--src <file>', 'source sentences, one per line')
+    .option('--hyp <file>', 'score this hypothesis file instead of translating (no model needed)')
+    .requiredOption('--ref <file...>', 'reference translations, one per line (several files: several references)')
+    .option('--beam <k>', 'beam size, with length penalty (1 = greedy)', int('--beam'), 5)
+    .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', num('--length-penalty'), 0.6)
+    .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
+    .option('--lowercase', 'case-insensitive BLEU')
+    .option('--out <file>', 'also write the hypotheses here')
+    .action(async (opts: EvalFlags) => {
+      process.stdout.write(await evaluateFiles(opts, startBackend));
+    });
 }

@@ -2,24 +2,16 @@
 // stderr, a checkpoint (a model directory) plus best/, train.jsonl and curves.svg in --out, and --resume.
 // Ctrl-C finishes the current step, writes the checkpoint and exits; a second Ctrl-C exits at once.
 import { Command, Option } from 'commander';
-import { int, num, collect, keep } from './flags.js';
+import { int, num, positive, keep } from './flags.js';
 import * as path from 'node:path';
 import { trainWithProgress } from './trainingRun.js';
-import { readConfigFile, parseSet, resolveConfig, checkConfig, ConfigError, type PartialTrainConfig, type TrainConfig } from '../translation/config.js';
-import { prepareTranslation, type SavedRunConfig } from '../translation/run.js';
-import { readCheckpoint, BEST_DIR } from '../train/checkpoints.js';
-import { RunLock } from '../train/lock.js';
+import { resolveConfig, checkConfig, TRANSLATION_CONFIG, type PartialTrainConfig } from '../translation/config.js';
+import { prepareTranslation } from '../translation/run.js';
+import { BEST_DIR } from '../train/checkpoints.js';
+import { addRunConfigFlags, resolveRun, type RunConfigFlags } from './runConfig.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 
-export interface TrainFlags {
-  config?: string;
-  out: string;
-  resume?: boolean;
-  /** On --resume: start the optimiser's moments afresh (needed to change --optimizer or --momentum). */
-  resetOptimizer?: boolean;
-  /** On --resume with a new --steps: stretch the learning-rate schedule over it (default: keep its horizon). */
-  reschedule?: boolean;
-  set: string[];
+export interface TrainFlags extends RunConfigFlags {
   // data
   corpus?: string;
   valid?: string;
@@ -114,32 +106,6 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
   return checkConfig(config, 'command-line flags');
 }
 
-/** Config keys `--resume` accepts a new value for (training.schedule.* too). */
-const RESUMABLE_KEYS = ['training.steps', 'training.learningRate', 'training.clipNorm'];
-/** …and, with --reset-optimizer, these. */
-const OPTIMIZER_KEYS = ['training.optimizer', 'training.momentum'];
-
-/** Values set anywhere in a partial config, with their section.key paths. */
-function leavesOf(config: PartialTrainConfig): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  const walk = (x: unknown, prefix: string): void => {
-    if (x !== null && typeof x === 'object' && !Array.isArray(x)) for (const [k, v] of Object.entries(x)) walk(v, prefix ? `${prefix}.${k}` : k);
-    else out.push([prefix, x]);
-  };
-  walk(config, '');
-  return out;
-}
-
-/** The value at a section.key path of a config (own keys only), or undefined. */
-function valueAt(config: unknown, keyPath: string): unknown {
-  let node = config;
-  for (const k of keyPath.split('.')) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, k)) return undefined;
-    node = (node as Record<string, unknown>)[k];
-  }
-  return node;
-}
-
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '—' : x.toFixed(digits));
 
 function describeMetrics(m: Record<string, number>): string {
@@ -151,36 +117,10 @@ function describeMetrics(m: Record<string, number>): string {
 export async function runTrain(flags: TrainFlags, startBackend: () => Promise<void>): Promise<number> {
   const err = process.stderr;
   const out = flags.out;
-  const layers: PartialTrainConfig[] = [];
-  if (flags.config !== undefined) layers.push(await readConfigFile(flags.config));
-  layers.push(flagsToConfig(flags));
-  for (const s of flags.set) layers.push(parseSet(s));
-
-  if (!flags.resume && (flags.resetOptimizer || flags.reschedule)) throw new ConfigError('--reset-optimizer and --reschedule only apply with --resume');
-  // Before reading anything (a corpus can take minutes): another training may be writing into --out.
-  await RunLock.check(out);
-  let config: TrainConfig;
-  let checkpoint;
-  if (flags.resume) {
-    checkpoint = await readCheckpoint(out, 'seq2seq');
-    const saved = checkpoint.training.config as SavedRunConfig | null;
-    if (saved === null || typeof saved !== 'object' || saved.config === undefined) throw new ConfigError(`${out}/model.json: the checkpoint holds no run configuration to resume with`);
-    // A resumed run is the same run on the same data and model; what may change is how it is optimised from here
-    // (a diverged run resumed with a lower rate or harder clipping) and its length.
-    const mayChange = (k: string): boolean => RESUMABLE_KEYS.includes(k) || k.startsWith('training.schedule.') || (flags.resetOptimizer === true && OPTIMIZER_KEYS.includes(k));
-    // A key given again with the value the run already has (e.g. the same --config file) is no change.
-    const changed = layers.flatMap(leavesOf).filter(([k, v]) => !mayChange(k) && JSON.stringify(valueAt(saved.config, k)) !== JSON.stringify(v)).map(([k]) => k);
-    if (changed.length > 0) {
-      throw new ConfigError(
-        `--resume continues the run with its saved configuration; only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay ` +
-          `(and with --reset-optimizer --optimizer, --momentum) may be given (got ${changed.join(', ')})`,
-      );
-    }
-    config = resolveConfig([saved.config as PartialTrainConfig, ...layers]);
-    err.write(`resuming ${out} at step ${checkpoint.training.step}\n`);
-  } else {
-    config = resolveConfig(layers);
-  }
+  const { config, checkpoint } = await resolveRun(flags, {
+    system: TRANSLATION_CONFIG, flagLayer: flagsToConfig(flags), resolve: resolveConfig, kind: 'seq2seq',
+  });
+  if (checkpoint !== undefined) err.write(`resuming ${out} at step ${checkpoint.training.step}\n`);
   await startBackend();
   const prepared = await prepareTranslation(config, checkpoint);
   const s = prepared.summary;
@@ -213,15 +153,10 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
 }
 
 export function registerTrainCommand(program: Command, startBackend: (choice: string | undefined) => Promise<void>): void {
-  program
+  const command = program
     .command('train')
-    .description('train a translation model on a parallel corpus (config file and/or flags; checkpoint, log and curves in --out)')
-    .option('--config <file>', 'JSON config with sections data, model, training, loss, validation (flags override it)')
-    .option('--out <dir>', 'checkpoint directory: model.json + weights, best/, train.jsonl, curves.svg', 'runs/train')
-    .option('--resume', 'continue the run saved in --out (--steps, --learning-rate, --clip-norm, --schedule, --lr-decay may change; each change is logged)')
-    .option('--reset-optimizer', 'with --resume: start the optimiser state afresh (as OpenNMT -reset_optim); allows a new --optimizer or --momentum')
-    .option('--reschedule', 'with --resume and a new --steps: stretch the learning-rate schedule over the new length (default: keep its horizon)')
-    .option('--set <section.key=value>', 'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON values)', collect, [])
+    .description('train a translation model on a parallel corpus (config file and/or flags; checkpoint, log and curves in --out)');
+  addRunConfigFlags(command, TRANSLATION_CONFIG.sectionNames, 'runs/train')
     .option('--corpus <spec>', 'training corpus: tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path')
     .option('--valid <spec>', 'validation corpus (default: hold out --valid-split of the training corpus)')
     .option('--valid-split <x>', 'held-out share (< 1) or pair count (default: 0.05)', num('--valid-split'))
@@ -259,11 +194,11 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--seed <n>', 'seed of weights, data order, split, dropout and sampling (default: 1)', int('--seed', 0))
     .option('--steps <n>', 'training steps (default: 4000)', int('--steps'))
     .addOption(new Option('--optimizer <name>', 'optimiser (default: adam)').choices(['adam', 'sgd']))
-    .option('--learning-rate <x>', 'initial learning rate (default: 0.002)', num('--learning-rate', Number.MIN_VALUE))
+    .option('--learning-rate <x>', 'initial learning rate (default: 0.002)', positive('--learning-rate'))
     .option('--momentum <x>', 'SGD momentum (default: 0)', num('--momentum'))
     .option('--clip-norm <x>', 'clip gradients to this global norm; 0 = off (default: 5)', num('--clip-norm'))
     .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default: cosine)').choices([...SCHEDULE_KINDS]))
-    .option('--lr-decay <factor>', 'decay factor of loss-rise (default: 0.99) and plateau (default: 0.5)', num('--lr-decay', Number.MIN_VALUE))
+    .option('--lr-decay <factor>', 'decay factor of loss-rise (default: 0.99) and plateau (default: 0.5)', positive('--lr-decay'))
     .option('--eval-every <n>', 'validate every n steps (default: 500)', int('--eval-every'))
     .option('--keep-checkpoints <n>', 'keep the weights of the last n evaluations in --out/evaluations/ for translate average (default: 0)', int('--keep-checkpoints', 0))
     .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every evaluation)', int('--checkpoint-every'))
@@ -278,10 +213,9 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--quiet', 'no progress lines (evaluations are still reported)')
     .action(async (opts: TrainFlags) => {
       // commander sets reverseSource true unless --no-reverse-source: keep it only when the flag was given.
-      const train = program.commands.find((c) => c.name() === 'train');
-      if (train?.getOptionValueSource('reverseSource') === 'default') delete opts.reverseSource;
+      if (command.getOptionValueSource('reverseSource') === 'default') delete opts.reverseSource;
       // Likewise --bidirectional / --no-bidirectional: only when given, so config files and saved runs decide otherwise.
-      if (train?.getOptionValueSource('bidirectional') === 'default') delete opts.bidirectional;
+      if (command.getOptionValueSource('bidirectional') === 'default') delete opts.bidirectional;
       const code = await runTrain(opts, () => startBackend(program.opts()['backend'] as string | undefined));
       if (code !== 0) process.exitCode = code;
     });

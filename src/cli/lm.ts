@@ -1,0 +1,166 @@
+// `translate lm train|generate|score`: a recurrent language model trained by the same loop as `translate train`
+// (config file, flags, --set, --resume; progress on stderr; checkpoint, best/, train.jsonl, curves.svg in --out),
+// then used to continue prompts and to score perplexity beside an add-one unigram baseline.
+import { Option, type Command } from 'commander';
+import { int, num } from './flags.js';
+import { addRunConfigFlags, resolveRun } from './runConfig.js';
+import { addHeadTrainingFlags, trainingLayer, runHeadTraining, fmt, type HeadTrainFlags } from './headTraining.js';
+import { ConfigError, pickDefined, isPlainObject } from '../train/config.js';
+import { LM_CONFIG, LM_DATA_DEFAULTS, LM_MODEL_DEFAULTS, LM_TRAINING_DEFAULTS, resolveLmConfig, type PartialLmTrainConfig } from '../heads/lm/config.js';
+import { prepareLanguageModel } from '../heads/lm/prepare.js';
+import { TextLanguageModel, LM_KIND } from '../heads/lm/textLanguageModel.js';
+import { UnigramModel } from '../heads/lm/unigram.js';
+import { readTextLines } from '../heads/textLines.js';
+
+type StartBackend = () => Promise<void>;
+
+export interface LmTrainFlags extends HeadTrainFlags {
+  train?: string[];
+  valid?: string;
+  validSplit?: number;
+  tokenizer?: string;
+  lowercase?: boolean;
+  maxVocab?: number;
+  minCount?: number;
+  limit?: number;
+  embedding?: number;
+  softmax?: 'full' | 'sampled';
+  numSampled?: number;
+}
+
+/** The flags given, as a partial config (flags not given are absent, so the config file's values stand). */
+export function lmFlagsToConfig(f: LmTrainFlags): PartialLmTrainConfig {
+  const config: PartialLmTrainConfig = {
+    data: pickDefined({
+      train: f.train, valid: f.valid, validSplit: f.validSplit, tokenizer: f.tokenizer, lowercase: f.lowercase, maxVocab: f.maxVocab,
+      minCount: f.minCount, limit: f.limit, batchSize: f.batchSize, seed: f.seed,
+    }),
+    model: { ...pickDefined({ embeddingSize: f.embedding, hiddenSize: f.hidden, seed: f.seed }), ...(f.cell !== undefined ? { cell: { kind: f.cell } } : {}) },
+    training: trainingLayer(f),
+    loss: pickDefined({ softmax: f.softmax, numSampled: f.numSampled }),
+  };
+  return LM_CONFIG.check(config, 'command-line flags');
+}
+
+/** A checkpoint's saved config: `{ config }`, or the `{ flags }` that runs saved before configs existed. */
+export function lmSavedConfig(saved: unknown): PartialLmTrainConfig | null {
+  if (!isPlainObject(saved)) return null;
+  if (isPlainObject(saved['config'])) return saved['config'] as PartialLmTrainConfig;
+  if (isPlainObject(saved['flags'])) return lmFlagsToConfig({ set: [], out: '', ...(saved['flags'] as Partial<LmTrainFlags>) });
+  return null;
+}
+
+const describeLm = (m: Record<string, number>): string => `loss ${fmt(m['loss'])}, perplexity ${fmt(m['perplexity'], 3)}`;
+
+export async function lmTrain(flags: LmTrainFlags, startBackend: StartBackend): Promise<number> {
+  const { config, checkpoint } = await resolveRun(flags, {
+    system: LM_CONFIG, flagLayer: lmFlagsToConfig(flags), resolve: resolveLmConfig, kind: LM_KIND, savedConfig: lmSavedConfig,
+  });
+  if (checkpoint !== undefined) process.stderr.write(`resuming ${flags.out} at step ${checkpoint.training.step}\n`);
+  await startBackend();
+  const prepared = await prepareLanguageModel(config, checkpoint);
+  try {
+    const s = prepared.summary;
+    const m = prepared.lm.model.config;
+    const loss = config.loss.softmax === 'sampled' ? `; loss: sampled softmax (${config.loss.numSampled} sampled)` : '';
+    process.stderr.write(
+      `data: ${s.trainLines} training lines, ${s.validLines} validation lines; vocabulary ${s.vocabulary} (${s.tokenizer})\n` +
+        `model: ${m.cell.kind} ${m.hiddenSize} units, embeddings ${m.embeddingSize}, ${s.weights.toLocaleString('en-US')} weights${loss}\n`,
+    );
+    return await runHeadTraining(prepared.task, {
+      out: flags.out, training: config.training, saved: prepared.saved, loss: config.loss, flags, describe: describeLm,
+      ...(checkpoint !== undefined ? { checkpoint } : {}),
+    });
+  } finally {
+    prepared.lm.dispose();
+  }
+}
+
+export interface LmGenerateFlags {
+  model: string;
+  prompt: string[];
+  temperature: number;
+  topK: number;
+  maxLength: number;
+  count: number;
+  seed: number;
+}
+
+async function lmGenerate(flags: LmGenerateFlags, startBackend: StartBackend): Promise<void> {
+  await startBackend();
+  const lm = await TextLanguageModel.load(flags.model);
+  try {
+    const prompts = flags.prompt.length > 0 ? flags.prompt : [''];
+    const all = prompts.flatMap((p) => Array.from({ length: flags.count }, () => p));
+    const texts = lm.generate(all, { temperature: flags.temperature, topK: flags.topK, maxLength: flags.maxLength, seed: flags.seed });
+    process.stdout.write(texts.map((t) => `${t}\n`).join(''));
+  } finally {
+    lm.dispose();
+  }
+}
+
+export interface LmScoreFlags {
+  model: string;
+  unigram?: string;
+  batchSize: number;
+}
+
+async function lmScore(files: string[], flags: LmScoreFlags, startBackend: StartBackend): Promise<void> {
+  const lines = await readTextLines(files, { nonEmpty: true });
+  if (lines.length === 0) throw new ConfigError(`${files.join(', ')}: no non-empty lines to score`);
+  await startBackend();
+  const lm = await TextLanguageModel.load(flags.model);
+  try {
+    const r = lm.score(lines, flags.batchSize);
+    const o = process.stdout;
+    o.write(`${files.join(', ')}: ${lines.length} lines, ${r.tokens} predicted tokens (EOS included), ${r.unknown} out of vocabulary\n`);
+    o.write(`model perplexity ${r.perplexity.toFixed(3)} (mean NLL ${r.meanNll.toFixed(4)} nats/token)\n`);
+    if (flags.unigram !== undefined) {
+      const prep = (l: string): string => (lm.lowercase ? l.toLowerCase() : l);
+      const unigram = UnigramModel.train((await readTextLines([flags.unigram], { nonEmpty: true })).map(prep), { tokenizer: lm.tokenizer });
+      const u = unigram.perplexity(lines.map(prep));
+      o.write(`unigram baseline (add-one, trained on ${flags.unigram}, same tokenizer): perplexity ${u.perplexity.toFixed(3)}\n`);
+    }
+  } finally {
+    lm.dispose();
+  }
+}
+
+export function registerLmCommands(program: Command, startBackend: StartBackend): void {
+  const lm = program.command('lm').description('recurrent language model: train on monolingual text, generate, score perplexity');
+  const train = lm.command('train').description('train a language model (word, char or SentencePiece tokens)');
+  addRunConfigFlags(train, LM_CONFIG.sectionNames, 'runs/lm');
+  addHeadTrainingFlags(train, { training: LM_TRAINING_DEFAULTS, batchSize: LM_DATA_DEFAULTS.batchSize, hidden: LM_MODEL_DEFAULTS.hiddenSize })
+    .option('--train <file...>', 'training text, one sentence per line (plain or gzip); required unless in --config')
+    .option('--valid <file>', 'validation text (default: hold out --valid-split of the training lines)')
+    .option('--valid-split <x>', `held-out share (< 1) or line count (default: ${LM_DATA_DEFAULTS.validSplit})`, num('--valid-split'))
+    .option('--tokenizer <spec>', `char | word | word:fr | space | sp:FILE.model (default: ${LM_DATA_DEFAULTS.tokenizer})`)
+    .option('--lowercase', 'lowercase the text')
+    .option('--max-vocab <n>', 'vocabulary size limit, specials included', int('--max-vocab', 5))
+    .option('--min-count <n>', 'drop tokens seen fewer times (default: 1)', int('--min-count'))
+    .option('--limit <n>', 'read at most this many lines', int('--limit'))
+    .option('--embedding <n>', `embedding width (default: ${LM_MODEL_DEFAULTS.embeddingSize})`, int('--embedding'))
+    .addOption(new Option('--softmax <kind>', 'training softmax (default: full)').choices(['full', 'sampled']))
+    .option('--num-sampled <n>', 'sampled softmax candidates (default: 512)', int('--num-sampled'))
+    .action(async (opts: LmTrainFlags) => {
+      const code = await lmTrain(opts, startBackend);
+      if (code !== 0) process.exitCode = code;
+    });
+  lm.command('generate')
+    .description('continue prompts by sampling (temperature, top-k) or greedily (--temperature 0)')
+    .requiredOption('--model <dir>', 'language-model directory')
+    .addOption(new Option('--prompt <text...>', 'prompts to continue').default([], 'one empty prompt'))
+    .option('--temperature <t>', 'sampling temperature; 0 = greedy', num('--temperature'), 1)
+    .option('--top-k <k>', 'sample among the k most probable tokens (0 = all)', int('--top-k', 0), 0)
+    .option('--max-length <n>', 'tokens to generate at most', int('--max-length'), 100)
+    .option('--count <n>', 'samples per prompt', int('--count'), 1)
+    .option('--seed <n>', 'sampling seed', int('--seed', 0), 1)
+    .action(async (opts: LmGenerateFlags) => lmGenerate(opts, startBackend));
+  lm.command('score')
+    .description('perplexity of text files under the model (optionally beside an add-one unigram baseline)')
+    .requiredOption('--model <dir>', 'language-model directory')
+    .option('--unigram <train-file>', 'also score a unigram model trained on this file with the same tokenizer')
+    .option('--batch-size <n>', 'lines per batch', int('--batch-size'), 64)
+    .argument('<file...>', 'text to score, one sentence per line')
+    .action(async (files: string[], opts: LmScoreFlags) => lmScore(files, opts, startBackend));
+}
