@@ -17,7 +17,7 @@ import type { Bucket } from '../data/text/buckets.js';
 import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../train/options.js';
 import {
   ConfigError, CustomField, SectionedConfig, mergeConfig, schemaOf, sequenceLossSectionProblem, TRAINING_SCHEMA, SEQUENCE_LOSS_SCHEMA,
-  type FieldType,
+  type FieldType, type PartialConfig,
 } from '../train/config.js';
 
 export interface DataConfig {
@@ -82,14 +82,8 @@ export interface TrainConfig {
   validation: ValidationConfig;
 }
 
-/** A config as written in a file or built from flags: every section and field optional. */
-export interface PartialTrainConfig {
-  data?: Partial<DataConfig>;
-  model?: Partial<Seq2SeqConfig> & Record<string, unknown>;
-  training?: Partial<TrainingOptions>;
-  loss?: Partial<SequenceLossOptions>;
-  validation?: Partial<ValidationConfig>;
-}
+/** A config as written in a file or built from flags: every section and field optional (nested fields too). */
+export type PartialTrainConfig = PartialConfig<TrainConfig>;
 
 /** Pieces of the joint SentencePiece model `translate train` learns when no tokenizer is given. */
 export const DEFAULT_SUBWORDS = 8000;
@@ -175,12 +169,12 @@ export const TRANSLATION_CONFIG = new SectionedConfig<TrainConfig>({
 
 /** Checks a partial config (from a file, flags or --set); `where` names the source in messages. */
 export function checkConfig(config: unknown, where: string): PartialTrainConfig {
-  return TRANSLATION_CONFIG.check(config, where) as PartialTrainConfig;
+  return TRANSLATION_CONFIG.check(config, where);
 }
 
 /** Reads and checks a JSON config file. */
 export async function readConfigFile(file: string): Promise<PartialTrainConfig> {
-  return (await TRANSLATION_CONFIG.readFile(file)) as PartialTrainConfig;
+  return TRANSLATION_CONFIG.readFile(file);
 }
 
 /**
@@ -188,7 +182,7 @@ export async function readConfigFile(file: string): Promise<PartialTrainConfig> 
  * (numbers, true/false, objects, quoted strings), else taken as a string: model.attention=bahdanau.
  */
 export function parseSet(expr: string): PartialTrainConfig {
-  return TRANSLATION_CONFIG.parseSet(expr) as PartialTrainConfig;
+  return TRANSLATION_CONFIG.parseSet(expr);
 }
 
 /** Defaults ← each layer in order (file, flags, --set); the training corpus is required. */
