@@ -1,0 +1,110 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '../../src/random.js';
+import { runCli, repoRoot } from '../helpers/cli.js';
+
+const root = repoRoot;
+const fixtures = join(root, 'test/data/fixtures');
+
+/** Runs the CLI from source (tsx), on wasm. */
+const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 90_000 });
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'lm-cli-'));
+const fast = ['--steps', '30', '--eval-every', '15', '--hidden', '16', '--batch-size', '16', '--quiet'];
+
+describe('translate lm', () => {
+  it('train → generate → score (with the unigram baseline); a missing training file is a clear error', () => {
+    const dir = tmp();
+    const rng = new Rng(1);
+    const lines = Array.from({ length: 200 }, () => 'abcdefghij'.slice(rng.int(0, 4), rng.int(6, 10)));
+    writeFileSync(join(dir, 'train.txt'), lines.join('\n') + '\n');
+    writeFileSync(join(dir, 'valid.txt'), lines.slice(0, 20).join('\n') + '\n');
+    const out = join(dir, 'lm');
+    const t = cli(['lm', 'train', '--train', join(dir, 'train.txt'), '--tokenizer', 'char', '--out', out, '--learning-rate', '0.02', ...fast]);
+    expect(t.stderr).toMatch(/vocabulary 14 \(char\)/);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/training completed at step 30/);
+    expect(existsSync(join(out, 'curves.svg'))).toBe(true);
+    const g = cli(['lm', 'generate', '--model', out, '--prompt', 'abc', '--count', '2', '--temperature', '0.5', '--top-k', '3', '--max-length', '5']);
+    expect(g.code).toBe(0);
+    const samples = g.stdout.trimEnd().split('\n');
+    expect(samples).toHaveLength(2);
+    samples.forEach((s) => expect(s.startsWith('abc')).toBe(true));
+    const s = cli(['lm', 'score', '--model', out, '--unigram', join(dir, 'train.txt'), join(dir, 'valid.txt')]);
+    expect(s.code).toBe(0);
+    const model = Number(/model perplexity ([\d.]+)/.exec(s.stdout)![1]);
+    const unigram = Number(/unigram baseline .* perplexity ([\d.]+)/.exec(s.stdout)![1]);
+    expect(model).toBeLessThan(unigram);
+    const bad = cli(['lm', 'train', '--train', join(dir, 'missing.txt'), '--out', join(dir, 'x'), ...fast]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/translate: error: .*missing\.txt/);
+  });
+});
+
+
+const savedConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).training.config;
+
+describe('translate lm train: --config, --set, --resume', () => {
+  it('trains from a config file with --set overrides, saves the effective config, resumes from it to more steps', () => {
+    const dir = tmp();
+    const rng = new Rng(4);
+    writeFileSync(join(dir, 'train.txt'), Array.from({ length: 60 }, () => 'abcdefgh'.slice(rng.int(0, 3), rng.int(5, 8))).join('\n') + '\n');
+    const config = {
+      data: { train: [join(dir, 'train.txt')], tokenizer: 'char', batchSize: 8, validSplit: 10 },
+      model: { hiddenSize: 8, embeddingSize: 4 },
+      training: { steps: 2, evalEvery: 2, learningRate: 0.01 },
+      loss: { softmax: 'sampled', numSampled: 5 },
+    };
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(config));
+    const out = join(dir, 'lm');
+    const t = cli(['lm', 'train', '--config', join(dir, 'run.json'), '--set', 'training.steps=3', '--set', 'model.cell.kind=lstm', '--out', out, '--quiet']);
+    expect(t.stderr).not.toMatch(/error/);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/training completed at step 3/);
+    expect(t.stderr).toMatch(/model: lstm 8 units, embeddings 4, .* weights; loss: sampled softmax \(5 sampled\)/);
+    const saved = savedConfig(out).config;
+    expect(saved.data).toMatchObject({ train: [join(dir, 'train.txt')], tokenizer: 'char', batchSize: 8, validSplit: 10 });
+    expect(saved.model).toMatchObject({ hiddenSize: 8, embeddingSize: 4, cell: { kind: 'lstm' } });
+    expect(saved.training).toMatchObject({ steps: 3, evalEvery: 2, learningRate: 0.01, metric: 'perplexity' });
+    expect(saved.loss).toMatchObject({ softmax: 'sampled', numSampled: 5 });
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/sampled softmax, 5 candidates/);
+
+    const r = cli(['lm', 'train', '--out', out, '--resume', '--steps', '5', '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/resuming .* at step 3/);
+    expect(r.stdout).toMatch(/training completed at step 5/);
+    expect(savedConfig(out).config.training.steps).toBe(5);
+    expect(savedConfig(out).config.model.cell.kind).toBe('lstm');
+
+    // Only how the run is optimised may change on --resume.
+    const changed = cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--hidden', '16']);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/^translate: error: --resume continues the run with its saved configuration; .*\(got model\.hiddenSize\)\n$/);
+
+    // A run saved before configs existed ({ flags }) still resumes.
+    const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    json.training.config = { flags: { train: [join(dir, 'train.txt')], tokenizer: 'char', hidden: 8, embedding: 4, cell: 'lstm', steps: 5, evalEvery: 2,
+      batchSize: 8, validSplit: 10, learningRate: 0.01, softmax: 'sampled', numSampled: 5, seed: 1, optimizer: 'adam', clipNorm: 5, patience: 0, minCount: 1 } };
+    writeFileSync(join(out, 'model.json'), JSON.stringify(json));
+    const old = cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--quiet']);
+    expect(old.code).toBe(0);
+    expect(old.stdout).toMatch(/training completed at step 6/);
+    expect(savedConfig(out).config.model.hiddenSize).toBe(8);
+  });
+
+  it('a bad config key or --set value is one line naming where it came from, exit 1', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ data: { train: ['x.txt'] }, model: { hiden: 3 } }));
+    const bad = cli(['lm', 'train', '--config', join(dir, 'bad.json'), '--out', join(dir, 'o')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`translate: error: ${join(dir, 'bad.json')}: unknown key "model.hiden" (known: embeddingSize, hiddenSize, cell, seed)\n`);
+    const set = cli(['lm', 'train', '--train', 'x.txt', '--set', 'loss.softmax=partial', '--out', join(dir, 'o')]);
+    expect(set.code).toBe(1);
+    expect(set.stderr).toBe('translate: error: --set loss.softmax=partial: "loss.softmax" must be one of "full", "sampled", got "partial"\n');
+    const none = cli(['lm', 'train', '--out', join(dir, 'o')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^translate: error: no training text: give --train FILE/);
+  });
+});
