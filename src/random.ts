@@ -9,7 +9,7 @@ export class Rng {
   constructor(seed: number | RngState) {
     this.s = new Uint32Array(4);
     if (Array.isArray(seed)) {
-      this.s.set(seed);
+      this.setState(seed);
     } else {
       // splitmix32 spreads a small integer seed over the 128-bit state.
       let x = seed >>> 0;

@@ -226,3 +226,11 @@ describe('getState / setState', () => {
     expect(rng.getState()).toEqual([0, 0, 0, 0xffffffff]);
   });
 });
+
+describe('Rng from a state', () => {
+  it('refuses the states setState refuses: all zeros (only zeros would follow) and values that are not 32-bit integers', () => {
+    expect(() => new Rng([0, 0, 0, 0])).toThrow('Rng state must not be all zeros');
+    expect(() => new Rng([1.7, -1, 2 ** 33, 5])).toThrow(/four 32-bit unsigned integers/);
+    expect(new Rng([1, 2, 3, 4]).getState()).toEqual([1, 2, 3, 4]);
+  });
+});

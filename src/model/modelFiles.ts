@@ -113,6 +113,40 @@ export function float32View(bytes: Uint8Array, where: string): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
+/**
+ * The files a model.json names: the plain file name under "file" or "model" beside a "sha256" (the weights file,
+ * a tokenizer's model), outside the training section. What a server may hand out of a model directory besides model.json; other
+ * strings in model.json (a corpus path in the notes, say) name nothing to serve.
+ */
+export function namedFiles(json: unknown): Set<string> {
+  const names = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+    } else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o['sha256'] === 'string') {
+        for (const k of ['file', 'model']) {
+          const x = o[k];
+          if (typeof x === 'string' && x !== '' && path.basename(x) === x && x !== '.' && x !== '..') names.add(x);
+        }
+      }
+      for (const [k, x] of Object.entries(o)) if (k !== 'training') walk(x);
+    }
+  };
+  walk(json);
+  return names;
+}
+
+/** namedFiles of model.json's text; none when the text is not JSON. */
+export function namedFilesOf(text: string): Set<string> {
+  try {
+    return namedFiles(JSON.parse(text));
+  } catch {
+    return new Set();
+  }
+}
+
 /** A file the model needs besides its weights (a tokenizer's model), written into the directory before model.json. */
 export interface ModelSideFile {
   /** A plain file name inside the directory (no separators), named in model.json's extra section. */

@@ -22,5 +22,8 @@ export function search<M, S>(model: Decodable<M, S>, batch: SourceBatch, options
       return beamSearch(model, batch, options);
     case 'sample':
       return sampleDecode(model, batch, options).map((h) => [h]);
+    default:
+      // Reachable from JavaScript or JSON, where the method is any string.
+      throw new RangeError(`unknown search method ${JSON.stringify((options as { method: unknown }).method)} (greedy, beam or sample)`);
   }
 }

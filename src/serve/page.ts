@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RequestError } from './requestError.js';
+import { namedFilesOf } from '../model/modelFiles.js';
 
 // src/serve/ and dist/serve/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -70,13 +71,12 @@ export function registerPage(app: FastifyInstance, modelDir: () => string | null
     const dir = modelDir();
     if (dir === null) throw new RequestError(503, 'the models are still loading');
     if (dir === undefined) throw new RequestError(404, 'no translation model is served, so the page has none to load');
-    const json = await readFile(path.join(dir, 'model.json'), 'utf8');
+    const json = await readFile(path.join(dir, 'model.json'), 'utf8').catch(() => null);
     const file = req.params.file;
-    // Only model.json and the files it names (weights, tokenizer models): nothing else of the folder is exposed.
-    if (file !== 'model.json' && !(path.basename(file) === file && json.includes(JSON.stringify(file)))) {
-      throw new RequestError(404, `no file ${file} in the model`);
-    }
+    if (json === null) throw new RequestError(404, 'the served model has no model.json');
     if (file === 'model.json') return reply.type('application/json').send(json);
+    // Only model.json and the files it names (weights, tokenizer models): nothing else of the folder is exposed.
+    if (!namedFilesOf(json).has(file)) throw new RequestError(404, `no file ${file} in the model`);
     return reply.type('application/octet-stream').send(await readFile(path.join(dir, file)));
   });
 }

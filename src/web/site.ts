@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { ToolkitError } from '../errors.js';
+import { namedFilesOf } from '../model/modelFiles.js';
 
 // src/web/ and dist/web/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -83,7 +84,7 @@ export async function startWebSite(models: readonly WebModel[], options: Partial
     const json = await readFile(path.join(model.dir, 'model.json'), 'utf8');
     if (file === 'model.json') return { type: TYPES['.json']!, body: json };
     // Only the files model.json names (weights, tokenizer models): nothing else of the folder is exposed.
-    if (path.basename(file) !== file || !json.includes(JSON.stringify(file))) return null;
+    if (!namedFilesOf(json).has(file)) return null;
     return { type: 'application/octet-stream', body: await readFile(path.join(model.dir, file)) };
   };
 

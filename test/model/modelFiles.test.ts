@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync, readFileSync, rmSync, watch, t
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, readWrittenList, checkManifest, checkModelJson, modelChecksum, ModelFileError, WRITTEN_LIST,
+  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, readWrittenList, checkManifest, checkModelJson, modelChecksum, ModelFileError, WRITTEN_LIST, namedFiles, namedFilesOf,
 } from '../../src/model/modelFiles.js';
 import { readCheckpoint } from '../../src/train/checkpoints.js';
 
@@ -212,5 +212,22 @@ describe('model.json is validated before anything is built from it', () => {
     expect(modelChecksum({ ...json, training: { step: 3 } } as typeof json)).toBe(sum);
     expect(modelChecksum({ ...json, kind: 'other' })).not.toBe(sum);
     expect(() => checkModelJson({ ...json, checksum: sum }, 'm.json')).not.toThrow();
+  });
+});
+
+describe('namedFiles', () => {
+  it('names the plain file names written beside a sha256, outside the training section, and nothing else', () => {
+    const json = {
+      weights: { file: 'weights-ab.bin', sha256: 'x', manifest: [] },
+      extra: {
+        source: { kind: 'sentencepiece', model: 'sentencepiece-12.model', sha256: 'y' },
+        notes: 'notes.txt',
+        nested: [{ file: '../escape.bin', sha256: 'z' }, { file: 'sub/dir.bin', sha256: 'z' }],
+      },
+      training: { optimizer: { file: 'optimizer-1.bin', sha256: 'w' } },
+    };
+    expect([...namedFiles(json)].sort()).toEqual(['sentencepiece-12.model', 'weights-ab.bin']);
+    expect(namedFilesOf('{not json')).toEqual(new Set());
+    expect(namedFilesOf(JSON.stringify(json)).has('notes.txt')).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
-import { search } from '../../src/search/search.js';
+import { search, type SearchOptions } from '../../src/search/search.js';
 import { greedySearch } from '../../src/search/greedy.js';
 import { beamSearch } from '../../src/search/beam.js';
 import { sampleDecode } from '../../src/search/sample.js';
@@ -222,5 +222,10 @@ describe('search', () => {
     expect(() => search(model, batch, { method: 'sample', maxLength: 3, temperature: -1 })).toThrow(
       /temperature must be ≥ 0, got -1/,
     );
+  });
+
+  it('refuses an unknown method (from JavaScript or JSON) instead of returning nothing', () => {
+    const options = { method: 'exhaustive', maxLength: 3 } as unknown as SearchOptions;
+    expect(() => search(new BigramModel(), batch, options)).toThrow('unknown search method "exhaustive" (greedy, beam or sample)');
   });
 });

@@ -92,6 +92,22 @@ describe('registerPage', () => {
     await a.close();
   });
 
+  it('serves only files model.json names with a checksum, not any name that appears in it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'page-named-'));
+    const json = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+    json.extra = { ...json.extra, notes: 'notes.txt' };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    writeFileSync(join(dir, 'notes.txt'), 'private');
+    writeFileSync(join(dir, json.weights.file), readFileSync(join(modelDir, json.weights.file)));
+    const a = app(() => dir);
+    expect((await a.inject({ method: 'GET', url: '/model/notes.txt' })).statusCode).toBe(404);
+    expect((await a.inject({ method: 'GET', url: `/model/${json.weights.file}` })).statusCode).toBe(200);
+    const empty = mkdtempSync(join(tmpdir(), 'page-empty-'));
+    const missing = await a.close().then(() => app(() => empty).inject({ method: 'GET', url: '/model/model.json' }));
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error).toBe('the served model has no model.json');
+  });
+
   it('answers 503 while the models load and 404 when no translation model is served', async () => {
     let dir: string | null | undefined = null;
     const a = app(() => dir);
