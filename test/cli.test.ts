@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { useTestBackend } from './helpers/backend.js';
 import { runCli, repoRoot } from './helpers/cli.js';
 import { Translator } from '../src/translation/translator.js';
@@ -115,19 +115,6 @@ describe('translate CLI', () => {
     const missing = cli(['eval', '--hyp', join(dir, 'nope.txt'), '--ref', join(dir, 'ref.txt')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.txt: cannot open \(no such file or directory\)/);
-  });
-
-  it('data stats reports pairs, buckets, padding and UNK rate of a real corpus', () => {
-    const r = cli(['data', 'stats', '--corpus', resolve(root, '../shared/corpora/tatoeba-eng-fra/eng-fra.tsv')]);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/4500 pairs read, 4500 kept, 0 dropped/);
-    const padding = Number(/padding: ([\d.]+)% of batch tokens/.exec(r.stdout)?.[1]);
-    expect(padding).toBeLessThan(25);
-    expect(r.stdout).toMatch(/UNK rate source/);
-    const broken = cli(['data', 'stats', '--corpus', resolve(root, 'test/data/fixtures/missing-column.tsv')]);
-    expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/missing-column\.tsv:\d+:/);
-    expect(broken.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('rejects an unknown backend and lists the choices', () => {
