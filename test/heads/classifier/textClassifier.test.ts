@@ -1,0 +1,52 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useTestBackend } from '../../helpers/backend.js';
+import { TextClassifier, ClassifierInputError } from '../../../src/heads/classifier/textClassifier.js';
+import { SequenceClassifier, DEFAULT_CLASSIFIER_CONFIG } from '../../../src/heads/classifier/classifier.js';
+import { Labels } from '../../../src/data/text/labelled.js';
+import { Vocabulary } from '../../../src/data/text/vocabulary.js';
+import { WordTokenizer } from '../../../src/data/text/tokenizers.js';
+
+beforeAll(useTestBackend);
+
+function textClassifier(): TextClassifier {
+  const tok = new WordTokenizer();
+  const vocabulary = Vocabulary.build([tok.tokenize('good bad film')]);
+  const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 4 }, classes: 2, hiddenSize: 6, seed: 2 });
+  return new TextClassifier(model, new Labels(['neg', 'pos']), { kind: 'tokens', vocabulary, tokenizer: tok, lowercase: true });
+}
+
+describe('TextClassifier', () => {
+  it('encodes text (lowercased), predicts a label with probabilities summing to 1, and reloads with the same predictions', async () => {
+    const c = textClassifier();
+    expect(c.encodeText('GOOD film')).toEqual(c.encodeText('good film'));
+    const p = c.predictTexts(['good film', 'bad', '']);
+    expect(p).toHaveLength(3);
+    for (const x of p) {
+      expect(['neg', 'pos']).toContain(x.label);
+      expect(x.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'text-classifier-'));
+    await c.save(dir);
+    const loaded = await TextClassifier.load(dir);
+    expect(loaded.predictTexts(['good film', 'bad', '']).map((x) => x.probability)).toEqual(p.map((x) => x.probability));
+    expect(loaded.evaluate([c.encodeText('good')], [1]).accuracy).toBe(c.evaluate([c.encodeText('good')], [1]).accuracy);
+    loaded.dispose();
+    c.dispose();
+  });
+
+  it('feature models refuse text; a model.json with a bad input names it', async () => {
+    const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'features', size: 2 }, classes: 2, hiddenSize: 4 });
+    const c = new TextClassifier(model, new Labels(['a', 'b']), { kind: 'features', featureSize: 2 });
+    expect(() => c.encodeText('x')).toThrow(ClassifierInputError);
+    expect(c.predict([Float32Array.from([0, 1, 1, 0])])).toHaveLength(1);
+    const dir = mkdtempSync(join(tmpdir(), 'text-classifier-'));
+    await c.save(dir);
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    const { data } = c.model.params.serialize();
+    await expect(TextClassifier.fromSaved({ ...json, extra: { ...json.extra, input: { kind: 'features', featureSize: 0 } } }, data, 'm.json')).rejects.toThrow(/m\.json: extra\.input must be/);
+    c.dispose();
+  });
+});
