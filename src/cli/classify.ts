@@ -225,7 +225,8 @@ async function classifyPredict(files: string[], flags: ClassifyPredictFlags, sta
       const lines = files.length > 0 ? await readTextLines(files) : await stdinLines();
       examples = lines.map((l) => classifier.encodeText(l));
     } else {
-      if (files.length === 0) throw new ConfigError('a feature-sequence classifier reads a CSV file (label column optional), not stdin');
+      if (files.length === 0) throw new ConfigError('a feature-sequence classifier reads a CSV file (label column ' +
+          'optional), not stdin');
       examples = [];
       for (const f of files) {
         examples.push(...(await readFeatureSequences(f, { label: null, featureSize: classifier.input.featureSize })).examples.map((e) => e.values));
@@ -251,12 +252,15 @@ function addDataFlags(c: Command, withDefaults: boolean): Command {
 }
 
 export function registerClassifyCommands(program: Command, startBackend: StartBackend): void {
-  const classify = program.command('classify').description('sequence classifier on text (TSV: text<TAB>label) or feature sequences (CSV)');
-  const train = classify.command('train').description('train a classifier; prints the best model\'s accuracy on the held-out test part');
+  const classify = program.command('classify').description('sequence classifier on text (TSV: text<TAB>label) or ' +
+      'feature sequences (CSV)');
+  const train = classify.command('train').description('train a classifier; prints the best model\'s accuracy on the ' +
+      'held-out test part');
   addRunConfigFlags(train, CLASSIFIER_CONFIG.sectionNames, 'runs/classify');
   const m = CLASSIFIER_MODEL_DEFAULTS;
   addDataFlags(addHeadTrainingFlags(train, { training: CLASSIFIER_TRAINING_DEFAULTS, batchSize: CLASSIFIER_DATA_DEFAULTS.batchSize, hidden: m.hiddenSize }), false)
-    .option('--train <file...>', 'labelled examples (split by --valid-split / --test-split and --seed); required unless in --config')
+    .option('--train <file...>', 'labelled examples (split by --valid-split / --test-split and --seed); required ' +
+        'unless in --config')
     .option('--valid <file>', 'validation examples (then only --test-split is held out of --train)')
     .option('--tokenizer <spec>', `word | char | space | sp:FILE.model (default: ${CLASSIFIER_DATA_DEFAULTS.tokenizer})`)
     .option('--lowercase', 'lowercase the text')
@@ -265,16 +269,21 @@ export function registerClassifyCommands(program: Command, startBackend: StartBa
     .option('--embedding <n>', `embedding width (default: ${m.embeddingSize})`, int('--embedding'))
     .addOption(new Option('--pooling <how>', `summary of the sequence (default: ${m.pooling})`).choices(['final', 'mean', 'max', 'attention']))
     .option('--attention-size <n>', `--pooling attention: width of the scorer (default: ${m.attentionSize})`, int('--attention-size'))
-    .option('--embedding-keep <p>', 'embedding dropout: keep probability of each word type in a batch (default: 1)', keep('--embedding-keep'))
-    .option('--pretrained <file>', 'initialise the embeddings from word vectors in GloVe text format (width = --embedding)')
-    .option('--seeds <n>', 'train this many seeds (--seed, --seed + 1, …), each on its own split, in --out/seed-N; report mean ± sd and paired differences with the baselines (default: 1)', int('--seeds'))
-    .option('--folds <k>', 'k-fold cross-validation per seed (each fold tested once; --valid-split held out of the rest) (default: 1)', int('--folds'))
+    .option('--embedding-keep <p>', 'embedding dropout: keep probability of each word type in a batch (default: ' +
+        '1)', keep('--embedding-keep'))
+    .option('--pretrained <file>', 'initialise the embeddings from word vectors in GloVe text format (width = ' +
+        '--embedding)')
+    .option('--seeds <n>', 'train this many seeds (--seed, --seed + 1, …), each on its own split, in --out/seed-N; ' +
+        'report mean ± sd and paired differences with the baselines (default: 1)', int('--seeds'))
+    .option('--folds <k>', 'k-fold cross-validation per seed (each fold tested once; --valid-split held out of the ' +
+        'rest) (default: 1)', int('--folds'))
     .option('--bidirectional', 'read each sequence in both directions');
   addStackFlags(train).action(async (opts: ClassifyTrainFlags) => {
     const code = await classifyTrain(opts, startBackend);
     if (code !== 0) process.exitCode = code;
   });
-  addDataFlags(classify.command('eval').description('accuracy, macro-F1 and confusion matrix on labelled files (or one part of their seeded split), with baselines'), true)
+  addDataFlags(classify.command('eval').description('accuracy, macro-F1 and confusion matrix on labelled files (or ' +
+      'one part of their seeded split), with baselines'), true)
     .requiredOption('--model <dir>', 'classifier directory')
     .addOption(new Option('--part <part>', 'which part of the seeded split to evaluate').choices(['all', 'train', 'valid', 'test']).default('all'))
     .option('--seed <n>', 'seed of the split (as in training)', int('--seed', 0), 1)
@@ -282,7 +291,8 @@ export function registerClassifyCommands(program: Command, startBackend: StartBa
     .argument('<file...>', 'labelled examples')
     .action(async (files: string[], opts: ClassifyEvalFlags) => classifyEval(files, opts, startBackend));
   classify.command('predict')
-    .description('label and probability of each stdin line (text models) or each sequence of CSV files (feature models)')
+    .description('label and probability of each stdin line (text models) or each sequence of CSV files (feature ' +
+        'models)')
     .requiredOption('--model <dir>', 'classifier directory')
     .option('--batch-size <n>', 'examples per batch', int('--batch-size'), 64)
     .argument('[file...]', 'inputs (default: stdin lines)')

@@ -303,7 +303,8 @@ async function forecastPredict(flags: ForecastPredictFlags, startBackend: StartB
 }
 
 export function registerForecastCommands(program: Command, startBackend: StartBackend): void {
-  const forecast = program.command('forecast').description('time-series forecaster: sequence → the next value(s), with naive, seasonal-naive and linear baselines');
+  const forecast = program.command('forecast').description('time-series forecaster: sequence → the next value(s), ' +
+      'with naive, seasonal-naive and linear baselines');
   const train = forecast.command('train').description('train on windows of the training rows (or the synthetic sines)');
   addRunConfigFlags(train, FORECAST_CONFIG.sectionNames, 'runs/forecast');
   const [d, m, v] = [FORECAST_DATA_DEFAULTS, FORECAST_MODEL_DEFAULTS, FORECAST_VALIDATION_DEFAULTS];
@@ -311,30 +312,40 @@ export function registerForecastCommands(program: Command, startBackend: StartBa
     .option('--targets <names...>', 'columns to predict (default: all value columns)')
     .option('--window <n>', `steps per input window (default: ${d.window})`, int('--window'))
     .option('--horizon <k>', `values predicted after each step (default: ${m.horizon})`, int('--horizon'))
-    .addOption(new Option('--mode <mode>', 'vector: predict k after the last step; sequence: the next k at every step (default: vector)').choices(['vector', 'sequence']))
-    .option('--valid <n>', 'training rows at their end used for validation windows (default: 0: validate on the training windows)', int('--valid', 0))
+    .addOption(new Option('--mode <mode>', 'vector: predict k after the last step; sequence: the next k at every ' +
+        'step (default: vector)').choices(['vector', 'sequence']))
+    .option('--valid <n>', 'training rows at their end used for validation windows (default: 0: validate on the ' +
+        'training windows)', int('--valid', 0))
     .addOption(new Option('--scale <kind>', `scaling fitted on the training rows (default: ${d.scale})`).choices(['standard', 'minmax', 'none']))
     .option('--log', 'model log values (positive series with multiplicative seasonality)')
     .option('--box-cox', 'Box-Cox transform, λ by maximum likelihood on the training rows (positive series)')
-    .option('--difference <lags...>', 'difference at these lags in turn after the transform, e.g. 1 12', collectInts('--difference'))
-    .option('--linear-part <p>', 'add a linear AR(p) to the network\'s output, which learns its residual (vector mode; default: 0 = none)', int('--linear-part', 0))
-    .option('--select', 'choose transform, differencing, linear part and direct/recursive by rolling-origin validation on the training rows')
-    .option('--select-windows <n...>', '--select: window lengths to try (default: --window)', collectInts('--select-windows'))
+    .option('--difference <lags...>', 'difference at these lags in turn after the transform, e.g. 1 ' +
+        '12', collectInts('--difference'))
+    .option('--linear-part <p>', 'add a linear AR(p) to the network\'s output, which learns its residual (vector ' +
+        'mode; default: 0 = none)', int('--linear-part', 0))
+    .option('--select', 'choose transform, differencing, linear part and direct/recursive by rolling-origin ' +
+        'validation on the training rows')
+    .option('--select-windows <n...>', '--select: window lengths to try (default: ' +
+        '--window)', collectInts('--select-windows'))
     .option('--budget-minutes <m>', `--select: stop trying candidates after this long (default: ${v.budgetMinutes})`, positive('--budget-minutes'))
     .option('--origins <n>', `--select: rolling origins (default: ${v.origins})`, int('--origins'))
     .option('--origin-step <n>', `--select: rows between origins (default: ${v.originStep})`, int('--origin-step'))
-    .option('--origin-horizon <n>', '--select: rows forecast after each origin (default: --test, or --season)', int('--origin-horizon'))
+    .option('--origin-horizon <n>', '--select: rows forecast after each origin (default: --test, or ' +
+        '--season)', int('--origin-horizon'))
     .option('--season <n>', `season length: seasonal differencing in --select, the seasonal naive baseline (default: ${v.season})`, int('--season'))
-    .option('--seeds <n>', 'train this many seeds (--seed, --seed + 1, …; each in --out/seed-N) and report the test RMSE\'s mean ± sd and paired differences with the baselines (default: 1)', int('--seeds'));
+    .option('--seeds <n>', 'train this many seeds (--seed, --seed + 1, …; each in --out/seed-N) and report the test ' +
+        'RMSE\'s mean ± sd and paired differences with the baselines (default: 1)', int('--seeds'));
   addStackFlags(train).action(async (opts: ForecastTrainFlags) => {
     const code = await forecastTrain(opts, startBackend);
     if (code !== 0) process.exitCode = code;
   });
-  addSeriesFlags(forecast.command('eval').description('RMSE of the model\'s forecast of the last --test rows vs naive, seasonal naive and linear; SVG plot'), true)
+  addSeriesFlags(forecast.command('eval').description('RMSE of the model\'s forecast of the last --test rows vs ' +
+      'naive, seasonal naive and linear; SVG plot'), true)
     .requiredOption('--model <dir>', 'forecaster directory')
     .option('--season <n>', 'season length for the seasonal naive baseline (e.g. 12 for months)', int('--season'))
     .option('--linear-order <p>', 'linear AR order (default: the model\'s window)', int('--linear-order'))
-    .option('--linear-horizon <h>', 'values the linear AR predicts at once (longer forecasts feed back)', int('--linear-horizon'), 1)
+    .option('--linear-horizon <h>', 'values the linear AR predicts at once (longer forecasts feed ' +
+        'back)', int('--linear-horizon'), 1)
     .option('--plot <file.svg>', 'write the series, the forecast and the baselines as an SVG line chart')
     .action(async (opts: ForecastEvalFlags) => forecastEval(opts, startBackend));
   forecast.command('predict')
@@ -342,6 +353,7 @@ export function registerForecastCommands(program: Command, startBackend: StartBa
     .requiredOption('--model <dir>', 'forecaster directory')
     .requiredOption('--csv <file>', 'the series (the model\'s columns; at least its window of rows)')
     .option('--index <column>', 'index column by name or position, or "none" (default: the first column)')
-    .option('--steps <n>', 'values to forecast (default: the model\'s horizon; longer forecasts feed back)', int('--steps'))
+    .option('--steps <n>', 'values to forecast (default: the model\'s horizon; longer forecasts feed ' +
+        'back)', int('--steps'))
     .action(async (opts: ForecastPredictFlags) => forecastPredict(opts, startBackend));
 }

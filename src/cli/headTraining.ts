@@ -56,9 +56,11 @@ export function addHeadTrainingFlags(c: Command, d: HeadDefaults): Command {
     .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default: constant)').choices([...SCHEDULE_KINDS]))
     .option('--lr-decay <factor>', 'decay factor of the schedule', positive('--lr-decay'))
     .option('--eval-every <n>', `validate every n steps (default: ${t.evalEvery})`, int('--eval-every'))
-    .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every evaluation)', int('--checkpoint-every'))
+    .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every ' +
+        'evaluation)', int('--checkpoint-every'))
     .option('--metric <name>', `validation metric for best/, plateau and early stopping (default: ${t.metric})`)
-    .option('--patience <n>', 'early stopping: evaluations without improvement (default: 0 = off)', int('--patience', 0))
+    .option('--patience <n>', 'early stopping: evaluations without improvement (default: 0 = ' +
+        'off)', int('--patience', 0))
     .option('--quiet', 'no progress lines (evaluations are still reported)');
 }
 
@@ -88,7 +90,8 @@ export function addStackFlags(c: Command): Command {
     .option('--layers <n>', 'stacked recurrent layers (default: 1)', int('--layers'))
     .option('--input-keep <p>', 'dropout: keep probability of layer inputs (default: 1)', keep('--input-keep'))
     .option('--output-keep <p>', 'dropout: keep probability of layer outputs (default: 1)', keep('--output-keep'))
-    .option('--state-keep <p>', 'dropout: keep probability of the recurrent state (variational; default: 1)', keep('--state-keep'));
+    .option('--state-keep <p>', 'dropout: keep probability of the recurrent state (variational; default: ' +
+        '1)', keep('--state-keep'));
 }
 
 /** The model fields of the stack flags given. */

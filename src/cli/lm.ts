@@ -127,7 +127,8 @@ async function lmScore(files: string[], flags: LmScoreFlags, startBackend: Start
 }
 
 export function registerLmCommands(program: Command, startBackend: StartBackend): void {
-  const lm = program.command('lm').description('recurrent language model: train on monolingual text, generate, score perplexity');
+  const lm = program.command('lm').description('recurrent language model: train on monolingual text, generate, ' +
+      'score perplexity');
   const train = lm.command('train').description('train a language model (word, char or SentencePiece tokens)');
   addRunConfigFlags(train, LM_CONFIG.sectionNames, 'runs/lm');
   addHeadTrainingFlags(train, { training: LM_TRAINING_DEFAULTS, batchSize: LM_DATA_DEFAULTS.batchSize, hidden: LM_MODEL_DEFAULTS.hiddenSize })

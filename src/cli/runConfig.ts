@@ -30,10 +30,14 @@ export function addRunConfigFlags(c: Command, sections: readonly string[], out: 
   return c
     .option('--config <file>', `JSON config with sections ${sections.join(', ')} (flags override it)`)
     .option('--out <dir>', 'checkpoint directory: model.json + weights, best/, train.jsonl, curves.svg', out)
-    .option('--resume', 'continue the run saved in --out (--steps, --learning-rate, --clip-norm, --schedule, --lr-decay may change; each change is logged)')
-    .option('--reset-optimizer', 'with --resume: start the optimiser state afresh (as OpenNMT -reset_optim); allows a new --optimizer or --momentum')
-    .option('--reschedule', 'with --resume and a new --steps: stretch the learning-rate schedule over the new length (default: keep its horizon)')
-    .option('--set <section.key=value>', 'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON values)', collect, []);
+    .option('--resume', 'continue the run saved in --out (--steps, --learning-rate, --clip-norm, --schedule, ' +
+        '--lr-decay may change; each change is logged)')
+    .option('--reset-optimizer', 'with --resume: start the optimiser state afresh (as OpenNMT -reset_optim); allows ' +
+        'a new --optimizer or --momentum')
+    .option('--reschedule', 'with --resume and a new --steps: stretch the learning-rate schedule over the new ' +
+        'length (default: keep its horizon)')
+    .option('--set <section.key=value>', 'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON ' +
+        'values)', collect, []);
 }
 
 export interface RunConfigOptions<C extends object> {
@@ -75,7 +79,8 @@ export async function commandLineLayers<C extends object>(flags: RunConfigFlags,
  */
 export async function resolveRun<C extends object>(flags: RunConfigFlags, options: RunConfigOptions<C>): Promise<ResolvedRun<C>> {
   const layers = await commandLineLayers(flags, options.system, options.flagLayer);
-  if (!flags.resume && (flags.resetOptimizer || flags.reschedule)) throw new ConfigError('--reset-optimizer and --reschedule only apply with --resume');
+  if (!flags.resume && (flags.resetOptimizer || flags.reschedule)) throw new ConfigError('--reset-optimizer and ' +
+      '--reschedule only apply with --resume');
   // Before reading anything (data can take minutes): another training may be writing into --out.
   await RunLock.check(flags.out);
   if (!flags.resume) return { config: options.resolve(layers) };

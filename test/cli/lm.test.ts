@@ -3,10 +3,8 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
-import { runCli, repoRoot } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 
-const root = repoRoot;
-const fixtures = join(root, 'test/data/fixtures');
 
 /** Runs the CLI from source (tsx), on wasm. */
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 90_000 });

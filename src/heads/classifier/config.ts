@@ -97,7 +97,8 @@ export const CLASSIFIER_CONFIG = new SectionedConfig<ClassifierTrainConfig>({
 /** Defaults ← each layer in order (file, flags, --set); the training examples are required. */
 export function resolveClassifierConfig(layers: readonly PartialClassifierTrainConfig[]): ClassifierTrainConfig {
   const config = CLASSIFIER_CONFIG.resolve(layers);
-  if (config.data.train.length === 0) throw new ConfigError('no training examples: give --train FILE or "data": { "train": [FILE] } in the config file');
+  if (config.data.train.length === 0) throw new ConfigError('no training examples: give --train FILE or "data": { ' +
+      '"train": [FILE] } in the config file');
   const v = config.validation;
   if (!(Number.isInteger(v.seeds) && v.seeds >= 1) || !(Number.isInteger(v.folds) && v.folds >= 1)) {
     throw new ConfigError(`validation.seeds and validation.folds must be ≥ 1 (got ${v.seeds} and ${v.folds})`);

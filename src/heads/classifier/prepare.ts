@@ -51,7 +51,8 @@ function withSeedOffset(config: ClassifierTrainConfig, i: number): ClassifierTra
 export async function planClassifierRuns(config: ClassifierTrainConfig, resuming = false): Promise<ClassifierPlan> {
   const d = config.data;
   const { seeds, folds } = config.validation;
-  if (resuming && (seeds > 1 || folds > 1)) throw new ConfigError('--resume continues one run: it cannot be combined with --seeds or --folds');
+  if (resuming && (seeds > 1 || folds > 1)) throw new ConfigError('--resume continues one run: it cannot be ' +
+      'combined with --seeds or --folds');
   const { examples, featureSize } = await readClassifierData(d.train, d);
   const runs: ClassifierRun[] = [];
   for (let i = 0; i < seeds; i++) {

@@ -140,7 +140,8 @@ export function resolveForecastConfig(layers: readonly PartialForecastTrainConfi
     throw new ConfigError(`validation.seeds must be ≥ 1 (got ${config.validation.seeds})`);
   }
   if (d.synthetic === 'sines' && (config.validation.select || config.validation.seeds > 1)) {
-    throw new ConfigError('--select and --seeds work on a --csv series (rolling origins need one series), not --synthetic sines');
+    throw new ConfigError('--select and --seeds work on a --csv series (rolling origins need one series), not ' +
+        '--synthetic sines');
   }
   return config;
 }

@@ -97,7 +97,8 @@ export interface ForecastPlan {
 /** Reads the series and checks it leaves training rows; `resuming`: continue one run (no selection, no seeds). */
 export async function planForecast(config: ForecastTrainConfig, resuming = false): Promise<ForecastPlan> {
   const { data: d, validation: v } = config;
-  if (resuming && (v.select || v.seeds > 1)) throw new ConfigError('--resume continues one run: it cannot be combined with --select or --seeds');
+  if (resuming && (v.select || v.seeds > 1)) throw new ConfigError('--resume continues one run: it cannot be ' +
+      'combined with --select or --seeds');
   const series = await readSeries(d);
   const inputs = series.names;
   const targets = d.targets ?? inputs;

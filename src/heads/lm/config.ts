@@ -92,6 +92,7 @@ export const LM_CONFIG = new SectionedConfig<LmTrainConfig>({
 /** Defaults ← each layer in order (file, flags, --set); the training text is required. */
 export function resolveLmConfig(layers: readonly PartialLmTrainConfig[]): LmTrainConfig {
   const config = LM_CONFIG.resolve(layers);
-  if (config.data.train.length === 0) throw new ConfigError('no training text: give --train FILE or "data": { "train": [FILE] } in the config file');
+  if (config.data.train.length === 0) throw new ConfigError('no training text: give --train FILE or "data": { ' +
+      '"train": [FILE] } in the config file');
   return config;
 }

@@ -40,8 +40,10 @@ export class LanguageModelTask extends EpochSampledTask implements TrainingTask<
     this.options = { ...DEFAULT_LANGUAGE_MODEL_TASK, ...options };
     this.train = data.train.filter((s) => s.length > 0);
     this.valid = data.valid.filter((s) => s.length > 0).sort((a, b) => a.length - b.length);
-    if (this.train.length === 0) throw new TrainingConfigError('language-model training needs training lines (none were given)');
-    if (this.valid.length === 0) throw new TrainingConfigError('language-model training needs validation lines (none were given or held out)');
+    if (this.train.length === 0) throw new TrainingConfigError('language-model training needs training lines (none ' +
+        'were given)');
+    if (this.valid.length === 0) throw new TrainingConfigError('language-model training needs validation lines ' +
+        '(none were given or held out)');
     const model = lm.model;
     const loss = this.options.loss;
     this.model = {
