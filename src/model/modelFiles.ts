@@ -10,7 +10,7 @@ import { ToolkitError } from '../errors.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { WeightEntry } from './params.js';
+import type { Params, WeightEntry } from './params.js';
 
 export const MODEL_FILE = 'model.json';
 
@@ -337,4 +337,21 @@ export function checkManifest(manifest: readonly unknown[], length: number, wher
     const [a, b] = [spans[i - 1]!, spans[i]!];
     if (b.start < a.end) throw new ModelFileError(`${where}: weights "${a.name}" and "${b.name}" overlap in the weights file`);
   }
+}
+
+/**
+ * Loads the weights of `json` (its manifest) from `data` into `model`, built from the saved config, and returns it;
+ * when they do not fit (a missing tensor, a wrong shape) the model is disposed and the error passed on, so a failed
+ * load leaks no tensors. `where` names model.json in errors.
+ */
+export function withSavedWeights<M extends { readonly params: Params; dispose(): void }>(
+  model: M, json: Pick<SavedModelJson, 'weights'>, data: Float32Array, where: string,
+): M {
+  try {
+    model.params.load(json.weights.manifest, data, where);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }

@@ -4,7 +4,7 @@
 // attends to most (Luong et al. 2015, "Addressing the Rare Word Problem"; OpenNMT's -replace_unk), through a
 // phrase table when one is given. Several translators of the same vocabularies decode as one ensemble.
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
-import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../model/modelFiles.js';
+import { saveModelFiles, loadModelFiles, withSavedWeights, ModelFileError, type SavedModelJson } from '../model/modelFiles.js';
 import { Vocabulary, UNK, PAD, GO, type VocabularyJson } from '../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
@@ -175,12 +175,7 @@ export class Translator {
     const targetVocabulary = Vocabulary.fromJSON(e.targetVocabulary, `${where} targetVocabulary`);
     const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, ...json.config, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell } };
     const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, { expected: json.weights.manifest, source: where });
-    try {
-      model.params.load(json.weights.manifest, data, where);
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
+    withSavedWeights(model, json, data, where);
     try {
       const files = directory === undefined ? {} : { directory };
       const sourceTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`), files);

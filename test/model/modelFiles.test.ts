@@ -4,9 +4,13 @@ import { mkdtempSync, readdirSync, writeFileSync, readFileSync, rmSync, watch, t
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, readWrittenList, checkManifest, checkModelJson, modelChecksum, ModelFileError, WRITTEN_LIST, namedFiles, namedFilesOf,
+  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, readWrittenList, checkManifest, checkModelJson, modelChecksum, ModelFileError, WRITTEN_LIST, namedFiles, namedFilesOf, withSavedWeights,
 } from '../../src/model/modelFiles.js';
 import { readCheckpoint } from '../../src/train/checkpoints.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { Params } from '../../src/model/params.js';
+import { Rng } from '../../src/random.js';
+import { useTestBackend } from '../helpers/backend.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'seq2seq-ckpt-'));
@@ -229,5 +233,28 @@ describe('namedFiles', () => {
     expect([...namedFiles(json)].sort()).toEqual(['sentencepiece-12.model', 'weights-ab.bin']);
     expect(namedFilesOf('{not json')).toEqual(new Set());
     expect(namedFilesOf(JSON.stringify(json)).has('notes.txt')).toBe(false);
+  });
+});
+
+describe('withSavedWeights', () => {
+  const build = (width: number) => {
+    const params = new Params(new Rng(3));
+    params.create('layer/W', [2, width], { kind: 'uniform', scale: 0.5 });
+    params.create('layer/b', [width], { kind: 'zeros' });
+    return { params, dispose: () => params.dispose() };
+  };
+
+  it('loads the saved weights into a freshly built model, and disposes it when they do not fit (no tensor leaks)', async () => {
+    await useTestBackend();
+    const saved = build(4);
+    const { manifest, data } = saved.params.serialize();
+    const json = { weights: { file: 'w.bin', sha256: '', manifest } };
+    const before = tf.memory().numTensors;
+    expect(() => withSavedWeights(build(5), json, data, 'here/model.json')).toThrow(/here\/model\.json/);
+    expect(tf.memory().numTensors).toBe(before);
+    const ok = withSavedWeights(build(4), json, data, 'here/model.json');
+    expect(Array.from(ok.params.serialize().data)).toEqual(Array.from(data));
+    ok.dispose();
+    saved.dispose();
   });
 });

@@ -10,7 +10,7 @@ import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../
 import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
 import { ToolkitError } from '../../errors.js';
-import { withSavedWeights } from '../saved.js';
+import { withSavedWeights } from '../../model/modelFiles.js';
 
 export const CLASSIFIER_KIND = 'classifier';
 

@@ -15,7 +15,7 @@ import { SeriesTransform, type SeriesTransformOptions } from '../../data/series/
 import type { WindowExample } from '../../data/series/timeSeries.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../../model/modelFiles.js';
 import { ToolkitError } from '../../errors.js';
-import { withSavedWeights } from '../saved.js';
+import { withSavedWeights } from '../../model/modelFiles.js';
 
 export const FORECASTER_KIND = 'forecaster';
 

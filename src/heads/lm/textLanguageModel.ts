@@ -5,7 +5,7 @@ import { Vocabulary, UNK, type VocabularyJson } from '../../data/text/vocabulary
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
 import { saveModelFiles, loadModelFiles, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
-import { withSavedWeights } from '../saved.js';
+import { withSavedWeights } from '../../model/modelFiles.js';
 
 export const LM_KIND = 'lm';
 
