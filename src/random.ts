@@ -73,7 +73,7 @@ export class Rng {
 
   /** A new generator seeded from this one, for an independent stream (e.g. one per component). */
   fork(): Rng {
-    return new Rng([this.nextUint32(), this.nextUint32(), this.nextUint32(), this.nextUint32() | 1]);
+    return new Rng([this.nextUint32(), this.nextUint32(), this.nextUint32(), (this.nextUint32() | 1) >>> 0]);
   }
 
   getState(): RngState {

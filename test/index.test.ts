@@ -31,6 +31,13 @@ const EXPECTED: Record<string, Kind> = {
   ForecasterTask: 'class',
   prepareForecaster: 'function', fitForecaster: 'function', rollingOriginScore: 'function', selectRecipe: 'function',
   DEFAULT_RECIPE: 'object', meanAndSd: 'function', pairedDifference: 'function',
+  LM_CONFIG: 'object', resolveLmConfig: 'function', prepareLanguageModel: 'function',
+  CLASSIFIER_CONFIG: 'object', resolveClassifierConfig: 'function', planClassifierRuns: 'function',
+  prepareClassifierRun: 'function', scoreClassifierRun: 'function',
+  FORECAST_CONFIG: 'object', resolveForecastConfig: 'function', planForecast: 'function',
+  prepareForecastRun: 'function', prepareSines: 'function',
+  // the sectioned config every task uses
+  SectionedConfig: 'class',
   // data
   loadRecipes: 'function', fetchCorpus: 'function',
   Vocabulary: 'class', PAD: 'number', GO: 'number', EOS: 'number', UNK: 'number', SPECIAL_TOKENS: 'array',
