@@ -16,7 +16,11 @@ const layers = [
   { name: 'search', path: '^src/search/' },
   { name: 'train', path: '^src/train/' },
   { name: 'translation', path: '^src/translation/' },
-  { name: 'heads', path: '^src/heads/', siblings: ['^src/heads/lm/', '^src/heads/classifier/', '^src/heads/forecaster/'] },
+  {
+    name: 'heads',
+    path: '^src/heads/',
+    siblings: ['^src/heads/lm/', '^src/heads/classifier/', '^src/heads/forecaster/'],
+  },
   { name: 'demo', path: '^src/demo/' },
   { name: 'serve', path: '^src/serve/' },
   { name: 'web', path: '^src/web/' },
@@ -25,7 +29,11 @@ const layers = [
   { name: 'api', path: '^src/index\\.ts$' },
 ];
 // Layers that sit side by side: neither imports the other.
-const sameLevel = [['data', 'metrics', 'plot'], ['translation', 'heads'], ['serve', 'web', 'browser']];
+const sameLevel = [
+  ['data', 'metrics', 'plot'],
+  ['translation', 'heads'],
+  ['serve', 'web', 'browser'],
+];
 const level = new Map();
 let n = 0;
 for (const l of layers) {
@@ -34,7 +42,13 @@ for (const l of layers) {
   level.set(l.name, first === l ? n++ : level.get(first.name));
 }
 const forbidden = [
-  { name: 'no-circular', severity: 'error', comment: 'Import circles hide which file is the lower one.', from: {}, to: { circular: true } },
+  {
+    name: 'no-circular',
+    severity: 'error',
+    comment: 'Import circles hide which file is the lower one.',
+    from: {},
+    to: { circular: true },
+  },
 ];
 for (const a of layers) {
   for (const b of layers) {
@@ -42,14 +56,24 @@ for (const a of layers) {
     forbidden.push({
       name: `${a.name}-not-to-${b.name}`,
       severity: 'error',
-      comment: level.get(a.name) === level.get(b.name) ? `${a.name}/ and ${b.name}/ are siblings` : `${b.name}/ is above ${a.name}/`,
+      comment:
+        level.get(a.name) === level.get(b.name)
+          ? `${a.name}/ and ${b.name}/ are siblings`
+          : `${b.name}/ is above ${a.name}/`,
       from: { path: a.path },
       to: { path: b.path },
     });
   }
   for (const s of a.siblings ?? []) {
     for (const t of a.siblings) {
-      if (s !== t) forbidden.push({ name: `${a.name}-siblings`, severity: 'error', comment: `${s} and ${t} are siblings`, from: { path: s }, to: { path: t } });
+      if (s !== t)
+        forbidden.push({
+          name: `${a.name}-siblings`,
+          severity: 'error',
+          comment: `${s} and ${t} are siblings`,
+          from: { path: s },
+          to: { path: t },
+        });
     }
   }
 }
@@ -60,6 +84,10 @@ module.exports = {
     includeOnly: '^src/',
     tsConfig: { fileName: 'tsconfig.json' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

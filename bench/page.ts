@@ -27,8 +27,14 @@ if (model === undefined || src === undefined) {
 }
 const count = Number(flag('--lines', '100'));
 const bytes = readFileSync(src);
-const lines = (src.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8').split('\n').filter((l) => l.trim() !== '').slice(0, count);
-const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+const lines = (src.endsWith('.gz') ? gunzipSync(bytes) : bytes)
+  .toString('utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .slice(0, count);
+const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find(
+  (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0,
+);
 if (chromium === undefined) throw new Error('no Chromium');
 
 interface Timing {
@@ -67,8 +73,17 @@ async function page(url: string): Promise<Timing & { backend: string }> {
   });
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
   const reportUrl = `http://127.0.0.1:${(listener.address() as { port: number }).port}/`;
-  const browser = spawn(chromium!, ['--headless=new', '--no-sandbox', '--disable-gpu', `--user-data-dir=${mkdtempSync(join(tmpdir(), 'bench-page-'))}`,
-    `${url}&report=${encodeURIComponent(reportUrl)}&inputs=${encodeURIComponent(JSON.stringify(lines))}`], { stdio: 'ignore' });
+  const browser = spawn(
+    chromium!,
+    [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      `--user-data-dir=${mkdtempSync(join(tmpdir(), 'bench-page-'))}`,
+      `${url}&report=${encodeURIComponent(reportUrl)}&inputs=${encodeURIComponent(JSON.stringify(lines))}`,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     const got = JSON.parse(await report) as { seconds?: Timing; backend?: string; error?: string };
     if (got.error !== undefined) throw new Error(got.error);
@@ -90,10 +105,17 @@ try {
   process.stdout.write(`                          greedy     beam 3 (3-best)\n`);
   process.stdout.write(`Node, wasm + OpenBLAS     ${fmt(nodeBlas.greedy).padEnd(10)} ${fmt(nodeBlas.beam3)}\n`);
   process.stdout.write(`Node, wasm                ${fmt(nodePlain.greedy).padEnd(10)} ${fmt(nodePlain.beam3)}\n`);
-  process.stdout.write(`${`page, ${wasm.backend} (worker)`.padEnd(26)}${fmt(wasm.greedy).padEnd(10)} ${fmt(wasm.beam3)}\n`);
-  process.stdout.write(`${`page, ${cpu.backend} (worker)`.padEnd(26)}${fmt(cpu.greedy).padEnd(10)} ${fmt(cpu.beam3)}\n`);
-  const ratio = (p: Timing, n: Timing): string => `greedy ${(n.greedy / p.greedy).toFixed(2)}×, beam ${(n.beam3 / p.beam3).toFixed(2)}×`;
-  process.stdout.write(`page wasm speed / Node wasm speed: ${ratio(wasm, nodePlain)}; / Node wasm + OpenBLAS: ${ratio(wasm, nodeBlas)}\n`);
+  process.stdout.write(
+    `${`page, ${wasm.backend} (worker)`.padEnd(26)}${fmt(wasm.greedy).padEnd(10)} ${fmt(wasm.beam3)}\n`,
+  );
+  process.stdout.write(
+    `${`page, ${cpu.backend} (worker)`.padEnd(26)}${fmt(cpu.greedy).padEnd(10)} ${fmt(cpu.beam3)}\n`,
+  );
+  const ratio = (p: Timing, n: Timing): string =>
+    `greedy ${(n.greedy / p.greedy).toFixed(2)}×, beam ${(n.beam3 / p.beam3).toFixed(2)}×`;
+  process.stdout.write(
+    `page wasm speed / Node wasm speed: ${ratio(wasm, nodePlain)}; / Node wasm + OpenBLAS: ${ratio(wasm, nodeBlas)}\n`,
+  );
 } finally {
   await site.close();
 }

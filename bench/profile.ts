@@ -22,7 +22,11 @@ import { EOS } from '../src/data/text/vocabulary.js';
 const which = process.argv[2] ?? 'small';
 const threads = Number(process.argv[3] ?? 2);
 const modes = process.argv.length > 4 ? process.argv.slice(4) : ['train', 'greedy', 'beam'];
-const c = which.startsWith('small') ? { vocab: 1000, emb: 64, hidden: 128 } : which === 'multi30k' ? { vocab: 8000, emb: 256, hidden: 256 } : { vocab: 8000, emb: 256, hidden: 512 };
+const c = which.startsWith('small')
+  ? { vocab: 1000, emb: 64, hidden: 128 }
+  : which === 'multi30k'
+    ? { vocab: 8000, emb: 256, hidden: 256 }
+    : { vocab: 8000, emb: 256, hidden: 512 };
 const attention = which === 'small-attention' || which === 'multi30k' ? 'dot' : 'none';
 const bidirectional = which === 'multi30k';
 const softmax = which === 'multi30k' ? 'sampled' : 'full';
@@ -47,7 +51,9 @@ for (const k of tf.getKernelsForBackend('wasm')) {
         const ms = performance.now() - t0;
         depth--;
         const shapes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo | undefined)?.shape);
-        const key = k.kernelName.includes('MatMul') ? `${k.kernelName} ${JSON.stringify(shapes.filter((s) => s !== undefined && s.length > 1))}` : k.kernelName;
+        const key = k.kernelName.includes('MatMul')
+          ? `${k.kernelName} ${JSON.stringify(shapes.filter((s) => s !== undefined && s.length > 1))}`
+          : k.kernelName;
         const e = totals.get(key) ?? { ms: 0, n: 0 };
         e.ms += ms;
         e.n += 1;
@@ -59,14 +65,25 @@ for (const k of tf.getKernelsForBackend('wasm')) {
 
 const rng = new Rng(1);
 const ids = (n: number) => Array.from({ length: n }, () => rng.int(4, c.vocab - 1));
-const batches: Batch[] = Array.from({ length: 4 }, () => makeBatch(Array.from({ length: 64 }, () => ({ source: ids(length), target: ids(length - 1) }))));
-const sources = batches.map((b) => makeSourceBatch(Array.from({ length: 64 }, (_, j) => Array.from({ length }, (_, t) => b.source[t * 64 + j]!))));
-const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention, bidirectional, seed: 1 }, c.vocab, c.vocab);
+const batches: Batch[] = Array.from({ length: 4 }, () =>
+  makeBatch(Array.from({ length: 64 }, () => ({ source: ids(length), target: ids(length - 1) }))),
+);
+const sources = batches.map((b) =>
+  makeSourceBatch(Array.from({ length: 64 }, (_, j) => Array.from({ length }, (_, t) => b.source[t * 64 + j]!))),
+);
+const model = new Seq2Seq(
+  { ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention, bidirectional, seed: 1 },
+  c.vocab,
+  c.vocab,
+);
 const trainer = new Trainer(model.params, { learningRate: 3e-3, clipNorm: 5 });
 const lossRng = new Rng(2);
 let k = 0;
 const work: Record<string, () => unknown> = {
-  train: () => trainer.update(() => model.loss(batches[k++ % 4]!, { training: true, rng: lossRng, loss: { softmax, numSampled: 512 } })),
+  train: () =>
+    trainer.update(() =>
+      model.loss(batches[k++ % 4]!, { training: true, rng: lossRng, loss: { softmax, numSampled: 512 } }),
+    ),
   greedy: () => greedyDecode(model, sources[k++ % 4]!, { maxLength: length - 1 }),
   beam: () => beamSearch(model, sources[k++ % 4]!, { beamSize: 5, maxLength: length - 1, lengthPenalty: 0 }),
 };
@@ -95,11 +112,18 @@ for (const mode of modes) {
   const inKernels = [...totals.values()].reduce((a, e) => a + e.ms, 0) / reps;
   const calls = [...totals.values()].reduce((a, e) => a + e.n, 0) / reps;
   walls.sort((a, b) => a - b);
-  console.log(`\n${mode}: ${mean.toFixed(1)} ms mean wall (median ${walls[reps >> 1]!.toFixed(1)}) over ${reps}; kernels ${inKernels.toFixed(1)} ms in ${calls.toFixed(0)} calls; outside kernels ${(mean - inKernels).toFixed(1)} ms`);
-  const products = [...totals.entries()].filter(([name]) => name.includes('MatMul')).reduce((sum, [, e]) => sum + e.ms, 0) / reps;
-  console.log(`  matrix products ${products.toFixed(1)} ms (${((100 * products) / mean).toFixed(0)} % of the wall time)`);
+  console.log(
+    `\n${mode}: ${mean.toFixed(1)} ms mean wall (median ${walls[reps >> 1]!.toFixed(1)}) over ${reps}; kernels ${inKernels.toFixed(1)} ms in ${calls.toFixed(0)} calls; outside kernels ${(mean - inKernels).toFixed(1)} ms`,
+  );
+  const products =
+    [...totals.entries()].filter(([name]) => name.includes('MatMul')).reduce((sum, [, e]) => sum + e.ms, 0) / reps;
+  console.log(
+    `  matrix products ${products.toFixed(1)} ms (${((100 * products) / mean).toFixed(0)} % of the wall time)`,
+  );
   for (const [name, e] of [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) {
-    console.log(`  ${(e.ms / reps).toFixed(2).padStart(8)} ms ${String(Math.round(e.n / reps)).padStart(4)} calls  ${name}`);
+    console.log(
+      `  ${(e.ms / reps).toFixed(2).padStart(8)} ms ${String(Math.round(e.n / reps)).padStart(4)} calls  ${name}`,
+    );
   }
 }
 trainer.dispose();

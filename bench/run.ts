@@ -43,31 +43,101 @@ const WORKLOADS: Workload[] = [
   {
     name: 'number-words',
     what: 'the demo model: chars→digits, GRU 128, emb 64, dot attention, source 45 / target 9 steps',
-    config: { srcVocab: 20, tgtVocab: 14, emb: 64, hidden: 128, batch: 64, srcLen: 45, tgtLen: 9, attention: true, trainSteps: 10, warmupSteps: 10, repeats, decodeBatches: 5, beam: 5 },
+    config: {
+      srcVocab: 20,
+      tgtVocab: 14,
+      emb: 64,
+      hidden: 128,
+      batch: 64,
+      srcLen: 45,
+      tgtLen: 9,
+      attention: true,
+      trainSteps: 10,
+      warmupSteps: 10,
+      repeats,
+      decodeBatches: 5,
+      beam: 5,
+    },
     rounds,
   },
   {
     name: 'small',
     what: 'issue 8 small: vocab 1,000, emb 64, GRU 128, batch 64, 20/20 steps, full softmax, no attention',
-    config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 10, warmupSteps: 10, repeats, decodeBatches: 5, beam: 5 },
+    config: {
+      srcVocab: 1000,
+      tgtVocab: 1000,
+      emb: 64,
+      hidden: 128,
+      batch: 64,
+      srcLen: 20,
+      tgtLen: 20,
+      attention: false,
+      trainSteps: 10,
+      warmupSteps: 10,
+      repeats,
+      decodeBatches: 5,
+      beam: 5,
+    },
     rounds,
   },
   {
     name: 'small-attention',
     what: 'the small workload with dot attention',
-    config: { srcVocab: 1000, tgtVocab: 1000, emb: 64, hidden: 128, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 10, warmupSteps: 10, repeats, decodeBatches: 5, beam: 5 },
+    config: {
+      srcVocab: 1000,
+      tgtVocab: 1000,
+      emb: 64,
+      hidden: 128,
+      batch: 64,
+      srcLen: 20,
+      tgtLen: 20,
+      attention: true,
+      trainSteps: 10,
+      warmupSteps: 10,
+      repeats,
+      decodeBatches: 5,
+      beam: 5,
+    },
     rounds,
   },
   {
     name: 'medium-256',
     what: 'decoding at 256 units: vocab 8,000, emb 128, GRU 256, dot attention, batch 64, 20/20 steps',
-    config: { srcVocab: 8000, tgtVocab: 8000, emb: 128, hidden: 256, batch: 64, srcLen: 20, tgtLen: 20, attention: true, trainSteps: 5, warmupSteps: 2, repeats: quick ? 2 : 3, decodeBatches: 3, beam: 5 },
+    config: {
+      srcVocab: 8000,
+      tgtVocab: 8000,
+      emb: 128,
+      hidden: 256,
+      batch: 64,
+      srcLen: 20,
+      tgtLen: 20,
+      attention: true,
+      trainSteps: 5,
+      warmupSteps: 2,
+      repeats: quick ? 2 : 3,
+      decodeBatches: 3,
+      beam: 5,
+    },
     rounds: 1,
   },
   {
     name: 'standard',
     what: 'issue 8 standard: vocab 8,000, emb 256, GRU 512, batch 64, 20/20 steps, full softmax, no attention',
-    config: { srcVocab: 8000, tgtVocab: 8000, emb: 256, hidden: 512, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 5, warmupSteps: 2, repeats: quick ? 2 : 3, decodeBatches: 2, beam: 5 },
+    config: {
+      srcVocab: 8000,
+      tgtVocab: 8000,
+      emb: 256,
+      hidden: 512,
+      batch: 64,
+      srcLen: 20,
+      tgtLen: 20,
+      attention: false,
+      trainSteps: 5,
+      warmupSteps: 2,
+      repeats: quick ? 2 : 3,
+      decodeBatches: 2,
+      beam: 5,
+    },
     rounds: 1,
   },
 ];
@@ -85,7 +155,8 @@ type Result = Record<string, unknown> & {
 function runJson(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = process.env): Result | { error: string } {
   const r = spawnSync(cmd, cmdArgs, { cwd: root, encoding: 'utf8', env, maxBuffer: 1 << 24 });
   const line = r.stdout?.trim().split('\n').at(-1);
-  if (r.status !== 0 || !line) return { error: `${cmd} exited ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
+  if (r.status !== 0 || !line)
+    return { error: `${cmd} exited ${r.status}: ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
   try {
     return JSON.parse(line) as Result;
   } catch {
@@ -95,11 +166,22 @@ function runJson(cmd: string, cmdArgs: string[], env: NodeJS.ProcessEnv = proces
 
 function ensurePeer(): string | null {
   if (noPeer) return 'skipped (--no-peer)';
-  const r = spawnSync('sh', [join(root, 'bench/pytorch/install.sh')], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('sh', [join(root, 'bench/pytorch/install.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return r.status === 0 ? null : 'PyTorch peer unavailable (bench/pytorch/install.sh failed)';
 }
 
-const THROUGHPUT_KEYS = ['train_tokens_per_s', 'greedy_sentences_per_s', 'beam_sentences_per_s', 'beam_lp_sentences_per_s', 'greedy_latency_ms', 'beam_lp_latency_ms', 'peak_rss_mib'] as const;
+const THROUGHPUT_KEYS = [
+  'train_tokens_per_s',
+  'greedy_sentences_per_s',
+  'beam_sentences_per_s',
+  'beam_lp_sentences_per_s',
+  'greedy_latency_ms',
+  'beam_lp_latency_ms',
+  'peak_rss_mib',
+] as const;
 type Key = (typeof THROUGHPUT_KEYS)[number];
 
 const median = (xs: number[]): number | null => {
@@ -108,7 +190,12 @@ const median = (xs: number[]): number | null => {
 };
 
 /** The median over rounds of toolkit/PyTorch (PyTorch/toolkit when `invert`: latency, memory) for one figure. */
-function roundRatio(ours: (Result | { error: string })[], peer: (Result | { error: string })[], key: Key, invert: boolean): number | null {
+function roundRatio(
+  ours: (Result | { error: string })[],
+  peer: (Result | { error: string })[],
+  key: Key,
+  invert: boolean,
+): number | null {
   const xs: number[] = [];
   ours.forEach((o, i) => {
     const p = peer[i];
@@ -126,17 +213,30 @@ function combine(rounds: (Result | { error: string })[]): Result | { error: stri
   if (ok.length === 0) return rounds[0] ?? { error: 'no runs' };
   const out: Result = { ...ok[0]! };
   for (const key of THROUGHPUT_KEYS) {
-    const xs = ok.map((r) => r[key]).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
-    if (xs.length > 0) out[key] = xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
+    const xs = ok
+      .map((r) => r[key])
+      .filter((x): x is number => typeof x === 'number')
+      .sort((a, b) => a - b);
+    if (xs.length > 0)
+      out[key] = xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
   }
   return out;
 }
 
-const fmt = (x: number | null | undefined, digits = 0): string => (x === null || x === undefined ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
-const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a && b ? `${(a / b).toFixed(2)}×` : '—');
+const fmt = (x: number | null | undefined, digits = 0): string =>
+  x === null || x === undefined
+    ? '—'
+    : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
+  a && b ? `${(a / b).toFixed(2)}×` : '—';
 
 const peerProblem = ensurePeer();
-const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, peer: peerProblem ?? 'pytorch', workloads: {} };
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  node: process.version,
+  peer: peerProblem ?? 'pytorch',
+  workloads: {},
+};
 const lines: string[] = [];
 for (const w of WORKLOADS) {
   if (only !== undefined && w.name !== only) continue;
@@ -147,12 +247,25 @@ for (const w of WORKLOADS) {
   for (let round = 0; round < w.rounds; round++) {
     const runOurs = () => {
       process.stderr.write(`bench: ${w.name} (toolkit, round ${round + 1}/${w.rounds})…\n`);
-      oursRounds.push(runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify(w.config)]));
+      oursRounds.push(
+        runJson(process.execPath, [
+          '--import',
+          'tsx',
+          join(root, 'bench/workload.ts'),
+          '--config',
+          JSON.stringify(w.config),
+        ]),
+      );
     };
     const runPeer = () => {
       if (peerProblem !== null) return;
       process.stderr.write(`bench: ${w.name} (pytorch, round ${round + 1}/${w.rounds})…\n`);
-      peerRounds.push(runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(w.config)], { ...process.env, PYTHONUNBUFFERED: '1' }));
+      peerRounds.push(
+        runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(w.config)], {
+          ...process.env,
+          PYTHONUNBUFFERED: '1',
+        }),
+      );
     };
     // Odd rounds let PyTorch go first, so that neither side always runs on a machine the other just warmed.
     if (round % 2 === 0) {
@@ -165,7 +278,12 @@ for (const w of WORKLOADS) {
   }
   const ours = combine(oursRounds);
   const peer = peerProblem === null ? combine(peerRounds) : null;
-  (report['workloads'] as Record<string, unknown>)[w.name] = { what: w.what, toolkit: ours, pytorch: peer, rounds: { toolkit: oursRounds, pytorch: peerRounds } };
+  (report['workloads'] as Record<string, unknown>)[w.name] = {
+    what: w.what,
+    toolkit: ours,
+    pytorch: peer,
+    rounds: { toolkit: oursRounds, pytorch: peerRounds },
+  };
   lines.push(`\n${w.name}: ${w.what}`);
   if ('error' in ours) {
     lines.push(`  toolkit failed: ${String(ours.error)}`);
@@ -179,7 +297,9 @@ for (const w of WORKLOADS) {
   const row = (name: string, key: Key, digits = 0, invert = false) => {
     const r = p === null ? null : roundRatio(oursRounds, peerRounds, key, invert);
     ratios[key] = r === null ? null : Math.round(r * 100) / 100;
-    lines.push(`  ${name.padEnd(34)}${fmt(o[key], digits).padStart(12)}${fmt(p?.[key], digits).padStart(12)}${(r === null ? '—' : `${r.toFixed(2)}×`).padStart(9)}`);
+    lines.push(
+      `  ${name.padEnd(34)}${fmt(o[key], digits).padStart(12)}${fmt(p?.[key], digits).padStart(12)}${(r === null ? '—' : `${r.toFixed(2)}×`).padStart(9)}`,
+    );
   };
   row('train target tokens/s', 'train_tokens_per_s');
   row('greedy sentences/s', 'greedy_sentences_per_s');
@@ -188,33 +308,72 @@ for (const w of WORKLOADS) {
   row('greedy latency, 1 sentence ms', 'greedy_latency_ms', 2, true);
   row('beam-5 α=0.6 latency, 1 sent. ms', 'beam_lp_latency_ms', 2, true);
   row('peak RSS MiB', 'peak_rss_mib', 0, true);
-  ((report['workloads'] as Record<string, Record<string, unknown>>)[w.name]!)['ratios'] = ratios;
+  (report['workloads'] as Record<string, Record<string, unknown>>)[w.name]!['ratios'] = ratios;
   if (w.rounds > 1 && p !== null) {
     const per = (key: Key) =>
-      oursRounds.map((r, i) => { const q = peerRounds[i]; return 'error' in r || q === undefined || 'error' in q ? '—' : ratio(r[key], q[key]); }).join(', ');
-    lines.push(`  per round (rounds 1, 3, … toolkit first): train ${per('train_tokens_per_s')}; greedy ${per('greedy_sentences_per_s')}; beam ${per('beam_sentences_per_s')}`);
+      oursRounds
+        .map((r, i) => {
+          const q = peerRounds[i];
+          return 'error' in r || q === undefined || 'error' in q ? '—' : ratio(r[key], q[key]);
+        })
+        .join(', ');
+    lines.push(
+      `  per round (rounds 1, 3, … toolkit first): train ${per('train_tokens_per_s')}; greedy ${per('greedy_sentences_per_s')}; beam ${per('beam_sentences_per_s')}`,
+    );
   }
 }
-lines.push('\n(ratio: median over rounds of toolkit/pytorch for throughput, pytorch/toolkit for latency and memory, so > 1× favours the toolkit)');
+lines.push(
+  '\n(ratio: median over rounds of toolkit/pytorch for throughput, pytorch/toolkit for latency and memory, so > 1× favours the toolkit)',
+);
 
 // Full against sampled softmax in training (toolkit only): the output layer's cost grows with the target
 // vocabulary under the full softmax, with the 512 candidates under sampled softmax.
 if (only === undefined || only === 'softmax') {
-  const base = { srcVocab: 8000, emb: 128, hidden: 256, batch: 64, srcLen: 20, tgtLen: 20, attention: false, trainSteps: 3, warmupSteps: 1, repeats: quick ? 1 : 2, numSampled: 512, trainOnly: true };
-  lines.push('\nsoftmax: training target tokens/s, full vs sampled softmax (512 candidates); emb 128, GRU 256, batch 64, 20/20 steps, no attention');
-  lines.push(`  ${'target vocabulary'.padEnd(20)}${'full'.padStart(10)}${'sampled'.padStart(10)}${'sampled/full'.padStart(14)}`);
+  const base = {
+    srcVocab: 8000,
+    emb: 128,
+    hidden: 256,
+    batch: 64,
+    srcLen: 20,
+    tgtLen: 20,
+    attention: false,
+    trainSteps: 3,
+    warmupSteps: 1,
+    repeats: quick ? 1 : 2,
+    numSampled: 512,
+    trainOnly: true,
+  };
+  lines.push(
+    '\nsoftmax: training target tokens/s, full vs sampled softmax (512 candidates); emb 128, GRU 256, batch 64, 20/20 steps, no attention',
+  );
+  lines.push(
+    `  ${'target vocabulary'.padEnd(20)}${'full'.padStart(10)}${'sampled'.padStart(10)}${'sampled/full'.padStart(14)}`,
+  );
   const softmax: Record<string, unknown> = {};
   for (const tgtVocab of [8000, 32000]) {
     const r: Record<string, Result | { error: string }> = {};
     for (const kind of ['full', 'sampled'] as const) {
       process.stderr.write(`bench: softmax ${kind}, target vocabulary ${tgtVocab}…\n`);
-      r[kind] = runJson(process.execPath, ['--import', 'tsx', join(root, 'bench/workload.ts'), '--config', JSON.stringify({ ...base, tgtVocab, softmax: kind })]);
+      r[kind] = runJson(process.execPath, [
+        '--import',
+        'tsx',
+        join(root, 'bench/workload.ts'),
+        '--config',
+        JSON.stringify({ ...base, tgtVocab, softmax: kind }),
+      ]);
     }
     const f = 'error' in r['full']! ? null : (r['full'] as Result).train_tokens_per_s;
     const s = 'error' in r['sampled']! ? null : (r['sampled'] as Result).train_tokens_per_s;
-    softmax[String(tgtVocab)] = { full: r['full'], sampled: r['sampled'], speedup: f && s ? Math.round((s / f) * 100) / 100 : null };
-    lines.push(`  ${tgtVocab.toLocaleString('en-US').padEnd(20)}${fmt(f).padStart(10)}${fmt(s).padStart(10)}${ratio(s, f).padStart(14)}`);
-    for (const kind of ['full', 'sampled']) if ('error' in r[kind]!) lines.push(`  ${kind} failed: ${(r[kind] as { error: string }).error}`);
+    softmax[String(tgtVocab)] = {
+      full: r['full'],
+      sampled: r['sampled'],
+      speedup: f && s ? Math.round((s / f) * 100) / 100 : null,
+    };
+    lines.push(
+      `  ${tgtVocab.toLocaleString('en-US').padEnd(20)}${fmt(f).padStart(10)}${fmt(s).padStart(10)}${ratio(s, f).padStart(14)}`,
+    );
+    for (const kind of ['full', 'sampled'])
+      if ('error' in r[kind]!) lines.push(`  ${kind} failed: ${(r[kind] as { error: string }).error}`);
   }
   report['softmax'] = softmax;
 }
@@ -229,7 +388,9 @@ if (only === undefined || only === 'pipeline') {
     if (!existsSync(spec.replace(/^[a-z]+:/, '').split(',')[0]!)) continue;
     const r = await measurePipeline(spec, { buckets: 'auto', batchSize: 64 });
     pipeline[name] = r;
-    lines.push(`  ${name.padEnd(24)} ${fmt(r.pairsPerSecond)} pairs/s (${fmt(r.pairs)} pairs, ${fmt(r.batches)} batches)`);
+    lines.push(
+      `  ${name.padEnd(24)} ${fmt(r.pairsPerSecond)} pairs/s (${fmt(r.pairs)} pairs, ${fmt(r.batches)} batches)`,
+    );
   }
   report['pipeline'] = pipeline;
 }

@@ -35,7 +35,8 @@ interface Level {
   perRound?: number[];
 }
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+const quantile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 
 function flag(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(name);
@@ -47,12 +48,20 @@ function numberWordsModel(): string {
   const dir = join(cache, 'number-words');
   if (existsSync(join(dir, 'model.json'))) return dir;
   process.stderr.write('bench serve: training the number-words model (400 steps)…\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'demo', 'number-words', '--steps', '400', '--out', dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRANSLATE_BACKEND: 'wasm' } });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli.ts'), 'demo', 'number-words', '--steps', '400', '--out', dir],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRANSLATE_BACKEND: 'wasm' } },
+  );
   if (r.status !== 0) throw new Error(`training the number-words model failed (exit ${r.status})`);
   return dir;
 }
 
-const gzLines = (file: string): string[] => gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter((l) => l.trim() !== '');
+const gzLines = (file: string): string[] =>
+  gunzipSync(readFileSync(file))
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 
 /**
  * A model of the Multi30K en→fr recipe (corpora/configs/multi30k-en-fr.json) trained for 300 steps only (about 8
@@ -65,11 +74,31 @@ function multi30kModel(): string | null {
   const corpus = join(shared, 'multi30k');
   if (!existsSync(join(corpus, 'train.en.gz'))) return null;
   process.stderr.write('bench serve: training the Multi30K-size model (300 steps)…\n');
-  const r = spawnSync(process.execPath, [
-    '--import', 'tsx', join(root, 'src/cli.ts'), 'train', '--config', join(root, 'corpora/configs/multi30k-en-fr.json'),
-    '--corpus', `aligned:${corpus}/train.en.gz,${corpus}/train.fr.gz`, '--valid', `aligned:${corpus}/val.en.gz,${corpus}/val.fr.gz`,
-    '--steps', '300', '--eval-every', '300', '--decode-sentences', '100', '--quiet', '--out', dir,
-  ], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRANSLATE_BACKEND: 'wasm' } });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/cli.ts'),
+      'train',
+      '--config',
+      join(root, 'corpora/configs/multi30k-en-fr.json'),
+      '--corpus',
+      `aligned:${corpus}/train.en.gz,${corpus}/train.fr.gz`,
+      '--valid',
+      `aligned:${corpus}/val.en.gz,${corpus}/val.fr.gz`,
+      '--steps',
+      '300',
+      '--eval-every',
+      '300',
+      '--decode-sentences',
+      '100',
+      '--quiet',
+      '--out',
+      dir,
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, TRANSLATE_BACKEND: 'wasm' } },
+  );
   if (r.status !== 0) throw new Error(`training the Multi30K-size model failed (exit ${r.status})`);
   return dir;
 }
@@ -79,14 +108,34 @@ function numberSentences(n: number): string[] {
   const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
   let x = 12345;
   const next = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
-  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(next() * 6) }, () => words[Math.floor(next() * 10)]).join(' '));
+  return Array.from({ length: n }, () =>
+    Array.from({ length: 5 + Math.floor(next() * 6) }, () => words[Math.floor(next() * 10)]).join(' '),
+  );
 }
 
 /** A server process; `threads` limits its wasm and OpenBLAS threads (default: theirs, one per core). */
 function startServer(models: string[], threads?: number): Promise<{ child: ChildProcess; url: string }> {
   const limit = threads === undefined ? [] : ['--threads', String(threads)];
-  const args = ['--import', 'tsx', join(root, 'src/cli.ts'), ...limit, 'serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--max-texts', '64', ...models.flatMap((m) => ['--model', m])];
-  const env = { ...process.env, TRANSLATE_BACKEND: 'wasm', ...(threads === undefined ? {} : { OPENBLAS_NUM_THREADS: String(threads) }) };
+  const args = [
+    '--import',
+    'tsx',
+    join(root, 'src/cli.ts'),
+    ...limit,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--quiet',
+    '--max-texts',
+    '64',
+    ...models.flatMap((m) => ['--model', m]),
+  ];
+  const env = {
+    ...process.env,
+    TRANSLATE_BACKEND: 'wasm',
+    ...(threads === undefined ? {} : { OPENBLAS_NUM_THREADS: String(threads) }),
+  };
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
@@ -106,7 +155,16 @@ function rssMiB(pid: number): number {
 }
 
 /** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass; client c talks to urls[c mod n]. */
-async function load(urls: string | string[], model: string, sentences: string[], clients: number, requests: number, seconds: number, onRequest?: (done: number) => void, beam?: number): Promise<ReturnType<typeof summary>> {
+async function load(
+  urls: string | string[],
+  model: string,
+  sentences: string[],
+  clients: number,
+  requests: number,
+  seconds: number,
+  onRequest?: (done: number) => void,
+  beam?: number,
+): Promise<ReturnType<typeof summary>> {
   const latencies: number[] = [];
   let errors = 0;
   let sent = 0;
@@ -118,7 +176,11 @@ async function load(urls: string | string[], model: string, sentences: string[],
       const text = sentences[sent++ % sentences.length]!;
       const t0 = performance.now();
       try {
-        const res = await fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(beam === undefined ? { model, texts: [text] } : { model, texts: [text], beam }) });
+        const res = await fetch(`${url}/v1/translate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(beam === undefined ? { model, texts: [text] } : { model, texts: [text], beam }),
+        });
         const body = (await res.json()) as { translations?: unknown[] };
         if (res.status !== 200 || body.translations?.length !== 1) errors++;
         else latencies.push(performance.now() - t0);
@@ -144,9 +206,15 @@ function summary(rounds: Round[]): Omit<Level, 'model' | 'clients'> & { rounds: 
   const perRound = rounds.map((r) => r.latencies.length / r.seconds).sort((a, b) => a - b);
   const errors = rounds.reduce((n, r) => n + r.errors, 0);
   return {
-    requests: latencies.length + errors, errors, seconds: rounds.reduce((n, r) => n + r.seconds, 0),
-    sentencesPerSecond: perRound[Math.floor(perRound.length / 2)]!, p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), p99: quantile(latencies, 0.99),
-    rounds, perRound,
+    requests: latencies.length + errors,
+    errors,
+    seconds: rounds.reduce((n, r) => n + r.seconds, 0),
+    sentencesPerSecond: perRound[Math.floor(perRound.length / 2)]!,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    p99: quantile(latencies, 0.99),
+    rounds,
+    perRound,
   };
 }
 
@@ -176,8 +244,13 @@ export async function runServeBench(args: string[]): Promise<void> {
       const byLevel = new Map<number, Round[]>();
       for (let round = 0; round < rounds; round++) {
         for (const clients of [1, 8, 64]) {
-          process.stderr.write(`bench serve: ${model}, ${clients} client(s), round ${round + 1}/${rounds}, ${levelSeconds} s…\n`);
-          byLevel.set(clients, [...(byLevel.get(clients) ?? []), ...(await load(url, model, sentences, clients, Infinity, levelSeconds, undefined, beam)).rounds]);
+          process.stderr.write(
+            `bench serve: ${model}, ${clients} client(s), round ${round + 1}/${rounds}, ${levelSeconds} s…\n`,
+          );
+          byLevel.set(clients, [
+            ...(byLevel.get(clients) ?? []),
+            ...(await load(url, model, sentences, clients, Infinity, levelSeconds, undefined, beam)).rounds,
+          ]);
         }
       }
       for (const [clients, rs] of byLevel) {
@@ -195,9 +268,26 @@ export async function runServeBench(args: string[]): Promise<void> {
     try {
       for (const p of pair) await load(p.url, 'number-words', workloads[0]![1], 64, 128, 60, undefined, beam);
       for (let round = 0; round < rounds; round++) {
-        process.stderr.write(`bench serve: scale-out, 1 process then 2 (${half} thread(s) each), 64 clients, round ${round + 1}/${rounds}…\n`);
-        one.push(...(await load(url, 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam)).rounds);
-        two.push(...(await load(pair.map((p) => p.url), 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam)).rounds);
+        process.stderr.write(
+          `bench serve: scale-out, 1 process then 2 (${half} thread(s) each), 64 clients, round ${round + 1}/${rounds}…\n`,
+        );
+        one.push(
+          ...(await load(url, 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam)).rounds,
+        );
+        two.push(
+          ...(
+            await load(
+              pair.map((p) => p.url),
+              'number-words',
+              workloads[0]![1],
+              64,
+              Infinity,
+              levelSeconds,
+              undefined,
+              beam,
+            )
+          ).rounds,
+        );
       }
     } finally {
       for (const p of pair) p.child.kill('SIGTERM');
@@ -205,30 +295,48 @@ export async function runServeBench(args: string[]): Promise<void> {
     const { rounds: _one, ...oneProcess } = summary(one);
     const { rounds: _two, ...scaleOut } = summary(two);
     // The soak: memory sampled every 1,000 requests; the first 5 % are the baseline (caches filled, heap grown).
-    process.stderr.write(`bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`);
+    process.stderr.write(
+      `bench serve: soak, up to ${soakRequests.toLocaleString('en-US')} requests or ${soakSeconds} s, 64 clients…\n`,
+    );
     const samples: { done: number; rss: number; heapUsed?: number; tensors?: number }[] = [];
     let nextSample = 0;
     const sample = (done: number) => {
       const at = { done, rss: rssMiB(child.pid!) };
       samples.push(at);
       // The server's own view: V8 heap in use and live tensors (a leak shows in one of them, not only in RSS).
-      void fetch(`${url}/health`).then((r) => r.json()).then((h: { memory?: { heapUsedMiB: number; tensors: number } }) => {
-        if (h.memory !== undefined) Object.assign(at, { heapUsed: h.memory.heapUsedMiB, tensors: h.memory.tensors });
-      }, () => undefined);
+      void fetch(`${url}/health`)
+        .then((r) => r.json())
+        .then(
+          (h: { memory?: { heapUsedMiB: number; tensors: number } }) => {
+            if (h.memory !== undefined)
+              Object.assign(at, { heapUsed: h.memory.heapUsedMiB, tensors: h.memory.tensors });
+          },
+          () => undefined,
+        );
     };
-    const { rounds: _soakRounds, ...soak } = await load(url, 'number-words', workloads[0]![1], 64, soakRequests, soakSeconds, (done) => {
-      if (done >= nextSample) {
-        sample(done);
-        nextSample += 1000;
-      }
-    }, beam);
+    const { rounds: _soakRounds, ...soak } = await load(
+      url,
+      'number-words',
+      workloads[0]![1],
+      64,
+      soakRequests,
+      soakSeconds,
+      (done) => {
+        if (done >= nextSample) {
+          sample(done);
+          nextSample += 1000;
+        }
+      },
+      beam,
+    );
     sample(soak.requests);
     await new Promise((r) => setTimeout(r, 500));
     // RSS follows V8's heap, a sawtooth between major collections (garbage of finished requests waits for the next
     // one): a leak shows as a rising floor, so the floors — the lowest samples — of the first and last quarters after
     // the first 5 % (caches filled, heap grown) are compared, beside the whole range.
     const steady = samples.filter((s) => s.done >= soak.requests * 0.05);
-    const quarter = (from: number, to: number) => steady.filter((s) => s.done >= soak.requests * from && s.done <= soak.requests * to);
+    const quarter = (from: number, to: number) =>
+      steady.filter((s) => s.done >= soak.requests * from && s.done <= soak.requests * to);
     const floor = (xs: typeof samples) => xs.reduce((a, b) => (b.rss < a.rss ? b : a), xs[0] ?? samples.at(-1)!);
     const first = floor(quarter(0.05, 0.3));
     const last = floor(quarter(0.75, 1));
@@ -236,28 +344,71 @@ export async function runServeBench(args: string[]): Promise<void> {
     const max = Math.max(...steady.map((s) => s.rss));
     const min = Math.min(...steady.map((s) => s.rss));
     const change = (last.rss - first.rss) / first.rss;
-    const soakReport = { ...soak, floorFirstMiB: first.rss, floorLastMiB: last.rss, change, endMiB: end.rss, minMiB: min, maxMiB: max, heapUsedMiB: [first.heapUsed, last.heapUsed], tensors: [first.tensors, end.tensors] };
+    const soakReport = {
+      ...soak,
+      floorFirstMiB: first.rss,
+      floorLastMiB: last.rss,
+      change,
+      endMiB: end.rss,
+      minMiB: min,
+      maxMiB: max,
+      heapUsedMiB: [first.heapUsed, last.heapUsed],
+      tensors: [first.tensors, end.tensors],
+    };
 
     const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-    lines.push(`translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, one server process`);
-    lines.push(`  ${'model'.padEnd(15)}${'clients'.padStart(8)}${'requests'.padStart(10)}${'errors'.padStart(8)}${'sent/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}`);
-    for (const l of levels) lines.push(`  ${l.model.padEnd(15)}${String(l.clients).padStart(8)}${f(l.requests).padStart(10)}${f(l.errors).padStart(8)}${f(l.sentencesPerSecond, 1).padStart(9)}${f(l.p50, 1).padStart(9)}${f(l.p95, 1).padStart(9)}${f(l.p99, 1).padStart(9)}`);
-    lines.push('  targets: 64 clients ≥ 5× one client\'s sentences/s; p99 ≤ 10× p50; no errors');
+    lines.push(
+      `translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, one server process`,
+    );
+    lines.push(
+      `  ${'model'.padEnd(15)}${'clients'.padStart(8)}${'requests'.padStart(10)}${'errors'.padStart(8)}${'sent/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
+    );
+    for (const l of levels)
+      lines.push(
+        `  ${l.model.padEnd(15)}${String(l.clients).padStart(8)}${f(l.requests).padStart(10)}${f(l.errors).padStart(8)}${f(l.sentencesPerSecond, 1).padStart(9)}${f(l.p50, 1).padStart(9)}${f(l.p95, 1).padStart(9)}${f(l.p99, 1).padStart(9)}`,
+      );
+    lines.push("  targets: 64 clients ≥ 5× one client's sentences/s; p99 ≤ 10× p50; no errors");
     for (const [model] of workloads) {
       const one = levels.find((l) => l.model === model && l.clients === 1)!;
       const many = levels.find((l) => l.model === model && l.clients === 64)!;
       const speedup = many.sentencesPerSecond / one.sentencesPerSecond;
       const tail = Math.max(...levels.filter((l) => l.model === model).map((l) => l.p99 / l.p50));
       const errors = levels.filter((l) => l.model === model).reduce((n, l) => n + l.errors, 0);
-      lines.push(`  ${model}: 64 clients ${f(speedup, 1)}× one client ${speedup >= 5 ? '(met)' : '(NOT met)'}; worst p99/p50 ${f(tail, 1)} ${tail <= 10 ? '(met)' : '(NOT met)'}; errors ${errors}`);
+      lines.push(
+        `  ${model}: 64 clients ${f(speedup, 1)}× one client ${speedup >= 5 ? '(met)' : '(NOT met)'}; worst p99/p50 ${f(tail, 1)} ${tail <= 10 ? '(met)' : '(NOT met)'}; errors ${errors}`,
+      );
     }
-    lines.push(`scale-out: number-words, 64 clients: 1 process ${f(oneProcess.sentencesPerSecond, 1)} sentences/s (p99 ${f(oneProcess.p99, 1)} ms); 2 processes of ${half} thread(s) ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}×, p99 ${f(scaleOut.p99, 1)} ms), ${oneProcess.errors + scaleOut.errors} errors`);
-    lines.push(`soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`);
-    lines.push(`  server RSS floor ${f(first.rss)} MiB in the first quarter → ${f(last.rss)} MiB in the last (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %) ${Math.abs(change) <= 0.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}; ${f(end.rss)} MiB at the end; range ${f(min)}–${f(max)} MiB (V8's collection sawtooth)`);
-    lines.push(`  server V8 heap in use at those floors ${f(first.heapUsed ?? NaN)} → ${f(last.heapUsed ?? NaN)} MiB; live tensors ${first.tensors} → ${end.tensors}`);
+    lines.push(
+      `scale-out: number-words, 64 clients: 1 process ${f(oneProcess.sentencesPerSecond, 1)} sentences/s (p99 ${f(oneProcess.p99, 1)} ms); 2 processes of ${half} thread(s) ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}×, p99 ${f(scaleOut.p99, 1)} ms), ${oneProcess.errors + scaleOut.errors} errors`,
+    );
+    lines.push(
+      `soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`,
+    );
+    lines.push(
+      `  server RSS floor ${f(first.rss)} MiB in the first quarter → ${f(last.rss)} MiB in the last (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %) ${Math.abs(change) <= 0.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}; ${f(end.rss)} MiB at the end; range ${f(min)}–${f(max)} MiB (V8's collection sawtooth)`,
+    );
+    lines.push(
+      `  server V8 heap in use at those floors ${f(first.heapUsed ?? NaN)} → ${f(last.heapUsed ?? NaN)} MiB; live tensors ${first.tensors} → ${end.tensors}`,
+    );
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(root, 'bench/out'), { recursive: true });
-    writeFileSync(join(root, 'bench/out/serve.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, models: specs, beam: beam ?? 'API default (5)', levels, scaleOut: { oneProcess, twoProcesses: scaleOut, threadsEach: half }, soak: soakReport, memory: samples }, null, 1) + '\n');
+    writeFileSync(
+      join(root, 'bench/out/serve.json'),
+      JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          node: process.version,
+          models: specs,
+          beam: beam ?? 'API default (5)',
+          levels,
+          scaleOut: { oneProcess, twoProcesses: scaleOut, threadsEach: half },
+          soak: soakReport,
+          memory: samples,
+        },
+        null,
+        1,
+      ) + '\n',
+    );
     process.stdout.write('\nwritten: bench/out/serve.json\n');
   } finally {
     child.kill('SIGTERM');

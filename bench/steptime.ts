@@ -21,9 +21,15 @@ const variants: [string, Partial<Seq2SeqConfig>][] = [
 ];
 const vocabs = numberWordsVocabularies();
 const task = new NumberWordsTask({ seed: 1 });
-const batches = Array.from({ length: 8 }, () => makeBatch(Array.from({ length: 64 }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target))));
+const batches = Array.from({ length: 8 }, () =>
+  makeBatch(Array.from({ length: 64 }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target))),
+);
 for (const [name, c] of variants) {
-  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: hidden, ...c }, vocabs.source.size, vocabs.target.size);
+  const model = new Seq2Seq(
+    { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: hidden, ...c },
+    vocabs.source.size,
+    vocabs.target.size,
+  );
   const trainer = new Trainer(model.params);
   const rng = new Rng(3);
   const times: number[] = [];
@@ -33,7 +39,9 @@ for (const [name, c] of variants) {
     if (i >= 4) times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  console.log(`${name.padEnd(28)} ${times[times.length >> 1]!.toFixed(1)} ms/step (median of ${times.length}), ${model.params.count()} weights`);
+  console.log(
+    `${name.padEnd(28)} ${times[times.length >> 1]!.toFixed(1)} ms/step (median of ${times.length}), ${model.params.count()} weights`,
+  );
   trainer.dispose();
   model.dispose();
 }

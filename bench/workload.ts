@@ -44,17 +44,44 @@ const median = (xs: number[]): number => {
 
 function randomBatch(rng: Rng, c: WorkloadConfig): Batch {
   const ids = (n: number, v: number) => Array.from({ length: n }, () => rng.int(4, v - 1));
-  return makeBatch(Array.from({ length: c.batch }, () => ({ source: ids(c.srcLen, c.srcVocab), target: ids(c.tgtLen - 1, c.tgtVocab) })));
+  return makeBatch(
+    Array.from({ length: c.batch }, () => ({
+      source: ids(c.srcLen, c.srcVocab),
+      target: ids(c.tgtLen - 1, c.tgtVocab),
+    })),
+  );
 }
 
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--config');
   const given = JSON.parse(process.argv[i + 1] ?? '{}') as Partial<WorkloadConfig>;
-  const c = { attention: false, trainSteps: 10, warmupSteps: 3, repeats: 3, decodeBatches: 5, beam: 5, seed: 1234, softmax: 'full', numSampled: 512, trainOnly: false, ...given } as WorkloadConfig;
+  const c = {
+    attention: false,
+    trainSteps: 10,
+    warmupSteps: 3,
+    repeats: 3,
+    decodeBatches: 5,
+    beam: 5,
+    seed: 1234,
+    softmax: 'full',
+    numSampled: 512,
+    trainOnly: false,
+    ...given,
+  } as WorkloadConfig;
   const info = await selectBackend(parseBackendChoice(process.env['TRANSLATE_BACKEND'] ?? 'wasm'));
   const started = performance.now();
   const rng = new Rng(c.seed);
-  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: c.emb, hiddenSize: c.hidden, attention: c.attention ? 'dot' : 'none', seed: c.seed }, c.srcVocab, c.tgtVocab);
+  const model = new Seq2Seq(
+    {
+      ...DEFAULT_SEQ2SEQ_CONFIG,
+      embeddingSize: c.emb,
+      hiddenSize: c.hidden,
+      attention: c.attention ? 'dot' : 'none',
+      seed: c.seed,
+    },
+    c.srcVocab,
+    c.tgtVocab,
+  );
   const trainer = new Trainer(model.params, { learningRate: 3e-3, clipNorm: 5 });
   const batches = Array.from({ length: 4 }, () => randomBatch(rng, c));
   let k = 0;
@@ -62,7 +89,9 @@ async function main(): Promise<void> {
   const lossRng = new Rng(c.seed + 1);
   const step = () => {
     const b = batches[k++ % batches.length]!;
-    return trainer.update(() => model.loss(b, { training: true, rng: lossRng, loss: { softmax: c.softmax, numSampled: c.numSampled } })).loss;
+    return trainer.update(() =>
+      model.loss(b, { training: true, rng: lossRng, loss: { softmax: c.softmax, numSampled: c.numSampled } }),
+    ).loss;
   };
   for (let s = 0; s < c.warmupSteps; s++) step();
   const trainRuns: number[] = [];
@@ -99,12 +128,17 @@ function decodeTimings(model: Seq2Seq, batches: Batch[], c: WorkloadConfig, rng:
   // at arbitrary points, or at once).
   const bias = model.params.get('decoder/output/b');
   tf.tidy(() => bias.assign(tf.tensor1d(Array.from({ length: c.tgtVocab }, (_, v) => (v === EOS ? -1e4 : 0)))));
-  const sources = batches.map((b) => makeSourceBatch(Array.from({ length: c.batch }, (_, j) => Array.from({ length: c.srcLen }, (_, t) => b.source[t * c.batch + j]!))));
+  const sources = batches.map((b) =>
+    makeSourceBatch(
+      Array.from({ length: c.batch }, (_, j) => Array.from({ length: c.srcLen }, (_, t) => b.source[t * c.batch + j]!)),
+    ),
+  );
   // Fixed-length decode, as the peer: tgtLen steps (maxLength tgtLen − 1 tokens, then EOS position).
   const greedyRuns: number[] = [];
   for (let r = 0; r < c.repeats; r++) {
     const t0 = performance.now();
-    for (let d = 0; d < c.decodeBatches; d++) greedyDecode(model, sources[d % sources.length]!, { maxLength: c.tgtLen - 1 });
+    for (let d = 0; d < c.decodeBatches; d++)
+      greedyDecode(model, sources[d % sources.length]!, { maxLength: c.tgtLen - 1 });
     greedyRuns.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
   }
   const one = makeSourceBatch([Array.from({ length: c.srcLen }, () => rng.int(4, c.srcVocab - 1))]);
@@ -135,11 +169,17 @@ function decodeTimings(model: Seq2Seq, batches: Batch[], c: WorkloadConfig, rng:
 }
 
 /** Beam-search sentences/s over the decode batches, `repeats` times. */
-function beamTimings(model: Seq2Seq, sources: ReturnType<typeof makeSourceBatch>[], c: WorkloadConfig, lengthPenalty: number): number[] {
+function beamTimings(
+  model: Seq2Seq,
+  sources: ReturnType<typeof makeSourceBatch>[],
+  c: WorkloadConfig,
+  lengthPenalty: number,
+): number[] {
   const runs: number[] = [];
   for (let r = 0; r < c.repeats; r++) {
     const t0 = performance.now();
-    for (let d = 0; d < c.decodeBatches; d++) beamSearch(model, sources[d % sources.length]!, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty });
+    for (let d = 0; d < c.decodeBatches; d++)
+      beamSearch(model, sources[d % sources.length]!, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty });
     runs.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
   }
   return runs;

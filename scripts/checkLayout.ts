@@ -23,9 +23,14 @@ for (const file of sourceFiles('src')) {
   const lines = readFileSync(path.join(root, file), 'utf8').split('\n');
   if (lines.at(-1) === '') lines.pop();
   if (lines.length > MAX_FILE_LINES) {
-    const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+    const header = lines.slice(
+      0,
+      lines.findIndex((l) => !l.startsWith('//')),
+    );
     if (!header.some((l) => l.startsWith('// Over 400 lines:'))) {
-      problems.push(`${file}: ${lines.length} lines, over ${MAX_FILE_LINES}, and no "// Over 400 lines:" reason at its top`);
+      problems.push(
+        `${file}: ${lines.length} lines, over ${MAX_FILE_LINES}, and no "// Over 400 lines:" reason at its top`,
+      );
     }
   }
   lines.forEach((l, i) => {

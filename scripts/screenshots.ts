@@ -14,7 +14,9 @@ import { startWebSite } from '../src/web/site.js';
 const root = resolve(import.meta.dirname, '..');
 const out = resolve(process.argv[2] ?? join(root, 'docs/screenshots'));
 const work = mkdtempSync(join(tmpdir(), 'seq2seq-screenshots-'));
-const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+const chromium = ['chromium', 'chromium-browser', 'google-chrome'].find(
+  (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0,
+);
 if (chromium === undefined) {
   process.stderr.write('screenshots: no Chromium found (apt-get install chromium)\n');
   process.exit(1);
@@ -22,7 +24,11 @@ if (chromium === undefined) {
 
 function cli(...args: string[]): string {
   process.stderr.write(`$ translate ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`translate ${args.join(' ')} exited ${r.status}`);
   return r.stdout;
 }
@@ -34,10 +40,21 @@ function cli(...args: string[]): string {
 async function shoot(url: string, name: string, width: number, height: number, waitMs = 0): Promise<void> {
   const file = join(out, `${name}.png`);
   const profile = mkdtempSync(join(work, 'profile-'));
-  const browser = spawn(chromium!, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${profile}`,
-    `--window-size=${width},${height}`, ...(waitMs > 0 ? [`--virtual-time-budget=${waitMs}`] : []), `--screenshot=${file}`, url,
-  ], { stdio: 'ignore' });
+  const browser = spawn(
+    chromium!,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--hide-scrollbars',
+      `--user-data-dir=${profile}`,
+      `--window-size=${width},${height}`,
+      ...(waitMs > 0 ? [`--virtual-time-budget=${waitMs}`] : []),
+      `--screenshot=${file}`,
+      url,
+    ],
+    { stdio: 'ignore' },
+  );
   const timer = setTimeout(() => browser.kill('SIGKILL'), 120_000);
   const code = await new Promise<number | null>((r) => browser.on('exit', (c) => r(c)));
   clearTimeout(timer);
@@ -58,30 +75,101 @@ try {
 
   // Training curves and validation metrics: spelled-out numbers → their digits, one word each ("one two" → "1 2").
   let seed = 7;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const pairs = Array.from({ length: 4000 }, () => {
     const digits = Array.from({ length: 3 + Math.floor(random() * 5) }, () => Math.floor(random() * 10));
     return `${digits.map((d) => words[d]).join(' ')}\t${digits.join(' ')}`;
   });
   writeFileSync(join(work, 'numbers.tsv'), pairs.join('\n') + '\n');
   const run = join(work, 'numbers');
-  cli('train', '--corpus', `tsv:${join(work, 'numbers.tsv')}`, '--tokenizer', 'word', '--out', run, '--steps', '800', '--eval-every', '100',
-    '--hidden', '64', '--embedding', '32', '--softmax', 'sampled', '--num-sampled', '8', '--decode-sentences', '100', '--quiet');
+  cli(
+    'train',
+    '--corpus',
+    `tsv:${join(work, 'numbers.tsv')}`,
+    '--tokenizer',
+    'word',
+    '--out',
+    run,
+    '--steps',
+    '800',
+    '--eval-every',
+    '100',
+    '--hidden',
+    '64',
+    '--embedding',
+    '32',
+    '--softmax',
+    'sampled',
+    '--num-sampled',
+    '8',
+    '--decode-sentences',
+    '100',
+    '--quiet',
+  );
   await shootSvg(join(run, 'curves.svg'), 'curves');
   await shootSvg(join(run, 'metrics.svg'), 'metrics');
 
   // A forecast with dates: a synthetic monthly series (trend × season, 1949-01 to 1960-12), the last 24 months held out.
-  const months = Array.from({ length: 144 }, (_, i) => `${1949 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
-  const values = months.map((_, i) => (120 + 2.4 * i) * (1 + 0.22 * Math.sin((2 * Math.PI * (i - 3)) / 12)) + 6 * Math.sin(i * 1.7));
-  writeFileSync(join(work, 'monthly.csv'), ['month,value', ...months.map((m, i) => `${m},${values[i]!.toFixed(1)}`)].join('\n') + '\n');
+  const months = Array.from(
+    { length: 144 },
+    (_, i) => `${1949 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
+  );
+  const values = months.map(
+    (_, i) => (120 + 2.4 * i) * (1 + 0.22 * Math.sin((2 * Math.PI * (i - 3)) / 12)) + 6 * Math.sin(i * 1.7),
+  );
+  writeFileSync(
+    join(work, 'monthly.csv'),
+    ['month,value', ...months.map((m, i) => `${m},${values[i]!.toFixed(1)}`)].join('\n') + '\n',
+  );
   const monthly = join(work, 'monthly');
-  cli('forecast', 'train', '--csv', join(work, 'monthly.csv'), '--test', '24', '--window', '24', '--out', monthly, '--steps', '400', '--quiet');
-  cli('forecast', 'eval', '--model', monthly, '--csv', join(work, 'monthly.csv'), '--test', '24', '--season', '12', '--plot', join(work, 'forecast.svg'));
+  cli(
+    'forecast',
+    'train',
+    '--csv',
+    join(work, 'monthly.csv'),
+    '--test',
+    '24',
+    '--window',
+    '24',
+    '--out',
+    monthly,
+    '--steps',
+    '400',
+    '--quiet',
+  );
+  cli(
+    'forecast',
+    'eval',
+    '--model',
+    monthly,
+    '--csv',
+    join(work, 'monthly.csv'),
+    '--test',
+    '24',
+    '--season',
+    '12',
+    '--plot',
+    join(work, 'forecast.svg'),
+  );
   await shootSvg(join(work, 'forecast.svg'), 'forecast');
 
   // The synthetic sines: windows, what followed and the forecast.
   const sines = join(work, 'sines');
-  cli('forecast', 'train', '--synthetic', 'sines', '--ahead', '5', '--out', sines, '--steps', '300', '--hidden', '32', '--quiet');
+  cli(
+    'forecast',
+    'train',
+    '--synthetic',
+    'sines',
+    '--ahead',
+    '5',
+    '--out',
+    sines,
+    '--steps',
+    '300',
+    '--hidden',
+    '32',
+    '--quiet',
+  );
   cli('forecast', 'eval', '--synthetic', 'sines', '--model', sines, '--plot', join(work, 'sines.svg'));
   await shootSvg(join(work, 'sines.svg'), 'sines');
   await shootSvg(join(sines, 'curves.svg'), 'forecaster-curves');

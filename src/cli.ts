@@ -2,7 +2,14 @@
 // The `translate` command line. The only place that prints, draws progress and sets exit codes.
 import { readFileSync } from 'node:fs';
 import { Command, Help, Option } from 'commander';
-import { selectBackend, parseBackendChoice, parseWasmThreads, BACKEND_CHOICES, BACKEND_ENV, WASM_THREADS_ENV } from './backend/select.js';
+import {
+  selectBackend,
+  parseBackendChoice,
+  parseWasmThreads,
+  BACKEND_CHOICES,
+  BACKEND_ENV,
+  WASM_THREADS_ENV,
+} from './backend/select.js';
 import { BLAS_CHOICES, BLAS_ENV, type BlasChoice } from './backend/blas.js';
 import { registerDemoCommands } from './cli/demo.js';
 import { registerDataCommands } from './cli/dataStats.js';
@@ -28,22 +35,44 @@ async function startBackend(choice: string | undefined): Promise<void> {
   });
   process.stderr.write(`backend: ${info.description}\n`);
   if (info.hint !== null) process.stderr.write(`${info.hint}\n`);
-  if (info.choice === 'cpu') process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
+  if (info.choice === 'cpu')
+    process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
 }
 
 const program = new Command();
 program
   .name('translate')
   .description('RNN sequence-to-sequence toolkit on TensorFlow.js: train, evaluate and run translation models')
-  .addOption(new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]))
-  .option('--threads <n>', `threads for matrix products: OpenBLAS's, else the wasm backend's (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`)
-  .addOption(new Option('--blas <name>', `native BLAS for the wasm backend's matrix products (default: ${BLAS_ENV} or auto: OpenBLAS when installed)`).choices([...BLAS_CHOICES]))
+  .addOption(
+    new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]),
+  )
+  .option(
+    '--threads <n>',
+    `threads for matrix products: OpenBLAS's, else the wasm backend's (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`,
+  )
+  .addOption(
+    new Option(
+      '--blas <name>',
+      `native BLAS for the wasm backend's matrix products (default: ${BLAS_ENV} or auto: OpenBLAS when installed)`,
+    ).choices([...BLAS_CHOICES]),
+  )
   // package.json sits one folder above both src/cli.ts and dist/cli.js.
-  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
+  .version(
+    (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+  )
   // commander puts its "(Did you mean …?)" on a line of its own: keep the error to one line.
   // A repeatable flag's empty list is no default worth printing ("(default: [])"); subcommands inherit this.
-  .configureHelp({ optionDescription: (o) => new Help().optionDescription(Array.isArray(o.defaultValue) && o.defaultValue.length === 0 ? Object.assign(Object.create(o) as Option, { defaultValue: undefined }) : o) })
-  .configureOutput({ outputError: (text, write) => write(`translate: ${text.replace(/\n\(Did you mean/, ' (did you mean')}`) });
+  .configureHelp({
+    optionDescription: (o) =>
+      new Help().optionDescription(
+        Array.isArray(o.defaultValue) && o.defaultValue.length === 0
+          ? Object.assign(Object.create(o) as Option, { defaultValue: undefined })
+          : o,
+      ),
+  })
+  .configureOutput({
+    outputError: (text, write) => write(`translate: ${text.replace(/\n\(Did you mean/, ' (did you mean')}`),
+  });
 
 const backend = (): Promise<void> => startBackend(program.opts()['backend'] as string | undefined);
 registerDemoCommands(program, backend);

@@ -11,7 +11,11 @@ export function isUserError(e: unknown): boolean {
 /** A file or directory the user named cannot be read or written: the message names the path and the problem. */
 export class FileSystemError extends ToolkitError {
   override name = 'FileSystemError';
-  constructor(readonly path: string, readonly code: string, problem: string) {
+  constructor(
+    readonly path: string,
+    readonly code: string,
+    problem: string,
+  ) {
     super(`${path}: ${problem}`);
   }
 }

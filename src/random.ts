@@ -82,10 +82,15 @@ export class Rng {
 
   /** Continues from a state returned by getState (e.g. saved in a checkpoint): the same numbers follow. */
   setState(state: RngState): void {
-    if (!Array.isArray(state) || state.length !== 4 || !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) {
+    if (
+      !Array.isArray(state) ||
+      state.length !== 4 ||
+      !state.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)
+    ) {
       throw new RangeError(`Rng state must be four 32-bit unsigned integers, got ${JSON.stringify(state)}`);
     }
-    if (state.every((v) => v === 0)) throw new RangeError('Rng state must not be all zeros (xoshiro128** would only return 0)');
+    if (state.every((v) => v === 0))
+      throw new RangeError('Rng state must not be all zeros (xoshiro128** would only return 0)');
     this.s.set(state);
   }
 }

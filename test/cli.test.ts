@@ -24,7 +24,17 @@ beforeAll(async () => {
   await useTestBackend();
   const v = numberWordsVocabularies();
   const chars = new CharTokenizer();
-  const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 11 }, v.source.size, v.target.size), v.source, v.target, chars, chars);
+  const t = new Translator(
+    new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 11 },
+      v.source.size,
+      v.target.size,
+    ),
+    v.source,
+    v.target,
+    chars,
+    chars,
+  );
   modelDir = mkdtempSync(join(tmpdir(), 'seq2seq-cli-'));
   await t.save(modelDir);
   // The CLI searches with beam 5 and length penalty 0.6 unless told --beam 1.
@@ -77,10 +87,24 @@ describe('translate CLI', () => {
     expect(rows.map((r) => r.split(' ||| ')[0])).toEqual(['0', '0', '1', '1']);
     const scores = rows.map((r) => Number(r.split(' ||| ')[2]));
     expect(scores[0]).toBeGreaterThanOrEqual(scores[1]!);
-    const jsonl = cli(['translate', '--model', modelDir, '--format', 'jsonl', '--beam', '2', '--n-best', '2'], inputs.join('\n') + '\n');
-    const objs = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const jsonl = cli(
+      ['translate', '--model', modelDir, '--format', 'jsonl', '--beam', '2', '--n-best', '2'],
+      inputs.join('\n') + '\n',
+    );
+    const objs = jsonl.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(objs).toHaveLength(3);
-    expect(objs[1]).toEqual({ source: '', translation: '', nBest: [], unknown: [], sourceTokens: [], targetTokens: [], alignment: [] });
+    expect(objs[1]).toEqual({
+      source: '',
+      translation: '',
+      nBest: [],
+      unknown: [],
+      sourceTokens: [],
+      targetTokens: [],
+      alignment: [],
+    });
     expect(objs[0].nBest).toHaveLength(2);
     expect(objs[0].translation).toBe(objs[0].nBest[0].text);
     const bad = cli(['translate', '--model', modelDir, '--beam', '2', '--n-best', '3', 'one']);
@@ -99,10 +123,28 @@ describe('translate CLI', () => {
     expect(r.stdout).toMatch(/exact match = 50\.00%/);
     writeFileSync(join(dir, 'src.txt'), 'one two five\nnine nine\n');
     writeFileSync(join(dir, 'digits.txt'), `${expected[0]}\n${expected[2]}\n`);
-    const m = cli(['eval', '--model', modelDir, '--src', join(dir, 'src.txt'), '--ref', join(dir, 'digits.txt'), '--out', join(dir, 'out.txt')]);
+    const m = cli([
+      'eval',
+      '--model',
+      modelDir,
+      '--src',
+      join(dir, 'src.txt'),
+      '--ref',
+      join(dir, 'digits.txt'),
+      '--out',
+      join(dir, 'out.txt'),
+    ]);
     expect(m.code).toBe(0);
     expect(m.stdout).toMatch(/exact match = 100\.00%/);
-    const short = cli(['eval', '--hyp', join(dir, 'src.txt'), '--ref', join(dir, 'ref.txt'), '--ref', join(dir, 'hyp.txt')]);
+    const short = cli([
+      'eval',
+      '--hyp',
+      join(dir, 'src.txt'),
+      '--ref',
+      join(dir, 'ref.txt'),
+      '--ref',
+      join(dir, 'hyp.txt'),
+    ]);
     expect(short.code).toBe(0);
     writeFileSync(join(dir, 'one.txt'), 'one line\n');
     const mismatch = cli(['eval', '--hyp', join(dir, 'one.txt'), '--ref', join(dir, 'ref.txt')]);
@@ -165,16 +207,28 @@ describe('the command line itself', () => {
   it('a usage error is one line and where to read more, not the whole help', () => {
     const unknown = cli(['train', '--bogus']);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe("translate: error: unknown option '--bogus' (did you mean --corpus?)\nsee 'translate train --help'\n");
+    expect(unknown.stderr).toBe(
+      "translate: error: unknown option '--bogus' (did you mean --corpus?)\nsee 'translate train --help'\n",
+    );
     const bad = cli(['eval', '--ref', 'x', '--beam', 'zero']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe("translate: error: option '--beam <k>' argument 'zero' is invalid. --beam must be an integer ≥ 1\nsee 'translate eval --help'\n");
+    expect(bad.stderr).toBe(
+      "translate: error: option '--beam <k>' argument 'zero' is invalid. --beam must be an integer ≥ 1\nsee 'translate eval --help'\n",
+    );
     const command = cli(['trian']);
-    expect(command.stderr).toBe("translate: error: unknown command 'trian' (did you mean train?)\nsee 'translate --help'\n");
+    expect(command.stderr).toBe(
+      "translate: error: unknown command 'trian' (did you mean train?)\nsee 'translate --help'\n",
+    );
   });
 
   it('help shows each default once, in one style: "(default: x)"', () => {
-    for (const args of [['eval', '--help'], ['train', '--help'], ['lm', 'generate', '--help'], ['translate', '--help'], ['demo', 'number-words', '--help']]) {
+    for (const args of [
+      ['eval', '--help'],
+      ['train', '--help'],
+      ['lm', 'generate', '--help'],
+      ['translate', '--help'],
+      ['demo', 'number-words', '--help'],
+    ]) {
       // One option per entry: commander wraps long descriptions onto indented lines.
       const help = cli(args).stdout.replace(/\n {6,}/g, ' ');
       expect(help).toMatch(/\(default: \w/);

@@ -43,7 +43,7 @@ function referenceSeed(seed: number): number[] {
 const draws = (rng: Rng, n: number): number[] => Array.from({ length: n }, () => rng.nextUint32());
 
 describe('xoshiro128**', () => {
-  it('gives the reference implementation\'s first outputs from the state [1, 2, 3, 4]', () => {
+  it("gives the reference implementation's first outputs from the state [1, 2, 3, 4]", () => {
     const rng = new Rng([1, 2, 3, 4]);
     // The first four by hand: rotl(2·5, 7)·9 = 11520; then s1 = 0 gives 0; …
     expect(draws(rng, 4)).toEqual([11520, 0, 5927040, 70819200]);
@@ -53,9 +53,12 @@ describe('xoshiro128**', () => {
   it('follows the reference algorithm from any state (property)', () => {
     const word = fc.integer({ min: 0, max: 0xffffffff });
     fc.assert(
-      fc.property(fc.tuple(word, word, word, word).filter((s) => s.some((v) => v !== 0)), (state) => {
-        expect(draws(new Rng(state as RngState), 20)).toEqual(referenceXoshiro(state, 20));
-      }),
+      fc.property(
+        fc.tuple(word, word, word, word).filter((s) => s.some((v) => v !== 0)),
+        (state) => {
+          expect(draws(new Rng(state as RngState), 20)).toEqual(referenceXoshiro(state, 20));
+        },
+      ),
       fuzzRuns(100),
     );
   });
@@ -210,8 +213,16 @@ describe('getState / setState', () => {
     const before = rng.getState();
     const shape = /^Rng state must be four 32-bit unsigned integers, got /;
     const bad: unknown[] = [
-      [1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, -1], [1, 2, 3, 2 ** 32], [1, 2, 3, 0.5], [1, 2, 3, NaN],
-      [1, 2, 3, '4'], 'abcd', null, { 0: 1, 1: 2, 2: 3, 3: 4, length: 4 },
+      [1, 2, 3],
+      [1, 2, 3, 4, 5],
+      [1, 2, 3, -1],
+      [1, 2, 3, 2 ** 32],
+      [1, 2, 3, 0.5],
+      [1, 2, 3, NaN],
+      [1, 2, 3, '4'],
+      'abcd',
+      null,
+      { 0: 1, 1: 2, 2: 3, 3: 4, length: 4 },
     ];
     for (const state of bad) {
       expect(() => rng.setState(state as RngState)).toThrow(RangeError);

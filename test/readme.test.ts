@@ -15,7 +15,13 @@ beforeAll(async () => {
   await useTestBackend();
   const v = numberWordsVocabularies();
   const chars = new CharTokenizer();
-  const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 }, v.source.size, v.target.size), v.source, v.target, chars, chars);
+  const t = new Translator(
+    new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 }, v.source.size, v.target.size),
+    v.source,
+    v.target,
+    chars,
+    chars,
+  );
   modelDir = mkdtempSync(join(tmpdir(), 'seq2seq-readme-'));
   await t.save(modelDir);
   t.dispose();
@@ -32,7 +38,12 @@ describe('README', () => {
       .replace(`'runs/number-words'`, JSON.stringify(modelDir));
     const file = join(mkdtempSync(join(tmpdir(), 'seq2seq-readme-')), 'example.mts');
     writeFileSync(file, script);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', env: { ...process.env, TRANSLATE_BACKEND: 'wasm' }, timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, TRANSLATE_BACKEND: 'wasm' },
+      timeout: 60_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/\[\s*\{\s*text:/); // the n-best list is printed

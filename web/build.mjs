@@ -8,7 +8,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const nodeStubs = {
   name: 'node-stubs',
   setup(b) {
-    b.onResolve({ filter: /^node:|^(fs|path|os|crypto|child_process|module|zlib|util|stream|url)$/ }, (args) => ({ path: args.path, namespace: 'node-stub' }));
+    b.onResolve({ filter: /^node:|^(fs|path|os|crypto|child_process|module|zlib|util|stream|url)$/ }, (args) => ({
+      path: args.path,
+      namespace: 'node-stub',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'node-stub' }, (args) => ({
       // natural's tokenizers build their classes with util.inherits at load time: that one is provided.
       contents: /^(node:)?util$/.test(args.path)

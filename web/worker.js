@@ -11,7 +11,8 @@ async function handle(message) {
     translator?.dispose();
     translator = undefined;
     // The backend is chosen once, before the first model (tfjs's wasm binaries are served at wasm/).
-    if (message.backend !== undefined && currentModelCount++ === 0) await useBackend(message.backend, new URL('wasm/', self.location.href).href);
+    if (message.backend !== undefined && currentModelCount++ === 0)
+      await useBackend(message.backend, new URL('wasm/', self.location.href).href);
     translator = await loadTranslator(message.url);
     return { weights: translator.model.params.count(), backend: currentBackend(), info: translator.info };
   }
@@ -20,7 +21,10 @@ async function handle(message) {
     const results = translator.translate(message.lines, message.options);
     return {
       results: results.map((r) => ({
-        text: r.text, sourceTokens: r.sourceTokens, unknownTokens: r.unknownTokens, replacedUnknown: r.replacedUnknown,
+        text: r.text,
+        sourceTokens: r.sourceTokens,
+        unknownTokens: r.unknownTokens,
+        replacedUnknown: r.replacedUnknown,
         nBest: r.nBest.map((h) => ({ text: h.text, score: h.score, tokens: h.tokens, attention: h.attention })),
       })),
     };

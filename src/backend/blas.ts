@@ -29,7 +29,8 @@ export class BlasError extends ToolkitError {
 /** Parses a user's BLAS string (flag or environment), throwing a clear error for an unknown one. */
 export function parseBlasChoice(s: string | undefined): BlasChoice {
   if (s === undefined || s === '') return 'auto';
-  if (!(BLAS_CHOICES as readonly string[]).includes(s)) throw new BlasError(`unknown BLAS "${s}": expected one of ${BLAS_CHOICES.join(', ')}`);
+  if (!(BLAS_CHOICES as readonly string[]).includes(s))
+    throw new BlasError(`unknown BLAS "${s}": expected one of ${BLAS_CHOICES.join(', ')}`);
   return s as BlasChoice;
 }
 
@@ -47,7 +48,17 @@ export interface Blas {
    * C = A·B (+ C when accumulate), row-major, at byte addresses: C is [M, N]; A is [M, K] ([K, M] when transA);
    * B is [K, N] ([N, K] when transB).
    */
-  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, a: number, b: number, c: number, accumulate: boolean): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    b: number,
+    c: number,
+    accumulate: boolean,
+  ): void;
   /**
    * y = op(A)·x (+ y when accumulate), row-major, at byte addresses: A is [rows, cols]; op(A) is A, or Aᵀ when
    * trans; x and y are contiguous vectors. (sgemm with one row or column runs at a few GFLOP/s; sgemv reads A at
@@ -97,7 +108,8 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       failures.push((e as Error).message.split('\n')[0]!);
     }
   }
-  if (lib === null) throw new BlasError(`OpenBLAS not found (${failures.join('; ')}): install it with ${OPENBLAS_INSTALL_HINT}`);
+  if (lib === null)
+    throw new BlasError(`OpenBLAS not found (${failures.join('; ')}): install it with ${OPENBLAS_INSTALL_HINT}`);
   let config: () => string;
   let corename: () => string;
   let setThreads: (n: number) => void;
@@ -110,13 +122,18 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
     setThreads = lib.func('void openblas_set_num_threads(int)') as (n: number) => void;
     getThreads = lib.func('int openblas_get_num_threads(void)') as () => number;
     // Pointers as integers: the heap's base address plus offsets, with no typed-array view made per call.
-    gemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, uintptr_t, int, uintptr_t, int, float, uintptr_t, int)') as (...args: number[]) => void;
-    gemv = lib.func('void cblas_sgemv(int, int, int, int, float, uintptr_t, int, uintptr_t, int, float, uintptr_t, int)') as (...args: number[]) => void;
+    gemm = lib.func(
+      'void cblas_sgemm(int, int, int, int, int, int, float, uintptr_t, int, uintptr_t, int, float, uintptr_t, int)',
+    ) as (...args: number[]) => void;
+    gemv = lib.func(
+      'void cblas_sgemv(int, int, int, int, float, uintptr_t, int, uintptr_t, int, float, uintptr_t, int)',
+    ) as (...args: number[]) => void;
   } catch (e) {
     throw new BlasError(`${names.join(', ')} is not OpenBLAS (${(e as Error).message}): install ${OPENBLAS_PACKAGE}`);
   }
   if (options.threads !== undefined) {
-    if (!Number.isInteger(options.threads) || options.threads < 1) throw new BlasError(`BLAS threads must be a positive integer, got ${options.threads}`);
+    if (!Number.isInteger(options.threads) || options.threads < 1)
+      throw new BlasError(`BLAS threads must be a positive integer, got ${options.threads}`);
     setThreads(options.threads);
   }
   const version = /OpenBLAS\s+(\S+)/.exec(config())?.[1] ?? 'unknown version';
@@ -158,7 +175,20 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
     },
     sgemv(trans, rows, cols, a, x, y, accumulate) {
       useThreads(rows * cols);
-      gemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, rows, cols, 1, a, cols, x, 1, accumulate ? 1 : 0, y, 1);
+      gemv(
+        CBLAS_ROW_MAJOR,
+        trans ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        rows,
+        cols,
+        1,
+        a,
+        cols,
+        x,
+        1,
+        accumulate ? 1 : 0,
+        y,
+        1,
+      );
     },
     address(buffer) {
       if (buffer !== cachedBuffer) {

@@ -55,13 +55,22 @@ export function productPlan(aShape: number[], bShape: number[], transposeA: bool
   const Kb = transposeB ? bShape[br - 1]! : bShape[br - 2]!;
   const N = transposeB ? bShape[br - 2]! : bShape[br - 1]!;
   if (Ka !== Kb) {
-    throw new Error(`Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${aShape} and ${bShape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${aShape} and ${bShape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
   }
   const aOuter = aShape.slice(0, -2);
   const bOuter = bShape.slice(0, -2);
   const outOuter = tf.broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter);
   const batches = tf.util.sizeFromShape(outOuter);
-  return { M, N, K: Ka, outShape: [...outOuter, M, N], aBatch: broadcastIndex(outOuter, aOuter, batches), bBatch: broadcastIndex(outOuter, bOuter, batches) };
+  return {
+    M,
+    N,
+    K: Ka,
+    outShape: [...outOuter, M, N],
+    aBatch: broadcastIndex(outOuter, aOuter, batches),
+    bBatch: broadcastIndex(outOuter, bOuter, batches),
+  };
 }
 
 /** For each flat index of `outShape`, the flat index of `inShape` (right-aligned, size-1 axes repeated). */
@@ -87,7 +96,17 @@ function broadcastIndex(outShape: number[], inShape: number[], size: number): In
 }
 
 /** C[b] (+)= A[aBatch[b]]·B[bBatch[b]] for every output batch, at the tensors' places in the heap. */
-function runProduct(blas: Blas, backend: WasmBackendInternals, a: TensorInfo, b: TensorInfo, out: TensorInfo, plan: ProductPlan, transposeA: boolean, transposeB: boolean, accumulate: boolean): void {
+function runProduct(
+  blas: Blas,
+  backend: WasmBackendInternals,
+  a: TensorInfo,
+  b: TensorInfo,
+  out: TensorInfo,
+  plan: ProductPlan,
+  transposeA: boolean,
+  transposeB: boolean,
+  accumulate: boolean,
+): void {
   const { M, N, K } = plan;
   if (M === 0 || N === 0) return;
   // Addresses are taken here, after makeOutput: allocating the output may have grown (and moved) the heap.
@@ -152,25 +171,52 @@ const ACTIVATIONS: Record<string, ((y: Float32Array, alpha: number) => void) | n
 function fillRows(y: Float32Array, row: Float32Array): void {
   if (y.length === 0) return;
   y.set(row, 0);
-  for (let filled = row.length; filled < y.length; filled *= 2) y.copyWithin(filled, 0, Math.min(filled, y.length - filled));
+  for (let filled = row.length; filled < y.length; filled *= 2)
+    y.copyWithin(filled, 0, Math.min(filled, y.length - filled));
 }
 
 function fusedMatMul(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const blas = blasInUse(args.backend);
-    const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-    const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number };
+    const { a, b, bias, preluActivationWeights } = args.inputs as {
+      a: TensorInfo;
+      b: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
+    const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation: string;
+      leakyreluAlpha?: number;
+    };
     const act = ACTIVATIONS[activation];
-    if (blas === null || a.dtype !== 'float32' || b.dtype !== 'float32' || act === undefined || preluActivationWeights != null) return fallback(args);
+    if (
+      blas === null ||
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32' ||
+      act === undefined ||
+      preluActivationWeights != null
+    )
+      return fallback(args);
     const plan = productPlan(a.shape, b.shape, transposeA, transposeB);
     // A bias the size of one output row (or one value), added to every row; any other broadcast goes to the backend.
     const biasSize = bias == null ? 0 : tf.util.sizeFromShape(bias.shape);
-    if (bias != null && (bias.dtype !== 'float32' || !(biasSize === plan.N || biasSize === 1) || bias.shape.slice(0, -1).some((d) => d !== 1))) return fallback(args);
+    if (
+      bias != null &&
+      (bias.dtype !== 'float32' ||
+        !(biasSize === plan.N || biasSize === 1) ||
+        bias.shape.slice(0, -1).some((d) => d !== 1))
+    )
+      return fallback(args);
     const backend = args.backend as unknown as WasmBackendInternals;
     const out = backend.makeOutput(plan.outShape, 'float32');
     if (bias != null) {
       const row = backend.typedArrayFromHeap(bias) as Float32Array;
-      fillRows(backend.typedArrayFromHeap(out) as Float32Array, biasSize === plan.N ? row : new Float32Array(plan.N).fill(row[0]!));
+      fillRows(
+        backend.typedArrayFromHeap(out) as Float32Array,
+        biasSize === plan.N ? row : new Float32Array(plan.N).fill(row[0]!),
+      );
     }
     runProduct(blas, backend, a, b, out, plan, transposeA, transposeB, bias != null);
     if (act !== null) act(backend.typedArrayFromHeap(out) as Float32Array, leakyreluAlpha ?? 0.2);

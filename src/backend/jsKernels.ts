@@ -14,7 +14,11 @@ export const JS_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
 /** Reads inputs and allocates outputs on whichever JS-accessible backend runs the kernel. */
 export interface KernelMemory {
   /** Allocates the outputs first, then returns views of inputs and outputs (allocation may move the wasm heap). */
-  run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: (Float32Array | undefined)[], outs: Float32Array[]) => void): TensorInfo[];
+  run(
+    inputs: (TensorInfo | undefined)[],
+    outShapes: number[][],
+    body: (ins: (Float32Array | undefined)[], outs: Float32Array[]) => void,
+  ): TensorInfo[];
   /** Views of tensors' values (on wasm, of the heap: re-take them after any allocation). */
   views(tensors: TensorInfo[]): Float32Array[];
   /**
@@ -33,7 +37,12 @@ export interface KernelMemory {
 /** Heap offsets for the SIMD kernels; scratch buffers (float32, `scratch` sizes) live for the body only. */
 export interface SimdMemory {
   kernels: SimdKernels;
-  run(inputs: (TensorInfo | undefined)[], outShapes: number[][], body: (ins: number[], outs: number[], scratch: number[]) => void, scratch?: number[]): TensorInfo[];
+  run(
+    inputs: (TensorInfo | undefined)[],
+    outShapes: number[][],
+    body: (ins: number[], outs: number[], scratch: number[]) => void,
+    scratch?: number[],
+  ): TensorInfo[];
   /** A view of `length` floats (or int32s) at a heap offset; take it again after any allocation. */
   f32(offset: number, length: number): Float32Array;
   i32(offset: number, length: number): Int32Array;
@@ -91,7 +100,10 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
       views: (tensors) => tensors.map((t) => b.typedArrayFromHeap(t)),
       run(inputs, outShapes, body) {
         const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
-        body(inputs.map(view), outs.map((o) => b.typedArrayFromHeap(o)));
+        body(
+          inputs.map(view),
+          outs.map((o) => b.typedArrayFromHeap(o)),
+        );
         return outs;
       },
       ...simdMemory(backend, b),
@@ -103,8 +115,19 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
           body({
             scratch: (size) => scratch.push(b.makeOutput([size], 'float32')) - 1,
             // The backend's own Sigmoid kernel, called directly as backends call each other's kernels.
-            sigmoid: (src) => scratch.push(sigmoid({ inputs: { x: scratch[src]! }, backend: backend as tf.KernelBackend, attrs: {} }) as TensorInfo) - 1,
-            views: () => ({ ins: inputs.map(view), outs: outs.map((o) => b.typedArrayFromHeap(o)), scratch: scratch.map((t) => b.typedArrayFromHeap(t)) }),
+            sigmoid: (src) =>
+              scratch.push(
+                sigmoid({
+                  inputs: { x: scratch[src]! },
+                  backend: backend as tf.KernelBackend,
+                  attrs: {},
+                }) as TensorInfo,
+              ) - 1,
+            views: () => ({
+              ins: inputs.map(view),
+              outs: outs.map((o) => b.typedArrayFromHeap(o)),
+              scratch: scratch.map((t) => b.typedArrayFromHeap(t)),
+            }),
           });
         } finally {
           for (const t of scratch) b.disposeData(t.dataId, true);
@@ -118,21 +141,32 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
     views: (tensors) => tensors.map((t) => b.data.get(t.dataId).values as Float32Array),
     run(inputs, outShapes, body) {
       const outVals = outShapes.map((s) => new Float32Array(s.reduce((a, c) => a * c, 1)));
-      body(inputs.map((t) => (t === undefined ? undefined : (b.data.get(t.dataId).values as Float32Array))), outVals);
+      body(
+        inputs.map((t) => (t === undefined ? undefined : (b.data.get(t.dataId).values as Float32Array))),
+        outVals,
+      );
       return outShapes.map((s, i) => b.makeTensorInfo(s, 'float32', outVals[i]!));
     },
   };
 }
 
 /** A kernel body: named inputs (absent optional ones are undefined), attributes, and memory access. */
-export type JsKernelBody = (inputs: Record<string, TensorInfo | undefined>, attrs: Record<string, unknown>, memory: KernelMemory) => TensorInfo | TensorInfo[];
+export type JsKernelBody = (
+  inputs: Record<string, TensorInfo | undefined>,
+  attrs: Record<string, unknown>,
+  memory: KernelMemory,
+) => TensorInfo | TensorInfo[];
 
 /** Registers `body` under `name` on every JS-accessible backend (idempotent). */
 export function registerJsKernel(name: string, body: JsKernelBody): void {
   for (const backendName of JS_KERNEL_BACKENDS) {
     if (tf.getKernel(name, backendName) !== undefined) continue;
     const kernelFunc: KernelFunc = ({ inputs, attrs, backend }) =>
-      body(inputs as Record<string, TensorInfo | undefined>, attrs as Record<string, unknown>, memoryOf(backendName, backend));
+      body(
+        inputs as Record<string, TensorInfo | undefined>,
+        attrs as Record<string, unknown>,
+        memoryOf(backendName, backend),
+      );
     tf.registerKernel({ kernelName: name, backendName, kernelFunc });
   }
 }
@@ -146,7 +180,11 @@ export function hasJsKernel(name: string): boolean {
  * Runs the toolkit kernel `name` on the active backend. Inputs given as null are optional ones left out (the kernel
  * body sees them as undefined); the kernel's outputs come back as 2-D tensors, in order.
  */
-export function runJsKernel(name: string, inputs: Record<string, tf.Tensor | null>, attrs: Record<string, number | string>): tf.Tensor2D[] {
+export function runJsKernel(
+  name: string,
+  inputs: Record<string, tf.Tensor | null>,
+  attrs: Record<string, number | string>,
+): tf.Tensor2D[] {
   const present: tf.NamedTensorMap = {};
   for (const [key, t] of Object.entries(inputs)) if (t !== null) present[key] = t;
   return tf.engine().runKernel(name, present, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D[];

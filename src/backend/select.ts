@@ -11,7 +11,15 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasm/kernels.js';
 import { registerThreadedWasm } from './wasm/threads.js';
-import { loadOpenBlas, parseBlasChoice, describeBlas, BLAS_ENV, OPENBLAS_INSTALL_HINT, type Blas, type BlasChoice } from './blas.js';
+import {
+  loadOpenBlas,
+  parseBlasChoice,
+  describeBlas,
+  BLAS_ENV,
+  OPENBLAS_INSTALL_HINT,
+  type Blas,
+  type BlasChoice,
+} from './blas.js';
 import { registerBlasKernels, useBlas } from './blasKernels.js';
 import { availableParallelism } from 'node:os';
 
@@ -88,7 +96,8 @@ function isBackendChoice(s: string): s is BackendChoice {
 /** Parses a user's backend string (flag or environment), throwing a clear error for an unknown one. */
 export function parseBackendChoice(s: string | undefined): BackendChoice {
   if (s === undefined || s === '') return 'auto';
-  if (!isBackendChoice(s)) throw new BackendError(`unknown backend "${s}": expected one of ${BACKEND_CHOICES.join(', ')}`);
+  if (!isBackendChoice(s))
+    throw new BackendError(`unknown backend "${s}": expected one of ${BACKEND_CHOICES.join(', ')}`);
   return s;
 }
 
@@ -123,13 +132,20 @@ export function wasmThreadCount(options: BackendOptions, env: NodeJS.ProcessEnv)
 const THREADS = Symbol('seq2seq-ts wasm threads');
 
 /** The BLAS for wasm's products: loaded, or null with a hint for 'auto'; a forced one that cannot load throws. */
-async function startBlas(choice: BlasChoice, threads: number, library: string | undefined): Promise<{ blas: Blas | null; hint: string | null }> {
+async function startBlas(
+  choice: BlasChoice,
+  threads: number,
+  library: string | undefined,
+): Promise<{ blas: Blas | null; hint: string | null }> {
   if (choice === 'none') return { blas: null, hint: null };
   try {
     return { blas: await loadOpenBlas({ threads, ...(library === undefined ? {} : { library }) }), hint: null };
   } catch (e) {
     if (choice === 'openblas') throw e;
-    return { blas: null, hint: `hint: matrix products run several times faster on OpenBLAS (${OPENBLAS_INSTALL_HINT})` };
+    return {
+      blas: null,
+      hint: `hint: matrix products run several times faster on OpenBLAS (${OPENBLAS_INSTALL_HINT})`,
+    };
   }
 }
 
@@ -190,7 +206,14 @@ export async function selectBackend(
       useBlas(tf.backend(), blas.blas);
     }
     const description = await describe(candidate);
-    return { choice: candidate, tfName: tf.getBackend(), description: blas.blas === null ? description : `${description} + ${describeBlas(blas.blas)}`, skipped, blas: blas.blas, hint: blas.hint };
+    return {
+      choice: candidate,
+      tfName: tf.getBackend(),
+      description: blas.blas === null ? description : `${description} + ${describeBlas(blas.blas)}`,
+      skipped,
+      blas: blas.blas,
+      hint: blas.hint,
+    };
   }
   throw new BackendError(`no TensorFlow.js backend could start: ${skipped.join('; ')}`);
 }
@@ -207,7 +230,8 @@ async function describe(choice: Exclude<BackendChoice, 'auto'>): Promise<string>
 
 /** Threads in the active wasm backend's pool (1 for the single-threaded build). */
 export function wasmThreadsRunning(): number {
-  const backend = tf.findBackend('wasm') as (tf.KernelBackend & { [THREADS]?: number; wasm?: { tfjs?: { getThreadsCount?: () => number } } }) | null;
+  const backend = tf.findBackend('wasm') as
+    (tf.KernelBackend & { [THREADS]?: number; wasm?: { tfjs?: { getThreadsCount?: () => number } } }) | null;
   if (backend?.[THREADS] === undefined) return 1;
   return backend.wasm?.tfjs?.getThreadsCount?.() ?? 1;
 }

@@ -5,7 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../backend/wasm/kernels.js';
-import { Translator, type TranslatorExtra, type TranslateOptions, type Translation } from '../translation/translator.js';
+import {
+  Translator,
+  type TranslatorExtra,
+  type TranslateOptions,
+  type Translation,
+} from '../translation/translator.js';
 import { ModelFileError, MODEL_FILE, type SavedModelJson } from '../model/modelFiles.js';
 import type { Seq2SeqConfig } from '../translation/seq2seq.js';
 
@@ -66,9 +71,11 @@ export async function loadTranslator(baseUrl: string, fetchImpl: typeof fetch = 
     if (e instanceof ModelFileError) throw e;
     throw new ModelFileError(`${jsonUrl}: corrupt JSON (${(e as Error).message})`);
   }
-  if (json?.format !== 'seq2seq-ts/model@1' || json.kind !== 'seq2seq') throw new ModelFileError(`${jsonUrl}: not a seq2seq-ts translation model`);
+  if (json?.format !== 'seq2seq-ts/model@1' || json.kind !== 'seq2seq')
+    throw new ModelFileError(`${jsonUrl}: not a seq2seq-ts translation model`);
   const weightsUrl = `${base}${json.weights.file.split('/').pop()}`;
   const bytes = await (await get(weightsUrl, fetchImpl)).arrayBuffer();
-  if (hex(await crypto.subtle.digest('SHA-256', bytes)) !== json.weights.sha256) throw new ModelFileError(`${weightsUrl}: checksum mismatch, the weights file is corrupt`);
+  if (hex(await crypto.subtle.digest('SHA-256', bytes)) !== json.weights.sha256)
+    throw new ModelFileError(`${weightsUrl}: checksum mismatch, the weights file is corrupt`);
   return Translator.fromSaved(json, new Float32Array(bytes), jsonUrl);
 }

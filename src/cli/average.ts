@@ -6,12 +6,20 @@ import { Translator } from '../translation/translator.js';
 import { listSnapshots } from '../train/snapshots.js';
 import { ToolkitError } from '../errors.js';
 
-export function registerAverageCommand(program: Command, startBackend: (choice: string | undefined) => Promise<void>): void {
+export function registerAverageCommand(
+  program: Command,
+  startBackend: (choice: string | undefined) => Promise<void>,
+): void {
   program
     .command('average')
-    .description('average the weights of model directories of one model (checkpoint averaging) into a new model directory')
+    .description(
+      'average the weights of model directories of one model (checkpoint averaging) into a new model directory',
+    )
     .requiredOption('--out <dir>', 'where to write the averaged model')
-    .option('--last <n>', "instead of listing models: the last n evaluation snapshots of a training's --out (see train --keep-checkpoints)")
+    .option(
+      '--last <n>',
+      "instead of listing models: the last n evaluation snapshots of a training's --out (see train --keep-checkpoints)",
+    )
     .argument('<model...>', 'model directories, or with --last one training output directory')
     .action(async (models: string[], opts: { out: string; last?: string }) => {
       let dirs = models;
@@ -20,7 +28,10 @@ export function registerAverageCommand(program: Command, startBackend: (choice: 
         if (!Number.isInteger(n) || n < 1) throw new ToolkitError('--last must be an integer ≥ 1');
         if (models.length !== 1) throw new ToolkitError('--last takes one training output directory');
         dirs = (await listSnapshots(models[0]!)).slice(-n);
-        if (dirs.length === 0) throw new ToolkitError(`${path.join(models[0]!, 'evaluations')}: no evaluation snapshots (train with --keep-checkpoints N)`);
+        if (dirs.length === 0)
+          throw new ToolkitError(
+            `${path.join(models[0]!, 'evaluations')}: no evaluation snapshots (train with --keep-checkpoints N)`,
+          );
       }
       await startBackend(program.opts()['backend']);
       const loaded: Translator[] = [];

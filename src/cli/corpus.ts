@@ -12,23 +12,29 @@ function describe(e: FetchEvent): string {
 }
 
 export function registerCorpusCommands(program: Command): void {
-  const corpus = program.command('corpus').description('public corpora: download recipes (URL, checksum, format, licence)');
+  const corpus = program
+    .command('corpus')
+    .description('public corpora: download recipes (URL, checksum, format, licence)');
   corpus
     .command('list')
     .description('the corpora `corpus fetch` knows')
-    .option('--recipes <file>', 'recipes file (default: the toolkit\'s corpora/recipes.json)')
+    .option('--recipes <file>', "recipes file (default: the toolkit's corpora/recipes.json)")
     .action(async (opts: { recipes?: string }) => {
       const recipes = await loadRecipes(opts.recipes ?? undefined);
       for (const r of recipes) {
-        process.stdout.write(`${r.name}\n  ${r.title}\n  licence: ${r.licence}\n  format: ${r.format}\n  from: ${r.homepage}\n`);
+        process.stdout.write(
+          `${r.name}\n  ${r.title}\n  licence: ${r.licence}\n  format: ${r.format}\n  from: ${r.homepage}\n`,
+        );
       }
     });
   corpus
     .command('fetch')
-    .description('download NAME, verify checksums and unpack into --dir (files already there with the right checksum are kept)')
+    .description(
+      'download NAME, verify checksums and unpack into --dir (files already there with the right checksum are kept)',
+    )
     .argument('<name>', 'recipe name (see `translate corpus list`)')
     .option('--dir <dir>', 'where to put the files (default: corpora/downloads/NAME)')
-    .option('--recipes <file>', 'recipes file (default: the toolkit\'s corpora/recipes.json)')
+    .option('--recipes <file>', "recipes file (default: the toolkit's corpora/recipes.json)")
     .action(async (name: string, opts: { dir?: string; recipes?: string }) => {
       const recipe = findRecipe(await loadRecipes(opts.recipes), name);
       const dir = opts.dir ?? `corpora/downloads/${name}`;

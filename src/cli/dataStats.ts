@@ -23,7 +23,9 @@ export interface DataStatsFlags {
 
 export async function dataStats(flags: DataStatsFlags): Promise<string> {
   const sourceTokenizer = await createTokenizer(parseTokenizerSpec(flags.tokenizer));
-  const targetTokenizer = flags.targetTokenizer ? await createTokenizer(parseTokenizerSpec(flags.targetTokenizer)) : sourceTokenizer;
+  const targetTokenizer = flags.targetTokenizer
+    ? await createTokenizer(parseTokenizerSpec(flags.targetTokenizer))
+    : sourceTokenizer;
   const dropped = new DropTally();
   const corpus = await loadParallelCorpus(flags.corpus, {
     sourceTokenizer,
@@ -34,20 +36,41 @@ export async function dataStats(flags: DataStatsFlags): Promise<string> {
   });
   const lengths = corpus.pairs.map((p) => ({ source: p.source.length, target: p.target.length }));
   const buckets: readonly Bucket[] =
-    flags.buckets === 'auto' ? autoBuckets(lengths, { count: flags.bucketCount }) : flags.buckets === 'default' ? DEFAULT_BUCKETS : parseBuckets(flags.buckets);
-  const vocabOptions = { minCount: flags.minCount, ...(flags.maxVocab !== undefined ? { maxSize: flags.maxVocab } : {}) };
-  const sourceVocab = Vocabulary.build(corpus.pairs.map((p) => p.source), vocabOptions);
-  const targetVocab = Vocabulary.build(corpus.pairs.map((p) => p.target), vocabOptions);
+    flags.buckets === 'auto'
+      ? autoBuckets(lengths, { count: flags.bucketCount })
+      : flags.buckets === 'default'
+        ? DEFAULT_BUCKETS
+        : parseBuckets(flags.buckets);
+  const vocabOptions = {
+    minCount: flags.minCount,
+    ...(flags.maxVocab !== undefined ? { maxSize: flags.maxVocab } : {}),
+  };
+  const sourceVocab = Vocabulary.build(
+    corpus.pairs.map((p) => p.source),
+    vocabOptions,
+  );
+  const targetVocab = Vocabulary.build(
+    corpus.pairs.map((p) => p.target),
+    vocabOptions,
+  );
   const stats = corpusStats({ pairs: corpus.pairs, buckets, dropped, sourceVocab, targetVocab });
-  return formatStats(stats, `corpus ${flags.corpus} (${flags.buckets === 'auto' ? 'automatic' : flags.buckets} buckets)`);
+  return formatStats(
+    stats,
+    `corpus ${flags.corpus} (${flags.buckets === 'auto' ? 'automatic' : flags.buckets} buckets)`,
+  );
 }
 
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('inspect corpora as the training pipeline sees them');
   data
     .command('stats')
-    .description('pair counts, length histograms, bucket occupancy, padding share, UNK rate, dropped pairs with reasons')
-    .requiredOption('--corpus <spec>', 'tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path (.tsv, .jsonl, dir/train.{de,en}.gz); gzip is detected')
+    .description(
+      'pair counts, length histograms, bucket occupancy, padding share, UNK rate, dropped pairs with reasons',
+    )
+    .requiredOption(
+      '--corpus <spec>',
+      'tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path (.tsv, .jsonl, dir/train.{de,en}.gz); gzip is detected',
+    )
     .option('--tokenizer <spec>', 'word | word:fr | char | space | sp:FILE.model', 'word')
     .option('--target-tokenizer <spec>', 'target side tokenizer (default: as --tokenizer)')
     .option('--lowercase', 'lowercase both sides')

@@ -1,6 +1,11 @@
 // `translate demo number-words`: train, report, save. Ctrl-C stops training after the current step; the model
 // trained so far is still evaluated and saved.
-import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO, type EvaluationResult } from '../demo/numberWords.js';
+import {
+  trainNumberWords,
+  evaluateNumberWords,
+  DEFAULT_NUMBER_WORDS_DEMO,
+  type EvaluationResult,
+} from '../demo/numberWords.js';
 import { Translator } from '../translation/translator.js';
 import { CharTokenizer } from '../data/text/tokenizers.js';
 import { Option, type Command } from 'commander';
@@ -45,13 +50,23 @@ function report(name: string, r: EvaluationResult): string {
 
 /** One line naming the architecture, e.g. "2-layer bidirectional GRU encoder–decoder with bahdanau attention, 64 units". */
 export function describeModel(m: Seq2SeqConfig): string {
-  const layers = m.encoderLayers === m.decoderLayers ? (m.encoderLayers > 1 ? `${m.encoderLayers}-layer ` : '') : `${m.encoderLayers}/${m.decoderLayers}-layer `;
+  const layers =
+    m.encoderLayers === m.decoderLayers
+      ? m.encoderLayers > 1
+        ? `${m.encoderLayers}-layer `
+        : ''
+      : `${m.encoderLayers}/${m.decoderLayers}-layer `;
   const parts = [`${layers}${m.bidirectional ? 'bidirectional ' : ''}${m.cell.kind.toUpperCase()} encoder–decoder`];
-  parts.push(m.attention === 'none' ? 'without attention' : `with ${m.attention === 'dot' ? 'dot-product' : m.attention} attention`);
+  parts.push(
+    m.attention === 'none'
+      ? 'without attention'
+      : `with ${m.attention === 'dot' ? 'dot-product' : m.attention} attention`,
+  );
   let text = `${parts.join(' ')}, ${m.hiddenSize} units`;
   if (m.residual) text += ', residual';
   const d = m.dropout;
-  if (d.inputKeep < 1 || d.outputKeep < 1 || d.stateKeep < 1) text += `, dropout keep ${d.inputKeep}/${d.outputKeep}/${d.stateKeep} (input/output/state)`;
+  if (d.inputKeep < 1 || d.outputKeep < 1 || d.stateKeep < 1)
+    text += `, dropout keep ${d.inputKeep}/${d.outputKeep}/${d.stateKeep} (input/output/state)`;
   return text;
 }
 
@@ -89,12 +104,24 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
     model,
     trainer: { ...DEFAULT_NUMBER_WORDS_DEMO.trainer, learningRate: flags.learningRate },
   };
-  process.stderr.write(`number-words: ${describeModel(model)}, ${flags.steps} steps of ${flags.batchSize}, digits ${flags.minDigits}–${flags.maxDigits}, seed ${flags.seed}\n`);
-  const run = await trainNumberWords(options, (p) => {
-    tokens += p.tokens;
-    const elapsed = (performance.now() - started) / 1000;
-    bar.update({ step: p.step, steps: p.steps, loss: p.loss, tokensPerSecond: tokens / elapsed, elapsedSeconds: elapsed });
-  }, stop.signal);
+  process.stderr.write(
+    `number-words: ${describeModel(model)}, ${flags.steps} steps of ${flags.batchSize}, digits ${flags.minDigits}–${flags.maxDigits}, seed ${flags.seed}\n`,
+  );
+  const run = await trainNumberWords(
+    options,
+    (p) => {
+      tokens += p.tokens;
+      const elapsed = (performance.now() - started) / 1000;
+      bar.update({
+        step: p.step,
+        steps: p.steps,
+        loss: p.loss,
+        tokensPerSecond: tokens / elapsed,
+        elapsedSeconds: elapsed,
+      });
+    },
+    stop.signal,
+  );
   bar.done();
   process.off('SIGINT', onSigint);
   try {
@@ -104,11 +131,20 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
     const short = run.task.short.length > 0 ? evaluateNumberWords(run.model, run.task.short, run.vocabs) : null;
     const [lo, hi] = run.task.options.longDigits;
     const out = process.stdout;
-    out.write(`trained ${run.losses.length} steps in ${trainSeconds.toFixed(0)} s (${Math.round(tokens / trainSeconds)} target tokens/s), final loss ${run.losses.at(-1)?.toFixed(4)}\n`);
-    out.write(`${report(`validation, ${run.task.options.minDigits}–${run.task.options.maxDigits} digits (held out)`, valid)}\n`);
-    out.write(`accuracy per target position: ${valid.positionAccuracy.map((a, i) => `${i + 1}:${(100 * a).toFixed(1)}`).join(' ')}  (last = EOS after the longest)\n`);
+    out.write(
+      `trained ${run.losses.length} steps in ${trainSeconds.toFixed(0)} s (${Math.round(tokens / trainSeconds)} target tokens/s), final loss ${run.losses.at(-1)?.toFixed(4)}\n`,
+    );
+    out.write(
+      `${report(`validation, ${run.task.options.minDigits}–${run.task.options.maxDigits} digits (held out)`, valid)}\n`,
+    );
+    out.write(
+      `accuracy per target position: ${valid.positionAccuracy.map((a, i) => `${i + 1}:${(100 * a).toFixed(1)}`).join(' ')}  (last = EOS after the longest)\n`,
+    );
     out.write(`${report(`length generalisation, ${lo}–${hi} digits (longer than any in training)`, long)}\n`);
-    if (short !== null) out.write(`${report(`short numbers, 1–${run.task.options.minDigits - 1} digits (${(100 * run.task.options.shortShare).toFixed(0)}% of training)`, short)}\n`);
+    if (short !== null)
+      out.write(
+        `${report(`short numbers, 1–${run.task.options.minDigits - 1} digits (${(100 * run.task.options.shortShare).toFixed(0)}% of training)`, short)}\n`,
+      );
     const chars = new CharTokenizer();
     const translator = new Translator(run.model, run.vocabs.source, run.vocabs.target, chars, chars, {
       task: 'number-words',
@@ -136,19 +172,45 @@ export function registerDemoCommands(program: Command, startBackend: () => Promi
     .option('--hidden <n>', 'GRU units', int('--hidden'), 128)
     .option('--embedding <n>', 'embedding width', int('--embedding'), 64)
     .option('--learning-rate <x>', 'Adam learning rate', positive('--learning-rate'), 3e-3)
-    .addOption(new Option('--attention <kind>', 'attention: Luong dot or general, Bahdanau (additive), none').choices(['dot', 'general', 'bahdanau', 'none']).default('dot'))
-    .option('--no-attention', "the tutorial's original model: the decoder sees only the encoder's final state (= --attention none)")
+    .addOption(
+      new Option('--attention <kind>', 'attention: Luong dot or general, Bahdanau (additive), none')
+        .choices(['dot', 'general', 'bahdanau', 'none'])
+        .default('dot'),
+    )
+    .option(
+      '--no-attention',
+      "the tutorial's original model: the decoder sees only the encoder's final state (= --attention none)",
+    )
     .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn']).default('gru'))
     .option('--peepholes', 'LSTM peephole connections')
     .option('--layers <n>', 'stacked layers in encoder and decoder', int('--layers'), 1)
     .option('--bidirectional', 'bidirectional encoder (each direction gets half the units)')
     .option('--residual', 'residual connections between stacked layers')
-    .option('--dropout <keep>', 'keep probability of layer inputs and outputs in training (1 = no dropout)', keep('--dropout'), 1)
-    .option('--state-keep <keep>', 'keep probability of the recurrent state in training (variational)', keep('--state-keep'), 1)
-    .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state').choices(['auto', 'copy', 'dense', 'zero']).default('auto'))
+    .option(
+      '--dropout <keep>',
+      'keep probability of layer inputs and outputs in training (1 = no dropout)',
+      keep('--dropout'),
+      1,
+    )
+    .option(
+      '--state-keep <keep>',
+      'keep probability of the recurrent state in training (variational)',
+      keep('--state-keep'),
+      1,
+    )
+    .addOption(
+      new Option('--bridge <kind>', 'encoder final states → decoder initial state')
+        .choices(['auto', 'copy', 'dense', 'zero'])
+        .default('auto'),
+    )
     .option('--min-digits <n>', 'fewest digits in training numbers', int('--min-digits'), 5)
     .option('--max-digits <n>', 'most digits in training numbers', int('--max-digits'), 10)
-    .option('--short-share <x>', 'share of training numbers with fewer than --min-digits digits', share('--short-share'), 0.05)
+    .option(
+      '--short-share <x>',
+      'share of training numbers with fewer than --min-digits digits',
+      share('--short-share'),
+      0.05,
+    )
     .option('--seed <n>', 'seed for data and weights', int('--seed', 0), 1)
     .option('--out <dir>', 'where to save the model', 'runs/number-words')
     .action(async (opts: DemoFlags) => {

@@ -37,13 +37,17 @@ async function readLines(file: string): Promise<string[]> {
 async function checkWritable(file: string): Promise<void> {
   const folder = path.dirname(path.resolve(file));
   const st = await stat(folder).catch(() => null);
-  if (st === null) throw new FileSystemError(file, 'ENOENT', `cannot write the hypotheses: the folder ${folder} does not exist`);
-  if (!st.isDirectory()) throw new FileSystemError(file, 'ENOTDIR', `cannot write the hypotheses: ${folder} is not a folder`);
-  if ((await stat(file).catch(() => null))?.isDirectory()) throw new FileSystemError(file, 'EISDIR', 'cannot write the hypotheses: is a directory');
+  if (st === null)
+    throw new FileSystemError(file, 'ENOENT', `cannot write the hypotheses: the folder ${folder} does not exist`);
+  if (!st.isDirectory())
+    throw new FileSystemError(file, 'ENOTDIR', `cannot write the hypotheses: ${folder} is not a folder`);
+  if ((await stat(file).catch(() => null))?.isDirectory())
+    throw new FileSystemError(file, 'EISDIR', 'cannot write the hypotheses: is a directory');
 }
 
 export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promise<void>): Promise<string> {
-  if ((flags.hyp === undefined) === (flags.model === undefined)) throw new EvalInputError('give either --model with --src, or --hyp');
+  if ((flags.hyp === undefined) === (flags.model === undefined))
+    throw new EvalInputError('give either --model with --src, or --hyp');
   // Before minutes of translating: a --out that cannot be written is a mistake to report now.
   if (flags.out !== undefined && flags.model !== undefined) await checkWritable(flags.out);
   const refs = await Promise.all(flags.ref.map(readLines));
@@ -58,15 +62,21 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
     await startBackend();
     const translator = await Translator.load(flags.model!);
     const t0 = performance.now();
-    hyps = translator.translate(src, { batchSize: flags.batchSize, beamSize: flags.beam, lengthPenalty: flags.lengthPenalty }).map((r) => r.text);
+    hyps = translator
+      .translate(src, { batchSize: flags.batchSize, beamSize: flags.beam, lengthPenalty: flags.lengthPenalty })
+      .map((r) => r.text);
     const seconds = (performance.now() - t0) / 1000;
     translator.dispose();
     what = `${flags.model} on ${flags.src} (${flags.beam === 1 ? 'greedy' : `beam ${flags.beam}, α ${flags.lengthPenalty}`}, ${(src.length / seconds).toFixed(1)} sentences/s)`;
     const out = flags.out;
-    if (out !== undefined) await withFileSystemErrors(out, 'cannot write the hypotheses', () => writeFile(out, hyps.map((h) => `${h}\n`).join('')));
+    if (out !== undefined)
+      await withFileSystemErrors(out, 'cannot write the hypotheses', () =>
+        writeFile(out, hyps.map((h) => `${h}\n`).join('')),
+      );
   }
   refs.forEach((r, k) => {
-    if (r.length !== hyps.length) throw new EvalInputError(`${flags.ref[k]}: ${r.length} lines, but there are ${hyps.length} hypotheses`);
+    if (r.length !== hyps.length)
+      throw new EvalInputError(`${flags.ref[k]}: ${r.length} lines, but there are ${hyps.length} hypotheses`);
   });
   const bleu = corpusBleu(hyps, refs, { lowercase: flags.lowercase ?? false });
   const chrf = corpusChrF(hyps, refs);
@@ -83,7 +93,9 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
 export function registerEvalCommand(program: Command, startBackend: () => Promise<void>): void {
   program
     .command('eval')
-    .description('BLEU (sacreBLEU-compatible: 13a, cased), chrF and exact match of a model on a test set, or of a hypothesis file')
+    .description(
+      'BLEU (sacreBLEU-compatible: 13a, cased), chrF and exact match of a model on a test set, or of a hypothesis file',
+    )
     .option('--model <dir>', 'model to translate --src with')
     .option('--src <file>', 'source sentences, one per line')
     .option('--hyp <file>', 'score this hypothesis file instead of translating (no model needed)')

@@ -2,42 +2,54 @@
 import { InvalidArgumentError } from 'commander';
 
 /** An integer ≥ min (default 1). */
-export const int = (name: string, min = 1) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
-  return n;
-};
+export const int =
+  (name: string, min = 1) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return n;
+  };
 
 /** A finite number ≥ min (default 0). */
-export const num = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
-  return n;
-};
+export const num =
+  (name: string, min = 0) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
+    return n;
+  };
 
 /** A finite number > 0 (a learning rate, a decay factor, a temperature…). */
-export const positive = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
-  return n;
-};
+export const positive =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
 
 /** A share, in [0, 1]. */
-export const share = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be between 0 and 1`);
-  return n;
-};
+export const share =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be between 0 and 1`);
+    return n;
+  };
 
 /** A dropout keep probability, in (0, 1]. */
-export const keep = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a keep probability in (0, 1]`);
-  return n;
-};
+export const keep =
+  (name: string) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!(n > 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a keep probability in (0, 1]`);
+    return n;
+  };
 
 /** Repeatable flag: collects every value given. */
 export const collect = (v: string, previous: string[]): string[] => [...previous, v];
 
 /** Repeatable integer flag (e.g. --difference 1 12): collects every value, each checked as int(name, min). */
-export const collectInts = (name: string, min = 1) => (v: string, previous: number[] | undefined): number[] => [...(previous ?? []), int(name, min)(v)];
+export const collectInts =
+  (name: string, min = 1) =>
+  (v: string, previous: number[] | undefined): number[] => [...(previous ?? []), int(name, min)(v)];

@@ -52,15 +52,27 @@ export function addHeadTrainingFlags(c: Command, d: HeadDefaults): Command {
     .addOption(new Option('--optimizer <name>', `optimiser (default: ${t.optimizer})`).choices(['adam', 'sgd']))
     .option('--learning-rate <x>', `initial learning rate (default: ${t.learningRate})`, positive('--learning-rate'))
     .option('--momentum <x>', `SGD momentum (default: ${t.momentum})`, num('--momentum'))
-    .option('--clip-norm <x>', `clip gradients to this global norm; 0 = off (default: ${t.clipNorm})`, num('--clip-norm'))
-    .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default: constant)').choices([...SCHEDULE_KINDS]))
+    .option(
+      '--clip-norm <x>',
+      `clip gradients to this global norm; 0 = off (default: ${t.clipNorm})`,
+      num('--clip-norm'),
+    )
+    .addOption(
+      new Option('--schedule <kind>', 'learning-rate schedule (default: constant)').choices([...SCHEDULE_KINDS]),
+    )
     .option('--lr-decay <factor>', 'decay factor of the schedule', positive('--lr-decay'))
     .option('--eval-every <n>', `validate every n steps (default: ${t.evalEvery})`, int('--eval-every'))
-    .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every ' +
-        'evaluation)', int('--checkpoint-every'))
+    .option(
+      '--checkpoint-every <n>',
+      'checkpoint every n steps (default: at every ' + 'evaluation)',
+      int('--checkpoint-every'),
+    )
     .option('--metric <name>', `validation metric for best/, plateau and early stopping (default: ${t.metric})`)
-    .option('--patience <n>', 'early stopping: evaluations without improvement (default: 0 = ' +
-        'off)', int('--patience', 0))
+    .option(
+      '--patience <n>',
+      'early stopping: evaluations without improvement (default: 0 = ' + 'off)',
+      int('--patience', 0),
+    )
     .option('--quiet', 'no progress lines (evaluations are still reported)');
 }
 
@@ -69,8 +81,15 @@ export function trainingLayer(f: HeadTrainFlags): Partial<TrainingOptions> {
   const schedule = pickDefined({ kind: f.schedule, factor: f.lrDecay });
   return {
     ...pickDefined({
-      steps: f.steps, optimizer: f.optimizer, learningRate: f.learningRate, momentum: f.momentum, clipNorm: f.clipNorm,
-      evalEvery: f.evalEvery, checkpointEvery: f.checkpointEvery, metric: f.metric, seed: f.seed,
+      steps: f.steps,
+      optimizer: f.optimizer,
+      learningRate: f.learningRate,
+      momentum: f.momentum,
+      clipNorm: f.clipNorm,
+      evalEvery: f.evalEvery,
+      checkpointEvery: f.checkpointEvery,
+      metric: f.metric,
+      seed: f.seed,
     }),
     ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
     ...(f.patience !== undefined ? { earlyStopping: { patience: f.patience } } : {}),
@@ -90,8 +109,11 @@ export function addStackFlags(c: Command): Command {
     .option('--layers <n>', 'stacked recurrent layers (default: 1)', int('--layers'))
     .option('--input-keep <p>', 'dropout: keep probability of layer inputs (default: 1)', keep('--input-keep'))
     .option('--output-keep <p>', 'dropout: keep probability of layer outputs (default: 1)', keep('--output-keep'))
-    .option('--state-keep <p>', 'dropout: keep probability of the recurrent state (variational; default: ' +
-        '1)', keep('--state-keep'));
+    .option(
+      '--state-keep <p>',
+      'dropout: keep probability of the recurrent state (variational; default: ' + '1)',
+      keep('--state-keep'),
+    );
 }
 
 /** The model fields of the stack flags given. */
@@ -120,9 +142,12 @@ export function runHeadTraining<B, C>(task: TrainingTask<B>, run: HeadRun<C>): P
     task,
     run.training,
     {
-      out: run.out, config: run.saved, ...(run.checkpoint !== undefined ? { resume: run.checkpoint } : {}),
+      out: run.out,
+      config: run.saved,
+      ...(run.checkpoint !== undefined ? { resume: run.checkpoint } : {}),
       ...(run.loss !== undefined ? { loss: run.loss } : {}),
-      resetOptimizer: f.resetOptimizer ?? false, reschedule: f.reschedule ?? false,
+      resetOptimizer: f.resetOptimizer ?? false,
+      reschedule: f.reschedule ?? false,
     },
     { quiet: f.quiet ?? false, describe: run.describe },
   );

@@ -15,11 +15,16 @@ export interface InputLine {
 /** The longest input line read, in bytes (1 MiB: far beyond any sentence). */
 export const DEFAULT_MAX_INPUT_LINE_BYTES = 1 << 20;
 
-export async function* readInputLines(stream: Readable | AsyncIterable<Buffer | string>, maxLineBytes = DEFAULT_MAX_INPUT_LINE_BYTES): AsyncGenerator<InputLine> {
+export async function* readInputLines(
+  stream: Readable | AsyncIterable<Buffer | string>,
+  maxLineBytes = DEFAULT_MAX_INPUT_LINE_BYTES,
+): AsyncGenerator<InputLine> {
   const decoder = new TextDecoder('utf-8');
   let line = 0;
   for await (const next of splitLines(stream as AsyncIterable<Buffer | string>, maxLineBytes)) {
     line++;
-    yield next.overLong ? { line, text: '', overLong: true } : { line, text: decoder.decode(next.bytes), overLong: false };
+    yield next.overLong
+      ? { line, text: '', overLong: true }
+      : { line, text: decoder.decode(next.bytes), overLong: false };
   }
 }

@@ -6,7 +6,14 @@ import { int, num } from './flags.js';
 import { addRunConfigFlags, resolveRun } from './runConfig.js';
 import { addHeadTrainingFlags, trainingLayer, runHeadTraining, fmt, type HeadTrainFlags } from './headTraining.js';
 import { ConfigError, pickDefined, isPlainObject } from '../train/config.js';
-import { LM_CONFIG, LM_DATA_DEFAULTS, LM_MODEL_DEFAULTS, LM_TRAINING_DEFAULTS, resolveLmConfig, type PartialLmTrainConfig } from '../heads/lm/config.js';
+import {
+  LM_CONFIG,
+  LM_DATA_DEFAULTS,
+  LM_MODEL_DEFAULTS,
+  LM_TRAINING_DEFAULTS,
+  resolveLmConfig,
+  type PartialLmTrainConfig,
+} from '../heads/lm/config.js';
 import { prepareLanguageModel } from '../heads/lm/prepare.js';
 import { TextLanguageModel, LM_KIND } from '../heads/lm/textLanguageModel.js';
 import { UnigramModel } from '../heads/lm/unigram.js';
@@ -32,10 +39,21 @@ export interface LmTrainFlags extends HeadTrainFlags {
 export function lmFlagsToConfig(f: LmTrainFlags): PartialLmTrainConfig {
   const config: PartialLmTrainConfig = {
     data: pickDefined({
-      train: f.train, valid: f.valid, validSplit: f.validSplit, tokenizer: f.tokenizer, lowercase: f.lowercase, maxVocab: f.maxVocab,
-      minCount: f.minCount, limit: f.limit, batchSize: f.batchSize, seed: f.seed,
+      train: f.train,
+      valid: f.valid,
+      validSplit: f.validSplit,
+      tokenizer: f.tokenizer,
+      lowercase: f.lowercase,
+      maxVocab: f.maxVocab,
+      minCount: f.minCount,
+      limit: f.limit,
+      batchSize: f.batchSize,
+      seed: f.seed,
     }),
-    model: { ...pickDefined({ embeddingSize: f.embedding, hiddenSize: f.hidden, seed: f.seed }), ...(f.cell !== undefined ? { cell: { kind: f.cell } } : {}) },
+    model: {
+      ...pickDefined({ embeddingSize: f.embedding, hiddenSize: f.hidden, seed: f.seed }),
+      ...(f.cell !== undefined ? { cell: { kind: f.cell } } : {}),
+    },
     training: trainingLayer(f),
     loss: pickDefined({ softmax: f.softmax, numSampled: f.numSampled }),
   };
@@ -46,15 +64,21 @@ export function lmFlagsToConfig(f: LmTrainFlags): PartialLmTrainConfig {
 export function lmSavedConfig(saved: unknown): PartialLmTrainConfig | null {
   if (!isPlainObject(saved)) return null;
   if (isPlainObject(saved['config'])) return saved['config'] as PartialLmTrainConfig;
-  if (isPlainObject(saved['flags'])) return lmFlagsToConfig({ set: [], out: '', ...(saved['flags'] as Partial<LmTrainFlags>) });
+  if (isPlainObject(saved['flags']))
+    return lmFlagsToConfig({ set: [], out: '', ...(saved['flags'] as Partial<LmTrainFlags>) });
   return null;
 }
 
-const describeLm = (m: Record<string, number>): string => `loss ${fmt(m['loss'])}, perplexity ${fmt(m['perplexity'], 3)}`;
+const describeLm = (m: Record<string, number>): string =>
+  `loss ${fmt(m['loss'])}, perplexity ${fmt(m['perplexity'], 3)}`;
 
 export async function lmTrain(flags: LmTrainFlags, startBackend: StartBackend): Promise<number> {
   const { config, checkpoint } = await resolveRun(flags, {
-    system: LM_CONFIG, flagLayer: lmFlagsToConfig(flags), resolve: resolveLmConfig, kind: LM_KIND, savedConfig: lmSavedConfig,
+    system: LM_CONFIG,
+    flagLayer: lmFlagsToConfig(flags),
+    resolve: resolveLmConfig,
+    kind: LM_KIND,
+    savedConfig: lmSavedConfig,
   });
   if (checkpoint !== undefined) process.stderr.write(`resuming ${flags.out} at step ${checkpoint.training.step}\n`);
   await startBackend();
@@ -68,7 +92,12 @@ export async function lmTrain(flags: LmTrainFlags, startBackend: StartBackend): 
         `model: ${m.cell.kind} ${m.hiddenSize} units, embeddings ${m.embeddingSize}, ${s.weights.toLocaleString('en-US')} weights${loss}\n`,
     );
     return await runHeadTraining(prepared.task, {
-      out: flags.out, training: config.training, saved: prepared.saved, loss: config.loss, flags, describe: describeLm,
+      out: flags.out,
+      training: config.training,
+      saved: prepared.saved,
+      loss: config.loss,
+      flags,
+      describe: describeLm,
       ...(checkpoint !== undefined ? { checkpoint } : {}),
     });
   } finally {
@@ -92,7 +121,12 @@ async function lmGenerate(flags: LmGenerateFlags, startBackend: StartBackend): P
   try {
     const prompts = flags.prompt.length > 0 ? flags.prompt : [''];
     const all = prompts.flatMap((p) => Array.from({ length: flags.count }, () => p));
-    const texts = lm.generate(all, { temperature: flags.temperature, topK: flags.topK, maxLength: flags.maxLength, seed: flags.seed });
+    const texts = lm.generate(all, {
+      temperature: flags.temperature,
+      topK: flags.topK,
+      maxLength: flags.maxLength,
+      seed: flags.seed,
+    });
     process.stdout.write(texts.map((t) => `${t}\n`).join(''));
   } finally {
     lm.dispose();
@@ -113,13 +147,19 @@ async function lmScore(files: string[], flags: LmScoreFlags, startBackend: Start
   try {
     const r = lm.score(lines, flags.batchSize);
     const o = process.stdout;
-    o.write(`${files.join(', ')}: ${lines.length} lines, ${r.tokens} predicted tokens (EOS included), ${r.unknown} out of vocabulary\n`);
+    o.write(
+      `${files.join(', ')}: ${lines.length} lines, ${r.tokens} predicted tokens (EOS included), ${r.unknown} out of vocabulary\n`,
+    );
     o.write(`model perplexity ${r.perplexity.toFixed(3)} (mean NLL ${r.meanNll.toFixed(4)} nats/token)\n`);
     if (flags.unigram !== undefined) {
       const prep = (l: string): string => (lm.lowercase ? l.toLowerCase() : l);
-      const unigram = UnigramModel.train((await readTextLines([flags.unigram], { nonEmpty: true })).map(prep), { tokenizer: lm.tokenizer });
+      const unigram = UnigramModel.train((await readTextLines([flags.unigram], { nonEmpty: true })).map(prep), {
+        tokenizer: lm.tokenizer,
+      });
       const u = unigram.perplexity(lines.map(prep));
-      o.write(`unigram baseline (add-one, trained on ${flags.unigram}, same tokenizer): perplexity ${u.perplexity.toFixed(3)}\n`);
+      o.write(
+        `unigram baseline (add-one, trained on ${flags.unigram}, same tokenizer): perplexity ${u.perplexity.toFixed(3)}\n`,
+      );
     }
   } finally {
     lm.dispose();
@@ -127,15 +167,27 @@ async function lmScore(files: string[], flags: LmScoreFlags, startBackend: Start
 }
 
 export function registerLmCommands(program: Command, startBackend: StartBackend): void {
-  const lm = program.command('lm').description('recurrent language model: train on monolingual text, generate, ' +
-      'score perplexity');
+  const lm = program
+    .command('lm')
+    .description('recurrent language model: train on monolingual text, generate, ' + 'score perplexity');
   const train = lm.command('train').description('train a language model (word, char or SentencePiece tokens)');
   addRunConfigFlags(train, LM_CONFIG.sectionNames, 'runs/lm');
-  addHeadTrainingFlags(train, { training: LM_TRAINING_DEFAULTS, batchSize: LM_DATA_DEFAULTS.batchSize, hidden: LM_MODEL_DEFAULTS.hiddenSize })
+  addHeadTrainingFlags(train, {
+    training: LM_TRAINING_DEFAULTS,
+    batchSize: LM_DATA_DEFAULTS.batchSize,
+    hidden: LM_MODEL_DEFAULTS.hiddenSize,
+  })
     .option('--train <file...>', 'training text, one sentence per line (plain or gzip); required unless in --config')
     .option('--valid <file>', 'validation text (default: hold out --valid-split of the training lines)')
-    .option('--valid-split <x>', `held-out share (< 1) or line count (default: ${LM_DATA_DEFAULTS.validSplit})`, num('--valid-split'))
-    .option('--tokenizer <spec>', `char | word | word:fr | space | sp:FILE.model (default: ${LM_DATA_DEFAULTS.tokenizer})`)
+    .option(
+      '--valid-split <x>',
+      `held-out share (< 1) or line count (default: ${LM_DATA_DEFAULTS.validSplit})`,
+      num('--valid-split'),
+    )
+    .option(
+      '--tokenizer <spec>',
+      `char | word | word:fr | space | sp:FILE.model (default: ${LM_DATA_DEFAULTS.tokenizer})`,
+    )
     .option('--lowercase', 'lowercase the text')
     .option('--max-vocab <n>', 'vocabulary size limit, specials included', int('--max-vocab', 5))
     .option('--min-count <n>', 'drop tokens seen fewer times (default: 1)', int('--min-count'))

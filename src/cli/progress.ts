@@ -26,7 +26,9 @@ export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';
   const s = Math.max(0, Math.round(seconds));
   const m = Math.floor(s / 60);
-  return m >= 60 ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m` : `${m}:${String(s % 60).padStart(2, '0')}`;
+  return m >= 60
+    ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
+    : `${m}:${String(s % 60).padStart(2, '0')}`;
 }
 
 interface Field {
@@ -95,7 +97,12 @@ export interface ProgressBarOptions {
 }
 
 export const DEFAULT_PROGRESS_BAR: ProgressBarOptions = {
-  quiet: false, everySteps: 100, minSeconds: 5, maxSeconds: 60, redrawMs: 100, now: () => Date.now(),
+  quiet: false,
+  everySteps: 100,
+  minSeconds: 5,
+  maxSeconds: 60,
+  redrawMs: 100,
+  now: () => Date.now(),
 };
 
 export class ProgressBar {
@@ -104,7 +111,10 @@ export class ProgressBar {
   private readonly tty: boolean;
   private readonly o: ProgressBarOptions;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, options: Partial<ProgressBarOptions> = {}) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    options: Partial<ProgressBarOptions> = {},
+  ) {
     this.tty = Boolean(stream.isTTY);
     this.o = { ...DEFAULT_PROGRESS_BAR, ...options };
   }

@@ -30,14 +30,27 @@ export function addRunConfigFlags(c: Command, sections: readonly string[], out: 
   return c
     .option('--config <file>', `JSON config with sections ${sections.join(', ')} (flags override it)`)
     .option('--out <dir>', 'checkpoint directory: model.json + weights, best/, train.jsonl, curves.svg', out)
-    .option('--resume', 'continue the run saved in --out (--steps, --learning-rate, --clip-norm, --schedule, ' +
-        '--lr-decay may change; each change is logged)')
-    .option('--reset-optimizer', 'with --resume: start the optimiser state afresh (as OpenNMT -reset_optim); allows ' +
-        'a new --optimizer or --momentum')
-    .option('--reschedule', 'with --resume and a new --steps: stretch the learning-rate schedule over the new ' +
-        'length (default: keep its horizon)')
-    .option('--set <section.key=value>', 'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON ' +
-        'values)', collect, []);
+    .option(
+      '--resume',
+      'continue the run saved in --out (--steps, --learning-rate, --clip-norm, --schedule, ' +
+        '--lr-decay may change; each change is logged)',
+    )
+    .option(
+      '--reset-optimizer',
+      'with --resume: start the optimiser state afresh (as OpenNMT -reset_optim); allows ' +
+        'a new --optimizer or --momentum',
+    )
+    .option(
+      '--reschedule',
+      'with --resume and a new --steps: stretch the learning-rate schedule over the new ' +
+        'length (default: keep its horizon)',
+    )
+    .option(
+      '--set <section.key=value>',
+      'override any config value, e.g. model.hiddenSize=256 (repeatable; JSON ' + 'values)',
+      collect,
+      [],
+    );
 }
 
 export interface RunConfigOptions<C extends object> {
@@ -65,7 +78,11 @@ const savedConfigField = <C>(saved: unknown): PartialConfig<C> | null =>
   isPlainObject(saved) && isPlainObject(saved['config']) ? (saved['config'] as PartialConfig<C>) : null;
 
 /** The config layers of the command line (file, flags, --set) in order. */
-export async function commandLineLayers<C extends object>(flags: RunConfigFlags, system: SectionedConfig<C>, flagLayer: PartialConfig<C>): Promise<PartialConfig<C>[]> {
+export async function commandLineLayers<C extends object>(
+  flags: RunConfigFlags,
+  system: SectionedConfig<C>,
+  flagLayer: PartialConfig<C>,
+): Promise<PartialConfig<C>[]> {
   const layers: PartialConfig<C>[] = [];
   if (flags.config !== undefined) layers.push(await system.readFile(flags.config));
   layers.push(flagLayer);
@@ -77,22 +94,28 @@ export async function commandLineLayers<C extends object>(flags: RunConfigFlags,
  * The run's effective config, and on --resume the checkpoint it continues: the saved config ← the command line's
  * layers, which may change only the keys --resume allows. Checks --out's lock first (before reading any data).
  */
-export async function resolveRun<C extends object>(flags: RunConfigFlags, options: RunConfigOptions<C>): Promise<ResolvedRun<C>> {
+export async function resolveRun<C extends object>(
+  flags: RunConfigFlags,
+  options: RunConfigOptions<C>,
+): Promise<ResolvedRun<C>> {
   const layers = await commandLineLayers(flags, options.system, options.flagLayer);
-  if (!flags.resume && (flags.resetOptimizer || flags.reschedule)) throw new ConfigError('--reset-optimizer and ' +
-      '--reschedule only apply with --resume');
+  if (!flags.resume && (flags.resetOptimizer || flags.reschedule))
+    throw new ConfigError('--reset-optimizer and ' + '--reschedule only apply with --resume');
   // Before reading anything (data can take minutes): another training may be writing into --out.
   await RunLock.check(flags.out);
   if (!flags.resume) return { config: options.resolve(layers) };
   const checkpoint = await readCheckpoint(flags.out, options.kind);
   const raw = (options.savedConfig ?? savedConfigField<C>)(checkpoint.training.config);
-  if (raw === null) throw new ConfigError(`${flags.out}/model.json: the checkpoint holds no run configuration to resume with`);
+  if (raw === null)
+    throw new ConfigError(`${flags.out}/model.json: the checkpoint holds no run configuration to resume with`);
   // The saved config is the run's own, as resolved then: taken as it is (not re-checked against today's schema).
   const saved = raw;
   // A resumed run is the same run on the same data and model; what may change is how it is optimised from here
   // (a diverged run resumed with a lower rate or harder clipping) and its length.
   const mayChange = (k: string): boolean =>
-    RESUMABLE_KEYS.includes(k) || k.startsWith('training.schedule.') || (flags.resetOptimizer === true && OPTIMIZER_KEYS.includes(k));
+    RESUMABLE_KEYS.includes(k) ||
+    k.startsWith('training.schedule.') ||
+    (flags.resetOptimizer === true && OPTIMIZER_KEYS.includes(k));
   const changed = changedKeys(saved, layers, mayChange);
   if (changed.length > 0) {
     throw new ConfigError(

@@ -29,7 +29,8 @@ const say = (line: string): void => {
 };
 
 export async function serve(flags: ServeFlags): Promise<void> {
-  if (flags.model.length === 0) throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
+  if (flags.model.length === 0)
+    throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
   const specs = flags.model.map(parseModelSpec);
   const loading = loadServedModels(specs);
   const app = buildServer(loading, {
@@ -41,7 +42,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     requestTimeoutMs: flags.requestTimeoutMs,
     page: flags.page,
     ...(flags.quiet === true ? {} : { accessLog: (e) => say(JSON.stringify(e)) }),
-    onInternalError: (e) => say(`translate serve: internal error (please report): ${e instanceof Error ? e.stack : String(e)}`),
+    onInternalError: (e) =>
+      say(`translate serve: internal error (please report): ${e instanceof Error ? e.stack : String(e)}`),
   });
 
   let stopping = false;
@@ -62,12 +64,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
   try {
     address = await app.listen({ host: flags.host, port: flags.port });
   } catch (e) {
-    throw new ServeError(`cannot listen on ${flags.host}:${flags.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ServeError(
+      `cannot listen on ${flags.host}:${flags.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   say(`translate serve: listening on ${address}; loading ${specs.map((s) => s.name).join(', ')}`);
   try {
     const models = await loading;
-    say(`translate serve: ready: ${models.map((m) => `${m.name} (${m.kind}, ${m.weights.toLocaleString('en-US')} weights)`).join(', ')}`);
+    say(
+      `translate serve: ready: ${models.map((m) => `${m.name} (${m.kind}, ${m.weights.toLocaleString('en-US')} weights)`).join(', ')}`,
+    );
   } catch (e) {
     stopping = true;
     await app.close();
@@ -79,17 +85,39 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
   const d = DEFAULT_SERVER_OPTIONS;
   program
     .command('serve')
-    .description('HTTP server: POST /v1/translate (/v1/classify, /v1/generate, /v1/forecast for heads), GET /v1/models, /health, the browser page at /')
-    .option('--model <[name=]dir>', 'model directory to serve (repeatable; NAME=DIR names it; the first of each kind is the default)', collect, [])
+    .description(
+      'HTTP server: POST /v1/translate (/v1/classify, /v1/generate, /v1/forecast for heads), GET /v1/models, /health, the browser page at /',
+    )
+    .option(
+      '--model <[name=]dir>',
+      'model directory to serve (repeatable; NAME=DIR names it; the first of each kind is the default)',
+      collect,
+      [],
+    )
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface)', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', int('--port', 0), 8080)
-    .option('--max-batch-size <n>', 'texts per decoder batch at most', int('--max-batch-size'), DEFAULT_BATCHER_OPTIONS.maxBatchSize)
-    .option('--max-wait-ms <ms>', 'how long the first text of a batch waits for batch-mates', num('--max-wait-ms'), DEFAULT_BATCHER_OPTIONS.maxWaitMs)
+    .option(
+      '--max-batch-size <n>',
+      'texts per decoder batch at most',
+      int('--max-batch-size'),
+      DEFAULT_BATCHER_OPTIONS.maxBatchSize,
+    )
+    .option(
+      '--max-wait-ms <ms>',
+      'how long the first text of a batch waits for batch-mates',
+      num('--max-wait-ms'),
+      DEFAULT_BATCHER_OPTIONS.maxWaitMs,
+    )
     .option('--max-texts <n>', 'texts per request at most', int('--max-texts'), d.maxTexts)
     .option('--max-chars <n>', 'characters per text at most', int('--max-chars'), d.maxChars)
     .option('--max-beam <k>', 'largest beam size a request may ask for', int('--max-beam'), d.maxBeam)
     .option('--body-limit <bytes>', 'largest request body', int('--body-limit'), d.bodyLimit)
-    .option('--request-timeout-ms <ms>', 'answer 503 to a request not answered within this time', int('--request-timeout-ms'), d.requestTimeoutMs)
+    .option(
+      '--request-timeout-ms <ms>',
+      'answer 503 to a request not answered within this time',
+      int('--request-timeout-ms'),
+      d.requestTimeoutMs,
+    )
     .option('--no-page', 'do not serve the browser page at /')
     .option('--quiet', 'no access log on stderr')
     .action(async (flags: ServeFlags) => {

@@ -22,7 +22,10 @@ export function registerSubwordCommands(program: Command): void {
   subwords
     .command('train')
     .description('train a joint SentencePiece model (byte fallback: no input is unknown) with spm_train')
-    .option('--corpus <spec>', 'parallel corpus, both sides: tsv:FILE | aligned:SRC,TGT | jsonl:FILE | a path (dir/train.{de,en}.gz)')
+    .option(
+      '--corpus <spec>',
+      'parallel corpus, both sides: tsv:FILE | aligned:SRC,TGT | jsonl:FILE | a path (dir/train.{de,en}.gz)',
+    )
     .option('--text <file...>', 'plain text files, one sentence a line (instead of, or besides, --corpus)')
     .option('--size <n>', 'number of pieces', int('--size'), 8000)
     .addOption(new Option('--type <type>', 'SentencePiece algorithm').choices([...SUBWORD_TYPES]).default('unigram'))
@@ -31,12 +34,14 @@ export function registerSubwordCommands(program: Command): void {
     .requiredOption('--out <prefix>', 'writes PREFIX.model and PREFIX.vocab')
     .action(async (f: SubwordFlags) => {
       const lines: string[] = [];
-      if (f.corpus === undefined && (f.text === undefined || f.text.length === 0)) throw new SubwordUsageError('give --corpus or --text');
+      if (f.corpus === undefined && (f.text === undefined || f.text.length === 0))
+        throw new SubwordUsageError('give --corpus or --text');
       if (f.corpus !== undefined) {
         lines.push(...(await corpusText(f.corpus, { normalize: { lowercase: f.lowercase === true } })));
       }
       for (const file of f.text ?? []) {
-        for await (const l of readLines(file, { overLong: 'skip' })) if (!l.overLong) lines.push(f.lowercase ? l.text.toLowerCase() : l.text);
+        for await (const l of readLines(file, { overLong: 'skip' }))
+          if (!l.overLong) lines.push(f.lowercase ? l.text.toLowerCase() : l.text);
       }
       const sp = await trainSubwords(lines, { size: f.size, type: f.type, seed: f.seed }, f.out);
       process.stdout.write(`${f.out}.model: ${sp.pieces.length} pieces (${f.type}) from ${lines.length} lines\n`);

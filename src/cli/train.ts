@@ -72,31 +72,66 @@ export interface TrainFlags extends RunConfigFlags {
   quiet?: boolean;
 }
 
-
 /** The flags given, as a partial config (flags not given are absent, so the config file's values stand). */
 export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
-  const pick = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const pick = <T extends object>(o: T): T =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   const model: Record<string, unknown> = pick({
-    embeddingSize: f.embedding, hiddenSize: f.hidden, attention: f.attention, reverseSource: f.reverseSource, seed: f.seed,
-    bidirectional: f.bidirectional, encoderLayers: f.encoderLayers, decoderLayers: f.decoderLayers, encoderHiddenSize: f.encoderHidden,
-    residual: f.residual, bridge: f.bridge, shareEmbeddings: f.shareEmbeddings,
+    embeddingSize: f.embedding,
+    hiddenSize: f.hidden,
+    attention: f.attention,
+    reverseSource: f.reverseSource,
+    seed: f.seed,
+    bidirectional: f.bidirectional,
+    encoderLayers: f.encoderLayers,
+    decoderLayers: f.decoderLayers,
+    encoderHiddenSize: f.encoderHidden,
+    residual: f.residual,
+    bridge: f.bridge,
+    shareEmbeddings: f.shareEmbeddings,
     freezeSourceEmbeddings: f.freezeEmbeddings === undefined ? undefined : f.freezeEmbeddings !== 'target',
     freezeTargetEmbeddings: f.freezeEmbeddings === undefined ? undefined : f.freezeEmbeddings !== 'source',
   });
   if (f.cell !== undefined) model['cell'] = { kind: f.cell };
-  if (f.dropout !== undefined || f.stateKeep !== undefined) model['dropout'] = pick({ inputKeep: f.dropout, outputKeep: f.dropout, stateKeep: f.stateKeep });
+  if (f.dropout !== undefined || f.stateKeep !== undefined)
+    model['dropout'] = pick({ inputKeep: f.dropout, outputKeep: f.dropout, stateKeep: f.stateKeep });
   const schedule = pick({ kind: f.schedule as (typeof SCHEDULE_KINDS)[number] | undefined, factor: f.lrDecay });
   const config: PartialTrainConfig = {
     data: pick({
-      corpus: f.corpus, valid: f.valid, validSplit: f.validSplit, tokenizer: f.tokenizer, targetTokenizer: f.targetTokenizer, lowercase: f.lowercase,
-      buckets: f.buckets, bucketCount: f.bucketCount, maxVocab: f.maxVocab, minCount: f.minCount, maxChars: f.maxChars, maxLineBytes: f.maxLineBytes, limit: f.limit,
-      batchSize: f.batchSize, seed: f.seed, pretrainedSource: f.pretrainedSource, pretrainedTarget: f.pretrainedTarget,
-      jointVocabulary: f.shareEmbeddings, subwords: f.subwords, subwordType: f.subwordType,
+      corpus: f.corpus,
+      valid: f.valid,
+      validSplit: f.validSplit,
+      tokenizer: f.tokenizer,
+      targetTokenizer: f.targetTokenizer,
+      lowercase: f.lowercase,
+      buckets: f.buckets,
+      bucketCount: f.bucketCount,
+      maxVocab: f.maxVocab,
+      minCount: f.minCount,
+      maxChars: f.maxChars,
+      maxLineBytes: f.maxLineBytes,
+      limit: f.limit,
+      batchSize: f.batchSize,
+      seed: f.seed,
+      pretrainedSource: f.pretrainedSource,
+      pretrainedTarget: f.pretrainedTarget,
+      jointVocabulary: f.shareEmbeddings,
+      subwords: f.subwords,
+      subwordType: f.subwordType,
     }),
     model,
     training: pick({
-      steps: f.steps, optimizer: f.optimizer, learningRate: f.learningRate, momentum: f.momentum, clipNorm: f.clipNorm, evalEvery: f.evalEvery,
-      checkpointEvery: f.checkpointEvery, metric: f.metric, nonFinite: f.nonFinite, seed: f.seed, keepCheckpoints: f.keepCheckpoints,
+      steps: f.steps,
+      optimizer: f.optimizer,
+      learningRate: f.learningRate,
+      momentum: f.momentum,
+      clipNorm: f.clipNorm,
+      evalEvery: f.evalEvery,
+      checkpointEvery: f.checkpointEvery,
+      metric: f.metric,
+      nonFinite: f.nonFinite,
+      seed: f.seed,
+      keepCheckpoints: f.keepCheckpoints,
       ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
       ...(f.patience !== undefined ? { earlyStopping: { patience: f.patience } } : {}),
     }),
@@ -118,7 +153,10 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
   const err = process.stderr;
   const out = flags.out;
   const { config, checkpoint } = await resolveRun(flags, {
-    system: TRANSLATION_CONFIG, flagLayer: flagsToConfig(flags), resolve: resolveConfig, kind: 'seq2seq',
+    system: TRANSLATION_CONFIG,
+    flagLayer: flagsToConfig(flags),
+    resolve: resolveConfig,
+    kind: 'seq2seq',
   });
   if (checkpoint !== undefined) err.write(`resuming ${out} at step ${checkpoint.training.step}\n`);
   await startBackend();
@@ -134,7 +172,9 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
       `loss: ${prepared.config.loss.softmax} softmax${prepared.config.loss.softmax === 'sampled' ? ` (${prepared.config.loss.numSampled} sampled)` : ''}\n`,
   );
   for (const p of s.pretrained) {
-    err.write(`pretrained ${p.side} embeddings from ${p.file}: ${p.found} of ${p.words} vocabulary words found (${p.exact} as written, ${p.lowercase} lowercased)\n`);
+    err.write(
+      `pretrained ${p.side} embeddings from ${p.file}: ${p.found} of ${p.words} vocabulary words found (${p.exact} as written, ${p.lowercase} lowercased)\n`,
+    );
   }
 
   try {
@@ -142,52 +182,112 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
       prepared.task,
       prepared.config.training,
       {
-        out, loss: prepared.config.loss, config: prepared.saved, ...(checkpoint !== undefined ? { resume: checkpoint } : {}),
-        resetOptimizer: flags.resetOptimizer ?? false, reschedule: flags.reschedule ?? false,
+        out,
+        loss: prepared.config.loss,
+        config: prepared.saved,
+        ...(checkpoint !== undefined ? { resume: checkpoint } : {}),
+        resetOptimizer: flags.resetOptimizer ?? false,
+        reschedule: flags.reschedule ?? false,
       },
-      { quiet: flags.quiet ?? false, describe: describeMetrics, usage: `translate with: npx translate translate --model ${path.join(out, BEST_DIR)}` },
+      {
+        quiet: flags.quiet ?? false,
+        describe: describeMetrics,
+        usage: `translate with: npx translate translate --model ${path.join(out, BEST_DIR)}`,
+      },
     );
   } finally {
     prepared.translator.dispose();
   }
 }
 
-export function registerTrainCommand(program: Command, startBackend: (choice: string | undefined) => Promise<void>): void {
+export function registerTrainCommand(
+  program: Command,
+  startBackend: (choice: string | undefined) => Promise<void>,
+): void {
   const command = program
     .command('train')
-    .description('train a translation model on a parallel corpus (config file and/or flags; checkpoint, log and curves in --out)');
+    .description(
+      'train a translation model on a parallel corpus (config file and/or flags; checkpoint, log and curves in --out)',
+    );
   addRunConfigFlags(command, TRANSLATION_CONFIG.sectionNames, 'runs/train')
     .option('--corpus <spec>', 'training corpus: tsv:FILE[#src,tgt] | aligned:SRC,TGT | jsonl:FILE | a path')
     .option('--valid <spec>', 'validation corpus (default: hold out --valid-split of the training corpus)')
     .option('--valid-split <x>', 'held-out share (< 1) or pair count (default: 0.05)', num('--valid-split'))
     .option('--tokenizer <spec>', 'word | word:fr | char | space | sp:FILE.model (default: word)')
     .option('--target-tokenizer <spec>', 'target side tokenizer (default: as --tokenizer)')
-    .option('--subwords <n>', 'train a joint SentencePiece model of n pieces on the corpus (spm_train) as both tokenizers', int('--subwords'))
-    .addOption(new Option('--subword-type <type>', 'SentencePiece algorithm for --subwords (default: unigram)').choices(['unigram', 'bpe']))
+    .option(
+      '--subwords <n>',
+      'train a joint SentencePiece model of n pieces on the corpus (spm_train) as both tokenizers',
+      int('--subwords'),
+    )
+    .addOption(
+      new Option('--subword-type <type>', 'SentencePiece algorithm for --subwords (default: unigram)').choices([
+        'unigram',
+        'bpe',
+      ]),
+    )
     .option('--lowercase', 'lowercase both sides')
     .option('--buckets <spec>', "'auto', 'default' or e.g. '5,10;10,15' (default: auto)")
     .option('--bucket-count <n>', 'automatic buckets (default: 4)', int('--bucket-count'))
     .option('--max-vocab <n>', 'vocabulary size limit per side, specials included', int('--max-vocab', 5))
     .option('--min-count <n>', 'drop tokens seen fewer times (default: 1)', int('--min-count'))
     .option('--max-chars <n>', 'drop pairs with a side longer than this many characters', int('--max-chars'))
-    .option('--max-line-bytes <n>', 'drop pairs whose corpus line is longer than this many bytes, counted as line-too-long (default: 1048576)', int('--max-line-bytes'))
+    .option(
+      '--max-line-bytes <n>',
+      'drop pairs whose corpus line is longer than this many bytes, counted as line-too-long (default: 1048576)',
+      int('--max-line-bytes'),
+    )
     .option('--limit <n>', 'read at most this many pairs', int('--limit'))
     .option('--batch-size <n>', 'pairs per batch (default: 64)', int('--batch-size'))
     .option('--embedding <n>', 'embedding width (default: 256)', int('--embedding'))
-    .option('--hidden <n>', 'decoder units; the encoder\'s per direction are half when bidirectional (default: 256)', int('--hidden'))
+    .option(
+      '--hidden <n>',
+      "decoder units; the encoder's per direction are half when bidirectional (default: 256)",
+      int('--hidden'),
+    )
     .addOption(new Option('--cell <kind>', 'recurrent cell (default: gru)').choices(['gru', 'lstm', 'rnn']))
-    .addOption(new Option('--attention <kind>', 'attention (default: bahdanau)').choices(['dot', 'general', 'bahdanau', 'none']))
-    .option('--bidirectional', 'bidirectional encoder, each direction hidden/2 units unless --encoder-hidden (the default)')
+    .addOption(
+      new Option('--attention <kind>', 'attention (default: bahdanau)').choices(['dot', 'general', 'bahdanau', 'none']),
+    )
+    .option(
+      '--bidirectional',
+      'bidirectional encoder, each direction hidden/2 units unless --encoder-hidden (the default)',
+    )
     .option('--no-bidirectional', 'unidirectional encoder')
     .option('--encoder-layers <n>', 'stacked encoder layers (default: 1)', int('--encoder-layers'))
     .option('--decoder-layers <n>', 'stacked decoder layers (default: 1)', int('--decoder-layers'))
-    .option('--encoder-hidden <n>', 'encoder units per direction (default: hidden, halved when bidirectional)', int('--encoder-hidden'))
+    .option(
+      '--encoder-hidden <n>',
+      'encoder units per direction (default: hidden, halved when bidirectional)',
+      int('--encoder-hidden'),
+    )
     .option('--residual', 'residual connections between stacked layers')
-    .option('--dropout <keep>', 'keep probability of recurrent layers\' inputs and outputs in training (default: 0.8; 1: off)', keep('--dropout'))
-    .option('--state-keep <keep>', 'keep probability of the recurrent state (variational; default 1)', keep('--state-keep'))
-    .addOption(new Option('--bridge <kind>', 'encoder final states → decoder initial state (default: auto)').choices(['auto', 'copy', 'dense', 'zero']))
+    .option(
+      '--dropout <keep>',
+      "keep probability of recurrent layers' inputs and outputs in training (default: 0.8; 1: off)",
+      keep('--dropout'),
+    )
+    .option(
+      '--state-keep <keep>',
+      'keep probability of the recurrent state (variational; default 1)',
+      keep('--state-keep'),
+    )
+    .addOption(
+      new Option('--bridge <kind>', 'encoder final states → decoder initial state (default: auto)').choices([
+        'auto',
+        'copy',
+        'dense',
+        'zero',
+      ]),
+    )
     .option('--share-embeddings', 'one joint vocabulary and one embedding table for source and target')
-    .addOption(new Option('--freeze-embeddings <side>', 'do not train these embeddings (e.g. pretrained)').choices(['source', 'target', 'both']))
+    .addOption(
+      new Option('--freeze-embeddings <side>', 'do not train these embeddings (e.g. pretrained)').choices([
+        'source',
+        'target',
+        'both',
+      ]),
+    )
     .option('--pretrained-source <file>', 'GloVe-format vectors for the source embeddings (width = --embedding)')
     .option('--pretrained-target <file>', 'GloVe-format vectors for the target embeddings')
     .option('--no-reverse-source', 'feed sources in reading order (default: reversed)')
@@ -198,18 +298,46 @@ export function registerTrainCommand(program: Command, startBackend: (choice: st
     .option('--momentum <x>', 'SGD momentum (default: 0)', num('--momentum'))
     .option('--clip-norm <x>', 'clip gradients to this global norm; 0 = off (default: 5)', num('--clip-norm'))
     .addOption(new Option('--schedule <kind>', 'learning-rate schedule (default: cosine)').choices([...SCHEDULE_KINDS]))
-    .option('--lr-decay <factor>', 'decay factor of loss-rise (default: 0.99) and plateau (default: 0.5)', positive('--lr-decay'))
+    .option(
+      '--lr-decay <factor>',
+      'decay factor of loss-rise (default: 0.99) and plateau (default: 0.5)',
+      positive('--lr-decay'),
+    )
     .option('--eval-every <n>', 'validate every n steps (default: 500)', int('--eval-every'))
-    .option('--keep-checkpoints <n>', 'keep the weights of the last n evaluations in --out/evaluations/ for translate average (default: 0)', int('--keep-checkpoints', 0))
-    .option('--checkpoint-every <n>', 'checkpoint every n steps (default: at every evaluation)', int('--checkpoint-every'))
-    .option('--metric <name>', 'validation metric for best/, plateau and early stopping: bleu, loss, perplexity, tokenAccuracy, exactMatch (default: bleu)')
-    .option('--patience <n>', 'early stopping: evaluations without improvement (default: 4; 0 = off)', int('--patience', 0))
-    .addOption(new Option('--non-finite <policy>', 'NaN/Inf loss: stop, or skip the batch (default: stop)').choices(['stop', 'skip']))
+    .option(
+      '--keep-checkpoints <n>',
+      'keep the weights of the last n evaluations in --out/evaluations/ for translate average (default: 0)',
+      int('--keep-checkpoints', 0),
+    )
+    .option(
+      '--checkpoint-every <n>',
+      'checkpoint every n steps (default: at every evaluation)',
+      int('--checkpoint-every'),
+    )
+    .option(
+      '--metric <name>',
+      'validation metric for best/, plateau and early stopping: bleu, loss, perplexity, tokenAccuracy, exactMatch (default: bleu)',
+    )
+    .option(
+      '--patience <n>',
+      'early stopping: evaluations without improvement (default: 4; 0 = off)',
+      int('--patience', 0),
+    )
+    .addOption(
+      new Option('--non-finite <policy>', 'NaN/Inf loss: stop, or skip the batch (default: stop)').choices([
+        'stop',
+        'skip',
+      ]),
+    )
     .addOption(new Option('--softmax <kind>', 'training softmax (default: full)').choices(['full', 'sampled']))
     .option('--num-sampled <n>', 'sampled softmax candidates (default: 512)', int('--num-sampled'))
     .option('--label-smoothing <x>', 'label smoothing ε (default: 0)', num('--label-smoothing'))
     .addOption(new Option('--average <how>', 'loss average (default: token)').choices(['token', 'sequence']))
-    .option('--decode-sentences <n>', 'validation sentences translated for exact match and BLEU (default: 200; 0 = none)', int('--decode-sentences', 0))
+    .option(
+      '--decode-sentences <n>',
+      'validation sentences translated for exact match and BLEU (default: 200; 0 = none)',
+      int('--decode-sentences', 0),
+    )
     .option('--quiet', 'no progress lines (evaluations are still reported)')
     .action(async (opts: TrainFlags) => {
       // commander sets reverseSource true unless --no-reverse-source: keep it only when the flag was given.

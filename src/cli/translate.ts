@@ -27,36 +27,72 @@ interface TranslateFlags {
 /** Longest source read, in tokens: longer lines are refused (the recurrent encoder's time and memory grow with it). */
 export const DEFAULT_MAX_INPUT_TOKENS = 400;
 
-export function registerTranslateCommand(program: Command, startBackend: (choice: string | undefined) => Promise<void>): void {
+export function registerTranslateCommand(
+  program: Command,
+  startBackend: (choice: string | undefined) => Promise<void>,
+): void {
   program
     .command('translate')
-    .description('translate text arguments, or stdin line by line as it arrives (one output line per input line, same order)')
-    .requiredOption('--model <dir>', 'model directory written by training; repeat for an ensemble (log-probabilities averaged)', collect, [])
+    .description(
+      'translate text arguments, or stdin line by line as it arrives (one output line per input line, same order)',
+    )
+    .requiredOption(
+      '--model <dir>',
+      'model directory written by training; repeat for an ensemble (log-probabilities averaged)',
+      collect,
+      [],
+    )
     .option('--beam <k>', 'beam size, with length penalty; 1 = greedy', int('--beam'), 5)
-    .option('--n-best <n>', 'hypotheses per input (text: Moses "i ||| text ||| score" lines; jsonl: a list)', int('--n-best'), 1)
+    .option(
+      '--n-best <n>',
+      'hypotheses per input (text: Moses "i ||| text ||| score" lines; jsonl: a list)',
+      int('--n-best'),
+      1,
+    )
     .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', num('--length-penalty'), 0.6)
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'jsonl']).default('text'))
     .option('--batch-size <n>', 'sentences translated together (at most this many in flight)', int('--batch-size'), 64)
     .addOption(
-      new Option('--unknown <policy>', 'source words outside the vocabulary: keep (translate, report on stderr) or error (refuse the line)')
+      new Option(
+        '--unknown <policy>',
+        'source words outside the vocabulary: keep (translate, report on stderr) or error (refuse the line)',
+      )
         .choices(['keep', 'error'])
         .default('keep'),
     )
-    .option('--no-replace-unk', 'keep the <unk> the model writes (default: replaced by the source word it attends to most)')
+    .option(
+      '--no-replace-unk',
+      'keep the <unk> the model writes (default: replaced by the source word it attends to most)',
+    )
     .option('--phrase-table <file>', 'source ||| target lines: how a copied unknown word is translated')
     .option('--attention', 'jsonl: add the full attention matrix of each translation')
-    .option('--max-input-tokens <n>', 'refuse lines longer than this many source tokens', int('--max-input-tokens'), DEFAULT_MAX_INPUT_TOKENS)
+    .option(
+      '--max-input-tokens <n>',
+      'refuse lines longer than this many source tokens',
+      int('--max-input-tokens'),
+      DEFAULT_MAX_INPUT_TOKENS,
+    )
     .argument('[text...]', 'sentences to translate (default: read stdin)')
     .action(async (text: string[], opts: TranslateFlags) => {
       await startBackend(program.opts()['backend']);
       if (opts.nBest > opts.beam) throw new ToolkitError(`--n-best ${opts.nBest} is larger than --beam ${opts.beam}`);
-      const phraseTable = opts.phraseTable === undefined
-        ? undefined
-        : parsePhraseTable(await withFileSystemErrors(opts.phraseTable, 'cannot read the phrase table', () => readFile(opts.phraseTable!, 'utf8')), opts.phraseTable);
+      const phraseTable =
+        opts.phraseTable === undefined
+          ? undefined
+          : parsePhraseTable(
+              await withFileSystemErrors(opts.phraseTable, 'cannot read the phrase table', () =>
+                readFile(opts.phraseTable!, 'utf8'),
+              ),
+              opts.phraseTable,
+            );
       const translator = await loadTranslators(opts.model);
       const run = new TranslateRun(translator, opts, text.length > 0 ? 'argument' : 'stdin line', {
-        batchSize: opts.batchSize, beamSize: opts.beam, nBest: opts.nBest, lengthPenalty: opts.lengthPenalty,
-        replaceUnknown: opts.replaceUnk, ...(phraseTable !== undefined ? { phraseTable } : {}),
+        batchSize: opts.batchSize,
+        beamSize: opts.beam,
+        nBest: opts.nBest,
+        lengthPenalty: opts.lengthPenalty,
+        replaceUnknown: opts.replaceUnk,
+        ...(phraseTable !== undefined ? { phraseTable } : {}),
         alignments: opts.format === 'jsonl' ? (opts.attention ? 'matrix' : 'best') : 'none',
       });
       try {
@@ -148,11 +184,15 @@ class TranslateRun {
       if (l.overLong) refusals.set(i, `longer than ${DEFAULT_MAX_INPUT_LINE_BYTES} bytes`);
       else {
         const tokens = this.translator.sourceTokenizer.tokenize(l.text.trim()).length;
-        if (tokens > this.flags.maxInputTokens) refusals.set(i, `${tokens} tokens, over --max-input-tokens ${this.flags.maxInputTokens}`);
+        if (tokens > this.flags.maxInputTokens)
+          refusals.set(i, `${tokens} tokens, over --max-input-tokens ${this.flags.maxInputTokens}`);
         else accepted.push({ index: i, text: l.text });
       }
     });
-    const results = this.translator.translate(accepted.map((a) => a.text), this.options);
+    const results = this.translator.translate(
+      accepted.map((a) => a.text),
+      this.options,
+    );
     const byIndex = new Map<number, Translation>(accepted.map((a, k) => [a.index, results[k]!]));
     const out: string[] = [];
     batch.forEach((l, i) => {
@@ -162,13 +202,15 @@ class TranslateRun {
       if (r !== undefined && r.unknownTokens.length > 0) {
         this.linesWithUnknown++;
         for (const t of r.unknownTokens) this.unknownCounts.set(t, (this.unknownCounts.get(t) ?? 0) + 1);
-        if (this.flags.unknown === 'error') refusal = `unknown ${quoteList([...new Set(r.unknownTokens)])} (not in the model's source vocabulary; --unknown keep translates anyway)`;
+        if (this.flags.unknown === 'error')
+          refusal = `unknown ${quoteList([...new Set(r.unknownTokens)])} (not in the model's source vocabulary; --unknown keep translates anyway)`;
       }
       if (refusal !== undefined) {
         process.stderr.write(`translate: ${this.what} ${l.line}: ${refusal}\n`);
         this.failed++;
         // jsonl says why; text keeps one line per input (Moses n-best lines simply have none for it).
-        if (this.flags.format === 'jsonl') out.push(JSON.stringify({ source: l.text.slice(0, 200), translation: null, error: refusal }));
+        if (this.flags.format === 'jsonl')
+          out.push(JSON.stringify({ source: l.text.slice(0, 200), translation: null, error: refusal }));
         else if (this.flags.nBest === 1) out.push('');
         return;
       }
@@ -181,16 +223,18 @@ class TranslateRun {
   private format(l: InputLine, r: Translation): string[] {
     if (this.flags.format === 'jsonl') {
       const best = r.nBest[0];
-      return [JSON.stringify({
-        source: l.text,
-        translation: r.text,
-        nBest: r.nBest.map((h) => ({ text: h.text, score: h.score, logProb: h.logProb })),
-        unknown: r.unknownTokens,
-        sourceTokens: r.sourceTokens,
-        targetTokens: best?.tokens ?? [],
-        alignment: best?.alignment ?? [],
-        ...(best?.attention !== undefined ? { attention: best.attention } : {}),
-      })];
+      return [
+        JSON.stringify({
+          source: l.text,
+          translation: r.text,
+          nBest: r.nBest.map((h) => ({ text: h.text, score: h.score, logProb: h.logProb })),
+          unknown: r.unknownTokens,
+          sourceTokens: r.sourceTokens,
+          targetTokens: best?.tokens ?? [],
+          alignment: best?.alignment ?? [],
+          ...(best?.attention !== undefined ? { attention: best.attention } : {}),
+        }),
+      ];
     }
     if (this.flags.nBest > 1) return r.nBest.map((h) => `${l.line - 1} ||| ${h.text} ||| ${h.score.toFixed(4)}`);
     return [r.text];
@@ -202,9 +246,10 @@ class TranslateRun {
     const total = [...this.unknownCounts.values()].reduce((a, b) => a + b, 0);
     const top = [...this.unknownCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
     const examples = top.map(([t, n]) => (n > 1 ? `${JSON.stringify(t)} ×${n}` : JSON.stringify(t))).join(', ');
-    const handled = this.flags.unknown === 'error'
-      ? 'those lines were refused (--unknown error)'
-      : `translated anyway${this.replaced > 0 ? `, ${this.replaced} <unk> in the output copied from the source` : ''}`;
+    const handled =
+      this.flags.unknown === 'error'
+        ? 'those lines were refused (--unknown error)'
+        : `translated anyway${this.replaced > 0 ? `, ${this.replaced} <unk> in the output copied from the source` : ''}`;
     return `translate: ${this.linesWithUnknown} of ${this.lines} lines held words outside the model's vocabulary (${total} tokens: ${examples}${this.unknownCounts.size > 5 ? ', …' : ''}); ${handled}`;
   }
 }

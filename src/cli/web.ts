@@ -25,12 +25,23 @@ export async function checkWebModels(specs: readonly string[]): Promise<WebModel
   const models = await loadServedModels(specs.map(parseModelSpec));
   try {
     return models.map((m) => {
-      if (m.kind !== 'seq2seq') throw new ServeError(`--model ${m.dir}: a ${m.kind} model; the page translates (serve heads with translate serve)`);
+      if (m.kind !== 'seq2seq')
+        throw new ServeError(
+          `--model ${m.dir}: a ${m.kind} model; the page translates (serve heads with translate serve)`,
+        );
       const tokenizers = [m.translator.sourceTokenizer.toJSON(), m.translator.targetTokenizer.toJSON()];
       if (tokenizers.some((t) => t.kind === 'sentencepiece')) {
-        throw new ServeError(`--model ${m.dir}: its SentencePiece tokenizer cannot run in the page yet; use translate serve or translate translate`);
+        throw new ServeError(
+          `--model ${m.dir}: its SentencePiece tokenizer cannot run in the page yet; use translate serve or translate translate`,
+        );
       }
-      return { name: m.name, dir: m.dir, languages: m.languages, weights: m.weights, example: exampleFor(m.translator.info) };
+      return {
+        name: m.name,
+        dir: m.dir,
+        languages: m.languages,
+        weights: m.weights,
+        example: exampleFor(m.translator.info),
+      };
     });
   } finally {
     disposeModels(models);
@@ -48,7 +59,9 @@ export async function web(flags: WebFlags, startBackend: () => Promise<void>): P
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
-  const described = models.map((m) => `${m.name}${m.languages === null ? '' : ` (${m.languages.source}→${m.languages.target})`}`).join(', ');
+  const described = models
+    .map((m) => `${m.name}${m.languages === null ? '' : ` (${m.languages.source}→${m.languages.target})`}`)
+    .join(', ');
   process.stderr.write(`translate web: ${described} at ${site.url} (Ctrl-C stops)\n`);
 }
 
@@ -56,7 +69,12 @@ export function registerWebCommand(program: Command, startBackend: StartBackend)
   program
     .command('web')
     .description('the browser page: translates in the browser with the given models (checked here first)')
-    .option('--model <[name=]dir>', 'translation model directory (repeatable; NAME=DIR names it; the first is selected)', collect, [])
+    .option(
+      '--model <[name=]dir>',
+      'translation model directory (repeatable; NAME=DIR names it; the first is selected)',
+      collect,
+      [],
+    )
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_WEB_SITE.host)
     .option('--port <n>', 'port (0: any free port)', int('--port', 0), DEFAULT_WEB_SITE.port)
     .action(async (flags: WebFlags) => {

@@ -214,7 +214,11 @@ export async function* readLines(file: string, options: ReadLinesOptions = {}): 
     }
   } catch (e) {
     if (e instanceof CorpusError) throw e;
-    throw new CorpusError(file, undefined, gz ? `cannot decompress (${(e as Error).message})` : `cannot read (${describeError(e)})`);
+    throw new CorpusError(
+      file,
+      undefined,
+      gz ? `cannot decompress (${(e as Error).message})` : `cannot read (${describeError(e)})`,
+    );
   } finally {
     stream.destroy();
     raw.destroy();
@@ -271,7 +275,12 @@ export async function* readTsv(file: string, options: TsvOptions = {}): AsyncGen
   if (columns.every((c) => typeof c === 'number')) index = [columns[0] as number, columns[1] as number];
   for await (const { text, line, overLong } of readLines(file, lineOptions(options))) {
     if (overLong) {
-      if (header && line === 1) throw new CorpusError(file, 1, `header line longer than ${options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES} bytes`);
+      if (header && line === 1)
+        throw new CorpusError(
+          file,
+          1,
+          `header line longer than ${options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES} bytes`,
+        );
       dropped.add('line-too-long', `${file}:${line}`);
       continue;
     }
@@ -289,7 +298,11 @@ export async function* readTsv(file: string, options: TsvOptions = {}): AsyncGen
     const fields = text.split('\t');
     const need = Math.max(index[0], index[1]) + 1;
     if (fields.length < need) {
-      throw new CorpusError(file, line, `has ${fields.length} tab-separated column${fields.length === 1 ? '' : 's'}, expected at least ${need}`);
+      throw new CorpusError(
+        file,
+        line,
+        `has ${fields.length} tab-separated column${fields.length === 1 ? '' : 's'}, expected at least ${need}`,
+      );
     }
     const pair = keep(fields[index[0]]!, fields[index[1]]!, `${file}:${line}`, options, dropped);
     if (pair) yield pair;
@@ -304,7 +317,11 @@ function columnIndex(names: string[], column: number | string, file: string): nu
 }
 
 /** Reads two files aligned line by line (line n of `sourceFile` translates line n of `targetFile`). */
-export async function* readAligned(sourceFile: string, targetFile: string, options: ReaderOptions = {}): AsyncGenerator<Pair> {
+export async function* readAligned(
+  sourceFile: string,
+  targetFile: string,
+  options: ReaderOptions = {},
+): AsyncGenerator<Pair> {
   const dropped = options.dropped ?? new DropTally();
   const src = readLines(sourceFile, lineOptions(options));
   const tgt = readLines(targetFile, lineOptions(options));
@@ -313,8 +330,14 @@ export async function* readAligned(sourceFile: string, targetFile: string, optio
       const [a, b] = await Promise.all([src.next(), tgt.next()]);
       if (a.done && b.done) return;
       if (a.done || b.done) {
-        const [shortFile, longFile, extra] = a.done ? [sourceFile, targetFile, b.value as Line] : [targetFile, sourceFile, a.value as Line];
-        throw new CorpusError(longFile, extra.line, `line count mismatch: ${shortFile} ends after ${extra.line - 1} lines but ${longFile} continues`);
+        const [shortFile, longFile, extra] = a.done
+          ? [sourceFile, targetFile, b.value as Line]
+          : [targetFile, sourceFile, a.value as Line];
+        throw new CorpusError(
+          longFile,
+          extra.line,
+          `line count mismatch: ${shortFile} ends after ${extra.line - 1} lines but ${longFile} continues`,
+        );
       }
       if (a.value.overLong || b.value.overLong) {
         dropped.add('line-too-long', `${a.value.overLong ? sourceFile : targetFile}:${a.value.line}`);
@@ -347,10 +370,12 @@ export async function* readJsonl(file: string, options: JsonlOptions = {}): Asyn
     } catch (e) {
       throw new CorpusError(file, line, `bad JSON (${(e as Error).message})`);
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new CorpusError(file, line, 'expected a JSON object');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new CorpusError(file, line, 'expected a JSON object');
     const obj = value as Record<string, unknown>;
     for (const k of [sk, tk]) {
-      if (typeof obj[k] !== 'string') throw new CorpusError(file, line, `property "${k}" is ${k in obj ? `not a string` : 'missing'}`);
+      if (typeof obj[k] !== 'string')
+        throw new CorpusError(file, line, `property "${k}" is ${k in obj ? `not a string` : 'missing'}`);
     }
     const pair = keep(obj[sk] as string, obj[tk] as string, `${file}:${line}`, options, dropped);
     if (pair) yield pair;

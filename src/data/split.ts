@@ -48,10 +48,14 @@ function resolveCount(share: number, n: number, name: string): number {
  * For corpora streamed without holding them in memory: the split of the pair at `index`, decided by a hash of
  * (seed, index). Shares are fractions and hold only on average, unlike splitCorpus's exact counts.
  */
-export function splitOf(index: number, options: { valid?: number; test?: number; seed?: number } = {}): keyof Split<unknown> {
+export function splitOf(
+  index: number,
+  options: { valid?: number; test?: number; seed?: number } = {},
+): keyof Split<unknown> {
   const valid = options.valid ?? 0.05;
   const test = options.test ?? 0.05;
-  if (!(valid >= 0 && test >= 0 && valid + test < 1)) throw new SplitError('streaming split needs fractions with valid + test < 1');
+  if (!(valid >= 0 && test >= 0 && valid + test < 1))
+    throw new SplitError('streaming split needs fractions with valid + test < 1');
   // murmur3's finaliser: spreads consecutive indices over [0, 2^32) evenly.
   let h = (Math.imul(index >>> 0, 0x9e3779b1) ^ Math.imul((options.seed ?? 0) >>> 0, 0x85ebca6b)) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;

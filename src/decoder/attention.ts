@@ -23,7 +23,13 @@ export interface AttentionResult {
  * states: [B, T_tgt, H]; memory: [B, T_src, M] (the values); keys: [B, T_src, H] (memory itself for 'dot');
  * maskBias: [B, 1, T_src]; Wc: [M + H, H].
  */
-export function luongAttention(states: tf.Tensor3D, memory: tf.Tensor3D, keys: tf.Tensor3D, maskBias: tf.Tensor3D, Wc: tf.Tensor2D): AttentionResult {
+export function luongAttention(
+  states: tf.Tensor3D,
+  memory: tf.Tensor3D,
+  keys: tf.Tensor3D,
+  maskBias: tf.Tensor3D,
+  Wc: tf.Tensor2D,
+): AttentionResult {
   const [B, Tt, H] = states.shape;
   const M = memory.shape[2];
   const scores = tf.add(tf.matMul(states, keys, false, true), maskBias); // [B, T_tgt, T_src]
@@ -35,6 +41,11 @@ export function luongAttention(states: tf.Tensor3D, memory: tf.Tensor3D, keys: t
 }
 
 /** Luong's dot score: the keys are the encoder outputs themselves. states: [B, T_tgt, H]; memory: [B, T_src, H]. */
-export function luongDotAttention(states: tf.Tensor3D, memory: tf.Tensor3D, maskBias: tf.Tensor3D, Wc: tf.Tensor2D): AttentionResult {
+export function luongDotAttention(
+  states: tf.Tensor3D,
+  memory: tf.Tensor3D,
+  maskBias: tf.Tensor3D,
+  Wc: tf.Tensor2D,
+): AttentionResult {
   return luongAttention(states, memory, memory, maskBias, Wc);
 }

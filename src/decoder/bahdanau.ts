@@ -13,7 +13,14 @@ import { dense } from '../layers/dense.js';
 /** The step's keys from encoder outputs [B, T_src, M] and W_k [M, A]: 2·e W_k, [B, T_src, A] (see above). */
 export function bahdanauKeys(memory: tf.Tensor3D, Wk: tf.Tensor2D): tf.Tensor3D {
   const [B, T, M] = memory.shape;
-  return tf.tidy(() => tf.reshape(tf.mul(dense(tf.reshape(memory, [B * T, M]) as tf.Tensor2D, Wk, null), 2), [B, T, Wk.shape[1]]) as tf.Tensor3D);
+  return tf.tidy(
+    () =>
+      tf.reshape(tf.mul(dense(tf.reshape(memory, [B * T, M]) as tf.Tensor2D, Wk, null), 2), [
+        B,
+        T,
+        Wk.shape[1],
+      ]) as tf.Tensor3D,
+  );
 }
 
 export interface BahdanauStep {
@@ -27,11 +34,25 @@ export interface BahdanauStep {
  * One attention step. query: [B, H]; Wq: [H, A]; v: [A, 1]; keys: [B, T_src, A] from `bahdanauKeys`;
  * memory: [B, T_src, M]; maskBias: [B, 1, T_src]. Differentiable in query, Wq, v, keys and memory.
  */
-export function bahdanauAttention(query: tf.Tensor2D, Wq: tf.Tensor2D, v: tf.Tensor2D, keys: tf.Tensor3D, memory: tf.Tensor3D, maskBias: tf.Tensor3D): BahdanauStep {
+export function bahdanauAttention(
+  query: tf.Tensor2D,
+  Wq: tf.Tensor2D,
+  v: tf.Tensor2D,
+  keys: tf.Tensor3D,
+  memory: tf.Tensor3D,
+  maskBias: tf.Tensor3D,
+): BahdanauStep {
   const [B, T, M] = memory.shape;
   const A = Wq.shape[1];
   const f = tf.customGrad((...args) => {
-    const [q, Wqi, vi, K, E, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    const [q, Wqi, vi, K, E, save] = args as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor3D,
+      tf.Tensor3D,
+      tf.GradSaveFunc,
+    ];
     const qp = tf.mul(tf.matMul(q, Wqi), 2); // [B, A]
     const S = tf.reshape(tf.sigmoid(tf.add(K, tf.reshape(qp, [B, 1, A]))), [B * T, A]); // σ(2x), [B·T, A]
     const scores = tf.add(tf.reshape(tf.matMul(S, tf.mul(vi, 2)), [B, T]), tf.reshape(maskBias, [B, T]));
@@ -41,7 +62,14 @@ export function bahdanauAttention(query: tf.Tensor2D, Wq: tf.Tensor2D, v: tf.Ten
     return {
       value: tf.concat([c, a], 1), // [B, M + T]: one output, split below
       gradFunc: (dy, saved) => {
-        const [qs, Wqs, vs, Es, Ss, as] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D, tf.Tensor2D];
+        const [qs, Wqs, vs, Es, Ss, as] = saved as [
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor3D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+        ];
         const g = dy as tf.Tensor2D;
         const dc = tf.slice(g, [0, 0], [B, M]);
         // ∂a: through the context (e_i · dc), plus whatever reached the returned weights.

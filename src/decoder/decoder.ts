@@ -71,20 +71,26 @@ export class Decoder {
   readonly layers: readonly RecurrentLayer[];
   readonly embeddingName: string;
 
-  constructor(readonly options: DecoderOptions, private readonly params: Params, private readonly prefix = 'decoder') {
+  constructor(
+    readonly options: DecoderOptions,
+    private readonly params: Params,
+    private readonly prefix = 'decoder',
+  ) {
     const { vocabSize: V, embeddingSize: E, hiddenSize: H, attention } = options;
     const cell = options.cell ?? DEFAULT_CELL;
     const M = options.memorySize ?? H;
     const A = options.attentionSize ?? H;
     const k = 1 / Math.sqrt(H);
     this.embeddingName = options.embeddingName ?? `${prefix}/embedding`;
-    if (options.embeddingName === undefined) params.create(this.embeddingName, [V, E], { kind: 'normal', std: 1 }, options.trainEmbedding ?? true);
+    if (options.embeddingName === undefined)
+      params.create(this.embeddingName, [V, E], { kind: 'normal', std: 1 }, options.trainEmbedding ?? true);
     // Layer 0 keeps the one-layer model's names, so models saved before stacks existed still load.
     const dropout = options.dropout ?? NO_DROPOUT;
     const stack = { layers: options.layers ?? 1, residual: options.residual ?? false, dropout };
     this.stack = new RecurrentStack(params, prefix, E, H, cell, stack);
     this.layers = this.stack.layers.map((layer) => layer.forward);
-    if (attention === 'general') params.create(`${prefix}/attention/Wa`, [M, H], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
+    if (attention === 'general')
+      params.create(`${prefix}/attention/Wa`, [M, H], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
     if (attention === 'bahdanau') {
       params.create(`${prefix}/attention/Wk`, [M, A], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
       params.create(`${prefix}/attention/Wq`, [H, A], { kind: 'uniform', scale: k });
@@ -92,7 +98,8 @@ export class Decoder {
       // The context's share of the bottom layer's input projection: xp = emb·W + b + context·W_ctx.
       params.create(`${prefix}/context/W`, [M, cellGates(cell.kind) * H], { kind: 'uniform', scale: 1 / Math.sqrt(M) });
     }
-    if (attention !== 'none') params.create(`${prefix}/attention/Wc`, [M + H, H], { kind: 'uniform', scale: 1 / Math.sqrt(M + H) });
+    if (attention !== 'none')
+      params.create(`${prefix}/attention/Wc`, [M + H, H], { kind: 'uniform', scale: 1 / Math.sqrt(M + H) });
     params.create(`${prefix}/output/W`, [H, V], { kind: 'uniform', scale: k });
     params.create(`${prefix}/output/b`, [V], { kind: 'zeros' });
   }
@@ -112,7 +119,14 @@ export class Decoder {
     if (kind === 'bahdanau') return bahdanauKeys(outputs, this.p('attention/Wk'));
     if (kind !== 'general') return null;
     const [B, T, M] = outputs.shape;
-    return tf.tidy(() => tf.reshape(dense(tf.reshape(outputs, [B * T, M]) as tf.Tensor2D, this.p('attention/Wa'), null), [B, T, this.options.hiddenSize]) as tf.Tensor3D);
+    return tf.tidy(
+      () =>
+        tf.reshape(dense(tf.reshape(outputs, [B * T, M]) as tf.Tensor2D, this.p('attention/Wa'), null), [
+          B,
+          T,
+          this.options.hiddenSize,
+        ]) as tf.Tensor3D,
+    );
   }
 
   /** Layer l's part [B, state] of a stacked state [B, layers·state]. */
@@ -125,7 +139,13 @@ export class Decoder {
   /** Luong attention over memory for top-layer outputs [B, T, H] → output-layer inputs [B·T, H] and weights. */
   private luong(states: tf.Tensor3D, memory: Memory): { top: tf.Tensor2D; weights: tf.Tensor3D } {
     const [B, T, H] = states.shape;
-    const a = luongAttention(states, memory.outputs, memory.keys ?? memory.outputs, memory.maskBias, this.p('attention/Wc'));
+    const a = luongAttention(
+      states,
+      memory.outputs,
+      memory.keys ?? memory.outputs,
+      memory.maskBias,
+      this.p('attention/Wc'),
+    );
     return { top: tf.reshape(a.attended, [B * T, H]), weights: a.weights };
   }
 
@@ -153,7 +173,10 @@ export class Decoder {
    * the dropout masks; null means no dropout.
    */
   features(
-    memory: Memory, targetIn: Int32Array, steps: number, rng: Rng | null = null,
+    memory: Memory,
+    targetIn: Int32Array,
+    steps: number,
+    rng: Rng | null = null,
   ): { top: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = memory.initial.shape[0];
     const T = steps;
@@ -166,11 +189,11 @@ export class Decoder {
       this.options.attention !== 'bahdanau'
         ? undefined
         : (xp, state0, mask) => {
-          const r = this.bahdanauSteps(memory, xp, state0, mask, T);
-          attended.contexts = r.contexts;
-          attended.weights = r.weights;
-          return r;
-        };
+            const r = this.bahdanauSteps(memory, xp, state0, mask, T);
+            attended.contexts = r.contexts;
+            attended.weights = r.weights;
+            return r;
+          };
     const run = { steps: T, batch: B, mask: null, rng, initial, finals: false, bottom };
     const { outputs } = this.stack.run({ ids: targetIn, table }, run);
     const out = tf.reshape(outputs, [T * B, H]) as tf.Tensor2D; // time-major
@@ -206,17 +229,31 @@ export class Decoder {
       weights.push(a.weights);
     }
     return {
-      outputs: tf.concat(outputs, 0) as tf.Tensor2D, contexts: tf.concat(contexts, 0) as tf.Tensor2D,
-      weights: tf.stack(weights, 1) as tf.Tensor3D, final: state,
+      outputs: tf.concat(outputs, 0) as tf.Tensor2D,
+      contexts: tf.concat(contexts, 0) as tf.Tensor2D,
+      weights: tf.stack(weights, 1) as tf.Tensor3D,
+      final: state,
     };
   }
 
   private bahdanau(query: tf.Tensor2D, memory: Memory) {
-    return bahdanauAttention(query, this.p('attention/Wq'), this.p('attention/v'), memory.keys!, memory.outputs, memory.maskBias);
+    return bahdanauAttention(
+      query,
+      this.p('attention/Wq'),
+      this.p('attention/v'),
+      memory.keys!,
+      memory.outputs,
+      memory.maskBias,
+    );
   }
 
   /** Teacher forcing: logits [B·T_tgt, V], batch-major (see `features`). */
-  forward(memory: Memory, targetIn: Int32Array, steps: number, rng: Rng | null = null): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  forward(
+    memory: Memory,
+    targetIn: Int32Array,
+    steps: number,
+    rng: Rng | null = null,
+  ): { logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const { top, weights } = this.features(memory, targetIn, steps, rng);
     return { logits: this.logits(top), weights };
   }
@@ -226,7 +263,11 @@ export class Decoder {
   }
 
   /** One step: previous tokens [B] → new state and logits [B, V] (and attention weights [B, 1, T_src]). */
-  step(memory: Memory, state: DecoderState, previous: Int32Array): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
+  step(
+    memory: Memory,
+    state: DecoderState,
+    previous: Int32Array,
+  ): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = previous.length;
     const H = this.options.hiddenSize;
     let xp = this.rnn.projectTokens(this.params.get(this.embeddingName) as unknown as tf.Tensor2D, previous);
@@ -235,7 +276,12 @@ export class Decoder {
     if (bahdanau !== null) xp = tf.add(xp, dense(bahdanau.context, this.p('context/W'), null));
     const { states: nexts, top } = this.stack.step(xp, states);
     const next = { h: nexts.length === 1 ? nexts[0]! : (tf.concat(nexts, 1) as tf.Tensor2D) };
-    if (bahdanau !== null) return { state: next, logits: this.logits(this.bahdanauTop(bahdanau.context, top)), weights: tf.reshape(bahdanau.weights, [B, 1, -1]) as tf.Tensor3D };
+    if (bahdanau !== null)
+      return {
+        state: next,
+        logits: this.logits(this.bahdanauTop(bahdanau.context, top)),
+        weights: tf.reshape(bahdanau.weights, [B, 1, -1]) as tf.Tensor3D,
+      };
     if (this.options.attention === 'none') return { state: next, logits: this.logits(top), weights: null };
     const out = this.luong(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, memory);
     return { state: next, logits: this.logits(out.top), weights: out.weights };

@@ -1,5 +1,12 @@
 // The number-words demo end to end: generate → batch → train → evaluate → (the caller saves).
-import { NumberWordsTask, numberWordsVocabularies, wordsToTokens, digitsToTokens, type NumberWordsOptions, type NumberWordsPair } from '../data/text/numberWords.js';
+import {
+  NumberWordsTask,
+  numberWordsVocabularies,
+  wordsToTokens,
+  digitsToTokens,
+  type NumberWordsOptions,
+  type NumberWordsPair,
+} from '../data/text/numberWords.js';
 import { makeBatch, makeSourceBatch } from '../data/text/batch.js';
 import type { Vocabulary } from '../data/text/vocabulary.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from '../translation/seq2seq.js';
@@ -51,12 +58,21 @@ export interface EvaluationResult {
   positionAccuracy: number[];
 }
 
-export function encodePair(p: NumberWordsPair, source: Vocabulary, target: Vocabulary): { source: number[]; target: number[] } {
+export function encodePair(
+  p: NumberWordsPair,
+  source: Vocabulary,
+  target: Vocabulary,
+): { source: number[]; target: number[] } {
   return { source: source.encode(wordsToTokens(p.words)), target: target.encode(digitsToTokens(p.digits)) };
 }
 
 /** Greedy-decodes `pairs` in batches and scores them against the digits. */
-export function evaluateNumberWords(model: Seq2Seq, pairs: NumberWordsPair[], vocabs: { source: Vocabulary; target: Vocabulary }, batchSize = 500): EvaluationResult {
+export function evaluateNumberWords(
+  model: Seq2Seq,
+  pairs: NumberWordsPair[],
+  vocabs: { source: Vocabulary; target: Vocabulary },
+  batchSize = 500,
+): EvaluationResult {
   let correctTokens = 0;
   let totalTokens = 0;
   let exact = 0;
@@ -64,7 +80,10 @@ export function evaluateNumberWords(model: Seq2Seq, pairs: NumberWordsPair[], vo
   const posTotal: number[] = [];
   for (let i = 0; i < pairs.length; i += batchSize) {
     const chunk = pairs.slice(i, i + batchSize);
-    const batch = makeSourceBatch(chunk.map((p) => vocabs.source.encode(wordsToTokens(p.words))), { reverseSource: model.config.reverseSource });
+    const batch = makeSourceBatch(
+      chunk.map((p) => vocabs.source.encode(wordsToTokens(p.words))),
+      { reverseSource: model.config.reverseSource },
+    );
     const maxLength = chunk.map((p) => p.digits.length + 5);
     const outs = greedyDecode(model, batch, { maxLength });
     chunk.forEach((p, k) => {
@@ -97,7 +116,11 @@ export interface NumberWordsRun {
 }
 
 /** Trains the demo model; `onProgress` is called after every step. Stops early (after the current step) when `signal` aborts. */
-export async function trainNumberWords(options: NumberWordsDemoOptions, onProgress?: (p: ProgressInfo) => void, signal?: AbortSignal): Promise<NumberWordsRun> {
+export async function trainNumberWords(
+  options: NumberWordsDemoOptions,
+  onProgress?: (p: ProgressInfo) => void,
+  signal?: AbortSignal,
+): Promise<NumberWordsRun> {
   const task = new NumberWordsTask(options.task);
   const vocabs = numberWordsVocabularies();
   const model = new Seq2Seq(options.model, vocabs.source.size, vocabs.target.size);
@@ -109,9 +132,13 @@ export async function trainNumberWords(options: NumberWordsDemoOptions, onProgre
   try {
     for (let step = 1; step <= options.steps && !signal?.aborted; step++) {
       const t0 = performance.now();
-      const pairs = Array.from({ length: options.batchSize }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target));
+      const pairs = Array.from({ length: options.batchSize }, () =>
+        encodePair(task.nextTrain(), vocabs.source, vocabs.target),
+      );
       const batch = makeBatch(pairs, { reverseSource: options.model.reverseSource });
-      trainer.setLearningRate(cosineLearningRate(options.trainer.learningRate, options.finalLearningRate, step, options.steps));
+      trainer.setLearningRate(
+        cosineLearningRate(options.trainer.learningRate, options.finalLearningRate, step, options.steps),
+      );
       const { loss } = trainer.update(() => model.loss(batch, { training: true, rng: dropoutRng }));
       losses.push(loss);
       const tokens = batch.targetLengths.reduce((a, b) => a + b, 0);
@@ -124,4 +151,3 @@ export async function trainNumberWords(options: NumberWordsDemoOptions, onProgre
   }
   return { model, task, vocabs, losses, trainSeconds: (performance.now() - start) / 1000 };
 }
-

@@ -36,7 +36,11 @@ export class Bridge {
   /** The bridge in use: 'auto' resolved. */
   readonly kind: 'copy' | 'dense' | 'zero';
 
-  constructor(readonly options: BridgeOptions, private readonly params: Params, private readonly prefix = 'bridge') {
+  constructor(
+    readonly options: BridgeOptions,
+    private readonly params: Params,
+    private readonly prefix = 'bridge',
+  ) {
     const o = options;
     const fits = o.encoderWidth === o.decoderUnits;
     if (o.kind === 'copy' && !(fits && o.encoderLayers >= o.decoderLayers)) {
@@ -48,7 +52,10 @@ export class Bridge {
     this.kind = o.kind === 'auto' ? (fits && o.encoderLayers === o.decoderLayers ? 'copy' : 'dense') : o.kind;
     if (this.kind === 'dense') {
       const inputs = o.encoderLayers * o.blocks * o.encoderWidth;
-      params.create(`${prefix}/W`, [inputs, o.decoderLayers * o.blocks * o.decoderUnits], { kind: 'uniform', scale: 1 / Math.sqrt(inputs) });
+      params.create(`${prefix}/W`, [inputs, o.decoderLayers * o.blocks * o.decoderUnits], {
+        kind: 'uniform',
+        scale: 1 / Math.sqrt(inputs),
+      });
       params.create(`${prefix}/b`, [o.decoderLayers * o.blocks * o.decoderUnits], { kind: 'zeros' });
     }
   }
@@ -64,7 +71,13 @@ export class Bridge {
     if (this.kind === 'zero') return tf.zeros([B, o.decoderLayers * o.blocks * o.decoderUnits]);
     return tf.tidy(() => {
       const joined = finals.length === 1 ? finals[0]! : tf.concat(finals, 1);
-      return tf.tanh(dense(joined, this.params.get(`${this.prefix}/W`) as unknown as tf.Tensor2D, this.params.get(`${this.prefix}/b`) as unknown as tf.Tensor1D));
+      return tf.tanh(
+        dense(
+          joined,
+          this.params.get(`${this.prefix}/W`) as unknown as tf.Tensor2D,
+          this.params.get(`${this.prefix}/b`) as unknown as tf.Tensor1D,
+        ),
+      );
     });
   }
 }

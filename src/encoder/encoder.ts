@@ -52,7 +52,11 @@ export class Encoder {
   readonly layers: readonly StackLayer[];
   readonly embeddingName: string;
 
-  constructor(readonly options: EncoderOptions, private readonly params: Params, prefix = 'encoder') {
+  constructor(
+    readonly options: EncoderOptions,
+    private readonly params: Params,
+    prefix = 'encoder',
+  ) {
     const { vocabSize: V, embeddingSize: E, hiddenSize: H } = options;
     this.embeddingName = options.embeddingName ?? `${prefix}/embedding`;
     if (options.embeddingName === undefined) {

@@ -25,11 +25,18 @@ export class EpochSampler {
   private state: EpochSamplerState = { epoch: 0, step: 0 };
   private batches: number[][] | null = null;
 
-  constructor(readonly size: number, options: Partial<EpochSamplerOptions> & { batchSize: number }, private readonly lengths?: readonly number[]) {
+  constructor(
+    readonly size: number,
+    options: Partial<EpochSamplerOptions> & { batchSize: number },
+    private readonly lengths?: readonly number[],
+  ) {
     this.options = { seed: 1, pool: 16, ...options };
-    if (!(Number.isInteger(size) && size > 0)) throw new RangeError(`a sampler needs at least one example, got ${size}`);
-    if (!(Number.isInteger(this.options.batchSize) && this.options.batchSize > 0)) throw new RangeError(`batchSize must be a positive integer, got ${this.options.batchSize}`);
-    if (lengths !== undefined && lengths.length !== size) throw new RangeError(`${lengths.length} lengths for ${size} examples`);
+    if (!(Number.isInteger(size) && size > 0))
+      throw new RangeError(`a sampler needs at least one example, got ${size}`);
+    if (!(Number.isInteger(this.options.batchSize) && this.options.batchSize > 0))
+      throw new RangeError(`batchSize must be a positive integer, got ${this.options.batchSize}`);
+    if (lengths !== undefined && lengths.length !== size)
+      throw new RangeError(`${lengths.length} lengths for ${size} examples`);
   }
 
   /** Batches per epoch. */
@@ -51,7 +58,14 @@ export class EpochSampler {
 
   setState(state: unknown): void {
     const s = state as Partial<EpochSamplerState> | null;
-    if (s === null || typeof s !== 'object' || !Number.isInteger(s.epoch) || !Number.isInteger(s.step) || s.epoch! < 0 || s.step! < 0) {
+    if (
+      s === null ||
+      typeof s !== 'object' ||
+      !Number.isInteger(s.epoch) ||
+      !Number.isInteger(s.step) ||
+      s.epoch! < 0 ||
+      s.step! < 0
+    ) {
       throw new CheckpointError(`sampler state ${JSON.stringify(state)} is not {epoch, step}`);
     }
     this.state = { epoch: s.epoch!, step: s.step! };

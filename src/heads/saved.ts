@@ -17,7 +17,11 @@ export async function saveHead<C, E>(dir: string, kind: string, model: Head<C>, 
 }
 
 /** Loads a head of `kind` from `dir`, rebuilding it from its saved config with `build`. */
-export async function loadHead<C, E, M extends Head<C>>(dir: string, kind: string, build: (config: C) => M): Promise<{ model: M; extra: E }> {
+export async function loadHead<C, E, M extends Head<C>>(
+  dir: string,
+  kind: string,
+  build: (config: C) => M,
+): Promise<{ model: M; extra: E }> {
   const { json, data } = await loadModelFiles<C, E>(dir, kind);
   return { model: withSavedWeights(build(json.config), json, data, `${dir}/model.json`), extra: json.extra };
 }

@@ -53,7 +53,8 @@ export function featureBatch(sequences: readonly Float32Array[], featureSize: nu
   const B = sequences.length;
   const F = featureSize;
   sequences.forEach((s, b) => {
-    if (s.length % F !== 0) throw new RangeError(`sequence ${b} has ${s.length} values, not a multiple of ${F} features per step`);
+    if (s.length % F !== 0)
+      throw new RangeError(`sequence ${b} has ${s.length} values, not a multiple of ${F} features per step`);
   });
   const T = Math.max(minSteps, ...sequences.map((s) => s.length / F));
   const features = new Float32Array(T * B * F);
@@ -89,9 +90,11 @@ export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, 
 
 /** Throws a RangeError naming the bad reader option. */
 export function checkReaderOptions(o: ReaderOptions): void {
-  if (!(Number.isInteger(o.layers) && o.layers >= 1)) throw new RangeError(`layers must be an integer ≥ 1, got ${o.layers}`);
+  if (!(Number.isInteger(o.layers) && o.layers >= 1))
+    throw new RangeError(`layers must be an integer ≥ 1, got ${o.layers}`);
   checkDropout(o.dropout);
-  if (!(o.embeddingKeep > 0 && o.embeddingKeep <= 1)) throw new RangeError(`embeddingKeep must be a keep probability in (0, 1], got ${o.embeddingKeep}`);
+  if (!(o.embeddingKeep > 0 && o.embeddingKeep <= 1))
+    throw new RangeError(`embeddingKeep must be a keep probability in (0, 1], got ${o.embeddingKeep}`);
 }
 
 /**
@@ -130,13 +133,18 @@ export class SequenceReader {
   readonly options: ReaderOptions;
 
   constructor(
-    private readonly params: Params, private readonly prefix: string, readonly input: InputSpec, readonly hiddenSize: number,
-    cell: CellOptions = DEFAULT_CELL, options: Partial<ReaderOptions> = {},
+    private readonly params: Params,
+    private readonly prefix: string,
+    readonly input: InputSpec,
+    readonly hiddenSize: number,
+    cell: CellOptions = DEFAULT_CELL,
+    options: Partial<ReaderOptions> = {},
   ) {
     this.options = { ...DEFAULT_READER, ...options };
     checkReaderOptions(this.options);
     const inputWidth = input.kind === 'tokens' ? input.embeddingSize : input.size;
-    if (input.kind === 'tokens') params.create(`${prefix}/embedding`, [input.vocabSize, input.embeddingSize], { kind: 'normal', std: 1 });
+    if (input.kind === 'tokens')
+      params.create(`${prefix}/embedding`, [input.vocabSize, input.embeddingSize], { kind: 'normal', std: 1 });
     // Layer 0 keeps the one-layer reader's weight names (prefix/W …): see RecurrentStack.
     const { layers, bidirectional, dropout } = this.options;
     this.stack = new RecurrentStack(params, prefix, inputWidth, hiddenSize, cell, { layers, bidirectional, dropout });

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 /** x: [N, in]; W: [in, out]; b: [out] or null. Returns [N, out]. */
 export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
   // No tape (decoding, evaluation): the same product without customGrad's bookkeeping, once per decoding step.
-  if (!tf.engine().isTapeOn()) return b === null ? tf.matMul(x, W) : (tf.fused.matMul({ a: x, b: W, bias: b }) as tf.Tensor2D);
+  if (!tf.engine().isTapeOn())
+    return b === null ? tf.matMul(x, W) : (tf.fused.matMul({ a: x, b: W, bias: b }) as tf.Tensor2D);
   // Inputs the backward pass reads are saved: the forward may run inside a tidy that disposes them.
   if (b === null) {
     const f = tf.customGrad((...args) => {

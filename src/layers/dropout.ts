@@ -28,7 +28,8 @@ export class DropoutError extends ToolkitError {
 /** Throws unless every keep probability is in (0, 1]. */
 export function checkDropout(d: DropoutOptions): void {
   for (const [k, v] of Object.entries(d)) {
-    if (!(typeof v === 'number' && v > 0 && v <= 1)) throw new DropoutError(`dropout.${k} must be a keep probability in (0, 1], got ${v}`);
+    if (!(typeof v === 'number' && v > 0 && v <= 1))
+      throw new DropoutError(`dropout.${k} must be a keep probability in (0, 1], got ${v}`);
   }
 }
 

@@ -27,24 +27,38 @@ export interface ReadPretrainedOptions {
 }
 
 /** Parses one line; returns null for a blank line. Throws naming file and line on a malformed one. */
-function parseLine(line: string, where: string, dimension: number | null): { word: string; vector: Float32Array } | null {
+function parseLine(
+  line: string,
+  where: string,
+  dimension: number | null,
+): { word: string; vector: Float32Array } | null {
   const fields = line.trim().split(/\s+/);
   if (fields.length === 1 && fields[0] === '') return null;
-  if (fields.length < 2) throw new PretrainedError(`${where}: expected a word followed by numbers, found ${JSON.stringify(line.slice(0, 60))}`);
+  if (fields.length < 2)
+    throw new PretrainedError(
+      `${where}: expected a word followed by numbers, found ${JSON.stringify(line.slice(0, 60))}`,
+    );
   const d = fields.length - 1;
-  if (dimension !== null && d !== dimension) throw new PretrainedError(`${where}: ${d} numbers after "${fields[0]}", expected ${dimension} (the width of the first vector)`);
+  if (dimension !== null && d !== dimension)
+    throw new PretrainedError(
+      `${where}: ${d} numbers after "${fields[0]}", expected ${dimension} (the width of the first vector)`,
+    );
   const vector = new Float32Array(d);
   for (let i = 0; i < d; i++) {
     const text = fields[i + 1]!;
     const x = Number(text);
-    if (!Number.isFinite(x) || text === '') throw new PretrainedError(`${where}: "${text}" (number ${i + 1} of "${fields[0]}") is not a number`);
+    if (!Number.isFinite(x) || text === '')
+      throw new PretrainedError(`${where}: "${text}" (number ${i + 1} of "${fields[0]}") is not a number`);
     vector[i] = x;
   }
   return { word: fields[0]!, vector };
 }
 
 /** Reads GloVe text (plain or .gz) line by line. Errors name the file and the 1-based line. */
-export async function readPretrainedVectors(file: string, options: ReadPretrainedOptions = {}): Promise<PretrainedVectors> {
+export async function readPretrainedVectors(
+  file: string,
+  options: ReadPretrainedOptions = {},
+): Promise<PretrainedVectors> {
   let keep: Set<string> | null = null;
   if (options.words !== undefined) {
     keep = new Set<string>();
@@ -80,7 +94,8 @@ export async function readPretrainedVectors(file: string, options: ReadPretraine
       const parsed = parseLine(line, `${file}:${n}`, dimension);
       if (parsed === null) continue;
       dimension ??= parsed.vector.length;
-      if ((keep === null || keep.has(parsed.word)) && !vectors.has(parsed.word)) vectors.set(parsed.word, parsed.vector);
+      if ((keep === null || keep.has(parsed.word)) && !vectors.has(parsed.word))
+        vectors.set(parsed.word, parsed.vector);
     }
   } catch (e) {
     if (e instanceof PretrainedError) throw e;
@@ -114,13 +129,23 @@ export interface HasEmbeddings {
  * Overwrites the rows of `side`'s embedding table for the vocabulary's words that have a vector (trying the word
  * as written, then lowercased); other rows keep their values. The table's width must equal the vectors' width.
  */
-export function loadPretrainedEmbeddings(model: HasEmbeddings, side: 'source' | 'target', vocabulary: Vocabulary, vectors: PretrainedVectors): PretrainedCoverage {
+export function loadPretrainedEmbeddings(
+  model: HasEmbeddings,
+  side: 'source' | 'target',
+  vocabulary: Vocabulary,
+  vectors: PretrainedVectors,
+): PretrainedCoverage {
   const table = model.embedding(side);
   const [rows, width] = table.shape as [number, number];
   if (width !== vectors.dimension) {
-    throw new PretrainedError(`${vectors.file}: vectors are ${vectors.dimension} wide, the model's ${side} embeddings ${width} (set embeddingSize to ${vectors.dimension})`);
+    throw new PretrainedError(
+      `${vectors.file}: vectors are ${vectors.dimension} wide, the model's ${side} embeddings ${width} (set embeddingSize to ${vectors.dimension})`,
+    );
   }
-  if (rows !== vocabulary.size) throw new PretrainedError(`the ${side} vocabulary has ${vocabulary.size} tokens, the model's ${side} embedding table ${rows} rows`);
+  if (rows !== vocabulary.size)
+    throw new PretrainedError(
+      `the ${side} vocabulary has ${vocabulary.size} tokens, the model's ${side} embedding table ${rows} rows`,
+    );
   const values = table.dataSync().slice() as Float32Array;
   const coverage: PretrainedCoverage = { words: 0, exact: 0, lowercase: 0, found: 0 };
   vocabulary.tokens.forEach((word, id) => {

@@ -46,8 +46,10 @@ export function expectedCount(p: number, numSampled: number, numTries: number): 
 export function logUniformCandidates(trueIds: Int32Array, options: CandidateSamplerOptions, rng: Rng): Candidates {
   const { vocabSize: V, numSampled, unique } = options;
   if (!(Number.isInteger(V) && V > 0)) throw new RangeError(`vocabSize must be a positive integer, got ${V}`);
-  if (!(Number.isInteger(numSampled) && numSampled > 0)) throw new RangeError(`numSampled must be a positive integer, got ${numSampled}`);
-  if (unique && numSampled > V) throw new RangeError(`cannot draw ${numSampled} distinct candidates from a vocabulary of ${V}`);
+  if (!(Number.isInteger(numSampled) && numSampled > 0))
+    throw new RangeError(`numSampled must be a positive integer, got ${numSampled}`);
+  if (unique && numSampled > V)
+    throw new RangeError(`cannot draw ${numSampled} distinct candidates from a vocabulary of ${V}`);
   const logRange = Math.log(V + 1);
   // exp may round up to V+1 for u just below 1: clamp to the last id.
   const draw = (): number => Math.min(Math.floor(Math.exp(rng.next() * logRange)) - 1, V - 1);

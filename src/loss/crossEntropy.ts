@@ -57,7 +57,14 @@ export function lossWeights(mask: Float32Array, average: LossAverage, steps?: nu
 }
 
 /** The kernel's body: out = p − q with q = (1 − ε)·onehot(targets) + ε/V, p and out [N, V]; targets as float ids. */
-export function softmaxMinusTargetValues(p: Float32Array, targets: Float32Array, eps: number, N: number, V: number, out: Float32Array): void {
+export function softmaxMinusTargetValues(
+  p: Float32Array,
+  targets: Float32Array,
+  eps: number,
+  N: number,
+  V: number,
+  out: Float32Array,
+): void {
   if (eps === 0) out.set(p.subarray(0, N * V));
   else {
     const e = eps / V;
@@ -68,7 +75,9 @@ export function softmaxMinusTargetValues(p: Float32Array, targets: Float32Array,
 
 registerJsKernel(SOFTMAX_MINUS_TARGET, ({ p, targets }, attrs, memory) => {
   const [N, V] = p!.shape as [number, number];
-  return memory.run([p, targets], [[N, V]], ([pV, tV], [out]) => softmaxMinusTargetValues(pV!, tV!, attrs['eps'] as number, N, V, out!));
+  return memory.run([p, targets], [[N, V]], ([pV, tV], [out]) =>
+    softmaxMinusTargetValues(pV!, tV!, attrs['eps'] as number, N, V, out!),
+  );
 });
 
 /**
@@ -78,7 +87,8 @@ registerJsKernel(SOFTMAX_MINUS_TARGET, ({ p, targets }, attrs, memory) => {
  * ignores tfjs's offValue argument.
  */
 function softmaxMinusTarget(p: tf.Tensor2D, targets: Int32Array, eps: number): tf.Tensor2D {
-  if (hasJsKernel(SOFTMAX_MINUS_TARGET)) return runJsKernel(SOFTMAX_MINUS_TARGET, { p, targets: tf.tensor1d(Float32Array.from(targets)) }, { eps })[0]!;
+  if (hasJsKernel(SOFTMAX_MINUS_TARGET))
+    return runJsKernel(SOFTMAX_MINUS_TARGET, { p, targets: tf.tensor1d(Float32Array.from(targets)) }, { eps })[0]!;
   const oneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), p.shape[1]);
   return tf.sub(p, eps === 0 ? oneHot : tf.add(tf.mul(oneHot, 1 - eps), eps / p.shape[1]));
 }
@@ -87,10 +97,16 @@ function softmaxMinusTarget(p: tf.Tensor2D, targets: Int32Array, eps: number): t
  * logits: [N, V]; targets: N ids; mask: N weights (1 real, 0 padding). Returns the scalar loss Σ_i w_i·ℓ_i with w
  * from lossWeights and ℓ_i = −Σ_k q_ik log p_ik, q the (smoothed) target distribution.
  */
-export function maskedCrossEntropy(logits: tf.Tensor2D, targets: Int32Array, mask: Float32Array, options: Partial<CrossEntropyOptions> = {}): tf.Scalar {
+export function maskedCrossEntropy(
+  logits: tf.Tensor2D,
+  targets: Int32Array,
+  mask: Float32Array,
+  options: Partial<CrossEntropyOptions> = {},
+): tf.Scalar {
   const { labelSmoothing: eps, average, steps } = { ...DEFAULT_CROSS_ENTROPY_OPTIONS, ...options };
   const [N, V] = logits.shape;
-  if (targets.length !== N || mask.length !== N) throw new Error(`maskedCrossEntropy: ${N} rows but ${targets.length} targets and ${mask.length} mask entries`);
+  if (targets.length !== N || mask.length !== N)
+    throw new Error(`maskedCrossEntropy: ${N} rows but ${targets.length} targets and ${mask.length} mask entries`);
   if (!(eps >= 0 && eps < 1)) throw new RangeError(`label smoothing must be in [0, 1), got ${eps}`);
   const weights = lossWeights(mask, average, steps);
   const flatIndex = new Int32Array(N);

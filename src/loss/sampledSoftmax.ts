@@ -29,7 +29,12 @@ export interface SampledSoftmaxOptions {
   steps?: number;
 }
 
-export const DEFAULT_SAMPLED_SOFTMAX_OPTIONS: Omit<SampledSoftmaxOptions, 'rng' | 'steps'> = { numSampled: 512, unique: true, removeAccidentalHits: true, average: 'token' };
+export const DEFAULT_SAMPLED_SOFTMAX_OPTIONS: Omit<SampledSoftmaxOptions, 'rng' | 'steps'> = {
+  numSampled: 512,
+  unique: true,
+  removeAccidentalHits: true,
+  average: 'token',
+};
 
 /** Smallest probability whose log is taken, so that a float32 underflow gives a large finite loss, not ∞. */
 const MIN_PROB = 1e-30;
@@ -49,12 +54,18 @@ export function sampledSoftmaxLoss(
   mask: Float32Array,
   options: Partial<SampledSoftmaxOptions> & { rng: Rng },
 ): tf.Scalar {
-  const { numSampled, unique, removeAccidentalHits, rng, average, steps } = { ...DEFAULT_SAMPLED_SOFTMAX_OPTIONS, ...options };
+  const { numSampled, unique, removeAccidentalHits, rng, average, steps } = {
+    ...DEFAULT_SAMPLED_SOFTMAX_OPTIONS,
+    ...options,
+  };
   const [N, H] = hidden.shape;
   const V = W.shape[1];
-  if (W.shape[0] !== H || b.shape[0] !== V) throw new Error(`sampledSoftmaxLoss: hidden [${hidden.shape}], W [${W.shape}] and b [${b.shape}] do not fit`);
-  if (targets.length !== N || mask.length !== N) throw new Error(`sampledSoftmaxLoss: ${N} rows but ${targets.length} targets and ${mask.length} mask entries`);
-  for (const t of targets) if (!(t >= 0 && t < V)) throw new RangeError(`sampledSoftmaxLoss: target ${t} is not in [0, ${V - 1}]`);
+  if (W.shape[0] !== H || b.shape[0] !== V)
+    throw new Error(`sampledSoftmaxLoss: hidden [${hidden.shape}], W [${W.shape}] and b [${b.shape}] do not fit`);
+  if (targets.length !== N || mask.length !== N)
+    throw new Error(`sampledSoftmaxLoss: ${N} rows but ${targets.length} targets and ${mask.length} mask entries`);
+  for (const t of targets)
+    if (!(t >= 0 && t < V)) throw new RangeError(`sampledSoftmaxLoss: target ${t} is not in [0, ${V - 1}]`);
 
   const c = logUniformCandidates(targets, { vocabSize: V, numSampled, unique }, rng);
   const m = numSampled;
@@ -72,11 +83,12 @@ export function sampledSoftmaxLoss(
   const logQSampled = Float32Array.from(c.sampledExpectedCount, Math.log);
   let hits: Float32Array | null = null;
   if (removeAccidentalHits) {
-    for (let i = 0; i < N; i++) for (let j = 0; j < m; j++) {
-      if (c.sampled[j] !== targets[i]) continue;
-      hits ??= new Float32Array(N * m);
-      hits[i * m + j] = HIT_LOGIT;
-    }
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < m; j++) {
+        if (c.sampled[j] !== targets[i]) continue;
+        hits ??= new Float32Array(N * m);
+        hits[i * m + j] = HIT_LOGIT;
+      }
   }
 
   const f = tf.customGrad((...args) => {
@@ -93,7 +105,11 @@ export function sampledSoftmaxLoss(
       tf.sum(tf.mul(h, trueW), 1, true),
       tf.reshape(tf.sub(tf.slice(bc, 0, N), tf.tensor1d(logQTrue)), [N, 1]),
     ); // [N, 1]
-    let sampledLogits: tf.Tensor = tf.fused.matMul({ a: h, b: sampledW, bias: tf.sub(tf.slice(bc, N, m), tf.tensor1d(logQSampled)) }); // [N, m]
+    let sampledLogits: tf.Tensor = tf.fused.matMul({
+      a: h,
+      b: sampledW,
+      bias: tf.sub(tf.slice(bc, N, m), tf.tensor1d(logQSampled)),
+    }); // [N, m]
     if (hits !== null) sampledLogits = tf.add(sampledLogits, tf.tensor2d(hits, [N, m]));
     const p = tf.softmax(tf.concat([trueLogit, sampledLogits], 1)); // [N, 1+m]: the true class first
     const w = tf.tensor2d(weights, [N, 1]);
@@ -102,7 +118,14 @@ export function sampledSoftmaxLoss(
     return {
       value,
       gradFunc: (dy, saved) => {
-        const [hs, trueWs, sampledWTs, ps, ws, flatIdsTs] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        const [hs, trueWs, sampledWTs, ps, ws, flatIdsTs] = saved as [
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+          tf.Tensor2D,
+        ];
         // ∂loss/∂logits = (p − onehot(0))·w·dy; accidental hits have p = 0 and so no gradient.
         const wd = tf.mul(ws, dy as tf.Scalar); // [N, 1]
         const g = tf.mul(ps, wd); // [N, 1+m]

@@ -31,11 +31,16 @@ export const DEFAULT_SEQUENCE_LOSS: Omit<SequenceLossOptions, 'steps'> = {
 
 /** Checks options a user gave (config file, flags); returns a problem or null. */
 export function sequenceLossProblem(o: Partial<SequenceLossOptions>): string | null {
-  if (o.softmax !== undefined && o.softmax !== 'full' && o.softmax !== 'sampled') return `softmax must be "full" or "sampled", got ${JSON.stringify(o.softmax)}`;
-  if (o.numSampled !== undefined && !(Number.isInteger(o.numSampled) && o.numSampled > 0)) return `numSampled must be a positive integer, got ${o.numSampled}`;
-  if (o.labelSmoothing !== undefined && !(o.labelSmoothing >= 0 && o.labelSmoothing < 1)) return `labelSmoothing must be in [0, 1), got ${o.labelSmoothing}`;
-  if (o.average !== undefined && o.average !== 'token' && o.average !== 'sequence') return `average must be "token" or "sequence", got ${JSON.stringify(o.average)}`;
-  if (o.softmax === 'sampled' && (o.labelSmoothing ?? 0) > 0) return 'label smoothing is not available with sampled softmax (the sampled loss sees only the candidates)';
+  if (o.softmax !== undefined && o.softmax !== 'full' && o.softmax !== 'sampled')
+    return `softmax must be "full" or "sampled", got ${JSON.stringify(o.softmax)}`;
+  if (o.numSampled !== undefined && !(Number.isInteger(o.numSampled) && o.numSampled > 0))
+    return `numSampled must be a positive integer, got ${o.numSampled}`;
+  if (o.labelSmoothing !== undefined && !(o.labelSmoothing >= 0 && o.labelSmoothing < 1))
+    return `labelSmoothing must be in [0, 1), got ${o.labelSmoothing}`;
+  if (o.average !== undefined && o.average !== 'token' && o.average !== 'sequence')
+    return `average must be "token" or "sequence", got ${JSON.stringify(o.average)}`;
+  if (o.softmax === 'sampled' && (o.labelSmoothing ?? 0) > 0)
+    return 'label smoothing is not available with sampled softmax (the sampled loss sees only the candidates)';
   return null;
 }
 
@@ -45,8 +50,13 @@ export function sequenceLossProblem(o: Partial<SequenceLossOptions>): string | n
  * smoothing), which is what evaluation and perplexity need; the averaging still follows `options`.
  */
 export function sequenceLoss(
-  top: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, targets: Int32Array, mask: Float32Array,
-  options: Partial<SequenceLossOptions>, context: { training: boolean; rng?: Rng },
+  top: tf.Tensor2D,
+  W: tf.Tensor2D,
+  b: tf.Tensor1D,
+  targets: Int32Array,
+  mask: Float32Array,
+  options: Partial<SequenceLossOptions>,
+  context: { training: boolean; rng?: Rng },
 ): tf.Scalar {
   const o = { ...DEFAULT_SEQUENCE_LOSS, ...options };
   const averaging = { average: o.average, ...(o.steps !== undefined ? { steps: o.steps } : {}) };
@@ -55,5 +65,8 @@ export function sequenceLoss(
     if (o.labelSmoothing > 0) throw new Error('sequenceLoss: label smoothing is not available with sampled softmax');
     return sampledSoftmaxLoss(top, W, b, targets, mask, { numSampled: o.numSampled, rng: context.rng, ...averaging });
   }
-  return maskedCrossEntropy(dense(top, W, b), targets, mask, { labelSmoothing: context.training ? o.labelSmoothing : 0, ...averaging });
+  return maskedCrossEntropy(dense(top, W, b), targets, mask, {
+    labelSmoothing: context.training ? o.labelSmoothing : 0,
+    ...averaging,
+  });
 }

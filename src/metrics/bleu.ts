@@ -87,7 +87,11 @@ export function corpusBleu(
 
 /** BLEU of one sentence against its references, with sacreBLEU's sentence_bleu defaults (effective order on). */
 export function sentenceBleu(hypothesis: string, references: readonly string[], options: BleuOptions = {}): BleuResult {
-  return corpusBleu([hypothesis], references.map((r) => [r]), { effectiveOrder: true, ...options });
+  return corpusBleu(
+    [hypothesis],
+    references.map((r) => [r]),
+    { effectiveOrder: true, ...options },
+  );
 }
 
 /** The score from (summed) statistics: sacreBLEU's BLEU.compute_bleu. Tokenisation options are ignored. */
@@ -95,10 +99,13 @@ export function bleuFromStatistics(stats: BleuStatistics, options: BleuOptions =
   const { sysLen, refLen } = stats;
   const maxOrder = stats.counts.length;
   if (maxOrder === 0 || stats.totals.length !== maxOrder) {
-    throw new MetricInputError(`counts (${stats.counts.length}) and totals (${stats.totals.length}) need one entry per n-gram order`);
+    throw new MetricInputError(
+      `counts (${stats.counts.length}) and totals (${stats.totals.length}) need one entry per n-gram order`,
+    );
   }
   const smooth = options.smooth ?? 'exp';
-  if (!Object.hasOwn(DEFAULT_SMOOTH_VALUE, smooth)) throw new MetricInputError(`unknown BLEU smoothing '${String(smooth)}'`);
+  if (!Object.hasOwn(DEFAULT_SMOOTH_VALUE, smooth))
+    throw new MetricInputError(`unknown BLEU smoothing '${String(smooth)}'`);
   const smoothValue = options.smoothValue ?? DEFAULT_SMOOTH_VALUE[smooth];
   let brevityPenalty = 1;
   if (sysLen < refLen) brevityPenalty = sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0;
@@ -174,7 +181,10 @@ function sentenceStatistics(hypothesis: string, references: string[], maxOrder: 
       counts[n]! += Math.min(count, refMax[n]!.get(ngram) ?? 0);
     }
   });
-  const refLen = closestLength(hypTokens.length, refTokens.map((t) => t.length));
+  const refLen = closestLength(
+    hypTokens.length,
+    refTokens.map((t) => t.length),
+  );
   return { sysLen: hypTokens.length, refLen, counts, totals };
 }
 
@@ -206,7 +216,8 @@ function countNgrams(tokens: string[], maxOrder: number): Map<string, number>[] 
 /** Lowercasing, then tokenisation of the right-trimmed line, in sacreBLEU's order. */
 function preprocessor(options: BleuOptions): (line: string) => string {
   const tokenize = options.tokenize ?? '13a';
-  if (tokenize !== '13a' && tokenize !== 'none') throw new MetricInputError(`unknown BLEU tokenizer '${String(tokenize)}'`);
+  if (tokenize !== '13a' && tokenize !== 'none')
+    throw new MetricInputError(`unknown BLEU tokenizer '${String(tokenize)}'`);
   return (line) => {
     const cased = options.lowercase ? line.toLowerCase() : line;
     const trimmed = trimEndWhitespace(cased);
@@ -216,7 +227,8 @@ function preprocessor(options: BleuOptions): (line: string) => string {
 
 function checkedMaxOrder(maxOrder: number | undefined): number {
   const order = maxOrder ?? DEFAULT_MAX_ORDER;
-  if (!Number.isInteger(order) || order < 1) throw new MetricInputError(`maxOrder must be a positive integer, got ${order}`);
+  if (!Number.isInteger(order) || order < 1)
+    throw new MetricInputError(`maxOrder must be a positive integer, got ${order}`);
   return order;
 }
 

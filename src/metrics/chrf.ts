@@ -67,7 +67,11 @@ export function corpusChrF(
 
 /** chrF of one sentence against its references. */
 export function sentenceChrF(hypothesis: string, references: readonly string[], options: ChrFOptions = {}): ChrFResult {
-  return corpusChrF([hypothesis], references.map((r) => [r]), options);
+  return corpusChrF(
+    [hypothesis],
+    references.map((r) => [r]),
+    options,
+  );
 }
 
 type Config = Required<ChrFOptions>;
@@ -81,8 +85,10 @@ function resolve(options: ChrFOptions): Config {
     whitespace: options.whitespace ?? false,
     epsSmoothing: options.epsSmoothing ?? false,
   };
-  if (!Number.isInteger(config.charOrder) || config.charOrder < 0) throw new MetricInputError(`charOrder must be a non-negative integer, got ${config.charOrder}`);
-  if (!Number.isInteger(config.wordOrder) || config.wordOrder < 0) throw new MetricInputError(`wordOrder must be a non-negative integer, got ${config.wordOrder}`);
+  if (!Number.isInteger(config.charOrder) || config.charOrder < 0)
+    throw new MetricInputError(`charOrder must be a non-negative integer, got ${config.charOrder}`);
+  if (!Number.isInteger(config.wordOrder) || config.wordOrder < 0)
+    throw new MetricInputError(`wordOrder must be a non-negative integer, got ${config.wordOrder}`);
   if (config.charOrder + config.wordOrder === 0) throw new MetricInputError('charOrder + wordOrder must be at least 1');
   return config;
 }
@@ -116,7 +122,8 @@ function splitPunctuation(line: string): string[] {
   for (const word of splitWhitespace(line)) {
     const chars = Array.from(word);
     if (chars.length === 1) words.push(word);
-    else if (PUNCTUATION.has(chars[chars.length - 1]!)) words.push(chars.slice(0, -1).join(''), chars[chars.length - 1]!);
+    else if (PUNCTUATION.has(chars[chars.length - 1]!))
+      words.push(chars.slice(0, -1).join(''), chars[chars.length - 1]!);
     else if (PUNCTUATION.has(chars[0]!)) words.push(chars[0]!, chars.slice(1).join(''));
     else words.push(word);
   }

@@ -15,7 +15,9 @@ export function referencesBySentence(
   references: readonly (readonly string[])[],
 ): string[][] {
   if (references.length === 0) {
-    throw new MetricInputError('need at least one reference stream: references[k][i] is the k-th reference of sentence i');
+    throw new MetricInputError(
+      'need at least one reference stream: references[k][i] is the k-th reference of sentence i',
+    );
   }
   references.forEach((stream, k) => {
     if (stream.length !== hypotheses.length) {

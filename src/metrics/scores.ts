@@ -24,14 +24,22 @@ export function accuracy(predicted: ArrayLike<number>, expected: ArrayLike<numbe
 }
 
 /** counts[expected][predicted]: rows are the true classes, columns the predicted ones. */
-export function confusionMatrix(predicted: ArrayLike<number>, expected: ArrayLike<number>, classes: number): number[][] {
+export function confusionMatrix(
+  predicted: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  classes: number,
+): number[][] {
   checkPaired(predicted, expected, 'confusionMatrix');
   const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
   for (let i = 0; i < predicted.length; i++) {
     const p = predicted[i]!;
     const e = expected[i]!;
-    for (const [name, c] of [['predicted', p], ['expected', e]] as const) {
-      if (!(Number.isInteger(c) && c >= 0 && c < classes)) throw new MetricError(`${name} class ${c} at position ${i} is outside 0..${classes - 1}`);
+    for (const [name, c] of [
+      ['predicted', p],
+      ['expected', e],
+    ] as const) {
+      if (!(Number.isInteger(c) && c >= 0 && c < classes))
+        throw new MetricError(`${name} class ${c} at position ${i} is outside 0..${classes - 1}`);
     }
     m[e]![p]!++;
   }
@@ -58,7 +66,11 @@ export interface ClassificationReport {
  * All classification figures at once. A ratio with a zero denominator (a class never predicted, or never present)
  * counts as 0, as scikit-learn's zero_division=0.
  */
-export function classificationReport(predicted: ArrayLike<number>, expected: ArrayLike<number>, classes: number): ClassificationReport {
+export function classificationReport(
+  predicted: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  classes: number,
+): ClassificationReport {
   const confusion = confusionMatrix(predicted, expected, classes);
   const perClass: ClassScores[] = [];
   let f1Sum = 0;
@@ -96,7 +108,8 @@ export function macroF1(predicted: ArrayLike<number>, expected: ArrayLike<number
  *         pos    5   45
  */
 export function renderConfusionMatrix(confusion: readonly (readonly number[])[], labels: readonly string[]): string {
-  if (labels.length !== confusion.length) throw new MetricError(`${labels.length} labels for a ${confusion.length}-class matrix`);
+  if (labels.length !== confusion.length)
+    throw new MetricError(`${labels.length} labels for a ${confusion.length}-class matrix`);
   const corner = 'true\\pred';
   const rows = [[corner, ...labels], ...confusion.map((row, c) => [labels[c]!, ...row.map(String)])];
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
@@ -150,8 +163,12 @@ export function meanAndSd(values: readonly number[]): { mean: number; sd: number
  * error sd/√n, and t = mean / se (Dietterich, "Approximate statistical tests for comparing supervised classification
  * learning algorithms", 1998). Pairing removes the variance the splits share.
  */
-export function pairedDifference(a: readonly number[], b: readonly number[]): { mean: number; se: number; t: number; n: number } {
-  if (a.length !== b.length || a.length === 0) throw new MetricError(`paired scores need the same number of runs on each side, got ${a.length} and ${b.length}`);
+export function pairedDifference(
+  a: readonly number[],
+  b: readonly number[],
+): { mean: number; se: number; t: number; n: number } {
+  if (a.length !== b.length || a.length === 0)
+    throw new MetricError(`paired scores need the same number of runs on each side, got ${a.length} and ${b.length}`);
   const { mean, sd, n } = meanAndSd(a.map((x, i) => x - b[i]!));
   const se = sd / Math.sqrt(n);
   return { mean, se, t: se > 0 ? mean / se : mean === 0 ? 0 : Math.sign(mean) * Infinity, n };

@@ -2,7 +2,8 @@
 // trims lines and strips spaces for chrF with those. JavaScript's \s differs: it misses U+001C–U+001F
 // and U+0085 (NEL) and adds U+FEFF, so a line with a stray NEL would tokenise differently.
 
-const PY_WHITESPACE = '\\t\\n\\v\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_WHITESPACE =
+  '\\t\\n\\v\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const RUNS = new RegExp(`[${PY_WHITESPACE}]+`, 'g');
 const TRAILING = new RegExp(`[${PY_WHITESPACE}]+$`);
 

@@ -9,13 +9,17 @@ export class AverageError extends ToolkitError {
 }
 
 /** Averages weight buffers laid out by identical manifests (same names, shapes and offsets, in the same order). */
-export function averageWeights(parts: readonly { manifest: readonly WeightEntry[]; data: Float32Array; name: string }[]): Float32Array {
+export function averageWeights(
+  parts: readonly { manifest: readonly WeightEntry[]; data: Float32Array; name: string }[],
+): Float32Array {
   const first = parts[0];
   if (first === undefined) throw new AverageError('nothing to average');
   const layout = JSON.stringify(first.manifest);
   for (const p of parts.slice(1)) {
     if (JSON.stringify(p.manifest) !== layout || p.data.length !== first.data.length) {
-      throw new AverageError(`${p.name} has other weights (names, shapes or layout) than ${first.name}: only checkpoints of one model can be averaged`);
+      throw new AverageError(
+        `${p.name} has other weights (names, shapes or layout) than ${first.name}: only checkpoints of one model can be averaged`,
+      );
     }
   }
   // Summed in float64: averaging many checkpoints in float32 would lose the low bits of each.

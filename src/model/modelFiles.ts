@@ -62,7 +62,11 @@ export interface AtomicWriteOptions {
  * Writes `bytes` to `file` atomically: temporary file in the same directory, fsync, rename. The temporary file (and
  * with `owned` the file) is put on the directory's written-files list first, so that clean-up may remove it.
  */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string, options: AtomicWriteOptions = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  bytes: Uint8Array | string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
   const dir = path.dirname(file);
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   await noteWritten(dir, path.basename(tmp));
@@ -87,10 +91,17 @@ export function sha256Hex(bytes: Uint8Array | string): string {
 }
 
 /** Writes `prefix-<first 16 hex of sha256>.bin` atomically (skipped when present: same name, same content). */
-export async function writeContentFile(dir: string, prefix: string, bytes: Uint8Array): Promise<{ file: string; sha256: string }> {
+export async function writeContentFile(
+  dir: string,
+  prefix: string,
+  bytes: Uint8Array,
+): Promise<{ file: string; sha256: string }> {
   const sha256 = sha256Hex(bytes);
   const file = `${prefix}-${sha256.slice(0, 16)}.bin`;
-  const exists = await fs.stat(path.join(dir, file)).then((st) => st.size === bytes.byteLength, () => false);
+  const exists = await fs.stat(path.join(dir, file)).then(
+    (st) => st.size === bytes.byteLength,
+    () => false,
+  );
   if (!exists) await writeFileAtomic(path.join(dir, file), bytes, { owned: true });
   return { file, sha256 };
 }
@@ -102,14 +113,17 @@ export async function readContentFile(dir: string, file: string, sha256: string,
   try {
     bytes = await fs.readFile(p);
   } catch (e) {
-    throw new ModelFileError(`${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new ModelFileError(
+      `${p}: cannot read ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   if (sha256Hex(bytes) !== sha256) throw new ModelFileError(`${p}: checksum mismatch, the ${what} file is corrupt`);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 export function float32View(bytes: Uint8Array, where: string): Float32Array {
-  if (bytes.byteLength % 4 !== 0) throw new ModelFileError(`${where}: size ${bytes.byteLength} is not a whole number of float32 values`);
+  if (bytes.byteLength % 4 !== 0)
+    throw new ModelFileError(`${where}: size ${bytes.byteLength} is not a whole number of float32 values`);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
@@ -172,13 +186,29 @@ export function modelChecksum(json: Pick<SavedModelJson, 'format' | 'kind' | 'co
 }
 
 export async function saveModelFiles<C, E>(
-  dir: string, kind: string, config: C, manifest: WeightEntry[], data: Float32Array, extra: E, options: SaveModelOptions = {},
+  dir: string,
+  kind: string,
+  config: C,
+  manifest: WeightEntry[],
+  data: Float32Array,
+  extra: E,
+  options: SaveModelOptions = {},
 ): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   await adoptOlderModelFiles(dir);
   for (const f of options.files ?? []) await writeSideFile(dir, f);
-  const { file, sha256 } = await writeContentFile(dir, 'weights', new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  const json: SavedModelJson<C, E> = { format: 'seq2seq-ts/model@1', kind, config, weights: { file, sha256, manifest }, extra };
+  const { file, sha256 } = await writeContentFile(
+    dir,
+    'weights',
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  );
+  const json: SavedModelJson<C, E> = {
+    format: 'seq2seq-ts/model@1',
+    kind,
+    config,
+    weights: { file, sha256, manifest },
+    extra,
+  };
   json.checksum = modelChecksum(json);
   if (options.training !== undefined) json.training = options.training;
   const text = JSON.stringify(json, null, 1) + '\n';
@@ -189,9 +219,13 @@ export async function saveModelFiles<C, E>(
 
 /** Writes a side file unless the same bytes are already there (its name carries its hash, so it never changes). */
 async function writeSideFile(dir: string, f: ModelSideFile): Promise<void> {
-  if (f.name !== path.basename(f.name) || f.name.startsWith('.') || f.name === MODEL_FILE) throw new ModelFileError(`${f.name}: not a plain file name for a model side file`);
+  if (f.name !== path.basename(f.name) || f.name.startsWith('.') || f.name === MODEL_FILE)
+    throw new ModelFileError(`${f.name}: not a plain file name for a model side file`);
   const target = path.join(dir, f.name);
-  const same = await fs.readFile(target).then((b) => sha256Hex(b) === sha256Hex(f.bytes), () => false);
+  const same = await fs.readFile(target).then(
+    (b) => sha256Hex(b) === sha256Hex(f.bytes),
+    () => false,
+  );
   if (!same) await writeFileAtomic(target, f.bytes, { owned: true });
 }
 
@@ -200,12 +234,22 @@ async function writeSideFile(dir: string, f: ModelSideFile): Promise<void> {
  * this toolkit, so they go on the list (and are removed once a new model.json no longer names them).
  */
 async function adoptOlderModelFiles(dir: string): Promise<void> {
-  const listed = await fs.stat(path.join(dir, WRITTEN_LIST)).then(() => true, () => false);
+  const listed = await fs.stat(path.join(dir, WRITTEN_LIST)).then(
+    () => true,
+    () => false,
+  );
   if (listed) return;
-  const old = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8').then((t) => JSON.parse(t) as unknown, () => null);
+  const old = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8').then(
+    (t) => JSON.parse(t) as unknown,
+    () => null,
+  );
   if (!isPlainObject(old) || old['format'] !== 'seq2seq-ts/model@1') return;
-  const named = [(old['weights'] as { file?: unknown } | undefined)?.file, ((old['training'] as { optimizer?: { file?: unknown } } | undefined)?.optimizer)?.file];
-  for (const f of named) if (typeof f === 'string' && f === path.basename(f) && CONTENT_FILE.test(f)) await noteWritten(dir, f);
+  const named = [
+    (old['weights'] as { file?: unknown } | undefined)?.file,
+    (old['training'] as { optimizer?: { file?: unknown } } | undefined)?.optimizer?.file,
+  ];
+  for (const f of named)
+    if (typeof f === 'string' && f === path.basename(f) && CONTENT_FILE.test(f)) await noteWritten(dir, f);
 }
 
 /** A content-named data file, as written by writeContentFile. */
@@ -243,7 +287,10 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-export async function loadModelFiles<C, E>(dir: string, expectedKind?: string): Promise<{ json: SavedModelJson<C, E>; data: Float32Array }> {
+export async function loadModelFiles<C, E>(
+  dir: string,
+  expectedKind?: string,
+): Promise<{ json: SavedModelJson<C, E>; data: Float32Array }> {
   const jsonPath = path.join(dir, MODEL_FILE);
   let text: string;
   try {
@@ -252,7 +299,13 @@ export async function loadModelFiles<C, E>(dir: string, expectedKind?: string): 
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       const st = await fs.stat(dir).catch(() => null);
-      throw new ModelFileError(st === null ? `${dir}: no such model directory` : st.isDirectory() ? `${dir}: not a model directory (no ${MODEL_FILE})` : `${dir}: not a directory (a model is a directory holding ${MODEL_FILE})`);
+      throw new ModelFileError(
+        st === null
+          ? `${dir}: no such model directory`
+          : st.isDirectory()
+            ? `${dir}: not a model directory (no ${MODEL_FILE})`
+            : `${dir}: not a directory (a model is a directory holding ${MODEL_FILE})`,
+      );
     }
     throw new ModelFileError(`${jsonPath}: cannot read (${code ?? (e as Error).message})`);
   }
@@ -281,24 +334,36 @@ export function checkModelJson<C, E>(parsed: unknown, where: string, expectedKin
     throw new ModelFileError(`${where}: ${what}`);
   };
   if (!isPlainObject(parsed) || parsed['format'] !== 'seq2seq-ts/model@1') {
-    return fail(`not a seq2seq-ts model (format ${JSON.stringify(isPlainObject(parsed) ? parsed['format'] : undefined) ?? 'missing'})`);
+    return fail(
+      `not a seq2seq-ts model (format ${JSON.stringify(isPlainObject(parsed) ? parsed['format'] : undefined) ?? 'missing'})`,
+    );
   }
   const json = parsed as unknown as SavedModelJson<C, E>;
   if (typeof json.kind !== 'string') fail('"kind" must be a string');
-  if (expectedKind !== undefined && json.kind !== expectedKind) fail(`a "${json.kind}" model, expected "${expectedKind}"`);
+  if (expectedKind !== undefined && json.kind !== expectedKind)
+    fail(`a "${json.kind}" model, expected "${expectedKind}"`);
   if (!Object.hasOwn(parsed, 'config') || !isPlainObject(json.config)) fail('"config" must be an object');
   const w = json.weights as unknown;
   if (!isPlainObject(w)) return fail('"weights" must be an object');
-  if (typeof w['file'] !== 'string' || w['file'] !== path.basename(w['file']) || w['file'].startsWith('.') || w['file'] === MODEL_FILE) {
+  if (
+    typeof w['file'] !== 'string' ||
+    w['file'] !== path.basename(w['file']) ||
+    w['file'].startsWith('.') ||
+    w['file'] === MODEL_FILE
+  ) {
     fail(`"weights.file" must be a plain file name inside the model directory, got ${JSON.stringify(w['file'])}`);
   }
-  if (typeof w['sha256'] !== 'string' || !SHA256.test(w['sha256'])) fail('"weights.sha256" must be 64 hexadecimal digits');
+  if (typeof w['sha256'] !== 'string' || !SHA256.test(w['sha256']))
+    fail('"weights.sha256" must be 64 hexadecimal digits');
   if (!Array.isArray(w['manifest'])) fail('"weights.manifest" must be a list');
   checkManifest(w['manifest'] as unknown[], Number.MAX_SAFE_INTEGER, where);
   if (json.checksum !== undefined) {
-    if (typeof json.checksum !== 'string' || !SHA256.test(json.checksum)) fail('"checksum" must be 64 hexadecimal digits');
+    if (typeof json.checksum !== 'string' || !SHA256.test(json.checksum))
+      fail('"checksum" must be 64 hexadecimal digits');
     if (modelChecksum(json) !== json.checksum) {
-      fail('checksum mismatch: config, weights manifest or vocabularies were changed after the model was written (if you edited it on purpose, delete the "checksum" field)');
+      fail(
+        'checksum mismatch: config, weights manifest or vocabularies were changed after the model was written (if you edited it on purpose, delete the "checksum" field)',
+      );
     }
   }
   return json;
@@ -309,24 +374,33 @@ export function checkModelJson<C, E>(parsed: unknown, where: string, expectedKin
  * unique name, a shape of non-negative integers, an integer offset, and must lie inside the buffer without
  * overlapping another entry. Throws ModelFileError naming the first bad entry.
  */
-export function checkManifest(manifest: readonly unknown[], length: number, where: string): asserts manifest is WeightEntry[] {
+export function checkManifest(
+  manifest: readonly unknown[],
+  length: number,
+  where: string,
+): asserts manifest is WeightEntry[] {
   const names = new Set<string>();
   const spans: { start: number; end: number; name: string }[] = [];
   manifest.forEach((e, i) => {
     const fail = (what: string): never => {
-      throw new ModelFileError(`${where}: weights.manifest[${i}]${isPlainObject(e) && typeof e['name'] === 'string' ? ` ("${e['name']}")` : ''} ${what}`);
+      throw new ModelFileError(
+        `${where}: weights.manifest[${i}]${isPlainObject(e) && typeof e['name'] === 'string' ? ` ("${e['name']}")` : ''} ${what}`,
+      );
     };
     if (!isPlainObject(e)) return fail('must be an object with name, shape and offset');
     const { name, shape, offset } = e;
     if (typeof name !== 'string' || name.length === 0) fail('needs a name (a non-empty string)');
     if (names.has(name as string)) fail('appears twice');
     names.add(name as string);
-    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`shape must be a list of at most 8 non-negative integers, got ${JSON.stringify(shape)}`);
-    if (!Number.isSafeInteger(offset) || (offset as number) < 0) fail(`offset must be a non-negative integer, got ${JSON.stringify(offset)}`);
+    if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      fail(`shape must be a list of at most 8 non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!Number.isSafeInteger(offset) || (offset as number) < 0)
+      fail(`offset must be a non-negative integer, got ${JSON.stringify(offset)}`);
     let size = 1;
     for (const d of shape as number[]) {
       size *= d;
-      if (size > length) fail(`shape [${(shape as number[]).join(',')}] does not fit in the weights file (${length} values)`);
+      if (size > length)
+        fail(`shape [${(shape as number[]).join(',')}] does not fit in the weights file (${length} values)`);
     }
     const start = offset as number;
     if (start + size > length) fail(`reaches value ${start + size} of a weights file with ${length}`);
@@ -335,7 +409,8 @@ export function checkManifest(manifest: readonly unknown[], length: number, wher
   spans.sort((a, b) => a.start - b.start || a.end - b.end);
   for (let i = 1; i < spans.length; i++) {
     const [a, b] = [spans[i - 1]!, spans[i]!];
-    if (b.start < a.end) throw new ModelFileError(`${where}: weights "${a.name}" and "${b.name}" overlap in the weights file`);
+    if (b.start < a.end)
+      throw new ModelFileError(`${where}: weights "${a.name}" and "${b.name}" overlap in the weights file`);
   }
 }
 
@@ -345,7 +420,10 @@ export function checkManifest(manifest: readonly unknown[], length: number, wher
  * load leaks no tensors. `where` names model.json in errors.
  */
 export function withSavedWeights<M extends { readonly params: Params; dispose(): void }>(
-  model: M, json: Pick<SavedModelJson, 'weights'>, data: Float32Array, where: string,
+  model: M,
+  json: Pick<SavedModelJson, 'weights'>,
+  data: Float32Array,
+  where: string,
 ): M {
   try {
     model.params.load(json.weights.manifest, data, where);

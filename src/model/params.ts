@@ -43,7 +43,10 @@ export class Params {
 
   private readonly expected: ReadonlyMap<string, readonly number[]> | null;
 
-  constructor(private readonly rng: Rng, private readonly options: ParamsOptions = {}) {
+  constructor(
+    private readonly rng: Rng,
+    private readonly options: ParamsOptions = {},
+  ) {
     this.expected = options.expected === undefined ? null : new Map(options.expected.map((e) => [e.name, e.shape]));
   }
 
@@ -53,14 +56,21 @@ export class Params {
     const source = this.options.source ?? 'model';
     if (this.expected !== null) {
       const want = this.expected.get(name);
-      if (want === undefined) throw new ParamError(`${source}: the config makes a weight "${name}" that the weights manifest does not have`);
+      if (want === undefined)
+        throw new ParamError(`${source}: the config makes a weight "${name}" that the weights manifest does not have`);
       if (want.join('x') !== shape.join('x') || want.length !== shape.length) {
-        throw new ParamError(`${source}: the config makes weight "${name}" [${shape}], the weights manifest has [${want}]`);
+        throw new ParamError(
+          `${source}: the config makes weight "${name}" [${shape}], the weights manifest has [${want}]`,
+        );
       }
     }
-    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new ParamError(`${source}: weight "${name}" has shape [${shape}], not whole sizes`);
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw new ParamError(`${source}: weight "${name}" has shape [${shape}], not whole sizes`);
     const size = shape.reduce((a, b) => a * b, 1);
-    if (size > MAX_WEIGHT_VALUES) throw new ParamError(`${source}: weight "${name}" [${shape}] would have ${size} values, over the limit of ${MAX_WEIGHT_VALUES}`);
+    if (size > MAX_WEIGHT_VALUES)
+      throw new ParamError(
+        `${source}: weight "${name}" [${shape}] would have ${size} values, over the limit of ${MAX_WEIGHT_VALUES}`,
+      );
     const values = new Float32Array(size);
     if (init.kind === 'uniform') for (let i = 0; i < size; i++) values[i] = this.rng.uniform(-init.scale, init.scale);
     else if (init.kind === 'normal') for (let i = 0; i < size; i++) values[i] = this.rng.normal() * init.std;
@@ -118,13 +128,19 @@ export class Params {
       if (!Array.isArray(e.shape) || v.shape.join('x') !== e.shape.join('x') || e.shape.length !== v.shape.length) {
         throw new ParamError(`${source}: weight "${e.name}" has shape [${e.shape}], the model expects [${v.shape}]`);
       }
-      if (!Number.isSafeInteger(e.offset) || e.offset < 0) throw new ParamError(`${source}: weight "${e.name}" has offset ${JSON.stringify(e.offset)}, not an integer ≥ 0`);
-      if (e.offset + v.size > data.length) throw new ParamError(`${source}: weights file is truncated (weight "${e.name}")`);
+      if (!Number.isSafeInteger(e.offset) || e.offset < 0)
+        throw new ParamError(
+          `${source}: weight "${e.name}" has offset ${JSON.stringify(e.offset)}, not an integer ≥ 0`,
+        );
+      if (e.offset + v.size > data.length)
+        throw new ParamError(`${source}: weights file is truncated (weight "${e.name}")`);
       seen.add(e.name);
       plan.push({ v, offset: e.offset });
     }
-    for (const name of this.vars.keys()) if (!seen.has(name)) throw new ParamError(`${source}: weight "${name}" is missing`);
-    for (const { v, offset } of plan) tf.tidy(() => v.assign(tf.tensor(data.subarray(offset, offset + v.size), v.shape)));
+    for (const name of this.vars.keys())
+      if (!seen.has(name)) throw new ParamError(`${source}: weight "${name}" is missing`);
+    for (const { v, offset } of plan)
+      tf.tidy(() => v.assign(tf.tensor(data.subarray(offset, offset + v.size), v.shape)));
   }
 
   /**
@@ -136,7 +152,8 @@ export class Params {
   derived(key: string, from: tf.Tensor[], compute: () => tf.Tensor): tf.Tensor {
     const ids = from.map((t) => t.dataId);
     const hit = this.derivedCache.get(key);
-    if (hit !== undefined && hit.from.length === ids.length && hit.from.every((id, i) => id === ids[i])) return hit.value;
+    if (hit !== undefined && hit.from.length === ids.length && hit.from.every((id, i) => id === ids[i]))
+      return hit.value;
     hit?.value.dispose();
     const value = tf.keep(tf.tidy(compute));
     this.derivedCache.set(key, { from: ids, value });
@@ -150,4 +167,3 @@ export class Params {
     this.derivedCache.clear();
   }
 }
-

@@ -28,7 +28,9 @@ const MONTH = /^\d{4}-(\d{2})/;
 export function rowTicks(labels: readonly string[], from: number, to: number, maxTicks: number): number[] {
   const n = to - from;
   const monthly = labels.slice(from, to).every((l) => MONTH.test(l));
-  const spacings = monthly ? [1, 3, 6, 12, 24, 60, 120, 240, 600] : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
+  const spacings = monthly
+    ? [1, 3, 6, 12, 24, 60, 120, 240, 600]
+    : [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];
   const step = spacings.find((s) => Math.ceil(n / s) <= maxTicks) ?? Math.ceil(n / maxTicks);
   let first = from;
   if (monthly && step >= 12) {
@@ -48,7 +50,11 @@ export function forecastChart(o: ForecastChartOptions): string {
   const to = Math.min(o.labels.length, Math.max(o.observed.length, o.start + horizon));
   const series: Series[] = [
     { name: 'observed', points: o.observed.slice(from, to).map((y, i) => [from + i, y] as const), color: '#000000' },
-    ...o.forecasts.map((f, i) => ({ name: f.name, points: Array.from(f.values, (y, h) => [o.start + h, y] as const), ...(i > 0 ? { dashed: true } : {}) })),
+    ...o.forecasts.map((f, i) => ({
+      name: f.name,
+      points: Array.from(f.values, (y, h) => [o.start + h, y] as const),
+      ...(i > 0 ? { dashed: true } : {}),
+    })),
   ];
   return lineChart({
     title: o.title,
@@ -81,9 +87,25 @@ export function windowForecastChart(title: string, windows: readonly WindowForec
       return {
         yLabel: `${yLabel}, series ${k + 1}`,
         series: [
-          { name: 'window (input)', points: Array.from(w.input, (y, t) => [t, y] as const), color: '#000000', markers: false },
-          { name: 'what followed', points: Array.from(w.target, (y, h) => [n + h, y] as const), color: '#009E73', markers: true },
-          { name: 'model forecast', points: Array.from(w.forecast, (y, h) => [n + h, y] as const), color: '#D55E00', markers: true, dashed: true },
+          {
+            name: 'window (input)',
+            points: Array.from(w.input, (y, t) => [t, y] as const),
+            color: '#000000',
+            markers: false,
+          },
+          {
+            name: 'what followed',
+            points: Array.from(w.target, (y, h) => [n + h, y] as const),
+            color: '#009E73',
+            markers: true,
+          },
+          {
+            name: 'model forecast',
+            points: Array.from(w.forecast, (y, h) => [n + h, y] as const),
+            color: '#D55E00',
+            markers: true,
+            dashed: true,
+          },
         ],
       };
     }),

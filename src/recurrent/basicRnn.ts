@@ -28,15 +28,23 @@ export interface RnnCellOptions {
 
 export const RNN_DEFAULTS: RnnCellOptions = { activation: 'tanh' };
 
-
 /**
  * Forward element-wise part of step t. xp: [time·batch, H] input projections (time-major); hU: [B, H] = h·U;
  * c: [H]; h: [B, H]; mask: [time·batch] or undefined (all real). A masked (padding) position carries h unchanged;
  * the cache holds act(…) at every position, which is what the backward pass differentiates.
  */
 export function rnnStepValues(
-  xp: Float32Array, hU: Float32Array, c: Float32Array, h: Float32Array, mask: Float32Array | undefined,
-  t: number, B: number, H: number, activation: RnnActivation, hNew: Float32Array, cache: Float32Array,
+  xp: Float32Array,
+  hU: Float32Array,
+  c: Float32Array,
+  h: Float32Array,
+  mask: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
+  activation: RnnActivation,
+  hNew: Float32Array,
+  cache: Float32Array,
 ): void {
   const relu = activation === 'relu';
   for (let b = 0; b < B; b++) {
@@ -58,9 +66,17 @@ export function rnnStepValues(
  * does not go through U: the whole gradient at a padding position, zero elsewhere.
  */
 export function rnnStepGradValues(
-  dOut: Float32Array | undefined, dhA: Float32Array | undefined, dhB: Float32Array | undefined,
-  cache: Float32Array, mask: Float32Array | undefined, t: number, B: number, H: number, activation: RnnActivation,
-  dGate: Float32Array, dhDirect: Float32Array,
+  dOut: Float32Array | undefined,
+  dhA: Float32Array | undefined,
+  dhB: Float32Array | undefined,
+  cache: Float32Array,
+  mask: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
+  activation: RnnActivation,
+  dGate: Float32Array,
+  dhDirect: Float32Array,
 ): void {
   const relu = activation === 'relu';
   for (let b = 0; b < B; b++) {
@@ -88,13 +104,51 @@ export function rnnStepGradValues(
 export function registerRnnKernels(): void {
   registerJsKernel(RNN_STEP, ({ xp, hU, c, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
-    return memory.run([xp, hU, c, h, mask], [[B, H], [B, H]], ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
-      rnnStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, attrs['activation'] as RnnActivation, hNew!, cache!));
+    return memory.run(
+      [xp, hU, c, h, mask],
+      [
+        [B, H],
+        [B, H],
+      ],
+      ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
+        rnnStepValues(
+          xpV!,
+          hUV!,
+          cV!,
+          hV!,
+          mV,
+          attrs['t'] as number,
+          B,
+          H,
+          attrs['activation'] as RnnActivation,
+          hNew!,
+          cache!,
+        ),
+    );
   });
   registerJsKernel(RNN_STEP_GRAD, ({ dOut, dhA, dhB, cache, mask }, attrs, memory) => {
     const [B, H] = cache!.shape as [number, number];
-    return memory.run([dOut, dhA, dhB, cache, mask], [[B, H], [B, H]], ([dOutV, dhAV, dhBV, cacheV, mV], [dGate, dhDirect]) =>
-      rnnStepGradValues(dOutV, dhAV, dhBV, cacheV!, mV, attrs['t'] as number, B, H, attrs['activation'] as RnnActivation, dGate!, dhDirect!));
+    return memory.run(
+      [dOut, dhA, dhB, cache, mask],
+      [
+        [B, H],
+        [B, H],
+      ],
+      ([dOutV, dhAV, dhBV, cacheV, mV], [dGate, dhDirect]) =>
+        rnnStepGradValues(
+          dOutV,
+          dhAV,
+          dhBV,
+          cacheV!,
+          mV,
+          attrs['t'] as number,
+          B,
+          H,
+          attrs['activation'] as RnnActivation,
+          dGate!,
+          dhDirect!,
+        ),
+    );
   });
 }
 
@@ -112,11 +166,14 @@ export interface RnnStepArgs {
   activation: RnnActivation;
 }
 
-
 /** One forward step: returns [h', cache]. */
 export function rnnStep(a: RnnStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(RNN_STEP)) {
-    const [hNew, cache] = runJsKernel(RNN_STEP, { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask }, { t: a.t, activation: a.activation });
+    const [hNew, cache] = runJsKernel(
+      RNN_STEP,
+      { xp: a.xp, hU: a.hU, c: a.c, h: a.h, mask: a.mask },
+      { t: a.t, activation: a.activation },
+    );
     return [hNew!, cache!];
   }
   return rnnStepComposite(a);
@@ -150,7 +207,11 @@ export interface RnnStepGradArgs {
 /** One backward step: returns [dGate (= ∂xp_t), dhDirect]. */
 export function rnnStepGrad(a: RnnStepGradArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(RNN_STEP_GRAD)) {
-    const [dGate, dhDirect] = runJsKernel(RNN_STEP_GRAD, { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, mask: a.mask }, { t: a.t, activation: a.activation });
+    const [dGate, dhDirect] = runJsKernel(
+      RNN_STEP_GRAD,
+      { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, mask: a.mask },
+      { t: a.t, activation: a.activation },
+    );
     return [dGate!, dhDirect!];
   }
   return rnnStepGradComposite(a);

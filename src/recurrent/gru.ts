@@ -46,8 +46,16 @@ function blend(n: number, z: number, h: number): number {
  * c: [3H]; h: [B, H]; mask: [time·batch] or undefined (all real). A masked (padding) position carries h unchanged.
  */
 export function gruStepValues(
-  xp: Float32Array, hU: Float32Array, c: Float32Array, h: Float32Array, mask: Float32Array | undefined,
-  t: number, B: number, H: number, hNew: Float32Array, cache: Float32Array,
+  xp: Float32Array,
+  hU: Float32Array,
+  c: Float32Array,
+  h: Float32Array,
+  mask: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
+  hNew: Float32Array,
+  cache: Float32Array,
 ): void {
   const H3 = 3 * H;
   const H4 = 4 * H;
@@ -92,7 +100,15 @@ export function gruStepStaged(m: StagedMemory, t: number, B: number, H: number):
 }
 
 /** Pass 1: the r and z pre-activations x W + b + h U + c, [B, 2H]. */
-function gruPreRz(xp: Float32Array, hU: Float32Array, c: Float32Array, a: Float32Array, t: number, B: number, H: number): void {
+function gruPreRz(
+  xp: Float32Array,
+  hU: Float32Array,
+  c: Float32Array,
+  a: Float32Array,
+  t: number,
+  B: number,
+  H: number,
+): void {
   const H2 = 2 * H;
   const H3 = 3 * H;
   for (let b = 0; b < B; b++) {
@@ -105,8 +121,15 @@ function gruPreRz(xp: Float32Array, hU: Float32Array, c: Float32Array, a: Float3
 
 /** Pass 2: writes 2·(x W_n + b_n + r ⊙ un), whose sigmoid gives the tanh; caches r, z and un = h·U_n + c_n. */
 function gruPreN(
-  xp: Float32Array, hU: Float32Array, c: Float32Array, s: Float32Array, a: Float32Array, cache: Float32Array | undefined,
-  t: number, B: number, H: number,
+  xp: Float32Array,
+  hU: Float32Array,
+  c: Float32Array,
+  s: Float32Array,
+  a: Float32Array,
+  cache: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
 ): void {
   const H2 = 2 * H;
   const H3 = 3 * H;
@@ -134,8 +157,15 @@ function gruPreN(
 
 /** Pass 3: n = 2σ − 1 (cached) and h' = n + z ⊙ (h − n); a padding position carries h unchanged. */
 function gruBlend(
-  h: Float32Array, mask: Float32Array | undefined, rz: Float32Array, s: Float32Array, hNew: Float32Array, cache: Float32Array | undefined,
-  t: number, B: number, H: number,
+  h: Float32Array,
+  mask: Float32Array | undefined,
+  rz: Float32Array,
+  s: Float32Array,
+  hNew: Float32Array,
+  cache: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
 ): void {
   const H2 = 2 * H;
   const H4 = 4 * H;
@@ -161,9 +191,18 @@ function gruBlend(
  * dhDirect, the part of ∂/∂h_{t-1} that does not go through U.
  */
 export function gruStepGradValues(
-  dOut: Float32Array | undefined, dhA: Float32Array | undefined, dhB: Float32Array | undefined,
-  cache: Float32Array, h: Float32Array, mask: Float32Array | undefined,
-  t: number, B: number, H: number, dGate: Float32Array, dXp: Float32Array, dhDirect: Float32Array,
+  dOut: Float32Array | undefined,
+  dhA: Float32Array | undefined,
+  dhB: Float32Array | undefined,
+  cache: Float32Array,
+  h: Float32Array,
+  mask: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
+  dGate: Float32Array,
+  dXp: Float32Array,
+  dhDirect: Float32Array,
 ): void {
   const H3 = 3 * H;
   const H4 = 4 * H;
@@ -179,8 +218,12 @@ export function gruStepGradValues(
       if (dhA !== undefined) g += dhA[ho + j]!;
       if (dhB !== undefined) g += dhB[ho + j]!;
       if (m === 0) {
-        dGate[go + j] = 0; dGate[go + H + j] = 0; dGate[go + 2 * H + j] = 0;
-        dXp[go + j] = 0; dXp[go + H + j] = 0; dXp[go + 2 * H + j] = 0;
+        dGate[go + j] = 0;
+        dGate[go + H + j] = 0;
+        dGate[go + 2 * H + j] = 0;
+        dXp[go + j] = 0;
+        dXp[go + H + j] = 0;
+        dXp[go + 2 * H + j] = 0;
         dhDirect[ho + j] = g;
         continue;
       }
@@ -208,26 +251,75 @@ export function registerGruKernels(): void {
   registerJsKernel(GRU_STEP, ({ xp, hU, c, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
     // attrs.cache 0: decoding, only h' comes back.
-    const outShapes = attrs['cache'] === 0 ? [[B, H]] : [[B, H], [B, GRU_CACHE_BLOCKS * H]];
+    const outShapes =
+      attrs['cache'] === 0
+        ? [[B, H]]
+        : [
+            [B, H],
+            [B, GRU_CACHE_BLOCKS * H],
+          ];
     const t = attrs['t'] as number;
     const simd = memory.simd;
     if (simd !== undefined && H % 4 === 0) {
-      return simd.run([xp, hU, c, h, mask], outShapes, ([xpO, hUO, cO, hO, mO], [hNewO, cacheO]) => simd.kernels.gruStep(xpO!, hUO!, cO!, hO!, mO!, t, B, H, hNewO!, cacheO ?? 0));
+      return simd.run([xp, hU, c, h, mask], outShapes, ([xpO, hUO, cO, hO, mO], [hNewO, cacheO]) =>
+        simd.kernels.gruStep(xpO!, hUO!, cO!, hO!, mO!, t, B, H, hNewO!, cacheO ?? 0),
+      );
     }
-    if (memory.staged !== undefined) return memory.staged([xp, hU, c, h, mask], outShapes, (m) => gruStepStaged(m, attrs['t'] as number, B, H));
+    if (memory.staged !== undefined)
+      return memory.staged([xp, hU, c, h, mask], outShapes, (m) => gruStepStaged(m, attrs['t'] as number, B, H));
     return memory.run([xp, hU, c, h, mask], outShapes, ([xpV, hUV, cV, hV, mV], [hNew, cache]) =>
-      gruStepValues(xpV!, hUV!, cV!, hV!, mV, attrs['t'] as number, B, H, hNew!, cache ?? new Float32Array(B * GRU_CACHE_BLOCKS * H)));
+      gruStepValues(
+        xpV!,
+        hUV!,
+        cV!,
+        hV!,
+        mV,
+        attrs['t'] as number,
+        B,
+        H,
+        hNew!,
+        cache ?? new Float32Array(B * GRU_CACHE_BLOCKS * H),
+      ),
+    );
   });
   registerJsKernel(GRU_STEP_GRAD, ({ dOut, dhA, dhB, cache, h, mask }, attrs, memory) => {
     const [B, H] = h!.shape as [number, number];
     const simd = memory.simd;
     if (simd !== undefined && H % 4 === 0) {
-      return simd.run([dOut, dhA, dhB, cache, h, mask], [[B, 3 * H], [B, 3 * H], [B, H]], ([dOutO, dhAO, dhBO, cacheO, hO, mO], [dGateO, dXpO, dhO]) =>
-        simd.kernels.gruStepGrad(dOutO!, dhAO!, dhBO!, cacheO!, hO!, mO!, attrs['t'] as number, B, H, dGateO!, dXpO!, dhO!));
+      return simd.run(
+        [dOut, dhA, dhB, cache, h, mask],
+        [
+          [B, 3 * H],
+          [B, 3 * H],
+          [B, H],
+        ],
+        ([dOutO, dhAO, dhBO, cacheO, hO, mO], [dGateO, dXpO, dhO]) =>
+          simd.kernels.gruStepGrad(
+            dOutO!,
+            dhAO!,
+            dhBO!,
+            cacheO!,
+            hO!,
+            mO!,
+            attrs['t'] as number,
+            B,
+            H,
+            dGateO!,
+            dXpO!,
+            dhO!,
+          ),
+      );
     }
-    return memory.run([dOut, dhA, dhB, cache, h, mask], [[B, 3 * H], [B, 3 * H], [B, H]],
+    return memory.run(
+      [dOut, dhA, dhB, cache, h, mask],
+      [
+        [B, 3 * H],
+        [B, 3 * H],
+        [B, H],
+      ],
       ([dOutV, dhAV, dhBV, cacheV, hV, mV], [dGate, dXp, dhDirect]) =>
-        gruStepGradValues(dOutV, dhAV, dhBV, cacheV!, hV!, mV, attrs['t'] as number, B, H, dGate!, dXp!, dhDirect!));
+        gruStepGradValues(dOutV, dhAV, dhBV, cacheV!, hV!, mV, attrs['t'] as number, B, H, dGate!, dXp!, dhDirect!),
+    );
   });
 }
 
@@ -299,7 +391,11 @@ export interface GruStepGradArgs {
 /** One backward step: returns [dGate, dXp, dhDirect]. */
 export function gruStepGrad(a: GruStepGradArgs): [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(GRU_STEP_GRAD)) {
-    const [dGate, dXp, dhDirect] = runJsKernel(GRU_STEP_GRAD, { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, h: a.h, mask: a.mask }, { t: a.t });
+    const [dGate, dXp, dhDirect] = runJsKernel(
+      GRU_STEP_GRAD,
+      { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, h: a.h, mask: a.mask },
+      { t: a.t },
+    );
     return [dGate!, dXp!, dhDirect!];
   }
   return gruStepGradComposite(a);

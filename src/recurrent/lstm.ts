@@ -48,17 +48,24 @@ export interface LstmCellOptions {
 
 export const LSTM_DEFAULTS: LstmCellOptions = { forgetBias: 1.0, peepholes: false };
 
-
-
 /**
  * Forward element-wise part of step t. xp: [time·batch, 4H] input projections (time-major); hU: [B, 4H] = h·U;
  * c: [4H] recurrent bias; state: [B, 2H] = [h | c]; peep: [3H] = [w_ci | w_cf | w_co] or undefined (none);
  * mask: [time·batch] or undefined (all real). A masked (padding) position carries h and c unchanged.
  */
 export function lstmStepValues(
-  xp: Float32Array, hU: Float32Array, c: Float32Array, state: Float32Array, peep: Float32Array | undefined,
-  mask: Float32Array | undefined, t: number, B: number, H: number, forgetBias: number,
-  stateNew: Float32Array, cache: Float32Array,
+  xp: Float32Array,
+  hU: Float32Array,
+  c: Float32Array,
+  state: Float32Array,
+  peep: Float32Array | undefined,
+  mask: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
+  forgetBias: number,
+  stateNew: Float32Array,
+  cache: Float32Array,
 ): void {
   const H2 = 2 * H;
   const H4 = 4 * H;
@@ -108,9 +115,18 @@ export function lstmStepValues(
  * through U. state: [B, 2H] = state_{t-1}.
  */
 export function lstmStepGradValues(
-  dOut: Float32Array | undefined, dhA: Float32Array | undefined, dhB: Float32Array | undefined,
-  cache: Float32Array, state: Float32Array, peep: Float32Array | undefined, mask: Float32Array | undefined,
-  t: number, B: number, H: number, dGate: Float32Array, dStateDirect: Float32Array,
+  dOut: Float32Array | undefined,
+  dhA: Float32Array | undefined,
+  dhB: Float32Array | undefined,
+  cache: Float32Array,
+  state: Float32Array,
+  peep: Float32Array | undefined,
+  mask: Float32Array | undefined,
+  t: number,
+  B: number,
+  H: number,
+  dGate: Float32Array,
+  dStateDirect: Float32Array,
 ): void {
   const H2 = 2 * H;
   const H4 = 4 * H;
@@ -124,11 +140,20 @@ export function lstmStepGradValues(
     for (let j = 0; j < H; j++) {
       let gh = 0;
       let gc = 0;
-      if (dOut !== undefined) { gh += dOut[oo + j]!; gc += dOut[oo + H + j]!; }
+      if (dOut !== undefined) {
+        gh += dOut[oo + j]!;
+        gc += dOut[oo + H + j]!;
+      }
       if (dhA !== undefined) gh += dhA[b * H + j]!;
-      if (dhB !== undefined) { gh += dhB[so + j]!; gc += dhB[so + H + j]!; }
+      if (dhB !== undefined) {
+        gh += dhB[so + j]!;
+        gc += dhB[so + H + j]!;
+      }
       if (m === 0) {
-        dGate[go + j] = 0; dGate[go + H + j] = 0; dGate[go + 2 * H + j] = 0; dGate[go + 3 * H + j] = 0;
+        dGate[go + j] = 0;
+        dGate[go + H + j] = 0;
+        dGate[go + 2 * H + j] = 0;
+        dGate[go + 3 * H + j] = 0;
         dStateDirect[so + j] = gh;
         dStateDirect[so + H + j] = gc;
         continue;
@@ -161,16 +186,41 @@ export function registerLstmKernels(): void {
   registerJsKernel(LSTM_STEP, ({ xp, hU, c, state, peep, mask }, attrs, memory) => {
     const B = state!.shape[0]!;
     const H = state!.shape[1]! / 2;
-    return memory.run([xp, hU, c, state, peep, mask], [[B, 2 * H], [B, LSTM_CACHE_BLOCKS * H]],
+    return memory.run(
+      [xp, hU, c, state, peep, mask],
+      [
+        [B, 2 * H],
+        [B, LSTM_CACHE_BLOCKS * H],
+      ],
       ([xpV, hUV, cV, sV, pV, mV], [stateNew, cache]) =>
-        lstmStepValues(xpV!, hUV!, cV!, sV!, pV, mV, attrs['t'] as number, B, H, attrs['forgetBias'] as number, stateNew!, cache!));
+        lstmStepValues(
+          xpV!,
+          hUV!,
+          cV!,
+          sV!,
+          pV,
+          mV,
+          attrs['t'] as number,
+          B,
+          H,
+          attrs['forgetBias'] as number,
+          stateNew!,
+          cache!,
+        ),
+    );
   });
   registerJsKernel(LSTM_STEP_GRAD, ({ dOut, dhA, dhB, cache, state, peep, mask }, attrs, memory) => {
     const B = state!.shape[0]!;
     const H = state!.shape[1]! / 2;
-    return memory.run([dOut, dhA, dhB, cache, state, peep, mask], [[B, 4 * H], [B, 2 * H]],
+    return memory.run(
+      [dOut, dhA, dhB, cache, state, peep, mask],
+      [
+        [B, 4 * H],
+        [B, 2 * H],
+      ],
       ([dOutV, dhAV, dhBV, cacheV, sV, pV, mV], [dGate, dStateDirect]) =>
-        lstmStepGradValues(dOutV, dhAV, dhBV, cacheV!, sV!, pV, mV, attrs['t'] as number, B, H, dGate!, dStateDirect!));
+        lstmStepGradValues(dOutV, dhAV, dhBV, cacheV!, sV!, pV, mV, attrs['t'] as number, B, H, dGate!, dStateDirect!),
+    );
   });
 }
 
@@ -189,7 +239,6 @@ export interface LstmStepArgs {
   forgetBias: number;
 }
 
-
 function cols(x: tf.Tensor2D, block: number, H: number): tf.Tensor2D {
   return tf.slice(x, [0, block * H], [x.shape[0], H]);
 }
@@ -197,7 +246,11 @@ function cols(x: tf.Tensor2D, block: number, H: number): tf.Tensor2D {
 /** One forward step: returns [state', cache]. */
 export function lstmStep(a: LstmStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(LSTM_STEP)) {
-    const [state, cache] = runJsKernel(LSTM_STEP, { xp: a.xp, hU: a.hU, c: a.c, state: a.state, peep: a.peep, mask: a.mask }, { t: a.t, forgetBias: a.forgetBias });
+    const [state, cache] = runJsKernel(
+      LSTM_STEP,
+      { xp: a.xp, hU: a.hU, c: a.c, state: a.state, peep: a.peep, mask: a.mask },
+      { t: a.t, forgetBias: a.forgetBias },
+    );
     return [state!, cache!];
   }
   return lstmStepComposite(a);
@@ -247,7 +300,11 @@ export interface LstmStepGradArgs {
 /** One backward step: returns [dGate (= ∂xp_t), dStateDirect]. */
 export function lstmStepGrad(a: LstmStepGradArgs): [tf.Tensor2D, tf.Tensor2D] {
   if (hasJsKernel(LSTM_STEP_GRAD)) {
-    const [dGate, dStateDirect] = runJsKernel(LSTM_STEP_GRAD, { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, state: a.state, peep: a.peep, mask: a.mask }, { t: a.t });
+    const [dGate, dStateDirect] = runJsKernel(
+      LSTM_STEP_GRAD,
+      { dOut: a.dOut, dhA: a.dhA, dhB: a.dhB, cache: a.cache, state: a.state, peep: a.peep, mask: a.mask },
+      { t: a.t },
+    );
     return [dGate!, dStateDirect!];
   }
   return lstmStepGradComposite(a);
@@ -270,7 +327,13 @@ export function lstmStepGradComposite(a: LstmStepGradArgs): [tf.Tensor2D, tf.Ten
     }
     const gh = cols(gState, 0, H);
     const gc = cols(gState, 1, H);
-    const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((k) => cols(a.cache, k, H)) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const [i, f, g, o, tc] = [0, 1, 2, 3, 4].map((k) => cols(a.cache, k, H)) as [
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor2D,
+      tf.Tensor2D,
+    ];
     const cPrev = cols(a.state, 1, H);
     const doPre = tf.mul(tf.mul(gh, tc), tf.mul(o, tf.sub(1, o)));
     let dc = tf.add(gc, tf.mul(tf.mul(gh, o), tf.sub(1, tf.square(tc))));
@@ -280,7 +343,10 @@ export function lstmStepGradComposite(a: LstmStepGradArgs): [tf.Tensor2D, tf.Ten
     const dgPre = tf.mul(tf.mul(dc, i), tf.sub(1, tf.square(g)));
     let dcPrev = tf.mul(dc, f);
     if (a.peep !== null) {
-      dcPrev = tf.add(dcPrev, tf.add(tf.mul(diPre, tf.slice(a.peep, [0], [H])), tf.mul(dfPre, tf.slice(a.peep, [H], [H]))));
+      dcPrev = tf.add(
+        dcPrev,
+        tf.add(tf.mul(diPre, tf.slice(a.peep, [0], [H])), tf.mul(dfPre, tf.slice(a.peep, [H], [H]))),
+      );
     }
     const dGate = tf.concat([diPre, dfPre, dgPre, doPre], 1);
     let dStateDirect = tf.concat([tf.zeros([B, H]), dcPrev], 1) as tf.Tensor2D;
@@ -298,7 +364,14 @@ export function lstmPeepholeGrad(dGateAll: tf.Tensor2D, prevStates: tf.Tensor2D,
   const H = dGateAll.shape[1] / 4;
   return tf.tidy(() => {
     const cPrev = cols(prevStates, 1, H);
-    const products = tf.concat([tf.mul(cols(dGateAll, 0, H), cPrev), tf.mul(cols(dGateAll, 1, H), cPrev), tf.mul(cols(dGateAll, 3, H), cols(states, 1, H))], 1);
+    const products = tf.concat(
+      [
+        tf.mul(cols(dGateAll, 0, H), cPrev),
+        tf.mul(cols(dGateAll, 1, H), cPrev),
+        tf.mul(cols(dGateAll, 3, H), cols(states, 1, H)),
+      ],
+      1,
+    );
     return sumRows(products as tf.Tensor2D);
   });
 }

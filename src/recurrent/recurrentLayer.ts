@@ -27,7 +27,8 @@ export class RecurrentLayer {
     params.create(`${prefix}/b`, [G], { kind: 'uniform', scale: k });
     params.create(`${prefix}/U`, [units, G], { kind: 'uniform', scale: k });
     params.create(`${prefix}/c`, [G], { kind: 'uniform', scale: k });
-    if (cell.kind === 'lstm' && cell.peepholes) params.create(`${prefix}/peepholes`, [3 * units], { kind: 'uniform', scale: k });
+    if (cell.kind === 'lstm' && cell.peepholes)
+      params.create(`${prefix}/peepholes`, [3 * units], { kind: 'uniform', scale: k });
   }
 
   /** Width of the carried state: units, or 2·units for the LSTM's [h | c]. */
@@ -53,7 +54,10 @@ export class RecurrentLayer {
     const W = this.p<tf.Tensor2D>('W');
     const b = this.p<tf.Tensor1D>('b');
     if (!tf.engine().isTapeOn() && table.shape[0] * W.shape[1] <= PROJECTED_TABLE_MAX_SIZE) {
-      return embed(this.params.derived(`${this.prefix}/projected-table`, [table, W, b], () => dense(table, W, b)) as tf.Tensor2D, ids);
+      return embed(
+        this.params.derived(`${this.prefix}/projected-table`, [table, W, b], () => dense(table, W, b)) as tf.Tensor2D,
+        ids,
+      );
     }
     return embedProject(table, W, b, ids);
   }
@@ -64,7 +68,13 @@ export class RecurrentLayer {
   }
 
   /** Carried states for all steps, [T, B, stateSize]; stateMask [B, units]: variational state dropout or null. */
-  sequence(xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor1D | null, shape: SequenceShape, stateMask: tf.Tensor2D | null = null): tf.Tensor3D {
+  sequence(
+    xp: tf.Tensor2D,
+    state0: tf.Tensor2D,
+    mask: tf.Tensor1D | null,
+    shape: SequenceShape,
+    stateMask: tf.Tensor2D | null = null,
+  ): tf.Tensor3D {
     return recurrentSequence(this.cell, xp, state0, this.p('U'), this.p('c'), this.peep(), mask, shape, stateMask);
   }
 

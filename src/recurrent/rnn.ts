@@ -29,7 +29,12 @@ export interface SequenceShape {
  * xp: [time·batch, 3H] projected inputs; h0: [batch, H]; U: [H, 3H]; c: [3H]; mask: [time·batch] 1/0 or null.
  */
 export function gruSequence(
-  xp: tf.Tensor2D, h0: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, mask: tf.Tensor1D | null, shape: SequenceShape,
+  xp: tf.Tensor2D,
+  h0: tf.Tensor2D,
+  U: tf.Tensor2D,
+  c: tf.Tensor1D,
+  mask: tf.Tensor1D | null,
+  shape: SequenceShape,
 ): tf.Tensor3D {
   return recurrentSequence(DEFAULT_CELL, xp, h0, U, c, null, mask, shape);
 }
@@ -39,7 +44,14 @@ export function gruSequence(
  * `cache` (no backward pass will run) the GRU's kernel skips the cache and null comes back in its place.
  */
 function stepForward(
-  cell: CellOptions, xp: tf.Tensor2D, hU: tf.Tensor2D, c: tf.Tensor1D, state: tf.Tensor2D, peep: tf.Tensor1D | null, mask: tf.Tensor1D | null, t: number,
+  cell: CellOptions,
+  xp: tf.Tensor2D,
+  hU: tf.Tensor2D,
+  c: tf.Tensor1D,
+  state: tf.Tensor2D,
+  peep: tf.Tensor1D | null,
+  mask: tf.Tensor1D | null,
+  t: number,
   cache = true,
 ): [tf.Tensor2D, tf.Tensor2D | null] {
   if (cell.kind === 'lstm') return lstmStep({ xp, hU, c, state, peep, mask, t, forgetBias: cell.forgetBias });
@@ -49,8 +61,15 @@ function stepForward(
 
 /** One backward step of any cell: ∂(h·U + c), ∂xp_t and the part of ∂state_{t−1} that does not go through U. */
 function stepBackward(
-  cell: CellOptions, dOut: tf.Tensor2D, dhA: tf.Tensor2D | null, dhB: tf.Tensor2D | null, cache: tf.Tensor2D,
-  prev: tf.Tensor2D, peep: tf.Tensor1D | null, mask: tf.Tensor1D | null, t: number,
+  cell: CellOptions,
+  dOut: tf.Tensor2D,
+  dhA: tf.Tensor2D | null,
+  dhB: tf.Tensor2D | null,
+  cache: tf.Tensor2D,
+  prev: tf.Tensor2D,
+  peep: tf.Tensor1D | null,
+  mask: tf.Tensor1D | null,
+  t: number,
 ): { dGate: tf.Tensor2D; dXp: tf.Tensor2D; dDirect: tf.Tensor2D } {
   if (cell.kind === 'lstm') {
     const [dGate, dDirect] = lstmStepGrad({ dOut, dhA, dhB, cache, state: prev, peep, mask, t });
@@ -76,14 +95,23 @@ export function hiddenPart(state: tf.Tensor2D, H: number): tf.Tensor2D {
  * (the same mask at every step), or null.
  */
 export function recurrentSequence(
-  cell: CellOptions, xp: tf.Tensor2D, state0: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, peep: tf.Tensor1D | null,
-  mask: tf.Tensor1D | null, shape: SequenceShape, stateMask: tf.Tensor2D | null = null,
+  cell: CellOptions,
+  xp: tf.Tensor2D,
+  state0: tf.Tensor2D,
+  U: tf.Tensor2D,
+  c: tf.Tensor1D,
+  peep: tf.Tensor1D | null,
+  mask: tf.Tensor1D | null,
+  shape: SequenceShape,
+  stateMask: tf.Tensor2D | null = null,
 ): tf.Tensor3D {
   const { steps: T, batch: B } = shape;
   const H = U.shape[0];
   const S = state0.shape[1];
-  if (S !== stateBlocks(cell.kind) * H) throw new Error(`recurrentSequence: a ${cell.kind} state is ${stateBlocks(cell.kind)}·${H} wide, got ${S}`);
-  if (xp.shape[0] !== T * B) throw new Error(`recurrentSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
+  if (S !== stateBlocks(cell.kind) * H)
+    throw new Error(`recurrentSequence: a ${cell.kind} state is ${stateBlocks(cell.kind)}·${H} wide, got ${S}`);
+  if (xp.shape[0] !== T * B)
+    throw new Error(`recurrentSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
   const usePeep = cell.kind === 'lstm' && peep !== null;
   const mask0 = mask;
   // What the engine decides too: the backward pass can only run when the tape records this call (inside the
@@ -106,9 +134,18 @@ export function recurrentSequence(
     }
     const value = tf.reshape(tf.concat(states, 0), [T, B, S]) as tf.Tensor3D;
     // The forward pass runs inside a tidy: what the backward pass needs must be saved (only while taping).
-    save([s0In, UIn, ...(peepIn === null ? [] : [peepIn]), ...states, ...caches, ...(mask === null ? [] : [mask]), ...(stateMask === null ? [] : [stateMask])]);
+    save([
+      s0In,
+      UIn,
+      ...(peepIn === null ? [] : [peepIn]),
+      ...states,
+      ...caches,
+      ...(mask === null ? [] : [mask]),
+      ...(stateMask === null ? [] : [stateMask]),
+    ]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
-      if (!taping) throw new Error('recurrentSequence: a gradient of a call the tape did not record (no caches were kept)');
+      if (!taping)
+        throw new Error('recurrentSequence: a gradient of a call the tape did not record (no caches were kept)');
       let k = 0;
       const s0In = saved[k++] as tf.Tensor2D;
       const UIn = saved[k++] as tf.Tensor2D;
@@ -161,7 +198,12 @@ function dropped(h: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D {
  * recurrentSequence does, instead of taping a dozen small ops.
  */
 export function recurrentStep(
-  cell: CellOptions, xp: tf.Tensor2D, state: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D, peep: tf.Tensor1D | null,
+  cell: CellOptions,
+  xp: tf.Tensor2D,
+  state: tf.Tensor2D,
+  U: tf.Tensor2D,
+  c: tf.Tensor1D,
+  peep: tf.Tensor1D | null,
   stateMask: tf.Tensor2D | null = null,
 ): tf.Tensor2D {
   const H = U.shape[0];
@@ -175,9 +217,23 @@ export function recurrentStep(
     const hIn = dropped(hiddenPart(sIn, H), stateMask);
     const hU = tf.matMul(hIn, UIn) as tf.Tensor2D;
     const [next, cache] = stepForward(cell, xpIn, hU, cIn, sIn, peepIn, null, 0);
-    save([sIn, hIn, UIn, next, cache!, ...(peepIn === null ? [] : [peepIn]), ...(stateMask === null ? [] : [stateMask])]);
+    save([
+      sIn,
+      hIn,
+      UIn,
+      next,
+      cache!,
+      ...(peepIn === null ? [] : [peepIn]),
+      ...(stateMask === null ? [] : [stateMask]),
+    ]);
     const gradFunc = (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]): tf.Tensor[] => {
-      const [prev, hPrev, Us, nextS, cacheS] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const [prev, hPrev, Us, nextS, cacheS] = saved as [
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+      ];
       const peepS = usePeep ? (saved[5] as tf.Tensor1D) : null;
       const sMask = stateMask === null ? null : (saved[usePeep ? 6 : 5] as tf.Tensor2D);
       const g = stepBackward(cell, dy as tf.Tensor2D, null, null, cacheS, prev, peepS, null, 0);

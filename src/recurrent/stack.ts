@@ -47,7 +47,11 @@ export type StackInput = { ids: Int32Array; table: tf.Tensor2D } | { x: tf.Tenso
  * whose input at each step depends on the previous state): input projections xp [T·B, gates·units], the initial
  * state and the state-dropout mask (or null) → h outputs [T·B, units] (time-major) and the last carried state.
  */
-export type BottomRunner = (xp: tf.Tensor2D, state0: tf.Tensor2D, stateMask: tf.Tensor2D | null) => {
+export type BottomRunner = (
+  xp: tf.Tensor2D,
+  state0: tf.Tensor2D,
+  stateMask: tf.Tensor2D | null,
+) => {
   outputs: tf.Tensor2D;
   final: tf.Tensor2D;
 };
@@ -87,8 +91,12 @@ export class RecurrentStack {
    * a backward direction `<layer name>/backward`.
    */
   constructor(
-    params: Params, prefix: string, inputSize: number, readonly units: number,
-    readonly cell: CellOptions = DEFAULT_CELL, options: Partial<StackOptions> = {},
+    params: Params,
+    prefix: string,
+    inputSize: number,
+    readonly units: number,
+    readonly cell: CellOptions = DEFAULT_CELL,
+    options: Partial<StackOptions> = {},
   ) {
     this.options = { ...DEFAULT_STACK, ...options };
     const L = this.options.layers;
@@ -97,7 +105,9 @@ export class RecurrentStack {
       const name = l === 0 ? prefix : `${prefix}/layer${l}`;
       const width = l === 0 ? inputSize : this.outputSize;
       const forward = new RecurrentLayer(params, name, width, units, cell);
-      const backward = this.options.bidirectional ? new RecurrentLayer(params, `${name}/backward`, width, units, cell) : null;
+      const backward = this.options.bidirectional
+        ? new RecurrentLayer(params, `${name}/backward`, width, units, cell)
+        : null;
       this.layers.push({ forward, backward });
     }
   }

@@ -19,7 +19,6 @@ import type { SourceBatch } from '../data/text/batch.js';
 import { GO, EOS, PAD } from '../data/text/vocabulary.js';
 import { maxLengths, type Decodable, type Hypothesis } from './decodable.js';
 
-
 export interface BeamOptions {
   /** Hypotheses kept per sentence, K (default 5). */
   beamSize?: number;
@@ -51,7 +50,8 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   const nBest = options.nBest ?? 1;
   const minLength = options.minLength ?? 0;
   if (!Number.isInteger(K) || K < 1) throw new RangeError(`beamSize must be a positive integer, got ${K}`);
-  if (!Number.isInteger(nBest) || nBest < 1 || nBest > K) throw new RangeError(`nBest must be an integer in [1, beamSize=${K}], got ${nBest}`);
+  if (!Number.isInteger(nBest) || nBest < 1 || nBest > K)
+    throw new RangeError(`nBest must be an integer in [1, beamSize=${K}], got ${nBest}`);
   const B = batch.size;
   const limits = maxLengths(options.maxLength, B);
   for (const m of limits) if (!(m >= 0)) throw new RangeError(`maxLength must be a non-negative integer, got ${m}`);
@@ -122,7 +122,15 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
             source[slot] = row;
           }
         }
-        if (live === 0 || cannotImprove(finished[b]!, nextLogProb.subarray(first, first + K), nBest, lengthNormaliser(limits[b]! + 1, alpha))) {
+        if (
+          live === 0 ||
+          cannotImprove(
+            finished[b]!,
+            nextLogProb.subarray(first, first + K),
+            nBest,
+            lengthNormaliser(limits[b]! + 1, alpha),
+          )
+        ) {
           done[b] = 1;
           remaining--;
           nextLogProb.fill(-Infinity, first, first + K);
@@ -155,7 +163,15 @@ interface Continuation {
  * The `count` best continuations of the live rows first … first+K−1, best first; ties go to the lower row, then
  * the lower token (tf.argMax's choice, so one beam matches greedy decoding).
  */
-function topContinuations(lps: Float32Array, V: number, logProb: Float64Array, first: number, K: number, count: number, noEos = false): Continuation[] {
+function topContinuations(
+  lps: Float32Array,
+  V: number,
+  logProb: Float64Array,
+  first: number,
+  K: number,
+  count: number,
+  noEos = false,
+): Continuation[] {
   const best: Continuation[] = [];
   if (count <= 0) return best;
   for (let row = first; row < first + K; row++) {
@@ -179,7 +195,12 @@ function topContinuations(lps: Float32Array, V: number, logProb: Float64Array, f
 }
 
 /** Criterion (b): the nBest-th best finished score beats every live hypothesis' best possible final score. */
-function cannotImprove(finished: readonly Hypothesis[], liveLogProbs: Float64Array, nBest: number, longestNormaliser: number): boolean {
+function cannotImprove(
+  finished: readonly Hypothesis[],
+  liveLogProbs: Float64Array,
+  nBest: number,
+  longestNormaliser: number,
+): boolean {
   if (finished.length < nBest) return false;
   const nth = finished.map((h) => h.score).sort((a, b) => b - a)[nBest - 1]!;
   let bestLive = -Infinity;

@@ -24,7 +24,12 @@ export interface Decodable<Memory, State> {
    * [rows, vocab] (the caller disposes them; logits when `scores` is 'logits') and the new state (the old one is
    * left to the caller to dispose).
    */
-  step(memory: Memory, state: State, previous: Int32Array, scores?: StepScores): { logProbs: tf.Tensor2D; state: State };
+  step(
+    memory: Memory,
+    state: State,
+    previous: Int32Array,
+    scores?: StepScores,
+  ): { logProbs: tf.Tensor2D; state: State };
   /** New row i takes old row `indices[i]` (beam search's reshuffle). Returns a new state. */
   selectState(state: State, indices: Int32Array): State;
   disposeState(state: State): void;
@@ -37,7 +42,10 @@ export interface Decodable<Memory, State> {
  * dispose), until `pick` says no sentence is left. Memory and states are freed however it ends.
  */
 export function decodeStepwise<M, S>(
-  model: Decodable<M, S>, batch: SourceBatch, steps: number, pick: (logProbs: tf.Tensor2D, t: number) => { ids: Int32Array; remaining: number },
+  model: Decodable<M, S>,
+  batch: SourceBatch,
+  steps: number,
+  pick: (logProbs: tf.Tensor2D, t: number) => { ids: Int32Array; remaining: number },
   scores: StepScores = 'logProbs',
 ): void {
   const memory = model.encode(batch);

@@ -11,30 +11,45 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
   }
 
   encode(batch: SourceBatch): M[] {
-    return this.each((m) => m.encode(batch), (m, x) => m.disposeMemory(x));
+    return this.each(
+      (m) => m.encode(batch),
+      (m, x) => m.disposeMemory(x),
+    );
   }
 
   tileMemory(memory: M[], times: number): M[] {
-    return this.each((m, i) => m.tileMemory(memory[i]!, times), (m, x) => m.disposeMemory(x));
+    return this.each(
+      (m, i) => m.tileMemory(memory[i]!, times),
+      (m, x) => m.disposeMemory(x),
+    );
   }
 
   initialState(memory: M[]): S[] {
-    return this.each((m, i) => m.initialState(memory[i]!), (m, x) => m.disposeState(x));
+    return this.each(
+      (m, i) => m.initialState(memory[i]!),
+      (m, x) => m.disposeState(x),
+    );
   }
 
   /** Averaged log-probabilities (never logits: members' logits are on different scales). */
   step(memory: M[], state: S[], previous: Int32Array, _scores?: StepScores): { logProbs: tf.Tensor2D; state: S[] } {
-    const outs = this.each((m, i) => m.step(memory[i]!, state[i]!, previous, 'logProbs'), (m, o) => {
-      o.logProbs.dispose();
-      m.disposeState(o.state);
-    });
+    const outs = this.each(
+      (m, i) => m.step(memory[i]!, state[i]!, previous, 'logProbs'),
+      (m, o) => {
+        o.logProbs.dispose();
+        m.disposeState(o.state);
+      },
+    );
     const logProbs = tf.tidy(() => tf.div(tf.addN(outs.map((o) => o.logProbs)), outs.length) as tf.Tensor2D);
     for (const o of outs) o.logProbs.dispose();
     return { logProbs, state: outs.map((o) => o.state) };
   }
 
   selectState(state: S[], indices: Int32Array): S[] {
-    return this.each((m, i) => m.selectState(state[i]!, indices), (m, x) => m.disposeState(x));
+    return this.each(
+      (m, i) => m.selectState(state[i]!, indices),
+      (m, x) => m.disposeState(x),
+    );
   }
 
   disposeState(state: S[]): void {

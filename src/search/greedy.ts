@@ -39,7 +39,10 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
         // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
         const candidates = tf.add(logProbs, barrier.get(logProbs.shape[1], t < minLength));
         const eos = tf.reshape(tf.slice(logProbs, [0, EOS], [B, 1]), [B]);
-        return [tf.argMax(candidates, 1).dataSync() as Int32Array, tf.stack([tf.max(candidates, 1), eos]).dataSync() as Float32Array];
+        return [
+          tf.argMax(candidates, 1).dataSync() as Int32Array,
+          tf.stack([tf.max(candidates, 1), eos]).dataSync() as Float32Array,
+        ];
       });
       for (let b = 0; b < B; b++) {
         if (done[b]) continue;

@@ -29,7 +29,8 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const { maxLength } = options;
   if (!(temperature >= 0)) throw new RangeError(`temperature must be ≥ 0, got ${temperature}`);
   if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`topK must be a non-negative integer, got ${topK}`);
-  if (!Number.isInteger(maxLength) || maxLength < 0) throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
+  if (!Number.isInteger(maxLength) || maxLength < 0)
+    throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
   const rng = new Rng(options.seed ?? 1);
 
   const B = batch.size;

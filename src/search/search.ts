@@ -8,9 +8,7 @@ import { greedySearch, type GreedyOptions } from './greedy.js';
 import { sampleDecode, type SampleOptions } from './sample.js';
 
 export type SearchOptions =
-  | ({ method: 'greedy' } & GreedyOptions)
-  | ({ method: 'beam' } & BeamOptions)
-  | ({ method: 'sample' } & SampleOptions);
+  ({ method: 'greedy' } & GreedyOptions) | ({ method: 'beam' } & BeamOptions) | ({ method: 'sample' } & SampleOptions);
 
 export function search<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: SearchOptions): Hypothesis[][] {
   switch (options.method) {
@@ -24,6 +22,8 @@ export function search<M, S>(model: Decodable<M, S>, batch: SourceBatch, options
       return sampleDecode(model, batch, options).map((h) => [h]);
     default:
       // Reachable from JavaScript or JSON, where the method is any string.
-      throw new RangeError(`unknown search method ${JSON.stringify((options as { method: unknown }).method)} (greedy, beam or sample)`);
+      throw new RangeError(
+        `unknown search method ${JSON.stringify((options as { method: unknown }).method)} (greedy, beam or sample)`,
+      );
   }
 }

@@ -79,9 +79,13 @@ export class Batcher {
   /** Items expected for the next batch: the previous batch's plus those queued behind it. At first, a full batch. */
   private expected: number;
 
-  constructor(options: Partial<BatcherOptions> = {}, private readonly onBatch?: (info: BatchInfo) => void) {
+  constructor(
+    options: Partial<BatcherOptions> = {},
+    private readonly onBatch?: (info: BatchInfo) => void,
+  ) {
     this.options = { ...DEFAULT_BATCHER_OPTIONS, ...options };
-    if (!(Number.isInteger(this.options.maxBatchSize) && this.options.maxBatchSize >= 1)) throw new RangeError('maxBatchSize must be an integer ≥ 1');
+    if (!(Number.isInteger(this.options.maxBatchSize) && this.options.maxBatchSize >= 1))
+      throw new RangeError('maxBatchSize must be an integer ≥ 1');
     if (!(this.options.maxWaitMs >= 0)) throw new RangeError('maxWaitMs must be ≥ 0');
     this.expected = this.options.maxBatchSize;
   }
@@ -91,8 +95,14 @@ export class Batcher {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {
       const p: Pending = {
-        items: [...items], results: new Array(items.length), next: 0, left: items.length, arrived: performance.now(),
-        resolve: resolve as (r: unknown[]) => void, reject, done: false,
+        items: [...items],
+        results: new Array(items.length),
+        next: 0,
+        left: items.length,
+        arrived: performance.now(),
+        resolve: resolve as (r: unknown[]) => void,
+        reject,
+        done: false,
       };
       let q = this.queues.get(group.key);
       if (q === undefined) {
@@ -110,14 +120,24 @@ export class Batcher {
   /** Queues work that runs alone (e.g. sampling with a seed, whose outputs depend on batch-mates), in turn with batches. */
   exclusive<T>(run: () => T, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { run, arrived: performance.now(), resolve: resolve as (v: unknown) => void, reject, done: false };
+      const job: Job = {
+        run,
+        arrived: performance.now(),
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        done: false,
+      };
       this.jobs.push(job);
-      signal?.addEventListener('abort', () => {
-        if (job.done) return;
-        job.done = true;
-        this.jobs.splice(this.jobs.indexOf(job), 1);
-        reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (job.done) return;
+          job.done = true;
+          this.jobs.splice(this.jobs.indexOf(job), 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+        },
+        { once: true },
+      );
       this.schedule();
     });
   }
@@ -150,7 +170,10 @@ export class Batcher {
     for (const q of this.queues.values()) {
       const arrived = q.waiting[0]!.arrived;
       // A request split over batches does not wait again for its rest.
-      const ready = q.size >= Math.min(this.expected, this.options.maxBatchSize) || q.waiting[0]!.next > 0 || now - arrived >= this.options.maxWaitMs;
+      const ready =
+        q.size >= Math.min(this.expected, this.options.maxBatchSize) ||
+        q.waiting[0]!.next > 0 ||
+        now - arrived >= this.options.maxWaitMs;
       if (!ready) wake = Math.min(wake, arrived + this.options.maxWaitMs - now);
       else if (arrived < oldest) {
         oldest = arrived;
@@ -197,7 +220,8 @@ export class Batcher {
     let outputs: unknown[];
     try {
       outputs = group.run(taken.map((t) => t.p.items[t.index]));
-      if (outputs.length !== taken.length) throw new Error(`batch of ${taken.length} items gave ${outputs.length} outputs`);
+      if (outputs.length !== taken.length)
+        throw new Error(`batch of ${taken.length} items gave ${outputs.length} outputs`);
     } catch (e) {
       for (const p of requests) this.fail(p, q, e);
       return;

@@ -45,7 +45,8 @@ export function parseModelSpec(spec: string): ModelSpec {
   const resolved = path.resolve(spec);
   const base = path.basename(resolved);
   const name = base === 'best' ? path.basename(path.dirname(resolved)) : base;
-  if (!NAME.test(name)) throw new ServeError(`--model ${spec}: cannot name a model after its folder "${name}"; give NAME=DIR`);
+  if (!NAME.test(name))
+    throw new ServeError(`--model ${spec}: cannot name a model after its folder "${name}"; give NAME=DIR`);
   return { name, dir: spec };
 }
 
@@ -73,7 +74,14 @@ export async function loadServedModel(spec: ModelSpec): Promise<ServedModel> {
   switch (json.kind) {
     case 'seq2seq': {
       const translator = await Translator.load(dir);
-      return { name, dir, kind: 'seq2seq', translator, languages: languagesOf(translator.info), weights: translator.model.params.count() };
+      return {
+        name,
+        dir,
+        kind: 'seq2seq',
+        translator,
+        languages: languagesOf(translator.info),
+        weights: translator.model.params.count(),
+      };
     }
     case CLASSIFIER_KIND: {
       const classifier = await TextClassifier.load(dir);

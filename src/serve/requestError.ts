@@ -3,7 +3,11 @@ import { ToolkitError } from '../errors.js';
 
 export class RequestError extends ToolkitError {
   override name = 'RequestError';
-  constructor(readonly status: number, message: string, readonly field?: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly field?: string,
+  ) {
     super(message);
   }
 }

@@ -16,7 +16,15 @@ import * as path from 'node:path';
 import { ToolkitError } from '../errors.js';
 import type { Params } from '../model/params.js';
 import {
-  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, float32View, ModelFileError, MODEL_FILE, type SavedModelJson, type ModelSideFile,
+  saveModelFiles,
+  loadModelFiles,
+  writeContentFile,
+  readContentFile,
+  float32View,
+  ModelFileError,
+  MODEL_FILE,
+  type SavedModelJson,
+  type ModelSideFile,
 } from '../model/modelFiles.js';
 import type { RngState } from '../random.js';
 import type { OptimizerStateJson } from './trainer.js';
@@ -94,25 +102,43 @@ export interface Checkpoint {
 
 /** Writes a resumable checkpoint into `dir` (see the top of this file for the order of writes). */
 export async function saveCheckpoint(
-  dir: string, form: SavedModelForm, params: Params, training: Omit<TrainingStateJson, 'optimizer' | 'format' | 'savedAt'>,
+  dir: string,
+  form: SavedModelForm,
+  params: Params,
+  training: Omit<TrainingStateJson, 'optimizer' | 'format' | 'savedAt'>,
   optimizer: { json: OptimizerStateJson; data: Float32Array },
 ): Promise<void> {
   const { manifest, data } = params.serialize();
   await fs.mkdir(dir, { recursive: true });
-  const opt = await writeContentFile(dir, 'optimizer', new Uint8Array(optimizer.data.buffer, optimizer.data.byteOffset, optimizer.data.byteLength));
+  const opt = await writeContentFile(
+    dir,
+    'optimizer',
+    new Uint8Array(optimizer.data.buffer, optimizer.data.byteOffset, optimizer.data.byteLength),
+  );
   const state: TrainingStateJson = {
     format: TRAINING_FORMAT,
     ...training,
     optimizer: { file: opt.file, sha256: opt.sha256, state: optimizer.json },
     savedAt: new Date().toISOString(),
   };
-  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, { training: state, ...(form.files ? { files: form.files } : {}) });
+  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, {
+    training: state,
+    ...(form.files ? { files: form.files } : {}),
+  });
 }
 
 /** Writes the best model so far (a plain model directory, with a summary of where it came from). */
-export async function saveBest(dir: string, form: SavedModelForm, params: Params, summary: Omit<BestSummaryJson, 'format'>): Promise<void> {
+export async function saveBest(
+  dir: string,
+  form: SavedModelForm,
+  params: Params,
+  summary: Omit<BestSummaryJson, 'format'>,
+): Promise<void> {
   const { manifest, data } = params.serialize();
-  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, { training: { format: 'seq2seq-ts/best@1', ...summary }, ...(form.files ? { files: form.files } : {}) });
+  await saveModelFiles(dir, form.kind, form.config, manifest, data, form.extra, {
+    training: { format: 'seq2seq-ts/best@1', ...summary },
+    ...(form.files ? { files: form.files } : {}),
+  });
 }
 
 /** Reads and verifies (checksums of weights and optimiser state) a checkpoint written by saveCheckpoint. */
@@ -121,16 +147,24 @@ export async function readCheckpoint(dir: string, expectedKind?: string): Promis
   const where = path.join(dir, MODEL_FILE);
   const t = json.training as Partial<TrainingStateJson> | undefined;
   if (t === undefined || t === null || typeof t !== 'object') {
-    throw new CheckpointError(`${where}: a model without training state, so it cannot be resumed (was it written by training? the best/ directory cannot be resumed either)`);
+    throw new CheckpointError(
+      `${where}: a model without training state, so it cannot be resumed (was it written by training? the best/ directory cannot be resumed either)`,
+    );
   }
-  if (t.format !== TRAINING_FORMAT) throw new CheckpointError(`${where}: training section has format ${JSON.stringify(t.format)}, expected "${TRAINING_FORMAT}"`);
+  if (t.format !== TRAINING_FORMAT)
+    throw new CheckpointError(
+      `${where}: training section has format ${JSON.stringify(t.format)}, expected "${TRAINING_FORMAT}"`,
+    );
   const o = t.optimizer;
-  if (o === undefined || typeof o.file !== 'string' || typeof o.sha256 !== 'string') throw new CheckpointError(`${where}: training section names no optimiser file`);
+  if (o === undefined || typeof o.file !== 'string' || typeof o.sha256 !== 'string')
+    throw new CheckpointError(`${where}: training section names no optimiser file`);
   const bytes = await readContentFile(dir, o.file, o.sha256, 'optimiser state');
   const training = t as TrainingStateJson;
   // Older checkpoints could hold a NaN metric, which JSON wrote as null: leave those out rather than pass a null on as a number.
   if (training.lastMetrics !== null && typeof training.lastMetrics === 'object') {
-    training.lastMetrics = Object.fromEntries(Object.entries(training.lastMetrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+    training.lastMetrics = Object.fromEntries(
+      Object.entries(training.lastMetrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)),
+    );
   } else {
     training.lastMetrics = null;
   }
@@ -139,7 +173,10 @@ export async function readCheckpoint(dir: string, expectedKind?: string): Promis
 
 /** true when `dir` holds a model.json (a checkpoint or any model). */
 export async function hasModel(dir: string): Promise<boolean> {
-  return fs.stat(path.join(dir, MODEL_FILE)).then(() => true, () => false);
+  return fs.stat(path.join(dir, MODEL_FILE)).then(
+    () => true,
+    () => false,
+  );
 }
 
 export { ModelFileError };

@@ -15,7 +15,10 @@ export class ConfigError extends ToolkitError {
 
 /** A field whose check is not one of the simple types: `accepts` decides, `requirement` says what it must be. */
 export class CustomField {
-  constructor(readonly requirement: string, readonly accepts: (value: unknown) => boolean) {}
+  constructor(
+    readonly requirement: string,
+    readonly accepts: (value: unknown) => boolean,
+  ) {}
 }
 
 /**
@@ -23,31 +26,58 @@ export class CustomField {
  * object with its own keys.
  */
 export type FieldType =
-  | 'string' | 'number' | 'integer' | 'boolean' | 'string[]' | 'integer[]'
+  | 'string'
+  | 'number'
+  | 'integer'
+  | 'boolean'
+  | 'string[]'
+  | 'integer[]'
   | readonly string[]
   | CustomField
   | { readonly [key: string]: FieldType };
 
 /** Every field optional, nested objects included. */
-export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
 
 /** A config as written in a file, built from flags or by --set: every section and field optional. */
 export type PartialConfig<C> = { [S in keyof C]?: DeepPartial<C[S]> };
 
 /** The training section's schema: TrainingOptions (src/train/loop.ts), the same for every task. */
 export const TRAINING_SCHEMA: Record<keyof TrainingOptions, FieldType> = {
-  optimizer: ['adam', 'sgd'], learningRate: 'number', momentum: 'number', clipNorm: 'number', steps: 'integer',
+  optimizer: ['adam', 'sgd'],
+  learningRate: 'number',
+  momentum: 'number',
+  clipNorm: 'number',
+  steps: 'integer',
   schedule: {
-    kind: SCHEDULE_KINDS, factor: 'number', window: 'integer', patience: 'integer', minLearningRate: 'number', finalShare: 'number',
+    kind: SCHEDULE_KINDS,
+    factor: 'number',
+    window: 'integer',
+    patience: 'integer',
+    minLearningRate: 'number',
+    finalShare: 'number',
   },
-  evalEvery: 'integer', checkpointEvery: 'integer', logEvery: 'integer', metric: 'string',
-  earlyStopping: { patience: 'integer', minDelta: 'number' }, seed: 'integer', nonFinite: ['stop', 'skip'], maxSkips: 'integer',
+  evalEvery: 'integer',
+  checkpointEvery: 'integer',
+  logEvery: 'integer',
+  metric: 'string',
+  earlyStopping: { patience: 'integer', minDelta: 'number' },
+  seed: 'integer',
+  nonFinite: ['stop', 'skip'],
+  maxSkips: 'integer',
   keepCheckpoints: 'integer',
 };
 
 /** The loss section's schema for models trained with the sequence loss (translation, the language model). */
 export const SEQUENCE_LOSS_SCHEMA: Record<keyof Omit<SequenceLossOptions, 'steps'>, FieldType> = {
-  softmax: ['full', 'sampled'], numSampled: 'integer', labelSmoothing: 'number', average: ['token', 'sequence'],
+  softmax: ['full', 'sampled'],
+  numSampled: 'integer',
+  labelSmoothing: 'number',
+  average: ['token', 'sequence'],
 };
 
 /** A sequence-loss section's problem (e.g. label smoothing with sampled softmax), as "loss: …", or null. */
@@ -89,7 +119,8 @@ export function checkField(value: unknown, type: FieldType, keyPath: string, whe
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
       const sub = Object.hasOwn(fields, k) ? fields[k] : undefined;
-      if (sub === undefined) throw new ConfigError(`${where}: unknown key "${keyPath}.${k}" (known: ${Object.keys(fields).join(', ')})`);
+      if (sub === undefined)
+        throw new ConfigError(`${where}: unknown key "${keyPath}.${k}" (known: ${Object.keys(fields).join(', ')})`);
       checkField(v, sub, `${keyPath}.${k}`, where);
     }
     return;
@@ -135,7 +166,9 @@ export function parseSetExpression(expr: string): Record<string, unknown> {
   if (eq <= 0) throw new ConfigError(`--set ${expr}: expected section.key=value, e.g. model.hiddenSize=256`);
   const keys = expr.slice(0, eq).trim().split('.');
   if (keys.length < 2 || keys.some((k) => k.length === 0)) {
-    throw new ConfigError(`--set ${expr}: the key must be section.key (e.g. training.steps), got "${expr.slice(0, eq)}"`);
+    throw new ConfigError(
+      `--set ${expr}: the key must be section.key (e.g. training.steps), got "${expr.slice(0, eq)}"`,
+    );
   }
   const raw = expr.slice(eq + 1);
   let value: unknown;
@@ -215,7 +248,8 @@ export class SectionedConfig<C extends object> {
   /** Checks a partial config (from a file, flags or --set); `where` names the source in messages. */
   check(config: unknown, where: string): PartialConfig<C> {
     const known = this.sectionNames.join(', ');
-    if (!isPlainObject(config)) throw new ConfigError(`${where}: a config must be a JSON object with sections ${known}`);
+    if (!isPlainObject(config))
+      throw new ConfigError(`${where}: a config must be a JSON object with sections ${known}`);
     const sections = this.sections as Readonly<Record<string, FieldType>>;
     for (const [section, value] of Object.entries(config)) {
       const schema = Object.hasOwn(sections, section) ? sections[section] : undefined;

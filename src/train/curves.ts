@@ -43,7 +43,9 @@ const NOT_METRIC_PANELS = new Set(['loss', 'perplexity']);
 
 /** "tokenAccuracy" → "token accuracy", for metrics without a label of their own. */
 export function metricLabel(name: string): string {
-  return METRIC_LABELS[name] ?? name.replace(/([a-z0-9])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`);
+  return (
+    METRIC_LABELS[name] ?? name.replace(/([a-z0-9])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`)
+  );
 }
 
 type Valid = Extract<LogRecord, { type: 'valid' }>;
@@ -64,7 +66,12 @@ function bestMark(valid: readonly Valid[], o: CurveOptions): Mark[] {
   const best = bestEvaluation(valid, o.metric, o.direction);
   if (best === null) return [];
   const v = best.metrics[o.metric]!;
-  return [{ x: best.step, label: `best ${metricLabel(o.metric).replace(/ \(.*\)$/, '')} ${Number(v.toPrecision(4))} (step ${best.step}: best/)` }];
+  return [
+    {
+      x: best.step,
+      label: `best ${metricLabel(o.metric).replace(/ \(.*\)$/, '')} ${Number(v.toPrecision(4))} (step ${best.step}: best/)`,
+    },
+  ];
 }
 
 /** Training minutes along the top, interpolated between evaluations (which record them); null without any. */
@@ -94,18 +101,38 @@ export function lossCurves(records: readonly LogRecord[], options: CurveOptions)
     series: [
       { name: options.loss.training, points: train.map((r) => [r.step, r.loss] as const), markers: false },
       ...(valid.some((r) => r.metrics['loss'] !== undefined)
-        ? [{ name: options.loss.validation, points: valid.flatMap((r) => (r.metrics['loss'] !== undefined ? [[r.step, r.metrics['loss']] as const] : [])), markers: true }]
+        ? [
+            {
+              name: options.loss.validation,
+              points: valid.flatMap((r) =>
+                r.metrics['loss'] !== undefined ? [[r.step, r.metrics['loss']] as const] : [],
+              ),
+              markers: true,
+            },
+          ]
         : []),
     ],
     marks,
   };
   const rate: PanelOptions = {
     yLabel: 'learning rate',
-    series: [{ name: 'learning rate', points: train.map((r) => [r.step, r.learningRate] as const), markers: false, color: '#009E73' }],
+    series: [
+      {
+        name: 'learning rate',
+        points: train.map((r) => [r.step, r.learningRate] as const),
+        markers: false,
+        color: '#009E73',
+      },
+    ],
     marks,
   };
   const top = minutesAxis(valid);
-  return stackedCharts({ title: options.title, xLabel: 'step', panels: [loss, rate], ...(top !== undefined ? { topAxis: top } : {}) });
+  return stackedCharts({
+    title: options.title,
+    xLabel: 'step',
+    panels: [loss, rate],
+    ...(top !== undefined ? { topAxis: top } : {}),
+  });
 }
 
 /** One panel per validation metric other than the loss, against step; null when validation reports only losses. */
@@ -117,12 +144,24 @@ export function metricCurves(records: readonly LogRecord[], options: CurveOption
   const marks = bestMark(valid, options);
   const panels: PanelOptions[] = [...names].map((name) => ({
     yLabel: metricLabel(name),
-    series: [{ name: `validation ${metricLabel(name).replace(/ \(.*\)$/, '')}`, points: valid.flatMap((r) => (r.metrics[name] !== undefined ? [[r.step, r.metrics[name]!] as const] : [])), markers: true }],
+    series: [
+      {
+        name: `validation ${metricLabel(name).replace(/ \(.*\)$/, '')}`,
+        points: valid.flatMap((r) => (r.metrics[name] !== undefined ? [[r.step, r.metrics[name]!] as const] : [])),
+        markers: true,
+      },
+    ],
     ...(PERCENT.has(name) ? { yRange: [0, 1] as const } : {}),
     marks,
   }));
   const top = minutesAxis(valid);
-  return stackedCharts({ title: options.title, xLabel: 'step', panels, panelHeight: 200, ...(top !== undefined ? { topAxis: top } : {}) });
+  return stackedCharts({
+    title: options.title,
+    xLabel: 'step',
+    panels,
+    panelHeight: 200,
+    ...(top !== undefined ? { topAxis: top } : {}),
+  });
 }
 
 /** What a task's loss is (TrainingTask.lossKind): a name and a unit. */
@@ -137,9 +176,21 @@ export const CROSS_ENTROPY_PER_TOKEN: LossKind = { name: 'cross-entropy', unit: 
  * Names the two losses: a cross-entropy's training loss says which softmax (and smoothing) it used, since the
  * sampled softmax's loss is not comparable with the full one that validation computes.
  */
-export function describeLoss(kind: LossKind = CROSS_ENTROPY_PER_TOKEN, loss: Partial<SequenceLossOptions> = {}): LossDescription {
-  if (kind.name !== 'cross-entropy') return { unit: kind.unit, training: `training loss (${kind.name})`, validation: `validation loss (${kind.name})` };
-  const how = loss.softmax === 'sampled' ? `sampled softmax, ${loss.numSampled ?? DEFAULT_SEQUENCE_LOSS.numSampled} candidates` : 'full softmax';
-  const smoothing = (loss.labelSmoothing ?? 0) > 0 && loss.softmax !== 'sampled' ? `, label smoothing ${loss.labelSmoothing}` : '';
-  return { unit: kind.unit, training: `training loss (${how}${smoothing})`, validation: 'validation loss (full softmax)' };
+export function describeLoss(
+  kind: LossKind = CROSS_ENTROPY_PER_TOKEN,
+  loss: Partial<SequenceLossOptions> = {},
+): LossDescription {
+  if (kind.name !== 'cross-entropy')
+    return { unit: kind.unit, training: `training loss (${kind.name})`, validation: `validation loss (${kind.name})` };
+  const how =
+    loss.softmax === 'sampled'
+      ? `sampled softmax, ${loss.numSampled ?? DEFAULT_SEQUENCE_LOSS.numSampled} candidates`
+      : 'full softmax';
+  const smoothing =
+    (loss.labelSmoothing ?? 0) > 0 && loss.softmax !== 'sampled' ? `, label smoothing ${loss.labelSmoothing}` : '';
+  return {
+    unit: kind.unit,
+    training: `training loss (${how}${smoothing})`,
+    validation: 'validation loss (full softmax)',
+  };
 }

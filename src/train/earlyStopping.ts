@@ -23,7 +23,11 @@ export class MetricTracker {
   readonly options: EarlyStoppingOptions;
   private state: MetricTrackerState = { best: null, bestStep: null, stale: 0 };
 
-  constructor(readonly metric: string, readonly direction: MetricDirection, options: Partial<EarlyStoppingOptions> = {}) {
+  constructor(
+    readonly metric: string,
+    readonly direction: MetricDirection,
+    options: Partial<EarlyStoppingOptions> = {},
+  ) {
     this.options = { ...DEFAULT_EARLY_STOPPING, ...options };
   }
 
@@ -39,7 +43,8 @@ export class MetricTracker {
   update(value: number, step: number): { improved: boolean; stop: boolean } {
     const { best } = this.state;
     const d = this.options.minDelta;
-    const improved = Number.isFinite(value) && (best === null || (this.direction === 'lower' ? value < best - d : value > best + d));
+    const improved =
+      Number.isFinite(value) && (best === null || (this.direction === 'lower' ? value < best - d : value > best + d));
     if (improved) this.state = { best: value, bestStep: step, stale: 0 };
     else this.state.stale++;
     return { improved, stop: this.options.patience > 0 && this.state.stale >= this.options.patience };

@@ -28,8 +28,14 @@ export interface AdamStepAttrs {
 
 /** One Adam step over flat arrays: writes the new weights and moments. */
 export function adamStepValues(
-  w: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, a: AdamStepAttrs,
-  wOut: Float32Array, mOut: Float32Array, vOut: Float32Array,
+  w: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  a: AdamStepAttrs,
+  wOut: Float32Array,
+  mOut: Float32Array,
+  vOut: Float32Array,
 ): void {
   const { learningRate, beta1, beta2, epsilon, correction1, correction2 } = a;
   const k1 = 1 - beta1;
@@ -53,13 +59,32 @@ registerJsKernel(ADAM_STEP, ({ w, m, v, g }, attrs, memory) => {
   const a = attrs as unknown as AdamStepAttrs;
   const simd = memory.simd;
   if (simd === undefined) {
-    return memory.run([w, m, v, g], [shape, shape, shape], ([wV, mV, vV, gV], [wOut, mOut, vOut]) => adamStepValues(wV!, mV!, vV!, gV!, a, wOut!, mOut!, vOut!));
+    return memory.run([w, m, v, g], [shape, shape, shape], ([wV, mV, vV, gV], [wOut, mOut, vOut]) =>
+      adamStepValues(wV!, mV!, vV!, gV!, a, wOut!, mOut!, vOut!),
+    );
   }
   // SIMD over the first multiple of 4 values (in float32); the loop above does the rest.
   const n = shape.reduce((x, y) => x * y, 1);
   const n4 = n - (n % 4);
   const outs = simd.run([w, m, v, g], [shape, shape, shape], ([wO, mO, vO, gO], [wOut, mOut, vOut]) =>
-    simd.kernels.adamStep(wO!, mO!, vO!, gO!, n4, wOut!, mOut!, vOut!, a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.learningRate / a.correction1, 1 / Math.sqrt(a.correction2), a.epsilon));
+    simd.kernels.adamStep(
+      wO!,
+      mO!,
+      vO!,
+      gO!,
+      n4,
+      wOut!,
+      mOut!,
+      vOut!,
+      a.beta1,
+      a.beta2,
+      1 - a.beta1,
+      1 - a.beta2,
+      a.learningRate / a.correction1,
+      1 / Math.sqrt(a.correction2),
+      a.epsilon,
+    ),
+  );
   if (n4 < n) {
     const [wV, mV, vV, gV] = memory.views([w!, m!, v!, g!]).map((x) => x.subarray(n4));
     const [wOut, mOut, vOut] = memory.views(outs).map((x) => x.subarray(n4));
@@ -95,20 +120,32 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       epsilon: number;
       incrementIterations(): void;
     };
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
     const accBeta1 = self.accBeta1.dataSync()[0]!;
     const accBeta2 = self.accBeta2.dataSync()[0]!;
     const attrs: AdamStepAttrs = {
-      learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: self.epsilon,
-      correction1: 1 - accBeta1, correction2: 1 - accBeta2,
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: self.epsilon,
+      correction1: 1 - accBeta1,
+      correction2: 1 - accBeta2,
     };
     // With SIMD (wasm) the fused step is one vectorised pass and wins at every size.
     const maxFused = activeSimdKernels() === null ? FUSED_ADAM_MAX_SIZE : Infinity;
     tf.tidy(() => {
       names.forEach((name, i) => {
         const value = tf.engine().registeredVariables[name]!;
-        self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        self.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        self.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
         if (gradient == null) return;
         const m = self.accumulatedFirstMoment[i]!.variable;
@@ -117,13 +154,20 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
           // Large weights: the backend's vectorised ops beat a JavaScript loop once their fixed cost is amortised.
           const m2 = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));
           const v2 = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
-          const update = tf.div(tf.div(m2, attrs.correction1), tf.add(tf.sqrt(tf.div(v2, attrs.correction2)), attrs.epsilon));
+          const update = tf.div(
+            tf.div(m2, attrs.correction1),
+            tf.add(tf.sqrt(tf.div(v2, attrs.correction2)), attrs.epsilon),
+          );
           m.assign(m2);
           v.assign(v2);
           value.assign(tf.sub(value, tf.mul(update, this.learningRate)));
           return;
         }
-        const [w2, m2, v2] = runJsKernel(ADAM_STEP, { w: value, m, v, g: gradient }, attrs as unknown as Record<string, number>);
+        const [w2, m2, v2] = runJsKernel(
+          ADAM_STEP,
+          { w: value, m, v, g: gradient },
+          attrs as unknown as Record<string, number>,
+        );
         m.assign(m2!);
         v.assign(v2!);
         value.assign(w2!);

@@ -51,7 +51,13 @@ export function processAlive(pid: number): boolean {
 function parseOwner(text: string): LockOwner | null {
   try {
     const o = JSON.parse(text) as Partial<LockOwner>;
-    if (Number.isSafeInteger(o.pid) && typeof o.hostname === 'string' && typeof o.started === 'string' && typeof o.token === 'string') return o as LockOwner;
+    if (
+      Number.isSafeInteger(o.pid) &&
+      typeof o.hostname === 'string' &&
+      typeof o.started === 'string' &&
+      typeof o.token === 'string'
+    )
+      return o as LockOwner;
   } catch {
     // fall through
   }
@@ -61,7 +67,10 @@ function parseOwner(text: string): LockOwner | null {
 const describe = (o: LockOwner): string => `pid ${o.pid} on ${o.hostname}, since ${o.started}`;
 
 export class RunLock {
-  private constructor(readonly file: string, readonly owner: LockOwner) {}
+  private constructor(
+    readonly file: string,
+    readonly owner: LockOwner,
+  ) {}
 
   /** Reads the lock of `dir`: its owner, null when there is none, or 'unreadable'. */
   static async holder(dir: string): Promise<LockOwner | null | 'unreadable'> {
@@ -82,7 +91,12 @@ export class RunLock {
   /** Takes the lock of `dir` (which must exist), taking over a stale one; throws RunLockError when it is held. */
   static async acquire(dir: string, options: LockOptions = {}): Promise<RunLock> {
     const file = path.join(dir, LOCK_FILE);
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), started: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+    const owner: LockOwner = {
+      pid: process.pid,
+      hostname: hostname(),
+      started: new Date().toISOString(),
+      token: randomBytes(8).toString('hex'),
+    };
     const text = JSON.stringify(owner) + '\n';
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -95,8 +109,12 @@ export class RunLock {
       const held = await RunLock.holder(dir);
       if (held === null) continue; // released meanwhile
       if (held === 'unreadable') {
-        const age = await fs.stat(file).then((st) => Date.now() - st.mtimeMs, () => 0);
-        if (age < (options.unreadableAfterMs ?? 10_000)) throw new RunLockError(`${dir} is being locked by another training (${file} is being written); try again`);
+        const age = await fs.stat(file).then(
+          (st) => Date.now() - st.mtimeMs,
+          () => 0,
+        );
+        if (age < (options.unreadableAfterMs ?? 10_000))
+          throw new RunLockError(`${dir} is being locked by another training (${file} is being written); try again`);
       } else if (!RunLock.isStale(held, options)) {
         throw RunLock.busy(dir, held);
       } else {
@@ -114,14 +132,17 @@ export class RunLock {
   async verify(): Promise<void> {
     const held = await RunLock.holder(path.dirname(this.file));
     if (held === null || held === 'unreadable' || held.token !== this.owner.token) {
-      throw new RunLockError(`${this.file}: this run no longer holds the lock of ${path.dirname(this.file)} (${held === null ? 'it was removed' : held === 'unreadable' ? 'it was overwritten' : `taken by ${describe(held)}`}); stopping without writing`);
+      throw new RunLockError(
+        `${this.file}: this run no longer holds the lock of ${path.dirname(this.file)} (${held === null ? 'it was removed' : held === 'unreadable' ? 'it was overwritten' : `taken by ${describe(held)}`}); stopping without writing`,
+      );
     }
   }
 
   /** Removes the lock if it is still this holder's. */
   async release(): Promise<void> {
     const held = await RunLock.holder(path.dirname(this.file)).catch(() => null);
-    if (held !== null && held !== 'unreadable' && held.token === this.owner.token) await fs.rm(this.file, { force: true });
+    if (held !== null && held !== 'unreadable' && held.token === this.owner.token)
+      await fs.rm(this.file, { force: true });
   }
 
   private static isStale(owner: LockOwner, options: LockOptions): boolean {

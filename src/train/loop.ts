@@ -24,12 +24,19 @@ import { saveSnapshot, snapshotDir } from './snapshots.js';
 import { resolveTrainingOptions, TrainingConfigError, type TrainingOptions } from './options.js';
 import { scheduleHorizons, resumeChanges } from './resume.js';
 
-
 /** A validation metric came out NaN or infinite: the weights have diverged (or the metric is broken). */
 export class NonFiniteValidationError extends ToolkitError {
   override name = 'NonFiniteValidationError';
-  constructor(readonly step: number, readonly metrics: Record<string, number>) {
-    super(`step ${step}: validation ${Object.entries(metrics).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `${k} ${v}`).join(', ')}: not finite; no checkpoint and no best model were written for it`);
+  constructor(
+    readonly step: number,
+    readonly metrics: Record<string, number>,
+  ) {
+    super(
+      `step ${step}: validation ${Object.entries(metrics)
+        .filter(([, v]) => !Number.isFinite(v))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}: not finite; no checkpoint and no best model were written for it`,
+    );
   }
 }
 
@@ -51,7 +58,15 @@ export interface ProgressInfo {
 
 export type TrainingEvent =
   | { type: 'resumed'; step: number }
-  | { type: 'evaluation'; step: number; metrics: Record<string, number>; seconds: number; improved: boolean; best: number | null; bestStep: number | null }
+  | {
+      type: 'evaluation';
+      step: number;
+      metrics: Record<string, number>;
+      seconds: number;
+      improved: boolean;
+      best: number | null;
+      bestStep: number | null;
+    }
   | { type: 'checkpoint'; step: number; dir: string; seconds: number }
   | { type: 'best'; step: number; dir: string; metric: string; value: number }
   | { type: 'learning-rate'; step: number; learningRate: number; reason: string }
@@ -106,11 +121,17 @@ export interface TrainingResult {
 const emptyWindow = (): WindowSums => ({ lossSum: 0, gradNormSum: 0, steps: 0, tokens: 0, seconds: 0 });
 
 /** Trains `task` for options.steps steps (or until stopped), writing checkpoints, log and curves into run.out. */
-export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingOptions>, run: RunOptions): Promise<TrainingResult> {
+export async function train<B>(
+  task: TrainingTask<B>,
+  options: Partial<TrainingOptions>,
+  run: RunOptions,
+): Promise<TrainingResult> {
   const o = resolveTrainingOptions(options);
   const direction = task.metrics[o.metric];
   if (direction === undefined) {
-    throw new TrainingConfigError(`training.metric "${o.metric}" is not reported by this task's validation (it reports: ${Object.keys(task.metrics).join(', ')})`);
+    throw new TrainingConfigError(
+      `training.metric "${o.metric}" is not reported by this task's validation (it reports: ${Object.keys(task.metrics).join(', ')})`,
+    );
   }
   const out = run.out;
   await withFileSystemErrors(out, 'cannot create the output directory', () => fs.mkdir(out, { recursive: true }));
@@ -119,7 +140,9 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
   try {
     for (const previous of staleLocks) run.onEvent?.({ type: 'stale-lock', previous });
     if (run.resume === undefined && !run.overwrite && (await hasModel(out))) {
-      throw new TrainingConfigError(`${out} already holds a model or checkpoint: resume it (--resume), or choose another output directory`);
+      throw new TrainingConfigError(
+        `${out} already holds a model or checkpoint: resume it (--resume), or choose another output directory`,
+      );
     }
     return await trainLocked(task, o, direction, run, lock, staleLocks);
   } finally {
@@ -128,7 +151,12 @@ export async function train<B>(task: TrainingTask<B>, options: Partial<TrainingO
 }
 
 async function trainLocked<B>(
-  task: TrainingTask<B>, o: TrainingOptions, direction: MetricDirection, run: RunOptions, lock: RunLock, staleLocks: readonly LockOwner[],
+  task: TrainingTask<B>,
+  o: TrainingOptions,
+  direction: MetricDirection,
+  run: RunOptions,
+  lock: RunLock,
+  staleLocks: readonly LockOwner[],
 ): Promise<TrainingResult> {
   const out = run.out;
   const params = task.model.params;
@@ -136,7 +164,12 @@ async function trainLocked<B>(
   const saved = ck?.training.options as Partial<TrainingOptions> | undefined;
   const { savedHorizon, horizon } = scheduleHorizons(ck, saved, o, run.reschedule);
   const changes = ck === undefined ? [] : resumeChanges(saved ?? {}, o, run, savedHorizon, horizon);
-  const trainer = new Trainer(params, { optimizer: o.optimizer, learningRate: o.learningRate, momentum: o.momentum, clipNorm: o.clipNorm });
+  const trainer = new Trainer(params, {
+    optimizer: o.optimizer,
+    learningRate: o.learningRate,
+    momentum: o.momentum,
+    clipNorm: o.clipNorm,
+  });
   const schedule = new LearningRateSchedule(o.learningRate, o.schedule, horizon);
   const tracker = new MetricTracker(o.metric, direction, o.earlyStopping);
   const rng = new Rng(o.seed);
@@ -157,7 +190,8 @@ async function trainLocked<B>(
     const kindChanged = (saved?.schedule?.kind ?? DEFAULT_SCHEDULE.kind) !== schedule.options.kind;
     const rateChanged = saved?.learningRate !== undefined && saved.learningRate !== o.learningRate;
     // A new learning rate restarts a decaying schedule from it; a new schedule kind starts from the rate reached.
-    if (kindChanged) schedule.setState({ current: rateChanged ? o.learningRate : t.learningRate, history: [], stale: 0, decays: 0 });
+    if (kindChanged)
+      schedule.setState({ current: rateChanged ? o.learningRate : t.learningRate, history: [], stale: 0, decays: 0 });
     else if (rateChanged) schedule.setState({ ...t.schedule, current: o.learningRate });
     tracker.setState(t.tracker);
     step = t.step;
@@ -167,10 +201,17 @@ async function trainLocked<B>(
     logWindow = { ...t.logWindow };
     evalWindow = { ...t.evalWindow };
   }
-  const log = await withFileSystemErrors(out, 'cannot write the training log', () => TrainingLog.open(path.join(out, 'train.jsonl'), ck?.training.step));
+  const log = await withFileSystemErrors(out, 'cannot write the training log', () =>
+    TrainingLog.open(path.join(out, 'train.jsonl'), ck?.training.step),
+  );
   const now = (): string => new Date().toISOString();
-  const event = (name: string, message: string): void => log.append({ type: 'event', step, event: name, message, time: now() });
-  for (const previous of staleLocks) event('stale-lock', `took over the lock left by pid ${previous.pid} on ${previous.hostname} (started ${previous.started}), which is gone`);
+  const event = (name: string, message: string): void =>
+    log.append({ type: 'event', step, event: name, message, time: now() });
+  for (const previous of staleLocks)
+    event(
+      'stale-lock',
+      `took over the lock left by pid ${previous.pid} on ${previous.hostname} (started ${previous.started}), which is gone`,
+    );
   if (ck !== undefined) {
     event('resumed', `resumed at step ${step} of ${o.steps}`);
     run.onEvent?.({ type: 'resumed', step });
@@ -192,8 +233,15 @@ async function trainLocked<B>(
 
   const writeCurves = async (): Promise<void> => {
     const name = path.basename(path.resolve(out));
-    const curves = { loss: describeLoss(task.lossKind, run.loss), metric: o.metric, direction: task.metrics[o.metric] ?? 'lower' };
-    await writeFileAtomic(path.join(out, 'curves.svg'), lossCurves(log.records, { ...curves, title: `training curves: ${name}` }));
+    const curves = {
+      loss: describeLoss(task.lossKind, run.loss),
+      metric: o.metric,
+      direction: task.metrics[o.metric] ?? 'lower',
+    };
+    await writeFileAtomic(
+      path.join(out, 'curves.svg'),
+      lossCurves(log.records, { ...curves, title: `training curves: ${name}` }),
+    );
     const metrics = metricCurves(log.records, { ...curves, title: `validation metrics: ${name}` });
     if (metrics !== null) await writeFileAtomic(path.join(out, 'metrics.svg'), metrics);
   };
@@ -203,22 +251,28 @@ async function trainLocked<B>(
     await lock.verify();
     const optimizer = await trainer.getState();
     await withFileSystemErrors(out, 'cannot write the checkpoint', async () => {
-      await saveCheckpoint(out, task.savedForm(), params, {
-        step,
-        options: o,
-        config: run.config ?? null,
-        rng: rng.getState(),
-        sampler: task.samplerState(),
-        schedule: schedule.getState(),
-        scheduleSteps: horizon,
-        tracker: tracker.getState(),
-        learningRate: schedule.rate(step + 1),
-        logWindow,
-        evalWindow,
-        skipped,
-        trainingSeconds,
-        lastMetrics: lastMetrics === null ? null : finiteOnly(lastMetrics),
-      }, optimizer);
+      await saveCheckpoint(
+        out,
+        task.savedForm(),
+        params,
+        {
+          step,
+          options: o,
+          config: run.config ?? null,
+          rng: rng.getState(),
+          sampler: task.samplerState(),
+          schedule: schedule.getState(),
+          scheduleSteps: horizon,
+          tracker: tracker.getState(),
+          learningRate: schedule.rate(step + 1),
+          logWindow,
+          evalWindow,
+          skipped,
+          trainingSeconds,
+          lastMetrics: lastMetrics === null ? null : finiteOnly(lastMetrics),
+        },
+        optimizer,
+      );
       savedStep = step;
       await writeCurves();
     });
@@ -230,11 +284,19 @@ async function trainLocked<B>(
     // loss-rise decays on the mean training loss of each evaluation period, as the tutorial did per checkpoint.
     const meanLoss = evalWindow.steps > 0 ? evalWindow.lossSum / evalWindow.steps : NaN;
     evalWindow = emptyWindow();
-    if (schedule.afterInterval(meanLoss)) announceRate('training loss above the last ' + schedule.options.window + ' periods');
+    if (schedule.afterInterval(meanLoss))
+      announceRate('training loss above the last ' + schedule.options.window + ' periods');
     const t0 = performance.now();
     const metrics = task.validate();
     const seconds = (performance.now() - t0) / 1000;
-    log.append({ type: 'valid', step, metrics, seconds: round(seconds, 3), trainingMinutes: round(trainingSeconds / 60, 3), time: now() });
+    log.append({
+      type: 'valid',
+      step,
+      metrics,
+      seconds: round(seconds, 3),
+      trainingMinutes: round(trainingSeconds / 60, 3),
+      time: now(),
+    });
     const value = metrics[o.metric];
     if (value === undefined) throw new TrainingConfigError(`validation did not report the metric "${o.metric}"`);
     if (!Number.isFinite(value) || (metrics['loss'] !== undefined && !Number.isFinite(metrics['loss']))) {
@@ -244,20 +306,41 @@ async function trainLocked<B>(
     }
     lastMetrics = metrics;
     const { improved, stop } = tracker.update(value, step);
-    run.onEvent?.({ type: 'evaluation', step, metrics, seconds, improved, best: tracker.best, bestStep: tracker.bestStep });
+    run.onEvent?.({
+      type: 'evaluation',
+      step,
+      metrics,
+      seconds,
+      improved,
+      best: tracker.best,
+      bestStep: tracker.bestStep,
+    });
     if (improved) {
       const dir = path.join(out, BEST_DIR);
       await lock.verify();
-      await withFileSystemErrors(dir, 'cannot write the best model', () => saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics: finiteOnly(metrics) }));
+      await withFileSystemErrors(dir, 'cannot write the best model', () =>
+        saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics: finiteOnly(metrics) }),
+      );
       run.onEvent?.({ type: 'best', step, dir, metric: o.metric, value });
     }
     if (o.keepCheckpoints > 0) {
       await lock.verify();
       const dir = snapshotDir(out, step);
-      await withFileSystemErrors(dir, 'cannot write the evaluation snapshot', () => saveSnapshot(out, o.keepCheckpoints, step, task.savedForm(), params, { metric: o.metric, value, metrics: finiteOnly(metrics) }));
+      await withFileSystemErrors(dir, 'cannot write the evaluation snapshot', () =>
+        saveSnapshot(out, o.keepCheckpoints, step, task.savedForm(), params, {
+          metric: o.metric,
+          value,
+          metrics: finiteOnly(metrics),
+        }),
+      );
     }
-    if (schedule.afterEvaluation(improved)) announceRate(`${o.metric} did not improve for ${schedule.options.patience} evaluations`);
-    if (stop) event('early-stop', `${o.metric} did not improve for ${tracker.options.patience} evaluations (best ${tracker.best} at step ${tracker.bestStep})`);
+    if (schedule.afterEvaluation(improved))
+      announceRate(`${o.metric} did not improve for ${schedule.options.patience} evaluations`);
+    if (stop)
+      event(
+        'early-stop',
+        `${o.metric} did not improve for ${tracker.options.patience} evaluations (best ${tracker.best} at step ${tracker.bestStep})`,
+      );
     return stop ? 'stop' : 'continue';
   };
 
@@ -280,7 +363,9 @@ async function trainLocked<B>(
       let loss: number;
       let gradNorm: number;
       try {
-        ({ loss, gradNorm } = trainer.update(() => task.model.loss(batch, { training: true, rng, ...(run.loss !== undefined ? { loss: run.loss } : {}) })));
+        ({ loss, gradNorm } = trainer.update(() =>
+          task.model.loss(batch, { training: true, rng, ...(run.loss !== undefined ? { loss: run.loss } : {}) }),
+        ));
         consecutiveSkips = 0;
       } catch (e) {
         if (!(e instanceof NonFiniteError)) throw e;
@@ -312,14 +397,28 @@ async function trainLocked<B>(
       }
       const elapsedSeconds = (performance.now() - started) / 1000;
       run.onProgress?.({
-        step, steps: o.steps, startStep, epoch: task.epoch(), loss, gradNorm, learningRate, tokens,
-        tokensPerSecond: sessionTokens / Math.max(elapsedSeconds, 1e-9), elapsedSeconds,
+        step,
+        steps: o.steps,
+        startStep,
+        epoch: task.epoch(),
+        loss,
+        gradNorm,
+        learningRate,
+        tokens,
+        tokensPerSecond: sessionTokens / Math.max(elapsedSeconds, 1e-9),
+        elapsedSeconds,
       });
       if (step % o.logEvery === 0 || step === o.steps) {
         const w = logWindow;
         log.append({
-          type: 'train', step, epoch: task.epoch(), loss: w.lossSum / w.steps, learningRate, gradNorm: w.gradNormSum / w.steps,
-          tokensPerSecond: Math.round(w.tokens / Math.max(w.seconds, 1e-9)), time: now(),
+          type: 'train',
+          step,
+          epoch: task.epoch(),
+          loss: w.lossSum / w.steps,
+          learningRate,
+          gradNorm: w.gradNormSum / w.steps,
+          tokensPerSecond: Math.round(w.tokens / Math.max(w.seconds, 1e-9)),
+          time: now(),
         });
         logWindow = emptyWindow();
       }
@@ -350,10 +449,19 @@ async function trainLocked<B>(
   } finally {
     trainer.dispose();
   }
-  const best = tracker.best !== null && tracker.bestStep !== null ? { metric: o.metric, value: tracker.best, step: tracker.bestStep } : null;
+  const best =
+    tracker.best !== null && tracker.bestStep !== null
+      ? { metric: o.metric, value: tracker.best, step: tracker.bestStep }
+      : null;
   return {
-    reason, step, metrics: lastMetrics, best, skipped, ...(error !== undefined ? { error } : {}),
-    checkpointStep: savedStep >= 0 ? savedStep : null, seconds: (performance.now() - started) / 1000,
+    reason,
+    step,
+    metrics: lastMetrics,
+    best,
+    skipped,
+    ...(error !== undefined ? { error } : {}),
+    checkpointStep: savedStep >= 0 ? savedStep : null,
+    seconds: (performance.now() - started) / 1000,
   };
 }
 

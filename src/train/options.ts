@@ -60,7 +60,8 @@ export function resolveTrainingOptions(options: Partial<TrainingOptions>): Train
   const o: TrainingOptions = { ...DEFAULT_TRAINING_OPTIONS, ...options };
   const positiveInt = (name: keyof TrainingOptions, min = 1): void => {
     const v = o[name] as number;
-    if (!(Number.isInteger(v) && v >= min)) throw new TrainingConfigError(`training.${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (!(Number.isInteger(v) && v >= min))
+      throw new TrainingConfigError(`training.${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   };
   positiveInt('steps');
   positiveInt('evalEvery');
@@ -69,19 +70,33 @@ export function resolveTrainingOptions(options: Partial<TrainingOptions>): Train
   positiveInt('maxSkips');
   positiveInt('keepCheckpoints', 0);
   positiveInt('seed', 0);
-  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd') throw new TrainingConfigError(`training.optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`);
-  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate))) throw new TrainingConfigError(`training.learningRate must be a positive number, got ${o.learningRate}`);
-  if (!(o.momentum >= 0 && o.momentum < 1)) throw new TrainingConfigError(`training.momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(o.clipNorm >= 0)) throw new TrainingConfigError(`training.clipNorm must be ≥ 0 (0: no clipping), got ${o.clipNorm}`);
-  if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip') throw new TrainingConfigError(`training.nonFinite must be "stop" or "skip", got ${JSON.stringify(o.nonFinite)}`);
+  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd')
+    throw new TrainingConfigError(`training.optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`);
+  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate)))
+    throw new TrainingConfigError(`training.learningRate must be a positive number, got ${o.learningRate}`);
+  if (!(o.momentum >= 0 && o.momentum < 1))
+    throw new TrainingConfigError(`training.momentum must be in [0, 1), got ${o.momentum}`);
+  if (!(o.clipNorm >= 0))
+    throw new TrainingConfigError(`training.clipNorm must be ≥ 0 (0: no clipping), got ${o.clipNorm}`);
+  if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip')
+    throw new TrainingConfigError(`training.nonFinite must be "stop" or "skip", got ${JSON.stringify(o.nonFinite)}`);
   const s = o.schedule;
-  if (s.kind !== undefined && !SCHEDULE_KINDS.includes(s.kind)) throw new TrainingConfigError(`training.schedule.kind must be one of ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(s.kind)}`);
-  if (s.factor !== undefined && !(s.factor > 0 && s.factor <= 1)) throw new TrainingConfigError(`training.schedule.factor must be in (0, 1], got ${s.factor}`);
-  if (s.window !== undefined && !(Number.isInteger(s.window) && s.window >= 1)) throw new TrainingConfigError(`training.schedule.window must be an integer ≥ 1, got ${s.window}`);
-  if (s.patience !== undefined && !(Number.isInteger(s.patience) && s.patience >= 1)) throw new TrainingConfigError(`training.schedule.patience must be an integer ≥ 1, got ${s.patience}`);
-  if (s.finalShare !== undefined && !(s.finalShare >= 0 && s.finalShare <= 1)) throw new TrainingConfigError(`training.schedule.finalShare must be in [0, 1], got ${s.finalShare}`);
+  if (s.kind !== undefined && !SCHEDULE_KINDS.includes(s.kind))
+    throw new TrainingConfigError(
+      `training.schedule.kind must be one of ${SCHEDULE_KINDS.join(', ')}, got ${JSON.stringify(s.kind)}`,
+    );
+  if (s.factor !== undefined && !(s.factor > 0 && s.factor <= 1))
+    throw new TrainingConfigError(`training.schedule.factor must be in (0, 1], got ${s.factor}`);
+  if (s.window !== undefined && !(Number.isInteger(s.window) && s.window >= 1))
+    throw new TrainingConfigError(`training.schedule.window must be an integer ≥ 1, got ${s.window}`);
+  if (s.patience !== undefined && !(Number.isInteger(s.patience) && s.patience >= 1))
+    throw new TrainingConfigError(`training.schedule.patience must be an integer ≥ 1, got ${s.patience}`);
+  if (s.finalShare !== undefined && !(s.finalShare >= 0 && s.finalShare <= 1))
+    throw new TrainingConfigError(`training.schedule.finalShare must be in [0, 1], got ${s.finalShare}`);
   const e = o.earlyStopping;
-  if (e.patience !== undefined && !(Number.isInteger(e.patience) && e.patience >= 0)) throw new TrainingConfigError(`training.earlyStopping.patience must be an integer ≥ 0 (0: off), got ${e.patience}`);
-  if (e.minDelta !== undefined && !(e.minDelta >= 0)) throw new TrainingConfigError(`training.earlyStopping.minDelta must be ≥ 0, got ${e.minDelta}`);
+  if (e.patience !== undefined && !(Number.isInteger(e.patience) && e.patience >= 0))
+    throw new TrainingConfigError(`training.earlyStopping.patience must be an integer ≥ 0 (0: off), got ${e.patience}`);
+  if (e.minDelta !== undefined && !(e.minDelta >= 0))
+    throw new TrainingConfigError(`training.earlyStopping.minDelta must be ≥ 0, got ${e.minDelta}`);
   return o;
 }

@@ -30,17 +30,28 @@ export function resumeChanges(
 ): string[] {
   const changes: string[] = [];
   const show = (x: unknown): string => JSON.stringify(x);
-  if (saved.optimizer !== undefined && (saved.optimizer !== o.optimizer || saved.momentum !== o.momentum) && !run.resetOptimizer) {
-    throw new TrainingConfigError(`the checkpoint was trained with ${saved.optimizer} (momentum ${saved.momentum}); changing optimiser or momentum on --resume needs --reset-optimizer`);
+  if (
+    saved.optimizer !== undefined &&
+    (saved.optimizer !== o.optimizer || saved.momentum !== o.momentum) &&
+    !run.resetOptimizer
+  ) {
+    throw new TrainingConfigError(
+      `the checkpoint was trained with ${saved.optimizer} (momentum ${saved.momentum}); changing optimiser or momentum on --resume needs --reset-optimizer`,
+    );
   }
   for (const key of ['learningRate', 'clipNorm', 'optimizer', 'momentum'] as const) {
     if (saved[key] !== undefined && saved[key] !== o[key]) changes.push(`${key} ${show(saved[key])} → ${show(o[key])}`);
   }
-  if (saved.schedule !== undefined && show({ ...DEFAULT_SCHEDULE, ...saved.schedule }) !== show({ ...DEFAULT_SCHEDULE, ...o.schedule })) {
+  if (
+    saved.schedule !== undefined &&
+    show({ ...DEFAULT_SCHEDULE, ...saved.schedule }) !== show({ ...DEFAULT_SCHEDULE, ...o.schedule })
+  ) {
     changes.push(`schedule ${show(saved.schedule)} → ${show(o.schedule)}`);
   }
   if (saved.steps !== undefined && saved.steps !== o.steps) {
-    changes.push(`steps ${saved.steps} → ${o.steps}${horizon === savedHorizon ? ` (the schedule keeps its horizon of ${horizon} steps; --reschedule stretches it)` : ''}`);
+    changes.push(
+      `steps ${saved.steps} → ${o.steps}${horizon === savedHorizon ? ` (the schedule keeps its horizon of ${horizon} steps; --reschedule stretches it)` : ''}`,
+    );
   }
   if (horizon !== savedHorizon) changes.push(`schedule horizon ${savedHorizon} → ${horizon} steps (--reschedule)`);
   if (run.resetOptimizer) changes.push('optimiser state reset (--reset-optimizer): moments start from zero');

@@ -23,7 +23,13 @@ export interface ScheduleOptions {
   finalShare: number;
 }
 
-export const DEFAULT_SCHEDULE: ScheduleOptions = { kind: 'constant', window: 3, patience: 2, minLearningRate: 0, finalShare: 0.05 };
+export const DEFAULT_SCHEDULE: ScheduleOptions = {
+  kind: 'constant',
+  window: 3,
+  patience: 2,
+  minLearningRate: 0,
+  finalShare: 0.05,
+};
 
 export const SCHEDULE_KINDS: readonly ScheduleKind[] = ['constant', 'cosine', 'loss-rise', 'plateau'];
 
@@ -52,7 +58,11 @@ export class LearningRateSchedule {
   readonly factor: number;
   private state: ScheduleState;
 
-  constructor(readonly initial: number, options: Partial<ScheduleOptions>, readonly steps: number) {
+  constructor(
+    readonly initial: number,
+    options: Partial<ScheduleOptions>,
+    readonly steps: number,
+  ) {
     this.options = { ...DEFAULT_SCHEDULE, ...options };
     this.factor = this.options.factor ?? (this.options.kind === 'plateau' ? 0.5 : 0.99);
     this.state = { current: initial, history: [], stale: 0, decays: 0 };
@@ -61,7 +71,8 @@ export class LearningRateSchedule {
   /** The rate for `step` (1-based). */
   rate(step: number): number {
     const o = this.options;
-    if (o.kind === 'cosine') return Math.max(cosineLearningRate(this.initial, o.finalShare, step, this.steps), o.minLearningRate);
+    if (o.kind === 'cosine')
+      return Math.max(cosineLearningRate(this.initial, o.finalShare, step, this.steps), o.minLearningRate);
     return this.state.current;
   }
 

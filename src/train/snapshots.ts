@@ -15,18 +15,39 @@ export function snapshotDir(out: string, step: number): string {
 }
 
 /** Saves the weights evaluated at `step` and keeps only the newest `keep` snapshots. */
-export async function saveSnapshot(out: string, keep: number, step: number, form: SavedModelForm, params: Params, summary: { metric: string; value: number; metrics: Record<string, number> }): Promise<void> {
+export async function saveSnapshot(
+  out: string,
+  keep: number,
+  step: number,
+  form: SavedModelForm,
+  params: Params,
+  summary: { metric: string; value: number; metrics: Record<string, number> },
+): Promise<void> {
   await saveBest(snapshotDir(out, step), form, params, { step, ...summary });
   const root = path.join(out, SNAPSHOT_DIR);
-  const steps = (await fs.readdir(root)).map((name) => SNAPSHOT.exec(name)).filter((m) => m !== null).map((m) => Number(m[1])).sort((a, b) => b - a);
+  const steps = (await fs.readdir(root))
+    .map((name) => SNAPSHOT.exec(name))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
   for (const old of steps.slice(keep)) await removeSnapshot(snapshotDir(out, old));
 }
 
 /** The snapshot directories under `out` that hold a model, oldest first. */
 export async function listSnapshots(out: string): Promise<string[]> {
   const names = await fs.readdir(path.join(out, SNAPSHOT_DIR)).catch(() => [] as string[]);
-  const dirs = names.filter((n) => SNAPSHOT.test(n)).sort().map((n) => path.join(out, SNAPSHOT_DIR, n));
-  const withModel = await Promise.all(dirs.map((d) => fs.stat(path.join(d, MODEL_FILE)).then(() => true, () => false)));
+  const dirs = names
+    .filter((n) => SNAPSHOT.test(n))
+    .sort()
+    .map((n) => path.join(out, SNAPSHOT_DIR, n));
+  const withModel = await Promise.all(
+    dirs.map((d) =>
+      fs.stat(path.join(d, MODEL_FILE)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return dirs.filter((_, i) => withModel[i]);
 }
 

@@ -16,7 +16,12 @@ export interface TrainerOptions {
   clipNorm: number;
 }
 
-export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = { optimizer: 'adam', learningRate: 3e-3, momentum: 0, clipNorm: 5 };
+export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
+  optimizer: 'adam',
+  learningRate: 3e-3,
+  momentum: 0,
+  clipNorm: 5,
+};
 
 export interface StepResult {
   loss: number;
@@ -47,7 +52,11 @@ interface AdamInternals {
 
 export class NonFiniteError extends ToolkitError {
   override name = 'NonFiniteError';
-  constructor(readonly step: number, readonly loss: number, readonly gradNorm: number) {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number,
+  ) {
     super(`step ${step}: loss ${loss}, gradient norm ${gradNorm}: not finite; the weights were not updated`);
   }
 }
@@ -57,11 +66,19 @@ export class Trainer {
   private readonly optimizer: tf.Optimizer;
   private steps = 0;
 
-  constructor(private readonly params: Params, options: Partial<TrainerOptions> = {}) {
+  constructor(
+    private readonly params: Params,
+    options: Partial<TrainerOptions> = {},
+  ) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
     const o = this.options;
     // tf.train.adam's defaults (β1 0.9, β2 0.999, the backend's ε), its update fused on wasm/cpu.
-    this.optimizer = o.optimizer === 'adam' ? new FusedAdamOptimizer(o.learningRate, 0.9, 0.999) : o.momentum > 0 ? tf.train.momentum(o.learningRate, o.momentum) : tf.train.sgd(o.learningRate);
+    this.optimizer =
+      o.optimizer === 'adam'
+        ? new FusedAdamOptimizer(o.learningRate, 0.9, 0.999)
+        : o.momentum > 0
+          ? tf.train.momentum(o.learningRate, o.momentum)
+          : tf.train.sgd(o.learningRate);
   }
 
   get step(): number {
@@ -115,16 +132,27 @@ export class Trainer {
     iter!.tensor.dispose(); // saveIterations made a new scalar; the slots are the optimiser's own variables
     const names = this.trainableNames();
     const per = this.options.optimizer === 'adam' ? 2 : 1;
-    if (slots.length !== 0 && slots.length !== per * names.length) throw new OptimizerStateError(`optimiser has ${slots.length} slots for ${names.length} trainable weights`);
+    if (slots.length !== 0 && slots.length !== per * names.length)
+      throw new OptimizerStateError(`optimiser has ${slots.length} slots for ${names.length} trainable weights`);
     let offset = 0;
     const entries = slots.map((w, i) => {
-      const e = { param: names[i % names.length]!, kind: w.name.slice(w.name.lastIndexOf('/') + 1), shape: w.tensor.shape.slice(), offset };
+      const e = {
+        param: names[i % names.length]!,
+        kind: w.name.slice(w.name.lastIndexOf('/') + 1),
+        shape: w.tensor.shape.slice(),
+        offset,
+      };
       offset += w.tensor.size;
       return e;
     });
     const data = new Float32Array(offset);
     slots.forEach((w, i) => data.set(w.tensor.dataSync() as Float32Array, entries[i]!.offset));
-    const json: OptimizerStateJson = { optimizer: this.options.optimizer, momentum: this.options.momentum, iterations, slots: entries };
+    const json: OptimizerStateJson = {
+      optimizer: this.options.optimizer,
+      momentum: this.options.momentum,
+      iterations,
+      slots: entries,
+    };
     if (this.options.optimizer === 'adam') {
       const a = this.optimizer as unknown as AdamInternals;
       json.accBeta = [a.accBeta1.dataSync()[0]!, a.accBeta2.dataSync()[0]!];
@@ -134,21 +162,34 @@ export class Trainer {
 
   /** Restores a state from getState into this (fresh: no update yet) trainer; `step` is the loop's step count. */
   async setState(json: OptimizerStateJson, data: Float32Array, step: number, source: string): Promise<void> {
-    if (json.optimizer !== this.options.optimizer) throw new OptimizerStateError(`${source}: optimiser state is for ${json.optimizer}, this run uses ${this.options.optimizer}`);
+    if (json.optimizer !== this.options.optimizer)
+      throw new OptimizerStateError(
+        `${source}: optimiser state is for ${json.optimizer}, this run uses ${this.options.optimizer}`,
+      );
     const names = this.trainableNames();
     const vars = this.params.trainable();
     const per = json.optimizer === 'adam' ? 2 : json.momentum > 0 ? 1 : 0;
     if (json.slots.length !== 0 && json.slots.length !== per * names.length) {
-      throw new OptimizerStateError(`${source}: ${json.slots.length} optimiser slots for ${names.length} trainable weights`);
+      throw new OptimizerStateError(
+        `${source}: ${json.slots.length} optimiser slots for ${names.length} trainable weights`,
+      );
     }
-    const tensors: { name: string; tensor: tf.Tensor }[] = [{ name: 'iter', tensor: tf.scalar(json.iterations, 'int32') }];
+    const tensors: { name: string; tensor: tf.Tensor }[] = [
+      { name: 'iter', tensor: tf.scalar(json.iterations, 'int32') },
+    ];
     json.slots.forEach((e, i) => {
       const v = vars[i % vars.length]!;
       if (e.param !== names[i % names.length] || e.shape.join('x') !== v.shape.join('x')) {
-        throw new OptimizerStateError(`${source}: optimiser slot ${i} is for "${e.param}" [${e.shape}], the model has "${names[i % names.length]}" [${v.shape}]`);
+        throw new OptimizerStateError(
+          `${source}: optimiser slot ${i} is for "${e.param}" [${e.shape}], the model has "${names[i % names.length]}" [${v.shape}]`,
+        );
       }
-      if (e.offset + v.size > data.length) throw new OptimizerStateError(`${source}: optimiser state is truncated at slot "${e.param}/${e.kind}"`);
-      tensors.push({ name: `${v.name}/${e.kind}`, tensor: tf.tensor(data.subarray(e.offset, e.offset + v.size), v.shape) });
+      if (e.offset + v.size > data.length)
+        throw new OptimizerStateError(`${source}: optimiser state is truncated at slot "${e.param}/${e.kind}"`);
+      tensors.push({
+        name: `${v.name}/${e.kind}`,
+        tensor: tf.tensor(data.subarray(e.offset, e.offset + v.size), v.shape),
+      });
     });
     try {
       await this.optimizer.setWeights(tensors);
@@ -167,7 +208,10 @@ export class Trainer {
   }
 
   private trainableNames(): string[] {
-    return this.params.entries().filter(([, v]) => v.trainable).map(([name]) => name);
+    return this.params
+      .entries()
+      .filter(([, v]) => v.trainable)
+      .map(([name]) => name);
   }
 
   dispose(): void {

@@ -18,11 +18,21 @@ export type LogRecord =
       time: string;
     }
   /** trainingMinutes: time spent in training steps so far, across resumes (evaluations and checkpoints excluded). */
-  | { type: 'valid'; step: number; metrics: Record<string, number>; seconds: number; trainingMinutes?: number; time: string }
+  | {
+      type: 'valid';
+      step: number;
+      metrics: Record<string, number>;
+      seconds: number;
+      trainingMinutes?: number;
+      time: string;
+    }
   | { type: 'event'; step: number; event: string; message: string; time: string };
 
 export class TrainingLog {
-  private constructor(readonly file: string, readonly records: LogRecord[]) {}
+  private constructor(
+    readonly file: string,
+    readonly records: LogRecord[],
+  ) {}
 
   /** Opens `file` for a new run (emptied) or, with `resumeStep`, keeps the records up to that step. */
   static async open(file: string, resumeStep?: number): Promise<TrainingLog> {

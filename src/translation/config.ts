@@ -16,8 +16,16 @@ import { DEFAULT_SEQUENCE_LOSS, type SequenceLossOptions } from '../loss/sequenc
 import type { Bucket } from '../data/text/buckets.js';
 import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../train/options.js';
 import {
-  ConfigError, CustomField, SectionedConfig, mergeConfig, schemaOf, sequenceLossSectionProblem, TRAINING_SCHEMA, SEQUENCE_LOSS_SCHEMA,
-  type FieldType, type PartialConfig,
+  ConfigError,
+  CustomField,
+  SectionedConfig,
+  mergeConfig,
+  schemaOf,
+  sequenceLossSectionProblem,
+  TRAINING_SCHEMA,
+  SEQUENCE_LOSS_SCHEMA,
+  type FieldType,
+  type PartialConfig,
 } from '../train/config.js';
 
 export interface DataConfig {
@@ -137,25 +145,53 @@ export { ConfigError, mergeConfig };
 
 const BUCKETS_FIELD = new CustomField(
   'must be "auto", "default", a string like "5,10;10,15" or a list of [source, target] pairs',
-  (value) => typeof value === 'string' || (Array.isArray(value) && value.length > 0 &&
-    value.every((b) => Array.isArray(b) && b.length === 2 && b.every((n) => Number.isInteger(n) && n > 0))),
+  (value) =>
+    typeof value === 'string' ||
+    (Array.isArray(value) &&
+      value.length > 0 &&
+      value.every((b) => Array.isArray(b) && b.length === 2 && b.every((n) => Number.isInteger(n) && n > 0))),
 );
 
 const DATA_SCHEMA: Record<keyof DataConfig, FieldType> = {
-  corpus: 'string', valid: 'string', validSplit: 'number', tokenizer: 'string', targetTokenizer: 'string', lowercase: 'boolean',
-  buckets: BUCKETS_FIELD, bucketCount: 'integer', maxVocab: 'integer', minCount: 'integer', maxChars: 'integer',
-  maxLineBytes: 'integer', limit: 'integer', batchSize: 'integer', seed: 'integer', jointVocabulary: 'boolean',
-  pretrainedSource: 'string', pretrainedTarget: 'string', subwords: 'integer', subwordType: ['unigram', 'bpe'],
+  corpus: 'string',
+  valid: 'string',
+  validSplit: 'number',
+  tokenizer: 'string',
+  targetTokenizer: 'string',
+  lowercase: 'boolean',
+  buckets: BUCKETS_FIELD,
+  bucketCount: 'integer',
+  maxVocab: 'integer',
+  minCount: 'integer',
+  maxChars: 'integer',
+  maxLineBytes: 'integer',
+  limit: 'integer',
+  batchSize: 'integer',
+  seed: 'integer',
+  jointVocabulary: 'boolean',
+  pretrainedSource: 'string',
+  pretrainedTarget: 'string',
+  subwords: 'integer',
+  subwordType: ['unigram', 'bpe'],
 };
 
-const VALIDATION_SCHEMA: Record<keyof ValidationConfig, FieldType> = { decodeSentences: 'integer', batchSize: 'integer' };
+const VALIDATION_SCHEMA: Record<keyof ValidationConfig, FieldType> = {
+  decodeSentences: 'integer',
+  batchSize: 'integer',
+};
 
 /**
  * `translate train`'s sections (the generic machinery is src/train/config.ts). The model section's schema comes from
  * DEFAULT_SEQ2SEQ_CONFIG: whatever fields the model config has, with their types.
  */
 export const TRANSLATION_CONFIG = new SectionedConfig<TrainConfig>({
-  sections: { data: DATA_SCHEMA, model: schemaOf(DEFAULT_SEQ2SEQ_CONFIG), training: TRAINING_SCHEMA, loss: SEQUENCE_LOSS_SCHEMA, validation: VALIDATION_SCHEMA },
+  sections: {
+    data: DATA_SCHEMA,
+    model: schemaOf(DEFAULT_SEQ2SEQ_CONFIG),
+    training: TRAINING_SCHEMA,
+    loss: SEQUENCE_LOSS_SCHEMA,
+    validation: VALIDATION_SCHEMA,
+  },
   // The corpus has no default: resolveConfig requires it.
   defaults: {
     data: DEFAULT_DATA_CONFIG as DataConfig,
@@ -187,10 +223,19 @@ export function parseSet(expr: string): PartialTrainConfig {
 
 /** Defaults ← each layer in order (file, flags, --set); the training corpus is required. */
 export function resolveConfig(layers: readonly PartialTrainConfig[]): TrainConfig {
-  const merged = layers.reduce<unknown>((acc, layer) => mergeConfig(acc, layer), TRANSLATION_CONFIG.defaults) as TrainConfig;
+  const merged = layers.reduce<unknown>(
+    (acc, layer) => mergeConfig(acc, layer),
+    TRANSLATION_CONFIG.defaults,
+  ) as TrainConfig;
   // Subwords unless told otherwise: a joint SentencePiece model learnt from the corpus reads any text (nothing is
   // unknown to it), and on Multi30K it scored above words on validation and on unseen text (see the README).
-  const chosen = layers.some((l) => l.data !== undefined && ['tokenizer', 'targetTokenizer', 'subwords'].some((k) => Object.hasOwn(l.data!, k) && l.data![k as keyof DataConfig] !== undefined));
+  const chosen = layers.some(
+    (l) =>
+      l.data !== undefined &&
+      ['tokenizer', 'targetTokenizer', 'subwords'].some(
+        (k) => Object.hasOwn(l.data!, k) && l.data![k as keyof DataConfig] !== undefined,
+      ),
+  );
   if (!chosen) merged.data = { ...merged.data, subwords: DEFAULT_SUBWORDS };
   if (typeof merged.data.corpus !== 'string' || merged.data.corpus.length === 0) {
     throw new ConfigError('no training corpus: give --corpus or "data": { "corpus": … } in the config file');

@@ -34,7 +34,13 @@ export interface PreparedTranslation {
   saved: SavedRunConfig;
   /** Facts for the user: pairs, dropped pairs, vocabulary sizes, buckets. */
   summary: {
-    trainPairs: number; validPairs: number; dropped: Record<string, number>; overBucket: number; sourceVocab: number; targetVocab: number; buckets: Bucket[];
+    trainPairs: number;
+    validPairs: number;
+    dropped: Record<string, number>;
+    overBucket: number;
+    sourceVocab: number;
+    targetVocab: number;
+    buckets: Bucket[];
     /** Pretrained embeddings loaded into a new model: how many vocabulary words had a vector. */
     pretrained: ({ side: 'source' | 'target'; file: string } & PretrainedCoverage)[];
   };
@@ -44,7 +50,11 @@ const DEFAULT_TOKENIZER = DEFAULT_DATA_CONFIG.tokenizer;
 
 function resolveBuckets(spec: string | Bucket[], pairs: readonly TokenizedPair[], count: number): Bucket[] {
   if (Array.isArray(spec)) return spec.map((b) => [b[0], b[1]] as const);
-  if (spec === 'auto') return autoBuckets(pairs.map((p) => ({ source: p.source.length, target: p.target.length })), { count });
+  if (spec === 'auto')
+    return autoBuckets(
+      pairs.map((p) => ({ source: p.source.length, target: p.target.length })),
+      { count },
+    );
   if (spec === 'default') return [...DEFAULT_BUCKETS];
   return parseBuckets(spec);
 }
@@ -69,12 +79,17 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
     sourceTokenizer = targetTokenizer = await jointSubwords(config);
   } else {
     sourceTokenizer = await createTokenizer(parseTokenizerSpec(d.tokenizer));
-    targetTokenizer = d.targetTokenizer !== undefined ? await createTokenizer(parseTokenizerSpec(d.targetTokenizer)) : sourceTokenizer;
+    targetTokenizer =
+      d.targetTokenizer !== undefined ? await createTokenizer(parseTokenizerSpec(d.targetTokenizer)) : sourceTokenizer;
   }
   const dropped = new DropTally();
   const load = {
-    sourceTokenizer, targetTokenizer, normalize: { lowercase: d.lowercase }, dropped,
-    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
+    sourceTokenizer,
+    targetTokenizer,
+    normalize: { lowercase: d.lowercase },
+    dropped,
+    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}),
+    ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
   };
   const corpus = await loadParallelCorpus(d.corpus, { ...load, ...(d.limit !== undefined ? { limit: d.limit } : {}) });
   let train: TokenizedPair[];
@@ -83,12 +98,18 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
     train = corpus.pairs;
     valid = (await loadParallelCorpus(d.valid, { ...load, dropped: new DropTally() })).pairs;
   } else {
-    if (!(d.validSplit > 0)) throw new ConfigError('data.validSplit must be > 0 when there is no validation corpus (data.valid / --valid)');
+    if (!(d.validSplit > 0))
+      throw new ConfigError('data.validSplit must be > 0 when there is no validation corpus (data.valid / --valid)');
     ({ train, valid } = splitCorpus(corpus.pairs, { valid: d.validSplit, test: 0, seed: d.seed }));
   }
-  if (train.length === 0) throw new ConfigError(`${d.corpus}: no training pairs left (read ${corpus.read}, dropped ${dropped.total})`);
-  if (valid.length === 0) throw new ConfigError('no validation pairs: give a validation corpus (--valid) or a larger data.validSplit');
-  const saved: SavedRunConfig = { config, corpus: { trainPairs: train.length, validPairs: valid.length, sha256: fingerprint(train) } };
+  if (train.length === 0)
+    throw new ConfigError(`${d.corpus}: no training pairs left (read ${corpus.read}, dropped ${dropped.total})`);
+  if (valid.length === 0)
+    throw new ConfigError('no validation pairs: give a validation corpus (--valid) or a larger data.validSplit');
+  const saved: SavedRunConfig = {
+    config,
+    corpus: { trainPairs: train.length, validPairs: valid.length, sha256: fingerprint(train) },
+  };
   if (resume !== undefined) {
     const before = (resume.training.config as SavedRunConfig | null)?.corpus;
     if (before !== undefined && before.sha256 !== saved.corpus.sha256) {
@@ -104,7 +125,12 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
   let translator: Translator;
   const pretrained: PreparedTranslation['summary']['pretrained'] = [];
   if (resume !== undefined) {
-    translator = await Translator.fromSaved(resume.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, resume.weights, `${resume.dir}/model.json`, resume.dir);
+    translator = await Translator.fromSaved(
+      resume.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>,
+      resume.weights,
+      `${resume.dir}/model.json`,
+      resume.dir,
+    );
   } else {
     const vocabOptions = { minCount: d.minCount, ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}) };
     // A subword side's vocabulary is its SentencePiece model's pieces, all of them: a piece the training data
@@ -112,25 +138,50 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
     const pieces = (t: Tokenizer) => (t instanceof SentencePieceTokenizer ? new Vocabulary(t.pieces) : null);
     // A joint vocabulary (both sides' tokens) lets source and target share one embedding table.
     const sv = d.jointVocabulary
-      ? (sourceTokenizer === targetTokenizer ? pieces(sourceTokenizer) : null) ?? Vocabulary.build(train.flatMap((p) => [p.source, p.target]), vocabOptions)
-      : pieces(sourceTokenizer) ?? Vocabulary.build(train.map((p) => p.source), vocabOptions);
-    const tv = d.jointVocabulary ? sv : pieces(targetTokenizer) ?? Vocabulary.build(train.map((p) => p.target), vocabOptions);
+      ? ((sourceTokenizer === targetTokenizer ? pieces(sourceTokenizer) : null) ??
+        Vocabulary.build(
+          train.flatMap((p) => [p.source, p.target]),
+          vocabOptions,
+        ))
+      : (pieces(sourceTokenizer) ??
+        Vocabulary.build(
+          train.map((p) => p.source),
+          vocabOptions,
+        ));
+    const tv = d.jointVocabulary
+      ? sv
+      : (pieces(targetTokenizer) ??
+        Vocabulary.build(
+          train.map((p) => p.target),
+          vocabOptions,
+        ));
     const model = new Seq2Seq(config.model, sv.size, tv.size);
-    for (const [side, file, vocabulary] of [['source', d.pretrainedSource, sv], ['target', d.pretrainedTarget, tv]] as const) {
+    for (const [side, file, vocabulary] of [
+      ['source', d.pretrainedSource, sv],
+      ['target', d.pretrainedTarget, tv],
+    ] as const) {
       if (file === undefined) continue;
       const vectors = await readPretrainedVectors(file, { words: vocabulary.tokens });
       const found = loadPretrainedEmbeddings(model, side, vocabulary, vectors);
       pretrained.push({ side, file, ...found });
     }
-    translator = new Translator(model, sv, tv, sourceTokenizer, targetTokenizer, { task: 'translate train', corpus: d.corpus, ...(d.valid !== undefined ? { valid: d.valid } : {}) });
+    translator = new Translator(model, sv, tv, sourceTokenizer, targetTokenizer, {
+      task: 'translate train',
+      corpus: d.corpus,
+      ...(d.valid !== undefined ? { valid: d.valid } : {}),
+    });
   }
-  const task = new TranslationTask(translator, { train, valid }, {
-    batchSize: d.batchSize,
-    buckets,
-    seed: d.seed,
-    validBatchSize: config.validation.batchSize,
-    decodeSentences: config.validation.decodeSentences,
-  });
+  const task = new TranslationTask(
+    translator,
+    { train, valid },
+    {
+      batchSize: d.batchSize,
+      buckets,
+      seed: d.seed,
+      validBatchSize: config.validation.batchSize,
+      decodeSentences: config.validation.decodeSentences,
+    },
+  );
   return {
     translator,
     task,
@@ -156,18 +207,23 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
 async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenizer> {
   const d = config.data;
   if (d.tokenizer !== DEFAULT_TOKENIZER || d.targetTokenizer !== undefined) {
-    throw new ConfigError('data.subwords trains its own SentencePiece model: leave data.tokenizer and data.targetTokenizer unset (or drop --subwords)');
+    throw new ConfigError(
+      'data.subwords trains its own SentencePiece model: leave data.tokenizer and data.targetTokenizer unset (or drop --subwords)',
+    );
   }
   const lines = await corpusText(d.corpus, {
     normalize: { lowercase: d.lowercase },
-    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}), ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
+    ...(d.maxChars !== undefined ? { maxChars: d.maxChars } : {}),
+    ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
     ...(d.limit !== undefined ? { limit: d.limit } : {}),
   });
   try {
     return await trainSubwords(lines, { size: d.subwords, type: d.subwordType, seed: d.seed });
   } catch (e) {
     if (e instanceof TokenizerError && e.message === SPM_TRAIN_MISSING) {
-      throw new ConfigError(`translate train learns subwords with spm_train by default, and it was not found: install it (\`apt-get install sentencepiece\` on Debian or Ubuntu), or train on words with --tokenizer word`);
+      throw new ConfigError(
+        `translate train learns subwords with spm_train by default, and it was not found: install it (\`apt-get install sentencepiece\` on Debian or Ubuntu), or train on words with --tokenizer word`,
+      );
     }
     throw e;
   }

@@ -113,19 +113,32 @@ function validate(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: nu
   positive('attentionSize', c.attentionSize, 0);
   positive('encoderLayers', c.encoderLayers);
   positive('decoderLayers', c.decoderLayers);
-  if (!CELL_KINDS.includes(c.cell.kind)) throw new Seq2SeqConfigError(`cell.kind must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(c.cell.kind)}`);
-  if (!ATTENTION_KINDS.includes(c.attention)) throw new Seq2SeqConfigError(`attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${JSON.stringify(c.attention)}`);
-  if (!BRIDGE_KINDS.includes(c.bridge)) throw new Seq2SeqConfigError(`bridge must be one of ${BRIDGE_KINDS.join(', ')}, got ${JSON.stringify(c.bridge)}`);
+  if (!CELL_KINDS.includes(c.cell.kind))
+    throw new Seq2SeqConfigError(
+      `cell.kind must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(c.cell.kind)}`,
+    );
+  if (!ATTENTION_KINDS.includes(c.attention))
+    throw new Seq2SeqConfigError(
+      `attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${JSON.stringify(c.attention)}`,
+    );
+  if (!BRIDGE_KINDS.includes(c.bridge))
+    throw new Seq2SeqConfigError(`bridge must be one of ${BRIDGE_KINDS.join(', ')}, got ${JSON.stringify(c.bridge)}`);
   checkDropout(c.dropout);
   if (c.bidirectional && c.encoderHiddenSize === 0 && c.hiddenSize % 2 !== 0) {
-    throw new Seq2SeqConfigError(`a bidirectional encoder splits hiddenSize ${c.hiddenSize} between its two directions: use an even size or set encoderHiddenSize`);
+    throw new Seq2SeqConfigError(
+      `a bidirectional encoder splits hiddenSize ${c.hiddenSize} between its two directions: use an even size or set encoderHiddenSize`,
+    );
   }
   const memory = (c.bidirectional ? 2 : 1) * encoderUnits(c);
   if (c.attention === 'dot' && memory !== c.hiddenSize) {
-    throw new Seq2SeqConfigError(`'dot' attention needs encoder outputs as wide as the decoder (${memory} ≠ ${c.hiddenSize}): use 'general' or 'bahdanau'`);
+    throw new Seq2SeqConfigError(
+      `'dot' attention needs encoder outputs as wide as the decoder (${memory} ≠ ${c.hiddenSize}): use 'general' or 'bahdanau'`,
+    );
   }
   if (c.shareEmbeddings && sourceVocabSize !== targetVocabSize) {
-    throw new Seq2SeqConfigError(`shareEmbeddings needs equal source and target vocabulary sizes, got ${sourceVocabSize} and ${targetVocabSize} (build one joint vocabulary)`);
+    throw new Seq2SeqConfigError(
+      `shareEmbeddings needs equal source and target vocabulary sizes, got ${sourceVocabSize} and ${targetVocabSize} (build one joint vocabulary)`,
+    );
   }
 }
 
@@ -146,13 +159,22 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   readonly bridge: Bridge;
 
   /** `paramsOptions.expected`: the manifest a saved model will load, checked weight by weight before allocating. */
-  constructor(config: Partial<Seq2SeqConfig>, readonly sourceVocabSize: number, readonly targetVocabSize: number, paramsOptions: ParamsOptions = {}) {
+  constructor(
+    config: Partial<Seq2SeqConfig>,
+    readonly sourceVocabSize: number,
+    readonly targetVocabSize: number,
+    paramsOptions: ParamsOptions = {},
+  ) {
     const c = resolveSeq2SeqConfig(config);
     validate(c, sourceVocabSize, targetVocabSize);
     this.config = c;
     this.params = new Params(new Rng(c.seed), paramsOptions);
     try {
-      ({ encoder: this.encoder, decoder: this.decoder, bridge: this.bridge } = this.build(c, sourceVocabSize, targetVocabSize));
+      ({
+        encoder: this.encoder,
+        decoder: this.decoder,
+        bridge: this.bridge,
+      } = this.build(c, sourceVocabSize, targetVocabSize));
     } catch (e) {
       // A weight refused part-way (e.g. against a saved manifest): free those already made.
       this.params.dispose();
@@ -160,30 +182,55 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     }
   }
 
-  private build(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: number): { encoder: Encoder; decoder: Decoder; bridge: Bridge } {
+  private build(
+    c: Seq2SeqConfig,
+    sourceVocabSize: number,
+    targetVocabSize: number,
+  ): { encoder: Encoder; decoder: Decoder; bridge: Bridge } {
     const He = encoderUnits(c);
     const directions = c.bidirectional ? 2 : 1;
     const freezeShared = c.freezeSourceEmbeddings || c.freezeTargetEmbeddings;
     const encoder = new Encoder(
       {
-        vocabSize: sourceVocabSize, embeddingSize: c.embeddingSize, hiddenSize: He, cell: c.cell, layers: c.encoderLayers,
-        bidirectional: c.bidirectional, residual: c.residual, dropout: c.dropout,
+        vocabSize: sourceVocabSize,
+        embeddingSize: c.embeddingSize,
+        hiddenSize: He,
+        cell: c.cell,
+        layers: c.encoderLayers,
+        bidirectional: c.bidirectional,
+        residual: c.residual,
+        dropout: c.dropout,
         trainEmbedding: !(c.shareEmbeddings ? freezeShared : c.freezeSourceEmbeddings),
       },
       this.params,
     );
     const decoder = new Decoder(
       {
-        vocabSize: targetVocabSize, embeddingSize: c.embeddingSize, hiddenSize: c.hiddenSize, attention: c.attention, cell: c.cell,
-        memorySize: directions * He, attentionSize: c.attentionSize || c.hiddenSize, layers: c.decoderLayers, residual: c.residual,
-        dropout: c.dropout, trainEmbedding: !c.freezeTargetEmbeddings,
+        vocabSize: targetVocabSize,
+        embeddingSize: c.embeddingSize,
+        hiddenSize: c.hiddenSize,
+        attention: c.attention,
+        cell: c.cell,
+        memorySize: directions * He,
+        attentionSize: c.attentionSize || c.hiddenSize,
+        layers: c.decoderLayers,
+        residual: c.residual,
+        dropout: c.dropout,
+        trainEmbedding: !c.freezeTargetEmbeddings,
         ...(c.shareEmbeddings ? { embeddingName: encoder.embeddingName } : {}),
       },
       this.params,
     );
     // Created last, so that the weights of models without a dense bridge are drawn exactly as before it existed.
     const bridge = new Bridge(
-      { kind: c.bridge, encoderLayers: c.encoderLayers, encoderWidth: directions * He, decoderLayers: c.decoderLayers, decoderUnits: c.hiddenSize, blocks: stateBlocks(c.cell.kind) },
+      {
+        kind: c.bridge,
+        encoderLayers: c.encoderLayers,
+        encoderWidth: directions * He,
+        decoderLayers: c.decoderLayers,
+        decoderUnits: c.hiddenSize,
+        blocks: stateBlocks(c.cell.kind),
+      },
       this.params,
     );
     return { encoder, decoder, bridge };
@@ -198,7 +245,12 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   encode(batch: SourceBatch, rng: Rng | null = null): Memory {
     return tidyMemory(() => {
       const enc = this.encoder.encode(batch, rng);
-      return { outputs: enc.outputs, maskBias: enc.maskBias, keys: this.decoder.attentionKeys(enc.outputs), initial: this.bridge.apply(enc.finals) };
+      return {
+        outputs: enc.outputs,
+        maskBias: enc.maskBias,
+        keys: this.decoder.attentionKeys(enc.outputs),
+        initial: this.bridge.apply(enc.finals),
+      };
     });
   }
 
@@ -211,7 +263,8 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   private dropoutRng(context: LossContext): Rng | null {
     const d = this.config.dropout;
     if (!context.training || (d.inputKeep >= 1 && d.outputKeep >= 1 && d.stateKeep >= 1)) return null;
-    if (context.rng === undefined) throw new Seq2SeqConfigError('training with dropout needs context.rng to draw the masks from');
+    if (context.rng === undefined)
+      throw new Seq2SeqConfigError('training with dropout needs context.rng to draw the masks from');
     return context.rng;
   }
 
@@ -251,7 +304,13 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   }
 
   tileMemory(memory: Memory, times: number): Memory {
-    if (times === 1) return tidyMemory(() => ({ outputs: tf.clone(memory.outputs), maskBias: tf.clone(memory.maskBias), keys: memory.keys && tf.clone(memory.keys), initial: tf.clone(memory.initial) }));
+    if (times === 1)
+      return tidyMemory(() => ({
+        outputs: tf.clone(memory.outputs),
+        maskBias: tf.clone(memory.maskBias),
+        keys: memory.keys && tf.clone(memory.keys),
+        initial: tf.clone(memory.initial),
+      }));
     const B = memory.initial.shape[0];
     const index = new Int32Array(B * times);
     for (let i = 0; i < index.length; i++) index[i] = Math.floor(i / times);
@@ -270,7 +329,12 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     return { h: tf.clone(memory.initial) };
   }
 
-  step(memory: Memory, state: DecoderState, previous: Int32Array, scores: StepScores = 'logProbs'): { logProbs: tf.Tensor2D; state: DecoderState } {
+  step(
+    memory: Memory,
+    state: DecoderState,
+    previous: Int32Array,
+    scores: StepScores = 'logProbs',
+  ): { logProbs: tf.Tensor2D; state: DecoderState } {
     const [logProbs, h] = tf.tidy(() => {
       const out = this.decoder.step(memory, state, previous);
       return [scores === 'logits' ? out.logits : logSoftmaxRows(out.logits), out.state.h];

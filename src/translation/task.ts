@@ -3,7 +3,13 @@
 // translations of (up to a configurable number of) validation sentences.
 import * as tf from '@tensorflow/tfjs-core';
 import { makeBatch, toBatchMajor, type Batch } from '../data/text/batch.js';
-import { BatchSampler, DEFAULT_BUCKETS, type Bucket, type BatchSamplerState, type EncodedPair } from '../data/text/buckets.js';
+import {
+  BatchSampler,
+  DEFAULT_BUCKETS,
+  type Bucket,
+  type BatchSamplerState,
+  type EncodedPair,
+} from '../data/text/buckets.js';
 import type { TokenizedPair } from '../data/text/corpus.js';
 import { maskedCrossEntropy } from '../loss/crossEntropy.js';
 import { corpusBleu } from '../metrics/bleu.js';
@@ -26,7 +32,13 @@ export interface TranslationTaskOptions {
   decodeSentences: number;
 }
 
-export const DEFAULT_TRANSLATION_TASK: TranslationTaskOptions = { batchSize: 64, buckets: DEFAULT_BUCKETS, seed: 1, validBatchSize: 64, decodeSentences: 200 };
+export const DEFAULT_TRANSLATION_TASK: TranslationTaskOptions = {
+  batchSize: 64,
+  buckets: DEFAULT_BUCKETS,
+  seed: 1,
+  validBatchSize: 64,
+  decodeSentences: 200,
+};
 
 /** Translation data as the task needs it: tokenized pairs (encoded with the translator's vocabularies). */
 export interface TranslationData {
@@ -43,7 +55,11 @@ export class TranslationTask implements TrainingTask<Batch> {
   private readonly decodeSources: number[][];
   private readonly decodeReferences: string[];
 
-  constructor(readonly translator: Translator, data: TranslationData, options: Partial<TranslationTaskOptions> = {}) {
+  constructor(
+    readonly translator: Translator,
+    data: TranslationData,
+    options: Partial<TranslationTaskOptions> = {},
+  ) {
     this.options = { ...DEFAULT_TRANSLATION_TASK, ...options };
     const o = this.options;
     const { sourceVocabulary: sv, targetVocabulary: tv } = translator;
@@ -51,12 +67,22 @@ export class TranslationTask implements TrainingTask<Batch> {
     const reverseSource = seq2seq.config.reverseSource;
     this.model = seq2seq;
     const encode = (p: TokenizedPair): EncodedPair => ({ source: sv.encode(p.source), target: tv.encode(p.target) });
-    this.sampler = new BatchSampler(data.train.map(encode), { buckets: o.buckets, batchSize: o.batchSize, seed: o.seed, reverseSource });
+    this.sampler = new BatchSampler(data.train.map(encode), {
+      buckets: o.buckets,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      reverseSource,
+    });
     // Validation batches are fixed: sorted by length so padding stays low; every pair is used, however long.
-    const valid = data.valid.map((p) => ({ pair: p, ids: encode(p) })).sort((a, b) => a.ids.source.length - b.ids.source.length || a.ids.target.length - b.ids.target.length);
+    const valid = data.valid
+      .map((p) => ({ pair: p, ids: encode(p) }))
+      .sort((a, b) => a.ids.source.length - b.ids.source.length || a.ids.target.length - b.ids.target.length);
     this.validBatches = [];
     for (let i = 0; i < valid.length; i += o.validBatchSize) {
-      const batch = makeBatch(valid.slice(i, i + o.validBatchSize).map((v) => v.ids), { reverseSource });
+      const batch = makeBatch(
+        valid.slice(i, i + o.validBatchSize).map((v) => v.ids),
+        { reverseSource },
+      );
       this.validBatches.push({ batch, tokens: batch.targetLengths.reduce((a, b) => a + b, 0) });
     }
     // The decoded subset is spread over the validation set (every k-th pair in corpus order), not its shortest part.
@@ -66,10 +92,12 @@ export class TranslationTask implements TrainingTask<Batch> {
     this.decodeSources = picked.map((p) => sv.encode(p.source));
     // References are the tokenized target text detokenized, so words missing from the vocabulary still count as misses.
     this.decodeReferences = picked.map((p) => translator.targetTokenizer.detokenize(p.target));
-    this.metrics = n > 0
-      ? { loss: 'lower', perplexity: 'lower', tokenAccuracy: 'higher', exactMatch: 'higher', bleu: 'higher' }
-      : { loss: 'lower', perplexity: 'lower', tokenAccuracy: 'higher' };
-    if (this.validBatches.length === 0) throw new TrainingConfigError('translation training needs validation pairs (none were given or held out)');
+    this.metrics =
+      n > 0
+        ? { loss: 'lower', perplexity: 'lower', tokenAccuracy: 'higher', exactMatch: 'higher', bleu: 'higher' }
+        : { loss: 'lower', perplexity: 'lower', tokenAccuracy: 'higher' };
+    if (this.validBatches.length === 0)
+      throw new TrainingConfigError('translation training needs validation pairs (none were given or held out)');
   }
 
   nextBatch(): TrainingBatch<Batch> {
@@ -83,7 +111,8 @@ export class TranslationTask implements TrainingTask<Batch> {
 
   setSamplerState(state: unknown): void {
     const s = state as Partial<BatchSamplerState> | null;
-    if (s === null || typeof s !== 'object' || !Number.isInteger(s.epoch) || !Number.isInteger(s.step)) throw new CheckpointError(`sampler state ${JSON.stringify(state)} is not {epoch, step}`);
+    if (s === null || typeof s !== 'object' || !Number.isInteger(s.epoch) || !Number.isInteger(s.step))
+      throw new CheckpointError(`sampler state ${JSON.stringify(state)} is not {epoch, step}`);
     this.sampler.setState({ epoch: s.epoch!, step: s.step! });
   }
 
@@ -106,7 +135,10 @@ export class TranslationTask implements TrainingTask<Batch> {
         const logits = model.logits(batch); // [B·T, V], batch-major
         const targets = toBatchMajor(batch.targetOut, batch.targetSteps, batch.size);
         const mask = toBatchMajor(batch.targetMask, batch.targetSteps, batch.size);
-        return [maskedCrossEntropy(logits, targets, mask).dataSync()[0]!, tf.argMax(logits, 1).dataSync() as Int32Array];
+        return [
+          maskedCrossEntropy(logits, targets, mask).dataSync()[0]!,
+          tf.argMax(logits, 1).dataSync() as Int32Array,
+        ];
       }) as [number, Int32Array];
       const targets = toBatchMajor(batch.targetOut, batch.targetSteps, batch.size);
       const mask = toBatchMajor(batch.targetMask, batch.targetSteps, batch.size);
@@ -115,9 +147,15 @@ export class TranslationTask implements TrainingTask<Batch> {
       tokens += n;
     }
     const loss = lossSum / Math.max(tokens, 1);
-    const metrics: Record<string, number> = { loss, perplexity: Math.exp(loss), tokenAccuracy: (100 * correct) / Math.max(tokens, 1) };
+    const metrics: Record<string, number> = {
+      loss,
+      perplexity: Math.exp(loss),
+      tokenAccuracy: (100 * correct) / Math.max(tokens, 1),
+    };
     if (this.decodeSources.length > 0) {
-      const hyps = this.translator.translateIds(this.decodeSources, { batchSize: this.options.validBatchSize }).map((n) => n[0]?.text ?? '');
+      const hyps = this.translator
+        .translateIds(this.decodeSources, { batchSize: this.options.validBatchSize })
+        .map((n) => n[0]?.text ?? '');
       metrics['exactMatch'] = (100 * hyps.filter((h, i) => h === this.decodeReferences[i]).length) / hyps.length;
       metrics['bleu'] = corpusBleu(hyps, [this.decodeReferences]).score;
     }

@@ -4,7 +4,13 @@
 // attends to most (Luong et al. 2015, "Addressing the Rare Word Problem"; OpenNMT's -replace_unk), through a
 // phrase table when one is given. Several translators of the same vocabularies decode as one ensemble.
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
-import { saveModelFiles, loadModelFiles, withSavedWeights, ModelFileError, type SavedModelJson } from '../model/modelFiles.js';
+import {
+  saveModelFiles,
+  loadModelFiles,
+  withSavedWeights,
+  ModelFileError,
+  type SavedModelJson,
+} from '../model/modelFiles.js';
 import { Vocabulary, UNK, PAD, GO, type VocabularyJson } from '../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
@@ -89,7 +95,8 @@ export function parsePhraseTable(text: string, where = 'phrase table'): Map<stri
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim().length === 0) return;
     const parts = line.includes('|||') ? line.split('|||') : line.split('\t');
-    if (parts.length !== 2 || parts[0]!.trim().length === 0) throw new ToolkitError(`${where}:${i + 1}: expected "source ||| target" or "source<TAB>target"`);
+    if (parts.length !== 2 || parts[0]!.trim().length === 0)
+      throw new ToolkitError(`${where}:${i + 1}: expected "source ||| target" or "source<TAB>target"`);
     const source = parts[0]!.trim();
     if (!table.has(source)) table.set(source, parts[1]!.trim());
   });
@@ -113,10 +120,20 @@ export class Translator {
    * share vocabularies and tokenizers (checkpoints of one run, or runs on the same data and vocabulary). The
    * ensemble owns the translators' models: dispose the ensemble, not them.
    */
-  static ensemble(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
+  static ensemble(
+    translators: readonly Translator[],
+    names: readonly string[] = translators.map((_, i) => `model ${i + 1}`),
+  ): Translator {
     const first = Translator.checkShared(translators, names, 'an ensemble');
-    return new Translator(first.model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, first.info,
-      translators.flatMap((t) => t.members));
+    return new Translator(
+      first.model,
+      first.sourceVocabulary,
+      first.targetVocabulary,
+      first.sourceTokenizer,
+      first.targetTokenizer,
+      first.info,
+      translators.flatMap((t) => t.members),
+    );
   }
 
   /** The first translator, once every other reads and writes text as it does (else an EnsembleError naming it). */
@@ -134,7 +151,10 @@ export class Translator {
         // The members read one source batch, built once in one order.
         ['source order (reverseSource)', first.model.config.reverseSource, t.model.config.reverseSource],
       ] as const) {
-        if (!same(a, b)) throw new EnsembleError(`${names[i]} has another ${kind} than ${names[0]}: ${what}'s models must share vocabularies and tokenizers`);
+        if (!same(a, b))
+          throw new EnsembleError(
+            `${names[i]} has another ${kind} than ${names[0]}: ${what}'s models must share vocabularies and tokenizers`,
+          );
       }
     });
     return first;
@@ -144,14 +164,27 @@ export class Translator {
    * A new translator whose weights are the mean of these translators' (checkpoint averaging). They must be one
    * architecture with the same vocabularies and tokenizers; the new translator has its own copy of the weights.
    */
-  static average(translators: readonly Translator[], names: readonly string[] = translators.map((_, i) => `model ${i + 1}`)): Translator {
+  static average(
+    translators: readonly Translator[],
+    names: readonly string[] = translators.map((_, i) => `model ${i + 1}`),
+  ): Translator {
     const first = Translator.checkShared(translators, names, 'an average');
     const other = translators.findIndex((t) => JSON.stringify(t.model.config) !== JSON.stringify(first.model.config));
-    if (other >= 0) throw new EnsembleError(`${names[other]} has another model config than ${names[0]}: only checkpoints of one model can be averaged`);
+    if (other >= 0)
+      throw new EnsembleError(
+        `${names[other]} has another model config than ${names[0]}: only checkpoints of one model can be averaged`,
+      );
     const parts = translators.map((t, i) => ({ ...t.model.params.serialize(), name: names[i]! }));
     const model = new Seq2Seq(first.model.config, first.sourceVocabulary.size, first.targetVocabulary.size);
     model.params.load(parts[0]!.manifest, averageWeights(parts), 'average');
-    return new Translator(model, first.sourceVocabulary, first.targetVocabulary, first.sourceTokenizer, first.targetTokenizer, { ...first.info, averageOf: [...names] });
+    return new Translator(
+      model,
+      first.sourceVocabulary,
+      first.targetVocabulary,
+      first.sourceTokenizer,
+      first.targetTokenizer,
+      { ...first.info, averageOf: [...names] },
+    );
   }
 
   /** What search decodes with: the model, or the ensemble of members. */
@@ -168,18 +201,36 @@ export class Translator {
    * Rebuilds a translator from a model.json and its verified weights, however they were read (file, URL).
    * `directory` is the model directory, where a SentencePiece tokenizer's model file is (and must be).
    */
-  static async fromSaved(json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, data: Float32Array, where: string, directory?: string): Promise<Translator> {
+  static async fromSaved(
+    json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>,
+    data: Float32Array,
+    where: string,
+    directory?: string,
+  ): Promise<Translator> {
     const e = json.extra;
     if (e === undefined || e === null) throw new ModelFileError(`${where}: missing vocabularies and tokenizers`);
     const sourceVocabulary = Vocabulary.fromJSON(e.sourceVocabulary, `${where} sourceVocabulary`);
     const targetVocabulary = Vocabulary.fromJSON(e.targetVocabulary, `${where} targetVocabulary`);
-    const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, ...json.config, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell } };
-    const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, { expected: json.weights.manifest, source: where });
+    const config: Seq2SeqConfig = {
+      ...DEFAULT_SEQ2SEQ_CONFIG,
+      ...json.config,
+      cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell },
+    };
+    const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, {
+      expected: json.weights.manifest,
+      source: where,
+    });
     withSavedWeights(model, json, data, where);
     try {
       const files = directory === undefined ? {} : { directory };
-      const sourceTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`), files);
-      const targetTokenizer = await createTokenizer(tokenizerConfigFromJSON(e.targetTokenizer, `${where} targetTokenizer`), files);
+      const sourceTokenizer = await createTokenizer(
+        tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`),
+        files,
+      );
+      const targetTokenizer = await createTokenizer(
+        tokenizerConfigFromJSON(e.targetTokenizer, `${where} targetTokenizer`),
+        files,
+      );
       return new Translator(model, sourceVocabulary, targetVocabulary, sourceTokenizer, targetTokenizer, e.info ?? {});
     } catch (err) {
       model.dispose();
@@ -188,7 +239,12 @@ export class Translator {
   }
 
   /** What model.json holds besides the weights: the kind, the model config and the vocabularies and tokenizers. */
-  savedForm(): { kind: 'seq2seq'; config: Seq2SeqConfig; extra: TranslatorExtra; files: { name: string; bytes: Uint8Array }[] } {
+  savedForm(): {
+    kind: 'seq2seq';
+    config: Seq2SeqConfig;
+    extra: TranslatorExtra;
+    files: { name: string; bytes: Uint8Array }[];
+  } {
     const extra: TranslatorExtra = {
       sourceVocabulary: this.sourceVocabulary.toJSON(),
       targetVocabulary: this.targetVocabulary.toJSON(),
@@ -196,7 +252,12 @@ export class Translator {
       targetTokenizer: this.targetTokenizer.toJSON(),
       info: this.info,
     };
-    return { kind: 'seq2seq', config: this.model.config, extra, files: tokenizerFiles([this.sourceTokenizer, this.targetTokenizer]) };
+    return {
+      kind: 'seq2seq',
+      config: this.model.config,
+      extra,
+      files: tokenizerFiles([this.sourceTokenizer, this.targetTokenizer]),
+    };
   }
 
   /** Writes a self-contained model directory: weights, vocabularies, tokenizers and any tokenizer model files. */
@@ -211,7 +272,13 @@ export class Translator {
    * whatever words it holds.
    */
   translate(lines: readonly string[], options: TranslateOptions = {}): Translation[] {
-    const results: Translation[] = lines.map(() => ({ text: '', sourceTokens: [], unknownTokens: [], replacedUnknown: 0, nBest: [] }));
+    const results: Translation[] = lines.map(() => ({
+      text: '',
+      sourceTokens: [],
+      unknownTokens: [],
+      replacedUnknown: 0,
+      nBest: [],
+    }));
     const work: { index: number; ids: number[] }[] = [];
     lines.forEach((line, index) => {
       const tokens = this.sourceTokenizer.tokenize(line.trim());
@@ -221,14 +288,20 @@ export class Translator {
       results[index]!.unknownTokens = tokens.filter((_, i) => ids[i] === UNK);
       work.push({ index, ids });
     });
-    const hyps = this.searchIds(work.map((w) => w.ids), options);
+    const hyps = this.searchIds(
+      work.map((w) => w.ids),
+      options,
+    );
     const alignments = options.alignments ?? 'none';
     const replace = options.replaceUnknown ?? true;
     // Attention for the hypotheses that need it: all (alignments asked for), or those holding <unk> (replacement).
     const wanted: { source: number[]; target: number[]; k: number; h: number }[] = [];
-    work.forEach((w, k) => hyps[k]!.forEach((h, j) => {
-      if (alignments !== 'none' || (replace && h.ids.includes(UNK))) wanted.push({ source: w.ids, target: h.ids, k, h: j });
-    }));
+    work.forEach((w, k) =>
+      hyps[k]!.forEach((h, j) => {
+        if (alignments !== 'none' || (replace && h.ids.includes(UNK)))
+          wanted.push({ source: w.ids, target: h.ids, k, h: j });
+      }),
+    );
     const attention = this.hasAttention ? this.attentionOf(wanted, options.batchSize ?? 64) : [];
     const attentionFor = new Map<string, number[][]>();
     wanted.forEach((x, i) => attention[i] && attentionFor.set(`${x.k}/${x.h}`, attention[i]!));
@@ -249,7 +322,12 @@ export class Translator {
         }
         const tokens = positions.filter((_, t) => h.ids[t] !== PAD && h.ids[t] !== GO);
         if (j === 0) r.replacedUnknown = replaced;
-        const out: ScoredTranslation = { text: this.targetTokenizer.detokenize(tokens), score: h.score, logProb: h.logProb, tokens };
+        const out: ScoredTranslation = {
+          text: this.targetTokenizer.detokenize(tokens),
+          score: h.score,
+          logProb: h.logProb,
+          tokens,
+        };
         if (alignments !== 'none' && weights !== undefined) {
           // Rows for the output tokens only: the last row is the EOS prediction.
           const kept = (_: unknown, t: number) => h.ids[t] !== PAD && h.ids[t] !== GO;
@@ -269,7 +347,11 @@ export class Translator {
    */
   translateIds(sources: readonly (readonly number[])[], options: TranslateOptions = {}): ScoredTranslation[][] {
     return this.searchIds(sources, options).map((list) =>
-      list.map((h) => ({ text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)), score: h.score, logProb: h.logProb })),
+      list.map((h) => ({
+        text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)),
+        score: h.score,
+        logProb: h.logProb,
+      })),
     );
   }
 
@@ -283,17 +365,30 @@ export class Translator {
     const results: Hypothesis[][] = sources.map(() => []);
     const decodable = this.decodable;
     // Sorting by length keeps padding low inside each batch; results go back to their input positions.
-    const order = sources.map((_, i) => i).filter((i) => sources[i]!.length > 0).sort((a, b) => sources[a]!.length - sources[b]!.length);
+    const order = sources
+      .map((_, i) => i)
+      .filter((i) => sources[i]!.length > 0)
+      .sort((a, b) => sources[a]!.length - sources[b]!.length);
     for (let i = 0; i < order.length; i += batchSize) {
       const chunk = order.slice(i, i + batchSize);
-      const batch = makeSourceBatch(chunk.map((j) => sources[j]!), { reverseSource: this.model.config.reverseSource });
+      const batch = makeSourceBatch(
+        chunk.map((j) => sources[j]!),
+        { reverseSource: this.model.config.reverseSource },
+      );
       // Each sentence's own limit, so that a translation does not depend on its batch-mates.
       const maxLength = chunk.map((j) => Math.ceil(ratio * sources[j]!.length) + margin);
       // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
       const outs =
         beamSize === 1 && nBest === 1
           ? search(decodable, batch, { method: 'greedy', maxLength, minLength: 1 })
-          : search(decodable, batch, { method: 'beam', beamSize, nBest, lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY, maxLength, minLength: 1 });
+          : search(decodable, batch, {
+              method: 'beam',
+              beamSize,
+              nBest,
+              lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY,
+              maxLength,
+              minLength: 1,
+            });
       chunk.forEach((j, k) => {
         results[j] = outs[k]!;
       });
@@ -309,14 +404,23 @@ export class Translator {
    * The attention with which each target was written, teacher forced on the model's own output (the same states
    * search went through): per pair [target length + 1][source length], averaged over an ensemble's members.
    */
-  private attentionOf(pairs: readonly { source: readonly number[]; target: readonly number[] }[], batchSize: number): number[][][] {
+  private attentionOf(
+    pairs: readonly { source: readonly number[]; target: readonly number[] }[],
+    batchSize: number,
+  ): number[][][] {
     const out: number[][][] = [];
     for (let i = 0; i < pairs.length; i += batchSize) {
       const chunk = pairs.slice(i, i + batchSize);
-      const perMember = this.members.map((m) => m.attentionWeights(makeBatch(chunk, { reverseSource: m.config.reverseSource })));
+      const perMember = this.members.map((m) =>
+        m.attentionWeights(makeBatch(chunk, { reverseSource: m.config.reverseSource })),
+      );
       chunk.forEach((_, b) => {
         const first = perMember[0]![b]!;
-        out.push(first.map((row, t) => row.map((_, s) => perMember.reduce((sum, w) => sum + w[b]![t]![s]!, 0) / perMember.length)));
+        out.push(
+          first.map((row, t) =>
+            row.map((_, s) => perMember.reduce((sum, w) => sum + w[b]![t]![s]!, 0) / perMember.length),
+          ),
+        );
       });
     }
     return out;

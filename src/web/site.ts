@@ -47,7 +47,11 @@ export interface WebSite {
   close(): Promise<void>;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.json': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.json': 'application/json',
+};
 
 /** Builds the browser bundle into a temporary folder; returns the folder and the bundle's text. */
 async function buildBundle(): Promise<{ folder: string; js: string }> {
@@ -63,20 +67,33 @@ async function buildBundle(): Promise<{ folder: string; js: string }> {
 }
 
 /** Builds the bundle, then serves the page and the models; resolves once listening. */
-export async function startWebSite(models: readonly WebModel[], options: Partial<WebSiteOptions> = {}): Promise<WebSite> {
+export async function startWebSite(
+  models: readonly WebModel[],
+  options: Partial<WebSiteOptions> = {},
+): Promise<WebSite> {
   const o = { ...DEFAULT_WEB_SITE, ...options };
   const { folder, js } = await buildBundle();
   const byName = new Map(models.map((m) => [m.name, m]));
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
-  const list = JSON.stringify(models.map(({ name, languages, weights, example }) => ({ name, url: `models/${encodeURIComponent(name)}/`, languages, weights, example })));
+  const list = JSON.stringify(
+    models.map(({ name, languages, weights, example }) => ({
+      name,
+      url: `models/${encodeURIComponent(name)}/`,
+      languages,
+      weights,
+      example,
+    })),
+  );
 
   const answer = async (pathname: string): Promise<{ type: string; body: string | Buffer } | null> => {
-    if (pathname === '/' || pathname === '/index.html') return { type: TYPES['.html']!, body: await readFile(path.join(WEB, 'index.html')) };
+    if (pathname === '/' || pathname === '/index.html')
+      return { type: TYPES['.html']!, body: await readFile(path.join(WEB, 'index.html')) };
     if (pathname === '/worker.js') return { type: TYPES['.js']!, body: await readFile(path.join(WEB, 'worker.js')) };
     if (pathname === '/translate.js') return { type: TYPES['.js']!, body: js };
     if (pathname === '/models.json') return { type: TYPES['.json']!, body: list };
     const wasm = /^\/wasm\/([^/]+)$/.exec(pathname);
-    if (wasm !== null && WASM_FILES.test(wasm[1]!)) return { type: 'application/wasm', body: await readFile(path.join(wasmDir, wasm[1]!)) };
+    if (wasm !== null && WASM_FILES.test(wasm[1]!))
+      return { type: 'application/wasm', body: await readFile(path.join(wasmDir, wasm[1]!)) };
     const m = /^\/models\/([^/]+)\/([^/]+)$/.exec(pathname);
     const model = m === null ? undefined : byName.get(decodeURIComponent(m[1]!));
     if (model === undefined) return null;
@@ -109,7 +126,9 @@ export async function startWebSite(models: readonly WebModel[], options: Partial
     });
   } catch (e) {
     await rm(folder, { recursive: true, force: true });
-    throw new WebSiteError(`cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new WebSiteError(
+      `cannot listen on ${o.host}:${o.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const port = (server.address() as { port: number }).port;
   return {

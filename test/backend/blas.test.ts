@@ -5,7 +5,15 @@ import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOpenBlas, parseBlasChoice, describeBlas, BlasError, BLAS_CHOICES, OPENBLAS_PACKAGE, type Blas } from '../../src/backend/blas.js';
+import {
+  loadOpenBlas,
+  parseBlasChoice,
+  describeBlas,
+  BlasError,
+  BLAS_CHOICES,
+  OPENBLAS_PACKAGE,
+  type Blas,
+} from '../../src/backend/blas.js';
 import { ToolkitError } from '../../src/errors.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildWeb } from '../../web/build.mjs';
@@ -32,7 +40,9 @@ describe('loadOpenBlas', () => {
   it('a library that cannot be loaded is a user error naming the apt package', async () => {
     const attempt = loadOpenBlas({ library: 'libopenblas-not-here.so.0' });
     await expect(attempt).rejects.toBeInstanceOf(ToolkitError);
-    await expect(loadOpenBlas({ library: 'libopenblas-not-here.so.0' })).rejects.toThrow(`apt-get install ${OPENBLAS_PACKAGE}`);
+    await expect(loadOpenBlas({ library: 'libopenblas-not-here.so.0' })).rejects.toThrow(
+      `apt-get install ${OPENBLAS_PACKAGE}`,
+    );
   });
 
   it('rejects a thread count that is not a positive integer', async () => {
@@ -52,7 +62,15 @@ describe('loadOpenBlas', () => {
 });
 
 /** C = op(A)·op(B) in float64 from row-major stores. */
-function reference(A: Float32Array, B: Float32Array, M: number, N: number, K: number, tA: boolean, tB: boolean): Float64Array {
+function reference(
+  A: Float32Array,
+  B: Float32Array,
+  M: number,
+  N: number,
+  K: number,
+  tA: boolean,
+  tB: boolean,
+): Float64Array {
   const C = new Float64Array(M * N);
   for (let i = 0; i < M; i++)
     for (let j = 0; j < N; j++) {
@@ -67,7 +85,8 @@ function expectClose(actual: Float32Array, expected: ArrayLike<number>): void {
   expect(actual.length).toBe(expected.length);
   let scale = 1;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]!));
-  for (let i = 0; i < expected.length; i++) if (!(Math.abs(actual[i]! - expected[i]!) <= 1e-5 * scale)) expect.fail(`[${i}]: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < expected.length; i++)
+    if (!(Math.abs(actual[i]! - expected[i]!) <= 1e-5 * scale)) expect.fail(`[${i}]: ${actual[i]} vs ${expected[i]}`);
 }
 
 describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', () => {
@@ -92,7 +111,10 @@ describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', (
           const want = reference(A, B, M, N, K, tA, tB);
           expectClose(C, want);
           b.sgemm(tA, tB, M, N, K, base + 4 * oa, base + 4 * ob, base + 4 * oc, true);
-          expectClose(C, want.map((v) => 2 * v));
+          expectClose(
+            C,
+            want.map((v) => 2 * v),
+          );
         }
       // sgemv: y = A·x and y = Aᵀ·x with A [M, K].
       const x = heap.subarray(400, 400 + Math.max(M, K));

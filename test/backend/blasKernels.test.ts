@@ -33,7 +33,8 @@ function expectRelClose(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-4):
   expect(a.length).toBe(b.length);
   let scale = 0;
   for (let i = 0; i < b.length; i++) scale = Math.max(scale, Math.abs(b[i]!));
-  for (let i = 0; i < b.length; i++) if (!(Math.abs(a[i]! - b[i]!) <= tol * scale)) expect.fail(`[${i}]: ${a[i]} vs ${b[i]} (scale ${scale})`);
+  for (let i = 0; i < b.length; i++)
+    if (!(Math.abs(a[i]! - b[i]!) <= tol * scale)) expect.fail(`[${i}]: ${a[i]} vs ${b[i]} (scale ${scale})`);
 }
 
 const random = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
@@ -56,7 +57,7 @@ describe('productPlan', () => {
 });
 
 describe.skipIf(missing)('BatchMatMul on OpenBLAS', () => {
-  it('runs the products while a BLAS is in use, and the backend\'s kernel after useBlas(null)', () => {
+  it("runs the products while a BLAS is in use, and the backend's kernel after useBlas(null)", () => {
     expect(blasInUse(tf.backend())).toBe(blas);
     expect((tf.getKernel(tf.BatchMatMul, 'wasm') as { toolkit?: boolean }).toolkit).toBe(true);
     expect((tf.getKernel(tf._FusedMatMul, 'wasm') as { toolkit?: boolean }).toolkit).toBe(true);
@@ -106,16 +107,33 @@ describe.skipIf(missing)('BatchMatMul on OpenBLAS', () => {
 
   it('batched and broadcast batches equal the wasm kernel, at every transpose flag', () => {
     const cases: [number[], number[]][] = [
-      [[4, 6, 5], [4, 5, 3]], // one product per batch
-      [[4, 6, 5], [5, 3]], // b broadcast
-      [[1, 6, 5], [3, 5, 7]], // a broadcast
-      [[2, 3, 1, 8], [2, 3, 8, 20]], // attention's scores: [batch…, 1, H] × [batch…, H, T]
+      [
+        [4, 6, 5],
+        [4, 5, 3],
+      ], // one product per batch
+      [
+        [4, 6, 5],
+        [5, 3],
+      ], // b broadcast
+      [
+        [1, 6, 5],
+        [3, 5, 7],
+      ], // a broadcast
+      [
+        [2, 3, 1, 8],
+        [2, 3, 8, 20],
+      ], // attention's scores: [batch…, 1, H] × [batch…, H, T]
     ];
     for (const [aShape, bShape] of cases)
       for (const tA of [false, true])
         for (const tB of [false, true]) {
           const swap = (s: number[], t: boolean) => (t ? [...s.slice(0, -2), s.at(-1)!, s.at(-2)!] : s);
-          const r = onBoth(() => tf.tidy(() => tf.matMul(random(swap(aShape, tA), 3), random(swap(bShape, tB), 4), tA, tB).dataSync() as Float32Array));
+          const r = onBoth(() =>
+            tf.tidy(
+              () =>
+                tf.matMul(random(swap(aShape, tA), 3), random(swap(bShape, tB), 4), tA, tB).dataSync() as Float32Array,
+            ),
+          );
           expectRelClose(r.blas, r.wasm);
         }
   });
@@ -137,11 +155,13 @@ describe.skipIf(missing)('BatchMatMul on OpenBLAS', () => {
   });
 
   it('an empty inner axis gives zeros; an empty output gives an empty tensor', () => {
-    expect(tf.tidy(() => Array.from(tf.matMul(tf.zeros([2, 0]), tf.zeros([0, 3])).dataSync()))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(tf.tidy(() => Array.from(tf.matMul(tf.zeros([2, 0]), tf.zeros([0, 3])).dataSync()))).toEqual([
+      0, 0, 0, 0, 0, 0,
+    ]);
     expect(tf.tidy(() => tf.matMul(tf.zeros([0, 4]), tf.ones([4, 3])).shape)).toEqual([0, 3]);
   });
 
-  it('takes the heap\'s address again after the heap grows (and moves) between calls', () => {
+  it("takes the heap's address again after the heap grows (and moves) between calls", () => {
     const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
     const a = random([40, 50], 7);
     const b = random([50, 60], 8);
@@ -187,21 +207,44 @@ describe.skipIf(missing)('_FusedMatMul on OpenBLAS', () => {
             useBlas(tf.backend(), blas);
             const got = tf.tidy(() => {
               const { a, b, bias } = inputs();
-              return tf.fused.matMul({ a, b, transposeA: tA, transposeB: tB, ...(bias === undefined ? {} : { bias }), activation, leakyreluAlpha: 0.1 }).dataSync() as Float32Array;
+              return tf.fused
+                .matMul({
+                  a,
+                  b,
+                  transposeA: tA,
+                  transposeB: tB,
+                  ...(bias === undefined ? {} : { bias }),
+                  activation,
+                  leakyreluAlpha: 0.1,
+                })
+                .dataSync() as Float32Array;
             });
             expectRelClose(got, want);
           }
     });
   }
 
-  it('equals the wasm backend\'s own fused kernel where that one is right (no transpose flag)', () => {
+  it("equals the wasm backend's own fused kernel where that one is right (no transpose flag)", () => {
     const r = onBoth(() =>
-      tf.tidy(() => tf.fused.matMul({ a: random([31, 23], 9), b: random([23, 19], 10), bias: random([19], 11), activation: 'relu' }).dataSync() as Float32Array),
+      tf.tidy(
+        () =>
+          tf.fused
+            .matMul({ a: random([31, 23], 9), b: random([23, 19], 10), bias: random([19], 11), activation: 'relu' })
+            .dataSync() as Float32Array,
+      ),
     );
     expectRelClose(r.blas, r.wasm);
     // The wasm kernel's bias under a transpose flag, for the record: off by far more than rounding.
     const off = onBoth(() =>
-      tf.tidy(() => tf.fused.matMul({ a: random([31, 23], 9), b: random([19, 23], 10), bias: random([19], 11), transposeB: true }).sub(tf.add(tf.matMul(random([31, 23], 9), random([19, 23], 10), false, true), random([19], 11))).abs().max().dataSync()[0]!),
+      tf.tidy(
+        () =>
+          tf.fused
+            .matMul({ a: random([31, 23], 9), b: random([19, 23], 10), bias: random([19], 11), transposeB: true })
+            .sub(tf.add(tf.matMul(random([31, 23], 9), random([19, 23], 10), false, true), random([19], 11)))
+            .abs()
+            .max()
+            .dataSync()[0]!,
+      ),
     );
     expect(off.blas).toBeLessThan(1e-5);
     expect(off.wasm).toBeGreaterThan(0.1);
@@ -209,7 +252,18 @@ describe.skipIf(missing)('_FusedMatMul on OpenBLAS', () => {
 
   it('prelu goes to the wasm kernel and gives its answer', () => {
     const r = onBoth(() =>
-      tf.tidy(() => tf.fused.matMul({ a: random([5, 6], 12), b: random([6, 4], 13), bias: random([4], 14), activation: 'prelu', preluActivationWeights: random([4], 15) }).dataSync() as Float32Array),
+      tf.tidy(
+        () =>
+          tf.fused
+            .matMul({
+              a: random([5, 6], 12),
+              b: random([6, 4], 13),
+              bias: random([4], 14),
+              activation: 'prelu',
+              preluActivationWeights: random([4], 15),
+            })
+            .dataSync() as Float32Array,
+      ),
     );
     expect(Array.from(r.blas)).toEqual(Array.from(r.wasm));
   });
@@ -228,24 +282,38 @@ describe.skipIf(missing)('gradients and models on both paths', () => {
           tf.dispose([a, b, w]);
         }
       const [x, W, bias] = [random([3, 4], 19), random([4, 5], 20), random([5], 21)];
-      checkInputGradients((p, q, r) => tf.sum(tf.square(tf.fused.matMul({ a: p!, b: q!, bias: r!, activation: 'sigmoid' }))), [x, W, bias]);
+      checkInputGradients(
+        (p, q, r) => tf.sum(tf.square(tf.fused.matMul({ a: p!, b: q!, bias: r!, activation: 'sigmoid' }))),
+        [x, W, bias],
+      );
       tf.dispose([x, W, bias]);
     }
     useBlas(tf.backend(), blas);
   });
 
-  const config: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: 16, hiddenSize: 24, bidirectional: true, attention: 'dot', seed: 5 };
+  const config: Seq2SeqConfig = {
+    ...DEFAULT_SEQ2SEQ_CONFIG,
+    embeddingSize: 16,
+    hiddenSize: 24,
+    bidirectional: true,
+    attention: 'dot',
+    seed: 5,
+  };
   const pairs = [
     { source: [4, 5, 6, 7, 8], target: [9, 10, 11] },
     { source: [5], target: [11, 4, 6, 7] },
     { source: [9, 8, 6], target: [7] },
   ];
 
-  it('a padded batch\'s loss is the mean of each sentence\'s loss alone, on both paths, and the paths agree', () => {
+  it("a padded batch's loss is the mean of each sentence's loss alone, on both paths, and the paths agree", () => {
     const model = new Seq2Seq(config, 14, 14);
     const losses = onBoth(() => {
-      const batched = tf.tidy(() => model.loss(makeBatch(pairs), { training: false, loss: { average: 'sequence' } }).dataSync()[0]!);
-      const alone = pairs.map((p) => tf.tidy(() => model.loss(makeBatch([p]), { training: false, loss: { average: 'token' } }).dataSync()[0]!));
+      const batched = tf.tidy(
+        () => model.loss(makeBatch(pairs), { training: false, loss: { average: 'sequence' } }).dataSync()[0]!,
+      );
+      const alone = pairs.map((p) =>
+        tf.tidy(() => model.loss(makeBatch([p]), { training: false, loss: { average: 'token' } }).dataSync()[0]!),
+      );
       expect(batched).toBeCloseTo(alone.reduce((s, x) => s + x, 0) / alone.length, 5);
       return batched;
     });
@@ -256,7 +324,9 @@ describe.skipIf(missing)('gradients and models on both paths', () => {
   it('20 training steps of a small seq2seq give the same losses (1e-4), with a flat live tensor count', () => {
     const rng = new Rng(9);
     const ids = (n: number) => Array.from({ length: n }, () => rng.int(4, 39));
-    const batches = Array.from({ length: 4 }, () => makeBatch(Array.from({ length: 16 }, () => ({ source: ids(2 + rng.int(0, 8)), target: ids(1 + rng.int(0, 8)) }))));
+    const batches = Array.from({ length: 4 }, () =>
+      makeBatch(Array.from({ length: 16 }, () => ({ source: ids(2 + rng.int(0, 8)), target: ids(1 + rng.int(0, 8)) }))),
+    );
     const train = (): { losses: number[]; live: number[] } => {
       const model = new Seq2Seq({ ...config, hiddenSize: 64, embeddingSize: 32 }, 40, 40);
       const trainer = new Trainer(model.params, { learningRate: 3e-3, clipNorm: 5 });

@@ -2,7 +2,11 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import {
-  registerJsKernel, hasJsKernel, runJsKernel, JS_KERNEL_BACKENDS, type KernelMemory,
+  registerJsKernel,
+  hasJsKernel,
+  runJsKernel,
+  JS_KERNEL_BACKENDS,
+  type KernelMemory,
 } from '../../src/backend/jsKernels.js';
 import { Rng } from '../../src/random.js';
 
@@ -67,8 +71,10 @@ describe('JavaScript kernels on the wasm and cpu backends', () => {
     it(`${backend}: a registered kernel computes its formula on random inputs, optional ones left out`, async () => {
       await tf.setBackend(backend);
       expect(hasJsKernel('ToolkitTestAxpy')).toBe(true);
-      const xs = rand(24), ys = rand(24);
-      const x = tf.tensor2d(xs, [4, 6]), y = tf.tensor2d(ys, [4, 6]);
+      const xs = rand(24),
+        ys = rand(24);
+      const x = tf.tensor2d(xs, [4, 6]),
+        y = tf.tensor2d(ys, [4, 6]);
       const [withY] = runJsKernel('ToolkitTestAxpy', { x, y }, { alpha: 0.75 });
       expect(withY!.shape).toEqual([4, 6]);
       const got = withY!.dataSync();

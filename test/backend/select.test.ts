@@ -1,6 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, parseBackendChoice, BackendError, BACKEND_CHOICES, INSTALL_HINT, wasmThreadsRunning } from '../../src/backend/select.js';
+import {
+  selectBackend,
+  parseBackendChoice,
+  BackendError,
+  BACKEND_CHOICES,
+  INSTALL_HINT,
+  wasmThreadsRunning,
+} from '../../src/backend/select.js';
 import { availableParallelism } from 'node:os';
 import { ToolkitError } from '../../src/errors.js';
 
@@ -8,7 +15,8 @@ import { ToolkitError } from '../../src/errors.js';
 
 describe('parseBackendChoice', () => {
   it('accepts each documented name as itself', () => {
-    for (const name of ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) expect(parseBackendChoice(name)).toBe(name);
+    for (const name of ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+      expect(parseBackendChoice(name)).toBe(name);
     expect([...BACKEND_CHOICES].sort()).toEqual(['auto', 'cpu', 'tensorflow', 'tensorflow-gpu', 'wasm']);
   });
 
@@ -95,7 +103,9 @@ describe('selectBackend', () => {
     if (info.blas !== null) {
       expect(info.blas.threads).toBe(cores);
       expect(wasmThreadsRunning()).toBe(1);
-      expect(info.description).toBe(`wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread) + OpenBLAS ${info.blas.version} (${count(cores)})`);
+      expect(info.description).toBe(
+        `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread) + OpenBLAS ${info.blas.version} (${count(cores)})`,
+      );
       expect(info.hint).toBeNull();
     } else {
       expect(process.env['REQUIRE_SYSTEM_TOOLS']).not.toBe('1');
@@ -118,7 +128,11 @@ describe('selectBackend: the BLAS under wasm', () => {
   });
 
   it('the option wins over TRANSLATE_BLAS, and an unknown TRANSLATE_BLAS is a user error', async () => {
-    const info = await selectBackend('wasm', { TRANSLATE_BLAS: 'none', TRANSLATE_WASM_THREADS: '1' }, { blas: 'openblas' });
+    const info = await selectBackend(
+      'wasm',
+      { TRANSLATE_BLAS: 'none', TRANSLATE_WASM_THREADS: '1' },
+      { blas: 'openblas' },
+    );
     expect(info.blas?.name).toBe('OpenBLAS');
     await expect(selectBackend('wasm', { TRANSLATE_BLAS: 'mkl' })).rejects.toBeInstanceOf(ToolkitError);
   });
@@ -126,7 +140,9 @@ describe('selectBackend: the BLAS under wasm', () => {
   it('a forced OpenBLAS that cannot load is a user error naming the apt package; auto falls back with a one-line hint', async () => {
     const missing = { blasLibrary: 'libopenblas-not-here.so.0' };
     await expect(selectBackend('wasm', { TRANSLATE_BLAS: 'openblas' }, missing)).rejects.toBeInstanceOf(ToolkitError);
-    await expect(selectBackend('wasm', {}, { ...missing, blas: 'openblas' })).rejects.toThrow('apt-get install libopenblas0-pthread');
+    await expect(selectBackend('wasm', {}, { ...missing, blas: 'openblas' })).rejects.toThrow(
+      'apt-get install libopenblas0-pthread',
+    );
     const info = await selectBackend('wasm', { TRANSLATE_WASM_THREADS: '1' }, missing);
     expect(info.blas).toBeNull();
     expect(info.description).not.toContain('OpenBLAS');

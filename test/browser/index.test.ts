@@ -124,7 +124,7 @@ describe('loadTranslator', () => {
 });
 
 describe('useBackend', () => {
-  it('starts wasm (the toolkit\'s kernels registered) from a folder of its binaries, translating as Node', async () => {
+  it("starts wasm (the toolkit's kernels registered) from a folder of its binaries, translating as Node", async () => {
     const wasmDir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
     expect(await useBackend('wasm', `${wasmDir}/`)).toBe('wasm');
     expect(currentBackend()).toBe('wasm');
@@ -144,7 +144,9 @@ describe('useBackend', () => {
       'console.log(JSON.stringify({ got, current: currentBackend() }));',
     ].join('\n');
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ got: 'cpu', current: 'cpu' });

@@ -3,7 +3,16 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, cpSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+  cpSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
@@ -44,7 +53,13 @@ beforeAll(async () => {
   copyFileSync(join(root, 'web/index.html'), join(site, 'index.html'));
   const v = numberWordsVocabularies();
   const chars = new CharTokenizer();
-  const config = { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 24, embeddingSize: 12, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, kind: 'lstm' as const, peepholes: true }, seed: 5 };
+  const config = {
+    ...DEFAULT_SEQ2SEQ_CONFIG,
+    hiddenSize: 24,
+    embeddingSize: 12,
+    cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, kind: 'lstm' as const, peepholes: true },
+    seed: 5,
+  };
   const t = new Translator(new Seq2Seq(config, v.source.size, v.target.size), v.source, v.target, chars, chars);
   await t.save(join(site, 'model'));
   expected = {
@@ -59,7 +74,12 @@ beforeAll(async () => {
   bytes[0] = bytes[0]! ^ 0xff;
   writeFileSync(join(site, 'broken', weights), bytes);
 
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.bin': 'application/octet-stream' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.json': 'application/json',
+    '.bin': 'application/octet-stream',
+  };
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'POST' && url.pathname === '/result') {
@@ -106,7 +126,9 @@ interface PageReport {
 
 /** Opens the page in headless Chromium and waits for what it POSTs to /result. */
 async function openPage(model: string): Promise<PageReport> {
-  return openUrl(`${base}/index.html?model=${encodeURIComponent(model)}&backend=cpu&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`);
+  return openUrl(
+    `${base}/index.html?model=${encodeURIComponent(model)}&backend=cpu&report=/result&inputs=${encodeURIComponent(JSON.stringify(inputs))}`,
+  );
 }
 
 async function openUrl(url: string): Promise<PageReport> {
@@ -114,8 +136,14 @@ async function openUrl(url: string): Promise<PageReport> {
   const result = new Promise<string>((r) => reports.push(r));
   let browser: ChildProcess | undefined;
   try {
-    browser = spawn(chromium!, ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, url], { stdio: 'ignore' });
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no result from the page within 90 s')), 90_000));
+    browser = spawn(
+      chromium!,
+      ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, url],
+      { stdio: 'ignore' },
+    );
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('no result from the page within 90 s')), 90_000),
+    );
     return JSON.parse(await Promise.race([result, timeout])) as PageReport;
   } finally {
     browser?.kill('SIGKILL');
@@ -144,14 +172,26 @@ describe.skipIf(chromium === undefined && !requireTools)('the browser page (head
 
 describe.skipIf(chromium === undefined && !requireTools)('translate web (headless Chromium)', () => {
   const sentences = ['the cat sat on the mat', 'a dog ran', 'the dog sat', 'a cat ran on the mat'];
-  const french = ['le chat était assis sur le tapis', 'un chien courait', 'le chien était assis', 'un chat courait sur le tapis'];
+  const french = [
+    'le chat était assis sur le tapis',
+    'un chien courait',
+    'le chien était assis',
+    'un chat courait sur le tapis',
+  ];
   const webInputs = ['the cat ran', 'a dog sat on the zebra', '', 'mat mat'];
 
   it('serves a word model checked in Node; the page translates exactly as Node does (greedy and beam 3, n-best, attention), names the model, languages and backend, and warns of unknown words', async () => {
     const words = new WordTokenizer();
     const source = Vocabulary.build(sentences.map((l) => words.tokenize(l)));
     const target = Vocabulary.build(french.map((l) => words.tokenize(l)));
-    const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 }, source.size, target.size), source, target, words, words, { corpus: 'train.{en,fr}' });
+    const t = new Translator(
+      new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 }, source.size, target.size),
+      source,
+      target,
+      words,
+      words,
+      { corpus: 'train.{en,fr}' },
+    );
     const dir = join(mkdtempSync(join(tmpdir(), 'web-word-')), 'animals');
     await t.save(dir);
     const greedy = t.translate(webInputs);
@@ -161,10 +201,14 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     const bundleInRepo = join(root, 'web/translate.js');
     const before = existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null;
     const models = await checkWebModels([dir]);
-    expect(models).toEqual([{ name: 'animals', dir, languages: { source: 'en', target: 'fr' }, weights: expect.any(Number), example: null }]);
+    expect(models).toEqual([
+      { name: 'animals', dir, languages: { source: 'en', target: 'fr' }, weights: expect.any(Number), example: null },
+    ]);
     const site = await startWebSite(models, { port: 0 });
     const open = (extra: string): Promise<PageReport> =>
-      openUrl(`${site.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(webInputs))}${extra}`);
+      openUrl(
+        `${site.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(webInputs))}${extra}`,
+      );
     try {
       const got = await open('&backend=cpu');
       expect(got.error).toBeUndefined();
@@ -181,7 +225,9 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
       expect(got.alignment).toEqual(aligned.map((r) => r.nBest[0]?.alignment ?? []));
       const shown = aligned.filter((r) => (r.nBest[0]?.alignment?.length ?? 0) > 0).slice(0, 3);
       expect(shown.length).toBeGreaterThan(1);
-      expect(got.heatmaps).toEqual(shown.map((r) => ({ rows: r.nBest[0]!.alignment!.length, columns: r.sourceTokens.length })));
+      expect(got.heatmaps).toEqual(
+        shown.map((r) => ({ rows: r.nBest[0]!.alignment!.length, columns: r.sourceTokens.length })),
+      );
       // The page's default: the wasm backend with the toolkit's kernels, as Node's wasm backend translates.
       await selectBackend('wasm', process.env, { blas: 'none', wasmThreads: 1 });
       const onWasm = await Translator.load(dir);
@@ -205,7 +251,9 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     const served = await startWebSite(await checkWebModels([join(site, 'model')]), { port: 0 });
     try {
       const open = (extra: string): Promise<PageReport> =>
-        openUrl(`${served.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(inputs))}&backend=cpu&probe=400${extra}`);
+        openUrl(
+          `${served.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(inputs))}&backend=cpu&probe=400${extra}`,
+        );
       const worker = await open('');
       expect(worker.error).toBeUndefined();
       expect(worker.where).toBe('in a Web Worker');

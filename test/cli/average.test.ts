@@ -19,12 +19,40 @@ describe('translate train --keep-checkpoints and translate average', () => {
     });
     writeFileSync(join(dir, 'toy.tsv'), lines.join('\n') + '\n');
     const out = join(dir, 'run');
-    const train = cli('train', '--corpus', join(dir, 'toy.tsv'), '--tokenizer', 'space', '--valid-split', '20', '--embedding', '8', '--hidden', '16',
-      '--steps', '12', '--eval-every', '3', '--batch-size', '16', '--decode-sentences', '5', '--keep-checkpoints', '2', '--patience', '0', '--out', out, '--quiet');
+    const train = cli(
+      'train',
+      '--corpus',
+      join(dir, 'toy.tsv'),
+      '--tokenizer',
+      'space',
+      '--valid-split',
+      '20',
+      '--embedding',
+      '8',
+      '--hidden',
+      '16',
+      '--steps',
+      '12',
+      '--eval-every',
+      '3',
+      '--batch-size',
+      '16',
+      '--decode-sentences',
+      '5',
+      '--keep-checkpoints',
+      '2',
+      '--patience',
+      '0',
+      '--out',
+      out,
+      '--quiet',
+    );
     expect(train.stderr).not.toMatch(/error/);
     expect(train.code).toBe(0);
     expect(readdirSync(join(out, 'evaluations'))).toEqual(['step-0000009', 'step-0000012']);
-    const steps = ['step-0000009', 'step-0000012'].map((s) => JSON.parse(readFileSync(join(out, 'evaluations', s, 'model.json'), 'utf8')).training.step);
+    const steps = ['step-0000009', 'step-0000012'].map(
+      (s) => JSON.parse(readFileSync(join(out, 'evaluations', s, 'model.json'), 'utf8')).training.step,
+    );
     expect(steps).toEqual([9, 12]);
 
     const avg = join(dir, 'avg');

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
 import { runCli } from '../helpers/cli.js';
 
-
 /** Runs the CLI from source (tsx), on wasm. */
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 90_000 });
 
@@ -22,14 +21,35 @@ describe('translate classify', () => {
     });
     writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
     const out = join(dir, 'clf');
-    const t = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--out', out, '--pooling', 'max', '--learning-rate', '0.03', ...fast]);
+    const t = cli([
+      'classify',
+      'train',
+      '--train',
+      join(dir, 'data.tsv'),
+      '--out',
+      out,
+      '--pooling',
+      'max',
+      '--learning-rate',
+      '0.03',
+      ...fast,
+    ]);
     expect(t.code).toBe(0);
     expect(t.stderr).toMatch(/192 training, 24 validation, 24 test examples/);
     expect(t.stdout).toMatch(/test \(best model, 24 held-out examples\): accuracy [\d.]+%/);
     const p = cli(['classify', 'predict', '--model', join(out, 'best')], 'a good film\nbad plot\n');
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^pos\t0\.\d{4}\nneg\t0\.\d{4}\n$/);
-    const e = cli(['classify', 'eval', '--model', join(out, 'best'), '--part', 'test', '--baselines', join(dir, 'data.tsv')]);
+    const e = cli([
+      'classify',
+      'eval',
+      '--model',
+      join(out, 'best'),
+      '--part',
+      'test',
+      '--baselines',
+      join(dir, 'data.tsv'),
+    ]);
     expect(e.code).toBe(0);
     expect(e.stdout).toMatch(/the test part \(24 examples/);
     expect(e.stdout).toMatch(/true\\pred\s+neg\s+pos/);
@@ -49,16 +69,50 @@ describe('translate classify', () => {
       return `${['the', 'film', 'was'][rng.int(0, 2)]} ${pos ? 'good' : 'bad'}\t${pos ? 'pos' : 'neg'}`;
     });
     writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
-    const s = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--out', join(dir, 'seeds'), '--seeds', '2', '--pooling', 'attention', '--embedding-keep', '0.9', '--learning-rate', '0.03', ...fast]);
+    const s = cli([
+      'classify',
+      'train',
+      '--train',
+      join(dir, 'data.tsv'),
+      '--out',
+      join(dir, 'seeds'),
+      '--seeds',
+      '2',
+      '--pooling',
+      'attention',
+      '--embedding-keep',
+      '0.9',
+      '--learning-rate',
+      '0.03',
+      ...fast,
+    ]);
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/over 2 runs \(2 seeds, each on its own split\), mean ± sd:/);
-    const tests = [...s.stdout.matchAll(/accuracy ([\d.]+)%, macro-F1 [\d.]+%; bag-of-words logistic regression on the same split ([\d.]+)%/g)];
+    const tests = [
+      ...s.stdout.matchAll(
+        /accuracy ([\d.]+)%, macro-F1 [\d.]+%; bag-of-words logistic regression on the same split ([\d.]+)%/g,
+      ),
+    ];
     expect(tests).toHaveLength(2);
     const mean = (tests.reduce((a, m) => a + Number(m[1]), 0) / 2).toFixed(2);
     expect(s.stdout).toContain(`test accuracy (best model)         ${mean} ±`);
-    expect(s.stdout).toMatch(/bag-of-words logistic regression\s+[\d.]+ ± [\d.]+%; model − baseline [+-][\d.]+ points, standard error [\d.]+/);
+    expect(s.stdout).toMatch(
+      /bag-of-words logistic regression\s+[\d.]+ ± [\d.]+%; model − baseline [+-][\d.]+ points, standard error [\d.]+/,
+    );
     expect(existsSync(join(dir, 'seeds', 'seed-2', 'best', 'model.json'))).toBe(true);
-    const f = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--out', join(dir, 'folds'), '--folds', '3', '--learning-rate', '0.03', ...fast]);
+    const f = cli([
+      'classify',
+      'train',
+      '--train',
+      join(dir, 'data.tsv'),
+      '--out',
+      join(dir, 'folds'),
+      '--folds',
+      '3',
+      '--learning-rate',
+      '0.03',
+      ...fast,
+    ]);
     expect(f.code).toBe(0);
     expect(f.stdout).toMatch(/over 3 runs \(3-fold cross-validation × 1 seed\)/);
     expect([...f.stdout.matchAll(/test \(best model, 40 held-out examples\)/g)]).toHaveLength(3);
@@ -67,12 +121,21 @@ describe('translate classify', () => {
   it('feature sequences: a step with the wrong number of features is an error at its line', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.csv'), 'label,sequence\n1,0 1;1 0\n0,0 1;1\n');
-    const bad = cli(['classify', 'train', '--format', 'features', '--train', join(dir, 'bad.csv'), '--out', join(dir, 'z'), ...fast]);
+    const bad = cli([
+      'classify',
+      'train',
+      '--format',
+      'features',
+      '--train',
+      join(dir, 'bad.csv'),
+      '--out',
+      join(dir, 'z'),
+      ...fast,
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/bad\.csv:3: step 2 has 1 feature, expected 2/);
   });
 });
-
 
 describe('translate classify train: --config, --set, --resume', () => {
   it('trains from a config file with a --set override, saves the effective config, resumes to more steps; bad keys are one-line errors', () => {
@@ -83,13 +146,26 @@ describe('translate classify train: --config, --set, --resume', () => {
       return `${['the', 'film'][rng.int(0, 1)]} ${pos ? 'good' : 'bad'}\t${pos ? 'pos' : 'neg'}`;
     });
     writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
-    writeFileSync(join(dir, 'run.json'), JSON.stringify({
-      data: { train: [join(dir, 'data.tsv')], batchSize: 8, testSplit: 0 },
-      model: { hiddenSize: 8, embeddingSize: 4, pooling: 'mean' },
-      training: { steps: 2, evalEvery: 2, learningRate: 0.02 },
-    }));
+    writeFileSync(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        data: { train: [join(dir, 'data.tsv')], batchSize: 8, testSplit: 0 },
+        model: { hiddenSize: 8, embeddingSize: 4, pooling: 'mean' },
+        training: { steps: 2, evalEvery: 2, learningRate: 0.02 },
+      }),
+    );
     const out = join(dir, 'clf');
-    const t = cli(['classify', 'train', '--config', join(dir, 'run.json'), '--set', 'model.pooling=max', '--out', out, '--quiet']);
+    const t = cli([
+      'classify',
+      'train',
+      '--config',
+      join(dir, 'run.json'),
+      '--set',
+      'model.pooling=max',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect(t.stderr).not.toMatch(/error/);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/training completed at step 2/);
@@ -108,14 +184,38 @@ describe('translate classify train: --config, --set, --resume', () => {
     expect(saved().training.steps).toBe(4);
     const seeds = cli(['classify', 'train', '--out', out, '--resume', '--seeds', '2']);
     expect(seeds.code).toBe(1);
-    expect(seeds.stderr).toMatch(/^translate: error: --resume continues the run with its saved configuration; .*\(got validation\.seeds\)\n$/);
+    expect(seeds.stderr).toMatch(
+      /^translate: error: --resume continues the run with its saved configuration; .*\(got validation\.seeds\)\n$/,
+    );
 
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ validation: { folds: '3' } }));
-    const bad = cli(['classify', 'train', '--config', join(dir, 'bad.json'), '--train', join(dir, 'data.tsv'), '--out', join(dir, 'x')]);
+    const bad = cli([
+      'classify',
+      'train',
+      '--config',
+      join(dir, 'bad.json'),
+      '--train',
+      join(dir, 'data.tsv'),
+      '--out',
+      join(dir, 'x'),
+    ]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`translate: error: ${join(dir, 'bad.json')}: "validation.folds" must be an integer, got "3"\n`);
-    const section = cli(['classify', 'train', '--train', join(dir, 'data.tsv'), '--set', 'loss.softmax=full', '--out', join(dir, 'x')]);
+    expect(bad.stderr).toBe(
+      `translate: error: ${join(dir, 'bad.json')}: "validation.folds" must be an integer, got "3"\n`,
+    );
+    const section = cli([
+      'classify',
+      'train',
+      '--train',
+      join(dir, 'data.tsv'),
+      '--set',
+      'loss.softmax=full',
+      '--out',
+      join(dir, 'x'),
+    ]);
     expect(section.code).toBe(1);
-    expect(section.stderr).toBe('translate: error: --set loss.softmax=full: unknown section "loss" (known: data, model, training, validation)\n');
+    expect(section.stderr).toBe(
+      'translate: error: --set loss.softmax=full: unknown section "loss" (known: data, model, training, validation)\n',
+    );
   });
 });

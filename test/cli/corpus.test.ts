@@ -25,10 +25,14 @@ describe('translate corpus', () => {
   });
 
   it('fetch of an unknown name, or a broken recipes file, is a ToolkitError (one line for the user)', async () => {
-    await expect(program().parseAsync(['node', 'translate', 'corpus', 'fetch', 'no-such-corpus'])).rejects.toThrow(ToolkitError);
+    await expect(program().parseAsync(['node', 'translate', 'corpus', 'fetch', 'no-such-corpus'])).rejects.toThrow(
+      ToolkitError,
+    );
     const bad = join(mkdtempSync(join(tmpdir(), 'corpus-cli-')), 'recipes.json');
     writeFileSync(bad, '{ not json');
-    const e = await program().parseAsync(['node', 'translate', 'corpus', 'list', '--recipes', bad]).catch((x: unknown) => x);
+    const e = await program()
+      .parseAsync(['node', 'translate', 'corpus', 'list', '--recipes', bad])
+      .catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ToolkitError);
     expect((e as Error).message).not.toContain('\n');
   });

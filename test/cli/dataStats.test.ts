@@ -22,7 +22,13 @@ describe('translate data stats', () => {
     expect(broken.stderr).not.toMatch(/\n\s+at /);
   });
   it('dataStats reports a small corpus in one call, buckets as given', async () => {
-    const report = await dataStats({ corpus: join(fixtures, 'pairs.tsv'), tokenizer: 'word', buckets: '5,10;10,15', bucketCount: 4, minCount: 1 });
+    const report = await dataStats({
+      corpus: join(fixtures, 'pairs.tsv'),
+      tokenizer: 'word',
+      buckets: '5,10;10,15',
+      bucketCount: 4,
+      minCount: 1,
+    });
     expect(report).toMatch(/pairs\.tsv/);
     expect(report).toMatch(/5,10/);
     expect(report).toMatch(/pairs read/);
@@ -31,6 +37,8 @@ describe('translate data stats', () => {
   it('registers data stats with its flags; a bad --bucket-count is a usage error', async () => {
     const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
     registerDataCommands(program);
-    await expect(program.parseAsync(['node', 't', 'data', 'stats', '--corpus', 'x', '--bucket-count', '0'])).rejects.toThrow(/--bucket-count must be an integer ≥ 1/);
+    await expect(
+      program.parseAsync(['node', 't', 'data', 'stats', '--corpus', 'x', '--bucket-count', '0']),
+    ).rejects.toThrow(/--bucket-count must be an integer ≥ 1/);
   });
 });

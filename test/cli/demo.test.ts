@@ -18,15 +18,30 @@ function program(): Command {
 
 describe('translate demo number-words', () => {
   it('describeModel names layers, direction, cell, attention, units and dropout in one line', () => {
-    expect(describeModel({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 64, attention: 'dot' })).toBe('GRU encoder–decoder with dot-product attention, 64 units');
-    const m = { ...DEFAULT_SEQ2SEQ_CONFIG, encoderLayers: 2, decoderLayers: 2, bidirectional: true, attention: 'none' as const, residual: true,
-      dropout: { inputKeep: 0.8, outputKeep: 0.8, stateKeep: 1 } };
-    expect(describeModel(m)).toMatch(/^2-layer bidirectional GRU encoder–decoder without attention, \d+ units, residual, dropout keep 0.8\/0.8\/1/);
+    expect(describeModel({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 64, attention: 'dot' })).toBe(
+      'GRU encoder–decoder with dot-product attention, 64 units',
+    );
+    const m = {
+      ...DEFAULT_SEQ2SEQ_CONFIG,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      bidirectional: true,
+      attention: 'none' as const,
+      residual: true,
+      dropout: { inputKeep: 0.8, outputKeep: 0.8, stateKeep: 1 },
+    };
+    expect(describeModel(m)).toMatch(
+      /^2-layer bidirectional GRU encoder–decoder without attention, \d+ units, residual, dropout keep 0.8\/0.8\/1/,
+    );
   });
 
   it('refuses a keep probability over 1 and a share outside [0, 1]', async () => {
-    await expect(program().parseAsync(['node', 't', 'demo', 'number-words', '--dropout', '2'])).rejects.toThrow(/--dropout must be a keep probability in \(0, 1\]/);
-    await expect(program().parseAsync(['node', 't', 'demo', 'number-words', '--short-share', '1.5'])).rejects.toThrow(/--short-share must be between 0 and 1/);
+    await expect(program().parseAsync(['node', 't', 'demo', 'number-words', '--dropout', '2'])).rejects.toThrow(
+      /--dropout must be a keep probability in \(0, 1\]/,
+    );
+    await expect(program().parseAsync(['node', 't', 'demo', 'number-words', '--short-share', '1.5'])).rejects.toThrow(
+      /--short-share must be between 0 and 1/,
+    );
   });
 
   it('trains a few steps, reports exact match and token accuracy, and saves a model directory', async () => {
@@ -34,7 +49,22 @@ describe('translate demo number-words', () => {
     const written: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (written.push(String(s)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    await program().parseAsync(['node', 't', 'demo', 'number-words', '--steps', '3', '--hidden', '8', '--embedding', '4', '--batch-size', '8', '--out', out]);
+    await program().parseAsync([
+      'node',
+      't',
+      'demo',
+      'number-words',
+      '--steps',
+      '3',
+      '--hidden',
+      '8',
+      '--embedding',
+      '4',
+      '--batch-size',
+      '8',
+      '--out',
+      out,
+    ]);
     expect(written.join('')).toMatch(/exact match [\d.]+%, token accuracy [\d.]+%/);
     expect(existsSync(join(out, 'model.json'))).toBe(true);
   }, 60_000);

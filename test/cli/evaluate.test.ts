@@ -17,22 +17,34 @@ describe('translate eval (hypothesis files)', () => {
   it('scores BLEU, chrF and exact match of a hypothesis file against references, without starting a backend', async () => {
     const ref = file('ref.txt', 'the cat sat on the mat\nhello world\n');
     let started = false;
-    const report = await evaluateFiles({ ...base, hyp: file('hyp.txt', 'the cat sat on the mat\nhello world\n'), ref: [ref] }, async () => {
-      started = true;
-    });
+    const report = await evaluateFiles(
+      { ...base, hyp: file('hyp.txt', 'the cat sat on the mat\nhello world\n'), ref: [ref] },
+      async () => {
+        started = true;
+      },
+    );
     expect(report).toMatch(/^BLEU = 100\.00 /m);
     expect(report).toMatch(/exact match = 100\.00%/);
     expect(started).toBe(false);
-    const lower = await evaluateFiles({ ...base, hyp: file('upper.txt', 'THE CAT SAT ON THE MAT\nHELLO WORLD\n'), ref: [ref], lowercase: true }, async () => undefined);
+    const lower = await evaluateFiles(
+      { ...base, hyp: file('upper.txt', 'THE CAT SAT ON THE MAT\nHELLO WORLD\n'), ref: [ref], lowercase: true },
+      async () => undefined,
+    );
     expect(lower).toMatch(/^BLEU = 100\.00 /m);
   });
 
   it('needs exactly one of --model and --hyp; line-count mismatches and missing files name the file', async () => {
     await expect(evaluateFiles({ ...base, ref: ['r'] }, async () => undefined)).rejects.toThrow(EvalInputError);
-    await expect(evaluateFiles({ ...base, ref: ['r'], hyp: 'h', model: 'm' }, async () => undefined)).rejects.toThrow(/give either --model with --src, or --hyp/);
+    await expect(evaluateFiles({ ...base, ref: ['r'], hyp: 'h', model: 'm' }, async () => undefined)).rejects.toThrow(
+      /give either --model with --src, or --hyp/,
+    );
     const ref = file('two.txt', 'a\nb\n');
-    await expect(evaluateFiles({ ...base, hyp: file('one.txt', 'a\n'), ref: [ref] }, async () => undefined)).rejects.toThrow(`${ref}: 2 lines, but there are 1 hypotheses`);
-    const e = await evaluateFiles({ ...base, hyp: join(dir, 'nope.txt'), ref: [ref] }, async () => undefined).catch((x: unknown) => x);
+    await expect(
+      evaluateFiles({ ...base, hyp: file('one.txt', 'a\n'), ref: [ref] }, async () => undefined),
+    ).rejects.toThrow(`${ref}: 2 lines, but there are 1 hypotheses`);
+    const e = await evaluateFiles({ ...base, hyp: join(dir, 'nope.txt'), ref: [ref] }, async () => undefined).catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(ToolkitError);
     expect((e as Error).message).toMatch(/nope\.txt: cannot open/);
   });
@@ -40,6 +52,8 @@ describe('translate eval (hypothesis files)', () => {
   it('registers eval; a bad --length-penalty is a usage error naming the flag', async () => {
     const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
     registerEvalCommand(program, async () => undefined);
-    await expect(program.parseAsync(['node', 't', 'eval', '--ref', 'r', '--length-penalty', '-1'])).rejects.toThrow(/--length-penalty must be a number ≥ 0/);
+    await expect(program.parseAsync(['node', 't', 'eval', '--ref', 'r', '--length-penalty', '-1'])).rejects.toThrow(
+      /--length-penalty must be a number ≥ 0/,
+    );
   });
 });

@@ -12,29 +12,34 @@ describe('flag parsers', () => {
     expect(int('--steps')('5')).toBe(5);
     expect(int('--seed', 0)('0')).toBe(0);
     expect(int('--steps')('1e3')).toBe(1000);
-    for (const v of ['0', '-1', '1.5', 'abc', 'NaN', 'Infinity', '']) rejects(int('--steps'), v, '--steps must be an integer ≥ 1');
+    for (const v of ['0', '-1', '1.5', 'abc', 'NaN', 'Infinity', ''])
+      rejects(int('--steps'), v, '--steps must be an integer ≥ 1');
     rejects(int('--seed', 0), '-1', '--seed must be an integer ≥ 0');
   });
 
   it('num: finite numbers ≥ min (default 0)', () => {
     expect(num('--clip-norm')('0')).toBe(0);
     expect(num('--clip-norm')('2.5')).toBe(2.5);
-    for (const v of ['-0.1', 'Infinity', 'NaN', 'x']) rejects(num('--clip-norm'), v, '--clip-norm must be a number ≥ 0');
+    for (const v of ['-0.1', 'Infinity', 'NaN', 'x'])
+      rejects(num('--clip-norm'), v, '--clip-norm must be a number ≥ 0');
     rejects(num('--x', 1), '0.5', '--x must be a number ≥ 1');
   });
 
   it('positive: finite numbers > 0, with a message that says so', () => {
     expect(positive('--learning-rate')('1e-9')).toBe(1e-9);
-    for (const v of ['0', '-0', '-1', 'Infinity', '1e400', 'abc']) rejects(positive('--learning-rate'), v, '--learning-rate must be a positive number');
+    for (const v of ['0', '-0', '-1', 'Infinity', '1e400', 'abc'])
+      rejects(positive('--learning-rate'), v, '--learning-rate must be a positive number');
   });
 
   it('share: [0, 1] inclusive; keep: (0, 1]', () => {
     expect(share('--short-share')('0')).toBe(0);
     expect(share('--short-share')('1')).toBe(1);
-    for (const v of ['-0.01', '1.01', 'NaN', 'x']) rejects(share('--short-share'), v, '--short-share must be between 0 and 1');
+    for (const v of ['-0.01', '1.01', 'NaN', 'x'])
+      rejects(share('--short-share'), v, '--short-share must be between 0 and 1');
     expect(keep('--dropout')('1')).toBe(1);
     expect(keep('--dropout')('0.5')).toBe(0.5);
-    for (const v of ['0', '1.5', 'NaN']) rejects(keep('--dropout'), v, '--dropout must be a keep probability in (0, 1]');
+    for (const v of ['0', '1.5', 'NaN'])
+      rejects(keep('--dropout'), v, '--dropout must be a keep probability in (0, 1]');
   });
 
   it('collect and collectInts gather repeated values; collectInts checks each', () => {

@@ -18,23 +18,68 @@ describe('translate forecast', () => {
   it('train on a CSV → eval against the baselines with an SVG plot → predict; a non-numeric value names file, line and column', () => {
     const dir = tmp();
     const n = 96;
-    const csv = ['month,passengers', ...Array.from({ length: n }, (_, t) => `m${t},${(100 + t + 30 * Math.sin((2 * Math.PI * t) / 12)).toFixed(2)}`)];
+    const csv = [
+      'month,passengers',
+      ...Array.from({ length: n }, (_, t) => `m${t},${(100 + t + 30 * Math.sin((2 * Math.PI * t) / 12)).toFixed(2)}`),
+    ];
     writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
     const out = join(dir, 'fc');
-    const t = cli(['forecast', 'train', '--csv', join(dir, 'series.csv'), '--test', '12', '--window', '12', '--horizon', '1', '--out', out, '--learning-rate', '0.01', ...fast]);
+    const t = cli([
+      'forecast',
+      'train',
+      '--csv',
+      join(dir, 'series.csv'),
+      '--test',
+      '12',
+      '--window',
+      '12',
+      '--horizon',
+      '1',
+      '--out',
+      out,
+      '--learning-rate',
+      '0.01',
+      ...fast,
+    ]);
     expect(t.code).toBe(0);
     expect(t.stderr).toMatch(/data: 72 training windows/);
     const svg = join(dir, 'plot.svg');
-    const e = cli(['forecast', 'eval', '--model', out, '--csv', join(dir, 'series.csv'), '--test', '12', '--season', '12', '--plot', svg]);
+    const e = cli([
+      'forecast',
+      'eval',
+      '--model',
+      out,
+      '--csv',
+      join(dir, 'series.csv'),
+      '--test',
+      '12',
+      '--season',
+      '12',
+      '--plot',
+      svg,
+    ]);
     expect(e.code).toBe(0);
-    for (const name of ['model', 'naive \\(last value\\)', 'seasonal naive \\(12\\)', 'linear AR\\(12\\), horizon 1']) expect(e.stdout).toMatch(new RegExp(`${name}\\s+[\\d.]+`));
+    for (const name of ['model', 'naive \\(last value\\)', 'seasonal naive \\(12\\)', 'linear AR\\(12\\), horizon 1'])
+      expect(e.stdout).toMatch(new RegExp(`${name}\\s+[\\d.]+`));
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*seasonal naive[\s\S]*<\/svg>\s*$/);
     const p = cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '3']);
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^step,passengers\n1,[\d.-]+\n2,[\d.-]+\n3,[\d.-]+\n$/);
-    const bad = cli(['forecast', 'train', '--csv', join(fixtures, 'series.csv'), '--columns', 'Sales', '--out', join(dir, 'w'), ...fast]);
+    const bad = cli([
+      'forecast',
+      'train',
+      '--csv',
+      join(fixtures, 'series.csv'),
+      '--columns',
+      'Sales',
+      '--out',
+      join(dir, 'w'),
+      ...fast,
+    ]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/translate: error: .*series\.csv: 3 training rows are too few for a window of 12 raw rows/);
+    expect(bad.stderr).toMatch(
+      /translate: error: .*series\.csv: 3 training rows are too few for a window of 12 raw rows/,
+    );
     writeFileSync(join(dir, 'nan.csv'), 'month,value\nm1,1\nm2,oops\n');
     const nan = cli(['forecast', 'train', '--csv', join(dir, 'nan.csv'), '--out', join(dir, 'v'), ...fast]);
     expect(nan.code).toBe(1);
@@ -44,9 +89,29 @@ describe('translate forecast', () => {
   it('eval --synthetic sines --plot writes the first test windows with what followed and the forecast (issue 23)', () => {
     const dir = tmp();
     const out = join(dir, 'sines');
-    expect(cli(['forecast', 'train', '--synthetic', 'sines', '--out', out, '--steps', '10', '--eval-every', '10', '--hidden', '8', '--batch-size', '16', '--quiet']).code).toBe(0);
+    expect(
+      cli([
+        'forecast',
+        'train',
+        '--synthetic',
+        'sines',
+        '--out',
+        out,
+        '--steps',
+        '10',
+        '--eval-every',
+        '10',
+        '--hidden',
+        '8',
+        '--batch-size',
+        '16',
+        '--quiet',
+      ]).code,
+    ).toBe(0);
     // The curves name the loss for what it is: an MSE, not nats per token.
-    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/data-quantity="loss \(scaled units²\)"[\s\S]*>training loss \(MSE\)</);
+    expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(
+      /data-quantity="loss \(scaled units²\)"[\s\S]*>training loss \(MSE\)</,
+    );
     const svg = join(dir, 'sines.svg');
     const e = cli(['forecast', 'eval', '--synthetic', 'sines', '--model', out, '--plot', svg]);
     expect(e.code).toBe(0);
@@ -59,20 +124,61 @@ describe('translate forecast', () => {
   it('--select chooses by rolling origin on the training rows; --seeds reports mean ± sd and paired differences with the baselines', () => {
     const dir = tmp();
     const rng = new Rng(5);
-    const csv = ['month,passengers', ...Array.from({ length: 84 }, (_, t) => `m${t},${(100 * Math.exp(0.01 * t) * (1 + 0.2 * Math.sin((2 * Math.PI * t) / 12)) + rng.uniform(-3, 3)).toFixed(2)}`)];
+    const csv = [
+      'month,passengers',
+      ...Array.from(
+        { length: 84 },
+        (_, t) =>
+          `m${t},${(100 * Math.exp(0.01 * t) * (1 + 0.2 * Math.sin((2 * Math.PI * t) / 12)) + rng.uniform(-3, 3)).toFixed(2)}`,
+      ),
+    ];
     writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
     const out = join(dir, 'sel');
-    const t = cli(['forecast', 'train', '--csv', join(dir, 'series.csv'), '--test', '12', '--window', '6', '--select', '--budget-minutes', '5', '--origins', '2', '--origin-step', '6',
-      '--seeds', '2', '--out', out, '--steps', '4', '--eval-every', '4', '--hidden', '4', '--batch-size', '8', '--quiet']);
+    const t = cli([
+      'forecast',
+      'train',
+      '--csv',
+      join(dir, 'series.csv'),
+      '--test',
+      '12',
+      '--window',
+      '6',
+      '--select',
+      '--budget-minutes',
+      '5',
+      '--origins',
+      '2',
+      '--origin-step',
+      '6',
+      '--seeds',
+      '2',
+      '--out',
+      out,
+      '--steps',
+      '4',
+      '--eval-every',
+      '4',
+      '--hidden',
+      '4',
+      '--batch-size',
+      '8',
+      '--quiet',
+    ]);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/origins at rows 54, 60; RMSE of each fold, mean/);
     expect(t.stdout).toMatch(/← selected/);
-    expect(t.stdout).toMatch(/selected: .*mean rolling-origin RMSE [\d.]+; the best linear model alone: .*AR\(6\) alone/);
+    expect(t.stdout).toMatch(
+      /selected: .*mean rolling-origin RMSE [\d.]+; the best linear model alone: .*AR\(6\) alone/,
+    );
     expect(t.stdout).toMatch(/seed 1: RMSE of the last 12 rows \(passengers\) [\d.]+\nseed 2:|seed 2: RMSE/);
     const m = /test RMSE over 2 seeds: ([\d.]+) ± ([\d.]+)/.exec(t.stdout)!;
-    const seeds = [...t.stdout.matchAll(/seed \d: RMSE of the last 12 rows \(passengers\) ([\d.]+)/g)].map((x) => Number(x[1]));
+    const seeds = [...t.stdout.matchAll(/seed \d: RMSE of the last 12 rows \(passengers\) ([\d.]+)/g)].map((x) =>
+      Number(x[1]),
+    );
     expect(Number(m[1])).toBeCloseTo((seeds[0]! + seeds[1]!) / 2, 1);
-    expect(t.stdout).toMatch(/vs seasonal naive \(12\)\s+[\d.]+: model − baseline [+-][\d.]+ \(standard error [\d.]+\)/);
+    expect(t.stdout).toMatch(
+      /vs seasonal naive \(12\)\s+[\d.]+: model − baseline [+-][\d.]+ \(standard error [\d.]+\)/,
+    );
     expect(existsSync(join(out, 'seed-2', 'model.json'))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'selection.json'), 'utf8')).candidates.length).toBe(72);
   });
@@ -81,15 +187,31 @@ describe('translate forecast', () => {
 describe('translate forecast train: --config, --set, --resume', () => {
   it('trains from a config file with a --set override, saves the effective config, resumes to more steps; bad keys are one-line errors', () => {
     const dir = tmp();
-    const csv = ['month,value', ...Array.from({ length: 48 }, (_, t) => `m${t},${(50 + t + 10 * Math.sin((2 * Math.PI * t) / 12)).toFixed(2)}`)];
+    const csv = [
+      'month,value',
+      ...Array.from({ length: 48 }, (_, t) => `m${t},${(50 + t + 10 * Math.sin((2 * Math.PI * t) / 12)).toFixed(2)}`),
+    ];
     writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
-    writeFileSync(join(dir, 'run.json'), JSON.stringify({
-      data: { csv: join(dir, 'series.csv'), test: 6, window: 6, batchSize: 8, power: 'log' },
-      model: { hiddenSize: 4 },
-      training: { steps: 2, evalEvery: 2, learningRate: 0.01 },
-    }));
+    writeFileSync(
+      join(dir, 'run.json'),
+      JSON.stringify({
+        data: { csv: join(dir, 'series.csv'), test: 6, window: 6, batchSize: 8, power: 'log' },
+        model: { hiddenSize: 4 },
+        training: { steps: 2, evalEvery: 2, learningRate: 0.01 },
+      }),
+    );
     const out = join(dir, 'fc');
-    const t = cli(['forecast', 'train', '--config', join(dir, 'run.json'), '--set', 'data.differences=[1]', '--out', out, '--quiet']);
+    const t = cli([
+      'forecast',
+      'train',
+      '--config',
+      join(dir, 'run.json'),
+      '--set',
+      'data.differences=[1]',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect(t.stderr).not.toMatch(/error/);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/training completed at step 2/);
@@ -106,12 +228,32 @@ describe('translate forecast train: --config, --set, --resume', () => {
     expect(r.stdout).toMatch(/training completed at step 3/);
     expect(saved().training.steps).toBe(3);
 
-    const both = cli(['forecast', 'train', '--csv', join(dir, 'series.csv'), '--log', '--box-cox', '--out', join(dir, 'x')]);
+    const both = cli([
+      'forecast',
+      'train',
+      '--csv',
+      join(dir, 'series.csv'),
+      '--log',
+      '--box-cox',
+      '--out',
+      join(dir, 'x'),
+    ]);
     expect(both.code).toBe(1);
     expect(both.stderr).toBe('translate: error: --log and --box-cox both choose the power transform: give one\n');
-    const set = cli(['forecast', 'train', '--csv', join(dir, 'series.csv'), '--set', 'data.differences=12', '--out', join(dir, 'x')]);
+    const set = cli([
+      'forecast',
+      'train',
+      '--csv',
+      join(dir, 'series.csv'),
+      '--set',
+      'data.differences=12',
+      '--out',
+      join(dir, 'x'),
+    ]);
     expect(set.code).toBe(1);
-    expect(set.stderr).toBe('translate: error: --set data.differences=12: "data.differences" must be a list of integers, got 12\n');
+    expect(set.stderr).toBe(
+      'translate: error: --set data.differences=12: "data.differences" must be a list of integers, got 12\n',
+    );
     const none = cli(['forecast', 'train', '--out', join(dir, 'x')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^translate: error: give a series: --csv FILE \(or --synthetic sines\)\n/);

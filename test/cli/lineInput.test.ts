@@ -27,15 +27,24 @@ function cut(bytes: Buffer, points: number[]): Buffer[] {
 describe('readInputLines', () => {
   it('gives the lines of the text however the stream cuts it (CRLF, no final newline, multi-byte characters)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => s.replace(/[\r\n]/g, '')), { maxLength: 8 }), fc.boolean(), fc.boolean(), fc.array(fc.nat(200)), async (lines, crlf, finalNewline, points) => {
-        const text = lines.join(crlf ? '\r\n' : '\n') + (finalNewline && lines.length > 0 ? '\n' : '');
-        const got = await collect(cut(Buffer.from(text, 'utf8'), points));
-        // As readline does: a final newline ends the last line rather than starting an empty one.
-        const expected = text.split('\n').map((l) => l.replace(/\r$/, ''));
-        if (expected[expected.length - 1] === '') expected.pop();
-        expect(got.map((l) => l.text)).toEqual(expected);
-        expect(got.map((l) => l.line)).toEqual(expected.map((_, i) => i + 1));
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.string({ unit: 'grapheme', maxLength: 12 }).map((s) => s.replace(/[\r\n]/g, '')),
+          { maxLength: 8 },
+        ),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(fc.nat(200)),
+        async (lines, crlf, finalNewline, points) => {
+          const text = lines.join(crlf ? '\r\n' : '\n') + (finalNewline && lines.length > 0 ? '\n' : '');
+          const got = await collect(cut(Buffer.from(text, 'utf8'), points));
+          // As readline does: a final newline ends the last line rather than starting an empty one.
+          const expected = text.split('\n').map((l) => l.replace(/\r$/, ''));
+          if (expected[expected.length - 1] === '') expected.pop();
+          expect(got.map((l) => l.text)).toEqual(expected);
+          expect(got.map((l) => l.line)).toEqual(expected.map((_, i) => i + 1));
+        },
+      ),
       { numRuns: 200 },
     );
   });

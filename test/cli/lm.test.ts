@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
 import { runCli } from '../helpers/cli.js';
 
-
 /** Runs the CLI from source (tsx), on wasm. */
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 90_000 });
 
@@ -20,12 +19,39 @@ describe('translate lm', () => {
     writeFileSync(join(dir, 'train.txt'), lines.join('\n') + '\n');
     writeFileSync(join(dir, 'valid.txt'), lines.slice(0, 20).join('\n') + '\n');
     const out = join(dir, 'lm');
-    const t = cli(['lm', 'train', '--train', join(dir, 'train.txt'), '--tokenizer', 'char', '--out', out, '--learning-rate', '0.02', ...fast]);
+    const t = cli([
+      'lm',
+      'train',
+      '--train',
+      join(dir, 'train.txt'),
+      '--tokenizer',
+      'char',
+      '--out',
+      out,
+      '--learning-rate',
+      '0.02',
+      ...fast,
+    ]);
     expect(t.stderr).toMatch(/vocabulary 14 \(char\)/);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/training completed at step 30/);
     expect(existsSync(join(out, 'curves.svg'))).toBe(true);
-    const g = cli(['lm', 'generate', '--model', out, '--prompt', 'abc', '--count', '2', '--temperature', '0.5', '--top-k', '3', '--max-length', '5']);
+    const g = cli([
+      'lm',
+      'generate',
+      '--model',
+      out,
+      '--prompt',
+      'abc',
+      '--count',
+      '2',
+      '--temperature',
+      '0.5',
+      '--top-k',
+      '3',
+      '--max-length',
+      '5',
+    ]);
     expect(g.code).toBe(0);
     const samples = g.stdout.trimEnd().split('\n');
     expect(samples).toHaveLength(2);
@@ -41,14 +67,16 @@ describe('translate lm', () => {
   });
 });
 
-
 const savedConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).training.config;
 
 describe('translate lm train: --config, --set, --resume', () => {
   it('trains from a config file with --set overrides, saves the effective config, resumes from it to more steps', () => {
     const dir = tmp();
     const rng = new Rng(4);
-    writeFileSync(join(dir, 'train.txt'), Array.from({ length: 60 }, () => 'abcdefgh'.slice(rng.int(0, 3), rng.int(5, 8))).join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'train.txt'),
+      Array.from({ length: 60 }, () => 'abcdefgh'.slice(rng.int(0, 3), rng.int(5, 8))).join('\n') + '\n',
+    );
     const config = {
       data: { train: [join(dir, 'train.txt')], tokenizer: 'char', batchSize: 8, validSplit: 10 },
       model: { hiddenSize: 8, embeddingSize: 4 },
@@ -57,13 +85,30 @@ describe('translate lm train: --config, --set, --resume', () => {
     };
     writeFileSync(join(dir, 'run.json'), JSON.stringify(config));
     const out = join(dir, 'lm');
-    const t = cli(['lm', 'train', '--config', join(dir, 'run.json'), '--set', 'training.steps=3', '--set', 'model.cell.kind=lstm', '--out', out, '--quiet']);
+    const t = cli([
+      'lm',
+      'train',
+      '--config',
+      join(dir, 'run.json'),
+      '--set',
+      'training.steps=3',
+      '--set',
+      'model.cell.kind=lstm',
+      '--out',
+      out,
+      '--quiet',
+    ]);
     expect(t.stderr).not.toMatch(/error/);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/training completed at step 3/);
     expect(t.stderr).toMatch(/model: lstm 8 units, embeddings 4, .* weights; loss: sampled softmax \(5 sampled\)/);
     const saved = savedConfig(out).config;
-    expect(saved.data).toMatchObject({ train: [join(dir, 'train.txt')], tokenizer: 'char', batchSize: 8, validSplit: 10 });
+    expect(saved.data).toMatchObject({
+      train: [join(dir, 'train.txt')],
+      tokenizer: 'char',
+      batchSize: 8,
+      validSplit: 10,
+    });
     expect(saved.model).toMatchObject({ hiddenSize: 8, embeddingSize: 4, cell: { kind: 'lstm' } });
     expect(saved.training).toMatchObject({ steps: 3, evalEvery: 2, learningRate: 0.01, metric: 'perplexity' });
     expect(saved.loss).toMatchObject({ softmax: 'sampled', numSampled: 5 });
@@ -79,12 +124,33 @@ describe('translate lm train: --config, --set, --resume', () => {
     // Only how the run is optimised may change on --resume.
     const changed = cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--hidden', '16']);
     expect(changed.code).toBe(1);
-    expect(changed.stderr).toMatch(/^translate: error: --resume continues the run with its saved configuration; .*\(got model\.hiddenSize\)\n$/);
+    expect(changed.stderr).toMatch(
+      /^translate: error: --resume continues the run with its saved configuration; .*\(got model\.hiddenSize\)\n$/,
+    );
 
     // A run saved before configs existed ({ flags }) still resumes.
     const json = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
-    json.training.config = { flags: { train: [join(dir, 'train.txt')], tokenizer: 'char', hidden: 8, embedding: 4, cell: 'lstm', steps: 5, evalEvery: 2,
-      batchSize: 8, validSplit: 10, learningRate: 0.01, softmax: 'sampled', numSampled: 5, seed: 1, optimizer: 'adam', clipNorm: 5, patience: 0, minCount: 1 } };
+    json.training.config = {
+      flags: {
+        train: [join(dir, 'train.txt')],
+        tokenizer: 'char',
+        hidden: 8,
+        embedding: 4,
+        cell: 'lstm',
+        steps: 5,
+        evalEvery: 2,
+        batchSize: 8,
+        validSplit: 10,
+        learningRate: 0.01,
+        softmax: 'sampled',
+        numSampled: 5,
+        seed: 1,
+        optimizer: 'adam',
+        clipNorm: 5,
+        patience: 0,
+        minCount: 1,
+      },
+    };
     writeFileSync(join(out, 'model.json'), JSON.stringify(json));
     const old = cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--quiet']);
     expect(old.code).toBe(0);
@@ -97,10 +163,14 @@ describe('translate lm train: --config, --set, --resume', () => {
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ data: { train: ['x.txt'] }, model: { hiden: 3 } }));
     const bad = cli(['lm', 'train', '--config', join(dir, 'bad.json'), '--out', join(dir, 'o')]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toBe(`translate: error: ${join(dir, 'bad.json')}: unknown key "model.hiden" (known: embeddingSize, hiddenSize, cell, seed)\n`);
+    expect(bad.stderr).toBe(
+      `translate: error: ${join(dir, 'bad.json')}: unknown key "model.hiden" (known: embeddingSize, hiddenSize, cell, seed)\n`,
+    );
     const set = cli(['lm', 'train', '--train', 'x.txt', '--set', 'loss.softmax=partial', '--out', join(dir, 'o')]);
     expect(set.code).toBe(1);
-    expect(set.stderr).toBe('translate: error: --set loss.softmax=partial: "loss.softmax" must be one of "full", "sampled", got "partial"\n');
+    expect(set.stderr).toBe(
+      'translate: error: --set loss.softmax=partial: "loss.softmax" must be one of "full", "sampled", got "partial"\n',
+    );
     const none = cli(['lm', 'train', '--out', join(dir, 'o')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^translate: error: no training text: give --train FILE/);

@@ -3,7 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { addRunConfigFlags, commandLineLayers, resolveRun, RESUMABLE_KEYS, type RunConfigFlags } from '../../src/cli/runConfig.js';
+import {
+  addRunConfigFlags,
+  commandLineLayers,
+  resolveRun,
+  RESUMABLE_KEYS,
+  type RunConfigFlags,
+} from '../../src/cli/runConfig.js';
 import { SectionedConfig, ConfigError } from '../../src/train/config.js';
 
 interface Toy {
@@ -30,8 +36,17 @@ describe('--config, --set and --resume', () => {
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ data: { file: 'a' }, training: { steps: 1 } }));
     const flags: RunConfigFlags = { config: join(dir, 'c.json'), set: ['training.steps=3'], out: join(dir, 'out') };
     const layers = await commandLineLayers(flags, toy, { training: { steps: 2 } });
-    expect(layers).toEqual([{ data: { file: 'a' }, training: { steps: 1 } }, { training: { steps: 2 } }, { training: { steps: 3 } }]);
-    const { config, checkpoint } = await resolveRun(flags, { system: toy, flagLayer: { training: { steps: 2 } }, resolve: (l) => toy.resolve(l), kind: 'toy' });
+    expect(layers).toEqual([
+      { data: { file: 'a' }, training: { steps: 1 } },
+      { training: { steps: 2 } },
+      { training: { steps: 3 } },
+    ]);
+    const { config, checkpoint } = await resolveRun(flags, {
+      system: toy,
+      flagLayer: { training: { steps: 2 } },
+      resolve: (l) => toy.resolve(l),
+      kind: 'toy',
+    });
     expect(config).toEqual({ data: { file: 'a' }, training: { steps: 3, learningRate: 0.1 } });
     expect(checkpoint).toBeUndefined();
   });
@@ -40,7 +55,9 @@ describe('--config, --set and --resume', () => {
     const out = tmp();
     const options = { system: toy, flagLayer: {}, resolve: (l: readonly object[]) => toy.resolve(l), kind: 'toy' };
     await expect(resolveRun({ set: [], out, resetOptimizer: true }, options)).rejects.toThrow(ConfigError);
-    await expect(resolveRun({ set: [], out, reschedule: true }, options)).rejects.toThrow('--reset-optimizer and --reschedule only apply with --resume');
+    await expect(resolveRun({ set: [], out, reschedule: true }, options)).rejects.toThrow(
+      '--reset-optimizer and --reschedule only apply with --resume',
+    );
     await expect(resolveRun({ set: [], out, resume: true }, options)).rejects.toThrow(out);
     expect(RESUMABLE_KEYS).toContain('training.steps');
   });

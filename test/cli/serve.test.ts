@@ -9,7 +9,11 @@ beforeAll(useTestBackend);
 
 /** Starts `translate serve` on a free loopback port; resolves once it is listening and its models are loaded. */
 function startServer(args: string[]) {
-  const child = spawn(process.execPath, cliArgs(['serve', '--host', '127.0.0.1', '--port', '0', ...args]), { cwd: repoRoot, env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, cliArgs(['serve', '--host', '127.0.0.1', '--port', '0', ...args]), {
+    cwd: repoRoot,
+    env: cliEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const ready = new Promise<string>((resolve, reject) => {
@@ -34,7 +38,13 @@ describe('translate serve', () => {
     expect(await health.json()).toMatchObject({ status: 'ready', models: 1, queued: 0 });
 
     const requests = [['one two three'], ['nine', 'four four'], ['seven zero zero one']];
-    const inFlight = requests.map((texts) => fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts, beam: 2 }) }));
+    const inFlight = requests.map((texts) =>
+      fetch(`${url}/v1/translate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts, beam: 2 }),
+      }),
+    );
     await new Promise((r) => setTimeout(r, 500));
     server.child.kill('SIGTERM');
     const answers = await Promise.all(inFlight);
@@ -47,20 +57,45 @@ describe('translate serve', () => {
       expect(answers[i]!.headers.get('connection')).toBe('close');
       const body = (await answers[i]!.json()) as { model: string; translations: { text: string }[] };
       expect(body.model).toBe('numbers');
-      expect(body.translations.map((t) => t.text)).toEqual(translator.translate(requests[i]!, { beamSize: 2 }).map((t) => t.text));
+      expect(body.translations.map((t) => t.text)).toEqual(
+        translator.translate(requests[i]!, { beamSize: 2 }).map((t) => t.text),
+      );
     }
     translator.dispose();
     // One JSON access-log line per request on stderr, then the shutdown lines.
-    const log = server.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(log.filter((e) => e['url'] === '/v1/translate').map((e) => [e['status'], e['model'], e['texts']]).sort()).toEqual([[200, 'numbers', 1], [200, 'numbers', 1], [200, 'numbers', 2]]);
-    expect(server.stderr()).toMatch(/SIGTERM: no new connections; finishing the requests in flight\n(.*\n)*translate serve: stopped/);
+    const log = server
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(
+      log
+        .filter((e) => e['url'] === '/v1/translate')
+        .map((e) => [e['status'], e['model'], e['texts']])
+        .sort(),
+    ).toEqual([
+      [200, 'numbers', 1],
+      [200, 'numbers', 1],
+      [200, 'numbers', 2],
+    ]);
+    expect(server.stderr()).toMatch(
+      /SIGTERM: no new connections; finishing the requests in flight\n(.*\n)*translate serve: stopped/,
+    );
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 
   it('--quiet writes no access log', async () => {
     const server = startServer(['--model', await saveTinyTranslator(6), '--quiet']);
     const url = await server.ready;
-    expect((await fetch(`${url}/v1/translate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"texts":["one"]}' })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${url}/v1/translate`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"texts":["one"]}',
+        })
+      ).status,
+    ).toBe(200);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(server.stderr()).not.toMatch(/^\{/m);

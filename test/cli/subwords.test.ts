@@ -29,7 +29,11 @@ describe('translate subwords train', () => {
   it('without spm_train, translate train (subwords by default) says how to install it or how to choose words', () => {
     const bin = mkdtempSync(join(tmpdir(), 'seq2seq-nobin-'));
     symlinkSync(process.execPath, join(bin, 'node'));
-    const r = spawnSync(join(bin, 'node'), cliArgs(['train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'run')]), { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' });
+    const r = spawnSync(
+      join(bin, 'node'),
+      cliArgs(['train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'run')]),
+      { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/spm_train.*not found: install it \(`apt-get install sentencepiece`.*--tokenizer word/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -38,7 +42,11 @@ describe('translate subwords train', () => {
   it('without spm_train, says which package to install', () => {
     const bin = mkdtempSync(join(tmpdir(), 'seq2seq-nobin-'));
     symlinkSync(process.execPath, join(bin, 'node'));
-    const r = spawnSync(join(bin, 'node'), cliArgs(['subwords', 'train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'x')]), { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' });
+    const r = spawnSync(
+      join(bin, 'node'),
+      cliArgs(['subwords', 'train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'x')]),
+      { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/spm_train was not found.*apt-get install sentencepiece/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -49,8 +57,32 @@ describe.runIf(hasSpmTrain())('translate train --subwords', () => {
   it('trains with its own joint model, kept inside the model directory, which then translates from anywhere', () => {
     const dir = mkdtempSync(join(tmpdir(), 'seq2seq-train-subwords-'));
     const out = join(dir, 'run');
-    const r = cli('train', '--corpus', `${toy}/train.{de,en}`, '--valid', `${toy}/dev.{de,en}`, '--subwords', '400', '--max-chars', '120',
-      '--embedding', '8', '--hidden', '16', '--steps', '4', '--eval-every', '4', '--batch-size', '8', '--decode-sentences', '4', '--out', out, '--quiet');
+    const r = cli(
+      'train',
+      '--corpus',
+      `${toy}/train.{de,en}`,
+      '--valid',
+      `${toy}/dev.{de,en}`,
+      '--subwords',
+      '400',
+      '--max-chars',
+      '120',
+      '--embedding',
+      '8',
+      '--hidden',
+      '16',
+      '--steps',
+      '4',
+      '--eval-every',
+      '4',
+      '--batch-size',
+      '8',
+      '--decode-sentences',
+      '4',
+      '--out',
+      out,
+      '--quiet',
+    );
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     const json = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8'));
@@ -64,8 +96,16 @@ describe.runIf(hasSpmTrain())('translate train --subwords', () => {
     mkdirSync(join(dir, 'moved'));
     renameSync(join(out, 'best'), join(dir, 'moved', 'model'));
     // From a third working directory (tsx by its absolute path, since it is not installed there).
-    const fromElsewhere = ['--import', join(repoRoot, 'node_modules/tsx/dist/loader.mjs'), ...cliArgs(['translate', '--model', join(dir, 'moved', 'model'), '--beam', '1', text]).slice(2)];
-    const after = spawnSync(process.execPath, fromElsewhere, { cwd: mkdtempSync(join(tmpdir(), 'seq2seq-cwd-')), env: cliEnv, encoding: 'utf8' });
+    const fromElsewhere = [
+      '--import',
+      join(repoRoot, 'node_modules/tsx/dist/loader.mjs'),
+      ...cliArgs(['translate', '--model', join(dir, 'moved', 'model'), '--beam', '1', text]).slice(2),
+    ];
+    const after = spawnSync(process.execPath, fromElsewhere, {
+      cwd: mkdtempSync(join(tmpdir(), 'seq2seq-cwd-')),
+      env: cliEnv,
+      encoding: 'utf8',
+    });
     expect(after.status).toBe(0);
     expect(after.stdout).toBe(before.stdout);
     expect(after.stdout.trim().length).toBeGreaterThan(0);

@@ -24,18 +24,28 @@ beforeAll(() => {
   });
   corpus = join(dir, 'toy.tsv');
   writeFileSync(corpus, lines.join('\n') + '\n');
-  writeFileSync(join(dir, 'run.json'), JSON.stringify({
-    data: { corpus, tokenizer: 'space', batchSize: 16, validSplit: 20, buckets: 'default' },
-    model: { hiddenSize: 16, embeddingSize: 8 },
-    // A constant rate: the Ctrl-C test changes --steps between runs, which would move a cosine schedule.
-    training: { steps: 16, evalEvery: 5, logEvery: 1, learningRate: 0.01, schedule: { kind: 'constant' } },
-    loss: { softmax: 'sampled', numSampled: 12 },
-    validation: { decodeSentences: 10 },
-  }));
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({
+      data: { corpus, tokenizer: 'space', batchSize: 16, validSplit: 20, buckets: 'default' },
+      model: { hiddenSize: 16, embeddingSize: 8 },
+      // A constant rate: the Ctrl-C test changes --steps between runs, which would move a cosine schedule.
+      training: { steps: 16, evalEvery: 5, logEvery: 1, learningRate: 0.01, schedule: { kind: 'constant' } },
+      loss: { softmax: 'sampled', numSampled: 12 },
+      validation: { decodeSentences: 10 },
+    }),
+  );
 });
 
 const trainLosses = (out: string): Map<number, number> =>
-  new Map(readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'train').map((r) => [r.step, r.loss]));
+  new Map(
+    readFileSync(join(out, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'train')
+      .map((r) => [r.step, r.loss]),
+  );
 
 describe('translate train', () => {
   it('Ctrl-C writes a checkpoint and exits; --resume then gives the same per-step losses as an uninterrupted run', async () => {
@@ -49,7 +59,11 @@ describe('translate train', () => {
     const cut = join(dir, 'cut');
     // Interrupt as soon as the first progress line appears (the step it lands on varies; the result must not).
     const code = await new Promise<number | null>((done) => {
-      const child = spawn(process.execPath, args('train', '--config', join(dir, 'run.json'), '--out', cut, '--steps', '400'), { cwd: root, env });
+      const child = spawn(
+        process.execPath,
+        args('train', '--config', join(dir, 'run.json'), '--out', cut, '--steps', '400'),
+        { cwd: root, env },
+      );
       let sent = false;
       child.stderr.on('data', (d: Buffer) => {
         if (!sent && /step +1\/400/.test(d.toString())) {
@@ -75,7 +89,11 @@ describe('translate train', () => {
     expect(existsSync(join(cut, 'curves.svg'))).toBe(true);
 
     // The best checkpoint is a model directory the translate command loads.
-    const t = spawnSync(process.execPath, args('translate', '--model', join(whole, 'best'), '--unknown', 'keep', 'w1 w2'), { cwd: root, encoding: 'utf8', env });
+    const t = spawnSync(
+      process.execPath,
+      args('translate', '--model', join(whole, 'best'), '--unknown', 'keep', 'w1 w2'),
+      { cwd: root, encoding: 'utf8', env },
+    );
     expect(t.status).toBe(0);
   }, 240_000);
 
@@ -84,14 +102,50 @@ describe('translate train', () => {
     const glove = join(dir, 'glove.txt');
     writeFileSync(glove, 'w1 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8\nw2 1 1 1 1 1 1 1 1\nW3 0 0 0 0 0 0 0 0\n');
     const out = join(dir, 'zoo');
-    const r = cli('train', '--config', join(dir, 'run.json'), '--out', out, '--steps', '6', '--quiet', '--bidirectional', '--encoder-layers', '2', '--residual',
-      '--dropout', '0.9', '--state-keep', '0.9', '--attention', 'bahdanau', '--bridge', 'dense', '--share-embeddings', '--pretrained-source', glove, '--freeze-embeddings', 'source');
+    const r = cli(
+      'train',
+      '--config',
+      join(dir, 'run.json'),
+      '--out',
+      out,
+      '--steps',
+      '6',
+      '--quiet',
+      '--bidirectional',
+      '--encoder-layers',
+      '2',
+      '--residual',
+      '--dropout',
+      '0.9',
+      '--state-keep',
+      '0.9',
+      '--attention',
+      'bahdanau',
+      '--bridge',
+      'dense',
+      '--share-embeddings',
+      '--pretrained-source',
+      glove,
+      '--freeze-embeddings',
+      'source',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/model: bidirectional gru 16 units \(2\+1 layers\).*attention bahdanau/);
     // The joint vocabulary holds w1, w2, W3 as written and W1, W2 found lowercased (40 words in all).
-    expect(r.stderr).toMatch(/pretrained source embeddings from .*glove\.txt: 5 of 40 vocabulary words found \(3 as written, 2 lowercased\)/);
+    expect(r.stderr).toMatch(
+      /pretrained source embeddings from .*glove\.txt: 5 of 40 vocabulary words found \(3 as written, 2 lowercased\)/,
+    );
     const model = JSON.parse(readFileSync(join(out, 'best', 'model.json'), 'utf8'));
-    expect(model.config).toMatchObject({ bidirectional: true, encoderLayers: 2, residual: true, attention: 'bahdanau', bridge: 'dense', shareEmbeddings: true, freezeSourceEmbeddings: true, dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 0.9 } });
+    expect(model.config).toMatchObject({
+      bidirectional: true,
+      encoderLayers: 2,
+      residual: true,
+      attention: 'bahdanau',
+      bridge: 'dense',
+      shareEmbeddings: true,
+      freezeSourceEmbeddings: true,
+      dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 0.9 },
+    });
     expect(model.extra.sourceVocabulary).toEqual(model.extra.targetVocabulary);
     const t = cli('translate', '--model', join(out, 'best'), '--unknown', 'keep', 'w1 w2');
     expect(t.code, t.stderr).toBe(0);
@@ -100,7 +154,9 @@ describe('translate train', () => {
   it('rejects changes of configuration on --resume, unknown keys and bad values, naming them', () => {
     const r = cli('train', '--out', join(dir, 'whole'), '--resume', '--hidden', '32');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay \(and with --reset-optimizer --optimizer, --momentum\) may be given \(got model.hiddenSize\)/);
+    expect(r.stderr).toMatch(
+      /only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay \(and with --reset-optimizer --optimizer, --momentum\) may be given \(got model.hiddenSize\)/,
+    );
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ training: { stepz: 3 } }));
     const u = cli('train', '--config', bad, '--corpus', corpus);
@@ -130,21 +186,31 @@ describe('hostile but fair use (issue 24)', () => {
     const busy = join(dir, 'busy');
     mkdirSync(busy);
     // The test runner itself is a live process on this host.
-    writeFileSync(join(busy, 'train.lock'), JSON.stringify({ pid: process.pid, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }));
+    writeFileSync(
+      join(busy, 'train.lock'),
+      JSON.stringify({ pid: process.pid, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }),
+    );
     const r = cli('train', '--config', join(dir, 'run.json'), '--out', busy);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(new RegExp(`^translate: error: ${busy} is in use by another training \\(pid ${process.pid} on `));
+    expect(oneLine(r.stderr)).toMatch(
+      new RegExp(`^translate: error: ${busy} is in use by another training \\(pid ${process.pid} on `),
+    );
 
     const stale = join(dir, 'stale');
     mkdirSync(stale);
-    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-    writeFileSync(join(stale, 'train.lock'), JSON.stringify({ pid: dead, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }));
+    const dead = Number(
+      spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout,
+    );
+    writeFileSync(
+      join(stale, 'train.lock'),
+      JSON.stringify({ pid: dead, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }),
+    );
     const foreign = ['notes-0123456789abcdef.bin', 'x.tmp-1'];
-    for (const f of foreign) writeFileSync(join(stale, f), 'not the toolkit\'s');
+    for (const f of foreign) writeFileSync(join(stale, f), "not the toolkit's");
     const s = cli('train', '--config', join(dir, 'run.json'), '--out', stale, '--steps', '6');
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toContain(`warning: took over the lock of ${stale} left by pid ${dead}`);
-    for (const f of foreign) expect(readFileSync(join(stale, f), 'utf8')).toBe('not the toolkit\'s');
+    for (const f of foreign) expect(readFileSync(join(stale, f), 'utf8')).toBe("not the toolkit's");
     expect(existsSync(join(stale, 'train.lock'))).toBe(false);
   }, 120_000);
 
@@ -153,7 +219,9 @@ describe('hostile but fair use (issue 24)', () => {
     writeFileSync(file, 'x');
     const asOut = cli('train', '--config', join(dir, 'run.json'), '--out', file);
     expect(asOut.code).toBe(1);
-    expect(oneLine(asOut.stderr)).toBe(`translate: error: ${file}: cannot create the output directory: already exists and is not a directory`);
+    expect(oneLine(asOut.stderr)).toBe(
+      `translate: error: ${file}: cannot create the output directory: already exists and is not a directory`,
+    );
     const under = cli('train', '--config', join(dir, 'run.json'), '--out', join(file, 'run'));
     expect(under.code).toBe(1);
     expect(oneLine(under.stderr)).toMatch(new RegExp(`^translate: error: ${file}.*is not a directory`));
@@ -168,7 +236,9 @@ describe('hostile but fair use (issue 24)', () => {
     writeFileSync(src, 'w1 w2\n');
     const r = cli('eval', '--model', join(dir, 'whole', 'best'), '--src', src, '--ref', src, '--out', out);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toBe(`translate: error: ${out}: cannot write the hypotheses: the folder ${join(dir, 'no-such-folder')} does not exist`);
+    expect(oneLine(r.stderr)).toBe(
+      `translate: error: ${out}: cannot write the hypotheses: the folder ${join(dir, 'no-such-folder')} does not exist`,
+    );
   }, 60_000);
 
   it('--resume takes a new learning rate and clipping, logging each change; a run that diverges before its first checkpoint says there is none', () => {
@@ -178,19 +248,50 @@ describe('hostile but fair use (issue 24)', () => {
     const other = cli('train', '--out', out, '--resume', '--set', 'training.evalEvery=6');
     expect(other.code).toBe(1);
     expect(oneLine(other.stderr)).toMatch(/may be given \(got training.evalEvery\)/);
-    const r = cli('train', '--out', out, '--resume', '--steps', '8', '--learning-rate', '0.005', '--clip-norm', '1', '--set', 'training.evalEvery=5');
+    const r = cli(
+      'train',
+      '--out',
+      out,
+      '--resume',
+      '--steps',
+      '8',
+      '--learning-rate',
+      '0.005',
+      '--clip-norm',
+      '1',
+      '--set',
+      'training.evalEvery=5',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('resume: learningRate 0.01 → 0.005');
     expect(r.stderr).toContain('resume: clipNorm 5 → 1');
-    const events = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.event === 'resume-change');
-    expect(events.map((x) => x.message)).toEqual(expect.arrayContaining(['learningRate 0.01 → 0.005', 'clipNorm 5 → 1']));
+    const events = readFileSync(join(out, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.event === 'resume-change');
+    expect(events.map((x) => x.message)).toEqual(
+      expect.arrayContaining(['learningRate 0.01 → 0.005', 'clipNorm 5 → 1']),
+    );
     const ck = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
     expect(ck.training.step).toBe(8);
     expect(ck.training.options.learningRate).toBe(0.005);
 
     // Plain SGD at a rate of 1e38 overflows the weights at once: the loss is non-finite before any checkpoint exists.
     const diverged = join(dir, 'diverged');
-    const d = cli('train', '--config', join(dir, 'run.json'), '--out', diverged, '--optimizer', 'sgd', '--learning-rate', '1e38', '--clip-norm', '0');
+    const d = cli(
+      'train',
+      '--config',
+      join(dir, 'run.json'),
+      '--out',
+      diverged,
+      '--optimizer',
+      'sgd',
+      '--learning-rate',
+      '1e38',
+      '--clip-norm',
+      '0',
+    );
     expect(d.code).toBe(1);
     expect(d.stderr).toMatch(/No checkpoint was written \(the run diverged before its first one\)/);
     expect(d.stderr).not.toMatch(/last good checkpoint/);

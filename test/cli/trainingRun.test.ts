@@ -17,8 +17,24 @@ function tinyTask(): { lm: TextLanguageModel; task: LanguageModelTask } {
   const lines = ['abc', 'bcd', 'cde', 'def', 'abcd'];
   const tok = new CharTokenizer();
   const vocabulary = Vocabulary.build(lines.map((l) => tok.tokenize(l)));
-  const lm = new TextLanguageModel(new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, vocabSize: vocabulary.size, embeddingSize: 4, hiddenSize: 8 }), vocabulary, tok);
-  return { lm, task: new LanguageModelTask(lm, { train: lines.map((l) => lm.encode(l)), valid: lines.map((l) => lm.encode(l)) }, { batchSize: 2 }) };
+  const lm = new TextLanguageModel(
+    new LanguageModel({
+      ...DEFAULT_LANGUAGE_MODEL_CONFIG,
+      vocabSize: vocabulary.size,
+      embeddingSize: 4,
+      hiddenSize: 8,
+    }),
+    vocabulary,
+    tok,
+  );
+  return {
+    lm,
+    task: new LanguageModelTask(
+      lm,
+      { train: lines.map((l) => lm.encode(l)), valid: lines.map((l) => lm.encode(l)) },
+      { batchSize: 2 },
+    ),
+  };
 }
 
 describe('trainWithProgress', () => {
@@ -30,9 +46,16 @@ describe('trainWithProgress', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'training-run-')), 'run');
     const { lm, task } = tinyTask();
     try {
-      const code = await trainWithProgress(task, { steps: 2, evalEvery: 1 }, { out: dir, config: { config: { toy: true } } }, {
-        quiet: true, describe: (m) => `loss ${m['loss']!.toFixed(2)}`, usage: 'use it',
-      });
+      const code = await trainWithProgress(
+        task,
+        { steps: 2, evalEvery: 1 },
+        { out: dir, config: { config: { toy: true } } },
+        {
+          quiet: true,
+          describe: (m) => `loss ${m['loss']!.toFixed(2)}`,
+          usage: 'use it',
+        },
+      );
       expect(code).toBe(0);
     } finally {
       lm.dispose();

@@ -20,7 +20,13 @@ let spModel = '';
 let otherVocabulary = '';
 
 // Text full of words no toy model has seen, and characters no training text had.
-const unseen = ['Ein Mann mit Graffiti auf der Wand .', '„Zwölf“ Hunde 🐕 springen über 3 Zäune', 'ein Mann', '', 'Übermorgen?'];
+const unseen = [
+  'Ein Mann mit Graffiti auf der Wand .',
+  '„Zwölf“ Hunde 🐕 springen über 3 Zäune',
+  'ein Mann',
+  '',
+  'Übermorgen?',
+];
 
 beforeAll(async () => {
   await useTestBackend();
@@ -28,7 +34,13 @@ beforeAll(async () => {
   const source = new Vocabulary(['ein', 'Mann', 'Hund', '.']);
   const target = new Vocabulary(['a', 'man', 'dog', '.']);
   const make = async (seed: number, vocab = source) => {
-    const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, vocab.size, target.size), vocab, target, words, words);
+    const t = new Translator(
+      new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, vocab.size, target.size),
+      vocab,
+      target,
+      words,
+      words,
+    );
     const out = join(dir, `word-${seed}-${vocab.size}`);
     await t.save(out);
     t.dispose();
@@ -39,7 +51,13 @@ beforeAll(async () => {
   otherVocabulary = await make(3, new Vocabulary(['ein', 'Mann']));
   const sp = await SentencePieceTokenizer.load(resolve(repoRoot, '../shared/corpora/joeynmt-toy-de-en/sp200.model'));
   const pieces = new Vocabulary(sp.pieces);
-  const t = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, pieces.size, pieces.size), pieces, pieces, sp, sp);
+  const t = new Translator(
+    new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, pieces.size, pieces.size),
+    pieces,
+    pieces,
+    sp,
+    sp,
+  );
   spModel = join(dir, 'sp');
   await t.save(spModel);
   t.dispose();
@@ -48,20 +66,30 @@ beforeAll(async () => {
 describe('translate translate on unseen text', () => {
   for (const kind of ['word', 'subword'] as const) {
     it(`never writes an empty line for a non-empty input line (${kind} model), and reports unknown words on stderr`, () => {
-      const r = cli(['translate', '--model', kind === 'word' ? wordModel : spModel, '--beam', '3'], unseen.join('\n') + '\n');
+      const r = cli(
+        ['translate', '--model', kind === 'word' ? wordModel : spModel, '--beam', '3'],
+        unseen.join('\n') + '\n',
+      );
       expect(r.code).toBe(0);
       const out = r.stdout.split('\n').slice(0, -1);
       expect(out).toHaveLength(unseen.length);
       out.forEach((line, i) => expect(line.length > 0).toBe(unseen[i]!.length > 0));
       expect(r.stderr).not.toMatch(/\n\s+at /);
-      if (kind === 'word') expect(r.stderr).toMatch(/3 of 5 lines held words outside the model's vocabulary \(\d+ tokens: .*"Graffiti"/);
+      if (kind === 'word')
+        expect(r.stderr).toMatch(/3 of 5 lines held words outside the model's vocabulary \(\d+ tokens: .*"Graffiti"/);
     });
   }
 
   it('gives per line the unknown words, the source and output tokens and an alignment in jsonl (--attention: the matrix)', () => {
-    const r = cli(['translate', '--model', wordModel, '--format', 'jsonl', '--attention'], unseen.slice(0, 2).join('\n') + '\n');
+    const r = cli(
+      ['translate', '--model', wordModel, '--format', 'jsonl', '--attention'],
+      unseen.slice(0, 2).join('\n') + '\n',
+    );
     expect(r.code).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows[0].unknown).toEqual(['Ein', 'mit', 'Graffiti', 'auf', 'der', 'Wand']);
     for (const row of rows) {
       expect(row.alignment).toHaveLength(row.targetTokens.length);
@@ -73,7 +101,10 @@ describe('translate translate on unseen text', () => {
   it('refuses an over-long line alone: the other lines are translated and written in order, exit 1, no stack trace', () => {
     const huge = 'Mann '.repeat(300_000); // 1.5 MB, over the 1 MiB line limit
     const many = 'ein '.repeat(500); // 500 tokens, over --max-input-tokens 400
-    const r = cli(['translate', '--model', wordModel, '--beam', '1'], ['ein Mann', huge, 'ein Hund', many, 'Mann'].join('\n') + '\n');
+    const r = cli(
+      ['translate', '--model', wordModel, '--beam', '1'],
+      ['ein Mann', huge, 'ein Hund', many, 'Mann'].join('\n') + '\n',
+    );
     expect(r.code).toBe(1);
     const out = r.stdout.split('\n').slice(0, -1);
     expect(out).toHaveLength(5);
@@ -86,16 +117,26 @@ describe('translate translate on unseen text', () => {
   });
 
   it('streams: answers arrive while the input pipe is still open', async () => {
-    const child = spawn(process.execPath, cliArgs(['translate', '--model', wordModel, '--beam', '1']), { cwd: repoRoot, env: cliEnv });
+    const child = spawn(process.execPath, cliArgs(['translate', '--model', wordModel, '--beam', '1']), {
+      cwd: repoRoot,
+      env: cliEnv,
+    });
     let stdout = '';
-    const firstAnswer = new Promise<void>((done) => child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.split('\n').length > 2) done();
-    }));
+    const firstAnswer = new Promise<void>((done) =>
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.split('\n').length > 2) done();
+      }),
+    );
     child.stdin.write('ein Mann\nein Hund\n');
     // Both lines are answered before the input ends.
     await firstAnswer;
-    expect(stdout.split('\n').slice(0, 2).every((l) => l.length > 0)).toBe(true);
+    expect(
+      stdout
+        .split('\n')
+        .slice(0, 2)
+        .every((l) => l.length > 0),
+    ).toBe(true);
     child.stdin.end('Mann\n');
     const code = await new Promise<number | null>((done) => child.on('close', done));
     expect(code).toBe(0);
@@ -112,7 +153,9 @@ describe('translate translate on unseen text', () => {
     expect(two.stdout.trim().length).toBeGreaterThan(0);
     const bad = cli(['translate', '--model', wordModel, '--model', otherVocabulary, 'ein Mann']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(new RegExp(`${otherVocabulary.replace(/[/.-]/g, '\\$&')} has another source vocabulary`));
+    expect(bad.stderr).toMatch(
+      new RegExp(`${otherVocabulary.replace(/[/.-]/g, '\\$&')} has another source vocabulary`),
+    );
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });

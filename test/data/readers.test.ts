@@ -5,7 +5,15 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { ToolkitError } from '../../src/errors.js';
-import { readTsv, readAligned, readJsonl, readLines, DropTally, CorpusError, type Pair } from '../../src/data/readers.js';
+import {
+  readTsv,
+  readAligned,
+  readJsonl,
+  readLines,
+  DropTally,
+  CorpusError,
+  type Pair,
+} from '../../src/data/readers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const corpora = path.resolve(here, '../../../shared/corpora');
@@ -56,7 +64,11 @@ describe('readTsv on fixtures', () => {
       { source: 'Good morning.', target: 'Bonjour.' },
     ]);
     expect(dropped.toJSON()).toEqual({ empty: 3 });
-    expect(dropped.examples.get('empty')).toEqual([`${fixture('pairs.tsv')}:3`, `${fixture('pairs.tsv')}:4`, `${fixture('pairs.tsv')}:5`]);
+    expect(dropped.examples.get('empty')).toEqual([
+      `${fixture('pairs.tsv')}:3`,
+      `${fixture('pairs.tsv')}:4`,
+      `${fixture('pairs.tsv')}:5`,
+    ]);
   });
 
   it('drops over-long pairs by reason', async () => {
@@ -95,7 +107,9 @@ describe('readTsv on fixtures', () => {
 
 describe('readAligned', () => {
   it('reads the joeynmt toy corpus line by line', async () => {
-    const pairs = await collect(readAligned(path.join(corpora, 'joeynmt-toy-de-en/train.de'), path.join(corpora, 'joeynmt-toy-de-en/train.en')));
+    const pairs = await collect(
+      readAligned(path.join(corpora, 'joeynmt-toy-de-en/train.de'), path.join(corpora, 'joeynmt-toy-de-en/train.en')),
+    );
     expect(pairs).toHaveLength(1000);
     expect(pairs[0]!.source).toBe('David Gallo: Das ist Bill Lange. Ich bin Dave Gallo.');
     const en = readFileSync(path.join(corpora, 'joeynmt-toy-de-en/train.en'), 'utf8').split('\n');
@@ -103,22 +117,33 @@ describe('readAligned', () => {
   });
 
   it('reads the opennmt-morph space-separated characters', async () => {
-    const pairs = await collect(readAligned(path.join(corpora, 'opennmt-morph/src.train'), path.join(corpora, 'opennmt-morph/tgt.train')));
+    const pairs = await collect(
+      readAligned(path.join(corpora, 'opennmt-morph/src.train'), path.join(corpora, 'opennmt-morph/tgt.train')),
+    );
     expect(pairs).toHaveLength(9000);
     expect(pairs[1]).toEqual({ source: 'r a s p o l o ž i t i', target: 'r a s p o l o ʒ i t i' });
   });
 
   it('reads gzip files (multi30k) transparently', async () => {
-    const pairs = await collect(readAligned(path.join(corpora, 'multi30k/val.de.gz'), path.join(corpora, 'multi30k/val.en.gz')));
+    const pairs = await collect(
+      readAligned(path.join(corpora, 'multi30k/val.de.gz'), path.join(corpora, 'multi30k/val.en.gz')),
+    );
     expect(pairs).toHaveLength(1014);
     const train = readAligned(path.join(corpora, 'multi30k/train.de.gz'), path.join(corpora, 'multi30k/train.en.gz'));
     const first = await train.next();
     await train.return(undefined);
-    expect(first.value).toEqual({ source: 'Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.', target: 'Two young, White males are outside near many bushes.' });
+    expect(first.value).toEqual({
+      source: 'Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.',
+      target: 'Two young, White males are outside near many bushes.',
+    });
   });
 
   it('names both files and the line when real files have different line counts', async () => {
-    const e = await corpusError(collect(readAligned(path.join(corpora, 'joeynmt-toy-de-en/train.de'), path.join(corpora, 'joeynmt-toy-de-en/dev.en'))));
+    const e = await corpusError(
+      collect(
+        readAligned(path.join(corpora, 'joeynmt-toy-de-en/train.de'), path.join(corpora, 'joeynmt-toy-de-en/dev.en')),
+      ),
+    );
     expect(e.file).toBe(path.join(corpora, 'joeynmt-toy-de-en/train.de'));
     expect(e.line).toBe(21);
     expect(e.message).toContain('dev.en ends after 20 lines');
@@ -226,7 +251,10 @@ describe('over-long lines and paths that are not files', () => {
     const file = path.join(tmp, 'huge.tsv');
     writeFileSync(file, `a\tb\n${'x'.repeat(5_000_000)}\ty\nc\td\n`);
     const dropped = new DropTally();
-    expect(await collect(readTsv(file, { dropped }))).toEqual([{ source: 'a', target: 'b' }, { source: 'c', target: 'd' }]);
+    expect(await collect(readTsv(file, { dropped }))).toEqual([
+      { source: 'a', target: 'b' },
+      { source: 'c', target: 'd' },
+    ]);
     expect(dropped.toJSON()).toEqual({ 'line-too-long': 1 });
     expect(dropped.examples.get('line-too-long')).toEqual([`${file}:2`]);
   });
@@ -237,12 +265,16 @@ describe('over-long lines and paths that are not files', () => {
     writeFileSync(src, `one\n${'s'.repeat(3000)}\nthree`);
     writeFileSync(tgt, `eins\nzwei\n${'t'.repeat(3000)}`);
     const dropped = new DropTally();
-    expect(await collect(readAligned(src, tgt, { dropped, maxLineBytes: 1000 }))).toEqual([{ source: 'one', target: 'eins' }]);
+    expect(await collect(readAligned(src, tgt, { dropped, maxLineBytes: 1000 }))).toEqual([
+      { source: 'one', target: 'eins' },
+    ]);
     expect(dropped.examples.get('line-too-long')).toEqual([`${src}:2`, `${tgt}:3`]);
     const jsonl = path.join(tmp, 'long.jsonl');
     writeFileSync(jsonl, `{"src":"${'a'.repeat(2000)}","tgt":"b"}\n{"src":"c","tgt":"d"}\n`);
     const d2 = new DropTally();
-    expect(await collect(readJsonl(jsonl, { dropped: d2, maxLineBytes: 1000 }))).toEqual([{ source: 'c', target: 'd' }]);
+    expect(await collect(readJsonl(jsonl, { dropped: d2, maxLineBytes: 1000 }))).toEqual([
+      { source: 'c', target: 'd' },
+    ]);
     expect(d2.toJSON()).toEqual({ 'line-too-long': 1 });
   });
 
@@ -252,8 +284,17 @@ describe('over-long lines and paths that are not files', () => {
     writeFileSync(file, `first\n${'é'.repeat(150_000)}\nlast\nend-without-newline-${'z'.repeat(2000)}`);
     const lines: { text: string; line: number; overLong?: boolean }[] = [];
     for await (const l of readLines(file, { maxLineBytes: 1000, overLong: 'skip' })) lines.push(l);
-    expect(lines).toEqual([{ text: 'first', line: 1 }, { text: '', line: 2, overLong: true }, { text: 'last', line: 3 }, { text: '', line: 4, overLong: true }]);
-    const e = await corpusError((async () => { for await (const _ of readLines(file, { maxLineBytes: 1000 })) void _; })());
+    expect(lines).toEqual([
+      { text: 'first', line: 1 },
+      { text: '', line: 2, overLong: true },
+      { text: 'last', line: 3 },
+      { text: '', line: 4, overLong: true },
+    ]);
+    const e = await corpusError(
+      (async () => {
+        for await (const _ of readLines(file, { maxLineBytes: 1000 })) void _;
+      })(),
+    );
     expect(e.message).toBe(`${file}:2: line longer than 1000 bytes`);
   });
 

@@ -42,7 +42,10 @@ describe('splitOf (streaming)', () => {
     expect(counts.valid / 1e5).toBeCloseTo(0.1, 2);
     expect(counts.test / 1e5).toBeCloseTo(0.02, 2);
     expect(splitOf(12345, { seed: 3 })).toBe(splitOf(12345, { seed: 3 }));
-    const differ = Array.from({ length: 1000 }, (_, i) => splitOf(i, { valid: 0.5, test: 0, seed: 1 }) !== splitOf(i, { valid: 0.5, test: 0, seed: 2 }));
+    const differ = Array.from(
+      { length: 1000 },
+      (_, i) => splitOf(i, { valid: 0.5, test: 0, seed: 1 }) !== splitOf(i, { valid: 0.5, test: 0, seed: 2 }),
+    );
     expect(differ.filter(Boolean).length).toBeGreaterThan(300);
   });
 });

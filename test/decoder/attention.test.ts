@@ -7,11 +7,18 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const B = 2, TT = 2, TS = 3, H = 2;
+const B = 2,
+  TT = 2,
+  TS = 3,
+  H = 2;
 /** Real source lengths: batch entry 1 has one padding position at the end. */
 const LENGTHS = [3, 2];
 
-interface Inputs { states: Mat[]; memory: Mat[]; Wc: Mat }
+interface Inputs {
+  states: Mat[];
+  memory: Mat[];
+  Wc: Mat;
+}
 
 function makeInputs(seed: number): Inputs {
   const rng = new Rng(seed);
@@ -19,7 +26,11 @@ function makeInputs(seed: number): Inputs {
   const memory = Array.from({ length: B }, () => randomMat(TS, H, rand, 1.5));
   // Padding rows of memory hold large values: a leak of any weight onto them would show.
   memory[1]![2] = [7, -9];
-  return { states: Array.from({ length: B }, () => randomMat(TT, H, rand, 1.5)), memory, Wc: randomMat(2 * H, H, rand, 1) };
+  return {
+    states: Array.from({ length: B }, () => randomMat(TT, H, rand, 1.5)),
+    memory,
+    Wc: randomMat(2 * H, H, rand, 1),
+  };
 }
 
 /** [B, 1, T_src]: 0 at real source positions, −1e9 at padding, as the encoder builds it. */
@@ -52,7 +63,12 @@ function attentionRef({ states, memory, Wc }: Inputs): { attended: Mat[]; weight
 
 function runToolkit(v: Inputs): { attended: number[][][]; weights: number[][][] } {
   return tf.tidy(() => {
-    const r = luongDotAttention(tf.tensor3d(v.states), tf.tensor3d(v.memory), tf.tensor3d(maskBias()), tf.tensor2d(v.Wc));
+    const r = luongDotAttention(
+      tf.tensor3d(v.states),
+      tf.tensor3d(v.memory),
+      tf.tensor3d(maskBias()),
+      tf.tensor2d(v.Wc),
+    );
     expect(r.attended.shape).toEqual([B, TT, H]);
     expect(r.weights.shape).toEqual([B, TT, TS]);
     return { attended: r.attended.arraySync(), weights: r.weights.arraySync() };
@@ -62,11 +78,13 @@ function runToolkit(v: Inputs): { attended: number[][][]; weights: number[][][] 
 describe('Luong dot attention', () => {
   it('gives padded source positions exactly zero weight, and real ones weights summing to 1', () => {
     const { weights } = runToolkit(makeInputs(1));
-    weights.forEach((rows, b) => rows.forEach((row) => {
-      row.slice(LENGTHS[b]).forEach((w) => expect(w).toBe(0));
-      row.slice(0, LENGTHS[b]).forEach((w) => expect(w).toBeGreaterThan(0));
-      expect(row.slice(0, LENGTHS[b]).reduce((a, c) => a + c, 0)).toBeCloseTo(1, 6);
-    }));
+    weights.forEach((rows, b) =>
+      rows.forEach((row) => {
+        row.slice(LENGTHS[b]).forEach((w) => expect(w).toBe(0));
+        row.slice(0, LENGTHS[b]).forEach((w) => expect(w).toBeGreaterThan(0));
+        expect(row.slice(0, LENGTHS[b]).reduce((a, c) => a + c, 0)).toBeCloseTo(1, 6);
+      }),
+    );
   });
 
   it('equals the equations computed in float64 (weights and attentional state)', () => {
@@ -96,7 +114,9 @@ describe('Luong dot attention', () => {
     const R = Array.from({ length: B }, () => randomMat(TT, H, () => rng.next(), 1)); // loss = Σ h̃ ⊙ R
     const refLoss = (x: Inputs): number => {
       let loss = 0;
-      attentionRef(x).attended.forEach((m, b) => m.forEach((row, t) => row.forEach((h, k) => (loss += h * R[b]![t]![k]!))));
+      attentionRef(x).attended.forEach((m, b) =>
+        m.forEach((row, t) => row.forEach((h, k) => (loss += h * R[b]![t]![k]!))),
+      );
       return loss;
     };
     const grads = tf.tidy(() => {
@@ -104,13 +124,21 @@ describe('Luong dot attention', () => {
       const Rt = tf.tensor3d(R);
       const f = (s: tf.Tensor, m: tf.Tensor, w: tf.Tensor) =>
         tf.sum(tf.mul(luongDotAttention(s as tf.Tensor3D, m as tf.Tensor3D, bias, w as tf.Tensor2D).attended, Rt));
-      return tf.grads(f)([tf.tensor3d(v.states), tf.tensor3d(v.memory), tf.tensor2d(v.Wc)]).map((g) => Array.from(g.dataSync()));
+      return tf
+        .grads(f)([tf.tensor3d(v.states), tf.tensor3d(v.memory), tf.tensor2d(v.Wc)])
+        .map((g) => Array.from(g.dataSync()));
     });
     const eps = 1e-5;
     // Each parameter is a flat view [get, set] onto a nested array of v.
     const views: { values: () => number[]; set: (i: number, x: number) => void }[] = [
-      { values: () => v.states.flatMap(flat), set: (i, x) => (v.states[Math.floor(i / (TT * H))]![Math.floor(i / H) % TT]![i % H] = x) },
-      { values: () => v.memory.flatMap(flat), set: (i, x) => (v.memory[Math.floor(i / (TS * H))]![Math.floor(i / H) % TS]![i % H] = x) },
+      {
+        values: () => v.states.flatMap(flat),
+        set: (i, x) => (v.states[Math.floor(i / (TT * H))]![Math.floor(i / H) % TT]![i % H] = x),
+      },
+      {
+        values: () => v.memory.flatMap(flat),
+        set: (i, x) => (v.memory[Math.floor(i / (TS * H))]![Math.floor(i / H) % TS]![i % H] = x),
+      },
       { values: () => flat(v.Wc), set: (i, x) => (v.Wc[Math.floor(i / H)]![i % H] = x) },
     ];
     views.forEach((view, p) => {
@@ -118,8 +146,10 @@ describe('Luong dot attention', () => {
       const base = view.values();
       expect(analytic).toHaveLength(base.length);
       base.forEach((x, i) => {
-        view.set(i, x + eps); const up = refLoss(v);
-        view.set(i, x - eps); const down = refLoss(v);
+        view.set(i, x + eps);
+        const up = refLoss(v);
+        view.set(i, x - eps);
+        const down = refLoss(v);
         view.set(i, x);
         const numeric = (up - down) / (2 * eps);
         expect(Math.abs(analytic[i]! - numeric)).toBeLessThan(2e-4 * Math.max(1, Math.abs(numeric)));

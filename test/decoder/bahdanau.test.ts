@@ -9,18 +9,29 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const B = 2, TS = 3, M = 3, H = 2, A = 4;
+const B = 2,
+  TS = 3,
+  M = 3,
+  H = 2,
+  A = 4;
 const LENGTHS = [3, 2]; // batch entry 1 has one padded source position (the last)
 
 /** Flat float64 inputs with their shapes; the toolkit gets float32 copies. */
-interface Flat { values: number[]; shape: number[] }
+interface Flat {
+  values: number[];
+  shape: number[];
+}
 type Inputs = Record<string, Flat>;
 
 function rand(shape: number[], rng: Rng, scale = 1): Flat {
   return { values: Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(-scale, scale)), shape };
 }
 
-const maskBias = () => tf.tensor3d(LENGTHS.flatMap((n) => Array.from({ length: TS }, (_, i) => (i < n ? 0 : -1e9))), [B, 1, TS]);
+const maskBias = () =>
+  tf.tensor3d(
+    LENGTHS.flatMap((n) => Array.from({ length: TS }, (_, i) => (i < n ? 0 : -1e9))),
+    [B, 1, TS],
+  );
 const at = (f: Flat, ...idx: number[]) => {
   let o = 0;
   idx.forEach((i, d) => (o = o * f.shape[d]! + i));
@@ -71,7 +82,9 @@ function generalRef(x: Inputs): number[][] {
     const a = softmaxReal(scores, LENGTHS[b]!);
     const c = Array.from({ length: M }, (_, m) => a.reduce((acc, w, i) => acc + w * at(x.memory!, b, i, m), 0));
     const joined = [...c, ...s];
-    out.push(Array.from({ length: H }, (_, k) => Math.tanh(joined.reduce((acc, v, r) => acc + v * at(x.Wc!, r, k), 0))));
+    out.push(
+      Array.from({ length: H }, (_, k) => Math.tanh(joined.reduce((acc, v, r) => acc + v * at(x.Wc!, r, k), 0))),
+    );
   }
   return out;
 }
@@ -79,8 +92,13 @@ function generalRef(x: Inputs): number[][] {
 function inputs(seed: number): Inputs {
   const rng = new Rng(seed);
   const x: Inputs = {
-    query: rand([B, H], rng, 1.5), memory: rand([B, TS, M], rng, 1.5), Wk: rand([M, A], rng), Wq: rand([H, A], rng), v: rand([A, 1], rng),
-    Wa: rand([M, H], rng), Wc: rand([M + H, H], rng),
+    query: rand([B, H], rng, 1.5),
+    memory: rand([B, TS, M], rng, 1.5),
+    Wk: rand([M, A], rng),
+    Wq: rand([H, A], rng),
+    v: rand([A, 1], rng),
+    Wa: rand([M, H], rng),
+    Wc: rand([M + H, H], rng),
   };
   // The padded memory row holds large values: any leak into the weights or the context would show.
   x.memory!.values.splice((1 * TS + 2) * M, M, 9, -7, 5);
@@ -92,13 +110,25 @@ const tensor = (f: Flat) => tf.tensor(f.values, f.shape);
 function runBahdanau(x: Inputs) {
   return tf.tidy(() => {
     const memory = tensor(x.memory!) as tf.Tensor3D;
-    const r = bahdanauAttention(tensor(x.query!) as tf.Tensor2D, tensor(x.Wq!) as tf.Tensor2D, tensor(x.v!) as tf.Tensor2D, bahdanauKeys(memory, tensor(x.Wk!) as tf.Tensor2D), memory, maskBias());
+    const r = bahdanauAttention(
+      tensor(x.query!) as tf.Tensor2D,
+      tensor(x.Wq!) as tf.Tensor2D,
+      tensor(x.v!) as tf.Tensor2D,
+      bahdanauKeys(memory, tensor(x.Wk!) as tf.Tensor2D),
+      memory,
+      maskBias(),
+    );
     return { context: r.context.arraySync(), weights: r.weights.arraySync() };
   });
 }
 
 /** Checks tf.grads of `toolkitLoss` for the named inputs against central differences of `refLoss` (float64). */
-function checkAgainstReference(x: Inputs, names: string[], toolkitLoss: (t: Record<string, tf.Tensor>) => tf.Scalar, refLoss: (x: Inputs) => number): void {
+function checkAgainstReference(
+  x: Inputs,
+  names: string[],
+  toolkitLoss: (t: Record<string, tf.Tensor>) => tf.Scalar,
+  refLoss: (x: Inputs) => number,
+): void {
   const grads = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {
       const all: Record<string, tf.Tensor> = {};
@@ -106,18 +136,23 @@ function checkAgainstReference(x: Inputs, names: string[], toolkitLoss: (t: Reco
       names.forEach((n, i) => (all[n] = ts[i]!));
       return toolkitLoss(all);
     };
-    return tf.grads(f)(names.map((n) => tensor(x[n]!))).map((g) => Array.from(g.dataSync()));
+    return tf
+      .grads(f)(names.map((n) => tensor(x[n]!)))
+      .map((g) => Array.from(g.dataSync()));
   });
   const eps = 1e-5;
   names.forEach((n, p) => {
     const values = x[n]!.values;
     expect(grads[p]).toHaveLength(values.length);
     values.forEach((v, i) => {
-      values[i] = v + eps; const up = refLoss(x);
-      values[i] = v - eps; const down = refLoss(x);
+      values[i] = v + eps;
+      const up = refLoss(x);
+      values[i] = v - eps;
+      const down = refLoss(x);
       values[i] = v;
       const numeric = (up - down) / (2 * eps);
-      if (!(Math.abs(grads[p]![i]! - numeric) < 3e-4 * Math.max(1, Math.abs(numeric)))) expect.fail(`${n}[${i}]: analytic ${grads[p]![i]}, numeric ${numeric}`);
+      if (!(Math.abs(grads[p]![i]! - numeric) < 3e-4 * Math.max(1, Math.abs(numeric))))
+        expect.fail(`${n}[${i}]: analytic ${grads[p]![i]}, numeric ${numeric}`);
     });
   });
 }
@@ -139,13 +174,30 @@ describe('Bahdanau attention', () => {
     const Rw = Array.from({ length: B * TS }, () => rng.uniform(-1, 1));
     const refLoss = (xi: Inputs) => {
       const r = bahdanauRef(xi);
-      return r.context.flat().reduce((a, c, k) => a + c * R[k]!, 0) + r.weights.flat().reduce((a, w, k) => a + w * Rw[k]!, 0);
+      return (
+        r.context.flat().reduce((a, c, k) => a + c * R[k]!, 0) + r.weights.flat().reduce((a, w, k) => a + w * Rw[k]!, 0)
+      );
     };
-    checkAgainstReference(x, ['query', 'Wq', 'v', 'Wk', 'memory'], (t) => {
-      const memory = t.memory as tf.Tensor3D;
-      const r = bahdanauAttention(t.query as tf.Tensor2D, t.Wq as tf.Tensor2D, t.v as tf.Tensor2D, bahdanauKeys(memory, t.Wk as tf.Tensor2D), memory, maskBias());
-      return tf.add(tf.sum(tf.mul(r.context, tf.tensor2d(R, [B, M]))), tf.sum(tf.mul(r.weights, tf.tensor2d(Rw, [B, TS]))));
-    }, refLoss);
+    checkAgainstReference(
+      x,
+      ['query', 'Wq', 'v', 'Wk', 'memory'],
+      (t) => {
+        const memory = t.memory as tf.Tensor3D;
+        const r = bahdanauAttention(
+          t.query as tf.Tensor2D,
+          t.Wq as tf.Tensor2D,
+          t.v as tf.Tensor2D,
+          bahdanauKeys(memory, t.Wk as tf.Tensor2D),
+          memory,
+          maskBias(),
+        );
+        return tf.add(
+          tf.sum(tf.mul(r.context, tf.tensor2d(R, [B, M]))),
+          tf.sum(tf.mul(r.weights, tf.tensor2d(Rw, [B, TS]))),
+        );
+      },
+      refLoss,
+    );
   });
 });
 
@@ -153,7 +205,13 @@ describe("Luong 'general' attention (encoder outputs wider than the decoder)", (
   const general = (t: Record<string, tf.Tensor>) => {
     const memory = t.memory as tf.Tensor3D;
     const keys = tf.reshape(tf.matMul(tf.reshape(memory, [B * TS, M]), t.Wa as tf.Tensor2D), [B, TS, H]) as tf.Tensor3D;
-    return luongAttention(tf.reshape(t.query!, [B, 1, H]) as tf.Tensor3D, memory, keys, maskBias(), t.Wc as tf.Tensor2D);
+    return luongAttention(
+      tf.reshape(t.query!, [B, 1, H]) as tf.Tensor3D,
+      memory,
+      keys,
+      maskBias(),
+      t.Wc as tf.Tensor2D,
+    );
   };
 
   it('equals tanh(W_c [Σ a e; s]) with a = softmax(s · e W_a) (float64 reference)', () => {
@@ -172,7 +230,15 @@ describe("Luong 'general' attention (encoder outputs wider than the decoder)", (
     const x = inputs(5);
     const rng = new Rng(6);
     const R = Array.from({ length: B * H }, () => rng.uniform(-1, 1));
-    const refLoss = (xi: Inputs) => generalRef(xi).flat().reduce((a, h, k) => a + h * R[k]!, 0);
-    checkAgainstReference(x, ['query', 'memory', 'Wa', 'Wc'], (t) => tf.sum(tf.mul(general(t).attended, tf.tensor3d(R, [B, 1, H]))), refLoss);
+    const refLoss = (xi: Inputs) =>
+      generalRef(xi)
+        .flat()
+        .reduce((a, h, k) => a + h * R[k]!, 0);
+    checkAgainstReference(
+      x,
+      ['query', 'memory', 'Wa', 'Wc'],
+      (t) => tf.sum(tf.mul(general(t).attended, tf.tensor3d(R, [B, 1, H]))),
+      refLoss,
+    );
   });
 });

@@ -14,7 +14,13 @@ import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
 
 beforeAll(useTestBackend);
 
-const V = 11, E = 3, H = 4, M = 6, B = 3, TS = 5, T = 4;
+const V = 11,
+  E = 3,
+  H = 4,
+  M = 6,
+  B = 3,
+  TS = 5,
+  T = 4;
 const KINDS: AttentionKind[] = ['none', 'dot', 'general', 'bahdanau'];
 // Time-major decoder inputs [T·B]: GO (1) then target tokens, PAD (0) after a sentence's end.
 const TARGET_IN = Int32Array.from([1, 1, 1, 5, 6, 7, 8, 9, 0, 10, 2, 0]);
@@ -28,12 +34,18 @@ function build(o: Partial<DecoderOptions>, seed = 1) {
   const decoder = new Decoder({ vocabSize: V, embeddingSize: E, hiddenSize: H, attention, memorySize, ...o }, params);
   const R = new Rng(seed + 100);
   const S = decoder.rnn.stateSize * (o.layers ?? 1);
-  const outputs = tf.tensor3d(Array.from({ length: B * TS * memorySize }, () => R.uniform(-1, 1)), [B, TS, memorySize]);
+  const outputs = tf.tensor3d(
+    Array.from({ length: B * TS * memorySize }, () => R.uniform(-1, 1)),
+    [B, TS, memorySize],
+  );
   const bias = new Float32Array(B * TS);
   bias[4] = -1e9; // sentence 0 is 4 source tokens long, sentence 1 three
   bias[8] = bias[9] = -1e9;
   const maskBias = tf.tensor3d(bias, [B, 1, TS]);
-  const initial = tf.tensor2d(Array.from({ length: B * S }, () => R.uniform(-1, 1)), [B, S]);
+  const initial = tf.tensor2d(
+    Array.from({ length: B * S }, () => R.uniform(-1, 1)),
+    [B, S],
+  );
   const memory = (): Memory => ({ outputs, maskBias, keys: decoder.attentionKeys(outputs), initial });
   const dispose = () => {
     tf.dispose([outputs, maskBias, initial]);
@@ -43,7 +55,7 @@ function build(o: Partial<DecoderOptions>, seed = 1) {
 }
 
 describe('Decoder weights', () => {
-  it('are created in the saved models\' order and names: embedding, layers (layer 0 unprefixed), attention, output', () => {
+  it("are created in the saved models' order and names: embedding, layers (layer 0 unprefixed), attention, output", () => {
     const layer = (p: string) => [`${p}/W`, `${p}/b`, `${p}/U`, `${p}/c`];
     const attention: Record<AttentionKind, string[]> = {
       none: [],
@@ -67,7 +79,13 @@ describe('Decoder without attention, one GRU layer', () => {
     const { decoder, params, memory, dispose } = build({});
     const get = (n: string) => params.get(`decoder/${n}`).arraySync();
     const [table, W, U, b, c, Wo, bo] = ['embedding', 'W', 'U', 'b', 'c', 'output/W', 'output/b'].map(get) as [
-      Mat, Mat, Mat, number[], number[], Mat, number[],
+      Mat,
+      Mat,
+      Mat,
+      number[],
+      number[],
+      Mat,
+      number[],
     ];
     const initial = memory().initial.arraySync();
     const logits = tf.tidy(() => decoder.forward(memory(), TARGET_IN, T).logits.arraySync());
@@ -89,35 +107,36 @@ const variants: [string, Partial<DecoderOptions>][] = [
   ['2-layer residual LSTM', { layers: 2, residual: true, cell: { ...DEFAULT_CELL, kind: 'lstm' } }],
 ];
 
-const cases = KINDS.flatMap((kind) => variants.map(([name, o]) => [`${name}, ${kind}`, { ...o, attention: kind }] as const));
-
-describe.each(cases)(
-  'Decoder, %s',
-  (_, options) => {
-    it('stepping token by token gives the teacher-forced logits and attention weights', () => {
-      const { decoder, memory, dispose } = build(options);
-      tf.tidy(() => {
-        const mem = memory();
-        const forced = decoder.forward(mem, TARGET_IN, T);
-        const logits = forced.logits.arraySync();
-        const weights = forced.weights?.arraySync() ?? null;
-        let state = decoder.initialState(mem);
-        for (let t = 0; t < T; t++) {
-          const r = decoder.step(mem, state, TARGET_IN.slice(t * B, (t + 1) * B));
-          state = r.state;
-          const got = r.logits.arraySync();
-          for (let s = 0; s < B; s++) got[s]!.forEach((v, j) => expect(v).toBeCloseTo(logits[s * T + t]![j]!, 4));
-          if (weights === null) expect(r.weights).toBeNull();
-          else {
-            r.weights!.arraySync().forEach((row, s) => row[0]!.forEach((v, k) => expect(v).toBeCloseTo(weights[s]![t]![k]!, 5)));
-          }
-        }
-        expect(state.h.shape).toEqual(mem.initial.shape);
-      });
-      dispose();
-    });
-  },
+const cases = KINDS.flatMap((kind) =>
+  variants.map(([name, o]) => [`${name}, ${kind}`, { ...o, attention: kind }] as const),
 );
+
+describe.each(cases)('Decoder, %s', (_, options) => {
+  it('stepping token by token gives the teacher-forced logits and attention weights', () => {
+    const { decoder, memory, dispose } = build(options);
+    tf.tidy(() => {
+      const mem = memory();
+      const forced = decoder.forward(mem, TARGET_IN, T);
+      const logits = forced.logits.arraySync();
+      const weights = forced.weights?.arraySync() ?? null;
+      let state = decoder.initialState(mem);
+      for (let t = 0; t < T; t++) {
+        const r = decoder.step(mem, state, TARGET_IN.slice(t * B, (t + 1) * B));
+        state = r.state;
+        const got = r.logits.arraySync();
+        for (let s = 0; s < B; s++) got[s]!.forEach((v, j) => expect(v).toBeCloseTo(logits[s * T + t]![j]!, 4));
+        if (weights === null) expect(r.weights).toBeNull();
+        else {
+          r.weights!.arraySync().forEach((row, s) =>
+            row[0]!.forEach((v, k) => expect(v).toBeCloseTo(weights[s]![t]![k]!, 5)),
+          );
+        }
+      }
+      expect(state.h.shape).toEqual(mem.initial.shape);
+    });
+    dispose();
+  });
+});
 
 describe('Decoder dropout', () => {
   const options: Partial<DecoderOptions> = { attention: 'bahdanau', layers: 2, residual: true, dropout: DROP };
@@ -140,7 +159,10 @@ describe('Decoder dropout', () => {
       const { decoder, params, memory, dispose } = build({ ...options, attention: kind }, 3);
       const state = new Rng(21).getState();
       const R = new Rng(5);
-      const proj = tf.tensor2d(Array.from({ length: B * T * V }, () => R.uniform(-1, 1)), [B * T, V]);
+      const proj = tf.tensor2d(
+        Array.from({ length: B * T * V }, () => R.uniform(-1, 1)),
+        [B * T, V],
+      );
       const loss = () => {
         const { logits } = decoder.forward(memory(), TARGET_IN, T, new Rng(state)); // the same masks every time
         return tf.sum(tf.mul(logits, proj)) as tf.Scalar;

@@ -10,11 +10,15 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const finals = (layers: number, B: number, width: number) => Array.from({ length: layers }, (_, l) => tf.fill([B, width], l + 1) as tf.Tensor2D);
+const finals = (layers: number, B: number, width: number) =>
+  Array.from({ length: layers }, (_, l) => tf.fill([B, width], l + 1) as tf.Tensor2D);
 
 function make(o: Partial<BridgeOptions>): { bridge: Bridge; params: Params } {
   const params = new Params(new Rng(1));
-  const bridge = new Bridge({ kind: 'auto', encoderLayers: 1, encoderWidth: 4, decoderLayers: 1, decoderUnits: 4, blocks: 1, ...o }, params);
+  const bridge = new Bridge(
+    { kind: 'auto', encoderLayers: 1, encoderWidth: 4, decoderLayers: 1, decoderUnits: 4, blocks: 1, ...o },
+    params,
+  );
   return { bridge, params };
 }
 
@@ -38,13 +42,22 @@ describe('Bridge', () => {
   });
 
   it("'auto' falls back on 'dense' for different counts or sizes: tanh(W·[finals] + b) of the decoder's shape", () => {
-    const { bridge, params } = make({ encoderLayers: 2, encoderWidth: 6, decoderLayers: 1, decoderUnits: 4, blocks: 2 });
+    const { bridge, params } = make({
+      encoderLayers: 2,
+      encoderWidth: 6,
+      decoderLayers: 1,
+      decoderUnits: 4,
+      blocks: 2,
+    });
     expect(bridge.kind).toBe('dense');
     expect(params.get('bridge/W').shape).toEqual([2 * 2 * 6, 4 * 2]);
     const input = finals(2, 3, 12);
     const [out, ref] = tf.tidy(() => {
       const joined = tf.concat(input, 1);
-      return [bridge.apply(input).arraySync(), tf.tanh(tf.add(tf.matMul(joined, params.get('bridge/W')), params.get('bridge/b'))).arraySync() as number[][]];
+      return [
+        bridge.apply(input).arraySync(),
+        tf.tanh(tf.add(tf.matMul(joined, params.get('bridge/W')), params.get('bridge/b'))).arraySync() as number[][],
+      ];
     });
     expect(out).toHaveLength(3);
     out.forEach((row, b) => row.forEach((v, k) => expect(v).toBeCloseTo(ref[b]![k]!, 5)));
@@ -53,7 +66,10 @@ describe('Bridge', () => {
 
   it("'zero' starts the decoder from zeros", () => {
     const { bridge } = make({ kind: 'zero', decoderLayers: 2, blocks: 2 });
-    expect(tf.tidy(() => bridge.apply(finals(1, 2, 8)).arraySync())).toEqual([new Array(16).fill(0), new Array(16).fill(0)]);
+    expect(tf.tidy(() => bridge.apply(finals(1, 2, 8)).arraySync())).toEqual([
+      new Array(16).fill(0),
+      new Array(16).fill(0),
+    ]);
   });
 });
 
@@ -61,9 +77,24 @@ describe('Bridge inside Seq2Seq: initial decoder state shapes', () => {
   const cases: [string, Partial<Seq2SeqConfig>, string, number][] = [
     ['default: 1-layer GRU → 1-layer GRU', {}, 'copy', 8],
     ['2-layer bidirectional GRU → 1-layer GRU', { encoderLayers: 2, bidirectional: true }, 'dense', 8],
-    ['2-layer bidirectional LSTM → 2-layer LSTM (halved directions: copy)', { encoderLayers: 2, decoderLayers: 2, bidirectional: true, cell: { ...DEFAULT_CELL, kind: 'lstm' } }, 'copy', 2 * 2 * 8],
-    ['1-layer encoder of 6 units → 2-layer decoder of 8, general attention', { encoderHiddenSize: 6, decoderLayers: 2, attention: 'general' }, 'dense', 2 * 8],
-    ['bidirectional LSTM of 5 units per direction → 1-layer LSTM of 8, bahdanau', { bidirectional: true, encoderHiddenSize: 5, attention: 'bahdanau', cell: { ...DEFAULT_CELL, kind: 'lstm' } }, 'dense', 2 * 8],
+    [
+      '2-layer bidirectional LSTM → 2-layer LSTM (halved directions: copy)',
+      { encoderLayers: 2, decoderLayers: 2, bidirectional: true, cell: { ...DEFAULT_CELL, kind: 'lstm' } },
+      'copy',
+      2 * 2 * 8,
+    ],
+    [
+      '1-layer encoder of 6 units → 2-layer decoder of 8, general attention',
+      { encoderHiddenSize: 6, decoderLayers: 2, attention: 'general' },
+      'dense',
+      2 * 8,
+    ],
+    [
+      'bidirectional LSTM of 5 units per direction → 1-layer LSTM of 8, bahdanau',
+      { bidirectional: true, encoderHiddenSize: 5, attention: 'bahdanau', cell: { ...DEFAULT_CELL, kind: 'lstm' } },
+      'dense',
+      2 * 8,
+    ],
   ];
   it.each(cases)('%s', (_, config, kind, width) => {
     const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 8, embeddingSize: 4, ...config }, 10, 10);

@@ -13,7 +13,9 @@ import { checkVariableGradients } from '../helpers/gradientCheck.js';
 
 beforeAll(useTestBackend);
 
-const V = 9, E = 3, H = 4;
+const V = 9,
+  E = 3,
+  H = 4;
 const SOURCES = [[4, 5, 6, 7, 8], [5], [8, 4, 6]];
 
 function matOf(params: Params, name: string): Mat {
@@ -25,7 +27,10 @@ function vecOf(params: Params, name: string): number[] {
 
 /** One direction of one layer in float64 over xs; returns the state ([h | c] for an LSTM) after every step. */
 function runDirection(params: Params, name: string, cell: CellOptions, xs: number[][]): number[][] {
-  const W = matOf(params, `${name}/W`), U = matOf(params, `${name}/U`), b = vecOf(params, `${name}/b`), c = vecOf(params, `${name}/c`);
+  const W = matOf(params, `${name}/W`),
+    U = matOf(params, `${name}/U`),
+    b = vecOf(params, `${name}/b`),
+    c = vecOf(params, `${name}/c`);
   let h = new Array<number>(H).fill(0);
   let cs = new Array<number>(H).fill(0);
   return xs.map((x) => {
@@ -55,7 +60,10 @@ function reference(params: Params, o: EncoderOptions, ids: number[]): { outputs:
       const bwd = runDirection(params, `${name}/backward`, cell, [...xs].reverse()).reverse();
       outs = outs.map((h, t) => [...h, ...bwd[t]!.slice(0, H)]);
       // The backward direction's final state is its state after reading the first token.
-      final = cell.kind === 'lstm' ? [...final.slice(0, H), ...bwd[0]!.slice(0, H), ...final.slice(H), ...bwd[0]!.slice(H)] : [...final, ...bwd[0]!];
+      final =
+        cell.kind === 'lstm'
+          ? [...final.slice(0, H), ...bwd[0]!.slice(0, H), ...final.slice(H), ...bwd[0]!.slice(H)]
+          : [...final, ...bwd[0]!];
     }
     if (o.residual && l > 0) outs = outs.map((h, t) => h.map((v, k) => v + xs[t]![k]!));
     finals.push(final);
@@ -73,7 +81,11 @@ function build(o: Partial<EncoderOptions>, seed = 1): { encoder: Encoder; params
 function encodeArrays(encoder: Encoder, batch: SourceBatch, rng: Rng | null = null) {
   return tf.tidy(() => {
     const r = encoder.encode(batch, rng);
-    return { outputs: r.outputs.arraySync(), finals: r.finals.map((f) => f.arraySync()), maskBias: r.maskBias.arraySync() };
+    return {
+      outputs: r.outputs.arraySync(),
+      finals: r.finals.map((f) => f.arraySync()),
+      maskBias: r.maskBias.arraySync(),
+    };
   });
 }
 
@@ -90,13 +102,17 @@ describe.each(variants)('Encoder, %s', (_, variant) => {
     for (const reverseSource of [true, false]) {
       const batch = makeSourceBatch(SOURCES, { reverseSource });
       const got = encodeArrays(encoder, batch);
-      const T = batch.sourceSteps, B = batch.size;
+      const T = batch.sourceSteps,
+        B = batch.size;
       SOURCES.forEach((src, b) => {
         const reading = reverseSource ? [...src].reverse() : src;
         const ref = reference(params, options, reading);
         const positions = Array.from({ length: T }, (_, t) => t).filter((t) => batch.sourceMask[t * B + b]! > 0);
-        positions.forEach((t, i) => ref.outputs[i]!.forEach((v, k) => expect(got.outputs[b]![t]![k]).toBeCloseTo(v, 5)));
-        for (let t = 0; t < T; t++) if (!positions.includes(t)) got.outputs[b]![t]!.forEach((v) => expect(Math.abs(v)).toBe(0));
+        positions.forEach((t, i) =>
+          ref.outputs[i]!.forEach((v, k) => expect(got.outputs[b]![t]![k]).toBeCloseTo(v, 5)),
+        );
+        for (let t = 0; t < T; t++)
+          if (!positions.includes(t)) got.outputs[b]![t]!.forEach((v) => expect(Math.abs(v)).toBe(0));
         ref.finals.forEach((f, l) => f.forEach((v, k) => expect(got.finals[l]![b]![k]).toBeCloseTo(v, 5)));
       });
     }
@@ -108,11 +124,22 @@ describe.each(variants)('Encoder, %s', (_, variant) => {
     const batch = makeSourceBatch(SOURCES, { reverseSource: true });
     const R = new Rng(4);
     const widths = encodeArrays(encoder, batch);
-    const proj = tf.tensor(widths.outputs.flat(2).map(() => R.uniform(-1, 1)), [3, batch.sourceSteps, widths.outputs[0]![0]!.length]);
-    const finalProj = widths.finals.map((f) => tf.tensor2d(f.flat().map(() => R.uniform(-1, 1)), [3, f[0]!.length]));
+    const proj = tf.tensor(
+      widths.outputs.flat(2).map(() => R.uniform(-1, 1)),
+      [3, batch.sourceSteps, widths.outputs[0]![0]!.length],
+    );
+    const finalProj = widths.finals.map((f) =>
+      tf.tensor2d(
+        f.flat().map(() => R.uniform(-1, 1)),
+        [3, f[0]!.length],
+      ),
+    );
     const loss = () => {
       const r = encoder.encode(batch);
-      return tf.addN([tf.sum(tf.mul(r.outputs, proj)), ...r.finals.map((f, l) => tf.sum(tf.mul(f, finalProj[l]!)))]) as tf.Scalar;
+      return tf.addN([
+        tf.sum(tf.mul(r.outputs, proj)),
+        ...r.finals.map((f, l) => tf.sum(tf.mul(f, finalProj[l]!))),
+      ]) as tf.Scalar;
     };
     checkVariableGradients(loss, params.entries(), { samples: 4 });
     tf.dispose([proj, ...finalProj]);
@@ -121,7 +148,11 @@ describe.each(variants)('Encoder, %s', (_, variant) => {
 });
 
 describe('Encoder dropout', () => {
-  const opts: Partial<EncoderOptions> = { layers: 2, bidirectional: true, dropout: { inputKeep: 0.7, outputKeep: 0.8, stateKeep: 0.6 } };
+  const opts: Partial<EncoderOptions> = {
+    layers: 2,
+    bidirectional: true,
+    dropout: { inputKeep: 0.7, outputKeep: 0.8, stateKeep: 0.6 },
+  };
 
   it('without an rng there is no dropout: outputs equal the equations', () => {
     const { encoder, params, options } = build(opts);
@@ -152,7 +183,10 @@ describe('Encoder dropout', () => {
     const batch = makeSourceBatch(SOURCES);
     const state = new Rng(21).getState();
     const R = new Rng(5);
-    const proj = tf.tensor3d(Array.from({ length: 3 * 5 * 2 * H }, () => R.uniform(-1, 1)), [3, 5, 2 * H]);
+    const proj = tf.tensor3d(
+      Array.from({ length: 3 * 5 * 2 * H }, () => R.uniform(-1, 1)),
+      [3, 5, 2 * H],
+    );
     const loss = () => {
       const r = encoder.encode(batch, new Rng(state)); // the same masks at every evaluation
       return tf.add(tf.sum(tf.mul(r.outputs, proj)), tf.sum(r.finals[1]!)) as tf.Scalar;

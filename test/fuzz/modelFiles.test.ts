@@ -29,23 +29,36 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 function paths(x: Json, prefix: (string | number)[] = []): (string | number)[][] {
   const out = [prefix];
   if (Array.isArray(x)) x.forEach((v, i) => out.push(...paths(v, [...prefix, i])));
-  else if (x !== null && typeof x === 'object') for (const [k, v] of Object.entries(x)) out.push(...paths(v, [...prefix, k]));
+  else if (x !== null && typeof x === 'object')
+    for (const [k, v] of Object.entries(x)) out.push(...paths(v, [...prefix, k]));
   return out;
 }
 
 /** One change to a JSON document: set a path to a value, or delete it. */
 const value: fc.Arbitrary<Json> = fc.oneof(
-  fc.integer({ min: -3, max: 1 << 20 }), fc.double(), fc.constantFrom(0, -0, 1.5, 1e300, -1, 2 ** 53, 'NaN'),
-  fc.string({ maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', '../x.bin', '/dev/zero', 'weights.bin'),
-  fc.array(fc.integer({ min: -1, max: 64 }), { maxLength: 4 }), fc.constant(null), fc.boolean(), fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
+  fc.integer({ min: -3, max: 1 << 20 }),
+  fc.double(),
+  fc.constantFrom(0, -0, 1.5, 1e300, -1, 2 ** 53, 'NaN'),
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('__proto__', 'constructor', '../x.bin', '/dev/zero', 'weights.bin'),
+  fc.array(fc.integer({ min: -1, max: 64 }), { maxLength: 4 }),
+  fc.constant(null),
+  fc.boolean(),
+  fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>,
 );
 const edit = fc.record({ pick: fc.nat(), value, remove: fc.boolean() });
 // Translator.load builds the model its config describes before loading weights into it, so a config edited to
 // hiddenSize 5000 (checksum dropped) spends seconds allocating before the manifest refuses it: sizes stay small here.
 const smallValue: fc.Arbitrary<Json> = fc.oneof(
-  fc.integer({ min: -3, max: 64 }), fc.double({ min: -2, max: 64 }), fc.constantFrom(0, -0, 1.5, 'NaN', 'gru', 'lstm', 'dot', 'none'),
-  fc.string({ maxLength: 6 }), fc.constantFrom('__proto__', 'constructor', '../x.model', '/dev/zero'),
-  fc.array(fc.integer({ min: -1, max: 8 }), { maxLength: 3 }), fc.constant(null), fc.boolean(), fc.dictionary(fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 8 }), { maxKeys: 2 }),
+  fc.integer({ min: -3, max: 64 }),
+  fc.double({ min: -2, max: 64 }),
+  fc.constantFrom(0, -0, 1.5, 'NaN', 'gru', 'lstm', 'dot', 'none'),
+  fc.string({ maxLength: 6 }),
+  fc.constantFrom('__proto__', 'constructor', '../x.model', '/dev/zero'),
+  fc.array(fc.integer({ min: -1, max: 8 }), { maxLength: 3 }),
+  fc.constant(null),
+  fc.boolean(),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.integer({ min: 0, max: 8 }), { maxKeys: 2 }),
 );
 const smallEdit = fc.record({ pick: fc.nat(), value: smallValue, remove: fc.boolean() });
 const checksumPolicy = fc.constantFrom('keep', 'drop', 'recompute');
@@ -66,7 +79,13 @@ function apply(doc: Json, edits: { pick: number; value: Json; remove: boolean }[
 }
 
 /** A damaged copy of `dir`: model.json edited (checksum kept, dropped or recomputed) or its text cut or flipped. */
-function damagedCopy(dir: string, doc: Json, edits: { pick: number; value: Json; remove: boolean }[], policy: string, textCut: number | null): string {
+function damagedCopy(
+  dir: string,
+  doc: Json,
+  edits: { pick: number; value: Json; remove: boolean }[],
+  policy: string,
+  textCut: number | null,
+): string {
   const copy = join(root, `m${n++}`);
   cpSync(dir, copy, { recursive: true });
   const changed = apply(doc, edits) as Record<string, Json>;
@@ -98,35 +117,43 @@ describe('model.json, mutated', () => {
     const { saveModelFiles } = await import('../../src/model/modelFiles.js');
     await saveModelFiles(dir, 'toy', { size: 3, nested: { k: [1, 2] } }, manifest, data, { vocabulary: ['x', 'y'] });
     const doc = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Json;
-    await fc.assert(fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 3 }), checksumPolicy, fc.option(fc.nat(), { freq: 5 }), async (edits, policy, cut) => {
-      const copy = damagedCopy(dir, doc, edits, policy, cut);
-      let loaded;
-      try {
-        loaded = await loadModelFiles(copy);
-      } catch (e) {
-        expect(e).toBeInstanceOf(ModelFileError);
-        expect((e as Error).message).toContain(copy);
-        expect((e as Error).message).not.toContain('\n');
-        return;
-      }
-      const target = new Params(new Rng(2));
-      target.create('a', [2, 3], { kind: 'zeros' });
-      target.create('b', [4], { kind: 'zeros' });
-      target.create('c', [], { kind: 'zeros' });
-      try {
-        target.load(loaded.json.weights.manifest, loaded.data, copy);
-        // Loaded: every weight holds the values its manifest entry points at.
-        for (const e of loaded.json.weights.manifest) {
-          const v = target.get(e.name);
-          expect(Array.from(v.dataSync())).toEqual(Array.from(loaded.data.subarray(e.offset, e.offset + v.size)));
-        }
-      } catch (e) {
-        expect(e).toBeInstanceOf(ToolkitError);
-        for (const [, v] of target.entries()) expect(Array.from(v.dataSync()).every((x) => x === 0)).toBe(true);
-      } finally {
-        target.dispose();
-      }
-    }), fuzzRuns(200));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(edit, { minLength: 1, maxLength: 3 }),
+        checksumPolicy,
+        fc.option(fc.nat(), { freq: 5 }),
+        async (edits, policy, cut) => {
+          const copy = damagedCopy(dir, doc, edits, policy, cut);
+          let loaded;
+          try {
+            loaded = await loadModelFiles(copy);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ModelFileError);
+            expect((e as Error).message).toContain(copy);
+            expect((e as Error).message).not.toContain('\n');
+            return;
+          }
+          const target = new Params(new Rng(2));
+          target.create('a', [2, 3], { kind: 'zeros' });
+          target.create('b', [4], { kind: 'zeros' });
+          target.create('c', [], { kind: 'zeros' });
+          try {
+            target.load(loaded.json.weights.manifest, loaded.data, copy);
+            // Loaded: every weight holds the values its manifest entry points at.
+            for (const e of loaded.json.weights.manifest) {
+              const v = target.get(e.name);
+              expect(Array.from(v.dataSync())).toEqual(Array.from(loaded.data.subarray(e.offset, e.offset + v.size)));
+            }
+          } catch (e) {
+            expect(e).toBeInstanceOf(ToolkitError);
+            for (const [, v] of target.entries()) expect(Array.from(v.dataSync()).every((x) => x === 0)).toBe(true);
+          } finally {
+            target.dispose();
+          }
+        },
+      ),
+      fuzzRuns(200),
+    );
     params.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -141,22 +168,29 @@ describe('model.json, mutated', () => {
     await translator.save(dir);
     translator.dispose();
     const doc = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Json;
-    await fc.assert(fc.asyncProperty(fc.array(smallEdit, { minLength: 1, maxLength: 2 }), fc.constantFrom('drop', 'recompute'), async (edits, policy) => {
-      const copy = damagedCopy(dir, doc, edits, policy, null);
-      let t: Translator;
-      try {
-        t = await Translator.load(copy);
-      } catch (e) {
-        if (!(e instanceof ToolkitError)) throw e;
-        expect((e as Error).message).not.toContain('\n');
-        return;
-      }
-      try {
-        const [r] = t.translate(['a b'], { beamSize: 1 });
-        expect(typeof r!.text).toBe('string');
-      } finally {
-        t.dispose();
-      }
-    }), fuzzRuns(60));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(smallEdit, { minLength: 1, maxLength: 2 }),
+        fc.constantFrom('drop', 'recompute'),
+        async (edits, policy) => {
+          const copy = damagedCopy(dir, doc, edits, policy, null);
+          let t: Translator;
+          try {
+            t = await Translator.load(copy);
+          } catch (e) {
+            if (!(e instanceof ToolkitError)) throw e;
+            expect((e as Error).message).not.toContain('\n');
+            return;
+          }
+          try {
+            const [r] = t.translate(['a b'], { beamSize: 1 });
+            expect(typeof r!.text).toBe('string');
+          } finally {
+            t.dispose();
+          }
+        },
+      ),
+      fuzzRuns(60),
+    );
   });
 });

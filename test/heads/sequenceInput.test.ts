@@ -31,7 +31,13 @@ describe('tokenBatch / featureBatch', () => {
 describe('SequenceReader', () => {
   for (const kind of ['gru', 'lstm'] as const) {
     it(`${kind}, token inputs: a padded batch gives each sequence's own outputs (zero past its length) and final state`, () => {
-      const reader = new SequenceReader(new Params(new Rng(3)), 'r', { kind: 'tokens', vocabSize: 12, embeddingSize: 5 }, 6, { ...DEFAULT_CELL, kind });
+      const reader = new SequenceReader(
+        new Params(new Rng(3)),
+        'r',
+        { kind: 'tokens', vocabSize: 12, embeddingSize: 5 },
+        6,
+        { ...DEFAULT_CELL, kind },
+      );
       const seqs = [[4, 5, 6, 7], [8, 9], [10]];
       const together = read(reader, tokenBatch(seqs));
       seqs.forEach((s, b) => {
@@ -82,7 +88,14 @@ describe('embedding dropout', () => {
 
   it('a dropped word reads a zero embedding in training; outside training nothing is dropped', () => {
     const params = new Params(new Rng(2));
-    const reader = new SequenceReader(params, 'r', { kind: 'tokens', vocabSize: 12, embeddingSize: 3 }, 4, DEFAULT_CELL, { embeddingKeep: 0.5 });
+    const reader = new SequenceReader(
+      params,
+      'r',
+      { kind: 'tokens', vocabSize: 12, embeddingSize: 3 },
+      4,
+      DEFAULT_CELL,
+      { embeddingKeep: 0.5 },
+    );
     const batch = tokenBatch([[5, 6, 5, 7]]);
     const scales = embeddingDropoutScales(batch.ids!, 0.5, new Rng(11));
     expect(new Set(scales)).toEqual(new Set([0, 2])); // this seed drops some words and keeps others
@@ -97,7 +110,12 @@ describe('embedding dropout', () => {
     const byHand = tf.tidy(() => feature.read(featureBatch([inputs], 3)).outputs.arraySync() as number[][][]);
     dropped.flat(2).forEach((v, i) => expect(v).toBeCloseTo(byHand.flat(2)[i]!, 5));
     const plain = tf.tidy(() => reader.read(batch).outputs.arraySync() as number[][][]);
-    const noDrop = tf.tidy(() => feature.read(featureBatch([Float32Array.from([5, 6, 5, 7].flatMap((id) => table[id]!))], 3)).outputs.arraySync() as number[][][]);
+    const noDrop = tf.tidy(
+      () =>
+        feature
+          .read(featureBatch([Float32Array.from([5, 6, 5, 7].flatMap((id) => table[id]!))], 3))
+          .outputs.arraySync() as number[][][],
+    );
     plain.flat(2).forEach((v, i) => expect(v).toBeCloseTo(noDrop.flat(2)[i]!, 5));
     params.dispose();
     featureParams.dispose();

@@ -16,21 +16,36 @@ function sampleIndices(size: number, samples: number): number[] {
   return Array.from({ length: samples }, (_, k) => Math.floor(((k + 0.5) * size) / samples));
 }
 
-function compare(label: string, analytic: Float32Array, indices: number[], numeric: (i: number) => number, tol: number): number {
+function compare(
+  label: string,
+  analytic: Float32Array,
+  indices: number[],
+  numeric: (i: number) => number,
+  tol: number,
+): number {
   let checked = 0;
   for (const i of indices) {
     const n = numeric(i);
     const a = analytic[i]!;
-    if (!(Math.abs(a - n) <= tol * Math.max(1, Math.abs(n)))) expect.fail(`${label}[${i}]: analytic ${a}, numeric ${n}`);
+    if (!(Math.abs(a - n) <= tol * Math.max(1, Math.abs(n))))
+      expect.fail(`${label}[${i}]: analytic ${a}, numeric ${n}`);
     checked++;
   }
   return checked;
 }
 
 /** Checks tf.grads of `loss` with respect to each of `inputs` (constants) against central differences. */
-export function checkInputGradients(loss: (...xs: tf.Tensor[]) => tf.Scalar, inputs: tf.Tensor[], options: CheckOptions = {}): void {
+export function checkInputGradients(
+  loss: (...xs: tf.Tensor[]) => tf.Scalar,
+  inputs: tf.Tensor[],
+  options: CheckOptions = {},
+): void {
   const { eps = 1e-2, tol = 3e-3, samples = 8 } = options;
-  const analytic = tf.tidy(() => tf.grads((...xs: tf.Tensor[]) => loss(...xs))(inputs).map((g) => g.dataSync() as Float32Array));
+  const analytic = tf.tidy(() =>
+    tf
+      .grads((...xs: tf.Tensor[]) => loss(...xs))(inputs)
+      .map((g) => g.dataSync() as Float32Array),
+  );
   inputs.forEach((x, k) => {
     const base = x.dataSync().slice() as Float32Array;
     const at = (i: number, delta: number): number =>
@@ -40,15 +55,28 @@ export function checkInputGradients(loss: (...xs: tf.Tensor[]) => tf.Scalar, inp
         const args = inputs.map((y, j) => (j === k ? tf.tensor(v, x.shape) : y));
         return loss(...args).dataSync()[0]!;
       });
-    const n = compare(`input ${k}`, analytic[k]!, sampleIndices(x.size, samples), (i) => (at(i, eps) - at(i, -eps)) / (2 * eps), tol);
+    const n = compare(
+      `input ${k}`,
+      analytic[k]!,
+      sampleIndices(x.size, samples),
+      (i) => (at(i, eps) - at(i, -eps)) / (2 * eps),
+      tol,
+    );
     expect(n).toBeGreaterThan(0);
   });
 }
 
 /** Checks tf.variableGrads of `loss` for the named variables against central differences (restoring their values). */
-export function checkVariableGradients(loss: () => tf.Scalar, variables: [string, tf.Variable][], options: CheckOptions = {}): void {
+export function checkVariableGradients(
+  loss: () => tf.Scalar,
+  variables: [string, tf.Variable][],
+  options: CheckOptions = {},
+): void {
   const { eps = 1e-2, tol = 3e-3, samples = 6 } = options;
-  const { value, grads } = tf.variableGrads(loss, variables.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    variables.map(([, v]) => v),
+  );
   value.dispose();
   for (const [name, v] of variables) {
     const g = grads[v.name];

@@ -39,7 +39,15 @@ export function flat(m: Mat): number[] {
  * W: [D][4H], U: [H][4H], b, cRec: [4H] in gate order [i f g o]; peep: [3H] = [w_ci | w_cf | w_co] or null.
  */
 export function lstmStepRef(
-  x: number[], h: number[], c: number[], W: Mat, U: Mat, b: number[], cRec: number[], forgetBias: number, peep: number[] | null,
+  x: number[],
+  h: number[],
+  c: number[],
+  W: Mat,
+  U: Mat,
+  b: number[],
+  cRec: number[],
+  forgetBias: number,
+  peep: number[] | null,
 ): { h: number[]; c: number[] } {
   const H = h.length;
   const xw = matVec(x, W);
@@ -63,7 +71,15 @@ export function lstmStepRef(
 }
 
 /** One basic RNN step h' = act(x W + b + h U + c) for one sequence. W: [D][H], U: [H][H], b, c: [H]. */
-export function rnnStepRef(x: number[], h: number[], W: Mat, U: Mat, b: number[], c: number[], activation: 'tanh' | 'relu'): number[] {
+export function rnnStepRef(
+  x: number[],
+  h: number[],
+  W: Mat,
+  U: Mat,
+  b: number[],
+  c: number[],
+  activation: 'tanh' | 'relu',
+): number[] {
   const xw = matVec(x, W);
   const hu = matVec(h, U);
   return xw.map((v, j) => {

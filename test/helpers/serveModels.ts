@@ -20,9 +20,16 @@ import { saveModelFiles } from '../../src/model/modelFiles.js';
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
 
 /** A number-words translator (spelled digits, character tokens), untrained: its outputs are arbitrary but fixed. */
-export function tinyTranslator(seed = 3, info: Record<string, unknown> = { corpus: 'data/train.{en,fr}.gz' }): Translator {
+export function tinyTranslator(
+  seed = 3,
+  info: Record<string, unknown> = { corpus: 'data/train.{en,fr}.gz' },
+): Translator {
   const v = numberWordsVocabularies();
-  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, v.source.size, v.target.size);
+  const model = new Seq2Seq(
+    { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed },
+    v.source.size,
+    v.target.size,
+  );
   const chars = new CharTokenizer();
   return new Translator(model, v.source, v.target, chars, chars, info);
 }
@@ -39,8 +46,19 @@ export async function saveTinyClassifier(): Promise<string> {
   const dir = tempDir('serve-classifier-');
   const tokenizer = new WordTokenizer();
   const vocabulary = Vocabulary.build([['good', 'bad', 'film', 'plot']]);
-  const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 4 }, classes: 2, hiddenSize: 6, seed: 2 });
-  const c = new TextClassifier(model, new Labels(['neg', 'pos']), { kind: 'tokens', vocabulary, tokenizer, lowercase: true });
+  const model = new SequenceClassifier({
+    ...DEFAULT_CLASSIFIER_CONFIG,
+    input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 4 },
+    classes: 2,
+    hiddenSize: 6,
+    seed: 2,
+  });
+  const c = new TextClassifier(model, new Labels(['neg', 'pos']), {
+    kind: 'tokens',
+    vocabulary,
+    tokenizer,
+    lowercase: true,
+  });
   await c.save(dir);
   c.dispose();
   return dir;
@@ -50,7 +68,17 @@ export async function saveTinyLanguageModel(): Promise<string> {
   const dir = tempDir('serve-lm-');
   const tokenizer = new CharTokenizer();
   const vocabulary = Vocabulary.build([[...'abcdefghij']]);
-  const lm = new TextLanguageModel(new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, vocabSize: vocabulary.size, embeddingSize: 4, hiddenSize: 8, seed: 2 }), vocabulary, tokenizer);
+  const lm = new TextLanguageModel(
+    new LanguageModel({
+      ...DEFAULT_LANGUAGE_MODEL_CONFIG,
+      vocabSize: vocabulary.size,
+      embeddingSize: 4,
+      hiddenSize: 8,
+      seed: 2,
+    }),
+    vocabulary,
+    tokenizer,
+  );
   await lm.save(dir);
   lm.dispose();
   return dir;
@@ -58,9 +86,22 @@ export async function saveTinyLanguageModel(): Promise<string> {
 
 export async function saveTinyForecaster(): Promise<string> {
   const dir = tempDir('serve-forecaster-');
-  const model = new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, horizon: 2, hiddenSize: 6, seed: 3 });
+  const model = new Forecaster({
+    ...DEFAULT_FORECASTER_CONFIG,
+    inputSize: 1,
+    targets: 1,
+    horizon: 2,
+    hiddenSize: 6,
+    seed: 3,
+  });
   // Written in the forecaster's first saved form (transform "none"), which every later loader reads.
-  const extra = { scaler: Scaler.fit([[1, 2, 3, 4, 5, 6]]).toJSON(), transform: 'none', window: 4, inputs: ['y'], targets: ['y'] };
+  const extra = {
+    scaler: Scaler.fit([[1, 2, 3, 4, 5, 6]]).toJSON(),
+    transform: 'none',
+    window: 4,
+    inputs: ['y'],
+    targets: ['y'],
+  };
   const { manifest, data } = model.params.serialize();
   await saveModelFiles(dir, FORECASTER_KIND, model.config, manifest, data, extra);
   model.dispose();

@@ -36,7 +36,11 @@ export function makeTar(entries: TarEntry[]): Uint8Array {
       const long = new TextEncoder().encode(`${e.name}\0`);
       parts.push(block('././@LongLink', long.length, 'L'), long, new Uint8Array((512 - (long.length % 512)) % 512));
     }
-    parts.push(block(e.name.slice(0, 99), data.length, e.type ?? '0'), data, new Uint8Array((512 - (data.length % 512)) % 512));
+    parts.push(
+      block(e.name.slice(0, 99), data.length, e.type ?? '0'),
+      data,
+      new Uint8Array((512 - (data.length % 512)) % 512),
+    );
   }
   parts.push(new Uint8Array(1024));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

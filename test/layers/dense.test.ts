@@ -7,12 +7,19 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const N = 5, IN = 4, OUT = 3;
+const N = 5,
+  IN = 4,
+  OUT = 3;
 
 function fixed(seed: number): { x: Mat; W: Mat; b: number[]; R: Mat } {
   const rng = new Rng(seed);
   const rand = () => rng.next();
-  return { x: randomMat(N, IN, rand, 1), W: randomMat(IN, OUT, rand, 1), b: randomMat(1, OUT, rand, 1)[0]!, R: randomMat(N, OUT, rand, 1) };
+  return {
+    x: randomMat(N, IN, rand, 1),
+    W: randomMat(IN, OUT, rand, 1),
+    b: randomMat(1, OUT, rand, 1)[0]!,
+    R: randomMat(N, OUT, rand, 1),
+  };
 }
 
 function expectAllClose(actual: number[][], expected: number[][], digits = 5): void {
@@ -27,13 +34,19 @@ describe('dense', () => {
   it('forward equals x·W + b row by row (float64 reference)', () => {
     const { x, W, b } = fixed(1);
     const y = tf.tidy(() => dense(tf.tensor2d(x), tf.tensor2d(W), tf.tensor1d(b)).arraySync());
-    expectAllClose(y, x.map((row) => matVec(row, W).map((v, j) => v + b[j]!)));
+    expectAllClose(
+      y,
+      x.map((row) => matVec(row, W).map((v, j) => v + b[j]!)),
+    );
   });
 
   it('forward without bias equals x·W', () => {
     const { x, W } = fixed(2);
     const y = tf.tidy(() => dense(tf.tensor2d(x), tf.tensor2d(W), null).arraySync());
-    expectAllClose(y, x.map((row) => matVec(row, W)));
+    expectAllClose(
+      y,
+      x.map((row) => matVec(row, W)),
+    );
   });
 
   it('hand-written gradient equals autograd of tf.add(tf.matMul(x, W), b) for x, W and b', () => {
@@ -42,7 +55,9 @@ describe('dense', () => {
       const Rt = tf.tensor2d(R);
       const args = [tf.tensor2d(x), tf.tensor2d(W), tf.tensor1d(b)];
       const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, Rt));
-      const g1 = tf.grads((xi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor) => loss(dense(xi as tf.Tensor2D, Wi as tf.Tensor2D, bi as tf.Tensor1D)))(args);
+      const g1 = tf.grads((xi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor) =>
+        loss(dense(xi as tf.Tensor2D, Wi as tf.Tensor2D, bi as tf.Tensor1D)),
+      )(args);
       const g2 = tf.grads((xi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor) => loss(tf.add(tf.matMul(xi, Wi), bi)))(args);
       return [g1.map((g) => g.arraySync()), g2.map((g) => g.arraySync())];
     });
@@ -58,7 +73,9 @@ describe('dense', () => {
       const Rt = tf.tensor2d(R);
       const args = [tf.tensor2d(x), tf.tensor2d(W)];
       const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, Rt));
-      const g1 = tf.grads((xi: tf.Tensor, Wi: tf.Tensor) => loss(dense(xi as tf.Tensor2D, Wi as tf.Tensor2D, null)))(args);
+      const g1 = tf.grads((xi: tf.Tensor, Wi: tf.Tensor) => loss(dense(xi as tf.Tensor2D, Wi as tf.Tensor2D, null)))(
+        args,
+      );
       const g2 = tf.grads((xi: tf.Tensor, Wi: tf.Tensor) => loss(tf.matMul(xi, Wi)))(args);
       return [g1.map((g) => g.arraySync() as number[][]), g2.map((g) => g.arraySync() as number[][])];
     });
@@ -68,8 +85,20 @@ describe('dense', () => {
 
   it('bias gradient is the column sum of the upstream gradient', () => {
     const { x, W, b, R } = fixed(5);
-    const db = tf.tidy(() => tf.grad((bi: tf.Tensor) => tf.sum(tf.mul(dense(tf.tensor2d(x), tf.tensor2d(W), bi as tf.Tensor1D), tf.tensor2d(R))))(tf.tensor1d(b)).arraySync() as number[]);
-    db.forEach((v, j) => expect(v).toBeCloseTo(R.reduce((s, row) => s + row[j]!, 0), 5));
+    const db = tf.tidy(
+      () =>
+        tf
+          .grad((bi: tf.Tensor) =>
+            tf.sum(tf.mul(dense(tf.tensor2d(x), tf.tensor2d(W), bi as tf.Tensor1D), tf.tensor2d(R))),
+          )(tf.tensor1d(b))
+          .arraySync() as number[],
+    );
+    db.forEach((v, j) =>
+      expect(v).toBeCloseTo(
+        R.reduce((s, row) => s + row[j]!, 0),
+        5,
+      ),
+    );
   });
 
   it('backward still works when the forward ran inside a tidy that disposed its inputs', () => {
@@ -80,20 +109,35 @@ describe('dense', () => {
         const y = tf.tidy(() => dense(tf.mul(xi, 2) as tf.Tensor2D, tf.mul(Wi, 1) as tf.Tensor2D, tf.tensor1d(b)));
         return tf.sum(tf.mul(y, tf.tensor2d(R)));
       };
-      return tf.grads(f)([tf.tensor2d(x), tf.tensor2d(W)]).map((g) => g.arraySync() as number[][]);
+      return tf
+        .grads(f)([tf.tensor2d(x), tf.tensor2d(W)])
+        .map((g) => g.arraySync() as number[][]);
     });
     // d/dx Σ (2x·W + b) ⊙ R = 2 R·Wᵀ;  d/dW = (2x)ᵀ·R
-    expectAllClose(dx!, R.map((r) => W.map((wRow) => 2 * wRow.reduce((s, w, j) => s + w * r[j]!, 0))));
-    expectAllClose(dW!, W.map((_, i) => R[0]!.map((_, j) => x.reduce((s, xr, n) => s + 2 * xr[i]! * R[n]![j]!, 0))));
+    expectAllClose(
+      dx!,
+      R.map((r) => W.map((wRow) => 2 * wRow.reduce((s, w, j) => s + w * r[j]!, 0))),
+    );
+    expectAllClose(
+      dW!,
+      W.map((_, i) => R[0]!.map((_, j) => x.reduce((s, xr, n) => s + 2 * xr[i]! * R[n]![j]!, 0))),
+    );
   });
 });
 
 describe('sumRows', () => {
   it('equals tf.sum(g, 0)', () => {
     const rng = new Rng(7);
-    for (const [rows, cols] of [[1, 4], [6, 3], [37, 11]] as [number, number][]) {
+    for (const [rows, cols] of [
+      [1, 4],
+      [6, 3],
+      [37, 11],
+    ] as [number, number][]) {
       const g = randomMat(rows, cols, () => rng.next(), 3);
-      const [ours, ref] = tf.tidy(() => [sumRows(tf.tensor2d(g)).arraySync(), tf.sum(tf.tensor2d(g), 0).arraySync() as number[]]);
+      const [ours, ref] = tf.tidy(() => [
+        sumRows(tf.tensor2d(g)).arraySync(),
+        tf.sum(tf.tensor2d(g), 0).arraySync() as number[],
+      ]);
       expect(ours).toHaveLength(cols);
       ours!.forEach((v, j) => expect(v).toBeCloseTo(ref![j]!, 4));
     }

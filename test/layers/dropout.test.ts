@@ -6,13 +6,21 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const x = () => tf.tensor2d(Array.from({ length: 40 }, (_, i) => i / 7 - 2), [8, 5]);
+const x = () =>
+  tf.tensor2d(
+    Array.from({ length: 40 }, (_, i) => i / 7 - 2),
+    [8, 5],
+  );
 
 describe('dropout', () => {
   it('keep = 1 and no rng (not training) are the identity, and draw nothing', () => {
     const rng = new Rng(3);
     const before = rng.getState();
-    const [a, b, input] = tf.tidy(() => [dropout(x(), 1, rng).arraySync(), dropout(x(), 0.5, null).arraySync(), x().arraySync()]);
+    const [a, b, input] = tf.tidy(() => [
+      dropout(x(), 1, rng).arraySync(),
+      dropout(x(), 0.5, null).arraySync(),
+      x().arraySync(),
+    ]);
     expect(a).toEqual(input);
     expect(b).toEqual(input);
     expect(rng.getState()).toEqual(before);
@@ -25,7 +33,10 @@ describe('dropout', () => {
     const first = tf.tidy(() => dropoutMask(r1, 6, 7, 0.6).arraySync());
     const resumed = new Rng(r1.getState());
     const second = tf.tidy(() => dropoutMask(r1, 6, 7, 0.6).arraySync());
-    const again = tf.tidy(() => [dropoutMask(new Rng(11), 6, 7, 0.6).arraySync(), dropoutMask(resumed, 6, 7, 0.6).arraySync()]);
+    const again = tf.tidy(() => [
+      dropoutMask(new Rng(11), 6, 7, 0.6).arraySync(),
+      dropoutMask(resumed, 6, 7, 0.6).arraySync(),
+    ]);
     expect(again[0]).toEqual(first);
     expect(again[1]).toEqual(second);
     expect(second).not.toEqual(first);

@@ -44,7 +44,12 @@ function reference(E: number[][], W: number[][], b: number[], ids: Int32Array, G
 
 describe('embed', () => {
   it('returns the rows of the table in the order of the ids, repeats included', () => {
-    const table = tf.tensor2d([[0, 0.5], [1, 1.5], [2, 2.5], [3, 3.5]]);
+    const table = tf.tensor2d([
+      [0, 0.5],
+      [1, 1.5],
+      [2, 2.5],
+      [3, 3.5],
+    ]);
     const rows = embed(table, Int32Array.from([3, 0, 3, 1]));
     expect(rows.shape).toEqual([4, 2]);
     expect(Array.from(rows.dataSync())).toEqual([3, 3.5, 0, 0.5, 3, 3.5, 1, 1.5]);
@@ -55,7 +60,11 @@ describe('embed', () => {
 
   it('matches indexing on random tables and ids (property), making no tensor beyond its result', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 9 }), fc.nat(), fc.nat({ max: 20 }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.nat(),
+        fc.nat({ max: 20 }),
         (vocab, dim, seed, n) => {
           const rng = new Rng(seed);
           const E = randomMatrix(rng, vocab, dim);
@@ -124,7 +133,16 @@ describe('embedProject', () => {
         const [tE, tW, tb] = [tf.tensor2d(E, [vocab, dim]), tf.tensor2d(W), tf.tensor1d(b)];
         const out = embedProject(tE, tW, tb, ids);
         expect(out.shape).toEqual([n, outDim]);
-        expectClose(out.dataSync(), reference(E, W, b, ids, Array.from({ length: n }, () => [0, 0])).out);
+        expectClose(
+          out.dataSync(),
+          reference(
+            E,
+            W,
+            b,
+            ids,
+            Array.from({ length: n }, () => [0, 0]),
+          ).out,
+        );
         tf.dispose([tE, tW, tb, out]);
       }),
       fuzzRuns(60),

@@ -63,7 +63,12 @@ describe('loadPretrainedEmbeddings', () => {
     expect(after[source.id('Berlin')]).toEqual([3, 3, 3, 3]); // the exact form wins over "berlin"
     expect(after[source.id('unknownword')]).toEqual(before[source.id('unknownword')]);
     expect(after.slice(0, 4)).toEqual(before.slice(0, 4)); // reserved tokens untouched
-    expect(loadPretrainedEmbeddings(model, 'target', target, vectors)).toEqual({ words: 3, exact: 2, lowercase: 0, found: 2 });
+    expect(loadPretrainedEmbeddings(model, 'target', target, vectors)).toEqual({
+      words: 3,
+      exact: 2,
+      lowercase: 0,
+      found: 2,
+    });
     model.dispose();
   });
 
@@ -71,7 +76,9 @@ describe('loadPretrainedEmbeddings', () => {
     const vectors = await readPretrainedVectors(fixture('glove-4d.txt'));
     const vocab = new Vocabulary(['milk']);
     const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, embeddingSize: 5, hiddenSize: 6 }, vocab.size, vocab.size);
-    expect(() => loadPretrainedEmbeddings(model, 'source', vocab, vectors)).toThrow(/vectors are 4 wide, the model's source embeddings 5 \(set embeddingSize to 4\)/);
+    expect(() => loadPretrainedEmbeddings(model, 'source', vocab, vectors)).toThrow(
+      /vectors are 4 wide, the model's source embeddings 5 \(set embeddingSize to 4\)/,
+    );
     model.dispose();
   });
 });

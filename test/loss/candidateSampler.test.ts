@@ -15,8 +15,13 @@ describe('logUniformProbability', () => {
 
 describe('logUniformCandidates', () => {
   it('with replacement, empirical frequencies over 200,000 draws match P(k) within 0.005', () => {
-    const V = 10, draws = 200_000;
-    const { sampled, numTries } = logUniformCandidates(new Int32Array(0), { vocabSize: V, numSampled: draws, unique: false }, new Rng(11));
+    const V = 10,
+      draws = 200_000;
+    const { sampled, numTries } = logUniformCandidates(
+      new Int32Array(0),
+      { vocabSize: V, numSampled: draws, unique: false },
+      new Rng(11),
+    );
     expect(numTries).toBe(draws);
     const counts = new Array<number>(V).fill(0);
     for (const k of sampled) counts[k]!++;
@@ -25,8 +30,13 @@ describe('logUniformCandidates', () => {
   });
 
   it('unique sampling returns numSampled distinct ids in range, after at least numSampled draws', () => {
-    const V = 100, m = 60;
-    const { sampled, numTries } = logUniformCandidates(new Int32Array(0), { vocabSize: V, numSampled: m, unique: true }, new Rng(3));
+    const V = 100,
+      m = 60;
+    const { sampled, numTries } = logUniformCandidates(
+      new Int32Array(0),
+      { vocabSize: V, numSampled: m, unique: true },
+      new Rng(3),
+    );
     expect(sampled.length).toBe(m);
     expect(new Set(sampled).size).toBe(m);
     expect(sampled.every((k) => k >= 0 && k < V)).toBe(true);
@@ -45,7 +55,8 @@ describe('logUniformCandidates', () => {
     // The sampler reports the same numbers: find a seed whose draw took exactly 5 tries.
     let seed = 0;
     let c = logUniformCandidates(Int32Array.of(2, 0), { vocabSize: 3, numSampled: 2, unique: true }, new Rng(seed));
-    while (c.numTries !== 5) c = logUniformCandidates(Int32Array.of(2, 0), { vocabSize: 3, numSampled: 2, unique: true }, new Rng(++seed));
+    while (c.numTries !== 5)
+      c = logUniformCandidates(Int32Array.of(2, 0), { vocabSize: 3, numSampled: 2, unique: true }, new Rng(++seed));
     c.sampled.forEach((k, j) => expect(c.sampledExpectedCount[j]).toBeCloseTo(hand[k]!, 5));
     expect(c.trueExpectedCount[0]).toBeCloseTo(hand[2]!, 5);
     expect(c.trueExpectedCount[1]).toBeCloseTo(hand[0]!, 5);
@@ -68,6 +79,8 @@ describe('logUniformCandidates', () => {
   });
 
   it('rejects more distinct candidates than the vocabulary holds', () => {
-    expect(() => logUniformCandidates(new Int32Array(0), { vocabSize: 5, numSampled: 6, unique: true }, new Rng(1))).toThrow(/6 distinct candidates from a vocabulary of 5/);
+    expect(() =>
+      logUniformCandidates(new Int32Array(0), { vocabSize: 5, numSampled: 6, unique: true }, new Rng(1)),
+    ).toThrow(/6 distinct candidates from a vocabulary of 5/);
   });
 });

@@ -8,7 +8,8 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const N = 5, V = 6;
+const N = 5,
+  V = 6;
 const TARGETS = [2, 0, 5, 3, 1];
 const MASK = [1, 1, 0, 1, 0]; // rows 2 and 4 are padding
 
@@ -40,7 +41,9 @@ function lossAndGrad(logits: Mat, targets: number[], mask: number[]): { loss: nu
   return tf.tidy(() => {
     const t = new Int32Array(targets);
     const m = new Float32Array(mask);
-    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m))(tf.tensor2d(logits));
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m))(
+      tf.tensor2d(logits),
+    );
     return { loss: value.arraySync() as number, grad: grad.arraySync() as number[][] };
   });
 }
@@ -60,30 +63,39 @@ describe('maskedCrossEntropy', () => {
     const targets = TARGETS.map((t, i) => (MASK[i] === 0 ? (t + 1) % V : t));
     const b = lossAndGrad(changed, targets, MASK);
     expect(b.loss).toBe(a.loss);
-    for (const g of [a.grad, b.grad]) MASK.forEach((m, i) => { if (m === 0) expect(g[i]!.every((x) => x === 0)).toBe(true); });
+    for (const g of [a.grad, b.grad])
+      MASK.forEach((m, i) => {
+        if (m === 0) expect(g[i]!.every((x) => x === 0)).toBe(true);
+      });
   });
 
   it('gradient equals (softmax − onehot)·mask / Σ mask', () => {
     const logits = makeLogits(3);
     const { grad } = lossAndGrad(logits, TARGETS, MASK);
     const total = MASK.reduce((a, c) => a + c, 0);
-    logits.forEach((row, i) => softmaxRef(row).forEach((p, j) => {
-      const expected = (p - (j === TARGETS[i] ? 1 : 0)) * MASK[i]! / total;
-      expect(grad[i]![j]).toBeCloseTo(expected, 6);
-    }));
+    logits.forEach((row, i) =>
+      softmaxRef(row).forEach((p, j) => {
+        const expected = ((p - (j === TARGETS[i] ? 1 : 0)) * MASK[i]!) / total;
+        expect(grad[i]![j]).toBeCloseTo(expected, 6);
+      }),
+    );
   });
 
   it('gradient matches central finite differences of the float64 loss', () => {
     const logits = makeLogits(4);
     const { grad } = lossAndGrad(logits, TARGETS, MASK);
     const eps = 1e-5;
-    logits.forEach((row, i) => row.forEach((x, j) => {
-      row[j] = x + eps; const up = lossRef(logits, TARGETS, MASK);
-      row[j] = x - eps; const down = lossRef(logits, TARGETS, MASK);
-      row[j] = x;
-      const numeric = (up - down) / (2 * eps);
-      expect(Math.abs(grad[i]![j]! - numeric)).toBeLessThan(1e-5);
-    }));
+    logits.forEach((row, i) =>
+      row.forEach((x, j) => {
+        row[j] = x + eps;
+        const up = lossRef(logits, TARGETS, MASK);
+        row[j] = x - eps;
+        const down = lossRef(logits, TARGETS, MASK);
+        row[j] = x;
+        const numeric = (up - down) / (2 * eps);
+        expect(Math.abs(grad[i]![j]! - numeric)).toBeLessThan(1e-5);
+      }),
+    );
   });
 
   it('an extremely negative target logit gives a large finite loss and a finite gradient', () => {
@@ -118,11 +130,18 @@ function rowLossRef(row: number[], target: number, eps: number): number {
   return -p.reduce((a, pk, k) => a + ((k === target ? 1 - eps : 0) + eps / row.length) * Math.log(pk), 0);
 }
 
-function lossAndGradWith(logits: Mat, targets: number[], mask: number[], options: Parameters<typeof maskedCrossEntropy>[3]): { loss: number; grad: number[][] } {
+function lossAndGradWith(
+  logits: Mat,
+  targets: number[],
+  mask: number[],
+  options: Parameters<typeof maskedCrossEntropy>[3],
+): { loss: number; grad: number[][] } {
   return tf.tidy(() => {
     const t = new Int32Array(targets);
     const m = new Float32Array(mask);
-    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m, options))(tf.tensor2d(logits));
+    const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m, options))(
+      tf.tensor2d(logits),
+    );
     return { loss: value.arraySync() as number, grad: grad.arraySync() as number[][] };
   });
 }
@@ -151,13 +170,19 @@ describe('maskedCrossEntropy with label smoothing', () => {
     const { grad } = lossAndGradWith(logits, TARGETS, MASK, { labelSmoothing: eps });
     const ref = (): number => logits.reduce((a, row, i) => a + MASK[i]! * rowLossRef(row, TARGETS[i]!, eps), 0) / 3;
     const h = 1e-5;
-    logits.forEach((row, i) => row.forEach((x, j) => {
-      row[j] = x + h; const up = ref();
-      row[j] = x - h; const down = ref();
-      row[j] = x;
-      expect(Math.abs(grad[i]![j]! - (up - down) / (2 * h))).toBeLessThan(1e-5);
-    }));
-    MASK.forEach((m, i) => { if (m === 0) expect(grad[i]!.every((g) => g === 0)).toBe(true); });
+    logits.forEach((row, i) =>
+      row.forEach((x, j) => {
+        row[j] = x + h;
+        const up = ref();
+        row[j] = x - h;
+        const down = ref();
+        row[j] = x;
+        expect(Math.abs(grad[i]![j]! - (up - down) / (2 * h))).toBeLessThan(1e-5);
+      }),
+    );
+    MASK.forEach((m, i) => {
+      if (m === 0) expect(grad[i]!.every((g) => g === 0)).toBe(true);
+    });
   });
 
   it('stays finite when the target is extremely unlikely (log Z from the largest probability)', () => {
@@ -175,7 +200,14 @@ describe('maskedCrossEntropy averaged per sequence', () => {
   it('weights each sequence equally: a hand-worked two-sequence batch', () => {
     // Two sequences of 3 steps (rows 0–2 and 3–5). Sequence 0 has 1 real token, sequence 1 has 3. Logits 0 over V = 2,
     // so every token costs log 2 except where we push the target: row 3's target logit +∞-ish gives ~0.
-    const logits = [[0, 0], [0, 0], [0, 0], [0, 30], [0, 0], [0, 0]];
+    const logits = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 30],
+      [0, 0],
+      [0, 0],
+    ];
     const targets = [0, 0, 0, 1, 0, 0];
     const mask = [1, 0, 0, 1, 1, 1];
     const perToken = lossAndGradWith(logits, targets, mask, { average: 'token' }).loss;
@@ -186,12 +218,21 @@ describe('maskedCrossEntropy averaged per sequence', () => {
   });
 
   it('an all-padding sequence is left out of the average; steps must divide the rows', () => {
-    const logits = [[0, 1], [1, 0], [0, 0], [0, 0]];
+    const logits = [
+      [0, 1],
+      [1, 0],
+      [0, 0],
+      [0, 0],
+    ];
     const one = lossAndGradWith(logits.slice(0, 2), [0, 1], [1, 1], { average: 'sequence', steps: 2 }).loss;
     const withEmpty = lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence', steps: 2 }).loss;
     expect(withEmpty).toBeCloseTo(one, 6);
-    expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence', steps: 3 })).toThrow(/rows per sequence/);
-    expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence' })).toThrow(/rows per sequence/);
+    expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence', steps: 3 })).toThrow(
+      /rows per sequence/,
+    );
+    expect(() => lossAndGradWith(logits, [0, 1, 0, 0], [1, 1, 0, 0], { average: 'sequence' })).toThrow(
+      /rows per sequence/,
+    );
   });
 });
 
@@ -204,6 +245,8 @@ describe('the p − q kernel behind the gradient', () => {
     softmaxMinusTargetValues(p, targets, 0, 2, 3, out);
     [0.1, 0.2, -0.3, -0.75, 0.25, 0.5].forEach((x, i) => expect(out[i]).toBeCloseTo(x, 6));
     softmaxMinusTargetValues(p, targets, 0.3, 2, 3, out);
-    [0.1 - 0.1, 0.2 - 0.1, 0.7 - 0.1 - 0.7, 0.25 - 0.1 - 0.7, 0.25 - 0.1, 0.5 - 0.1].forEach((x, i) => expect(out[i]).toBeCloseTo(x, 6));
+    [0.1 - 0.1, 0.2 - 0.1, 0.7 - 0.1 - 0.7, 0.25 - 0.1 - 0.7, 0.25 - 0.1, 0.5 - 0.1].forEach((x, i) =>
+      expect(out[i]).toBeCloseTo(x, 6),
+    );
   });
 });

@@ -36,7 +36,8 @@ describe('logSoftmaxRows', () => {
     for (let j = 0; j < width; j++) x[3 * width + j] = 1000 + j / width; // large and nearly equal
     const got = tf.tidy(() => Array.from(logSoftmaxRows(tf.tensor2d(x, [4, width])).dataSync()));
     const want = reference(x, width);
-    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(2e-5 * Math.max(1, Math.abs(want[i]!)));
+    for (let i = 0; i < got.length; i++)
+      expect(Math.abs(got[i]! - want[i]!)).toBeLessThan(2e-5 * Math.max(1, Math.abs(want[i]!)));
   });
 
   it('rows of 7 (vector lanes and a scalar tail) equal the float64 reference; a row holding a NaN gives NaNs and leaves the others right', () => {
@@ -50,7 +51,9 @@ describe('logSoftmaxRows', () => {
     withNaN[width + 2] = Number.NaN;
     const got = tf.tidy(() => Array.from(logSoftmaxRows(tf.tensor2d(withNaN, [3, width])).dataSync()));
     for (let j = 0; j < width; j++) expect(got[width + j]).toBeNaN();
-    [0, 2].forEach((r) => { for (let j = 0; j < width; j++) expect(got[r * width + j]).toBeCloseTo(clean[r * width + j]!, 6); });
+    [0, 2].forEach((r) => {
+      for (let j = 0; j < width; j++) expect(got[r * width + j]).toBeCloseTo(clean[r * width + j]!, 6);
+    });
   });
 
   it('leaves no tensors behind', () => {

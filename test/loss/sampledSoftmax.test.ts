@@ -9,7 +9,13 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-interface Problem { h: Mat; W: Mat; b: number[]; targets: number[]; mask: number[] }
+interface Problem {
+  h: Mat;
+  W: Mat;
+  b: number[];
+  targets: number[];
+  mask: number[];
+}
 
 function makeProblem(seed: number, N: number, H: number, V: number, mask?: number[]): Problem {
   const rng = new Rng(seed);
@@ -33,7 +39,12 @@ function sampled(p: Problem, opts: Opts, seed: number): { loss: number; dh: Mat;
     const { value, grads } = tf.valueAndGrads((h: tf.Tensor, W: tf.Tensor, b: tf.Tensor) =>
       sampledSoftmaxLoss(h as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D, t, m, { ...opts, rng: new Rng(seed) }),
     )([tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)]);
-    return { loss: value.arraySync() as number, dh: grads[0]!.arraySync() as Mat, dW: grads[1]!.arraySync() as Mat, db: grads[2]!.arraySync() as number[] };
+    return {
+      loss: value.arraySync() as number,
+      dh: grads[0]!.arraySync() as Mat,
+      dW: grads[1]!.arraySync() as Mat,
+      db: grads[2]!.arraySync() as number[],
+    };
   });
 }
 
@@ -52,16 +63,28 @@ function lossRef(p: Problem, c: Candidates, removeAccidentalHits: boolean): numb
     const max = Math.max(...row);
     sum += p.mask[i]! * (max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0)) - row[0]!);
   });
-  return sum / Math.max(p.mask.reduce((a, x) => a + x, 0), 1);
+  return (
+    sum /
+    Math.max(
+      p.mask.reduce((a, x) => a + x, 0),
+      1,
+    )
+  );
 }
 
 /** Full softmax cross-entropy of h·W + b, through the toolkit's maskedCrossEntropy. */
 function fullLoss(h: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, targets: Int32Array, mask: Float32Array): number {
-  return tf.tidy(() => maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, targets, mask).arraySync() as number);
+  return tf.tidy(
+    () => maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, targets, mask).arraySync() as number,
+  );
 }
 
 function candidatesFor(p: Problem, opts: Opts, seed: number): Candidates {
-  return logUniformCandidates(new Int32Array(p.targets), { vocabSize: p.b.length, numSampled: opts.numSampled, unique: opts.unique }, new Rng(seed));
+  return logUniformCandidates(
+    new Int32Array(p.targets),
+    { vocabSize: p.b.length, numSampled: opts.numSampled, unique: opts.unique },
+    new Rng(seed),
+  );
 }
 
 describe('sampledSoftmaxLoss', () => {
@@ -76,12 +99,15 @@ describe('sampledSoftmaxLoss', () => {
     const got = sampled(p, SMALL, seed);
     expect(got.loss).toBeCloseTo(lossRef(p, c, true), 5);
     const eps = 1e-5;
-    const check = (m: number[], grad: number[]): void => m.forEach((x, j) => {
-      m[j] = x + eps; const up = lossRef(p, c, true);
-      m[j] = x - eps; const down = lossRef(p, c, true);
-      m[j] = x;
-      expect(Math.abs(grad[j]! - (up - down) / (2 * eps))).toBeLessThan(1e-5);
-    });
+    const check = (m: number[], grad: number[]): void =>
+      m.forEach((x, j) => {
+        m[j] = x + eps;
+        const up = lossRef(p, c, true);
+        m[j] = x - eps;
+        const down = lossRef(p, c, true);
+        m[j] = x;
+        expect(Math.abs(grad[j]! - (up - down) / (2 * eps))).toBeLessThan(1e-5);
+      });
     p.h.forEach((row, i) => check(row, got.dh[i]!));
     p.W.forEach((row, d) => check(row, got.dW[d]!));
     check(p.b, got.db);
@@ -98,7 +124,19 @@ describe('sampledSoftmaxLoss', () => {
     // V = 3 and 3 distinct candidates: every id is sampled, so each row's label is always an accidental hit.
     // With h = 0 each logit is u_k = b_k − log Q(k), and the row's loss is log Σ_k e^{u_k} − u_y with each class once;
     // keeping the hit would count the label twice: log(Σ_k e^{u_k} + e^{u_y}) − u_y.
-    const p: Problem = { h: [[0, 0], [0, 0]], W: [[1, -2, 0.5], [0.3, 0.7, -1]], b: [0.5, -1, 2], targets: [1, 2], mask: [1, 1] };
+    const p: Problem = {
+      h: [
+        [0, 0],
+        [0, 0],
+      ],
+      W: [
+        [1, -2, 0.5],
+        [0.3, 0.7, -1],
+      ],
+      b: [0.5, -1, 2],
+      targets: [1, 2],
+      mask: [1, 1],
+    };
     const opts: Opts = { numSampled: 3, unique: true, removeAccidentalHits: true };
     const c = candidatesFor(p, opts, 3);
     const Q = [0, 1, 2].map((k) => -Math.expm1(c.numTries * Math.log1p(-logUniformProbability(k, 3))));
@@ -125,7 +163,10 @@ describe('sampledSoftmaxLoss', () => {
     expect(b.loss).toBe(a.loss);
     expect(b.dW).toEqual(a.dW);
     expect(b.db).toEqual(a.db);
-    for (const g of [a.dh, b.dh]) mask.forEach((m, i) => { if (m === 0) expect(g[i]!.every((x) => x === 0)).toBe(true); });
+    for (const g of [a.dh, b.dh])
+      mask.forEach((m, i) => {
+        if (m === 0) expect(g[i]!.every((x) => x === 0)).toBe(true);
+      });
   });
 
   it('log-Q correction, with replacement: E[(e^loss − 1) / (numSampled·P(y))] is exactly e^{full loss} (within 3% over 2,000 draws)', () => {
@@ -137,7 +178,8 @@ describe('sampledSoftmaxLoss', () => {
     const p = makeProblem(3, 1, 8, 50);
     const opts: Opts = { numSampled: 40, unique: false, removeAccidentalHits: false };
     const rng = new Rng(1);
-    const t = new Int32Array(p.targets), m = new Float32Array(p.mask);
+    const t = new Int32Array(p.targets),
+      m = new Float32Array(p.mask);
     const [h, W, b] = [tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)];
     const Qy = 40 * logUniformProbability(p.targets[0]!, 50);
     let sum = 0;
@@ -157,14 +199,23 @@ describe('sampledSoftmaxLoss', () => {
     // Q → 1 (the sampler needs many draws), so the bias vanishes. Measured over 2,000 draws (float64 simulation):
     //   numSampled 25: −0.87 (full ≈ 4.6); numSampled 48: −0.05 (standard error 0.0004).
     const p = makeProblem(4, 16, 8, 50);
-    const t = new Int32Array(p.targets), m = new Float32Array(p.mask);
+    const t = new Int32Array(p.targets),
+      m = new Float32Array(p.mask);
     const [h, W, b] = [tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)];
     const full = fullLoss(h, W, b, t, m);
     const meanLoss = (numSampled: number): number => {
       const rng = new Rng(2);
       let sum = 0;
       for (let r = 0; r < 2000; r++) {
-        sum += tf.tidy(() => sampledSoftmaxLoss(h, W, b, t, m, { numSampled, unique: true, removeAccidentalHits: true, rng }).dataSync()[0]!);
+        sum += tf.tidy(
+          () =>
+            sampledSoftmaxLoss(h, W, b, t, m, {
+              numSampled,
+              unique: true,
+              removeAccidentalHits: true,
+              rng,
+            }).dataSync()[0]!,
+        );
       }
       return sum / 2000;
     };
@@ -177,10 +228,14 @@ describe('sampledSoftmaxLoss', () => {
 
   it('trains: a V = 200 softmax regression fit with 20 sampled candidates lowers the full softmax loss', () => {
     // Classes drawn from a Zipfian law (the log-uniform sampler's assumption), inputs = a class mean + noise.
-    const V = 200, H = 16, N = 256;
+    const V = 200,
+      H = 16,
+      N = 256;
     const rng = new Rng(5);
     const means = randomMat(V, H, () => rng.next(), 1);
-    const targets = Int32Array.from({ length: N }, () => Math.min(Math.floor(Math.exp(rng.next() * Math.log(V + 1))) - 1, V - 1));
+    const targets = Int32Array.from({ length: N }, () =>
+      Math.min(Math.floor(Math.exp(rng.next() * Math.log(V + 1))) - 1, V - 1),
+    );
     const x = tf.tensor2d(Array.from(targets, (y) => means[y]!.map((v) => v + 0.2 * rng.normal())));
     const mask = new Float32Array(N).fill(1);
     const W = tf.variable(tf.zeros([H, V])) as tf.Variable<tf.Rank.R2>;
@@ -190,7 +245,10 @@ describe('sampledSoftmaxLoss', () => {
     const sampler = new Rng(6);
     for (let step = 0; step < 300; step++) {
       tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => sampledSoftmaxLoss(x, W, b, targets, mask, { numSampled: 20, rng: sampler }), [W, b]);
+        const { grads } = tf.variableGrads(
+          () => sampledSoftmaxLoss(x, W, b, targets, mask, { numSampled: 20, rng: sampler }),
+          [W, b],
+        );
         adam.applyGradients(grads);
       });
     }
@@ -209,8 +267,11 @@ describe('sampledSoftmaxLoss', () => {
     // log-Q correction of the candidates it measured 0.994 (20), and with the true-class gradient's sign flipped −0.96.
     const p = makeProblem(11, 12, 6, 50);
     const full = tf.tidy(() => {
-      const t = new Int32Array(p.targets), m = new Float32Array(p.mask);
-      const g = tf.grads((h: tf.Tensor, W: tf.Tensor, b: tf.Tensor) => maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, t, m))([tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)]);
+      const t = new Int32Array(p.targets),
+        m = new Float32Array(p.mask);
+      const g = tf.grads((h: tf.Tensor, W: tf.Tensor, b: tf.Tensor) =>
+        maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, t, m),
+      )([tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)]);
       return [...(g[0]!.dataSync() as Float32Array), ...(g[1]!.dataSync() as Float32Array)];
     });
     const cosine = (numSampled: number): number => {
@@ -219,8 +280,14 @@ describe('sampledSoftmaxLoss', () => {
         const g = sampled(p, { numSampled, unique: true, removeAccidentalHits: true }, 1000 + r);
         [...g.dh.flat(), ...g.dW.flat()].forEach((x, i) => (mean[i]! += x / 300));
       }
-      let dot = 0, a = 0, b = 0;
-      full.forEach((f, i) => { dot += f * mean[i]!; a += f * f; b += mean[i]! * mean[i]!; });
+      let dot = 0,
+        a = 0,
+        b = 0;
+      full.forEach((f, i) => {
+        dot += f * mean[i]!;
+        a += f * f;
+        b += mean[i]! * mean[i]!;
+      });
       return dot / Math.sqrt(a * b);
     };
     const c20 = cosine(20);
@@ -232,10 +299,46 @@ describe('sampledSoftmaxLoss', () => {
   it("per-sequence averaging weights rows as maskedCrossEntropy's 'sequence' average", () => {
     // With every class sampled in a V = 3 problem the sampled loss of each row is fixed; the batch loss is then a
     // weighted mean of the same row losses, with weights 1/(length·sequences) instead of 1/tokens.
-    const p: Problem = { h: [[0.1, 0.2], [0.3, -0.1], [0.2, 0.2], [0, 0]], W: [[1, -2, 0.5], [0.3, 0.7, -1]], b: [0.5, -1, 2], targets: [1, 2, 0, 0], mask: [1, 0, 1, 1] };
+    const p: Problem = {
+      h: [
+        [0.1, 0.2],
+        [0.3, -0.1],
+        [0.2, 0.2],
+        [0, 0],
+      ],
+      W: [
+        [1, -2, 0.5],
+        [0.3, 0.7, -1],
+      ],
+      b: [0.5, -1, 2],
+      targets: [1, 2, 0, 0],
+      mask: [1, 0, 1, 1],
+    };
     const opts = { numSampled: 3, unique: true, removeAccidentalHits: true, rng: new Rng(3) };
-    const rows = [0, 2, 3].map((i) => tf.tidy(() => sampledSoftmaxLoss(tf.tensor2d([p.h[i]!]), tf.tensor2d(p.W), tf.tensor1d(p.b), Int32Array.of(p.targets[i]!), Float32Array.of(1), { ...opts, rng: new Rng(3) }).dataSync()[0]!));
-    const seq = tf.tidy(() => sampledSoftmaxLoss(tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b), new Int32Array(p.targets), new Float32Array(p.mask), { ...opts, average: 'sequence', steps: 2 }).dataSync()[0]!);
+    const rows = [0, 2, 3].map((i) =>
+      tf.tidy(
+        () =>
+          sampledSoftmaxLoss(
+            tf.tensor2d([p.h[i]!]),
+            tf.tensor2d(p.W),
+            tf.tensor1d(p.b),
+            Int32Array.of(p.targets[i]!),
+            Float32Array.of(1),
+            { ...opts, rng: new Rng(3) },
+          ).dataSync()[0]!,
+      ),
+    );
+    const seq = tf.tidy(
+      () =>
+        sampledSoftmaxLoss(
+          tf.tensor2d(p.h),
+          tf.tensor2d(p.W),
+          tf.tensor1d(p.b),
+          new Int32Array(p.targets),
+          new Float32Array(p.mask),
+          { ...opts, average: 'sequence', steps: 2 },
+        ).dataSync()[0]!,
+    );
     // Sequence 0 = rows 0–1 (1 real token), sequence 1 = rows 2–3 (2 real tokens).
     expect(seq).toBeCloseTo((rows[0]! + (rows[1]! + rows[2]!) / 2) / 2, 5);
   });
@@ -243,11 +346,15 @@ describe('sampledSoftmaxLoss', () => {
   it('leaves no tensors behind after a loss and gradient inside tf.tidy', () => {
     const p = makeProblem(6, 8, 4, 30);
     const [h, W, b] = [tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)];
-    const t = new Int32Array(p.targets), m = new Float32Array(p.mask);
+    const t = new Int32Array(p.targets),
+      m = new Float32Array(p.mask);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
       const { grads } = tf.valueAndGrads((hi: tf.Tensor, Wi: tf.Tensor, bi: tf.Tensor) =>
-        sampledSoftmaxLoss(hi as tf.Tensor2D, Wi as tf.Tensor2D, bi as tf.Tensor1D, t, m, { numSampled: 10, rng: new Rng(1) }),
+        sampledSoftmaxLoss(hi as tf.Tensor2D, Wi as tf.Tensor2D, bi as tf.Tensor1D, t, m, {
+          numSampled: 10,
+          rng: new Rng(1),
+        }),
       )([h, W, b]);
       expect(grads.length).toBe(3);
     });
@@ -258,9 +365,15 @@ describe('sampledSoftmaxLoss', () => {
   it('rejects a target outside the vocabulary and shapes that do not fit', () => {
     const [h, W, b] = [tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 5]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D];
     const opts = { numSampled: 2, rng: new Rng(1) };
-    expect(() => sampledSoftmaxLoss(h, W, b, Int32Array.of(0, 5), new Float32Array(2), opts)).toThrow(/target 5 is not in \[0, 4\]/);
-    expect(() => sampledSoftmaxLoss(h, W, b, Int32Array.of(0), new Float32Array(2), opts)).toThrow(/2 rows but 1 targets/);
-    expect(() => sampledSoftmaxLoss(h, tf.zeros([4, 5]) as tf.Tensor2D, b, Int32Array.of(0, 1), new Float32Array(2), opts)).toThrow(/do not fit/);
+    expect(() => sampledSoftmaxLoss(h, W, b, Int32Array.of(0, 5), new Float32Array(2), opts)).toThrow(
+      /target 5 is not in \[0, 4\]/,
+    );
+    expect(() => sampledSoftmaxLoss(h, W, b, Int32Array.of(0), new Float32Array(2), opts)).toThrow(
+      /2 rows but 1 targets/,
+    );
+    expect(() =>
+      sampledSoftmaxLoss(h, tf.zeros([4, 5]) as tf.Tensor2D, b, Int32Array.of(0, 1), new Float32Array(2), opts),
+    ).toThrow(/do not fit/);
     tf.dispose([h, W, b]);
   });
 });

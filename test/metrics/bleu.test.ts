@@ -57,7 +57,9 @@ describe('corpusBleu on a realistic German→English example', () => {
     // sacreBLEU add-k: 60.460645180488825 (NLTK method2: 60.46064518048884); k is added to orders 2..4 regardless.
     const addK = corpusBleu(HYP, [REF1], { smooth: 'add-k' });
     expect(addK.score).toBeCloseTo(60.460645180488825, 9);
-    expect(formatBleu(addK)).toBe('BLEU = 60.46 78.2/66.7/56.5/48.8 (BP = 0.982 ratio = 0.982 hyp_len = 55 ref_len = 56)');
+    expect(formatBleu(addK)).toBe(
+      'BLEU = 60.46 78.2/66.7/56.5/48.8 (BP = 0.982 ratio = 0.982 hyp_len = 55 ref_len = 56)',
+    );
   });
 
   it('lowercases when asked', () => {
@@ -108,7 +110,10 @@ describe('corpusBleu smoothing on a small example', () => {
     // 5/6 · 3/5 · 1/4 · 0.1/3 = 1/240; 100 · 240^(-1/4) = 25.4066  (sacreBLEU 25.40663740773073; NLTK method1 the same)
     const r = corpusBleu(hyp, refs, { tokenize: 'none', smooth: 'floor' });
     expect(r.score).toBeCloseTo(100 * 240 ** -0.25, 10);
-    expect(corpusBleu(hyp, refs, { tokenize: 'none', smooth: 'floor', smoothValue: 0.1 }).score).toBeCloseTo(r.score, 12);
+    expect(corpusBleu(hyp, refs, { tokenize: 'none', smooth: 'floor', smoothValue: 0.1 }).score).toBeCloseTo(
+      r.score,
+      12,
+    );
   });
 
   it('add-k: 1 added to matches and totals of orders 2 and up', () => {
@@ -195,7 +200,9 @@ describe('corpusBleu with multiple references', () => {
 
   it('refuses reference streams whose length differs from the hypotheses', () => {
     expect(() => corpusBleu(['a', 'b'], [['a', 'b'], ['a']])).toThrow(MetricInputError);
-    expect(() => corpusBleu(['a', 'b'], [['a', 'b'], ['a']])).toThrow(/reference stream 1 has 1 sentences but there are 2 hypotheses/);
+    expect(() => corpusBleu(['a', 'b'], [['a', 'b'], ['a']])).toThrow(
+      /reference stream 1 has 1 sentences but there are 2 hypotheses/,
+    );
     expect(() => corpusBleu(['a'], [])).toThrow(MetricInputError);
   });
 });

@@ -96,7 +96,13 @@ describe('corpusChrF with multiple references', () => {
     //   [7,9,6] [5,7,4] [3,5,2] [1,3,0] [0,2,0] [0,1,0]
     //   P = (6/7 + 4/5 + 2/3 + 0)/4 = 0.580952, R = (6/9 + 4/7 + 2/5 + 0)/4 = 0.409524
     //   F2 = 5PR/(4P + R) = 0.435208  (sacreBLEU 43.52082296333167)
-    const r = corpusChrF(['cat', 'a dog'], [['dog', 'the dog'], ['cat', 'a cat']]);
+    const r = corpusChrF(
+      ['cat', 'a dog'],
+      [
+        ['dog', 'the dog'],
+        ['cat', 'a cat'],
+      ],
+    );
     const P = (6 / 7 + 4 / 5 + 2 / 3) / 4;
     const R = (6 / 9 + 4 / 7 + 2 / 5) / 4;
     expect(r.score).toBeCloseTo((100 * 5 * P * R) / (4 * P + R), 10);
@@ -116,7 +122,10 @@ describe('corpusChrF on a realistic German→English example', () => {
     expect(one.name).toBe('chrF2++');
     expect(corpusChrF(HYP, [REF1, REF2], { wordOrder: 2 }).score).toBeCloseTo(78.23098604859908, 9);
     // chrF++'s word split takes the final period off "sat." (sacreBLEU 62.81244938950311).
-    expect(corpusChrF(['the cat sat.'], [['the cat sat down.']], { wordOrder: 2 }).score).toBeCloseTo(62.81244938950311, 9);
+    expect(corpusChrF(['the cat sat.'], [['the cat sat down.']], { wordOrder: 2 }).score).toBeCloseTo(
+      62.81244938950311,
+      9,
+    );
   });
 
   it('matches sacreBLEU with eps smoothing', () => {

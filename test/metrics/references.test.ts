@@ -8,7 +8,16 @@ import { fuzzRuns } from '../fuzz/settings.js';
 
 describe('referencesBySentence', () => {
   it('transposes the streams: bySentence[i][k] = references[k][i]', () => {
-    expect(referencesBySentence(['h0', 'h1'], [['a0', 'a1'], ['b0', 'b1'], ['c0', 'c1']])).toEqual([
+    expect(
+      referencesBySentence(
+        ['h0', 'h1'],
+        [
+          ['a0', 'a1'],
+          ['b0', 'b1'],
+          ['c0', 'c1'],
+        ],
+      ),
+    ).toEqual([
       ['a0', 'b0', 'c0'],
       ['a1', 'b1', 'c1'],
     ]);
@@ -41,7 +50,14 @@ describe('referencesBySentence', () => {
   });
 
   it('refuses a stream whose length differs from the hypotheses, naming the stream and both counts', () => {
-    const call = (): string[][] => referencesBySentence(['a', 'b', 'c'], [['1', '2', '3'], ['1', '2']]);
+    const call = (): string[][] =>
+      referencesBySentence(
+        ['a', 'b', 'c'],
+        [
+          ['1', '2', '3'],
+          ['1', '2'],
+        ],
+      );
     expect(call).toThrow(MetricInputError);
     expect(call).toThrow(/^reference stream 1 has 2 sentences but there are 3 hypotheses \(/);
     expect(() => referencesBySentence(['a'], [['1', '2']])).toThrow(

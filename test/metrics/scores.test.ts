@@ -1,5 +1,18 @@
 import { describe, it, expect } from 'vitest';
-import { accuracy, confusionMatrix, classificationReport, macroF1, renderConfusionMatrix, mse, rmse, mae, perplexity, MetricError, meanAndSd, pairedDifference } from '../../src/metrics/scores.js';
+import {
+  accuracy,
+  confusionMatrix,
+  classificationReport,
+  macroF1,
+  renderConfusionMatrix,
+  mse,
+  rmse,
+  mae,
+  perplexity,
+  MetricError,
+  meanAndSd,
+  pairedDifference,
+} from '../../src/metrics/scores.js';
 
 // Worked by hand: true 0 0 1 1 2 2, predicted 0 1 1 1 2 0.
 const expected = [0, 0, 1, 1, 2, 2];
@@ -89,7 +102,7 @@ describe('spread over runs', () => {
   });
 
   it('paired difference: mean and standard error of a − b, so a constant offset has zero error', () => {
-    const d = pairedDifference([0.81, 0.79, 0.83], [0.80, 0.78, 0.82]);
+    const d = pairedDifference([0.81, 0.79, 0.83], [0.8, 0.78, 0.82]);
     expect(d.mean).toBeCloseTo(0.01, 12);
     expect(d.se).toBeCloseTo(0, 12);
     // Differences 1, 2, 3: mean 2, sd 1, se 1/√3, t = 2√3.

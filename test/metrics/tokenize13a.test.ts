@@ -23,7 +23,9 @@ describe('tokenize13a', () => {
 
   it('splits every ASCII symbol of the class except the apostrophe, period, comma and dash', () => {
     // The class ranges are { to ~, [ to `, space to &, ( to +, : to @, and /; the apostrophe (0x27) falls between two.
-    expect(tokenize13a("can't stop (now) [x] {y} a/b ~z^ _q_ `t`")).toBe("can't stop ( now ) [ x ] { y } a / b ~ z ^ _ q _ ` t `");
+    expect(tokenize13a("can't stop (now) [x] {y} a/b ~z^ _q_ `t`")).toBe(
+      "can't stop ( now ) [ x ] { y } a / b ~ z ^ _ q _ ` t `",
+    );
   });
 
   it('unescapes exactly four entities, &quot; then &amp; then &lt; and &gt;', () => {

@@ -4,7 +4,19 @@ import { mkdtempSync, readdirSync, writeFileSync, readFileSync, rmSync, watch, t
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  saveModelFiles, loadModelFiles, writeContentFile, readContentFile, readWrittenList, checkManifest, checkModelJson, modelChecksum, ModelFileError, WRITTEN_LIST, namedFiles, namedFilesOf, withSavedWeights,
+  saveModelFiles,
+  loadModelFiles,
+  writeContentFile,
+  readContentFile,
+  readWrittenList,
+  checkManifest,
+  checkModelJson,
+  modelChecksum,
+  ModelFileError,
+  WRITTEN_LIST,
+  namedFiles,
+  namedFilesOf,
+  withSavedWeights,
 } from '../../src/model/modelFiles.js';
 import { readCheckpoint } from '../../src/train/checkpoints.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -22,7 +34,11 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'seq2seq-ckpt-'));
  */
 function writeThenKill(dir: string, start: number, when: number | 'in-write'): Promise<number> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/train/fixtures/checkpointWriter.ts'), dir, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'test/train/fixtures/checkpointWriter.ts'), dir, String(start)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let lastSaved = -1;
     const savedAt: number[] = [];
     let stderr = '';
@@ -42,7 +58,9 @@ function writeThenKill(dir: string, start: number, when: number | 'in-write'): P
         lastSaved = Number(m[1]);
       }
     });
-    child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? done(lastSaved) : fail(new Error(`writer exited without being killed: ${stderr}`))));
+    child.on('exit', (_code, signal) =>
+      signal === 'SIGKILL' ? done(lastSaved) : fail(new Error(`writer exited without being killed: ${stderr}`)),
+    );
   });
 }
 
@@ -142,10 +160,16 @@ describe('clean-up removes only files the writer wrote', () => {
 });
 
 describe('model.json is validated before anything is built from it', () => {
-  const manifest = [{ name: 'a', shape: [2, 2], offset: 0 }, { name: 'b', shape: [3], offset: 4 }];
+  const manifest = [
+    { name: 'a', shape: [2, 2], offset: 0 },
+    { name: 'b', shape: [3], offset: 4 },
+  ];
   const data = Float32Array.of(1, 2, 3, 4, 5, 6, 7);
   /** A saved model whose model.json is then changed by `edit` (and, with `rehash`, given a matching checksum, as a careless tool would not). */
-  async function damaged(edit: (json: Record<string, any>) => void, options: { dropChecksum?: boolean } = {}): Promise<string> {
+  async function damaged(
+    edit: (json: Record<string, any>) => void,
+    options: { dropChecksum?: boolean } = {},
+  ): Promise<string> {
     const dir = tmp();
     await saveModelFiles(dir, 'toy', { size: 2 }, manifest, data, { vocabulary: ['x'] });
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
@@ -167,7 +191,9 @@ describe('model.json is validated before anything is built from it', () => {
       j.weights.manifest[1].offset = 0;
       j.weights.manifest[0].offset = 3;
     });
-    await expect(loadModelFiles(dir)).rejects.toThrow(/model\.json: checksum mismatch: config, weights manifest or vocabularies were changed/);
+    await expect(loadModelFiles(dir)).rejects.toThrow(
+      /model\.json: checksum mismatch: config, weights manifest or vocabularies were changed/,
+    );
     const config = await damaged((j) => (j.config.size = 3));
     await expect(loadModelFiles(config)).rejects.toThrow(/checksum mismatch/);
     const vocabulary = await damaged((j) => (j.extra.vocabulary = ['y']));
@@ -175,19 +201,39 @@ describe('model.json is validated before anything is built from it', () => {
   });
 
   const cases: [string, (j: Record<string, any>) => void, RegExp][] = [
-    ['fractional offset', (j) => (j.weights.manifest[1].offset = 3.5), /manifest\[1\] \("b"\) offset must be a non-negative integer, got 3.5/],
+    [
+      'fractional offset',
+      (j) => (j.weights.manifest[1].offset = 3.5),
+      /manifest\[1\] \("b"\) offset must be a non-negative integer, got 3.5/,
+    ],
     ['negative offset', (j) => (j.weights.manifest[1].offset = -1), /offset must be a non-negative integer/],
-    ['offset as a string', (j) => (j.weights.manifest[1].offset = '4'), /offset must be a non-negative integer, got "4"/],
+    [
+      'offset as a string',
+      (j) => (j.weights.manifest[1].offset = '4'),
+      /offset must be a non-negative integer, got "4"/,
+    ],
     // With a checksum the edit is caught by it first; without, by the bound (the weights file's size).
-    ['out of bounds', (j) => (j.weights.manifest[1].offset = 5), /checksum mismatch|\("b"\) reaches value 8 of a weights file with 7/],
+    [
+      'out of bounds',
+      (j) => (j.weights.manifest[1].offset = 5),
+      /checksum mismatch|\("b"\) reaches value 8 of a weights file with 7/,
+    ],
     ['overlapping', (j) => (j.weights.manifest[1].offset = 3), /weights "a" and "b" overlap/],
-    ['shape of strings', (j) => (j.weights.manifest[0].shape = ['2', 2]), /shape must be a list of at most 8 non-negative integers, got \["2",2\]/],
+    [
+      'shape of strings',
+      (j) => (j.weights.manifest[0].shape = ['2', 2]),
+      /shape must be a list of at most 8 non-negative integers, got \["2",2\]/,
+    ],
     ['huge shape', (j) => (j.weights.manifest[0].shape = [1e9, 1e9]), /does not fit in the weights file/],
     ['shape not a list', (j) => (j.weights.manifest[0].shape = 4), /shape must be a list/],
     ['duplicate name', (j) => (j.weights.manifest[1].name = 'a'), /\("a"\) appears twice/],
     ['entry not an object', (j) => (j.weights.manifest[1] = 7), /manifest\[1\] must be an object/],
     ['manifest not a list', (j) => (j.weights.manifest = {}), /"weights.manifest" must be a list/],
-    ['weights file outside the directory', (j) => (j.weights.file = '../elsewhere.bin'), /"weights.file" must be a plain file name inside the model directory/],
+    [
+      'weights file outside the directory',
+      (j) => (j.weights.file = '../elsewhere.bin'),
+      /"weights.file" must be a plain file name inside the model directory/,
+    ],
     ['config not an object', (j) => (j.config = 'big'), /"config" must be an object/],
     ['kind not a string', (j) => (j.kind = 3), /"kind" must be a string/],
     ['bad checksum field', (j) => (j.checksum = 12), /"checksum" must be 64 hexadecimal digits/],
@@ -196,7 +242,10 @@ describe('model.json is validated before anything is built from it', () => {
     it(`refuses a manifest or config with ${what}, naming model.json (with or without a checksum)`, async () => {
       for (const dropChecksum of what === 'bad checksum field' ? [false] : [false, true]) {
         const dir = await damaged(edit, { dropChecksum });
-        const e = await loadModelFiles(dir).then(() => null, (err: unknown) => err);
+        const e = await loadModelFiles(dir).then(
+          () => null,
+          (err: unknown) => err,
+        );
         expect(e).toBeInstanceOf(ModelFileError);
         expect((e as Error).message).toMatch(message);
         if (dropChecksum) expect((e as Error).message).not.toMatch(/checksum/);
@@ -211,7 +260,13 @@ describe('model.json is validated before anything is built from it', () => {
   });
 
   it('the checksum covers format, kind, config, weights and extra but not the training section', () => {
-    const json = { format: 'seq2seq-ts/model@1' as const, kind: 'toy', config: {}, weights: { file: 'w.bin', sha256: '0'.repeat(64), manifest: [] }, extra: {} };
+    const json = {
+      format: 'seq2seq-ts/model@1' as const,
+      kind: 'toy',
+      config: {},
+      weights: { file: 'w.bin', sha256: '0'.repeat(64), manifest: [] },
+      extra: {},
+    };
     const sum = modelChecksum(json);
     expect(modelChecksum({ ...json, training: { step: 3 } } as typeof json)).toBe(sum);
     expect(modelChecksum({ ...json, kind: 'other' })).not.toBe(sum);
@@ -226,7 +281,10 @@ describe('namedFiles', () => {
       extra: {
         source: { kind: 'sentencepiece', model: 'sentencepiece-12.model', sha256: 'y' },
         notes: 'notes.txt',
-        nested: [{ file: '../escape.bin', sha256: 'z' }, { file: 'sub/dir.bin', sha256: 'z' }],
+        nested: [
+          { file: '../escape.bin', sha256: 'z' },
+          { file: 'sub/dir.bin', sha256: 'z' },
+        ],
       },
       training: { optimizer: { file: 'optimizer-1.bin', sha256: 'w' } },
     };

@@ -13,7 +13,13 @@ describe('Params.derived', () => {
     const a = params.create('a', [2, 3], { kind: 'uniform', scale: 1 });
     const b = params.create('b', [3], { kind: 'uniform', scale: 1 });
     let calls = 0;
-    const sum = () => tf.tidy(() => params.derived('sum', [a, b], () => { calls++; return tf.add(a, b); }));
+    const sum = () =>
+      tf.tidy(() =>
+        params.derived('sum', [a, b], () => {
+          calls++;
+          return tf.add(a, b);
+        }),
+      );
     const first = sum();
     const expected = tf.tidy(() => tf.add(a, b).arraySync());
     expect(first.arraySync()).toEqual(expected);
@@ -31,7 +37,10 @@ describe('Params.derived', () => {
     expect(tf.memory().numTensors).toBe(afterFirst);
 
     tf.tidy(() => a.assign(tf.zeros([2, 3])));
-    expect(sum().arraySync()).toEqual([[10, 10, 10], [10, 10, 10]]);
+    expect(sum().arraySync()).toEqual([
+      [10, 10, 10],
+      [10, 10, 10],
+    ]);
     expect(calls).toBe(3);
 
     params.dispose();
@@ -61,17 +70,52 @@ describe('Params.load', () => {
 
   it('loads a matching manifest', () => {
     const p = make();
-    p.load([{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [3], offset: 2 }], data, 'm');
+    p.load(
+      [
+        { name: 'a', shape: [2], offset: 0 },
+        { name: 'b', shape: [3], offset: 2 },
+      ],
+      data,
+      'm',
+    );
     expect(Array.from(p.get('b').dataSync())).toEqual([3, 4, 5]);
     p.dispose();
   });
 
   it('checks the whole manifest before touching a weight: a bad later entry leaves the earlier ones unloaded', () => {
     const bad: [string, { name: string; shape: number[]; offset: number }[], RegExp][] = [
-      ['wrong shape', [{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [1, 3], offset: 2 }], /"b" has shape \[1,3\], the model expects \[3\]/],
-      ['twice', [{ name: 'a', shape: [2], offset: 0 }, { name: 'a', shape: [2], offset: 2 }], /"a" appears twice/],
-      ['fractional offset', [{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [3], offset: 1.5 }], /"b" has offset 1.5/],
-      ['truncated', [{ name: 'a', shape: [2], offset: 0 }, { name: 'b', shape: [3], offset: 3 }], /truncated \(weight "b"\)/],
+      [
+        'wrong shape',
+        [
+          { name: 'a', shape: [2], offset: 0 },
+          { name: 'b', shape: [1, 3], offset: 2 },
+        ],
+        /"b" has shape \[1,3\], the model expects \[3\]/,
+      ],
+      [
+        'twice',
+        [
+          { name: 'a', shape: [2], offset: 0 },
+          { name: 'a', shape: [2], offset: 2 },
+        ],
+        /"a" appears twice/,
+      ],
+      [
+        'fractional offset',
+        [
+          { name: 'a', shape: [2], offset: 0 },
+          { name: 'b', shape: [3], offset: 1.5 },
+        ],
+        /"b" has offset 1.5/,
+      ],
+      [
+        'truncated',
+        [
+          { name: 'a', shape: [2], offset: 0 },
+          { name: 'b', shape: [3], offset: 3 },
+        ],
+        /truncated \(weight "b"\)/,
+      ],
       ['missing', [{ name: 'a', shape: [2], offset: 0 }], /weight "b" is missing/],
     ];
     for (const [, manifest, message] of bad) {
@@ -89,8 +133,12 @@ describe('Params.create', () => {
   it('with the manifest it will be loaded from, refuses a weight the manifest lacks or shapes differently, before allocating', () => {
     const p = new Params(new Rng(1), { expected: [{ name: 'a', shape: [2, 3], offset: 0 }], source: 'dir/model.json' });
     const before = tf.memory().numTensors;
-    expect(() => p.create('a', [1_000_000, 1_000_000], { kind: 'zeros' })).toThrow('dir/model.json: the config makes weight "a" [1000000,1000000], the weights manifest has [2,3]');
-    expect(() => p.create('b', [2], { kind: 'zeros' })).toThrow('dir/model.json: the config makes a weight "b" that the weights manifest does not have');
+    expect(() => p.create('a', [1_000_000, 1_000_000], { kind: 'zeros' })).toThrow(
+      'dir/model.json: the config makes weight "a" [1000000,1000000], the weights manifest has [2,3]',
+    );
+    expect(() => p.create('b', [2], { kind: 'zeros' })).toThrow(
+      'dir/model.json: the config makes a weight "b" that the weights manifest does not have',
+    );
     expect(tf.memory().numTensors).toBe(before);
     p.create('a', [2, 3], { kind: 'zeros' });
     p.dispose();
@@ -98,7 +146,9 @@ describe('Params.create', () => {
 
   it('refuses a weight over MAX_WEIGHT_VALUES or with a shape that is not whole sizes', () => {
     const p = new Params(new Rng(1));
-    expect(() => p.create('w', [2 ** 15, 2 ** 14 + 1], { kind: 'zeros' })).toThrow(`over the limit of ${MAX_WEIGHT_VALUES}`);
+    expect(() => p.create('w', [2 ** 15, 2 ** 14 + 1], { kind: 'zeros' })).toThrow(
+      `over the limit of ${MAX_WEIGHT_VALUES}`,
+    );
     expect(() => p.create('w', [2.5], { kind: 'zeros' })).toThrow(/not whole sizes/);
     expect(p.count()).toBe(0);
     p.dispose();

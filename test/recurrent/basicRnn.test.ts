@@ -6,14 +6,25 @@ import { hasJsKernel } from '../../src/backend/jsKernels.js';
 import { selectBackend } from '../../src/backend/select.js';
 import { sumRows } from '../../src/layers/dense.js';
 import {
-  rnnStep, rnnStepComposite, rnnStepGrad, rnnStepGradComposite, rnnStepValues, rnnStepGradValues,
-  RNN_STEP, RNN_STEP_GRAD, type RnnActivation, type RnnStepArgs, type RnnStepGradArgs,
+  rnnStep,
+  rnnStepComposite,
+  rnnStepGrad,
+  rnnStepGradComposite,
+  rnnStepValues,
+  rnnStepGradValues,
+  RNN_STEP,
+  RNN_STEP_GRAD,
+  type RnnActivation,
+  type RnnStepArgs,
+  type RnnStepGradArgs,
 } from '../../src/recurrent/basicRnn.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const T = 3, B = 4, H = 5;
+const T = 3,
+  B = 4,
+  H = 5;
 // Time-major [T·B]: step 0 all real, steps 1 and 2 mix real and padding.
 const MASK = [1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0];
 const ACTIVATIONS: RnnActivation[] = ['tanh', 'relu'];
@@ -26,37 +37,80 @@ function expectAllClose(actual: number[][], expected: number[][], digits = 5): v
   actual.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, digits)));
 }
 
-interface Inputs { xp: Mat; hU: Mat; c: number[]; h: Mat; dOut: Mat; dhA: Mat; dhB: Mat }
+interface Inputs {
+  xp: Mat;
+  hU: Mat;
+  c: number[];
+  h: Mat;
+  dOut: Mat;
+  dhA: Mat;
+  dhB: Mat;
+}
 
 function makeInputs(seed: number): Inputs {
   const rng = new Rng(seed);
   const rand = () => rng.next();
   return {
-    xp: randomMat(T * B, H, rand, 2), hU: randomMat(B, H, rand, 2), c: randomMat(1, H, rand, 1)[0]!,
-    h: randomMat(B, H, rand, 1), dOut: randomMat(T * B, H, rand, 1), dhA: randomMat(B, H, rand, 1), dhB: randomMat(B, H, rand, 1),
+    xp: randomMat(T * B, H, rand, 2),
+    hU: randomMat(B, H, rand, 2),
+    c: randomMat(1, H, rand, 1)[0]!,
+    h: randomMat(B, H, rand, 1),
+    dOut: randomMat(T * B, H, rand, 1),
+    dhA: randomMat(B, H, rand, 1),
+    dhB: randomMat(B, H, rand, 1),
   };
 }
 
 function stepArgs(v: Inputs, t: number, mask: number[] | null, activation: RnnActivation): RnnStepArgs {
-  return { xp: tf.tensor2d(v.xp), hU: tf.tensor2d(v.hU), c: tf.tensor1d(v.c), h: tf.tensor2d(v.h), mask: mask === null ? null : tf.tensor1d(mask), t, activation };
+  return {
+    xp: tf.tensor2d(v.xp),
+    hU: tf.tensor2d(v.hU),
+    c: tf.tensor1d(v.c),
+    h: tf.tensor2d(v.h),
+    mask: mask === null ? null : tf.tensor1d(mask),
+    t,
+    activation,
+  };
 }
 
-function forward(step: Step, v: Inputs, t: number, mask: number[] | null, activation: RnnActivation): { hNew: Mat; cache: Mat } {
+function forward(
+  step: Step,
+  v: Inputs,
+  t: number,
+  mask: number[] | null,
+  activation: RnnActivation,
+): { hNew: Mat; cache: Mat } {
   return tf.tidy(() => {
     const [hNew, cache] = step(stepArgs(v, t, mask, activation));
     return { hNew: hNew.arraySync(), cache: cache.arraySync() };
   });
 }
 
-interface Present { dOut: boolean; dhA: boolean; dhB: boolean }
+interface Present {
+  dOut: boolean;
+  dhA: boolean;
+  dhB: boolean;
+}
 
-function backward(stepGrad: StepGrad, v: Inputs, t: number, mask: number[] | null, activation: RnnActivation, present: Present): Mat[] {
+function backward(
+  stepGrad: StepGrad,
+  v: Inputs,
+  t: number,
+  mask: number[] | null,
+  activation: RnnActivation,
+  present: Present,
+): Mat[] {
   return tf.tidy(() => {
     // The cache always comes from the composite forward, so only the backward differs between the two runs.
     const [, cache] = rnnStepComposite(stepArgs(v, t, mask, activation));
     const out = stepGrad({
-      dOut: present.dOut ? tf.tensor2d(v.dOut) : null, dhA: present.dhA ? tf.tensor2d(v.dhA) : null,
-      dhB: present.dhB ? tf.tensor2d(v.dhB) : null, cache, mask: mask === null ? null : tf.tensor1d(mask), t, activation,
+      dOut: present.dOut ? tf.tensor2d(v.dOut) : null,
+      dhA: present.dhA ? tf.tensor2d(v.dhA) : null,
+      dhB: present.dhB ? tf.tensor2d(v.dhB) : null,
+      cache,
+      mask: mask === null ? null : tf.tensor1d(mask),
+      t,
+      activation,
     });
     return out.map((x) => x.arraySync());
   });
@@ -83,7 +137,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
           expectAllClose(fused.hNew, composite.hNew);
           expectAllClose(fused.cache, composite.cache);
           // A padding position carries h through bit for bit.
-          for (let b = 0; b < B; b++) if (MASK[t * B + b] === 0) expect(fused.hNew[b]).toEqual(v.h[b]!.map((x) => Math.fround(x)));
+          for (let b = 0; b < B; b++)
+            if (MASK[t * B + b] === 0) expect(fused.hNew[b]).toEqual(v.h[b]!.map((x) => Math.fround(x)));
         }
         const fused = forward(rnnStep, v, 2, null, activation);
         const composite = forward(rnnStepComposite, v, 2, null, activation);
@@ -103,7 +158,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
           for (let b = 0; b < B; b++) {
             if (MASK[t * B + b] !== 0) continue;
             expect(fused[0]![b]!.every((x) => x === 0)).toBe(true);
-            fused[1]![b]!.forEach((x, j) => expect(x).toBeCloseTo(v.dOut[t * B + b]![j]! + v.dhA[b]![j]! + v.dhB[b]![j]!, 5));
+            fused[1]![b]!.forEach((x, j) =>
+              expect(x).toBeCloseTo(v.dOut[t * B + b]![j]! + v.dhA[b]![j]! + v.dhB[b]![j]!, 5),
+            );
           }
         }
       }
@@ -137,7 +194,8 @@ describe('rnnStepValues', () => {
   const real = new Float32Array([0, 1]);
 
   it('computes tanh and relu of x·W + b + h·U + c on a hand-worked 1×1 example', () => {
-    const hNew = new Float32Array(1), cache = new Float32Array(1);
+    const hNew = new Float32Array(1),
+      cache = new Float32Array(1);
     rnnStepValues(new Float32Array([9, 0.5]), hU, c, h, real, 1, 1, 1, 'tanh', hNew, cache);
     expect(hNew[0]).toBeCloseTo(0.6640367703, 6);
     expect(cache[0]).toBe(hNew[0]);
@@ -148,7 +206,8 @@ describe('rnnStepValues', () => {
   });
 
   it('carries h unchanged at a padding position, keeping act(…) in the cache', () => {
-    const hNew = new Float32Array(1), cache = new Float32Array(1);
+    const hNew = new Float32Array(1),
+      cache = new Float32Array(1);
     rnnStepValues(new Float32Array([9, 0.5]), hU, c, h, new Float32Array([1, 0]), 1, 1, 1, 'tanh', hNew, cache);
     expect(hNew[0]).toBe(Math.fround(0.6));
     expect(cache[0]).toBeCloseTo(0.6640367703, 6);
@@ -156,7 +215,19 @@ describe('rnnStepValues', () => {
 
   it('saturates tanh to ±1 for huge pre-activations instead of giving NaN', () => {
     const hNew = new Float32Array(2);
-    rnnStepValues(new Float32Array([1e5, -1e5]), new Float32Array(2), new Float32Array(1), new Float32Array(2), undefined, 0, 2, 1, 'tanh', hNew, new Float32Array(2));
+    rnnStepValues(
+      new Float32Array([1e5, -1e5]),
+      new Float32Array(2),
+      new Float32Array(1),
+      new Float32Array(2),
+      undefined,
+      0,
+      2,
+      1,
+      'tanh',
+      hNew,
+      new Float32Array(2),
+    );
     expect(Array.from(hNew)).toEqual([1, -1]);
   });
 });
@@ -170,7 +241,8 @@ describe('rnnStepGradValues', () => {
   const real = new Float32Array([0, 1]);
 
   it('gives the pre-activation gradient of a hand-worked 1×1 example, for tanh and relu', () => {
-    const dGate = new Float32Array(1), dh = new Float32Array(1).fill(7);
+    const dGate = new Float32Array(1),
+      dh = new Float32Array(1).fill(7);
     rnnStepGradValues(dOut, dhA, dhB, new Float32Array([0.6640367703]), real, 1, 1, 1, 'tanh', dGate, dh);
     expect(dGate[0]).toBeCloseTo(0.2236220671, 6);
     expect(dh[0]).toBe(0);
@@ -181,8 +253,21 @@ describe('rnnStepGradValues', () => {
   });
 
   it('at a padding position passes the whole gradient to h and none to the pre-activation', () => {
-    const dGate = new Float32Array(1).fill(7), dh = new Float32Array(1);
-    rnnStepGradValues(dOut, dhA, dhB, new Float32Array([0.6640367703]), new Float32Array([1, 0]), 1, 1, 1, 'tanh', dGate, dh);
+    const dGate = new Float32Array(1).fill(7),
+      dh = new Float32Array(1);
+    rnnStepGradValues(
+      dOut,
+      dhA,
+      dhB,
+      new Float32Array([0.6640367703]),
+      new Float32Array([1, 0]),
+      1,
+      1,
+      1,
+      'tanh',
+      dGate,
+      dh,
+    );
     expect(dGate[0]).toBe(0);
     expect(dh[0]).toBeCloseTo(0.4, 6);
   });
@@ -193,12 +278,22 @@ describe('rnnStepGradValues', () => {
 describe('basic RNN steps over a sequence', () => {
   beforeAll(useTestBackend);
 
-  const D = 2, Hs = 3, Bs = 3, Ts = 3;
+  const D = 2,
+    Hs = 3,
+    Bs = 3,
+    Ts = 3;
   // Time-major [T·B]: sequence 0 is back-padded (length 2), sequence 1 front-padded (length 2), sequence 2 full.
   const SEQ_MASK = [1, 0, 1, 1, 1, 1, 0, 1, 1];
 
-  interface Params { W: number[]; U: number[]; b: number[]; c: number[]; h0: number[] }
-  const rows = (v: number[], n: number): Mat => Array.from({ length: v.length / n }, (_, r) => v.slice(r * n, (r + 1) * n));
+  interface Params {
+    W: number[];
+    U: number[];
+    b: number[];
+    c: number[];
+    h0: number[];
+  }
+  const rows = (v: number[], n: number): Mat =>
+    Array.from({ length: v.length / n }, (_, r) => v.slice(r * n, (r + 1) * n));
 
   const rng = new Rng(12);
   const rand = () => rng.next();
@@ -214,7 +309,8 @@ describe('basic RNN steps over a sequence', () => {
 
   /** Float64 reference: outputs (zero at padding) and final state per sequence, and the loss Σ out⊙R + Σ final⊙S. */
   function reference(p: Params, activation: RnnActivation): { outs: number[][]; finals: number[][]; loss: number } {
-    const W = rows(p.W, Hs), U = rows(p.U, Hs);
+    const W = rows(p.W, Hs),
+      U = rows(p.U, Hs);
     const outs: number[][] = [];
     const finals: number[][] = [];
     let loss = 0;
@@ -282,7 +378,10 @@ describe('basic RNN steps over a sequence', () => {
       return {
         outs: outputs.map((row, k) => row.map((v) => v * SEQ_MASK[k]!)),
         finals: states[Ts - 1]!.arraySync() as Mat,
-        grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) as Record<keyof Params, number[]>,
+        grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) as Record<
+          keyof Params,
+          number[]
+        >,
       };
     });
   }
@@ -310,11 +409,15 @@ describe('basic RNN steps over a sequence', () => {
         const eps = 1e-5;
         for (const k of ['W', 'U', 'b', 'c', 'h0'] as const) {
           p[k].forEach((v, i) => {
-            p[k][i] = v + eps; const up = reference(p, activation).loss;
-            p[k][i] = v - eps; const down = reference(p, activation).loss;
+            p[k][i] = v + eps;
+            const up = reference(p, activation).loss;
+            p[k][i] = v - eps;
+            const down = reference(p, activation).loss;
             p[k][i] = v;
             const numeric = (up - down) / (2 * eps);
-            expect(Math.abs(analytic[k][i]! - numeric), `${k}[${i}]`).toBeLessThan(2e-4 * Math.max(1, Math.abs(numeric)));
+            expect(Math.abs(analytic[k][i]! - numeric), `${k}[${i}]`).toBeLessThan(
+              2e-4 * Math.max(1, Math.abs(numeric)),
+            );
           });
         }
       });

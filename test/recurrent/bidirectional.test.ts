@@ -10,7 +10,8 @@ beforeAll(useTestBackend);
 const seqs = [[11, 12, 13, 14], [21], [31, 32]];
 
 /** Column b of a time-major [T·B] array. */
-const column = (xs: ArrayLike<number>, T: number, B: number, b: number) => Array.from({ length: T }, (_, t) => xs[t * B + b]!);
+const column = (xs: ArrayLike<number>, T: number, B: number, b: number) =>
+  Array.from({ length: T }, (_, t) => xs[t * B + b]!);
 
 describe('reversal within each sequence', () => {
   it('front padding: reverses only the real tokens at the end of each column, padding stays first', () => {
@@ -39,11 +40,28 @@ describe('reversal within each sequence', () => {
 
   it('permuteRows moves whole rows and its gradient is the inverse permutation (finite differences)', () => {
     const index = Int32Array.from([2, 0, 1, 3]);
-    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]]);
-    expect(tf.tidy(() => permuteRows(x, index).arraySync())).toEqual([[5, 6], [1, 2], [3, 4], [7, 8]]);
-    const R = tf.tensor2d([[0.3, -1], [2, 0.5], [-0.7, 1.1], [0.2, 0.9]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ]);
+    expect(tf.tidy(() => permuteRows(x, index).arraySync())).toEqual([
+      [5, 6],
+      [1, 2],
+      [3, 4],
+      [7, 8],
+    ]);
+    const R = tf.tensor2d([
+      [0.3, -1],
+      [2, 0.5],
+      [-0.7, 1.1],
+      [0.2, 0.9],
+    ]);
     // A non-linear loss, so that the gradient depends on where each row went.
-    checkInputGradients((xi) => tf.sum(tf.mul(tf.square(permuteRows(xi as tf.Tensor2D, index)), R)), [x], { samples: 8 });
+    checkInputGradients((xi) => tf.sum(tf.mul(tf.square(permuteRows(xi as tf.Tensor2D, index)), R)), [x], {
+      samples: 8,
+    });
     tf.dispose([x, R]);
   });
 
@@ -51,7 +69,9 @@ describe('reversal within each sequence', () => {
     const fwd = tf.tensor2d([[1, 2, 3, 4]]); // H = 2: [h | c]
     const bwd = tf.tensor2d([[5, 6, 7, 8]]);
     expect(tf.tidy(() => joinFinals(fwd, bwd, 2).arraySync())).toEqual([[1, 2, 5, 6, 3, 4, 7, 8]]);
-    expect(tf.tidy(() => joinFinals(tf.tensor2d([[1, 2]]), tf.tensor2d([[5, 6]]), 2).arraySync())).toEqual([[1, 2, 5, 6]]);
+    expect(tf.tidy(() => joinFinals(tf.tensor2d([[1, 2]]), tf.tensor2d([[5, 6]]), 2).arraySync())).toEqual([
+      [1, 2, 5, 6],
+    ]);
     tf.dispose([fwd, bwd]);
   });
 });

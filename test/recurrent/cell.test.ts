@@ -15,7 +15,7 @@ const GATES: Record<CellKind, number> = { gru: 3, lstm: 4, rnn: 1 };
 const BLOCKS: Record<CellKind, number> = { gru: 1, lstm: 2, rnn: 1 };
 
 describe('cell options', () => {
-  it('lists the three kinds; the default is a GRU with TF\'s forget bias, no peepholes and tanh', () => {
+  it("lists the three kinds; the default is a GRU with TF's forget bias, no peepholes and tanh", () => {
     expect([...CELL_KINDS]).toEqual(['gru', 'lstm', 'rnn']);
     expect(DEFAULT_CELL).toEqual({ kind: 'gru', forgetBias: 1, peepholes: false, activation: 'tanh' });
   });
@@ -32,25 +32,32 @@ describe.each(CELL_KINDS.map((k) => [k]))('a %s layer built from its CellOptions
   const [I, H, T, B] = [3, 5, 4, 2];
   const cell = { ...DEFAULT_CELL, kind, peepholes: kind === 'lstm' };
 
-  it('creates weights of gates·H columns (and the LSTM\'s peepholes) and carries a blocks·H state', () => {
+  it("creates weights of gates·H columns (and the LSTM's peepholes) and carries a blocks·H state", () => {
     const params = new Params(new Rng(1));
     const layer = new RecurrentLayer(params, 'x', I, H, cell);
     const shapes = Object.fromEntries(params.entries().map(([n, v]) => [n, v.shape]));
     const G = GATES[kind] * H;
     expect(shapes).toEqual({
-      'x/W': [I, G], 'x/b': [G], 'x/U': [H, G], 'x/c': [G], ...(kind === 'lstm' ? { 'x/peepholes': [3 * H] } : {}),
+      'x/W': [I, G],
+      'x/b': [G],
+      'x/U': [H, G],
+      'x/c': [G],
+      ...(kind === 'lstm' ? { 'x/peepholes': [3 * H] } : {}),
     });
     expect(layer.stateSize).toBe(BLOCKS[kind] * H);
     params.dispose();
   });
 
-  it('steps and runs over a sequence with those widths; the sequence\'s states are the steps\' states', () => {
+  it("steps and runs over a sequence with those widths; the sequence's states are the steps' states", () => {
     const params = new Params(new Rng(2));
     const layer = new RecurrentLayer(params, 'x', I, H, cell);
     const S = layer.stateSize;
     tf.tidy(() => {
       const R = new Rng(3);
-      const x = tf.tensor2d(Array.from({ length: T * B * I }, () => R.uniform(-1, 1)), [T * B, I]);
+      const x = tf.tensor2d(
+        Array.from({ length: T * B * I }, () => R.uniform(-1, 1)),
+        [T * B, I],
+      );
       const xp = layer.project(x);
       expect(xp.shape).toEqual([T * B, GATES[kind] * H]);
       const states = layer.sequence(xp, tf.zeros([B, S]), null, { steps: T, batch: B });

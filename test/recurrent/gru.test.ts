@@ -5,14 +5,26 @@ import { randomMat } from '../helpers/reference.js';
 import { hasJsKernel, type StagedMemory } from '../../src/backend/jsKernels.js';
 import { selectBackend } from '../../src/backend/select.js';
 import {
-  gruStep, gruNextState, gruStepComposite, gruStepGrad, gruStepGradComposite, gruStepValues, gruStepGradValues, gruStepStaged,
-  GRU_STEP, GRU_STEP_GRAD, type GruStepArgs, type GruStepGradArgs,
+  gruStep,
+  gruNextState,
+  gruStepComposite,
+  gruStepGrad,
+  gruStepGradComposite,
+  gruStepValues,
+  gruStepGradValues,
+  gruStepStaged,
+  GRU_STEP,
+  GRU_STEP_GRAD,
+  type GruStepArgs,
+  type GruStepGradArgs,
 } from '../../src/recurrent/gru.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const T = 3, B = 4, H = 5;
+const T = 3,
+  B = 4,
+  H = 5;
 // Time-major [T·B]: step 0 all real, steps 1 and 2 mix real and padding.
 const MASK = [1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0];
 
@@ -21,19 +33,39 @@ function expectAllClose(actual: number[][], expected: number[][], digits = 5): v
   actual.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, digits)));
 }
 
-interface Inputs { xp: number[][]; hU: number[][]; c: number[]; h: number[][]; dOut: number[][]; dhA: number[][]; dhB: number[][] }
+interface Inputs {
+  xp: number[][];
+  hU: number[][];
+  c: number[];
+  h: number[][];
+  dOut: number[][];
+  dhA: number[][];
+  dhB: number[][];
+}
 
 function makeInputs(seed: number): Inputs {
   const rng = new Rng(seed);
   const rand = () => rng.next();
   return {
-    xp: randomMat(T * B, 3 * H, rand, 2), hU: randomMat(B, 3 * H, rand, 2), c: randomMat(1, 3 * H, rand, 1)[0]!,
-    h: randomMat(B, H, rand, 1), dOut: randomMat(T * B, H, rand, 1), dhA: randomMat(B, H, rand, 1), dhB: randomMat(B, H, rand, 1),
+    xp: randomMat(T * B, 3 * H, rand, 2),
+    hU: randomMat(B, 3 * H, rand, 2),
+    c: randomMat(1, 3 * H, rand, 1)[0]!,
+    h: randomMat(B, H, rand, 1),
+    dOut: randomMat(T * B, H, rand, 1),
+    dhA: randomMat(B, H, rand, 1),
+    dhB: randomMat(B, H, rand, 1),
   };
 }
 
 function stepArgs(v: Inputs, t: number, mask: number[] | null): GruStepArgs {
-  return { xp: tf.tensor2d(v.xp), hU: tf.tensor2d(v.hU), c: tf.tensor1d(v.c), h: tf.tensor2d(v.h), mask: mask === null ? null : tf.tensor1d(mask), t };
+  return {
+    xp: tf.tensor2d(v.xp),
+    hU: tf.tensor2d(v.hU),
+    c: tf.tensor1d(v.c),
+    h: tf.tensor2d(v.h),
+    mask: mask === null ? null : tf.tensor1d(mask),
+    t,
+  };
 }
 
 type Step = (a: GruStepArgs) => [tf.Tensor2D, tf.Tensor2D];
@@ -46,15 +78,24 @@ function forward(step: Step, v: Inputs, t: number, mask: number[] | null): { hNe
   });
 }
 
-interface Present { dOut: boolean; dhA: boolean; dhB: boolean }
+interface Present {
+  dOut: boolean;
+  dhA: boolean;
+  dhB: boolean;
+}
 
 function backward(stepGrad: StepGrad, v: Inputs, t: number, mask: number[] | null, present: Present): number[][][] {
   return tf.tidy(() => {
     // The cache always comes from the composite forward, so only the backward differs between the two runs.
     const [, cache] = gruStepComposite(stepArgs(v, t, mask));
     const out = stepGrad({
-      dOut: present.dOut ? tf.tensor2d(v.dOut) : null, dhA: present.dhA ? tf.tensor2d(v.dhA) : null,
-      dhB: present.dhB ? tf.tensor2d(v.dhB) : null, cache, h: tf.tensor2d(v.h), mask: mask === null ? null : tf.tensor1d(mask), t,
+      dOut: present.dOut ? tf.tensor2d(v.dOut) : null,
+      dhA: present.dhA ? tf.tensor2d(v.dhA) : null,
+      dhB: present.dhB ? tf.tensor2d(v.dhB) : null,
+      cache,
+      h: tf.tensor2d(v.h),
+      mask: mask === null ? null : tf.tensor1d(mask),
+      t,
     });
     return out.map((x) => x.arraySync());
   });
@@ -80,11 +121,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expectAllClose(fused.hNew, composite.hNew);
         expectAllClose(fused.cache, composite.cache);
         // A padding position carries h through bit for bit.
-        for (let b = 0; b < B; b++) if (MASK[t * B + b] === 0) expect(fused.hNew[b]).toEqual(v.h[b]!.map((x) => Math.fround(x)));
+        for (let b = 0; b < B; b++)
+          if (MASK[t * B + b] === 0) expect(fused.hNew[b]).toEqual(v.h[b]!.map((x) => Math.fround(x)));
       }
     });
 
-    it('gruNextState (decoding: no cache written) gives gruStep\'s h′ bit for bit, with and without padding', () => {
+    it("gruNextState (decoding: no cache written) gives gruStep's h′ bit for bit, with and without padding", () => {
       const v = makeInputs(5);
       for (const mask of [null, MASK]) {
         for (let t = 0; t < T; t++) {
@@ -115,7 +157,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
           if (MASK[t * B + b] !== 0) continue;
           expect(fused[0]![b]!.every((x) => x === 0)).toBe(true);
           expect(fused[1]![b]!.every((x) => x === 0)).toBe(true);
-          fused[2]![b]!.forEach((x, j) => expect(x).toBeCloseTo(v.dOut[t * B + b]![j]! + v.dhA[b]![j]! + v.dhB[b]![j]!, 5));
+          fused[2]![b]!.forEach((x, j) =>
+            expect(x).toBeCloseTo(v.dOut[t * B + b]![j]! + v.dhA[b]![j]! + v.dhB[b]![j]!, 5),
+          );
         }
       }
     });
@@ -150,7 +194,7 @@ describe('gruStepValues', () => {
   const c = new Float32Array([0.1, 0.2, 0.3]);
   const h = new Float32Array([0.6]);
 
-  it('computes r, z, n and h\' of the reset-after GRU on a hand-worked 1×1 example', () => {
+  it("computes r, z, n and h' of the reset-after GRU on a hand-worked 1×1 example", () => {
     const hNew = new Float32Array(1);
     const cache = new Float32Array(4);
     gruStepValues(xp, hU, c, h, new Float32Array([0, 1]), 1, 1, 1, hNew, cache);
@@ -176,7 +220,18 @@ describe('gruStepValues', () => {
   it('saturates tanh to ±1 for huge pre-activations instead of giving NaN', () => {
     const hNew = new Float32Array(2);
     const cache = new Float32Array(8);
-    gruStepValues(new Float32Array([0, 0, 1e5, 0, 0, -1e5]), new Float32Array(6), new Float32Array(3), new Float32Array(2), undefined, 0, 2, 1, hNew, cache);
+    gruStepValues(
+      new Float32Array([0, 0, 1e5, 0, 0, -1e5]),
+      new Float32Array(6),
+      new Float32Array(3),
+      new Float32Array(2),
+      undefined,
+      0,
+      2,
+      1,
+      hNew,
+      cache,
+    );
     expect(cache[2]).toBe(1);
     expect(cache[6]).toBe(-1);
     expect(Array.from(hNew)).toEqual([0.5, -0.5]);
@@ -211,9 +266,12 @@ describe('gruStepStaged (the vectorised-sigmoid form the wasm kernel runs)', () 
         gruStepValues(xp, hU, c, h, m, t, Bn, Hn, want[0]!, want[1]!);
         const got = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)];
         gruStepStaged(plainMemory([xp, hU, c, h, m], got), t, Bn, Hn);
-        for (let k = 0; k < 2; k++) for (let i = 0; i < want[k]!.length; i++) expect(Math.abs(got[k]![i]! - want[k]![i]!)).toBeLessThan(1e-6);
+        for (let k = 0; k < 2; k++)
+          for (let i = 0; i < want[k]!.length; i++) expect(Math.abs(got[k]![i]! - want[k]![i]!)).toBeLessThan(1e-6);
         // Padding carries h bit for bit.
-        for (let b = 0; b < Bn; b++) if (m !== undefined && m[t * Bn + b] === 0) expect(got[0]!.slice(b * Hn, (b + 1) * Hn)).toEqual(h.slice(b * Hn, (b + 1) * Hn));
+        for (let b = 0; b < Bn; b++)
+          if (m !== undefined && m[t * Bn + b] === 0)
+            expect(got[0]!.slice(b * Hn, (b + 1) * Hn)).toEqual(h.slice(b * Hn, (b + 1) * Hn));
       }
     }
     // Without a cache output (decoding) h′ is the same, bit for bit.
@@ -244,16 +302,23 @@ describe('gruStepGradValues', () => {
   const dhB = new Float32Array([-0.1]);
 
   it('gives the gate, input and direct state gradients of a hand-worked 1×1 example', () => {
-    const dGate = new Float32Array(3), dXp = new Float32Array(3), dh = new Float32Array(1);
+    const dGate = new Float32Array(3),
+      dXp = new Float32Array(3),
+      dh = new Float32Array(1);
     gruStepGradValues(dOut, dhA, dhB, cache, h, new Float32Array([0, 1]), 1, 1, 1, dGate, dXp, dh);
-    const expected = { dGate: [-0.0021902225, -0.0129759055, 0.0706465242], dXp: [-0.0021902225, -0.0129759055, 0.1023900538] };
+    const expected = {
+      dGate: [-0.0021902225, -0.0129759055, 0.0706465242],
+      dXp: [-0.0021902225, -0.0129759055, 0.1023900538],
+    };
     Array.from(dGate).forEach((x, i) => expect(x).toBeCloseTo(expected.dGate[i]!, 6));
     Array.from(dXp).forEach((x, i) => expect(x).toBeCloseTo(expected.dXp[i]!, 6));
     expect(dh[0]).toBeCloseTo(0.1800664011, 6);
   });
 
   it('at a padding position passes the whole gradient to h and none to the gates', () => {
-    const dGate = new Float32Array(3).fill(7), dXp = new Float32Array(3).fill(7), dh = new Float32Array(1);
+    const dGate = new Float32Array(3).fill(7),
+      dXp = new Float32Array(3).fill(7),
+      dh = new Float32Array(1);
     gruStepGradValues(dOut, dhA, dhB, cache, h, new Float32Array([1, 0]), 1, 1, 1, dGate, dXp, dh);
     expect(Array.from(dGate)).toEqual([0, 0, 0]);
     expect(Array.from(dXp)).toEqual([0, 0, 0]);
@@ -280,15 +345,22 @@ describe('the wasm step kernels at H = 8 (the SIMD kernels where WebAssembly SIM
   });
 
   it('forward: h′ and the cache within 1e-6, with and without padding; gruNextState gives the same h′', () => {
-    const xp = rand(Tn * Bn * 3 * Hn, 3), hU = rand(Bn * 3 * Hn, 2), c = rand(3 * Hn, 1), h = rand(Bn * Hn, 1);
+    const xp = rand(Tn * Bn * 3 * Hn, 3),
+      hU = rand(Bn * 3 * Hn, 2),
+      c = rand(3 * Hn, 1),
+      h = rand(Bn * Hn, 1);
     for (const m of [mask, undefined]) {
       for (let t = 0; t < Tn; t++) {
         const want = [new Float32Array(Bn * Hn), new Float32Array(Bn * 4 * Hn)] as const;
         gruStepValues(xp, hU, c, h, m, t, Bn, Hn, want[0], want[1]);
         const got = tf.tidy(() => {
           const args: GruStepArgs = {
-            xp: tf.tensor2d(xp, [Tn * Bn, 3 * Hn]), hU: tf.tensor2d(hU, [Bn, 3 * Hn]), c: tf.tensor1d(c),
-            h: tf.tensor2d(h, [Bn, Hn]), mask: m === undefined ? null : tf.tensor1d(m), t,
+            xp: tf.tensor2d(xp, [Tn * Bn, 3 * Hn]),
+            hU: tf.tensor2d(hU, [Bn, 3 * Hn]),
+            c: tf.tensor1d(c),
+            h: tf.tensor2d(h, [Bn, Hn]),
+            mask: m === undefined ? null : tf.tensor1d(m),
+            t,
           };
           const [hNew, cache] = gruStep(args);
           return [hNew.dataSync(), cache.dataSync(), gruNextState(args).dataSync()];
@@ -302,18 +374,38 @@ describe('the wasm step kernels at H = 8 (the SIMD kernels where WebAssembly SIM
   });
 
   it('backward: the gate, input and direct state gradients within 1e-6', () => {
-    const dOut = rand(Tn * Bn * Hn, 1), dhA = rand(Bn * Hn, 1), dhB = rand(Bn * Hn, 1), h = rand(Bn * Hn, 1);
+    const dOut = rand(Tn * Bn * Hn, 1),
+      dhA = rand(Bn * Hn, 1),
+      dhB = rand(Bn * Hn, 1),
+      h = rand(Bn * Hn, 1);
     const cache = new Float32Array(Bn * 4 * Hn);
     const hNew = new Float32Array(Bn * Hn);
-    gruStepValues(rand(Tn * Bn * 3 * Hn, 2), rand(Bn * 3 * Hn, 2), rand(3 * Hn, 1), h, undefined, 1, Bn, Hn, hNew, cache);
+    gruStepValues(
+      rand(Tn * Bn * 3 * Hn, 2),
+      rand(Bn * 3 * Hn, 2),
+      rand(3 * Hn, 1),
+      h,
+      undefined,
+      1,
+      Bn,
+      Hn,
+      hNew,
+      cache,
+    );
     for (const m of [mask, undefined]) {
       const want = [new Float32Array(Bn * 3 * Hn), new Float32Array(Bn * 3 * Hn), new Float32Array(Bn * Hn)] as const;
       gruStepGradValues(dOut, dhA, dhB, cache, h, m, 1, Bn, Hn, want[0], want[1], want[2]);
-      const got = tf.tidy(() => gruStepGrad({
-        dOut: tf.tensor2d(dOut, [Tn * Bn, Hn]), dhA: tf.tensor2d(dhA, [Bn, Hn]), dhB: tf.tensor2d(dhB, [Bn, Hn]),
-        cache: tf.tensor2d(cache, [Bn, 4 * Hn]), h: tf.tensor2d(h, [Bn, Hn]), t: 1,
-        mask: m === undefined ? null : tf.tensor1d(m),
-      }).map((x) => x.dataSync()));
+      const got = tf.tidy(() =>
+        gruStepGrad({
+          dOut: tf.tensor2d(dOut, [Tn * Bn, Hn]),
+          dhA: tf.tensor2d(dhA, [Bn, Hn]),
+          dhB: tf.tensor2d(dhB, [Bn, Hn]),
+          cache: tf.tensor2d(cache, [Bn, 4 * Hn]),
+          h: tf.tensor2d(h, [Bn, Hn]),
+          t: 1,
+          mask: m === undefined ? null : tf.tensor1d(m),
+        }).map((x) => x.dataSync()),
+      );
       got.forEach((g, i) => expect(worst(g, want[i]!)).toBeLessThan(1e-6));
     }
   });

@@ -6,14 +6,26 @@ import { hasJsKernel } from '../../src/backend/jsKernels.js';
 import { selectBackend } from '../../src/backend/select.js';
 import { sumRows } from '../../src/layers/dense.js';
 import {
-  lstmStep, lstmStepComposite, lstmStepGrad, lstmStepGradComposite, lstmStepValues, lstmStepGradValues, lstmPeepholeGrad,
-  LSTM_STEP, LSTM_STEP_GRAD, LSTM_DEFAULTS, type LstmStepArgs, type LstmStepGradArgs,
+  lstmStep,
+  lstmStepComposite,
+  lstmStepGrad,
+  lstmStepGradComposite,
+  lstmStepValues,
+  lstmStepGradValues,
+  lstmPeepholeGrad,
+  LSTM_STEP,
+  LSTM_STEP_GRAD,
+  LSTM_DEFAULTS,
+  type LstmStepArgs,
+  type LstmStepGradArgs,
 } from '../../src/recurrent/lstm.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const T = 3, B = 4, H = 5;
+const T = 3,
+  B = 4,
+  H = 5;
 // Time-major [T·B]: step 0 all real, steps 1 and 2 mix real and padding.
 const MASK = [1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0];
 
@@ -25,42 +37,84 @@ function expectAllClose(actual: number[][], expected: number[][], digits = 5): v
   actual.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, digits)));
 }
 
-interface Inputs { xp: Mat; hU: Mat; c: number[]; state: Mat; peep: number[]; dOut: Mat; dhA: Mat; dhB: Mat }
+interface Inputs {
+  xp: Mat;
+  hU: Mat;
+  c: number[];
+  state: Mat;
+  peep: number[];
+  dOut: Mat;
+  dhA: Mat;
+  dhB: Mat;
+}
 
 function makeInputs(seed: number): Inputs {
   const rng = new Rng(seed);
   const rand = () => rng.next();
   return {
-    xp: randomMat(T * B, 4 * H, rand, 2), hU: randomMat(B, 4 * H, rand, 2), c: randomMat(1, 4 * H, rand, 1)[0]!,
-    state: randomMat(B, 2 * H, rand, 1), peep: randomMat(1, 3 * H, rand, 1)[0]!,
-    dOut: randomMat(T * B, 2 * H, rand, 1), dhA: randomMat(B, H, rand, 1), dhB: randomMat(B, 2 * H, rand, 1),
+    xp: randomMat(T * B, 4 * H, rand, 2),
+    hU: randomMat(B, 4 * H, rand, 2),
+    c: randomMat(1, 4 * H, rand, 1)[0]!,
+    state: randomMat(B, 2 * H, rand, 1),
+    peep: randomMat(1, 3 * H, rand, 1)[0]!,
+    dOut: randomMat(T * B, 2 * H, rand, 1),
+    dhA: randomMat(B, H, rand, 1),
+    dhB: randomMat(B, 2 * H, rand, 1),
   };
 }
 
 function stepArgs(v: Inputs, t: number, mask: number[] | null, peepholes: boolean): LstmStepArgs {
   return {
-    xp: tf.tensor2d(v.xp), hU: tf.tensor2d(v.hU), c: tf.tensor1d(v.c), state: tf.tensor2d(v.state),
-    peep: peepholes ? tf.tensor1d(v.peep) : null, mask: mask === null ? null : tf.tensor1d(mask), t, forgetBias: LSTM_DEFAULTS.forgetBias,
+    xp: tf.tensor2d(v.xp),
+    hU: tf.tensor2d(v.hU),
+    c: tf.tensor1d(v.c),
+    state: tf.tensor2d(v.state),
+    peep: peepholes ? tf.tensor1d(v.peep) : null,
+    mask: mask === null ? null : tf.tensor1d(mask),
+    t,
+    forgetBias: LSTM_DEFAULTS.forgetBias,
   };
 }
 
-function forward(step: Step, v: Inputs, t: number, mask: number[] | null, peepholes: boolean): { state: Mat; cache: Mat } {
+function forward(
+  step: Step,
+  v: Inputs,
+  t: number,
+  mask: number[] | null,
+  peepholes: boolean,
+): { state: Mat; cache: Mat } {
   return tf.tidy(() => {
     const [state, cache] = step(stepArgs(v, t, mask, peepholes));
     return { state: state.arraySync(), cache: cache.arraySync() };
   });
 }
 
-interface Present { dOut: boolean; dhA: boolean; dhB: boolean }
+interface Present {
+  dOut: boolean;
+  dhA: boolean;
+  dhB: boolean;
+}
 
-function backward(stepGrad: StepGrad, v: Inputs, t: number, mask: number[] | null, peepholes: boolean, present: Present): Mat[] {
+function backward(
+  stepGrad: StepGrad,
+  v: Inputs,
+  t: number,
+  mask: number[] | null,
+  peepholes: boolean,
+  present: Present,
+): Mat[] {
   return tf.tidy(() => {
     // The cache always comes from the composite forward, so only the backward differs between the two runs.
     const [, cache] = lstmStepComposite(stepArgs(v, t, mask, peepholes));
     const out = stepGrad({
-      dOut: present.dOut ? tf.tensor2d(v.dOut) : null, dhA: present.dhA ? tf.tensor2d(v.dhA) : null,
-      dhB: present.dhB ? tf.tensor2d(v.dhB) : null, cache, state: tf.tensor2d(v.state),
-      peep: peepholes ? tf.tensor1d(v.peep) : null, mask: mask === null ? null : tf.tensor1d(mask), t,
+      dOut: present.dOut ? tf.tensor2d(v.dOut) : null,
+      dhA: present.dhA ? tf.tensor2d(v.dhA) : null,
+      dhB: present.dhB ? tf.tensor2d(v.dhB) : null,
+      cache,
+      state: tf.tensor2d(v.state),
+      peep: peepholes ? tf.tensor1d(v.peep) : null,
+      mask: mask === null ? null : tf.tensor1d(mask),
+      t,
     });
     return out.map((x) => x.arraySync());
   });
@@ -87,7 +141,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
           expectAllClose(fused.state, composite.state);
           expectAllClose(fused.cache, composite.cache);
           // A padding position carries h and c through bit for bit.
-          for (let b = 0; b < B; b++) if (MASK[t * B + b] === 0) expect(fused.state[b]).toEqual(v.state[b]!.map((x) => Math.fround(x)));
+          for (let b = 0; b < B; b++)
+            if (MASK[t * B + b] === 0) expect(fused.state[b]).toEqual(v.state[b]!.map((x) => Math.fround(x)));
         }
       }
     });
@@ -156,13 +211,13 @@ describe('lstmStepValues', () => {
   const state = new Float32Array([0.6, -0.7]);
   const peep = new Float32Array([0.3, -0.5, 0.4]);
 
-  it('computes the gates and [h\' | c\'] of a peephole LSTM with forget bias on a hand-worked 1×1 example', () => {
+  it("computes the gates and [h' | c'] of a peephole LSTM with forget bias on a hand-worked 1×1 example", () => {
     const stateNew = new Float32Array(2);
     const cache = new Float32Array(5);
     lstmStepValues(xp, hU, c, state, peep, new Float32Array([0, 1]), 1, 1, 1, 1.0, stateNew, cache);
-    expect(stateNew[0]).toBeCloseTo(-0.1320356050, 6);
+    expect(stateNew[0]).toBeCloseTo(-0.132035605, 6);
     expect(stateNew[1]).toBeCloseTo(-0.2333455096, 6);
-    const expected = [0.6433651457, 0.7211151780, 0.4218990053, 0.5760702350, -0.2292005332]; // i f g o tanh(c')
+    const expected = [0.6433651457, 0.721115178, 0.4218990053, 0.576070235, -0.2292005332]; // i f g o tanh(c')
     Array.from(cache).forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 6));
   });
 
@@ -186,7 +241,20 @@ describe('lstmStepValues', () => {
     const big = 1e5;
     const xpBig = new Float32Array([big, -big, big, big, big, -big, -big, big]);
     const stateNew = new Float32Array(4);
-    lstmStepValues(xpBig, new Float32Array(8), new Float32Array(4), new Float32Array([0, 3, 0, -3]), undefined, undefined, 0, 2, 1, 1, stateNew, new Float32Array(10));
+    lstmStepValues(
+      xpBig,
+      new Float32Array(8),
+      new Float32Array(4),
+      new Float32Array([0, 3, 0, -3]),
+      undefined,
+      undefined,
+      0,
+      2,
+      1,
+      1,
+      stateNew,
+      new Float32Array(10),
+    );
     expect(Array.from(stateNew).map((x) => Number.isFinite(x))).toEqual([true, true, true, true]);
     expect(stateNew[1]).toBe(1);
     expect(stateNew[3]).toBe(-1);
@@ -203,7 +271,7 @@ describe('lstmStepGradValues', () => {
   //   dF  = dc'·c·f(1 − f)                                     = −0.0365125916
   //   dG  = dc'·i·(1 − g²)                                     =  0.1371655660
   //   dStateDirect = [0, dc'·f + dI·w_ci + dF·w_cf]            = [0, 0.2128222171]
-  const cache = new Float32Array([0.6433651457, 0.7211151780, 0.4218990053, 0.5760702350, -0.2292005332]);
+  const cache = new Float32Array([0.6433651457, 0.721115178, 0.4218990053, 0.576070235, -0.2292005332]);
   const state = new Float32Array([0.6, -0.7]);
   const peep = new Float32Array([0.3, -0.5, 0.4]);
   const dOut = new Float32Array([5, 5, 0.3, -0.2]); // row 0 belongs to step 0
@@ -211,16 +279,18 @@ describe('lstmStepGradValues', () => {
   const dhB = new Float32Array([-0.1, 0.25]);
 
   it('gives the gate and direct state gradients of a hand-worked 1×1 example', () => {
-    const dGate = new Float32Array(4), dState = new Float32Array(2);
+    const dGate = new Float32Array(4),
+      dState = new Float32Array(2);
     lstmStepGradValues(dOut, dhA, dhB, cache, state, peep, new Float32Array([0, 1]), 1, 1, 1, dGate, dState);
-    const expected = [0.0251075837, -0.0365125916, 0.1371655660, -0.0223895292];
+    const expected = [0.0251075837, -0.0365125916, 0.137165566, -0.0223895292];
     Array.from(dGate).forEach((x, k) => expect(x).toBeCloseTo(expected[k]!, 6));
     expect(dState[0]).toBe(0);
     expect(dState[1]).toBeCloseTo(0.2128222171, 6);
   });
 
   it('at a padding position passes the whole gradient to [h | c] and none to the gates', () => {
-    const dGate = new Float32Array(4).fill(7), dState = new Float32Array(2);
+    const dGate = new Float32Array(4).fill(7),
+      dState = new Float32Array(2);
     lstmStepGradValues(dOut, dhA, dhB, cache, state, peep, new Float32Array([1, 0]), 1, 1, 1, dGate, dState);
     expect(Array.from(dGate)).toEqual([0, 0, 0, 0]);
     expect(dState[0]).toBeCloseTo(0.4, 6);
@@ -233,12 +303,24 @@ describe('lstmStepGradValues', () => {
 describe('LSTM steps over a sequence', () => {
   beforeAll(useTestBackend);
 
-  const D = 2, Hs = 3, Bs = 3, Ts = 3;
+  const D = 2,
+    Hs = 3,
+    Bs = 3,
+    Ts = 3;
   // Time-major [T·B]: sequence 0 is back-padded (length 2), sequence 1 front-padded (length 2), sequence 2 full.
   const SEQ_MASK = [1, 0, 1, 1, 1, 1, 0, 1, 1];
 
-  interface Params { W: number[]; U: number[]; b: number[]; c: number[]; peep: number[]; h0: number[]; c0: number[] }
-  const rows = (v: number[], n: number): Mat => Array.from({ length: v.length / n }, (_, r) => v.slice(r * n, (r + 1) * n));
+  interface Params {
+    W: number[];
+    U: number[];
+    b: number[];
+    c: number[];
+    peep: number[];
+    h0: number[];
+    c0: number[];
+  }
+  const rows = (v: number[], n: number): Mat =>
+    Array.from({ length: v.length / n }, (_, r) => v.slice(r * n, (r + 1) * n));
 
   const rng = new Rng(11);
   const rand = () => rng.next();
@@ -249,12 +331,21 @@ describe('LSTM steps over a sequence', () => {
   function makeParams(seed: number): Params {
     const r = new Rng(seed);
     const f = (n: number, scale = 0.5) => flat(randomMat(1, n, () => r.next(), scale));
-    return { W: f(D * 4 * Hs), U: f(Hs * 4 * Hs), b: f(4 * Hs), c: f(4 * Hs), peep: f(3 * Hs), h0: f(Bs * Hs), c0: f(Bs * Hs) };
+    return {
+      W: f(D * 4 * Hs),
+      U: f(Hs * 4 * Hs),
+      b: f(4 * Hs),
+      c: f(4 * Hs),
+      peep: f(3 * Hs),
+      h0: f(Bs * Hs),
+      c0: f(Bs * Hs),
+    };
   }
 
   /** Float64 reference: outputs (zero at padding) and final state per sequence, and the loss Σ out⊙R + Σ final⊙S. */
   function reference(p: Params, peepholes: boolean): { outs: number[][]; finals: number[][]; loss: number } {
-    const W = rows(p.W, 4 * Hs), U = rows(p.U, 4 * Hs);
+    const W = rows(p.W, 4 * Hs),
+      U = rows(p.U, 4 * Hs);
     const outs: number[][] = [];
     const finals: number[][] = [];
     let loss = 0;
@@ -263,7 +354,18 @@ describe('LSTM steps over a sequence', () => {
       let c = p.c0.slice(b * Hs, (b + 1) * Hs);
       for (let t = 0; t < Ts; t++) {
         const real = SEQ_MASK[t * Bs + b] === 1;
-        if (real) ({ h, c } = lstmStepRef(X[t * Bs + b]!, h, c, W, U, p.b, p.c, LSTM_DEFAULTS.forgetBias, peepholes ? p.peep : null));
+        if (real)
+          ({ h, c } = lstmStepRef(
+            X[t * Bs + b]!,
+            h,
+            c,
+            W,
+            U,
+            p.b,
+            p.c,
+            LSTM_DEFAULTS.forgetBias,
+            peepholes ? p.peep : null,
+          ));
         const out = real ? h : h.map(() => 0);
         outs[t * Bs + b] = out;
         out.forEach((v, j) => (loss += v * R[t * Bs + b]![j]!));
@@ -278,7 +380,8 @@ describe('LSTM steps over a sequence', () => {
   function toolkit(p: Params, peepholes: boolean, step: Step, stepGrad: StepGrad) {
     return tf.tidy(() => {
       const x = tf.tensor2d(X);
-      const W = tf.tensor2d(p.W, [D, 4 * Hs]), U = tf.tensor2d(p.U, [Hs, 4 * Hs]);
+      const W = tf.tensor2d(p.W, [D, 4 * Hs]),
+        U = tf.tensor2d(p.U, [Hs, 4 * Hs]);
       const c = tf.tensor1d(p.c);
       const peep = peepholes ? tf.tensor1d(p.peep) : null;
       const mask = tf.tensor1d(SEQ_MASK);
@@ -330,7 +433,10 @@ describe('LSTM steps over a sequence', () => {
       return {
         outs: outputs.map((row, k) => row.slice(0, Hs).map((v) => v * SEQ_MASK[k]!)),
         finals: states[Ts - 1]!.arraySync() as Mat,
-        grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) as Record<keyof Params, number[]>,
+        grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) as Record<
+          keyof Params,
+          number[]
+        >,
       };
     });
   }
@@ -359,11 +465,15 @@ describe('LSTM steps over a sequence', () => {
         const names: (keyof Params)[] = ['W', 'U', 'b', 'c', 'h0', 'c0', ...(peepholes ? ['peep' as const] : [])];
         for (const k of names) {
           p[k].forEach((v, i) => {
-            p[k][i] = v + eps; const up = reference(p, peepholes).loss;
-            p[k][i] = v - eps; const down = reference(p, peepholes).loss;
+            p[k][i] = v + eps;
+            const up = reference(p, peepholes).loss;
+            p[k][i] = v - eps;
+            const down = reference(p, peepholes).loss;
             p[k][i] = v;
             const numeric = (up - down) / (2 * eps);
-            expect(Math.abs(analytic[k][i]! - numeric), `${k}[${i}]`).toBeLessThan(2e-4 * Math.max(1, Math.abs(numeric)));
+            expect(Math.abs(analytic[k][i]! - numeric), `${k}[${i}]`).toBeLessThan(
+              2e-4 * Math.max(1, Math.abs(numeric)),
+            );
           });
         }
       });

@@ -23,22 +23,32 @@ function reference(table: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, ids: Int3
   return tf.tidy(() => dense(tf.gather(table, tf.tensor1d(ids, 'int32')), W, b).arraySync());
 }
 
-const close = (a: number[][], b: number[][]) => a.forEach((row, i) => row.forEach((x, j) => expect(x).toBeCloseTo(b[i]![j]!, 5)));
+const close = (a: number[][], b: number[][]) =>
+  a.forEach((row, i) => row.forEach((x, j) => expect(x).toBeCloseTo(b[i]![j]!, 5)));
 
 describe('RecurrentLayer.projectTokens', () => {
   it('outside training gathers rows of the projected table kept with the weights, recomputed when they change', () => {
     const { params, table, layer, W, b } = setup();
     const ids = new Int32Array([3, 0, 6, 3]);
     const before = tf.memory().numTensors;
-    close(tf.tidy(() => layer.projectTokens(table, ids).arraySync()), reference(table, W, b, ids));
+    close(
+      tf.tidy(() => layer.projectTokens(table, ids).arraySync()),
+      reference(table, W, b, ids),
+    );
     const kept = tf.memory().numTensors;
     expect(kept).toBe(before + 1); // the projected table
-    close(tf.tidy(() => layer.projectTokens(table, new Int32Array([1])).arraySync()), reference(table, W, b, new Int32Array([1])));
+    close(
+      tf.tidy(() => layer.projectTokens(table, new Int32Array([1])).arraySync()),
+      reference(table, W, b, new Int32Array([1])),
+    );
     expect(tf.memory().numTensors).toBe(kept);
     // An optimiser step (assign) on any of table, W, b invalidates the projection.
     for (const v of [table, W, b] as unknown as tf.Variable[]) {
       tf.tidy(() => v.assign(tf.add(v, 0.5)));
-      close(tf.tidy(() => layer.projectTokens(table, ids).arraySync()), reference(table, W, b, ids));
+      close(
+        tf.tidy(() => layer.projectTokens(table, ids).arraySync()),
+        reference(table, W, b, ids),
+      );
       expect(tf.memory().numTensors).toBe(kept);
     }
     params.dispose();

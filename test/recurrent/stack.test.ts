@@ -17,18 +17,29 @@ import { embed } from '../../src/layers/embedding.js';
 
 beforeAll(useTestBackend);
 
-const V = 10, E = 3, H = 4;
+const V = 10,
+  E = 3,
+  H = 4;
 const LSTM: CellOptions = { ...DEFAULT_CELL, kind: 'lstm' };
 const DROP = { inputKeep: 0.7, outputKeep: 0.8, stateKeep: 0.6 };
 // Time-major ids and mask of three sequences of lengths 4, 2 and 3, padded at the back.
-const SEQS = [[1, 2, 3, 4], [5, 6], [7, 8, 9]];
+const SEQS = [
+  [1, 2, 3, 4],
+  [5, 6],
+  [7, 8, 9],
+];
 
 function batchOf(seqs: number[][]): { ids: Int32Array; mask: Float32Array; T: number; B: number } {
   const B = seqs.length;
   const T = Math.max(...seqs.map((s) => s.length));
   const ids = new Int32Array(T * B);
   const mask = new Float32Array(T * B);
-  seqs.forEach((s, b) => s.forEach((id, t) => { ids[t * B + b] = id; mask[t * B + b] = 1; }));
+  seqs.forEach((s, b) =>
+    s.forEach((id, t) => {
+      ids[t * B + b] = id;
+      mask[t * B + b] = 1;
+    }),
+  );
   return { ids, mask, T, B };
 }
 
@@ -41,7 +52,13 @@ function build(options: Partial<StackOptions>, cell: CellOptions = DEFAULT_CELL,
 
 /** The stack's loop written out by hand from the layers' own pieces, drawing the dropout masks in the same order. */
 function handLoop(
-  stack: RecurrentStack, table: tf.Tensor2D, ids: Int32Array, mask: Float32Array, T: number, B: number, rng: Rng | null,
+  stack: RecurrentStack,
+  table: tf.Tensor2D,
+  ids: Int32Array,
+  mask: Float32Array,
+  T: number,
+  B: number,
+  rng: Rng | null,
 ) {
   const shape = { steps: T, batch: B };
   const d = stack.options.dropout;
@@ -135,7 +152,10 @@ describe.each(variants)('RecurrentStack, %s', (_, options, cell) => {
     const { ids, mask, T, B } = batchOf(SEQS);
     const R = new Rng(4);
     const W = stack.outputSize;
-    const proj = tf.tensor3d(Array.from({ length: T * B * W }, () => R.uniform(-1, 1)), [T, B, W]);
+    const proj = tf.tensor3d(
+      Array.from({ length: T * B * W }, () => R.uniform(-1, 1)),
+      [T, B, W],
+    );
     const state = new Rng(21).getState();
     const loss = () => {
       const r = stack.run({ ids, table }, { steps: T, batch: B, mask, rng: new Rng(state) });
@@ -193,7 +213,10 @@ describe('RecurrentStack options and weights', () => {
 
   it('seeds the forward directions with the given initial states', () => {
     const { params, stack, table } = build({ layers: 2 });
-    const { ids, T, B } = batchOf([[1, 2, 3], [4, 5, 6]]);
+    const { ids, T, B } = batchOf([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     tf.tidy(() => {
       const zeros = stack.run({ ids, table }, { steps: T, batch: B, mask: null });
       const init = [tf.ones([B, H]) as tf.Tensor2D, tf.fill([B, H], -0.5) as tf.Tensor2D];
@@ -230,7 +253,10 @@ describe('RecurrentStack.step and the bottom runner', () => {
   for (const cell of [DEFAULT_CELL, LSTM]) {
     it(`${cell.kind}: stepping every layer token by token gives the sequence run's outputs (3 residual layers)`, () => {
       const { params, stack, table } = build({ layers: 3, residual: true }, cell);
-      const { ids, T, B } = batchOf([[1, 2, 3], [4, 5, 6]]);
+      const { ids, T, B } = batchOf([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       tf.tidy(() => {
         const run = stack.run({ ids, table }, { steps: T, batch: B, mask: null });
         let states = stack.layers.map(({ forward }) => tf.zeros([B, forward.stateSize]) as tf.Tensor2D);
@@ -246,9 +272,12 @@ describe('RecurrentStack.step and the bottom runner', () => {
     });
   }
 
-  it('a bottom runner replaces the bottom layer\'s sequence run: given xp, initial state and state mask', () => {
+  it("a bottom runner replaces the bottom layer's sequence run: given xp, initial state and state mask", () => {
     const { params, stack, table } = build({ layers: 2, dropout: DROP }, LSTM);
-    const { ids, T, B } = batchOf([[1, 2, 3], [4, 5, 6]]);
+    const { ids, T, B } = batchOf([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     tf.tidy(() => {
       const seen: { masked?: boolean } = {};
       const bottom = (xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor2D | null) => {

@@ -11,10 +11,11 @@ describe('stepMath', () => {
       worst = Math.max(worst, Math.abs(exp(x) / Math.exp(x) - 1));
     }
     // Near table boundaries too: k/32·ln 2 ± tiny.
-    for (let k = -2000; k <= 2000; k++) for (const d of [-1e-9, 0, 1e-9]) {
-      const x = (k / 32) * Math.LN2 + d;
-      worst = Math.max(worst, Math.abs(exp(x) / Math.exp(x) - 1));
-    }
+    for (let k = -2000; k <= 2000; k++)
+      for (const d of [-1e-9, 0, 1e-9]) {
+        const x = (k / 32) * Math.LN2 + d;
+        worst = Math.max(worst, Math.abs(exp(x) / Math.exp(x) - 1));
+      }
     expect(worst).toBeLessThan(1e-8);
     expect(exp(0)).toBe(1);
     expect(exp(1000) / Math.exp(88)).toBeCloseTo(1, 8);

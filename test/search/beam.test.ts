@@ -13,7 +13,9 @@ import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
 
-const A = 4, B = 5, C = 6;
+const A = 4,
+  B = 5,
+  C = 6;
 
 /** Next-token probabilities after `prefix` (tokens without GO) for a sentence whose first source token is `source`. */
 type Table = (prefix: readonly number[], source: number) => Readonly<Record<number, number>>;
@@ -24,7 +26,10 @@ type Table = (prefix: readonly number[], source: number) => Readonly<Record<numb
  */
 class TreeModel implements Decodable<number[], number[][]> {
   steps = 0;
-  constructor(private readonly vocabSize: number, private readonly table: Table) {}
+  constructor(
+    private readonly vocabSize: number,
+    private readonly table: Table,
+  ) {}
 
   encode(batch: SourceBatch): number[] {
     // Batches are built unreversed and back-padded, so step 0 holds each sentence's first token.
@@ -41,7 +46,8 @@ class TreeModel implements Decodable<number[], number[][]> {
     const next = state.map((prefix, i) => (previous[i] === GO ? [] : [...prefix, previous[i]!]));
     const logProbs = new Float32Array(next.length * this.vocabSize).fill(-Infinity);
     next.forEach((prefix, i) => {
-      for (const [token, p] of Object.entries(this.table(prefix, memory[i]!))) logProbs[i * this.vocabSize + Number(token)] = Math.log(p);
+      for (const [token, p] of Object.entries(this.table(prefix, memory[i]!)))
+        logProbs[i * this.vocabSize + Number(token)] = Math.log(p);
     });
     return { logProbs: tf.tensor2d(logProbs, [next.length, this.vocabSize]), state: next };
   }
@@ -68,7 +74,8 @@ function exhaustive(table: Table, source: number, maxLength: number, alpha: numb
     const final = logProb + Math.log(probs[EOS] ?? 0);
     out.push({ ids: prefix, logProb: final, score: final / lengthNormaliser(prefix.length + 1, alpha) });
     if (prefix.length === maxLength) return;
-    for (const [token, p] of Object.entries(probs)) if (Number(token) !== EOS) walk([...prefix, Number(token)], logProb + Math.log(p));
+    for (const [token, p] of Object.entries(probs))
+      if (Number(token) !== EOS) walk([...prefix, Number(token)], logProb + Math.log(p));
   };
   walk([], 0);
   return out.sort((a, b) => b.score - a.score);
@@ -91,7 +98,11 @@ describe('beamSearch on a real Seq2Seq', () => {
 
   it('with one beam gives greedy decoding ids for every sentence, whatever the length penalty', () => {
     for (const seed of [3, 4, 5]) {
-      const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, srcVocab, tgtVocab);
+      const model = new Seq2Seq(
+        { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed },
+        srcVocab,
+        tgtVocab,
+      );
       const batch = makeSourceBatch(sources);
       const greedy = greedyDecode(model, batch, { maxLength: 8 });
       for (const lengthPenalty of [0, 0.6, 1, 2]) {
@@ -104,8 +115,17 @@ describe('beamSearch on a real Seq2Seq', () => {
   });
 
   it('returns n-best lists sorted by score, of distinct hypotheses, scored as logProb / lp', () => {
-    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 }, srcVocab, tgtVocab);
-    const nBest = beamSearch(model, makeSourceBatch(sources), { beamSize: 5, nBest: 5, maxLength: 6, lengthPenalty: 0.6 });
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 },
+      srcVocab,
+      tgtVocab,
+    );
+    const nBest = beamSearch(model, makeSourceBatch(sources), {
+      beamSize: 5,
+      nBest: 5,
+      maxLength: 6,
+      lengthPenalty: 0.6,
+    });
     expect(nBest).toHaveLength(sources.length);
     for (const list of nBest) {
       expect(list).toHaveLength(5);
@@ -122,7 +142,11 @@ describe('beamSearch on a real Seq2Seq', () => {
 
   it('leaks no tensors', () => {
     const start = tf.memory().numTensors;
-    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 }, srcVocab, tgtVocab);
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 },
+      srcVocab,
+      tgtVocab,
+    );
     const batch = makeSourceBatch(sources);
     // The first search projects the embedding tables and keeps them with the weights (Params.derived).
     search(model, batch, { method: 'greedy', maxLength: 1 });
@@ -150,7 +174,11 @@ describe('beamSearch on hand-built models', () => {
     const one = beamSearch(new TreeModel(8, trap), oneSentence, { beamSize: 1, maxLength: 5, lengthPenalty: 0 });
     expect(one[0]![0]!.ids).toEqual([A]);
     expect(one[0]![0]!.logProb).toBeCloseTo(Math.log(0.6) + Math.log(0.4), 6);
-    const [[best]] = beamSearch(new TreeModel(8, trap), oneSentence, { beamSize: 2, maxLength: 5, lengthPenalty: 0 }) as [[Hypothesis]];
+    const [[best]] = beamSearch(new TreeModel(8, trap), oneSentence, {
+      beamSize: 2,
+      maxLength: 5,
+      lengthPenalty: 0,
+    }) as [[Hypothesis]];
     expect(best.ids).toEqual([B]);
     expect(best.logProb).toBeCloseTo(Math.log(0.4) + Math.log(0.9), 6); // log 0.36 = −1.0217
     expect(best.score).toBe(best.logProb);
@@ -159,7 +187,12 @@ describe('beamSearch on hand-built models', () => {
   it('ranks n-best lists of distinct hypotheses by score', () => {
     // Step 1's four best continuations of A and B: B·EOS 0.36, A·EOS 0.24, A·A 0.18, A·B 0.18; the two EOS ones
     // finish, A A and A B go on and end with EOS (p 1) at step 2.
-    const [list] = beamSearch(new TreeModel(8, trap), oneSentence, { beamSize: 4, nBest: 4, maxLength: 5, lengthPenalty: 0 });
+    const [list] = beamSearch(new TreeModel(8, trap), oneSentence, {
+      beamSize: 4,
+      nBest: 4,
+      maxLength: 5,
+      lengthPenalty: 0,
+    });
     expect(list!.map((h) => h.ids)).toEqual([[B], [A], [A, A], [A, B]]);
     expect(list!.map((h) => Math.exp(h.logProb))).toEqual([0.36, 0.24, 0.18, 0.18].map((p) => expect.closeTo(p, 6)));
   });
@@ -177,10 +210,18 @@ describe('beamSearch on hand-built models', () => {
   });
 
   it('length penalty changes the ranking: the shorter hypothesis wins with α = 0, the longer with α = 1', () => {
-    const [[raw]] = beamSearch(new TreeModel(8, lengths), oneSentence, { beamSize: 2, maxLength: 10, lengthPenalty: 0 }) as [[Hypothesis]];
+    const [[raw]] = beamSearch(new TreeModel(8, lengths), oneSentence, {
+      beamSize: 2,
+      maxLength: 10,
+      lengthPenalty: 0,
+    }) as [[Hypothesis]];
     expect(raw.ids).toEqual([A]);
     expect(raw.score).toBeCloseTo(-0.693147, 5);
-    const [[normalised]] = beamSearch(new TreeModel(8, lengths), oneSentence, { beamSize: 2, maxLength: 10, lengthPenalty: 1 }) as [[Hypothesis]];
+    const [[normalised]] = beamSearch(new TreeModel(8, lengths), oneSentence, {
+      beamSize: 2,
+      maxLength: 10,
+      lengthPenalty: 1,
+    }) as [[Hypothesis]];
     expect(normalised.ids).toEqual([B, B, B, B]);
     expect(normalised.logProb).toBeCloseTo(Math.log(0.4), 6);
     expect(normalised.score).toBeCloseTo(-0.549774, 5);
@@ -188,7 +229,12 @@ describe('beamSearch on hand-built models', () => {
 
   it('keeps a hypothesis that finished early while the other beam goes on', () => {
     // A EOS finishes at step 1 and frees its slot; B B B B carries on to step 4. Both are in the 2-best list.
-    const [list] = beamSearch(new TreeModel(8, lengths), oneSentence, { beamSize: 2, nBest: 2, maxLength: 10, lengthPenalty: 1 });
+    const [list] = beamSearch(new TreeModel(8, lengths), oneSentence, {
+      beamSize: 2,
+      nBest: 2,
+      maxLength: 10,
+      lengthPenalty: 1,
+    });
     expect(list!.map((h) => h.ids)).toEqual([[B, B, B, B], [A]]);
     expect(list![1]!.logProb).toBeCloseTo(Math.log(0.5), 6);
     expect(list![1]!.score).toBeCloseTo(-0.594126, 5);
@@ -215,7 +261,12 @@ describe('beamSearch on hand-built models', () => {
   });
 
   it('ends unfinished hypotheses at maxLength with EOS', () => {
-    const [list] = beamSearch(new TreeModel(8, lengths), oneSentence, { beamSize: 2, nBest: 2, maxLength: 2, lengthPenalty: 0 });
+    const [list] = beamSearch(new TreeModel(8, lengths), oneSentence, {
+      beamSize: 2,
+      nBest: 2,
+      maxLength: 2,
+      lengthPenalty: 0,
+    });
     // B B is cut at two tokens; its forced EOS has probability 0 under the table.
     expect(list!.map((h) => h.ids)).toEqual([[A], [B, B]]);
     expect(list![1]!.logProb).toBe(-Infinity);
@@ -227,7 +278,10 @@ describe('beamSearch on hand-built models', () => {
     const model = new TreeModel(8, table);
     const batch = makeSourceBatch([[A], [B, C]], { reverseSource: false });
     const result = beamSearch(model, batch, { beamSize: 2, nBest: 2, maxLength: 10, lengthPenalty: 1 });
-    expect(result.map((list) => list.map((h) => h.ids))).toEqual([[[B], [A]], [[B, B, B, B], [A]]]);
+    expect(result.map((list) => list.map((h) => h.ids))).toEqual([
+      [[B], [A]],
+      [[B, B, B, B], [A]],
+    ]);
     expect(model.steps).toBe(5);
   });
 
@@ -237,7 +291,12 @@ describe('beamSearch on hand-built models', () => {
       for (const alpha of [0, 0.6, 1.5]) {
         const table = randomTable(seed);
         const expected = exhaustive(table, A, 3, alpha).slice(0, 5);
-        const [list] = beamSearch(new TreeModel(8, table), oneSentence, { beamSize: 40, nBest: 5, maxLength: 3, lengthPenalty: alpha });
+        const [list] = beamSearch(new TreeModel(8, table), oneSentence, {
+          beamSize: 40,
+          nBest: 5,
+          maxLength: 3,
+          lengthPenalty: alpha,
+        });
         expect(list!.map((h) => h.ids)).toEqual(expected.map((h) => h.ids));
         list!.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i]!.score, 5));
       }

@@ -55,7 +55,7 @@ class RecordingModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
     throw new Error('decodeStepwise never reorders rows');
   }
   disposeState(state: tf.Tensor2D): void {
-    if (!this.liveStates.delete(state)) throw new Error('a state disposed twice, or not one of the model\'s');
+    if (!this.liveStates.delete(state)) throw new Error("a state disposed twice, or not one of the model's");
     state.dispose();
   }
   disposeMemory(memory: tf.Tensor2D): void {
@@ -82,7 +82,12 @@ describe('decodeStepwise', () => {
     });
     expect(ts).toEqual([0, 1, 2, 3]);
     expect(shapes).toEqual(Array(4).fill([3, V]));
-    expect(model.previous).toEqual([[GO, GO, GO], [10, 20, 30], [11, 21, 31], [12, 22, 32]]);
+    expect(model.previous).toEqual([
+      [GO, GO, GO],
+      [10, 20, 30],
+      [11, 21, 31],
+      [12, 22, 32],
+    ]);
     expect(model.encodes).toBe(1);
     expect(model.allFreed()).toBe(true);
   });
@@ -123,7 +128,7 @@ describe('decodeStepwise', () => {
     expect(model.allFreed()).toBe(true);
   });
 
-  it('frees memory, state and the step\'s log-probs when pick throws, and passes the error on', () => {
+  it("frees memory, state and the step's log-probs when pick throws, and passes the error on", () => {
     const model = new RecordingModel();
     const before = tf.memory().numTensors;
     expect(() =>
@@ -137,7 +142,7 @@ describe('decodeStepwise', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('frees memory and state when the model\'s step throws', () => {
+  it("frees memory and state when the model's step throws", () => {
     const model = new RecordingModel();
     const step = model.step.bind(model);
     let n = 0;

@@ -9,12 +9,14 @@ import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.j
 
 beforeAll(useTestBackend);
 
-const make = (seed: number) => new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, 20, 12);
+const make = (seed: number) =>
+  new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, 20, 12);
 const batch = makeSourceBatch([[5, 6, 7], [8], [9, 10, 11, 12, 13]], { reverseSource: true });
 
 describe('Ensemble', () => {
   it("steps with the mean of its members' log-probabilities", () => {
-    const a = make(1), b = make(2);
+    const a = make(1),
+      b = make(2);
     const e = new Ensemble([a, b]);
     beamSearch(e, batch, { beamSize: 1, maxLength: 2 }); // builds the members' cached decoder tables
     const before = tf.memory().numTensors;

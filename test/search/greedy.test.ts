@@ -10,14 +10,20 @@ import { Rng } from '../../src/random.js';
 beforeAll(useTestBackend);
 
 function randomSources(rng: Rng, n: number, vocab: number): number[][] {
-  return Array.from({ length: n }, () => Array.from({ length: 1 + Math.floor(rng.next() * 9) }, () => 4 + Math.floor(rng.next() * (vocab - 4))));
+  return Array.from({ length: n }, () =>
+    Array.from({ length: 1 + Math.floor(rng.next() * 9) }, () => 4 + Math.floor(rng.next() * (vocab - 4))),
+  );
 }
 
 describe('greedySearch (the fast path of translate, eval and validation)', () => {
   for (const attention of ['dot', 'bahdanau', 'none'] as const) {
     it(`gives one-beam search's ids and log-probs (${attention} attention, random models and sentences)`, () => {
       for (const seed of [1, 2, 3]) {
-        const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, attention, seed }, 20, 12);
+        const model = new Seq2Seq(
+          { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, attention, seed },
+          20,
+          12,
+        );
         const sources = randomSources(new Rng(seed), 7, 20);
         const batch = makeSourceBatch(sources, { reverseSource: true });
         // Short limits for some sentences: their hypotheses end with a forced EOS, which both must count.
@@ -54,7 +60,11 @@ describe('minLength', () => {
     expect(fast.every((h) => h[0]!.ids.length === 1)).toBe(true);
     expect(fast.map((h) => h[0]!.ids)).toEqual(beam.map((h) => h[0]!.ids));
     fast.forEach((h, i) => expect(h[0]!.logProb).toBeCloseTo(beam[i]![0]!.logProb, 4));
-    expect(beamSearch(model, batch, { beamSize: 4, nBest: 4, maxLength: 10, minLength: 2 }).every((l) => l.every((h) => h.ids.length >= 2))).toBe(true);
+    expect(
+      beamSearch(model, batch, { beamSize: 4, nBest: 4, maxLength: 10, minLength: 2 }).every((l) =>
+        l.every((h) => h.ids.length >= 2),
+      ),
+    ).toBe(true);
     model.dispose();
   });
 });

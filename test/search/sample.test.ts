@@ -28,7 +28,8 @@ class FixedModel implements Decodable<number, number> {
   }
   step(rows: number): { logProbs: tf.Tensor2D; state: number } {
     const logProbs = new Float32Array(rows * V).fill(-Infinity);
-    for (let i = 0; i < rows; i++) for (const [t, p] of Object.entries(PROBS)) logProbs[i * V + Number(t)] = Math.log(p);
+    for (let i = 0; i < rows; i++)
+      for (const [t, p] of Object.entries(PROBS)) logProbs[i * V + Number(t)] = Math.log(p);
     return { logProbs: tf.tensor2d(logProbs, [rows, V]), state: rows };
   }
   selectState(rows: number): number {
@@ -78,7 +79,8 @@ describe('sampleDecode', () => {
     expect(Math.abs(top2[6]! - 0.3 / 0.55)).toBeLessThan(0.035);
     // Temperature 0.5 squares the probabilities: p² / Σp² with Σp² = 0.01 + 0.04 + 0.09 + 0.0625 + 0.0225 = 0.225.
     const sharp = count({ temperature: 0.5 });
-    for (const [t, p] of Object.entries(PROBS)) expect(Math.abs((sharp[Number(t)] ?? 0) - (p * p) / 0.225)).toBeLessThan(0.035);
+    for (const [t, p] of Object.entries(PROBS))
+      expect(Math.abs((sharp[Number(t)] ?? 0) - (p * p) / 0.225)).toBeLessThan(0.035);
   });
 
   describe('on a real Seq2Seq', () => {

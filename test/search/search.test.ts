@@ -155,7 +155,7 @@ describe('search', () => {
     got.forEach((list, b) => expectHypotheses(list, [referenceGreedy(lengths[b]!, 6)]));
   });
 
-  it('sample: each sentence\'s one sample wrapped in a list, the same as sampleDecode with the same seed', () => {
+  it("sample: each sentence's one sample wrapped in a list, the same as sampleDecode with the same seed", () => {
     const model = new BigramModel();
     const before = tf.memory().numTensors;
     const got = search(model, batch, { method: 'sample', maxLength: 5, seed: 3 });
@@ -180,7 +180,7 @@ describe('search', () => {
     cold.forEach((list, b) => expectHypotheses(list, [referenceGreedy(lengths[b]!, 6)]));
   });
 
-  it('sample: first tokens drawn with the model\'s probabilities (PAD and GO excluded)', () => {
+  it("sample: first tokens drawn with the model's probabilities (PAD and GO excluded)", () => {
     const model = new BigramModel();
     const n = 3000;
     const many = makeSourceBatch(Array.from({ length: n }, () => [4, 4]));
@@ -214,7 +214,7 @@ describe('search', () => {
     expect(model.live).toBe(0);
   });
 
-  it('passes each method\'s option errors on', () => {
+  it("passes each method's option errors on", () => {
     const model = new BigramModel();
     expect(() => search(model, batch, { method: 'beam', maxLength: 3, beamSize: 2, nBest: 3 })).toThrow(
       /nBest must be an integer in \[1, beamSize=2\], got 3/,
@@ -226,6 +226,8 @@ describe('search', () => {
 
   it('refuses an unknown method (from JavaScript or JSON) instead of returning nothing', () => {
     const options = { method: 'exhaustive', maxLength: 3 } as unknown as SearchOptions;
-    expect(() => search(new BigramModel(), batch, options)).toThrow('unknown search method "exhaustive" (greedy, beam or sample)');
+    expect(() => search(new BigramModel(), batch, options)).toThrow(
+      'unknown search method "exhaustive" (greedy, beam or sample)',
+    );
   });
 });

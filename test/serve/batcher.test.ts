@@ -36,7 +36,10 @@ describe('Batcher', () => {
   it('keeps groups apart: items with different keys never share a batch', async () => {
     const batches: string[][] = [];
     const b = new Batcher({ maxBatchSize: 16, maxWaitMs: 0 });
-    const [x, y] = await Promise.all([b.submit(recordingGroup('beam1', batches), ['a', 'b']), b.submit(recordingGroup('beam5', batches), ['c'])]);
+    const [x, y] = await Promise.all([
+      b.submit(recordingGroup('beam1', batches), ['a', 'b']),
+      b.submit(recordingGroup('beam5', batches), ['c']),
+    ]);
     expect(x).toEqual(['beam1:A', 'beam1:B']);
     expect(y).toEqual(['beam5:C']);
     expect(batches.map((bt) => bt.length).sort()).toEqual([1, 2]);
@@ -100,7 +103,7 @@ describe('Batcher', () => {
     expect(batches.map((bt) => bt.length)).toEqual([4, 2, 2, 2]);
   });
 
-  it('expects the previous batch\'s clients back besides the items queued behind it, so waves of requests merge', async () => {
+  it("expects the previous batch's clients back besides the items queued behind it, so waves of requests merge", async () => {
     const batches: string[][] = [];
     let second: Promise<string[]> | undefined;
     // While the 2-item rest of the first request runs, 2 items of another client queue behind it.
@@ -108,7 +111,10 @@ describe('Batcher', () => {
       if (info.size === 2 && second === undefined) second = b.submit(g, ['w1', 'w2']);
     });
     const g = recordingGroup('t', batches);
-    await b.submit(g, Array.from({ length: 10 }, (_, i) => `a${i}`));
+    await b.submit(
+      g,
+      Array.from({ length: 10 }, (_, i) => `a${i}`),
+    );
     await turns();
     // 2 answered + 2 queued = 4 expected: the queued wave waits for the answered clients instead of running alone.
     expect(b.waiting).toBe(2);
@@ -126,7 +132,10 @@ describe('Batcher', () => {
     ac.abort(new Error('timed out'));
     await expect(gone).rejects.toThrow('timed out');
     expect(b.waiting).toBe(1);
-    const filler = b.submit(g, Array.from({ length: 7 }, (_, i) => `f${i}`));
+    const filler = b.submit(
+      g,
+      Array.from({ length: 7 }, (_, i) => `f${i}`),
+    );
     expect(await kept).toEqual(['t:K']);
     await filler;
     expect(batches.flat()).not.toContain('x');
@@ -155,15 +164,21 @@ describe('Batcher', () => {
   it('runs exclusive jobs alone, in turn with batches, oldest first', async () => {
     const order: string[] = [];
     const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 });
-    const g: BatchGroup<string, string> = { key: 't', run: (items) => (order.push(`batch ${items.join('')}`), items), length: () => 1 };
+    const g: BatchGroup<string, string> = {
+      key: 't',
+      run: (items) => (order.push(`batch ${items.join('')}`), items),
+      length: () => 1,
+    };
     const job = b.exclusive(() => (order.push('job'), 42));
     const batch = b.submit(g, ['a', 'b']);
     expect(await job).toBe(42);
     await batch;
     expect(order).toEqual(['job', 'batch ab']);
-    await expect(b.exclusive(() => {
-      throw new Error('bad job');
-    })).rejects.toThrow('bad job');
+    await expect(
+      b.exclusive(() => {
+        throw new Error('bad job');
+      }),
+    ).rejects.toThrow('bad job');
   });
 
   it('rejects options that cannot work', () => {

@@ -2,7 +2,12 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import type { FastifyInstance } from 'fastify';
 import { useTestBackend } from '../helpers/backend.js';
-import { saveTinyTranslator, saveTinyClassifier, saveTinyLanguageModel, saveTinyForecaster } from '../helpers/serveModels.js';
+import {
+  saveTinyTranslator,
+  saveTinyClassifier,
+  saveTinyLanguageModel,
+  saveTinyForecaster,
+} from '../helpers/serveModels.js';
 import { buildServer, TRANSLATE_DEFAULTS, type AccessLogEntry, type ServerOptions } from '../../src/serve/server.js';
 import { loadServedModels, disposeModels, type ServedModel } from '../../src/serve/models.js';
 import type { BatchInfo } from '../../src/serve/batcher.js';
@@ -26,24 +31,38 @@ beforeAll(async () => {
 afterAll(() => disposeModels(models));
 
 /** A server over the loaded models, recording its access log and batches. */
-function server(options: Partial<ServerOptions> = {}, served: Promise<readonly ServedModel[]> | readonly ServedModel[] = models) {
+function server(
+  options: Partial<ServerOptions> = {},
+  served: Promise<readonly ServedModel[]> | readonly ServedModel[] = models,
+) {
   const log: AccessLogEntry[] = [];
   const batches: BatchInfo[] = [];
   const internal: unknown[] = [];
-  const app = buildServer(served, { accessLog: (e) => log.push(e), onBatch: (b) => batches.push(b), onInternalError: (e) => internal.push(e), ...options });
+  const app = buildServer(served, {
+    accessLog: (e) => log.push(e),
+    onBatch: (b) => batches.push(b),
+    onInternalError: (e) => internal.push(e),
+    ...options,
+  });
   return { app, log, batches, internal };
 }
 
-const post = (app: FastifyInstance, url: string, body: unknown) => app.inject({ method: 'POST', url, payload: body as object });
+const post = (app: FastifyInstance, url: string, body: unknown) =>
+  app.inject({ method: 'POST', url, payload: body as object });
 
 /** What Translator.translate gives directly (with the API's default alignments), as the API writes it. */
 function direct(texts: string[], options: TranslateOptions, tr = translator) {
-  return tr.translate(texts, { alignments: 'best', ...options }).map((r) => ({ text: r.text, nBest: r.nBest, unknown: r.unknownTokens, sourceTokens: r.sourceTokens }));
+  return tr
+    .translate(texts, { alignments: 'best', ...options })
+    .map((r) => ({ text: r.text, nBest: r.nBest, unknown: r.unknownTokens, sourceTokens: r.sourceTokens }));
 }
 
 type Hypothesis = { text: string; score: number; logProb: number; alignment?: number[]; attention?: number[][] };
 
-function expectSameTranslations(got: { text: string; nBest: Hypothesis[]; unknown: string[]; sourceTokens: string[] }[], want: ReturnType<typeof direct>): void {
+function expectSameTranslations(
+  got: { text: string; nBest: Hypothesis[]; unknown: string[]; sourceTokens: string[] }[],
+  want: ReturnType<typeof direct>,
+): void {
   expect(got.map((g) => g.text)).toEqual(want.map((w) => w.text));
   expect(got.map((g) => g.unknown)).toEqual(want.map((w) => w.unknown));
   expect(got.map((g) => g.sourceTokens)).toEqual(want.map((w) => w.sourceTokens));
@@ -63,21 +82,36 @@ describe('POST /v1/translate', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(body.model).toBe('words');
-    expectSameTranslations(body.translations, direct(texts, { beamSize: TRANSLATE_DEFAULTS.beam, nBest: 1, lengthPenalty: 0.6 }));
+    expectSameTranslations(
+      body.translations,
+      direct(texts, { beamSize: TRANSLATE_DEFAULTS.beam, nBest: 1, lengthPenalty: 0.6 }),
+    );
     expect(body.translations[3].unknown).toEqual(['q']);
     expect(body.translations[1]).toEqual({ text: '', nBest: [], sourceTokens: [], unknown: [], replacedUnknown: 0 });
     // Alignments by default: one source position per output token.
     const best = body.translations[0].nBest[0];
     expect(best.alignment).toHaveLength(best.tokens.length);
     best.alignment.forEach((j: number) => expect(j).toBeLessThan(body.translations[0].sourceTokens.length));
-    const nb = (await post(app, '/v1/translate', { model: 'other', texts: ['seven'], beam: 4, nBest: 3, lengthPenalty: 1 })).json();
+    const nb = (
+      await post(app, '/v1/translate', { model: 'other', texts: ['seven'], beam: 4, nBest: 3, lengthPenalty: 1 })
+    ).json();
     expect(nb.model).toBe('other');
     const otherTranslator = (models[1] as Extract<ServedModel, { kind: 'seq2seq' }>).translator;
-    expectSameTranslations(nb.translations, direct(['seven'], { beamSize: 4, nBest: 3, lengthPenalty: 1 }, otherTranslator));
+    expectSameTranslations(
+      nb.translations,
+      direct(['seven'], { beamSize: 4, nBest: 3, lengthPenalty: 1 }, otherTranslator),
+    );
     expect(nb.translations[0].nBest).toHaveLength(3);
     // One access-log line per request: model, texts, source tokens (characters here), status and time.
     expect(log).toHaveLength(2);
-    expect(log[0]).toMatchObject({ method: 'POST', url: '/v1/translate', status: 200, model: 'words', texts: 4, tokens: 'one two five'.length + 'nine zero'.length + 'one twq'.length });
+    expect(log[0]).toMatchObject({
+      method: 'POST',
+      url: '/v1/translate',
+      status: 200,
+      model: 'words',
+      texts: 4,
+      tokens: 'one two five'.length + 'nine zero'.length + 'one twq'.length,
+    });
     expect(log[0]!.ms).toBeGreaterThanOrEqual(0);
     expect(Number.isNaN(Date.parse(log[0]!.time))).toBe(false);
     await app.close();
@@ -87,7 +121,9 @@ describe('POST /v1/translate', () => {
     const { app, batches } = server({ batcher: { maxBatchSize: 6, maxWaitMs: 20 } });
     const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
     const requests = Array.from({ length: 12 }, (_, r) => {
-      const texts = Array.from({ length: 1 + (r % 4) }, (_, k) => Array.from({ length: 1 + ((r * 3 + k * 5) % 9) }, (_, w) => words[(r + k + w * 7) % 10]).join(' '));
+      const texts = Array.from({ length: 1 + (r % 4) }, (_, k) =>
+        Array.from({ length: 1 + ((r * 3 + k * 5) % 9) }, (_, w) => words[(r + k + w * 7) % 10]).join(' '),
+      );
       const beam = [1, 3, 5][r % 3]!;
       return { texts, beam, nBest: Math.min(beam, 1 + (r % 2)) };
     });
@@ -95,7 +131,10 @@ describe('POST /v1/translate', () => {
     answers.forEach((res, i) => {
       expect(res.statusCode).toBe(200);
       const r = requests[i]!;
-      expectSameTranslations(res.json().translations, direct(r.texts, { beamSize: r.beam, nBest: r.nBest, lengthPenalty: 0.6 }));
+      expectSameTranslations(
+        res.json().translations,
+        direct(r.texts, { beamSize: r.beam, nBest: r.nBest, lengthPenalty: 0.6 }),
+      );
     });
     // Every text was decoded once, in batches of at most 6, and some batches merged texts of several requests.
     expect(batches.reduce((n, b) => n + b.size, 0)).toBe(requests.reduce((n, r) => n + r.texts.length, 0));
@@ -108,10 +147,15 @@ describe('POST /v1/translate', () => {
 
   it('a huge request does not hold back a small one behind it: the small one is answered first, each gets its own', async () => {
     const { app, batches } = server({ batcher: { maxBatchSize: 4, maxWaitMs: 0 } });
-    const hugeTexts = Array.from({ length: 40 }, (_, i) => ['one two three', 'four', 'five six', 'seven eight nine zero'][i % 4]!);
+    const hugeTexts = Array.from(
+      { length: 40 },
+      (_, i) => ['one two three', 'four', 'five six', 'seven eight nine zero'][i % 4]!,
+    );
     const finished: string[] = [];
     const huge = post(app, '/v1/translate', { texts: hugeTexts, beam: 1 }).then((r) => (finished.push('huge'), r));
-    const small = post(app, '/v1/translate', { texts: ['nine nine'], beam: 1 }).then((r) => (finished.push('small'), r));
+    const small = post(app, '/v1/translate', { texts: ['nine nine'], beam: 1 }).then(
+      (r) => (finished.push('small'), r),
+    );
     const [h, sm] = await Promise.all([huge, small]);
     expect(finished).toEqual(['small', 'huge']);
     expect(batches.length).toBeGreaterThanOrEqual(10);
@@ -133,7 +177,9 @@ describe('POST /v1/translate', () => {
     m.attention.forEach((row: number[]) => expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4));
     expect(none.json().translations[0].nBest[0].alignment).toBeUndefined();
     expect(none.json().translations[0].nBest[0].attention).toBeUndefined();
-    expect(kept.json().translations.map((t: { text: string }) => t.text)).toEqual(translator.translate(texts, { beamSize: 2, replaceUnknown: false }).map((t) => t.text));
+    expect(kept.json().translations.map((t: { text: string }) => t.text)).toEqual(
+      translator.translate(texts, { beamSize: 2, replaceUnknown: false }).map((t) => t.text),
+    );
     // Different outputs asked for: different batches.
     expect(new Set(batches.map((b) => b.key)).size).toBe(3);
     await app.close();
@@ -141,7 +187,12 @@ describe('POST /v1/translate', () => {
 
   it('keeps the live tensor count flat over requests', async () => {
     const { app } = server();
-    const round = () => Promise.all([post(app, '/v1/translate', { texts: ['one two', 'three'], beam: 3, nBest: 2 }), post(app, '/v1/translate', { texts: ['four'], beam: 1 }), post(app, '/v1/classify', { texts: ['good film'] })]);
+    const round = () =>
+      Promise.all([
+        post(app, '/v1/translate', { texts: ['one two', 'three'], beam: 3, nBest: 2 }),
+        post(app, '/v1/translate', { texts: ['four'], beam: 1 }),
+        post(app, '/v1/classify', { texts: ['good film'] }),
+      ]);
     // The first round fills the models' derived-weight caches (kept with the weights until they change).
     await round();
     const before = tf.memory().numTensors;
@@ -155,7 +206,13 @@ describe('POST /v1/translate', () => {
 describe('errors: a JSON { error, field } with the right status, never a stack trace', () => {
   const cases: [string, unknown, number, string | undefined, RegExp][] = [
     ['too many texts', { texts: Array(5).fill('one') }, 400, 'texts', /texts: must NOT have more than 4 items/],
-    ['a text too long', { texts: ['one', 'x'.repeat(41)] }, 400, 'texts[1]', /texts\[1\]: must NOT have more than 40 characters/],
+    [
+      'a text too long',
+      { texts: ['one', 'x'.repeat(41)] },
+      400,
+      'texts[1]',
+      /texts\[1\]: must NOT have more than 40 characters/,
+    ],
     ['texts missing', { beam: 2 }, 400, 'texts', /texts/],
     ['texts not an array', { texts: 'one two' }, 400, 'texts', /texts: must be array/],
     ['a beam that is not an integer', { texts: ['one'], beam: '5' }, 400, 'beam', /beam: must be integer/],
@@ -163,8 +220,20 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
     ['a negative length penalty', { texts: ['one'], lengthPenalty: -1 }, 400, 'lengthPenalty', /lengthPenalty/],
     ['an unknown field', { texts: ['one'], temperature: 1 }, 400, 'temperature', /temperature/],
     ['nBest above beam', { texts: ['one'], beam: 2, nBest: 3 }, 400, 'nBest', /nBest: 3 is larger than beam 2/],
-    ['an unknown model', { model: 'nope', texts: ['one'] }, 404, 'model', /no model "nope" \(models: words, other, sentiment, letters, series\)/],
-    ['a model of another kind', { model: 'sentiment', texts: ['one'] }, 400, 'model', /"sentiment" is a classifier, not a translation model/],
+    [
+      'an unknown model',
+      { model: 'nope', texts: ['one'] },
+      404,
+      'model',
+      /no model "nope" \(models: words, other, sentiment, letters, series\)/,
+    ],
+    [
+      'a model of another kind',
+      { model: 'sentiment', texts: ['one'] },
+      400,
+      'model',
+      /"sentiment" is a classifier, not a translation model/,
+    ],
   ];
   for (const [what, body, status, field, message] of cases) {
     it(`${what} → ${status}`, async () => {
@@ -181,7 +250,12 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
 
   it('malformed JSON → 400; a body over the limit → 413; an unknown route → 404', async () => {
     const { app } = server({ bodyLimit: 200 });
-    const bad = await app.inject({ method: 'POST', url: '/v1/translate', headers: { 'content-type': 'application/json' }, payload: '{"texts": ["one"' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/translate',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"texts": ["one"',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ field: 'body', error: expect.stringMatching(/^body: not valid JSON/) });
     const big = await post(app, '/v1/translate', { texts: ['one two three '.repeat(20)] });
@@ -204,7 +278,21 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
   });
 
   it('a bug while decoding → 500 "internal error" without details; the server keeps serving', async () => {
-    const broken = models.map((m) => (m.name === 'words' ? { ...m, name: 'broken', translator: Object.create(translator, { translate: { value: () => { throw new TypeError('secret internals'); } } }) } : m)) as ServedModel[];
+    const broken = models.map((m) =>
+      m.name === 'words'
+        ? {
+            ...m,
+            name: 'broken',
+            translator: Object.create(translator, {
+              translate: {
+                value: () => {
+                  throw new TypeError('secret internals');
+                },
+              },
+            }),
+          }
+        : m,
+    ) as ServedModel[];
     const { app, internal } = server({}, broken);
     const res = await post(app, '/v1/translate', { model: 'broken', texts: ['one'] });
     expect(res.statusCode).toBe(500);
@@ -227,7 +315,12 @@ describe('GET /health and /v1/models', () => {
     await new Promise((r) => setImmediate(r));
     const ready = await app.inject({ method: 'GET', url: '/health' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ready', models: 5, queued: 0, memory: { tensors: tf.memory().numTensors } });
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      models: 5,
+      queued: 0,
+      memory: { tensors: tf.memory().numTensors },
+    });
     expect(ready.json().memory.rssMiB).toBeGreaterThan(ready.json().memory.heapUsedMiB);
     await app.close();
   });
@@ -246,9 +339,17 @@ describe('GET /health and /v1/models', () => {
     const { app } = server();
     const list = (await app.inject({ method: 'GET', url: '/v1/models' })).json().models;
     expect(list.map((m: { name: string; kind: string; default: boolean }) => [m.name, m.kind, m.default])).toEqual([
-      ['words', 'seq2seq', true], ['other', 'seq2seq', false], ['sentiment', 'classifier', true], ['letters', 'lm', true], ['series', 'forecaster', true],
+      ['words', 'seq2seq', true],
+      ['other', 'seq2seq', false],
+      ['sentiment', 'classifier', true],
+      ['letters', 'lm', true],
+      ['series', 'forecaster', true],
     ]);
-    expect(list[0]).toMatchObject({ endpoint: '/v1/translate', languages: { source: 'en', target: 'fr' }, weights: translator.model.params.count() });
+    expect(list[0]).toMatchObject({
+      endpoint: '/v1/translate',
+      languages: { source: 'en', target: 'fr' },
+      weights: translator.model.params.count(),
+    });
     expect(list[2]).toMatchObject({ endpoint: '/v1/classify', labels: ['neg', 'pos'], input: 'text' });
     expect(list[4]).toMatchObject({ endpoint: '/v1/forecast', inputs: ['y'], targets: ['y'], window: 4, horizon: 2 });
     await app.close();
@@ -256,12 +357,16 @@ describe('GET /health and /v1/models', () => {
 });
 
 describe('heads', () => {
-  const head = <K extends ServedModel['kind']>(kind: K) => models.find((m) => m.kind === kind) as Extract<ServedModel, { kind: K }>;
+  const head = <K extends ServedModel['kind']>(kind: K) =>
+    models.find((m) => m.kind === kind) as Extract<ServedModel, { kind: K }>;
 
-  it('/v1/classify gives the classifier\'s predictions, batched across requests', async () => {
+  it("/v1/classify gives the classifier's predictions, batched across requests", async () => {
     const { app } = server();
     const texts = ['good film', 'bad plot', 'Good good unseen'];
-    const [a, b] = await Promise.all([post(app, '/v1/classify', { texts: texts.slice(0, 2) }), post(app, '/v1/classify', { texts: texts.slice(2) })]);
+    const [a, b] = await Promise.all([
+      post(app, '/v1/classify', { texts: texts.slice(0, 2) }),
+      post(app, '/v1/classify', { texts: texts.slice(2) }),
+    ]);
     const got = [...a.json().predictions, ...b.json().predictions];
     const want = head('classifier').classifier.predictTexts(texts);
     got.forEach((g: { label: string; probability: number; probabilities: Record<string, number> }, i: number) => {
@@ -278,7 +383,9 @@ describe('heads', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().generations).toEqual(head('lm').lm.generate(['abc', 'j'], { temperature: 0, maxLength: 5 }));
     const sampled = { prompts: ['abc'], temperature: 1, seed: 7, maxLength: 8 };
-    expect((await post(app, '/v1/generate', sampled)).json().generations).toEqual(head('lm').lm.generate(['abc'], { temperature: 1, seed: 7, maxLength: 8, topK: 0 }));
+    expect((await post(app, '/v1/generate', sampled)).json().generations).toEqual(
+      head('lm').lm.generate(['abc'], { temperature: 1, seed: 7, maxLength: 8, topK: 0 }),
+    );
     const tooLong = await post(app, '/v1/generate', { prompts: ['a'], maxLength: 21 });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.json().field).toBe('maxLength');

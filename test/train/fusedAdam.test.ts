@@ -10,7 +10,10 @@ beforeAll(useTestBackend);
 function randomTensor(shape: number[], seed: number, scale = 1): tf.Tensor {
   const rng = new Rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale),
+    shape,
+  );
 }
 
 describe('adamStepValues', () => {
@@ -19,10 +22,17 @@ describe('adamStepValues', () => {
     const w = new Float32Array([1, -2]);
     const g = new Float32Array([0.5, -4]);
     const out = [new Float32Array(2), new Float32Array(2), new Float32Array(2)] as const;
-    adamStepValues(w, new Float32Array(2), new Float32Array(2), g, { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, correction1: 0.1, correction2: 0.001 }, ...out);
+    adamStepValues(
+      w,
+      new Float32Array(2),
+      new Float32Array(2),
+      g,
+      { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, correction1: 0.1, correction2: 0.001 },
+      ...out,
+    );
     expect(out[1][0]).toBeCloseTo(0.05, 7);
     expect(out[2][1]).toBeCloseTo(0.016, 7);
-    expect(out[0][0]).toBeCloseTo(1 - 0.01 * 0.5 / (0.5 + 1e-7), 6);
+    expect(out[0][0]).toBeCloseTo(1 - (0.01 * 0.5) / (0.5 + 1e-7), 6);
     expect(out[0][1]).toBeCloseTo(-2 + 0.01, 6);
   });
 });
@@ -32,7 +42,7 @@ describe('FusedAdamOptimizer', () => {
     expect(hasJsKernel(ADAM_STEP)).toBe(true);
   });
 
-  it('follows tfjs\'s Adam over several steps, for weights on both sides of the fused-size limit', () => {
+  it("follows tfjs's Adam over several steps, for weights on both sides of the fused-size limit", () => {
     const shapes = [[7, 5], [3], [FUSED_ADAM_MAX_SIZE + 10]];
     const make = (tag: string) => shapes.map((s, i) => tf.variable(randomTensor(s, 10 + i), true, `${tag}${i}`));
     const ours = make('fused');
@@ -57,7 +67,7 @@ describe('FusedAdamOptimizer', () => {
     reference.dispose();
   });
 
-  it('keeps tfjs\'s slots (names, order, iterations), so checkpoints carry over both ways', async () => {
+  it("keeps tfjs's slots (names, order, iterations), so checkpoints carry over both ways", async () => {
     const w = tf.variable(randomTensor([4, 3], 1), true, 'slots/w');
     const b = tf.variable(randomTensor([3], 2), true, 'slots/b');
     const fused: tf.Optimizer = new FusedAdamOptimizer(0.01, 0.9, 0.999);

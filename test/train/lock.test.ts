@@ -7,7 +7,8 @@ import { RunLock, RunLockError, LOCK_FILE, processAlive } from '../../src/train/
 import { ToolkitError } from '../../src/errors.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'seq2seq-lock-'));
-const owner = (pid: number, host = hostname()) => JSON.stringify({ pid, hostname: host, started: '2026-01-01T00:00:00.000Z', token: 'old' });
+const owner = (pid: number, host = hostname()) =>
+  JSON.stringify({ pid, hostname: host, started: '2026-01-01T00:00:00.000Z', token: 'old' });
 
 /** The pid of a process that has exited (so it is certainly not alive, barring reuse within this test). */
 function deadPid(): number {
@@ -21,10 +22,17 @@ describe('RunLock', () => {
     const lock = await RunLock.acquire(dir);
     const held = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8'));
     expect(held).toMatchObject({ pid: process.pid, hostname: hostname() });
-    const e = await RunLock.acquire(dir).then(() => null, (err: unknown) => err);
+    const e = await RunLock.acquire(dir).then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(RunLockError);
     expect(e).toBeInstanceOf(ToolkitError);
-    expect((e as Error).message).toMatch(new RegExp(`^${dir} is in use by another training \\(pid ${process.pid} on ${hostname()}, since .*\\); wait for it`));
+    expect((e as Error).message).toMatch(
+      new RegExp(
+        `^${dir} is in use by another training \\(pid ${process.pid} on ${hostname()}, since .*\\); wait for it`,
+      ),
+    );
     expect((e as Error).message).not.toContain('\n');
     await expect(RunLock.check(dir)).rejects.toThrow(RunLockError);
     await lock.release();
@@ -65,7 +73,9 @@ describe('RunLock', () => {
     const dir = tmp();
     const lock = await RunLock.acquire(dir);
     writeFileSync(join(dir, LOCK_FILE), owner(12345, 'elsewhere'));
-    await expect(lock.verify()).rejects.toThrow(/this run no longer holds the lock .* \(taken by pid 12345 on elsewhere/);
+    await expect(lock.verify()).rejects.toThrow(
+      /this run no longer holds the lock .* \(taken by pid 12345 on elsewhere/,
+    );
     await lock.release();
     expect(JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')).pid).toBe(12345);
   });
@@ -73,6 +83,8 @@ describe('RunLock', () => {
   it('a lock that cannot be created (a file where the directory should be) is a one-line error naming the path', async () => {
     const file = join(tmp(), 'plain-file');
     writeFileSync(file, 'x');
-    await expect(RunLock.acquire(file)).rejects.toThrow(new RegExp(`^${file}/${LOCK_FILE}: cannot create the lock: is not a directory`));
+    await expect(RunLock.acquire(file)).rejects.toThrow(
+      new RegExp(`^${file}/${LOCK_FILE}: cannot create the lock: is not a directory`),
+    );
   });
 });

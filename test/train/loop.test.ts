@@ -5,7 +5,13 @@ import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
-import { train, NonFiniteValidationError, type ProgressInfo, type RunOptions, type TrainingEvent } from '../../src/train/loop.js';
+import {
+  train,
+  NonFiniteValidationError,
+  type ProgressInfo,
+  type RunOptions,
+  type TrainingEvent,
+} from '../../src/train/loop.js';
 import type { TrainingOptions } from '../../src/train/options.js';
 import { cosineLearningRate } from '../../src/train/schedule.js';
 import { LOCK_FILE, RunLockError } from '../../src/train/lock.js';
@@ -40,25 +46,49 @@ function toyPairs(n: number, seed: number): TokenizedPair[] {
 const TRAIN = toyPairs(120, 1);
 const VALID = toyPairs(16, 2);
 const MODEL: Seq2SeqConfig = { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 3 };
-const TASK = { batchSize: 16, buckets: [[4, 5], [7, 8]] as [number, number][], seed: 5, decodeSentences: 8 };
+const TASK = {
+  batchSize: 16,
+  buckets: [
+    [4, 5],
+    [7, 8],
+  ] as [number, number][],
+  seed: 5,
+  decodeSentences: 8,
+};
 
 function newTranslationTask(): TranslationTask {
   const sv = Vocabulary.build(TRAIN.map((p) => p.source));
   const tv = Vocabulary.build(TRAIN.map((p) => p.target));
   const tok = new SpaceTokenizer();
-  return new TranslationTask(new Translator(new Seq2Seq(MODEL, sv.size, tv.size), sv, tv, tok, tok), { train: TRAIN, valid: VALID }, TASK);
+  return new TranslationTask(
+    new Translator(new Seq2Seq(MODEL, sv.size, tv.size), sv, tv, tok, tok),
+    { train: TRAIN, valid: VALID },
+    TASK,
+  );
 }
 
 /** The task rebuilt from a checkpoint, as a resumed run does it. */
-async function taskFromCheckpoint(dir: string): Promise<{ task: TranslationTask; ck: Awaited<ReturnType<typeof readCheckpoint>> }> {
+async function taskFromCheckpoint(
+  dir: string,
+): Promise<{ task: TranslationTask; ck: Awaited<ReturnType<typeof readCheckpoint>> }> {
   const ck = await readCheckpoint(dir, 'seq2seq');
-  const translator = await Translator.fromSaved(ck.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>, ck.weights, dir);
+  const translator = await Translator.fromSaved(
+    ck.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>,
+    ck.weights,
+    dir,
+  );
   return { task: new TranslationTask(translator, { train: TRAIN, valid: VALID }, TASK), ck };
 }
 
 // Sampled softmax (candidates drawn from the run's generator) and a loss-rise schedule with short periods, so
 // that the generator, the optimiser, the sampler and the schedule state all have to be restored exactly.
-const OPTIONS: Partial<TrainingOptions> = { steps: 14, evalEvery: 3, logEvery: 2, schedule: { kind: 'loss-rise', factor: 0.5, window: 1 }, learningRate: 0.02 };
+const OPTIONS: Partial<TrainingOptions> = {
+  steps: 14,
+  evalEvery: 3,
+  logEvery: 2,
+  schedule: { kind: 'loss-rise', factor: 0.5, window: 1 },
+  learningRate: 0.02,
+};
 const LOSS = { softmax: 'sampled' as const, numSampled: 10 };
 
 describe('train (translation task)', () => {
@@ -74,7 +104,15 @@ describe('train (translation task)', () => {
     const first: number[] = [];
     const stop = new AbortController();
     const b = newTranslationTask();
-    const rb = await train(b, OPTIONS, { out, loss: LOSS, signal: stop.signal, onProgress: (p) => { first.push(p.loss); if (p.step === 5) stop.abort(); } });
+    const rb = await train(b, OPTIONS, {
+      out,
+      loss: LOSS,
+      signal: stop.signal,
+      onProgress: (p) => {
+        first.push(p.loss);
+        if (p.step === 5) stop.abort();
+      },
+    });
     b.translator.dispose();
     expect(rb.reason).toBe('interrupted');
     expect(rb.step).toBe(5);
@@ -83,7 +121,15 @@ describe('train (translation task)', () => {
     expect(ck.training.step).toBe(5);
     const rest: number[] = [];
     let startStep = -1;
-    const rc = await train(task, OPTIONS, { out, loss: LOSS, resume: ck, onProgress: (p) => { rest.push(p.loss); startStep = p.startStep; } });
+    const rc = await train(task, OPTIONS, {
+      out,
+      loss: LOSS,
+      resume: ck,
+      onProgress: (p) => {
+        rest.push(p.loss);
+        startStep = p.startStep;
+      },
+    });
     task.translator.dispose();
     expect(rc.reason).toBe('completed');
     expect(startStep).toBe(5);
@@ -91,7 +137,10 @@ describe('train (translation task)', () => {
     expect(resumed).toHaveLength(14);
     resumed.forEach((l, i) => expect(Math.abs(l - full[i]!) / full[i]!).toBeLessThan(1e-6));
     // The run must actually have changed the rate (else the schedule state is not exercised).
-    const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
+    const log = readFileSync(join(out, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogRecord);
     expect(log.some((r) => r.type === 'event' && r.event === 'learning-rate')).toBe(true);
     // The resumed log has one record per step range, no duplicates of the steps after the checkpoint.
     const trainSteps = log.filter((r) => r.type === 'train').map((r) => r.step);
@@ -104,7 +153,17 @@ describe('train (translation task)', () => {
     const start = tf.memory().numTensors;
     const task = newTranslationTask();
     const counts: number[] = [];
-    await train(task, { steps: 8, evalEvery: 2, logEvery: 1 }, { out: tmp(), loss: LOSS, onProgress: (p: ProgressInfo) => { if (p.step >= 3) counts.push(tf.memory().numTensors); } });
+    await train(
+      task,
+      { steps: 8, evalEvery: 2, logEvery: 1 },
+      {
+        out: tmp(),
+        loss: LOSS,
+        onProgress: (p: ProgressInfo) => {
+          if (p.step >= 3) counts.push(tf.memory().numTensors);
+        },
+      },
+    );
     // Adam creates its slots on the first step, and the first evaluation's decoding the projected embedding tables
     // it keeps with the weights (replaced, not added to, at later evaluations); from then on every step and every
     // evaluation frees what it makes.
@@ -118,7 +177,9 @@ describe('train (translation task)', () => {
     const out = tmp();
     const task = newTranslationTask();
     const r = await train(task, { steps: 6, evalEvery: 3 }, { out });
-    expect(readdirSync(out).sort()).toEqual(expect.arrayContaining(['best', 'curves.svg', 'metrics.svg', 'model.json', 'train.jsonl']));
+    expect(readdirSync(out).sort()).toEqual(
+      expect.arrayContaining(['best', 'curves.svg', 'metrics.svg', 'model.json', 'train.jsonl']),
+    );
     expect(readdirSync(out).filter((f) => f.startsWith('weights-'))).toHaveLength(1);
     expect(readdirSync(out).filter((f) => f.startsWith('optimizer-'))).toHaveLength(1);
     const best = await Translator.load(join(out, 'best'));
@@ -126,7 +187,12 @@ describe('train (translation task)', () => {
     best.dispose();
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*validation loss[\s\S]*<\/svg>\n$/);
     // Validation records carry the training minutes so far (evaluations excluded); metrics.svg is drawn against them.
-    const minutes = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => x.type === 'valid').map((x) => x.trainingMinutes);
+    const minutes = readFileSync(join(out, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((x) => x.type === 'valid')
+      .map((x) => x.trainingMinutes);
     expect(minutes).toHaveLength(2);
     expect(minutes[1]).toBeGreaterThanOrEqual(minutes[0]);
     expect(minutes[0]).toBeGreaterThanOrEqual(0);
@@ -138,15 +204,22 @@ describe('train (translation task)', () => {
 
   it('rejects a metric the task does not report', async () => {
     const task = newTranslationTask();
-    await expect(train(task, { metric: 'rouge' }, { out: tmp() })).rejects.toThrow(/"rouge" is not reported.*loss, perplexity/);
+    await expect(train(task, { metric: 'rouge' }, { out: tmp() })).rejects.toThrow(
+      /"rouge" is not reported.*loss, perplexity/,
+    );
     task.translator.dispose();
   });
 });
 
 // A task that is not translation: linear regression y = x·w*, to show the loop is model-agnostic and to
 // script NaN losses and flat validation metrics.
-interface ToyBatch { x: tf.Tensor2D; y: tf.Tensor2D }
-function toyTask(opts: { nanAt?: Set<number>; validLoss?: () => number } = {}): TrainingTask<ToyBatch> & { params: Params; calls: () => number } {
+interface ToyBatch {
+  x: tf.Tensor2D;
+  y: tf.Tensor2D;
+}
+function toyTask(
+  opts: { nanAt?: Set<number>; validLoss?: () => number } = {},
+): TrainingTask<ToyBatch> & { params: Params; calls: () => number } {
   const params = new Params(new Rng(1));
   const w = params.create('w', [4, 1], { kind: 'uniform', scale: 0.1 });
   const rng = new Rng(2);
@@ -166,7 +239,10 @@ function toyTask(opts: { nanAt?: Set<number>; validLoss?: () => number } = {}): 
     },
     nextBatch: () => {
       drawn++;
-      const x = tf.tensor2d(Array.from({ length: 32 }, () => rng.normal()), [8, 4]);
+      const x = tf.tensor2d(
+        Array.from({ length: 32 }, () => rng.normal()),
+        [8, 4],
+      );
       // The loop disposes nothing of the task's: the batch tensors are freed at the next draw.
       return { batch: { x, y: tf.matMul(x, truth) as tf.Tensor2D }, tokens: 8 };
     },
@@ -174,7 +250,9 @@ function toyTask(opts: { nanAt?: Set<number>; validLoss?: () => number } = {}): 
     setSamplerState: () => undefined,
     epoch: () => 0,
     metrics: { loss: 'lower' },
-    validate: () => ({ loss: opts.validLoss ? opts.validLoss() : tf.tidy(() => tf.sum(tf.square(tf.sub(w, truth))).dataSync()[0]!) }),
+    validate: () => ({
+      loss: opts.validLoss ? opts.validLoss() : tf.tidy(() => tf.sum(tf.square(tf.sub(w, truth))).dataSync()[0]!),
+    }),
     savedForm: () => ({ kind: 'toy', config: {}, extra: {} }),
   };
 }
@@ -205,7 +283,11 @@ describe('train (any task)', () => {
   it("with nonFinite 'skip' drops the bad batch, counts it and trains on", async () => {
     const events: string[] = [];
     const task = toyTask({ nanAt: new Set([3, 7]) });
-    const r = await train(task, { steps: 10, evalEvery: 5, nonFinite: 'skip' }, { out: tmp(), onEvent: (e) => events.push(e.type) });
+    const r = await train(
+      task,
+      { steps: 10, evalEvery: 5, nonFinite: 'skip' },
+      { out: tmp(), onEvent: (e) => events.push(e.type) },
+    );
     expect(r.reason).toBe('completed');
     expect(r.step).toBe(10);
     expect(r.skipped).toBe(2);
@@ -232,7 +314,11 @@ describe('train (any task)', () => {
     let k = 0;
     const rates: number[] = [];
     const task = toyTask({ validLoss: () => values[k++]! });
-    await train(task, { steps: 10, evalEvery: 2, learningRate: 0.1, schedule: { kind: 'plateau', patience: 2 } }, { out: tmp(), onProgress: (p) => rates.push(p.learningRate) });
+    await train(
+      task,
+      { steps: 10, evalEvery: 2, learningRate: 0.1, schedule: { kind: 'plateau', patience: 2 } },
+      { out: tmp(), onProgress: (p) => rates.push(p.learningRate) },
+    );
     // Evaluations at steps 2 (best), 4, 6 (second miss: decay), 8 (best), 10.
     expect(rates.slice(0, 6)).toEqual(Array(6).fill(0.1));
     expect(rates.slice(6)).toEqual(Array(4).fill(0.05));
@@ -289,7 +375,11 @@ describe('train: diverged validation', () => {
 
 describe('train: resuming with changes', () => {
   /** Trains `first` steps, then resumes with `changes` and run options; returns the rates of the resumed steps and its log events. */
-  async function resumeWith(first: Partial<TrainingOptions>, changes: Partial<TrainingOptions>, runOptions: Partial<RunOptions> = {}) {
+  async function resumeWith(
+    first: Partial<TrainingOptions>,
+    changes: Partial<TrainingOptions>,
+    runOptions: Partial<RunOptions> = {},
+  ) {
     const out = tmp();
     const a = toyTask();
     await train(a, { evalEvery: 5, ...first }, { out });
@@ -298,14 +388,30 @@ describe('train: resuming with changes', () => {
     const b = toyTask();
     const rates: number[] = [];
     const messages: string[] = [];
-    const r = await train(b, { evalEvery: 5, ...first, ...changes }, {
-      out, resume: ck, ...runOptions,
-      onProgress: (p) => rates.push(p.learningRate),
-      onEvent: (e) => { if (e.type === 'resume-change') messages.push(e.message); },
-    });
+    const r = await train(
+      b,
+      { evalEvery: 5, ...first, ...changes },
+      {
+        out,
+        resume: ck,
+        ...runOptions,
+        onProgress: (p) => rates.push(p.learningRate),
+        onEvent: (e) => {
+          if (e.type === 'resume-change') messages.push(e.message);
+        },
+      },
+    );
     b.params.dispose();
-    const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as LogRecord);
-    return { r, rates, messages, logged: log.flatMap((x) => (x.type === 'event' && x.event === 'resume-change' ? [x.message] : [])) };
+    const log = readFileSync(join(out, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogRecord);
+    return {
+      r,
+      rates,
+      messages,
+      logged: log.flatMap((x) => (x.type === 'event' && x.event === 'resume-change' ? [x.message] : [])),
+    };
   }
 
   const cosine = { learningRate: 0.1, steps: 10, schedule: { kind: 'cosine' as const, finalShare: 0.1 } };
@@ -320,7 +426,9 @@ describe('train: resuming with changes', () => {
 
   it('with reschedule the cosine is stretched over the new length', async () => {
     const { rates, messages } = await resumeWith(cosine, { steps: 14 }, { reschedule: true });
-    expect(rates.map((lr, i) => lr - cosineLearningRate(0.1, 0.1, 11 + i, 14)).every((d) => Math.abs(d) < 1e-12)).toBe(true);
+    expect(rates.map((lr, i) => lr - cosineLearningRate(0.1, 0.1, 11 + i, 14)).every((d) => Math.abs(d) < 1e-12)).toBe(
+      true,
+    );
     expect(messages).toContain('schedule horizon 10 → 14 steps (--reschedule)');
   });
 
@@ -330,7 +438,13 @@ describe('train: resuming with changes', () => {
       { steps: 14, learningRate: 0.01, clipNorm: 1, schedule: { kind: 'plateau', patience: 1 } },
     );
     expect(rates[0]).toBe(0.01);
-    expect(messages).toEqual(expect.arrayContaining(['learningRate 0.1 → 0.01', 'clipNorm 5 → 1', expect.stringMatching(/^schedule .*constant.* → .*plateau/)]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'learningRate 0.1 → 0.01',
+        'clipNorm 5 → 1',
+        expect.stringMatching(/^schedule .*constant.* → .*plateau/),
+      ]),
+    );
     expect(logged).toEqual(messages);
   });
 
@@ -338,7 +452,9 @@ describe('train: resuming with changes', () => {
     await expect(resumeWith({ steps: 10 }, { steps: 12, optimizer: 'sgd' })).rejects.toThrow(/needs --reset-optimizer/);
     const { r, messages } = await resumeWith({ steps: 10 }, { steps: 12, optimizer: 'sgd' }, { resetOptimizer: true });
     expect(r.reason).toBe('completed');
-    expect(messages).toEqual(expect.arrayContaining(['optimizer "adam" → "sgd"', expect.stringMatching(/optimiser state reset/)]));
+    expect(messages).toEqual(
+      expect.arrayContaining(['optimizer "adam" → "sgd"', expect.stringMatching(/optimiser state reset/)]),
+    );
   });
 });
 
@@ -347,10 +463,20 @@ describe('train: the lock on out', () => {
     const out = tmp();
     const a = toyTask();
     let second: Promise<unknown> | undefined; // settles to the error (caught at once: it comes while the first trains)
-    const ra = await train(a, { steps: 6, evalEvery: 3 }, {
-      out,
-      onProgress: (p) => { if (p.step === 2) second = train(toyTask(), { steps: 6 }, { out, overwrite: true }).then(() => 'trained', (e: unknown) => e); },
-    });
+    const ra = await train(
+      a,
+      { steps: 6, evalEvery: 3 },
+      {
+        out,
+        onProgress: (p) => {
+          if (p.step === 2)
+            second = train(toyTask(), { steps: 6 }, { out, overwrite: true }).then(
+              () => 'trained',
+              (e: unknown) => e,
+            );
+        },
+      },
+    );
     expect(ra.reason).toBe('completed');
     const e = await second;
     expect(e).toBeInstanceOf(RunLockError);
@@ -361,7 +487,10 @@ describe('train: the lock on out', () => {
 
   it('takes over a stale lock (its process gone), reporting it in the events and the log', async () => {
     const out = tmp();
-    writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: 999_999_999, hostname: hostname(), started: '2026-01-01T00:00:00.000Z', token: 'x' }));
+    writeFileSync(
+      join(out, LOCK_FILE),
+      JSON.stringify({ pid: 999_999_999, hostname: hostname(), started: '2026-01-01T00:00:00.000Z', token: 'x' }),
+    );
     const events: TrainingEvent[] = [];
     const task = toyTask();
     const r = await train(task, { steps: 2, evalEvery: 2 }, { out, onEvent: (e) => events.push(e) });

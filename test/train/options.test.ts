@@ -1,6 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import {
-  resolveTrainingOptions, DEFAULT_TRAINING_OPTIONS, TrainingConfigError, type TrainingOptions,
+  resolveTrainingOptions,
+  DEFAULT_TRAINING_OPTIONS,
+  TrainingConfigError,
+  type TrainingOptions,
 } from '../../src/train/options.js';
 
 describe('resolveTrainingOptions', () => {
@@ -8,7 +11,11 @@ describe('resolveTrainingOptions', () => {
     expect(resolveTrainingOptions({})).toEqual(DEFAULT_TRAINING_OPTIONS);
     const o = resolveTrainingOptions({ steps: 20, learningRate: 0.5, optimizer: 'sgd', schedule: { kind: 'cosine' } });
     expect(o).toEqual({
-      ...DEFAULT_TRAINING_OPTIONS, steps: 20, learningRate: 0.5, optimizer: 'sgd', schedule: { kind: 'cosine' },
+      ...DEFAULT_TRAINING_OPTIONS,
+      steps: 20,
+      learningRate: 0.5,
+      optimizer: 'sgd',
+      schedule: { kind: 'cosine' },
     });
     expect(resolveTrainingOptions({ checkpointEvery: 0, keepCheckpoints: 0, seed: 0 }).seed).toBe(0);
   });
@@ -51,9 +58,13 @@ describe('resolveTrainingOptions', () => {
   }
 
   it('accepts the edges of each range', () => {
-    expect(() => resolveTrainingOptions({
-      momentum: 0, clipNorm: 0, schedule: { factor: 1, finalShare: 0, window: 1, patience: 1 },
-      earlyStopping: { patience: 0, minDelta: 0 },
-    })).not.toThrow();
+    expect(() =>
+      resolveTrainingOptions({
+        momentum: 0,
+        clipNorm: 0,
+        schedule: { factor: 1, finalShare: 0, window: 1, patience: 1 },
+        earlyStopping: { patience: 0, minDelta: 0 },
+      }),
+    ).not.toThrow();
   });
 });

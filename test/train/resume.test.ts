@@ -10,15 +10,27 @@ const checkpoint = (scheduleSteps: number | undefined): Checkpoint =>
 
 describe('scheduleHorizons', () => {
   it('a new run follows its own steps', () => {
-    expect(scheduleHorizons(undefined, undefined, options({ steps: 300 }), false)).toEqual({ savedHorizon: 300, horizon: 300 });
-    expect(scheduleHorizons(undefined, undefined, options({ steps: 300 }), true)).toEqual({ savedHorizon: 300, horizon: 300 });
+    expect(scheduleHorizons(undefined, undefined, options({ steps: 300 }), false)).toEqual({
+      savedHorizon: 300,
+      horizon: 300,
+    });
+    expect(scheduleHorizons(undefined, undefined, options({ steps: 300 }), true)).toEqual({
+      savedHorizon: 300,
+      horizon: 300,
+    });
   });
 
   it("a resumed run keeps the checkpoint's horizon, or its steps when it has none, unless rescheduled", () => {
     const o = options({ steps: 500 });
     expect(scheduleHorizons(checkpoint(200), { steps: 100 }, o, false)).toEqual({ savedHorizon: 200, horizon: 200 });
-    expect(scheduleHorizons(checkpoint(undefined), { steps: 100 }, o, false)).toEqual({ savedHorizon: 100, horizon: 100 });
-    expect(scheduleHorizons(checkpoint(undefined), undefined, o, undefined)).toEqual({ savedHorizon: 500, horizon: 500 });
+    expect(scheduleHorizons(checkpoint(undefined), { steps: 100 }, o, false)).toEqual({
+      savedHorizon: 100,
+      horizon: 100,
+    });
+    expect(scheduleHorizons(checkpoint(undefined), undefined, o, undefined)).toEqual({
+      savedHorizon: 500,
+      horizon: 500,
+    });
     expect(scheduleHorizons(checkpoint(200), { steps: 100 }, o, true)).toEqual({ savedHorizon: 200, horizon: 500 });
   });
 });
@@ -58,10 +70,21 @@ describe('resumeChanges', () => {
   it('refuses a new optimiser or momentum unless the optimiser state is reset', () => {
     const saved = options({ optimizer: 'adam', momentum: 0 });
     expect(() => resumeChanges(saved, options({ optimizer: 'sgd' }), {}, 10, 10)).toThrow(TrainingConfigError);
-    expect(() => resumeChanges(options({ optimizer: 'sgd', momentum: 0 }), options({ optimizer: 'sgd', momentum: 0.9 }), {}, 10, 10))
-      .toThrow(/--reset-optimizer/);
-    expect(resumeChanges(saved, options({ optimizer: 'sgd', momentum: 0.9 }), { resetOptimizer: true }, 10, 10)).toEqual([
-      'optimizer "adam" → "sgd"', 'momentum 0 → 0.9', 'optimiser state reset (--reset-optimizer): moments start from zero',
+    expect(() =>
+      resumeChanges(
+        options({ optimizer: 'sgd', momentum: 0 }),
+        options({ optimizer: 'sgd', momentum: 0.9 }),
+        {},
+        10,
+        10,
+      ),
+    ).toThrow(/--reset-optimizer/);
+    expect(
+      resumeChanges(saved, options({ optimizer: 'sgd', momentum: 0.9 }), { resetOptimizer: true }, 10, 10),
+    ).toEqual([
+      'optimizer "adam" → "sgd"',
+      'momentum 0 → 0.9',
+      'optimiser state reset (--reset-optimizer): moments start from zero',
     ]);
   });
 });

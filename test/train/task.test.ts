@@ -82,7 +82,12 @@ class LineTask implements TrainingTask<LineBatch> {
 }
 
 const OPTIONS: Partial<TrainingOptions> = {
-  steps: 12, evalEvery: 4, logEvery: 3, optimizer: 'sgd', learningRate: 0.1, seed: 7,
+  steps: 12,
+  evalEvery: 4,
+  logEvery: 3,
+  optimizer: 'sgd',
+  learningRate: 0.1,
+  seed: 7,
 };
 
 describe('a minimal TrainingTask trained by the loop', () => {
@@ -102,7 +107,7 @@ describe('a minimal TrainingTask trained by the loop', () => {
     task.params.dispose();
   });
 
-  it('calls nextBatch and model.loss once per step, with a training context holding the run\'s generator', async () => {
+  it("calls nextBatch and model.loss once per step, with a training context holding the run's generator", async () => {
     const task = new LineTask();
     await train(task, OPTIONS, { out: tmp() });
     expect(task.drawn).toBe(12);
@@ -121,7 +126,7 @@ describe('a minimal TrainingTask trained by the loop', () => {
     again.params.dispose();
   });
 
-  it('the context\'s generator is seeded by options.seed: the loss\'s draws from it are reproducible', async () => {
+  it("the context's generator is seeded by options.seed: the loss's draws from it are reproducible", async () => {
     const firstDraws = async (seed: number): Promise<number[]> => {
       const task = new LineTask();
       const draws: number[] = [];
@@ -147,10 +152,14 @@ describe('a minimal TrainingTask trained by the loop', () => {
   it('validates every evalEvery steps and after the last; the last metrics and the best come back', async () => {
     const task = new LineTask();
     const steps: number[] = [];
-    const r = await train(task, { ...OPTIONS, steps: 10 }, {
-      out: tmp(),
-      onEvent: (e) => void (e.type === 'evaluation' && steps.push(e.step)),
-    });
+    const r = await train(
+      task,
+      { ...OPTIONS, steps: 10 },
+      {
+        out: tmp(),
+        onEvent: (e) => void (e.type === 'evaluation' && steps.push(e.step)),
+      },
+    );
     expect(steps).toEqual([4, 8, 10]);
     expect(task.validations).toBe(3);
     const w = task.w.dataSync()[0]!;
@@ -162,10 +171,14 @@ describe('a minimal TrainingTask trained by the loop', () => {
   it('uses the direction the task declares for its metric (higher slope is better)', async () => {
     const task = new LineTask();
     const seen: [number, number][] = [];
-    const r = await train(task, { ...OPTIONS, metric: 'slope' }, {
-      out: tmp(),
-      onEvent: (e) => void (e.type === 'evaluation' && seen.push([e.metrics['slope']!, e.step])),
-    });
+    const r = await train(
+      task,
+      { ...OPTIONS, metric: 'slope' },
+      {
+        out: tmp(),
+        onEvent: (e) => void (e.type === 'evaluation' && seen.push([e.metrics['slope']!, e.step])),
+      },
+    );
     expect(seen).toHaveLength(3);
     const [value, step] = seen.reduce((a, b) => (b[0] > a[0] ? b : a));
     expect(r.best).toEqual({ metric: 'slope', value, step });
@@ -191,15 +204,23 @@ describe('a minimal TrainingTask trained by the loop', () => {
     expect(best.kind).toBe('line');
     expect(task.samplerStates).toBeGreaterThanOrEqual(1);
     expect(task.savedForms).toBeGreaterThanOrEqual(2);
-    const log = readFileSync(join(out, 'train.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(out, 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const epochs = log.filter((r) => r.type === 'train').map((r) => [r.step, r.epoch]);
-    expect(epochs).toEqual([[3, 1], [6, 2], [9, 3], [12, 4]]);
+    expect(epochs).toEqual([
+      [3, 1],
+      [6, 2],
+      [9, 3],
+      [12, 4],
+    ]);
     expect(task.epochs).toBeGreaterThanOrEqual(4);
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toContain('training loss (squared error)');
     task.params.dispose();
   });
 
-  it('on resume, hands the checkpoint\'s sampler state back through setSamplerState and goes on', async () => {
+  it("on resume, hands the checkpoint's sampler state back through setSamplerState and goes on", async () => {
     const out = tmp();
     const first = new LineTask();
     const stop = new AbortController();

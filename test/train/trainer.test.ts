@@ -15,10 +15,16 @@ describe('Trainer', () => {
   it('keeps the live tensor count flat across training steps and evaluations', () => {
     const task = new NumberWordsTask({ minDigits: 2, maxDigits: 4, validSize: 50, longSize: 20 });
     const vocabs = numberWordsVocabularies();
-    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 }, vocabs.source.size, vocabs.target.size);
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 },
+      vocabs.source.size,
+      vocabs.target.size,
+    );
     const trainer = new Trainer(model.params);
     const step = () => {
-      const batch = makeBatch(Array.from({ length: 8 }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target)));
+      const batch = makeBatch(
+        Array.from({ length: 8 }, () => encodePair(task.nextTrain(), vocabs.source, vocabs.target)),
+      );
       trainer.update(() => model.loss(batch));
     };
     step(); // the optimiser creates its slots on the first step
@@ -61,11 +67,18 @@ describe('Trainer state', () => {
     const params = new Params(new Rng(seed));
     const w = params.create('w', [3], { kind: 'uniform', scale: 1 });
     const v = params.create('v', [2], { kind: 'uniform', scale: 1 });
-    const loss = (k: number) => () => tf.tidy(() => tf.add(tf.sum(tf.square(tf.sub(tf.mul(w, tf.tensor1d([k, 1, -k])), 1))), tf.sum(tf.square(v)))) as tf.Scalar;
+    const loss = (k: number) => () =>
+      tf.tidy(() =>
+        tf.add(tf.sum(tf.square(tf.sub(tf.mul(w, tf.tensor1d([k, 1, -k])), 1))), tf.sum(tf.square(v))),
+      ) as tf.Scalar;
     return { params, loss };
   }
 
-  for (const options of [{ optimizer: 'adam' as const }, { optimizer: 'sgd' as const, momentum: 0.9, learningRate: 0.01 }, { optimizer: 'sgd' as const, learningRate: 0.01 }]) {
+  for (const options of [
+    { optimizer: 'adam' as const },
+    { optimizer: 'sgd' as const, momentum: 0.9, learningRate: 0.01 },
+    { optimizer: 'sgd' as const, learningRate: 0.01 },
+  ]) {
     it(`${options.optimizer}${options.momentum ? ' with momentum' : ''}: a restored optimiser continues with bit-identical updates`, async () => {
       const a = setup(1);
       const ta = new Trainer(a.params, options);
@@ -82,8 +95,17 @@ describe('Trainer state', () => {
       expect(Array.from(b.params.serialize().data)).toEqual(Array.from(a.params.serialize().data));
       // Restoring adds exactly the optimiser's slots (two per weight for Adam, one for momentum), nothing else.
       expect(tf.memory().numTensors - before).toBe(json.slots.length);
-      expect(json.slots.map((s) => `${s.param}/${s.kind}`)).toEqual(options.optimizer === 'adam' ? ['w/m', 'v/m', 'w/v', 'v/v'] : options.momentum ? ['w/momentum', 'v/momentum'] : []);
-      ta.dispose(); tb.dispose(); a.params.dispose(); b.params.dispose();
+      expect(json.slots.map((s) => `${s.param}/${s.kind}`)).toEqual(
+        options.optimizer === 'adam'
+          ? ['w/m', 'v/m', 'w/v', 'v/v']
+          : options.momentum
+            ? ['w/momentum', 'v/momentum']
+            : [],
+      );
+      ta.dispose();
+      tb.dispose();
+      a.params.dispose();
+      b.params.dispose();
     });
   }
 
@@ -93,12 +115,19 @@ describe('Trainer state', () => {
     ta.update(a.loss(1));
     const { json, data } = await ta.getState();
     const sgd = new Trainer(a.params, { optimizer: 'sgd' });
-    await expect(sgd.setState(json, data, 1, 'ck')).rejects.toThrow(/ck: optimiser state is for adam, this run uses sgd/);
+    await expect(sgd.setState(json, data, 1, 'ck')).rejects.toThrow(
+      /ck: optimiser state is for adam, this run uses sgd/,
+    );
     const other = new Params(new Rng(1));
     other.create('w', [4], { kind: 'zeros' });
     other.create('v', [2], { kind: 'zeros' });
-    await expect(new Trainer(other).setState(json, data, 1, 'ck')).rejects.toThrow(/slot 0 is for "w" \[3\], the model has "w" \[4\]/);
-    ta.dispose(); sgd.dispose(); a.params.dispose(); other.dispose();
+    await expect(new Trainer(other).setState(json, data, 1, 'ck')).rejects.toThrow(
+      /slot 0 is for "w" \[3\], the model has "w" \[4\]/,
+    );
+    ta.dispose();
+    sgd.dispose();
+    a.params.dispose();
+    other.dispose();
   });
 
   it('Rng.setState continues the same stream and rejects a bad state', () => {

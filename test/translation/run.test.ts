@@ -73,7 +73,12 @@ describe('prepareTranslation (a new run)', () => {
     // Every source word of the corpus is w0…w14; the training split holds most of them, upper case on the target side.
     expect(sv.tokens.slice(4).every((t) => /^w\d+$/.test(t))).toBe(true);
     expect(tv.tokens.slice(4).every((t) => /^W\d+$/.test(t))).toBe(true);
-    expect(tv.tokens.slice(4).map((t) => t.toLowerCase()).sort()).toEqual(sv.tokens.slice(4).slice().sort());
+    expect(
+      tv.tokens
+        .slice(4)
+        .map((t) => t.toLowerCase())
+        .sort(),
+    ).toEqual(sv.tokens.slice(4).slice().sort());
     // The buckets are resolved to a list, in the summary and in the effective config that is saved.
     expect(p.summary.buckets).toHaveLength(2);
     expect(p.config.data.buckets).toEqual(p.summary.buckets.map((b) => [b[0], b[1]]));
@@ -183,7 +188,10 @@ describe('prepareTranslation (resume)', () => {
 
     // Eleven changed lines (one at least is a training pair): the same number of pairs, another fingerprint.
     const changed = join(dir, 'changed.tsv');
-    writeTsv(changed, lines.map((l, i) => (i <= 10 ? ['w1 w1', 'W1 W1'] : l)));
+    writeTsv(
+      changed,
+      lines.map((l, i) => (i <= 10 ? ['w1 w1', 'W1 W1'] : l)),
+    );
     const other = { ...c, data: { ...c.data, corpus: changed } };
     await expect(prepareTranslation(other, ck)).rejects.toThrow(CheckpointError);
     await expect(prepareTranslation(other, ck)).rejects.toThrow(
@@ -199,7 +207,16 @@ describe('prepareTranslation (joint subwords)', () => {
   it('trains one SentencePiece model for both sides, its pieces the vocabulary; a resume reads it back', async () => {
     const c = resolveConfig([
       {
-        data: { corpus, subwords: 300, validSplit: 10, batchSize: 8, buckets: [[8, 10], [16, 20]] },
+        data: {
+          corpus,
+          subwords: 300,
+          validSplit: 10,
+          batchSize: 8,
+          buckets: [
+            [8, 10],
+            [16, 20],
+          ],
+        },
         model: { hiddenSize: 8, embeddingSize: 4 },
         training: { steps: 2, evalEvery: 2 },
         validation: { decodeSentences: 2 },

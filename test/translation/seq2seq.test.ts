@@ -8,7 +8,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, Seq2SeqConfigError, resolveSeq2SeqConfig, type Seq2SeqConfig } from '../../src/translation/seq2seq.js';
+import {
+  Seq2Seq,
+  DEFAULT_SEQ2SEQ_CONFIG,
+  Seq2SeqConfigError,
+  resolveSeq2SeqConfig,
+  type Seq2SeqConfig,
+} from '../../src/translation/seq2seq.js';
 import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
 import { makeBatch, makeSourceBatch, type Batch } from '../../src/data/text/batch.js';
 import { greedyDecode } from '../../src/search/greedy.js';
@@ -29,14 +35,25 @@ const PAIRS = [
   { source: [9, 8, 6], target: [7] },
 ];
 const lstm = { ...DEFAULT_CELL, kind: 'lstm' as const, peepholes: true };
-const small = (c: Partial<Seq2SeqConfig>): Partial<Seq2SeqConfig> => ({ embeddingSize: 4, hiddenSize: 6, seed: 3, ...c });
+const small = (c: Partial<Seq2SeqConfig>): Partial<Seq2SeqConfig> => ({
+  embeddingSize: 4,
+  hiddenSize: 6,
+  seed: 3,
+  ...c,
+});
 
 const configs: [string, Partial<Seq2SeqConfig>][] = [
   ['default (1-layer GRU, dot)', small({})],
   ['general attention, 2 decoder layers, residual', small({ attention: 'general', decoderLayers: 2, residual: true })],
-  ['2-layer bidirectional LSTM, bahdanau', small({ encoderLayers: 2, decoderLayers: 2, bidirectional: true, cell: lstm, attention: 'bahdanau' })],
+  [
+    '2-layer bidirectional LSTM, bahdanau',
+    small({ encoderLayers: 2, decoderLayers: 2, bidirectional: true, cell: lstm, attention: 'bahdanau' }),
+  ],
   ['bidirectional GRU, no attention, dense bridge', small({ bidirectional: true, attention: 'none', bridge: 'dense' })],
-  ['basic RNN, bahdanau, encoder wider than decoder', small({ cell: { ...DEFAULT_CELL, kind: 'rnn' }, attention: 'bahdanau', encoderHiddenSize: 8, attentionSize: 5 })],
+  [
+    'basic RNN, bahdanau, encoder wider than decoder',
+    small({ cell: { ...DEFAULT_CELL, kind: 'rnn' }, attention: 'bahdanau', encoderHiddenSize: 8, attentionSize: 5 }),
+  ],
 ];
 
 /** Teacher-forced logits [B, T, V] of the batch. */
@@ -71,7 +88,9 @@ describe.each(configs)('Seq2Seq, %s', (_, config) => {
     const batch = makeBatch(PAIRS);
     const forced = teacherForced(model, batch);
     const steps = stepped(model, batch);
-    forced.forEach((rows, b) => rows.forEach((row, t) => row.forEach((v, k) => expect(steps[b]![t]![k]).toBeCloseTo(v, 4))));
+    forced.forEach((rows, b) =>
+      rows.forEach((row, t) => row.forEach((v, k) => expect(steps[b]![t]![k]).toBeCloseTo(v, 4))),
+    );
     PAIRS.forEach((pair, b) => {
       const alone = teacherForced(model, makeBatch([pair]));
       alone[0]!.forEach((row, t) => row.forEach((v, k) => expect(forced[b]![t]![k]).toBeCloseTo(v, 4)));
@@ -105,8 +124,15 @@ describe.each(configs)('Seq2Seq, %s', (_, config) => {
 });
 
 describe('Seq2Seq dropout', () => {
-  const config = small({ encoderLayers: 2, decoderLayers: 2, bidirectional: true, attention: 'bahdanau', dropout: { inputKeep: 0.8, outputKeep: 0.7, stateKeep: 0.75 } });
-  const loss = (model: Seq2Seq, context: Parameters<Seq2Seq['loss']>[1]) => tf.tidy(() => model.loss(makeBatch(PAIRS), context).dataSync()[0]!);
+  const config = small({
+    encoderLayers: 2,
+    decoderLayers: 2,
+    bidirectional: true,
+    attention: 'bahdanau',
+    dropout: { inputKeep: 0.8, outputKeep: 0.7, stateKeep: 0.75 },
+  });
+  const loss = (model: Seq2Seq, context: Parameters<Seq2Seq['loss']>[1]) =>
+    tf.tidy(() => model.loss(makeBatch(PAIRS), context).dataSync()[0]!);
 
   it('evaluation (training false) has no dropout; training needs an rng; the same rng state gives the same loss', () => {
     const model = new Seq2Seq(config, V, V);
@@ -126,7 +152,11 @@ describe('Seq2Seq dropout', () => {
   it('gradients through fixed masks match finite differences', () => {
     const model = new Seq2Seq(config, V, V);
     const state = new Rng(17).getState();
-    checkVariableGradients(() => model.loss(makeBatch(PAIRS), { training: true, rng: new Rng(state) }), model.params.entries(), { samples: 3 });
+    checkVariableGradients(
+      () => model.loss(makeBatch(PAIRS), { training: true, rng: new Rng(state) }),
+      model.params.entries(),
+      { samples: 3 },
+    );
     model.dispose();
   });
 
@@ -150,28 +180,33 @@ describe('Seq2Seq dropout', () => {
 });
 
 describe('Seq2Seq attention weights', () => {
-  it.each(['dot', 'general', 'bahdanau'] as const)('%s: per sentence [target length][source length] in source order, rows sum to 1, independent of batch-mates', (attention) => {
-    const model = new Seq2Seq(small({ attention, bidirectional: true }), V, V);
-    const batch = makeBatch(PAIRS);
-    const weights = model.attentionWeights(batch);
-    weights.forEach((rows, b) => {
-      expect(rows).toHaveLength(PAIRS[b]!.target.length + 1);
-      rows.forEach((row) => {
-        expect(row).toHaveLength(PAIRS[b]!.source.length);
-        expect(row.reduce((a, w) => a + w, 0)).toBeCloseTo(1, 5);
+  it.each(['dot', 'general', 'bahdanau'] as const)(
+    '%s: per sentence [target length][source length] in source order, rows sum to 1, independent of batch-mates',
+    (attention) => {
+      const model = new Seq2Seq(small({ attention, bidirectional: true }), V, V);
+      const batch = makeBatch(PAIRS);
+      const weights = model.attentionWeights(batch);
+      weights.forEach((rows, b) => {
+        expect(rows).toHaveLength(PAIRS[b]!.target.length + 1);
+        rows.forEach((row) => {
+          expect(row).toHaveLength(PAIRS[b]!.source.length);
+          expect(row.reduce((a, w) => a + w, 0)).toBeCloseTo(1, 5);
+        });
+        const alone = model.attentionWeights(makeBatch([PAIRS[b]!]))[0]!;
+        alone.forEach((row, t) => row.forEach((w, j) => expect(rows[t]![j]).toBeCloseTo(w, 5)));
       });
-      const alone = model.attentionWeights(makeBatch([PAIRS[b]!]))[0]!;
-      alone.forEach((row, t) => row.forEach((w, j) => expect(rows[t]![j]).toBeCloseTo(w, 5)));
-    });
-    // Undoing the reversal: the same source read unreversed by an otherwise equal model lists the same columns
-    // in the same order only if the mapping is right; here we check it directly against the raw weights.
-    const raw = tf.tidy(() => model.decoder.features(model.encode(batch), batch.targetIn, batch.targetSteps).weights!.arraySync());
-    // Sentence 0 has 4 tokens and no padding, read reversed: source token j sits at time step 3 − j.
-    weights[0]!.forEach((row, t) => row.forEach((w, j) => expect(w).toBeCloseTo(raw[0]![t]![3 - j]!, 6)));
-    // Sentence 2 has 3 tokens after one padding step: token j at step 3 − j.
-    weights[2]!.forEach((row, t) => row.forEach((w, j) => expect(w).toBeCloseTo(raw[2]![t]![3 - j]!, 6)));
-    model.dispose();
-  });
+      // Undoing the reversal: the same source read unreversed by an otherwise equal model lists the same columns
+      // in the same order only if the mapping is right; here we check it directly against the raw weights.
+      const raw = tf.tidy(() =>
+        model.decoder.features(model.encode(batch), batch.targetIn, batch.targetSteps).weights!.arraySync(),
+      );
+      // Sentence 0 has 4 tokens and no padding, read reversed: source token j sits at time step 3 − j.
+      weights[0]!.forEach((row, t) => row.forEach((w, j) => expect(w).toBeCloseTo(raw[0]![t]![3 - j]!, 6)));
+      // Sentence 2 has 3 tokens after one padding step: token j at step 3 − j.
+      weights[2]!.forEach((row, t) => row.forEach((w, j) => expect(w).toBeCloseTo(raw[2]![t]![3 - j]!, 6)));
+      model.dispose();
+    },
+  );
 
   it('throws for a model without attention', () => {
     const model = new Seq2Seq(small({ attention: 'none' }), V, V);
@@ -182,16 +217,26 @@ describe('Seq2Seq attention weights', () => {
 
 describe('Seq2Seq config', () => {
   it('rejects impossible combinations with a clear error', () => {
-    expect(() => new Seq2Seq(small({ encoderHiddenSize: 4 }), V, V)).toThrow(/'dot' attention.*'general' or 'bahdanau'/);
+    expect(() => new Seq2Seq(small({ encoderHiddenSize: 4 }), V, V)).toThrow(
+      /'dot' attention.*'general' or 'bahdanau'/,
+    );
     expect(() => new Seq2Seq(small({ bidirectional: true, hiddenSize: 7 }), V, V)).toThrow(/even size/);
-    expect(() => new Seq2Seq(small({ shareEmbeddings: true }), V, V + 1)).toThrow(/equal source and target vocabulary sizes, got 12 and 13/);
+    expect(() => new Seq2Seq(small({ shareEmbeddings: true }), V, V + 1)).toThrow(
+      /equal source and target vocabulary sizes, got 12 and 13/,
+    );
     expect(() => new Seq2Seq(small({ encoderLayers: 0 }), V, V)).toThrow(/encoderLayers/);
-    expect(() => new Seq2Seq(small({ dropout: { inputKeep: 1.2, outputKeep: 1, stateKeep: 1 } }), V, V)).toThrow(/inputKeep/);
+    expect(() => new Seq2Seq(small({ dropout: { inputKeep: 1.2, outputKeep: 1, stateKeep: 1 } }), V, V)).toThrow(
+      /inputKeep/,
+    );
     expect(() => new Seq2Seq(small({ attention: 'luong' as never }), V, V)).toThrow(/attention must be one of/);
   });
 
   it('fills missing fields (nested ones too) with defaults: a model.json from before they existed still loads', () => {
-    const c = resolveSeq2SeqConfig({ hiddenSize: 8, dropout: { inputKeep: 0.5 } as never, cell: { kind: 'lstm' } as never });
+    const c = resolveSeq2SeqConfig({
+      hiddenSize: 8,
+      dropout: { inputKeep: 0.5 } as never,
+      cell: { kind: 'lstm' } as never,
+    });
     expect(c.dropout).toEqual({ inputKeep: 0.5, outputKeep: 1, stateKeep: 1 });
     expect(c.cell).toEqual({ ...DEFAULT_CELL, kind: 'lstm' });
     expect(c.encoderLayers).toBe(1);
@@ -221,8 +266,16 @@ describe('Seq2Seq config', () => {
     const v = numberWordsVocabularies();
     const chars = new CharTokenizer();
     const config = small({
-      hiddenSize: 8, encoderLayers: 2, decoderLayers: 2, bidirectional: true, residual: true, cell: lstm, attention: 'bahdanau', attentionSize: 5,
-      bridge: 'dense', dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 0.9 },
+      hiddenSize: 8,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      bidirectional: true,
+      residual: true,
+      cell: lstm,
+      attention: 'bahdanau',
+      attentionSize: 5,
+      bridge: 'dense',
+      dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 0.9 },
     });
     const t = new Translator(new Seq2Seq(config, v.source.size, v.target.size), v.source, v.target, chars, chars);
     const dir = mkdtempSync(join(tmpdir(), 'seq2seq-zoo-'));
@@ -230,7 +283,10 @@ describe('Seq2Seq config', () => {
     const loaded = await Translator.load(dir);
     expect(loaded.model.config).toEqual(t.model.config);
     const lines = ['one two three', 'nine', 'four four zero seven'];
-    for (const beamSize of [1, 3]) expect(loaded.translate(lines, { beamSize }).map((x) => x.nBest)).toEqual(t.translate(lines, { beamSize }).map((x) => x.nBest));
+    for (const beamSize of [1, 3])
+      expect(loaded.translate(lines, { beamSize }).map((x) => x.nBest)).toEqual(
+        t.translate(lines, { beamSize }).map((x) => x.nBest),
+      );
     loaded.dispose();
     t.dispose();
 
@@ -250,12 +306,22 @@ describe('Seq2Seq config', () => {
     old.dispose();
   });
 
-  it('the default config still builds exactly the walking skeleton\'s weights', () => {
+  it("the default config still builds exactly the walking skeleton's weights", () => {
     const model = new Seq2Seq(DEFAULT_SEQ2SEQ_CONFIG, V, V);
     expect(model.params.entries().map(([n, w]) => `${n}:${w.shape}`)).toEqual([
-      'encoder/embedding:12,64', 'encoder/W:64,384', 'encoder/b:384', 'encoder/U:128,384', 'encoder/c:384',
-      'decoder/embedding:12,64', 'decoder/W:64,384', 'decoder/b:384', 'decoder/U:128,384', 'decoder/c:384',
-      'decoder/attention/Wc:256,128', 'decoder/output/W:128,12', 'decoder/output/b:12',
+      'encoder/embedding:12,64',
+      'encoder/W:64,384',
+      'encoder/b:384',
+      'encoder/U:128,384',
+      'encoder/c:384',
+      'decoder/embedding:12,64',
+      'decoder/W:64,384',
+      'decoder/b:384',
+      'decoder/U:128,384',
+      'decoder/c:384',
+      'decoder/attention/Wc:256,128',
+      'decoder/output/W:128,12',
+      'decoder/output/b:12',
     ]);
     model.dispose();
   });
@@ -264,8 +330,12 @@ describe('Seq2Seq config', () => {
 describe('Seq2Seq.loss averaged per sentence', () => {
   it('is the mean of each sentence’s own mean loss (the model tells the loss its batch-major layout)', () => {
     const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed: 4 }, 15, 15);
-    const pairs = [{ source: [4, 5, 6], target: [7, 8, 9, 10, 11] }, { source: [12], target: [13] }];
-    const value = (batch: Batch, average: 'token' | 'sequence') => tf.tidy(() => model.loss(batch, { training: false, loss: { average } }).dataSync()[0]!);
+    const pairs = [
+      { source: [4, 5, 6], target: [7, 8, 9, 10, 11] },
+      { source: [12], target: [13] },
+    ];
+    const value = (batch: Batch, average: 'token' | 'sequence') =>
+      tf.tidy(() => model.loss(batch, { training: false, loss: { average } }).dataSync()[0]!);
     const alone = pairs.map((p) => value(makeBatch([p]), 'token'));
     const both = makeBatch(pairs);
     expect(value(both, 'sequence')).toBeCloseTo((alone[0]! + alone[1]!) / 2, 5);

@@ -33,7 +33,10 @@ const VALID = toyPairs(9, 2);
 const tokenizer = new SpaceTokenizer();
 const sv = Vocabulary.build(TRAIN.map((p) => p.source));
 const tv = Vocabulary.build(TRAIN.map((p) => p.target));
-const BUCKETS: [number, number][] = [[3, 4], [6, 7]];
+const BUCKETS: [number, number][] = [
+  [3, 4],
+  [6, 7],
+];
 
 function translator(seed = 3): Translator {
   const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 12, embeddingSize: 6, seed }, sv.size, tv.size);
@@ -77,9 +80,13 @@ function referenceMetrics(t: Translator, valid: readonly TokenizedPair[]) {
 }
 
 describe('TranslationTask', () => {
-  it('fills its options from the defaults and trains the translator\'s model', () => {
+  it("fills its options from the defaults and trains the translator's model", () => {
     expect(DEFAULT_TRANSLATION_TASK).toEqual({
-      batchSize: 64, buckets: DEFAULT_BUCKETS, seed: 1, validBatchSize: 64, decodeSentences: 200,
+      batchSize: 64,
+      buckets: DEFAULT_BUCKETS,
+      seed: 1,
+      validBatchSize: 64,
+      decodeSentences: 200,
     });
     const t = translator();
     const task = new TranslationTask(t, { train: TRAIN, valid: VALID }, { batchSize: 5, buckets: BUCKETS });
@@ -93,7 +100,11 @@ describe('TranslationTask', () => {
   it('declares five metrics with their directions, or the three loss metrics when nothing is decoded', () => {
     const t = translator();
     expect(new TranslationTask(t, { train: TRAIN, valid: VALID }, { buckets: BUCKETS }).metrics).toEqual({
-      loss: 'lower', perplexity: 'lower', tokenAccuracy: 'higher', exactMatch: 'higher', bleu: 'higher',
+      loss: 'lower',
+      perplexity: 'lower',
+      tokenAccuracy: 'higher',
+      exactMatch: 'higher',
+      bleu: 'higher',
     });
     const quiet = new TranslationTask(t, { train: TRAIN, valid: VALID }, { buckets: BUCKETS, decodeSentences: 0 });
     expect(quiet.metrics).toEqual({ loss: 'lower', perplexity: 'lower', tokenAccuracy: 'higher' });
@@ -124,7 +135,7 @@ describe('TranslationTask', () => {
     t.dispose();
   });
 
-  it('restores the sampler\'s position (through JSON): the same batches follow', () => {
+  it("restores the sampler's position (through JSON): the same batches follow", () => {
     const t = translator();
     const a = new TranslationTask(t, { train: TRAIN, valid: VALID }, { batchSize: 4, buckets: BUCKETS, seed: 9 });
     for (let i = 0; i < 13; i++) a.nextBatch();
@@ -152,9 +163,7 @@ describe('TranslationTask', () => {
     const t = translator();
     const make = () => new TranslationTask(t, { train: TRAIN, valid: [] }, { buckets: BUCKETS });
     expect(make).toThrow(TrainingConfigError);
-    expect(make).toThrow(
-      'translation training needs validation pairs (none were given or held out)',
-    );
+    expect(make).toThrow('translation training needs validation pairs (none were given or held out)');
     t.dispose();
   });
 

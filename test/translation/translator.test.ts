@@ -21,7 +21,11 @@ beforeAll(useTestBackend);
 
 function makeTranslator(seed: number): Translator {
   const v = numberWordsVocabularies();
-  const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, v.source.size, v.target.size);
+  const model = new Seq2Seq(
+    { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed },
+    v.source.size,
+    v.target.size,
+  );
   const chars = new CharTokenizer();
   return new Translator(model, v.source, v.target, chars, chars, { note: 'test' });
 }
@@ -35,7 +39,10 @@ describe('Translator save and load', () => {
     await a.save(dir);
     const b = await Translator.load(dir);
     expect(b.translate(lines).map((r) => r.text)).toEqual(a.translate(lines).map((r) => r.text));
-    const batch = makeBatch([{ source: [5, 6, 7], target: [4, 5] }, { source: [8], target: [6] }]);
+    const batch = makeBatch([
+      { source: [5, 6, 7], target: [4, 5] },
+      { source: [8], target: [6] },
+    ]);
     const la = tf.tidy(() => Array.from(a.model.logits(batch).dataSync()));
     const lb = tf.tidy(() => Array.from(b.model.logits(batch).dataSync()));
     expect(lb).toEqual(la);
@@ -99,10 +106,17 @@ describe('Translator save and load', () => {
 
 describe('a SentencePiece model directory is self-contained', () => {
   it('translates identically after the directory moves and from another working directory', async () => {
-    const spFile = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/corpora/joeynmt-toy-de-en/sp200.model');
+    const spFile = resolve(
+      dirname(fileURLToPath(import.meta.url)),
+      '../../../shared/corpora/joeynmt-toy-de-en/sp200.model',
+    );
     const sp = await SentencePieceTokenizer.load(spFile);
     const vocab = new Vocabulary(sp.pieces);
-    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, vocab.size, vocab.size);
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 },
+      vocab.size,
+      vocab.size,
+    );
     const a = new Translator(model, vocab, vocab, sp, sp);
     const root = mkdtempSync(join(tmpdir(), 'seq2seq-move-'));
     await a.save(join(root, 'first'));
@@ -132,7 +146,11 @@ describe('text nobody tuned for', () => {
   const target = new Vocabulary(['a', 'man', 'dog', '.']);
   /** A word model whose output layer favours <unk> (so that replacement has something to do). */
   function unkModel(seed: number, favourUnk: boolean): Translator {
-    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, source.size, target.size);
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed },
+      source.size,
+      target.size,
+    );
     if (favourUnk) {
       const [, bias] = model.params.entries().find(([name]) => name.endsWith('output/b'))!;
       const b = new Float32Array(target.size);
@@ -181,9 +199,17 @@ describe('text nobody tuned for', () => {
     const b = unkModel(4, false);
     const e = Translator.ensemble([a, unkModel(3, false)]);
     // Two copies of one model decode as that model.
-    expect(e.translate(lines, { beamSize: 3 }).map((r) => r.text)).toEqual(a.translate(lines, { beamSize: 3 }).map((r) => r.text));
+    expect(e.translate(lines, { beamSize: 3 }).map((r) => r.text)).toEqual(
+      a.translate(lines, { beamSize: 3 }).map((r) => r.text),
+    );
     const v = numberWordsVocabularies();
-    const other = new Translator(new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 }, v.source.size, v.target.size), v.source, v.target, words, words);
+    const other = new Translator(
+      new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8 }, v.source.size, v.target.size),
+      v.source,
+      v.target,
+      words,
+      words,
+    );
     expect(() => Translator.ensemble([b, other], ['A', 'B'])).toThrow(EnsembleError);
     expect(() => Translator.ensemble([b, other], ['A', 'B'])).toThrow(/B has another target vocabulary than A/);
     e.dispose();
@@ -193,7 +219,10 @@ describe('text nobody tuned for', () => {
   });
 
   it('reads phrase tables and names a malformed line', () => {
-    expect([...parsePhraseTable('Haus ||| house\n\nHaus ||| home\nBaum\ttree')]).toEqual([['Haus', 'house'], ['Baum', 'tree']]);
+    expect([...parsePhraseTable('Haus ||| house\n\nHaus ||| home\nBaum\ttree')]).toEqual([
+      ['Haus', 'house'],
+      ['Baum', 'tree'],
+    ]);
     expect(() => parsePhraseTable('a ||| b\nnothing here', 'pt.txt')).toThrow(/pt.txt:2: expected/);
   });
 });

@@ -43,7 +43,7 @@ describe('startWebSite', () => {
     expect(DEFAULT_WEB_SITE).toEqual({ host: '127.0.0.1', port: 8080 });
   });
 
-  it('serves the page, worker, bundle, model list (no folders), each model\'s named files, nothing else', async () => {
+  it("serves the page, worker, bundle, model list (no folders), each model's named files, nothing else", async () => {
     const site = await startWebSite(models, { port: 0 });
     try {
       expect(site.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -66,7 +66,10 @@ describe('startWebSite', () => {
       expect(list.headers.get('content-type')).toBe('application/json');
       expect(await list.json()).toEqual([
         {
-          name: 'numbers', url: 'models/numbers/', languages: { source: 'en', target: 'fr' }, weights: 123,
+          name: 'numbers',
+          url: 'models/numbers/',
+          languages: { source: 'en', target: 'fr' },
+          weights: 123,
           example: 'one two',
         },
         { name: 'a b/é', url: 'models/a%20b%2F%C3%A9/', languages: null, weights: 456, example: null },
@@ -88,9 +91,17 @@ describe('startWebSite', () => {
         expect(Buffer.from(await weights.arrayBuffer()).equals(readFileSync(join(m.dir, file)))).toBe(true);
       }
       const notFound = [
-        'models/numbers/notes.txt', 'models/numbers/..%2Fnotes.txt', 'models/nobody/model.json', 'models/numbers/',
-        'models/numbers', 'wasm/other.wasm', 'wasm/tfjs-backend-wasm.js', 'package.json', 'src/index.ts',
-        '..%2Fpackage.json', 'web/index.html',
+        'models/numbers/notes.txt',
+        'models/numbers/..%2Fnotes.txt',
+        'models/nobody/model.json',
+        'models/numbers/',
+        'models/numbers',
+        'wasm/other.wasm',
+        'wasm/tfjs-backend-wasm.js',
+        'package.json',
+        'src/index.ts',
+        '..%2Fpackage.json',
+        'web/index.html',
       ];
       for (const path of notFound) {
         const r = await fetch(site.url + path);
@@ -113,7 +124,10 @@ describe('startWebSite', () => {
     await new Promise<void>((done) => blocker.listen(0, '127.0.0.1', done));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const error = await startWebSite(models, { port }).then(() => null, (e: unknown) => e);
+      const error = await startWebSite(models, { port }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WebSiteError);
       expect((error as Error).message).toBe(`cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
       expect(bundles()).toEqual([]);

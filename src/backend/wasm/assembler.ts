@@ -43,27 +43,61 @@ export const op = {
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (n: number) => [0x41, ...sleb(n)],
   f32: (x: number) => [0x43, ...f32Bytes(x)],
-  add: [0x6a], sub: [0x6b], mul: [0x6c], geU: [0x4f], eqz: [0x45], ne: [0x47],
-  i32and: [0x71], i32or: [0x72], shrU: [0x76],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  geU: [0x4f],
+  eqz: [0x45],
+  ne: [0x47],
+  i32and: [0x71],
+  i32or: [0x72],
+  shrU: [0x76],
   f32load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
   f32store: (offset = 0) => [0x38, 2, ...uleb(offset)],
   i32load: (offset = 0) => [0x28, 2, ...uleb(offset)],
   i32store: (offset = 0) => [0x36, 2, ...uleb(offset)],
-  f32eq: [0x5b], f32ne: [0x5c], f32add: [0x92], f32max: [0x97], ltU: [0x49], select: [0x1b],
+  f32eq: [0x5b],
+  f32ne: [0x5c],
+  f32add: [0x92],
+  f32max: [0x97],
+  ltU: [0x49],
+  select: [0x1b],
   load: (offset = 0) => [0xfd, 0x00, 0, ...uleb(offset)],
   store: (offset = 0) => [0xfd, 0x0b, 0, ...uleb(offset)],
   simd: (sub: number) => [0xfd, ...uleb(sub)],
-  block: [0x02, 0x40], loop: [0x03, 0x40], if: [0x04, 0x40], else: [0x05], end: [0x0b],
-  br: (depth: number) => [0x0c, depth], brIf: (depth: number) => [0x0d, depth],
-  copy: [0xfc, 10, 0, 0], fill: [0xfc, 11, 0],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  if: [0x04, 0x40],
+  else: [0x05],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, depth],
+  brIf: (depth: number) => [0x0d, depth],
+  copy: [0xfc, 10, 0, 0],
+  fill: [0xfc, 11, 0],
 };
 // SIMD sub-opcodes.
-export const F32X4_SPLAT = 0x13, I32X4_SPLAT = 0x11, F32X4_NEAREST = 0x6a, I32X4_SHL = 0xab, I32X4_ADD = 0xae;
-export const F32X4_SQRT = 0xe3, F32X4_ADD = 0xe4, F32X4_SUB = 0xe5, F32X4_MUL = 0xe6, F32X4_DIV = 0xe7;
-export const I32X4_TRUNC_SAT_F32X4_S = 0xf8, F32X4_EQ = 0x41, F32X4_NE = 0x42, V128_OR = 0x50, V128_ANY_TRUE = 0x53;
-export const F32X4_PMIN = 0xea, F32X4_PMAX = 0xeb;
+export const F32X4_SPLAT = 0x13,
+  I32X4_SPLAT = 0x11,
+  F32X4_NEAREST = 0x6a,
+  I32X4_SHL = 0xab,
+  I32X4_ADD = 0xae;
+export const F32X4_SQRT = 0xe3,
+  F32X4_ADD = 0xe4,
+  F32X4_SUB = 0xe5,
+  F32X4_MUL = 0xe6,
+  F32X4_DIV = 0xe7;
+export const I32X4_TRUNC_SAT_F32X4_S = 0xf8,
+  F32X4_EQ = 0x41,
+  F32X4_NE = 0x42,
+  V128_OR = 0x50,
+  V128_ANY_TRUE = 0x53;
+export const F32X4_PMIN = 0xea,
+  F32X4_PMAX = 0xeb;
 export const f32x4Lane = (lane: number) => [0xfd, 0x1f, lane];
-export const vadd = op.simd(F32X4_ADD), vsub = op.simd(F32X4_SUB), vmul = op.simd(F32X4_MUL), vdiv = op.simd(F32X4_DIV);
+export const vadd = op.simd(F32X4_ADD),
+  vsub = op.simd(F32X4_SUB),
+  vmul = op.simd(F32X4_MUL),
+  vdiv = op.simd(F32X4_DIV);
 
 const flat = (c: Code): number[] => c.flatMap((x) => (typeof x === 'number' ? [x] : flat(x)));
 
@@ -91,9 +125,20 @@ export class Fn {
   from(i: number, start: Code, end: Code, step: number, body: Code): Code {
     return [
       start.length === 0 ? [] : [start, op.set(i)],
-      op.block, op.loop, op.get(i), end, op.geU, op.brIf(1),
+      op.block,
+      op.loop,
+      op.get(i),
+      end,
+      op.geU,
+      op.brIf(1),
       body,
-      op.get(i), op.i32(step), op.add, op.set(i), op.br(0), op.end, op.end,
+      op.get(i),
+      op.i32(step),
+      op.add,
+      op.set(i),
+      op.br(0),
+      op.end,
+      op.end,
     ];
   }
   /** for (i = 0; i < end; i += step) body. */
@@ -136,7 +181,8 @@ export class Consts {
  * the memory they will run on).
  */
 export function assembleModule(
-  fns: readonly { name: string; fn: Fn }[], sharedMemory: boolean,
+  fns: readonly { name: string; fn: Fn }[],
+  sharedMemory: boolean,
 ): Uint8Array<ArrayBuffer> {
   const types = fns.map(({ fn: f }) => [0x60, ...vec(f.params), 0]);
   // Memory import: min 1 page; a shared memory must declare a maximum (65536 pages = 4 GiB, any actual one fits).
@@ -144,7 +190,14 @@ export function assembleModule(
   const imports = [1, ...name('env'), ...name('memory'), 0x02, ...limits];
   const bodies = fns.map(({ fn: f }) => vec([...f.encode(), ...flat(f.code), 0x0b]));
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [...uleb(types.length), ...types.flat()]),
     ...section(2, imports),
     ...section(3, [...uleb(fns.length), ...fns.map((_, i) => i)]),

@@ -67,12 +67,26 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   if (simd !== null && x.dtype === 'float32' && segmentIds.dtype === 'int32' && idsPrefix) {
     const n = tf.util.sizeFromShape(segmentIds.shape);
     const inner = n === 0 ? 0 : tf.util.sizeFromShape(x.shape) / n;
-    simd.segmentSum(heapOffset(backend, x), heapOffset(backend, segmentIds), n, inner, numSegments, heapOffset(backend, out));
+    simd.segmentSum(
+      heapOffset(backend, x),
+      heapOffset(backend, segmentIds),
+      n,
+      inner,
+      numSegments,
+      heapOffset(backend, out),
+    );
     return out;
   }
   // Heap views are taken after makeOutput, which may grow (and so move) the heap.
   const outVals = b.typedArrayFromHeap(out) as Float32Array | Int32Array;
-  unsortedSegmentSumValues(b.typedArrayFromHeap(x), x.shape, b.typedArrayFromHeap(segmentIds), segmentIds.shape, numSegments, outVals);
+  unsortedSegmentSumValues(
+    b.typedArrayFromHeap(x),
+    x.shape,
+    b.typedArrayFromHeap(segmentIds),
+    segmentIds.shape,
+    numSegments,
+    outVals,
+  );
   return out;
 };
 
@@ -87,7 +101,7 @@ export function sliceValues(x: Values, shape: number[], begin: number[], size: n
   const count = outer.reduce((a, b) => a * b, 1);
   const idx = new Array<number>(rank - 1).fill(0);
   for (let k = 0; k < count; k++) {
-    let src = (begin[rank - 1] ?? 0);
+    let src = begin[rank - 1] ?? 0;
     for (let d = 0; d < rank - 1; d++) src += (begin[d]! + idx[d]!) * strides[d]!;
     out.set(x.subarray(src, src + run), k * run);
     for (let d = rank - 2; d >= 0; d--) {
@@ -103,7 +117,11 @@ function slice(fallback: KernelFunc): KernelFunc {
     const { x } = inputs as { x: TensorInfo };
     if (x.dtype === 'string') return fallback(args); // strings do not live on the heap
     const b = backend as unknown as WasmBackendLike;
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.TensorInfo as tf.Tensor, (attrs as { begin: number[] }).begin, (attrs as { size: number[] }).size) as [number[], number[]];
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as tf.TensorInfo as tf.Tensor,
+      (attrs as { begin: number[] }).begin,
+      (attrs as { size: number[] }).size,
+    ) as [number[], number[]];
     const out = b.makeOutput(size, x.dtype);
     if (size.some((s) => s === 0)) return out;
     const outVals = b.typedArrayFromHeap(out);
@@ -114,7 +132,13 @@ function slice(fallback: KernelFunc): KernelFunc {
 }
 
 /** Gathers whole rows: out[i, :] = x[indices[i], :]. Throws on an index out of range. */
-export function gatherRowsValues(x: Values, rows: number, rowSize: number, indices: ArrayLike<number>, out: Values): void {
+export function gatherRowsValues(
+  x: Values,
+  rows: number,
+  rowSize: number,
+  indices: ArrayLike<number>,
+  out: Values,
+): void {
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i]!;
     if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
@@ -131,7 +155,13 @@ function gatherV2(fallback: KernelFunc): KernelFunc {
     const b = backend as unknown as WasmBackendLike;
     const rowSize = x.shape.slice(1).reduce((a, c) => a * c, 1);
     const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-    gatherRowsValues(b.typedArrayFromHeap(x), x.shape[0]!, rowSize, b.typedArrayFromHeap(indices), b.typedArrayFromHeap(out));
+    gatherRowsValues(
+      b.typedArrayFromHeap(x),
+      x.shape[0]!,
+      rowSize,
+      b.typedArrayFromHeap(indices),
+      b.typedArrayFromHeap(out),
+    );
     return out;
   };
 }
@@ -173,7 +203,9 @@ function argMax(fallback: KernelFunc): KernelFunc {
     // Rows holding a NaN come back as −1: those take the JavaScript loop's answer.
     const found = b.typedArrayFromHeap(out) as Int32Array;
     const values = b.typedArrayFromHeap(x);
-    for (let r = 0; r < rows; r++) if (found[r] === -1) argMaxRowsValues(values.subarray(r * width, (r + 1) * width), 1, width, found.subarray(r, r + 1));
+    for (let r = 0; r < rows; r++)
+      if (found[r] === -1)
+        argMaxRowsValues(values.subarray(r * width, (r + 1) * width), 1, width, found.subarray(r, r + 1));
     return out;
   };
 }
@@ -182,7 +214,10 @@ function argMax(fallback: KernelFunc): KernelFunc {
  * A permutation that swaps two adjacent groups of axes behind leading ones and before trailing ones, as
  * [batch, A, B, inner] → [batch, B, A, inner]; null for any other (or for the identity).
  */
-export function blockTranspose(shape: number[], perm: number[]): { batch: number; A: number; B: number; inner: number } | null {
+export function blockTranspose(
+  shape: number[],
+  perm: number[],
+): { batch: number; A: number; B: number; inner: number } | null {
   const r = shape.length;
   let p = 0;
   while (p < r && perm[p] === p) p++;
@@ -205,8 +240,12 @@ function transpose(fallback: KernelFunc): KernelFunc {
     const simd = simdKernels(backend);
     const blocks = blockTranspose(x.shape, perm);
     if (simd === null || blocks === null || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
-    const out = (backend as unknown as WasmBackendLike).makeOutput(perm.map((d) => x.shape[d]!), x.dtype);
-    if (tf.util.sizeFromShape(x.shape) > 0) simd.transpose(heapOffset(backend, x), blocks.batch, blocks.A, blocks.B, blocks.inner, heapOffset(backend, out));
+    const out = (backend as unknown as WasmBackendLike).makeOutput(
+      perm.map((d) => x.shape[d]!),
+      x.dtype,
+    );
+    if (tf.util.sizeFromShape(x.shape) > 0)
+      simd.transpose(heapOffset(backend, x), blocks.batch, blocks.A, blocks.B, blocks.inner, heapOffset(backend, out));
     return out;
   };
 }
@@ -242,11 +281,20 @@ function identity(fallback: KernelFunc): KernelFunc {
 }
 
 /** Registers a kernel, replacing the backend's own if it has one; returns what it replaced. */
-export function replaceKernel(kernelName: string, backendName: string, make: (previous: KernelConfig | undefined) => KernelFunc): void {
+export function replaceKernel(
+  kernelName: string,
+  backendName: string,
+  make: (previous: KernelConfig | undefined) => KernelFunc,
+): void {
   const previous = tf.getKernel(kernelName, backendName);
   if (previous !== undefined && (previous as { toolkit?: boolean }).toolkit) return; // already ours
   if (previous !== undefined) tf.unregisterKernel(kernelName, backendName);
-  const config: KernelConfig & { toolkit: boolean } = { kernelName, backendName, kernelFunc: make(previous), toolkit: true };
+  const config: KernelConfig & { toolkit: boolean } = {
+    kernelName,
+    backendName,
+    kernelFunc: make(previous),
+    toolkit: true,
+  };
   if (previous?.setupFunc) config.setupFunc = previous.setupFunc;
   tf.registerKernel(config);
 }

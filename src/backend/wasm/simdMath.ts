@@ -1,14 +1,23 @@
 // exp and the logistic function σ on four float32 lanes, as byte code for the SIMD kernels: Cephes' expf (range
 // reduction by ln 2 in two parts, after Cody and Waite, and a degree-7 polynomial, about 1 ulp).
 import {
-  Consts, op, vadd, vsub, vmul, vdiv, F32X4_PMAX, F32X4_PMIN, F32X4_NEAREST, I32X4_TRUNC_SAT_F32X4_S, I32X4_ADD, I32X4_SHL,
+  Consts,
+  op,
+  vadd,
+  vsub,
+  vmul,
+  vdiv,
+  F32X4_PMAX,
+  F32X4_PMIN,
+  F32X4_NEAREST,
+  I32X4_TRUNC_SAT_F32X4_S,
+  I32X4_ADD,
+  I32X4_SHL,
   type Code,
 } from './assembler.js';
 
 // Cephes expf: exp(x) = 2^k · e^f, k = round(x·log2 e), |f| ≤ ln2/2, e^f by a degree-7 polynomial, ~1 ulp.
-const EXP_COEFFS = [
-  1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1,
-];
+const EXP_COEFFS = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 
 /** exp of the f32x4 on the stack; x is clamped to [−87.3, 88.3], where float32 exp ends. NaN stays NaN. */
 export function exp4(k: Consts, tmp: { x: number; k: number; f: number }): Code {
@@ -17,15 +26,44 @@ export function exp4(k: Consts, tmp: { x: number; k: number; f: number }): Code 
   for (const c of EXP_COEFFS.slice(1)) poly.push(op.get(f), vmul, op.get(k.f(c)), vadd);
   return [
     // pmax(x, lo) = x < lo ? lo : x and pmin(x, hi) = hi < x ? hi : x: one instruction each, and NaN passes.
-    op.get(k.f(-87.3)), op.simd(F32X4_PMAX), op.get(k.f(88.3)), op.simd(F32X4_PMIN), op.set(x),
-    op.get(x), op.get(k.f(Math.LOG2E)), vmul, op.simd(F32X4_NEAREST), op.set(kk),
+    op.get(k.f(-87.3)),
+    op.simd(F32X4_PMAX),
+    op.get(k.f(88.3)),
+    op.simd(F32X4_PMIN),
+    op.set(x),
+    op.get(x),
+    op.get(k.f(Math.LOG2E)),
+    vmul,
+    op.simd(F32X4_NEAREST),
+    op.set(kk),
     // f = x − k·ln2, ln2 in two parts (Cody and Waite) so k·C1 is exact.
-    op.get(x), op.get(kk), op.get(k.f(0.693359375)), vmul, vsub,
-    op.get(kk), op.get(k.f(-2.12194440e-4)), vmul, vsub, op.set(f),
+    op.get(x),
+    op.get(kk),
+    op.get(k.f(0.693359375)),
+    vmul,
+    vsub,
+    op.get(kk),
+    op.get(k.f(-2.1219444e-4)),
+    vmul,
+    vsub,
+    op.set(f),
     // p = poly(f)·f² + f + 1
-    poly, op.get(f), vmul, op.get(f), vmul, op.get(f), vadd, op.get(k.f(1)), vadd,
+    poly,
+    op.get(f),
+    vmul,
+    op.get(f),
+    vmul,
+    op.get(f),
+    vadd,
+    op.get(k.f(1)),
+    vadd,
     // · 2^k, built in the exponent bits
-    op.get(kk), op.simd(I32X4_TRUNC_SAT_F32X4_S), op.get(k.i127()), op.simd(I32X4_ADD), op.i32(23), op.simd(I32X4_SHL),
+    op.get(kk),
+    op.simd(I32X4_TRUNC_SAT_F32X4_S),
+    op.get(k.i127()),
+    op.simd(I32X4_ADD),
+    op.i32(23),
+    op.simd(I32X4_SHL),
     vmul,
   ];
 }

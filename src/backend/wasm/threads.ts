@@ -65,7 +65,8 @@ function pthreadWorkerUrl(dir: string): URL {
  * real size is the module's get_threads_count (see wasmThreadsRunning in select.ts).
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`wasm threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`wasm threads must be a positive integer, got ${threads}`);
   const require = createRequire(import.meta.url);
   const pkg = require('@tensorflow/tfjs-backend-wasm') as WasmPackage;
   const dir = wasmOutDir();
@@ -74,7 +75,8 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
   const workerUrl = pthreadWorkerUrl(dir);
 
   const module = await factory({
-    locateFile: (path: string) => (path.endsWith('.worker.js') ? workerUrl : path.endsWith('.wasm') ? wasmFile : join(dir, path)),
+    locateFile: (path: string) =>
+      path.endsWith('.worker.js') ? workerUrl : path.endsWith('.wasm') ? wasmFile : join(dir, path),
     // What each pthread worker evaluates to get the module factory.
     mainScriptUrlOrBlob: join(dir, 'tfjs-backend-wasm-threaded-simd.js'),
     instantiateWasm: (
@@ -83,8 +85,8 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
     ) => {
       // The backend halves this figure (it assumes two hyper-threads per core) before capping its pool.
       imports.env['emscripten_num_logical_cores'] = () => 2 * threads;
-      void WebAssembly.instantiate(readFileSync(wasmFile), imports as WebAssembly.Imports).then(({ instance, module: compiled }) =>
-        receive(instance, compiled),
+      void WebAssembly.instantiate(readFileSync(wasmFile), imports as WebAssembly.Imports).then(
+        ({ instance, module: compiled }) => receive(instance, compiled),
       );
       return {};
     },

@@ -61,9 +61,11 @@ const CHECKSUM = /^(sha256:[0-9a-f]{64}|md5:[0-9a-f]{32})$/;
 
 function checkRule(rule: unknown, where: string): ExtractRule {
   const r = rule as Partial<ExtractRule>;
-  if (typeof r !== 'object' || r === null || typeof r.member !== 'string' || r.member === '') throw new RecipeError(`${where}: needs a "member" string`);
+  if (typeof r !== 'object' || r === null || typeof r.member !== 'string' || r.member === '')
+    throw new RecipeError(`${where}: needs a "member" string`);
   if (r.saveAs === undefined && r.extract === undefined) throw new RecipeError(`${where}: needs "saveAs" or "extract"`);
-  if (r.convert !== undefined && !['none', 'iwslt-tags', 'iwslt-xml'].includes(r.convert)) throw new RecipeError(`${where}: unknown conversion "${String(r.convert)}"`);
+  if (r.convert !== undefined && !['none', 'iwslt-tags', 'iwslt-xml'].includes(r.convert))
+    throw new RecipeError(`${where}: unknown conversion "${String(r.convert)}"`);
   if (r.saveAs !== undefined) checkRelative(r.saveAs, `${where}.saveAs`);
   r.extract?.forEach((x, i) => checkRule(x, `${where}.extract[${i}]`));
   return r as ExtractRule;
@@ -94,11 +96,14 @@ export function parseRecipes(json: string, source: string): Recipe[] {
     }
     if (names.has(r.name!)) throw new RecipeError(`${where}: recipe "${r.name}" is defined twice`);
     names.add(r.name!);
-    if (!Array.isArray(r.files) || r.files.length === 0) throw new RecipeError(`${where} (${r.name}): needs a non-empty "files" list`);
+    if (!Array.isArray(r.files) || r.files.length === 0)
+      throw new RecipeError(`${where} (${r.name}): needs a non-empty "files" list`);
     r.files.forEach((f, j) => {
       const fw = `${where}.files[${j}]`;
-      if (typeof f.url !== 'string' || !/^https?:\/\//.test(f.url)) throw new RecipeError(`${fw}: "url" must be an http(s) URL`);
-      if (typeof f.checksum !== 'string' || !CHECKSUM.test(f.checksum)) throw new RecipeError(`${fw}: "checksum" must be sha256:<64 hex> or md5:<32 hex>`);
+      if (typeof f.url !== 'string' || !/^https?:\/\//.test(f.url))
+        throw new RecipeError(`${fw}: "url" must be an http(s) URL`);
+      if (typeof f.checksum !== 'string' || !CHECKSUM.test(f.checksum))
+        throw new RecipeError(`${fw}: "checksum" must be sha256:<64 hex> or md5:<32 hex>`);
       checkRelative(f.saveAs, `${fw}.saveAs`);
       f.extract?.forEach((x, k) => checkRule(x, `${fw}.extract[${k}]`));
     });
@@ -107,14 +112,17 @@ export function parseRecipes(json: string, source: string): Recipe[] {
 }
 
 /** The project's own recipes (corpora/recipes.json beside src/ and dist/). */
-export async function loadRecipes(file: string | URL = new URL('../../../corpora/recipes.json', import.meta.url)): Promise<Recipe[]> {
+export async function loadRecipes(
+  file: string | URL = new URL('../../../corpora/recipes.json', import.meta.url),
+): Promise<Recipe[]> {
   const path = typeof file === 'string' ? file : fileURLToPath(file);
   return parseRecipes(await readFile(path, 'utf8'), path);
 }
 
 export function findRecipe(recipes: readonly Recipe[], name: string): Recipe {
   const r = recipes.find((x) => x.name === name);
-  if (r === undefined) throw new RecipeError(`no corpus recipe "${name}"; known: ${recipes.map((x) => x.name).join(', ')}`);
+  if (r === undefined)
+    throw new RecipeError(`no corpus recipe "${name}"; known: ${recipes.map((x) => x.name).join(', ')}`);
   return r;
 }
 
@@ -158,18 +166,27 @@ async function download(file: RecipeFile, target: string, options: FetchOptions)
   try {
     response = await get(file.url, { redirect: 'follow' });
   } catch (e) {
-    throw new FetchError(`cannot download ${file.url}: ${networkReason(e)} (is this machine offline?). To fetch it by hand: ${manual}`);
+    throw new FetchError(
+      `cannot download ${file.url}: ${networkReason(e)} (is this machine offline?). To fetch it by hand: ${manual}`,
+    );
   }
-  if (!response.ok) throw new FetchError(`cannot download ${file.url}: HTTP ${response.status} ${response.statusText}. To fetch it by hand: ${manual}`);
+  if (!response.ok)
+    throw new FetchError(
+      `cannot download ${file.url}: HTTP ${response.status} ${response.statusText}. To fetch it by hand: ${manual}`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await response.arrayBuffer());
   } catch (e) {
-    throw new FetchError(`download of ${file.url} broke off: ${networkReason(e)}. Run the command again, or: ${manual}`);
+    throw new FetchError(
+      `download of ${file.url} broke off: ${networkReason(e)}. Run the command again, or: ${manual}`,
+    );
   }
   const got = digest(file.checksum, bytes);
   if (got !== file.checksum) {
-    throw new FetchError(`${file.url}: checksum mismatch (expected ${file.checksum}, got ${got}, ${bytes.length} bytes); the file was not saved. The server may have changed the file or returned an error page.`);
+    throw new FetchError(
+      `${file.url}: checksum mismatch (expected ${file.checksum}, got ${got}, ${bytes.length} bytes); the file was not saved. The server may have changed the file or returned an error page.`,
+    );
   }
   const partial = `${target}.partial`;
   await writeFile(partial, bytes);
@@ -186,7 +203,12 @@ const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot:
 
 /** IWSLT training files interleave sentences with metadata lines (<url>, <talkid>, <title>, …): keep the sentences. */
 export function convertIwsltTags(text: string): string {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('<')).map((l) => `${l}\n`).join('');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('<'))
+    .map((l) => `${l}\n`)
+    .join('');
 }
 
 /** IWSLT dev/test files hold one <seg id="…">sentence</seg> per line: keep the sentences, entities decoded. */
@@ -204,7 +226,13 @@ function convert(data: Uint8Array, how: Conversion | undefined): Uint8Array {
   return new TextEncoder().encode(how === 'iwslt-tags' ? convertIwsltTags(text) : convertIwsltXml(text));
 }
 
-async function extract(archive: Uint8Array, source: string, rules: ExtractRule[], dir: string, options: FetchOptions): Promise<void> {
+async function extract(
+  archive: Uint8Array,
+  source: string,
+  rules: ExtractRule[],
+  dir: string,
+  options: FetchOptions,
+): Promise<void> {
   let tar: Uint8Array;
   try {
     tar = gunzipSync(archive);
@@ -215,7 +243,9 @@ async function extract(archive: Uint8Array, source: string, rules: ExtractRule[]
   for (const rule of rules) {
     const found = members.filter((m) => memberMatches(m.name, rule.member));
     if (found.length !== 1) {
-      throw new FetchError(`${source}: ${found.length === 0 ? 'no member' : `${found.length} members`} named "${rule.member}" (the recipe does not fit the archive)`);
+      throw new FetchError(
+        `${source}: ${found.length === 0 ? 'no member' : `${found.length} members`} named "${rule.member}" (the recipe does not fit the archive)`,
+      );
     }
     const member = found[0]!;
     if (rule.extract !== undefined) await extract(member.data, `${source}:${member.name}`, rule.extract, dir, options);
@@ -251,12 +281,23 @@ export async function fetchCorpus(recipe: Recipe, dir: string, options: FetchOpt
       }
     }
     if (bytes === undefined) {
-      options.onEvent?.({ kind: 'download', file: file.url, ...(file.bytes === undefined ? {} : { bytes: file.bytes }) });
+      options.onEvent?.({
+        kind: 'download',
+        file: file.url,
+        ...(file.bytes === undefined ? {} : { bytes: file.bytes }),
+      });
       bytes = await download(file, target, options);
       options.onEvent?.({ kind: 'downloaded', file: target, bytes: bytes.length });
     }
     written.push(target);
-    if (file.extract !== undefined) await extract(bytes, target, file.extract, dir, { ...options, onEvent: (e) => { written.push(e.file); options.onEvent?.(e); } });
+    if (file.extract !== undefined)
+      await extract(bytes, target, file.extract, dir, {
+        ...options,
+        onEvent: (e) => {
+          written.push(e.file);
+          options.onEvent?.(e);
+        },
+      });
   }
   return written;
 }

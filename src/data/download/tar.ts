@@ -54,13 +54,15 @@ export function readTar(archive: Uint8Array, source: string): TarMember[] {
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i]!;
     const stored = octal(header, 148, 8, where);
-    if (stored !== sum) throw new TarError(`${where}: not a tar archive, or damaged (header checksum ${stored}, computed ${sum})`);
+    if (stored !== sum)
+      throw new TarError(`${where}: not a tar archive, or damaged (header checksum ${stored}, computed ${sum})`);
     const size = octal(header, 124, 12, where);
     const flag = String.fromCharCode(header[156]!);
     const prefix = text(header, 345, 155);
     const baseName = text(header, 0, 100);
     const dataStart = offset + BLOCK;
-    if (dataStart + size > archive.length) throw new TarError(`${where}: archive is truncated (member "${baseName}" needs ${size} bytes)`);
+    if (dataStart + size > archive.length)
+      throw new TarError(`${where}: archive is truncated (member "${baseName}" needs ${size} bytes)`);
     const data = archive.subarray(dataStart, dataStart + size);
     offset = dataStart + Math.ceil(size / BLOCK) * BLOCK;
     if (flag === 'L') {

@@ -38,7 +38,10 @@ export interface FeatureSequencesOptions {
 }
 
 /** Reads a feature-sequence CSV (plain or gzip); any malformed value is an error naming its line and step. */
-export async function readFeatureSequences(file: string, options: FeatureSequencesOptions = {}): Promise<FeatureSequences> {
+export async function readFeatureSequences(
+  file: string,
+  options: FeatureSequencesOptions = {},
+): Promise<FeatureSequences> {
   const labelName = options.label === undefined ? 'label' : options.label;
   const sequenceName = options.sequence ?? 'sequence';
   let header: string[] | null = null;
@@ -56,20 +59,33 @@ export async function readFeatureSequences(file: string, options: FeatureSequenc
       continue;
     }
     if (fields.length !== header.length) {
-      throw new CorpusError(file, line, `has ${fields.length} comma-separated field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`);
+      throw new CorpusError(
+        file,
+        line,
+        `has ${fields.length} comma-separated field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`,
+      );
     }
     const steps = fields[sequenceColumn]!.split(';');
     // A trailing ";" would otherwise read as an empty last step.
     if (steps.length > 1 && steps.at(-1)!.trim() === '') steps.pop();
     const values: number[] = [];
     steps.forEach((step, t) => {
-      const parts = step.trim().split(/\s+/).filter((p) => p.length > 0);
+      const parts = step
+        .trim()
+        .split(/\s+/)
+        .filter((p) => p.length > 0);
       if (parts.length === 0) throw new CorpusError(file, line, `step ${t + 1} of the sequence is empty`);
       if (F === null) F = parts.length;
-      if (parts.length !== F) throw new CorpusError(file, line, `step ${t + 1} has ${parts.length} feature${parts.length === 1 ? '' : 's'}, expected ${F}`);
+      if (parts.length !== F)
+        throw new CorpusError(
+          file,
+          line,
+          `step ${t + 1} has ${parts.length} feature${parts.length === 1 ? '' : 's'}, expected ${F}`,
+        );
       parts.forEach((p, f) => {
         const x = parseNumber(p);
-        if (x === null) throw new CorpusError(file, line, `step ${t + 1}, feature ${f + 1} is ${JSON.stringify(p)}, not a number`);
+        if (x === null)
+          throw new CorpusError(file, line, `step ${t + 1}, feature ${f + 1} is ${JSON.stringify(p)}, not a number`);
         values.push(x);
       });
     });
@@ -87,13 +103,18 @@ export async function readFeatureSequences(file: string, options: FeatureSequenc
 }
 
 /** Writes examples in the format readFeatureSequences reads (header included), e.g. to convert MNIST. */
-export function formatFeatureSequences(examples: readonly { values: ArrayLike<number>; label?: string }[], featureSize: number): string {
+export function formatFeatureSequences(
+  examples: readonly { values: ArrayLike<number>; label?: string }[],
+  featureSize: number,
+): string {
   const quote = (s: string) => (/[",]/.test(s) || s !== s.trim() ? `"${s.replaceAll('"', '""')}"` : s);
   const lines = ['label,sequence'];
   for (const e of examples) {
-    if (e.values.length === 0 || e.values.length % featureSize !== 0) throw new RangeError(`${e.values.length} values do not make whole steps of ${featureSize} features`);
+    if (e.values.length === 0 || e.values.length % featureSize !== 0)
+      throw new RangeError(`${e.values.length} values do not make whole steps of ${featureSize} features`);
     const steps: string[] = [];
-    for (let t = 0; t < e.values.length / featureSize; t++) steps.push(Array.from({ length: featureSize }, (_, f) => String(e.values[t * featureSize + f])).join(' '));
+    for (let t = 0; t < e.values.length / featureSize; t++)
+      steps.push(Array.from({ length: featureSize }, (_, f) => String(e.values[t * featureSize + f])).join(' '));
     lines.push(`${quote(e.label ?? '')},${steps.join(';')}`);
   }
   return lines.join('\n') + '\n';

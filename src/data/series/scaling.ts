@@ -55,12 +55,16 @@ export class Scaler {
   static fit(columns: readonly ArrayLike<number>[], options: ScalerOptions = {}): Scaler {
     const kind = options.kind ?? 'standard';
     const range = options.range ?? [0, 1];
-    if (kind !== 'standard' && kind !== 'minmax') throw new ScalerError(`unknown scaler kind ${JSON.stringify(kind)} (expected standard or minmax)`);
-    if (!(range[1] > range[0])) throw new ScalerError(`minmax range must be increasing, got [${range[0]}, ${range[1]}]`);
+    if (kind !== 'standard' && kind !== 'minmax')
+      throw new ScalerError(`unknown scaler kind ${JSON.stringify(kind)} (expected standard or minmax)`);
+    if (!(range[1] > range[0]))
+      throw new ScalerError(`minmax range must be increasing, got [${range[0]}, ${range[1]}]`);
     if (columns.length === 0) throw new ScalerError('cannot fit a scaler on no columns');
     const stats = columns.map((col, c) => {
       if (col.length === 0) throw new ScalerError(`cannot fit a scaler on column ${c}: it has no values`);
-      for (let i = 0; i < col.length; i++) if (!Number.isFinite(col[i]!)) throw new ScalerError(`column ${c} value ${i} is ${col[i]}, not a finite number`);
+      for (let i = 0; i < col.length; i++)
+        if (!Number.isFinite(col[i]!))
+          throw new ScalerError(`column ${c} value ${i} is ${col[i]}, not a finite number`);
       if (kind === 'minmax') {
         let min = Infinity;
         let max = -Infinity;
@@ -123,15 +127,20 @@ export class Scaler {
 
   toJSON(): ScalerJson {
     const columns = this.stats.map(({ a, b }) => (this.kind === 'standard' ? { mean: a, std: b } : { min: a, max: b }));
-    return this.kind === 'standard' ? { format: 'seq2seq-ts/scaler@1', kind: 'standard', columns } : { format: 'seq2seq-ts/scaler@1', kind: 'minmax', range: [this.range[0], this.range[1]], columns };
+    return this.kind === 'standard'
+      ? { format: 'seq2seq-ts/scaler@1', kind: 'standard', columns }
+      : { format: 'seq2seq-ts/scaler@1', kind: 'minmax', range: [this.range[0], this.range[1]], columns };
   }
 
   /** Rebuilds a scaler saved with toJSON; `source` names the file in errors. */
   static fromJSON(json: unknown, source = 'scaler'): Scaler {
     const j = json as Partial<ScalerJson> | null;
-    if (j === null || typeof j !== 'object' || j.format !== 'seq2seq-ts/scaler@1') throw new ScalerError(`${source}: not a seq2seq-ts scaler (expected "format": "seq2seq-ts/scaler@1")`);
-    if (j.kind !== 'standard' && j.kind !== 'minmax') throw new ScalerError(`${source}: unknown scaler kind ${JSON.stringify(j.kind)} (expected standard or minmax)`);
-    if (!Array.isArray(j.columns) || j.columns.length === 0) throw new ScalerError(`${source}: "columns" must be a non-empty array`);
+    if (j === null || typeof j !== 'object' || j.format !== 'seq2seq-ts/scaler@1')
+      throw new ScalerError(`${source}: not a seq2seq-ts scaler (expected "format": "seq2seq-ts/scaler@1")`);
+    if (j.kind !== 'standard' && j.kind !== 'minmax')
+      throw new ScalerError(`${source}: unknown scaler kind ${JSON.stringify(j.kind)} (expected standard or minmax)`);
+    if (!Array.isArray(j.columns) || j.columns.length === 0)
+      throw new ScalerError(`${source}: "columns" must be a non-empty array`);
     const [ka, kb] = j.kind === 'standard' ? (['mean', 'std'] as const) : (['min', 'max'] as const);
     const stats = j.columns.map((c, i) => {
       const a = (c as Record<string, unknown> | null)?.[ka];
@@ -143,7 +152,12 @@ export class Scaler {
     });
     let range: [number, number] = [0, 1];
     if (j.kind === 'minmax') {
-      if (!Array.isArray(j.range) || j.range.length !== 2 || !j.range.every((x) => typeof x === 'number') || !(j.range[1] > j.range[0])) {
+      if (
+        !Array.isArray(j.range) ||
+        j.range.length !== 2 ||
+        !j.range.every((x) => typeof x === 'number') ||
+        !(j.range[1] > j.range[0])
+      ) {
         throw new ScalerError(`${source}: minmax "range" must be two increasing numbers`);
       }
       range = [j.range[0], j.range[1]];
@@ -156,10 +170,12 @@ export class Scaler {
   }
 
   private check(column: number): void {
-    if (!(Number.isInteger(column) && column >= 0 && column < this.stats.length)) throw new ScalerError(`column ${column} is not one of the scaler's ${this.stats.length} columns`);
+    if (!(Number.isInteger(column) && column >= 0 && column < this.stats.length))
+      throw new ScalerError(`column ${column} is not one of the scaler's ${this.stats.length} columns`);
   }
 
   private checkInterleaved(values: Float32Array, columns: readonly number[]): void {
-    if (columns.length === 0 || values.length % columns.length !== 0) throw new ScalerError(`${values.length} values do not divide into steps of ${columns.length} columns`);
+    if (columns.length === 0 || values.length % columns.length !== 0)
+      throw new ScalerError(`${values.length} values do not divide into steps of ${columns.length} columns`);
   }
 }

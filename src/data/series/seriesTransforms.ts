@@ -42,7 +42,8 @@ export function boxCoxLambda(values: ArrayLike<number>, range: readonly [number,
   if (n < 3) throw new SeriesTransformError(`estimating a Box-Cox λ needs at least 3 values, got ${n}`);
   let sumLog = 0;
   for (let i = 0; i < n; i++) {
-    if (!(values[i]! > 0)) throw new SeriesTransformError(`the Box-Cox transform needs positive values, got ${values[i]} at position ${i}`);
+    if (!(values[i]! > 0))
+      throw new SeriesTransformError(`the Box-Cox transform needs positive values, got ${values[i]} at position ${i}`);
     sumLog += Math.log(values[i]!);
   }
   const likelihood = (lambda: number): number => {
@@ -77,7 +78,8 @@ export function boxCoxLambda(values: ArrayLike<number>, range: readonly [number,
 }
 
 function checkLag(lag: number, n: number): void {
-  if (!(Number.isInteger(lag) && lag >= 1)) throw new SeriesTransformError(`a differencing lag must be a whole number ≥ 1, got ${lag}`);
+  if (!(Number.isInteger(lag) && lag >= 1))
+    throw new SeriesTransformError(`a differencing lag must be a whole number ≥ 1, got ${lag}`);
   if (n < lag) throw new SeriesTransformError(`differencing at lag ${lag} needs at least ${lag} values, got ${n}`);
 }
 
@@ -95,7 +97,8 @@ export function integrate(history: ArrayLike<number>, differences: ArrayLike<num
   checkLag(lag, history.length);
   const n = history.length;
   const out = new Float64Array(differences.length);
-  for (let i = 0; i < differences.length; i++) out[i] = differences[i]! + (i < lag ? history[n - lag + i]! : out[i - lag]!);
+  for (let i = 0; i < differences.length; i++)
+    out[i] = differences[i]! + (i < lag ? history[n - lag + i]! : out[i - lag]!);
   return out;
 }
 
@@ -116,8 +119,11 @@ export class SeriesTransform {
   constructor(options: Partial<SeriesTransformOptions> = {}) {
     this.options = { ...NO_TRANSFORM, ...options, differences: [...(options.differences ?? [])] };
     const { boxCox: lambda, differences } = this.options;
-    if (lambda !== null && !Number.isFinite(lambda)) throw new SeriesTransformError(`Box-Cox λ must be a finite number or null, got ${lambda}`);
-    for (const lag of differences) if (!(Number.isInteger(lag) && lag >= 1)) throw new SeriesTransformError(`differencing lags must be whole numbers ≥ 1, got ${lag}`);
+    if (lambda !== null && !Number.isFinite(lambda))
+      throw new SeriesTransformError(`Box-Cox λ must be a finite number or null, got ${lambda}`);
+    for (const lag of differences)
+      if (!(Number.isInteger(lag) && lag >= 1))
+        throw new SeriesTransformError(`differencing lags must be whole numbers ≥ 1, got ${lag}`);
   }
 
   /** Values lost at the start by differencing: the sum of the lags. */
@@ -133,7 +139,10 @@ export class SeriesTransform {
 
   /** The transformed column: n − lost values. */
   forward(values: ArrayLike<number>): Float64Array {
-    if (values.length <= this.lost) throw new SeriesTransformError(`${values.length} values leave nothing after differencing at lags ${this.options.differences.join(', ')}`);
+    if (values.length <= this.lost)
+      throw new SeriesTransformError(
+        `${values.length} values leave nothing after differencing at lags ${this.options.differences.join(', ')}`,
+      );
     let y = this.power(values);
     for (const lag of this.options.differences) y = difference(y, lag);
     return y;
@@ -145,13 +154,16 @@ export class SeriesTransform {
    */
   inverse(history: ArrayLike<number>, forecast: ArrayLike<number>): Float64Array {
     if (history.length < this.lost) {
-      throw new SeriesTransformError(`inverting differences at lags ${this.options.differences.join(', ')} needs ${this.lost} observed values, got ${history.length}`);
+      throw new SeriesTransformError(
+        `inverting differences at lags ${this.options.differences.join(', ')} needs ${this.lost} observed values, got ${history.length}`,
+      );
     }
     // The history at each differencing level, to start each integration from.
     const levels: Float64Array[] = [this.power(history)];
     for (const lag of this.options.differences) levels.push(difference(levels[levels.length - 1]!, lag));
     let y: Float64Array = Float64Array.from(forecast as ArrayLike<number>);
-    for (let i = this.options.differences.length - 1; i >= 0; i--) y = integrate(levels[i]!, y, this.options.differences[i]!);
+    for (let i = this.options.differences.length - 1; i >= 0; i--)
+      y = integrate(levels[i]!, y, this.options.differences[i]!);
     const lambda = this.options.boxCox;
     return lambda === null ? y : y.map((v) => inverseBoxCox(v, lambda));
   }
@@ -163,9 +175,14 @@ export class SeriesTransform {
   /** Rebuilds a transform saved with toJSON; `source` names the file in errors. */
   static fromJSON(json: unknown, source = 'transform'): SeriesTransform {
     const j = json as Partial<SeriesTransformOptions> | null;
-    const okLambda = j !== null && typeof j === 'object' && (j.boxCox === null || (typeof j.boxCox === 'number' && Number.isFinite(j.boxCox)));
+    const okLambda =
+      j !== null &&
+      typeof j === 'object' &&
+      (j.boxCox === null || (typeof j.boxCox === 'number' && Number.isFinite(j.boxCox)));
     if (!okLambda || !Array.isArray(j.differences) || !j.differences.every((l) => Number.isInteger(l) && l >= 1)) {
-      throw new SeriesTransformError(`${source}: expected {"boxCox": a number or null, "differences": whole numbers ≥ 1}`);
+      throw new SeriesTransformError(
+        `${source}: expected {"boxCox": a number or null, "differences": whole numbers ≥ 1}`,
+      );
     }
     return new SeriesTransform({ boxCox: j.boxCox ?? null, differences: j.differences });
   }

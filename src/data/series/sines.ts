@@ -15,8 +15,10 @@ import type { Split } from '../split.js';
 
 /** `batchSize` series of `nSteps` values each (float32, as the book's `.astype(np.float32)`). */
 export function generateTimeSeries(batchSize: number, nSteps: number, rng: Rng): Float32Array[] {
-  if (!Number.isInteger(batchSize) || batchSize < 0) throw new ToolkitError(`batchSize must be a whole number, got ${batchSize}`);
-  if (!Number.isInteger(nSteps) || nSteps < 1) throw new ToolkitError(`nSteps must be a whole number ≥ 1, got ${nSteps}`);
+  if (!Number.isInteger(batchSize) || batchSize < 0)
+    throw new ToolkitError(`batchSize must be a whole number, got ${batchSize}`);
+  if (!Number.isInteger(nSteps) || nSteps < 1)
+    throw new ToolkitError(`nSteps must be a whole number ≥ 1, got ${nSteps}`);
   const draw = () => Float64Array.from({ length: batchSize }, () => rng.next());
   const freq1 = draw();
   const freq2 = draw();
@@ -53,6 +55,12 @@ export function sinesDataset(options: SinesOptions = {}): Split<WindowExample> {
   const [nTrain, nValid, nTest] = options.sizes ?? [7000, 2000, 1000];
   const all = generateTimeSeries(nTrain + nValid + nTest, steps + ahead, new Rng(options.seed ?? 1));
   // One window per series: the whole series is the window plus its k known successors.
-  const examples = all.map((series) => makeWindows([series], { window: steps, horizon: ahead, mode: options.mode ?? 'vector' })[0]!);
-  return { train: examples.slice(0, nTrain), valid: examples.slice(nTrain, nTrain + nValid), test: examples.slice(nTrain + nValid) };
+  const examples = all.map(
+    (series) => makeWindows([series], { window: steps, horizon: ahead, mode: options.mode ?? 'vector' })[0]!,
+  );
+  return {
+    train: examples.slice(0, nTrain),
+    valid: examples.slice(nTrain, nTrain + nValid),
+    test: examples.slice(nTrain + nValid),
+  };
 }

@@ -45,7 +45,8 @@ export function splitCsvLine(text: string, file: string, line: number): string[]
       i++;
       for (;;) {
         const close = text.indexOf('"', i);
-        if (close < 0) throw new CorpusError(file, line, `field ${fields.length + 1} opens a quote that is not closed on this line`);
+        if (close < 0)
+          throw new CorpusError(file, line, `field ${fields.length + 1} opens a quote that is not closed on this line`);
         value += text.slice(i, close);
         if (text[close + 1] === '"') {
           value += '"';
@@ -55,7 +56,8 @@ export function splitCsvLine(text: string, file: string, line: number): string[]
         i = close + 1;
         break;
       }
-      if (i < text.length && text[i] !== ',') throw new CorpusError(file, line, `field ${fields.length + 1} has text after its closing quote`);
+      if (i < text.length && text[i] !== ',')
+        throw new CorpusError(file, line, `field ${fields.length + 1} has text after its closing quote`);
       fields.push(value);
     } else {
       const comma = text.indexOf(',', i);
@@ -84,7 +86,11 @@ export function parseNumber(field: string): number | null {
 export function resolveColumn(header: readonly string[], column: string | number, file: string): number {
   if (typeof column === 'number') {
     if (!Number.isInteger(column) || column < 0 || column >= header.length) {
-      throw new CorpusError(file, 1, `column ${column} does not exist (the header has ${header.length} columns: ${header.join(', ')})`);
+      throw new CorpusError(
+        file,
+        1,
+        `column ${column} does not exist (the header has ${header.length} columns: ${header.join(', ')})`,
+      );
     }
     return column;
   }
@@ -110,18 +116,25 @@ export async function readTimeSeriesCsv(file: string, options: TimeSeriesCsvOpti
       valueColumns = options.values
         ? options.values.map((c) => resolveColumn(header!, c, file))
         : header.map((_, i) => i).filter((i) => i !== indexColumn);
-      if (valueColumns.length === 0) throw new CorpusError(file, 1, 'no value columns: the header names only the index column');
-      if (indexColumn !== null && valueColumns.includes(indexColumn)) throw new CorpusError(file, 1, `column "${header[indexColumn]}" is both the index and a value column`);
+      if (valueColumns.length === 0)
+        throw new CorpusError(file, 1, 'no value columns: the header names only the index column');
+      if (indexColumn !== null && valueColumns.includes(indexColumn))
+        throw new CorpusError(file, 1, `column "${header[indexColumn]}" is both the index and a value column`);
       values.push(...valueColumns.map(() => []));
       continue;
     }
     if (fields.length !== header.length) {
-      throw new CorpusError(file, line, `has ${fields.length} comma-separated field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`);
+      throw new CorpusError(
+        file,
+        line,
+        `has ${fields.length} comma-separated field${fields.length === 1 ? '' : 's'}, the header has ${header.length}`,
+      );
     }
     index.push(indexColumn === null ? String(index.length) : fields[indexColumn]!);
     valueColumns.forEach((c, j) => {
       const x = parseNumber(fields[c]!);
-      if (x === null) throw new CorpusError(file, line, `column "${header![c]}" is ${JSON.stringify(fields[c])}, not a number`);
+      if (x === null)
+        throw new CorpusError(file, line, `column "${header![c]}" is ${JSON.stringify(fields[c])}, not a number`);
       values[j]!.push(x);
     });
   }
@@ -137,7 +150,12 @@ export async function readTimeSeriesCsv(file: string, options: TimeSeriesCsvOpti
 
 /** Rows [from, to) of a series, keeping names and index. */
 export function sliceSeries(series: TimeSeries, from: number, to: number): TimeSeries {
-  return { indexName: series.indexName, index: series.index.slice(from, to), names: [...series.names], columns: series.columns.map((c) => c.slice(from, to)) };
+  return {
+    indexName: series.indexName,
+    index: series.index.slice(from, to),
+    names: [...series.names],
+    columns: series.columns.map((c) => c.slice(from, to)),
+  };
 }
 
 export interface ChronologicalSplitOptions {
@@ -150,16 +168,29 @@ export interface ChronologicalSplitOptions {
 }
 
 /** Splits by position: the first `train` rows, then `valid`, then the last `test`; rows in none of them are left out. */
-export function splitChronological(series: TimeSeries, options: ChronologicalSplitOptions): { train: TimeSeries; valid: TimeSeries; test: TimeSeries } {
+export function splitChronological(
+  series: TimeSeries,
+  options: ChronologicalSplitOptions,
+): { train: TimeSeries; valid: TimeSeries; test: TimeSeries } {
   const n = series.index.length;
   const { train } = options;
   const valid = options.valid ?? 0;
   const test = options.test ?? n - train - valid;
-  for (const [name, count] of [['train', train], ['valid', valid], ['test', test]] as const) {
-    if (!Number.isInteger(count) || count < 0) throw new TimeSeriesError(`${name} must be a whole number of rows, got ${count}`);
+  for (const [name, count] of [
+    ['train', train],
+    ['valid', valid],
+    ['test', test],
+  ] as const) {
+    if (!Number.isInteger(count) || count < 0)
+      throw new TimeSeriesError(`${name} must be a whole number of rows, got ${count}`);
   }
-  if (train + valid + test > n) throw new TimeSeriesError(`train (${train}) + valid (${valid}) + test (${test}) is more than the ${n} rows`);
-  return { train: sliceSeries(series, 0, train), valid: sliceSeries(series, train, train + valid), test: sliceSeries(series, n - test, n) };
+  if (train + valid + test > n)
+    throw new TimeSeriesError(`train (${train}) + valid (${valid}) + test (${test}) is more than the ${n} rows`);
+  return {
+    train: sliceSeries(series, 0, train),
+    valid: sliceSeries(series, train, train + valid),
+    test: sliceSeries(series, n - test, n),
+  };
 }
 
 export interface WindowOptions {
@@ -204,10 +235,16 @@ export function makeWindows(columns: readonly ArrayLike<number>[], options: Wind
   if (columns.length === 0) throw new TimeSeriesError('makeWindows needs at least one column');
   const n = columns[0]!.length;
   if (columns.some((c) => c.length !== n)) throw new TimeSeriesError('makeWindows: columns differ in length');
-  for (const [name, v] of [['window', W], ['horizon', k], ['stride', stride]] as const) {
+  for (const [name, v] of [
+    ['window', W],
+    ['horizon', k],
+    ['stride', stride],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new TimeSeriesError(`${name} must be a whole number ≥ 1, got ${v}`);
   }
-  for (const c of [...inputs, ...targets]) if (!(c >= 0 && c < columns.length)) throw new TimeSeriesError(`column ${c} does not exist (${columns.length} columns)`);
+  for (const c of [...inputs, ...targets])
+    if (!(c >= 0 && c < columns.length))
+      throw new TimeSeriesError(`column ${c} does not exist (${columns.length} columns)`);
   const F = inputs.length;
   const G = targets.length;
   const out: WindowExample[] = [];
@@ -220,7 +257,8 @@ export function makeWindows(columns: readonly ArrayLike<number>[], options: Wind
     const target = new Float32Array(positions * k * G);
     for (let p = 0; p < positions; p++) {
       const t = s + firstTargetStep + p;
-      for (let h = 1; h <= k; h++) for (let g = 0; g < G; g++) target[(p * k + (h - 1)) * G + g] = columns[targets[g]!]![t + h]!;
+      for (let h = 1; h <= k; h++)
+        for (let g = 0; g < G; g++) target[(p * k + (h - 1)) * G + g] = columns[targets[g]!]![t + h]!;
     }
     out.push({ input, target, start: s });
   }

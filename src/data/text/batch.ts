@@ -65,8 +65,14 @@ export function makeSourceBatch(sources: readonly (readonly number[])[], options
   return { size: B, sourceSteps: T, source, sourceMask, sourceLengths };
 }
 
-export function makeBatch(pairs: readonly { source: readonly number[]; target: readonly number[] }[], options: BatchOptions = {}): Batch {
-  const src = makeSourceBatch(pairs.map((p) => p.source), options);
+export function makeBatch(
+  pairs: readonly { source: readonly number[]; target: readonly number[] }[],
+  options: BatchOptions = {},
+): Batch {
+  const src = makeSourceBatch(
+    pairs.map((p) => p.source),
+    options,
+  );
   const B = pairs.length;
   const T = Math.max(options.targetLength ?? 0, ...pairs.map((p) => p.target.length + 1));
   const targetIn = new Int32Array(T * B).fill(PAD);

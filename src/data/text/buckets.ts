@@ -80,7 +80,11 @@ export interface PaddingCount {
  * Padding when every batch is padded to its bucket's full size (as BatchSampler does by default); pairs that fit no
  * bucket are left out. Source slots count S per pair, target slots T (GO/EOS positions are real tokens, not padding).
  */
-export function bucketPadding(lengths: readonly PairLength[], buckets: readonly Bucket[], assignment = assignBuckets(lengths, buckets)): PaddingCount {
+export function bucketPadding(
+  lengths: readonly PairLength[],
+  buckets: readonly Bucket[],
+  assignment = assignBuckets(lengths, buckets),
+): PaddingCount {
   let padding = 0;
   let slots = 0;
   lengths.forEach((p, i) => {
@@ -120,10 +124,23 @@ export function autoBuckets(lengths: readonly PairLength[], options: AutoBucketO
   if (!(count >= 1)) throw new BucketError(`bucket count must be at least 1, got ${count}`);
   if (!(coverage > 0 && coverage <= 1)) throw new BucketError(`coverage must be in (0, 1], got ${coverage}`);
   const cap = options.maxLength ?? DEFAULT_MAX_BUCKET_LENGTH;
-  if (!(Number.isInteger(cap) && cap >= 2)) throw new BucketError(`maximum bucket length must be an integer ≥ 2, got ${cap}`);
+  if (!(Number.isInteger(cap) && cap >= 2))
+    throw new BucketError(`maximum bucket length must be an integer ≥ 2, got ${cap}`);
   if (lengths.length === 0) throw new BucketError('cannot choose buckets for an empty corpus');
-  const maxS = Math.min(quantile(lengths.map((p) => p.source), coverage), cap);
-  const maxT = Math.min(quantile(lengths.map((p) => p.target + 1), coverage), cap);
+  const maxS = Math.min(
+    quantile(
+      lengths.map((p) => p.source),
+      coverage,
+    ),
+    cap,
+  );
+  const maxT = Math.min(
+    quantile(
+      lengths.map((p) => p.target + 1),
+      coverage,
+    ),
+    cap,
+  );
   // Distinct (source, target+1) points with their multiplicity: the DP runs over these, not over every pair.
   const points = new Map<number, { s: number; t: number; n: number }>();
   for (const p of lengths) {
@@ -135,7 +152,12 @@ export function autoBuckets(lengths: readonly PairLength[], options: AutoBucketO
     else points.set(key, { s: p.source, t, n: 1 });
   }
   const pts = [...points.values()];
-  const keys: ((p: { s: number; t: number }) => number)[] = [(p) => p.s * 1e6 + p.t, (p) => p.t * 1e6 + p.s, (p) => (p.s + p.t) * 1e6 + p.s, (p) => Math.max(p.s, p.t) * 1e6 + p.s + p.t];
+  const keys: ((p: { s: number; t: number }) => number)[] = [
+    (p) => p.s * 1e6 + p.t,
+    (p) => p.t * 1e6 + p.s,
+    (p) => (p.s + p.t) * 1e6 + p.s,
+    (p) => Math.max(p.s, p.t) * 1e6 + p.s + p.t,
+  ];
   let best: Bucket[] = [[maxS, maxT]];
   let bestPad = Infinity;
   for (const key of keys) {
@@ -212,11 +234,18 @@ function quantile(values: readonly number[], q: number): number {
 
 /** Parses "5,10;10,15;20,25" (the CLI's form) into buckets. */
 export function parseBuckets(text: string): Bucket[] {
-  const buckets = text.split(/[;\s]+/).filter((s) => s.length > 0).map((part) => {
-    const nums = part.replace(/[()[\]]/g, '').split(/[,x:]/).map(Number);
-    if (nums.length !== 2 || !nums.every((n) => Number.isInteger(n) && n > 0)) throw new BucketError(`bad bucket "${part}" (expected e.g. 5,10)`);
-    return [nums[0]!, nums[1]!] as const;
-  });
+  const buckets = text
+    .split(/[;\s]+/)
+    .filter((s) => s.length > 0)
+    .map((part) => {
+      const nums = part
+        .replace(/[()[\]]/g, '')
+        .split(/[,x:]/)
+        .map(Number);
+      if (nums.length !== 2 || !nums.every((n) => Number.isInteger(n) && n > 0))
+        throw new BucketError(`bad bucket "${part}" (expected e.g. 5,10)`);
+      return [nums[0]!, nums[1]!] as const;
+    });
   if (buckets.length === 0) throw new BucketError('no buckets given');
   return buckets;
 }
@@ -283,7 +312,10 @@ export class BatchSampler {
     if (!(this.batchSize >= 1)) throw new BucketError(`batchSize must be at least 1, got ${this.batchSize}`);
     this.seed = options.seed ?? 0;
     this.padToBucket = options.padToBucket ?? true;
-    this.batchOptions = { reverseSource: options.reverseSource ?? true, ...(options.sourcePadding ? { sourcePadding: options.sourcePadding } : {}) };
+    this.batchOptions = {
+      reverseSource: options.reverseSource ?? true,
+      ...(options.sourcePadding ? { sourcePadding: options.sourcePadding } : {}),
+    };
     const members: number[][] = this.buckets.map(() => []);
     let over = 0;
     pairs.forEach((p, i) => {
@@ -293,7 +325,10 @@ export class BatchSampler {
         options.dropped?.add('over-bucket', `pair ${i}`);
       } else members[b]!.push(i);
     });
-    if (over === pairs.length) throw new BucketError(`none of the ${pairs.length} pairs fits a bucket (largest ${JSON.stringify(this.buckets.at(-1))})`);
+    if (over === pairs.length)
+      throw new BucketError(
+        `none of the ${pairs.length} pairs fits a bucket (largest ${JSON.stringify(this.buckets.at(-1))})`,
+      );
     this.members = members;
     this.over = over;
     this.startEpoch(0);

@@ -46,7 +46,8 @@ export function parseCorpusSpec(text: string): CorpusSpec {
     const hash = rest.lastIndexOf('#');
     if (hash >= 0) {
       const cols = rest.slice(hash + 1).split(',');
-      if (cols.length !== 2 || cols.some((c) => c.length === 0)) throw new CorpusSpecError(`"${text}": columns after # must be two, e.g. #0,2 or #src,trg`);
+      if (cols.length !== 2 || cols.some((c) => c.length === 0))
+        throw new CorpusSpecError(`"${text}": columns after # must be two, e.g. #0,2 or #src,trg`);
       columns = [cols[0]!, cols[1]!];
       rest = rest.slice(0, hash);
     }
@@ -64,10 +65,13 @@ export function parseCorpusSpec(text: string): CorpusSpec {
   }
   const expected = format === 'aligned' ? 2 : 1;
   if (paths.length !== expected || paths.some((p) => p.length === 0)) {
-    throw new CorpusSpecError(`"${text}": ${format} takes ${expected === 2 ? 'two files (source,target)' : 'one file'}, got ${paths.length}`);
+    throw new CorpusSpecError(
+      `"${text}": ${format} takes ${expected === 2 ? 'two files (source,target)' : 'one file'}, got ${paths.length}`,
+    );
   }
   const spec: CorpusSpec = { format, paths };
-  if (columns) spec.columns = columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) as [number | string, number | string];
+  if (columns)
+    spec.columns = columns.map((c) => (/^\d+$/.test(c) ? Number(c) : c)) as [number | string, number | string];
   return spec;
 }
 
@@ -83,11 +87,16 @@ export function readCorpus(spec: CorpusSpec, options: ReaderOptions = {}): Async
   if (!FORMATS.includes(spec.format)) throw new CorpusSpecError(`unknown corpus format "${String(spec.format)}"`);
   switch (spec.format) {
     case 'tsv':
-      return readTsv(spec.paths[0]!, { ...options, ...(spec.columns ? { columns: spec.columns } : {}), ...(spec.header !== undefined ? { header: spec.header } : {}) });
+      return readTsv(spec.paths[0]!, {
+        ...options,
+        ...(spec.columns ? { columns: spec.columns } : {}),
+        ...(spec.header !== undefined ? { header: spec.header } : {}),
+      });
     case 'jsonl':
       return readJsonl(spec.paths[0]!, { ...options, ...(spec.keys ? { keys: spec.keys } : {}) });
     case 'aligned':
-      if (spec.paths.length !== 2) throw new CorpusSpecError(`aligned corpora need two files, got ${spec.paths.length}`);
+      if (spec.paths.length !== 2)
+        throw new CorpusSpecError(`aligned corpora need two files, got ${spec.paths.length}`);
       return readAligned(spec.paths[0]!, spec.paths[1]!, options);
   }
 }
@@ -127,7 +136,9 @@ export async function* tokenizeCorpus(spec: CorpusSpec, options: LoadOptions = {
   let kept = 0;
   if (kept >= limit) return;
   const readerOptions: ReaderOptions = {
-    dropped, ...(options.maxChars !== undefined ? { maxChars: options.maxChars } : {}), ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
+    dropped,
+    ...(options.maxChars !== undefined ? { maxChars: options.maxChars } : {}),
+    ...(options.maxLineBytes !== undefined ? { maxLineBytes: options.maxLineBytes } : {}),
   };
   for await (const pair of readCorpus(spec, readerOptions)) {
     const source = srcTok.tokenize(norm(pair.source));
@@ -154,7 +165,10 @@ export interface ParallelCorpus {
 }
 
 /** Reads a whole corpus into memory as tokenized pairs; `spec` may be the CLI string form. */
-export async function loadParallelCorpus(spec: CorpusSpec | string, options: LoadOptions = {}): Promise<ParallelCorpus> {
+export async function loadParallelCorpus(
+  spec: CorpusSpec | string,
+  options: LoadOptions = {},
+): Promise<ParallelCorpus> {
   const s = typeof spec === 'string' ? parseCorpusSpec(spec) : spec;
   const dropped = options.dropped ?? new DropTally();
   const pairs: TokenizedPair[] = [];
@@ -184,7 +198,11 @@ export async function countTokens(
 }
 
 /** Token pairs → id pairs with each side's vocabulary (unknown tokens become UNK). */
-export function encodePairs(pairs: readonly TokenizedPair[], sourceVocab: Vocabulary, targetVocab: Vocabulary): EncodedPair[] {
+export function encodePairs(
+  pairs: readonly TokenizedPair[],
+  sourceVocab: Vocabulary,
+  targetVocab: Vocabulary,
+): EncodedPair[] {
   return pairs.map((p) => ({ source: sourceVocab.encode(p.source), target: targetVocab.encode(p.target) }));
 }
 

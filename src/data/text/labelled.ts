@@ -23,7 +23,10 @@ export interface LabelledOptions {
  * Reads `text \t label` lines from one or more files (plain or gzip), in order. Text and label are trimmed (some
  * sentences end in spaces); a blank line is skipped and counted; anything else malformed is an error at its line.
  */
-export async function readLabelled(files: string | readonly string[], options: LabelledOptions = {}): Promise<LabelledText[]> {
+export async function readLabelled(
+  files: string | readonly string[],
+  options: LabelledOptions = {},
+): Promise<LabelledText[]> {
   const dropped = options.dropped ?? new DropTally();
   const out: LabelledText[] = [];
   for (const file of typeof files === 'string' ? [files] : files) {
@@ -35,7 +38,13 @@ export async function readLabelled(files: string | readonly string[], options: L
       }
       const fields = text.split('\t');
       if (fields.length !== 2) {
-        throw new CorpusError(file, line, fields.length === 1 ? 'has no tab: expected "text<TAB>label"' : `has ${fields.length} tab-separated columns, expected 2 (text, label)`);
+        throw new CorpusError(
+          file,
+          line,
+          fields.length === 1
+            ? 'has no tab: expected "text<TAB>label"'
+            : `has ${fields.length} tab-separated columns, expected 2 (text, label)`,
+        );
       }
       const sentence = fields[0]!.trim();
       const label = fields[1]!.trim();
@@ -116,7 +125,12 @@ export class Labels {
     return examples.map((e) => {
       if (e.label === undefined) throw new CorpusError(e.file, e.line, 'has no label');
       const i = this.index.get(e.label);
-      if (i === undefined) throw new CorpusError(e.file, e.line, `label "${e.label}" is not one of the model's labels (${this.labels.join(', ')})`);
+      if (i === undefined)
+        throw new CorpusError(
+          e.file,
+          e.line,
+          `label "${e.label}" is not one of the model's labels (${this.labels.join(', ')})`,
+        );
       return i;
     });
   }
@@ -128,7 +142,9 @@ export class Labels {
   static fromJSON(json: unknown, source = 'labels'): Labels {
     const j = json as Partial<LabelsJson> | null;
     if (j === null || typeof j !== 'object' || j.format !== 'seq2seq-ts/labels@1' || !Array.isArray(j.labels)) {
-      throw new LabelError(`${source}: not a seq2seq-ts label list (expected {"format":"seq2seq-ts/labels@1","labels":[...]})`);
+      throw new LabelError(
+        `${source}: not a seq2seq-ts label list (expected {"format":"seq2seq-ts/labels@1","labels":[...]})`,
+      );
     }
     if (!j.labels.every((l) => typeof l === 'string')) throw new LabelError(`${source}: labels must be strings`);
     return new Labels(j.labels);
@@ -145,16 +161,26 @@ export class CrossValidationError extends ToolkitError {
  * out for validation (early stopping, choosing options), the first ones in the shuffled order. Every example is tested
  * exactly once; every split keeps the input's order.
  */
-export function crossValidationSplits<T>(items: readonly T[], options: { folds: number; valid: number; seed: number }): { train: T[]; valid: T[]; test: T[] }[] {
+export function crossValidationSplits<T>(
+  items: readonly T[],
+  options: { folds: number; valid: number; seed: number },
+): { train: T[]; valid: T[]; test: T[] }[] {
   const n = items.length;
   const k = options.folds;
-  if (!(Number.isInteger(k) && k >= 2 && k <= n)) throw new CrossValidationError(`folds must be a whole number from 2 to the ${n} examples, got ${k}`);
+  if (!(Number.isInteger(k) && k >= 2 && k <= n))
+    throw new CrossValidationError(`folds must be a whole number from 2 to the ${n} examples, got ${k}`);
   const nValid = options.valid < 1 ? Math.round(options.valid * n) : options.valid;
-  if (!(Number.isInteger(nValid) && nValid >= 0)) throw new CrossValidationError(`the validation share must be a fraction in [0, 1) or a count, got ${options.valid}`);
+  if (!(Number.isInteger(nValid) && nValid >= 0))
+    throw new CrossValidationError(
+      `the validation share must be a fraction in [0, 1) or a count, got ${options.valid}`,
+    );
   const order = new Rng(options.seed).shuffle(Array.from({ length: n }, (_, i) => i));
   return Array.from({ length: k }, (_, f) => {
     const [from, to] = [Math.floor((f * n) / k), Math.floor(((f + 1) * n) / k)];
-    if (nValid > n - (to - from) - 1) throw new CrossValidationError(`${nValid} validation examples leave no training examples beside a test fold of ${to - from}`);
+    if (nValid > n - (to - from) - 1)
+      throw new CrossValidationError(
+        `${nValid} validation examples leave no training examples beside a test fold of ${to - from}`,
+      );
     const which = new Uint8Array(n); // 0 train, 1 valid, 2 test
     for (let j = from; j < to; j++) which[order[j]!] = 2;
     const rest = [...order.slice(0, from), ...order.slice(to)];

@@ -36,11 +36,13 @@ export interface NumberWordsPair {
 }
 
 export function digitsToWords(digits: string): string {
-  return [...digits].map((d) => {
-    const w = DIGIT_WORDS[d.charCodeAt(0) - 48];
-    if (w === undefined) throw new RangeError(`not a digit: "${d}"`);
-    return w;
-  }).join(' ');
+  return [...digits]
+    .map((d) => {
+      const w = DIGIT_WORDS[d.charCodeAt(0) - 48];
+      if (w === undefined) throw new RangeError(`not a digit: "${d}"`);
+      return w;
+    })
+    .join(' ');
 }
 
 const chars = new CharTokenizer();
@@ -65,7 +67,10 @@ function randomDigits(rng: Rng, min: number, max: number): string {
 export function numberWordsVocabularies(): { source: Vocabulary; target: Vocabulary } {
   const letters = new Set<string>();
   for (const w of DIGIT_WORDS) for (const c of w) letters.add(c);
-  return { source: new Vocabulary([...wordsToTokens(' '), ...[...letters].sort()]), target: new Vocabulary('0123456789') };
+  return {
+    source: new Vocabulary([...wordsToTokens(' '), ...[...letters].sort()]),
+    target: new Vocabulary('0123456789'),
+  };
 }
 
 export class NumberWordsTask {
@@ -88,14 +93,19 @@ export class NumberWordsTask {
       seed: options.seed ?? 1,
     };
     const o = this.options;
-    if (!(o.minDigits >= 1 && o.maxDigits >= o.minDigits)) throw new RangeError(`bad digit range ${o.minDigits}..${o.maxDigits}`);
+    if (!(o.minDigits >= 1 && o.maxDigits >= o.minDigits))
+      throw new RangeError(`bad digit range ${o.minDigits}..${o.maxDigits}`);
     const rng = new Rng(o.seed);
     // Held-out sets are drawn first from their own stream, so they do not depend on how much is trained.
     const heldRng = rng.fork();
     this.held = new Set();
     this.valid = [];
-    const capacity = Array.from({ length: o.maxDigits - o.minDigits + 1 }, (_, i) => 10 ** (o.minDigits + i)).reduce((a, b) => a + b, 0);
-    if (o.validSize > capacity / 2) throw new RangeError(`validSize ${o.validSize} is too large for ${o.minDigits}..${o.maxDigits} digits`);
+    const capacity = Array.from({ length: o.maxDigits - o.minDigits + 1 }, (_, i) => 10 ** (o.minDigits + i)).reduce(
+      (a, b) => a + b,
+      0,
+    );
+    if (o.validSize > capacity / 2)
+      throw new RangeError(`validSize ${o.validSize} is too large for ${o.minDigits}..${o.maxDigits} digits`);
     while (this.valid.length < o.validSize) {
       const d = randomDigits(heldRng, o.minDigits, o.maxDigits);
       if (this.held.has(d)) continue;
@@ -110,7 +120,8 @@ export class NumberWordsTask {
       const d = randomDigits(heldRng, 1, o.minDigits - 1);
       return { words: digitsToWords(d), digits: d };
     });
-    if (!(o.shortShare >= 0 && o.shortShare <= 1)) throw new RangeError(`shortShare must be in [0, 1], got ${o.shortShare}`);
+    if (!(o.shortShare >= 0 && o.shortShare <= 1))
+      throw new RangeError(`shortShare must be in [0, 1], got ${o.shortShare}`);
     this.rng = rng;
   }
 

@@ -10,7 +10,14 @@ export class SentencePieceModelError extends ToolkitError {
 
 /** SentencePiece's piece types (sentencepiece_model.proto). */
 export type PieceType = 'normal' | 'unknown' | 'control' | 'user-defined' | 'unused' | 'byte';
-const PIECE_TYPES: Record<number, PieceType> = { 1: 'normal', 2: 'unknown', 3: 'control', 4: 'user-defined', 5: 'unused', 6: 'byte' };
+const PIECE_TYPES: Record<number, PieceType> = {
+  1: 'normal',
+  2: 'unknown',
+  3: 'control',
+  4: 'user-defined',
+  5: 'unused',
+  6: 'byte',
+};
 
 export interface Piece {
   piece: string;
@@ -35,7 +42,9 @@ export function readSentencePiecePieces(bytes: Uint8Array, where = 'SentencePiec
  * the model's characters, when it has no byte fallback). Control pieces (<s>, </s>) and unused ones never appear.
  */
 export function produciblePieces(pieces: readonly Piece[]): string[] {
-  return pieces.filter((p) => p.type === 'normal' || p.type === 'user-defined' || p.type === 'byte' || p.type === 'unknown').map((p) => p.piece);
+  return pieces
+    .filter((p) => p.type === 'normal' || p.type === 'user-defined' || p.type === 'byte' || p.type === 'unknown')
+    .map((p) => p.piece);
 }
 
 function readPiece(r: Reader, where: string): Piece {
@@ -95,7 +104,12 @@ class Reader {
 
   sub(): Reader {
     const b = this.bytes();
-    return new Reader(this.buf, this.where, b.byteOffset - this.buf.byteOffset, b.byteOffset - this.buf.byteOffset + b.length);
+    return new Reader(
+      this.buf,
+      this.where,
+      b.byteOffset - this.buf.byteOffset,
+      b.byteOffset - this.buf.byteOffset + b.length,
+    );
   }
 
   skip(wire: number): void {

@@ -47,7 +47,10 @@ export class SentencePieceTokenizer implements Tokenizer {
     const info = await stat(model).catch(() => null);
     if (info === null) throw new TokenizerError(`SentencePiece model ${model} cannot be read`);
     if (!info.isFile()) throw new TokenizerError(`SentencePiece model ${model} is not a regular file`);
-    if (info.size > MAX_SENTENCEPIECE_MODEL_BYTES) throw new TokenizerError(`SentencePiece model ${model} is ${info.size} bytes, over the ${MAX_SENTENCEPIECE_MODEL_BYTES}-byte limit`);
+    if (info.size > MAX_SENTENCEPIECE_MODEL_BYTES)
+      throw new TokenizerError(
+        `SentencePiece model ${model} is ${info.size} bytes, over the ${MAX_SENTENCEPIECE_MODEL_BYTES}-byte limit`,
+      );
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(model));
@@ -55,7 +58,8 @@ export class SentencePieceTokenizer implements Tokenizer {
       throw new TokenizerError(`SentencePiece model ${model} cannot be read`);
     }
     const digest = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== undefined && digest !== sha256) throw new TokenizerError(`${model}: checksum mismatch, the SentencePiece model file is corrupt`);
+    if (sha256 !== undefined && digest !== sha256)
+      throw new TokenizerError(`${model}: checksum mismatch, the SentencePiece model file is corrupt`);
     let pieces: string[];
     try {
       pieces = produciblePieces(readSentencePiecePieces(bytes, model));
@@ -70,8 +74,10 @@ export class SentencePieceTokenizer implements Tokenizer {
     try {
       await processor.load(model);
     } finally {
-      for (const l of process.listeners('uncaughtException')) if (!before.u.includes(l)) process.removeListener('uncaughtException', l);
-      for (const l of process.listeners('unhandledRejection')) if (!before.r.includes(l)) process.removeListener('unhandledRejection', l);
+      for (const l of process.listeners('uncaughtException'))
+        if (!before.u.includes(l)) process.removeListener('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection'))
+        if (!before.r.includes(l)) process.removeListener('unhandledRejection', l);
     }
     // sentencepiece-js ignores the load status: a file that is not a model "loads" and then encodes everything to [].
     if (processor.encodePieces('a').length === 0) throw new TokenizerError(`${model} is not a SentencePiece model`);
@@ -145,7 +151,9 @@ export const SPM_TRAIN_MISSING =
   'and put spm_train on PATH, or pass spmTrain: "/path/to/spm_train".';
 
 /** Trains a SentencePiece model by running spm_train; resolves to the written .model and .vocab paths. */
-export async function trainSentencePiece(options: TrainSentencePieceOptions): Promise<{ model: string; vocab: string }> {
+export async function trainSentencePiece(
+  options: TrainSentencePieceOptions,
+): Promise<{ model: string; vocab: string }> {
   const exe = await findExecutable(options.spmTrain ?? 'spm_train');
   if (exe === null) throw new TokenizerError(SPM_TRAIN_MISSING);
   const inputs = typeof options.input === 'string' ? [options.input] : [...options.input];
@@ -173,7 +181,10 @@ export async function trainSentencePiece(options: TrainSentencePieceOptions): Pr
 async function findExecutable(name: string): Promise<string | null> {
   const candidates = name.includes(path.sep)
     ? [name]
-    : (process.env.PATH ?? '').split(path.delimiter).filter((d) => d.length > 0).map((d) => path.join(d, name));
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter((d) => d.length > 0)
+        .map((d) => path.join(d, name));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);

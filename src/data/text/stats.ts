@@ -64,10 +64,16 @@ export function corpusStats(input: StatsInput): CorpusStats {
   const buckets = input.buckets.map((bucket, b) => {
     const inBucket = lengths.filter((_, i) => assignment.bucketOf[i] === b);
     const own = bucketPadding(inBucket, [bucket]);
-    return { bucket, pairs: assignment.counts[b]!, share: kept === 0 ? 0 : assignment.counts[b]! / kept, padding: own.share };
+    return {
+      bucket,
+      pairs: assignment.counts[b]!,
+      share: kept === 0 ? 0 : assignment.counts[b]! / kept,
+      padding: own.share,
+    };
   });
   const dropped: CorpusStats['dropped'] = [];
-  for (const [reason, count] of input.dropped?.counts ?? []) dropped.push({ reason, count, examples: input.dropped?.examples.get(reason) ?? [] });
+  for (const [reason, count] of input.dropped?.counts ?? [])
+    dropped.push({ reason, count, examples: input.dropped?.examples.get(reason) ?? [] });
   if (assignment.over > 0) dropped.push({ reason: 'over-bucket', count: assignment.over, examples: [] });
   const stats: CorpusStats = {
     read: input.pairs.length + (input.dropped?.total ?? 0),
@@ -80,7 +86,16 @@ export function corpusStats(input: StatsInput): CorpusStats {
   };
   if (input.sourceVocab && input.targetVocab) {
     const rate = (v: Vocabulary, seqs: string[][]): UnkRate => ({ ...v.unkRate(seqs), vocabularySize: v.size });
-    stats.unk = { source: rate(input.sourceVocab, input.pairs.map((p) => p.source)), target: rate(input.targetVocab, input.pairs.map((p) => p.target)) };
+    stats.unk = {
+      source: rate(
+        input.sourceVocab,
+        input.pairs.map((p) => p.source),
+      ),
+      target: rate(
+        input.targetVocab,
+        input.pairs.map((p) => p.target),
+      ),
+    };
   }
   return stats;
 }
@@ -93,7 +108,8 @@ export function histogram(values: readonly number[], maxBins = 12): LengthHistog
   const max = sorted.at(-1)!;
   // Widths 1, 2, 5, 10, 20, 50, …: the first that needs at most maxBins bins.
   let width = 1;
-  for (let k = 1; Math.floor(max / width) - Math.floor(min / width) + 1 > maxBins; k++) width = [1, 2, 5][k % 3]! * 10 ** Math.floor(k / 3);
+  for (let k = 1; Math.floor(max / width) - Math.floor(min / width) + 1 > maxBins; k++)
+    width = [1, 2, 5][k % 3]! * 10 ** Math.floor(k / 3);
   const start = Math.floor(min / width) * width;
   const bins: LengthHistogram['bins'] = [];
   for (let from = start; from <= max; from += width) bins.push({ from, to: from + width - 1, count: 0 });
@@ -112,22 +128,40 @@ export function formatStats(stats: CorpusStats, title = 'corpus'): string {
   for (const d of stats.dropped) {
     lines.push(`  dropped ${d.reason}: ${d.count}${d.examples.length > 0 ? ` (e.g. ${d.examples.join(', ')})` : ''}`);
   }
-  for (const [name, h] of [['source', stats.sourceLengths], ['target', stats.targetLengths]] as const) {
-    lines.push('', `${name} length (tokens): min ${h.min}, median ${h.median}, mean ${h.mean.toFixed(1)}, max ${h.max}`);
+  for (const [name, h] of [
+    ['source', stats.sourceLengths],
+    ['target', stats.targetLengths],
+  ] as const) {
+    lines.push(
+      '',
+      `${name} length (tokens): min ${h.min}, median ${h.median}, mean ${h.mean.toFixed(1)}, max ${h.max}`,
+    );
     const top = Math.max(1, ...h.bins.map((b) => b.count));
     for (const b of h.bins) {
       const label = b.from === b.to ? `${b.from}` : `${b.from}-${b.to}`;
-      lines.push(`  ${label.padStart(9)} ${String(b.count).padStart(8)} ${'#'.repeat(Math.round((40 * b.count) / top))}`);
+      lines.push(
+        `  ${label.padStart(9)} ${String(b.count).padStart(8)} ${'#'.repeat(Math.round((40 * b.count) / top))}`,
+      );
     }
   }
   lines.push('', 'buckets (source, target):');
   for (const b of stats.buckets) {
-    lines.push(`  (${b.bucket[0]}, ${b.bucket[1]})`.padEnd(14) + `${String(b.pairs).padStart(8)} pairs ${pct(b.share).padStart(6)}   padding ${pct(b.padding)}`);
+    lines.push(
+      `  (${b.bucket[0]}, ${b.bucket[1]})`.padEnd(14) +
+        `${String(b.pairs).padStart(8)} pairs ${pct(b.share).padStart(6)}   padding ${pct(b.padding)}`,
+    );
   }
-  lines.push(`padding: ${pct(stats.padding.share)} of batch tokens (${stats.padding.padding} of ${stats.padding.slots})`);
+  lines.push(
+    `padding: ${pct(stats.padding.share)} of batch tokens (${stats.padding.padding} of ${stats.padding.slots})`,
+  );
   if (stats.unk) {
-    for (const [name, u] of [['source', stats.unk.source], ['target', stats.unk.target]] as const) {
-      lines.push(`UNK rate ${name}: ${pct(u.rate)} (${u.unknown} of ${u.total} tokens, vocabulary ${u.vocabularySize})`);
+    for (const [name, u] of [
+      ['source', stats.unk.source],
+      ['target', stats.unk.target],
+    ] as const) {
+      lines.push(
+        `UNK rate ${name}: ${pct(u.rate)} (${u.unknown} of ${u.total} tokens, vocabulary ${u.vocabularySize})`,
+      );
     }
   }
   return lines.join('\n');

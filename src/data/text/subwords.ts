@@ -30,7 +30,11 @@ export interface SubwordOptions {
  * `modelPrefix`.model when given, else to a temporary folder that is removed (the tokenizer keeps the bytes, and a
  * saved translation model copies them into its own directory).
  */
-export async function trainSubwords(lines: Iterable<string>, options: SubwordOptions = {}, modelPrefix?: string): Promise<SentencePieceTokenizer> {
+export async function trainSubwords(
+  lines: Iterable<string>,
+  options: SubwordOptions = {},
+  modelPrefix?: string,
+): Promise<SentencePieceTokenizer> {
   const work = await mkdtemp(path.join(tmpdir(), 'seq2seq-subwords-'));
   try {
     const input = path.join(work, 'input.txt');
@@ -67,13 +71,24 @@ export async function trainSubwords(lines: Iterable<string>, options: SubwordOpt
 }
 
 /** Keeps a whole line as one token: the raw text a SentencePiece model learns from. */
-const WHOLE_LINE: Tokenizer = { tokenize: (text) => [text], detokenize: (tokens) => tokens.join(' '), toJSON: () => ({ kind: 'space' }) };
+const WHOLE_LINE: Tokenizer = {
+  tokenize: (text) => [text],
+  detokenize: (tokens) => tokens.join(' '),
+  toJSON: () => ({ kind: 'space' }),
+};
 
 /**
  * Both sides of a parallel corpus as plain lines (source, target, source, …), read as training reads it
  * (normalisation, length limits, `limit`), for trainSubwords.
  */
-export async function corpusText(spec: string, options: Omit<LoadOptions, 'sourceTokenizer' | 'targetTokenizer'> = {}): Promise<string[]> {
-  const corpus = await loadParallelCorpus(spec, { ...options, sourceTokenizer: WHOLE_LINE, targetTokenizer: WHOLE_LINE });
+export async function corpusText(
+  spec: string,
+  options: Omit<LoadOptions, 'sourceTokenizer' | 'targetTokenizer'> = {},
+): Promise<string[]> {
+  const corpus = await loadParallelCorpus(spec, {
+    ...options,
+    sourceTokenizer: WHOLE_LINE,
+    targetTokenizer: WHOLE_LINE,
+  });
   return corpus.pairs.flatMap((p) => [p.source[0] ?? '', p.target[0] ?? '']);
 }

@@ -33,12 +33,20 @@ export async function measurePipeline(spec: CorpusSpec | string, options: Throug
   const corpus = await loadParallelCorpus(s, options);
   const t1 = performance.now();
   const maxSize = options.vocabularySize ?? 30000;
-  const sourceVocab = Vocabulary.build(corpus.pairs.map((p) => p.source), { maxSize });
-  const targetVocab = Vocabulary.build(corpus.pairs.map((p) => p.target), { maxSize });
+  const sourceVocab = Vocabulary.build(
+    corpus.pairs.map((p) => p.source),
+    { maxSize },
+  );
+  const targetVocab = Vocabulary.build(
+    corpus.pairs.map((p) => p.target),
+    { maxSize },
+  );
   const t2 = performance.now();
   const encoded = encodePairs(corpus.pairs, sourceVocab, targetVocab);
   const buckets =
-    options.buckets === 'auto' ? autoBuckets(encoded.map((p) => ({ source: p.source.length, target: p.target.length }))) : (options.buckets ?? DEFAULT_BUCKETS);
+    options.buckets === 'auto'
+      ? autoBuckets(encoded.map((p) => ({ source: p.source.length, target: p.target.length })))
+      : (options.buckets ?? DEFAULT_BUCKETS);
   const sampler = new BatchSampler(encoded, { buckets, batchSize: options.batchSize ?? 64 });
   let batches = 0;
   for (const b of sampler.epoch()) if (b.batch.size > 0) batches++;

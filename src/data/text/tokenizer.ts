@@ -8,7 +8,8 @@ export interface Tokenizer {
   toJSON(): TokenizerConfig;
 }
 
-export type TokenizerConfig = WordTokenizerConfig | CharTokenizerConfig | SpaceTokenizerConfig | SentencePieceTokenizerConfig;
+export type TokenizerConfig =
+  WordTokenizerConfig | CharTokenizerConfig | SpaceTokenizerConfig | SentencePieceTokenizerConfig;
 
 export interface WordTokenizerConfig {
   kind: 'word';

@@ -9,7 +9,12 @@ import path from 'node:path';
 // The tokenizers entry, not 'natural' itself: the package root also loads storage back-ends that print on import.
 import naturalTokenizers from 'natural/lib/natural/tokenizers/index.js';
 import {
-  TokenizerError, SPACE_SYMBOL, type Tokenizer, type TokenizerConfig, type WordTokenizerConfig, type CharTokenizerConfig,
+  TokenizerError,
+  SPACE_SYMBOL,
+  type Tokenizer,
+  type TokenizerConfig,
+  type WordTokenizerConfig,
+  type CharTokenizerConfig,
   type SpaceTokenizerConfig,
 } from './tokenizer.js';
 import { SentencePieceTokenizer } from './sentencePieceTokenizer.js';
@@ -32,7 +37,8 @@ export interface CreateTokenizerOptions {
 //   ellipsis        ... as one token
 //   anything else   one non-space symbol per token: . , ! ? « » ( ) …
 
-const CLITICS = "(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|dell|nell|dall|sull|all|coll|un|quest|quell)['’](?=\\p{L})";
+const CLITICS =
+  "(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu|presqu|dell|nell|dall|sull|all|coll|un|quest|quell)['’](?=\\p{L})";
 const NUMBER = '\\p{N}+(?:[.,:]\\p{N}+)+';
 const WORD = "[\\p{L}\\p{M}\\p{N}]+(?:['’\\-][\\p{L}\\p{M}\\p{N}]+)*";
 const ELLIPSIS = '\\.{2,}';
@@ -135,7 +141,10 @@ export class SpaceTokenizer implements Tokenizer {
  * `options.directory` (a saved model's directory) the config's model file must be a plain file name inside it:
  * a path that leaves the directory is refused, so a model directory never reads files elsewhere.
  */
-export async function createTokenizer(config: TokenizerConfig, options: CreateTokenizerOptions = {}): Promise<Tokenizer> {
+export async function createTokenizer(
+  config: TokenizerConfig,
+  options: CreateTokenizerOptions = {},
+): Promise<Tokenizer> {
   switch (config.kind) {
     case 'word':
       return new WordTokenizer(config);
@@ -169,8 +178,10 @@ export function tokenizerConfigFromJSON(json: unknown, source = 'tokenizer confi
   if (j === null || typeof j !== 'object') throw new TokenizerError(`${source}: expected an object with a "kind"`);
   switch (j.kind) {
     case 'word': {
-      if (j.splitElisions !== undefined && typeof j.splitElisions !== 'boolean') throw new TokenizerError(`${source}: splitElisions must be true or false`);
-      if (j.language !== undefined && typeof j.language !== 'string') throw new TokenizerError(`${source}: language must be a string`);
+      if (j.splitElisions !== undefined && typeof j.splitElisions !== 'boolean')
+        throw new TokenizerError(`${source}: splitElisions must be true or false`);
+      if (j.language !== undefined && typeof j.language !== 'string')
+        throw new TokenizerError(`${source}: language must be a string`);
       const config: WordTokenizerConfig = { kind: 'word' };
       if (j.splitElisions !== undefined) config.splitElisions = j.splitElisions as boolean;
       if (j.language !== undefined) config.language = j.language as string;
@@ -180,11 +191,17 @@ export function tokenizerConfigFromJSON(json: unknown, source = 'tokenizer confi
     case 'space':
       return { kind: j.kind };
     case 'sentencepiece':
-      if (typeof j.model !== 'string') throw new TokenizerError(`${source}: a sentencepiece tokenizer needs "model": path of the .model file`);
-      if (j.sha256 !== undefined && (typeof j.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(j.sha256))) throw new TokenizerError(`${source}: sha256 must be 64 hex digits`);
-      return j.sha256 === undefined ? { kind: 'sentencepiece', model: j.model } : { kind: 'sentencepiece', model: j.model, sha256: j.sha256 as string };
+      if (typeof j.model !== 'string')
+        throw new TokenizerError(`${source}: a sentencepiece tokenizer needs "model": path of the .model file`);
+      if (j.sha256 !== undefined && (typeof j.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(j.sha256)))
+        throw new TokenizerError(`${source}: sha256 must be 64 hex digits`);
+      return j.sha256 === undefined
+        ? { kind: 'sentencepiece', model: j.model }
+        : { kind: 'sentencepiece', model: j.model, sha256: j.sha256 as string };
     default:
-      throw new TokenizerError(`${source}: unknown tokenizer kind ${JSON.stringify(j.kind)} (expected word, char, space or sentencepiece)`);
+      throw new TokenizerError(
+        `${source}: unknown tokenizer kind ${JSON.stringify(j.kind)} (expected word, char, space or sentencepiece)`,
+      );
   }
 }
 
@@ -196,5 +213,7 @@ export function parseTokenizerSpec(spec: string): TokenizerConfig {
   if (kind === 'word') return arg === undefined ? { kind: 'word' } : { kind: 'word', language: arg };
   if (kind === 'char' || kind === 'space') return { kind };
   if ((kind === 'sentencepiece' || kind === 'sp') && arg) return { kind: 'sentencepiece', model: arg };
-  throw new TokenizerError(`unknown tokenizer "${spec}" (expected word, word:<lang>, char, space or sentencepiece:<file.model>)`);
+  throw new TokenizerError(
+    `unknown tokenizer "${spec}" (expected word, word:<lang>, char, space or sentencepiece:<file.model>)`,
+  );
 }

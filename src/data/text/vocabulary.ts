@@ -56,7 +56,8 @@ export class Vocabulary {
   static fromCounts(counts: ReadonlyMap<string, number>, options: VocabularyOptions = {}): Vocabulary {
     const minCount = options.minCount ?? 1;
     const maxSize = options.maxSize ?? Infinity;
-    if (maxSize < SPECIAL_TOKENS.length) throw new VocabularyError(`maxSize ${maxSize} leaves no room for the ${SPECIAL_TOKENS.length} reserved tokens`);
+    if (maxSize < SPECIAL_TOKENS.length)
+      throw new VocabularyError(`maxSize ${maxSize} leaves no room for the ${SPECIAL_TOKENS.length} reserved tokens`);
     const special = new Set<string>(SPECIAL_TOKENS);
     const kept = [...counts.entries()]
       .filter(([t, c]) => c >= minCount && !special.has(t))
@@ -120,7 +121,9 @@ export class Vocabulary {
   static fromJSON(json: unknown, source = 'vocabulary'): Vocabulary {
     const j = json as Partial<VocabularyJson> | null;
     if (j === null || typeof j !== 'object' || j.format !== 'seq2seq-ts/vocabulary@1' || !Array.isArray(j.tokens)) {
-      throw new VocabularyError(`${source}: not a seq2seq-ts vocabulary (expected {"format":"seq2seq-ts/vocabulary@1","tokens":[...]})`);
+      throw new VocabularyError(
+        `${source}: not a seq2seq-ts vocabulary (expected {"format":"seq2seq-ts/vocabulary@1","tokens":[...]})`,
+      );
     }
     if (!j.tokens.every((t) => typeof t === 'string')) throw new VocabularyError(`${source}: tokens must be strings`);
     return new Vocabulary(j.tokens);

@@ -38,7 +38,15 @@ export interface ClassifierConfig {
 }
 
 export const DEFAULT_CLASSIFIER_CONFIG: Omit<ClassifierConfig, 'input' | 'classes'> = {
-  hiddenSize: 128, cell: DEFAULT_CELL, pooling: 'final', attentionSize: 64, embeddingKeep: 1, layers: 1, bidirectional: false, dropout: NO_DROPOUT, seed: 1,
+  hiddenSize: 128,
+  cell: DEFAULT_CELL,
+  pooling: 'final',
+  attentionSize: 64,
+  embeddingKeep: 1,
+  layers: 1,
+  bidirectional: false,
+  dropout: NO_DROPOUT,
+  seed: 1,
 };
 
 export interface ClassifierBatch extends SequenceBatch {
@@ -53,14 +61,28 @@ export class SequenceClassifier {
   readonly config: ClassifierConfig;
 
   /** Options missing from `config` (e.g. a model saved before they existed) take their defaults. */
-  constructor(config: Omit<ClassifierConfig, 'layers' | 'bidirectional' | 'dropout' | 'attentionSize' | 'embeddingKeep'> & Partial<ClassifierConfig>) {
+  constructor(
+    config: Omit<ClassifierConfig, 'layers' | 'bidirectional' | 'dropout' | 'attentionSize' | 'embeddingKeep'> &
+      Partial<ClassifierConfig>,
+  ) {
     this.config = { ...DEFAULT_CLASSIFIER_CONFIG, ...config, dropout: { ...NO_DROPOUT, ...config.dropout } };
     config = this.config;
-    if (!(Number.isInteger(config.classes) && config.classes >= 2)) throw new RangeError(`a classifier needs at least 2 classes, got ${config.classes}`);
+    if (!(Number.isInteger(config.classes) && config.classes >= 2))
+      throw new RangeError(`a classifier needs at least 2 classes, got ${config.classes}`);
     this.params = new Params(new Rng(config.seed));
-    this.reader = new SequenceReader(this.params, 'classifier', config.input, config.hiddenSize, { ...DEFAULT_CELL, ...config.cell }, {
-      layers: this.config.layers, bidirectional: this.config.bidirectional, dropout: this.config.dropout, embeddingKeep: this.config.embeddingKeep,
-    });
+    this.reader = new SequenceReader(
+      this.params,
+      'classifier',
+      config.input,
+      config.hiddenSize,
+      { ...DEFAULT_CELL, ...config.cell },
+      {
+        layers: this.config.layers,
+        bidirectional: this.config.bidirectional,
+        dropout: this.config.dropout,
+        embeddingKeep: this.config.embeddingKeep,
+      },
+    );
     const H = this.reader.outputSize;
     if (config.pooling === 'attention') {
       const A = this.config.attentionSize;
@@ -95,7 +117,13 @@ export class SequenceClassifier {
   private attention(outputs: tf.Tensor3D, batch: SequenceBatch): tf.Tensor2D {
     const [T, B] = [batch.steps, batch.size];
     const H = this.reader.outputSize;
-    const u = tf.tanh(dense(tf.reshape(outputs, [T * B, H]) as tf.Tensor2D, this.params.get('classifier/attention/W') as tf.Tensor2D, this.params.get('classifier/attention/b') as tf.Tensor1D));
+    const u = tf.tanh(
+      dense(
+        tf.reshape(outputs, [T * B, H]) as tf.Tensor2D,
+        this.params.get('classifier/attention/W') as tf.Tensor2D,
+        this.params.get('classifier/attention/b') as tf.Tensor1D,
+      ),
+    );
     const scores = tf.reshape(tf.matMul(u, this.params.get('classifier/attention/v')), [T, B]);
     // Padding scores far below any real one: softmax gives it weight 0 (every sequence has at least one real step).
     const masked = tf.add(scores, tf.mul(tf.sub(tf.tensor2d(batch.mask, [T, B]), 1), 1e9));
@@ -104,22 +132,33 @@ export class SequenceClassifier {
 
   /** The attention weights of each sequence over its real steps ('attention' pooling), for inspection. */
   attentionWeights(batch: SequenceBatch): Float32Array[] {
-    if (this.config.pooling !== 'attention') throw new RangeError(`attention weights need 'attention' pooling, this model pools by '${this.config.pooling}'`);
+    if (this.config.pooling !== 'attention')
+      throw new RangeError(`attention weights need 'attention' pooling, this model pools by '${this.config.pooling}'`);
     const a = tf.tidy(() => this.attention(this.reader.read(batch).outputs, batch));
     const values = a.dataSync() as Float32Array;
     a.dispose();
-    return Array.from({ length: batch.size }, (_, b) => Float32Array.from({ length: batch.lengths[b]! }, (_, t) => values[t * batch.size + b]!));
+    return Array.from({ length: batch.size }, (_, b) =>
+      Float32Array.from({ length: batch.lengths[b]! }, (_, t) => values[t * batch.size + b]!),
+    );
   }
 
   /** Class logits [B, classes]; `rng` (training) draws dropout masks, null means none. */
   logits(batch: SequenceBatch, rng: Rng | null = null): tf.Tensor2D {
-    return tf.tidy(() => dense(this.summary(batch, rng), this.params.get('classifier/output/W') as tf.Tensor2D, this.params.get('classifier/output/b') as tf.Tensor1D));
+    return tf.tidy(() =>
+      dense(
+        this.summary(batch, rng),
+        this.params.get('classifier/output/W') as tf.Tensor2D,
+        this.params.get('classifier/output/b') as tf.Tensor1D,
+      ),
+    );
   }
 
   /** Mean cross-entropy of the labels; in training (context.training with an rng) with dropout. */
   loss(batch: ClassifierBatch, context: LossContext = { training: false }): tf.Scalar {
     const rng = context.training ? (context.rng ?? null) : null;
-    return tf.tidy(() => maskedCrossEntropy(this.logits(batch, rng), batch.labels, new Float32Array(batch.size).fill(1)));
+    return tf.tidy(() =>
+      maskedCrossEntropy(this.logits(batch, rng), batch.labels, new Float32Array(batch.size).fill(1)),
+    );
   }
 
   /** Class probabilities, one row per sequence. */

@@ -32,27 +32,55 @@ export class ClassifierTask extends EpochSampledTask implements TrainingTask<Cla
   readonly options: ClassifierTaskOptions;
   readonly model: TrainableModel<ClassifierBatch>;
   readonly sampler: EpochSampler;
-  readonly metrics: Readonly<Record<string, MetricDirection>> = { loss: 'lower', accuracy: 'higher', macroF1: 'higher' };
+  readonly metrics: Readonly<Record<string, MetricDirection>> = {
+    loss: 'lower',
+    accuracy: 'higher',
+    macroF1: 'higher',
+  };
   /** One label per example: the cross-entropy is per example, not per token. */
   readonly lossKind = { name: 'cross-entropy', unit: 'nats/example' };
 
-  constructor(readonly classifier: TextClassifier, private readonly data: { train: LabelledExamples; valid: LabelledExamples }, options: Partial<ClassifierTaskOptions> = {}) {
+  constructor(
+    readonly classifier: TextClassifier,
+    private readonly data: { train: LabelledExamples; valid: LabelledExamples },
+    options: Partial<ClassifierTaskOptions> = {},
+  ) {
     super();
     this.options = { ...DEFAULT_CLASSIFIER_TASK, ...options };
-    for (const [name, part] of [['training', data.train], ['validation', data.valid]] as const) {
-      if (part.examples.length === 0) throw new TrainingConfigError(`classifier training needs ${name} examples (none were given${name === 'validation' ? ' or held out' : ''})`);
-      if (part.examples.length !== part.labels.length) throw new TrainingConfigError(`${part.examples.length} ${name} examples but ${part.labels.length} labels`);
+    for (const [name, part] of [
+      ['training', data.train],
+      ['validation', data.valid],
+    ] as const) {
+      if (part.examples.length === 0)
+        throw new TrainingConfigError(
+          `classifier training needs ${name} examples (none were given${name === 'validation' ? ' or held out' : ''})`,
+        );
+      if (part.examples.length !== part.labels.length)
+        throw new TrainingConfigError(`${part.examples.length} ${name} examples but ${part.labels.length} labels`);
     }
     const model = classifier.model;
-    this.model = { params: model.params, loss: (batch: ClassifierBatch, context: LossContext) => model.loss(batch, context) };
+    this.model = {
+      params: model.params,
+      loss: (batch: ClassifierBatch, context: LossContext) => model.loss(batch, context),
+    };
     const F = classifier.input.kind === 'features' ? classifier.input.featureSize : 1;
-    this.sampler = new EpochSampler(data.train.examples.length, { batchSize: this.options.batchSize, seed: this.options.seed }, data.train.examples.map((e) => e.length / F));
+    this.sampler = new EpochSampler(
+      data.train.examples.length,
+      { batchSize: this.options.batchSize, seed: this.options.seed },
+      data.train.examples.map((e) => e.length / F),
+    );
   }
 
   nextBatch(): TrainingBatch<ClassifierBatch> {
     const picked = this.sampler.next();
     const { examples, labels } = this.data.train;
-    return { batch: this.classifier.labelledBatch(picked.map((i) => examples[i]!), picked.map((i) => labels[i]!)), tokens: picked.length };
+    return {
+      batch: this.classifier.labelledBatch(
+        picked.map((i) => examples[i]!),
+        picked.map((i) => labels[i]!),
+      ),
+      tokens: picked.length,
+    };
   }
 
   /** loss: mean cross-entropy; accuracy and macroF1 in percent (no dropout). */

@@ -9,7 +9,14 @@
 //     "validation": { "seeds": 3, "folds": 1 }
 //   }
 import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../../train/options.js';
-import { ConfigError, SectionedConfig, schemaOf, TRAINING_SCHEMA, type FieldType, type PartialConfig } from '../../train/config.js';
+import {
+  ConfigError,
+  SectionedConfig,
+  schemaOf,
+  TRAINING_SCHEMA,
+  type FieldType,
+  type PartialConfig,
+} from '../../train/config.js';
 import { DEFAULT_CLASSIFIER_CONFIG, type ClassifierConfig } from './classifier.js';
 
 export interface ClassifierDataConfig {
@@ -64,32 +71,64 @@ export interface ClassifierTrainConfig {
 export type PartialClassifierTrainConfig = PartialConfig<ClassifierTrainConfig>;
 
 export const CLASSIFIER_DATA_DEFAULTS: Omit<ClassifierDataConfig, 'train'> = {
-  format: 'tsv', header: false, validSplit: 0.1, testSplit: 0.1, tokenizer: 'word', lowercase: false, minCount: 1, batchSize: 32, seed: 1,
+  format: 'tsv',
+  header: false,
+  validSplit: 0.1,
+  testSplit: 0.1,
+  tokenizer: 'word',
+  lowercase: false,
+  minCount: 1,
+  batchSize: 32,
+  seed: 1,
 };
 
 /** A 64-unit GRU reading embeddings 64, its final state classified (DEFAULT_CLASSIFIER_CONFIG otherwise). */
-export const CLASSIFIER_MODEL_DEFAULTS: ClassifierModelConfig = { ...DEFAULT_CLASSIFIER_CONFIG, hiddenSize: 64, embeddingSize: 64 };
+export const CLASSIFIER_MODEL_DEFAULTS: ClassifierModelConfig = {
+  ...DEFAULT_CLASSIFIER_CONFIG,
+  hiddenSize: 64,
+  embeddingSize: 64,
+};
 
 /** Adam 3e-3, 2,000 steps, validation every 100; best/ by validation accuracy; no early stopping. */
 export const CLASSIFIER_TRAINING_DEFAULTS: TrainingOptions = {
-  ...DEFAULT_TRAINING_OPTIONS, steps: 2000, evalEvery: 100, learningRate: 3e-3, metric: 'accuracy', earlyStopping: { patience: 0 },
+  ...DEFAULT_TRAINING_OPTIONS,
+  steps: 2000,
+  evalEvery: 100,
+  learningRate: 3e-3,
+  metric: 'accuracy',
+  earlyStopping: { patience: 0 },
 };
 
 const DATA_SCHEMA: Record<keyof ClassifierDataConfig, FieldType> = {
-  train: 'string[]', format: ['tsv', 'features'], header: 'boolean', valid: 'string', validSplit: 'number', testSplit: 'number',
-  tokenizer: 'string', lowercase: 'boolean', maxVocab: 'integer', minCount: 'integer', pretrained: 'string', batchSize: 'integer',
+  train: 'string[]',
+  format: ['tsv', 'features'],
+  header: 'boolean',
+  valid: 'string',
+  validSplit: 'number',
+  testSplit: 'number',
+  tokenizer: 'string',
+  lowercase: 'boolean',
+  maxVocab: 'integer',
+  minCount: 'integer',
+  pretrained: 'string',
+  batchSize: 'integer',
   seed: 'integer',
 };
 
 export const CLASSIFIER_CONFIG = new SectionedConfig<ClassifierTrainConfig>({
   sections: {
     data: DATA_SCHEMA,
-    model: { ...(schemaOf(CLASSIFIER_MODEL_DEFAULTS) as Record<string, FieldType>), pooling: ['final', 'mean', 'max', 'attention'] },
+    model: {
+      ...(schemaOf(CLASSIFIER_MODEL_DEFAULTS) as Record<string, FieldType>),
+      pooling: ['final', 'mean', 'max', 'attention'],
+    },
     training: TRAINING_SCHEMA,
     validation: { seeds: 'integer', folds: 'integer' },
   },
   defaults: {
-    data: { ...CLASSIFIER_DATA_DEFAULTS, train: [] }, model: CLASSIFIER_MODEL_DEFAULTS, training: CLASSIFIER_TRAINING_DEFAULTS,
+    data: { ...CLASSIFIER_DATA_DEFAULTS, train: [] },
+    model: CLASSIFIER_MODEL_DEFAULTS,
+    training: CLASSIFIER_TRAINING_DEFAULTS,
     validation: { seeds: 1, folds: 1 },
   },
 });
@@ -97,14 +136,16 @@ export const CLASSIFIER_CONFIG = new SectionedConfig<ClassifierTrainConfig>({
 /** Defaults ← each layer in order (file, flags, --set); the training examples are required. */
 export function resolveClassifierConfig(layers: readonly PartialClassifierTrainConfig[]): ClassifierTrainConfig {
   const config = CLASSIFIER_CONFIG.resolve(layers);
-  if (config.data.train.length === 0) throw new ConfigError('no training examples: give --train FILE or "data": { ' +
-      '"train": [FILE] } in the config file');
+  if (config.data.train.length === 0)
+    throw new ConfigError(
+      'no training examples: give --train FILE or "data": { ' + '"train": [FILE] } in the config file',
+    );
   const v = config.validation;
   if (!(Number.isInteger(v.seeds) && v.seeds >= 1) || !(Number.isInteger(v.folds) && v.folds >= 1)) {
     throw new ConfigError(`validation.seeds and validation.folds must be ≥ 1 (got ${v.seeds} and ${v.folds})`);
   }
   if (v.folds > 1 && config.data.valid !== undefined) {
-    throw new ConfigError('--folds holds validation examples out of each fold\'s training part: drop --valid');
+    throw new ConfigError("--folds holds validation examples out of each fold's training part: drop --valid");
   }
   return config;
 }

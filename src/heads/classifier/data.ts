@@ -28,7 +28,10 @@ export interface ClassifierDataOptions {
 }
 
 /** The examples of `files`; feature files must agree on the features per step (`featureSize`). */
-export async function readClassifierData(files: readonly string[], options: ClassifierDataOptions): Promise<{ examples: RawExample[]; featureSize?: number }> {
+export async function readClassifierData(
+  files: readonly string[],
+  options: ClassifierDataOptions,
+): Promise<{ examples: RawExample[]; featureSize?: number }> {
   if (options.format === 'tsv') {
     const items = await readLabelled(files, { header: options.header === true });
     return { examples: items.map((e) => ({ text: e.text, label: e.label, file: e.file, line: e.line })) };
@@ -44,7 +47,10 @@ export async function readClassifierData(files: readonly string[], options: Clas
 }
 
 /** The seeded split of `classify train` (valid and test shares or counts), reproduced by `classify eval`. */
-export function classifierSplit<T>(examples: readonly T[], options: { validSplit: number; testSplit: number; seed: number }): { train: T[]; valid: T[]; test: T[] } {
+export function classifierSplit<T>(
+  examples: readonly T[],
+  options: { validSplit: number; testSplit: number; seed: number },
+): { train: T[]; valid: T[]; test: T[] } {
   return splitCorpus(examples, { valid: options.validSplit, test: options.testSplit, seed: options.seed });
 }
 

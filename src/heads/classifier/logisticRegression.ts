@@ -36,7 +36,8 @@ export class BagOfWords {
     const minCount = options.minCount ?? 1;
     const probe = new BagOfWords([], new Map(), 'binary');
     const documents = new Map<string, number>();
-    for (const text of texts) for (const w of new Set(probe.tokens(text))) documents.set(w, (documents.get(w) ?? 0) + 1);
+    for (const text of texts)
+      for (const w of new Set(probe.tokens(text))) documents.set(w, (documents.get(w) ?? 0) + 1);
     const words = [...documents].filter(([, n]) => n >= minCount).map(([w]) => w);
     return new BagOfWords(words, new Map(words.map((w, i) => [w, i])), options.features ?? 'binary');
   }
@@ -89,11 +90,17 @@ export class LogisticRegression {
   ) {}
 
   /** Trains on texts with class ids 0..classes−1. */
-  static train(texts: readonly string[], labels: readonly number[], classes: number, options: LogisticRegressionOptions = {}): LogisticRegression {
+  static train(
+    texts: readonly string[],
+    labels: readonly number[],
+    classes: number,
+    options: LogisticRegressionOptions = {},
+  ): LogisticRegression {
     if (texts.length !== labels.length) throw new BaselineError(`${texts.length} texts but ${labels.length} labels`);
     if (texts.length === 0) throw new BaselineError('no training texts');
     labels.forEach((y, i) => {
-      if (!(Number.isInteger(y) && y >= 0 && y < classes)) throw new BaselineError(`label ${y} of text ${i} is outside 0..${classes - 1}`);
+      if (!(Number.isInteger(y) && y >= 0 && y < classes))
+        throw new BaselineError(`label ${y} of text ${i} is outside 0..${classes - 1}`);
     });
     const l2 = options.l2 ?? 1e-3;
     const lr = options.learningRate ?? 0.05;
@@ -170,7 +177,10 @@ export class LogisticRegression {
 
   /** Share of texts predicted as their label. */
   accuracy(texts: readonly string[], labels: readonly number[]): number {
-    if (texts.length !== labels.length || texts.length === 0) throw new BaselineError(`accuracy needs as many labels as texts (got ${texts.length} and ${labels.length}), at least one`);
+    if (texts.length !== labels.length || texts.length === 0)
+      throw new BaselineError(
+        `accuracy needs as many labels as texts (got ${texts.length} and ${labels.length}), at least one`,
+      );
     let right = 0;
     texts.forEach((t, i) => {
       if (this.predict(t) === labels[i]) right++;

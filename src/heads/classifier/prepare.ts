@@ -7,7 +7,12 @@ import * as path from 'node:path';
 import { Vocabulary } from '../../data/text/vocabulary.js';
 import { createTokenizer, parseTokenizerSpec } from '../../data/text/tokenizers.js';
 import { Labels, crossValidationSplits } from '../../data/text/labelled.js';
-import { readPretrainedVectors, loadPretrainedEmbeddings, type PretrainedCoverage, type PretrainedVectors } from '../../layers/pretrained.js';
+import {
+  readPretrainedVectors,
+  loadPretrainedEmbeddings,
+  type PretrainedCoverage,
+  type PretrainedVectors,
+} from '../../layers/pretrained.js';
 import type { SavedModelJson } from '../../model/modelFiles.js';
 import { classificationReport } from '../../metrics/scores.js';
 import type { Checkpoint } from '../../train/checkpoints.js';
@@ -42,7 +47,9 @@ export interface ClassifierPlan {
 /** The config of the i-th seed: data, model and training seeds moved on by i. */
 function withSeedOffset(config: ClassifierTrainConfig, i: number): ClassifierTrainConfig {
   return {
-    ...config, data: { ...config.data, seed: config.data.seed + i }, model: { ...config.model, seed: config.model.seed + i },
+    ...config,
+    data: { ...config.data, seed: config.data.seed + i },
+    model: { ...config.model, seed: config.model.seed + i },
     training: { ...config.training, seed: config.training.seed + i },
   };
 }
@@ -51,8 +58,8 @@ function withSeedOffset(config: ClassifierTrainConfig, i: number): ClassifierTra
 export async function planClassifierRuns(config: ClassifierTrainConfig, resuming = false): Promise<ClassifierPlan> {
   const d = config.data;
   const { seeds, folds } = config.validation;
-  if (resuming && (seeds > 1 || folds > 1)) throw new ConfigError('--resume continues one run: it cannot be ' +
-      'combined with --seeds or --folds');
+  if (resuming && (seeds > 1 || folds > 1))
+    throw new ConfigError('--resume continues one run: it cannot be ' + 'combined with --seeds or --folds');
   const { examples, featureSize } = await readClassifierData(d.train, d);
   const runs: ClassifierRun[] = [];
   for (let i = 0; i < seeds; i++) {
@@ -66,7 +73,9 @@ export async function planClassifierRuns(config: ClassifierTrainConfig, resuming
         if (e instanceof ToolkitError) throw new ConfigError(`${d.train.join(', ')}: ${e.message}`);
         throw e;
       }
-      parts.forEach((split, f) => runs.push({ seed, fold: f + 1, name: `seed-${seed}-fold-${f + 1}`, split, config: run }));
+      parts.forEach((split, f) =>
+        runs.push({ seed, fold: f + 1, name: `seed-${seed}-fold-${f + 1}`, split, config: run }),
+      );
     } else if (d.valid !== undefined) {
       const s = classifierSplit(examples, { ...d, validSplit: 0, seed });
       const valid = (await readClassifierData([d.valid], d)).examples;
@@ -75,7 +84,8 @@ export async function planClassifierRuns(config: ClassifierTrainConfig, resuming
       runs.push({ seed, name: `seed-${seed}`, split: classifierSplit(examples, { ...d, seed }), config: run });
     }
   }
-  for (const r of runs) if (r.split.train.length === 0) throw new ConfigError(`${d.train.join(', ')}: no training examples`);
+  for (const r of runs)
+    if (r.split.train.length === 0) throw new ConfigError(`${d.train.join(', ')}: no training examples`);
   const vectors = d.pretrained === undefined || d.format !== 'tsv' ? null : await readPretrainedVectors(d.pretrained);
   return { runs, vectors, ...(featureSize !== undefined ? { featureSize } : {}) };
 }
@@ -90,7 +100,11 @@ export interface PreparedClassifier {
 }
 
 /** Builds the task of one run, new (`resume` absent) or continued from the checkpoint in `resume`. */
-export async function prepareClassifierRun(run: ClassifierRun, plan: ClassifierPlan, resume?: Checkpoint): Promise<PreparedClassifier> {
+export async function prepareClassifierRun(
+  run: ClassifierRun,
+  plan: ClassifierPlan,
+  resume?: Checkpoint,
+): Promise<PreparedClassifier> {
   const { config, split } = run;
   const d = config.data;
   let classifier: TextClassifier;
@@ -101,7 +115,9 @@ export async function prepareClassifierRun(run: ClassifierRun, plan: ClassifierP
   } else {
     const labels = Labels.build(split.train.map((e) => e.label));
     if (labels.size < 2) {
-      throw new ConfigError(`${d.train.join(', ')}: the training examples have only one label (${labels.labels.join(', ')}); a classifier needs two or more`);
+      throw new ConfigError(
+        `${d.train.join(', ')}: the training examples have only one label (${labels.labels.join(', ')}); a classifier needs two or more`,
+      );
     }
     const { embeddingSize, ...model } = config.model;
     const build = (input: ConstructorParameters<typeof SequenceClassifier>[0]['input']): SequenceClassifier =>
@@ -109,16 +125,28 @@ export async function prepareClassifierRun(run: ClassifierRun, plan: ClassifierP
     if (d.format === 'tsv') {
       const tokenizer = await createTokenizer(parseTokenizerSpec(d.tokenizer));
       const prep = (t: string): string => (d.lowercase ? t.toLowerCase() : t);
-      const vocabulary = Vocabulary.build(split.train.map((e) => tokenizer.tokenize(prep(e.text!))), {
-        minCount: d.minCount, ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}),
-      });
+      const vocabulary = Vocabulary.build(
+        split.train.map((e) => tokenizer.tokenize(prep(e.text!))),
+        {
+          minCount: d.minCount,
+          ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}),
+        },
+      );
       classifier = new TextClassifier(build({ kind: 'tokens', vocabSize: vocabulary.size, embeddingSize }), labels, {
-        kind: 'tokens', vocabulary, tokenizer, lowercase: d.lowercase,
+        kind: 'tokens',
+        vocabulary,
+        tokenizer,
+        lowercase: d.lowercase,
       });
       if (plan.vectors !== null) {
         const params = classifier.model.params;
         try {
-          const found = loadPretrainedEmbeddings({ embedding: () => params.get('classifier/embedding') }, 'source', vocabulary, plan.vectors);
+          const found = loadPretrainedEmbeddings(
+            { embedding: () => params.get('classifier/embedding') },
+            'source',
+            vocabulary,
+            plan.vectors,
+          );
           pretrained = { file: plan.vectors.file, ...found };
         } catch (e) {
           classifier.dispose();
@@ -127,12 +155,22 @@ export async function prepareClassifierRun(run: ClassifierRun, plan: ClassifierP
       }
     } else {
       const F = plan.featureSize!;
-      classifier = new TextClassifier(build({ kind: 'features', size: F }), labels, { kind: 'features', featureSize: F });
+      classifier = new TextClassifier(build({ kind: 'features', size: F }), labels, {
+        kind: 'features',
+        featureSize: F,
+      });
     }
   }
   try {
-    const labelled = (part: RawExample[]) => ({ examples: toModelExamples(classifier, part), labels: classifier.labels.encode(part) });
-    const task = new ClassifierTask(classifier, { train: labelled(split.train), valid: labelled(split.valid) }, { batchSize: d.batchSize, seed: d.seed });
+    const labelled = (part: RawExample[]) => ({
+      examples: toModelExamples(classifier, part),
+      labels: classifier.labels.encode(part),
+    });
+    const task = new ClassifierTask(
+      classifier,
+      { train: labelled(split.train), valid: labelled(split.valid) },
+      { batchSize: d.batchSize, seed: d.seed },
+    );
     return { classifier, task, saved: { config }, pretrained };
   } catch (e) {
     classifier.dispose();
@@ -153,19 +191,38 @@ export interface ClassifierRunScores {
 }
 
 /** Scores `best` (the run's best model) on the split's test part, beside the baselines; examples of unknown labels are left out. */
-export function scoreClassifierRun(best: TextClassifier, split: ClassifierSplit, format: 'tsv' | 'features'): ClassifierRunScores {
+export function scoreClassifierRun(
+  best: TextClassifier,
+  split: ClassifierSplit,
+  format: 'tsv' | 'features',
+): ClassifierRunScores {
   const known = (part: RawExample[]) => part.filter((e) => best.labels.has(e.label));
   const [train, valid, test] = [known(split.train), known(split.valid), known(split.test)];
   const expected = best.labels.encode(test);
   const report = best.evaluate(toModelExamples(best, test), expected);
-  const validAccuracy = valid.length === 0 ? NaN : best.evaluate(toModelExamples(best, valid), best.labels.encode(valid)).accuracy;
-  const majority = classificationReport(expected.map(() => majorityClass(best.labels.encode(train))), expected, best.labels.size).accuracy;
+  const validAccuracy =
+    valid.length === 0 ? NaN : best.evaluate(toModelExamples(best, valid), best.labels.encode(valid)).accuracy;
+  const majority = classificationReport(
+    expected.map(() => majorityClass(best.labels.encode(train))),
+    expected,
+    best.labels.size,
+  ).accuracy;
   let logistic: number | undefined;
   if (format === 'tsv') {
-    const lr = LogisticRegression.train(train.map((e) => e.text!), best.labels.encode(train), best.labels.size);
+    const lr = LogisticRegression.train(
+      train.map((e) => e.text!),
+      best.labels.encode(train),
+      best.labels.size,
+    );
     logistic = classificationReport(lr.predictAll(test.map((e) => e.text!)), expected, best.labels.size).accuracy;
   }
-  return { valid: validAccuracy, test: report.accuracy, testMacroF1: report.macroF1, majority, ...(logistic !== undefined ? { logistic } : {}) };
+  return {
+    valid: validAccuracy,
+    test: report.accuracy,
+    testMacroF1: report.macroF1,
+    majority,
+    ...(logistic !== undefined ? { logistic } : {}),
+  };
 }
 
 /** Where a run of a plan writes: `out` itself for a single run, else `out`/seed-N[-fold-K]. */

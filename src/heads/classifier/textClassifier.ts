@@ -1,14 +1,25 @@
 // A sequence classifier with what turns its inputs into batches and its outputs into labels: for text, the
 // vocabulary and tokenizer; for feature sequences, the number of features per step; and the label names. Saved in
 // one model directory (kind 'classifier'), as the Translator does for translation.
-import { SequenceClassifier, DEFAULT_CLASSIFIER_CONFIG, type ClassifierConfig, type ClassifierBatch } from './classifier.js';
+import {
+  SequenceClassifier,
+  DEFAULT_CLASSIFIER_CONFIG,
+  type ClassifierConfig,
+  type ClassifierBatch,
+} from './classifier.js';
 import { tokenBatch, featureBatch, type SequenceBatch } from '../sequenceInput.js';
 import { classificationReport, type ClassificationReport } from '../../metrics/scores.js';
 import { Labels, type LabelsJson } from '../../data/text/labelled.js';
 import { Vocabulary, type VocabularyJson } from '../../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
-import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
+import {
+  saveModelFiles,
+  loadModelFiles,
+  ModelFileError,
+  type SavedModelJson,
+  type ModelSideFile,
+} from '../../model/modelFiles.js';
 import { ToolkitError } from '../../errors.js';
 import { withSavedWeights } from '../../model/modelFiles.js';
 
@@ -43,11 +54,16 @@ export class ClassifierInputError extends ToolkitError {
 }
 
 export class TextClassifier {
-  constructor(readonly model: SequenceClassifier, readonly labels: Labels, readonly input: ClassifierInput) {}
+  constructor(
+    readonly model: SequenceClassifier,
+    readonly labels: Labels,
+    readonly input: ClassifierInput,
+  ) {}
 
   /** A text's token ids (token-input models only). */
   encodeText(text: string): number[] {
-    if (this.input.kind !== 'tokens') throw new ClassifierInputError('this classifier reads feature sequences, not text');
+    if (this.input.kind !== 'tokens')
+      throw new ClassifierInputError('this classifier reads feature sequences, not text');
     const { vocabulary, tokenizer, lowercase } = this.input;
     return vocabulary.encode(tokenizer.tokenize(lowercase ? text.toLowerCase() : text));
   }
@@ -56,7 +72,10 @@ export class TextClassifier {
   batch(examples: readonly ClassifierExample[]): SequenceBatch {
     if (this.input.kind === 'tokens') return tokenBatch(examples.map((e) => (e.length === 0 ? [3] : Array.from(e))));
     const F = this.input.featureSize;
-    return featureBatch(examples.map((e) => (e instanceof Float32Array ? e : Float32Array.from(e))), F);
+    return featureBatch(
+      examples.map((e) => (e instanceof Float32Array ? e : Float32Array.from(e))),
+      F,
+    );
   }
 
   /** Examples with their class ids → a training/evaluation batch. */
@@ -67,7 +86,8 @@ export class TextClassifier {
   /** Class probabilities of each example, in batches of `batchSize`. */
   probabilities(examples: readonly ClassifierExample[], batchSize = 64): Float32Array[] {
     const out: Float32Array[] = [];
-    for (let i = 0; i < examples.length; i += batchSize) out.push(...this.model.predict(this.batch(examples.slice(i, i + batchSize))));
+    for (let i = 0; i < examples.length; i += batchSize)
+      out.push(...this.model.predict(this.batch(examples.slice(i, i + batchSize))));
     return out;
   }
 
@@ -81,7 +101,10 @@ export class TextClassifier {
 
   /** Texts → predictions (token-input models). */
   predictTexts(texts: readonly string[], batchSize = 64): Prediction[] {
-    return this.predict(texts.map((t) => this.encodeText(t)), batchSize);
+    return this.predict(
+      texts.map((t) => this.encodeText(t)),
+      batchSize,
+    );
   }
 
   /** Accuracy, macro-F1, per-class scores and the confusion matrix against class ids. */
@@ -90,10 +113,21 @@ export class TextClassifier {
     return classificationReport(predicted, expected, this.labels.size);
   }
 
-  savedForm(): { kind: typeof CLASSIFIER_KIND; config: ClassifierConfig; extra: ClassifierExtra; files: ModelSideFile[] } {
-    const input: ClassifierInputJson = this.input.kind === 'tokens'
-      ? { kind: 'tokens', vocabulary: this.input.vocabulary.toJSON(), tokenizer: this.input.tokenizer.toJSON(), lowercase: this.input.lowercase }
-      : { kind: 'features', featureSize: this.input.featureSize };
+  savedForm(): {
+    kind: typeof CLASSIFIER_KIND;
+    config: ClassifierConfig;
+    extra: ClassifierExtra;
+    files: ModelSideFile[];
+  } {
+    const input: ClassifierInputJson =
+      this.input.kind === 'tokens'
+        ? {
+            kind: 'tokens',
+            vocabulary: this.input.vocabulary.toJSON(),
+            tokenizer: this.input.tokenizer.toJSON(),
+            lowercase: this.input.lowercase,
+          }
+        : { kind: 'features', featureSize: this.input.featureSize };
     const files = this.input.kind === 'tokens' ? tokenizerFiles([this.input.tokenizer]) : [];
     return { kind: CLASSIFIER_KIND, config: this.model.config, extra: { labels: this.labels.toJSON(), input }, files };
   }
@@ -110,17 +144,32 @@ export class TextClassifier {
   }
 
   /** `directory`: where a SentencePiece tokenizer's model file is (and must be). */
-  static async fromSaved(json: SavedModelJson<ClassifierConfig, ClassifierExtra>, data: Float32Array, where: string, directory?: string): Promise<TextClassifier> {
+  static async fromSaved(
+    json: SavedModelJson<ClassifierConfig, ClassifierExtra>,
+    data: Float32Array,
+    where: string,
+    directory?: string,
+  ): Promise<TextClassifier> {
     const e = json.extra;
     const labels = Labels.fromJSON(e?.labels, `${where} labels`);
     let input: ClassifierInput;
     if (e.input?.kind === 'tokens') {
       const vocabulary = Vocabulary.fromJSON(e.input.vocabulary, `${where} vocabulary`);
-      input = { kind: 'tokens', vocabulary, tokenizer: await createTokenizer(tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`), directory === undefined ? {} : { directory }), lowercase: e.input.lowercase === true };
+      input = {
+        kind: 'tokens',
+        vocabulary,
+        tokenizer: await createTokenizer(
+          tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`),
+          directory === undefined ? {} : { directory },
+        ),
+        lowercase: e.input.lowercase === true,
+      };
     } else if (e.input?.kind === 'features' && Number.isInteger(e.input.featureSize) && e.input.featureSize > 0) {
       input = { kind: 'features', featureSize: e.input.featureSize };
     } else {
-      throw new ModelFileError(`${where}: extra.input must be {"kind":"tokens",…} or {"kind":"features","featureSize":F}`);
+      throw new ModelFileError(
+        `${where}: extra.input must be {"kind":"tokens",…} or {"kind":"features","featureSize":F}`,
+      );
     }
     const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, ...json.config, classes: labels.size });
     return new TextClassifier(withSavedWeights(model, json, data, where), labels, input);

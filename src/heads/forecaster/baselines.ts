@@ -34,8 +34,12 @@ export function naiveForecast(window: ArrayLike<number>, k: number): Float64Arra
 /** The value one season before each future step; the window must hold at least one season. */
 export function seasonalNaiveForecast(window: ArrayLike<number>, k: number, season: number): Float64Array {
   checkSteps(k);
-  if (!Number.isInteger(season) || season < 1) throw new ForecastError(`season must be a whole number ≥ 1, got ${season}`);
-  if (window.length < season) throw new ForecastError(`a seasonal naive forecast needs a window of at least one season (${season}), got ${window.length}`);
+  if (!Number.isInteger(season) || season < 1)
+    throw new ForecastError(`season must be a whole number ≥ 1, got ${season}`);
+  if (window.length < season)
+    throw new ForecastError(
+      `a seasonal naive forecast needs a window of at least one season (${season}), got ${window.length}`,
+    );
   const T = window.length;
   return Float64Array.from({ length: k }, (_, i) => window[T - season + (i % season)]!);
 }
@@ -77,8 +81,10 @@ export class LinearAutoregression {
     checkSteps(h);
     if (!Number.isInteger(p) || p < 1) throw new ForecastError(`order must be a whole number ≥ 1, got ${p}`);
     examples.forEach((e, i) => {
-      if (e.input.length < p) throw new ForecastError(`example ${i} has a window of ${e.input.length} values, fewer than the order ${p}`);
-      if (e.target.length < h) throw new ForecastError(`example ${i} has ${e.target.length} target values, fewer than the horizon ${h}`);
+      if (e.input.length < p)
+        throw new ForecastError(`example ${i} has a window of ${e.input.length} values, fewer than the order ${p}`);
+      if (e.target.length < h)
+        throw new ForecastError(`example ${i} has ${e.target.length} target values, fewer than the horizon ${h}`);
     });
     const D = p + 1;
     // Normal equations (XᵀX + λI)·B = XᵀY, accumulated example by example; row x = [1, last p values].
@@ -98,7 +104,9 @@ export class LinearAutoregression {
     const lambda = (ridge * diagonal) / p;
     for (let a = 1; a < D; a++) xtx[a * D + a]! += lambda;
     const solution = solve(xtx, xty, D, h);
-    const coefficients = Array.from({ length: h }, (_, s) => Float64Array.from({ length: D }, (_, a) => solution[a * h + s]!));
+    const coefficients = Array.from({ length: h }, (_, s) =>
+      Float64Array.from({ length: D }, (_, a) => solution[a * h + s]!),
+    );
     return new LinearAutoregression(p, h, coefficients);
   }
 
@@ -110,20 +118,37 @@ export class LinearAutoregression {
   static fromJSON(json: unknown, source = 'linear autoregression'): LinearAutoregression {
     const j = json as Partial<LinearAutoregressionJson> | null;
     const whole = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
-    if (j === null || typeof j !== 'object' || !whole(j.order) || !whole(j.horizon) || !Array.isArray(j.coefficients) || j.coefficients.length !== j.horizon
-      || !j.coefficients.every((c) => Array.isArray(c) && c.length === j.order! + 1 && c.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
-      throw new ForecastError(`${source}: expected order and horizon (whole numbers ≥ 1) and horizon rows of order + 1 finite coefficients`);
+    if (
+      j === null ||
+      typeof j !== 'object' ||
+      !whole(j.order) ||
+      !whole(j.horizon) ||
+      !Array.isArray(j.coefficients) ||
+      j.coefficients.length !== j.horizon ||
+      !j.coefficients.every(
+        (c) =>
+          Array.isArray(c) && c.length === j.order! + 1 && c.every((x) => typeof x === 'number' && Number.isFinite(x)),
+      )
+    ) {
+      throw new ForecastError(
+        `${source}: expected order and horizon (whole numbers ≥ 1) and horizon rows of order + 1 finite coefficients`,
+      );
     }
-    return new LinearAutoregression(j.order, j.horizon, j.coefficients.map((c) => Float64Array.from(c)));
+    return new LinearAutoregression(
+      j.order,
+      j.horizon,
+      j.coefficients.map((c) => Float64Array.from(c)),
+    );
   }
 
   /** k values after the window: `horizon` at a time, each block's predictions appended to the window for the next. */
   forecast(window: ArrayLike<number>, k: number): Float64Array {
     checkSteps(k);
-    if (window.length < this.order) throw new ForecastError(`the window has ${window.length} values, fewer than the order ${this.order}`);
+    if (window.length < this.order)
+      throw new ForecastError(`the window has ${window.length} values, fewer than the order ${this.order}`);
     const history = Array.from(window).slice(-this.order);
     const out = new Float64Array(k);
-    for (let done = 0; done < k; ) {
+    for (let done = 0; done < k;) {
       const recent = history.slice(-this.order);
       const block = this.coefficients.map((c) => {
         let y = c[0]!;
@@ -150,7 +175,8 @@ function solve(A: Float64Array, B: Float64Array, n: number, m: number): Float64A
   for (let col = 0; col < n; col++) {
     let pivot = col;
     for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
-    if (!(Math.abs(a[pivot * n + col]!) > tiny)) throw new ForecastError('the normal equations are singular (constant or too few windows); raise the ridge');
+    if (!(Math.abs(a[pivot * n + col]!) > tiny))
+      throw new ForecastError('the normal equations are singular (constant or too few windows); raise the ridge');
     if (pivot !== col) {
       for (let j = 0; j < n; j++) [a[col * n + j], a[pivot * n + j]] = [a[pivot * n + j]!, a[col * n + j]!];
       for (let j = 0; j < m; j++) [b[col * m + j], b[pivot * m + j]] = [b[pivot * m + j]!, b[col * m + j]!];
@@ -185,11 +211,20 @@ export interface ForecastScores {
 }
 
 /** Scores forecasts against the true continuations; every forecast has the same length k. */
-export function scoreForecasts(forecasts: readonly ArrayLike<number>[], targets: readonly ArrayLike<number>[]): ForecastScores {
-  if (forecasts.length !== targets.length || forecasts.length === 0) throw new ForecastError(`${forecasts.length} forecasts for ${targets.length} targets (need the same, at least one)`);
+export function scoreForecasts(
+  forecasts: readonly ArrayLike<number>[],
+  targets: readonly ArrayLike<number>[],
+): ForecastScores {
+  if (forecasts.length !== targets.length || forecasts.length === 0)
+    throw new ForecastError(
+      `${forecasts.length} forecasts for ${targets.length} targets (need the same, at least one)`,
+    );
   const k = forecasts[0]!.length;
   forecasts.forEach((f, i) => {
-    if (f.length !== k || targets[i]!.length < k) throw new ForecastError(`forecast ${i} has ${f.length} values and its target ${targets[i]!.length}, expected ${k} each`);
+    if (f.length !== k || targets[i]!.length < k)
+      throw new ForecastError(
+        `forecast ${i} has ${f.length} values and its target ${targets[i]!.length}, expected ${k} each`,
+      );
   });
   const flatF: number[] = [];
   const flatT: number[] = [];
@@ -225,18 +260,31 @@ export interface BaselineScores {
 }
 
 /** The baselines on the same test windows: the linear model fitted on `train`, the naive ones need no fitting. */
-export function evaluateBaselines(train: readonly ForecastExample[], test: readonly ForecastExample[], options: BaselineOptions = {}): BaselineScores {
+export function evaluateBaselines(
+  train: readonly ForecastExample[],
+  test: readonly ForecastExample[],
+  options: BaselineOptions = {},
+): BaselineScores {
   if (test.length === 0) throw new ForecastError('no test examples');
   const k = options.steps ?? test[0]!.target.length;
   const targets = test.map((e) => e.target);
   const linear = LinearAutoregression.fit(train, options.linear);
   const scores: BaselineScores = {
-    naive: scoreForecasts(test.map((e) => naiveForecast(e.input, k)), targets),
-    linear: scoreForecasts(test.map((e) => linear.forecast(e.input, k)), targets),
+    naive: scoreForecasts(
+      test.map((e) => naiveForecast(e.input, k)),
+      targets,
+    ),
+    linear: scoreForecasts(
+      test.map((e) => linear.forecast(e.input, k)),
+      targets,
+    ),
   };
   if (options.season !== undefined) {
     const season = options.season;
-    scores.seasonalNaive = scoreForecasts(test.map((e) => seasonalNaiveForecast(e.input, k, season)), targets);
+    scores.seasonalNaive = scoreForecasts(
+      test.map((e) => seasonalNaiveForecast(e.input, k, season)),
+      targets,
+    );
   }
   return scores;
 }

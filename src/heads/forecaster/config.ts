@@ -9,7 +9,13 @@
 //     "validation": { "seeds": 3, "select": true, "origins": 3, "season": 12, … }
 //   }
 import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../../train/options.js';
-import { ConfigError, SectionedConfig, TRAINING_SCHEMA, type FieldType, type PartialConfig } from '../../train/config.js';
+import {
+  ConfigError,
+  SectionedConfig,
+  TRAINING_SCHEMA,
+  type FieldType,
+  type PartialConfig,
+} from '../../train/config.js';
 import { CELL_KINDS, type CellKind } from '../../recurrent/cell.js';
 import { NO_DROPOUT, type DropoutOptions } from '../../layers/dropout.js';
 
@@ -94,54 +100,111 @@ export interface ForecastTrainConfig {
 export type PartialForecastTrainConfig = PartialConfig<ForecastTrainConfig>;
 
 export const FORECAST_DATA_DEFAULTS: ForecastDataConfig = {
-  test: 0, valid: 0, ahead: 1, dataSeed: 1, window: 12, scale: 'standard', power: 'none', differences: [], batchSize: 32, seed: 1,
+  test: 0,
+  valid: 0,
+  ahead: 1,
+  dataSeed: 1,
+  window: 12,
+  scale: 'standard',
+  power: 'none',
+  differences: [],
+  batchSize: 32,
+  seed: 1,
 };
 
 export const FORECAST_MODEL_DEFAULTS: ForecastModelConfig = {
-  horizon: 1, mode: 'vector', hiddenSize: 64, cell: { kind: 'gru' }, layers: 1, dropout: NO_DROPOUT, linearOrder: 0, seed: 1,
+  horizon: 1,
+  mode: 'vector',
+  hiddenSize: 64,
+  cell: { kind: 'gru' },
+  layers: 1,
+  dropout: NO_DROPOUT,
+  linearOrder: 0,
+  seed: 1,
 };
 
 /** Adam 3e-3, 3,000 steps, validation every 250; best/ by validation MSE; no early stopping. */
 export const FORECAST_TRAINING_DEFAULTS: TrainingOptions = {
-  ...DEFAULT_TRAINING_OPTIONS, steps: 3000, evalEvery: 250, learningRate: 3e-3, metric: 'mse', earlyStopping: { patience: 0 },
+  ...DEFAULT_TRAINING_OPTIONS,
+  steps: 3000,
+  evalEvery: 250,
+  learningRate: 3e-3,
+  metric: 'mse',
+  earlyStopping: { patience: 0 },
 };
 
 export const FORECAST_VALIDATION_DEFAULTS: ForecastValidationConfig = {
-  seeds: 1, select: false, budgetMinutes: 10, origins: 3, originStep: 12, season: 12,
+  seeds: 1,
+  select: false,
+  budgetMinutes: 10,
+  origins: 3,
+  originStep: 12,
+  season: 12,
 };
 
 const DATA_SCHEMA: Record<keyof ForecastDataConfig, FieldType> = {
-  csv: 'string', synthetic: ['sines'], index: 'string', columns: 'string[]', targets: 'string[]', test: 'integer', valid: 'integer',
-  ahead: 'integer', dataSeed: 'integer', window: 'integer', scale: ['standard', 'minmax', 'none'], power: ['none', 'log', 'box-cox'],
-  differences: 'integer[]', batchSize: 'integer', seed: 'integer',
+  csv: 'string',
+  synthetic: ['sines'],
+  index: 'string',
+  columns: 'string[]',
+  targets: 'string[]',
+  test: 'integer',
+  valid: 'integer',
+  ahead: 'integer',
+  dataSeed: 'integer',
+  window: 'integer',
+  scale: ['standard', 'minmax', 'none'],
+  power: ['none', 'log', 'box-cox'],
+  differences: 'integer[]',
+  batchSize: 'integer',
+  seed: 'integer',
 };
 
 const MODEL_SCHEMA: Record<keyof ForecastModelConfig, FieldType> = {
-  horizon: 'integer', mode: ['vector', 'sequence'], hiddenSize: 'integer', cell: { kind: CELL_KINDS }, layers: 'integer',
-  dropout: { inputKeep: 'number', outputKeep: 'number', stateKeep: 'number' }, linearOrder: 'integer', seed: 'integer',
+  horizon: 'integer',
+  mode: ['vector', 'sequence'],
+  hiddenSize: 'integer',
+  cell: { kind: CELL_KINDS },
+  layers: 'integer',
+  dropout: { inputKeep: 'number', outputKeep: 'number', stateKeep: 'number' },
+  linearOrder: 'integer',
+  seed: 'integer',
 };
 
 const VALIDATION_SCHEMA: Record<keyof ForecastValidationConfig, FieldType> = {
-  seeds: 'integer', select: 'boolean', selectWindows: 'integer[]', budgetMinutes: 'number', origins: 'integer',
-  originStep: 'integer', originHorizon: 'integer', season: 'integer',
+  seeds: 'integer',
+  select: 'boolean',
+  selectWindows: 'integer[]',
+  budgetMinutes: 'number',
+  origins: 'integer',
+  originStep: 'integer',
+  originHorizon: 'integer',
+  season: 'integer',
 };
 
 export const FORECAST_CONFIG = new SectionedConfig<ForecastTrainConfig>({
   sections: { data: DATA_SCHEMA, model: MODEL_SCHEMA, training: TRAINING_SCHEMA, validation: VALIDATION_SCHEMA },
-  defaults: { data: FORECAST_DATA_DEFAULTS, model: FORECAST_MODEL_DEFAULTS, training: FORECAST_TRAINING_DEFAULTS, validation: FORECAST_VALIDATION_DEFAULTS },
+  defaults: {
+    data: FORECAST_DATA_DEFAULTS,
+    model: FORECAST_MODEL_DEFAULTS,
+    training: FORECAST_TRAINING_DEFAULTS,
+    validation: FORECAST_VALIDATION_DEFAULTS,
+  },
 });
 
 /** Defaults ← each layer in order (file, flags, --set); a series (csv or synthetic) is required. */
 export function resolveForecastConfig(layers: readonly PartialForecastTrainConfig[]): ForecastTrainConfig {
   const config = FORECAST_CONFIG.resolve(layers);
   const d = config.data;
-  if (d.csv === undefined && d.synthetic === undefined) throw new ConfigError('give a series: --csv FILE (or --synthetic sines)');
+  if (d.csv === undefined && d.synthetic === undefined)
+    throw new ConfigError('give a series: --csv FILE (or --synthetic sines)');
   if (!(Number.isInteger(config.validation.seeds) && config.validation.seeds >= 1)) {
     throw new ConfigError(`validation.seeds must be ≥ 1 (got ${config.validation.seeds})`);
   }
   if (d.synthetic === 'sines' && (config.validation.select || config.validation.seeds > 1)) {
-    throw new ConfigError('--select and --seeds work on a --csv series (rolling origins need one series), not ' +
-        '--synthetic sines');
+    throw new ConfigError(
+      '--select and --seeds work on a --csv series (rolling origins need one series), not ' + '--synthetic sines',
+    );
   }
   return config;
 }

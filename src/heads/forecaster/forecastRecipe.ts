@@ -52,14 +52,34 @@ export interface ForecastRecipe {
 }
 
 export const DEFAULT_RECIPE: ForecastRecipe = {
-  power: 'none', differences: [], linearOrder: 0, window: 12, horizon: 1, mode: 'vector', scale: 'standard', hidden: 16, cell: 'gru', layers: 1, dropout: NO_DROPOUT,
-  steps: 500, batchSize: 16, learningRate: 3e-3, seed: 1, linearOnly: false,
+  power: 'none',
+  differences: [],
+  linearOrder: 0,
+  window: 12,
+  horizon: 1,
+  mode: 'vector',
+  scale: 'standard',
+  hidden: 16,
+  cell: 'gru',
+  layers: 1,
+  dropout: NO_DROPOUT,
+  steps: 500,
+  batchSize: 16,
+  learningRate: 3e-3,
+  seed: 1,
+  linearOnly: false,
 };
 
 /** A recipe in one line, e.g. "window 12, log, diff 12, AR(12)+GRU 16, direct 24". */
 export function describeRecipe(r: ForecastRecipe): string {
-  const parts = [`window ${r.window}`, r.power, r.differences.length === 0 ? 'no diff' : `diff ${r.differences.join('+')}`];
-  const net = r.linearOnly ? `AR(${r.linearOrder}) alone` : `${r.linearOrder > 0 ? `AR(${r.linearOrder})+` : ''}${r.cell.toUpperCase()} ${r.hidden}`;
+  const parts = [
+    `window ${r.window}`,
+    r.power,
+    r.differences.length === 0 ? 'no diff' : `diff ${r.differences.join('+')}`,
+  ];
+  const net = r.linearOnly
+    ? `AR(${r.linearOrder}) alone`
+    : `${r.linearOrder > 0 ? `AR(${r.linearOrder})+` : ''}${r.cell.toUpperCase()} ${r.hidden}`;
   parts.push(net, r.horizon === 1 ? 'recursive' : `direct ${r.horizon}`);
   return parts.join(', ');
 }
@@ -77,7 +97,10 @@ export interface SeriesColumns {
  * A SeriesForecaster for the recipe with its transform, scaler and linear part fitted on `data` (the training rows),
  * untrained; and the raw training windows for its task.
  */
-export function prepareForecaster(data: SeriesColumns, recipe: Partial<ForecastRecipe> = {}): { forecaster: SeriesForecaster; windows: WindowExample[] } {
+export function prepareForecaster(
+  data: SeriesColumns,
+  recipe: Partial<ForecastRecipe> = {},
+): { forecaster: SeriesForecaster; windows: WindowExample[] } {
   const r = { ...DEFAULT_RECIPE, ...recipe };
   const targets = data.targets ?? data.names;
   const targetIdx = targets.map((t) => {
@@ -85,33 +108,71 @@ export function prepareForecaster(data: SeriesColumns, recipe: Partial<ForecastR
     if (i < 0) throw new ForecastRecipeError(`target "${t}" is not one of the columns (${data.names.join(', ')})`);
     return i;
   });
-  if (r.linearOrder > r.window) throw new ForecastRecipeError(`the linear part's order ${r.linearOrder} exceeds the window ${r.window}`);
+  if (r.linearOrder > r.window)
+    throw new ForecastRecipeError(`the linear part's order ${r.linearOrder} exceeds the window ${r.window}`);
   if (r.linearOrder > 0 && r.mode !== 'vector') throw new ForecastRecipeError('a linear part needs vector mode');
-  if (r.linearOnly && r.linearOrder === 0) throw new ForecastRecipeError('linearOnly needs a linear part (linearOrder ≥ 1)');
+  if (r.linearOnly && r.linearOrder === 0)
+    throw new ForecastRecipeError('linearOnly needs a linear part (linearOrder ≥ 1)');
   const lambda = r.power === 'none' ? null : r.power === 'log' ? 0 : boxCoxLambda(data.columns[targetIdx[0]!]!);
   const transform = new SeriesTransform({ boxCox: lambda, differences: r.differences });
   const rawWindow = r.window + transform.lost;
   const n = data.columns[0]!.length;
-  if (n < rawWindow + r.horizon + 1) throw new ForecastRecipeError(`${n} training rows are too few for a window of ${rawWindow} raw rows and a horizon of ${r.horizon}`);
+  if (n < rawWindow + r.horizon + 1)
+    throw new ForecastRecipeError(
+      `${n} training rows are too few for a window of ${rawWindow} raw rows and a horizon of ${r.horizon}`,
+    );
   const transformed = data.columns.map((c) => transform.forward(c));
   const scaler = r.scale === 'none' ? null : Scaler.fit(transformed, { kind: r.scale });
   const modelUnits = transformed.map((c, j) => (scaler === null ? c : scaler.transform(c, j)));
   // The linear part: one direct AR per target on the model-unit windows, predicting `horizon` values at once.
-  const linear = r.linearOrder === 0 ? null : targetIdx.map((c) => LinearAutoregression.fit(makeWindows([modelUnits[c]!], { window: r.window, horizon: r.horizon }), { order: r.linearOrder, horizon: r.horizon }));
+  const linear =
+    r.linearOrder === 0
+      ? null
+      : targetIdx.map((c) =>
+          LinearAutoregression.fit(makeWindows([modelUnits[c]!], { window: r.window, horizon: r.horizon }), {
+            order: r.linearOrder,
+            horizon: r.horizon,
+          }),
+        );
   const model = new Forecaster({
-    ...DEFAULT_FORECASTER_CONFIG, inputSize: data.names.length, targets: targets.length, horizon: r.horizon, mode: r.mode, hiddenSize: r.hidden,
-    cell: { ...DEFAULT_CELL, kind: r.cell }, layers: r.layers, dropout: r.dropout, seed: r.seed,
+    ...DEFAULT_FORECASTER_CONFIG,
+    inputSize: data.names.length,
+    targets: targets.length,
+    horizon: r.horizon,
+    mode: r.mode,
+    hiddenSize: r.hidden,
+    cell: { ...DEFAULT_CELL, kind: r.cell },
+    layers: r.layers,
+    dropout: r.dropout,
+    seed: r.seed,
   });
   if (r.linearOnly) {
-    for (const name of ['forecaster/output/W', 'forecaster/output/b']) tf.tidy(() => model.params.get(name).assign(tf.zerosLike(model.params.get(name))));
+    for (const name of ['forecaster/output/W', 'forecaster/output/b'])
+      tf.tidy(() => model.params.get(name).assign(tf.zerosLike(model.params.get(name))));
   }
-  const forecaster = new SeriesForecaster(model, { scaler, transform, window: r.window, inputs: [...data.names], targets: [...targets], linear });
-  const windows = makeWindows(data.columns, { window: rawWindow, horizon: r.horizon, mode: r.mode, targets: targetIdx });
+  const forecaster = new SeriesForecaster(model, {
+    scaler,
+    transform,
+    window: r.window,
+    inputs: [...data.names],
+    targets: [...targets],
+    linear,
+  });
+  const windows = makeWindows(data.columns, {
+    window: rawWindow,
+    horizon: r.horizon,
+    mode: r.mode,
+    targets: targetIdx,
+  });
   return { forecaster, windows };
 }
 
 /** Trains the network on raw windows with a plain loop (batch → loss → gradients → clip → Adam); returns the last loss. */
-export function fitForecaster(forecaster: SeriesForecaster, windows: readonly WindowExample[], recipe: Partial<ForecastRecipe> = {}): number {
+export function fitForecaster(
+  forecaster: SeriesForecaster,
+  windows: readonly WindowExample[],
+  recipe: Partial<ForecastRecipe> = {},
+): number {
   const r = { ...DEFAULT_RECIPE, ...recipe };
   if (r.linearOnly || r.steps === 0) return NaN;
   const examples = windows.map((w) => forecaster.exampleToModel(w));
@@ -152,12 +213,19 @@ export interface RollingOriginScore {
 export function rollingOrigins(rows: number, options: Partial<RollingOriginOptions> = {}): number[] {
   const o = { ...DEFAULT_ROLLING_ORIGIN, ...options };
   const origins = Array.from({ length: o.origins }, (_, i) => rows - o.horizon - (o.origins - 1 - i) * o.step);
-  if (origins[0]! < 1) throw new ForecastRecipeError(`${o.origins} origins ${o.step} rows apart with ${o.horizon} rows each need more than ${rows} training rows`);
+  if (origins[0]! < 1)
+    throw new ForecastRecipeError(
+      `${o.origins} origins ${o.step} rows apart with ${o.horizon} rows each need more than ${rows} training rows`,
+    );
   return origins;
 }
 
 /** Rolling-origin RMSE of a recipe on the training rows `data` (nothing after them is read). */
-export function rollingOriginScore(data: SeriesColumns, recipe: Partial<ForecastRecipe>, options: Partial<RollingOriginOptions> = {}): RollingOriginScore {
+export function rollingOriginScore(
+  data: SeriesColumns,
+  recipe: Partial<ForecastRecipe>,
+  options: Partial<RollingOriginOptions> = {},
+): RollingOriginScore {
   const o = { ...DEFAULT_ROLLING_ORIGIN, ...options };
   const origins = rollingOrigins(data.columns[0]!.length, o);
   const target = data.names.indexOf((data.targets ?? data.names)[0]!);
@@ -210,7 +278,12 @@ export interface SelectionResult {
  * {none, 1, season, 1 + season} × direct or recursive, first as the linear part alone (AR of the window's order;
  * cheap: no training), then each with the network added to the linear part and without it.
  */
-export function selectionGrid(base: Partial<ForecastRecipe>, season: number, directHorizon: number, windows?: readonly number[]): ForecastRecipe[] {
+export function selectionGrid(
+  base: Partial<ForecastRecipe>,
+  season: number,
+  directHorizon: number,
+  windows?: readonly number[],
+): ForecastRecipe[] {
   const b = { ...DEFAULT_RECIPE, ...base };
   const pipelines: Pick<ForecastRecipe, 'window' | 'power' | 'differences' | 'horizon'>[] = [];
   for (const window of windows ?? [b.window]) {
@@ -221,14 +294,30 @@ export function selectionGrid(base: Partial<ForecastRecipe>, season: number, dir
     }
   }
   const order = (window: number) => (b.linearOrder > 0 ? Math.min(b.linearOrder, window) : window);
-  const linear = pipelines.map((p) => ({ ...b, ...p, mode: 'vector' as const, linearOrder: order(p.window), linearOnly: true }));
-  const hybrid = pipelines.map((p) => ({ ...b, ...p, mode: 'vector' as const, linearOrder: order(p.window), linearOnly: false }));
+  const linear = pipelines.map((p) => ({
+    ...b,
+    ...p,
+    mode: 'vector' as const,
+    linearOrder: order(p.window),
+    linearOnly: true,
+  }));
+  const hybrid = pipelines.map((p) => ({
+    ...b,
+    ...p,
+    mode: 'vector' as const,
+    linearOrder: order(p.window),
+    linearOnly: false,
+  }));
   const network = pipelines.map((p) => ({ ...b, ...p, linearOrder: 0, linearOnly: false }));
   return [...linear, ...hybrid, ...network];
 }
 
 /** Scores the grid by rolling origin on the training rows, within the time budget, and picks the best network. */
-export function selectRecipe(data: SeriesColumns, base: Partial<ForecastRecipe>, options: Partial<SelectionOptions> = {}): SelectionResult {
+export function selectRecipe(
+  data: SeriesColumns,
+  base: Partial<ForecastRecipe>,
+  options: Partial<SelectionOptions> = {},
+): SelectionResult {
   const season = options.season ?? 12;
   const ro = { ...DEFAULT_ROLLING_ORIGIN, ...options.rollingOrigin };
   const budget = (options.budgetSeconds ?? 600) * 1000;
@@ -250,8 +339,15 @@ export function selectRecipe(data: SeriesColumns, base: Partial<ForecastRecipe>,
     candidates.push(c);
     options.onCandidate?.(c, candidates.length, grid.length);
   }
-  const lowest = (cs: SelectionCandidate[]) => cs.reduce<SelectionCandidate | null>((a, c) => (a === null || c.score.mean < a.score.mean ? c : a), null);
+  const lowest = (cs: SelectionCandidate[]) =>
+    cs.reduce<SelectionCandidate | null>((a, c) => (a === null || c.score.mean < a.score.mean ? c : a), null);
   const best = lowest(candidates.filter((c) => !c.recipe.linearOnly));
-  if (best === null) throw new ForecastRecipeError(`no network candidate was scored within the budget of ${budget / 1000} s; raise it`);
-  return { candidates, best, bestLinear: lowest(candidates.filter((c) => c.recipe.linearOnly)), skipped: grid.length - candidates.length };
+  if (best === null)
+    throw new ForecastRecipeError(`no network candidate was scored within the budget of ${budget / 1000} s; raise it`);
+  return {
+    candidates,
+    best,
+    bestLinear: lowest(candidates.filter((c) => c.recipe.linearOnly)),
+    skipped: grid.length - candidates.length,
+  };
 }

@@ -33,7 +33,13 @@ export interface ForecasterConfig {
 }
 
 export const DEFAULT_FORECASTER_CONFIG: Omit<ForecasterConfig, 'inputSize' | 'targets'> = {
-  horizon: 1, mode: 'vector', hiddenSize: 64, cell: DEFAULT_CELL, layers: 1, dropout: NO_DROPOUT, seed: 1,
+  horizon: 1,
+  mode: 'vector',
+  hiddenSize: 64,
+  cell: DEFAULT_CELL,
+  layers: 1,
+  dropout: NO_DROPOUT,
+  seed: 1,
 };
 
 export interface ForecastBatch extends SequenceBatch {
@@ -54,9 +60,17 @@ export class Forecaster {
     this.config = { ...DEFAULT_FORECASTER_CONFIG, ...config, dropout: { ...NO_DROPOUT, ...config.dropout } };
     config = this.config;
     this.params = new Params(new Rng(config.seed));
-    this.reader = new SequenceReader(this.params, 'forecaster', { kind: 'features', size: config.inputSize }, config.hiddenSize, { ...DEFAULT_CELL, ...config.cell }, {
-      layers: this.config.layers, dropout: this.config.dropout,
-    });
+    this.reader = new SequenceReader(
+      this.params,
+      'forecaster',
+      { kind: 'features', size: config.inputSize },
+      config.hiddenSize,
+      { ...DEFAULT_CELL, ...config.cell },
+      {
+        layers: this.config.layers,
+        dropout: this.config.dropout,
+      },
+    );
     const H = config.hiddenSize;
     const out = config.horizon * config.targets;
     this.params.create('forecaster/output/W', [H, out], { kind: 'uniform', scale: 1 / Math.sqrt(H) });

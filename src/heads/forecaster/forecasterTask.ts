@@ -26,7 +26,12 @@ export class ForecasterTask extends EpochSampledTask implements TrainingTask<For
   readonly options: ForecasterTaskOptions;
   readonly model: TrainableModel<ForecastBatch>;
   readonly sampler: EpochSampler;
-  readonly metrics: Readonly<Record<string, MetricDirection>> = { loss: 'lower', mse: 'lower', rmse: 'lower', lastStepMse: 'lower' };
+  readonly metrics: Readonly<Record<string, MetricDirection>> = {
+    loss: 'lower',
+    mse: 'lower',
+    rmse: 'lower',
+    lastStepMse: 'lower',
+  };
   /** The loss is the MSE of the scaled values (the model's units), not a cross-entropy. */
   readonly lossKind = { name: 'MSE', unit: 'scaled units²' };
   private readonly train: WindowExample[];
@@ -35,17 +40,31 @@ export class ForecasterTask extends EpochSampledTask implements TrainingTask<For
   private readonly validRaw: { windows: Float32Array[]; targets: Float32Array[] };
 
   /** `data`: raw windows (makeWindows of forecaster.rawWindow steps in the model's mode, raw units); the task converts them to model units. */
-  constructor(readonly forecaster: SeriesForecaster, data: { train: readonly WindowExample[]; valid: readonly WindowExample[] }, options: Partial<ForecasterTaskOptions> = {}) {
+  constructor(
+    readonly forecaster: SeriesForecaster,
+    data: { train: readonly WindowExample[]; valid: readonly WindowExample[] },
+    options: Partial<ForecasterTaskOptions> = {},
+  ) {
     super();
     this.options = { ...DEFAULT_FORECASTER_TASK, ...options };
-    if (data.train.length === 0) throw new TrainingConfigError('forecaster training needs training windows (the series is shorter than window + horizon?)');
-    if (data.valid.length === 0) throw new TrainingConfigError('forecaster training needs validation windows (none were given or held out)');
+    if (data.train.length === 0)
+      throw new TrainingConfigError(
+        'forecaster training needs training windows (the series is shorter than window + horizon?)',
+      );
+    if (data.valid.length === 0)
+      throw new TrainingConfigError('forecaster training needs validation windows (none were given or held out)');
     this.train = data.train.map((e) => forecaster.exampleToModel(e));
     this.valid = data.valid.map((e) => forecaster.exampleToModel(e));
     const O = forecaster.model.outputSize;
-    this.validRaw = { windows: data.valid.map((e) => e.input), targets: data.valid.map((e) => e.target.slice(e.target.length - O)) };
+    this.validRaw = {
+      windows: data.valid.map((e) => e.input),
+      targets: data.valid.map((e) => e.target.slice(e.target.length - O)),
+    };
     const model = forecaster.model;
-    this.model = { params: model.params, loss: (batch: ForecastBatch, context: LossContext) => model.loss(batch, context) };
+    this.model = {
+      params: model.params,
+      loss: (batch: ForecastBatch, context: LossContext) => model.loss(batch, context),
+    };
     this.sampler = new EpochSampler(this.train.length, { batchSize: this.options.batchSize, seed: this.options.seed });
   }
 

@@ -27,7 +27,10 @@ export function forecastBaselines(plan: ForecastPlan): BaselineScore[] {
   const out: BaselineScore[] = [
     { name: 'naive (last value)', rmse: rmse(naiveForecast(hist, T)) },
     { name: `seasonal naive (${season})`, rmse: rmse(seasonalNaiveForecast(hist, T, season)) },
-    { name: `linear AR(${order}) on raw values, recursive`, rmse: rmse(LinearAutoregression.fit(makeWindows([hist], { window: order }), { order }).forecast(hist, T)) },
+    {
+      name: `linear AR(${order}) on raw values, recursive`,
+      rmse: rmse(LinearAutoregression.fit(makeWindows([hist], { window: order }), { order }).forecast(hist, T)),
+    },
   ];
   if (plan.recipe.linearOrder > 0) {
     const linearOnly = { ...plan.recipe, linearOnly: true };

@@ -52,22 +52,40 @@ export class SeriesForecaster {
   /** Position of each target among the inputs. */
   readonly targetColumns: number[];
 
-  constructor(readonly model: Forecaster, readonly settings: SeriesSettings) {
+  constructor(
+    readonly model: Forecaster,
+    readonly settings: SeriesSettings,
+  ) {
     this.targetColumns = settings.targets.map((t) => {
       const i = settings.inputs.indexOf(t);
-      if (i < 0) throw new ForecastInputError(`target column "${t}" is not one of the input columns (${settings.inputs.join(', ')})`);
+      if (i < 0)
+        throw new ForecastInputError(
+          `target column "${t}" is not one of the input columns (${settings.inputs.join(', ')})`,
+        );
       return i;
     });
     if (model.config.inputSize !== settings.inputs.length || model.config.targets !== settings.targets.length) {
-      throw new ForecastInputError(`the model reads ${model.config.inputSize} and predicts ${model.config.targets} columns, the settings name ${settings.inputs.length} and ${settings.targets.length}`);
+      throw new ForecastInputError(
+        `the model reads ${model.config.inputSize} and predicts ${model.config.targets} columns, the settings name ${settings.inputs.length} and ${settings.targets.length}`,
+      );
     }
     const linear = settings.linear;
     if (linear !== null) {
-      if (model.config.mode !== 'vector') throw new ForecastInputError('a linear part needs vector mode (it forecasts after the window\'s last step only)');
-      if (linear.length !== settings.targets.length) throw new ForecastInputError(`${linear.length} linear models for ${settings.targets.length} targets`);
+      if (model.config.mode !== 'vector')
+        throw new ForecastInputError(
+          "a linear part needs vector mode (it forecasts after the window's last step only)",
+        );
+      if (linear.length !== settings.targets.length)
+        throw new ForecastInputError(`${linear.length} linear models for ${settings.targets.length} targets`);
       for (const ar of linear) {
-        if (ar.horizon !== model.config.horizon) throw new ForecastInputError(`the linear part predicts ${ar.horizon} values at once, the network ${model.config.horizon}`);
-        if (ar.order > settings.window) throw new ForecastInputError(`the linear part's order ${ar.order} is longer than the window ${settings.window}`);
+        if (ar.horizon !== model.config.horizon)
+          throw new ForecastInputError(
+            `the linear part predicts ${ar.horizon} values at once, the network ${model.config.horizon}`,
+          );
+        if (ar.order > settings.window)
+          throw new ForecastInputError(
+            `the linear part's order ${ar.order} is longer than the window ${settings.window}`,
+          );
       }
     }
   }
@@ -96,7 +114,9 @@ export class SeriesForecaster {
   /** Model-unit forecasts of input column `column` back in raw units, continuing the raw `history` of that column. */
   columnFromModel(history: ArrayLike<number>, forecast: ArrayLike<number>, column: number): Float64Array {
     const scaler = this.settings.scaler;
-    const unscaled = Float64Array.from(forecast as ArrayLike<number>, (v) => (scaler === null ? v : scaler.inverseValue(v, column)));
+    const unscaled = Float64Array.from(forecast as ArrayLike<number>, (v) =>
+      scaler === null ? v : scaler.inverseValue(v, column),
+    );
     return this.settings.transform.inverse(history, unscaled);
   }
 
@@ -109,7 +129,9 @@ export class SeriesForecaster {
   windowToModel(window: Float32Array): Float32Array {
     const F = this.settings.inputs.length;
     if (window.length % F !== 0 || window.length / F <= this.settings.transform.lost) {
-      throw new ForecastInputError(`a window of ${window.length / F} steps leaves none after differencing (${this.settings.transform.lost} values)`);
+      throw new ForecastInputError(
+        `a window of ${window.length / F} steps leaves none after differencing (${this.settings.transform.lost} values)`,
+      );
     }
     const columns = Array.from({ length: F }, (_, f) => this.columnToModel(this.column(window, f, F), f));
     const steps = columns[0]!.length;
@@ -170,7 +192,10 @@ export class SeriesForecaster {
   /** The batch of model-unit examples the loss reads (targets laid out as ForecastBatch says). */
   batch(examples: readonly WindowExample[]): ForecastBatch {
     const F = this.settings.inputs.length;
-    const inputs = featureBatch(examples.map((e) => e.input), F);
+    const inputs = featureBatch(
+      examples.map((e) => e.input),
+      F,
+    );
     const O = this.model.outputSize;
     const B = examples.length;
     if (this.model.config.mode === 'vector') {
@@ -212,7 +237,10 @@ export class SeriesForecaster {
     const F = this.settings.inputs.length;
     const G = this.targetColumns.length;
     const k = this.model.config.horizon;
-    const model = this.forecastModelWindows(windows.map((w) => this.windowToModel(w)), batchSize);
+    const model = this.forecastModelWindows(
+      windows.map((w) => this.windowToModel(w)),
+      batchSize,
+    );
     return model.map((f, b) => {
       const raw = new Float32Array(k * G);
       this.targetColumns.forEach((c, g) => {
@@ -231,18 +259,26 @@ export class SeriesForecaster {
   forecastAhead(columns: readonly ArrayLike<number>[], steps: number): Float64Array[] {
     const F = this.settings.inputs.length;
     const W = this.rawWindow;
-    if (columns.length !== F) throw new ForecastInputError(`${columns.length} columns given, the model reads ${F} (${this.settings.inputs.join(', ')})`);
+    if (columns.length !== F)
+      throw new ForecastInputError(
+        `${columns.length} columns given, the model reads ${F} (${this.settings.inputs.join(', ')})`,
+      );
     const n = columns[0]!.length;
     if (n < W) throw new ForecastInputError(`the series has ${n} rows, fewer than the model's window of ${W}`);
-    if (!(Number.isInteger(steps) && steps >= 1)) throw new ForecastInputError(`steps ahead must be a whole number ≥ 1, got ${steps}`);
+    if (!(Number.isInteger(steps) && steps >= 1))
+      throw new ForecastInputError(`steps ahead must be a whole number ≥ 1, got ${steps}`);
     const k = this.model.config.horizon;
     const G = this.targetColumns.length;
-    if (steps > k && G !== F) throw new ForecastInputError(`forecasting ${steps} steps with a horizon of ${k} feeds forecasts back as inputs, which needs every input column predicted`);
+    if (steps > k && G !== F)
+      throw new ForecastInputError(
+        `forecasting ${steps} steps with a horizon of ${k} feeds forecasts back as inputs, which needs every input column predicted`,
+      );
     const history = columns.map((c) => Array.from(c as ArrayLike<number>).slice(n - W));
     const out = this.settings.targets.map(() => new Float64Array(steps));
-    for (let done = 0; done < steps; ) {
+    for (let done = 0; done < steps;) {
       const window = new Float32Array(W * F);
-      for (let t = 0; t < W; t++) for (let f = 0; f < F; f++) window[t * F + f] = history[f]![history[f]!.length - W + t]!;
+      for (let t = 0; t < W; t++)
+        for (let f = 0; f < F; f++) window[t * F + f] = history[f]![history[f]!.length - W + t]!;
       const forecast = this.forecastWindows([window])[0]!;
       for (let h = 0; h < k && done < steps; h++, done++) {
         for (let g = 0; g < G; g++) out[g]![done] = forecast[h * G + g]!;
@@ -255,15 +291,22 @@ export class SeriesForecaster {
   /** One line: window, transform, scaling and linear part. */
   describe(): string {
     const s = this.settings;
-    const linear = s.linear === null ? 'no linear part' : `plus linear AR(${s.linear[0]!.order}) (the network learns its residual)`;
+    const linear =
+      s.linear === null ? 'no linear part' : `plus linear AR(${s.linear[0]!.order}) (the network learns its residual)`;
     return `window ${s.window} (${this.rawWindow} raw rows); ${s.transform.describe()}; scaling ${s.scaler?.kind ?? 'none'}; ${linear}`;
   }
 
   savedForm(): { kind: typeof FORECASTER_KIND; config: ForecasterConfig; extra: ForecasterExtra } {
     const { scaler, transform, linear, ...rest } = this.settings;
     return {
-      kind: FORECASTER_KIND, config: this.model.config,
-      extra: { ...rest, scaler: scaler === null ? null : scaler.toJSON(), transform: transform.toJSON(), linear: linear === null ? null : linear.map((l) => l.toJSON()) },
+      kind: FORECASTER_KIND,
+      config: this.model.config,
+      extra: {
+        ...rest,
+        scaler: scaler === null ? null : scaler.toJSON(),
+        transform: transform.toJSON(),
+        linear: linear === null ? null : linear.map((l) => l.toJSON()),
+      },
     };
   }
 
@@ -278,19 +321,49 @@ export class SeriesForecaster {
     return SeriesForecaster.fromSaved(json, data, `${dir}/model.json`);
   }
 
-  static fromSaved(json: SavedModelJson<ForecasterConfig, ForecasterExtra>, data: Float32Array, where: string): SeriesForecaster {
+  static fromSaved(
+    json: SavedModelJson<ForecasterConfig, ForecasterExtra>,
+    data: Float32Array,
+    where: string,
+  ): SeriesForecaster {
     const e = json.extra;
-    const names = (x: unknown): x is string[] => Array.isArray(x) && x.length > 0 && x.every((s) => typeof s === 'string');
-    if (e === null || typeof e !== 'object' || !names(e.inputs) || !names(e.targets) || !(Number.isInteger(e.window) && e.window > 0)) {
-      throw new ModelFileError(`${where}: extra must hold inputs and targets (column names) and window (a whole number)`);
+    const names = (x: unknown): x is string[] =>
+      Array.isArray(x) && x.length > 0 && x.every((s) => typeof s === 'string');
+    if (
+      e === null ||
+      typeof e !== 'object' ||
+      !names(e.inputs) ||
+      !names(e.targets) ||
+      !(Number.isInteger(e.window) && e.window > 0)
+    ) {
+      throw new ModelFileError(
+        `${where}: extra must hold inputs and targets (column names) and window (a whole number)`,
+      );
     }
     const scaler = e.scaler === null ? null : Scaler.fromJSON(e.scaler, `${where} scaler`);
     // Models saved before transforms existed name only "none" or "log".
-    const transform = e.transform === 'none' ? new SeriesTransform() : e.transform === 'log' ? new SeriesTransform({ boxCox: 0 }) : SeriesTransform.fromJSON(e.transform, `${where} transform`);
-    const linear = e.linear === undefined || e.linear === null ? null : Array.isArray(e.linear) ? e.linear.map((l, i) => LinearAutoregression.fromJSON(l, `${where} linear[${i}]`)) : null;
+    const transform =
+      e.transform === 'none'
+        ? new SeriesTransform()
+        : e.transform === 'log'
+          ? new SeriesTransform({ boxCox: 0 })
+          : SeriesTransform.fromJSON(e.transform, `${where} transform`);
+    const linear =
+      e.linear === undefined || e.linear === null
+        ? null
+        : Array.isArray(e.linear)
+          ? e.linear.map((l, i) => LinearAutoregression.fromJSON(l, `${where} linear[${i}]`))
+          : null;
     const model = withSavedWeights(new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, ...json.config }), json, data, where);
     try {
-      return new SeriesForecaster(model, { scaler, transform, window: e.window, inputs: e.inputs, targets: e.targets, linear });
+      return new SeriesForecaster(model, {
+        scaler,
+        transform,
+        window: e.window,
+        inputs: e.inputs,
+        targets: e.targets,
+        linear,
+      });
     } catch (err) {
       model.dispose();
       throw err;

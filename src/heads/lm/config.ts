@@ -12,7 +12,13 @@
 import { DEFAULT_SEQUENCE_LOSS, type SequenceLossOptions } from '../../loss/sequenceLoss.js';
 import { DEFAULT_TRAINING_OPTIONS, type TrainingOptions } from '../../train/options.js';
 import {
-  ConfigError, SectionedConfig, schemaOf, sequenceLossSectionProblem, TRAINING_SCHEMA, SEQUENCE_LOSS_SCHEMA, type FieldType,
+  ConfigError,
+  SectionedConfig,
+  schemaOf,
+  sequenceLossSectionProblem,
+  TRAINING_SCHEMA,
+  SEQUENCE_LOSS_SCHEMA,
+  type FieldType,
   type PartialConfig,
 } from '../../train/config.js';
 import { DEFAULT_LANGUAGE_MODEL_CONFIG, type LanguageModelConfig } from './languageModel.js';
@@ -60,7 +66,12 @@ export interface LmTrainConfig {
 export type PartialLmTrainConfig = PartialConfig<LmTrainConfig>;
 
 export const LM_DATA_DEFAULTS: Omit<LmDataConfig, 'train'> = {
-  validSplit: 0.05, tokenizer: 'char', lowercase: false, minCount: 1, batchSize: DEFAULT_LANGUAGE_MODEL_TASK.batchSize, seed: 1,
+  validSplit: 0.05,
+  tokenizer: 'char',
+  lowercase: false,
+  minCount: 1,
+  batchSize: DEFAULT_LANGUAGE_MODEL_TASK.batchSize,
+  seed: 1,
 };
 
 /** Embeddings 64, a 256-unit GRU (DEFAULT_LANGUAGE_MODEL_CONFIG). */
@@ -68,23 +79,42 @@ export const LM_MODEL_DEFAULTS: LmModelConfig = { ...DEFAULT_LANGUAGE_MODEL_CONF
 
 /** Adam 3e-3, 3,000 steps, validation every 500; best/ by validation perplexity; no early stopping. */
 export const LM_TRAINING_DEFAULTS: TrainingOptions = {
-  ...DEFAULT_TRAINING_OPTIONS, steps: 3000, evalEvery: 500, learningRate: 3e-3, metric: 'perplexity', earlyStopping: { patience: 0 },
+  ...DEFAULT_TRAINING_OPTIONS,
+  steps: 3000,
+  evalEvery: 500,
+  learningRate: 3e-3,
+  metric: 'perplexity',
+  earlyStopping: { patience: 0 },
 };
 
 const DATA_SCHEMA: Record<keyof LmDataConfig, FieldType> = {
-  train: 'string[]', valid: 'string', validSplit: 'number', tokenizer: 'string', lowercase: 'boolean', maxVocab: 'integer',
-  minCount: 'integer', limit: 'integer', batchSize: 'integer', seed: 'integer',
+  train: 'string[]',
+  valid: 'string',
+  validSplit: 'number',
+  tokenizer: 'string',
+  lowercase: 'boolean',
+  maxVocab: 'integer',
+  minCount: 'integer',
+  limit: 'integer',
+  batchSize: 'integer',
+  seed: 'integer',
 };
 
 export const LM_CONFIG = new SectionedConfig<LmTrainConfig>({
   sections: {
-    data: DATA_SCHEMA, model: schemaOf(LM_MODEL_DEFAULTS), training: TRAINING_SCHEMA, loss: SEQUENCE_LOSS_SCHEMA,
+    data: DATA_SCHEMA,
+    model: schemaOf(LM_MODEL_DEFAULTS),
+    training: TRAINING_SCHEMA,
+    loss: SEQUENCE_LOSS_SCHEMA,
     validation: { batchSize: 'integer' },
   },
   // The training files have no default: resolveLmConfig requires them.
   defaults: {
-    data: { ...LM_DATA_DEFAULTS, train: [] }, model: LM_MODEL_DEFAULTS, training: LM_TRAINING_DEFAULTS,
-    loss: DEFAULT_SEQUENCE_LOSS, validation: { batchSize: DEFAULT_LANGUAGE_MODEL_TASK.validBatchSize },
+    data: { ...LM_DATA_DEFAULTS, train: [] },
+    model: LM_MODEL_DEFAULTS,
+    training: LM_TRAINING_DEFAULTS,
+    loss: DEFAULT_SEQUENCE_LOSS,
+    validation: { batchSize: DEFAULT_LANGUAGE_MODEL_TASK.validBatchSize },
   },
   problem: sequenceLossSectionProblem,
 });
@@ -92,7 +122,7 @@ export const LM_CONFIG = new SectionedConfig<LmTrainConfig>({
 /** Defaults ← each layer in order (file, flags, --set); the training text is required. */
 export function resolveLmConfig(layers: readonly PartialLmTrainConfig[]): LmTrainConfig {
   const config = LM_CONFIG.resolve(layers);
-  if (config.data.train.length === 0) throw new ConfigError('no training text: give --train FILE or "data": { ' +
-      '"train": [FILE] } in the config file');
+  if (config.data.train.length === 0)
+    throw new ConfigError('no training text: give --train FILE or "data": { ' + '"train": [FILE] } in the config file');
   return config;
 }

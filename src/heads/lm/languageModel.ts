@@ -27,7 +27,12 @@ export interface LanguageModelConfig {
   seed: number;
 }
 
-export const DEFAULT_LANGUAGE_MODEL_CONFIG: Omit<LanguageModelConfig, 'vocabSize'> = { embeddingSize: 64, hiddenSize: 256, cell: DEFAULT_CELL, seed: 1 };
+export const DEFAULT_LANGUAGE_MODEL_CONFIG: Omit<LanguageModelConfig, 'vocabSize'> = {
+  embeddingSize: 64,
+  hiddenSize: 256,
+  cell: DEFAULT_CELL,
+  seed: 1,
+};
 
 export interface LmBatch extends SequenceBatch {
   /** [T·B] next tokens (w1 … wn EOS PAD …), time-major. */
@@ -68,7 +73,10 @@ export class LanguageModel {
   constructor(readonly config: LanguageModelConfig) {
     this.params = new Params(new Rng(config.seed));
     const { vocabSize: V, embeddingSize: E, hiddenSize: H } = config;
-    this.reader = new SequenceReader(this.params, 'lm', { kind: 'tokens', vocabSize: V, embeddingSize: E }, H, { ...DEFAULT_CELL, ...config.cell });
+    this.reader = new SequenceReader(this.params, 'lm', { kind: 'tokens', vocabSize: V, embeddingSize: E }, H, {
+      ...DEFAULT_CELL,
+      ...config.cell,
+    });
     this.params.create('lm/output/W', [H, V], { kind: 'uniform', scale: 1 / Math.sqrt(H) });
     this.params.create('lm/output/b', [V], { kind: 'zeros' });
   }
@@ -100,8 +108,19 @@ export class LanguageModel {
   /** Continues each prompt (token ids, without GO) until EOS or maxLength; returns the generated ids. */
   generate(prompts: readonly (readonly number[])[], options: GenerateOptions = {}): number[][] {
     const model = this.decodable(prompts);
-    const dummy: SourceBatch = { size: prompts.length, sourceSteps: 1, source: new Int32Array(prompts.length), sourceMask: new Float32Array(prompts.length), sourceLengths: new Int32Array(prompts.length) };
-    const hyps = sampleDecode(model, dummy, { maxLength: options.maxLength ?? 100, temperature: options.temperature ?? 1, topK: options.topK ?? 0, seed: options.seed ?? 1 });
+    const dummy: SourceBatch = {
+      size: prompts.length,
+      sourceSteps: 1,
+      source: new Int32Array(prompts.length),
+      sourceMask: new Float32Array(prompts.length),
+      sourceLengths: new Int32Array(prompts.length),
+    };
+    const hyps = sampleDecode(model, dummy, {
+      maxLength: options.maxLength ?? 100,
+      temperature: options.temperature ?? 1,
+      topK: options.topK ?? 0,
+      seed: options.seed ?? 1,
+    });
     return hyps.map((h) => h.ids);
   }
 

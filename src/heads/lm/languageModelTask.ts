@@ -24,7 +24,12 @@ export interface LanguageModelTaskOptions {
   loss: Partial<SequenceLossOptions>;
 }
 
-export const DEFAULT_LANGUAGE_MODEL_TASK: LanguageModelTaskOptions = { batchSize: 32, seed: 1, validBatchSize: 128, loss: {} };
+export const DEFAULT_LANGUAGE_MODEL_TASK: LanguageModelTaskOptions = {
+  batchSize: 32,
+  seed: 1,
+  validBatchSize: 128,
+  loss: {},
+};
 
 export class LanguageModelTask extends EpochSampledTask implements TrainingTask<LmBatch> {
   readonly options: LanguageModelTaskOptions;
@@ -35,22 +40,33 @@ export class LanguageModelTask extends EpochSampledTask implements TrainingTask<
   private readonly valid: number[][];
 
   /** `data` holds token ids per line (TextLanguageModel.encode); empty lines are dropped. */
-  constructor(readonly lm: TextLanguageModel, data: { train: readonly number[][]; valid: readonly number[][] }, options: Partial<LanguageModelTaskOptions> = {}) {
+  constructor(
+    readonly lm: TextLanguageModel,
+    data: { train: readonly number[][]; valid: readonly number[][] },
+    options: Partial<LanguageModelTaskOptions> = {},
+  ) {
     super();
     this.options = { ...DEFAULT_LANGUAGE_MODEL_TASK, ...options };
     this.train = data.train.filter((s) => s.length > 0);
     this.valid = data.valid.filter((s) => s.length > 0).sort((a, b) => a.length - b.length);
-    if (this.train.length === 0) throw new TrainingConfigError('language-model training needs training lines (none ' +
-        'were given)');
-    if (this.valid.length === 0) throw new TrainingConfigError('language-model training needs validation lines ' +
-        '(none were given or held out)');
+    if (this.train.length === 0)
+      throw new TrainingConfigError('language-model training needs training lines (none ' + 'were given)');
+    if (this.valid.length === 0)
+      throw new TrainingConfigError(
+        'language-model training needs validation lines ' + '(none were given or held out)',
+      );
     const model = lm.model;
     const loss = this.options.loss;
     this.model = {
       params: model.params,
-      loss: (batch: LmBatch, context: LossContext) => model.loss(batch, { ...context, loss: { ...loss, ...context.loss } }),
+      loss: (batch: LmBatch, context: LossContext) =>
+        model.loss(batch, { ...context, loss: { ...loss, ...context.loss } }),
     };
-    this.sampler = new EpochSampler(this.train.length, { batchSize: this.options.batchSize, seed: this.options.seed }, this.train.map((s) => s.length));
+    this.sampler = new EpochSampler(
+      this.train.length,
+      { batchSize: this.options.batchSize, seed: this.options.seed },
+      this.train.map((s) => s.length),
+    );
   }
 
   nextBatch(): TrainingBatch<LmBatch> {

@@ -26,9 +26,10 @@ export interface PreparedLanguageModel {
 export async function readLmText(config: LmTrainConfig): Promise<{ train: string[]; valid: string[] }> {
   const d = config.data;
   const lines = await readTextLines(d.train, { nonEmpty: true, ...(d.limit !== undefined ? { limit: d.limit } : {}) });
-  const parts = d.valid !== undefined
-    ? { train: lines, valid: await readTextLines([d.valid], { nonEmpty: true }) }
-    : splitCorpus(lines, { valid: d.validSplit, test: 0, seed: d.seed });
+  const parts =
+    d.valid !== undefined
+      ? { train: lines, valid: await readTextLines([d.valid], { nonEmpty: true }) }
+      : splitCorpus(lines, { valid: d.validSplit, test: 0, seed: d.seed });
   if (parts.train.length === 0) throw new ConfigError(`${d.train.join(', ')}: no non-empty training lines`);
   return { train: parts.train, valid: parts.valid };
 }
@@ -44,20 +45,36 @@ export async function prepareLanguageModel(config: LmTrainConfig, resume?: Check
   } else {
     const tokenizer = await createTokenizer(parseTokenizerSpec(d.tokenizer));
     const prep = (l: string): string => (d.lowercase ? l.toLowerCase() : l);
-    const vocabulary = Vocabulary.build(train.map((l) => tokenizer.tokenize(prep(l))), {
-      minCount: d.minCount, ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}),
-    });
+    const vocabulary = Vocabulary.build(
+      train.map((l) => tokenizer.tokenize(prep(l))),
+      {
+        minCount: d.minCount,
+        ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}),
+      },
+    );
     const model = new LanguageModel({ ...config.model, vocabSize: vocabulary.size });
     lm = new TextLanguageModel(model, vocabulary, tokenizer, d.lowercase);
   }
   try {
-    const task = new LanguageModelTask(lm, { train: train.map((l) => lm.encode(l)), valid: valid.map((l) => lm.encode(l)) }, {
-      batchSize: d.batchSize, seed: d.seed, validBatchSize: config.validation.batchSize, loss: config.loss,
-    });
+    const task = new LanguageModelTask(
+      lm,
+      { train: train.map((l) => lm.encode(l)), valid: valid.map((l) => lm.encode(l)) },
+      {
+        batchSize: d.batchSize,
+        seed: d.seed,
+        validBatchSize: config.validation.batchSize,
+        loss: config.loss,
+      },
+    );
     return {
-      lm, task, saved: { config },
+      lm,
+      task,
+      saved: { config },
       summary: {
-        trainLines: train.length, validLines: valid.length, vocabulary: lm.vocabulary.size, tokenizer: lm.tokenizer.toJSON().kind,
+        trainLines: train.length,
+        validLines: valid.length,
+        vocabulary: lm.vocabulary.size,
+        tokenizer: lm.tokenizer.toJSON().kind,
         weights: lm.model.params.count(),
       },
     };

@@ -1,6 +1,12 @@
 // A language model with what turns text into its ids and back: the vocabulary and the tokenizer (word, char or
 // SentencePiece), saved together in one model directory (kind 'lm'), as the Translator does for translation.
-import { LanguageModel, makeLmBatch, DEFAULT_LANGUAGE_MODEL_CONFIG, type LanguageModelConfig, type GenerateOptions } from './languageModel.js';
+import {
+  LanguageModel,
+  makeLmBatch,
+  DEFAULT_LANGUAGE_MODEL_CONFIG,
+  type LanguageModelConfig,
+  type GenerateOptions,
+} from './languageModel.js';
 import { Vocabulary, UNK, type VocabularyJson } from '../../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
@@ -26,7 +32,12 @@ export interface ScoreResult {
 }
 
 export class TextLanguageModel {
-  constructor(readonly model: LanguageModel, readonly vocabulary: Vocabulary, readonly tokenizer: Tokenizer, readonly lowercase = false) {}
+  constructor(
+    readonly model: LanguageModel,
+    readonly vocabulary: Vocabulary,
+    readonly tokenizer: Tokenizer,
+    readonly lowercase = false,
+  ) {}
 
   /** A line's token ids (without GO/EOS). */
   encode(line: string): number[] {
@@ -58,8 +69,17 @@ export class TextLanguageModel {
     return { perplexity: Math.exp(meanNll), meanNll, tokens, unknown };
   }
 
-  savedForm(): { kind: typeof LM_KIND; config: LanguageModelConfig; extra: LanguageModelExtra; files: ModelSideFile[] } {
-    const extra = { vocabulary: this.vocabulary.toJSON(), tokenizer: this.tokenizer.toJSON(), lowercase: this.lowercase };
+  savedForm(): {
+    kind: typeof LM_KIND;
+    config: LanguageModelConfig;
+    extra: LanguageModelExtra;
+    files: ModelSideFile[];
+  } {
+    const extra = {
+      vocabulary: this.vocabulary.toJSON(),
+      tokenizer: this.tokenizer.toJSON(),
+      lowercase: this.lowercase,
+    };
     return { kind: LM_KIND, config: this.model.config, extra, files: tokenizerFiles([this.tokenizer]) };
   }
 
@@ -78,12 +98,25 @@ export class TextLanguageModel {
    * Rebuilds from a model.json (a model directory or a checkpoint) and its weights; `where` names it in errors,
    * `directory` is where a SentencePiece tokenizer's model file is (and must be).
    */
-  static async fromSaved(json: SavedModelJson<Partial<LanguageModelConfig>, LanguageModelExtra>, data: Float32Array, where: string, directory?: string): Promise<TextLanguageModel> {
+  static async fromSaved(
+    json: SavedModelJson<Partial<LanguageModelConfig>, LanguageModelExtra>,
+    data: Float32Array,
+    where: string,
+    directory?: string,
+  ): Promise<TextLanguageModel> {
     const e = json.extra;
     const vocabulary = Vocabulary.fromJSON(e.vocabulary, `${where} vocabulary`);
-    const tokenizer = await createTokenizer(tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`), directory === undefined ? {} : { directory });
+    const tokenizer = await createTokenizer(
+      tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`),
+      directory === undefined ? {} : { directory },
+    );
     const model = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size });
-    return new TextLanguageModel(withSavedWeights(model, json, data, where), vocabulary, tokenizer, e.lowercase === true);
+    return new TextLanguageModel(
+      withSavedWeights(model, json, data, where),
+      vocabulary,
+      tokenizer,
+      e.lowercase === true,
+    );
   }
 
   dispose(): void {

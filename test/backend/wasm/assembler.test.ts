@@ -1,6 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import {
-  Fn, Consts, op, I32, F32, V128, vadd, vmul, assembleModule, F32X4_SPLAT,
+  Fn,
+  Consts,
+  op,
+  I32,
+  F32,
+  V128,
+  vadd,
+  vmul,
+  assembleModule,
+  F32X4_SPLAT,
 } from '../../../src/backend/wasm/assembler.js';
 
 type Exports = Record<string, (...args: number[]) => void>;
@@ -16,9 +25,12 @@ function triangleFn(): Fn {
   const [n, out] = [0, 1];
   const [i, sum] = [fn.local(I32), fn.local(I32)];
   fn.code = [
-    op.i32(300), op.set(sum),
+    op.i32(300),
+    op.set(sum),
     fn.forUp(i, [op.get(n)], 1, [op.get(sum), op.get(i), op.add, op.set(sum)]),
-    op.get(out), op.get(sum), op.i32store(),
+    op.get(out),
+    op.get(sum),
+    op.i32store(),
   ];
   return fn;
 }
@@ -40,8 +52,13 @@ function scaleFn(): Fn {
   const [x, n, s, out] = [0, 1, 2, 3];
   const [i, bytes, vs] = [fn.local(I32), fn.local(I32), fn.local(V128)];
   fn.code = [
-    op.get(s), op.simd(F32X4_SPLAT), op.set(vs),
-    op.get(n), op.i32(4), op.mul, op.set(bytes),
+    op.get(s),
+    op.simd(F32X4_SPLAT),
+    op.set(vs),
+    op.get(n),
+    op.i32(4),
+    op.mul,
+    op.set(bytes),
     fn.forUp(i, [op.get(bytes)], 16, fn.put(out, i, [fn.at(x, i), op.get(vs), vmul])),
   ];
   return fn;
@@ -72,9 +89,17 @@ describe('the WebAssembly assembler', () => {
 
   it('writes a module WebAssembly accepts, exporting each function by name, that computes what its code says', () => {
     const memory = new WebAssembly.Memory({ initial: 1 });
-    const exports = instantiate(assembleModule([
-      { name: 'triangle', fn: triangleFn() }, { name: 'affine', fn: affineFn() }, { name: 'scale', fn: scaleFn() },
-    ], false), memory);
+    const exports = instantiate(
+      assembleModule(
+        [
+          { name: 'triangle', fn: triangleFn() },
+          { name: 'affine', fn: affineFn() },
+          { name: 'scale', fn: scaleFn() },
+        ],
+        false,
+      ),
+      memory,
+    );
     expect(Object.keys(exports).sort()).toEqual(['affine', 'scale', 'triangle']);
 
     const ints = new Int32Array(memory.buffer);

@@ -1,7 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
-import { unsortedSegmentSumValues, sliceValues, gatherRowsValues, argMaxRowsValues, blockTranspose } from '../../../src/backend/wasm/kernels.js';
+import {
+  unsortedSegmentSumValues,
+  sliceValues,
+  gatherRowsValues,
+  argMaxRowsValues,
+  blockTranspose,
+} from '../../../src/backend/wasm/kernels.js';
 import { Rng } from '../../../src/random.js';
 
 // Every kernel is checked against the cpu backend's own on the same inputs, made fresh on each backend from plain
@@ -10,7 +16,11 @@ beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-interface Result { values: unknown; shape: number[]; dtype: string }
+interface Result {
+  values: unknown;
+  shape: number[];
+  dtype: string;
+}
 
 async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Result> {
   await tf.setBackend(backend);
@@ -43,7 +53,7 @@ function expectClose(actual: unknown, expected: unknown, digits = 5): void {
 }
 
 describe('toolkit kernels on wasm', () => {
-  it('are registered in place of (or beside) the backend\'s own', () => {
+  it("are registered in place of (or beside) the backend's own", () => {
     for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax, tf.Identity, tf.Tanh]) {
       expect((tf.getKernel(name, 'wasm') as { toolkit?: boolean } | undefined)?.toolkit).toBe(true);
     }
@@ -60,7 +70,9 @@ describe('UnsortedSegmentSum on wasm', () => {
   it('sums rows by 1-D ids, repeated ids accumulating, as the cpu backend does', async () => {
     const x = randomValues(6 * 3, 1);
     const ids = [2, 0, 2, 2, 1, 0];
-    const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor2d(x, [6, 3]), tf.tensor1d(ids, 'int32'), 4));
+    const { cpu, wasm } = await onBoth(() =>
+      tf.unsortedSegmentSum(tf.tensor2d(x, [6, 3]), tf.tensor1d(ids, 'int32'), 4),
+    );
     expect(wasm.shape).toEqual([4, 3]);
     expect(wasm.shape).toEqual(cpu.shape);
     expectClose(wasm.values, cpu.values);
@@ -72,37 +84,59 @@ describe('UnsortedSegmentSum on wasm', () => {
     for (const inner of [8, 10]) {
       const x = randomValues(7 * inner, 2 + inner);
       const ids = [4, 0, 4, 1, 4, 0, 2];
-      const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor2d(x, [7, inner]), tf.tensor1d(ids, 'int32'), 5));
+      const { cpu, wasm } = await onBoth(() =>
+        tf.unsortedSegmentSum(tf.tensor2d(x, [7, inner]), tf.tensor1d(ids, 'int32'), 5),
+      );
       expectClose(wasm.values, cpu.values);
       expect((wasm.values as number[][])[3]).toEqual(new Array(inner).fill(0));
     }
   });
 
   it('drops ids outside [0, numSegments), negative ones included', async () => {
-    const x = [[1, 2], [3, 4], [5, 6], [7, 8]];
+    const x = [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ];
     const ids = [1, 5, -1, 1];
     const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor2d(x), tf.tensor1d(ids, 'int32'), 3));
     expect(wasm.values).toEqual(cpu.values);
-    expect(wasm.values).toEqual([[0, 0], [8, 10], [0, 0]]);
+    expect(wasm.values).toEqual([
+      [0, 0],
+      [8, 10],
+      [0, 0],
+    ]);
   });
 
   it('keeps int32 x exact and int32-typed', async () => {
-    const x = [[100000, -3], [7, 2147480000], [1, 1]];
+    const x = [
+      [100000, -3],
+      [7, 2147480000],
+      [1, 1],
+    ];
     const ids = [0, 1, 0];
-    const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor2d(x, [3, 2], 'int32'), tf.tensor1d(ids, 'int32'), 2));
+    const { cpu, wasm } = await onBoth(() =>
+      tf.unsortedSegmentSum(tf.tensor2d(x, [3, 2], 'int32'), tf.tensor1d(ids, 'int32'), 2),
+    );
     expect(wasm.dtype).toBe('int32');
-    expect(wasm.values).toEqual([[100001, -2], [7, 2147480000]]);
+    expect(wasm.values).toEqual([
+      [100001, -2],
+      [7, 2147480000],
+    ]);
     // cpu computes through float32 (values round), so compare to it only where float32 is exact.
     expect((cpu.values as number[][])[0]).toEqual([100001, -2]);
   });
 
   it('sums a 1-D x into scalar segments', async () => {
-    const { cpu, wasm } = await onBoth(() => tf.unsortedSegmentSum(tf.tensor1d([0.5, 0.25, 1, 2]), tf.tensor1d([3, 3, 0, 1], 'int32'), 4));
+    const { cpu, wasm } = await onBoth(() =>
+      tf.unsortedSegmentSum(tf.tensor1d([0.5, 0.25, 1, 2]), tf.tensor1d([3, 3, 0, 1], 'int32'), 4),
+    );
     expect(wasm.values).toEqual(cpu.values);
     expect(wasm.values).toEqual([1, 2, 0, 0.75]);
   });
 
-  it('takes 2-D ids as a prefix of x\'s shape, like the same sum over flattened ids', async () => {
+  it("takes 2-D ids as a prefix of x's shape, like the same sum over flattened ids", async () => {
     // x: [2, 3, 2], ids: [2, 3]. tfjs-cpu's own kernel fails to broadcast ids of rank > 1, so the reference is cpu
     // on the flattened problem, which is TensorFlow's definition.
     const x = randomValues(2 * 3 * 2, 2);
@@ -111,7 +145,11 @@ describe('UnsortedSegmentSum on wasm', () => {
     const cpu = tf.tidy(() => tf.unsortedSegmentSum(tf.tensor2d(x, [6, 2]), tf.tensor1d(ids, 'int32'), 3).arraySync());
     await tf.setBackend('wasm');
     const wasm = tf.tidy(() => {
-      const out = tf.unsortedSegmentSum(tf.tensor3d(x, [2, 3, 2]), tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D, 3);
+      const out = tf.unsortedSegmentSum(
+        tf.tensor3d(x, [2, 3, 2]),
+        tf.tensor2d(ids, [2, 3], 'int32') as unknown as tf.Tensor1D,
+        3,
+      );
       expect(out.shape).toEqual([3, 2]);
       return out.arraySync();
     });
@@ -122,19 +160,70 @@ describe('UnsortedSegmentSum on wasm', () => {
 describe('Transpose on wasm', () => {
   it('equals the cpu backend for 2-D, both 3-D swaps and a 4-D group swap, float32 and int32, in 4 × 4 blocks and in tiles (sizes not multiples of 4)', async () => {
     const cases: [number[], number[]][] = [
-      [[37, 19], [1, 0]], [[1280, 3], [1, 0]], [[1280, 128], [1, 0]], [[20, 36], [1, 0]], [[3, 8, 20], [0, 2, 1]], [[5, 7, 3], [1, 0, 2]], [[5, 7, 3], [0, 2, 1]], [[4, 6, 9], [2, 0, 1]], [[2, 3, 4, 5], [0, 2, 3, 1]], [[3, 4, 5], [2, 1, 0]],
+      [
+        [37, 19],
+        [1, 0],
+      ],
+      [
+        [1280, 3],
+        [1, 0],
+      ],
+      [
+        [1280, 128],
+        [1, 0],
+      ],
+      [
+        [20, 36],
+        [1, 0],
+      ],
+      [
+        [3, 8, 20],
+        [0, 2, 1],
+      ],
+      [
+        [5, 7, 3],
+        [1, 0, 2],
+      ],
+      [
+        [5, 7, 3],
+        [0, 2, 1],
+      ],
+      [
+        [4, 6, 9],
+        [2, 0, 1],
+      ],
+      [
+        [2, 3, 4, 5],
+        [0, 2, 3, 1],
+      ],
+      [
+        [3, 4, 5],
+        [2, 1, 0],
+      ],
     ];
     for (const [shape, perm] of cases) {
-      const x = randomValues(shape.reduce((a, c) => a * c, 1), shape.length);
+      const x = randomValues(
+        shape.reduce((a, c) => a * c, 1),
+        shape.length,
+      );
       const f = await onBoth(() => tf.transpose(tf.tensor(x, shape), perm));
       expect(f.wasm.shape).toEqual(f.cpu.shape);
       expect(f.wasm.values).toEqual(f.cpu.values);
-      const ints = await onBoth(() => tf.transpose(tf.tensor(x.map((v) => Math.round(v * 100)), shape, 'int32'), perm));
+      const ints = await onBoth(() =>
+        tf.transpose(
+          tf.tensor(
+            x.map((v) => Math.round(v * 100)),
+            shape,
+            'int32',
+          ),
+          perm,
+        ),
+      );
       expect(ints.wasm.values).toEqual(ints.cpu.values);
     }
   });
 
-  it('recognises group swaps only (others go to the backend\'s kernel)', () => {
+  it("recognises group swaps only (others go to the backend's kernel)", () => {
     expect(blockTranspose([4, 5], [1, 0])).toEqual({ batch: 1, A: 4, B: 5, inner: 1 });
     expect(blockTranspose([2, 3, 4], [1, 0, 2])).toEqual({ batch: 1, A: 2, B: 3, inner: 4 });
     expect(blockTranspose([2, 3, 4], [0, 2, 1])).toEqual({ batch: 2, A: 3, B: 4, inner: 1 });
@@ -145,7 +234,7 @@ describe('Transpose on wasm', () => {
 });
 
 describe('Slice on wasm', () => {
-  it('hands string tensors to the backend\'s own kernel (they do not live on the heap)', () => {
+  it("hands string tensors to the backend's own kernel (they do not live on the heap)", () => {
     expect(tf.slice(tf.tensor1d(['a', 'b', 'c']), [1], [2]).arraySync()).toEqual(['b', 'c']);
     expect(tf.slice(tf.tensor2d(['a', 'b', 'c', 'd'], [2, 2]), [0, 1], [2, 1]).arraySync()).toEqual([['b'], ['d']]);
   });
@@ -205,7 +294,10 @@ describe('Identity on wasm', () => {
     await tf.setBackend('wasm');
     const buffers = () => tf.backend().numDataIds();
     const before = buffers();
-    const x = tf.tensor2d([[1, 2], [3, 4]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ]);
     const y = tf.clone(x);
     expect(buffers() - before).toBe(1); // one buffer for both tensors
     x.dispose();
@@ -214,7 +306,7 @@ describe('Identity on wasm', () => {
     expect(buffers()).toBe(before);
   });
 
-  it('keeps a variable\'s saved value when the variable is assigned afterwards (gradients read the saved one)', async () => {
+  it("keeps a variable's saved value when the variable is assigned afterwards (gradients read the saved one)", async () => {
     await tf.setBackend('wasm');
     const v = tf.variable(tf.tensor1d([1, 2, 3]));
     const { grads } = tf.variableGrads(() => tf.sum(tf.mul(v, v)) as tf.Scalar, [v]);
@@ -225,7 +317,7 @@ describe('Identity on wasm', () => {
     tf.dispose([v, saved, ...Object.values(grads)]);
   });
 
-  it('hands string tensors to the backend\'s own kernel', async () => {
+  it("hands string tensors to the backend's own kernel", async () => {
     await tf.setBackend('wasm');
     const s = tf.tensor1d(['a', 'b'], 'string');
     const c = tf.clone(s);
@@ -235,7 +327,7 @@ describe('Identity on wasm', () => {
 });
 
 describe('ArgMax on wasm', () => {
-  it('picks each row\'s largest value over the last axis as the cpu backend does, 2-D and 3-D, ties to the first', async () => {
+  it("picks each row's largest value over the last axis as the cpu backend does, 2-D and 3-D, ties to the first", async () => {
     const x = randomValues(6 * 50, 11);
     x[3 * 50 + 7] = 9;
     x[3 * 50 + 20] = 9; // a tie: the first index wins, as on cpu
@@ -267,7 +359,7 @@ describe('ArgMax on wasm', () => {
     expect(rows[3]).toBe(0);
   });
 
-  it('hands another axis and int32 input to the backend\'s own kernel, equal to cpu', async () => {
+  it("hands another axis and int32 input to the backend's own kernel, equal to cpu", async () => {
     const x = randomValues(4 * 5, 12);
     const first = await onBoth(() => tf.argMax(tf.tensor2d(x, [4, 5]), 0));
     expect(first.wasm.values).toEqual(first.cpu.values);
@@ -294,7 +386,9 @@ describe('Tanh on wasm', () => {
     expect(nan[1]).toBeNaN();
     expect(nan[0]).toBeCloseTo(Math.tanh(0.5), 6);
     // The gradient (1 − y², from tfjs's Tanh gradient) on the toolkit's kernel against the cpu backend.
-    const grad = await onBoth(() => tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(tf.tensor2d(randomValues(12, 21), [3, 4])));
+    const grad = await onBoth(() =>
+      tf.grad((v: tf.Tensor) => tf.sum(tf.tanh(v)))(tf.tensor2d(randomValues(12, 21), [3, 4])),
+    );
     expectClose(grad.wasm.values, grad.cpu.values, 5);
   });
 });
@@ -302,8 +396,16 @@ describe('Tanh on wasm', () => {
 describe('GatherV2 on wasm', () => {
   it('gathers whole rows on axis 0 as the cpu backend does, with repeated and 2-D indices', async () => {
     const x = randomValues(5 * 3, 4);
-    for (const [indices, shape] of [[[4, 0, 0, 2], [4]], [[1, 3, 3, 0, 4, 2], [2, 3]]] as [number[], number[]][]) {
-      const { cpu, wasm } = await onBoth(() => tf.gather(tf.tensor2d(x, [5, 3]), tf.tensor(indices, shape, 'int32'), 0));
+    for (const [indices, shape] of [
+      [[4, 0, 0, 2], [4]],
+      [
+        [1, 3, 3, 0, 4, 2],
+        [2, 3],
+      ],
+    ] as [number[], number[]][]) {
+      const { cpu, wasm } = await onBoth(() =>
+        tf.gather(tf.tensor2d(x, [5, 3]), tf.tensor(indices, shape, 'int32'), 0),
+      );
       expect(wasm.shape).toEqual([...shape, 3]);
       expect(wasm.values).toEqual(cpu.values);
     }
@@ -318,15 +420,20 @@ describe('GatherV2 on wasm', () => {
     expect(three.wasm.values).toEqual(three.cpu.values);
   });
 
-  it('hands axis 1 with batchDims 1 to the backend\'s own kernel, equal to cpu', async () => {
+  it("hands axis 1 with batchDims 1 to the backend's own kernel, equal to cpu", async () => {
     const x = randomValues(2 * 4 * 3, 6);
-    const indices = [[3, 0], [1, 1]];
-    const { cpu, wasm } = await onBoth(() => tf.gather(tf.tensor3d(x, [2, 4, 3]), tf.tensor2d(indices, [2, 2], 'int32'), 1, 1));
+    const indices = [
+      [3, 0],
+      [1, 1],
+    ];
+    const { cpu, wasm } = await onBoth(() =>
+      tf.gather(tf.tensor3d(x, [2, 4, 3]), tf.tensor2d(indices, [2, 2], 'int32'), 1, 1),
+    );
     expect(wasm.shape).toEqual([2, 2, 3]);
     expect(wasm.values).toEqual(cpu.values);
   });
 
-  it('hands plain axis 1 to the backend\'s own kernel, equal to cpu', async () => {
+  it("hands plain axis 1 to the backend's own kernel, equal to cpu", async () => {
     const x = randomValues(3 * 4, 7);
     const { cpu, wasm } = await onBoth(() => tf.gather(tf.tensor2d(x, [3, 4]), tf.tensor1d([3, 0, 3], 'int32'), 1));
     expect(wasm.values).toEqual(cpu.values);
@@ -335,18 +442,24 @@ describe('GatherV2 on wasm', () => {
   it('throws on an out-of-range index, like the cpu backend', async () => {
     for (const bad of [4, -1]) {
       await tf.setBackend('cpu');
-      expect(() => tf.tidy(() => tf.gather(tf.tensor2d(randomValues(8, 8), [4, 2]), tf.tensor1d([0, bad], 'int32')))).toThrow();
+      expect(() =>
+        tf.tidy(() => tf.gather(tf.tensor2d(randomValues(8, 8), [4, 2]), tf.tensor1d([0, bad], 'int32'))),
+      ).toThrow();
       await tf.setBackend('wasm');
-      expect(() => tf.tidy(() => tf.gather(tf.tensor2d(randomValues(8, 8), [4, 2]), tf.tensor1d([0, bad], 'int32'))))
-        .toThrow(`GatherV2: the index value ${bad} is not in [0, 3]`);
+      expect(() =>
+        tf.tidy(() => tf.gather(tf.tensor2d(randomValues(8, 8), [4, 2]), tf.tensor1d([0, bad], 'int32'))),
+      ).toThrow(`GatherV2: the index value ${bad} is not in [0, 3]`);
     }
   });
 
-  it('gradient of sum(gather(E, idx) ⊙ R) w.r.t. E equals the cpu backend\'s (repeated ids accumulate)', async () => {
+  it("gradient of sum(gather(E, idx) ⊙ R) w.r.t. E equals the cpu backend's (repeated ids accumulate)", async () => {
     const E = randomValues(6 * 3, 9);
     const R = randomValues(5 * 3, 10);
     const idx = [4, 1, 4, 0, 4];
-    const f = () => tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, tf.tensor1d(idx, 'int32')), tf.tensor2d(R, [5, 3]))))(tf.tensor2d(E, [6, 3]));
+    const f = () =>
+      tf.grad((e: tf.Tensor) => tf.sum(tf.mul(tf.gather(e, tf.tensor1d(idx, 'int32')), tf.tensor2d(R, [5, 3]))))(
+        tf.tensor2d(E, [6, 3]),
+      );
     const { cpu, wasm } = await onBoth(f);
     expect(wasm.shape).toEqual([6, 3]);
     expectClose(wasm.values, cpu.values);
@@ -371,8 +484,10 @@ describe('kernel helpers on typed arrays', () => {
     expect(Array.from(out)).toEqual([3 + 11, 4 + 12, 1 + 5 + 9, 2 + 6 + 10]);
   });
 
-  it('unsortedSegmentSumValues rejects ids whose shape is not a prefix of x\'s', () => {
-    expect(() => unsortedSegmentSumValues(new Float32Array(6), [3, 2], new Int32Array(2), [2], 2, new Float32Array(4))).toThrow(/not a prefix/);
+  it("unsortedSegmentSumValues rejects ids whose shape is not a prefix of x's", () => {
+    expect(() =>
+      unsortedSegmentSumValues(new Float32Array(6), [3, 2], new Int32Array(2), [2], 2, new Float32Array(4)),
+    ).toThrow(/not a prefix/);
   });
 
   it('sliceValues copies a strided 3-D box in row-major order', () => {
@@ -403,7 +518,9 @@ describe('kernel helpers on typed arrays', () => {
     const out = new Float32Array(8);
     gatherRowsValues(x, 3, 2, [2, 0, 2, 1], out);
     expect(Array.from(out)).toEqual([20, 21, 0, 1, 20, 21, 10, 11]);
-    expect(() => gatherRowsValues(x, 3, 2, [3], new Float32Array(2))).toThrow('GatherV2: the index value 3 is not in [0, 2]');
+    expect(() => gatherRowsValues(x, 3, 2, [3], new Float32Array(2))).toThrow(
+      'GatherV2: the index value 3 is not in [0, 2]',
+    );
     expect(() => gatherRowsValues(x, 3, 2, [-1], new Float32Array(2))).toThrow(/index value -1/);
   });
 });

@@ -16,12 +16,15 @@ function elementwise(make: (k: Consts, tmp: { x: number; k: number; f: number },
 }
 
 const memory = new WebAssembly.Memory({ initial: 1 });
-const bytes = assembleModule([
-  { name: 'exp', fn: elementwise((k, tmp, arg) => [arg, exp4(k, tmp)]) },
-  { name: 'sigmoid', fn: elementwise((k, tmp, arg) => sigmoid4(k, tmp, arg)) },
-], false);
-const kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as
-  Record<'exp' | 'sigmoid', (x: number, n: number, out: number) => void>;
+const bytes = assembleModule(
+  [
+    { name: 'exp', fn: elementwise((k, tmp, arg) => [arg, exp4(k, tmp)]) },
+    { name: 'sigmoid', fn: elementwise((k, tmp, arg) => sigmoid4(k, tmp, arg)) },
+  ],
+  false,
+);
+const kernels = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } })
+  .exports as unknown as Record<'exp' | 'sigmoid', (x: number, n: number, out: number) => void>;
 
 /** Runs a kernel over `xs` (padded to a multiple of 4) and returns its outputs. */
 function run(name: 'exp' | 'sigmoid', xs: readonly number[]): Float32Array {
@@ -58,7 +61,10 @@ describe('exp and σ on four lanes (Cephes expf)', () => {
   });
 
   it('σ(x) = 1 / (1 + exp(−x)) to 1e-7, saturating to 0 and 1', () => {
-    const got = run('sigmoid', xs.map((x) => x / 4));
+    const got = run(
+      'sigmoid',
+      xs.map((x) => x / 4),
+    );
     xs.forEach((x, i) => expect(Math.abs(got[i]! - 1 / (1 + Math.exp(-x / 4)))).toBeLessThan(1e-7));
     const [zero, half, one] = run('sigmoid', [-200, 0, 200]);
     expect(zero).toBeLessThan(1e-37);

@@ -19,7 +19,11 @@ interface Report {
 function run(threads: number, blas = 'none'): Report {
   const script = join(repoRoot, 'test/backend/wasm/fixtures/threadedTraining.ts');
   // A pool that kept the process alive would run into the timeout: status null.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, String(threads), blas], { cwd: repoRoot, encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, String(threads), blas], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   expect(r.stderr).not.toMatch(/error/i);
   expect(r.status).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;

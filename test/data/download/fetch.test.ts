@@ -5,7 +5,18 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { fetchCorpus, parseRecipes, loadRecipes, findRecipe, convertIwsltTags, convertIwsltXml, FetchError, RecipeError, type Recipe, type FetchEvent } from '../../../src/data/download/fetch.js';
+import {
+  fetchCorpus,
+  parseRecipes,
+  loadRecipes,
+  findRecipe,
+  convertIwsltTags,
+  convertIwsltXml,
+  FetchError,
+  RecipeError,
+  type Recipe,
+  type FetchEvent,
+} from '../../../src/data/download/fetch.js';
 import { makeTar } from '../../helpers/tarWriter.js';
 import { runCli } from '../../helpers/cli.js';
 
@@ -16,11 +27,22 @@ const md5 = (b: Uint8Array | string): string => `md5:${createHash('md5').update(
 const trainDe = gzipSync('Ein Hund läuft.\nZwei Katzen.\n');
 const inner = gzipSync(
   makeTar([
-    { name: 'DeEn/train.tags.de-en.de', data: '<url>http://ted.com/x</url>\n<talkid>1</talkid>\nHallo Welt.\n  Guten Tag.\n' },
-    { name: 'DeEn/IWSLT17.TED.dev2010.de-en.de.xml', data: '<refset>\n<doc docid="1">\n<seg id="1"> Ja &amp; nein </seg>\n<seg id="2">Zwei</seg>\n</doc></refset>\n' },
+    {
+      name: 'DeEn/train.tags.de-en.de',
+      data: '<url>http://ted.com/x</url>\n<talkid>1</talkid>\nHallo Welt.\n  Guten Tag.\n',
+    },
+    {
+      name: 'DeEn/IWSLT17.TED.dev2010.de-en.de.xml',
+      data: '<refset>\n<doc docid="1">\n<seg id="1"> Ja &amp; nein </seg>\n<seg id="2">Zwei</seg>\n</doc></refset>\n',
+    },
   ]),
 );
-const outer = gzipSync(makeTar([{ name: '2017/texts/DeEn.tgz', data: inner }, { name: '2017/README', data: 'readme' }]));
+const outer = gzipSync(
+  makeTar([
+    { name: '2017/texts/DeEn.tgz', data: inner },
+    { name: '2017/README', data: 'readme' },
+  ]),
+);
 
 let server: Server;
 let base = '';
@@ -82,7 +104,12 @@ describe('fetchCorpus against a local HTTP server', () => {
       },
     ]);
     const written = await fetchCorpus(r, dir);
-    expect(written).toEqual([join(dir, 'release.tgz'), join(dir, 'train.de'), join(dir, 'dev/dev2010.de'), join(dir, 'README')]);
+    expect(written).toEqual([
+      join(dir, 'release.tgz'),
+      join(dir, 'train.de'),
+      join(dir, 'dev/dev2010.de'),
+      join(dir, 'README'),
+    ]);
     expect(readFileSync(join(dir, 'train.de'), 'utf8')).toBe('Hallo Welt.\nGuten Tag.\n');
     expect(readFileSync(join(dir, 'dev/dev2010.de'), 'utf8')).toBe('Ja & nein\nZwei\n');
     expect(readFileSync(join(dir, 'README'), 'utf8')).toBe('readme');
@@ -105,37 +132,65 @@ describe('fetchCorpus against a local HTTP server', () => {
 
   it('reports HTTP errors, unreachable servers (offline) and archives that do not fit the recipe clearly', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fetch-'));
-    await expect(fetchCorpus(recipe([{ url: `${base}/missing.gz`, checksum: sha256('x'), saveAs: 'm.gz' }]), dir)).rejects.toThrow(/HTTP 404/);
+    await expect(
+      fetchCorpus(recipe([{ url: `${base}/missing.gz`, checksum: sha256('x'), saveAs: 'm.gz' }]), dir),
+    ).rejects.toThrow(/HTTP 404/);
     // A port nobody listens on: what a machine without network sees, as a refused connection.
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as { port: number }).port;
     await new Promise<void>((r) => closed.close(() => r()));
-    const offline = fetchCorpus(recipe([{ url: `http://127.0.0.1:${port}/a.gz`, checksum: sha256('x'), saveAs: 'a.gz' }]), dir);
+    const offline = fetchCorpus(
+      recipe([{ url: `http://127.0.0.1:${port}/a.gz`, checksum: sha256('x'), saveAs: 'a.gz' }]),
+      dir,
+    );
     await expect(offline).rejects.toThrow(FetchError);
-    await expect(fetchCorpus(recipe([{ url: `http://127.0.0.1:${port}/a.gz`, checksum: sha256('x'), saveAs: 'a.gz' }]), dir)).rejects.toThrow(
+    await expect(
+      fetchCorpus(recipe([{ url: `http://127.0.0.1:${port}/a.gz`, checksum: sha256('x'), saveAs: 'a.gz' }]), dir),
+    ).rejects.toThrow(
       new RegExp(`ECONNREFUSED.*offline.*place it at ${join(dir, 'a.gz').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
     );
-    const wrongMember = recipe([{ url: `${base}/release.tgz`, checksum: md5(outer), saveAs: 'release.tgz', extract: [{ member: 'nope.txt', saveAs: 'nope' }] }]);
+    const wrongMember = recipe([
+      {
+        url: `${base}/release.tgz`,
+        checksum: md5(outer),
+        saveAs: 'release.tgz',
+        extract: [{ member: 'nope.txt', saveAs: 'nope' }],
+      },
+    ]);
     await expect(fetchCorpus(wrongMember, dir)).rejects.toThrow(/no member named "nope.txt"/);
   });
 });
 
 describe('IWSLT conversions', () => {
   it('drops metadata lines and keeps sentences', () => {
-    expect(convertIwsltTags('<url>u</url>\n<keywords>k</keywords>\n  A b.\n\nC.\n<description>d</description>\n')).toBe('A b.\nC.\n');
+    expect(convertIwsltTags('<url>u</url>\n<keywords>k</keywords>\n  A b.\n\nC.\n<description>d</description>\n')).toBe(
+      'A b.\nC.\n',
+    );
   });
   it('takes segment texts and decodes entities', () => {
-    expect(convertIwsltXml('<doc>\n<seg id="1">x &lt; y &quot;z&quot;</seg>\n<seg id="2"> a&apos;b </seg>\n</doc>')).toBe('x < y "z"\na\'b\n');
+    expect(
+      convertIwsltXml('<doc>\n<seg id="1">x &lt; y &quot;z&quot;</seg>\n<seg id="2"> a&apos;b </seg>\n</doc>'),
+    ).toBe('x < y "z"\na\'b\n');
   });
 });
 
 describe('recipes', () => {
   it('rejects recipes without checksum, with a bad URL or with paths leaving the corpus directory, naming the place', () => {
-    const good = { name: 'a', title: 't', homepage: 'h', licence: 'l', format: 'f', files: [{ url: 'https://x/a', checksum: sha256('a'), saveAs: 'a' }] };
+    const good = {
+      name: 'a',
+      title: 't',
+      homepage: 'h',
+      licence: 'l',
+      format: 'f',
+      files: [{ url: 'https://x/a', checksum: sha256('a'), saveAs: 'a' }],
+    };
     expect(parseRecipes(JSON.stringify({ recipes: [good] }), 'r.json')).toHaveLength(1);
-    const bad = (patch: object): string => JSON.stringify({ recipes: [{ ...good, files: [{ ...good.files[0], ...patch }] }] });
-    expect(() => parseRecipes(bad({ checksum: 'abc' }), 'r.json')).toThrow(/r\.json: recipes\[0\]\.files\[0\]: "checksum"/);
+    const bad = (patch: object): string =>
+      JSON.stringify({ recipes: [{ ...good, files: [{ ...good.files[0], ...patch }] }] });
+    expect(() => parseRecipes(bad({ checksum: 'abc' }), 'r.json')).toThrow(
+      /r\.json: recipes\[0\]\.files\[0\]: "checksum"/,
+    );
     expect(() => parseRecipes(bad({ url: 'ftp://x' }), 'r.json')).toThrow(/"url"/);
     expect(() => parseRecipes(bad({ saveAs: '../../etc/passwd' }), 'r.json')).toThrow(RecipeError);
     expect(() => parseRecipes('{', 'r.json')).toThrow(/r\.json: not valid JSON/);
@@ -162,7 +217,21 @@ describe('recipes', () => {
   it('`translate corpus fetch` offline exits non-zero with what to do', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fetch-cli-'));
     const recipes = join(dir, 'recipes.json');
-    writeFileSync(recipes, JSON.stringify({ recipes: [{ name: 'x', title: 't', homepage: 'h', licence: 'CC0', format: 'f', files: [{ url: 'http://127.0.0.1:9/a.gz', checksum: sha256('a'), saveAs: 'a.gz' }] }] }));
+    writeFileSync(
+      recipes,
+      JSON.stringify({
+        recipes: [
+          {
+            name: 'x',
+            title: 't',
+            homepage: 'h',
+            licence: 'CC0',
+            format: 'f',
+            files: [{ url: 'http://127.0.0.1:9/a.gz', checksum: sha256('a'), saveAs: 'a.gz' }],
+          },
+        ],
+      }),
+    );
     const r = runCli(['corpus', 'fetch', 'x', '--recipes', recipes, '--dir', join(dir, 'out')], { timeout: 60_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/translate: error: cannot download http:\/\/127\.0\.0\.1:9\/a\.gz: .*offline/);

@@ -10,9 +10,17 @@ const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 describe('readTar', () => {
   it('lists files and directories with their contents, in archive order', () => {
-    const tar = makeTar([{ name: 'corpus/', type: '5' }, { name: 'corpus/a.txt', data: 'hello\n' }, { name: 'corpus/b.txt', data: 'x'.repeat(1000) }]);
+    const tar = makeTar([
+      { name: 'corpus/', type: '5' },
+      { name: 'corpus/a.txt', data: 'hello\n' },
+      { name: 'corpus/b.txt', data: 'x'.repeat(1000) },
+    ]);
     const members = readTar(tar, 't.tar');
-    expect(members.map((m) => [m.name, m.type])).toEqual([['corpus/', 'directory'], ['corpus/a.txt', 'file'], ['corpus/b.txt', 'file']]);
+    expect(members.map((m) => [m.name, m.type])).toEqual([
+      ['corpus/', 'directory'],
+      ['corpus/a.txt', 'file'],
+      ['corpus/b.txt', 'file'],
+    ]);
     expect(decode(members[1]!.data)).toBe('hello\n');
     expect(members[2]!.data.length).toBe(1000);
   });

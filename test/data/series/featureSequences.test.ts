@@ -37,17 +37,31 @@ describe('readFeatureSequences', () => {
   it('reports a step with the wrong number of features, a non-number and an empty step by line and step', async () => {
     const uneven = csv('uneven.csv', 'label,sequence\na,1 2;3 4\nb,1 2;3\n');
     await expect(readFeatureSequences(uneven)).rejects.toThrow(`${uneven}:3: step 2 has 1 feature, expected 2`);
-    await expect(readFeatureSequences(csv('nan.csv', 'label,sequence\na,1 x\n'))).rejects.toThrow(':2: step 1, feature 2 is "x", not a number');
-    await expect(readFeatureSequences(csv('gap.csv', 'label,sequence\na,1;;2\n'))).rejects.toThrow(':2: step 2 of the sequence is empty');
-    await expect(readFeatureSequences(fixture, { featureSize: 28 })).rejects.toThrow(':2: step 1 has 2 features, expected 28');
+    await expect(readFeatureSequences(csv('nan.csv', 'label,sequence\na,1 x\n'))).rejects.toThrow(
+      ':2: step 1, feature 2 is "x", not a number',
+    );
+    await expect(readFeatureSequences(csv('gap.csv', 'label,sequence\na,1;;2\n'))).rejects.toThrow(
+      ':2: step 2 of the sequence is empty',
+    );
+    await expect(readFeatureSequences(fixture, { featureSize: 28 })).rejects.toThrow(
+      ':2: step 1 has 2 features, expected 28',
+    );
   });
 
   it('reports missing columns, wrong field counts, empty labels and empty files', async () => {
-    await expect(readFeatureSequences(fixture, { sequence: 'pixels' })).rejects.toThrow(`${fixture}:1: no column named "pixels"`);
-    await expect(readFeatureSequences(csv('fields.csv', 'label,sequence\na,1,2\n'))).rejects.toThrow(':2: has 3 comma-separated fields, the header has 2');
-    await expect(readFeatureSequences(csv('nolabel.csv', 'label,sequence\n,1\n'))).rejects.toThrow(':2: the label ("label") is empty');
+    await expect(readFeatureSequences(fixture, { sequence: 'pixels' })).rejects.toThrow(
+      `${fixture}:1: no column named "pixels"`,
+    );
+    await expect(readFeatureSequences(csv('fields.csv', 'label,sequence\na,1,2\n'))).rejects.toThrow(
+      ':2: has 3 comma-separated fields, the header has 2',
+    );
+    await expect(readFeatureSequences(csv('nolabel.csv', 'label,sequence\n,1\n'))).rejects.toThrow(
+      ':2: the label ("label") is empty',
+    );
     await expect(readFeatureSequences(csv('empty.csv', ''))).rejects.toBeInstanceOf(CorpusError);
-    await expect(readFeatureSequences(csv('header.csv', 'label,sequence\n'))).rejects.toThrow('has a header but no sequences');
+    await expect(readFeatureSequences(csv('header.csv', 'label,sequence\n'))).rejects.toThrow(
+      'has a header but no sequences',
+    );
   });
 
   it('reads back what formatFeatureSequences writes (MNIST-style rows of pixels)', async () => {

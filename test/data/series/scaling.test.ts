@@ -9,7 +9,11 @@ describe('Scaler standard', () => {
     expect(s.transformValue(2.5)).toBe(0);
     // A later (test) value is scaled with the training statistics, not its own.
     expect(s.transformValue(10)).toBeCloseTo(7.5 / Math.sqrt(1.25), 12);
-    expect(s.toJSON()).toEqual({ format: 'seq2seq-ts/scaler@1', kind: 'standard', columns: [{ mean: 2.5, std: Math.sqrt(1.25) }] });
+    expect(s.toJSON()).toEqual({
+      format: 'seq2seq-ts/scaler@1',
+      kind: 'standard',
+      columns: [{ mean: 2.5, std: Math.sqrt(1.25) }],
+    });
   });
 
   it('keeps a constant column finite (shifted, not divided by zero) and invertible', () => {
@@ -34,7 +38,13 @@ describe('Scaler minmax', () => {
 });
 
 describe('Scaler columns and interleaved arrays', () => {
-  const s = Scaler.fit([[0, 10], [100, 300]], { kind: 'minmax' });
+  const s = Scaler.fit(
+    [
+      [0, 10],
+      [100, 300],
+    ],
+    { kind: 'minmax' },
+  );
 
   it('scales each column with its own statistics', () => {
     expect(s.transformValue(5, 0)).toBe(0.5);
@@ -53,19 +63,34 @@ describe('Scaler columns and interleaved arrays', () => {
 
 describe('Scaler JSON', () => {
   it('round-trips through JSON text and scales the same afterwards', () => {
-    for (const original of [Scaler.fit([[1, 2, 4], [3, 3, 9]]), Scaler.fit([[1, 7]], { kind: 'minmax', range: [-1, 1] })]) {
+    for (const original of [
+      Scaler.fit([
+        [1, 2, 4],
+        [3, 3, 9],
+      ]),
+      Scaler.fit([[1, 7]], { kind: 'minmax', range: [-1, 1] }),
+    ]) {
       const copy = Scaler.fromJSON(JSON.parse(JSON.stringify(original)));
       expect(copy.kind).toBe(original.kind);
       expect(copy.toJSON()).toEqual(original.toJSON());
-      for (let c = 0; c < original.columns; c++) expect(copy.transformValue(3.3, c)).toBe(original.transformValue(3.3, c));
+      for (let c = 0; c < original.columns; c++)
+        expect(copy.transformValue(3.3, c)).toBe(original.transformValue(3.3, c));
     }
   });
 
   it('names the source and the problem in bad JSON', () => {
-    expect(() => Scaler.fromJSON({ kind: 'standard' }, 'model/scaler.json')).toThrow('model/scaler.json: not a seq2seq-ts scaler');
-    expect(() => Scaler.fromJSON({ format: 'seq2seq-ts/scaler@1', kind: 'robust', columns: [] }, 's')).toThrow('unknown scaler kind "robust"');
-    expect(() => Scaler.fromJSON({ format: 'seq2seq-ts/scaler@1', kind: 'standard', columns: [{ mean: 1 }] }, 's')).toThrow('column 0 needs finite numbers "mean" and "std"');
-    expect(() => Scaler.fromJSON({ format: 'seq2seq-ts/scaler@1', kind: 'minmax', columns: [{ min: 0, max: 1 }] }, 's')).toThrow('"range" must be two increasing numbers');
+    expect(() => Scaler.fromJSON({ kind: 'standard' }, 'model/scaler.json')).toThrow(
+      'model/scaler.json: not a seq2seq-ts scaler',
+    );
+    expect(() => Scaler.fromJSON({ format: 'seq2seq-ts/scaler@1', kind: 'robust', columns: [] }, 's')).toThrow(
+      'unknown scaler kind "robust"',
+    );
+    expect(() =>
+      Scaler.fromJSON({ format: 'seq2seq-ts/scaler@1', kind: 'standard', columns: [{ mean: 1 }] }, 's'),
+    ).toThrow('column 0 needs finite numbers "mean" and "std"');
+    expect(() =>
+      Scaler.fromJSON({ format: 'seq2seq-ts/scaler@1', kind: 'minmax', columns: [{ min: 0, max: 1 }] }, 's'),
+    ).toThrow('"range" must be two increasing numbers');
   });
 
   it('refuses to fit on non-finite or missing values', () => {

@@ -1,6 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { boxCox, inverseBoxCox, boxCoxLambda, difference, integrate, SeriesTransform, SeriesTransformError } from '../../../src/data/series/seriesTransforms.js';
+import {
+  boxCox,
+  inverseBoxCox,
+  boxCoxLambda,
+  difference,
+  integrate,
+  SeriesTransform,
+  SeriesTransformError,
+} from '../../../src/data/series/seriesTransforms.js';
 import { Rng } from '../../../src/random.js';
 
 const positiveSeries = fc.array(fc.double({ min: 0.5, max: 1000, noNaN: true }), { minLength: 30, maxLength: 80 });
@@ -10,7 +18,8 @@ const lagSets = fc.constantFrom<number[]>([], [1], [12], [1, 12], [12, 1], [2, 3
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, relative = 1e-9): void => {
   expect(a.length).toBe(b.length);
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(relative * Math.max(1, Math.abs(b[i]!)));
+  for (let i = 0; i < a.length; i++)
+    expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(relative * Math.max(1, Math.abs(b[i]!)));
 };
 
 describe('Box-Cox', () => {
@@ -22,9 +31,11 @@ describe('Box-Cox', () => {
   });
 
   it('inverse of the transform is the identity (property over positive values and λ in [−1, 2])', () => {
-    fc.assert(fc.property(fc.double({ min: 0.01, max: 1e4, noNaN: true }), lambdas, (x, lambda) => {
-      expect(Math.abs(inverseBoxCox(boxCox(x, lambda), lambda) - x)).toBeLessThanOrEqual(1e-9 * x);
-    }));
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 1e4, noNaN: true }), lambdas, (x, lambda) => {
+        expect(Math.abs(inverseBoxCox(boxCox(x, lambda), lambda) - x)).toBeLessThanOrEqual(1e-9 * x);
+      }),
+    );
   });
 
   it('refuses a value ≤ 0', () => {
@@ -49,12 +60,14 @@ describe('differencing and integration', () => {
   });
 
   it('integrating the differences of a continuation from its history reproduces the continuation (property)', () => {
-    fc.assert(fc.property(anySeries, fc.integer({ min: 1, max: 13 }), fc.integer({ min: 14, max: 29 }), (series, lag, cut) => {
-      const history = series.slice(0, cut);
-      const future = series.slice(cut);
-      const d = difference(series, lag).slice(cut - lag);
-      close(integrate(history, d, lag), future);
-    }));
+    fc.assert(
+      fc.property(anySeries, fc.integer({ min: 1, max: 13 }), fc.integer({ min: 14, max: 29 }), (series, lag, cut) => {
+        const history = series.slice(0, cut);
+        const future = series.slice(cut);
+        const d = difference(series, lag).slice(cut - lag);
+        close(integrate(history, d, lag), future);
+      }),
+    );
   });
 
   it('integration past the history feeds on the values it rebuilt', () => {
@@ -65,16 +78,18 @@ describe('differencing and integration', () => {
 
 describe('SeriesTransform', () => {
   it('forward then inverse of a continuation is the identity for any Box-Cox λ and lags (property)', () => {
-    fc.assert(fc.property(positiveSeries, fc.option(lambdas, { nil: null }), lagSets, (series, lambda, differences) => {
-      const t = new SeriesTransform({ boxCox: lambda, differences });
-      const cut = series.length - 10;
-      const history = series.slice(0, cut);
-      // The transformed continuation: the last 10 transformed values of the whole series.
-      const transformed = t.forward(series);
-      expect(transformed.length).toBe(series.length - t.lost);
-      const continuation = transformed.slice(transformed.length - 10);
-      close(t.inverse(history, continuation), series.slice(cut), 1e-7);
-    }));
+    fc.assert(
+      fc.property(positiveSeries, fc.option(lambdas, { nil: null }), lagSets, (series, lambda, differences) => {
+        const t = new SeriesTransform({ boxCox: lambda, differences });
+        const cut = series.length - 10;
+        const history = series.slice(0, cut);
+        // The transformed continuation: the last 10 transformed values of the whole series.
+        const transformed = t.forward(series);
+        expect(transformed.length).toBe(series.length - t.lost);
+        const continuation = transformed.slice(transformed.length - 10);
+        close(t.inverse(history, continuation), series.slice(cut), 1e-7);
+      }),
+    );
   });
 
   it('seasonal differencing makes a repeating season with a linear trend constant after the first difference', () => {
@@ -84,14 +99,19 @@ describe('SeriesTransform', () => {
     expect(Array.from(t.forward(series)).every((v) => Math.abs(v) < 1e-9)).toBe(true);
     // A zero forecast of the doubly differenced series continues the trend and the season exactly.
     const next = t.inverse(series, new Float64Array(12));
-    close(next, Array.from({ length: 12 }, (_, i) => 100 + 2 * (48 + i) + season[(48 + i) % 12]!));
+    close(
+      next,
+      Array.from({ length: 12 }, (_, i) => 100 + 2 * (48 + i) + season[(48 + i) % 12]!),
+    );
   });
 
   it('round-trips through JSON and refuses a malformed one', () => {
     const t = new SeriesTransform({ boxCox: 0.25, differences: [1, 12] });
     const back = SeriesTransform.fromJSON(JSON.parse(JSON.stringify(t.toJSON())));
     expect(back.options).toEqual(t.options);
-    expect(() => SeriesTransform.fromJSON({ boxCox: 'log', differences: [] }, 'm/model.json')).toThrow(/m\/model\.json: expected/);
+    expect(() => SeriesTransform.fromJSON({ boxCox: 'log', differences: [] }, 'm/model.json')).toThrow(
+      /m\/model\.json: expected/,
+    );
     expect(() => new SeriesTransform({ differences: [0] })).toThrow(SeriesTransformError);
   });
 

@@ -13,7 +13,10 @@ describe('generateTimeSeries', () => {
       for (let t = 0; t < 3; t++) {
         const noise = r.next();
         const x = time[t]!;
-        const expected = 0.5 * Math.sin((x - off1[b]!) * (freq1[b]! * 10 + 10)) + 0.2 * Math.sin((x - off2[b]!) * (freq2[b]! * 20 + 20)) + 0.1 * (noise - 0.5);
+        const expected =
+          0.5 * Math.sin((x - off1[b]!) * (freq1[b]! * 10 + 10)) +
+          0.2 * Math.sin((x - off2[b]!) * (freq2[b]! * 20 + 20)) +
+          0.1 * (noise - 0.5);
         expect(series[b]![t]).toBeCloseTo(expected, 6);
       }
     }

@@ -4,7 +4,13 @@ import os from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CorpusError } from '../../../src/data/readers.js';
-import { readTimeSeriesCsv, splitCsvLine, splitChronological, makeWindows, TimeSeriesError } from '../../../src/data/series/timeSeries.js';
+import {
+  readTimeSeriesCsv,
+  splitCsvLine,
+  splitChronological,
+  makeWindows,
+  TimeSeriesError,
+} from '../../../src/data/series/timeSeries.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const airline = path.resolve(here, '../../../../shared/corpora/airline-passengers/airline-passengers.csv');
@@ -35,7 +41,9 @@ describe('splitCsvLine', () => {
   });
 
   it('names file and line for an unclosed quote or text after a closing quote', () => {
-    expect(() => splitCsvLine('1,"open', 'data.csv', 7)).toThrow('data.csv:7: field 2 opens a quote that is not closed');
+    expect(() => splitCsvLine('1,"open', 'data.csv', 7)).toThrow(
+      'data.csv:7: field 2 opens a quote that is not closed',
+    );
     expect(() => splitCsvLine('"a"b,1', 'data.csv', 3)).toThrow('data.csv:3: field 1 has text after its closing quote');
   });
 });
@@ -65,7 +73,10 @@ describe('readTimeSeriesCsv', () => {
     const noIndex = await readTimeSeriesCsv(csv('noindex.csv', 'a,b\n1,2\n3,4\n'), { index: null });
     expect(noIndex.indexName).toBeNull();
     expect(noIndex.index).toEqual(['0', '1']);
-    expect(noIndex.columns.map((c) => Array.from(c))).toEqual([[1, 3], [2, 4]]);
+    expect(noIndex.columns.map((c) => Array.from(c))).toEqual([
+      [1, 3],
+      [2, 4],
+    ]);
     const byPosition = await readTimeSeriesCsv(csv('pos.csv', 'a,b,when\n1,2,x\n'), { index: 2, values: [1] });
     expect([byPosition.indexName, byPosition.names, byPosition.index]).toEqual(['when', ['b'], ['x']]);
   });
@@ -130,7 +141,13 @@ describe('makeWindows', () => {
   });
 
   it('interleaves several input columns step-major and predicts only the target columns', () => {
-    const w = makeWindows([[1, 2, 3, 4], [10, 20, 30, 40]], { window: 2, targets: [1] });
+    const w = makeWindows(
+      [
+        [1, 2, 3, 4],
+        [10, 20, 30, 40],
+      ],
+      { window: 2, targets: [1] },
+    );
     expect(w.map((e) => [Array.from(e.input), Array.from(e.target)])).toEqual([
       [[1, 10, 2, 20], [30]],
       [[2, 20, 3, 30], [40]],

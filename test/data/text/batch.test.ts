@@ -3,13 +3,14 @@ import { makeBatch, makeSourceBatch, toBatchMajor } from '../../../src/data/text
 import { Vocabulary, PAD, GO, EOS } from '../../../src/data/text/vocabulary.js';
 
 /** Reads column b of a time-major [T·B] array. */
-const column = <T>(x: ArrayLike<T>, T: number, B: number, b: number): T[] => Array.from({ length: T }, (_, t) => x[t * B + b]!);
+const column = <T>(x: ArrayLike<T>, T: number, B: number, b: number): T[] =>
+  Array.from({ length: T }, (_, t) => x[t * B + b]!);
 
 describe('batches', () => {
   const en = new Vocabulary(['I', 'drink', 'milk', 'Hi']);
   const fr = new Vocabulary(['Je', 'bois', 'du', 'lait', 'Salut']);
 
-  it("reverses the source and pads it at the front, as the TensorFlow Sequence-to-Sequence Models tutorial does", () => {
+  it('reverses the source and pads it at the front, as the TensorFlow Sequence-to-Sequence Models tutorial does', () => {
     const batch = makeBatch(
       [
         { source: en.encode(['I', 'drink', 'milk']), target: fr.encode(['Je', 'bois', 'du', 'lait']) },
@@ -21,7 +22,13 @@ describe('batches', () => {
     expect([B, Ts, Tt]).toEqual([2, 5, 5]);
     expect(column(batch.source, Ts, B, 0).map((id) => en.token(id))).toEqual(['<pad>', '<pad>', 'milk', 'drink', 'I']);
     expect(column(batch.sourceMask, Ts, B, 0)).toEqual([0, 0, 1, 1, 1]);
-    expect(column(batch.source, Ts, B, 1).map((id) => en.token(id))).toEqual(['<pad>', '<pad>', '<pad>', '<pad>', 'Hi']);
+    expect(column(batch.source, Ts, B, 1).map((id) => en.token(id))).toEqual([
+      '<pad>',
+      '<pad>',
+      '<pad>',
+      '<pad>',
+      'Hi',
+    ]);
     expect(column(batch.targetIn, Tt, B, 0).map((id) => fr.token(id))).toEqual(['<go>', 'Je', 'bois', 'du', 'lait']);
     expect(column(batch.targetOut, Tt, B, 0).map((id) => fr.token(id))).toEqual(['Je', 'bois', 'du', 'lait', '<eos>']);
     expect(column(batch.targetIn, Tt, B, 1)).toEqual([GO, fr.id('Salut'), PAD, PAD, PAD]);

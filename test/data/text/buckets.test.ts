@@ -22,7 +22,8 @@ import { Vocabulary, PAD, GO, EOS } from '../../../src/data/text/vocabulary.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const corpora = path.resolve(here, '../../../../shared/corpora');
 
-const lengthsOf = (pairs: readonly EncodedPair[]): PairLength[] => pairs.map((p) => ({ source: p.source.length, target: p.target.length }));
+const lengthsOf = (pairs: readonly EncodedPair[]): PairLength[] =>
+  pairs.map((p) => ({ source: p.source.length, target: p.target.length }));
 
 /** Padding share actually present in the sampler's batches, counted from the masks. */
 function measuredPadding(batches: Iterable<BucketBatch>): { share: number; pairs: number } {
@@ -39,7 +40,10 @@ function measuredPadding(batches: Iterable<BucketBatch>): { share: number; pairs
 }
 
 function pair(s: number, t: number, base = 4): EncodedPair {
-  return { source: Array.from({ length: s }, (_, i) => base + i), target: Array.from({ length: t }, (_, i) => 100 + i) };
+  return {
+    source: Array.from({ length: s }, (_, i) => base + i),
+    target: Array.from({ length: t }, (_, i) => 100 + i),
+  };
 }
 
 describe('bucketFor', () => {
@@ -52,14 +56,26 @@ describe('bucketFor', () => {
   });
 
   it('prefers the fitting bucket with the fewest slots even when listed later', () => {
-    expect(bucketFor([[10, 10], [3, 3]], 2, 1)).toBe(1);
+    expect(
+      bucketFor(
+        [
+          [10, 10],
+          [3, 3],
+        ],
+        2,
+        1,
+      ),
+    ).toBe(1);
   });
 });
 
 describe('bucketPadding', () => {
   it('counts source and target padding against all slots', () => {
     // (2, 3 tokens) in [3, 5]: source pad 1, target 5 − 4 = 1 → 2 of 8; (4, 1) over → left out.
-    const lengths = [{ source: 2, target: 3 }, { source: 4, target: 1 }];
+    const lengths = [
+      { source: 2, target: 3 },
+      { source: 4, target: 1 },
+    ];
     const a = assignBuckets(lengths, [[3, 5]]);
     expect(a.counts).toEqual([1]);
     expect(a.over).toBe(1);
@@ -69,7 +85,11 @@ describe('bucketPadding', () => {
 
 describe('parseBuckets', () => {
   it('reads the CLI form and rejects nonsense', () => {
-    expect(parseBuckets('5,10;10,15 (20,25)')).toEqual([[5, 10], [10, 15], [20, 25]]);
+    expect(parseBuckets('5,10;10,15 (20,25)')).toEqual([
+      [5, 10],
+      [10, 15],
+      [20, 25],
+    ]);
     expect(() => parseBuckets('5')).toThrow(BucketError);
     expect(() => parseBuckets('')).toThrow(BucketError);
   });
@@ -78,7 +98,10 @@ describe('parseBuckets', () => {
 describe('buckets on the real Tatoeba corpus with word tokens', () => {
   let encoded: EncodedPair[];
   beforeAll(async () => {
-    const corpus = await loadParallelCorpus({ format: 'tsv', paths: [path.join(corpora, 'tatoeba-eng-fra/eng-fra.tsv')] });
+    const corpus = await loadParallelCorpus({
+      format: 'tsv',
+      paths: [path.join(corpora, 'tatoeba-eng-fra/eng-fra.tsv')],
+    });
     const src = Vocabulary.build(corpus.pairs.map((p) => p.source));
     const tgt = Vocabulary.build(corpus.pairs.map((p) => p.target));
     encoded = encodePairs(corpus.pairs, src, tgt);
@@ -125,7 +148,11 @@ describe('buckets on the real Tatoeba corpus with word tokens', () => {
 describe('BatchSampler', () => {
   it('drops and counts pairs longer than the largest bucket (joeynmt TED sentences with the default buckets)', async () => {
     const corpus = await loadParallelCorpus(`aligned:${path.join(corpora, 'joeynmt-toy-de-en/train.{de,en}')}`);
-    const encoded = encodePairs(corpus.pairs, Vocabulary.build(corpus.pairs.map((p) => p.source)), Vocabulary.build(corpus.pairs.map((p) => p.target)));
+    const encoded = encodePairs(
+      corpus.pairs,
+      Vocabulary.build(corpus.pairs.map((p) => p.source)),
+      Vocabulary.build(corpus.pairs.map((p) => p.target)),
+    );
     const dropped = new DropTally();
     const sampler = new BatchSampler(encoded, { dropped, batchSize: 32 });
     const expectedOver = encoded.filter((p) => p.source.length > 40 || p.target.length + 1 > 50).length;
@@ -139,7 +166,14 @@ describe('BatchSampler', () => {
 
   it('draws each batch from one bucket, padded to its size, source reversed and padded at the front', () => {
     const pairs = [pair(2, 3), pair(3, 1), pair(7, 2), pair(1, 12)];
-    const sampler = new BatchSampler(pairs, { buckets: [[3, 5], [10, 15]], batchSize: 8, seed: 3 });
+    const sampler = new BatchSampler(pairs, {
+      buckets: [
+        [3, 5],
+        [10, 15],
+      ],
+      batchSize: 8,
+      seed: 3,
+    });
     const batches = [...sampler.epoch()];
     expect(batches.map((b) => b.bucket).sort()).toEqual([0, 1]);
     const small = batches.find((b) => b.bucket === 0)!;
@@ -188,8 +222,18 @@ describe('BatchSampler', () => {
 
   it('chooses buckets in proportion to their size', () => {
     // 9,000 short and 1,000 long pairs: early in an epoch about 90% of batches should be short ones.
-    const pairs = [...Array.from({ length: 9000 }, () => pair(2, 2)), ...Array.from({ length: 1000 }, () => pair(20, 20))];
-    const sampler = new BatchSampler(pairs, { buckets: [[5, 10], [40, 50]], batchSize: 10, seed: 11 });
+    const pairs = [
+      ...Array.from({ length: 9000 }, () => pair(2, 2)),
+      ...Array.from({ length: 1000 }, () => pair(20, 20)),
+    ];
+    const sampler = new BatchSampler(pairs, {
+      buckets: [
+        [5, 10],
+        [40, 50],
+      ],
+      batchSize: 10,
+      seed: 11,
+    });
     let short = 0;
     for (let i = 0; i < 300; i++) if (sampler.next().bucket === 0) short++;
     expect(short / 300).toBeGreaterThan(0.85);

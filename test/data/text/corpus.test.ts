@@ -3,7 +3,16 @@ import path from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseCorpusSpec, loadParallelCorpus, tokenizeCorpus, encodePairs, readCorpus, countTokens, CorpusSpecError, CorpusError } from '../../../src/data/text/corpus.js';
+import {
+  parseCorpusSpec,
+  loadParallelCorpus,
+  tokenizeCorpus,
+  encodePairs,
+  readCorpus,
+  countTokens,
+  CorpusSpecError,
+  CorpusError,
+} from '../../../src/data/text/corpus.js';
 import { CharTokenizer, SpaceTokenizer } from '../../../src/data/text/tokenizers.js';
 import { SentencePieceTokenizer } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary, UNK } from '../../../src/data/text/vocabulary.js';
@@ -15,7 +24,10 @@ const fixture = (name: string) => path.join(here, '../fixtures', name);
 describe('parseCorpusSpec', () => {
   it('reads explicit formats', () => {
     expect(parseCorpusSpec('tsv:a/eng-fra.txt')).toEqual({ format: 'tsv', paths: ['a/eng-fra.txt'] });
-    expect(parseCorpusSpec('aligned:train.de,train.en')).toEqual({ format: 'aligned', paths: ['train.de', 'train.en'] });
+    expect(parseCorpusSpec('aligned:train.de,train.en')).toEqual({
+      format: 'aligned',
+      paths: ['train.de', 'train.en'],
+    });
     expect(parseCorpusSpec('jsonl:x.json')).toEqual({ format: 'jsonl', paths: ['x.json'] });
   });
 
@@ -28,7 +40,10 @@ describe('parseCorpusSpec', () => {
     expect(parseCorpusSpec('c/eng-fra.tsv.gz').format).toBe('tsv');
     expect(parseCorpusSpec('pairs.ndjson').format).toBe('jsonl');
     expect(parseCorpusSpec('a.de,a.en').format).toBe('aligned');
-    expect(parseCorpusSpec('m/train.{de,en}.gz')).toEqual({ format: 'aligned', paths: ['m/train.de.gz', 'm/train.en.gz'] });
+    expect(parseCorpusSpec('m/train.{de,en}.gz')).toEqual({
+      format: 'aligned',
+      paths: ['m/train.de.gz', 'm/train.en.gz'],
+    });
   });
 
   it('says what it expected when it cannot tell or the file count is wrong', () => {
@@ -49,15 +64,25 @@ describe('loadParallelCorpus', () => {
 
   it('loads gzip multi30k with a SentencePiece source and char target, respecting limit', async () => {
     const sp = await SentencePieceTokenizer.load(path.join(corpora, 'joeynmt-toy-de-en/sp200.model'));
-    const c = await loadParallelCorpus(`aligned:${path.join(corpora, 'multi30k/val.{de,en}.gz')}`, { sourceTokenizer: sp, targetTokenizer: new CharTokenizer(), limit: 5 });
+    const c = await loadParallelCorpus(`aligned:${path.join(corpora, 'multi30k/val.{de,en}.gz')}`, {
+      sourceTokenizer: sp,
+      targetTokenizer: new CharTokenizer(),
+      limit: 5,
+    });
     expect(c.pairs).toHaveLength(5);
     expect(sp.detokenize(c.pairs[0]!.source)).toMatch(/^Eine Gruppe von Männern/);
     expect(c.pairs[0]!.target.slice(0, 5)).toEqual(['A', '▁', 'g', 'r', 'o']);
   });
 
   it('normalises before tokenizing (lowercase) and counts drops from the readers', async () => {
-    const c = await loadParallelCorpus({ format: 'tsv', paths: [fixture('pairs.tsv')] }, { normalize: { lowercase: true }, maxTokens: 3 });
-    expect(c.pairs).toEqual([{ source: ['go', '.'], target: ['va', '!'] }, { source: ['good', 'morning', '.'], target: ['bonjour', '.'] }]);
+    const c = await loadParallelCorpus(
+      { format: 'tsv', paths: [fixture('pairs.tsv')] },
+      { normalize: { lowercase: true }, maxTokens: 3 },
+    );
+    expect(c.pairs).toEqual([
+      { source: ['go', '.'], target: ['va', '!'] },
+      { source: ['good', 'morning', '.'], target: ['bonjour', '.'] },
+    ]);
     expect(c.dropped.toJSON()).toEqual({ empty: 3, 'too-long': 1 });
     expect(c.read).toBe(6);
   });
@@ -69,7 +94,13 @@ describe('loadParallelCorpus', () => {
 
   it('streams opennmt-morph with the space tokenizer', async () => {
     let n = 0;
-    for await (const p of tokenizeCorpus({ format: 'aligned', paths: [path.join(corpora, 'opennmt-morph/src.valid'), path.join(corpora, 'opennmt-morph/tgt.valid')] }, { sourceTokenizer: new SpaceTokenizer() })) {
+    for await (const p of tokenizeCorpus(
+      {
+        format: 'aligned',
+        paths: [path.join(corpora, 'opennmt-morph/src.valid'), path.join(corpora, 'opennmt-morph/tgt.valid')],
+      },
+      { sourceTokenizer: new SpaceTokenizer() },
+    )) {
       expect(p.source.every((t) => [...t].length === 1)).toBe(true);
       n++;
     }
@@ -104,7 +135,10 @@ describe('countTokens', () => {
     expect(counts.pairs).toBe(1000);
     expect(counts.source.get('Gallo')).toBe(loaded.pairs.flatMap((p) => p.source).filter((t) => t === 'Gallo').length);
     const a = Vocabulary.fromCounts(counts.target, { maxSize: 500 });
-    const b = Vocabulary.build(loaded.pairs.map((p) => p.target), { maxSize: 500 });
+    const b = Vocabulary.build(
+      loaded.pairs.map((p) => p.target),
+      { maxSize: 500 },
+    );
     expect(a.tokens).toEqual(b.tokens);
   });
 });
@@ -113,6 +147,8 @@ describe('encodePairs', () => {
   it('maps each side through its own vocabulary, unknown tokens to UNK', () => {
     const src = new Vocabulary(['go']);
     const tgt = new Vocabulary(['va', '!']);
-    expect(encodePairs([{ source: ['go', '.'], target: ['va', '!'] }], src, tgt)).toEqual([{ source: [4, UNK], target: [4, 5] }]);
+    expect(encodePairs([{ source: ['go', '.'], target: ['va', '!'] }], src, tgt)).toEqual([
+      { source: [4, UNK], target: [4, 5] },
+    ]);
   });
 });

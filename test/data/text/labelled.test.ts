@@ -4,7 +4,13 @@ import os from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CorpusError, DropTally } from '../../../src/data/readers.js';
-import { readLabelled, Labels, LabelError, crossValidationSplits, CrossValidationError } from '../../../src/data/text/labelled.js';
+import {
+  readLabelled,
+  Labels,
+  LabelError,
+  crossValidationSplits,
+  CrossValidationError,
+} from '../../../src/data/text/labelled.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sentiment = path.resolve(here, '../../../../shared/corpora/sentiment-sentences');
@@ -19,10 +25,17 @@ function tsv(name: string, text: string): string {
 
 describe('readLabelled', () => {
   it('reads the 3,000 sentiment sentences of the three files, trimmed, 1,500 of each label', async () => {
-    const files = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt'].map((f) => path.join(sentiment, f));
+    const files = ['amazon_cells_labelled.txt', 'imdb_labelled.txt', 'yelp_labelled.txt'].map((f) =>
+      path.join(sentiment, f),
+    );
     const all = await readLabelled(files);
     expect(all).toHaveLength(3000);
-    expect(all[1000]).toEqual({ text: 'A very, very, very slow-moving, aimless movie about a distressed, drifting young man.', label: '0', file: files[1], line: 1 });
+    expect(all[1000]).toEqual({
+      text: 'A very, very, very slow-moving, aimless movie about a distressed, drifting young man.',
+      label: '0',
+      file: files[1],
+      line: 1,
+    });
     expect(all.filter((e) => e.label === '1')).toHaveLength(1500);
     expect(all.every((e) => e.text === e.text.trim())).toBe(true);
   });
@@ -41,8 +54,12 @@ describe('readLabelled', () => {
   it('reports malformed lines by file and line', async () => {
     const noTab = tsv('notab.tsv', 'good\t1\njust text\n');
     await expect(readLabelled(noTab)).rejects.toThrow(`${noTab}:2: has no tab: expected "text<TAB>label"`);
-    await expect(readLabelled(tsv('three.tsv', 'a\tb\t1\n'))).rejects.toThrow(':1: has 3 tab-separated columns, expected 2 (text, label)');
-    await expect(readLabelled(tsv('nolabel.tsv', 'ok\t1\nfine\t \n'))).rejects.toThrow(':2: the label after the tab is empty');
+    await expect(readLabelled(tsv('three.tsv', 'a\tb\t1\n'))).rejects.toThrow(
+      ':1: has 3 tab-separated columns, expected 2 (text, label)',
+    );
+    await expect(readLabelled(tsv('nolabel.tsv', 'ok\t1\nfine\t \n'))).rejects.toThrow(
+      ':2: the label after the tab is empty',
+    );
     await expect(readLabelled(tsv('notext.tsv', '  \t1\n'))).rejects.toBeInstanceOf(CorpusError);
     await expect(readLabelled(path.join(tmp, 'missing.tsv'))).rejects.toThrow('cannot open');
   });
@@ -70,7 +87,9 @@ describe('Labels', () => {
     expect(() => l.id('2')).toThrow(LabelError);
     expect(() => l.label(5)).toThrow('class id 5 is outside 0..1');
     expect(l.encode([{ label: '1', file: 'a.tsv', line: 1 }])).toEqual([1]);
-    expect(() => l.encode([{ label: 'x', file: 'a.tsv', line: 4 }])).toThrow('a.tsv:4: label "x" is not one of the model\'s labels (0, 1)');
+    expect(() => l.encode([{ label: 'x', file: 'a.tsv', line: 4 }])).toThrow(
+      'a.tsv:4: label "x" is not one of the model\'s labels (0, 1)',
+    );
   });
 
   it('round-trips through JSON', () => {
@@ -101,6 +120,8 @@ describe('crossValidationSplits', () => {
 
   it('refuses too few examples for the folds or the validation share', () => {
     expect(() => crossValidationSplits([1, 2, 3], { folds: 4, valid: 0, seed: 1 })).toThrow(CrossValidationError);
-    expect(() => crossValidationSplits([1, 2, 3, 4], { folds: 2, valid: 2, seed: 1 })).toThrow(/leave no training examples/);
+    expect(() => crossValidationSplits([1, 2, 3, 4], { folds: 2, valid: 2, seed: 1 })).toThrow(
+      /leave no training examples/,
+    );
   });
 });

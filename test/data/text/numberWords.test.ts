@@ -1,5 +1,10 @@
 import { describe, it, expect } from 'vitest';
-import { NumberWordsTask, digitsToWords, numberWordsVocabularies, wordsToTokens } from '../../../src/data/text/numberWords.js';
+import {
+  NumberWordsTask,
+  digitsToWords,
+  numberWordsVocabularies,
+  wordsToTokens,
+} from '../../../src/data/text/numberWords.js';
 import { PAD, GO, EOS, UNK } from '../../../src/data/text/vocabulary.js';
 
 describe('number-words generator', () => {

@@ -5,7 +5,9 @@ import { mkdtempSync, existsSync, readFileSync, writeFileSync, truncateSync } fr
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  SentencePieceTokenizer, trainSentencePiece, MAX_SENTENCEPIECE_MODEL_BYTES,
+  SentencePieceTokenizer,
+  trainSentencePiece,
+  MAX_SENTENCEPIECE_MODEL_BYTES,
 } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { TokenizerError } from '../../../src/data/text/tokenizer.js';
 import { readAligned } from '../../../src/data/readers.js';
@@ -38,8 +40,12 @@ describe('SentencePieceTokenizer', () => {
   it('detokenizes every joeynmt training sentence exactly', async () => {
     const sp = await SentencePieceTokenizer.load(spModel);
     let n = 0;
-    for await (const p of readAligned(path.join(corpora, 'joeynmt-toy-de-en/train.de'), path.join(corpora, 'joeynmt-toy-de-en/train.en'))) {
-      for (const text of [p.source, p.target]) if (sp.detokenize(sp.tokenize(text)) !== text) throw new Error(`no round trip: ${text}`);
+    for await (const p of readAligned(
+      path.join(corpora, 'joeynmt-toy-de-en/train.de'),
+      path.join(corpora, 'joeynmt-toy-de-en/train.en'),
+    )) {
+      for (const text of [p.source, p.target])
+        if (sp.detokenize(sp.tokenize(text)) !== text) throw new Error(`no round trip: ${text}`);
       n++;
     }
     expect(n).toBe(1000);
@@ -57,7 +63,9 @@ describe('SentencePieceTokenizer', () => {
   });
 
   it('rejects a file that is not a model, and a missing file', async () => {
-    await expect(SentencePieceTokenizer.load(path.join(corpora, 'joeynmt-toy-de-en/dev.de'))).rejects.toThrow(/is not a SentencePiece model/);
+    await expect(SentencePieceTokenizer.load(path.join(corpora, 'joeynmt-toy-de-en/dev.de'))).rejects.toThrow(
+      /is not a SentencePiece model/,
+    );
     await expect(SentencePieceTokenizer.load(path.join(tmp, 'missing.model'))).rejects.toThrow(TokenizerError);
   });
 
@@ -83,22 +91,39 @@ describe('SentencePieceTokenizer', () => {
 
 describe('trainSentencePiece', () => {
   it('says how to install spm_train when it is missing', async () => {
-    await expect(trainSentencePiece({ input: path.join(corpora, 'joeynmt-toy-de-en/train.de'), modelPrefix: path.join(tmp, 'x'), spmTrain: path.join(tmp, 'no/spm_train') })).rejects.toThrow(
-      /apt-get install sentencepiece/,
-    );
+    await expect(
+      trainSentencePiece({
+        input: path.join(corpora, 'joeynmt-toy-de-en/train.de'),
+        modelPrefix: path.join(tmp, 'x'),
+        spmTrain: path.join(tmp, 'no/spm_train'),
+      }),
+    ).rejects.toThrow(/apt-get install sentencepiece/);
   });
 
-  it.skipIf(!hasSpmTrain())('trains a model with spm_train that sentencepiece-js loads and that round-trips text', async () => {
-    const prefix = path.join(tmp, 'de100');
-    const out = await trainSentencePiece({ input: path.join(corpora, 'joeynmt-toy-de-en/train.de'), modelPrefix: prefix, vocabSize: 100 });
-    expect(existsSync(out.model)).toBe(true);
-    expect(readFileSync(out.vocab, 'utf8').trim().split('\n')).toHaveLength(100);
-    const sp = await SentencePieceTokenizer.load(out.model);
-    const text = 'Wir werden Ihnen einige Geschichten über das Meer erzählen.';
-    expect(sp.detokenize(sp.tokenize(text))).toBe(text);
-  });
+  it.skipIf(!hasSpmTrain())(
+    'trains a model with spm_train that sentencepiece-js loads and that round-trips text',
+    async () => {
+      const prefix = path.join(tmp, 'de100');
+      const out = await trainSentencePiece({
+        input: path.join(corpora, 'joeynmt-toy-de-en/train.de'),
+        modelPrefix: prefix,
+        vocabSize: 100,
+      });
+      expect(existsSync(out.model)).toBe(true);
+      expect(readFileSync(out.vocab, 'utf8').trim().split('\n')).toHaveLength(100);
+      const sp = await SentencePieceTokenizer.load(out.model);
+      const text = 'Wir werden Ihnen einige Geschichten über das Meer erzählen.';
+      expect(sp.detokenize(sp.tokenize(text))).toBe(text);
+    },
+  );
 
   it.skipIf(!hasSpmTrain())('reports spm_train failures with its message', async () => {
-    await expect(trainSentencePiece({ input: path.join(here, 'fixtures/short.de'), modelPrefix: path.join(tmp, 'tiny'), vocabSize: 5000 })).rejects.toThrow(/spm_train failed/);
+    await expect(
+      trainSentencePiece({
+        input: path.join(here, 'fixtures/short.de'),
+        modelPrefix: path.join(tmp, 'tiny'),
+        vocabSize: 5000,
+      }),
+    ).rejects.toThrow(/spm_train failed/);
   });
 });

@@ -37,7 +37,14 @@ describe('corpusStats', () => {
   dropped.add('empty', 'f.tsv:12');
 
   it('counts pairs, bucket occupancy, padding and drops by reason', () => {
-    const s = corpusStats({ pairs, buckets: [[3, 5], [8, 8]], dropped });
+    const s = corpusStats({
+      pairs,
+      buckets: [
+        [3, 5],
+        [8, 8],
+      ],
+      dropped,
+    });
     expect(s.read).toBe(7);
     expect(s.pairs).toBe(3);
     expect(s.buckets.map((b) => b.pairs)).toEqual([2, 1]);
@@ -54,14 +61,31 @@ describe('corpusStats', () => {
   });
 
   it('reports the UNK rate of each side against its vocabulary', () => {
-    const s = corpusStats({ pairs, buckets: [[10, 10]], sourceVocab: new Vocabulary(['a']), targetVocab: new Vocabulary(['x']) });
+    const s = corpusStats({
+      pairs,
+      buckets: [[10, 10]],
+      sourceVocab: new Vocabulary(['a']),
+      targetVocab: new Vocabulary(['x']),
+    });
     expect(s.unk!.source).toEqual({ unknown: 0, total: 20, rate: 0, vocabularySize: 5 });
     expect(s.unk!.target.unknown).toBe(7); // 4 y + 2 a + 1 a
     expect(s.unk!.target.rate).toBeCloseTo(7 / 10);
   });
 
   it('renders a text report with every section', () => {
-    const text = formatStats(corpusStats({ pairs, buckets: [[3, 5], [8, 8]], dropped, sourceVocab: new Vocabulary(['a']), targetVocab: new Vocabulary(['x']) }), 'toy');
+    const text = formatStats(
+      corpusStats({
+        pairs,
+        buckets: [
+          [3, 5],
+          [8, 8],
+        ],
+        dropped,
+        sourceVocab: new Vocabulary(['a']),
+        targetVocab: new Vocabulary(['x']),
+      }),
+      'toy',
+    );
     expect(text).toContain('toy: 7 pairs read, 3 kept, 4 dropped');
     expect(text).toContain('dropped empty: 2 (e.g. f.tsv:3, f.tsv:12)');
     expect(text).toContain('dropped over-bucket: 1');
@@ -75,7 +99,13 @@ describe('corpusStats', () => {
     const corpus = await loadParallelCorpus(`tsv:${path.join(corpora, 'tatoeba-eng-fra/eng-fra.tsv')}`);
     const buckets = autoBuckets(corpus.pairs.map((p) => ({ source: p.source.length, target: p.target.length })));
     const train = corpus.pairs.slice(0, 4000);
-    const s = corpusStats({ pairs: corpus.pairs.slice(4000), buckets, dropped: corpus.dropped, sourceVocab: Vocabulary.build(train.map((p) => p.source)), targetVocab: Vocabulary.build(train.map((p) => p.target)) });
+    const s = corpusStats({
+      pairs: corpus.pairs.slice(4000),
+      buckets,
+      dropped: corpus.dropped,
+      sourceVocab: Vocabulary.build(train.map((p) => p.source)),
+      targetVocab: Vocabulary.build(train.map((p) => p.target)),
+    });
     expect(s.pairs).toBe(500);
     expect(s.sourceLengths.bins.reduce((n, b) => n + b.count, 0)).toBe(500);
     expect(s.padding.share).toBeLessThan(0.25);

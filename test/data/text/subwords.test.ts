@@ -21,7 +21,10 @@ function hasSpmTrain(): boolean {
 }
 
 describe.runIf(hasSpmTrain())('trainSubwords', () => {
-  const lines = [...readFileSync(path.join(toy, 'train.de'), 'utf8').split('\n'), ...readFileSync(path.join(toy, 'train.en'), 'utf8').split('\n')];
+  const lines = [
+    ...readFileSync(path.join(toy, 'train.de'), 'utf8').split('\n'),
+    ...readFileSync(path.join(toy, 'train.en'), 'utf8').split('\n'),
+  ];
 
   it('trains a joint model under which no input is unknown (byte fallback), deterministically', async () => {
     const a = await trainSubwords(lines, { size: 600, seed: 3 });

@@ -8,7 +8,10 @@ const corpora = path.resolve(here, '../../../../shared/corpora');
 
 describe('measurePipeline', () => {
   it('times file → batches on Tatoeba and batches every pair', async () => {
-    const t = await measurePipeline(`tsv:${path.join(corpora, 'tatoeba-eng-fra/eng-fra.tsv')}`, { buckets: 'auto', batchSize: 50 });
+    const t = await measurePipeline(`tsv:${path.join(corpora, 'tatoeba-eng-fra/eng-fra.tsv')}`, {
+      buckets: 'auto',
+      batchSize: 50,
+    });
     expect(t.pairs).toBe(4500);
     expect(t.batches).toBeGreaterThanOrEqual(90);
     expect(t.pairsPerSecond).toBeGreaterThan(1000);

@@ -1,6 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import {
-  TokenizerError, SPACE_SYMBOL, type Tokenizer, type TokenizerConfig,
+  TokenizerError,
+  SPACE_SYMBOL,
+  type Tokenizer,
+  type TokenizerConfig,
 } from '../../../src/data/text/tokenizer.js';
 import { ToolkitError, isUserError } from '../../../src/errors.js';
 

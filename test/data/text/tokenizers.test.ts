@@ -3,7 +3,15 @@ import path from 'node:path';
 import os from 'node:os';
 import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { WordTokenizer, CharTokenizer, SpaceTokenizer, createTokenizer, tokenizerConfigFromJSON, tokenizerFiles, parseTokenizerSpec } from '../../../src/data/text/tokenizers.js';
+import {
+  WordTokenizer,
+  CharTokenizer,
+  SpaceTokenizer,
+  createTokenizer,
+  tokenizerConfigFromJSON,
+  tokenizerFiles,
+  parseTokenizerSpec,
+} from '../../../src/data/text/tokenizers.js';
 import { TokenizerError, SPACE_SYMBOL, type TokenizerConfig } from '../../../src/data/text/tokenizer.js';
 import { SentencePieceTokenizer } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { readTsv, readAligned } from '../../../src/data/readers.js';
@@ -19,16 +27,44 @@ describe('WordTokenizer', () => {
   const fr = new WordTokenizer({ language: 'fr' });
 
   it("splits French elided articles off the next word but keeps aujourd'hui whole", () => {
-    expect(fr.tokenize("Je n'aime pas l'homme d'aujourd'hui.")).toEqual(['Je', "n'", 'aime', 'pas', "l'", 'homme', "d'", "aujourd'hui", '.']);
+    expect(fr.tokenize("Je n'aime pas l'homme d'aujourd'hui.")).toEqual([
+      'Je',
+      "n'",
+      'aime',
+      'pas',
+      "l'",
+      'homme',
+      "d'",
+      "aujourd'hui",
+      '.',
+    ]);
     expect(fr.tokenize("Qu'est-ce que c’est ?")).toEqual(["Qu'", 'est-ce', 'que', 'c’', 'est', '?']);
   });
 
   it('keeps accented and ligature letters inside words', () => {
-    expect(en.tokenize('Größe Übung, straße: cœur façade')).toEqual(['Größe', 'Übung', ',', 'straße', ':', 'cœur', 'façade']);
+    expect(en.tokenize('Größe Übung, straße: cœur façade')).toEqual([
+      'Größe',
+      'Übung',
+      ',',
+      'straße',
+      ':',
+      'cœur',
+      'façade',
+    ]);
   });
 
   it('keeps English contractions, numbers, times and ellipses whole', () => {
-    expect(en.tokenize("Don't go... It's 8:30, $3.50!")).toEqual(["Don't", 'go', '...', "It's", '8:30', ',', '$', '3.50', '!']);
+    expect(en.tokenize("Don't go... It's 8:30, $3.50!")).toEqual([
+      "Don't",
+      'go',
+      '...',
+      "It's",
+      '8:30',
+      ',',
+      '$',
+      '3.50',
+      '!',
+    ]);
   });
 
   it('with splitElisions off keeps "l\'homme" as one token', () => {
@@ -40,7 +76,9 @@ describe('WordTokenizer', () => {
   });
 
   it('detokenizes without spaces before punctuation or after elisions and opening brackets', () => {
-    expect(en.detokenize(['Hello', ',', 'world', '!', '(', 'yes', ')', 'He', 'said', '"', 'hi', '"', '.'])).toBe('Hello, world! (yes) He said "hi".');
+    expect(en.detokenize(['Hello', ',', 'world', '!', '(', 'yes', ')', 'He', 'said', '"', 'hi', '"', '.'])).toBe(
+      'Hello, world! (yes) He said "hi".',
+    );
     expect(fr.detokenize(['Je', "n'", 'aime', 'pas', "l'", 'homme', '.'])).toBe("Je n'aime pas l'homme.");
   });
 
@@ -83,7 +121,10 @@ describe('CharTokenizer', () => {
 describe('SpaceTokenizer', () => {
   it('splits opennmt-morph lines into their characters and joins them back', async () => {
     const space = new SpaceTokenizer();
-    const it = readAligned(path.join(corpora, 'opennmt-morph/src.valid'), path.join(corpora, 'opennmt-morph/tgt.valid'));
+    const it = readAligned(
+      path.join(corpora, 'opennmt-morph/src.valid'),
+      path.join(corpora, 'opennmt-morph/tgt.valid'),
+    );
     for await (const p of it) {
       const toks = space.tokenize(p.target);
       expect(toks.every((t) => [...t].length === 1)).toBe(true);
@@ -93,7 +134,12 @@ describe('SpaceTokenizer', () => {
 });
 
 describe('createTokenizer and the config JSON', () => {
-  const configs: TokenizerConfig[] = [{ kind: 'word', splitElisions: false, language: 'fr' }, { kind: 'char' }, { kind: 'space' }, { kind: 'sentencepiece', model: spModel }];
+  const configs: TokenizerConfig[] = [
+    { kind: 'word', splitElisions: false, language: 'fr' },
+    { kind: 'char' },
+    { kind: 'space' },
+    { kind: 'sentencepiece', model: spModel },
+  ];
 
   for (const config of configs) {
     it(`rebuilds an equivalent ${config.kind} tokenizer from its JSON`, async () => {
@@ -138,7 +184,9 @@ describe('SentencePiece models inside a model directory', () => {
     mkdirSync(path.join(dir, 'sub'));
     copyFileSync(spModel, path.join(dir, 'sub', 'x.model'));
     for (const model of ['../x.model', spModel, 'sub/x.model', '..', '']) {
-      await expect(createTokenizer({ kind: 'sentencepiece', model }, { directory: dir })).rejects.toThrow(/outside the model directory/);
+      await expect(createTokenizer({ kind: 'sentencepiece', model }, { directory: dir })).rejects.toThrow(
+        /outside the model directory/,
+      );
     }
   });
 

@@ -140,7 +140,10 @@ describe('lookups', () => {
   });
 
   it('unkRate counts tokens missing from the vocabulary; an empty corpus has rate 0', () => {
-    const corpus = [['the', 'dog'], ['cat', 'sat', 'on', 'the', 'mat']];
+    const corpus = [
+      ['the', 'dog'],
+      ['cat', 'sat', 'on', 'the', 'mat'],
+    ];
     expect(v.unkRate(corpus)).toEqual({ unknown: 3, total: 7, rate: 3 / 7 });
     expect(v.unkRate([])).toEqual({ unknown: 0, total: 0, rate: 0 });
     expect(v.unkRate([[], []])).toEqual({ unknown: 0, total: 0, rate: 0 });
@@ -178,8 +181,16 @@ describe('JSON', () => {
         '\\(expected \\{"format":"seq2seq-ts/vocabulary@1","tokens":\\[\\.\\.\\.\\]\\}\\)$',
     );
     const format = 'seq2seq-ts/vocabulary@1';
-    const bad = [null, 3, 'x', [], {}, { format: 'seq2seq-ts/vocabulary@2', tokens: [] }, { format },
-      { format, tokens: 'a' }];
+    const bad = [
+      null,
+      3,
+      'x',
+      [],
+      {},
+      { format: 'seq2seq-ts/vocabulary@2', tokens: [] },
+      { format },
+      { format, tokens: 'a' },
+    ];
     for (const json of bad) {
       expect(() => Vocabulary.fromJSON(json, 'vocab.json')).toThrow(shape);
     }

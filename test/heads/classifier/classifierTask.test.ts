@@ -24,7 +24,13 @@ function reviews(n: number, seed: number): { texts: string[]; labels: string[] }
   for (let i = 0; i < n; i++) {
     const words = Array.from({ length: rng.int(3, 8) }, () => filler[rng.int(0, filler.length - 1)]!);
     const positive = rng.next() < 0.5;
-    words[rng.int(0, words.length - 1)] = positive ? (rng.next() < 0.5 ? 'good' : 'great') : rng.next() < 0.5 ? 'bad' : 'awful';
+    words[rng.int(0, words.length - 1)] = positive
+      ? rng.next() < 0.5
+        ? 'good'
+        : 'great'
+      : rng.next() < 0.5
+        ? 'bad'
+        : 'awful';
     texts.push(words.join(' '));
     labels.push(positive ? 'pos' : 'neg');
   }
@@ -39,11 +45,20 @@ describe('ClassifierTask', () => {
     const vocabulary = Vocabulary.build(tr.texts.map((t) => tokenizer.tokenize(t)));
     const labels = Labels.build(tr.labels);
     const model = new SequenceClassifier({
-      ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 8 }, classes: 2, hiddenSize: 12,
-      pooling: 'mean', bidirectional: true, dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 1 }, seed: 4,
+      ...DEFAULT_CLASSIFIER_CONFIG,
+      input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 8 },
+      classes: 2,
+      hiddenSize: 12,
+      pooling: 'mean',
+      bidirectional: true,
+      dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 1 },
+      seed: 4,
     });
     const classifier = new TextClassifier(model, labels, { kind: 'tokens', vocabulary, tokenizer, lowercase: false });
-    const data = (d: typeof tr) => ({ examples: d.texts.map((t) => classifier.encodeText(t)), labels: d.labels.map((l) => labels.id(l)) });
+    const data = (d: typeof tr) => ({
+      examples: d.texts.map((t) => classifier.encodeText(t)),
+      labels: d.labels.map((l) => labels.id(l)),
+    });
     const task = new ClassifierTask(classifier, { train: data(tr), valid: data(va) }, { batchSize: 20, seed: 2 });
     const before = task.validate();
     const out = mkdtempSync(join(tmpdir(), 'classifier-task-'));
@@ -77,13 +92,25 @@ describe('ClassifierTask', () => {
       }
       return { examples, labels: ys };
     };
-    const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'features', size: 2 }, classes: 2, hiddenSize: 8, layers: 2, dropout: { inputKeep: 0.8, outputKeep: 1, stateKeep: 0.8 }, seed: 1 });
+    const model = new SequenceClassifier({
+      ...DEFAULT_CLASSIFIER_CONFIG,
+      input: { kind: 'features', size: 2 },
+      classes: 2,
+      hiddenSize: 8,
+      layers: 2,
+      dropout: { inputKeep: 0.8, outputKeep: 1, stateKeep: 0.8 },
+      seed: 1,
+    });
     const classifier = new TextClassifier(model, new Labels(['low', 'high']), { kind: 'features', featureSize: 2 });
     const task = new ClassifierTask(classifier, { train: make(200), valid: make(60) }, { batchSize: 20 });
     const batch = classifier.batch([Float32Array.from([0.1, 0.2, 0.3, 0.4])]);
     const twice = [0, 1].map(() => tf.tidy(() => Array.from(model.logits(batch).dataSync())));
     expect(twice[0]).toEqual(twice[1]);
-    const result = await train(task, { steps: 40, evalEvery: 40, learningRate: 0.02 }, { out: mkdtempSync(join(tmpdir(), 'classifier-features-')) });
+    const result = await train(
+      task,
+      { steps: 40, evalEvery: 40, learningRate: 0.02 },
+      { out: mkdtempSync(join(tmpdir(), 'classifier-features-')) },
+    );
     expect(result.metrics!.accuracy).toBeGreaterThanOrEqual(95);
     classifier.dispose();
   });

@@ -1,12 +1,20 @@
 import { describe, it, expect } from 'vitest';
-import { BagOfWords, LogisticRegression, majorityClass, BaselineError } from '../../../src/heads/classifier/logisticRegression.js';
+import {
+  BagOfWords,
+  LogisticRegression,
+  majorityClass,
+  BaselineError,
+} from '../../../src/heads/classifier/logisticRegression.js';
 
 describe('BagOfWords', () => {
   it('lowercases, splits with the word tokenizer and numbers words by first appearance', () => {
     const bow = BagOfWords.fit(['Good, good film.', 'Bad film'], { features: 'counts' });
     expect(bow.words).toEqual(['good', ',', 'film', '.', 'bad']);
     const v = bow.vectorize('GOOD good bad unseen');
-    expect([Array.from(v.indices), Array.from(v.values)]).toEqual([[0, 4], [2, 1]]);
+    expect([Array.from(v.indices), Array.from(v.values)]).toEqual([
+      [0, 4],
+      [2, 1],
+    ]);
   });
 
   it('binary features are 1 however often a word occurs; minCount drops rare words', () => {

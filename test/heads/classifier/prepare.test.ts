@@ -5,28 +5,45 @@ import { join } from 'node:path';
 import { useTestBackend } from '../../helpers/backend.js';
 import { Rng } from '../../../src/random.js';
 import { resolveClassifierConfig } from '../../../src/heads/classifier/config.js';
-import { planClassifierRuns, prepareClassifierRun, scoreClassifierRun, classifierRunDir } from '../../../src/heads/classifier/prepare.js';
+import {
+  planClassifierRuns,
+  prepareClassifierRun,
+  scoreClassifierRun,
+  classifierRunDir,
+} from '../../../src/heads/classifier/prepare.js';
 
 beforeAll(useTestBackend);
 
 const dir = mkdtempSync(join(tmpdir(), 'classifier-prepare-'));
 const rng = new Rng(5);
-writeFileSync(join(dir, 'data.tsv'), Array.from({ length: 40 }, () => {
-  const pos = rng.next() < 0.5;
-  return `the ${pos ? 'good' : 'bad'} film\t${pos ? 'pos' : 'neg'}`;
-}).join('\n') + '\n');
+writeFileSync(
+  join(dir, 'data.tsv'),
+  Array.from({ length: 40 }, () => {
+    const pos = rng.next() < 0.5;
+    return `the ${pos ? 'good' : 'bad'} film\t${pos ? 'pos' : 'neg'}`;
+  }).join('\n') + '\n',
+);
 const data = { train: [join(dir, 'data.tsv')], batchSize: 4 };
 
 describe('classifier runs', () => {
   it('plans one run per seed (seeds offset in data, model and training) or per seed and fold', async () => {
-    const seeds = await planClassifierRuns(resolveClassifierConfig([{ data: { ...data, seed: 7 }, model: { seed: 7 }, validation: { seeds: 2 } }]));
-    expect(seeds.runs.map((r) => [r.name, r.config.data.seed, r.config.model.seed])).toEqual([['seed-7', 7, 7], ['seed-8', 8, 8]]);
+    const seeds = await planClassifierRuns(
+      resolveClassifierConfig([{ data: { ...data, seed: 7 }, model: { seed: 7 }, validation: { seeds: 2 } }]),
+    );
+    expect(seeds.runs.map((r) => [r.name, r.config.data.seed, r.config.model.seed])).toEqual([
+      ['seed-7', 7, 7],
+      ['seed-8', 8, 8],
+    ]);
     expect(classifierRunDir('out', seeds, seeds.runs[1]!)).toBe(join('out', 'seed-8'));
     const folds = await planClassifierRuns(resolveClassifierConfig([{ data, validation: { folds: 4 } }]));
     expect(folds.runs.map((r) => r.name)).toEqual(['seed-1-fold-1', 'seed-1-fold-2', 'seed-1-fold-3', 'seed-1-fold-4']);
     expect(folds.runs.reduce((n, r) => n + r.split.test.length, 0)).toBe(40);
-    await expect(planClassifierRuns(resolveClassifierConfig([{ data, validation: { seeds: 2 } }]), true)).rejects.toThrow(/--resume continues one run/);
-    await expect(planClassifierRuns(resolveClassifierConfig([{ data, validation: { folds: 41 } }]))).rejects.toThrow(/data\.tsv: folds must be/);
+    await expect(
+      planClassifierRuns(resolveClassifierConfig([{ data, validation: { seeds: 2 } }]), true),
+    ).rejects.toThrow(/--resume continues one run/);
+    await expect(planClassifierRuns(resolveClassifierConfig([{ data, validation: { folds: 41 } }]))).rejects.toThrow(
+      /data\.tsv: folds must be/,
+    );
   });
 
   it('builds labels, vocabulary, model and task from the config, and scores the run beside the baselines', async () => {
@@ -35,7 +52,12 @@ describe('classifier runs', () => {
     const p = await prepareClassifierRun(plan.runs[0]!, plan);
     try {
       expect(p.classifier.labels.labels).toEqual(['neg', 'pos']);
-      expect(p.classifier.model.config).toMatchObject({ hiddenSize: 4, pooling: 'mean', classes: 2, input: { kind: 'tokens', embeddingSize: 3 } });
+      expect(p.classifier.model.config).toMatchObject({
+        hiddenSize: 4,
+        pooling: 'mean',
+        classes: 2,
+        input: { kind: 'tokens', embeddingSize: 3 },
+      });
       expect(p.saved).toEqual({ config });
       expect(p.pretrained).toBeNull();
       const s = scoreClassifierRun(p.classifier, plan.runs[0]!.split, 'tsv');

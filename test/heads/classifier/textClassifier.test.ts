@@ -14,8 +14,19 @@ beforeAll(useTestBackend);
 function textClassifier(): TextClassifier {
   const tok = new WordTokenizer();
   const vocabulary = Vocabulary.build([tok.tokenize('good bad film')]);
-  const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 4 }, classes: 2, hiddenSize: 6, seed: 2 });
-  return new TextClassifier(model, new Labels(['neg', 'pos']), { kind: 'tokens', vocabulary, tokenizer: tok, lowercase: true });
+  const model = new SequenceClassifier({
+    ...DEFAULT_CLASSIFIER_CONFIG,
+    input: { kind: 'tokens', vocabSize: vocabulary.size, embeddingSize: 4 },
+    classes: 2,
+    hiddenSize: 6,
+    seed: 2,
+  });
+  return new TextClassifier(model, new Labels(['neg', 'pos']), {
+    kind: 'tokens',
+    vocabulary,
+    tokenizer: tok,
+    lowercase: true,
+  });
 }
 
 describe('TextClassifier', () => {
@@ -31,14 +42,23 @@ describe('TextClassifier', () => {
     const dir = mkdtempSync(join(tmpdir(), 'text-classifier-'));
     await c.save(dir);
     const loaded = await TextClassifier.load(dir);
-    expect(loaded.predictTexts(['good film', 'bad', '']).map((x) => x.probability)).toEqual(p.map((x) => x.probability));
-    expect(loaded.evaluate([c.encodeText('good')], [1]).accuracy).toBe(c.evaluate([c.encodeText('good')], [1]).accuracy);
+    expect(loaded.predictTexts(['good film', 'bad', '']).map((x) => x.probability)).toEqual(
+      p.map((x) => x.probability),
+    );
+    expect(loaded.evaluate([c.encodeText('good')], [1]).accuracy).toBe(
+      c.evaluate([c.encodeText('good')], [1]).accuracy,
+    );
     loaded.dispose();
     c.dispose();
   });
 
   it('feature models refuse text; a model.json with a bad input names it', async () => {
-    const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, input: { kind: 'features', size: 2 }, classes: 2, hiddenSize: 4 });
+    const model = new SequenceClassifier({
+      ...DEFAULT_CLASSIFIER_CONFIG,
+      input: { kind: 'features', size: 2 },
+      classes: 2,
+      hiddenSize: 4,
+    });
     const c = new TextClassifier(model, new Labels(['a', 'b']), { kind: 'features', featureSize: 2 });
     expect(() => c.encodeText('x')).toThrow(ClassifierInputError);
     expect(c.predict([Float32Array.from([0, 1, 1, 0])])).toHaveLength(1);
@@ -46,7 +66,13 @@ describe('TextClassifier', () => {
     await c.save(dir);
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     const { data } = c.model.params.serialize();
-    await expect(TextClassifier.fromSaved({ ...json, extra: { ...json.extra, input: { kind: 'features', featureSize: 0 } } }, data, 'm.json')).rejects.toThrow(/m\.json: extra\.input must be/);
+    await expect(
+      TextClassifier.fromSaved(
+        { ...json, extra: { ...json.extra, input: { kind: 'features', featureSize: 0 } } },
+        data,
+        'm.json',
+      ),
+    ).rejects.toThrow(/m\.json: extra\.input must be/);
     c.dispose();
   });
 });

@@ -3,7 +3,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '../../../src/random.js';
 import { readTimeSeriesCsv, splitChronological, makeWindows } from '../../../src/data/series/timeSeries.js';
-import { naiveForecast, seasonalNaiveForecast, LinearAutoregression, scoreForecasts, evaluateBaselines, ForecastError, type ForecastExample } from '../../../src/heads/forecaster/baselines.js';
+import {
+  naiveForecast,
+  seasonalNaiveForecast,
+  LinearAutoregression,
+  scoreForecasts,
+  evaluateBaselines,
+  ForecastError,
+  type ForecastExample,
+} from '../../../src/heads/forecaster/baselines.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const airline = path.resolve(here, '../../../../shared/corpora/airline-passengers/airline-passengers.csv');
@@ -58,19 +66,40 @@ describe('LinearAutoregression', () => {
     const constant = Array.from({ length: 5 }, () => ({ input: [2, 2], target: [2] }));
     expect(() => LinearAutoregression.fit(constant, { ridge: 0 })).toThrow('singular');
     expect(LinearAutoregression.fit(constant).forecast([2, 2], 1)[0]).toBeCloseTo(2, 6);
-    expect(() => LinearAutoregression.fit([{ input: [1], target: [1] }], { order: 2 })).toThrow('fewer than the order 2');
-    expect(() => LinearAutoregression.fit([{ input: [1, 2], target: [1] }], { horizon: 2 })).toThrow('fewer than the horizon 2');
+    expect(() => LinearAutoregression.fit([{ input: [1], target: [1] }], { order: 2 })).toThrow(
+      'fewer than the order 2',
+    );
+    expect(() => LinearAutoregression.fit([{ input: [1, 2], target: [1] }], { horizon: 2 })).toThrow(
+      'fewer than the horizon 2',
+    );
   });
 });
 
 describe('scoreForecasts', () => {
   it('scores all values, each step ahead and the last step', () => {
     // errors: step 1 → 0 and 2, step 2 → 1 and 0
-    const s = scoreForecasts([[1, 2], [3, 4]], [[1, 3], [5, 4]]);
+    const s = scoreForecasts(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [
+        [1, 3],
+        [5, 4],
+      ],
+    );
     expect(s.mseByStep).toEqual([2, 0.5]);
     expect([s.mse, s.lastStepMse, s.mae]).toEqual([1.25, 0.5, 0.75]);
     expect(s.rmse).toBeCloseTo(Math.sqrt(1.25), 12);
-    expect(() => scoreForecasts([[1, 2], [3]], [[1, 2], [3, 4]])).toThrow(ForecastError);
+    expect(() =>
+      scoreForecasts(
+        [[1, 2], [3]],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ),
+    ).toThrow(ForecastError);
   });
 });
 
@@ -80,7 +109,10 @@ describe('evaluateBaselines on airline passengers (train 120 months, forecast th
     const y = train.columns[0]!;
     const truth = test.columns[0]!;
     const windows = makeWindows([y], { window: 12, horizon: 24 });
-    const s = evaluateBaselines(windows, [{ input: y, target: truth }], { season: 12, linear: { order: 12, horizon: 24 } });
+    const s = evaluateBaselines(windows, [{ input: y, target: truth }], {
+      season: 12,
+      linear: { order: 12, horizon: 24 },
+    });
     // Naive: December 1958 (337) for all 24 months; seasonal naive: 1958's months twice.
     let naive = 0;
     let seasonal = 0;
@@ -100,10 +132,15 @@ describe('evaluateBaselines on airline passengers (train 120 months, forecast th
 describe('LinearAutoregression JSON', () => {
   it('round-trips: the rebuilt model forecasts the same values; a malformed one names the file', () => {
     const xs = Array.from({ length: 40 }, (_, t) => Math.sin(t / 3) + 0.1 * t);
-    const windows = Array.from({ length: 30 }, (_, s) => ({ input: xs.slice(s, s + 5), target: xs.slice(s + 5, s + 7) }));
+    const windows = Array.from({ length: 30 }, (_, s) => ({
+      input: xs.slice(s, s + 5),
+      target: xs.slice(s + 5, s + 7),
+    }));
     const ar = LinearAutoregression.fit(windows, { order: 4, horizon: 2 });
     const back = LinearAutoregression.fromJSON(JSON.parse(JSON.stringify(ar.toJSON())));
     expect(Array.from(back.forecast(xs, 6))).toEqual(Array.from(ar.forecast(xs, 6)));
-    expect(() => LinearAutoregression.fromJSON({ order: 4, horizon: 2, coefficients: [[1, 2]] }, 'm/model.json')).toThrow(/m\/model\.json: expected/);
+    expect(() =>
+      LinearAutoregression.fromJSON({ order: 4, horizon: 2, coefficients: [[1, 2]] }, 'm/model.json'),
+    ).toThrow(/m\/model\.json: expected/);
   });
 });

@@ -1,14 +1,26 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../../helpers/backend.js';
-import { prepareForecaster, fitForecaster, rollingOrigins, rollingOriginScore, selectRecipe, selectionGrid, describeRecipe, ForecastRecipeError } from '../../../src/heads/forecaster/forecastRecipe.js';
+import {
+  prepareForecaster,
+  fitForecaster,
+  rollingOrigins,
+  rollingOriginScore,
+  selectRecipe,
+  selectionGrid,
+  describeRecipe,
+  ForecastRecipeError,
+} from '../../../src/heads/forecaster/forecastRecipe.js';
 import { scoreForecasts } from '../../../src/heads/forecaster/baselines.js';
 
 beforeAll(useTestBackend);
 
 // Trend × season × cycle: log + seasonal differencing leaves a constant plus a sinusoid (AR-predictable).
 const season = [0.1, -0.05, 0.2, 0.0, -0.1, 0.15, 0.3, 0.25, 0.05, -0.2, -0.15, 0.05];
-const series = Float64Array.from({ length: 96 }, (_, t) => 100 * Math.exp(0.01 * t + season[t % 12]! + 0.05 * Math.sin(1.3 * t)));
+const series = Float64Array.from(
+  { length: 96 },
+  (_, t) => 100 * Math.exp(0.01 * t + season[t % 12]! + 0.05 * Math.sin(1.3 * t)),
+);
 const data = (rows: number) => ({ names: ['y'], columns: [series.slice(0, rows)] });
 
 describe('rolling origins', () => {
@@ -18,11 +30,19 @@ describe('rolling origins', () => {
   });
 
   it('scores a recipe only on the rows before each origin: the linear part alone continues an AR-predictable series exactly', () => {
-    const s = rollingOriginScore(data(84), { power: 'log', differences: [12], window: 6, linearOrder: 6, horizon: 1, linearOnly: true }, { origins: 2, step: 6, horizon: 12 });
+    const s = rollingOriginScore(
+      data(84),
+      { power: 'log', differences: [12], window: 6, linearOrder: 6, horizon: 1, linearOnly: true },
+      { origins: 2, step: 6, horizon: 12 },
+    );
     expect(s.origins).toEqual([66, 72]);
     s.rmse.forEach((r) => expect(r).toBeLessThan(1e-3));
     // Without the transform the same linear model cannot follow the growing season.
-    const raw = rollingOriginScore(data(84), { window: 6, linearOrder: 6, horizon: 1, linearOnly: true }, { origins: 2, step: 6, horizon: 12 });
+    const raw = rollingOriginScore(
+      data(84),
+      { window: 6, linearOrder: 6, horizon: 1, linearOnly: true },
+      { origins: 2, step: 6, horizon: 12 },
+    );
     expect(raw.mean).toBeGreaterThan(1);
   });
 
@@ -31,7 +51,11 @@ describe('rolling origins', () => {
     const recipe = { power: 'log' as const, differences: [12], window: 6, hidden: 8, steps: 60, learningRate: 0.01 };
     const { forecaster, windows } = prepareForecaster(data(72), recipe);
     const examples = windows.map((w) => ({ input: w.input, target: w.target }));
-    const error = () => scoreForecasts(forecaster.forecastWindows(examples.map((e) => e.input)), examples.map((e) => e.target)).rmse;
+    const error = () =>
+      scoreForecasts(
+        forecaster.forecastWindows(examples.map((e) => e.input)),
+        examples.map((e) => e.target),
+      ).rmse;
     const untrained = error();
     fitForecaster(forecaster, windows, recipe);
     expect(error()).toBeLessThan(untrained / 2);
@@ -57,14 +81,28 @@ describe('selection', () => {
     let tried = 0;
     // The clock advances 1 s per reading (at the start, then before each candidate): 1 s and 2 s are within a 2.5 s
     // budget, 3 s is not, so two candidates run.
-    expect(() => selectRecipe(data(84), { window: 6, hidden: 4, steps: 2 }, {
-      budgetSeconds: 2.5, season: 12, rollingOrigin: { origins: 1, step: 6, horizon: 6 }, now: () => (clock += 1000) - 1000, onCandidate: () => tried++,
-    })).toThrow(/no network candidate was scored within the budget of 2.5 s/);
+    expect(() =>
+      selectRecipe(
+        data(84),
+        { window: 6, hidden: 4, steps: 2 },
+        {
+          budgetSeconds: 2.5,
+          season: 12,
+          rollingOrigin: { origins: 1, step: 6, horizon: 6 },
+          now: () => (clock += 1000) - 1000,
+          onCandidate: () => tried++,
+        },
+      ),
+    ).toThrow(/no network candidate was scored within the budget of 2.5 s/);
     expect(tried).toBe(2);
   });
 
   it('the chosen candidate is the lowest mean among networks', () => {
-    const result = selectRecipe(data(60), { window: 6, hidden: 4, steps: 3 }, { budgetSeconds: 1e6, season: 12, rollingOrigin: { origins: 1, step: 6, horizon: 6 } });
+    const result = selectRecipe(
+      data(60),
+      { window: 6, hidden: 4, steps: 3 },
+      { budgetSeconds: 1e6, season: 12, rollingOrigin: { origins: 1, step: 6, horizon: 6 } },
+    );
     const networks = result.candidates.filter((c) => !c.recipe.linearOnly);
     expect(result.best.score.mean).toBe(Math.min(...networks.map((c) => c.score.mean)));
     expect(result.best.recipe.linearOnly).toBe(false);
@@ -73,7 +111,11 @@ describe('selection', () => {
 
   it('skips the pipelines a series does not allow: no log or Box-Cox of a series that touches zero', () => {
     const withZero = { names: ['y'], columns: [Float64Array.from(series.slice(0, 60), (v, t) => (t === 3 ? 0 : v))] };
-    const result = selectRecipe(withZero, { window: 6, hidden: 4, steps: 1 }, { budgetSeconds: 1e6, season: 12, rollingOrigin: { origins: 1, step: 6, horizon: 6 } });
+    const result = selectRecipe(
+      withZero,
+      { window: 6, hidden: 4, steps: 1 },
+      { budgetSeconds: 1e6, season: 12, rollingOrigin: { origins: 1, step: 6, horizon: 6 } },
+    );
     expect(result.candidates.length).toBe(24);
     expect(result.candidates.every((c) => c.recipe.power === 'none')).toBe(true);
   }, 60_000);

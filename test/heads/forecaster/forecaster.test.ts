@@ -43,7 +43,7 @@ describe('Forecaster', () => {
     const mse = tf.tidy(() => f.loss(test).dataSync()[0]!);
     let naive = 0;
     for (let b = 0; b < 200; b++) {
-      const last = test.features![(11 * 200 + b)]!;
+      const last = test.features![11 * 200 + b]!;
       for (let j = 0; j < 3; j++) naive += (test.expected[b * 3 + j]! - last) ** 2;
     }
     naive /= 600;
@@ -57,7 +57,15 @@ describe('Forecaster', () => {
 
   it('sequence-to-sequence: predicts the next k values at every step, masks unknown futures, forecasts from each last real step', async () => {
     const k = 2;
-    const f = new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, horizon: k, mode: 'sequence', hiddenSize: 8, seed: 2 });
+    const f = new Forecaster({
+      ...DEFAULT_FORECASTER_CONFIG,
+      inputSize: 1,
+      targets: 1,
+      horizon: k,
+      mode: 'sequence',
+      hiddenSize: 8,
+      seed: 2,
+    });
     const series = [Float32Array.from([0.1, 0.2, 0.3, 0.4]), Float32Array.from([1, 0.5])];
     const batch = featureBatch(series, 1);
     const rows = batch.steps * batch.size;

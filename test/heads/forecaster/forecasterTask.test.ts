@@ -16,17 +16,39 @@ import type { SavedModelJson } from '../../../src/model/modelFiles.js';
 beforeAll(useTestBackend);
 
 // A seasonal series with a trend, in "passenger" units (100s), so scaling matters.
-const series = Float64Array.from({ length: 160 }, (_, t) => 200 + 2 * t + 60 * Math.sin((2 * Math.PI * t) / 12) + 10 * Math.sin(t * 1.7));
+const series = Float64Array.from(
+  { length: 160 },
+  (_, t) => 200 + 2 * t + 60 * Math.sin((2 * Math.PI * t) / 12) + 10 * Math.sin(t * 1.7),
+);
 const TRAIN = 136;
 
 function newForecaster(mode: 'vector' | 'sequence'): SeriesForecaster {
-  const model = new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, horizon: 3, mode, hiddenSize: 16, seed: 3 });
-  return new SeriesForecaster(model, { scaler: Scaler.fit([series.slice(0, TRAIN)]), transform: new SeriesTransform(), window: 12, inputs: ['y'], targets: ['y'], linear: null });
+  const model = new Forecaster({
+    ...DEFAULT_FORECASTER_CONFIG,
+    inputSize: 1,
+    targets: 1,
+    horizon: 3,
+    mode,
+    hiddenSize: 16,
+    seed: 3,
+  });
+  return new SeriesForecaster(model, {
+    scaler: Scaler.fit([series.slice(0, TRAIN)]),
+    transform: new SeriesTransform(),
+    window: 12,
+    inputs: ['y'],
+    targets: ['y'],
+    linear: null,
+  });
 }
 
 function newTask(f: SeriesForecaster, mode: 'vector' | 'sequence'): ForecasterTask {
   const windows = (from: number, to: number) => makeWindows([series.slice(from, to)], { window: 12, horizon: 3, mode });
-  return new ForecasterTask(f, { train: windows(0, TRAIN - 12), valid: windows(TRAIN - 12 - 12, TRAIN) }, { batchSize: 16, seed: 1 });
+  return new ForecasterTask(
+    f,
+    { train: windows(0, TRAIN - 12), valid: windows(TRAIN - 12 - 12, TRAIN) },
+    { batchSize: 16, seed: 1 },
+  );
 }
 
 describe('ForecasterTask', () => {
@@ -36,7 +58,11 @@ describe('ForecasterTask', () => {
       const task = newTask(f, mode);
       const before = task.validate();
       expect(Object.keys(before).sort()).toEqual(['lastStepMse', 'loss', 'mse', 'rmse']);
-      const result = await train(task, { steps: 150, evalEvery: 150, learningRate: 0.01 }, { out: mkdtempSync(join(tmpdir(), `forecaster-${mode}-`)) });
+      const result = await train(
+        task,
+        { steps: 150, evalEvery: 150, learningRate: 0.01 },
+        { out: mkdtempSync(join(tmpdir(), `forecaster-${mode}-`)) },
+      );
       expect(result.metrics!.mse).toBeLessThan(before.mse! / 5);
       expect(result.metrics!.rmse).toBeCloseTo(Math.sqrt(result.metrics!.mse!), 6);
       f.dispose();
@@ -59,7 +85,11 @@ describe('ForecasterTask', () => {
     const f2 = newForecaster('vector');
     const split = mkdtempSync(join(tmpdir(), 'forecaster-split-'));
     const resumed: number[] = [];
-    await train(newTask(f2, 'vector'), { ...options, steps: 6 }, { out: split, onProgress: (p) => resumed.push(p.loss) });
+    await train(
+      newTask(f2, 'vector'),
+      { ...options, steps: 6 },
+      { out: split, onProgress: (p) => resumed.push(p.loss) },
+    );
     const ck = await readCheckpoint(split, 'forecaster');
     const f3 = SeriesForecaster.fromSaved(ck.json as SavedModelJson<never, never>, ck.weights, split);
     await train(newTask(f3, 'vector'), options, { out: split, resume: ck, onProgress: (p) => resumed.push(p.loss) });

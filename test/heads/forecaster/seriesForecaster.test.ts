@@ -16,16 +16,29 @@ beforeAll(useTestBackend);
 // Multiplicative season and a cycle on an exponential trend: log, then seasonal differencing, leaves a constant plus a
 // sinusoid, which a linear autoregression of order ≥ 3 (with intercept) continues exactly.
 const season = [0.1, -0.05, 0.2, 0.0, -0.1, 0.15, 0.3, 0.25, 0.05, -0.2, -0.15, 0.05];
-const series = Float64Array.from({ length: 96 }, (_, t) => 100 * Math.exp(0.01 * t + season[t % 12]! + 0.05 * Math.sin(1.3 * t)));
+const series = Float64Array.from(
+  { length: 96 },
+  (_, t) => 100 * Math.exp(0.01 * t + season[t % 12]! + 0.05 * Math.sin(1.3 * t)),
+);
 
 function forecaster(options: { linear: boolean; horizon?: number; mode?: 'vector' | 'sequence' }): SeriesForecaster {
   const transform = new SeriesTransform({ boxCox: 0, differences: [12] });
   const z = transform.forward(series.slice(0, 72));
   const scaler = Scaler.fit([z]);
   const k = options.horizon ?? 1;
-  const model = new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, horizon: k, mode: options.mode ?? 'vector', hiddenSize: 8, seed: 2 });
+  const model = new Forecaster({
+    ...DEFAULT_FORECASTER_CONFIG,
+    inputSize: 1,
+    targets: 1,
+    horizon: k,
+    mode: options.mode ?? 'vector',
+    hiddenSize: 8,
+    seed: 2,
+  });
   const units = scaler.transform(z);
-  const linear = options.linear ? [LinearAutoregression.fit(makeWindows([units], { window: 6, horizon: k }), { order: 6, horizon: k })] : null;
+  const linear = options.linear
+    ? [LinearAutoregression.fit(makeWindows([units], { window: 6, horizon: k }), { order: 6, horizon: k })]
+    : null;
   return new SeriesForecaster(model, { scaler, transform, window: 6, inputs: ['y'], targets: ['y'], linear });
 }
 
@@ -41,15 +54,19 @@ describe('SeriesForecaster with a transform', () => {
       expect(e.input).toHaveLength(6);
       e.input.forEach((v, i) => expect(v).toBeCloseTo(z[5 + i]!, 5));
       // vector: the 2 values after the window's last step; sequence: after every step.
-      const expected = mode === 'vector' ? [z[11]!, z[12]!] : Array.from({ length: 6 }, (_, t) => [z[5 + t + 1]!, z[5 + t + 2]!]).flat();
+      const expected =
+        mode === 'vector'
+          ? [z[11]!, z[12]!]
+          : Array.from({ length: 6 }, (_, t) => [z[5 + t + 1]!, z[5 + t + 2]!]).flat();
       e.target.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
       f.dispose();
     }
   });
 
-  it('forecasts return to the series\' units: with the network silent, the linear part continues the series exactly', () => {
+  it("forecasts return to the series' units: with the network silent, the linear part continues the series exactly", () => {
     const f = forecaster({ linear: true, horizon: 3 });
-    for (const name of ['forecaster/output/W', 'forecaster/output/b']) tf.tidy(() => f.model.params.get(name).assign(tf.zerosLike(f.model.params.get(name))));
+    for (const name of ['forecaster/output/W', 'forecaster/output/b'])
+      tf.tidy(() => f.model.params.get(name).assign(tf.zerosLike(f.model.params.get(name))));
     // In model units the series is a sinusoid, so AR predicts it; integration and exp rebuild trend and season.
     const ahead = f.forecastAhead([series.slice(0, 72)], 24)[0]!;
     ahead.forEach((v, h) => expect(v / series[72 + h]!).toBeCloseTo(1, 4));
@@ -64,11 +81,17 @@ describe('SeriesForecaster with a transform', () => {
     const dir = mkdtempSync(join(tmpdir(), 'series-forecaster-'));
     await f.save(dir);
     const back = await SeriesForecaster.load(dir);
-    expect(Array.from(back.forecastAhead([series.slice(0, 72)], 5)[0]!)).toEqual(Array.from(f.forecastAhead([series.slice(0, 72)], 5)[0]!));
+    expect(Array.from(back.forecastAhead([series.slice(0, 72)], 5)[0]!)).toEqual(
+      Array.from(f.forecastAhead([series.slice(0, 72)], 5)[0]!),
+    );
     expect(back.settings.transform.options).toEqual({ boxCox: 0, differences: [12] });
     const { kind, config, extra } = f.savedForm();
     const old = { ...extra, transform: 'log' as const, linear: undefined };
-    const legacy = SeriesForecaster.fromSaved({ kind, config, extra: old, weights: { manifest: f.model.params.serialize().manifest } } as never, f.model.params.serialize().data, 'old/model.json');
+    const legacy = SeriesForecaster.fromSaved(
+      { kind, config, extra: old, weights: { manifest: f.model.params.serialize().manifest } } as never,
+      f.model.params.serialize().data,
+      'old/model.json',
+    );
     expect(legacy.settings.transform.options).toEqual({ boxCox: 0, differences: [] });
     expect(legacy.settings.linear).toBeNull();
     for (const m of [f, back, legacy]) m.dispose();
@@ -86,8 +109,25 @@ describe('SeriesForecaster with a transform', () => {
 
   it('refuses a linear part in sequence mode and a window too short for the differencing', () => {
     const f = forecaster({ linear: false });
-    expect(() => new SeriesForecaster(new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, mode: 'sequence' }), { ...f.settings, linear: [LinearAutoregression.fit([{ input: [1, 2], target: [3] }, { input: [2, 4], target: [5] }, { input: [0, 1], target: [1.5] }], { order: 2 })] }))
-      .toThrow(/needs vector mode/);
+    expect(
+      () =>
+        new SeriesForecaster(
+          new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, inputSize: 1, targets: 1, mode: 'sequence' }),
+          {
+            ...f.settings,
+            linear: [
+              LinearAutoregression.fit(
+                [
+                  { input: [1, 2], target: [3] },
+                  { input: [2, 4], target: [5] },
+                  { input: [0, 1], target: [1.5] },
+                ],
+                { order: 2 },
+              ),
+            ],
+          },
+        ),
+    ).toThrow(/needs vector mode/);
     expect(() => f.forecastWindows([new Float32Array(12)])).toThrow(ForecastInputError);
     expect(() => f.forecastAhead([series.slice(0, 10)], 1)).toThrow(/fewer than the model's window of 18/);
     f.dispose();

@@ -33,7 +33,10 @@ describe('LanguageModel', () => {
     const trainer = new Trainer(lm.params, { learningRate: 0.01 });
     const valid = makeLmBatch(Array.from({ length: 100 }, () => sentence(new Rng(1000 + rng.int(0, 1e6)))));
     const before = lm.score(valid);
-    for (let i = 0; i < 150; i++) trainer.update(() => lm.loss(makeLmBatch(Array.from({ length: 32 }, () => sentence(rng))), { training: true, rng }));
+    for (let i = 0; i < 150; i++)
+      trainer.update(() =>
+        lm.loss(makeLmBatch(Array.from({ length: 32 }, () => sentence(rng))), { training: true, rng }),
+      );
     const after = lm.score(valid);
     const ppl = Math.exp(after.nll / after.tokens);
     expect(Math.exp(before.nll / before.tokens)).toBeGreaterThan(12);
@@ -57,12 +60,24 @@ describe('LanguageModel', () => {
 
   it('trains with sampled softmax when asked (the loss is only the training loss)', () => {
     const rng = new Rng(8);
-    const lm = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, vocabSize: 200, embeddingSize: 8, hiddenSize: 16 });
-    const batch = makeLmBatch([[5, 6, 7], [8, 9]]);
+    const lm = new LanguageModel({
+      ...DEFAULT_LANGUAGE_MODEL_CONFIG,
+      vocabSize: 200,
+      embeddingSize: 8,
+      hiddenSize: 16,
+    });
+    const batch = makeLmBatch([
+      [5, 6, 7],
+      [8, 9],
+    ]);
     const full = tf.tidy(() => lm.loss(batch).dataSync()[0]!);
-    const sampled = tf.tidy(() => lm.loss(batch, { training: true, rng, loss: { softmax: 'sampled', numSampled: 20 } }).dataSync()[0]!);
+    const sampled = tf.tidy(
+      () => lm.loss(batch, { training: true, rng, loss: { softmax: 'sampled', numSampled: 20 } }).dataSync()[0]!,
+    );
     expect(sampled).not.toBeCloseTo(full, 3);
-    expect(tf.tidy(() => lm.loss(batch, { training: false, loss: { softmax: 'sampled', numSampled: 20 } }).dataSync()[0]!)).toBeCloseTo(full, 6);
+    expect(
+      tf.tidy(() => lm.loss(batch, { training: false, loss: { softmax: 'sampled', numSampled: 20 } }).dataSync()[0]!),
+    ).toBeCloseTo(full, 6);
     lm.dispose();
   });
 });

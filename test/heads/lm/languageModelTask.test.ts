@@ -26,7 +26,17 @@ function countingLines(n: number, seed: number): string[] {
 function newLm(train: string[]): TextLanguageModel {
   const tok = new CharTokenizer();
   const vocabulary = Vocabulary.build(train.map((l) => tok.tokenize(l)));
-  return new TextLanguageModel(new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, vocabSize: vocabulary.size, embeddingSize: 12, hiddenSize: 32, seed: 2 }), vocabulary, tok);
+  return new TextLanguageModel(
+    new LanguageModel({
+      ...DEFAULT_LANGUAGE_MODEL_CONFIG,
+      vocabSize: vocabulary.size,
+      embeddingSize: 12,
+      hiddenSize: 32,
+      seed: 2,
+    }),
+    vocabulary,
+    tok,
+  );
 }
 
 describe('LanguageModelTask', () => {
@@ -34,7 +44,11 @@ describe('LanguageModelTask', () => {
     const trainLines = countingLines(300, 1);
     const validLines = countingLines(40, 2);
     const lm = newLm(trainLines);
-    const task = new LanguageModelTask(lm, { train: trainLines.map((l) => lm.encode(l)), valid: validLines.map((l) => lm.encode(l)) }, { batchSize: 16, seed: 3 });
+    const task = new LanguageModelTask(
+      lm,
+      { train: trainLines.map((l) => lm.encode(l)), valid: validLines.map((l) => lm.encode(l)) },
+      { batchSize: 16, seed: 3 },
+    );
     const before = task.validate();
     expect(before.perplexity).toBeCloseTo(Math.exp(before.loss!), 6);
     const out = mkdtempSync(join(tmpdir(), 'lm-task-'));

@@ -13,11 +13,20 @@ beforeAll(useTestBackend);
 
 const dir = mkdtempSync(join(tmpdir(), 'lm-prepare-'));
 const rng = new Rng(3);
-writeFileSync(join(dir, 'train.txt'), Array.from({ length: 50 }, () => 'abcdefg'.slice(rng.int(0, 2), rng.int(4, 7))).join('\n') + '\n\n');
+writeFileSync(
+  join(dir, 'train.txt'),
+  Array.from({ length: 50 }, () => 'abcdefg'.slice(rng.int(0, 2), rng.int(4, 7))).join('\n') + '\n\n',
+);
 
 describe('prepareLanguageModel', () => {
-  it('reads, splits, builds vocabulary and model from the config; the task uses the config\'s loss', async () => {
-    const config = resolveLmConfig([{ data: { train: [join(dir, 'train.txt')], validSplit: 10, batchSize: 4 }, model: { hiddenSize: 6, embeddingSize: 3 }, loss: { softmax: 'sampled', numSampled: 3 } }]);
+  it("reads, splits, builds vocabulary and model from the config; the task uses the config's loss", async () => {
+    const config = resolveLmConfig([
+      {
+        data: { train: [join(dir, 'train.txt')], validSplit: 10, batchSize: 4 },
+        model: { hiddenSize: 6, embeddingSize: 3 },
+        loss: { softmax: 'sampled', numSampled: 3 },
+      },
+    ]);
     const p = await prepareLanguageModel(config);
     try {
       expect(p.summary).toMatchObject({ trainLines: 40, validLines: 10, vocabulary: 4 + 7, tokenizer: 'char' });
@@ -37,7 +46,12 @@ describe('prepareLanguageModel', () => {
   });
 
   it('resumes from a checkpoint: the saved vocabulary and model, the same data', async () => {
-    const config = resolveLmConfig([{ data: { train: [join(dir, 'train.txt')], validSplit: 10, batchSize: 4 }, model: { hiddenSize: 6, embeddingSize: 3 } }]);
+    const config = resolveLmConfig([
+      {
+        data: { train: [join(dir, 'train.txt')], validSplit: 10, batchSize: 4 },
+        model: { hiddenSize: 6, embeddingSize: 3 },
+      },
+    ]);
     const out = join(dir, 'run');
     const first = await prepareLanguageModel(config);
     await train(first.task, { steps: 2, evalEvery: 2 }, { out, config: first.saved });
@@ -52,8 +66,12 @@ describe('prepareLanguageModel', () => {
 
   it('refuses a file with no non-empty lines; limit and a validation file are honoured', async () => {
     writeFileSync(join(dir, 'empty.txt'), '\n \n');
-    await expect(readLmText(resolveLmConfig([{ data: { train: [join(dir, 'empty.txt')] } }]))).rejects.toThrow(/empty\.txt: no non-empty training lines/);
-    const text = await readLmText(resolveLmConfig([{ data: { train: [join(dir, 'train.txt')], valid: join(dir, 'train.txt'), limit: 5 } }]));
+    await expect(readLmText(resolveLmConfig([{ data: { train: [join(dir, 'empty.txt')] } }]))).rejects.toThrow(
+      /empty\.txt: no non-empty training lines/,
+    );
+    const text = await readLmText(
+      resolveLmConfig([{ data: { train: [join(dir, 'train.txt')], valid: join(dir, 'train.txt'), limit: 5 } }]),
+    );
     expect(text.train).toHaveLength(5);
     expect(text.valid).toHaveLength(50);
   });

@@ -15,7 +15,16 @@ describe('TextLanguageModel save and load', () => {
   it('keeps a SentencePiece tokenizer inside its directory: a moved model scores text identically', async () => {
     const sp = await SentencePieceTokenizer.load(resolve(repoRoot, '../shared/corpora/joeynmt-toy-de-en/sp200.model'));
     const vocabulary = new Vocabulary(sp.pieces);
-    const lm = new TextLanguageModel(new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, hiddenSize: 16, embeddingSize: 8, vocabSize: vocabulary.size }), vocabulary, sp);
+    const lm = new TextLanguageModel(
+      new LanguageModel({
+        ...DEFAULT_LANGUAGE_MODEL_CONFIG,
+        hiddenSize: 16,
+        embeddingSize: 8,
+        vocabSize: vocabulary.size,
+      }),
+      vocabulary,
+      sp,
+    );
     const root = mkdtempSync(join(tmpdir(), 'seq2seq-lm-'));
     await lm.save(join(root, 'a'));
     expect(readFileSync(join(root, 'a', 'model.json'), 'utf8')).toContain(sp.fileName);
