@@ -50,7 +50,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
       } finally {
         const ms = performance.now() - t0;
         depth--;
-        const shapes = Object.values(args.inputs).map((t) => (t as tf.TensorInfo | undefined)?.shape);
+        const shapes = Object.values(args.inputs).map((t) => t?.shape);
         const key = k.kernelName.includes('MatMul')
           ? `${k.kernelName} ${JSON.stringify(shapes.filter((s) => s !== undefined && s.length > 1))}`
           : k.kernelName;

@@ -291,7 +291,7 @@ for (const w of WORKLOADS) {
   }
   const p = peer !== null && !('error' in peer) ? peer : null;
   if (peer !== null && 'error' in peer) lines.push(`  pytorch failed: ${String(peer.error)}`);
-  const o = ours as Result;
+  const o = ours;
   lines.push(`  ${'metric'.padEnd(34)}${'toolkit'.padStart(12)}${'pytorch'.padStart(12)}${'ratio'.padStart(9)}`);
   const ratios: Partial<Record<Key, number | null>> = {};
   const row = (name: string, key: Key, digits = 0, invert = false) => {

@@ -139,7 +139,7 @@ function startServer(models: string[], threads?: number): Promise<{ child: Child
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (c: Buffer) => {
+    child.stderr.on('data', (c: Buffer) => {
       err += c.toString();
       const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err)?.[1];
       if (url !== undefined && err.includes('ready:')) resolve({ child, url });

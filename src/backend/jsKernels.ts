@@ -110,7 +110,7 @@ function memoryOf(backendName: string, backend: unknown): KernelMemory {
       staged(inputs, outShapes, body) {
         const outs = outShapes.map((s) => b.makeOutput(s, 'float32'));
         const scratch: TensorInfo[] = [];
-        const sigmoid = tf.getKernel(tf.Sigmoid, 'wasm')!.kernelFunc;
+        const sigmoid = tf.getKernel(tf.Sigmoid, 'wasm').kernelFunc;
         try {
           body({
             scratch: (size) => scratch.push(b.makeOutput([size], 'float32')) - 1,
@@ -162,11 +162,7 @@ export function registerJsKernel(name: string, body: JsKernelBody): void {
   for (const backendName of JS_KERNEL_BACKENDS) {
     if (tf.getKernel(name, backendName) !== undefined) continue;
     const kernelFunc: KernelFunc = ({ inputs, attrs, backend }) =>
-      body(
-        inputs as Record<string, TensorInfo | undefined>,
-        attrs as Record<string, unknown>,
-        memoryOf(backendName, backend),
-      );
+      body(inputs, attrs as Record<string, unknown>, memoryOf(backendName, backend));
     tf.registerKernel({ kernelName: name, backendName, kernelFunc });
   }
 }
@@ -187,5 +183,5 @@ export function runJsKernel(
 ): tf.Tensor2D[] {
   const present: tf.NamedTensorMap = {};
   for (const [key, t] of Object.entries(inputs)) if (t !== null) present[key] = t;
-  return tf.engine().runKernel(name, present, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D[];
+  return tf.engine().runKernel(name, present, attrs) as tf.Tensor2D[];
 }

@@ -109,7 +109,7 @@ export function classifyFlagsToConfig(f: ClassifyTrainFlags): PartialClassifierT
 /** A checkpoint's saved config: `{ config }`, or the `{ flags }` that runs saved before configs existed. */
 export function classifySavedConfig(saved: unknown): PartialClassifierTrainConfig | null {
   if (!isPlainObject(saved)) return null;
-  if (isPlainObject(saved['config'])) return saved['config'] as PartialClassifierTrainConfig;
+  if (isPlainObject(saved['config'])) return saved['config'];
   if (isPlainObject(saved['flags']))
     return classifyFlagsToConfig({ set: [], out: '', ...(saved['flags'] as Partial<ClassifyTrainFlags>) });
   return null;

@@ -161,7 +161,7 @@ export function forecastFlagsToConfig(f: ForecastTrainFlags): PartialForecastTra
 /** A checkpoint's saved config: `{ config }`, or the `{ flags }` that runs saved before configs existed. */
 export function forecastSavedConfig(saved: unknown): PartialForecastTrainConfig | null {
   if (!isPlainObject(saved)) return null;
-  if (isPlainObject(saved['config'])) return saved['config'] as PartialForecastTrainConfig;
+  if (isPlainObject(saved['config'])) return saved['config'];
   if (isPlainObject(saved['flags']))
     return forecastFlagsToConfig({ set: [], out: '', ...(saved['flags'] as Partial<ForecastTrainFlags>) });
   return null;

@@ -63,7 +63,7 @@ export function lmFlagsToConfig(f: LmTrainFlags): PartialLmTrainConfig {
 /** A checkpoint's saved config: `{ config }`, or the `{ flags }` that runs saved before configs existed. */
 export function lmSavedConfig(saved: unknown): PartialLmTrainConfig | null {
   if (!isPlainObject(saved)) return null;
-  if (isPlainObject(saved['config'])) return saved['config'] as PartialLmTrainConfig;
+  if (isPlainObject(saved['config'])) return saved['config'];
   if (isPlainObject(saved['flags']))
     return lmFlagsToConfig({ set: [], out: '', ...(saved['flags'] as Partial<LmTrainFlags>) });
   return null;

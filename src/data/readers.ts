@@ -58,7 +58,7 @@ export class DropTally {
 
   /** Plain object, e.g. { empty: 2, 'too-long': 1 }. */
   toJSON(): Partial<Record<DropReason, number>> {
-    return Object.fromEntries(this.counts) as Partial<Record<DropReason, number>>;
+    return Object.fromEntries(this.counts);
   }
 }
 
@@ -332,7 +332,7 @@ export async function* readAligned(
       if (a.done || b.done) {
         const [shortFile, longFile, extra] = a.done
           ? [sourceFile, targetFile, b.value as Line]
-          : [targetFile, sourceFile, a.value as Line];
+          : [targetFile, sourceFile, a.value];
         throw new CorpusError(
           longFile,
           extra.line,

@@ -35,8 +35,8 @@ export function luongAttention(
   const scores = tf.add(tf.matMul(states, keys, false, true), maskBias); // [B, T_tgt, T_src]
   const weights = tf.softmax(scores) as tf.Tensor3D;
   const context = tf.matMul(weights, memory); // [B, T_tgt, M]
-  const joined = tf.reshape(tf.concat([context, states], 2), [B * Tt, M + H]) as tf.Tensor2D;
-  const attended = tf.reshape(tf.tanh(dense(joined, Wc, null)), [B, Tt, H]) as tf.Tensor3D;
+  const joined = tf.reshape<tf.Rank.R2>(tf.concat([context, states], 2), [B * Tt, M + H]);
+  const attended = tf.reshape<tf.Rank.R3>(tf.tanh(dense(joined, Wc, null)), [B, Tt, H]);
   return { attended, weights };
 }
 

@@ -13,13 +13,8 @@ import { dense } from '../layers/dense.js';
 /** The step's keys from encoder outputs [B, T_src, M] and W_k [M, A]: 2·e W_k, [B, T_src, A] (see above). */
 export function bahdanauKeys(memory: tf.Tensor3D, Wk: tf.Tensor2D): tf.Tensor3D {
   const [B, T, M] = memory.shape;
-  return tf.tidy(
-    () =>
-      tf.reshape(tf.mul(dense(tf.reshape(memory, [B * T, M]) as tf.Tensor2D, Wk, null), 2), [
-        B,
-        T,
-        Wk.shape[1],
-      ]) as tf.Tensor3D,
+  return tf.tidy(() =>
+    tf.reshape<tf.Rank.R3>(tf.mul(dense(tf.reshape<tf.Rank.R2>(memory, [B * T, M]), Wk, null), 2), [B, T, Wk.shape[1]]),
   );
 }
 

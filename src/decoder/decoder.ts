@@ -119,13 +119,12 @@ export class Decoder {
     if (kind === 'bahdanau') return bahdanauKeys(outputs, this.p('attention/Wk'));
     if (kind !== 'general') return null;
     const [B, T, M] = outputs.shape;
-    return tf.tidy(
-      () =>
-        tf.reshape(dense(tf.reshape(outputs, [B * T, M]) as tf.Tensor2D, this.p('attention/Wa'), null), [
-          B,
-          T,
-          this.options.hiddenSize,
-        ]) as tf.Tensor3D,
+    return tf.tidy(() =>
+      tf.reshape<tf.Rank.R3>(dense(tf.reshape<tf.Rank.R2>(outputs, [B * T, M]), this.p('attention/Wa'), null), [
+        B,
+        T,
+        this.options.hiddenSize,
+      ]),
     );
   }
 
@@ -196,13 +195,13 @@ export class Decoder {
           };
     const run = { steps: T, batch: B, mask: null, rng, initial, finals: false, bottom };
     const { outputs } = this.stack.run({ ids: targetIn, table }, run);
-    const out = tf.reshape(outputs, [T * B, H]) as tf.Tensor2D; // time-major
+    const out = tf.reshape<tf.Rank.R2>(outputs, [T * B, H]); // time-major
     const kind = this.options.attention;
     if (kind === 'bahdanau') {
       const top = tf.transpose(tf.reshape(this.bahdanauTop(attended.contexts!, out), [T, B, H]), [1, 0, 2]);
       return { top: tf.reshape(top, [B * T, H]), weights: attended.weights! };
     }
-    const states = tf.transpose(tf.reshape(out, [T, B, H]), [1, 0, 2]) as tf.Tensor3D; // [B, T, H]
+    const states = tf.transpose<tf.Tensor3D>(tf.reshape(out, [T, B, H]), [1, 0, 2]); // [B, T, H]
     if (kind === 'none') return { top: tf.reshape(states, [B * T, H]), weights: null };
     return this.luong(states, memory);
   }
@@ -216,7 +215,7 @@ export class Decoder {
     const H = this.options.hiddenSize;
     const layer = this.rnn;
     // split, not per-step slices: its gradient is one concat rather than T zero-padded copies.
-    const inputs = tf.split(xp, T, 0) as tf.Tensor2D[];
+    const inputs = tf.split<tf.Tensor2D>(xp, T, 0);
     const outputs: tf.Tensor2D[] = [];
     const contexts: tf.Tensor2D[] = [];
     const weights: tf.Tensor2D[] = [];
@@ -229,8 +228,8 @@ export class Decoder {
       weights.push(a.weights);
     }
     return {
-      outputs: tf.concat(outputs, 0) as tf.Tensor2D,
-      contexts: tf.concat(contexts, 0) as tf.Tensor2D,
+      outputs: tf.concat<tf.Tensor2D>(outputs, 0),
+      contexts: tf.concat<tf.Tensor2D>(contexts, 0),
       weights: tf.stack(weights, 1) as tf.Tensor3D,
       final: state,
     };
@@ -275,15 +274,15 @@ export class Decoder {
     const bahdanau = this.options.attention === 'bahdanau' ? this.bahdanau(hiddenPart(states[0]!, H), memory) : null;
     if (bahdanau !== null) xp = tf.add(xp, dense(bahdanau.context, this.p('context/W'), null));
     const { states: nexts, top } = this.stack.step(xp, states);
-    const next = { h: nexts.length === 1 ? nexts[0]! : (tf.concat(nexts, 1) as tf.Tensor2D) };
+    const next = { h: nexts.length === 1 ? nexts[0]! : tf.concat<tf.Tensor2D>(nexts, 1) };
     if (bahdanau !== null)
       return {
         state: next,
         logits: this.logits(this.bahdanauTop(bahdanau.context, top)),
-        weights: tf.reshape(bahdanau.weights, [B, 1, -1]) as tf.Tensor3D,
+        weights: tf.reshape<tf.Rank.R3>(bahdanau.weights, [B, 1, -1]),
       };
     if (this.options.attention === 'none') return { state: next, logits: this.logits(top), weights: null };
-    const out = this.luong(tf.reshape(top, [B, 1, H]) as tf.Tensor3D, memory);
+    const out = this.luong(tf.reshape<tf.Rank.R3>(top, [B, 1, H]), memory);
     return { state: next, logits: this.logits(out.top), weights: out.weights };
   }
 }

@@ -93,7 +93,7 @@ export class Encoder {
         for (let b = 0; b < B; b++) bias[b * T + t] = batch.sourceMask[t * B + b]! > 0 ? 0 : -1e9;
       }
       const maskBias = tf.tensor3d(bias, [B, 1, T]);
-      return { outputs: tf.transpose(outputs, [1, 0, 2]) as tf.Tensor3D, finals, maskBias };
+      return { outputs: tf.transpose<tf.Tensor3D>(outputs, [1, 0, 2]), finals, maskBias };
     });
   }
 }

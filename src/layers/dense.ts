@@ -16,7 +16,7 @@ export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf
         value: tf.matMul(xi, Wi),
         gradFunc: (dy, saved) => {
           const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-          return [tf.matMul(dy as tf.Tensor2D, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)];
+          return [tf.matMul(dy, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy)];
         },
       };
     });

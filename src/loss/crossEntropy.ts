@@ -126,7 +126,7 @@ export function maskedCrossEntropy(
       const xy = tf.gather(tf.reshape(x, [N * V]), tf.tensor1d(flatIndex, 'int32'));
       rowLoss = tf.sub(tf.sub(logZ, tf.mul(xy, 1 - eps)), tf.mul(tf.mean(x, 1), eps));
     }
-    const value = tf.sum(tf.mul(rowLoss, w)) as tf.Scalar;
+    const value = tf.sum<tf.Scalar>(tf.mul(rowLoss, w));
     save([p, w]);
     return {
       value,

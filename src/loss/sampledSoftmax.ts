@@ -127,7 +127,7 @@ export function sampledSoftmaxLoss(
           tf.Tensor2D,
         ];
         // ∂loss/∂logits = (p − onehot(0))·w·dy; accidental hits have p = 0 and so no gradient.
-        const wd = tf.mul(ws, dy as tf.Scalar); // [N, 1]
+        const wd = tf.mul(ws, dy); // [N, 1]
         const g = tf.mul(ps, wd); // [N, 1+m]
         const gTrue = tf.sub(tf.slice(g, [0, 0], [N, 1]), wd); // [N, 1]
         const gSampled = tf.slice(g, [0, 1], [N, m]) as tf.Tensor2D; // [N, m]

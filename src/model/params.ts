@@ -110,7 +110,7 @@ export class Params {
       offset += v.size;
     }
     const data = new Float32Array(offset);
-    for (const e of manifest) data.set(this.get(e.name).dataSync() as Float32Array, e.offset);
+    for (const e of manifest) data.set(this.get(e.name).dataSync(), e.offset);
     return { manifest, data };
   }
 

@@ -183,7 +183,7 @@ export function rnnStep(a: RnnStepArgs): [tf.Tensor2D, tf.Tensor2D] {
 export function rnnStepComposite(a: RnnStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   const B = a.h.shape[0];
   return tf.tidy(() => {
-    const pre = tf.add(tf.add(rowsAt(a.xp, a.t, B), a.hU), a.c) as tf.Tensor2D;
+    const pre = tf.add<tf.Tensor2D>(tf.add(rowsAt(a.xp, a.t, B), a.hU), a.c);
     const act: tf.Tensor2D = a.activation === 'relu' ? tf.relu(pre) : tf.tanh(pre);
     let hNew = act;
     if (a.mask !== null) {

@@ -406,7 +406,7 @@ export function gruStepGradComposite(a: GruStepGradArgs): [tf.Tensor2D, tf.Tenso
   const [B, H] = a.h.shape;
   return tf.tidy(() => {
     let g: tf.Tensor2D = tf.zeros([B, H]);
-    if (a.dOut !== null) g = tf.add(g, rowsAt(a.dOut, a.t, B)) as tf.Tensor2D;
+    if (a.dOut !== null) g = tf.add<tf.Tensor2D>(g, rowsAt(a.dOut, a.t, B));
     if (a.dhA !== null) g = tf.add(g, a.dhA);
     if (a.dhB !== null) g = tf.add(g, a.dhB);
     const r = tf.slice(a.cache, [0, 0], [B, H]);
@@ -416,9 +416,9 @@ export function gruStepGradComposite(a: GruStepGradArgs): [tf.Tensor2D, tf.Tenso
     let gNew = g;
     let carry: tf.Tensor2D | null = null;
     if (a.mask !== null) {
-      const m = tf.reshape(tf.slice(a.mask, [a.t * B], [B]), [B, 1]) as tf.Tensor2D;
+      const m = tf.reshape<tf.Rank.R2>(tf.slice(a.mask, [a.t * B], [B]), [B, 1]);
       gNew = tf.mul(g, m);
-      carry = tf.mul(g, tf.sub(1, m)) as tf.Tensor2D;
+      carry = tf.mul<tf.Tensor2D>(g, tf.sub(1, m));
     }
     const dnPre = tf.mul(tf.mul(gNew, tf.sub(1, z)), tf.sub(1, tf.square(n)));
     const drPre = tf.mul(tf.mul(dnPre, un), tf.mul(r, tf.sub(1, r)));

@@ -261,10 +261,10 @@ export function lstmStepComposite(a: LstmStepArgs): [tf.Tensor2D, tf.Tensor2D] {
   const B = a.state.shape[0];
   const H = a.state.shape[1] / 2;
   return tf.tidy(() => {
-    const pre = tf.add(tf.add(rowsAt(a.xp, a.t, B), a.hU), a.c) as tf.Tensor2D;
+    const pre = tf.add<tf.Tensor2D>(tf.add(rowsAt(a.xp, a.t, B), a.hU), a.c);
     const cPrev = cols(a.state, 1, H);
     let ai = cols(pre, 0, H);
-    let af = tf.add(cols(pre, 1, H), a.forgetBias) as tf.Tensor2D;
+    let af = tf.add<tf.Tensor2D>(cols(pre, 1, H), a.forgetBias);
     let ao = cols(pre, 3, H);
     if (a.peep !== null) {
       ai = tf.add(ai, tf.mul(tf.slice(a.peep, [0], [H]), cPrev));
@@ -322,7 +322,7 @@ export function lstmStepGradComposite(a: LstmStepGradArgs): [tf.Tensor2D, tf.Ten
     let carry: tf.Tensor2D | null = null;
     if (a.mask !== null) {
       const m = tf.reshape(tf.slice(a.mask, [a.t * B], [B]), [B, 1]);
-      carry = tf.mul(gState, tf.sub(1, m)) as tf.Tensor2D;
+      carry = tf.mul<tf.Tensor2D>(gState, tf.sub(1, m));
       gState = tf.mul(gState, m);
     }
     const gh = cols(gState, 0, H);

@@ -86,7 +86,7 @@ export class RecurrentLayer {
   /** One step for all rows: xp [B, gates·units], state [B, stateSize] → new state. */
   step(xp: tf.Tensor2D, state: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const hU = tf.matMul(hiddenPart(state, this.units), this.p<tf.Tensor2D>('U')) as tf.Tensor2D;
+      const hU = tf.matMul<tf.Tensor2D>(hiddenPart(state, this.units), this.p<tf.Tensor2D>('U'));
       const c = this.p<tf.Tensor1D>('c');
       const args = { xp, hU, c, mask: null, t: 0 };
       const [next] =

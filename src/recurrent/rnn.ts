@@ -125,14 +125,14 @@ export function recurrentSequence(
     const caches: tf.Tensor2D[] = [];
     let state = s0In;
     for (let t = 0; t < T; t++) {
-      const hU = tf.tidy(() => tf.matMul(dropped(hiddenPart(state, H), stateMask), UIn)) as tf.Tensor2D;
+      const hU = tf.tidy<tf.Tensor2D>(() => tf.matMul(dropped(hiddenPart(state, H), stateMask), UIn));
       const [next, cache] = stepForward(cell, xpIn, hU, cIn, state, peepIn, mask, t, taping);
       hU.dispose();
       states.push(next);
       if (cache !== null) caches.push(cache);
       state = next;
     }
-    const value = tf.reshape(tf.concat(states, 0), [T, B, S]) as tf.Tensor3D;
+    const value = tf.reshape<tf.Rank.R3>(tf.concat(states, 0), [T, B, S]);
     // The forward pass runs inside a tidy: what the backward pass needs must be saved (only while taping).
     save([
       s0In,
@@ -154,7 +154,7 @@ export function recurrentSequence(
       const caches = saved.slice(k + T, k + 2 * T) as tf.Tensor2D[];
       const mask = mask0 === null ? null : (saved[k + 2 * T] as tf.Tensor1D);
       const sMask = stateMask === null ? null : (saved[k + 2 * T + (mask0 === null ? 0 : 1)] as tf.Tensor2D);
-      const dOut = tf.reshape(dy as tf.Tensor, [T * B, S]) as tf.Tensor2D;
+      const dOut = tf.reshape<tf.Rank.R2>(dy as tf.Tensor, [T * B, S]);
       const UT = tf.transpose(UIn);
       const dGates: tf.Tensor2D[] = new Array(T);
       const dXps: tf.Tensor2D[] = new Array(T);
@@ -165,7 +165,7 @@ export function recurrentSequence(
         const g = stepBackward(cell, dOut, dhA, dhB, caches[t]!, prev, peepIn, mask, t);
         dGates[t] = g.dGate;
         dXps[t] = g.dXp;
-        dhA = dropped(tf.matMul(g.dGate, UT) as tf.Tensor2D, sMask); // [B, H]: reaches the h part only
+        dhA = dropped(tf.matMul<tf.Tensor2D>(g.dGate, UT), sMask); // [B, H]: reaches the h part only
         dhB = g.dDirect;
       }
       const dGateAll = tf.concat(dGates, 0); // [time·batch, gates·H]
@@ -183,7 +183,7 @@ export function recurrentSequence(
     };
     return { value, gradFunc };
   });
-  return (usePeep ? run(xp, state0, U, c, peep!) : run(xp, state0, U, c)) as tf.Tensor3D;
+  return usePeep ? run(xp, state0, U, c, peep) : run(xp, state0, U, c);
 }
 
 /** h ⊙ mask, or h itself without a mask. */
@@ -215,7 +215,7 @@ export function recurrentStep(
     const [xpIn, sIn, UIn, cIn] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const peepIn = usePeep ? (args[4] as tf.Tensor1D) : null;
     const hIn = dropped(hiddenPart(sIn, H), stateMask);
-    const hU = tf.matMul(hIn, UIn) as tf.Tensor2D;
+    const hU = tf.matMul<tf.Tensor2D>(hIn, UIn);
     const [next, cache] = stepForward(cell, xpIn, hU, cIn, sIn, peepIn, null, 0);
     save([
       sIn,
@@ -237,7 +237,7 @@ export function recurrentStep(
       const peepS = usePeep ? (saved[5] as tf.Tensor1D) : null;
       const sMask = stateMask === null ? null : (saved[usePeep ? 6 : 5] as tf.Tensor2D);
       const g = stepBackward(cell, dy as tf.Tensor2D, null, null, cacheS, prev, peepS, null, 0);
-      const dh = dropped(tf.matMul(g.dGate, tf.transpose(Us)) as tf.Tensor2D, sMask); // [B, H]
+      const dh = dropped(tf.matMul<tf.Tensor2D>(g.dGate, tf.transpose(Us)), sMask); // [B, H]
       const dState = S === H ? tf.add(g.dDirect, dh) : tf.add(g.dDirect, tf.concat([dh, tf.zeros([B, S - H])], 1));
       const grads: tf.Tensor[] = [g.dXp, dState, tf.matMul(tf.transpose(hPrev), g.dGate), sumRows(g.dGate)];
       if (peepS !== null) grads.push(lstmPeepholeGrad(g.dGate, prev, nextS));
@@ -245,7 +245,7 @@ export function recurrentStep(
     };
     return { value: next, gradFunc };
   });
-  return (usePeep ? run(xp, state, U, c, peep!) : run(xp, state, U, c)) as tf.Tensor2D;
+  return usePeep ? run(xp, state, U, c, peep) : run(xp, state, U, c);
 }
 
 /** Zeroes outputs at padded positions: states [time, batch, units] × mask [time·batch]. */

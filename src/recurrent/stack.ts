@@ -149,7 +149,7 @@ export class RecurrentStack {
     let below: tf.Tensor3D | null = null; // [T, B, W]: the previous layer's outputs
     const finals: tf.Tensor2D[] = [];
     this.layers.forEach((layer, l) => {
-      if (below !== null) x = { x: dropout(tf.reshape(below, [T * B, W]) as tf.Tensor2D, d.inputKeep, rng) };
+      if (below !== null) x = { x: dropout(tf.reshape<tf.Rank.R2>(below, [T * B, W]), d.inputKeep, rng) };
       const input = x;
       const start = (rnn: RecurrentLayer, given: tf.Tensor2D | undefined) => given ?? tf.zeros([B, rnn.stateSize]);
       const sequence = (rnn: RecurrentLayer, reversed: Int32Array | null, state0?: tf.Tensor2D) => {
@@ -171,14 +171,14 @@ export class RecurrentStack {
       if (layer.backward !== null) {
         const bwd = sequence(layer.backward, reversal);
         // Back to source order: the reversal is its own inverse.
-        const bwdOut = tf.reshape(layer.backward.hidden(bwd), [T * B, U]) as tf.Tensor2D;
+        const bwdOut = tf.reshape<tf.Rank.R2>(layer.backward.hidden(bwd), [T * B, U]);
         const back = tf.reshape(permuteRows(bwdOut, reversal!), [T, B, U]);
         out = tf.concat([out, back], 2) as tf.Tensor3D;
         if (final !== null) final = joinFinals(final, finalState(bwd), U);
       }
       out = maskOutputs(out, mask);
       if (rng !== null && d.outputKeep < 1) {
-        out = tf.reshape(dropout(tf.reshape(out, [T * B, W]) as tf.Tensor2D, d.outputKeep, rng), [T, B, W]);
+        out = tf.reshape(dropout(tf.reshape<tf.Rank.R2>(out, [T * B, W]), d.outputKeep, rng), [T, B, W]);
       }
       if (this.options.residual && below !== null) out = tf.add(out, below);
       if (run.finals !== false) finals.push(final!);

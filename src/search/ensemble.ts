@@ -40,7 +40,7 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
         m.disposeState(o.state);
       },
     );
-    const logProbs = tf.tidy(() => tf.div(tf.addN(outs.map((o) => o.logProbs)), outs.length) as tf.Tensor2D);
+    const logProbs = tf.tidy(() => tf.div<tf.Tensor2D>(tf.addN(outs.map((o) => o.logProbs)), outs.length));
     for (const o of outs) o.logProbs.dispose();
     return { logProbs, state: outs.map((o) => o.state) };
   }

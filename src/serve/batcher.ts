@@ -106,7 +106,7 @@ export class Batcher {
       };
       let q = this.queues.get(group.key);
       if (q === undefined) {
-        q = { group: group as BatchGroup<unknown, unknown>, waiting: [], size: 0 };
+        q = { group: group, waiting: [], size: 0 };
         this.queues.set(group.key, q);
       }
       q.waiting.push(p);
@@ -123,7 +123,7 @@ export class Batcher {
       const job: Job = {
         run,
         arrived: performance.now(),
-        resolve: resolve as (v: unknown) => void,
+        resolve: resolve,
         reject,
         done: false,
       };

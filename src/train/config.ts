@@ -110,7 +110,7 @@ export function checkField(value: unknown, type: FieldType, keyPath: string, whe
     return;
   }
   if (Array.isArray(type)) {
-    if (!type.includes(value as string)) fail(`must be one of ${type.map((t) => JSON.stringify(t)).join(', ')}`);
+    if (!type.includes(value)) fail(`must be one of ${type.map((t) => JSON.stringify(t)).join(', ')}`);
     return;
   }
   if (typeof type === 'object') {
@@ -286,7 +286,7 @@ export class SectionedConfig<C extends object> {
   /** Defaults ← each layer in order (file, flags, --set), checked as a whole for cross-field problems. */
   resolve(layers: readonly PartialConfig<C>[]): C {
     const merged = layers.reduce<C>((acc, layer) => mergeConfig(acc, layer), this.defaults);
-    const problem = this.problem(merged as PartialConfig<C>);
+    const problem = this.problem(merged);
     if (problem !== null) throw new ConfigError(problem);
     return merged;
   }

@@ -147,7 +147,7 @@ export function metricCurves(records: readonly LogRecord[], options: CurveOption
     series: [
       {
         name: `validation ${metricLabel(name).replace(/ \(.*\)$/, '')}`,
-        points: valid.flatMap((r) => (r.metrics[name] !== undefined ? [[r.step, r.metrics[name]!] as const] : [])),
+        points: valid.flatMap((r) => (r.metrics[name] !== undefined ? [[r.step, r.metrics[name]] as const] : [])),
         markers: true,
       },
     ],

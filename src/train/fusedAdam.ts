@@ -148,8 +148,8 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         };
         const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
         if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i]!.variable;
-        const v = self.accumulatedSecondMoment[i]!.variable;
+        const m = self.accumulatedFirstMoment[i].variable;
+        const v = self.accumulatedSecondMoment[i].variable;
         if (value.size > maxFused) {
           // Large weights: the backend's vectorised ops beat a JavaScript loop once their fixed cost is amortised.
           const m2 = tf.add(tf.mul(m, this.beta1), tf.mul(gradient, 1 - this.beta1));

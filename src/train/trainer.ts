@@ -146,7 +146,7 @@ export class Trainer {
       return e;
     });
     const data = new Float32Array(offset);
-    slots.forEach((w, i) => data.set(w.tensor.dataSync() as Float32Array, entries[i]!.offset));
+    slots.forEach((w, i) => data.set(w.tensor.dataSync(), entries[i]!.offset));
     const json: OptimizerStateJson = {
       optimizer: this.options.optimizer,
       momentum: this.options.momentum,

@@ -339,7 +339,7 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
       const out = this.decoder.step(memory, state, previous);
       return [scores === 'logits' ? out.logits : logSoftmaxRows(out.logits), out.state.h];
     });
-    return { logProbs: logProbs as tf.Tensor2D, state: { h: h as tf.Tensor2D } };
+    return { logProbs: logProbs, state: { h: h } };
   }
 
   selectState(state: DecoderState, indices: Int32Array): DecoderState {

@@ -131,7 +131,7 @@ export class TranslationTask implements TrainingTask<Batch> {
     let tokens = 0;
     let correct = 0;
     for (const { batch, tokens: n } of this.validBatches) {
-      const [loss, argmax] = tf.tidy(() => {
+      const [loss, argmax] = tf.tidy<[number, Int32Array]>(() => {
         const logits = model.logits(batch); // [B·T, V], batch-major
         const targets = toBatchMajor(batch.targetOut, batch.targetSteps, batch.size);
         const mask = toBatchMajor(batch.targetMask, batch.targetSteps, batch.size);
@@ -139,7 +139,7 @@ export class TranslationTask implements TrainingTask<Batch> {
           maskedCrossEntropy(logits, targets, mask).dataSync()[0]!,
           tf.argMax(logits, 1).dataSync() as Int32Array,
         ];
-      }) as [number, Int32Array];
+      });
       const targets = toBatchMajor(batch.targetOut, batch.targetSteps, batch.size);
       const mask = toBatchMajor(batch.targetMask, batch.targetSteps, batch.size);
       for (let i = 0; i < mask.length; i++) if (mask[i]! > 0 && argmax[i] === targets[i]) correct++;

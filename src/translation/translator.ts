@@ -189,7 +189,7 @@ export class Translator {
 
   /** What search decodes with: the model, or the ensemble of members. */
   private get decodable(): Decodable<unknown, unknown> {
-    return (this.members.length === 1 ? this.model : new Ensemble(this.members)) as Decodable<unknown, unknown>;
+    return this.members.length === 1 ? this.model : new Ensemble(this.members);
   }
 
   static async load(dir: string): Promise<Translator> {
@@ -304,7 +304,7 @@ export class Translator {
     );
     const attention = this.hasAttention ? this.attentionOf(wanted, options.batchSize ?? 64) : [];
     const attentionFor = new Map<string, number[][]>();
-    wanted.forEach((x, i) => attention[i] && attentionFor.set(`${x.k}/${x.h}`, attention[i]!));
+    wanted.forEach((x, i) => attention[i] && attentionFor.set(`${x.k}/${x.h}`, attention[i]));
     work.forEach((w, k) => {
       const r = results[w.index]!;
       r.nBest = hyps[k]!.map((h, j) => {

@@ -278,12 +278,12 @@ describe.skipIf(missing)('gradients and models on both paths', () => {
           const a = random(tA ? [4, 3] : [3, 4], 16);
           const b = random(tB ? [5, 4] : [4, 5], 17);
           const w = random([3, 5], 18);
-          checkInputGradients((x, y) => tf.sum(tf.mul(tf.sin(tf.matMul(x!, y!, tA, tB)), w)), [a, b]);
+          checkInputGradients((x, y) => tf.sum(tf.mul(tf.sin(tf.matMul(x, y, tA, tB)), w)), [a, b]);
           tf.dispose([a, b, w]);
         }
       const [x, W, bias] = [random([3, 4], 19), random([4, 5], 20), random([5], 21)];
       checkInputGradients(
-        (p, q, r) => tf.sum(tf.square(tf.fused.matMul({ a: p!, b: q!, bias: r!, activation: 'sigmoid' }))),
+        (p, q, r) => tf.sum(tf.square(tf.fused.matMul({ a: p, b: q, bias: r, activation: 'sigmoid' }))),
         [x, W, bias],
       );
       tf.dispose([x, W, bias]);

@@ -23,14 +23,14 @@ let weightsFile = '';
 
 /** A fetch over `files` (URL → bytes or a status), recording the URLs asked for. */
 function fakeFetch(files: Map<string, Uint8Array | number>, asked: string[] = []): typeof fetch {
-  return (async (input: string | URL | Request) => {
+  return async (input: string | URL | Request) => {
     const url = String(input);
     asked.push(url);
     const body = files.get(url);
     if (body === undefined) return new Response('not found', { status: 404 });
     if (typeof body === 'number') return new Response('', { status: body });
     return new Response(body as Uint8Array<ArrayBuffer>, { status: 200 });
-  }) as typeof fetch;
+  };
 }
 
 function served(folder: string, base = BASE): Map<string, Uint8Array | number> {

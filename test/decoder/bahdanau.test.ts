@@ -204,14 +204,8 @@ describe('Bahdanau attention', () => {
 describe("Luong 'general' attention (encoder outputs wider than the decoder)", () => {
   const general = (t: Record<string, tf.Tensor>) => {
     const memory = t.memory as tf.Tensor3D;
-    const keys = tf.reshape(tf.matMul(tf.reshape(memory, [B * TS, M]), t.Wa as tf.Tensor2D), [B, TS, H]) as tf.Tensor3D;
-    return luongAttention(
-      tf.reshape(t.query!, [B, 1, H]) as tf.Tensor3D,
-      memory,
-      keys,
-      maskBias(),
-      t.Wc as tf.Tensor2D,
-    );
+    const keys = tf.reshape<tf.Rank.R3>(tf.matMul(tf.reshape(memory, [B * TS, M]), t.Wa as tf.Tensor2D), [B, TS, H]);
+    return luongAttention(tf.reshape<tf.Rank.R3>(t.query!, [B, 1, H]), memory, keys, maskBias(), t.Wc as tf.Tensor2D);
   };
 
   it('equals tanh(W_c [Σ a e; s]) with a = softmax(s · e W_a) (float64 reference)', () => {

@@ -165,7 +165,7 @@ describe('Decoder dropout', () => {
       );
       const loss = () => {
         const { logits } = decoder.forward(memory(), TARGET_IN, T, new Rng(state)); // the same masks every time
-        return tf.sum(tf.mul(logits, proj)) as tf.Scalar;
+        return tf.sum<tf.Scalar>(tf.mul(logits, proj));
       };
       checkVariableGradients(loss, params.entries(), { samples: 3 });
       proj.dispose();
@@ -177,7 +177,7 @@ describe('Decoder dropout', () => {
     const { decoder, params, memory, dispose } = build(options);
     const vars = params.entries().map(([, v]) => v);
     const once = () => {
-      const loss = () => tf.sum(decoder.forward(memory(), TARGET_IN, T, new Rng(1)).logits) as tf.Scalar;
+      const loss = () => tf.sum<tf.Scalar>(decoder.forward(memory(), TARGET_IN, T, new Rng(1)).logits);
       const { value, grads } = tf.variableGrads(loss, vars);
       tf.dispose([value, ...Object.values(grads)]);
       tf.tidy(() => {

@@ -11,7 +11,7 @@ import { Rng } from '../../src/random.js';
 beforeAll(useTestBackend);
 
 const finals = (layers: number, B: number, width: number) =>
-  Array.from({ length: layers }, (_, l) => tf.fill([B, width], l + 1) as tf.Tensor2D);
+  Array.from({ length: layers }, (_, l) => tf.fill<tf.Rank.R2>([B, width], l + 1));
 
 function make(o: Partial<BridgeOptions>): { bridge: Bridge; params: Params } {
   const params = new Params(new Rng(1));

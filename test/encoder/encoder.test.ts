@@ -189,7 +189,7 @@ describe('Encoder dropout', () => {
     );
     const loss = () => {
       const r = encoder.encode(batch, new Rng(state)); // the same masks at every evaluation
-      return tf.add(tf.sum(tf.mul(r.outputs, proj)), tf.sum(r.finals[1]!)) as tf.Scalar;
+      return tf.add<tf.Scalar>(tf.sum(tf.mul(r.outputs, proj)), tf.sum(r.finals[1]!));
     };
     checkVariableGradients(loss, params.entries(), { samples: 4 });
     proj.dispose();

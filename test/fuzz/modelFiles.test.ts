@@ -179,7 +179,7 @@ describe('model.json, mutated', () => {
             t = await Translator.load(copy);
           } catch (e) {
             if (!(e instanceof ToolkitError)) throw e;
-            expect((e as Error).message).not.toContain('\n');
+            expect(e.message).not.toContain('\n');
             return;
           }
           try {

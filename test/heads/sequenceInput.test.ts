@@ -11,7 +11,7 @@ beforeAll(useTestBackend);
 const read = (reader: SequenceReader, batch: ReturnType<typeof tokenBatch>) =>
   tf.tidy(() => {
     const r = reader.read(batch);
-    return { outputs: r.outputs.arraySync() as number[][][], final: r.final.arraySync() as number[][] };
+    return { outputs: r.outputs.arraySync(), final: r.final.arraySync() };
   });
 
 describe('tokenBatch / featureBatch', () => {
@@ -44,7 +44,7 @@ describe('SequenceReader', () => {
         const alone = read(reader, tokenBatch([s]));
         for (let t = 0; t < 4; t++) {
           const expected = t < s.length ? alone.outputs[t]![0]! : new Array(6).fill(0);
-          together.outputs[t]![b]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
+          together.outputs[t]![b]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
         }
         together.final[b]!.forEach((v, i) => expect(v).toBeCloseTo(alone.final[0]![i]!, 5));
       });
@@ -57,7 +57,7 @@ describe('SequenceReader', () => {
     const a = Float32Array.from([0.1, -0.2, 0.3, 0.5, 0.4, -0.1]);
     const b = Float32Array.from([1, 0, -1]);
     const batch = featureBatch([a, b], 3);
-    const xp = tf.tidy(() => reader.project(batch).arraySync() as number[][]);
+    const xp = tf.tidy(() => reader.project(batch).arraySync());
     const W = params.get('f/W').arraySync() as number[][];
     const bias = params.get('f/b').arraySync() as number[];
     // Row t·B + b is step t of sequence b; check the first step of sequence 0 by hand.
@@ -101,20 +101,17 @@ describe('embedding dropout', () => {
     expect(new Set(scales)).toEqual(new Set([0, 2])); // this seed drops some words and keeps others
     // The same draws by hand: the embedding of each step times its scale, read without dropout by a reader on those inputs.
     const table = params.get('r/embedding').arraySync() as number[][];
-    const dropped = tf.tidy(() => reader.read(batch, undefined, new Rng(11)).outputs.arraySync() as number[][][]);
+    const dropped = tf.tidy(() => reader.read(batch, undefined, new Rng(11)).outputs.arraySync());
     // A feature reader with the token reader's recurrent weights reads given embeddings.
     const featureParams = new Params(new Rng(5));
     const feature = new SequenceReader(featureParams, 'f', { kind: 'features', size: 3 }, 4, DEFAULT_CELL);
     for (const [name, v] of featureParams.entries()) tf.tidy(() => v.assign(params.get(name.replace(/^f\//, 'r/'))));
     const inputs = Float32Array.from([5, 6, 5, 7].flatMap((id, t) => table[id]!.map((x) => x * scales[t]!)));
-    const byHand = tf.tidy(() => feature.read(featureBatch([inputs], 3)).outputs.arraySync() as number[][][]);
+    const byHand = tf.tidy(() => feature.read(featureBatch([inputs], 3)).outputs.arraySync());
     dropped.flat(2).forEach((v, i) => expect(v).toBeCloseTo(byHand.flat(2)[i]!, 5));
-    const plain = tf.tidy(() => reader.read(batch).outputs.arraySync() as number[][][]);
-    const noDrop = tf.tidy(
-      () =>
-        feature
-          .read(featureBatch([Float32Array.from([5, 6, 5, 7].flatMap((id) => table[id]!))], 3))
-          .outputs.arraySync() as number[][][],
+    const plain = tf.tidy(() => reader.read(batch).outputs.arraySync());
+    const noDrop = tf.tidy(() =>
+      feature.read(featureBatch([Float32Array.from([5, 6, 5, 7].flatMap((id) => table[id]!))], 3)).outputs.arraySync(),
     );
     plain.flat(2).forEach((v, i) => expect(v).toBeCloseTo(noDrop.flat(2)[i]!, 5));
     params.dispose();

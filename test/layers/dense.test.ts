@@ -106,7 +106,7 @@ describe('dense', () => {
     const [dx, dW] = tf.tidy(() => {
       const f = (xi: tf.Tensor, Wi: tf.Tensor) => {
         // x·2 and W·1 are intermediates of the inner tidy: only what dense saved survives it.
-        const y = tf.tidy(() => dense(tf.mul(xi, 2) as tf.Tensor2D, tf.mul(Wi, 1) as tf.Tensor2D, tf.tensor1d(b)));
+        const y = tf.tidy(() => dense(tf.mul<tf.Tensor2D>(xi, 2), tf.mul<tf.Tensor2D>(Wi, 1), tf.tensor1d(b)));
         return tf.sum(tf.mul(y, tf.tensor2d(R)));
       };
       return tf
@@ -139,12 +139,12 @@ describe('sumRows', () => {
         tf.sum(tf.tensor2d(g), 0).arraySync() as number[],
       ]);
       expect(ours).toHaveLength(cols);
-      ours!.forEach((v, j) => expect(v).toBeCloseTo(ref![j]!, 4));
+      ours.forEach((v, j) => expect(v).toBeCloseTo(ref[j]!, 4));
     }
   });
 
   it('returns a rank-1 tensor of the column count', () => {
-    const shape = tf.tidy(() => sumRows(tf.zeros([3, 2]) as tf.Tensor2D).shape);
+    const shape = tf.tidy(() => sumRows(tf.zeros<tf.Rank.R2>([3, 2])).shape);
     expect(shape).toEqual([2]);
   });
 });

@@ -44,7 +44,7 @@ function lossAndGrad(logits: Mat, targets: number[], mask: number[]): { loss: nu
     const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m))(
       tf.tensor2d(logits),
     );
-    return { loss: value.arraySync() as number, grad: grad.arraySync() as number[][] };
+    return { loss: value.arraySync(), grad: grad.arraySync() as number[][] };
   });
 }
 
@@ -117,7 +117,7 @@ describe('maskedCrossEntropy', () => {
   });
 
   it('rejects targets or a mask whose length is not the number of rows', () => {
-    const x = tf.zeros([N, V]) as tf.Tensor2D;
+    const x = tf.zeros<tf.Rank.R2>([N, V]);
     expect(() => maskedCrossEntropy(x, new Int32Array(N - 1), new Float32Array(N))).toThrow(/5 rows but 4 targets/);
     expect(() => maskedCrossEntropy(x, new Int32Array(N), new Float32Array(N + 1))).toThrow(/6 mask entries/);
     x.dispose();
@@ -142,7 +142,7 @@ function lossAndGradWith(
     const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => maskedCrossEntropy(x as tf.Tensor2D, t, m, options))(
       tf.tensor2d(logits),
     );
-    return { loss: value.arraySync() as number, grad: grad.arraySync() as number[][] };
+    return { loss: value.arraySync(), grad: grad.arraySync() as number[][] };
   });
 }
 

@@ -40,7 +40,7 @@ function sampled(p: Problem, opts: Opts, seed: number): { loss: number; dh: Mat;
       sampledSoftmaxLoss(h as tf.Tensor2D, W as tf.Tensor2D, b as tf.Tensor1D, t, m, { ...opts, rng: new Rng(seed) }),
     )([tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)]);
     return {
-      loss: value.arraySync() as number,
+      loss: value.arraySync(),
       dh: grads[0]!.arraySync() as Mat,
       dW: grads[1]!.arraySync() as Mat,
       db: grads[2]!.arraySync() as number[],
@@ -74,9 +74,7 @@ function lossRef(p: Problem, c: Candidates, removeAccidentalHits: boolean): numb
 
 /** Full softmax cross-entropy of h·W + b, through the toolkit's maskedCrossEntropy. */
 function fullLoss(h: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, targets: Int32Array, mask: Float32Array): number {
-  return tf.tidy(
-    () => maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, targets, mask).arraySync() as number,
-  );
+  return tf.tidy(() => maskedCrossEntropy(tf.add<tf.Tensor2D>(tf.matMul(h, W), b), targets, mask).arraySync());
 }
 
 function candidatesFor(p: Problem, opts: Opts, seed: number): Candidates {
@@ -238,8 +236,8 @@ describe('sampledSoftmaxLoss', () => {
     );
     const x = tf.tensor2d(Array.from(targets, (y) => means[y]!.map((v) => v + 0.2 * rng.normal())));
     const mask = new Float32Array(N).fill(1);
-    const W = tf.variable(tf.zeros([H, V])) as tf.Variable<tf.Rank.R2>;
-    const b = tf.variable(tf.zeros([V])) as tf.Variable<tf.Rank.R1>;
+    const W = tf.variable<tf.Rank.R2>(tf.zeros([H, V]));
+    const b = tf.variable<tf.Rank.R1>(tf.zeros([V]));
     const before = fullLoss(x, W, b, targets, mask);
     const adam: tf.Optimizer = tf.train.adam(0.05);
     const sampler = new Rng(6);
@@ -270,7 +268,7 @@ describe('sampledSoftmaxLoss', () => {
       const t = new Int32Array(p.targets),
         m = new Float32Array(p.mask);
       const g = tf.grads((h: tf.Tensor, W: tf.Tensor, b: tf.Tensor) =>
-        maskedCrossEntropy(tf.add(tf.matMul(h, W), b) as tf.Tensor2D, t, m),
+        maskedCrossEntropy(tf.add<tf.Tensor2D>(tf.matMul(h, W), b), t, m),
       )([tf.tensor2d(p.h), tf.tensor2d(p.W), tf.tensor1d(p.b)]);
       return [...(g[0]!.dataSync() as Float32Array), ...(g[1]!.dataSync() as Float32Array)];
     });
@@ -363,7 +361,7 @@ describe('sampledSoftmaxLoss', () => {
   });
 
   it('rejects a target outside the vocabulary and shapes that do not fit', () => {
-    const [h, W, b] = [tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([3, 5]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D];
+    const [h, W, b] = [tf.zeros<tf.Rank.R2>([2, 3]), tf.zeros<tf.Rank.R2>([3, 5]), tf.zeros<tf.Rank.R1>([5])];
     const opts = { numSampled: 2, rng: new Rng(1) };
     expect(() => sampledSoftmaxLoss(h, W, b, Int32Array.of(0, 5), new Float32Array(2), opts)).toThrow(
       /target 5 is not in \[0, 4\]/,
@@ -372,7 +370,7 @@ describe('sampledSoftmaxLoss', () => {
       /2 rows but 1 targets/,
     );
     expect(() =>
-      sampledSoftmaxLoss(h, tf.zeros([4, 5]) as tf.Tensor2D, b, Int32Array.of(0, 1), new Float32Array(2), opts),
+      sampledSoftmaxLoss(h, tf.zeros<tf.Rank.R2>([4, 5]), b, Int32Array.of(0, 1), new Float32Array(2), opts),
     ).toThrow(/do not fit/);
     tf.dispose([h, W, b]);
   });

@@ -26,7 +26,7 @@ describe('sequenceLoss', () => {
     return v;
   };
   const plain = (): number =>
-    value(tf.tidy(() => maskedCrossEntropy(tf.add(tf.matMul(top, W), b) as tf.Tensor2D, targets, mask)));
+    value(tf.tidy(() => maskedCrossEntropy(tf.add<tf.Tensor2D>(tf.matMul(top, W), b), targets, mask)));
 
   it('evaluation (training false) is the plain full-softmax loss whatever the training options', () => {
     const ev = value(
@@ -90,7 +90,7 @@ describe('sequenceLoss', () => {
       value(
         tf.tidy(() =>
           maskedCrossEntropy(
-            tf.add(tf.matMul(tf.slice(top, [i, 0], [1, 4]), W), b) as tf.Tensor2D,
+            tf.add<tf.Tensor2D>(tf.matMul(tf.slice(top, [i, 0], [1, 4]), W), b),
             Int32Array.of(targets[i]!),
             Float32Array.of(1),
           ),

@@ -336,7 +336,7 @@ describe('basic RNN steps over a sequence', () => {
       const U = tf.tensor2d(p.U, [Hs, Hs]);
       const c = tf.tensor1d(p.c);
       const mask = tf.tensor1d(SEQ_MASK);
-      const xp = tf.add(tf.matMul(x, tf.tensor2d(p.W, [D, Hs])), tf.tensor1d(p.b)) as tf.Tensor2D; // [T·B, H]
+      const xp = tf.add<tf.Tensor2D>(tf.matMul(x, tf.tensor2d(p.W, [D, Hs])), tf.tensor1d(p.b)); // [T·B, H]
       const h0 = tf.tensor2d(p.h0, [Bs, Hs]);
       const states: tf.Tensor2D[] = [];
       const caches: tf.Tensor2D[] = [];
@@ -362,7 +362,7 @@ describe('basic RNN steps over a sequence', () => {
       for (let t = Ts - 1; t >= 0; t--) {
         const [dGate, dhDirect] = stepGrad({ dOut, dhA, dhB, cache: caches[t]!, mask, t, activation });
         dGates[t] = dGate;
-        dhA = tf.matMul(dGate, UT) as tf.Tensor2D;
+        dhA = tf.matMul<tf.Tensor2D>(dGate, UT);
         dhB = dhDirect;
       }
       const dGateAll = tf.concat(dGates, 0); // [T·B, H], also ∂xp
@@ -374,10 +374,10 @@ describe('basic RNN steps over a sequence', () => {
         c: sumRows(dGateAll),
         h0: tf.add(dhA!, dhB!),
       };
-      const outputs = tf.concat(states, 0).arraySync() as Mat;
+      const outputs = tf.concat(states, 0).arraySync();
       return {
         outs: outputs.map((row, k) => row.map((v) => v * SEQ_MASK[k]!)),
-        finals: states[Ts - 1]!.arraySync() as Mat,
+        finals: states[Ts - 1]!.arraySync(),
         grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) as Record<
           keyof Params,
           number[]

@@ -63,7 +63,7 @@ describe.each(CELL_KINDS.map((k) => [k]))('a %s layer built from its CellOptions
       const states = layer.sequence(xp, tf.zeros([B, S]), null, { steps: T, batch: B });
       expect(states.shape).toEqual([T, B, S]);
       expect(layer.hidden(states).shape).toEqual([T, B, H]);
-      let state = tf.zeros([B, S]) as tf.Tensor2D;
+      let state = tf.zeros<tf.Rank.R2>([B, S]);
       for (let t = 0; t < T; t++) {
         state = layer.step(tf.slice(xp, [t * B, 0], [B, GATES[kind] * H]), state);
         expect(state.shape).toEqual([B, S]);

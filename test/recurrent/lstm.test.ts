@@ -385,13 +385,13 @@ describe('LSTM steps over a sequence', () => {
       const c = tf.tensor1d(p.c);
       const peep = peepholes ? tf.tensor1d(p.peep) : null;
       const mask = tf.tensor1d(SEQ_MASK);
-      const xp = tf.add(tf.matMul(x, W), tf.tensor1d(p.b)) as tf.Tensor2D; // [T·B, 4H]
+      const xp = tf.add<tf.Tensor2D>(tf.matMul(x, W), tf.tensor1d(p.b)); // [T·B, 4H]
       const state0 = tf.concat([tf.tensor2d(p.h0, [Bs, Hs]), tf.tensor2d(p.c0, [Bs, Hs])], 1); // [B, 2H]
       const states: tf.Tensor2D[] = [];
       const caches: tf.Tensor2D[] = [];
       let state = state0;
       for (let t = 0; t < Ts; t++) {
-        const hU = tf.matMul(tf.slice(state, [0, 0], [Bs, Hs]), U) as tf.Tensor2D;
+        const hU = tf.matMul<tf.Tensor2D>(tf.slice(state, [0, 0], [Bs, Hs]), U);
         const [next, cache] = step({ xp, hU, c, state, peep, mask, t, forgetBias: LSTM_DEFAULTS.forgetBias });
         states.push(next);
         caches.push(cache);
@@ -414,7 +414,7 @@ describe('LSTM steps over a sequence', () => {
         const prev = t === 0 ? state0 : states[t - 1]!;
         const [dGate, dStateDirect] = stepGrad({ dOut, dhA, dhB, cache: caches[t]!, state: prev, peep, mask, t });
         dGates[t] = dGate;
-        dhA = tf.matMul(dGate, UT) as tf.Tensor2D;
+        dhA = tf.matMul<tf.Tensor2D>(dGate, UT);
         dhB = dStateDirect;
       }
       const dGateAll = tf.concat(dGates, 0); // [T·B, 4H], also ∂xp
@@ -429,10 +429,10 @@ describe('LSTM steps over a sequence', () => {
         h0: tf.slice(dState0, [0, 0], [Bs, Hs]),
         c0: tf.slice(dState0, [0, Hs], [Bs, Hs]),
       };
-      const outputs = tf.concat(states, 0).arraySync() as Mat;
+      const outputs = tf.concat(states, 0).arraySync();
       return {
         outs: outputs.map((row, k) => row.slice(0, Hs).map((v) => v * SEQ_MASK[k]!)),
-        finals: states[Ts - 1]!.arraySync() as Mat,
+        finals: states[Ts - 1]!.arraySync(),
         grads: Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())])) as Record<
           keyof Params,
           number[]

@@ -59,7 +59,7 @@ describe('RecurrentLayer.projectTokens', () => {
     const ids = new Int32Array([2, 2, 5]);
     tf.tidy(() => layer.projectTokens(table, ids)); // fills the cache
     const [vTable, vW, vb] = [table, W, b] as unknown as tf.Variable[];
-    const { grads } = tf.variableGrads(() => tf.sum(layer.projectTokens(table, ids)) as tf.Scalar, [vTable!, vW!, vb!]);
+    const { grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(layer.projectTokens(table, ids)), [vTable!, vW!, vb!]);
     // d Σ (e_i·W + b) / d b = number of ids per column; / d W[k, :] = Σ_i e_i[k]; / d table[r, :] = count(r)·Σ_j W[:, j].
     expect(grads[vb!.name]!.arraySync()).toEqual([3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3]);
     const rowSums = tf.tidy(() => tf.sum(W, 1).arraySync() as number[]);

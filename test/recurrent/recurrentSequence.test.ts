@@ -121,7 +121,7 @@ describe.each(cells)('recurrentSequence, %s', (_, cell) => {
     for (const pad of ['front', 'back'] as const) {
       const { outputs, final } = tf.tidy(() => {
         const r = run(cell, w, s0, pad);
-        return { outputs: r.outputs.arraySync() as number[][][], final: r.final.arraySync() as number[][] };
+        return { outputs: r.outputs.arraySync(), final: r.final.arraySync() };
       });
       seqs.forEach((seq, b) => {
         const ref = reference(cell, w, seq, s0[b]!);

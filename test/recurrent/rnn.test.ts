@@ -45,14 +45,14 @@ function runToolkit(w: Weights, xs: number[][][], pad: 'front' | 'back', h0?: nu
       });
     });
     const xp = dense(tf.tensor2d(x, [T * B, D]), tf.tensor2d(flat(w.W), [D, 3 * H]), tf.tensor1d(w.b));
-    const h0t = h0 ? tf.tensor2d(h0) : (tf.zeros([B, H]) as tf.Tensor2D);
+    const h0t = h0 ? tf.tensor2d(h0) : tf.zeros<tf.Rank.R2>([B, H]);
     const states = gruSequence(xp, h0t, tf.tensor2d(flat(w.U), [H, 3 * H]), tf.tensor1d(w.c), tf.tensor1d(mask), {
       steps: T,
       batch: B,
     });
     return {
-      out: maskOutputs(states, tf.tensor1d(mask)).arraySync() as number[][][],
-      final: finalState(states).arraySync() as number[][],
+      out: maskOutputs(states, tf.tensor1d(mask)).arraySync(),
+      final: finalState(states).arraySync(),
     };
   });
 }

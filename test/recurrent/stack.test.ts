@@ -75,7 +75,7 @@ function handLoop(
   let below: tf.Tensor3D | null = null;
   const finals: tf.Tensor2D[] = [];
   for (const { forward, backward } of stack.layers) {
-    if (below !== null) x = dropout(tf.reshape(below, [T * B, W]) as tf.Tensor2D, d.inputKeep, rng);
+    if (below !== null) x = dropout(tf.reshape<tf.Rank.R2>(below, [T * B, W]), d.inputKeep, rng);
     const xf = project(forward, null);
     const fwd = forward.sequence(xf, tf.zeros([B, forward.stateSize]), m, shape, stateMask(rng, B, H, d.stateKeep));
     let out = forward.hidden(fwd);
@@ -83,12 +83,12 @@ function handLoop(
     if (backward !== null) {
       const xp = project(backward, reversal);
       const bwd = backward.sequence(xp, tf.zeros([B, backward.stateSize]), m, shape, stateMask(rng, B, H, d.stateKeep));
-      const back = permuteRows(tf.reshape(backward.hidden(bwd), [T * B, H]) as tf.Tensor2D, reversal);
-      out = tf.concat([out, tf.reshape(back, [T, B, H])], 2) as tf.Tensor3D;
+      const back = permuteRows(tf.reshape<tf.Rank.R2>(backward.hidden(bwd), [T * B, H]), reversal);
+      out = tf.concat<tf.Tensor3D>([out, tf.reshape(back, [T, B, H])], 2);
       final = joinFinals(final, finalState(bwd), H);
     }
     out = maskOutputs(out, m);
-    out = tf.reshape(dropout(tf.reshape(out, [T * B, W]) as tf.Tensor2D, d.outputKeep, rng), [T, B, W]);
+    out = tf.reshape(dropout(tf.reshape<tf.Rank.R2>(out, [T * B, W]), d.outputKeep, rng), [T, B, W]);
     if (stack.options.residual && below !== null) out = tf.add(out, below);
     finals.push(final);
     below = out;
@@ -219,9 +219,9 @@ describe('RecurrentStack options and weights', () => {
     ]);
     tf.tidy(() => {
       const zeros = stack.run({ ids, table }, { steps: T, batch: B, mask: null });
-      const init = [tf.ones([B, H]) as tf.Tensor2D, tf.fill([B, H], -0.5) as tf.Tensor2D];
+      const init = [tf.ones<tf.Rank.R2>([B, H]), tf.fill<tf.Rank.R2>([B, H], -0.5)];
       const seeded = stack.run({ ids, table }, { steps: T, batch: B, mask: null, initial: init });
-      const initial = [tf.zeros([B, H]) as tf.Tensor2D, undefined];
+      const initial = [tf.zeros<tf.Rank.R2>([B, H]), undefined];
       const explicitZeros = stack.run({ ids, table }, { steps: T, batch: B, mask: null, initial });
       expect(seeded.outputs.arraySync()).not.toEqual(zeros.outputs.arraySync());
       expect(explicitZeros.outputs.arraySync()).toEqual(zeros.outputs.arraySync());
@@ -231,7 +231,7 @@ describe('RecurrentStack options and weights', () => {
       const bottom = stack.bottom.step(stack.bottom.projectTokens(table, ids.slice(0, B)), tf.zeros([B, H]));
       const first = top.step(top.project(bottom), init[1]!);
       const got = tf.slice(onlyTop.outputs, [0, 0, 0], [1, B, H]).reshape([B, H]).arraySync() as number[][];
-      expectClose(got.flat(), (first.arraySync() as number[][]).flat());
+      expectClose(got.flat(), first.arraySync().flat());
     });
     params.dispose();
   });
@@ -259,7 +259,7 @@ describe('RecurrentStack.step and the bottom runner', () => {
       ]);
       tf.tidy(() => {
         const run = stack.run({ ids, table }, { steps: T, batch: B, mask: null });
-        let states = stack.layers.map(({ forward }) => tf.zeros([B, forward.stateSize]) as tf.Tensor2D);
+        let states = stack.layers.map(({ forward }) => tf.zeros<tf.Rank.R2>([B, forward.stateSize]));
         for (let t = 0; t < T; t++) {
           const r = stack.step(stack.bottom.projectTokens(table, ids.slice(t * B, (t + 1) * B)), states);
           states = r.states;
@@ -282,14 +282,14 @@ describe('RecurrentStack.step and the bottom runner', () => {
       const seen: { masked?: boolean } = {};
       const bottom = (xp: tf.Tensor2D, state0: tf.Tensor2D, mask: tf.Tensor2D | null) => {
         seen.masked = mask !== null;
-        const inputs = tf.split(xp, T, 0) as tf.Tensor2D[];
+        const inputs = tf.split<tf.Tensor2D>(xp, T, 0);
         const outputs: tf.Tensor2D[] = [];
         let state = state0;
         for (let t = 0; t < T; t++) {
           state = stack.bottom.trainStep(inputs[t]!, state, mask);
           outputs.push(hiddenPart(state, H));
         }
-        return { outputs: tf.concat(outputs, 0) as tf.Tensor2D, final: state };
+        return { outputs: tf.concat<tf.Tensor2D>(outputs, 0), final: state };
       };
       const plain = stack.run({ ids, table }, { steps: T, batch: B, mask: null, rng: new Rng(5) });
       const stepped = stack.run({ ids, table }, { steps: T, batch: B, mask: null, rng: new Rng(5), bottom });
@@ -301,7 +301,7 @@ describe('RecurrentStack.step and the bottom runner', () => {
     });
     const bi = build({ bidirectional: true });
     expect(() => bi.stack.step(tf.zeros([1, 3 * H]), [tf.zeros([1, H])])).toThrow(/one-directional/);
-    const bottom = () => ({ outputs: tf.zeros([1, H]) as tf.Tensor2D, final: tf.zeros([1, H]) as tf.Tensor2D });
+    const bottom = () => ({ outputs: tf.zeros<tf.Rank.R2>([1, H]), final: tf.zeros<tf.Rank.R2>([1, H]) });
     const run = { steps: 1, batch: 1, mask: null, bottom };
     expect(() => bi.stack.run({ ids: Int32Array.from([1]), table: bi.table }, run)).toThrow(/one-directional/);
     bi.params.dispose();

@@ -36,7 +36,7 @@ class RecordingModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
     throw new Error('decodeStepwise keeps one row per sentence: it never tiles');
   }
   initialState(memory: tf.Tensor2D): tf.Tensor2D {
-    const s = tf.zeros([memory.shape[0], 1]) as tf.Tensor2D;
+    const s = tf.zeros<tf.Rank.R2>([memory.shape[0], 1]);
     this.liveStates.add(s);
     return s;
   }
@@ -45,9 +45,9 @@ class RecordingModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
     expect(this.liveStates.has(state)).toBe(true);
     this.previous.push(Array.from(previous));
     this.scores.push(scores);
-    const logProbs = tf.fill([memory.shape[0], V], -Math.log(V)) as tf.Tensor2D;
+    const logProbs = tf.fill<tf.Rank.R2>([memory.shape[0], V], -Math.log(V));
     this.logProbs.push(logProbs);
-    const next = tf.add(state, 1) as tf.Tensor2D;
+    const next = tf.add<tf.Tensor2D>(state, 1);
     this.liveStates.add(next);
     return { logProbs, state: next };
   }

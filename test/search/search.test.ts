@@ -45,11 +45,11 @@ class BigramModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
   }
   tileMemory(memory: tf.Tensor2D, times: number): tf.Tensor2D {
     this.live++;
-    return tf.tidy(() => tf.reshape(tf.tile(memory, [1, times]), [memory.shape[0] * times, 1]) as tf.Tensor2D);
+    return tf.tidy(() => tf.reshape<tf.Rank.R2>(tf.tile(memory, [1, times]), [memory.shape[0] * times, 1]));
   }
   initialState(memory: tf.Tensor2D): tf.Tensor2D {
     this.live++;
-    return tf.zeros([memory.shape[0], 1]) as tf.Tensor2D;
+    return tf.zeros<tf.Rank.R2>([memory.shape[0], 1]);
   }
   step(memory: tf.Tensor2D, state: tf.Tensor2D, previous: Int32Array) {
     this.live++;

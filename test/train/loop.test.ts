@@ -233,8 +233,8 @@ function toyTask(
       params,
       loss: (b) => {
         calls++;
-        const mse = tf.mean(tf.square(tf.sub(tf.matMul(b.x, w), b.y))) as tf.Scalar;
-        return opts.nanAt?.has(calls) ? (tf.mul(mse, NaN) as tf.Scalar) : mse;
+        const mse = tf.mean<tf.Scalar>(tf.square(tf.sub(tf.matMul(b.x, w), b.y)));
+        return opts.nanAt?.has(calls) ? tf.mul<tf.Scalar>(mse, NaN) : mse;
       },
     },
     nextBatch: () => {
@@ -244,7 +244,7 @@ function toyTask(
         [8, 4],
       );
       // The loop disposes nothing of the task's: the batch tensors are freed at the next draw.
-      return { batch: { x, y: tf.matMul(x, truth) as tf.Tensor2D }, tokens: 8 };
+      return { batch: { x, y: tf.matMul<tf.Tensor2D>(x, truth) }, tokens: 8 };
     },
     samplerState: () => ({ drawn }),
     setSamplerState: () => undefined,

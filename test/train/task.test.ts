@@ -48,7 +48,7 @@ class LineTask implements TrainingTask<LineBatch> {
         this.contexts.push(context);
         const x = tf.tensor1d(batch.x);
         const y = tf.tensor1d(batch.y);
-        return tf.mean(tf.square(tf.sub(tf.mul(x, this.w), y))) as tf.Scalar;
+        return tf.mean<tf.Scalar>(tf.square(tf.sub(tf.mul(x, this.w), y)));
       },
     };
   }

@@ -42,7 +42,7 @@ describe('Trainer', () => {
     const params = new Params(new Rng(1));
     const w = params.create('w', [1], { kind: 'zeros' });
     const trainer = new Trainer(params, { optimizer: 'sgd', learningRate: 0.5, clipNorm: 1 });
-    const r = trainer.update(() => tf.sum(tf.mul(w, 100)) as tf.Scalar);
+    const r = trainer.update(() => tf.sum<tf.Scalar>(tf.mul(w, 100)));
     expect(r.gradNorm).toBeCloseTo(100, 4);
     expect(w.dataSync()[0]).toBeCloseTo(-0.5, 6);
     params.dispose();
@@ -54,7 +54,7 @@ describe('Trainer', () => {
     const w = params.create('w', [2], { kind: 'uniform', scale: 1 });
     const before = Array.from(w.dataSync());
     const trainer = new Trainer(params);
-    expect(() => trainer.update(() => tf.sum(tf.mul(w, NaN)) as tf.Scalar)).toThrow(NonFiniteError);
+    expect(() => trainer.update(() => tf.sum<tf.Scalar>(tf.mul(w, NaN)))).toThrow(NonFiniteError);
     expect(Array.from(w.dataSync())).toEqual(before);
     params.dispose();
     trainer.dispose();
@@ -68,9 +68,9 @@ describe('Trainer state', () => {
     const w = params.create('w', [3], { kind: 'uniform', scale: 1 });
     const v = params.create('v', [2], { kind: 'uniform', scale: 1 });
     const loss = (k: number) => () =>
-      tf.tidy(() =>
+      tf.tidy<tf.Scalar>(() =>
         tf.add(tf.sum(tf.square(tf.sub(tf.mul(w, tf.tensor1d([k, 1, -k])), 1))), tf.sum(tf.square(v))),
-      ) as tf.Scalar;
+      );
     return { params, loss };
   }
 

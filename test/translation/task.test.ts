@@ -66,7 +66,7 @@ function referenceMetrics(t: Translator, valid: readonly TokenizedPair[]) {
   let correct = 0;
   for (const p of valid) {
     const batch = makeBatch([{ source: sv.encode(p.source), target: tv.encode(p.target) }]);
-    const logits = tf.tidy(() => t.model.logits(batch).arraySync() as number[][]);
+    const logits = tf.tidy(() => t.model.logits(batch).arraySync());
     logits.forEach((row, i) => {
       const m = Math.max(...row);
       const z = Math.log(row.reduce((s, x) => s + Math.exp(x - m), 0)) + m;

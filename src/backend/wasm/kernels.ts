@@ -118,7 +118,7 @@ function slice(fallback: KernelFunc): KernelFunc {
     if (x.dtype === 'string') return fallback(args); // strings do not live on the heap
     const b = backend as unknown as WasmBackendLike;
     const [begin, size] = tf.slice_util.parseSliceParams(
-      x as tf.TensorInfo as tf.Tensor,
+      x,
       (attrs as { begin: number[] }).begin,
       (attrs as { size: number[] }).size,
     ) as [number[], number[]];

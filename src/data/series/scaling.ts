@@ -102,11 +102,11 @@ export class Scaler {
 
   /** Scales every value of one column's array. */
   transform(values: ArrayLike<number>, column = 0): Float64Array {
-    return Float64Array.from(values as ArrayLike<number>, (x) => this.transformValue(x, column));
+    return Float64Array.from(values, (x) => this.transformValue(x, column));
   }
 
   inverse(values: ArrayLike<number>, column = 0): Float64Array {
-    return Float64Array.from(values as ArrayLike<number>, (y) => this.inverseValue(y, column));
+    return Float64Array.from(values, (y) => this.inverseValue(y, column));
   }
 
   /**
@@ -116,13 +116,13 @@ export class Scaler {
   transformInterleaved(values: Float32Array, columns?: readonly number[]): Float32Array {
     const cols = columns ?? this.allColumns();
     this.checkInterleaved(values, cols);
-    return values.map((x, i) => this.transformValue(x, cols[i % cols.length]!));
+    return values.map((x, i) => this.transformValue(x, cols[i % cols.length]));
   }
 
   inverseInterleaved(values: Float32Array, columns?: readonly number[]): Float32Array {
     const cols = columns ?? this.allColumns();
     this.checkInterleaved(values, cols);
-    return values.map((y, i) => this.inverseValue(y, cols[i % cols.length]!));
+    return values.map((y, i) => this.inverseValue(y, cols[i % cols.length]));
   }
 
   toJSON(): ScalerJson {

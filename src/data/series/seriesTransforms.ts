@@ -134,7 +134,7 @@ export class SeriesTransform {
   /** Box-Cox only (values in the series' units → the space differencing works in). */
   private power(values: ArrayLike<number>): Float64Array {
     const lambda = this.options.boxCox;
-    return Float64Array.from(values as ArrayLike<number>, (x) => (lambda === null ? x : boxCox(x, lambda)));
+    return Float64Array.from(values, (x) => (lambda === null ? x : boxCox(x, lambda)));
   }
 
   /** The transformed column: n − lost values. */
@@ -161,7 +161,7 @@ export class SeriesTransform {
     // The history at each differencing level, to start each integration from.
     const levels: Float64Array[] = [this.power(history)];
     for (const lag of this.options.differences) levels.push(difference(levels[levels.length - 1]!, lag));
-    let y: Float64Array = Float64Array.from(forecast as ArrayLike<number>);
+    let y: Float64Array = Float64Array.from(forecast);
     for (let i = this.options.differences.length - 1; i >= 0; i--)
       y = integrate(levels[i]!, y, this.options.differences[i]!);
     const lambda = this.options.boxCox;

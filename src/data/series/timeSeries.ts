@@ -143,7 +143,7 @@ export async function readTimeSeriesCsv(file: string, options: TimeSeriesCsvOpti
   return {
     indexName: indexColumn === null ? null : header[indexColumn]!,
     index,
-    names: valueColumns.map((c) => header![c]!),
+    names: valueColumns.map((c) => header[c]!),
     columns: values.map((v) => Float64Array.from(v)),
   };
 }

@@ -183,8 +183,8 @@ export function tokenizerConfigFromJSON(json: unknown, source = 'tokenizer confi
       if (j.language !== undefined && typeof j.language !== 'string')
         throw new TokenizerError(`${source}: language must be a string`);
       const config: WordTokenizerConfig = { kind: 'word' };
-      if (j.splitElisions !== undefined) config.splitElisions = j.splitElisions as boolean;
-      if (j.language !== undefined) config.language = j.language as string;
+      if (j.splitElisions !== undefined) config.splitElisions = j.splitElisions;
+      if (j.language !== undefined) config.language = j.language;
       return config;
     }
     case 'char':
@@ -197,7 +197,7 @@ export function tokenizerConfigFromJSON(json: unknown, source = 'tokenizer confi
         throw new TokenizerError(`${source}: sha256 must be 64 hex digits`);
       return j.sha256 === undefined
         ? { kind: 'sentencepiece', model: j.model }
-        : { kind: 'sentencepiece', model: j.model, sha256: j.sha256 as string };
+        : { kind: 'sentencepiece', model: j.model, sha256: j.sha256 };
     default:
       throw new TokenizerError(
         `${source}: unknown tokenizer kind ${JSON.stringify(j.kind)} (expected word, char, space or sentencepiece)`,

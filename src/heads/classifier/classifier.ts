@@ -103,14 +103,14 @@ export class SequenceClassifier {
     const mask = tf.reshape(tf.tensor1d(batch.mask), [T, B, 1]);
     if (this.config.pooling === 'attention') {
       const alpha = this.attention(outputs, batch); // [T, B]
-      return tf.sum(tf.mul(outputs, tf.expandDims(alpha, 2)), 0) as tf.Tensor2D;
+      return tf.sum<tf.Tensor2D>(tf.mul(outputs, tf.expandDims(alpha, 2)), 0);
     }
     if (this.config.pooling === 'mean') {
       const lengths = tf.maximum(tf.tensor2d(Float32Array.from(batch.lengths), [B, 1]), 1);
-      return tf.div(tf.sum(outputs, 0), lengths) as tf.Tensor2D;
+      return tf.div<tf.Tensor2D>(tf.sum(outputs, 0), lengths);
     }
     // max over real steps only: padding is pushed far below any output (outputs are in (−1, 1) for tanh cells).
-    return tf.max(tf.add(outputs, tf.mul(tf.sub(mask, 1), 1e9)), 0) as tf.Tensor2D;
+    return tf.max<tf.Tensor2D>(tf.add(outputs, tf.mul(tf.sub(mask, 1), 1e9)), 0);
   }
 
   /** Attention weights [T, B] over each sequence's real steps (0 at padding, summing to 1 per sequence). */
@@ -119,7 +119,7 @@ export class SequenceClassifier {
     const H = this.reader.outputSize;
     const u = tf.tanh(
       dense(
-        tf.reshape(outputs, [T * B, H]) as tf.Tensor2D,
+        tf.reshape<tf.Rank.R2>(outputs, [T * B, H]),
         this.params.get('classifier/attention/W') as tf.Tensor2D,
         this.params.get('classifier/attention/b') as tf.Tensor1D,
       ),

@@ -100,12 +100,12 @@ export class Forecaster {
       const rows = p.shape[0];
       const diff = tf.sub(p, tf.tensor2d(batch.expected, [rows, this.outputSize]));
       const sq = tf.square(diff);
-      if (this.config.mode === 'vector') return tf.mean(sq) as tf.Scalar;
+      if (this.config.mode === 'vector') return tf.mean<tf.Scalar>(sq);
       const w = batch.expectedMask ?? batch.mask;
       let total = 0;
       for (const x of w) total += x;
       const weights = tf.tensor2d(w, [rows, 1]);
-      return tf.div(tf.sum(tf.mul(sq, weights)), Math.max(total, 1) * this.outputSize) as tf.Scalar;
+      return tf.div<tf.Scalar>(tf.sum(tf.mul(sq, weights)), Math.max(total, 1) * this.outputSize);
     });
   }
 

@@ -114,9 +114,7 @@ export class SeriesForecaster {
   /** Model-unit forecasts of input column `column` back in raw units, continuing the raw `history` of that column. */
   columnFromModel(history: ArrayLike<number>, forecast: ArrayLike<number>, column: number): Float64Array {
     const scaler = this.settings.scaler;
-    const unscaled = Float64Array.from(forecast as ArrayLike<number>, (v) =>
-      scaler === null ? v : scaler.inverseValue(v, column),
-    );
+    const unscaled = Float64Array.from(forecast, (v) => (scaler === null ? v : scaler.inverseValue(v, column)));
     return this.settings.transform.inverse(history, unscaled);
   }
 
@@ -273,7 +271,7 @@ export class SeriesForecaster {
       throw new ForecastInputError(
         `forecasting ${steps} steps with a horizon of ${k} feeds forecasts back as inputs, which needs every input column predicted`,
       );
-    const history = columns.map((c) => Array.from(c as ArrayLike<number>).slice(n - W));
+    const history = columns.map((c) => Array.from(c).slice(n - W));
     const out = this.settings.targets.map(() => new Float64Array(steps));
     for (let done = 0; done < steps;) {
       const window = new Float32Array(W * F);

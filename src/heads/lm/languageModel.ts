@@ -89,7 +89,7 @@ export class LanguageModel {
   loss(batch: LmBatch, context: LossContext = { training: false }): tf.Scalar {
     return tf.tidy(() => {
       const { outputs } = this.reader.read(batch);
-      const top = tf.reshape(outputs, [batch.steps * batch.size, this.config.hiddenSize]) as tf.Tensor2D;
+      const top = tf.reshape<tf.Rank.R2>(outputs, [batch.steps * batch.size, this.config.hiddenSize]);
       const { W, b } = this.output();
       return sequenceLoss(top, W, b, batch.targets, batch.mask, context.loss ?? {}, context);
     });
@@ -133,7 +133,7 @@ export class LanguageModel {
         const heads = prompts.map((p) => (p.length === 0 ? [] : [GO, ...p.slice(0, -1)]));
         const last = Int32Array.from(prompts.map((p) => (p.length === 0 ? GO : p[p.length - 1]!)));
         const state = tf.tidy(() => {
-          if (heads.every((h) => h.length === 0)) return tf.zeros([prompts.length, rnn.stateSize]) as tf.Tensor2D;
+          if (heads.every((h) => h.length === 0)) return tf.zeros<tf.Rank.R2>([prompts.length, rnn.stateSize]);
           return this.reader.read(tokenBatch(heads)).final;
         });
         return { state, last };
@@ -152,7 +152,7 @@ export class LanguageModel {
           const logits = dense(hiddenPart(n, H), W, b);
           return [scores === 'logits' ? logits : logSoftmaxRows(logits), n];
         });
-        return { logProbs: logProbs as tf.Tensor2D, state: next as tf.Tensor2D };
+        return { logProbs: logProbs, state: next };
       },
       selectState: (state, indices) => tf.tidy(() => tf.gather(state, tf.tensor1d(indices, 'int32'))),
       disposeState: (state) => state.dispose(),

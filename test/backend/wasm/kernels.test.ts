@@ -309,7 +309,7 @@ describe('Identity on wasm', () => {
   it("keeps a variable's saved value when the variable is assigned afterwards (gradients read the saved one)", async () => {
     await tf.setBackend('wasm');
     const v = tf.variable(tf.tensor1d([1, 2, 3]));
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(v, v)) as tf.Scalar, [v]);
+    const { grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(tf.mul(v, v)), [v]);
     const saved = tf.clone(v);
     v.assign(tf.tensor1d([9, 9, 9]));
     expect(Array.from(saved.dataSync())).toEqual([1, 2, 3]);

@@ -44,17 +44,17 @@ describe('SequenceClassifier', () => {
         classes: 3,
       });
       const batch = tokenBatch(seqs);
-      const logits = tf.tidy(() => c.logits(batch).arraySync() as number[][]);
+      const logits = tf.tidy(() => c.logits(batch).arraySync());
       expect(logits).toHaveLength(2);
       // The short sequence alone gives the same logits: padding never reaches the summary.
-      const alone = tf.tidy(() => c.logits(tokenBatch([[7]])).arraySync() as number[][]);
+      const alone = tf.tidy(() => c.logits(tokenBatch([[7]])).arraySync());
       alone[0]!.forEach((v, i) => expect(logits[1]![i]).toBeCloseTo(v, 5));
       // By hand from the reader's outputs for sequence 0.
       const { outputs, final } = c.reader.read(tokenBatch([seqs[0]!]));
-      const o = outputs.arraySync() as number[][][];
+      const o = outputs.arraySync();
       const summary =
         pooling === 'final'
-          ? (final.arraySync() as number[][])[0]!
+          ? final.arraySync()[0]!
           : o[0]![0]!.map((_, j) =>
               pooling === 'mean'
                 ? (o[0]![0]![j]! + o[1]![0]![j]! + o[2]![0]![j]!) / 3
@@ -91,8 +91,8 @@ describe('SequenceClassifier', () => {
     weights.forEach((w) => expect(w.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5));
     // u·v is not constant, so the weights are not uniform.
     expect(Math.max(...weights[0]!) - Math.min(...weights[0]!)).toBeGreaterThan(1e-4);
-    const padded = tf.tidy(() => c.logits(tokenBatch(seqs)).arraySync() as number[][]);
-    const alone = tf.tidy(() => c.logits(tokenBatch([[7, 2]])).arraySync() as number[][]);
+    const padded = tf.tidy(() => c.logits(tokenBatch(seqs)).arraySync());
+    const alone = tf.tidy(() => c.logits(tokenBatch([[7, 2]])).arraySync());
     alone[0]!.forEach((v, i) => expect(padded[1]![i]).toBeCloseTo(v, 5));
     // v = 0 scores every step alike: the summary is the mean of the outputs, as mean pooling computes it.
     tf.tidy(() => c.params.get('classifier/attention/v').assign(tf.zeros([3, 1])));
@@ -105,8 +105,8 @@ describe('SequenceClassifier', () => {
       seed: 4,
     });
     for (const [name, v] of mean.params.entries()) tf.tidy(() => v.assign(c.params.get(name)));
-    const a = tf.tidy(() => c.logits(tokenBatch(seqs)).arraySync() as number[][]);
-    const m = tf.tidy(() => mean.logits(tokenBatch(seqs)).arraySync() as number[][]);
+    const a = tf.tidy(() => c.logits(tokenBatch(seqs)).arraySync());
+    const m = tf.tidy(() => mean.logits(tokenBatch(seqs)).arraySync());
     a.flat().forEach((v, i) => expect(v).toBeCloseTo(m.flat()[i]!, 5));
     c.dispose();
     mean.dispose();

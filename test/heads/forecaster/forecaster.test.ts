@@ -69,7 +69,7 @@ describe('Forecaster', () => {
     const series = [Float32Array.from([0.1, 0.2, 0.3, 0.4]), Float32Array.from([1, 0.5])];
     const batch = featureBatch(series, 1);
     const rows = batch.steps * batch.size;
-    const p = tf.tidy(() => f.predictions(batch).arraySync() as number[][]);
+    const p = tf.tidy(() => f.predictions(batch).arraySync());
     expect(p).toHaveLength(rows);
     expect(p[0]).toHaveLength(k);
     // The forecast of each sequence is the prediction at its own last real step (row t·B + b).
