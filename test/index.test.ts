@@ -156,7 +156,7 @@ const EXPECTED: Record<string, Kind> = {
   ToolkitError: 'class',
 };
 
-function kindOf(value: unknown): Kind | string {
+function kindOf(value: unknown): string {
   if (typeof value === 'function') {
     return /^class\b/.test(Function.prototype.toString.call(value)) ? 'class' : 'function';
   }

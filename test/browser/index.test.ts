@@ -23,13 +23,13 @@ let weightsFile = '';
 
 /** A fetch over `files` (URL → bytes or a status), recording the URLs asked for. */
 function fakeFetch(files: Map<string, Uint8Array | number>, asked: string[] = []): typeof fetch {
-  return async (input: string | URL | Request) => {
-    const url = String(input);
+  return (input: string | URL | Request) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     asked.push(url);
     const body = files.get(url);
-    if (body === undefined) return new Response('not found', { status: 404 });
-    if (typeof body === 'number') return new Response('', { status: body });
-    return new Response(body as Uint8Array<ArrayBuffer>, { status: 200 });
+    if (body === undefined) return Promise.resolve(new Response('not found', { status: 404 }));
+    if (typeof body === 'number') return Promise.resolve(new Response('', { status: body }));
+    return Promise.resolve(new Response(body as Uint8Array<ArrayBuffer>, { status: 200 }));
   };
 }
 
@@ -81,9 +81,7 @@ describe('loadTranslator', () => {
     );
     files.set(`${BASE}/${weightsFile}`, 503);
     await expect(loadTranslator(BASE, fakeFetch(files))).rejects.toThrow(`${BASE}/${weightsFile}: HTTP 503`);
-    const offline = (async () => {
-      throw new TypeError('network down');
-    }) as typeof fetch;
+    const offline = (() => Promise.reject(new TypeError('network down'))) as typeof fetch;
     await expect(loadTranslator(BASE, offline)).rejects.toThrow(`${BASE}/model.json: cannot fetch (network down)`);
   });
 
