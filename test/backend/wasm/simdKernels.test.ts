@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../../helpers/backend.js';
 import { simdModuleBytes } from '../../../src/backend/wasm/simdKernels.js';
 import { simdKernels } from '../../../src/backend/wasm/binding.js';
-import { gruStep, gruNextState, gruStepGrad, gruStepValues, gruStepGradValues } from '../../../src/recurrent/gru.js';
+import { gruStep, gruNextState, gruStepGrad } from '../../../src/recurrent/gru.js';
+import { gruStepValues, gruStepGradValues } from '../../../src/recurrent/gruKernels.js';
 import { Rng } from '../../../src/random.js';
 
 beforeAll(useTestBackend);
