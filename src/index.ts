@@ -11,11 +11,11 @@ export {
 export {
   Translator,
   EnsembleError,
-  parsePhraseTable,
   type TranslateOptions,
   type Translation,
   type ScoredTranslation,
 } from './translation/translator.js';
+export { parsePhraseTable } from './translation/alignment.js';
 export { averageWeights, AverageError } from './model/average.js';
 export {
   Seq2Seq,

@@ -1,8 +1,8 @@
 // The translation model as a user holds it: model + vocabularies + tokenizers, saved to and loaded from one
 // directory, translating plain text lines. Every non-empty line gets a translation: source tokens outside the
 // vocabulary are reported and read as <unk>, and each <unk> the model writes is replaced by the source token it
-// attends to most (Luong et al. 2015, "Addressing the Rare Word Problem"; OpenNMT's -replace_unk), through a
-// phrase table when one is given. Several translators of the same vocabularies decode as one ensemble.
+// attends to most, through a phrase table when one is given (alignment.ts). Several translators of the same
+// vocabularies decode as one ensemble.
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
 import {
   saveModelFiles,
@@ -11,10 +11,10 @@ import {
   ModelFileError,
   type SavedModelJson,
 } from '../model/modelFiles.js';
-import { Vocabulary, UNK, PAD, GO, type VocabularyJson } from '../data/text/vocabulary.js';
+import { Vocabulary, UNK, type VocabularyJson } from '../data/text/vocabulary.js';
 import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
-import { makeSourceBatch, makeBatch } from '../data/text/batch.js';
+import { makeSourceBatch } from '../data/text/batch.js';
 import { search } from '../search/search.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { Hypothesis } from '../search/decodable.js';
@@ -22,6 +22,7 @@ import { Ensemble } from '../search/ensemble.js';
 import type { Decodable } from '../search/decodable.js';
 import { ToolkitError } from '../errors.js';
 import { averageWeights } from '../model/average.js';
+import { attentionOf, outputTokens, alignmentOf } from './alignment.js';
 
 export class EnsembleError extends ToolkitError {
   override name = 'EnsembleError';
@@ -87,20 +88,6 @@ export interface Translation {
   replacedUnknown: number;
   /** n-best list, best first; empty for an empty input line. */
   nBest: ScoredTranslation[];
-}
-
-/** Reads a phrase table: one `source ||| target` or `source<TAB>target` pair a line (the first entry wins). */
-export function parsePhraseTable(text: string, where = 'phrase table'): Map<string, string> {
-  const table = new Map<string, string>();
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (line.trim().length === 0) return;
-    const parts = line.includes('|||') ? line.split('|||') : line.split('\t');
-    if (parts.length !== 2 || parts[0]!.trim().length === 0)
-      throw new ToolkitError(`${where}:${i + 1}: expected "source ||| target" or "source<TAB>target"`);
-    const source = parts[0]!.trim();
-    if (!table.has(source)) table.set(source, parts[1]!.trim());
-  });
-  return table;
 }
 
 export class Translator {
@@ -302,25 +289,20 @@ export class Translator {
           wanted.push({ source: w.ids, target: h.ids, k, h: j });
       }),
     );
-    const attention = this.hasAttention ? this.attentionOf(wanted, options.batchSize ?? 64) : [];
+    const attention = this.hasAttention ? attentionOf(this.members, wanted, options.batchSize ?? 64) : [];
     const attentionFor = new Map<string, number[][]>();
     wanted.forEach((x, i) => attention[i] && attentionFor.set(`${x.k}/${x.h}`, attention[i]));
     work.forEach((w, k) => {
       const r = results[w.index]!;
       r.nBest = hyps[k]!.map((h, j) => {
         const weights = attentionFor.get(`${k}/${j}`);
-        // One token per output position (so that attention rows line up), PAD and GO dropped afterwards.
-        const positions = h.ids.map((id) => this.targetVocabulary.token(id));
-        let replaced = 0;
-        if (replace && weights !== undefined) {
-          h.ids.forEach((id, t) => {
-            if (id !== UNK) return;
-            const word = r.sourceTokens[argMax(weights[t]!)]!;
-            positions[t] = options.phraseTable?.get(word) ?? word;
-            replaced++;
-          });
-        }
-        const tokens = positions.filter((_, t) => h.ids[t] !== PAD && h.ids[t] !== GO);
+        const { tokens, replaced } = outputTokens(
+          h.ids,
+          this.targetVocabulary,
+          replace ? weights : undefined,
+          r.sourceTokens,
+          options.phraseTable,
+        );
         if (j === 0) r.replacedUnknown = replaced;
         const out: ScoredTranslation = {
           text: this.targetTokenizer.detokenize(tokens),
@@ -329,10 +311,9 @@ export class Translator {
           tokens,
         };
         if (alignments !== 'none' && weights !== undefined) {
-          // Rows for the output tokens only: the last row is the EOS prediction.
-          const kept = (_: unknown, t: number) => h.ids[t] !== PAD && h.ids[t] !== GO;
-          out.alignment = weights.slice(0, h.ids.length).map(argMax).filter(kept);
-          if (alignments === 'matrix') out.attention = weights.slice(0, h.ids.length).filter(kept);
+          const { alignment, attention } = alignmentOf(h.ids, weights);
+          out.alignment = alignment;
+          if (alignments === 'matrix') out.attention = attention;
         }
         return out;
       });
@@ -400,39 +381,7 @@ export class Translator {
     return this.members.every((m) => m.config.attention !== 'none');
   }
 
-  /**
-   * The attention with which each target was written, teacher forced on the model's own output (the same states
-   * search went through): per pair [target length + 1][source length], averaged over an ensemble's members.
-   */
-  private attentionOf(
-    pairs: readonly { source: readonly number[]; target: readonly number[] }[],
-    batchSize: number,
-  ): number[][][] {
-    const out: number[][][] = [];
-    for (let i = 0; i < pairs.length; i += batchSize) {
-      const chunk = pairs.slice(i, i + batchSize);
-      const perMember = this.members.map((m) =>
-        m.attentionWeights(makeBatch(chunk, { reverseSource: m.config.reverseSource })),
-      );
-      chunk.forEach((_, b) => {
-        const first = perMember[0]![b]!;
-        out.push(
-          first.map((row, t) =>
-            row.map((_, s) => perMember.reduce((sum, w) => sum + w[b]![t]![s]!, 0) / perMember.length),
-          ),
-        );
-      });
-    }
-    return out;
-  }
-
   dispose(): void {
     for (const m of this.members) m.dispose();
   }
-}
-
-function argMax(row: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
 }

@@ -10,7 +10,8 @@ import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
 import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary, UNK } from '../../src/data/text/vocabulary.js';
-import { parsePhraseTable, EnsembleError } from '../../src/translation/translator.js';
+import { EnsembleError } from '../../src/translation/translator.js';
+import { parsePhraseTable } from '../../src/translation/alignment.js';
 import { renameSync, mkdirSync, existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -216,14 +217,6 @@ describe('text nobody tuned for', () => {
     a.dispose();
     b.dispose();
     other.dispose();
-  });
-
-  it('reads phrase tables and names a malformed line', () => {
-    expect([...parsePhraseTable('Haus ||| house\n\nHaus ||| home\nBaum\ttree')]).toEqual([
-      ['Haus', 'house'],
-      ['Baum', 'tree'],
-    ]);
-    expect(() => parsePhraseTable('a ||| b\nnothing here', 'pt.txt')).toThrow(/pt.txt:2: expected/);
   });
 });
 

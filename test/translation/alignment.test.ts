@@ -1,0 +1,90 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { useTestBackend } from '../helpers/backend.js';
+import { parsePhraseTable, attentionOf, outputTokens, alignmentOf, argMax } from '../../src/translation/alignment.js';
+import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { Vocabulary, PAD, GO, UNK } from '../../src/data/text/vocabulary.js';
+import { makeBatch } from '../../src/data/text/batch.js';
+
+beforeAll(useTestBackend);
+
+describe('parsePhraseTable', () => {
+  it('reads phrase tables and names a malformed line', () => {
+    expect([...parsePhraseTable('Haus ||| house\n\nHaus ||| home\nBaum\ttree')]).toEqual([
+      ['Haus', 'house'],
+      ['Baum', 'tree'],
+    ]);
+    expect(() => parsePhraseTable('a ||| b\nnothing here', 'pt.txt')).toThrow(/pt.txt:2: expected/);
+  });
+});
+
+describe('outputTokens and alignmentOf', () => {
+  const target = new Vocabulary(['a', 'man', 'dog']);
+  const [a, man] = [target.id('a'), target.id('man')];
+  // Output positions GO, a, <unk>, man, <unk>, PAD; each row attends most to one source position.
+  const ids = [GO, a, UNK, man, UNK, PAD];
+  const weights = [
+    [0.5, 0.3, 0.2],
+    [0.7, 0.2, 0.1],
+    [0.1, 0.8, 0.1],
+    [0.2, 0.2, 0.6],
+    [0.1, 0.1, 0.8],
+    [0.4, 0.4, 0.2],
+    [0.3, 0.3, 0.4], // the EOS prediction
+  ];
+  const source = ['ein', 'Graffiti', 'Hund'];
+
+  it('drops PAD and GO, and keeps <unk> without attention', () => {
+    expect(outputTokens(ids, target, undefined, source)).toEqual({
+      tokens: ['a', '<unk>', 'man', '<unk>'],
+      replaced: 0,
+    });
+  });
+
+  it('replaces each <unk> by the source token it attends to most, through the phrase table', () => {
+    const table = new Map([['Hund', 'dog']]);
+    expect(outputTokens(ids, target, weights, source, table)).toEqual({
+      tokens: ['a', 'Graffiti', 'man', 'dog'],
+      replaced: 2,
+    });
+  });
+
+  it('aligns each output token with its most attended source position; the EOS row is left out', () => {
+    const { alignment, attention } = alignmentOf(ids, weights);
+    expect(alignment).toEqual([0, 1, 2, 2]);
+    expect(attention).toEqual(weights.slice(1, 5));
+  });
+
+  it('argMax takes the first of equal maxima', () => {
+    expect(argMax([1, 3, 3, 2])).toBe(1);
+    expect(argMax([5])).toBe(0);
+  });
+});
+
+describe('attentionOf', () => {
+  it("gives each pair's attention rows, the mean over the members", () => {
+    const config = { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 8, embeddingSize: 4 };
+    const one = new Seq2Seq({ ...config, seed: 1 }, 8, 8);
+    const two = new Seq2Seq({ ...config, seed: 2 }, 8, 8);
+    const pairs = [
+      { source: [4, 5, 6], target: [4, 5] },
+      { source: [7], target: [6, 7, 4] },
+      { source: [5, 4], target: [5] },
+    ];
+    const alone = one.attentionWeights(makeBatch(pairs));
+    // Batches of 2 give the rows of one batch of 3 (padding moves the last float bits at most).
+    attentionOf([one], pairs, 2).forEach((rows, b) =>
+      rows.forEach((row, t) => row.forEach((w, s) => expect(w).toBeCloseTo(alone[b]![t]![s]!, 6))),
+    );
+    const other = two.attentionWeights(makeBatch(pairs));
+    const mean = attentionOf([one, two], pairs, 3);
+    mean.forEach((rows, b) => {
+      expect(rows).toHaveLength(pairs[b]!.target.length + 1);
+      rows.forEach((row, t) => {
+        expect(row).toHaveLength(pairs[b]!.source.length);
+        row.forEach((w, s) => expect(w).toBeCloseTo((alone[b]![t]![s]! + other[b]![t]![s]!) / 2, 6));
+      });
+    });
+    one.dispose();
+    two.dispose();
+  });
+});
