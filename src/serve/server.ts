@@ -1,15 +1,15 @@
 // The HTTP server of `translate serve` (fastify): translation and the heads over JSON, with request bodies checked
 // against JSON schemas, texts of concurrent requests decoded together (batcher.ts), and every failure answered as
 // JSON { error, field? } — never a stack trace. The server keeps no state between requests, so N processes behind a
-// load balancer serve N times the traffic.
+// load balancer serve N times the traffic. This file sets the app up (options, error mapping, access log, closing)
+// and answers /health and /v1/models; the task endpoints are in routes.ts.
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
-import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchGroup, type BatchInfo } from './batcher.js';
+import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchInfo } from './batcher.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { registerPage } from './page.js';
 import { RequestError } from './requestError.js';
+import { registerTaskRoutes, type Usage } from './routes.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { Translation } from '../translation/translator.js';
 import { isUserError } from '../errors.js';
 
 export interface ServerOptions {
@@ -50,15 +50,6 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   page: true,
 };
 
-/** The defaults of `translate translate` (its jsonl output: alignments of each hypothesis, <unk> replaced). */
-export const TRANSLATE_DEFAULTS = {
-  beam: 5,
-  nBest: 1,
-  lengthPenalty: DEFAULT_LENGTH_PENALTY,
-  alignments: 'best',
-  replaceUnknown: true,
-} as const;
-
 export interface AccessLogEntry {
   time: string;
   method: string;
@@ -73,40 +64,6 @@ export interface AccessLogEntry {
   /** Why a request failed (not for 500s, which say only "internal error"). */
   error?: string;
 }
-
-/** A failure answered with `status` and a JSON { error, field? }. */
-
-interface TranslateBody {
-  model?: string;
-  texts: string[];
-  beam?: number;
-  nBest?: number;
-  lengthPenalty?: number;
-  alignments?: 'none' | 'best' | 'matrix';
-  replaceUnknown?: boolean;
-}
-
-interface ClassifyBody {
-  model?: string;
-  texts: string[];
-}
-
-interface GenerateBody {
-  model?: string;
-  prompts: string[];
-  maxLength?: number;
-  temperature?: number;
-  topK?: number;
-  seed?: number;
-}
-
-interface ForecastBody {
-  model?: string;
-  series: Record<string, number[]>;
-  steps?: number;
-}
-
-type Usage = Pick<AccessLogEntry, 'model' | 'texts' | 'tokens' | 'error'>;
 
 const KIND_NAMES: Record<ModelKind, string> = {
   seq2seq: 'translation model',
@@ -251,9 +208,6 @@ export function buildServer(
     }
   };
 
-  const texts = { type: 'array', maxItems: o.maxTexts, items: { type: 'string', maxLength: o.maxChars } };
-  const modelName = { type: 'string', minLength: 1, maxLength: 200 };
-
   app.get('/health', async (_req, reply) => {
     if (loaded !== null) {
       // What an operator watches for leaks: the process's memory and the tensors alive (flat between requests).
@@ -321,194 +275,7 @@ export function buildServer(
     };
   });
 
-  app.post<{ Body: TranslateBody }>(
-    '/v1/translate',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['texts'],
-          additionalProperties: false,
-          properties: {
-            model: modelName,
-            texts: texts,
-            beam: { type: 'integer', minimum: 1, maximum: o.maxBeam },
-            nBest: { type: 'integer', minimum: 1, maximum: o.maxBeam },
-            lengthPenalty: { type: 'number', minimum: 0, maximum: 10 },
-            alignments: { type: 'string', enum: ['none', 'best', 'matrix'] },
-            replaceUnknown: { type: 'boolean' },
-          },
-        },
-      },
-    },
-    async (req) => {
-      const b = req.body;
-      const m = pick(b.model, 'seq2seq');
-      const beam = b.beam ?? TRANSLATE_DEFAULTS.beam;
-      const nBest = b.nBest ?? TRANSLATE_DEFAULTS.nBest;
-      const lengthPenalty = b.lengthPenalty ?? TRANSLATE_DEFAULTS.lengthPenalty;
-      const alignments = b.alignments ?? TRANSLATE_DEFAULTS.alignments;
-      const replaceUnknown = b.replaceUnknown ?? TRANSLATE_DEFAULTS.replaceUnknown;
-      if (nBest > beam) throw new RequestError(400, `nBest: ${nBest} is larger than beam ${beam}`, 'nBest');
-      const t = m.translator;
-      usage.set(req, {
-        model: m.name,
-        texts: b.texts.length,
-        tokens: b.texts.reduce((n, s) => n + t.sourceTokenizer.tokenize(s.trim()).length, 0),
-      });
-      // Greedy decoding ignores the length penalty, so greedy requests share batches whatever they ask for.
-      const key = `translate\0${m.name}\0${beam}\0${nBest}\0${beam === 1 && nBest === 1 ? '' : lengthPenalty}\0${alignments}\0${replaceUnknown}`;
-      const group: BatchGroup<string, Translation> = {
-        key,
-        run: (items) =>
-          t.translate(items, {
-            beamSize: beam,
-            nBest,
-            lengthPenalty,
-            alignments,
-            replaceUnknown,
-            batchSize: o.batcher.maxBatchSize,
-          }),
-        length: (s) => s.length,
-      };
-      const results = await withDeadline((signal) => batcher.submit(group, b.texts, signal));
-      return { model: m.name, translations: results.map(translationJson) };
-    },
-  );
-
-  app.post<{ Body: ClassifyBody }>(
-    '/v1/classify',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['texts'],
-          additionalProperties: false,
-          properties: { model: modelName, texts: texts },
-        },
-      },
-    },
-    async (req) => {
-      const b = req.body;
-      const m = pick(b.model, 'classifier');
-      const c = m.classifier;
-      if (c.input.kind !== 'tokens')
-        throw new RequestError(
-          400,
-          `model "${m.name}" reads feature sequences, not text; /v1/classify serves text classifiers`,
-          'model',
-        );
-      const { tokenizer } = c.input;
-      usage.set(req, {
-        model: m.name,
-        texts: b.texts.length,
-        tokens: b.texts.reduce((n, s) => n + tokenizer.tokenize(s).length, 0),
-      });
-      const group: BatchGroup<string, { label: string; probability: number; probabilities: Record<string, number> }> = {
-        key: `classify\0${m.name}`,
-        run: (items) =>
-          c.predictTexts(items, o.batcher.maxBatchSize).map((p) => ({
-            label: p.label,
-            probability: p.probability,
-            probabilities: Object.fromEntries(c.labels.labels.map((l, i) => [l, p.probabilities[i]!])),
-          })),
-        length: (s) => s.length,
-      };
-      const predictions = await withDeadline((signal) => batcher.submit(group, b.texts, signal));
-      return { model: m.name, predictions };
-    },
-  );
-
-  app.post<{ Body: GenerateBody }>(
-    '/v1/generate',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['prompts'],
-          additionalProperties: false,
-          properties: {
-            model: modelName,
-            prompts: texts,
-            maxLength: { type: 'integer', minimum: 1, maximum: o.maxGenerateLength },
-            temperature: { type: 'number', minimum: 0, maximum: 100 },
-            topK: { type: 'integer', minimum: 0 },
-            seed: { type: 'integer', minimum: 0, maximum: 2 ** 31 - 1 },
-          },
-        },
-      },
-    },
-    async (req) => {
-      const b = req.body;
-      const m = pick(b.model, 'lm');
-      usage.set(req, {
-        model: m.name,
-        texts: b.prompts.length,
-        tokens: b.prompts.reduce((n, s) => n + m.lm.encode(s).length, 0),
-      });
-      const options = {
-        maxLength: b.maxLength ?? 100,
-        temperature: b.temperature ?? 1,
-        topK: b.topK ?? 0,
-        seed: b.seed ?? 1,
-      };
-      // Sampled continuations depend on their batch-mates (one random stream per batch), so a request runs alone.
-      const generations =
-        b.prompts.length === 0
-          ? []
-          : await withDeadline((signal) => batcher.exclusive(() => m.lm.generate(b.prompts, options), signal));
-      return { model: m.name, generations };
-    },
-  );
-
-  app.post<{ Body: ForecastBody }>(
-    '/v1/forecast',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['series'],
-          additionalProperties: false,
-          properties: {
-            model: modelName,
-            series: {
-              type: 'object',
-              minProperties: 1,
-              additionalProperties: { type: 'array', minItems: 1, items: { type: 'number' } },
-            },
-            steps: { type: 'integer', minimum: 1, maximum: o.maxForecastSteps },
-          },
-        },
-      },
-    },
-    async (req) => {
-      const b = req.body;
-      const m = pick(b.model, 'forecaster');
-      const f = m.forecaster;
-      const { inputs, targets } = f.settings;
-      const missing = inputs.filter((c) => !Object.hasOwn(b.series, c));
-      if (missing.length > 0)
-        throw new RequestError(
-          400,
-          `series: missing column ${missing.map((c) => JSON.stringify(c)).join(', ')} (the model reads ${inputs.join(', ')})`,
-          'series',
-        );
-      const unknown = Object.keys(b.series).filter((c) => !inputs.includes(c));
-      if (unknown.length > 0)
-        throw new RequestError(
-          400,
-          `series: unknown column ${unknown.map((c) => JSON.stringify(c)).join(', ')} (the model reads ${inputs.join(', ')})`,
-          'series',
-        );
-      const columns = inputs.map((c) => b.series[c]!);
-      if (columns.some((c) => c.length !== columns[0]!.length))
-        throw new RequestError(400, 'series: the columns have different lengths', 'series');
-      usage.set(req, { model: m.name, texts: 1, tokens: columns[0]!.length });
-      const steps = b.steps ?? f.model.config.horizon;
-      const values = await withDeadline((signal) => batcher.exclusive(() => f.forecastAhead(columns, steps), signal));
-      return { model: m.name, steps, forecast: Object.fromEntries(targets.map((t, g) => [t, Array.from(values[g]!)])) };
-    },
-  );
+  registerTaskRoutes(app, { options: o, batcher, usage, pick, withDeadline });
 
   if (o.page) {
     registerPage(app, () => {
@@ -518,25 +285,4 @@ export function buildServer(
     });
   }
   return app;
-}
-
-/**
- * A Translation as JSON: each hypothesis with its output tokens and, when asked for and the model has attention, its
- * alignment (per output token, the source token position it attended to most) and attention matrix.
- */
-function translationJson(r: Translation): Record<string, unknown> {
-  return {
-    text: r.text,
-    nBest: r.nBest.map((h) => ({
-      text: h.text,
-      score: h.score,
-      logProb: h.logProb,
-      ...(h.tokens === undefined ? {} : { tokens: h.tokens }),
-      ...(h.alignment === undefined ? {} : { alignment: h.alignment }),
-      ...(h.attention === undefined ? {} : { attention: h.attention }),
-    })),
-    sourceTokens: r.sourceTokens,
-    unknown: r.unknownTokens,
-    replacedUnknown: r.replacedUnknown,
-  };
 }
