@@ -5,12 +5,22 @@
 //   optimizer-<hash>.bin   (training checkpoints) the optimiser's slots, named and checked in the training section
 // Saving never leaves a half-written model: the data files go to new content-named files first, then model.json,
 // the one file that names them, is replaced by rename (atomic on POSIX), then files it no longer names are removed.
-// A crash at any point leaves either the old model or the new one loadable.
+// A crash at any point leaves either the old model or the new one loadable. The atomic writes, the written-files
+// list and the content-named files are atomicFiles.ts's; this file holds model.json's format and its checks.
 import { ToolkitError } from '../errors.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import type { Params, WeightEntry } from './params.js';
+import {
+  WRITTEN_LIST,
+  CONTENT_FILE,
+  readWrittenList,
+  noteWritten,
+  writeFileAtomic,
+  writeContentFile,
+  sha256Hex,
+  syncDirectory,
+} from './atomicFiles.js';
 
 export const MODEL_FILE = 'model.json';
 
@@ -26,84 +36,13 @@ export interface SavedModelJson<Config = unknown, Extra = unknown> {
   weights: { file: string; sha256: string; manifest: WeightEntry[] };
   /** Vocabularies, tokenizers, metrics…: whatever the model kind needs to rebuild itself. */
   extra: Extra;
-  /** sha256 over format, kind, config, weights (file, checksum, manifest) and extra: see modelChecksum. Absent in model directories written before it existed. */
+  /**
+   * sha256 over format, kind, config, weights (file, checksum, manifest) and extra: see modelChecksum. Absent in model
+   * directories written before it existed.
+   */
   checksum?: string;
   /** Training checkpoints only: the state `--resume` continues from (loaders of the model ignore it). */
   training?: unknown;
-}
-
-/**
- * The list of files writers of this toolkit created in a directory, one name a line, each name written before its
- * file is created. Clean-up removes only files on this list (never a file because its name looks like one of ours),
- * so a foreign `notes-0123456789abcdef.bin` or `x.tmp-1` in an output directory survives, while the temporary file of
- * a writer killed mid-write is on the list and goes at the next save.
- */
-export const WRITTEN_LIST = '.seq2seq-written';
-
-/** Names on the directory's written-files list; a last line without its newline (a kill mid-append) is ignored. */
-export async function readWrittenList(dir: string): Promise<string[]> {
-  const text = await fs.readFile(path.join(dir, WRITTEN_LIST), 'utf8').catch(() => '');
-  const lines = text.split('\n');
-  lines.pop(); // after the last newline: empty, or a line cut short
-  return lines.filter((l) => l.length > 0 && l === path.basename(l));
-}
-
-/** Adds `name` (a file about to be created in `dir`) to the written-files list. */
-async function noteWritten(dir: string, name: string): Promise<void> {
-  await fs.appendFile(path.join(dir, WRITTEN_LIST), `${name}\n`);
-}
-
-export interface AtomicWriteOptions {
-  /** The file itself is the writer's own to remove later (a content or side file), not only its temporary file. */
-  owned?: boolean;
-}
-
-/**
- * Writes `bytes` to `file` atomically: temporary file in the same directory, fsync, rename. The temporary file (and
- * with `owned` the file) is put on the directory's written-files list first, so that clean-up may remove it.
- */
-export async function writeFileAtomic(
-  file: string,
-  bytes: Uint8Array | string,
-  options: AtomicWriteOptions = {},
-): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await noteWritten(dir, path.basename(tmp));
-  if (options.owned) await noteWritten(dir, path.basename(file));
-  const handle = await fs.open(tmp, 'w');
-  try {
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-}
-
-export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Writes `prefix-<first 16 hex of sha256>.bin` atomically (skipped when present: same name, same content). */
-export async function writeContentFile(
-  dir: string,
-  prefix: string,
-  bytes: Uint8Array,
-): Promise<{ file: string; sha256: string }> {
-  const sha256 = sha256Hex(bytes);
-  const file = `${prefix}-${sha256.slice(0, 16)}.bin`;
-  const exists = await fs.stat(path.join(dir, file)).then(
-    (st) => st.size === bytes.byteLength,
-    () => false,
-  );
-  if (!exists) await writeFileAtomic(path.join(dir, file), bytes, { owned: true });
-  return { file, sha256 };
 }
 
 /** Reads a content file named by a model.json and checks its checksum. */
@@ -129,8 +68,8 @@ export function float32View(bytes: Uint8Array, where: string): Float32Array {
 
 /**
  * The files a model.json names: the plain file name under "file" or "model" beside a "sha256" (the weights file,
- * a tokenizer's model), outside the training section. What a server may hand out of a model directory besides model.json; other
- * strings in model.json (a corpus path in the notes, say) name nothing to serve.
+ * a tokenizer's model), outside the training section. What a server may hand out of a model directory besides
+ * model.json; other strings in model.json (a corpus path in the notes, say) name nothing to serve.
  */
 export function namedFiles(json: unknown): Set<string> {
   const names = new Set<string>();
@@ -252,10 +191,10 @@ async function adoptOlderModelFiles(dir: string): Promise<void> {
     if (typeof f === 'string' && f === path.basename(f) && CONTENT_FILE.test(f)) await noteWritten(dir, f);
 }
 
-/** A content-named data file, as written by writeContentFile. */
-const CONTENT_FILE = /^[a-z]+-[0-9a-f]{16}\.bin$/;
-
-/** Removes the listed files model.json does not name (old data files, temporary files of killed writers); the list keeps the rest. */
+/**
+ * Removes the listed files model.json does not name (old data files, temporary files of killed writers); the list
+ * keeps the rest.
+ */
 async function removeUnreferenced(dir: string, modelJsonText: string): Promise<void> {
   const keep: string[] = [];
   for (const f of new Set(await readWrittenList(dir))) {
@@ -272,19 +211,6 @@ async function removeUnreferenced(dir: string, modelJsonText: string): Promise<v
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
-}
-
-/** fsync of the directory, so that the rename itself survives a power cut (a killed process needs no more). */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r').catch(() => null);
-  if (handle === null) return;
-  try {
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is still atomic.
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function loadModelFiles<C, E>(
@@ -362,7 +288,8 @@ export function checkModelJson<C, E>(parsed: unknown, where: string, expectedKin
       fail('"checksum" must be 64 hexadecimal digits');
     if (modelChecksum(json) !== json.checksum) {
       fail(
-        'checksum mismatch: config, weights manifest or vocabularies were changed after the model was written (if you edited it on purpose, delete the "checksum" field)',
+        'checksum mismatch: config, weights manifest or vocabularies were changed after the model was written ' +
+          '(if you edited it on purpose, delete the "checksum" field)',
       );
     }
   }

@@ -18,7 +18,6 @@ import type { Params } from '../model/params.js';
 import {
   saveModelFiles,
   loadModelFiles,
-  writeContentFile,
   readContentFile,
   float32View,
   ModelFileError,
@@ -26,6 +25,7 @@ import {
   type SavedModelJson,
   type ModelSideFile,
 } from '../model/modelFiles.js';
+import { writeContentFile } from '../model/atomicFiles.js';
 import type { RngState } from '../random.js';
 import type { OptimizerStateJson } from './trainer.js';
 import type { ScheduleState } from './schedule.js';

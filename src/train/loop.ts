@@ -5,40 +5,25 @@
 // A task supplies its model, its batches, its validation metrics and what its model directory holds
 // (TrainingTask); the loop owns the optimiser, the run's random generator (dropout masks, sampled-softmax
 // candidates), the schedule, early stopping, the JSON Lines log, the curves and the checkpoints. Everything a step
-// depends on is in the checkpoint, so a resumed run computes the same losses as one that was never stopped.
+// depends on is in the checkpoint, so a resumed run computes the same losses as one that was never stopped. The
+// evaluation step (validate → best → snapshot → schedule → early stop) is evaluation.ts's.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ToolkitError, withFileSystemErrors } from '../errors.js';
+import { withFileSystemErrors } from '../errors.js';
 import { Rng } from '../random.js';
 import type { TrainingTask } from './task.js';
 import type { SequenceLossOptions } from '../loss/sequenceLoss.js';
-import { writeFileAtomic } from '../model/modelFiles.js';
+import { writeFileAtomic } from '../model/atomicFiles.js';
 import { Trainer, NonFiniteError } from './trainer.js';
 import { LearningRateSchedule, DEFAULT_SCHEDULE } from './schedule.js';
 import { MetricTracker, type MetricDirection } from './earlyStopping.js';
 import { TrainingLog } from './trainingLog.js';
 import { lossCurves, metricCurves, describeLoss } from './curves.js';
-import { saveCheckpoint, saveBest, hasModel, BEST_DIR, type Checkpoint, type WindowSums } from './checkpoints.js';
+import { saveCheckpoint, hasModel, type Checkpoint, type WindowSums } from './checkpoints.js';
 import { RunLock, type LockOptions, type LockOwner } from './lock.js';
-import { saveSnapshot, snapshotDir } from './snapshots.js';
 import { resolveTrainingOptions, TrainingConfigError, type TrainingOptions } from './options.js';
 import { scheduleHorizons, resumeChanges } from './resume.js';
-
-/** A validation metric came out NaN or infinite: the weights have diverged (or the metric is broken). */
-export class NonFiniteValidationError extends ToolkitError {
-  override name = 'NonFiniteValidationError';
-  constructor(
-    readonly step: number,
-    readonly metrics: Record<string, number>,
-  ) {
-    super(
-      `step ${step}: validation ${Object.entries(metrics)
-        .filter(([, v]) => !Number.isFinite(v))
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}: not finite; no checkpoint and no best model were written for it`,
-    );
-  }
-}
+import { runEvaluation, finiteOnly, NonFiniteValidationError, type EvaluationEvent } from './evaluation.js';
 
 export interface ProgressInfo {
   step: number;
@@ -58,17 +43,8 @@ export interface ProgressInfo {
 
 export type TrainingEvent =
   | { type: 'resumed'; step: number }
-  | {
-      type: 'evaluation';
-      step: number;
-      metrics: Record<string, number>;
-      seconds: number;
-      improved: boolean;
-      best: number | null;
-      bestStep: number | null;
-    }
+  | EvaluationEvent
   | { type: 'checkpoint'; step: number; dir: string; seconds: number }
-  | { type: 'best'; step: number; dir: string; metric: string; value: number }
   | { type: 'learning-rate'; step: number; learningRate: number; reason: string }
   | { type: 'skipped'; step: number; error: NonFiniteError; consecutive: number }
   /** The lock of `out` was left by a process that is gone, and was taken over. */
@@ -286,62 +262,11 @@ async function trainLocked<B>(
     evalWindow = emptyWindow();
     if (schedule.afterInterval(meanLoss))
       announceRate('training loss above the last ' + schedule.options.window + ' periods');
-    const t0 = performance.now();
-    const metrics = task.validate();
-    const seconds = (performance.now() - t0) / 1000;
-    log.append({
-      type: 'valid',
-      step,
-      metrics,
-      seconds: round(seconds, 3),
-      trainingMinutes: round(trainingSeconds / 60, 3),
-      time: now(),
-    });
-    const value = metrics[o.metric];
-    if (value === undefined) throw new TrainingConfigError(`validation did not report the metric "${o.metric}"`);
-    if (!Number.isFinite(value) || (metrics['loss'] !== undefined && !Number.isFinite(metrics['loss']))) {
-      error = new NonFiniteValidationError(step, metrics);
-      event('non-finite', error.message);
-      return 'diverged';
-    }
-    lastMetrics = metrics;
-    const { improved, stop } = tracker.update(value, step);
-    run.onEvent?.({
-      type: 'evaluation',
-      step,
-      metrics,
-      seconds,
-      improved,
-      best: tracker.best,
-      bestStep: tracker.bestStep,
-    });
-    if (improved) {
-      const dir = path.join(out, BEST_DIR);
-      await lock.verify();
-      await withFileSystemErrors(dir, 'cannot write the best model', () =>
-        saveBest(dir, task.savedForm(), params, { step, metric: o.metric, value, metrics: finiteOnly(metrics) }),
-      );
-      run.onEvent?.({ type: 'best', step, dir, metric: o.metric, value });
-    }
-    if (o.keepCheckpoints > 0) {
-      await lock.verify();
-      const dir = snapshotDir(out, step);
-      await withFileSystemErrors(dir, 'cannot write the evaluation snapshot', () =>
-        saveSnapshot(out, o.keepCheckpoints, step, task.savedForm(), params, {
-          metric: o.metric,
-          value,
-          metrics: finiteOnly(metrics),
-        }),
-      );
-    }
-    if (schedule.afterEvaluation(improved))
-      announceRate(`${o.metric} did not improve for ${schedule.options.patience} evaluations`);
-    if (stop)
-      event(
-        'early-stop',
-        `${o.metric} did not improve for ${tracker.options.patience} evaluations (best ${tracker.best} at step ${tracker.bestStep})`,
-      );
-    return stop ? 'stop' : 'continue';
+    const context = { task, options: o, out, tracker, schedule, lock, log, event, announceRate, onEvent: run.onEvent };
+    const outcome = await runEvaluation(context, step, trainingSeconds);
+    if (outcome.verdict === 'diverged') error = outcome.error;
+    else lastMetrics = outcome.metrics;
+    return outcome.verdict;
   };
 
   const announceRate = (why: string): void => {
@@ -465,16 +390,6 @@ async function trainLocked<B>(
   };
 }
 
-/** Metrics without NaN or infinite values (JSON would write them as null, which no reader expects a number to be). */
-function finiteOnly(metrics: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(metrics).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
-}
-
 function yieldToEvents(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -3,7 +3,8 @@
 // are removed file by file from each directory's written-files list: nothing a user put there is deleted.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readWrittenList, WRITTEN_LIST, MODEL_FILE } from '../model/modelFiles.js';
+import { MODEL_FILE } from '../model/modelFiles.js';
+import { readWrittenList, WRITTEN_LIST } from '../model/atomicFiles.js';
 import { saveBest, type SavedModelForm } from './checkpoints.js';
 import type { Params } from '../model/params.js';
 

@@ -2,7 +2,7 @@
 // can be followed with `tail -f` and read by any tool. On resume the lines after the checkpoint's step are dropped
 // (those steps are trained again), so the log of a resumed run reads as one uninterrupted run.
 import { promises as fs, appendFileSync } from 'node:fs';
-import { writeFileAtomic } from '../model/modelFiles.js';
+import { writeFileAtomic } from '../model/atomicFiles.js';
 
 export type LogRecord =
   | {

@@ -6,18 +6,16 @@ import { join, resolve } from 'node:path';
 import {
   saveModelFiles,
   loadModelFiles,
-  writeContentFile,
   readContentFile,
-  readWrittenList,
   checkManifest,
   checkModelJson,
   modelChecksum,
   ModelFileError,
-  WRITTEN_LIST,
   namedFiles,
   namedFilesOf,
   withSavedWeights,
 } from '../../src/model/modelFiles.js';
+import { writeContentFile, readWrittenList, WRITTEN_LIST } from '../../src/model/atomicFiles.js';
 import { readCheckpoint } from '../../src/train/checkpoints.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { Params } from '../../src/model/params.js';

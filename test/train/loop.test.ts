@@ -5,13 +5,8 @@ import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
-import {
-  train,
-  NonFiniteValidationError,
-  type ProgressInfo,
-  type RunOptions,
-  type TrainingEvent,
-} from '../../src/train/loop.js';
+import { train, type ProgressInfo, type RunOptions, type TrainingEvent } from '../../src/train/loop.js';
+import { NonFiniteValidationError } from '../../src/train/evaluation.js';
 import type { TrainingOptions } from '../../src/train/options.js';
 import { cosineLearningRate } from '../../src/train/schedule.js';
 import { LOCK_FILE, RunLockError } from '../../src/train/lock.js';
@@ -359,7 +354,7 @@ describe('train: diverged validation', () => {
 
   it('a non-finite metric other than the tracked one is left out of the saved checkpoint (never written as null)', async () => {
     const task = toyTask();
-    const validate = task.validate;
+    const validate = task.validate.bind(task);
     task.validate = () => ({ ...validate(), perplexity: Infinity });
     const out = tmp();
     await train(task, { steps: 4, evalEvery: 2 }, { out });
