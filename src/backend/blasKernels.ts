@@ -56,7 +56,8 @@ export function productPlan(aShape: number[], bShape: number[], transposeA: bool
   const N = transposeB ? bShape[br - 2]! : bShape[br - 1]!;
   if (Ka !== Kb) {
     throw new Error(
-      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${aShape} and ${bShape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${aShape} and ${bShape} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
     );
   }
   const aOuter = aShape.slice(0, -2);

@@ -162,13 +162,15 @@ export function stackedCharts(options: StackedChartOptions): string {
       const y = num(sy(t));
       out.push(`<line x1="${MARGIN.left}" y1="${y}" x2="${MARGIN.left + plotW}" y2="${y}" stroke="#e5e5e5"/>`);
       out.push(
-        `<text class="y-tick" x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(formatTick(p.logY ? 10 ** t : t))}</text>`,
+        `<text class="y-tick" x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">` +
+          `${escapeXml(formatTick(p.logY ? 10 ** t : t))}</text>`,
       );
     }
     out.push(`<rect x="${MARGIN.left}" y="${y0}" width="${plotW}" height="${panelHeight}" fill="none" stroke="#333"/>`);
     const cy = y0 + panelHeight / 2;
     out.push(
-      `<text class="y-label" x="18" y="${cy}" text-anchor="middle" transform="rotate(-90 18 ${cy})">${escapeXml(p.yLabel + (p.logY ? ' (log scale)' : ''))}</text>`,
+      `<text class="y-label" x="18" y="${cy}" text-anchor="middle" transform="rotate(-90 18 ${cy})">` +
+        `${escapeXml(p.yLabel + (p.logY ? ' (log scale)' : ''))}</text>`,
     );
     if (k === 0 && options.topAxis !== undefined) {
       const axis = options.topAxis;
@@ -193,7 +195,8 @@ export function stackedCharts(options: StackedChartOptions): string {
       const pts = s.points.map(([x, y]) => [num(sx(x)), num(sy(p.logY ? Math.log10(y) : y))] as const);
       if (pts.length > 1) {
         out.push(
-          `<polyline class="series" data-name="${escapeXml(s.name)}" fill="none" stroke="${color}" stroke-width="1.8"${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts.map((q) => q.join(',')).join(' ')}"/>`,
+          `<polyline class="series" data-name="${escapeXml(s.name)}" fill="none" stroke="${color}" stroke-width="1.8"` +
+            `${s.dashed ? ' stroke-dasharray="6 4"' : ''} points="${pts.map((q) => q.join(',')).join(' ')}"/>`,
         );
       }
       if (s.markers ?? s.points.length <= 30)
@@ -209,7 +212,8 @@ export function stackedCharts(options: StackedChartOptions): string {
     (p.marks ?? []).forEach((m, i) => {
       const x = num(sx(m.x));
       out.push(
-        `<line class="mark" data-label="${escapeXml(m.label)}" x1="${x}" y1="${y0}" x2="${x}" y2="${y0 + panelHeight}" stroke="${MARK_COLOR}" stroke-width="1.2" stroke-dasharray="2 3"/>`,
+        `<line class="mark" data-label="${escapeXml(m.label)}" x1="${x}" y1="${y0}" x2="${x}" y2="${y0 + panelHeight}" ` +
+          `stroke="${MARK_COLOR}" stroke-width="1.2" stroke-dasharray="2 3"/>`,
       );
       const [lx, ly] = place(p.series.length + i);
       legend.push(

@@ -133,7 +133,9 @@ export class RunLock {
     const held = await RunLock.holder(path.dirname(this.file));
     if (held === null || held === 'unreadable' || held.token !== this.owner.token) {
       throw new RunLockError(
-        `${this.file}: this run no longer holds the lock of ${path.dirname(this.file)} (${held === null ? 'it was removed' : held === 'unreadable' ? 'it was overwritten' : `taken by ${describe(held)}`}); stopping without writing`,
+        `${this.file}: this run no longer holds the lock of ${path.dirname(this.file)} ` +
+          `(${held === null ? 'it was removed' : held === 'unreadable' ? 'it was overwritten' : `taken by ${describe(held)}`}); ` +
+          'stopping without writing',
       );
     }
   }
@@ -153,7 +155,8 @@ export class RunLock {
 
   private static busy(dir: string, owner: LockOwner): RunLockError {
     return new RunLockError(
-      `${dir} is in use by another training (${describe(owner)}); wait for it to finish or choose another --out (if no training runs there, delete ${path.join(dir, LOCK_FILE)})`,
+      `${dir} is in use by another training (${describe(owner)}); wait for it to finish or choose another --out ` +
+        `(if no training runs there, delete ${path.join(dir, LOCK_FILE)})`,
     );
   }
 }

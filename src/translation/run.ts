@@ -114,7 +114,8 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
     const before = (resume.training.config as SavedRunConfig | null)?.corpus;
     if (before !== undefined && before.sha256 !== saved.corpus.sha256) {
       throw new CheckpointError(
-        `${d.corpus}: the training pairs differ from those the checkpoint was trained on (${before.trainPairs} pairs then, ${train.length} now): resuming would not continue the same run`,
+        `${d.corpus}: the training pairs differ from those the checkpoint was trained on ` +
+          `(${before.trainPairs} pairs then, ${train.length} now): resuming would not continue the same run`,
       );
     }
   }
@@ -222,7 +223,8 @@ async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenize
   } catch (e) {
     if (e instanceof TokenizerError && e.message === SPM_TRAIN_MISSING) {
       throw new ConfigError(
-        `translate train learns subwords with spm_train by default, and it was not found: install it (\`apt-get install sentencepiece\` on Debian or Ubuntu), or train on words with --tokenizer word`,
+        'translate train learns subwords with spm_train by default, and it was not found: install it ' +
+          '(`apt-get install sentencepiece` on Debian or Ubuntu), or train on words with --tokenizer word',
       );
     }
     throw e;

@@ -185,7 +185,8 @@ async function download(file: RecipeFile, target: string, options: FetchOptions)
   const got = digest(file.checksum, bytes);
   if (got !== file.checksum) {
     throw new FetchError(
-      `${file.url}: checksum mismatch (expected ${file.checksum}, got ${got}, ${bytes.length} bytes); the file was not saved. The server may have changed the file or returned an error page.`,
+      `${file.url}: checksum mismatch (expected ${file.checksum}, got ${got}, ${bytes.length} bytes); ` +
+        'the file was not saved. The server may have changed the file or returned an error page.',
     );
   }
   const partial = `${target}.partial`;

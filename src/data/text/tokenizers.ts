@@ -157,7 +157,8 @@ export async function createTokenizer(
       const name = config.model;
       if (name !== path.basename(name) || name === '.' || name === '..' || name.length === 0) {
         throw new TokenizerError(
-          `the SentencePiece model ${JSON.stringify(name)} is outside the model directory ${options.directory}: copy the file into it and write its file name as "model" in model.json`,
+          `the SentencePiece model ${JSON.stringify(name)} is outside the model directory ${options.directory}: ` +
+            'copy the file into it and write its file name as "model" in model.json',
         );
       }
       return SentencePieceTokenizer.load(path.join(options.directory, name), config.sha256);

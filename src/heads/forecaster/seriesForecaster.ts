@@ -66,7 +66,8 @@ export class SeriesForecaster {
     });
     if (model.config.inputSize !== settings.inputs.length || model.config.targets !== settings.targets.length) {
       throw new ForecastInputError(
-        `the model reads ${model.config.inputSize} and predicts ${model.config.targets} columns, the settings name ${settings.inputs.length} and ${settings.targets.length}`,
+        `the model reads ${model.config.inputSize} and predicts ${model.config.targets} columns, ` +
+          `the settings name ${settings.inputs.length} and ${settings.targets.length}`,
       );
     }
     const linear = settings.linear;
