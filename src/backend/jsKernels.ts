@@ -183,5 +183,5 @@ export function runJsKernel(
 ): tf.Tensor2D[] {
   const present: tf.NamedTensorMap = {};
   for (const [key, t] of Object.entries(inputs)) if (t !== null) present[key] = t;
-  return tf.engine().runKernel(name, present, attrs) as tf.Tensor2D[];
+  return tf.engine().runKernel<tf.Tensor2D[]>(name, present, attrs);
 }

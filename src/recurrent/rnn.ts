@@ -156,8 +156,8 @@ export function recurrentSequence(
       const sMask = stateMask === null ? null : (saved[k + 2 * T + (mask0 === null ? 0 : 1)] as tf.Tensor2D);
       const dOut = tf.reshape<tf.Rank.R2>(dy as tf.Tensor, [T * B, S]);
       const UT = tf.transpose(UIn);
-      const dGates: tf.Tensor2D[] = new Array(T);
-      const dXps: tf.Tensor2D[] = new Array(T);
+      const dGates: tf.Tensor2D[] = new Array<tf.Tensor2D>(T);
+      const dXps: tf.Tensor2D[] = new Array<tf.Tensor2D>(T);
       let dhA: tf.Tensor2D | null = null;
       let dhB: tf.Tensor2D | null = null;
       for (let t = T - 1; t >= 0; t--) {

@@ -130,7 +130,7 @@ describe('a minimal TrainingTask trained by the loop', () => {
     const firstDraws = async (seed: number): Promise<number[]> => {
       const task = new LineTask();
       const draws: number[] = [];
-      const loss = task.model.loss;
+      const loss = task.model.loss.bind(task.model);
       (task as { model: TrainableModel<LineBatch> }).model = {
         params: task.params,
         loss: (b, c) => {
