@@ -87,7 +87,8 @@ function gruStepGradFn(): Fn {
   const [H4, b, j, row, ro, rh, rc, rg, rx, keep] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
   const [g, r, z, n, un, dn, dr, dz, omz] = [L(V128), L(V128), L(V128), L(V128), L(V128), L(V128), L(V128), L(V128), L(V128)];
   const at = (base: number, blocks: number): Code => [op.get(base), op.get(H4), op.i32(blocks), op.mul, op.add, op.get(j), op.add, op.load()];
-  const put = (base: number, blocks: number, value: Code): Code => [op.get(base), op.get(H4), op.i32(blocks), op.mul, op.add, op.get(j), op.add, value, op.store()];
+  const put = (base: number, blocks: number, value: Code): Code =>
+    [op.get(base), op.get(H4), op.i32(blocks), op.mul, op.add, op.get(j), op.add, value, op.store()];
   const gather: Code = [
     op.get(k.f(0)), op.set(g),
     op.get(dOut), op.if, op.get(g), fn.at(ro, j), vadd, op.set(g), op.end,
@@ -243,7 +244,8 @@ function transposeFn(): Fn {
   const [n, a0, b0, a, b, aEnd, bEnd, xb, ob, rowBytes] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
   const min = (p: Code, q: Code): Code => [p, q, p, q, op.ltU, op.select];
   // (row·cols + col)·bytes + base
-  const addr = (base: number, row: number, cols: number, col: number, bytes: Code): Code => [op.get(base), op.get(row), op.get(cols), op.mul, op.get(col), op.add, bytes, op.mul, op.add];
+  const addr = (base: number, row: number, cols: number, col: number, bytes: Code): Code =>
+    [op.get(base), op.get(row), op.get(cols), op.mul, op.get(col), op.add, bytes, op.mul, op.add];
   const tiled: Code = [
     fn.forUp(a0, [op.get(A)], 8, fn.forUp(b0, [op.get(B)], 8, [
       min([op.get(a0), op.i32(8), op.add], [op.get(A)]), op.set(aEnd),
@@ -336,7 +338,10 @@ function tanhFn(): Fn {
   return fn;
 }
 
-const KERNELS = { tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn, adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn } as const;
+const KERNELS = {
+  tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
+  adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn,
+} as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
 export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
@@ -345,8 +350,14 @@ export function simdModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
 
 export interface SimdKernels {
   gruStep(xp: number, hU: number, c: number, h: number, mask: number, t: number, B: number, H: number, hNew: number, cache: number): void;
-  gruStepGrad(dOut: number, dhA: number, dhB: number, cache: number, h: number, mask: number, t: number, B: number, H: number, dGate: number, dXp: number, dhDirect: number): void;
-  adamStep(w: number, m: number, v: number, g: number, n: number, wOut: number, mOut: number, vOut: number, beta1: number, beta2: number, k1: number, k2: number, step: number, root: number, eps: number): void;
+  gruStepGrad(
+    dOut: number, dhA: number, dhB: number, cache: number, h: number, mask: number, t: number, B: number, H: number,
+    dGate: number, dXp: number, dhDirect: number,
+  ): void;
+  adamStep(
+    w: number, m: number, v: number, g: number, n: number, wOut: number, mOut: number, vOut: number,
+    beta1: number, beta2: number, k1: number, k2: number, step: number, root: number, eps: number,
+  ): void;
   segmentSum(x: number, ids: number, n: number, inner: number, numSegments: number, out: number): void;
   argMaxRows(x: number, rows: number, width: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
