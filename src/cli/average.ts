@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { Translator } from '../translation/translator.js';
 import { listSnapshots } from '../train/snapshots.js';
 import { ToolkitError } from '../errors.js';
+import { backendFlag } from './flags.js';
 
 export function registerAverageCommand(
   program: Command,
@@ -33,7 +34,7 @@ export function registerAverageCommand(
             `${path.join(models[0]!, 'evaluations')}: no evaluation snapshots (train with --keep-checkpoints N)`,
           );
       }
-      await startBackend(program.opts()['backend']);
+      await startBackend(backendFlag(program));
       const loaded: Translator[] = [];
       try {
         for (const dir of dirs) loaded.push(await Translator.load(dir));

@@ -132,7 +132,8 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
     const [lo, hi] = run.task.options.longDigits;
     const out = process.stdout;
     out.write(
-      `trained ${run.losses.length} steps in ${trainSeconds.toFixed(0)} s (${Math.round(tokens / trainSeconds)} target tokens/s), final loss ${run.losses.at(-1)?.toFixed(4)}\n`,
+      `trained ${run.losses.length} steps in ${trainSeconds.toFixed(0)} s ` +
+        `(${Math.round(tokens / trainSeconds)} target tokens/s), final loss ${run.losses.at(-1)?.toFixed(4)}\n`,
     );
     out.write(
       `${report(`validation, ${run.task.options.minDigits}–${run.task.options.maxDigits} digits (held out)`, valid)}\n`,

@@ -67,7 +67,8 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
       .map((r) => r.text);
     const seconds = (performance.now() - t0) / 1000;
     translator.dispose();
-    what = `${flags.model} on ${flags.src} (${flags.beam === 1 ? 'greedy' : `beam ${flags.beam}, α ${flags.lengthPenalty}`}, ${(src.length / seconds).toFixed(1)} sentences/s)`;
+    const search = flags.beam === 1 ? 'greedy' : `beam ${flags.beam}, α ${flags.lengthPenalty}`;
+    what = `${flags.model} on ${flags.src} (${search}, ${(src.length / seconds).toFixed(1)} sentences/s)`;
     const out = flags.out;
     if (out !== undefined)
       await withFileSystemErrors(out, 'cannot write the hypotheses', () =>

@@ -1,5 +1,5 @@
 // Parsers for numeric command-line flags, shared by every command: each names the flag in its error.
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 /** An integer ≥ min (default 1). */
 export const int =
@@ -53,3 +53,13 @@ export const collect = (v: string, previous: string[]): string[] => [...previous
 export const collectInts =
   (name: string, min = 1) =>
   (v: string, previous: number[] | undefined): number[] => [...(previous ?? []), int(name, min)(v)];
+
+/** The options of the `translate` program itself (src/cli.ts), which its subcommands read. */
+export interface ProgramFlags {
+  backend?: string;
+  threads?: string;
+  blas?: string;
+}
+
+/** The program's --backend, if given. */
+export const backendFlag = (program: Command): string | undefined => program.opts<ProgramFlags>().backend;

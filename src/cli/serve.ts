@@ -2,7 +2,7 @@
 // requests, batching concurrent requests (src/serve/). One JSON access-log line per request on stderr (--quiet: none).
 // SIGTERM or Ctrl-C: stop accepting connections, answer the requests in flight, exit 0.
 import type { Command } from 'commander';
-import { int, num, collect } from './flags.js';
+import { int, num, collect, backendFlag } from './flags.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
@@ -121,7 +121,7 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
     .option('--no-page', 'do not serve the browser page at /')
     .option('--quiet', 'no access log on stderr')
     .action(async (flags: ServeFlags) => {
-      await startBackend(program.opts()['backend']);
+      await startBackend(backendFlag(program));
       await serve(flags);
     });
 }

@@ -2,7 +2,7 @@
 // stderr, a checkpoint (a model directory) plus best/, train.jsonl and curves.svg in --out, and --resume.
 // Ctrl-C finishes the current step, writes the checkpoint and exits; a second Ctrl-C exits at once.
 import { Command, Option } from 'commander';
-import { int, num, positive, keep } from './flags.js';
+import { int, num, positive, keep, backendFlag } from './flags.js';
 import * as path from 'node:path';
 import { trainWithProgress } from './trainingRun.js';
 import { resolveConfig, checkConfig, TRANSLATION_CONFIG, type PartialTrainConfig } from '../translation/config.js';
@@ -165,9 +165,11 @@ export async function runTrain(flags: TrainFlags, startBackend: () => Promise<vo
   const m = prepared.config.model;
   err.write(
     `data: ${s.trainPairs} training pairs, ${s.validPairs} validation pairs` +
-      `${Object.keys(s.dropped).length > 0 ? `, dropped ${JSON.stringify(s.dropped)}` : ''}${s.overBucket > 0 ? `, ${s.overBucket} longer than every bucket` : ''}; ` +
+      `${Object.keys(s.dropped).length > 0 ? `, dropped ${JSON.stringify(s.dropped)}` : ''}` +
+      `${s.overBucket > 0 ? `, ${s.overBucket} longer than every bucket` : ''}; ` +
       `vocabularies ${s.sourceVocab} / ${s.targetVocab}; buckets ${s.buckets.map((b) => `${b[0]},${b[1]}`).join(' ')}\n` +
-      `model: ${m.bidirectional ? 'bidirectional ' : ''}${m.cell.kind} ${m.hiddenSize} units (${m.encoderLayers}+${m.decoderLayers} layers), embeddings ${m.embeddingSize}, attention ${m.attention}, ` +
+      `model: ${m.bidirectional ? 'bidirectional ' : ''}${m.cell.kind} ${m.hiddenSize} units ` +
+      `(${m.encoderLayers}+${m.decoderLayers} layers), embeddings ${m.embeddingSize}, attention ${m.attention}, ` +
       `${prepared.translator.model.params.count().toLocaleString('en-US')} weights; ` +
       `loss: ${prepared.config.loss.softmax} softmax${prepared.config.loss.softmax === 'sampled' ? ` (${prepared.config.loss.numSampled} sampled)` : ''}\n`,
   );
@@ -344,7 +346,7 @@ export function registerTrainCommand(
       if (command.getOptionValueSource('reverseSource') === 'default') delete opts.reverseSource;
       // Likewise --bidirectional / --no-bidirectional: only when given, so config files and saved runs decide otherwise.
       if (command.getOptionValueSource('bidirectional') === 'default') delete opts.bidirectional;
-      const code = await runTrain(opts, () => startBackend(program.opts()['backend'] as string | undefined));
+      const code = await runTrain(opts, () => startBackend(backendFlag(program)));
       if (code !== 0) process.exitCode = code;
     });
 }

@@ -3,7 +3,8 @@
 // and the closing report. Returns the exit code: 0, 130 when interrupted, 1 for a non-finite loss.
 import * as path from 'node:path';
 import { ProgressBar, formatDuration } from './progress.js';
-import { train, NonFiniteValidationError, type RunOptions, type TrainingEvent } from '../train/loop.js';
+import { train, type RunOptions, type TrainingEvent } from '../train/loop.js';
+import { NonFiniteValidationError } from '../train/evaluation.js';
 import type { TrainingOptions } from '../train/options.js';
 import { BEST_DIR } from '../train/checkpoints.js';
 import type { TrainingTask } from '../train/task.js';
@@ -44,7 +45,8 @@ export async function trainWithProgress<B>(
         err.write(`step ${e.step}: warning: ${e.error.message}; batch skipped (${e.consecutive} in a row)\n`);
       else if (e.type === 'stale-lock')
         err.write(
-          `warning: took over the lock of ${run.out} left by pid ${e.previous.pid} on ${e.previous.hostname} (started ${e.previous.started}), which is no longer running\n`,
+          `warning: took over the lock of ${run.out} left by pid ${e.previous.pid} on ${e.previous.hostname} ` +
+            `(started ${e.previous.started}), which is no longer running\n`,
         );
       else if (e.type === 'resume-change') err.write(`resume: ${e.message}\n`);
     });
@@ -73,7 +75,8 @@ export async function trainWithProgress<B>(
         : 'stopped: non-finite loss',
   }[result.reason];
   o.write(
-    `training ${why} at step ${result.step} (${formatDuration(result.seconds)} this session)${result.skipped > 0 ? `, ${result.skipped} batches skipped` : ''}\n`,
+    `training ${why} at step ${result.step} (${formatDuration(result.seconds)} this session)` +
+      `${result.skipped > 0 ? `, ${result.skipped} batches skipped` : ''}\n`,
   );
   if (result.metrics !== null) o.write(`last validation: ${view.describe(result.metrics)}\n`);
   if (result.best !== null)
@@ -83,8 +86,11 @@ export async function trainWithProgress<B>(
   if (result.reason === 'non-finite') {
     const advice =
       result.checkpointStep !== null
-        ? `The last good checkpoint (step ${result.checkpointStep}) in ${out} was kept; lower the learning rate (--learning-rate) or clip harder (--clip-norm), then --resume (--reset-optimizer also clears the optimiser's moments).`
-        : `No checkpoint was written (the run diverged before its first one); start again with a lower learning rate (--learning-rate) or harder clipping (--clip-norm).`;
+        ? `The last good checkpoint (step ${result.checkpointStep}) in ${out} was kept; ` +
+          'lower the learning rate (--learning-rate) or clip harder (--clip-norm), then --resume ' +
+          "(--reset-optimizer also clears the optimiser's moments)."
+        : 'No checkpoint was written (the run diverged before its first one); ' +
+          'start again with a lower learning rate (--learning-rate) or harder clipping (--clip-norm).';
     err.write(`translate: error: ${result.error?.message}. ${advice}\n`);
     return 1;
   }

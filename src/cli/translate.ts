@@ -5,9 +5,10 @@
 // and an empty output line, the others go on, and the exit code is 1.
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { int, num, collect } from './flags.js';
+import { int, num, collect, backendFlag } from './flags.js';
 import { readInputLines, DEFAULT_MAX_INPUT_LINE_BYTES, type InputLine } from './lineInput.js';
-import { Translator, parsePhraseTable, type Translation, type TranslateOptions } from '../translation/translator.js';
+import { Translator, type Translation, type TranslateOptions } from '../translation/translator.js';
+import { parsePhraseTable } from '../translation/alignment.js';
 import { ToolkitError, withFileSystemErrors } from '../errors.js';
 
 interface TranslateFlags {
@@ -74,7 +75,7 @@ export function registerTranslateCommand(
     )
     .argument('[text...]', 'sentences to translate (default: read stdin)')
     .action(async (text: string[], opts: TranslateFlags) => {
-      await startBackend(program.opts()['backend']);
+      await startBackend(backendFlag(program));
       if (opts.nBest > opts.beam) throw new ToolkitError(`--n-best ${opts.nBest} is larger than --beam ${opts.beam}`);
       const phraseTable =
         opts.phraseTable === undefined
@@ -140,7 +141,8 @@ class TranslateRun {
   async stream(input: AsyncIterable<InputLine>): Promise<void> {
     const queue: InputLine[] = [];
     let ended = false;
-    let failure: unknown = null;
+    // What the input threw (a thrown non-Error becomes an Error with its text), rethrown after the lines before it.
+    let failure = null as Error | null;
     // Who waits: the consumer for lines, the reader for room in the queue.
     const wake: { consumer: (() => void) | null; reader: (() => void) | null } = { consumer: null, reader: null };
     const reader = (async () => {
@@ -151,7 +153,7 @@ class TranslateRun {
           while (queue.length >= this.flags.batchSize) await new Promise<void>((r) => (wake.reader = r));
         }
       } catch (e) {
-        failure = e;
+        failure = e instanceof Error ? e : new Error(String(e));
       } finally {
         ended = true;
         wake.consumer?.();
@@ -250,7 +252,11 @@ class TranslateRun {
       this.flags.unknown === 'error'
         ? 'those lines were refused (--unknown error)'
         : `translated anyway${this.replaced > 0 ? `, ${this.replaced} <unk> in the output copied from the source` : ''}`;
-    return `translate: ${this.linesWithUnknown} of ${this.lines} lines held words outside the model's vocabulary (${total} tokens: ${examples}${this.unknownCounts.size > 5 ? ', …' : ''}); ${handled}`;
+    const more = this.unknownCounts.size > 5 ? ', …' : '';
+    return (
+      `translate: ${this.linesWithUnknown} of ${this.lines} lines held words outside the model's vocabulary ` +
+      `(${total} tokens: ${examples}${more}); ${handled}`
+    );
   }
 }
 

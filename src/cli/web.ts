@@ -2,7 +2,7 @@
 // line and exit 1, not a page that fails later), builds the browser bundle into a temporary folder and serves the
 // page, which translates in the browser with the models' own files. Ctrl-C or SIGTERM stops it and removes the bundle.
 import type { Command } from 'commander';
-import { int, collect } from './flags.js';
+import { int, collect, backendFlag } from './flags.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
 import { startWebSite, DEFAULT_WEB_SITE, type WebModel } from '../web/site.js';
 
@@ -78,6 +78,6 @@ export function registerWebCommand(program: Command, startBackend: StartBackend)
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_WEB_SITE.host)
     .option('--port <n>', 'port (0: any free port)', int('--port', 0), DEFAULT_WEB_SITE.port)
     .action(async (flags: WebFlags) => {
-      await web(flags, () => startBackend(program.opts()['backend'] as string | undefined));
+      await web(flags, () => startBackend(backendFlag(program)));
     });
 }

@@ -12,7 +12,7 @@ afterEach(() => vi.restoreAllMocks());
 
 function program(): Command {
   const p = new Command().exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
-  registerDemoCommands(p, async () => undefined);
+  registerDemoCommands(p, () => Promise.resolve());
   return p;
 }
 

@@ -19,8 +19,9 @@ describe('translate eval (hypothesis files)', () => {
     let started = false;
     const report = await evaluateFiles(
       { ...base, hyp: file('hyp.txt', 'the cat sat on the mat\nhello world\n'), ref: [ref] },
-      async () => {
+      () => {
         started = true;
+        return Promise.resolve();
       },
     );
     expect(report).toMatch(/^BLEU = 100\.00 /m);
@@ -28,21 +29,21 @@ describe('translate eval (hypothesis files)', () => {
     expect(started).toBe(false);
     const lower = await evaluateFiles(
       { ...base, hyp: file('upper.txt', 'THE CAT SAT ON THE MAT\nHELLO WORLD\n'), ref: [ref], lowercase: true },
-      async () => undefined,
+      () => Promise.resolve(),
     );
     expect(lower).toMatch(/^BLEU = 100\.00 /m);
   });
 
   it('needs exactly one of --model and --hyp; line-count mismatches and missing files name the file', async () => {
-    await expect(evaluateFiles({ ...base, ref: ['r'] }, async () => undefined)).rejects.toThrow(EvalInputError);
-    await expect(evaluateFiles({ ...base, ref: ['r'], hyp: 'h', model: 'm' }, async () => undefined)).rejects.toThrow(
+    await expect(evaluateFiles({ ...base, ref: ['r'] }, () => Promise.resolve())).rejects.toThrow(EvalInputError);
+    await expect(evaluateFiles({ ...base, ref: ['r'], hyp: 'h', model: 'm' }, () => Promise.resolve())).rejects.toThrow(
       /give either --model with --src, or --hyp/,
     );
     const ref = file('two.txt', 'a\nb\n');
     await expect(
-      evaluateFiles({ ...base, hyp: file('one.txt', 'a\n'), ref: [ref] }, async () => undefined),
+      evaluateFiles({ ...base, hyp: file('one.txt', 'a\n'), ref: [ref] }, () => Promise.resolve()),
     ).rejects.toThrow(`${ref}: 2 lines, but there are 1 hypotheses`);
-    const e = await evaluateFiles({ ...base, hyp: join(dir, 'nope.txt'), ref: [ref] }, async () => undefined).catch(
+    const e = await evaluateFiles({ ...base, hyp: join(dir, 'nope.txt'), ref: [ref] }, () => Promise.resolve()).catch(
       (x: unknown) => x,
     );
     expect(e).toBeInstanceOf(ToolkitError);
@@ -51,7 +52,7 @@ describe('translate eval (hypothesis files)', () => {
 
   it('registers eval; a bad --length-penalty is a usage error naming the flag', async () => {
     const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined });
-    registerEvalCommand(program, async () => undefined);
+    registerEvalCommand(program, () => Promise.resolve());
     await expect(program.parseAsync(['node', 't', 'eval', '--ref', 'r', '--length-penalty', '-1'])).rejects.toThrow(
       /--length-penalty must be a number ≥ 0/,
     );

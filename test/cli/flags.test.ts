@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { InvalidArgumentError } from 'commander';
-import { int, num, positive, share, keep, collect, collectInts } from '../../src/cli/flags.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { int, num, positive, share, keep, collect, collectInts, backendFlag } from '../../src/cli/flags.js';
 
 const rejects = (parse: (v: string) => unknown, v: string, message: string): void => {
   expect(() => parse(v)).toThrow(InvalidArgumentError);
@@ -47,5 +47,17 @@ describe('flag parsers', () => {
     const lags = collectInts('--difference');
     expect(lags('12', lags('1', undefined))).toEqual([1, 12]);
     rejects((v) => lags(v, [1]), '0', '--difference must be an integer ≥ 1');
+  });
+});
+
+describe('program flags', () => {
+  it("backendFlag: the program's --backend when given, else undefined", () => {
+    const program = (): Command => new Command('t').option('--backend <name>').option('--threads <n>');
+    const given = program();
+    given.parse(['--backend', 'wasm', '--threads', '2'], { from: 'user' });
+    expect(backendFlag(given)).toBe('wasm');
+    const absent = program();
+    absent.parse(['--threads', '2'], { from: 'user' });
+    expect(backendFlag(absent)).toBeUndefined();
   });
 });

@@ -1,13 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { Readable } from 'node:stream';
 import { readInputLines, type InputLine } from '../../src/cli/lineInput.js';
 
 async function collect(chunks: readonly Buffer[], max?: number): Promise<InputLine[]> {
   const out: InputLine[] = [];
-  async function* source() {
-    for (const c of chunks) yield c;
-  }
-  for await (const l of readInputLines(source(), max)) out.push(l);
+  for await (const l of readInputLines(Readable.from(chunks), max)) out.push(l);
   return out;
 }
 
