@@ -1,5 +1,5 @@
 // Embedding lookup: rows of a [vocab, dim] table. On wasm, tf.gather and its gradient run on the row-copy and
-// scatter-add kernels registered in backend/wasmKernels.ts.
+// scatter-add kernels registered in backend/wasm/kernels.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from './dense.js';
 

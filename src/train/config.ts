@@ -46,7 +46,7 @@ export type DeepPartial<T> = T extends readonly unknown[]
 /** A config as written in a file, built from flags or by --set: every section and field optional. */
 export type PartialConfig<C> = { [S in keyof C]?: DeepPartial<C[S]> };
 
-/** The training section's schema: TrainingOptions (src/train/loop.ts), the same for every task. */
+/** The training section's schema: TrainingOptions (src/train/options.ts), the same for every task. */
 export const TRAINING_SCHEMA: Record<keyof TrainingOptions, FieldType> = {
   optimizer: ['adam', 'sgd'],
   learningRate: 'number',

@@ -17,7 +17,7 @@ import {
 import { sigmoid4 } from './simdMath.js';
 
 /**
- * gruStep(xp, hU, c, h, mask, t, B, H, hNew, cache): gruStepValues (encoder/gru.ts) over byte offsets; mask and
+ * gruStep(xp, hU, c, h, mask, t, B, H, hNew, cache): gruStepValues (recurrent/gruKernels.ts) over byte offsets; mask and
  * cache 0 = absent. A padding row computes as the others (its cache too) and then carries h.
  */
 function gruStepFn(): Fn {

@@ -14,7 +14,7 @@ export class ForecastError extends ToolkitError {
   override name = 'ForecastError';
 }
 
-/** A window and its true continuation (e.g. a WindowExample of src/data/timeSeries.ts in 'vector' mode). */
+/** A window and its true continuation (e.g. a WindowExample of src/data/series/timeSeries.ts in 'vector' mode). */
 export interface ForecastExample {
   input: ArrayLike<number>;
   target: ArrayLike<number>;

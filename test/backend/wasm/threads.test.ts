@@ -1,4 +1,4 @@
-// The threaded wasm build (src/backend/wasmThreads.ts): it starts in Node with the threads asked for, gives the
+// The threaded wasm build (src/backend/wasm/threads.ts): it starts in Node with the threads asked for, gives the
 // same numbers as the single-threaded build (XNNPACK splits products by output tiles, never along the summed
 // axis), keeps the live tensor count flat, and its pool does not keep a finished process alive. Each build runs in
 // its own child process: a process keeps the wasm build it starts first.
