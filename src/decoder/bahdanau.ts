@@ -8,7 +8,7 @@
 // (`bahdanauKeys`), and a step costs one broadcast add, one sigmoid and three plain matMuls over [B, T_src, A].
 // The gradient is written out (customGrad) so that every matMul takes wasm's fast, untransposed path.
 import * as tf from '@tensorflow/tfjs-core';
-import { dense } from '../layers/dense.js';
+import { dense, product } from '../layers/dense.js';
 
 /** The step's keys from encoder outputs [B, T_src, M] and W_k [M, A]: 2·e W_k, [B, T_src, A] (see above). */
 export function bahdanauKeys(memory: tf.Tensor3D, Wk: tf.Tensor2D): tf.Tensor3D {
@@ -75,8 +75,8 @@ export function bahdanauAttention(
         const dPre = tf.mul(tf.matMul(dsCol, tf.mul(tf.transpose(vs), 2)), tf.mul(Ss, tf.sub(1, Ss))); // ∂ before σ, [B·T, A]
         const dK = tf.reshape(dPre, [B, T, A]);
         const dqp = tf.mul(tf.sum(dK, 1), 2); // [B, A]
-        const dq = tf.matMul(dqp, tf.transpose(Wqs));
-        const dWq = tf.matMul(tf.transpose(qs), dqp);
+        const dq = product(dqp as tf.Tensor2D, Wqs, false, true);
+        const dWq = product(qs, dqp as tf.Tensor2D, true);
         const dE = tf.mul(tf.reshape(as, [B, T, 1]), tf.reshape(dc, [B, 1, M]));
         return [dq, dWq, dv, dK, dE];
       },

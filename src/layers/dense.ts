@@ -1,6 +1,18 @@
-// y = x·W + b with a hand-written gradient whose matMuls are plain (no transpose flags): on wasm a matMul with
-// transposeA/transposeB leaves XNNPACK's fast path and runs ~10× slower, while an explicit transpose is cheap.
+// y = x·W + b with a hand-written gradient. Its products with a transposed operand go through `product`: on
+// OpenBLAS (src/backend/blasKernels.ts) the transpose is a flag of sgemm and costs nothing, while on the wasm
+// backend's own kernels a matMul with transposeA/transposeB leaves XNNPACK's fast path and runs ~10× slower than an
+// explicit transpose followed by a plain product.
 import * as tf from '@tensorflow/tfjs-core';
+import { blasInUse } from '../backend/blasKernels.js';
+
+/**
+ * op(a)·op(b) for 2-D a and b, op transposing where asked: with the flags when the products run on a BLAS, through
+ * an explicit transpose otherwise (see above). The same product either way.
+ */
+export function product(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  if (blasInUse(tf.backend()) !== null) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b));
+}
 
 /** x: [N, in]; W: [in, out]; b: [out] or null. Returns [N, out]. */
 export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf.Tensor2D {
@@ -16,7 +28,7 @@ export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf
         value: tf.matMul(xi, Wi),
         gradFunc: (dy, saved) => {
           const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-          return [tf.matMul(dy, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), dy)];
+          return [product(dy as tf.Tensor2D, Ws, false, true), product(xs, dy as tf.Tensor2D, true)];
         },
       };
     });
@@ -30,7 +42,7 @@ export function dense(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D | null): tf
       gradFunc: (dy, saved) => {
         const [xs, Ws] = saved as [tf.Tensor2D, tf.Tensor2D];
         const g = dy as tf.Tensor2D;
-        return [tf.matMul(g, tf.transpose(Ws)), tf.matMul(tf.transpose(xs), g), sumRows(g)];
+        return [product(g, Ws, false, true), product(xs, g, true), sumRows(g)];
       },
     };
   });

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
 import { logUniformCandidates } from './candidateSampler.js';
-import { sumRows } from '../layers/dense.js';
+import { sumRows, product } from '../layers/dense.js';
 import { lossWeights, type LossAverage } from './crossEntropy.js';
 
 export interface SampledSoftmaxOptions {
@@ -134,7 +134,7 @@ export function sampledSoftmaxLoss(
         const dh = tf.add(tf.mul(gTrue, trueWs), tf.matMul(gSampled, sampledWTs)); // [N, H]
         // Gradients of the N+m columns read, summed back into W where they came from (ScatterNd adds repeated
         // indices: a label may repeat or be sampled too).
-        const colGrads = tf.concat([tf.transpose(tf.mul(gTrue, hs)), tf.matMul(tf.transpose(hs), gSampled)], 1); // [H, N+m]
+        const colGrads = tf.concat([tf.transpose(tf.mul(gTrue, hs)), product(hs, gSampled, true)], 1); // [H, N+m]
         const dW = tf.reshape(tf.scatterND(flatIdsTs, tf.reshape(colGrads, [H * (N + m)]), [H * V]), [H, V]);
         const biasGrads = tf.concat([tf.reshape(gTrue, [N]), sumRows(gSampled)]); // [N+m]
         const db = tf.unsortedSegmentSum(biasGrads, tf.tensor1d(ids, 'int32'), V); // [V]

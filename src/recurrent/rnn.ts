@@ -17,7 +17,7 @@ import { gruStep, gruNextState, gruStepGrad } from './gru.js';
 import { lstmStep, lstmStepGrad, lstmPeepholeGrad } from './lstm.js';
 import { rnnStep, rnnStepGrad } from './basicRnn.js';
 import { DEFAULT_CELL, stateBlocks, type CellOptions } from './cell.js';
-import { sumRows } from '../layers/dense.js';
+import { sumRows, product } from '../layers/dense.js';
 
 export interface SequenceShape {
   steps: number;
@@ -171,7 +171,7 @@ export function recurrentSequence(
       const dGateAll = tf.concat(dGates, 0); // [time·batch, gates·H]
       const prevAll = tf.concat([s0In, ...states.slice(0, T - 1)], 0); // [time·batch, blocks·H]
       const prevH = sMask === null ? hiddenPart(prevAll, H) : tf.mul(hiddenPart(prevAll, H), tf.tile(sMask, [T, 1]));
-      const dU = tf.matMul(tf.transpose(prevH), dGateAll);
+      const dU = product(prevH as tf.Tensor2D, dGateAll, true);
       const dc = sumRows(dGateAll);
       let dState0: tf.Tensor;
       if (T === 0) dState0 = tf.zerosLike(s0In);
@@ -237,9 +237,9 @@ export function recurrentStep(
       const peepS = usePeep ? (saved[5] as tf.Tensor1D) : null;
       const sMask = stateMask === null ? null : (saved[usePeep ? 6 : 5] as tf.Tensor2D);
       const g = stepBackward(cell, dy as tf.Tensor2D, null, null, cacheS, prev, peepS, null, 0);
-      const dh = dropped(tf.matMul<tf.Tensor2D>(g.dGate, tf.transpose(Us)), sMask); // [B, H]
+      const dh = dropped(product(g.dGate, Us, false, true), sMask); // [B, H]
       const dState = S === H ? tf.add(g.dDirect, dh) : tf.add(g.dDirect, tf.concat([dh, tf.zeros([B, S - H])], 1));
-      const grads: tf.Tensor[] = [g.dXp, dState, tf.matMul(tf.transpose(hPrev), g.dGate), sumRows(g.dGate)];
+      const grads: tf.Tensor[] = [g.dXp, dState, product(hPrev, g.dGate, true), sumRows(g.dGate)];
       if (peepS !== null) grads.push(lstmPeepholeGrad(g.dGate, prev, nextS));
       return grads;
     };

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { matVec, randomMat, type Mat } from '../helpers/reference.js';
-import { dense, sumRows } from '../../src/layers/dense.js';
+import { dense, sumRows, product } from '../../src/layers/dense.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
@@ -146,5 +146,31 @@ describe('sumRows', () => {
   it('returns a rank-1 tensor of the column count', () => {
     const shape = tf.tidy(() => sumRows(tf.zeros<tf.Rank.R2>([3, 2])).shape);
     expect(shape).toEqual([2]);
+  });
+});
+
+describe('product', () => {
+  it('gives op(a)·op(b) for every combination of transposes, on the backend in use (flags on OpenBLAS, explicit transposes on the wasm kernels), without leaking tensors', () => {
+    const rng = new Rng(11);
+    const rand = () => rng.next();
+    const [M, K, Nn] = [7, 5, 6];
+    const a = randomMat(M, K, rand, 1);
+    const b = randomMat(K, Nn, rand, 1);
+    const t = (m: Mat): Mat => m[0]!.map((_, j) => m.map((row) => row[j]!));
+    const reference = a.map((row) => t(b).map((col) => row.reduce((s, x, k) => s + x * col[k]!, 0)));
+    const before = tf.memory().numTensors;
+    for (const [tA, tB] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const A = tf.tensor2d(tA ? t(a) : a);
+      const B = tf.tensor2d(tB ? t(b) : b);
+      const c = product(A, B, tA, tB);
+      expectAllClose(c.arraySync(), reference);
+      tf.dispose([A, B, c]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
