@@ -16,6 +16,10 @@ import { TextLanguageModel } from '../../src/heads/lm/textLanguageModel.js';
 import { Forecaster, DEFAULT_FORECASTER_CONFIG } from '../../src/heads/forecaster/forecaster.js';
 import { FORECASTER_KIND } from '../../src/heads/forecaster/seriesForecaster.js';
 import { saveModelFiles } from '../../src/model/modelFiles.js';
+import type { FastifyInstance } from 'fastify';
+import { buildServer, type AccessLogEntry, type ServerOptions } from '../../src/serve/server.js';
+import { loadServedModels, type ServedModel } from '../../src/serve/models.js';
+import type { BatchInfo } from '../../src/serve/batcher.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), prefix));
 
@@ -107,3 +111,36 @@ export async function saveTinyForecaster(): Promise<string> {
   model.dispose();
   return dir;
 }
+
+/** One tiny model of every kind, loaded as `translate serve` loads them: translators "words" (seed 3) and "other"
+ * (seed 4), classifier "sentiment", language model "letters", forecaster "series". */
+export async function loadTinyServedModels(): Promise<ServedModel[]> {
+  return loadServedModels([
+    { name: 'words', dir: await saveTinyTranslator(3) },
+    { name: 'other', dir: await saveTinyTranslator(4) },
+    { name: 'sentiment', dir: await saveTinyClassifier() },
+    { name: 'letters', dir: await saveTinyLanguageModel() },
+    { name: 'series', dir: await saveTinyForecaster() },
+  ]);
+}
+
+/** A server over `served`, recording its access log, its batches and its internal errors. */
+export function recordingServer(
+  served: Promise<readonly ServedModel[]> | readonly ServedModel[],
+  options: Partial<ServerOptions> = {},
+) {
+  const log: AccessLogEntry[] = [];
+  const batches: BatchInfo[] = [];
+  const internal: unknown[] = [];
+  const app = buildServer(served, {
+    accessLog: (e) => log.push(e),
+    onBatch: (b) => batches.push(b),
+    onInternalError: (e) => internal.push(e),
+    ...options,
+  });
+  return { app, log, batches, internal };
+}
+
+/** POSTs `body` as JSON to `url` of `app`, in-process. */
+export const post = (app: FastifyInstance, url: string, body: unknown) =>
+  app.inject({ method: 'POST', url, payload: body as object });

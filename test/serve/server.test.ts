@@ -1,16 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import type { FastifyInstance } from 'fastify';
 import { useTestBackend } from '../helpers/backend.js';
-import {
-  saveTinyTranslator,
-  saveTinyClassifier,
-  saveTinyLanguageModel,
-  saveTinyForecaster,
-} from '../helpers/serveModels.js';
-import { buildServer, type AccessLogEntry, type ServerOptions } from '../../src/serve/server.js';
-import { loadServedModels, disposeModels, type ServedModel } from '../../src/serve/models.js';
-import type { BatchInfo } from '../../src/serve/batcher.js';
+import { loadTinyServedModels, recordingServer, post } from '../helpers/serveModels.js';
+import type { ServerOptions } from '../../src/serve/server.js';
+import { disposeModels, type ServedModel } from '../../src/serve/models.js';
 import type { Translator } from '../../src/translation/translator.js';
 
 let models: ServedModel[];
@@ -18,37 +11,17 @@ let translator: Translator;
 
 beforeAll(async () => {
   await useTestBackend();
-  models = await loadServedModels([
-    { name: 'words', dir: await saveTinyTranslator(3) },
-    { name: 'other', dir: await saveTinyTranslator(4) },
-    { name: 'sentiment', dir: await saveTinyClassifier() },
-    { name: 'letters', dir: await saveTinyLanguageModel() },
-    { name: 'series', dir: await saveTinyForecaster() },
-  ]);
+  models = await loadTinyServedModels();
   translator = (models[0] as Extract<ServedModel, { kind: 'seq2seq' }>).translator;
 });
 
 afterAll(() => disposeModels(models));
 
-/** A server over the loaded models, recording its access log and batches. */
-function server(
+/** A server over the loaded models (or `served`), recording its access log and batches. */
+const server = (
   options: Partial<ServerOptions> = {},
   served: Promise<readonly ServedModel[]> | readonly ServedModel[] = models,
-) {
-  const log: AccessLogEntry[] = [];
-  const batches: BatchInfo[] = [];
-  const internal: unknown[] = [];
-  const app = buildServer(served, {
-    accessLog: (e) => log.push(e),
-    onBatch: (b) => batches.push(b),
-    onInternalError: (e) => internal.push(e),
-    ...options,
-  });
-  return { app, log, batches, internal };
-}
-
-const post = (app: FastifyInstance, url: string, body: unknown) =>
-  app.inject({ method: 'POST', url, payload: body as object });
+) => recordingServer(served, options);
 
 describe('errors: a JSON { error, field } with the right status, never a stack trace', () => {
   const cases: [string, unknown, number, string | undefined, RegExp][] = [
