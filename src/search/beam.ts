@@ -9,7 +9,8 @@
 //       any live hypothesis. Log-probs only fall as a hypothesis grows, and the GNMT penalty grows with length, so
 //       logProb / lp(maxLength + 1) bounds the final score of a live hypothesis (logProb itself when α = 0).
 //       Stopping here never changes the n-best list, it only skips steps that could not improve it.
-// The search stops when every sentence is done. At maxLength every live hypothesis is ended with a forced EOS, so
+// A done sentence's rows leave the decoder batch once a quarter of its sentences are done (shouldRetire), so a long
+// sentence does not keep its finished batch-mates computing. The search stops when every sentence is done. At maxLength every live hypothesis is ended with a forced EOS, so
 // every returned logProb includes one EOS and the scores compare like with like.
 //
 // The top-k runs on the host after one dataSync of the [B·K, V] log-probs: measured on a [320, 32000] step it takes
@@ -17,7 +18,7 @@
 // sums accumulate in float64.
 import type { SourceBatch } from '../data/text/batch.js';
 import { GO, EOS, PAD } from '../data/text/vocabulary.js';
-import { maxLengths, type Decodable, type Hypothesis } from './decodable.js';
+import { maxLengths, shouldRetire, tiledRows, type Decodable, type Hypothesis } from './decodable.js';
 
 export interface BeamOptions {
   /** Hypotheses kept per sentence, K (default 5). */
@@ -59,16 +60,17 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   // A negative α would shrink lp with length and void the bound of criterion (b).
   if (!(alpha >= 0)) throw new RangeError(`lengthPenalty must be ≥ 0, got ${alpha}`);
 
-  const rows = B * K;
   const finished: Hypothesis[][] = Array.from({ length: B }, () => []);
   const done = new Uint8Array(B);
   let remaining = B;
-  // Per row: the hypothesis' tokens and log-prob; an empty row (not yet used, finished, or its sentence done) has
-  // −∞ and is skipped.
-  let tokens: number[][] = Array.from({ length: rows }, () => []);
-  let logProb = new Float64Array(rows).fill(-Infinity);
+  // The decoder batch holds S sentences, slot s being sentence slots[s] with rows s·K … s·K+K−1; done sentences
+  // leave it (shouldRetire). Per row: the hypothesis' tokens and log-prob; an empty row (not yet used, finished,
+  // or its sentence done) has −∞ and is skipped.
+  let slots = Int32Array.from({ length: B }, (_, b) => b);
+  let tokens: number[][] = Array.from({ length: B * K }, () => []);
+  let logProb = new Float64Array(B * K).fill(-Infinity);
   for (let b = 0; b < B; b++) logProb[b * K] = 0; // only beam 0 is live at first, so no hypothesis appears twice
-  let previous = new Int32Array(rows).fill(GO);
+  let previous = new Int32Array(B * K).fill(GO);
   const finalise = (b: number, ids: number[], lp: number): void => {
     finished[b]!.push({ ids, logProb: lp, score: lp / lengthNormaliser(ids.length + 1, alpha) });
   };
@@ -76,12 +78,13 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   const encoded = model.encode(batch);
   let memory: M;
   try {
-    memory = model.tileMemory(encoded, K);
+    memory = model.selectMemory(encoded, tiledRows(B, K));
   } finally {
     model.disposeMemory(encoded);
   }
-  let state = model.initialState(memory);
+  let state: S | undefined;
   try {
+    state = model.initialState(memory);
     for (let t = 0; t <= longest && remaining > 0; t++) {
       const { logProbs, state: next } = model.step(memory, state, previous);
       model.disposeState(state);
@@ -90,13 +93,16 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
       const lps = logProbs.dataSync() as Float32Array; // [rows·V], row-major
       logProbs.dispose();
 
+      const S = slots.length;
+      const rows = S * K;
       const nextTokens: number[][] = Array.from({ length: rows }, () => []);
       const nextLogProb = new Float64Array(rows).fill(-Infinity);
       const nextPrevious = new Int32Array(rows).fill(PAD);
       // Row i of the next state continues row source[i]; empty rows point at any row of their own sentence.
-      const source = new Int32Array(rows);
-      for (let b = 0; b < B; b++) {
-        const first = b * K;
+      let source = new Int32Array(rows);
+      for (let s = 0; s < S; s++) {
+        const b = slots[s]!;
+        const first = s * K;
         source.fill(first, first, first + K);
         if (done[b]) continue;
         if (t === limits[b]) {
@@ -139,14 +145,27 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
       tokens = nextTokens;
       logProb = nextLogProb;
       previous = nextPrevious;
-      if (remaining > 0) {
-        const selected = model.selectState(state, source);
-        model.disposeState(state);
-        state = selected;
+      if (remaining === 0) break;
+      if (shouldRetire(S - remaining, S)) {
+        // Drop the done sentences' rows: the state gather below reorders and drops in one.
+        const keptSlots = slots.filter((b) => !done[b]);
+        const keep = new Int32Array(keptSlots.length * K);
+        for (let s = 0, k = 0; s < S; s++) if (!done[slots[s]!]) for (let j = 0; j < K; j++) keep[k++] = s * K + j;
+        const kept = model.selectMemory(memory, keep);
+        model.disposeMemory(memory);
+        memory = kept;
+        slots = keptSlots;
+        source = keep.map((row) => source[row]!);
+        tokens = Array.from(keep, (row) => tokens[row]!);
+        logProb = Float64Array.from(keep, (row) => logProb[row]!);
+        previous = keep.map((row) => previous[row]!);
       }
+      const selected = model.selectState(state, source);
+      model.disposeState(state);
+      state = selected;
     }
   } finally {
-    model.disposeState(state);
+    if (state !== undefined) model.disposeState(state);
     model.disposeMemory(memory);
   }
   return finished.map((list) => list.sort((a, b) => b.score - a.score).slice(0, nBest));

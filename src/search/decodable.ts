@@ -15,8 +15,11 @@ export type StepScores = 'logProbs' | 'logits';
 export interface Decodable<Memory, State> {
   /** Encodes the sources, one memory row per sentence. Dispose with `disposeMemory`. */
   encode(batch: SourceBatch): Memory;
-  /** Each sentence's memory repeated `times` times in a row (row b·times + j): one row per beam. */
-  tileMemory(memory: Memory, times: number): Memory;
+  /**
+   * A new memory whose row i is row `rows[i]` of this one: beam search repeats each sentence's row once per beam
+   * (`tiledRows`), and searches drop the rows of finished sentences. The old memory is left to the caller to dispose.
+   */
+  selectMemory(memory: Memory, rows: Int32Array): Memory;
   /** The decoder state before the first step, one row per memory row. */
   initialState(memory: Memory): State;
   /**
@@ -36,34 +39,77 @@ export interface Decodable<Memory, State> {
   disposeMemory(memory: Memory): void;
 }
 
+/** Row b·times + j is row b, for every j < times: each of B sentences repeated `times` times in a row. */
+export function tiledRows(B: number, times: number): Int32Array {
+  const rows = new Int32Array(B * times);
+  for (let i = 0; i < rows.length; i++) rows[i] = Math.floor(i / times);
+  return rows;
+}
+
+/**
+ * Whether a decoder batch of `size` rows (or sentences), `finished` of them done, should drop them before its next
+ * step. A finished row costs a full row of every product until it goes, and dropping rows costs one gather of the
+ * memory and the state: so rows go once a quarter of the batch is finished (and at once in a batch of up to four).
+ * Rows are independent, so which step drops them changes no result.
+ */
+export function shouldRetire(finished: number, size: number): boolean {
+  return finished > 0 && 4 * finished >= size;
+}
+
+/** What `pick` says about each row of the step it was given: the token fed back, and whether the row goes on. */
+export interface Picked {
+  ids: Int32Array;
+  live: Uint8Array;
+}
+
 /**
  * The one-hypothesis-per-sentence decoding loop (greedy, sampling): encodes the batch, then steps the decoder from
  * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (which it must not
- * dispose), until `pick` says no sentence is left. Memory and states are freed however it ends.
+ * dispose). Row r of a step is sentence `sentences[r]`: finished sentences leave the decoder batch (`shouldRetire`),
+ * so later steps have fewer rows, in sentence order. The loop ends when no row goes on. Memory and states are freed
+ * however it ends.
  */
 export function decodeStepwise<M, S>(
   model: Decodable<M, S>,
   batch: SourceBatch,
   steps: number,
-  pick: (logProbs: tf.Tensor2D, t: number) => { ids: Int32Array; remaining: number },
+  pick: (logProbs: tf.Tensor2D, t: number, sentences: Int32Array) => Picked,
   scores: StepScores = 'logProbs',
 ): void {
-  const memory = model.encode(batch);
-  let state = model.initialState(memory);
-  let previous: Int32Array = new Int32Array(batch.size).fill(GO);
+  let memory = model.encode(batch);
+  let state: S | undefined;
   try {
-    for (let t = 0, remaining = batch.size; t < steps && remaining > 0; t++) {
+    state = model.initialState(memory);
+    let sentences = Int32Array.from({ length: batch.size }, (_, b) => b);
+    let previous: Int32Array = new Int32Array(batch.size).fill(GO);
+    for (let t = 0; t < steps && sentences.length > 0; t++) {
       const { logProbs, state: next } = model.step(memory, state, previous, scores);
       model.disposeState(state);
       state = next;
+      let picked: Picked;
       try {
-        ({ ids: previous, remaining } = pick(logProbs, t));
+        picked = pick(logProbs, t, sentences);
       } finally {
         logProbs.dispose();
       }
+      previous = picked.ids;
+      let live = 0;
+      for (const l of picked.live) live += l;
+      if (live === 0) break;
+      if (!shouldRetire(sentences.length - live, sentences.length)) continue;
+      const keep = new Int32Array(live);
+      for (let r = 0, k = 0; r < sentences.length; r++) if (picked.live[r]) keep[k++] = r;
+      const kept = model.selectMemory(memory, keep);
+      model.disposeMemory(memory);
+      memory = kept;
+      const selected = model.selectState(state, keep);
+      model.disposeState(state);
+      state = selected;
+      sentences = keep.map((r) => sentences[r]!);
+      previous = keep.map((r) => previous[r]!);
     }
   } finally {
-    model.disposeState(state);
+    if (state !== undefined) model.disposeState(state);
     model.disposeMemory(memory);
   }
 }

@@ -17,9 +17,9 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
     );
   }
 
-  tileMemory(memory: M[], times: number): M[] {
+  selectMemory(memory: M[], rows: Int32Array): M[] {
     return this.each(
-      (m, i) => m.tileMemory(memory[i]!, times),
+      (m, i) => m.selectMemory(memory[i]!, rows),
       (m, x) => m.disposeMemory(x),
     );
   }

@@ -1,5 +1,6 @@
 // Greedy decoding, batched: every sentence advances one token per step, the most probable one; a sentence stops
-// at its first EOS, and the whole batch stops when all have (or at maxLength).
+// at its first EOS and leaves the decoder batch (decodeStepwise retires finished rows), and decoding stops when all
+// have (or at maxLength).
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/text/batch.js';
 import { EOS, PAD, GO } from '../data/text/vocabulary.js';
@@ -24,43 +25,44 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
  * and host top-k: each step reads back three numbers a row (argmax, its log-prob, EOS's log-prob).
  */
 export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): Hypothesis[][] {
-  const B = batch.size;
-  const limits = maxLengths(options.maxLength, B);
+  const limits = maxLengths(options.maxLength, batch.size);
   const longest = Math.max(0, ...limits);
-  const outputs: number[][] = Array.from({ length: B }, () => []);
-  const logProb = new Float64Array(B);
+  const outputs: number[][] = Array.from({ length: batch.size }, () => []);
+  const logProb = new Float64Array(batch.size);
   const minLength = options.minLength ?? 0;
   const barrier = new Barriers();
-  const done = new Uint8Array(B);
-  let remaining = B;
+  // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
+  const done = new Uint8Array(batch.size);
   try {
-    decodeStepwise(model, batch, longest + 1, (logProbs, t) => {
+    decodeStepwise(model, batch, longest + 1, (logProbs, t, sentences) => {
+      const R = sentences.length;
       const [ids, stats] = tf.tidy(() => {
         // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
         const candidates = tf.add(logProbs, barrier.get(logProbs.shape[1], t < minLength));
-        const eos = tf.reshape(tf.slice(logProbs, [0, EOS], [B, 1]), [B]);
+        const eos = tf.reshape(tf.slice(logProbs, [0, EOS], [R, 1]), [R]);
         return [
-          tf.argMax(candidates, 1).dataSync() as Int32Array,
+          Int32Array.from(tf.argMax(candidates, 1).dataSync()),
           tf.stack([tf.max(candidates, 1), eos]).dataSync() as Float32Array,
         ];
       });
-      for (let b = 0; b < B; b++) {
+      const live = new Uint8Array(R);
+      for (let r = 0; r < R; r++) {
+        const b = sentences[r]!;
         if (done[b]) continue;
         if (t === limits[b]) {
-          logProb[b]! += stats[B + b]!; // out of room: ended with EOS
+          logProb[b]! += stats[R + r]!; // out of room: ended with EOS
           done[b] = 1;
-          remaining--;
         } else {
-          logProb[b]! += stats[b]!;
-          if (ids[b] === EOS) {
+          logProb[b]! += stats[r]!;
+          if (ids[r] === EOS) {
             done[b] = 1;
-            remaining--;
           } else {
-            outputs[b]!.push(ids[b]!);
+            outputs[b]!.push(ids[r]!);
+            live[r] = 1;
           }
         }
       }
-      return { ids: Int32Array.from(ids), remaining };
+      return { ids, live };
     });
   } finally {
     barrier.dispose();

@@ -33,33 +33,34 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
     throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
   const rng = new Rng(options.seed ?? 1);
 
-  const B = batch.size;
-  const outputs: Hypothesis[] = Array.from({ length: B }, () => ({ ids: [], score: 0, logProb: 0 }));
-  const done = new Uint8Array(B);
-  let remaining = B;
-  decodeStepwise(model, batch, maxLength + 1, (logProbs, t) => {
+  const outputs: Hypothesis[] = Array.from({ length: batch.size }, () => ({ ids: [], score: 0, logProb: 0 }));
+  // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
+  const done = new Uint8Array(batch.size);
+  decodeStepwise(model, batch, maxLength + 1, (logProbs, t, sentences) => {
     const V = logProbs.shape[1];
-    const lps = logProbs.dataSync() as Float32Array; // [B·V]
-    const ids = new Int32Array(B).fill(EOS);
-    for (let b = 0; b < B; b++) {
-      if (done[b]) continue;
-      const row = lps.subarray(b * V, (b + 1) * V);
+    const R = sentences.length;
+    const lps = logProbs.dataSync() as Float32Array; // [R·V]
+    const ids = new Int32Array(R).fill(EOS);
+    const live = new Uint8Array(R);
+    for (let r = 0; r < R; r++) {
+      if (done[sentences[r]!]) continue;
+      const row = lps.subarray(r * V, (r + 1) * V);
       // PAD and GO are never outputs (as in greedy and beam search).
       const candidates = Float32Array.from(row);
       candidates[PAD] = candidates[GO] = -Infinity;
       const id = t === maxLength ? EOS : draw(candidates, temperature, topK, rng);
-      const out = outputs[b]!;
+      const out = outputs[sentences[r]!]!;
       out.logProb += row[id]!;
       if (id === EOS) {
         out.score = out.logProb;
-        done[b] = 1;
-        remaining--;
+        done[sentences[r]!] = 1;
       } else {
         out.ids.push(id);
+        live[r] = 1;
       }
-      ids[b] = id;
+      ids[r] = id;
     }
-    return { ids, remaining };
+    return { ids, live };
   });
   return outputs;
 }

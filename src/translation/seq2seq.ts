@@ -303,24 +303,14 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     });
   }
 
-  tileMemory(memory: Memory, times: number): Memory {
-    if (times === 1)
-      return tidyMemory(() => ({
-        outputs: tf.clone(memory.outputs),
-        maskBias: tf.clone(memory.maskBias),
-        keys: memory.keys && tf.clone(memory.keys),
-        initial: tf.clone(memory.initial),
-      }));
-    const B = memory.initial.shape[0];
-    const index = new Int32Array(B * times);
-    for (let i = 0; i < index.length; i++) index[i] = Math.floor(i / times);
+  selectMemory(memory: Memory, rows: Int32Array): Memory {
     return tidyMemory(() => {
-      const rows = tf.tensor1d(index, 'int32');
+      const index = tf.tensor1d(rows, 'int32');
       return {
-        outputs: tf.gather(memory.outputs, rows),
-        maskBias: tf.gather(memory.maskBias, rows),
-        keys: memory.keys && tf.gather(memory.keys, rows),
-        initial: tf.gather(memory.initial, rows),
+        outputs: tf.gather(memory.outputs, index),
+        maskBias: tf.gather(memory.maskBias, index),
+        keys: memory.keys && tf.gather(memory.keys, index),
+        initial: tf.gather(memory.initial, index),
       };
     });
   }

@@ -22,10 +22,12 @@ type Table = (prefix: readonly number[], source: number) => Readonly<Record<numb
 
 /**
  * A hand-built model: no network, just a table of next-token probabilities per prefix (tokens it leaves out have
- * probability 0). Its state is each row's prefix, so selectState really reorders hypotheses. Counts step() calls.
+ * probability 0). Its state is each row's prefix, so selectState really reorders hypotheses. Counts step() calls
+ * and records each step's rows.
  */
 class TreeModel implements Decodable<number[], number[][]> {
   steps = 0;
+  readonly rows: number[] = [];
   constructor(
     private readonly vocabSize: number,
     private readonly table: Table,
@@ -35,14 +37,15 @@ class TreeModel implements Decodable<number[], number[][]> {
     // Batches are built unreversed and back-padded, so step 0 holds each sentence's first token.
     return Array.from(batch.source.subarray(0, batch.size));
   }
-  tileMemory(memory: number[], times: number): number[] {
-    return memory.flatMap((s) => Array<number>(times).fill(s));
+  selectMemory(memory: number[], rows: Int32Array): number[] {
+    return Array.from(rows, (r) => memory[r]!);
   }
   initialState(memory: number[]): number[][] {
     return memory.map(() => []);
   }
   step(memory: number[], state: number[][], previous: Int32Array): { logProbs: tf.Tensor2D; state: number[][] } {
     this.steps++;
+    this.rows.push(previous.length);
     const next = state.map((prefix, i) => (previous[i] === GO ? [] : [...prefix, previous[i]!]));
     const logProbs = new Float32Array(next.length * this.vocabSize).fill(-Infinity);
     next.forEach((prefix, i) => {
@@ -138,6 +141,30 @@ describe('beamSearch on a real Seq2Seq', () => {
       }
     }
     model.dispose();
+  });
+
+  it('a batch gives each sentence what it gets alone, finished sentences dropped on the way (beam 3, 2-best)', () => {
+    for (const seed of [6, 7]) {
+      const model = new Seq2Seq(
+        { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, attention: 'bahdanau', seed },
+        srcVocab,
+        tgtVocab,
+      );
+      const rng = new Rng(seed);
+      const many = Array.from({ length: 10 }, () =>
+        Array.from({ length: 1 + Math.floor(rng.next() * 8) }, () => 4 + Math.floor(rng.next() * 16)),
+      );
+      // Limits from 0 to 9 tokens: sentences end (and leave the batch) at different steps.
+      const maxLength = many.map((_, i) => i % 10);
+      const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6 };
+      const together = beamSearch(model, makeSourceBatch(many), { ...options, maxLength });
+      many.forEach((s, b) => {
+        const [alone] = beamSearch(model, makeSourceBatch([s]), { ...options, maxLength: maxLength[b]! });
+        expect(together[b]!.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
+        together[b]!.forEach((h, i) => expect(h.logProb).toBeCloseTo(alone![i]!.logProb, 4));
+      });
+      model.dispose();
+    }
   });
 
   it('leaks no tensors', () => {
@@ -283,6 +310,34 @@ describe('beamSearch on hand-built models', () => {
       [[B, B, B, B], [A]],
     ]);
     expect(model.steps).toBe(5);
+  });
+
+  it('drops done sentences from the batch; every sentence gets the n-best it gets alone (random tables)', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const rng = new Rng(seed);
+      // Per sentence a limit of 0–6 tokens, so they finish at different steps.
+      const sources = Array.from({ length: 9 }, () => [4 + Math.floor(rng.next() * 40)]);
+      const limits = sources.map(() => Math.floor(rng.next() * 7));
+      const table = randomTable(seed);
+      const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6 };
+      const model = new TreeModel(50, table);
+      const together = beamSearch(model, makeSourceBatch(sources, { reverseSource: false }), {
+        ...options,
+        maxLength: limits,
+      });
+      sources.forEach((source, b) => {
+        const alone = beamSearch(new TreeModel(50, table), makeSourceBatch([source], { reverseSource: false }), {
+          ...options,
+          maxLength: limits[b]!,
+        });
+        expect(together[b]!.map((h) => h.ids)).toEqual(alone[0]!.map((h) => h.ids));
+        together[b]!.forEach((h, i) => expect(h.logProb).toBeCloseTo(alone[0]![i]!.logProb, 10));
+      });
+      // Rows are a multiple of the beam and never grow; the last steps run without the sentences already done.
+      expect(model.rows.every((r, t) => r % 3 === 0 && (t === 0 || r <= model.rows[t - 1]!))).toBe(true);
+      expect(model.rows[0]).toBe(27);
+      expect(model.rows.at(-1)!).toBeLessThan(27);
+    }
   });
 
   it('with a beam as wide as the tree, finds the exact n-best of an exhaustive search', () => {

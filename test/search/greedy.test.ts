@@ -45,6 +45,30 @@ describe('greedySearch (the fast path of translate, eval and validation)', () =>
   }
 });
 
+describe('greedySearch over a batch', () => {
+  it('gives each sentence what it gets alone, finished sentences dropped on the way (random models)', () => {
+    for (const seed of [4, 5]) {
+      const model = new Seq2Seq(
+        { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, attention: 'bahdanau', seed },
+        20,
+        12,
+      );
+      const sources = randomSources(new Rng(seed), 12, 20);
+      // Limits from 0 to 11 tokens: sentences end (and leave the batch) at different steps.
+      const maxLength = sources.map((_, i) => i);
+      const together = greedySearch(model, makeSourceBatch(sources, { reverseSource: true }), { maxLength });
+      sources.forEach((s, b) => {
+        const [alone] = greedySearch(model, makeSourceBatch([s], { reverseSource: true }), {
+          maxLength: maxLength[b]!,
+        });
+        expect(together[b]![0]!.ids).toEqual(alone![0]!.ids);
+        expect(together[b]![0]!.logProb).toBeCloseTo(alone![0]!.logProb, 4);
+      });
+      model.dispose();
+    }
+  });
+});
+
 describe('minLength', () => {
   it('keeps EOS out of the first tokens in greedy and beam search alike, log-probs normalised over all tokens', () => {
     const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 9 }, 20, 12);

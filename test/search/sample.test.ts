@@ -20,8 +20,8 @@ class FixedModel implements Decodable<number, number> {
   encode(batch: SourceBatch): number {
     return batch.size;
   }
-  tileMemory(rows: number, times: number): number {
-    return rows * times;
+  selectMemory(_rows: number, indices: Int32Array): number {
+    return indices.length;
   }
   initialState(rows: number): number {
     return rows;
@@ -32,8 +32,8 @@ class FixedModel implements Decodable<number, number> {
       for (const [t, p] of Object.entries(PROBS)) logProbs[i * V + Number(t)] = Math.log(p);
     return { logProbs: tf.tensor2d(logProbs, [rows, V]), state: rows };
   }
-  selectState(rows: number): number {
-    return rows;
+  selectState(_rows: number, indices: Int32Array): number {
+    return indices.length;
   }
   disposeState(): void {}
   disposeMemory(): void {}

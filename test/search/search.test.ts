@@ -43,9 +43,9 @@ class BigramModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
     this.live++;
     return tf.tensor2d(Array.from(batch.sourceLengths), [batch.size, 1]);
   }
-  tileMemory(memory: tf.Tensor2D, times: number): tf.Tensor2D {
+  selectMemory(memory: tf.Tensor2D, rows: Int32Array): tf.Tensor2D {
     this.live++;
-    return tf.tidy(() => tf.reshape<tf.Rank.R2>(tf.tile(memory, [1, times]), [memory.shape[0] * times, 1]));
+    return tf.tidy(() => tf.gather(memory, tf.tensor1d(rows, 'int32')));
   }
   initialState(memory: tf.Tensor2D): tf.Tensor2D {
     this.live++;

@@ -138,10 +138,10 @@ export class LanguageModel {
         });
         return { state, last };
       },
-      tileMemory: (memory, times) => {
-        if (times !== 1) throw new Error('language-model generation runs one hypothesis per prompt');
-        return { state: tf.clone(memory.state), last: memory.last };
-      },
+      selectMemory: (memory, rows) => ({
+        state: tf.tidy(() => tf.gather(memory.state, tf.tensor1d(rows, 'int32'))),
+        last: rows.map((r) => memory.last[r]!),
+      }),
       initialState: (memory) => tf.clone(memory.state),
       step: (memory, state, previous, scores = 'logProbs') => {
         const input = previous.map((id, i) => (id === GO ? memory.last[i]! : id));
