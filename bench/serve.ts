@@ -12,6 +12,7 @@
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
 //   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level and round) --rounds R --beam K
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { tmpdir, availableParallelism } from 'node:os';
@@ -154,6 +155,38 @@ function rssMiB(pid: number): number {
   return m === null ? NaN : Number(m[1]) / 1024;
 }
 
+/**
+ * One POST on a keep-alive connection of `agent`: the status and the parsed body. node:http rather than fetch: the
+ * clients share the server's two cores, and undici's fetch costs several times more CPU per request, which the
+ * server would lose.
+ */
+function post(agent: Agent, url: string, body: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** `clients` loops each sending one-sentence requests until `requests` are sent or `seconds` pass; client c talks to urls[c mod n]. */
 async function load(
   urls: string | string[],
@@ -170,18 +203,19 @@ async function load(
   let sent = 0;
   const start = performance.now();
   const deadline = start + seconds * 1000;
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const client = async (c: number): Promise<void> => {
     const url = typeof urls === 'string' ? urls : urls[c % urls.length]!;
     while (sent < requests && performance.now() < deadline) {
       const text = sentences[sent++ % sentences.length]!;
       const t0 = performance.now();
       try {
-        const res = await fetch(`${url}/v1/translate`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(beam === undefined ? { model, texts: [text] } : { model, texts: [text], beam }),
-        });
-        const body = (await res.json()) as { translations?: unknown[] };
+        const res = await post(
+          agent,
+          `${url}/v1/translate`,
+          JSON.stringify(beam === undefined ? { model, texts: [text] } : { model, texts: [text], beam }),
+        );
+        const body = res.json as { translations?: unknown[] };
         if (res.status !== 200 || body.translations?.length !== 1) errors++;
         else latencies.push(performance.now() - t0);
       } catch {
@@ -191,6 +225,7 @@ async function load(
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+  agent.destroy();
   return summary([{ latencies, errors, seconds: (performance.now() - start) / 1000 }]);
 }
 
