@@ -1,6 +1,7 @@
 // The toolkit in a web page: load a model directory written by `translate train` / `demo` over HTTP and translate
 // with it, on tfjs's wasm backend (useBackend) or its cpu backend (plain JavaScript, present in every browser); the
-// toolkit's fused cell kernels are registered on both. Bundled by web/build.mjs.
+// toolkit's fused cell kernels are registered on both. Bundled by web/build.mjs, with sentencepiece-js in a file of
+// its own (sentencepiece.js beside translate.js), fetched only for a model with SentencePiece tokenizers.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -13,6 +14,7 @@ import {
 } from '../translation/translator.js';
 import { ModelFileError, MODEL_FILE, type SavedModelJson } from '../model/modelFiles.js';
 import type { Seq2SeqConfig } from '../translation/seq2seq.js';
+import type { SentencePieceJs } from '../data/text/sentencePieceTokenizer.js';
 
 export { Translator, type TranslateOptions, type Translation };
 
@@ -55,6 +57,34 @@ async function get(url: string, fetchImpl: typeof fetch): Promise<Response> {
   return response;
 }
 
+/** sentencepiece-js, from sentencepiece.js beside this bundle (built by web/build.mjs). */
+async function sentencePieceJs(): Promise<SentencePieceJs> {
+  const url = new URL('sentencepiece.js', import.meta.url).href;
+  try {
+    return (await import(/* webpackIgnore: true */ url)) as SentencePieceJs;
+  } catch (e) {
+    throw new ModelFileError(`${url}: cannot load SentencePiece (${(e as Error).message})`);
+  }
+}
+
+/** The SentencePiece model files the tokenizers name, fetched from the model directory (checked when loaded). */
+async function tokenizerFiles(
+  extra: TranslatorExtra | undefined,
+  base: string,
+  fetchImpl: typeof fetch,
+): Promise<Map<string, Uint8Array>> {
+  const files = new Map<string, Uint8Array>();
+  for (const t of [extra?.sourceTokenizer, extra?.targetTokenizer] as unknown[]) {
+    const config = t as { kind?: unknown; model?: unknown } | undefined;
+    if (config?.kind !== 'sentencepiece' || typeof config.model !== 'string' || files.has(config.model)) continue;
+    // A bare file name (model.json is checked again when the translator is built): never a path out of the folder.
+    if (/[/\\]|^\.\.?$/.test(config.model)) continue;
+    const url = `${base}${encodeURIComponent(config.model)}`;
+    files.set(config.model, new Uint8Array(await (await get(url, fetchImpl)).arrayBuffer()));
+  }
+  return files;
+}
+
 /**
  * Loads the model directory at `baseUrl` (…/model.json beside its weights), on the backend useBackend chose (the cpu
  * backend when none was chosen).
@@ -77,5 +107,7 @@ export async function loadTranslator(baseUrl: string, fetchImpl: typeof fetch = 
   const bytes = await (await get(weightsUrl, fetchImpl)).arrayBuffer();
   if (hex(await crypto.subtle.digest('SHA-256', bytes)) !== json.weights.sha256)
     throw new ModelFileError(`${weightsUrl}: checksum mismatch, the weights file is corrupt`);
-  return Translator.fromSaved(json, new Float32Array(bytes), jsonUrl);
+  const files = await tokenizerFiles(json.extra, base, fetchImpl);
+  const sentencePiece = files.size > 0 ? { sentencePieceJs: await sentencePieceJs() } : {};
+  return Translator.fromSaved(json, new Float32Array(bytes), jsonUrl, { files, ...sentencePiece });
 }

@@ -29,12 +29,6 @@ export async function checkWebModels(specs: readonly string[]): Promise<WebModel
         throw new ServeError(
           `--model ${m.dir}: a ${m.kind} model; the page translates (serve heads with translate serve)`,
         );
-      const tokenizers = [m.translator.sourceTokenizer.toJSON(), m.translator.targetTokenizer.toJSON()];
-      if (tokenizers.some((t) => t.kind === 'sentencepiece')) {
-        throw new ServeError(
-          `--model ${m.dir}: its SentencePiece tokenizer cannot run in the page yet; use translate serve or translate translate`,
-        );
-      }
       return {
         name: m.name,
         dir: m.dir,

@@ -1,5 +1,5 @@
 // The browser page at / (web/index.html), as `translate web` serves it: the page, its worker (web/worker.js), the
-// toolkit's browser bundle (/translate.js), tfjs's wasm binaries (/wasm/…) and the first translation model's files
+// toolkit's browser bundle (/translate.js, and /sentencepiece.js for SentencePiece models), tfjs's wasm binaries (/wasm/…) and the first translation model's files
 // (/model/…); it translates in the browser. The bundle is built with web/build.mjs on the first request for it, into
 // a temporary folder that is removed when the server closes.
 import type { FastifyInstance } from 'fastify';
@@ -21,14 +21,16 @@ const WASM_FILES = /^tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/;
  * undefined when no translation model is served.
  */
 export function registerPage(app: FastifyInstance, modelDir: () => string | null | undefined): void {
-  let bundle: Promise<string> | undefined;
+  let bundle: Promise<Record<string, string>> | undefined;
   let folder: string | undefined;
 
-  const buildBundle = async (): Promise<string> => {
+  /** The bundle's two files by name. */
+  const buildBundle = async (): Promise<Record<string, string>> => {
     folder = await mkdtemp(path.join(tmpdir(), 'seq2seq-ts-web-'));
     // A path computed at run time: web/build.mjs is plain JavaScript outside the TypeScript project.
     const build = (await import(path.join(WEB, 'build.mjs'))) as { buildWeb(outfile: string): Promise<string> };
-    return readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8');
+    const js = await readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8');
+    return { 'translate.js': js, 'sentencepiece.js': await readFile(path.join(folder, 'sentencepiece.js'), 'utf8') };
   };
 
   app.addHook('onClose', async () => {
@@ -55,17 +57,18 @@ export function registerPage(app: FastifyInstance, modelDir: () => string | null
     return reply.type('application/wasm').send(await readFile(path.join(dir, req.params.file)));
   });
 
-  app.get('/translate.js', async (_req, reply) => {
-    bundle ??= buildBundle();
-    let js: string;
-    try {
-      js = await bundle;
-    } catch (e) {
-      bundle = undefined;
-      throw new RequestError(503, `the browser bundle cannot be built here (${(e as Error).message.split('\n')[0]})`);
-    }
-    return reply.type('text/javascript; charset=utf-8').send(js);
-  });
+  for (const name of ['translate.js', 'sentencepiece.js'])
+    app.get(`/${name}`, async (_req, reply) => {
+      bundle ??= buildBundle();
+      let files: Record<string, string>;
+      try {
+        files = await bundle;
+      } catch (e) {
+        bundle = undefined;
+        throw new RequestError(503, `the browser bundle cannot be built here (${(e as Error).message.split('\n')[0]})`);
+      }
+      return reply.type('text/javascript; charset=utf-8').send(files[name]);
+    });
 
   app.get<{ Params: { file: string } }>('/model/:file', async (req, reply) => {
     const dir = modelDir();

@@ -130,7 +130,7 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
       resume.json as SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>,
       resume.weights,
       `${resume.dir}/model.json`,
-      resume.dir,
+      { directory: resume.dir },
     );
   } else {
     const vocabOptions = { minCount: d.minCount, ...(d.maxVocab !== undefined ? { maxSize: d.maxVocab } : {}) };

@@ -12,7 +12,12 @@ import {
   type SavedModelJson,
 } from '../model/modelFiles.js';
 import { Vocabulary, UNK, type VocabularyJson } from '../data/text/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../data/text/tokenizers.js';
+import {
+  createTokenizer,
+  tokenizerConfigFromJSON,
+  tokenizerFiles,
+  type CreateTokenizerOptions,
+} from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
 import { makeSourceBatch } from '../data/text/batch.js';
 import { search } from '../search/search.js';
@@ -181,18 +186,18 @@ export class Translator {
 
   static async load(dir: string): Promise<Translator> {
     const { json, data } = await loadModelFiles<Partial<Seq2SeqConfig>, TranslatorExtra>(dir, 'seq2seq');
-    return Translator.fromSaved(json, data, `${dir}/model.json`, dir);
+    return Translator.fromSaved(json, data, `${dir}/model.json`, { directory: dir });
   }
 
   /**
    * Rebuilds a translator from a model.json and its verified weights, however they were read (file, URL).
-   * `directory` is the model directory, where a SentencePiece tokenizer's model file is (and must be).
+   * `files` says where a SentencePiece tokenizer's model file is: the model directory, or the file's bytes.
    */
   static async fromSaved(
     json: SavedModelJson<Partial<Seq2SeqConfig>, TranslatorExtra>,
     data: Float32Array,
     where: string,
-    directory?: string,
+    files: CreateTokenizerOptions = {},
   ): Promise<Translator> {
     const e = json.extra;
     if (e === undefined || e === null) throw new ModelFileError(`${where}: missing vocabularies and tokenizers`);
@@ -209,7 +214,6 @@ export class Translator {
     });
     withSavedWeights(model, json, data, where);
     try {
-      const files = directory === undefined ? {} : { directory };
       const sourceTokenizer = await createTokenizer(
         tokenizerConfigFromJSON(e.sourceTokenizer, `${where} sourceTokenizer`),
         files,

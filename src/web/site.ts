@@ -1,6 +1,7 @@
 // The site of `translate web`: the browser page (web/index.html), its script and worker (web/worker.js), the toolkit
-// bundled for the browser (built by web/build.mjs into a temporary folder, never into the package), tfjs's wasm
-// binaries, a list of the models, and each model's files. Nothing else on disk is reachable.
+// bundled for the browser (translate.js and sentencepiece.js, built by web/build.mjs into a temporary folder, never
+// into the package), tfjs's wasm binaries, a list of the models, and each model's files. Nothing else on disk is
+// reachable.
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -53,13 +54,14 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Builds the browser bundle into a temporary folder; returns the folder and the bundle's text. */
-async function buildBundle(): Promise<{ folder: string; js: string }> {
+/** Builds the browser bundle into a temporary folder; returns the folder and the text of its two files. */
+async function buildBundle(): Promise<{ folder: string; js: string; sentencePiece: string }> {
   const folder = await mkdtemp(path.join(tmpdir(), 'seq2seq-ts-web-'));
   try {
     // A path computed at run time: web/build.mjs is plain JavaScript outside the TypeScript project.
     const build = (await import(path.join(WEB, 'build.mjs'))) as { buildWeb(outfile: string): Promise<string> };
-    return { folder, js: await readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8') };
+    const js = await readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8');
+    return { folder, js, sentencePiece: await readFile(path.join(folder, 'sentencepiece.js'), 'utf8') };
   } catch (e) {
     await rm(folder, { recursive: true, force: true });
     throw new WebSiteError(`the browser bundle cannot be built here (${(e as Error).message.split('\n')[0]})`);
@@ -72,7 +74,7 @@ export async function startWebSite(
   options: Partial<WebSiteOptions> = {},
 ): Promise<WebSite> {
   const o = { ...DEFAULT_WEB_SITE, ...options };
-  const { folder, js } = await buildBundle();
+  const { folder, js, sentencePiece } = await buildBundle();
   const byName = new Map(models.map((m) => [m.name, m]));
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   const list = JSON.stringify(
@@ -90,6 +92,7 @@ export async function startWebSite(
       return { type: TYPES['.html']!, body: await readFile(path.join(WEB, 'index.html')) };
     if (pathname === '/worker.js') return { type: TYPES['.js']!, body: await readFile(path.join(WEB, 'worker.js')) };
     if (pathname === '/translate.js') return { type: TYPES['.js']!, body: js };
+    if (pathname === '/sentencepiece.js') return { type: TYPES['.js']!, body: sentencePiece };
     if (pathname === '/models.json') return { type: TYPES['.json']!, body: list };
     const wasm = /^\/wasm\/([^/]+)$/.exec(pathname);
     if (wasm !== null && WASM_FILES.test(wasm[1]!))

@@ -20,6 +20,7 @@ import { Translator } from '../../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
+import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
 import { checkWebModels } from '../../src/cli/web.js';
 import { startWebSite } from '../../src/web/site.js';
@@ -247,6 +248,40 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     expect(existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null).toBe(before);
   }, 180_000);
 
+  it('serves a SentencePiece model: the page fetches its .model file and sentencepiece.js, and translates exactly as Node does (greedy and beam 3)', async () => {
+    const sp = await SentencePieceTokenizer.load(resolve(root, '../shared/corpora/joeynmt-toy-de-en/sp200.model'));
+    const pieces = new Vocabulary(sp.pieces);
+    const t = new Translator(
+      new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, pieces.size, pieces.size),
+      pieces,
+      pieces,
+      sp,
+      sp,
+      { corpus: 'train.{de,en}' },
+    );
+    const dir = join(mkdtempSync(join(tmpdir(), 'web-sp-')), 'subwords');
+    await t.save(dir);
+    // Text the pieces were not made for, too: characters outside the model and an emoji.
+    const spInputs = ['Ich freue mich , dass ich da bin .', 'Größe „Graffiti“ 😀', '', 'ein Haus'];
+    const greedy = t.translate(spInputs).map((r) => r.text);
+    const beam = t.translate(spInputs, { beamSize: 3 }).map((r) => r.text);
+    t.dispose();
+    const models = await checkWebModels([dir]);
+    expect(models.map((m) => m.languages)).toEqual([{ source: 'de', target: 'en' }]);
+    const served = await startWebSite(models, { port: 0 });
+    try {
+      const got = await openUrl(
+        `${served.url}?report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(spInputs))}&backend=cpu`,
+      );
+      expect(got.error).toBeUndefined();
+      expect(got.greedy).toEqual(greedy);
+      expect(got.beam).toEqual(beam);
+      expect(got.greedy!.filter((line) => line !== '')).toHaveLength(3);
+    } finally {
+      await served.close();
+    }
+  }, 180_000);
+
   it('stays responsive while translating: an input event queued during a long translation is handled before it ends (in the page without the worker, it is not)', async () => {
     const served = await startWebSite(await checkWebModels([join(site, 'model')]), { port: 0 });
     try {
@@ -272,6 +307,10 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
 describe('the browser bundle', () => {
   it('leaves out Node-only code paths and the native tfjs packages; carries the wasm backend (its binaries are fetched beside it)', () => {
     const bundle = readFileSync(join(site, 'translate.js'), 'utf8');
+    // sentencepiece-js (its WebAssembly inlined) is a file of its own, loaded only for SentencePiece models.
+    expect(bundle).toContain('sentencepiece.js');
+    expect(bundle).not.toContain('EncodeAsPieces');
+    expect(readFileSync(join(site, 'sentencepiece.js'), 'utf8')).toContain('EncodeAsPieces');
     expect(bundle).toContain('loadTranslator');
     expect(bundle).toContain('useBackend');
     expect(bundle).toContain('tfjs-backend-wasm-simd.wasm');

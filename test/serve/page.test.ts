@@ -137,6 +137,11 @@ describe('registerPage', () => {
     expect(first.body).toContain('loadTranslator');
     expect(second.body).toBe(first.body);
     expect((await a.inject({ method: 'GET', url: '/translate.js' })).body).toBe(first.body);
+    // sentencepiece-js, from the same build, for SentencePiece models.
+    const sentencePiece = await a.inject({ method: 'GET', url: '/sentencepiece.js' });
+    expect(sentencePiece.statusCode).toBe(200);
+    expect(sentencePiece.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(sentencePiece.body).toContain('EncodeAsPieces');
     // One build, in one temporary folder under TMPDIR.
     const folders = readdirSync(scratch).filter((f) => f.startsWith('seq2seq-ts-web-'));
     expect(folders).toHaveLength(1);

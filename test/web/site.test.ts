@@ -62,6 +62,9 @@ describe('startWebSite', () => {
       const bundle = await (await fetch(`${site.url}translate.js`)).text();
       expect(bundle).toContain('loadTranslator');
       expect(bundle).toBe(readFileSync(join(scratch, bundles()[0]!, 'translate.js'), 'utf8'));
+      const sentencePiece = await fetch(`${site.url}sentencepiece.js`);
+      expect(sentencePiece.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+      expect(await sentencePiece.text()).toContain('EncodeAsPieces');
       const list = await fetch(`${site.url}models.json`);
       expect(list.headers.get('content-type')).toBe('application/json');
       expect(await list.json()).toEqual([

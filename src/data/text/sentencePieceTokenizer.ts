@@ -1,7 +1,8 @@
 // The SentencePiece tokenizer: subword pieces from a trained .model file through sentencepiece-js (WebAssembly,
-// loaded on first use), and the training of such a model with Debian's spm_train.
-import { access, constants, readFile, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+// loaded on first use), and the training of such a model with Debian's spm_train. A model loads from a file (Node)
+// or from its bytes (a web page, which fetched them and passes the sentencepiece-js module it bundled).
+import { access, constants, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,18 +20,36 @@ interface SentencePieceProcessorJs {
   decodeIds(ids: number[]): string;
 }
 
-let sentencePieceModule: { SentencePieceProcessor: new () => SentencePieceProcessorJs } | undefined;
+/** The sentencepiece-js module (what `require('sentencepiece-js')` gives). */
+export interface SentencePieceJs {
+  SentencePieceProcessor: new () => SentencePieceProcessorJs;
+}
 
-function sentencePieceJs(): { SentencePieceProcessor: new () => SentencePieceProcessorJs } {
+let sentencePieceModule: SentencePieceJs | undefined;
+
+function sentencePieceJs(): SentencePieceJs {
   // A CommonJS package without types: required lazily, so word/char users never load its 750 kB of WebAssembly.
-  sentencePieceModule ??= createRequire(import.meta.url)('sentencepiece-js') as typeof sentencePieceModule;
-  return sentencePieceModule!;
+  sentencePieceModule ??= createRequire(import.meta.url)('sentencepiece-js') as SentencePieceJs;
+  return sentencePieceModule;
+}
+
+/** How to load a model from its bytes: the checksum it must have, and the sentencepiece-js module to use. */
+export interface SentencePieceBytesOptions {
+  sha256?: string;
+  /** Default: required from node_modules (Node); a browser bundle passes the module it imported. */
+  module?: SentencePieceJs;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Web Crypto: the same call in Node (20+) and in browsers.
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes.slice());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export class SentencePieceTokenizer implements Tokenizer {
   private constructor(
     private readonly processor: SentencePieceProcessorJs,
-    /** The path it was loaded from. */
+    /** The path it was loaded from (or the name its bytes were given). */
     readonly model: string,
     /** The .model file's bytes, copied into every model directory that saves this tokenizer. */
     readonly bytes: Uint8Array,
@@ -57,31 +76,60 @@ export class SentencePieceTokenizer implements Tokenizer {
     } catch {
       throw new TokenizerError(`SentencePiece model ${model} cannot be read`);
     }
-    const digest = createHash('sha256').update(bytes).digest('hex');
-    if (sha256 !== undefined && digest !== sha256)
-      throw new TokenizerError(`${model}: checksum mismatch, the SentencePiece model file is corrupt`);
+    return SentencePieceTokenizer.create(bytes, model, model, { ...(sha256 === undefined ? {} : { sha256 }) });
+  }
+
+  /**
+   * Loads a model from its bytes, e.g. fetched by a web page; `name` names it in errors and is what `model` reports.
+   * With `options.sha256`, the bytes must have that checksum.
+   */
+  static async fromBytes(
+    bytes: Uint8Array,
+    name: string,
+    options: SentencePieceBytesOptions = {},
+  ): Promise<SentencePieceTokenizer> {
+    if (bytes.length > MAX_SENTENCEPIECE_MODEL_BYTES)
+      throw new TokenizerError(
+        `SentencePiece model ${name} is ${bytes.length} bytes, over the ${MAX_SENTENCEPIECE_MODEL_BYTES}-byte limit`,
+      );
+    return SentencePieceTokenizer.create(bytes, name, null, options);
+  }
+
+  /** Checks the bytes, reads the pieces and starts a processor on the file `path` (Node) or on the bytes. */
+  private static async create(
+    bytes: Uint8Array,
+    name: string,
+    file: string | null,
+    options: SentencePieceBytesOptions,
+  ): Promise<SentencePieceTokenizer> {
+    const digest = await sha256Hex(bytes);
+    if (options.sha256 !== undefined && digest !== options.sha256)
+      throw new TokenizerError(`${name}: checksum mismatch, the SentencePiece model file is corrupt`);
     let pieces: string[];
     try {
-      pieces = produciblePieces(readSentencePiecePieces(bytes, model));
+      pieces = produciblePieces(readSentencePiecePieces(bytes, name));
     } catch {
-      throw new TokenizerError(`${model} is not a SentencePiece model`);
+      throw new TokenizerError(`${name} is not a SentencePiece model`);
     }
-    const { SentencePieceProcessor } = sentencePieceJs();
+    const { SentencePieceProcessor } = options.module ?? sentencePieceJs();
     const processor = new SentencePieceProcessor();
     // The Emscripten glue adds process-wide 'uncaughtException'/'unhandledRejection' listeners that rethrow;
     // a library should not change how the host process handles errors, so we take back what it added.
-    const before = { u: process.listeners('uncaughtException'), r: process.listeners('unhandledRejection') };
+    const host = typeof process === 'object' && typeof process.listeners === 'function' ? process : null;
+    const before = host && { u: host.listeners('uncaughtException'), r: host.listeners('unhandledRejection') };
     try {
-      await processor.load(model);
+      await loadProcessor(processor, file, bytes);
     } finally {
-      for (const l of process.listeners('uncaughtException'))
-        if (!before.u.includes(l)) process.removeListener('uncaughtException', l);
-      for (const l of process.listeners('unhandledRejection'))
-        if (!before.r.includes(l)) process.removeListener('unhandledRejection', l);
+      if (host !== null && before !== null) {
+        for (const l of host.listeners('uncaughtException'))
+          if (!before.u.includes(l)) host.removeListener('uncaughtException', l);
+        for (const l of host.listeners('unhandledRejection'))
+          if (!before.r.includes(l)) host.removeListener('unhandledRejection', l);
+      }
     }
     // sentencepiece-js ignores the load status: a file that is not a model "loads" and then encodes everything to [].
-    if (processor.encodePieces('a').length === 0) throw new TokenizerError(`${model} is not a SentencePiece model`);
-    return new SentencePieceTokenizer(processor, model, bytes, digest, pieces);
+    if (processor.encodePieces('a').length === 0) throw new TokenizerError(`${name} is not a SentencePiece model`);
+    return new SentencePieceTokenizer(processor, name, bytes, digest, pieces);
   }
 
   /** The file name this model gets inside a model directory: named by its content, so it never changes. */
@@ -103,7 +151,7 @@ export class SentencePieceTokenizer implements Tokenizer {
     const bytes: number[] = [];
     let out = '';
     const flush = () => {
-      if (bytes.length > 0) out += Buffer.from(bytes).toString('utf8');
+      if (bytes.length > 0) out += new TextDecoder().decode(Uint8Array.from(bytes));
       bytes.length = 0;
     };
     for (const p of tokens) {
@@ -122,6 +170,28 @@ export class SentencePieceTokenizer implements Tokenizer {
   /** The saved form: the model as a file inside the model directory (see `fileName`), with its checksum. */
   toJSON(): SentencePieceTokenizerConfig {
     return { kind: 'sentencepiece', model: this.fileName, sha256: this.sha256 };
+  }
+}
+
+/**
+ * Starts a processor on the model. sentencepiece-js reads it with fs.readFileSync(argument): a path in Node (bytes
+ * without a file go through a temporary one); in a browser bundle its `fs` is web/build.mjs's stand-in, which hands
+ * back the bytes it is given.
+ */
+async function loadProcessor(
+  processor: SentencePieceProcessorJs,
+  file: string | null,
+  bytes: Uint8Array,
+): Promise<void> {
+  const inNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+  if (file !== null || !inNode) return processor.load((file ?? bytes) as string);
+  const dir = await mkdtemp(path.join(tmpdir(), 'seq2seq-ts-sentencepiece-'));
+  try {
+    const temporary = path.join(dir, 'model');
+    await writeFile(temporary, bytes);
+    await processor.load(temporary);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -17,11 +17,19 @@ import {
   type CharTokenizerConfig,
   type SpaceTokenizerConfig,
 } from './tokenizer.js';
-import { SentencePieceTokenizer } from './sentencePieceTokenizer.js';
+import { SentencePieceTokenizer, type SentencePieceJs } from './sentencePieceTokenizer.js';
 
-/** Where a saved tokenizer's files are: with `directory`, model files resolve inside it and nowhere else. */
+/** Where a saved tokenizer's files are. */
 export interface CreateTokenizerOptions {
+  /** The model directory: model files resolve inside it and nowhere else. */
   directory?: string;
+  /**
+   * The model directory's files by name, already read (a web page fetches them): used instead of `directory`. A
+   * file the tokenizer names that is not here is an error.
+   */
+  files?: ReadonlyMap<string, Uint8Array>;
+  /** The sentencepiece-js module, where it cannot be required from node_modules (a browser bundle passes its own). */
+  sentencePieceJs?: SentencePieceJs;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -153,15 +161,27 @@ export async function createTokenizer(
     case 'space':
       return new SpaceTokenizer();
     case 'sentencepiece': {
-      if (options.directory === undefined) return SentencePieceTokenizer.load(config.model, config.sha256);
+      const { directory, files } = options;
+      if (directory === undefined && files === undefined)
+        return SentencePieceTokenizer.load(config.model, config.sha256);
       const name = config.model;
-      if (name !== path.basename(name) || name === '.' || name === '..' || name.length === 0) {
+      // Not path.basename: it is a stand-in in browser bundles. A file name holds no separator of any platform.
+      if (/[/\\]/.test(name) || name === '.' || name === '..' || name.length === 0) {
         throw new TokenizerError(
-          `the SentencePiece model ${JSON.stringify(name)} is outside the model directory ${options.directory}: ` +
+          `the SentencePiece model ${JSON.stringify(name)} is outside the model directory ${directory ?? ''}: ` +
             'copy the file into it and write its file name as "model" in model.json',
         );
       }
-      return SentencePieceTokenizer.load(path.join(options.directory, name), config.sha256);
+      if (files !== undefined) {
+        const bytes = files.get(name);
+        if (bytes === undefined) throw new TokenizerError(`the SentencePiece model ${name} was not given`);
+        const checked = config.sha256 === undefined ? {} : { sha256: config.sha256 };
+        return SentencePieceTokenizer.fromBytes(bytes, name, {
+          ...checked,
+          ...(options.sentencePieceJs === undefined ? {} : { module: options.sentencePieceJs }),
+        });
+      }
+      return SentencePieceTokenizer.load(path.join(directory!, name), config.sha256);
     }
   }
 }

@@ -89,6 +89,35 @@ describe('SentencePieceTokenizer', () => {
   });
 });
 
+describe('SentencePieceTokenizer.fromBytes', () => {
+  it('gives the tokenizer load() gives from the file: same pieces, checksum, ids and round trips', async () => {
+    const fromFile = await SentencePieceTokenizer.load(spModel);
+    const bytes = new Uint8Array(readFileSync(spModel));
+    const fromBytes = await SentencePieceTokenizer.fromBytes(bytes, 'sp200.model', { sha256: fromFile.sha256 });
+    expect(fromBytes.sha256).toBe(fromFile.sha256);
+    expect(fromBytes.pieces).toEqual(fromFile.pieces);
+    expect(fromBytes.model).toBe('sp200.model');
+    for (const text of ['Ich freue mich , dass ich da bin .', 'Größe „graffiti“ 😀', ' a  b ']) {
+      expect(fromBytes.tokenize(text)).toEqual(fromFile.tokenize(text));
+      expect(fromBytes.encodeIds(text)).toEqual(fromFile.encodeIds(text));
+      expect(fromBytes.detokenize(fromBytes.tokenize(text))).toBe(fromFile.detokenize(fromFile.tokenize(text)));
+    }
+  });
+
+  it('refuses other bytes, a wrong checksum and more than MAX_SENTENCEPIECE_MODEL_BYTES', async () => {
+    const bytes = new Uint8Array(readFileSync(spModel));
+    await expect(SentencePieceTokenizer.fromBytes(bytes, 'x.model', { sha256: '0'.repeat(64) })).rejects.toThrow(
+      /x\.model: checksum mismatch/,
+    );
+    await expect(SentencePieceTokenizer.fromBytes(new TextEncoder().encode('not a model'), 'y.model')).rejects.toThrow(
+      /y\.model is not a SentencePiece model/,
+    );
+    await expect(
+      SentencePieceTokenizer.fromBytes(new Uint8Array(MAX_SENTENCEPIECE_MODEL_BYTES + 1), 'z.model'),
+    ).rejects.toThrow(/over the 67108864-byte limit/);
+  });
+});
+
 describe('trainSentencePiece', () => {
   it('says how to install spm_train when it is missing', async () => {
     await expect(

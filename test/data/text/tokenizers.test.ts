@@ -201,3 +201,24 @@ describe('SentencePiece models inside a model directory', () => {
     await expect(SentencePieceTokenizer.load(dir)).rejects.toThrow(/not a regular file/);
   });
 });
+
+describe('SentencePiece models given as bytes (as a web page has them)', () => {
+  it('tokenizes as the model loaded from its directory; refuses a missing, damaged or misplaced file', async () => {
+    const sp = await SentencePieceTokenizer.load(spModel);
+    const json = sp.toJSON();
+    const files = new Map([[json.model, Uint8Array.from(sp.bytes)]]);
+    const back = await createTokenizer(json, { files });
+    for (const text of ['ein Haus', 'Größe „graffiti“ 😀', '']) expect(back.tokenize(text)).toEqual(sp.tokenize(text));
+    expect(back.toJSON()).toEqual(json);
+    await expect(createTokenizer(json, { files: new Map() })).rejects.toThrow(/was not given/);
+    const damaged = Uint8Array.from(sp.bytes);
+    damaged[damaged.length - 10] = damaged[damaged.length - 10]! ^ 0xff;
+    await expect(createTokenizer(json, { files: new Map([[json.model, damaged]]) })).rejects.toThrow(
+      /checksum mismatch/,
+    );
+    for (const model of ['../x.model', 'sub/x.model', 'sub\\x.model', '..'])
+      await expect(createTokenizer({ kind: 'sentencepiece', model }, { files })).rejects.toThrow(
+        /outside the model directory/,
+      );
+  });
+});
