@@ -1,6 +1,7 @@
-// `translate web --model DIR [--model NAME=DIR …]`: checks that each model loads (here, in Node: a wrong path is one
-// line and exit 1, not a page that fails later), builds the browser bundle into a temporary folder and serves the
-// page, which translates in the browser with the models' own files. Ctrl-C or SIGTERM stops it and removes the bundle.
+// `translate web --model DIR [--model NAME=DIR …]`: checks that each model (a translation model, classifier, language
+// model or forecaster) loads (here, in Node: a wrong path is one line and exit 1, not a page that fails later), builds
+// the browser bundle into a temporary folder and serves the page, which runs the models in the browser from their own
+// files. Ctrl-C or SIGTERM stops it and removes the bundle.
 import type { Command } from 'commander';
 import { int, collect, backendFlag } from './flags.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
@@ -24,19 +25,14 @@ export async function checkWebModels(specs: readonly string[]): Promise<WebModel
   if (specs.length === 0) throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
   const models = await loadServedModels(specs.map(parseModelSpec));
   try {
-    return models.map((m) => {
-      if (m.kind !== 'seq2seq')
-        throw new ServeError(
-          `--model ${m.dir}: a ${m.kind} model; the page translates (serve heads with translate serve)`,
-        );
-      return {
-        name: m.name,
-        dir: m.dir,
-        languages: m.languages,
-        weights: m.weights,
-        example: exampleFor(m.translator.info),
-      };
-    });
+    return models.map((m) => ({
+      name: m.name,
+      dir: m.dir,
+      kind: m.kind,
+      languages: m.kind === 'seq2seq' ? m.languages : null,
+      weights: m.weights,
+      example: m.kind === 'seq2seq' ? exampleFor(m.translator.info) : null,
+    }));
   } finally {
     disposeModels(models);
   }

@@ -25,6 +25,8 @@ export interface WebModel {
   name: string;
   /** The model directory on this machine (not sent to the page). */
   dir: string;
+  /** What the model does: translate, or one of the heads (the page shows each its own form). */
+  kind: 'seq2seq' | 'classifier' | 'lm' | 'forecaster';
   /** Source and target language codes, when the training corpus named them. */
   languages: { source: string; target: string } | null;
   weights: number;
@@ -78,8 +80,9 @@ export async function startWebSite(
   const byName = new Map(models.map((m) => [m.name, m]));
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   const list = JSON.stringify(
-    models.map(({ name, languages, weights, example }) => ({
+    models.map(({ name, kind, languages, weights, example }) => ({
       name,
+      kind,
       url: `models/${encodeURIComponent(name)}/`,
       languages,
       weights,

@@ -8,7 +8,17 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import { useBackend, currentBackend, loadTranslator, Translator } from '../../src/browser/index.js';
+import {
+  useBackend,
+  currentBackend,
+  loadTranslator,
+  loadModel,
+  createPageHandler,
+  Translator,
+  TextClassifier,
+} from '../../src/browser/index.js';
+import { TextClassifier as NodeClassifier } from '../../src/heads/classifier/textClassifier.js';
+import { saveTinyClassifier } from '../helpers/serveModels.js';
 import { Translator as NodeTranslator } from '../../src/translation/translator.js';
 import { ModelFileError } from '../../src/model/modelFiles.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
@@ -150,5 +160,57 @@ describe('useBackend', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ got: 'cpu', current: 'cpu' });
     // tfjs said why on stderr.
     expect(r.stderr).toMatch(/nonexistent-wasm-folder\/tfjs-backend-wasm/);
+  });
+});
+
+describe('loadModel and the page handler (every kind of model)', () => {
+  it('loads a classifier as the page does and answers as in Node; refuses requests for another kind and unknown kinds', async () => {
+    const classifierDir = await saveTinyClassifier();
+    const base = 'https://models.example/sentiment';
+    const loaded = await loadModel(base, fakeFetch(served(classifierDir, base)));
+    expect(loaded.kind).toBe('classifier');
+    expect(loaded.model).toBeInstanceOf(TextClassifier);
+    const node = await NodeClassifier.load(classifierDir);
+    const texts = ['good film', 'bad plot'];
+    expect((loaded.model as TextClassifier).predictTexts(texts).map((p) => p.label)).toEqual(
+      node.predictTexts(texts).map((p) => p.label),
+    );
+    loaded.model.dispose();
+    // A translator load of a classifier is refused before its weights are fetched.
+    const asked: string[] = [];
+    await expect(loadTranslator(base, fakeFetch(served(classifierDir, base), asked))).rejects.toThrow(
+      `${base}/model.json: not a seq2seq-ts translation model`,
+    );
+    expect(asked).toEqual([`${base}/model.json`]);
+    const json = JSON.parse(readFileSync(join(classifierDir, 'model.json'), 'utf8'));
+    const foreign = served(classifierDir, base);
+    foreign.set(`${base}/model.json`, new TextEncoder().encode(JSON.stringify({ ...json, kind: 'tagger' })));
+    await expect(loadModel(base, fakeFetch(foreign))).rejects.toThrow(
+      `${base}/model.json: a "tagger" model, which the page cannot load`,
+    );
+
+    // The handler the worker and the page share loads through the global fetch: a stub serves the model's files.
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = fakeFetch(served(classifierDir, base));
+    try {
+      const handle = createPageHandler('unused/');
+      await expect(handle({ type: 'classify', lines: ['good'] })).rejects.toThrow('no model loaded');
+      const answer = await handle({ type: 'load', url: base });
+      expect(answer).toMatchObject({ kind: 'classifier', backend: 'cpu', labels: ['neg', 'pos'], input: 'tokens' });
+      const { predictions } = (await handle({ type: 'classify', lines: ['good film', '', 'bad plot'] })) as {
+        predictions: ({ label: string } | null)[];
+      };
+      expect(predictions.map((p) => p?.label ?? null)).toEqual([
+        node.predictTexts(['good film'])[0]!.label,
+        null,
+        node.predictTexts(['bad plot'])[0]!.label,
+      ]);
+      await expect(handle({ type: 'translate', lines: ['x'] })).rejects.toThrow(
+        'the loaded model is a classifier model, not a seq2seq model',
+      );
+    } finally {
+      globalThis.fetch = realFetch;
+      node.dispose();
+    }
   });
 });

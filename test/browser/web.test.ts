@@ -21,6 +21,10 @@ import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.j
 import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
 import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
+import { TextClassifier } from '../../src/heads/classifier/textClassifier.js';
+import { TextLanguageModel } from '../../src/heads/lm/textLanguageModel.js';
+import { SeriesForecaster } from '../../src/heads/forecaster/seriesForecaster.js';
+import { saveTinyClassifier, saveTinyForecaster, saveTinyLanguageModel } from '../helpers/serveModels.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
 import { checkWebModels } from '../../src/cli/web.js';
 import { startWebSite } from '../../src/web/site.js';
@@ -112,6 +116,11 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
 interface PageReport {
+  kind?: string;
+  predictions?: ({ label: string; probability: number } | null)[];
+  generations?: string[];
+  forecast?: Record<string, number[]>;
+  shown?: string;
   greedy?: string[];
   beam?: string[];
   nBest?: string[][];
@@ -203,7 +212,14 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
     const before = existsSync(bundleInRepo) ? statSync(bundleInRepo).mtimeMs : null;
     const models = await checkWebModels([dir]);
     expect(models).toEqual([
-      { name: 'animals', dir, languages: { source: 'en', target: 'fr' }, weights: expect.any(Number), example: null },
+      {
+        name: 'animals',
+        dir,
+        kind: 'seq2seq',
+        languages: { source: 'en', target: 'fr' },
+        weights: expect.any(Number),
+        example: null,
+      },
     ]);
     const site = await startWebSite(models, { port: 0 });
     const open = (extra: string): Promise<PageReport> =>
@@ -277,6 +293,59 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
       expect(got.greedy).toEqual(greedy);
       expect(got.beam).toEqual(beam);
       expect(got.greedy!.filter((line) => line !== '')).toHaveLength(3);
+    } finally {
+      await served.close();
+    }
+  }, 180_000);
+
+  it('serves the heads: a classifier, a language model and a forecaster each load in the page, with their own form, and answer as in Node', async () => {
+    const dirs = {
+      sentiment: await saveTinyClassifier(),
+      letters: await saveTinyLanguageModel(),
+      series: await saveTinyForecaster(),
+    };
+    const texts = ['good film', 'bad plot', '', 'film film'];
+    const prompts = ['abc', 'j'];
+    const rows = ['1', '2', '3', '4', '5', '6'];
+    const classifier = await TextClassifier.load(dirs.sentiment);
+    const predictions = classifier.predictTexts(texts.filter((t) => t !== ''));
+    classifier.dispose();
+    const lm = await TextLanguageModel.load(dirs.letters);
+    const generations = lm.generate(prompts, { maxLength: 12, temperature: 1, seed: 5 });
+    lm.dispose();
+    const forecaster = await SeriesForecaster.load(dirs.series);
+    const horizon = forecaster.model.config.horizon;
+    const forecast = Array.from(forecaster.forecastAhead([rows.map(Number)], horizon)[0]!);
+    forecaster.dispose();
+    const models = await checkWebModels(Object.entries(dirs).map(([name, dir]) => `${name}=${dir}`));
+    expect(models.map((m) => m.kind)).toEqual(['classifier', 'lm', 'forecaster']);
+    const served = await startWebSite(models, { port: 0 });
+    const open = (name: string, inputs: string[]): Promise<PageReport> =>
+      openUrl(
+        `${served.url}?model=models/${name}/&backend=cpu&report=${encodeURIComponent(`${base}/result`)}&inputs=${encodeURIComponent(JSON.stringify(inputs))}`,
+      );
+    try {
+      const c = await open('sentiment', texts);
+      expect(c.error).toBeUndefined();
+      expect(c.kind).toBe('classifier');
+      const labels: (string | null)[] = predictions.map((p) => p.label);
+      labels.splice(2, 0, null); // the empty line
+      expect(c.predictions!.map((p) => p?.label ?? null)).toEqual(labels);
+      c.predictions!.filter((p) => p !== null).forEach((p, i) =>
+        expect(p.probability).toBeCloseTo(predictions[i]!.probability, 5),
+      );
+      expect(c.shown!.split('\n')[0]).toMatch(/^(neg|pos) \(probability 0\.\d{3}\)$/);
+      expect(c.status).toMatch(/^model models\/sentiment\/, [\d,]+ weights; backend cpu, in a Web Worker/);
+      const g = await open('letters', prompts);
+      expect(g.error).toBeUndefined();
+      expect(g.kind).toBe('lm');
+      expect(g.generations).toEqual(generations);
+      const f = await open('series', rows);
+      expect(f.error).toBeUndefined();
+      expect(f.kind).toBe('forecaster');
+      expect(Object.keys(f.forecast!)).toEqual(['y']);
+      f.forecast!['y']!.forEach((v, i) => expect(v).toBeCloseTo(forecast[i]!, 4));
+      expect(f.shown).toMatch(/^y: [-\d.e]+, [-\d.e]+$/);
     } finally {
       await served.close();
     }

@@ -66,6 +66,7 @@ describe('translate web', () => {
       expect(await (await fetch(`${url}models.json`)).json()).toEqual([
         {
           name: 'digits',
+          kind: 'seq2seq',
           url: 'models/digits/',
           languages: null,
           weights: expect.any(Number),

@@ -23,8 +23,15 @@ beforeAll(async () => {
   const b = await saveTinyTranslator(6);
   writeFileSync(join(a, 'notes.txt'), 'private');
   models = [
-    { name: 'numbers', dir: a, languages: { source: 'en', target: 'fr' }, weights: 123, example: 'one two' },
-    { name: 'a b/é', dir: b, languages: null, weights: 456, example: null },
+    {
+      name: 'numbers',
+      dir: a,
+      kind: 'seq2seq',
+      languages: { source: 'en', target: 'fr' },
+      weights: 123,
+      example: 'one two',
+    },
+    { name: 'a b/é', dir: b, kind: 'seq2seq', languages: null, weights: 456, example: null },
   ];
   // The bundle's temporary folder goes under a folder of this file's own, so that it can be watched.
   scratch = mkdtempSync(join(tmpdir(), 'site-test-'));
@@ -70,12 +77,13 @@ describe('startWebSite', () => {
       expect(await list.json()).toEqual([
         {
           name: 'numbers',
+          kind: 'seq2seq',
           url: 'models/numbers/',
           languages: { source: 'en', target: 'fr' },
           weights: 123,
           example: 'one two',
         },
-        { name: 'a b/é', url: 'models/a%20b%2F%C3%A9/', languages: null, weights: 456, example: null },
+        { name: 'a b/é', kind: 'seq2seq', url: 'models/a%20b%2F%C3%A9/', languages: null, weights: 456, example: null },
       ]);
       expect(JSON.stringify(await (await fetch(`${site.url}models.json`)).json())).not.toContain(models[0]!.dir);
       const head = await fetch(`${site.url}models.json`, { method: 'HEAD' });

@@ -11,7 +11,12 @@ import { tokenBatch, featureBatch, type SequenceBatch } from '../sequenceInput.j
 import { classificationReport, type ClassificationReport } from '../../metrics/scores.js';
 import { Labels, type LabelsJson } from '../../data/text/labelled.js';
 import { Vocabulary, type VocabularyJson } from '../../data/text/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
+import {
+  createTokenizer,
+  tokenizerConfigFromJSON,
+  tokenizerFiles,
+  type CreateTokenizerOptions,
+} from '../../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
 import {
   saveModelFiles,
@@ -140,15 +145,15 @@ export class TextClassifier {
 
   static async load(dir: string): Promise<TextClassifier> {
     const { json, data } = await loadModelFiles<ClassifierConfig, ClassifierExtra>(dir, CLASSIFIER_KIND);
-    return TextClassifier.fromSaved(json, data, `${dir}/model.json`, dir);
+    return TextClassifier.fromSaved(json, data, `${dir}/model.json`, { directory: dir });
   }
 
-  /** `directory`: where a SentencePiece tokenizer's model file is (and must be). */
+  /** `files`: where a SentencePiece tokenizer's model file is: the model directory, or the file's bytes. */
   static async fromSaved(
     json: SavedModelJson<ClassifierConfig, ClassifierExtra>,
     data: Float32Array,
     where: string,
-    directory?: string,
+    files: CreateTokenizerOptions = {},
   ): Promise<TextClassifier> {
     const e = json.extra;
     const labels = Labels.fromJSON(e?.labels, `${where} labels`);
@@ -160,7 +165,7 @@ export class TextClassifier {
         vocabulary,
         tokenizer: await createTokenizer(
           tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`),
-          directory === undefined ? {} : { directory },
+          files,
         ),
         lowercase: e.input.lowercase === true,
       };

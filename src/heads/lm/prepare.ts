@@ -41,7 +41,7 @@ export async function prepareLanguageModel(config: LmTrainConfig, resume?: Check
   let lm: TextLanguageModel;
   if (resume !== undefined) {
     const json = resume.json as SavedModelJson<never, LanguageModelExtra>;
-    lm = await TextLanguageModel.fromSaved(json, resume.weights, `${resume.dir}/model.json`, resume.dir);
+    lm = await TextLanguageModel.fromSaved(json, resume.weights, `${resume.dir}/model.json`, { directory: resume.dir });
   } else {
     const tokenizer = await createTokenizer(parseTokenizerSpec(d.tokenizer));
     const prep = (l: string): string => (d.lowercase ? l.toLowerCase() : l);

@@ -8,7 +8,12 @@ import {
   type GenerateOptions,
 } from './languageModel.js';
 import { Vocabulary, UNK, type VocabularyJson } from '../../data/text/vocabulary.js';
-import { createTokenizer, tokenizerConfigFromJSON, tokenizerFiles } from '../../data/text/tokenizers.js';
+import {
+  createTokenizer,
+  tokenizerConfigFromJSON,
+  tokenizerFiles,
+  type CreateTokenizerOptions,
+} from '../../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
 import { saveModelFiles, loadModelFiles, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
 import { withSavedWeights } from '../../model/modelFiles.js';
@@ -91,24 +96,24 @@ export class TextLanguageModel {
 
   static async load(dir: string): Promise<TextLanguageModel> {
     const { json, data } = await loadModelFiles<Partial<LanguageModelConfig>, LanguageModelExtra>(dir, LM_KIND);
-    return TextLanguageModel.fromSaved(json, data, `${dir}/model.json`, dir);
+    return TextLanguageModel.fromSaved(json, data, `${dir}/model.json`, { directory: dir });
   }
 
   /**
    * Rebuilds from a model.json (a model directory or a checkpoint) and its weights; `where` names it in errors,
-   * `directory` is where a SentencePiece tokenizer's model file is (and must be).
+   * `files` says where a SentencePiece tokenizer's model file is: the model directory, or the file's bytes.
    */
   static async fromSaved(
     json: SavedModelJson<Partial<LanguageModelConfig>, LanguageModelExtra>,
     data: Float32Array,
     where: string,
-    directory?: string,
+    files: CreateTokenizerOptions = {},
   ): Promise<TextLanguageModel> {
     const e = json.extra;
     const vocabulary = Vocabulary.fromJSON(e.vocabulary, `${where} vocabulary`);
     const tokenizer = await createTokenizer(
       tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`),
-      directory === undefined ? {} : { directory },
+      files,
     );
     const model = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size });
     return new TextLanguageModel(
