@@ -10,8 +10,9 @@
 //       logProb / lp(maxLength + 1) bounds the final score of a live hypothesis (logProb itself when α = 0).
 //       Stopping here never changes the n-best list, it only skips steps that could not improve it.
 // A done sentence's rows leave the decoder batch once a quarter of its sentences are done (shouldRetire), so a long
-// sentence does not keep its finished batch-mates computing. The search stops when every sentence is done. At maxLength every live hypothesis is ended with a forced EOS, so
-// every returned logProb includes one EOS and the scores compare like with like.
+// sentence does not keep its finished batch-mates computing. The search stops when every sentence is done. At
+// maxLength every live hypothesis is ended with a forced EOS, so every returned logProb includes one EOS and the
+// scores compare like with like.
 //
 // The top-k runs on the host after one dataSync of the [B·K, V] log-probs: measured on a [320, 32000] step it takes
 // about as long as tf.topk on wasm (50 vs 42 ms) and 70× less on the cpu backend (19 vs 1370 ms), and it lets the

@@ -1,7 +1,7 @@
 // The browser page at / (web/index.html), as `translate web` serves it: the page, its worker (web/worker.js), the
-// toolkit's browser bundle (/translate.js, and /sentencepiece.js for SentencePiece models), tfjs's wasm binaries (/wasm/…) and the first translation model's files
-// (/model/…); it translates in the browser. The bundle is built with web/build.mjs on the first request for it, into
-// a temporary folder that is removed when the server closes.
+// toolkit's browser bundle (/translate.js, and /sentencepiece.js for SentencePiece models), tfjs's wasm binaries
+// (/wasm/…) and the first translation model's files (/model/…); it translates in the browser. The bundle is built
+// with web/build.mjs on the first request for it, into a temporary folder that is removed when the server closes.
 import type { FastifyInstance } from 'fastify';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
