@@ -11,7 +11,7 @@
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
 //   npm run bench -- --quick       fewer repeats
 //   npm run bench -- --no-peer     the toolkit alone
-//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, softmax, pipeline, serve)
+//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, softmax, pipeline, serve, page)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,11 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 // `--only serve`: the HTTP server under load (bench/serve.ts).
 if (only === 'serve') {
   await (await import('./serve.js')).runServeBench(args);
+  process.exit(0);
+}
+// `--only page`: the browser page's translation speed against Node's (bench/page.ts).
+if (only === 'page') {
+  await (await import('./page.js')).runPageBench(args);
   process.exit(0);
 }
 

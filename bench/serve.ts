@@ -69,7 +69,7 @@ const gzLines = (file: string): string[] =>
  * minutes here, once; cached): far from its BLEU, but it has learnt how long a French sentence runs for an English
  * one, which is what decoding time depends on (an untrained model's outputs run to the length limit, or stop at once).
  */
-function multi30kModel(): string | null {
+export function multi30kModel(): string | null {
   const dir = join(cache, 'multi30k-300-steps');
   if (existsSync(join(dir, 'model.json'))) return dir;
   const corpus = join(shared, 'multi30k');
