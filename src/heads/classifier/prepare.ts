@@ -111,7 +111,9 @@ export async function prepareClassifierRun(
   let pretrained: PreparedClassifier['pretrained'] = null;
   if (resume !== undefined) {
     const json = resume.json as SavedModelJson<never, ClassifierExtra>;
-    classifier = await TextClassifier.fromSaved(json, resume.weights, `${resume.dir}/model.json`, { directory: resume.dir });
+    classifier = await TextClassifier.fromSaved(json, resume.weights, `${resume.dir}/model.json`, {
+      directory: resume.dir,
+    });
   } else {
     const labels = Labels.build(split.train.map((e) => e.label));
     if (labels.size < 2) {

@@ -163,10 +163,7 @@ export class TextClassifier {
       input = {
         kind: 'tokens',
         vocabulary,
-        tokenizer: await createTokenizer(
-          tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`),
-          files,
-        ),
+        tokenizer: await createTokenizer(tokenizerConfigFromJSON(e.input.tokenizer, `${where} tokenizer`), files),
         lowercase: e.input.lowercase === true,
       };
     } else if (e.input?.kind === 'features' && Number.isInteger(e.input.featureSize) && e.input.featureSize > 0) {

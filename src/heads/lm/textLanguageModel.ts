@@ -111,10 +111,7 @@ export class TextLanguageModel {
   ): Promise<TextLanguageModel> {
     const e = json.extra;
     const vocabulary = Vocabulary.fromJSON(e.vocabulary, `${where} vocabulary`);
-    const tokenizer = await createTokenizer(
-      tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`),
-      files,
-    );
+    const tokenizer = await createTokenizer(tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`), files);
     const model = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size });
     return new TextLanguageModel(
       withSavedWeights(model, json, data, where),
