@@ -20,11 +20,15 @@ import { Translator } from '../../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
-import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 import { TextClassifier } from '../../src/heads/classifier/textClassifier.js';
 import { TextLanguageModel } from '../../src/heads/lm/textLanguageModel.js';
 import { SeriesForecaster } from '../../src/heads/forecaster/seriesForecaster.js';
-import { saveTinyClassifier, saveTinyForecaster, saveTinyLanguageModel } from '../helpers/serveModels.js';
+import {
+  saveTinyClassifier,
+  saveTinyForecaster,
+  saveTinyLanguageModel,
+  tinySentencePieceTranslator,
+} from '../helpers/serveModels.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
 import { checkWebModels } from '../../src/cli/web.js';
 import { startWebSite } from '../../src/web/site.js';
@@ -265,16 +269,7 @@ describe.skipIf(chromium === undefined && !requireTools)('translate web (headles
   }, 180_000);
 
   it('serves a SentencePiece model: the page fetches its .model file and sentencepiece.js, and translates exactly as Node does (greedy and beam 3)', async () => {
-    const sp = await SentencePieceTokenizer.load(resolve(root, '../shared/corpora/joeynmt-toy-de-en/sp200.model'));
-    const pieces = new Vocabulary(sp.pieces);
-    const t = new Translator(
-      new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, pieces.size, pieces.size),
-      pieces,
-      pieces,
-      sp,
-      sp,
-      { corpus: 'train.{de,en}' },
-    );
+    const t = await tinySentencePieceTranslator({ corpus: 'train.{de,en}' });
     const dir = join(mkdtempSync(join(tmpdir(), 'web-sp-')), 'subwords');
     await t.save(dir);
     // Text the pieces were not made for, too: characters outside the model and an emoji.

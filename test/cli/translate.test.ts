@@ -3,14 +3,14 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
 import { Translator } from '../../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
 import { WordTokenizer } from '../../src/data/text/tokenizers.js';
-import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
+import { tinySentencePieceTranslator } from '../helpers/serveModels.js';
 
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 60_000 });
 const dir = mkdtempSync(join(tmpdir(), 'seq2seq-translate-cli-'));
@@ -49,15 +49,7 @@ beforeAll(async () => {
   wordModel = await make(1);
   wordModel2 = await make(2);
   otherVocabulary = await make(3, new Vocabulary(['ein', 'Mann']));
-  const sp = await SentencePieceTokenizer.load(resolve(repoRoot, '../shared/corpora/joeynmt-toy-de-en/sp200.model'));
-  const pieces = new Vocabulary(sp.pieces);
-  const t = new Translator(
-    new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 }, pieces.size, pieces.size),
-    pieces,
-    pieces,
-    sp,
-    sp,
-  );
+  const t = await tinySentencePieceTranslator();
   spModel = join(dir, 'sp');
   await t.save(spModel);
   t.dispose();

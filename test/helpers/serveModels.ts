@@ -6,6 +6,7 @@ import { Translator } from '../../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { CharTokenizer, WordTokenizer } from '../../src/data/text/tokenizers.js';
+import { SentencePieceTokenizer } from '../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary } from '../../src/data/text/vocabulary.js';
 import { Labels } from '../../src/data/text/labelled.js';
 import { Scaler } from '../../src/data/series/scaling.js';
@@ -36,6 +37,23 @@ export function tinyTranslator(
   );
   const chars = new CharTokenizer();
   return new Translator(model, v.source, v.target, chars, chars, info);
+}
+
+/**
+ * An untrained translator on the joeynmt toy set's 200 SentencePiece pieces (both sides, every piece in the
+ * vocabulary), from ../shared.
+ */
+export async function tinySentencePieceTranslator(info: Record<string, unknown> = {}): Promise<Translator> {
+  const sp = await SentencePieceTokenizer.load(
+    join(import.meta.dirname, '../../../shared/corpora/joeynmt-toy-de-en/sp200.model'),
+  );
+  const pieces = new Vocabulary(sp.pieces);
+  const model = new Seq2Seq(
+    { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 4 },
+    pieces.size,
+    pieces.size,
+  );
+  return new Translator(model, pieces, pieces, sp, sp, info);
 }
 
 export async function saveTinyTranslator(seed = 3): Promise<string> {
