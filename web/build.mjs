@@ -6,6 +6,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -54,6 +55,13 @@ export async function buildWeb(outfile = `${root}dist/web/translate.js`) {
     },
   });
   return outfile;
+}
+
+/** Builds both files into `folder` and returns their text by file name (what `translate web` and `serve` serve). */
+export async function buildWebFiles(folder) {
+  await buildWeb(join(folder, 'translate.js'));
+  const names = ['translate.js', 'sentencepiece.js'];
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(join(folder, n), 'utf8')])));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -28,9 +28,10 @@ export function registerPage(app: FastifyInstance, modelDir: () => string | null
   const buildBundle = async (): Promise<Record<string, string>> => {
     folder = await mkdtemp(path.join(tmpdir(), 'seq2seq-ts-web-'));
     // A path computed at run time: web/build.mjs is plain JavaScript outside the TypeScript project.
-    const build = (await import(path.join(WEB, 'build.mjs'))) as { buildWeb(outfile: string): Promise<string> };
-    const js = await readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8');
-    return { 'translate.js': js, 'sentencepiece.js': await readFile(path.join(folder, 'sentencepiece.js'), 'utf8') };
+    const build = (await import(path.join(WEB, 'build.mjs'))) as {
+      buildWebFiles(folder: string): Promise<Record<string, string>>;
+    };
+    return build.buildWebFiles(folder);
   };
 
   app.addHook('onClose', async () => {

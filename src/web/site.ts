@@ -56,14 +56,15 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
-/** Builds the browser bundle into a temporary folder; returns the folder and the text of its two files. */
-async function buildBundle(): Promise<{ folder: string; js: string; sentencePiece: string }> {
+/** Builds the browser bundle into a temporary folder; returns the folder and its files' text by name. */
+async function buildBundle(): Promise<{ folder: string; files: Record<string, string> }> {
   const folder = await mkdtemp(path.join(tmpdir(), 'seq2seq-ts-web-'));
   try {
     // A path computed at run time: web/build.mjs is plain JavaScript outside the TypeScript project.
-    const build = (await import(path.join(WEB, 'build.mjs'))) as { buildWeb(outfile: string): Promise<string> };
-    const js = await readFile(await build.buildWeb(path.join(folder, 'translate.js')), 'utf8');
-    return { folder, js, sentencePiece: await readFile(path.join(folder, 'sentencepiece.js'), 'utf8') };
+    const build = (await import(path.join(WEB, 'build.mjs'))) as {
+      buildWebFiles(folder: string): Promise<Record<string, string>>;
+    };
+    return { folder, files: await build.buildWebFiles(folder) };
   } catch (e) {
     await rm(folder, { recursive: true, force: true });
     throw new WebSiteError(`the browser bundle cannot be built here (${(e as Error).message.split('\n')[0]})`);
@@ -76,7 +77,7 @@ export async function startWebSite(
   options: Partial<WebSiteOptions> = {},
 ): Promise<WebSite> {
   const o = { ...DEFAULT_WEB_SITE, ...options };
-  const { folder, js, sentencePiece } = await buildBundle();
+  const { folder, files } = await buildBundle();
   const byName = new Map(models.map((m) => [m.name, m]));
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   const list = JSON.stringify(
@@ -94,8 +95,8 @@ export async function startWebSite(
     if (pathname === '/' || pathname === '/index.html')
       return { type: TYPES['.html']!, body: await readFile(path.join(WEB, 'index.html')) };
     if (pathname === '/worker.js') return { type: TYPES['.js']!, body: await readFile(path.join(WEB, 'worker.js')) };
-    if (pathname === '/translate.js') return { type: TYPES['.js']!, body: js };
-    if (pathname === '/sentencepiece.js') return { type: TYPES['.js']!, body: sentencePiece };
+    const bundled = /^\/(translate|sentencepiece)\.js$/.test(pathname) ? files[pathname.slice(1)] : undefined;
+    if (bundled !== undefined) return { type: TYPES['.js']!, body: bundled };
     if (pathname === '/models.json') return { type: TYPES['.json']!, body: list };
     const wasm = /^\/wasm\/([^/]+)$/.exec(pathname);
     if (wasm !== null && WASM_FILES.test(wasm[1]!))
