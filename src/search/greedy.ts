@@ -1,10 +1,10 @@
 // Greedy decoding, batched: every sentence advances one token per step, the most probable one; a sentence stops
 // at its first EOS and leaves the decoder batch (decodeStepwise retires finished rows), and decoding stops when all
 // have (or at maxLength).
-import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/text/batch.js';
-import { EOS, PAD, GO } from '../data/text/vocabulary.js';
+import { EOS } from '../data/text/vocabulary.js';
 import { decodeStepwise, maxLengths, type Decodable, type Hypothesis } from './decodable.js';
+import { rowTop } from './rowTop.js';
 
 export interface GreedyOptions {
   /** Limit on output tokens (EOS excluded): one for all sentences, or one per sentence. */
@@ -21,8 +21,8 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
 /**
  * Greedy decoding that also scores its output, as `search` returns it: per sentence one hypothesis whose logProb
  * sums the chosen tokens' log-probabilities and the final EOS's (forced at maxLength, as beam search does), and whose
- * score is that sum. The same ids as one-beam search, without its per-step read-back of [batch, vocab] log-probs
- * and host top-k: each step reads back three numbers a row (argmax, its log-prob, EOS's log-prob).
+ * score is that sum. The same ids as one-beam search, with less bookkeeping: each step reads back four numbers a row
+ * (rowTop with one token: the best token, its logit, the row's logsumexp and EOS's logit).
  */
 export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): Hypothesis[][] {
   const limits = maxLengths(options.maxLength, batch.size);
@@ -30,30 +30,27 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const outputs: number[][] = Array.from({ length: batch.size }, () => []);
   const logProb = new Float64Array(batch.size);
   const minLength = options.minLength ?? 0;
-  const barrier = new Barriers();
   // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
   const done = new Uint8Array(batch.size);
-  try {
-    decodeStepwise(model, batch, longest + 1, (logProbs, t, sentences) => {
+  decodeStepwise(
+    model,
+    batch,
+    longest + 1,
+    (logits, t, sentences) => {
       const R = sentences.length;
-      const [ids, stats] = tf.tidy(() => {
-        // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
-        const candidates = tf.add(logProbs, barrier.get(logProbs.shape[1], t < minLength));
-        const eos = tf.reshape(tf.slice(logProbs, [0, EOS], [R, 1]), [R]);
-        return [
-          Int32Array.from(tf.argMax(candidates, 1).dataSync()),
-          tf.stack([tf.max(candidates, 1), eos]).dataSync() as Float32Array,
-        ];
-      });
+      // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
+      const top = rowTop(logits, 1, t < minLength);
+      const ids = new Int32Array(R);
       const live = new Uint8Array(R);
       for (let r = 0; r < R; r++) {
         const b = sentences[r]!;
+        ids[r] = top.ids[r]! < 0 ? EOS : top.ids[r]!; // no candidate at all (NaN logits): the sentence ends
         if (done[b]) continue;
         if (t === limits[b]) {
-          logProb[b]! += stats[R + r]!; // out of room: ended with EOS
+          logProb[b]! += top.eos[r]! - top.logNormaliser[r]!; // out of room: ended with EOS
           done[b] = 1;
         } else {
-          logProb[b]! += stats[r]!;
+          logProb[b]! += top.values[r]! - top.logNormaliser[r]!;
           if (ids[r] === EOS) {
             done[b] = 1;
           } else {
@@ -63,34 +60,8 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
         }
       }
       return { ids, live };
-    });
-  } finally {
-    barrier.dispose();
-  }
+    },
+    'logits',
+  );
   return outputs.map((ids, b) => [{ ids, logProb: logProb[b]!, score: logProb[b]! }]);
-}
-
-/**
- * Rows added to the logits before choosing: −∞ at PAD and GO, which are never outputs (an untrained model may
- * still rank them first), and at EOS while the output is shorter than minLength.
- */
-class Barriers {
-  private readonly rows = new Map<string, tf.Tensor1D>();
-
-  get(V: number, noEos: boolean): tf.Tensor1D {
-    const key = `${V}/${noEos}`;
-    let row = this.rows.get(key);
-    if (row === undefined) {
-      const values = new Float32Array(V);
-      values[PAD] = values[GO] = -Infinity;
-      if (noEos) values[EOS] = -Infinity;
-      row = tf.keep(tf.tensor1d(values));
-      this.rows.set(key, row);
-    }
-    return row;
-  }
-
-  dispose(): void {
-    for (const row of this.rows.values()) row.dispose();
-  }
 }
