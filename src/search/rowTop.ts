@@ -106,7 +106,7 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
  * read back to the host. `logits` is left to the caller.
  */
 export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean): RowTop {
-  const [rows, V] = logits.shape;
+  const rows = logits.shape[0];
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`rowTop: k must be a positive integer, got ${k}`);
   if (hasJsKernel(ROW_TOP)) {
     const [values, ids, stats] = tf.tidy(() =>

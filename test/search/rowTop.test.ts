@@ -36,6 +36,15 @@ function expectMatches(got: RowTop, x: number[], V: number, k: number, noEos: bo
   });
 }
 
+function run(f: typeof rowTop, x: number[], shape: [number, number], k: number, noEos: boolean): RowTop {
+  const logits = tf.tensor2d(x, shape);
+  try {
+    return f(logits, k, noEos);
+  } finally {
+    logits.dispose();
+  }
+}
+
 describe('rowTop', () => {
   it('runs through the toolkit kernel on the test backend', () => {
     expect(hasJsKernel(ROW_TOP)).toBe(true);
@@ -56,7 +65,7 @@ describe('rowTop', () => {
         for (const noEos of [false, true]) {
           // Rounded values make ties; spreads of ±60 underflow most probabilities.
           const x = Array.from({ length: rows * V }, () => Math.round((rng.next() - 0.5) * 120) / 4);
-          const got = tf.tidy(() => f(tf.tensor2d(x, [rows, V]), k, noEos));
+          const got = run(f, x, [rows, V], k, noEos);
           expectMatches(got, x, V, k, noEos);
         }
       }
@@ -65,7 +74,7 @@ describe('rowTop', () => {
     it(`${name}: PAD and GO are never candidates even when largest; −∞ tokens never are; missing ones are −∞ / −1`, () => {
       const V = 6;
       const x = [50, 40, 1, -Infinity, 2, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity];
-      const got = tf.tidy(() => f(tf.tensor2d(x, [2, V]), 3, false));
+      const got = run(f, x, [2, V], 3, false);
       expect(Array.from(got.ids)).toEqual([4, EOS, -1, -1, -1, -1]);
       expect(Array.from(got.values)).toEqual([2, 1, -Infinity, -Infinity, -Infinity, -Infinity]);
       expectMatches(got, x, V, 3, false);
