@@ -67,6 +67,56 @@ export function topOfRow(
   return n;
 }
 
+/** Values a block of `blockMaxRows` spans (backend/wasm/simdKernels.ts). */
+export const BLOCK = 16;
+
+/**
+ * topOfRow over whole blocks of BLOCK values whose maxima are given (`blockMax`, nb of them from `bo` on): a block
+ * whose largest value cannot beat the k-th best so far is skipped, and the values after the last whole block are
+ * scanned one by one. The same result as topOfRow, which compares every value with that k-th best: a block skipped
+ * holds none that would have entered.
+ */
+export function topOfRowByBlocks(
+  x: Float32Array,
+  r: number,
+  V: number,
+  k: number,
+  noEos: boolean,
+  blockMax: Float32Array,
+  bo: number,
+  values: Float32Array,
+  ids: Float32Array | Int32Array,
+  o: number,
+): number {
+  let n = 0;
+  let floor = -Infinity;
+  const base = r * V;
+  const nb = Math.floor(V / BLOCK);
+  const scan = (from: number, to: number): void => {
+    for (let v = from; v < to; v++) {
+      const value = x[base + v]!;
+      if (!(value > floor)) continue;
+      if (v === PAD || v === GO || (noEos && v === EOS)) continue;
+      let i = n === k ? k - 1 : n++;
+      while (i > 0 && values[o + i - 1]! < value) {
+        values[o + i] = values[o + i - 1]!;
+        ids[o + i] = ids[o + i - 1]!;
+        i--;
+      }
+      values[o + i] = value;
+      ids[o + i] = v;
+      if (n === k) floor = values[o + k - 1]!;
+    }
+  };
+  for (let b = 0; b < nb; b++) if (blockMax[bo + b]! > floor) scan(b * BLOCK, (b + 1) * BLOCK);
+  scan(nb * BLOCK, V);
+  for (let i = n; i < k; i++) {
+    values[o + i] = -Infinity;
+    ids[o + i] = -1;
+  }
+  return n;
+}
+
 /** out[r] = logsumexp(x[r]) = x[r, m] − log p[r, m] for m the row's first largest logit, p = softmax(x). */
 function logNormalisers(x: Float32Array, p: Float32Array, rows: number, V: number, out: Float32Array): void {
   const best = new Int32Array(rows);
@@ -82,24 +132,78 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
   const k = attrs['k'] as number;
   const noEos = attrs['noEos'] === 1;
   // Outputs: values [rows, k], ids [rows, k] (as floats: tokens are far below 2^24), [logNormaliser, eos] per row.
-  return memory.run(
-    [x, p],
-    [
-      [rows, k],
-      [rows, k],
-      [rows, 2],
-    ],
-    ([xV, pV], [values, ids, stats]) => {
+  const outShapes = [
+    [rows, k],
+    [rows, k],
+    [rows, 2],
+  ];
+  const eosOf = (xs: Float32Array, r: number): number => (V > EOS ? xs[r * V + EOS]! : -Infinity);
+  const simd = memory.simd;
+  if (simd === undefined)
+    return memory.run([x, p], outShapes, ([xV, pV], [values, ids, stats]) => {
       const lse = new Float32Array(rows);
       logNormalisers(xV!, pV!, rows, V, lse);
       for (let r = 0; r < rows; r++) {
         topOfRow(xV!, r, V, k, noEos, values!, ids!, r * k);
         stats![2 * r] = lse[r]!;
-        stats![2 * r + 1] = V > EOS ? xV![r * V + EOS]! : -Infinity;
+        stats![2 * r + 1] = eosOf(xV!, r);
+      }
+    });
+  // With SIMD: the block maxima in one vector pass, then each row's scan visits only the blocks that can hold one of
+  // its k best, and its first largest value (for the normaliser) is in the first block holding the row's maximum.
+  const nb = Math.floor(V / BLOCK);
+  return simd.run(
+    [x, p],
+    outShapes,
+    ([xO, pO], [valuesO, idsO, statsO], [blocksO]) => {
+      if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
+      const xs = simd.f32(xO!, rows * V);
+      const ps = simd.f32(pO!, rows * V);
+      const blocks = simd.f32(blocksO!, Math.max(1, rows * nb));
+      const [values, ids, stats] = [
+        simd.f32(valuesO!, rows * k),
+        simd.f32(idsO!, rows * k),
+        simd.f32(statsO!, 2 * rows),
+      ];
+      for (let r = 0; r < rows; r++) {
+        topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, values, ids, r * k);
+        stats[2 * r] = logNormaliserOfRow(xs, ps, r, V, blocks, r * nb);
+        stats[2 * r + 1] = eosOf(xs, r);
       }
     },
+    [Math.max(1, rows * nb)],
   );
 });
+
+/** logsumexp of row r from its block maxima: x_m − log p_m at the row's first largest value m (NaN for a NaN row). */
+function logNormaliserOfRow(
+  x: Float32Array,
+  p: Float32Array,
+  r: number,
+  V: number,
+  blockMax: Float32Array,
+  bo: number,
+): number {
+  const base = r * V;
+  const nb = Math.floor(V / BLOCK);
+  let max = -Infinity;
+  for (let b = 0; b < nb; b++) if (blockMax[bo + b]! > max) max = blockMax[bo + b]!;
+  for (let v = nb * BLOCK; v < V; v++) if (x[base + v]! > max) max = x[base + v]!;
+  // A row of −∞ (or of NaNs beside −∞): softmax gave NaN, and so does the normaliser.
+  let m = 0;
+  const from = nb > 0 && max > -Infinity ? BLOCK * firstBlockReaching(blockMax, bo, nb, max) : 0;
+  for (let v = from; v < V; v++)
+    if (x[base + v] === max) {
+      m = v;
+      break;
+    }
+  return x[base + m]! - Math.log(p[base + m]!);
+}
+
+function firstBlockReaching(blockMax: Float32Array, bo: number, nb: number, max: number): number {
+  for (let b = 0; b < nb; b++) if (blockMax[bo + b] === max) return b;
+  return nb; // the maximum is in the tail
+}
 
 /**
  * Each row's k best tokens by logit (PAD, GO and, when `noEos`, EOS left out), its logsumexp and its EOS logit,

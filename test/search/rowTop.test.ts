@@ -1,12 +1,18 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { useTestBackend } from '../helpers/backend.js';
-import { rowTop, rowTopByOps, topOfRow, ROW_TOP, type RowTop } from '../../src/search/rowTop.js';
+import { selectBackend } from '../../src/backend/select.js';
+import {
+  rowTop,
+  rowTopByOps,
+  topOfRow,
+  topOfRowByBlocks,
+  BLOCK,
+  ROW_TOP,
+  type RowTop,
+} from '../../src/search/rowTop.js';
 import { hasJsKernel } from '../../src/backend/jsKernels.js';
 import { GO, EOS, PAD } from '../../src/data/text/vocabulary.js';
 import { Rng } from '../../src/random.js';
-
-beforeAll(useTestBackend);
 
 /** The reference in float64: candidates sorted by value (ties: lower token), logsumexp of the whole row. */
 function reference(x: number[], V: number, k: number, noEos: boolean) {
@@ -45,42 +51,67 @@ function run(f: typeof rowTop, x: number[], shape: [number, number], k: number, 
   }
 }
 
-describe('rowTop', () => {
-  it('runs through the toolkit kernel on the test backend', () => {
-    expect(hasJsKernel(ROW_TOP)).toBe(true);
-  });
+// wasm runs the SIMD kernel (block maxima), cpu the JavaScript one; both must equal the reference, as must tf ops.
+for (const backend of ['wasm', 'cpu'] as const) {
+  describe(`rowTop on ${backend}`, () => {
+    beforeAll(async () => {
+      await selectBackend(backend, {});
+    });
 
-  for (const [name, f] of [
-    ['the kernel', rowTop],
-    ['tf ops', rowTopByOps],
-  ] as const) {
-    it(`${name}: each row's k best tokens, logsumexp and EOS logit equal the float64 reference on random rows`, () => {
-      const rng = new Rng(11);
-      for (const [rows, V, k] of [
-        [3, 7, 1],
-        [5, 40, 5],
-        [2, 300, 3],
-        [4, 9, 8],
-      ] as const) {
-        for (const noEos of [false, true]) {
-          // Rounded values make ties; spreads of ±60 underflow most probabilities.
-          const x = Array.from({ length: rows * V }, () => Math.round((rng.next() - 0.5) * 120) / 4);
-          const got = run(f, x, [rows, V], k, noEos);
-          expectMatches(got, x, V, k, noEos);
+    it('runs through the toolkit kernel', () => {
+      expect(tf.getBackend()).toBe(backend);
+      expect(hasJsKernel(ROW_TOP)).toBe(true);
+    });
+
+    for (const [name, f] of [
+      ['the kernel', rowTop],
+      ['tf ops', rowTopByOps],
+    ] as const) {
+      it(`${name}: each row's k best tokens, logsumexp and EOS logit equal the float64 reference on random rows`, () => {
+        const rng = new Rng(11);
+        for (const [rows, V, k] of [
+          [3, 7, 1],
+          [5, 40, 5],
+          [2, 300, 3],
+          [4, 9, 8],
+        ] as const) {
+          for (const noEos of [false, true]) {
+            // Rounded values make ties; spreads of ±60 underflow most probabilities.
+            const x = Array.from({ length: rows * V }, () => Math.round((rng.next() - 0.5) * 120) / 4);
+            const got = run(f, x, [rows, V], k, noEos);
+            expectMatches(got, x, V, k, noEos);
+          }
         }
-      }
-    });
+      });
 
-    it(`${name}: PAD and GO are never candidates even when largest; −∞ tokens never are; missing ones are −∞ / −1`, () => {
-      const V = 6;
-      const x = [50, 40, 1, -Infinity, 2, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity];
-      const got = run(f, x, [2, V], 3, false);
-      expect(Array.from(got.ids)).toEqual([4, EOS, -1, -1, -1, -1]);
-      expect(Array.from(got.values)).toEqual([2, 1, -Infinity, -Infinity, -Infinity, -Infinity]);
-      expectMatches(got, x, V, 3, false);
-    });
-  }
+      it(`${name}: PAD and GO are never candidates even when largest; −∞ tokens never are; missing ones are −∞ / −1`, () => {
+        const V = 6;
+        const x = [50, 40, 1, -Infinity, 2, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity];
+        const got = run(f, x, [2, V], 3, false);
+        expect(Array.from(got.ids)).toEqual([4, EOS, -1, -1, -1, -1]);
+        expect(Array.from(got.values)).toEqual([2, 1, -Infinity, -Infinity, -Infinity, -Infinity]);
+        expectMatches(got, x, V, 3, false);
+      });
+    }
 
+    it('a row holding a NaN, or only −∞, has a NaN normaliser and leaves the other rows right', () => {
+      const V = 37;
+      const rng = new Rng(4);
+      const x = Array.from({ length: 3 * V }, () => (rng.next() - 0.5) * 10);
+      x[V + 20] = Number.NaN;
+      for (let v = 0; v < V; v++) x[2 * V + v] = -Infinity;
+      const got = run(rowTop, x, [3, V], 4, false);
+      expect(got.logNormaliser[1]).toBeNaN();
+      expect(got.logNormaliser[2]).toBeNaN();
+      expect(Array.from(got.ids.subarray(8, 12))).toEqual([-1, -1, -1, -1]);
+      const first = run(rowTop, x.slice(0, V), [1, V], 4, false);
+      expect(got.logNormaliser[0]).toBe(first.logNormaliser[0]);
+      expect(Array.from(got.ids.subarray(0, 4))).toEqual(Array.from(first.ids));
+    });
+  });
+}
+
+describe('rowTop', () => {
   it('topOfRow keeps the lower token on ties and skips NaN', () => {
     const values = new Float32Array(3);
     const ids = new Int32Array(3);
@@ -88,6 +119,31 @@ describe('rowTop', () => {
     expect(topOfRow(row, 0, row.length, 3, false, values, ids, 0)).toBe(3);
     expect(Array.from(ids)).toEqual([EOS, 5, 6]);
     expect(Array.from(values)).toEqual([9, 3, 3]);
+  });
+
+  it('topOfRowByBlocks, which skips blocks by their maxima, finds what topOfRow finds: ties, NaNs, −∞, tails', () => {
+    const rng = new Rng(21);
+    for (const V of [3, 16, 17, 40, 100, 1000]) {
+      for (const k of [1, 2, 5, 8]) {
+        for (const noEos of [false, true]) {
+          // Few distinct values (many ties), some NaN and −∞.
+          const x = Float32Array.from({ length: V }, () => {
+            const u = rng.next();
+            return u < 0.05 ? Number.NaN : u < 0.1 ? -Infinity : Math.floor(rng.next() * 12) - 6;
+          });
+          const nb = Math.floor(V / BLOCK);
+          const blockMax = Float32Array.from({ length: nb }, (_, b) =>
+            Math.max(-Infinity, ...Array.from(x.subarray(b * BLOCK, (b + 1) * BLOCK)).filter((v) => !Number.isNaN(v))),
+          );
+          const want = { values: new Float32Array(k), ids: new Int32Array(k) };
+          const got = { values: new Float32Array(k), ids: new Int32Array(k) };
+          const n = topOfRow(x, 0, V, k, noEos, want.values, want.ids, 0);
+          expect(topOfRowByBlocks(x, 0, V, k, noEos, blockMax, 0, got.values, got.ids, 0)).toBe(n);
+          expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
+          expect(Array.from(got.values)).toEqual(Array.from(want.values));
+        }
+      }
+    }
   });
 
   it('leaves no tensors behind', () => {

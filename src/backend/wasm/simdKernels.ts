@@ -233,6 +233,39 @@ function argMaxRowsFn(): Fn {
 }
 
 /**
+ * blockMaxRows(x, rows, width, out): out[r·nb + i] = the largest of x[r, 16i … 16i+15] for each row's nb = ⌊width/16⌋
+ * whole blocks, NaNs left out (−∞ for a block of NaNs and −∞s). Search's top-k (search/rowTop.ts) reads a row's block
+ * maxima and scans only the blocks that can hold one of its best values.
+ */
+function blockMaxRowsFn(): Fn {
+  const fn = new Fn([I32, I32, I32, I32]);
+  const [x, rows, width, out] = [0, 1, 2, 3];
+  const [r, j, xr, o, rowBytes, blockBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
+  const [vm, low] = [fn.local(V128), fn.local(V128)];
+  const lane = (l: number): Code => [op.get(vm), f32x4Lane(l)];
+  // pmax(m, v) = m < v ? v : m keeps m where v is NaN; m starts at −∞, so it never holds a NaN.
+  const fold = (offset: number): Code => [
+    op.get(vm), op.get(xr), op.get(j), op.add, op.load(offset), op.simd(F32X4_PMAX), op.set(vm),
+  ];
+  fn.code = [
+    op.get(width), op.i32(4), op.mul, op.set(rowBytes),
+    op.get(width), op.i32(-16), op.i32and, op.i32(4), op.mul, op.set(blockBytes),
+    op.f32(-Infinity), op.simd(F32X4_SPLAT), op.set(low),
+    op.get(out), op.set(o),
+    fn.forUp(r, [op.get(rows)], 1, [
+      op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(xr),
+      fn.forUp(j, [op.get(blockBytes)], 64, [
+        op.get(low), op.set(vm),
+        fold(0), fold(16), fold(32), fold(48),
+        op.get(o), lane(0), lane(1), op.f32max, lane(2), lane(3), op.f32max, op.f32max, op.f32store(),
+        op.get(o), op.i32(4), op.add, op.set(o),
+      ]),
+    ]),
+  ];
+  return fn;
+}
+
+/**
  * transpose(x, batch, A, B, inner, out): out[n, b, a, :] = x[n, a, b, :] for 4-byte elements, rows of `inner`
  * values moving whole; single values (inner = 1) in 4 × 4 register blocks when A and B are multiples of 4,
  * otherwise in 8 × 8 tiles, so that reads and writes both stay in cache lines.
@@ -340,7 +373,7 @@ function tanhFn(): Fn {
 
 const KERNELS = {
   tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
-  adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn,
+  adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn, blockMaxRows: blockMaxRowsFn,
 } as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
@@ -360,6 +393,7 @@ export interface SimdKernels {
   ): void;
   segmentSum(x: number, ids: number, n: number, inner: number, numSegments: number, out: number): void;
   argMaxRows(x: number, rows: number, width: number, out: number): void;
+  blockMaxRows(x: number, rows: number, width: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
   addRows(x: number, shifts: number, rows: number, width: number, out: number): void;
   tanh(x: number, n: number, out: number): void;

@@ -7,7 +7,17 @@ beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-const KERNEL_NAMES = ['adamStep', 'addRows', 'argMaxRows', 'gruStep', 'gruStepGrad', 'segmentSum', 'tanh', 'transpose'];
+const KERNEL_NAMES = [
+  'adamStep',
+  'addRows',
+  'argMaxRows',
+  'blockMaxRows',
+  'gruStep',
+  'gruStepGrad',
+  'segmentSum',
+  'tanh',
+  'transpose',
+];
 
 describe('the SIMD kernels bound to a wasm backend', () => {
   it('are instantiated once per backend, with every kernel', () => {

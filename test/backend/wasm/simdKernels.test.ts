@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../../helpers/backend.js';
 import { simdModuleBytes } from '../../../src/backend/wasm/simdKernels.js';
-import { simdKernels } from '../../../src/backend/wasm/binding.js';
+import { simdKernels, heapOffset } from '../../../src/backend/wasm/binding.js';
 import { gruStep, gruNextState, gruStepGrad } from '../../../src/recurrent/gru.js';
 import { gruStepValues, gruStepGradValues } from '../../../src/recurrent/gruKernels.js';
 import { Rng } from '../../../src/random.js';
@@ -129,6 +129,32 @@ describe('SIMD kernels (WebAssembly, assembled in backend/wasm/simdKernels.ts)',
           expect(got[0]!.slice(b * 3 * H, (b + 1) * 3 * H).every((x) => x === 0)).toBe(true);
           expect(got[1]!.slice(b * 3 * H, (b + 1) * 3 * H).every((x) => x === 0)).toBe(true);
         }
+      }
+    }
+  });
+
+  it('block maxima of rows: the largest of each whole block of 16, NaNs left out, −∞ for a block without a number', () => {
+    const kernels = simdKernels(tf.backend())!;
+    for (const width of [16, 37, 64, 100]) {
+      const rows = 3;
+      const nb = Math.floor(width / 16);
+      const x = rand(rows * width, 5);
+      x[3] = Number.NaN; // the first value of a block's vector: pmax must not keep it
+      x[width + 17] = Number.NaN;
+      for (let j = 0; j < 16; j++) x[2 * width + j] = j % 2 === 0 ? Number.NaN : -Infinity;
+      const xT = tf.tensor1d(x);
+      const out = tf.zeros([rows * nb]);
+      try {
+        kernels.blockMaxRows(heapOffset(tf.backend(), xT), rows, width, heapOffset(tf.backend(), out));
+        const got = out.dataSync();
+        for (let r = 0; r < rows; r++)
+          for (let b = 0; b < nb; b++) {
+            const block = Array.from(x.subarray(r * width + b * 16, r * width + (b + 1) * 16));
+            expect(got[r * nb + b]).toBe(Math.max(-Infinity, ...block.filter((v) => !Number.isNaN(v))));
+          }
+      } finally {
+        xT.dispose();
+        out.dispose();
       }
     }
   });
