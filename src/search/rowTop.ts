@@ -68,7 +68,7 @@ export function topOfRow(
 }
 
 /** Values a block of `blockMaxRows` spans (backend/wasm/simdKernels.ts). */
-export const BLOCK = 16;
+export const BLOCK = 32;
 
 /**
  * topOfRow over whole blocks of BLOCK values whose maxima are given (`blockMax`, nb of them from `bo` on): a block
@@ -213,11 +213,10 @@ export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean): RowTop {
   const rows = logits.shape[0];
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`rowTop: k must be a positive integer, got ${k}`);
   if (hasJsKernel(ROW_TOP)) {
-    const [values, ids, stats] = tf.tidy(() =>
-      runJsKernel(ROW_TOP, { x: logits, p: tf.softmax(logits) }, { k, noEos: noEos ? 1 : 0 }).map(
-        (t) => t.dataSync() as Float32Array,
-      ),
-    );
+    const outs = tf.tidy(() => runJsKernel(ROW_TOP, { x: logits, p: tf.softmax(logits) }, { k, noEos: noEos ? 1 : 0 }));
+    // Read outside tf.tidy, which would walk every number of arrays handed back from it.
+    const [values, ids, stats] = outs.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(outs);
     const logNormaliser = new Float32Array(rows);
     const eos = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {

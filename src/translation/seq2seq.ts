@@ -294,7 +294,14 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   attentionWeights(batch: Batch): number[][][] {
     if (this.config.attention === 'none') throw new Seq2SeqConfigError('this model has no attention (attention: none)');
     const { size: B, sourceSteps: Ts, targetSteps: Tt } = batch;
-    const all = tf.tidy(() => this.decoder.features(this.encode(batch), batch.targetIn, Tt).weights!.arraySync());
+    const weights = tf.tidy(() => this.decoder.features(this.encode(batch), batch.targetIn, Tt).weights!);
+    // Read outside tf.tidy, which would walk every number of an array handed back from it.
+    let all: number[][][];
+    try {
+      all = weights.arraySync() as number[][][];
+    } finally {
+      weights.dispose();
+    }
     return Array.from({ length: B }, (_, b) => {
       const positions: number[] = [];
       for (let t = 0; t < Ts; t++) if (batch.sourceMask[t * B + b]! > 0) positions.push(t);

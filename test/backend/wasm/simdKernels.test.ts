@@ -133,15 +133,15 @@ describe('SIMD kernels (WebAssembly, assembled in backend/wasm/simdKernels.ts)',
     }
   });
 
-  it('block maxima of rows: the largest of each whole block of 16, NaNs left out, −∞ for a block without a number', () => {
+  it('block maxima of rows: the largest of each whole block of 32, NaNs left out, −∞ for a block without a number', () => {
     const kernels = simdKernels(tf.backend())!;
-    for (const width of [16, 37, 64, 100]) {
+    for (const width of [32, 37, 64, 100, 200]) {
       const rows = 3;
-      const nb = Math.floor(width / 16);
+      const nb = Math.floor(width / 32);
       const x = rand(rows * width, 5);
       x[3] = Number.NaN; // the first value of a block's vector: pmax must not keep it
       x[width + 17] = Number.NaN;
-      for (let j = 0; j < 16; j++) x[2 * width + j] = j % 2 === 0 ? Number.NaN : -Infinity;
+      for (let j = 0; j < 32; j++) x[2 * width + j] = j % 2 === 0 ? Number.NaN : -Infinity;
       const xT = tf.tensor1d(x);
       const out = tf.zeros([rows * nb]);
       try {
@@ -149,7 +149,7 @@ describe('SIMD kernels (WebAssembly, assembled in backend/wasm/simdKernels.ts)',
         const got = out.dataSync();
         for (let r = 0; r < rows; r++)
           for (let b = 0; b < nb; b++) {
-            const block = Array.from(x.subarray(r * width + b * 16, r * width + (b + 1) * 16));
+            const block = Array.from(x.subarray(r * width + b * 32, r * width + (b + 1) * 32));
             expect(got[r * nb + b]).toBe(Math.max(-Infinity, ...block.filter((v) => !Number.isNaN(v))));
           }
       } finally {
