@@ -298,7 +298,7 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     // Read outside tf.tidy, which would walk every number of an array handed back from it.
     let all: number[][][];
     try {
-      all = weights.arraySync() as number[][][];
+      all = weights.arraySync();
     } finally {
       weights.dispose();
     }
