@@ -35,6 +35,8 @@ export interface BeamOptions {
   nBest?: number;
   /** Output tokens before EOS may end a hypothesis (default 0). */
   minLength?: number;
+  /** Keep each hypothesis' attention weights (Hypothesis.attention), where the model gives them (default false). */
+  attention?: boolean;
 }
 
 export const DEFAULT_BEAM_SIZE = 5;
@@ -72,8 +74,16 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   let logProb = new Float64Array(B * K).fill(-Infinity);
   for (let b = 0; b < B; b++) logProb[b * K] = 0; // only beam 0 is live at first, so no hypothesis appears twice
   let previous = new Int32Array(B * K).fill(GO);
-  const finalise = (b: number, ids: number[], lp: number): void => {
-    finished[b]!.push({ ids, logProb: lp, score: lp / lengthNormaliser(ids.length + 1, alpha) });
+  // Per row, the attention rows of its tokens so far, when asked for (one step's weights: A, `columns` a row).
+  const keepAttention = options.attention === true;
+  let attention: Float32Array[][] = keepAttention ? Array.from({ length: B * K }, () => []) : [];
+  let A: Float32Array | undefined;
+  let columns = 0;
+  const withStep = (row: number): Float32Array[] | undefined =>
+    A === undefined ? undefined : [...attention[row]!, A.subarray(row * columns, (row + 1) * columns)];
+  const finalise = (b: number, ids: number[], lp: number, rows: Float32Array[] | undefined): void => {
+    const score = lp / lengthNormaliser(ids.length + 1, alpha);
+    finished[b]!.push({ ids, logProb: lp, score, ...(rows === undefined ? {} : { attention: rows }) });
   };
 
   const encoded = model.encode(batch);
@@ -87,19 +97,27 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   try {
     state = model.initialState(memory);
     for (let t = 0; t <= longest && remaining > 0; t++) {
-      const { logProbs: logits, state: next } = model.step(memory, state, previous, 'logits');
+      const {
+        logProbs: logits,
+        state: next,
+        attention: weights,
+      } = model.step(memory, state, previous, 'logits', keepAttention);
       model.disposeState(state);
       state = next;
       let top: RowTop;
       try {
         top = rowTop(logits, K, t < minLength);
+        A = weights?.dataSync() as Float32Array | undefined;
+        columns = weights?.shape[1] ?? 0;
       } finally {
         logits.dispose();
+        weights?.dispose();
       }
 
       const S = slots.length;
       const rows = S * K;
       const nextTokens: number[][] = Array.from({ length: rows }, () => []);
+      const nextAttention: Float32Array[][] = A === undefined ? [] : Array.from({ length: rows }, () => []);
       const nextLogProb = new Float64Array(rows).fill(-Infinity);
       const nextPrevious = new Int32Array(rows).fill(PAD);
       // Row i of the next state continues row source[i]; empty rows point at any row of their own sentence.
@@ -113,7 +131,7 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
           // Out of room: every live hypothesis of this sentence ends here, with EOS.
           for (let row = first; row < first + K; row++) {
             if (logProb[row] !== -Infinity)
-              finalise(b, tokens[row]!, logProb[row]! + (top.eos[row]! - top.logNormaliser[row]!));
+              finalise(b, tokens[row]!, logProb[row]! + (top.eos[row]! - top.logNormaliser[row]!), withStep(row));
           }
           done[b] = 1;
           remaining--;
@@ -124,10 +142,11 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
         let live = 0;
         for (const { score, row, token } of best) {
           if (token === EOS) {
-            finalise(b, tokens[row]!, score);
+            finalise(b, tokens[row]!, score, withStep(row));
           } else {
             const slot = first + live++;
             nextTokens[slot] = [...tokens[row]!, token];
+            if (A !== undefined) nextAttention[slot] = withStep(row)!;
             nextLogProb[slot] = score;
             nextPrevious[slot] = token;
             source[slot] = row;
@@ -148,6 +167,7 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
         }
       }
       tokens = nextTokens;
+      if (A !== undefined) attention = nextAttention;
       logProb = nextLogProb;
       previous = nextPrevious;
       if (remaining === 0) break;
@@ -162,6 +182,7 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
         slots = keptSlots;
         source = keep.map((row) => source[row]!);
         tokens = Array.from(keep, (row) => tokens[row]!);
+        if (A !== undefined) attention = Array.from(keep, (row) => attention[row]!);
         logProb = Float64Array.from(keep, (row) => logProb[row]!);
         previous = keep.map((row) => previous[row]!);
       }

@@ -12,6 +12,14 @@ import type { SourceBatch } from '../data/text/batch.js';
  */
 export type StepScores = 'logProbs' | 'logits';
 
+/** What a step returns (Decodable.step). */
+export interface StepOutput<State> {
+  logProbs: tf.Tensor2D;
+  state: State;
+  /** [rows, memory length], when asked for and the model attends. */
+  attention?: tf.Tensor2D;
+}
+
 export interface Decodable<Memory, State> {
   /** Encodes the sources, one memory row per sentence. Dispose with `disposeMemory`. */
   encode(batch: SourceBatch): Memory;
@@ -25,14 +33,10 @@ export interface Decodable<Memory, State> {
   /**
    * One step for every row: `previous[i]` is row i's last token (GO at the start). Returns log-probabilities
    * [rows, vocab] (the caller disposes them; logits when `scores` is 'logits') and the new state (the old one is
-   * left to the caller to dispose).
+   * left to the caller to dispose). With `attention`, a model that attends also returns the step's attention
+   * weights over the memory's positions, [rows, memory length] (the caller disposes them); others return none.
    */
-  step(
-    memory: Memory,
-    state: State,
-    previous: Int32Array,
-    scores?: StepScores,
-  ): { logProbs: tf.Tensor2D; state: State };
+  step(memory: Memory, state: State, previous: Int32Array, scores?: StepScores, attention?: boolean): StepOutput<State>;
   /** New row i takes old row `indices[i]` (beam search's reshuffle). Returns a new state. */
   selectState(state: State, indices: Int32Array): State;
   disposeState(state: State): void;
@@ -64,8 +68,8 @@ export interface Picked {
 
 /**
  * The one-hypothesis-per-sentence decoding loop (greedy, sampling): encodes the batch, then steps the decoder from
- * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (which it must not
- * dispose). Row r of a step is sentence `sentences[r]`: finished sentences leave the decoder batch (`shouldRetire`),
+ * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (and, with
+ * `attention`, its attention weights where the model gives them; `pick` must dispose neither). Row r of a step is sentence `sentences[r]`: finished sentences leave the decoder batch (`shouldRetire`),
  * so later steps have fewer rows, in sentence order. The loop ends when no row goes on. Memory and states are freed
  * however it ends.
  */
@@ -73,8 +77,9 @@ export function decodeStepwise<M, S>(
   model: Decodable<M, S>,
   batch: SourceBatch,
   steps: number,
-  pick: (logProbs: tf.Tensor2D, t: number, sentences: Int32Array) => Picked,
+  pick: (logProbs: tf.Tensor2D, t: number, sentences: Int32Array, attention?: tf.Tensor2D) => Picked,
   scores: StepScores = 'logProbs',
+  attention = false,
 ): void {
   let memory = model.encode(batch);
   let state: S | undefined;
@@ -83,14 +88,15 @@ export function decodeStepwise<M, S>(
     let sentences = Int32Array.from({ length: batch.size }, (_, b) => b);
     let previous: Int32Array = new Int32Array(batch.size).fill(GO);
     for (let t = 0; t < steps && sentences.length > 0; t++) {
-      const { logProbs, state: next } = model.step(memory, state, previous, scores);
+      const { logProbs, state: next, attention: weights } = model.step(memory, state, previous, scores, attention);
       model.disposeState(state);
       state = next;
       let picked: Picked;
       try {
-        picked = pick(logProbs, t, sentences);
+        picked = pick(logProbs, t, sentences, weights);
       } finally {
         logProbs.dispose();
+        weights?.dispose();
       }
       previous = picked.ids;
       let live = 0;
@@ -122,6 +128,11 @@ export interface Hypothesis {
   score: number;
   /** Sum of the model's log-probabilities of the ids and the final EOS. */
   logProb: number;
+  /**
+   * When the search was asked for attention and the model attends: per output token and then the final EOS, the
+   * attention weights with which it was predicted, over the memory's positions (the source batch's steps).
+   */
+  attention?: Float32Array[];
 }
 
 /** The per-sentence limits as an array. */

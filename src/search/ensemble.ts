@@ -3,7 +3,7 @@
 // sampling run on it unchanged, since it is a Decodable like any single model.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/text/batch.js';
-import type { Decodable, StepScores } from './decodable.js';
+import type { Decodable, StepOutput, StepScores } from './decodable.js';
 
 export class Ensemble<M, S> implements Decodable<M[], S[]> {
   constructor(readonly members: readonly Decodable<M, S>[]) {
@@ -31,18 +31,30 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
     );
   }
 
-  /** Averaged log-probabilities (never logits: members' logits are on different scales). */
-  step(memory: M[], state: S[], previous: Int32Array, _scores?: StepScores): { logProbs: tf.Tensor2D; state: S[] } {
+  /**
+   * Averaged log-probabilities (never logits: members' logits are on different scales); with `attention`, the
+   * members' averaged attention weights when every member gives them (members read one batch: the same positions).
+   */
+  step(memory: M[], state: S[], previous: Int32Array, _scores?: StepScores, attention = false): StepOutput<S[]> {
     const outs = this.each(
-      (m, i) => m.step(memory[i]!, state[i]!, previous, 'logProbs'),
+      (m, i) => m.step(memory[i]!, state[i]!, previous, 'logProbs', attention),
       (m, o) => {
         o.logProbs.dispose();
+        o.attention?.dispose();
         m.disposeState(o.state);
       },
     );
     const logProbs = tf.tidy(() => tf.div<tf.Tensor2D>(tf.addN(outs.map((o) => o.logProbs)), outs.length));
-    for (const o of outs) o.logProbs.dispose();
-    return { logProbs, state: outs.map((o) => o.state) };
+    const weights = outs.map((o) => o.attention).filter((w) => w !== undefined);
+    const averaged =
+      weights.length === outs.length && outs.length > 0
+        ? tf.tidy(() => tf.div<tf.Tensor2D>(tf.addN(weights), weights.length))
+        : undefined;
+    for (const o of outs) {
+      o.logProbs.dispose();
+      o.attention?.dispose();
+    }
+    return { logProbs, state: outs.map((o) => o.state), ...(averaged === undefined ? {} : { attention: averaged }) };
   }
 
   selectState(state: S[], indices: Int32Array): S[] {

@@ -11,6 +11,8 @@ export interface GreedyOptions {
   maxLength: number | ArrayLike<number>;
   /** Output tokens before EOS may be chosen (default 0). */
   minLength?: number;
+  /** Keep each hypothesis' attention weights (Hypothesis.attention), where the model gives them (default false). */
+  attention?: boolean;
 }
 
 /** Returns, per sentence, the output ids without GO and EOS (greedySearch's, without the scores). */
@@ -30,14 +32,17 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const outputs: number[][] = Array.from({ length: batch.size }, () => []);
   const logProb = new Float64Array(batch.size);
   const minLength = options.minLength ?? 0;
+  const attention: Float32Array[][] | undefined = options.attention === true ? outputs.map(() => []) : undefined;
   // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
   const done = new Uint8Array(batch.size);
   decodeStepwise(
     model,
     batch,
     longest + 1,
-    (logits, t, sentences) => {
+    (logits, t, sentences, weights) => {
       const R = sentences.length;
+      const A = weights?.dataSync() as Float32Array | undefined;
+      const columns = weights?.shape[1] ?? 0;
       // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
       const top = rowTop(logits, 1, t < minLength);
       const ids = new Int32Array(R);
@@ -46,6 +51,7 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
         const b = sentences[r]!;
         ids[r] = top.ids[r]! < 0 ? EOS : top.ids[r]!; // no candidate at all (NaN logits): the sentence ends
         if (done[b]) continue;
+        if (A !== undefined) attention?.[b]!.push(A.subarray(r * columns, (r + 1) * columns));
         if (t === limits[b]) {
           logProb[b]! += top.eos[r]! - top.logNormaliser[r]!; // out of room: ended with EOS
           done[b] = 1;
@@ -62,6 +68,10 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
       return { ids, live };
     },
     'logits',
+    attention !== undefined,
   );
-  return outputs.map((ids, b) => [{ ids, logProb: logProb[b]!, score: logProb[b]! }]);
+  return outputs.map((ids, b) => {
+    const rows = attention?.[b];
+    return [{ ids, logProb: logProb[b]!, score: logProb[b]!, ...(rows?.length ? { attention: rows } : {}) }];
+  });
 }

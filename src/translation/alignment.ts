@@ -1,11 +1,9 @@
 // What a translation's attention gives beyond its text: the attention each output token was written with
-// (teacher forced on the model's own output, averaged over an ensemble's members), the alignment read from it (per
+// (kept by the search as it wrote it, averaged over an ensemble's members), the alignment read from it (per
 // output token, the source position attended to most), and the replacement of each <unk> the model writes by that
 // source token (Luong et al. 2015, "Addressing the Rare Word Problem"; OpenNMT's -replace_unk), through a phrase
 // table when one is given.
-import type { Seq2Seq } from './seq2seq.js';
 import { type Vocabulary, UNK, PAD, GO } from '../data/text/vocabulary.js';
-import { makeBatch } from '../data/text/batch.js';
 import { ToolkitError } from '../errors.js';
 
 /** Reads a phrase table: one `source ||| target` or `source<TAB>target` pair a line (the first entry wins). */
@@ -23,33 +21,6 @@ export function parsePhraseTable(text: string, where = 'phrase table'): Map<stri
 }
 
 /**
- * The attention with which each target was written, teacher forced on the model's own output (the same states
- * search went through): per pair [target length + 1][source length], averaged over an ensemble's members.
- */
-export function attentionOf(
-  members: readonly Seq2Seq[],
-  pairs: readonly { source: readonly number[]; target: readonly number[] }[],
-  batchSize: number,
-): number[][][] {
-  const out: number[][][] = [];
-  for (let i = 0; i < pairs.length; i += batchSize) {
-    const chunk = pairs.slice(i, i + batchSize);
-    const perMember = members.map((m) =>
-      m.attentionWeights(makeBatch(chunk, { reverseSource: m.config.reverseSource })),
-    );
-    chunk.forEach((_, b) => {
-      const first = perMember[0]![b]!;
-      out.push(
-        first.map((row, t) =>
-          row.map((_, s) => perMember.reduce((sum, w) => sum + w[b]![t]![s]!, 0) / perMember.length),
-        ),
-      );
-    });
-  }
-  return out;
-}
-
-/**
  * The output tokens of a hypothesis (its ids), PAD and GO dropped; with `weights` (its attention rows) each <unk> is
  * replaced by the source token it attended to most, looked up in `phraseTable` (copied as it is when absent there).
  * `replaced` counts the replacements.
@@ -57,7 +28,7 @@ export function attentionOf(
 export function outputTokens(
   ids: readonly number[],
   vocabulary: Vocabulary,
-  weights: readonly (readonly number[])[] | undefined,
+  weights: readonly ArrayLike<number>[] | undefined,
   sourceTokens: readonly string[],
   phraseTable?: ReadonlyMap<string, string>,
 ): { tokens: string[]; replaced: number } {
@@ -81,15 +52,18 @@ export function outputTokens(
  */
 export function alignmentOf(
   ids: readonly number[],
-  weights: readonly number[][],
+  weights: readonly ArrayLike<number>[],
 ): { alignment: number[]; attention: number[][] } {
   // Rows for the output tokens only: the last row is the EOS prediction.
   const kept = (_: unknown, t: number) => ids[t] !== PAD && ids[t] !== GO;
-  const attention = weights.slice(0, ids.length).filter(kept);
+  const attention = weights
+    .slice(0, ids.length)
+    .filter(kept)
+    .map((row) => Array.from(row));
   return { alignment: attention.map(argMax), attention };
 }
 
-export function argMax(row: readonly number[]): number {
+export function argMax(row: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
   return best;

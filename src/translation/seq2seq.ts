@@ -16,8 +16,8 @@ import { DEFAULT_CELL, CELL_KINDS, stateBlocks, type CellOptions } from '../recu
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { sequenceLoss } from '../loss/sequenceLoss.js';
 import type { LossContext } from '../train/task.js';
-import { toBatchMajor, type Batch, type SourceBatch } from '../data/text/batch.js';
-import type { Decodable, StepScores } from '../search/decodable.js';
+import { toBatchMajor, sourcePositions, type Batch, type SourceBatch } from '../data/text/batch.js';
+import type { Decodable, StepOutput, StepScores } from '../search/decodable.js';
 import { logSoftmaxRows } from '../loss/logSoftmax.js';
 
 export interface Seq2SeqConfig {
@@ -293,7 +293,7 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
    */
   attentionWeights(batch: Batch): number[][][] {
     if (this.config.attention === 'none') throw new Seq2SeqConfigError('this model has no attention (attention: none)');
-    const { size: B, sourceSteps: Ts, targetSteps: Tt } = batch;
+    const { size: B, targetSteps: Tt } = batch;
     const weights = tf.tidy(() => this.decoder.features(this.encode(batch), batch.targetIn, Tt).weights!);
     // Read outside tf.tidy, which would walk every number of an array handed back from it.
     let all: number[][][];
@@ -303,9 +303,7 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
       weights.dispose();
     }
     return Array.from({ length: B }, (_, b) => {
-      const positions: number[] = [];
-      for (let t = 0; t < Ts; t++) if (batch.sourceMask[t * B + b]! > 0) positions.push(t);
-      if (this.config.reverseSource) positions.reverse();
+      const positions = sourcePositions(batch, b, this.config.reverseSource);
       return all[b]!.slice(0, batch.targetLengths[b]).map((row) => positions.map((p) => row[p]!));
     });
   }
@@ -331,12 +329,15 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     state: DecoderState,
     previous: Int32Array,
     scores: StepScores = 'logProbs',
-  ): { logProbs: tf.Tensor2D; state: DecoderState } {
-    const [logProbs, h] = tf.tidy(() => {
+    attention = false,
+  ): StepOutput<DecoderState> {
+    const [logProbs, h, weights] = tf.tidy(() => {
       const out = this.decoder.step(memory, state, previous);
-      return [scores === 'logits' ? out.logits : logSoftmaxRows(out.logits), out.state.h];
+      const made = [scores === 'logits' ? out.logits : logSoftmaxRows(out.logits), out.state.h];
+      if (attention && out.weights !== null) made.push(tf.reshape(out.weights, [previous.length, -1]));
+      return made;
     });
-    return { logProbs: logProbs, state: { h: h } };
+    return { logProbs: logProbs!, state: { h: h! }, ...(weights === undefined ? {} : { attention: weights }) };
   }
 
   selectState(state: DecoderState, indices: Int32Array): DecoderState {

@@ -19,7 +19,7 @@ import {
   type CreateTokenizerOptions,
 } from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
-import { makeSourceBatch } from '../data/text/batch.js';
+import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
 import { search } from '../search/search.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { Hypothesis } from '../search/decodable.js';
@@ -27,7 +27,7 @@ import { Ensemble } from '../search/ensemble.js';
 import type { Decodable } from '../search/decodable.js';
 import { ToolkitError } from '../errors.js';
 import { averageWeights } from '../model/average.js';
-import { attentionOf, outputTokens, alignmentOf } from './alignment.js';
+import { outputTokens, alignmentOf } from './alignment.js';
 
 export class EnsembleError extends ToolkitError {
   override name = 'EnsembleError';
@@ -279,27 +279,19 @@ export class Translator {
       results[index]!.unknownTokens = tokens.filter((_, i) => ids[i] === UNK);
       work.push({ index, ids });
     });
+    const alignments = options.alignments ?? 'none';
+    const replace = options.replaceUnknown ?? true;
+    // Attention comes from the search itself, which keeps each hypothesis' weights when alignments or <unk>
+    // replacement may need them: no second, teacher-forced pass over the outputs.
     const hyps = this.searchIds(
       work.map((w) => w.ids),
       options,
+      this.hasAttention && (alignments !== 'none' || replace),
     );
-    const alignments = options.alignments ?? 'none';
-    const replace = options.replaceUnknown ?? true;
-    // Attention for the hypotheses that need it: all (alignments asked for), or those holding <unk> (replacement).
-    const wanted: { source: number[]; target: number[]; k: number; h: number }[] = [];
-    work.forEach((w, k) =>
-      hyps[k]!.forEach((h, j) => {
-        if (alignments !== 'none' || (replace && h.ids.includes(UNK)))
-          wanted.push({ source: w.ids, target: h.ids, k, h: j });
-      }),
-    );
-    const attention = this.hasAttention ? attentionOf(this.members, wanted, options.batchSize ?? 64) : [];
-    const attentionFor = new Map<string, number[][]>();
-    wanted.forEach((x, i) => attention[i] && attentionFor.set(`${x.k}/${x.h}`, attention[i]));
     work.forEach((w, k) => {
       const r = results[w.index]!;
       r.nBest = hyps[k]!.map((h, j) => {
-        const weights = attentionFor.get(`${k}/${j}`);
+        const weights = h.attention;
         const { tokens, replaced } = outputTokens(
           h.ids,
           this.targetVocabulary,
@@ -341,7 +333,15 @@ export class Translator {
   }
 
   /** Search over id sequences in length-sorted batches; results in input order, [] for an empty sequence. */
-  private searchIds(sources: readonly (readonly number[])[], options: TranslateOptions): Hypothesis[][] {
+  /**
+   * With `attention`, each hypothesis carries its attention rows (EOS's last) over the source tokens in their
+   * original order.
+   */
+  private searchIds(
+    sources: readonly (readonly number[])[],
+    options: TranslateOptions,
+    attention = false,
+  ): Hypothesis[][] {
     const batchSize = options.batchSize ?? 64;
     const ratio = options.maxLengthRatio ?? 2;
     const margin = options.maxLengthMargin ?? 10;
@@ -365,7 +365,7 @@ export class Translator {
       // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
       const outs =
         beamSize === 1 && nBest === 1
-          ? search(decodable, batch, { method: 'greedy', maxLength, minLength: 1 })
+          ? search(decodable, batch, { method: 'greedy', maxLength, minLength: 1, attention })
           : search(decodable, batch, {
               method: 'beam',
               beamSize,
@@ -373,9 +373,16 @@ export class Translator {
               lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY,
               maxLength,
               minLength: 1,
+              attention,
             });
       chunk.forEach((j, k) => {
-        results[j] = outs[k]!;
+        // The weights' columns are the batch's steps: those of sentence k's tokens, in source order.
+        const positions = attention ? sourcePositions(batch, k, this.model.config.reverseSource) : [];
+        results[j] = outs[k]!.map((h) =>
+          h.attention === undefined
+            ? h
+            : { ...h, attention: h.attention.map((row) => Float32Array.from(positions, (p) => row[p]!)) },
+        );
       });
     }
     return results;

@@ -6,7 +6,7 @@ import type { Hypothesis } from '../../src/search/decodable.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
 import type { Decodable } from '../../src/search/decodable.js';
-import { makeSourceBatch, type SourceBatch } from '../../src/data/text/batch.js';
+import { makeSourceBatch, sourcePositions, type SourceBatch } from '../../src/data/text/batch.js';
 import { GO, EOS } from '../../src/data/text/vocabulary.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Rng } from '../../src/random.js';
@@ -157,11 +157,23 @@ describe('beamSearch on a real Seq2Seq', () => {
       // Limits from 0 to 9 tokens: sentences end (and leave the batch) at different steps.
       const maxLength = many.map((_, i) => i % 10);
       const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6 };
-      const together = beamSearch(model, makeSourceBatch(many), { ...options, maxLength });
+      const batch = makeSourceBatch(many);
+      const together = beamSearch(model, batch, { ...options, maxLength, attention: true });
       many.forEach((s, b) => {
-        const [alone] = beamSearch(model, makeSourceBatch([s]), { ...options, maxLength: maxLength[b]! });
+        const single = makeSourceBatch([s]);
+        const [alone] = beamSearch(model, single, { ...options, maxLength: maxLength[b]!, attention: true });
         expect(together[b]!.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
-        together[b]!.forEach((h, i) => expect(h.logProb).toBeCloseTo(alone![i]!.logProb, 4));
+        together[b]!.forEach((h, i) => {
+          expect(h.logProb).toBeCloseTo(alone![i]!.logProb, 4);
+          // Attention follows each hypothesis through the reshuffles: a row per output token and EOS, equal to
+          // the sentence's alone (over its own source steps).
+          expect(h.attention).toHaveLength(h.ids.length + 1);
+          const [mine, its] = [sourcePositions(batch, b, true), sourcePositions(single, 0, true)];
+          h.attention!.forEach((row, t) => {
+            expect(mine.reduce((sum, p) => sum + row[p]!, 0)).toBeCloseTo(1, 5);
+            mine.forEach((p, j) => expect(row[p]).toBeCloseTo(alone![i]!.attention![t]![its[j]!]!, 5));
+          });
+        });
       });
       model.dispose();
     }

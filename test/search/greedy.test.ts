@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { greedyDecode, greedySearch } from '../../src/search/greedy.js';
 import { beamSearch } from '../../src/search/beam.js';
-import { makeSourceBatch } from '../../src/data/text/batch.js';
+import { makeSourceBatch, sourcePositions } from '../../src/data/text/batch.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Rng } from '../../src/random.js';
 
@@ -56,14 +56,23 @@ describe('greedySearch over a batch', () => {
       const sources = randomSources(new Rng(seed), 12, 20);
       // Limits from 0 to 11 tokens: sentences end (and leave the batch) at different steps.
       const maxLength = sources.map((_, i) => i);
-      const together = greedySearch(model, makeSourceBatch(sources, { reverseSource: true }), { maxLength });
+      const batch = makeSourceBatch(sources, { reverseSource: true });
+      const together = greedySearch(model, batch, { maxLength, attention: true });
       sources.forEach((s, b) => {
-        const [alone] = greedySearch(model, makeSourceBatch([s], { reverseSource: true }), {
-          maxLength: maxLength[b]!,
+        const single = makeSourceBatch([s], { reverseSource: true });
+        const [alone] = greedySearch(model, single, { maxLength: maxLength[b]!, attention: true });
+        const [h, a] = [together[b]![0]!, alone![0]!];
+        expect(h.ids).toEqual(a.ids);
+        expect(h.logProb).toBeCloseTo(a.logProb, 4);
+        // Attention: a row per output token and EOS, over the batch's steps; the sentence's own equal alone.
+        expect(h.attention).toHaveLength(h.ids.length + 1);
+        const [mine, its] = [sourcePositions(batch, b, true), sourcePositions(single, 0, true)];
+        h.attention!.forEach((row, t) => {
+          expect(mine.reduce((sum, p) => sum + row[p]!, 0)).toBeCloseTo(1, 5);
+          mine.forEach((p, j) => expect(row[p]).toBeCloseTo(a.attention![t]![its[j]!]!, 5));
         });
-        expect(together[b]![0]!.ids).toEqual(alone![0]!.ids);
-        expect(together[b]![0]!.logProb).toBeCloseTo(alone![0]!.logProb, 4);
       });
+      expect(greedySearch(model, batch, { maxLength }).every(([h]) => h!.attention === undefined)).toBe(true);
       model.dispose();
     }
   });

@@ -1,9 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useTestBackend } from '../helpers/backend.js';
-import { parsePhraseTable, attentionOf, outputTokens, alignmentOf, argMax } from '../../src/translation/alignment.js';
-import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
+import { parsePhraseTable, outputTokens, alignmentOf, argMax } from '../../src/translation/alignment.js';
 import { Vocabulary, PAD, GO, UNK } from '../../src/data/text/vocabulary.js';
-import { makeBatch } from '../../src/data/text/batch.js';
 
 beforeAll(useTestBackend);
 
@@ -57,34 +55,5 @@ describe('outputTokens and alignmentOf', () => {
   it('argMax takes the first of equal maxima', () => {
     expect(argMax([1, 3, 3, 2])).toBe(1);
     expect(argMax([5])).toBe(0);
-  });
-});
-
-describe('attentionOf', () => {
-  it("gives each pair's attention rows, the mean over the members", () => {
-    const config = { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 8, embeddingSize: 4 };
-    const one = new Seq2Seq({ ...config, seed: 1 }, 8, 8);
-    const two = new Seq2Seq({ ...config, seed: 2 }, 8, 8);
-    const pairs = [
-      { source: [4, 5, 6], target: [4, 5] },
-      { source: [7], target: [6, 7, 4] },
-      { source: [5, 4], target: [5] },
-    ];
-    const alone = one.attentionWeights(makeBatch(pairs));
-    // Batches of 2 give the rows of one batch of 3 (padding moves the last float bits at most).
-    attentionOf([one], pairs, 2).forEach((rows, b) =>
-      rows.forEach((row, t) => row.forEach((w, s) => expect(w).toBeCloseTo(alone[b]![t]![s]!, 6))),
-    );
-    const other = two.attentionWeights(makeBatch(pairs));
-    const mean = attentionOf([one, two], pairs, 3);
-    mean.forEach((rows, b) => {
-      expect(rows).toHaveLength(pairs[b]!.target.length + 1);
-      rows.forEach((row, t) => {
-        expect(row).toHaveLength(pairs[b]!.source.length);
-        row.forEach((w, s) => expect(w).toBeCloseTo((alone[b]![t]![s]! + other[b]![t]![s]!) / 2, 6));
-      });
-    });
-    one.dispose();
-    two.dispose();
   });
 });

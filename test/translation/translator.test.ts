@@ -33,6 +33,47 @@ function makeTranslator(seed: number): Translator {
 
 const lines = ['one two five', 'nine', '', 'three three eight zero'];
 
+describe('Translator attention', () => {
+  it("keeps each hypothesis' attention from the search: equal to the teacher-forced weights on its output, greedy and beam, one model and an ensemble", () => {
+    const a = makeTranslator(5);
+    const b = makeTranslator(6);
+    const ensemble = Translator.ensemble([a, b]);
+    const sources = ['one two five', 'nine', 'three three eight zero seven', 'four'];
+    for (const [t, members] of [
+      [a, [a]],
+      [ensemble, [a, b]],
+    ] as const) {
+      for (const options of [{ beamSize: 1 }, { beamSize: 3, nBest: 2 }]) {
+        const out = t.translate(sources, { ...options, alignments: 'matrix', replaceUnknown: false });
+        out.forEach((r) => {
+          const source = t.sourceVocabulary.encode(r.sourceTokens);
+          for (const h of r.nBest) {
+            const target = t.targetVocabulary.encode(h.tokens!);
+            // One teacher-forced pass per member on (source, output); rows for the output tokens, EOS's dropped.
+            const forced = members.map(
+              (m) =>
+                m.model.attentionWeights(
+                  makeBatch([{ source, target }], { reverseSource: m.model.config.reverseSource }),
+                )[0]!,
+            );
+            expect(h.attention).toHaveLength(target.length);
+            h.attention!.forEach((row, i) => {
+              expect(row).toHaveLength(source.length);
+              row.forEach((w, j) => {
+                const mean = forced.reduce((sum, f) => sum + f[i]![j]!, 0) / forced.length;
+                expect(Math.abs(w - mean)).toBeLessThan(1e-5);
+              });
+            });
+            expect(h.alignment).toEqual(h.attention!.map((row) => row.indexOf(Math.max(...row))));
+          }
+        });
+      }
+    }
+    a.dispose();
+    b.dispose();
+  });
+});
+
 describe('Translator save and load', () => {
   it('a saved model loads and gives identical outputs (text and logits)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seq2seq-model-'));

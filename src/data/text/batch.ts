@@ -65,6 +65,17 @@ export function makeSourceBatch(sources: readonly (readonly number[])[], options
   return { size: B, sourceSteps: T, source, sourceMask, sourceLengths };
 }
 
+/**
+ * Where sentence b's source tokens lie in a batch made with `reversed` (its reverseSource): the step of each token,
+ * in the sentence's own order. Maps what is computed per source step (attention) back to the tokens.
+ */
+export function sourcePositions(batch: SourceBatch, b: number, reversed: boolean): number[] {
+  const B = batch.size;
+  const positions: number[] = [];
+  for (let t = 0; t < batch.sourceSteps; t++) if (batch.sourceMask[t * B + b]! > 0) positions.push(t);
+  return reversed ? positions.reverse() : positions;
+}
+
 export function makeBatch(
   pairs: readonly { source: readonly number[]; target: readonly number[] }[],
   options: BatchOptions = {},

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { makeBatch, makeSourceBatch, toBatchMajor } from '../../../src/data/text/batch.js';
+import { makeBatch, makeSourceBatch, sourcePositions, toBatchMajor } from '../../../src/data/text/batch.js';
 import { Vocabulary, PAD, GO, EOS } from '../../../src/data/text/vocabulary.js';
 
 /** Reads column b of a time-major [T·B] array. */
@@ -43,6 +43,21 @@ describe('batches', () => {
     expect(column(b.source, 2, 2, 0).map((id) => en.token(id))).toEqual(['I', 'drink']);
     expect(column(b.source, 2, 2, 1).map((id) => en.token(id))).toEqual(['Hi', '<pad>']);
     expect(column(b.sourceMask, 2, 2, 1)).toEqual([1, 0]);
+  });
+
+  it("maps each sentence's tokens to their steps, reversed and padded or not", () => {
+    const sources = [[4, 5, 6], [7]];
+    const reversed = makeSourceBatch(sources);
+    expect(sourcePositions(reversed, 0, true)).toEqual([2, 1, 0]);
+    expect(sourcePositions(reversed, 1, true)).toEqual([2]);
+    const plain = makeSourceBatch(sources, { reverseSource: false });
+    expect(sourcePositions(plain, 1, false)).toEqual([0]);
+    sources.forEach((s, b) =>
+      s.forEach((id, i) => {
+        expect(reversed.source[sourcePositions(reversed, b, true)[i]! * 2 + b]).toBe(id);
+        expect(plain.source[sourcePositions(plain, b, false)[i]! * 2 + b]).toBe(id);
+      }),
+    );
   });
 
   it('grows the steps to fit a source longer than the requested length', () => {
