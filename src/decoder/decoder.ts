@@ -47,16 +47,23 @@ export interface DecoderOptions {
   trainEmbedding?: boolean;
 }
 
-/** What the decoder reads from the encoded source, one row per sentence (or per beam hypothesis). */
+/**
+ * What the decoder reads from the encoded source, one row per sentence (or per beam hypothesis). With `group` G > 1
+ * (Luong attention only), each row of outputs, maskBias and keys serves G consecutive decoder rows (a sentence's
+ * beam hypotheses), so the source is neither copied G times nor read G times a step: the G rows attend as G
+ * target positions of one sentence.
+ */
 export interface Memory {
-  /** [batch, T_src, M]: the encoder outputs, zero at padding. */
+  /** [batch / group, T_src, M]: the encoder outputs, zero at padding. */
   outputs: tf.Tensor3D;
-  /** [batch, 1, T_src]: 0 at real source positions, −1e9 at padding. */
+  /** [batch / group, 1, T_src]: 0 at real source positions, −1e9 at padding. */
   maskBias: tf.Tensor3D;
   /** Attention keys computed once per source batch ('general', 'bahdanau'), or null ('dot': the outputs; 'none'). */
   keys: tf.Tensor3D | null;
   /** [batch, layers·state]: the decoder's initial state (every layer's, side by side), from the bridge. */
   initial: tf.Tensor2D;
+  /** Decoder rows per row of outputs, maskBias and keys (default 1). */
+  group?: number;
 }
 
 /** What search carries from step to step. */
@@ -282,7 +289,9 @@ export class Decoder {
         weights: tf.reshape<tf.Rank.R3>(bahdanau.weights, [B, 1, -1]),
       };
     if (this.options.attention === 'none') return { state: next, logits: this.logits(top), weights: null };
-    const out = this.luong(tf.reshape<tf.Rank.R3>(top, [B, 1, H]), memory);
-    return { state: next, logits: this.logits(out.top), weights: out.weights };
+    // A group's rows attend as that many target positions of one sentence: [B / G, G, H].
+    const G = memory.group ?? 1;
+    const out = this.luong(tf.reshape<tf.Rank.R3>(top, [B / G, G, H]), memory);
+    return { state: next, logits: this.logits(out.top), weights: tf.reshape<tf.Rank.R3>(out.weights, [B, 1, -1]) };
   }
 }

@@ -144,11 +144,28 @@ function validate(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: nu
 
 /** tf.tidy for a Memory, whose `keys` may be null (which tidy's containers do not allow). */
 function tidyMemory(f: () => Memory): Memory {
+  let group = 1;
   const m = tf.tidy(() => {
     const x = f();
+    group = x.group ?? 1;
     return { outputs: x.outputs, maskBias: x.maskBias, initial: x.initial, keys: x.keys ?? undefined };
   });
-  return { ...m, keys: m.keys ?? null };
+  return { ...m, keys: m.keys ?? null, ...(group > 1 ? { group } : {}) };
+}
+
+/**
+ * G when `rows` is each of some rows repeated G times in a row (rows.length / G distinct runs, each exactly G
+ * long), else 1.
+ */
+export function runLength(rows: ArrayLike<number>): number {
+  let G = 1;
+  while (G < rows.length && rows[G] === rows[0]) G++;
+  if (G === 1 || rows.length % G !== 0) return 1;
+  for (let i = 0; i < rows.length; i += G) {
+    if (i > 0 && rows[i] === rows[i - 1]) return 1;
+    for (let j = 1; j < G; j++) if (rows[i + j] !== rows[i]) return 1;
+  }
+  return G;
 }
 
 export class Seq2Seq implements Decodable<Memory, DecoderState> {
@@ -309,13 +326,20 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
   }
 
   selectMemory(memory: Memory, rows: Int32Array): Memory {
+    // Row i reads source row ⌊rows[i] / G⌋ of this memory. Where those come in runs of one length (a beam's
+    // hypotheses), Luong attention keeps one source row per run instead of copying it (Memory.group).
+    const G = memory.group ?? 1;
+    const sources = G === 1 ? rows : rows.map((r) => Math.floor(r / G));
+    const group = this.config.attention === 'dot' || this.config.attention === 'general' ? runLength(sources) : 1;
+    const kept = group === 1 ? sources : sources.filter((_, i) => i % group === 0);
     return tidyMemory(() => {
-      const index = tf.tensor1d(rows, 'int32');
+      const index = tf.tensor1d(kept, 'int32');
       return {
         outputs: tf.gather(memory.outputs, index),
         maskBias: tf.gather(memory.maskBias, index),
         keys: memory.keys && tf.gather(memory.keys, index),
-        initial: tf.gather(memory.initial, index),
+        initial: tf.gather(memory.initial, tf.tensor1d(rows, 'int32')),
+        group,
       };
     });
   }

@@ -13,8 +13,11 @@ import {
   DEFAULT_SEQ2SEQ_CONFIG,
   Seq2SeqConfigError,
   resolveSeq2SeqConfig,
+  runLength,
   type Seq2SeqConfig,
 } from '../../src/translation/seq2seq.js';
+import type { Memory } from '../../src/decoder/decoder.js';
+import { tiledRows } from '../../src/search/decodable.js';
 import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
 import { makeBatch, makeSourceBatch, type Batch } from '../../src/data/text/batch.js';
 import { greedyDecode } from '../../src/search/greedy.js';
@@ -104,6 +107,55 @@ describe.each(configs)('Seq2Seq, %s', (_, config) => {
     model.dispose();
   });
 
+  it("a memory selected for a beam's rows steps as the same rows copied out, and keeps serving through a later selection", () => {
+    const model = new Seq2Seq(config, V, V);
+    const batch = makeSourceBatch(PAIRS.map((p) => p.source));
+    const memory = model.encode(batch);
+    // Copies of every field, row by row: what selectMemory computes without sharing rows.
+    const copied = (rows: Int32Array) =>
+      tf.tidy(() => {
+        const index = tf.tensor1d(rows, 'int32');
+        const keys = memory.keys && tf.gather(memory.keys, index);
+        return {
+          outputs: tf.gather(memory.outputs, index),
+          maskBias: tf.gather(memory.maskBias, index),
+          initial: tf.gather(memory.initial, index),
+          ...(keys === null ? {} : { keys }),
+        };
+      });
+    const compare = (selected: Memory, rows: Int32Array) => {
+      const plain = copied(rows);
+      const reference = { ...plain, keys: plain.keys ?? null };
+      const previous = Int32Array.from(rows, (r, i) => 4 + ((r + i) % 7));
+      const got = model.step(selected, model.initialState(selected), previous, 'logits', true);
+      const want = model.step(reference, model.initialState(reference), previous, 'logits', true);
+      for (const [a, b] of [
+        [got.logProbs, want.logProbs],
+        [got.state.h, want.state.h],
+        ...(got.attention === undefined ? [] : [[got.attention, want.attention!]]),
+      ] as const) {
+        const [x, y] = [a.dataSync(), b.dataSync()];
+        expect(x.length).toBe(y.length);
+        x.forEach((v, i) => expect(Math.abs(v - y[i]!)).toBeLessThan(1e-5));
+      }
+      tf.dispose([got.logProbs, want.logProbs, got.attention, want.attention, got.state.h, want.state.h]);
+      model.disposeMemory(reference);
+    };
+    const tiled = tiledRows(3, 4);
+    const beams = model.selectMemory(memory, tiled);
+    // Luong attention shares a sentence's source row among its 4 hypotheses; Bahdanau's copies it.
+    expect(beams.group ?? 1).toBe(config.attention === 'bahdanau' || config.attention === 'none' ? 1 : 4);
+    compare(beams, tiled);
+    // Retiring sentence 1 (rows 4–7), then rows of sentences picked out of order (no runs: copied).
+    const retired = model.selectMemory(beams, Int32Array.from([0, 1, 2, 3, 8, 9, 10, 11]));
+    compare(retired, Int32Array.from([0, 0, 0, 0, 2, 2, 2, 2]));
+    const mixed = model.selectMemory(retired, Int32Array.from([5, 0, 7]));
+    expect(mixed.group ?? 1).toBe(1);
+    compare(mixed, Int32Array.from([2, 0, 2]));
+    [beams, retired, mixed, memory].forEach((m) => model.disposeMemory(m));
+    model.dispose();
+  });
+
   it('greedy and beam search run, beam 1 equals greedy, and no tensor leaks', () => {
     const model = new Seq2Seq(config, V, V);
     const batch = makeSourceBatch(PAIRS.map((p) => p.source));
@@ -120,6 +172,19 @@ describe.each(configs)('Seq2Seq, %s', (_, config) => {
       hyps.forEach((h) => h.ids.forEach((id) => expect(id).toBeGreaterThanOrEqual(0)));
     });
     model.dispose();
+  });
+});
+
+describe('runLength', () => {
+  it('finds G where every row comes G times in a row, else 1', () => {
+    expect(runLength([0, 0, 0, 1, 1, 1])).toBe(3);
+    expect(runLength([2, 2, 0, 0])).toBe(2);
+    expect(runLength([0, 1, 2])).toBe(1);
+    expect(runLength([0, 0, 1])).toBe(1);
+    expect(runLength([0, 0, 1, 1, 1, 1])).toBe(1);
+    expect(runLength([0, 0, 0, 0])).toBe(4);
+    expect(runLength([0, 0, 0, 0, 0, 0])).toBe(6);
+    expect(runLength([])).toBe(1);
   });
 });
 
