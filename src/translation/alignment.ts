@@ -25,20 +25,30 @@ export function parsePhraseTable(text: string, where = 'phrase table'): Map<stri
  * replaced by the source token it attended to most, looked up in `phraseTable` (copied as it is when absent there).
  * `replaced` counts the replacements.
  */
+/**
+ * A hypothesis' attention as the search kept it: row t over the source batch's steps, `columns[j]` the step of source
+ * token j (sourcePositions), so token j's weight in row t is rows[t][columns[j]]. Nothing is copied until a matrix
+ * is asked for.
+ */
+export interface AttentionRows {
+  rows: readonly ArrayLike<number>[];
+  columns: readonly number[];
+}
+
 export function outputTokens(
   ids: readonly number[],
   vocabulary: Vocabulary,
-  weights: readonly ArrayLike<number>[] | undefined,
+  attention: AttentionRows | undefined,
   sourceTokens: readonly string[],
   phraseTable?: ReadonlyMap<string, string>,
 ): { tokens: string[]; replaced: number } {
   // One token per output position (so that attention rows line up), PAD and GO dropped afterwards.
   const positions = ids.map((id) => vocabulary.token(id));
   let replaced = 0;
-  if (weights !== undefined) {
+  if (attention !== undefined) {
     ids.forEach((id, t) => {
       if (id !== UNK) return;
-      const word = sourceTokens[argMax(weights[t]!)]!;
+      const word = sourceTokens[argMax(attention.rows[t]!, attention.columns)]!;
       positions[t] = phraseTable?.get(word) ?? word;
       replaced++;
     });
@@ -47,24 +57,25 @@ export function outputTokens(
 }
 
 /**
- * The attention rows of a hypothesis's output tokens (PAD and GO dropped; the last row, the EOS prediction, too)
- * and its alignment: per output token, the source position it attended to most.
+ * A hypothesis's alignment, per output token (PAD and GO dropped; the last row, the EOS prediction, too) the
+ * source token it attended to most, and with `matrix` those rows of attention over the source tokens.
  */
 export function alignmentOf(
   ids: readonly number[],
-  weights: readonly ArrayLike<number>[],
-): { alignment: number[]; attention: number[][] } {
-  // Rows for the output tokens only: the last row is the EOS prediction.
-  const kept = (_: unknown, t: number) => ids[t] !== PAD && ids[t] !== GO;
-  const attention = weights
-    .slice(0, ids.length)
-    .filter(kept)
-    .map((row) => Array.from(row));
-  return { alignment: attention.map(argMax), attention };
+  attention: AttentionRows,
+  matrix = true,
+): { alignment: number[]; attention?: number[][] } {
+  const kept = attention.rows.slice(0, ids.length).filter((_, t) => ids[t] !== PAD && ids[t] !== GO);
+  const alignment = kept.map((row) => argMax(row, attention.columns));
+  if (!matrix) return { alignment };
+  return { alignment, attention: kept.map((row) => attention.columns.map((c) => row[c]!)) };
 }
 
-export function argMax(row: ArrayLike<number>): number {
+/** The first j with the largest row[columns[j]] (row[j] without columns). */
+export function argMax(row: ArrayLike<number>, columns?: readonly number[]): number {
+  const at = (j: number) => row[columns === undefined ? j : columns[j]!]!;
+  const n = columns === undefined ? row.length : columns.length;
   let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  for (let j = 1; j < n; j++) if (at(j) > at(best)) best = j;
   return best;
 }

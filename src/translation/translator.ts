@@ -283,7 +283,7 @@ export class Translator {
     const replace = options.replaceUnknown ?? true;
     // Attention comes from the search itself, which keeps each hypothesis' weights when alignments or <unk>
     // replacement may need them: no second, teacher-forced pass over the outputs.
-    const hyps = this.searchIds(
+    const { hyps, columns } = this.searchIds(
       work.map((w) => w.ids),
       options,
       this.hasAttention && (alignments !== 'none' || replace),
@@ -291,7 +291,7 @@ export class Translator {
     work.forEach((w, k) => {
       const r = results[w.index]!;
       r.nBest = hyps[k]!.map((h, j) => {
-        const weights = h.attention;
+        const weights = h.attention === undefined ? undefined : { rows: h.attention, columns: columns[k]! };
         const { tokens, replaced } = outputTokens(
           h.ids,
           this.targetVocabulary,
@@ -307,9 +307,9 @@ export class Translator {
           tokens,
         };
         if (alignments !== 'none' && weights !== undefined) {
-          const { alignment, attention } = alignmentOf(h.ids, weights);
+          const { alignment, attention } = alignmentOf(h.ids, weights, alignments === 'matrix');
           out.alignment = alignment;
-          if (alignments === 'matrix') out.attention = attention;
+          if (attention !== undefined) out.attention = attention;
         }
         return out;
       });
@@ -323,7 +323,7 @@ export class Translator {
    * lists, in input order. An empty sequence gets an empty list. No unknown-word replacement: the model's own output.
    */
   translateIds(sources: readonly (readonly number[])[], options: TranslateOptions = {}): ScoredTranslation[][] {
-    return this.searchIds(sources, options).map((list) =>
+    return this.searchIds(sources, options).hyps.map((list) =>
       list.map((h) => ({
         text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)),
         score: h.score,
@@ -334,20 +334,21 @@ export class Translator {
 
   /** Search over id sequences in length-sorted batches; results in input order, [] for an empty sequence. */
   /**
-   * With `attention`, each hypothesis carries its attention rows (EOS's last) over the source tokens in their
-   * original order.
+   * With `attention`, each hypothesis carries its attention rows (EOS's last) over its batch's source steps, and
+   * `columns[i]` gives the step of each of source i's tokens (sourcePositions).
    */
   private searchIds(
     sources: readonly (readonly number[])[],
     options: TranslateOptions,
     attention = false,
-  ): Hypothesis[][] {
+  ): { hyps: Hypothesis[][]; columns: number[][] } {
     const batchSize = options.batchSize ?? 64;
     const ratio = options.maxLengthRatio ?? 2;
     const margin = options.maxLengthMargin ?? 10;
     const beamSize = options.beamSize ?? 1;
     const nBest = options.nBest ?? 1;
     const results: Hypothesis[][] = sources.map(() => []);
+    const columns: number[][] = sources.map(() => []);
     const decodable = this.decodable;
     // Sorting by length keeps padding low inside each batch; results go back to their input positions.
     const order = sources
@@ -376,16 +377,11 @@ export class Translator {
               attention,
             });
       chunk.forEach((j, k) => {
-        // The weights' columns are the batch's steps: those of sentence k's tokens, in source order.
-        const positions = attention ? sourcePositions(batch, k, this.model.config.reverseSource) : [];
-        results[j] = outs[k]!.map((h) =>
-          h.attention === undefined
-            ? h
-            : { ...h, attention: h.attention.map((row) => Float32Array.from(positions, (p) => row[p]!)) },
-        );
+        results[j] = outs[k]!;
+        if (attention) columns[j] = sourcePositions(batch, k, this.model.config.reverseSource);
       });
     }
-    return results;
+    return { hyps: results, columns };
   }
 
   private get hasAttention(): boolean {

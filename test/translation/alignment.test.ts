@@ -40,20 +40,36 @@ describe('outputTokens and alignmentOf', () => {
 
   it('replaces each <unk> by the source token it attends to most, through the phrase table', () => {
     const table = new Map([['Hund', 'dog']]);
-    expect(outputTokens(ids, target, weights, source, table)).toEqual({
+    expect(outputTokens(ids, target, { rows: weights, columns: [0, 1, 2] }, source, table)).toEqual({
       tokens: ['a', 'Graffiti', 'man', 'dog'],
       replaced: 2,
     });
   });
 
   it('aligns each output token with its most attended source position; the EOS row is left out', () => {
-    const { alignment, attention } = alignmentOf(ids, weights);
+    const { alignment, attention } = alignmentOf(ids, { rows: weights, columns: [0, 1, 2] });
     expect(alignment).toEqual([0, 1, 2, 2]);
     expect(attention).toEqual(weights.slice(1, 5));
+    expect(alignmentOf(ids, { rows: weights, columns: [0, 1, 2] }, false)).toEqual({ alignment: [0, 1, 2, 2] });
+  });
+
+  it('reads rows through their columns: source token j is column columns[j] (a reversed, padded batch)', () => {
+    // Steps: <pad> Hund Graffiti ein, so token j of [ein, Graffiti, Hund] is step 3 − j.
+    const columns = [3, 2, 1];
+    const stepped = weights.map((row) => [0, ...[...row].reverse()]);
+    expect(outputTokens(ids, target, { rows: stepped, columns }, source)).toEqual({
+      tokens: ['a', 'Graffiti', 'man', 'Hund'],
+      replaced: 2,
+    });
+    expect(alignmentOf(ids, { rows: stepped, columns })).toEqual({
+      alignment: [0, 1, 2, 2],
+      attention: weights.slice(1, 5),
+    });
   });
 
   it('argMax takes the first of equal maxima', () => {
     expect(argMax([1, 3, 3, 2])).toBe(1);
     expect(argMax([5])).toBe(0);
+    expect(argMax([9, 1, 3, 3], [1, 3, 2])).toBe(1);
   });
 });
