@@ -6,7 +6,7 @@
 // row's logsumexp and its EOS logit are all the search needs. On wasm a toolkit kernel finds them in one pass over
 // the logits where they lie in the heap, next to the backend's Softmax for the normaliser
 // (logsumexp(x) = x_k − log p_k, k the row's largest logit, as in loss/logSoftmax.ts), and reads back (2K + 2)
-// numbers a row instead of the vocabulary. Elsewhere tf.topk and tf.logSumExp do the same.
+// numbers a row instead of the vocabulary, in one read-back. Elsewhere tf.topk and tf.logSumExp do the same.
 //
 // Log-probs in, not logits, give the same answer: their logsumexp is 0 (to rounding).
 import * as tf from '@tensorflow/tfjs-core';
@@ -71,10 +71,10 @@ export function topOfRow(
 export const BLOCK = 32;
 
 /**
- * topOfRow over whole blocks of BLOCK values whose maxima are given (`blockMax`, nb of them from `bo` on): a block
- * whose largest value cannot beat the k-th best so far is skipped, and the values after the last whole block are
- * scanned one by one. The same result as topOfRow, which compares every value with that k-th best: a block skipped
- * holds none that would have entered.
+ * topOfRow over whole blocks of BLOCK values whose maxima are given (`blockMax`, nb of them from `bo` on): the k
+ * blocks with the largest maxima are scanned first, so the k-th best so far is soon final, and then every other
+ * block whose maximum can still enter, and the values after the last whole block. The same result as topOfRow: the
+ * order of a row's values is (value, then lower token), whichever block is read first.
  */
 export function topOfRowByBlocks(
   x: Float32Array,
@@ -87,32 +87,78 @@ export function topOfRowByBlocks(
   values: Float32Array,
   ids: Float32Array | Int32Array,
   o: number,
+  /** Scratch of k ints, for a caller that runs many rows. */
+  first: Int32Array = new Int32Array(k),
 ): number {
-  let n = 0;
-  let floor = -Infinity;
   const base = r * V;
   const nb = Math.floor(V / BLOCK);
-  const scan = (from: number, to: number): void => {
-    for (let v = from; v < to; v++) {
-      const value = x[base + v]!;
-      if (!(value > floor)) continue;
-      if (v === PAD || v === GO || (noEos && v === EOS)) continue;
-      let i = n === k ? k - 1 : n++;
-      while (i > 0 && values[o + i - 1]! < value) {
-        values[o + i] = values[o + i - 1]!;
-        ids[o + i] = ids[o + i - 1]!;
-        i--;
-      }
-      values[o + i] = value;
-      ids[o + i] = v;
-      if (n === k) floor = values[o + k - 1]!;
+  // The k blocks with the largest maxima, best first (fewer where the row has fewer blocks), into `first`.
+  const want = Math.min(k, nb);
+  let m = 0;
+  for (let b = 0; b < nb; b++) {
+    const value = blockMax[bo + b]!;
+    if (m === want && !(value > blockMax[bo + first[m - 1]!]!)) continue;
+    let i = m === want ? m - 1 : m++;
+    while (i > 0 && blockMax[bo + first[i - 1]!]! < value) {
+      first[i] = first[i - 1]!;
+      i--;
     }
-  };
-  for (let b = 0; b < nb; b++) if (blockMax[bo + b]! > floor) scan(b * BLOCK, (b + 1) * BLOCK);
-  scan(nb * BLOCK, V);
+    first[i] = b;
+  }
+  let n = 0;
+  for (let i = 0; i < m; i++)
+    n = scanInto(x, base, first[i]! * BLOCK, (first[i]! + 1) * BLOCK, k, noEos, values, ids, o, n);
+  for (let b = 0; b < nb; b++) {
+    // A block can still hold an entrant when its maximum reaches the k-th best (equal: a lower token wins the tie).
+    if (n === k && blockMax[bo + b]! < values[o + k - 1]!) continue;
+    let seen = false;
+    for (let i = 0; i < m; i++) seen ||= first[i] === b;
+    if (seen) continue;
+    n = scanInto(x, base, b * BLOCK, (b + 1) * BLOCK, k, noEos, values, ids, o, n);
+  }
+  n = scanInto(x, base, nb * BLOCK, V, k, noEos, values, ids, o, n);
   for (let i = n; i < k; i++) {
     values[o + i] = -Infinity;
     ids[o + i] = -1;
+  }
+  return n;
+}
+
+/**
+ * Enters the values x[base + from … base + to − 1] into the best-first list (values, ids) at o, which holds n (≤ k)
+ * so far, ranking by value and then by the lower token; returns the new count. −∞, NaN, PAD, GO and (with noEos)
+ * EOS never enter.
+ */
+function scanInto(
+  x: Float32Array,
+  base: number,
+  from: number,
+  to: number,
+  k: number,
+  noEos: boolean,
+  values: Float32Array,
+  ids: Float32Array | Int32Array,
+  o: number,
+  n: number,
+): number {
+  let floor = n === k ? values[o + k - 1]! : -Infinity;
+  let floorToken = n === k ? ids[o + k - 1]! : -1;
+  for (let v = from; v < to; v++) {
+    const value = x[base + v]!;
+    if (!(value > floor) && !(n === k && value === floor && v < floorToken)) continue;
+    if (v === PAD || v === GO || (noEos && v === EOS)) continue;
+    let i = n === k ? k - 1 : n++;
+    while (i > 0 && (values[o + i - 1]! < value || (values[o + i - 1] === value && ids[o + i - 1]! > v))) {
+      values[o + i] = values[o + i - 1]!;
+      ids[o + i] = ids[o + i - 1]!;
+      i--;
+    }
+    values[o + i] = value;
+    ids[o + i] = v;
+    if (n === k) {
+      floor = values[o + k - 1]!;
+      floorToken = ids[o + k - 1]!;
+    }
   }
   return n;
 }
@@ -131,22 +177,19 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
   const [rows, V] = x!.shape as [number, number];
   const k = attrs['k'] as number;
   const noEos = attrs['noEos'] === 1;
-  // Outputs: values [rows, k], ids [rows, k] (as floats: tokens are far below 2^24), [logNormaliser, eos] per row.
-  const outShapes = [
-    [rows, k],
-    [rows, k],
-    [rows, 2],
-  ];
+  // One output, so one read-back: per row k values, k ids (as floats: tokens are far below 2^24), logsumexp, EOS.
+  const W = 2 * k + 2;
   const eosOf = (xs: Float32Array, r: number): number => (V > EOS ? xs[r * V + EOS]! : -Infinity);
   const simd = memory.simd;
   if (simd === undefined)
-    return memory.run([x, p], outShapes, ([xV, pV], [values, ids, stats]) => {
+    return memory.run([x, p], [[rows, W]], ([xV, pV], [out]) => {
       const lse = new Float32Array(rows);
       logNormalisers(xV!, pV!, rows, V, lse);
       for (let r = 0; r < rows; r++) {
-        topOfRow(xV!, r, V, k, noEos, values!, ids!, r * k);
-        stats![2 * r] = lse[r]!;
-        stats![2 * r + 1] = eosOf(xV!, r);
+        const o = r * W;
+        topOfRow(xV!, r, V, k, noEos, out!.subarray(o, o + k), out!.subarray(o + k, o + 2 * k), 0);
+        out![o + 2 * k] = lse[r]!;
+        out![o + 2 * k + 1] = eosOf(xV!, r);
       }
     });
   // With SIMD: the block maxima in one vector pass, then each row's scan visits only the blocks that can hold one of
@@ -154,21 +197,20 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
   const nb = Math.floor(V / BLOCK);
   return simd.run(
     [x, p],
-    outShapes,
-    ([xO, pO], [valuesO, idsO, statsO], [blocksO]) => {
+    [[rows, W]],
+    ([xO, pO], [outO], [blocksO]) => {
       if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
       const xs = simd.f32(xO!, rows * V);
       const ps = simd.f32(pO!, rows * V);
       const blocks = simd.f32(blocksO!, Math.max(1, rows * nb));
-      const [values, ids, stats] = [
-        simd.f32(valuesO!, rows * k),
-        simd.f32(idsO!, rows * k),
-        simd.f32(statsO!, 2 * rows),
-      ];
+      const out = simd.f32(outO!, rows * W);
+      const scratch = new Int32Array(k);
       for (let r = 0; r < rows; r++) {
-        topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, values, ids, r * k);
-        stats[2 * r] = logNormaliserOfRow(xs, ps, r, V, blocks, r * nb);
-        stats[2 * r + 1] = eosOf(xs, r);
+        const o = r * W;
+        const [values, ids] = [out.subarray(o, o + k), out.subarray(o + k, o + 2 * k)];
+        topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, values, ids, 0, scratch);
+        out[o + 2 * k] = logNormaliserOfRow(xs, ps, r, V, blocks, r * nb);
+        out[o + 2 * k + 1] = eosOf(xs, r);
       }
     },
     [Math.max(1, rows * nb)],
@@ -213,17 +255,33 @@ export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean): RowTop {
   const rows = logits.shape[0];
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`rowTop: k must be a positive integer, got ${k}`);
   if (hasJsKernel(ROW_TOP)) {
-    const outs = tf.tidy(() => runJsKernel(ROW_TOP, { x: logits, p: tf.softmax(logits) }, { k, noEos: noEos ? 1 : 0 }));
-    // Read outside tf.tidy, which would walk every number of arrays handed back from it.
-    const [values, ids, stats] = outs.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(outs);
-    const logNormaliser = new Float32Array(rows);
-    const eos = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      logNormaliser[r] = stats![2 * r]!;
-      eos[r] = stats![2 * r + 1]!;
+    const packed = tf.tidy(
+      () => runJsKernel(ROW_TOP, { x: logits, p: tf.softmax(logits) }, { k, noEos: noEos ? 1 : 0 })[0]!,
+    );
+    // Read outside tf.tidy, which would walk every number of an array handed back from it.
+    let out: Float32Array;
+    try {
+      out = packed.dataSync() as Float32Array;
+    } finally {
+      packed.dispose();
     }
-    return { values: values!, ids: Int32Array.from(ids!), logNormaliser, eos };
+    const W = 2 * k + 2;
+    const top: RowTop = {
+      values: new Float32Array(rows * k),
+      ids: new Int32Array(rows * k),
+      logNormaliser: new Float32Array(rows),
+      eos: new Float32Array(rows),
+    };
+    for (let r = 0; r < rows; r++) {
+      const o = r * W;
+      for (let j = 0; j < k; j++) {
+        top.values[r * k + j] = out[o + j]!;
+        top.ids[r * k + j] = out[o + k + j]!;
+      }
+      top.logNormaliser[r] = out[o + 2 * k]!;
+      top.eos[r] = out[o + 2 * k + 1]!;
+    }
+    return top;
   }
   return rowTopByOps(logits, k, noEos);
 }
