@@ -101,12 +101,13 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
         logProbs: logits,
         state: next,
         attention: weights,
+        asScores,
       } = model.step(memory, state, previous, 'logits', keepAttention);
       model.disposeState(state);
       state = next;
       let top: RowTop;
       try {
-        top = rowTop(logits, K, t < minLength);
+        top = rowTop(logits, K, t < minLength, asScores !== true);
         A = weights?.dataSync() as Float32Array | undefined;
         columns = weights?.shape[1] ?? 0;
       } finally {

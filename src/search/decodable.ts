@@ -16,6 +16,11 @@ export type StepScores = 'logProbs' | 'logits';
 export interface StepOutput<State> {
   logProbs: tf.Tensor2D;
   state: State;
+  /**
+   * True when `logProbs` are scores to take as they are, whatever `scores` asked for: an ensemble's average of its
+   * members' log-probabilities, which search must not renormalise.
+   */
+  asScores?: boolean;
   /** [rows, memory length], when asked for and the model attends. */
   attention?: tf.Tensor2D;
 }
@@ -77,7 +82,13 @@ export function decodeStepwise<M, S>(
   model: Decodable<M, S>,
   batch: SourceBatch,
   steps: number,
-  pick: (logProbs: tf.Tensor2D, t: number, sentences: Int32Array, attention?: tf.Tensor2D) => Picked,
+  pick: (
+    logProbs: tf.Tensor2D,
+    t: number,
+    sentences: Int32Array,
+    attention?: tf.Tensor2D,
+    asScores?: boolean,
+  ) => Picked,
   scores: StepScores = 'logProbs',
   attention = false,
 ): void {
@@ -88,12 +99,13 @@ export function decodeStepwise<M, S>(
     let sentences = Int32Array.from({ length: batch.size }, (_, b) => b);
     let previous: Int32Array = new Int32Array(batch.size).fill(GO);
     for (let t = 0; t < steps && sentences.length > 0; t++) {
-      const { logProbs, state: next, attention: weights } = model.step(memory, state, previous, scores, attention);
+      const out = model.step(memory, state, previous, scores, attention);
+      const { logProbs, state: next, attention: weights } = out;
       model.disposeState(state);
       state = next;
       let picked: Picked;
       try {
-        picked = pick(logProbs, t, sentences, weights);
+        picked = pick(logProbs, t, sentences, weights, out.asScores);
       } finally {
         logProbs.dispose();
         weights?.dispose();

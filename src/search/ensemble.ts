@@ -32,7 +32,8 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
   }
 
   /**
-   * Averaged log-probabilities (never logits: members' logits are on different scales); with `attention`, the
+   * Averaged log-probabilities, the scores as they are (never logits: members' logits are on different scales; and
+   * not renormalised, as in Marian and OpenNMT-py); with `attention`, the
    * members' averaged attention weights when every member gives them (members read one batch: the same positions).
    */
   step(memory: M[], state: S[], previous: Int32Array, _scores?: StepScores, attention = false): StepOutput<S[]> {
@@ -54,7 +55,12 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
       o.logProbs.dispose();
       o.attention?.dispose();
     }
-    return { logProbs, state: outs.map((o) => o.state), ...(averaged === undefined ? {} : { attention: averaged }) };
+    return {
+      logProbs,
+      state: outs.map((o) => o.state),
+      asScores: true,
+      ...(averaged === undefined ? {} : { attention: averaged }),
+    };
   }
 
   selectState(state: S[], indices: Int32Array): S[] {

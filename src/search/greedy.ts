@@ -39,12 +39,12 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
     model,
     batch,
     longest + 1,
-    (logits, t, sentences, weights) => {
+    (logits, t, sentences, weights, asScores) => {
       const R = sentences.length;
       const A = weights?.dataSync() as Float32Array | undefined;
       const columns = weights?.shape[1] ?? 0;
       // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
-      const top = rowTop(logits, 1, t < minLength);
+      const top = rowTop(logits, 1, t < minLength, asScores !== true);
       const ids = new Int32Array(R);
       const live = new Uint8Array(R);
       for (let r = 0; r < R; r++) {

@@ -3,12 +3,14 @@
 //
 // A step's log-prob of token v in row r is x[r, v] − logsumexp(x[r]) with x the logits, so the order within a row
 // is the logits' order: a sentence's K best continuations are among its rows' K best logits each, and those, the
-// row's logsumexp and its EOS logit are all the search needs. On wasm a toolkit kernel finds them in one pass over
-// the logits where they lie in the heap, next to the backend's Softmax for the normaliser
-// (logsumexp(x) = x_k − log p_k, k the row's largest logit, as in loss/logSoftmax.ts), and reads back (2K + 2)
-// numbers a row instead of the vocabulary, in one read-back. Elsewhere tf.topk and tf.logSumExp do the same.
+// row's logsumexp and its EOS logit are all the search needs. On wasm a toolkit kernel finds them where the logits
+// lie in the heap: a SIMD pass gives every block of 32 logits its maximum, and each row's scan reads only the blocks
+// that can hold one of its K best. The backend's Softmax gives the normaliser (logsumexp(x) = x_m − log p_m, m the
+// row's largest logit, as in loss/logSoftmax.ts), and one read-back brings (2K + 2) numbers a row instead of the
+// vocabulary. Elsewhere tf.topk and tf.logSumExp do the same.
 //
-// Log-probs in, not logits, give the same answer: their logsumexp is 0 (to rounding).
+// Log-probs in, not logits, give the same answer: their logsumexp is 0 (to rounding). An ensemble's averaged
+// log-probs do not sum to one and are scores as they are: search asks rowTop not to normalise them (StepOutput.asScores).
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { argMaxRowsValues } from '../backend/wasm/kernels.js';
@@ -184,7 +186,7 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
   if (simd === undefined)
     return memory.run([x, p], [[rows, W]], ([xV, pV], [out]) => {
       const lse = new Float32Array(rows);
-      logNormalisers(xV!, pV!, rows, V, lse);
+      if (pV !== undefined) logNormalisers(xV!, pV, rows, V, lse);
       for (let r = 0; r < rows; r++) {
         const o = r * W;
         topOfRow(xV!, r, V, k, noEos, out!.subarray(o, o + k), out!.subarray(o + k, o + 2 * k), 0);
@@ -201,7 +203,7 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
     ([xO, pO], [outO], [blocksO]) => {
       if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
       const xs = simd.f32(xO!, rows * V);
-      const ps = simd.f32(pO!, rows * V);
+      const ps = pO === 0 ? undefined : simd.f32(pO!, rows * V);
       const blocks = simd.f32(blocksO!, Math.max(1, rows * nb));
       const out = simd.f32(outO!, rows * W);
       const scratch = new Int32Array(k);
@@ -209,7 +211,7 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
         const o = r * W;
         const [values, ids] = [out.subarray(o, o + k), out.subarray(o + k, o + 2 * k)];
         topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, values, ids, 0, scratch);
-        out[o + 2 * k] = logNormaliserOfRow(xs, ps, r, V, blocks, r * nb);
+        out[o + 2 * k] = ps === undefined ? 0 : logNormaliserOfRow(xs, ps, r, V, blocks, r * nb);
         out[o + 2 * k + 1] = eosOf(xs, r);
       }
     },
@@ -249,14 +251,16 @@ function firstBlockReaching(blockMax: Float32Array, bo: number, nb: number, max:
 
 /**
  * Each row's k best tokens by logit (PAD, GO and, when `noEos`, EOS left out), its logsumexp and its EOS logit,
- * read back to the host. `logits` is left to the caller.
+ * read back to the host. Without `normalise` the rows are scores as they are (an ensemble's averaged log-probs):
+ * no softmax, and a normaliser of 0. `logits` is left to the caller.
  */
-export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean): RowTop {
+export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean, normalise = true): RowTop {
   const rows = logits.shape[0];
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`rowTop: k must be a positive integer, got ${k}`);
   if (hasJsKernel(ROW_TOP)) {
     const packed = tf.tidy(
-      () => runJsKernel(ROW_TOP, { x: logits, p: tf.softmax(logits) }, { k, noEos: noEos ? 1 : 0 })[0]!,
+      () =>
+        runJsKernel(ROW_TOP, { x: logits, p: normalise ? tf.softmax(logits) : null }, { k, noEos: noEos ? 1 : 0 })[0]!,
     );
     // Read outside tf.tidy, which would walk every number of an array handed back from it.
     let out: Float32Array;
@@ -283,11 +287,11 @@ export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean): RowTop {
     }
     return top;
   }
-  return rowTopByOps(logits, k, noEos);
+  return rowTopByOps(logits, k, noEos, normalise);
 }
 
 /** `rowTop` from tf ops: what backends without the toolkit's kernels (a native one) run, fast there. */
-export function rowTopByOps(logits: tf.Tensor2D, k: number, noEos: boolean): RowTop {
+export function rowTopByOps(logits: tf.Tensor2D, k: number, noEos: boolean, normalise = true): RowTop {
   const [rows, V] = logits.shape;
   return tf.tidy(() => {
     const barrier = new Float32Array(V);
@@ -306,7 +310,7 @@ export function rowTopByOps(logits: tf.Tensor2D, k: number, noEos: boolean): Row
         values[r * k + n] = value;
         ids[r * k + n++] = gotIds[r * width + j]!;
       }
-    const logNormaliser = tf.logSumExp(logits, 1).dataSync() as Float32Array;
+    const logNormaliser = normalise ? (tf.logSumExp(logits, 1).dataSync() as Float32Array) : new Float32Array(rows);
     const eos =
       V > EOS
         ? (tf.reshape(tf.slice(logits, [0, EOS], [rows, 1]), [rows]).dataSync() as Float32Array)

@@ -4,7 +4,8 @@ import { useTestBackend } from '../helpers/backend.js';
 import { Ensemble } from '../../src/search/ensemble.js';
 import { beamSearch } from '../../src/search/beam.js';
 import { makeSourceBatch } from '../../src/data/text/batch.js';
-import { GO } from '../../src/data/text/vocabulary.js';
+import { GO, EOS } from '../../src/data/text/vocabulary.js';
+import { search } from '../../src/search/search.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 
 beforeAll(useTestBackend);
@@ -43,6 +44,39 @@ describe('Ensemble', () => {
     };
     const [pa, pb] = [one(a), one(b)];
     for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo((pa[i]! + pb[i]!) / 2, 5);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('scores hypotheses by the sum of its averaged log-probabilities, not renormalised, greedy and beam alike', () => {
+    const a = make(4),
+      b = make(5);
+    const e = new Ensemble([a, b]);
+    // The members' mean log-prob of each output token and the final EOS, teacher-forced on the search's output.
+    const forced = (source: number[], ids: number[]): number => {
+      let sum = 0;
+      for (const m of [a, b]) {
+        const one = makeSourceBatch([source], { reverseSource: true });
+        const mem = m.encode(one);
+        let s = m.initialState(mem);
+        [GO, ...ids].forEach((prev, t) => {
+          const out = m.step(mem, s, Int32Array.of(prev), 'logProbs');
+          sum += out.logProbs.dataSync()[t < ids.length ? ids[t]! : EOS]! / 2;
+          out.logProbs.dispose();
+          m.disposeState(s);
+          s = out.state;
+        });
+        m.disposeState(s);
+        m.disposeMemory(mem);
+      }
+      return sum;
+    };
+    const sources = [[5, 6, 7], [8], [9, 10, 11, 12, 13]];
+    const greedy = search(e, batch, { method: 'greedy', maxLength: 6 });
+    const beam = beamSearch(e, batch, { beamSize: 3, nBest: 2, maxLength: 6, lengthPenalty: 0 });
+    sources.forEach((source, i) => {
+      for (const h of [...greedy[i]!, ...beam[i]!]) expect(h.logProb).toBeCloseTo(forced(source, h.ids), 4);
+    });
     a.dispose();
     b.dispose();
   });

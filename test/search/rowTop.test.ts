@@ -84,6 +84,21 @@ for (const backend of ['wasm', 'cpu'] as const) {
         }
       });
 
+      it(`${name}: without normalising, the same tokens and values with a normaliser of 0`, () => {
+        const rng = new Rng(13);
+        const x = Array.from({ length: 3 * 70 }, () => (rng.next() - 0.5) * 8);
+        const logits = tf.tensor2d(x, [3, 70]);
+        try {
+          const [raw, normalised] = [f(logits, 4, false, false), f(logits, 4, false)];
+          expect(Array.from(raw.logNormaliser)).toEqual([0, 0, 0]);
+          expect(Array.from(raw.ids)).toEqual(Array.from(normalised.ids));
+          expect(Array.from(raw.values)).toEqual(Array.from(normalised.values));
+          expect(Array.from(raw.eos)).toEqual(Array.from(normalised.eos));
+        } finally {
+          logits.dispose();
+        }
+      });
+
       it(`${name}: PAD and GO are never candidates even when largest; −∞ tokens never are; missing ones are −∞ / −1`, () => {
         const V = 6;
         const x = [50, 40, 1, -Infinity, 2, -Infinity, 0, 0, -Infinity, -Infinity, -Infinity, -Infinity];
