@@ -10,7 +10,8 @@
 // vocabulary. Elsewhere tf.topk and tf.logSumExp do the same.
 //
 // Log-probs in, not logits, give the same answer: their logsumexp is 0 (to rounding). An ensemble's averaged
-// log-probs do not sum to one and are scores as they are: search asks rowTop not to normalise them (StepOutput.asScores).
+// log-probs do not sum to one and are scores as they are: search asks rowTop not to normalise them
+// (StepOutput.asScores).
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { argMaxRowsValues } from '../backend/wasm/kernels.js';
@@ -31,7 +32,8 @@ export interface RowTop {
 }
 
 /**
- * The k best tokens of row `r` of `x` (width V) by logit into out[o … o+k−1], best first; ties go to the lower token.
+ * The k best tokens of row `r` of `x` (width V) by logit into out[o … o+k−1], best first; ties go to the lower
+ * token.
  * PAD and GO are never candidates, nor EOS when `noEos`; −∞ and NaN never are. Returns how many were found.
  */
 export function topOfRow(
@@ -127,9 +129,9 @@ export function topOfRowByBlocks(
 }
 
 /**
- * Enters the values x[base + from … base + to − 1] into the best-first list (values, ids) at o, which holds n (≤ k)
- * so far, ranking by value and then by the lower token; returns the new count. −∞, NaN, PAD, GO and (with noEos)
- * EOS never enter.
+ * Enters the values x[base + from … base + to − 1] into the best-first list (values, ids) at o, which holds n
+ * (≤ k) so far, ranking by value and then by the lower token; returns the new count. −∞, NaN, PAD, GO and (with
+ * noEos) EOS never enter.
  */
 function scanInto(
   x: Float32Array,
