@@ -268,14 +268,20 @@ export class Decoder {
     return { h: memory.initial };
   }
 
-  /** One step: previous tokens [B] → new state and logits [B, V] (and attention weights [B, 1, T_src]). */
+  /**
+   * One step: previous tokens [B] → new state and logits [B, V] (and attention weights [B, 1, T_src]). With `rows`,
+   * logits for those rows only, in that order: the output layer, the largest product of a step, skips the others.
+   */
   step(
     memory: Memory,
     state: DecoderState,
     previous: Int32Array,
+    rows?: Int32Array,
   ): { state: DecoderState; logits: tf.Tensor2D; weights: tf.Tensor3D | null } {
     const B = previous.length;
     const H = this.options.hiddenSize;
+    const project = (top: tf.Tensor2D): tf.Tensor2D =>
+      this.logits(rows === undefined ? top : tf.gather(top, tf.tensor1d(rows, 'int32')));
     let xp = this.rnn.projectTokens(this.params.get(this.embeddingName) as unknown as tf.Tensor2D, previous);
     const states = this.layers.map((_, l) => this.layerState(state.h, l));
     const bahdanau = this.options.attention === 'bahdanau' ? this.bahdanau(hiddenPart(states[0]!, H), memory) : null;
@@ -285,13 +291,13 @@ export class Decoder {
     if (bahdanau !== null)
       return {
         state: next,
-        logits: this.logits(this.bahdanauTop(bahdanau.context, top)),
+        logits: project(this.bahdanauTop(bahdanau.context, top)),
         weights: tf.reshape<tf.Rank.R3>(bahdanau.weights, [B, 1, -1]),
       };
-    if (this.options.attention === 'none') return { state: next, logits: this.logits(top), weights: null };
+    if (this.options.attention === 'none') return { state: next, logits: project(top), weights: null };
     // A group's rows attend as that many target positions of one sentence: [B / G, G, H].
     const G = memory.group ?? 1;
     const out = this.luong(tf.reshape<tf.Rank.R3>(top, [B / G, G, H]), memory);
-    return { state: next, logits: this.logits(out.top), weights: tf.reshape<tf.Rank.R3>(out.weights, [B, 1, -1]) };
+    return { state: next, logits: project(out.top), weights: tf.reshape<tf.Rank.R3>(out.weights, [B, 1, -1]) };
   }
 }

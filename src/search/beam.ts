@@ -97,17 +97,26 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
   try {
     state = model.initialState(memory);
     for (let t = 0; t <= longest && remaining > 0; t++) {
+      // Only live rows are scored: at the first step one row a sentence, later those whose hypothesis has not
+      // finished (a finished one keeps its row empty); the output layer skips the others.
+      const rowCount = slots.length * K;
+      const live = liveRows(logProb);
       const {
         logProbs: logits,
         state: next,
         attention: weights,
         asScores,
-      } = model.step(memory, state, previous, 'logits', keepAttention);
+      } = model.step(memory, state, previous, {
+        scores: 'logits',
+        attention: keepAttention,
+        ...(live.length < rowCount ? { rows: live } : {}),
+      });
       model.disposeState(state);
       state = next;
       let top: RowTop;
       try {
         top = rowTop(logits, K, t < minLength, asScores !== true);
+        if (logits.shape[0] !== rowCount) top = spread(top, live, rowCount, K);
         A = weights?.dataSync() as Float32Array | undefined;
         columns = weights?.shape[1] ?? 0;
       } finally {
@@ -196,6 +205,32 @@ export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, opt
     model.disposeMemory(memory);
   }
   return finished.map((list) => list.sort((a, b) => b.score - a.score).slice(0, nBest));
+}
+
+/** The rows that hold a live hypothesis (a finite log-prob). */
+function liveRows(logProb: Float64Array): Int32Array {
+  let n = 0;
+  for (const lp of logProb) if (lp !== -Infinity) n++;
+  const rows = new Int32Array(n);
+  for (let i = 0, k = 0; i < logProb.length; i++) if (logProb[i] !== -Infinity) rows[k++] = i;
+  return rows;
+}
+
+/** A RowTop of the `live` rows only, laid out over all `rowCount` rows (the others empty). */
+function spread(top: RowTop, live: Int32Array, rowCount: number, K: number): RowTop {
+  const out: RowTop = {
+    values: new Float32Array(rowCount * K).fill(-Infinity),
+    ids: new Int32Array(rowCount * K).fill(-1),
+    logNormaliser: new Float32Array(rowCount).fill(Number.NaN),
+    eos: new Float32Array(rowCount).fill(-Infinity),
+  };
+  live.forEach((row, i) => {
+    out.values.set(top.values.subarray(i * K, (i + 1) * K), row * K);
+    out.ids.set(top.ids.subarray(i * K, (i + 1) * K), row * K);
+    out.logNormaliser[row] = top.logNormaliser[i]!;
+    out.eos[row] = top.eos[i]!;
+  });
+  return out;
 }
 
 interface Continuation {

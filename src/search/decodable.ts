@@ -12,6 +12,20 @@ import type { SourceBatch } from '../data/text/batch.js';
  */
 export type StepScores = 'logProbs' | 'logits';
 
+/** What a step is asked for (Decodable.step). */
+export interface StepOptions {
+  /** 'logProbs' (default) or 'logits' (StepScores). */
+  scores?: StepScores;
+  /** Also return the step's attention weights, where the model attends (default false). */
+  attention?: boolean;
+  /**
+   * Only these rows' scores are wanted (beam search's live hypotheses): `logProbs` may then hold one row per entry,
+   * in this order, sparing the output layer the other rows. The state and the attention still cover every row. A
+   * model may ignore it and score every row; callers tell by the row count.
+   */
+  rows?: Int32Array;
+}
+
 /** What a step returns (Decodable.step). */
 export interface StepOutput<State> {
   logProbs: tf.Tensor2D;
@@ -37,11 +51,12 @@ export interface Decodable<Memory, State> {
   initialState(memory: Memory): State;
   /**
    * One step for every row: `previous[i]` is row i's last token (GO at the start). Returns log-probabilities
-   * [rows, vocab] (the caller disposes them; logits when `scores` is 'logits') and the new state (the old one is
-   * left to the caller to dispose). With `attention`, a model that attends also returns the step's attention
-   * weights over the memory's positions, [rows, memory length] (the caller disposes them); others return none.
+   * [rows, vocab] (the caller disposes them; logits when `options.scores` is 'logits'; only `options.rows`' when
+   * given and the model honours it) and the new state (the old one is left to the caller to dispose). With
+   * `options.attention`, a model that attends also returns the step's attention weights over the memory's
+   * positions, [rows, memory length] (the caller disposes them); others return none.
    */
-  step(memory: Memory, state: State, previous: Int32Array, scores?: StepScores, attention?: boolean): StepOutput<State>;
+  step(memory: Memory, state: State, previous: Int32Array, options?: StepOptions): StepOutput<State>;
   /** New row i takes old row `indices[i]` (beam search's reshuffle). Returns a new state. */
   selectState(state: State, indices: Int32Array): State;
   disposeState(state: State): void;
@@ -73,8 +88,9 @@ export interface Picked {
 
 /**
  * The one-hypothesis-per-sentence decoding loop (greedy, sampling): encodes the batch, then steps the decoder from
- * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (and, with
- * `attention`, its attention weights where the model gives them; `pick` must dispose neither). Row r of a step is
+ * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (as
+ * `options.scores` asks; with `options.attention`, also its attention weights where the model gives them; `pick`
+ * must dispose neither). Row r of a step is
  * sentence `sentences[r]`: finished sentences leave the decoder batch (`shouldRetire`), so later steps have fewer
  * rows, in sentence order. The loop ends when no row goes on. Memory and states are freed however it ends.
  */
@@ -89,8 +105,7 @@ export function decodeStepwise<M, S>(
     attention?: tf.Tensor2D,
     asScores?: boolean,
   ) => Picked,
-  scores: StepScores = 'logProbs',
-  attention = false,
+  options: Pick<StepOptions, 'scores' | 'attention'> = {},
 ): void {
   let memory = model.encode(batch);
   let state: S | undefined;
@@ -99,7 +114,7 @@ export function decodeStepwise<M, S>(
     let sentences = Int32Array.from({ length: batch.size }, (_, b) => b);
     let previous: Int32Array = new Int32Array(batch.size).fill(GO);
     for (let t = 0; t < steps && sentences.length > 0; t++) {
-      const out = model.step(memory, state, previous, scores, attention);
+      const out = model.step(memory, state, previous, options);
       const { logProbs, state: next, attention: weights } = out;
       model.disposeState(state);
       state = next;

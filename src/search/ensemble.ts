@@ -3,7 +3,7 @@
 // sampling run on it unchanged, since it is a Decodable like any single model.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SourceBatch } from '../data/text/batch.js';
-import type { Decodable, StepOutput, StepScores } from './decodable.js';
+import type { Decodable, StepOptions, StepOutput } from './decodable.js';
 
 export class Ensemble<M, S> implements Decodable<M[], S[]> {
   constructor(readonly members: readonly Decodable<M, S>[]) {
@@ -36,16 +36,25 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
    * not renormalised, as in Marian and OpenNMT-py); with `attention`, the
    * members' averaged attention weights when every member gives them (members read one batch: the same positions).
    */
-  step(memory: M[], state: S[], previous: Int32Array, _scores?: StepScores, attention = false): StepOutput<S[]> {
+  step(memory: M[], state: S[], previous: Int32Array, options: StepOptions = {}): StepOutput<S[]> {
+    const { attention = false, rows } = options;
     const outs = this.each(
-      (m, i) => m.step(memory[i]!, state[i]!, previous, 'logProbs', attention),
+      (m, i) => m.step(memory[i]!, state[i]!, previous, { scores: 'logProbs', attention, ...(rows ? { rows } : {}) }),
       (m, o) => {
         o.logProbs.dispose();
         o.attention?.dispose();
         m.disposeState(o.state);
       },
     );
-    const logProbs = tf.tidy(() => tf.div<tf.Tensor2D>(tf.addN(outs.map((o) => o.logProbs)), outs.length));
+    // Members that scored every row despite `rows` are cut down to them, so that all average the same rows.
+    const logProbs = tf.tidy(() => {
+      const each = outs.map((o) =>
+        rows !== undefined && o.logProbs.shape[0] !== rows.length
+          ? tf.gather(o.logProbs, tf.tensor1d(rows, 'int32'))
+          : o.logProbs,
+      );
+      return tf.div<tf.Tensor2D>(tf.addN(each), outs.length);
+    });
     const weights = outs.map((o) => o.attention).filter((w) => w !== undefined);
     const averaged =
       weights.length === outs.length && outs.length > 0

@@ -67,8 +67,7 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
       }
       return { ids, live };
     },
-    'logits',
-    attention !== undefined,
+    { scores: 'logits', attention: attention !== undefined },
   );
   return outputs.map((ids, b) => {
     const rows = attention?.[b];

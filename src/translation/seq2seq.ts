@@ -17,7 +17,7 @@ import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout
 import { sequenceLoss } from '../loss/sequenceLoss.js';
 import type { LossContext } from '../train/task.js';
 import { toBatchMajor, sourcePositions, type Batch, type SourceBatch } from '../data/text/batch.js';
-import type { Decodable, StepOutput, StepScores } from '../search/decodable.js';
+import type { Decodable, StepOptions, StepOutput } from '../search/decodable.js';
 import { logSoftmaxRows } from '../loss/logSoftmax.js';
 
 export interface Seq2SeqConfig {
@@ -348,15 +348,10 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
     return { h: tf.clone(memory.initial) };
   }
 
-  step(
-    memory: Memory,
-    state: DecoderState,
-    previous: Int32Array,
-    scores: StepScores = 'logProbs',
-    attention = false,
-  ): StepOutput<DecoderState> {
+  step(memory: Memory, state: DecoderState, previous: Int32Array, options: StepOptions = {}): StepOutput<DecoderState> {
+    const { scores = 'logProbs', attention = false, rows } = options;
     const [logProbs, h, weights] = tf.tidy(() => {
-      const out = this.decoder.step(memory, state, previous);
+      const out = this.decoder.step(memory, state, previous, rows);
       const made = [scores === 'logits' ? out.logits : logSoftmaxRows(out.logits), out.state.h];
       if (attention && out.weights !== null) made.push(tf.reshape(out.weights, [previous.length, -1]));
       return made;

@@ -5,7 +5,9 @@ import { beamSearch, lengthNormaliser } from '../../src/search/beam.js';
 import type { Hypothesis } from '../../src/search/decodable.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
-import type { Decodable } from '../../src/search/decodable.js';
+import type { Decodable, StepOptions } from '../../src/search/decodable.js';
+import type { Memory, DecoderState } from '../../src/decoder/decoder.js';
+import { Ensemble } from '../../src/search/ensemble.js';
 import { makeSourceBatch, sourcePositions, type SourceBatch } from '../../src/data/text/batch.js';
 import { GO, EOS } from '../../src/data/text/vocabulary.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
@@ -177,6 +179,47 @@ describe('beamSearch on a real Seq2Seq', () => {
       });
       model.dispose();
     }
+  });
+
+  it('scores only live hypotheses (one row a sentence at first), with the results of scoring every row', () => {
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 9 },
+      srcVocab,
+      tgtVocab,
+    );
+    // The same model, recording each step's scored rows; and one that ignores `rows` and scores every row.
+    const scored: number[] = [];
+    const recording: Decodable<Memory, DecoderState> = Object.assign(Object.create(model) as Seq2Seq, {
+      step: (m: Memory, s: DecoderState, p: Int32Array, o?: StepOptions) => {
+        const out = model.step(m, s, p, o);
+        scored.push(out.logProbs.shape[0]);
+        return out;
+      },
+    });
+    const everyRow: Decodable<Memory, DecoderState> = Object.assign(Object.create(model) as Seq2Seq, {
+      step: (m: Memory, s: DecoderState, p: Int32Array, o?: StepOptions) =>
+        model.step(m, s, p, { ...o, rows: undefined }),
+    });
+    const batch = makeSourceBatch(sources);
+    const options = { beamSize: 4, nBest: 3, maxLength: 7, attention: true };
+    const got = beamSearch(recording, batch, options);
+    const want = beamSearch(everyRow, batch, options);
+    expect(scored[0]).toBe(sources.length);
+    expect(scored.some((n, t) => t > 0 && n < sources.length * 4)).toBe(true);
+    expect(got.map((l) => l.map((h) => h.ids))).toEqual(want.map((l) => l.map((h) => h.ids)));
+    got.forEach((l, b) =>
+      l.forEach((h, i) => {
+        expect(h.logProb).toBeCloseTo(want[b]![i]!.logProb, 5);
+        h.attention!.forEach((row, t) =>
+          row.forEach((w, j) => expect(w).toBeCloseTo(want[b]![i]!.attention![t]![j]!, 6)),
+        );
+      }),
+    );
+    // An ensemble whose members differ (one honours `rows`, one scores every row) averages the same rows.
+    const mixed = beamSearch(new Ensemble([model, everyRow]), batch, options);
+    const plain = beamSearch(new Ensemble([everyRow, everyRow]), batch, options);
+    expect(mixed.map((l) => l.map((h) => h.ids))).toEqual(plain.map((l) => l.map((h) => h.ids)));
+    model.dispose();
   });
 
   it('leaks no tensors', () => {

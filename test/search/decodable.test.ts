@@ -13,6 +13,7 @@ import {
   tiledRows,
   type Decodable,
   type Picked,
+  type StepOptions,
   type StepScores,
 } from '../../src/search/decodable.js';
 import { makeSourceBatch } from '../../src/data/text/batch.js';
@@ -53,14 +54,14 @@ class RecordingModel implements Decodable<tf.Tensor2D, tf.Tensor2D> {
   initialState(memory: tf.Tensor2D): tf.Tensor2D {
     return this.state(tf.zeros<tf.Rank.R2>([memory.shape[0], 1]));
   }
-  step(memory: tf.Tensor2D, state: tf.Tensor2D, previous: Int32Array, scores?: StepScores) {
+  step(memory: tf.Tensor2D, state: tf.Tensor2D, previous: Int32Array, options?: StepOptions) {
     expect(this.liveMemories.has(memory)).toBe(true);
     expect(this.liveStates.has(state)).toBe(true);
     expect(state.shape[0]).toBe(memory.shape[0]);
     expect(previous.length).toBe(memory.shape[0]);
     this.previous.push(Array.from(previous));
     this.memoryRows.push(Array.from(memory.dataSync()));
-    this.scores.push(scores);
+    this.scores.push(options?.scores ?? 'logProbs');
     const logProbs = tf.fill<tf.Rank.R2>([memory.shape[0], V], -Math.log(V));
     this.logProbs.push(logProbs);
     return { logProbs, state: this.state(tf.add<tf.Tensor2D>(state, 1)) };
@@ -125,7 +126,7 @@ describe('decodeStepwise', () => {
     decodeStepwise(a, batch, 2, () => allLive(3));
     expect(a.scores).toEqual(['logProbs', 'logProbs']);
     const b = new RecordingModel();
-    decodeStepwise(b, batch, 2, () => allLive(3), 'logits');
+    decodeStepwise(b, batch, 2, () => allLive(3), { scores: 'logits' });
     expect(b.scores).toEqual(['logits', 'logits']);
   });
 

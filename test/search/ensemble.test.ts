@@ -24,7 +24,7 @@ describe('Ensemble', () => {
     const memory = e.encode(batch);
     const state = e.initialState(memory);
     const previous = new Int32Array(3).fill(GO);
-    const { logProbs, state: next } = e.step(memory, state, previous, 'logits');
+    const { logProbs, state: next } = e.step(memory, state, previous, { scores: 'logits' });
     const got = logProbs.dataSync();
     logProbs.dispose();
     e.disposeState(next);
@@ -34,7 +34,7 @@ describe('Ensemble', () => {
     const one = (m: Seq2Seq) => {
       const mem = m.encode(batch);
       const s = m.initialState(mem);
-      const out = m.step(mem, s, previous, 'logProbs');
+      const out = m.step(mem, s, previous, { scores: 'logProbs' });
       const values = out.logProbs.dataSync().slice();
       out.logProbs.dispose();
       m.disposeState(out.state);
@@ -60,7 +60,7 @@ describe('Ensemble', () => {
         const mem = m.encode(one);
         let s = m.initialState(mem);
         [GO, ...ids].forEach((prev, t) => {
-          const out = m.step(mem, s, Int32Array.of(prev), 'logProbs');
+          const out = m.step(mem, s, Int32Array.of(prev), { scores: 'logProbs' });
           sum += out.logProbs.dataSync()[t < ids.length ? ids[t]! : EOS]! / 2;
           out.logProbs.dispose();
           m.disposeState(s);

@@ -127,8 +127,11 @@ describe.each(configs)('Seq2Seq, %s', (_, config) => {
       const plain = copied(rows);
       const reference = { ...plain, keys: plain.keys ?? null };
       const previous = Int32Array.from(rows, (r, i) => 4 + ((r + i) % 7));
-      const got = model.step(selected, model.initialState(selected), previous, 'logits', true);
-      const want = model.step(reference, model.initialState(reference), previous, 'logits', true);
+      const got = model.step(selected, model.initialState(selected), previous, { scores: 'logits', attention: true });
+      const want = model.step(reference, model.initialState(reference), previous, {
+        scores: 'logits',
+        attention: true,
+      });
       for (const [a, b] of [
         [got.logProbs, want.logProbs],
         [got.state.h, want.state.h],
@@ -153,6 +156,24 @@ describe.each(configs)('Seq2Seq, %s', (_, config) => {
     expect(mixed.group ?? 1).toBe(1);
     compare(mixed, Int32Array.from([2, 0, 2]));
     [beams, retired, mixed, memory].forEach((m) => model.disposeMemory(m));
+    model.dispose();
+  });
+
+  it("a step asked for some rows scores those rows as a full step does, and moves every row's state", () => {
+    const model = new Seq2Seq(config, V, V);
+    const batch = makeSourceBatch(PAIRS.map((p) => p.source));
+    const memory = model.selectMemory(model.encode(batch), tiledRows(3, 2));
+    const state = model.initialState(memory);
+    const previous = Int32Array.from([4, 5, 6, 7, 8, 9]);
+    const rows = Int32Array.from([5, 0, 3]);
+    const full = model.step(memory, state, previous, { scores: 'logits' });
+    const some = model.step(memory, state, previous, { scores: 'logits', rows });
+    expect(some.logProbs.shape).toEqual([3, V]);
+    const [all, picked] = [full.logProbs.arraySync(), some.logProbs.arraySync()];
+    rows.forEach((r, i) => all[r]!.forEach((v, k) => expect(picked[i]![k]).toBeCloseTo(v, 5)));
+    expect(Array.from(some.state.h.dataSync())).toEqual(Array.from(full.state.h.dataSync()));
+    tf.dispose([full.logProbs, some.logProbs, full.state.h, some.state.h, state.h]);
+    model.disposeMemory(memory);
     model.dispose();
   });
 

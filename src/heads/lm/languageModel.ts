@@ -143,7 +143,7 @@ export class LanguageModel {
         last: rows.map((r) => memory.last[r]!),
       }),
       initialState: (memory) => tf.clone(memory.state),
-      step: (memory, state, previous, scores = 'logProbs') => {
+      step: (memory, state, previous, { scores = 'logProbs' } = {}) => {
         const input = previous.map((id, i) => (id === GO ? memory.last[i]! : id));
         const [logProbs, next] = tf.tidy(() => {
           const table = this.params.get('lm/embedding') as tf.Tensor2D;
