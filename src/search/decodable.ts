@@ -90,9 +90,9 @@ export interface Picked {
  * The one-hypothesis-per-sentence decoding loop (greedy, sampling): encodes the batch, then steps the decoder from
  * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (as
  * `options.scores` asks; with `options.attention`, also its attention weights where the model gives them; `pick`
- * must dispose neither). Row r of a step is
- * sentence `sentences[r]`: finished sentences leave the decoder batch (`shouldRetire`), so later steps have fewer
- * rows, in sentence order. The loop ends when no row goes on. Memory and states are freed however it ends.
+ * must dispose neither). Row r of a step is sentence `sentences[r]`: finished sentences leave the decoder batch
+ * (`shouldRetire`), so later steps have fewer rows, in sentence order. The loop ends when no row goes on. Memory and
+ * states are freed however it ends.
  */
 export function decodeStepwise<M, S>(
   model: Decodable<M, S>,

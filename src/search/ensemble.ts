@@ -33,8 +33,8 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
 
   /**
    * Averaged log-probabilities, the scores as they are (never logits: members' logits are on different scales; and
-   * not renormalised, as in Marian and OpenNMT-py); with `attention`, the
-   * members' averaged attention weights when every member gives them (members read one batch: the same positions).
+   * not renormalised, as in Marian and OpenNMT-py); with `attention`, the members' averaged attention weights when
+   * every member gives them (members read one batch: the same positions).
    */
   step(memory: M[], state: S[], previous: Int32Array, options: StepOptions = {}): StepOutput<S[]> {
     const { attention = false, rows } = options;

@@ -33,8 +33,7 @@ export interface RowTop {
 
 /**
  * The k best tokens of row `r` of `x` (width V) by logit into out[o … o+k−1], best first; ties go to the lower
- * token.
- * PAD and GO are never candidates, nor EOS when `noEos`; −∞ and NaN never are. Returns how many were found.
+ * token. PAD and GO are never candidates, nor EOS when `noEos`; −∞ and NaN never are. Returns how many were found.
  */
 export function topOfRow(
   x: ArrayLike<number>,
@@ -46,24 +45,11 @@ export function topOfRow(
   ids: Float32Array | Int32Array,
   o: number,
 ): number {
-  let n = 0;
-  let floor = -Infinity; // a value must beat this to enter: the k-th best so far once there are k
-  const base = r * V;
-  for (let v = 0; v < V; v++) {
-    const value = x[base + v]!;
-    if (!(value > floor)) continue;
-    if (v === PAD || v === GO || (noEos && v === EOS)) continue;
-    // Strict comparisons keep the earlier token ahead on ties.
-    let i = n === k ? k - 1 : n++;
-    while (i > 0 && values[o + i - 1]! < value) {
-      values[o + i] = values[o + i - 1]!;
-      ids[o + i] = ids[o + i - 1]!;
-      i--;
-    }
-    values[o + i] = value;
-    ids[o + i] = v;
-    if (n === k) floor = values[o + k - 1]!;
-  }
+  return padTop(scanInto(x, r * V, 0, V, k, noEos, values, ids, o, 0), k, values, ids, o);
+}
+
+/** Marks the list's places from n to k as empty (−∞, token −1); returns n. */
+function padTop(n: number, k: number, values: Float32Array, ids: Float32Array | Int32Array, o: number): number {
   for (let i = n; i < k; i++) {
     values[o + i] = -Infinity;
     ids[o + i] = -1;
@@ -120,12 +106,7 @@ export function topOfRowByBlocks(
     if (seen) continue;
     n = scanInto(x, base, b * BLOCK, (b + 1) * BLOCK, k, noEos, values, ids, o, n);
   }
-  n = scanInto(x, base, nb * BLOCK, V, k, noEos, values, ids, o, n);
-  for (let i = n; i < k; i++) {
-    values[o + i] = -Infinity;
-    ids[o + i] = -1;
-  }
-  return n;
+  return padTop(scanInto(x, base, nb * BLOCK, V, k, noEos, values, ids, o, n), k, values, ids, o);
 }
 
 /**
@@ -134,7 +115,7 @@ export function topOfRowByBlocks(
  * noEos) EOS never enter.
  */
 function scanInto(
-  x: Float32Array,
+  x: ArrayLike<number>,
   base: number,
   from: number,
   to: number,
