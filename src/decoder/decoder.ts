@@ -72,6 +72,49 @@ export interface DecoderState {
   h: tf.Tensor2D;
 }
 
+/** What attention adds at a padded source step (Memory.maskBias): the encoder's mask value. */
+const PADDING_BIAS = -1e9;
+
+/**
+ * One memory of `a`'s rows, then `b`'s: the one with fewer source steps is padded at its end with steps that
+ * attention cannot see (outputs and keys zero, bias −1e9), so every row's steps keep their positions and its
+ * attention its values. Both must share a group; the result is new tensors (the caller disposes a and b).
+ */
+export function joinMemories(a: Memory, b: Memory): Memory {
+  const group = a.group ?? 1;
+  if (group !== (b.group ?? 1)) throw new RangeError(`cannot join memories of groups ${group} and ${b.group ?? 1}`);
+  if ((a.keys === null) !== (b.keys === null)) throw new RangeError('cannot join a memory with keys to one without');
+  const T = Math.max(a.outputs.shape[1], b.outputs.shape[1]);
+  // outputs and keys are [rows, T, ·]; maskBias is [rows, 1, T].
+  const steps = (x: tf.Tensor3D): tf.Tensor3D =>
+    x.shape[1] === T
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [0, T - x.shape[1]],
+          [0, 0],
+        ]);
+  const bias = (x: tf.Tensor3D): tf.Tensor3D =>
+    x.shape[2] === T
+      ? x
+      : tf.pad(
+          x,
+          [
+            [0, 0],
+            [0, 0],
+            [0, T - x.shape[2]],
+          ],
+          PADDING_BIAS,
+        );
+  return {
+    outputs: tf.concat([steps(a.outputs), steps(b.outputs)]),
+    maskBias: tf.concat([bias(a.maskBias), bias(b.maskBias)]),
+    keys: a.keys === null || b.keys === null ? null : tf.concat([steps(a.keys), steps(b.keys)]),
+    initial: tf.concat([a.initial, b.initial]),
+    ...(group > 1 ? { group } : {}),
+  };
+}
+
 export class Decoder {
   /** The recurrent layers, bottom first (one-directional; see RecurrentStack for their weight names). */
   readonly stack: RecurrentStack;

@@ -59,6 +59,14 @@ export interface Decodable<Memory, State> {
   step(memory: Memory, state: State, previous: Int32Array, options?: StepOptions): StepOutput<State>;
   /** New row i takes old row `indices[i]` (beam search's reshuffle). Returns a new state. */
   selectState(state: State, indices: Int32Array): State;
+  /**
+   * One memory holding `a`'s rows, then `b`'s (sentences joining a running search, BeamSession.add): the shorter
+   * is padded at its end with masked steps, so each row's steps keep their positions. A model without it cannot
+   * take sentences into a running search. The inputs are left to the caller to dispose.
+   */
+  joinMemory?(a: Memory, b: Memory): Memory;
+  /** One state holding `a`'s rows, then `b`'s (as joinMemory). The inputs are left to the caller to dispose. */
+  joinState?(a: State, b: State): State;
   disposeState(state: State): void;
   disposeMemory(memory: Memory): void;
 }

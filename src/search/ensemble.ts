@@ -72,6 +72,27 @@ export class Ensemble<M, S> implements Decodable<M[], S[]> {
     };
   }
 
+  /** Joins every member's memories; throws when a member cannot (Decodable.joinMemory). */
+  joinMemory(a: M[], b: M[]): M[] {
+    return this.each(
+      (m, i) => {
+        if (m.joinMemory === undefined) throw new RangeError(`ensemble member ${i + 1} cannot join memories`);
+        return m.joinMemory(a[i]!, b[i]!);
+      },
+      (m, x) => m.disposeMemory(x),
+    );
+  }
+
+  joinState(a: S[], b: S[]): S[] {
+    return this.each(
+      (m, i) => {
+        if (m.joinState === undefined) throw new RangeError(`ensemble member ${i + 1} cannot join states`);
+        return m.joinState(a[i]!, b[i]!);
+      },
+      (m, x) => m.disposeState(x),
+    );
+  }
+
   selectState(state: S[], indices: Int32Array): S[] {
     return this.each(
       (m, i) => m.selectState(state[i]!, indices),

@@ -10,7 +10,7 @@ import { Params, type ParamsOptions } from '../model/params.js';
 import { ToolkitError } from '../errors.js';
 import { Encoder } from '../encoder/encoder.js';
 import { Bridge, BRIDGE_KINDS, type BridgeKind } from '../encoder/bridge.js';
-import { Decoder, type Memory, type DecoderState } from '../decoder/decoder.js';
+import { Decoder, joinMemories, type Memory, type DecoderState } from '../decoder/decoder.js';
 import { ATTENTION_KINDS, type AttentionKind } from '../decoder/attention.js';
 import { DEFAULT_CELL, CELL_KINDS, stateBlocks, type CellOptions } from '../recurrent/cell.js';
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
@@ -357,6 +357,14 @@ export class Seq2Seq implements Decodable<Memory, DecoderState> {
       return made;
     });
     return { logProbs: logProbs!, state: { h: h! }, ...(weights === undefined ? {} : { attention: weights }) };
+  }
+
+  joinMemory(a: Memory, b: Memory): Memory {
+    return tidyMemory(() => joinMemories(a, b));
+  }
+
+  joinState(a: DecoderState, b: DecoderState): DecoderState {
+    return { h: tf.concat([a.h, b.h]) };
   }
 
   selectState(state: DecoderState, indices: Int32Array): DecoderState {

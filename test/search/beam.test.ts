@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
-import { beamSearch, lengthNormaliser } from '../../src/search/beam.js';
+import { beamSearch, lengthNormaliser, BeamSession, type FinishedSentence } from '../../src/search/beam.js';
 import type { Hypothesis } from '../../src/search/decodable.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
@@ -239,6 +239,132 @@ describe('beamSearch on a real Seq2Seq', () => {
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
     expect(tf.memory().numTensors).toBe(start);
+  });
+});
+
+describe('BeamSession: sentences joining a running search', () => {
+  const srcVocab = 20;
+  const tgtVocab = 15;
+  const configs = [
+    { attention: 'dot' as const },
+    { attention: 'general' as const, cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, kind: 'lstm' as const } },
+    { attention: 'bahdanau' as const, bidirectional: true },
+    { attention: 'none' as const, decoderLayers: 2, encoderLayers: 2 },
+  ];
+
+  /** Random sources of 1–9 tokens, with random limits of 0–9 tokens. */
+  function sentences(rng: Rng, n: number): { source: number[]; limit: number }[] {
+    return Array.from({ length: n }, () => ({
+      source: Array.from({ length: 1 + Math.floor(rng.next() * 9) }, () => 4 + Math.floor(rng.next() * 16)),
+      limit: Math.floor(rng.next() * 10),
+    }));
+  }
+
+  it('every sentence gets what it gets alone, whichever step it joins at and whoever it runs beside', () => {
+    for (const [c, config] of configs.entries()) {
+      const model = new Seq2Seq(
+        { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 20 + c, ...config },
+        srcVocab,
+        tgtVocab,
+      );
+      const rng = new Rng(c);
+      const all = sentences(rng, 14);
+      // minLength 1, as translate asks: sentences that just joined and older ones are on both sides of it.
+      const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6, minLength: 1, attention: c !== 3 };
+      const session = new BeamSession(model, options);
+      const got = new Map<number, FinishedSentence['hypotheses']>();
+      const batches = new Map<number, { batch: SourceBatch; b: number }>();
+      // Batches of 1–4 sentences join every 0–3 steps.
+      let next = 0;
+      let wait = 0;
+      while (next < all.length || session.live > 0) {
+        if (next < all.length && wait-- <= 0) {
+          const chunk = all.slice(next, next + 1 + Math.floor(rng.next() * 4));
+          const batch = makeSourceBatch(chunk.map((s) => s.source));
+          const first = session.add(
+            batch,
+            chunk.map((s) => s.limit),
+          );
+          expect(first).toBe(next);
+          chunk.forEach((_, b) => batches.set(first + b, { batch, b }));
+          next += chunk.length;
+          wait = Math.floor(rng.next() * 4);
+        }
+        for (const { id, hypotheses } of session.step()) got.set(id, hypotheses);
+      }
+      expect(session.size).toBe(0);
+      all.forEach((s, id) => {
+        const single = makeSourceBatch([s.source]);
+        const [alone] = beamSearch(model, single, { ...options, maxLength: s.limit });
+        const mine = got.get(id)!;
+        expect(mine.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
+        mine.forEach((h, i) => {
+          expect(h.logProb).toBeCloseTo(alone![i]!.logProb, 4);
+          expect(h.score).toBeCloseTo(alone![i]!.score, 4);
+          if (!options.attention) return;
+          // Attention rows keep the positions of the sentence's own batch; later rows may be longer (padding).
+          const { batch, b } = batches.get(id)!;
+          const [at, its] = [sourcePositions(batch, b, true), sourcePositions(single, 0, true)];
+          expect(h.attention).toHaveLength(h.ids.length + 1);
+          h.attention!.forEach((row, t) =>
+            at.forEach((p, j) => expect(row[p]).toBeCloseTo(alone![i]!.attention![t]![its[j]!]!, 5)),
+          );
+        });
+      });
+      session.dispose();
+      model.dispose();
+    }
+  });
+
+  it('an ensemble joins too; the session empties, takes new sentences, and leaks no tensors', () => {
+    const members = [3, 4].map(
+      (seed) => new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed }, srcVocab, tgtVocab),
+    );
+    const ensemble = new Ensemble(members);
+    const all = sentences(new Rng(5), 6);
+    const options = { beamSize: 2, minLength: 1 };
+    // Warm-up: the first search projects the embedding tables and keeps them with the weights (Params.derived).
+    beamSearch(ensemble, makeSourceBatch([[4]]), { ...options, maxLength: 1 });
+    const before = tf.memory().numTensors;
+    const session = new BeamSession(ensemble, options);
+    const got: FinishedSentence[] = [];
+    for (let round = 0; round < 2; round++) {
+      session.add(makeSourceBatch(all.slice(0, 3).map((s) => s.source)), 9);
+      got.push(...session.step());
+      session.add(makeSourceBatch(all.slice(3).map((s) => s.source)), 9);
+      while (session.live > 0) got.push(...session.step());
+      expect(session.step()).toEqual([]);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    // Ids go on counting across rounds; each round gives every sentence what it gets alone.
+    expect(got.map((f) => f.id).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    for (const { id, hypotheses } of got) {
+      const [alone] = beamSearch(ensemble, makeSourceBatch([all[id % 6]!.source]), { ...options, maxLength: 9 });
+      expect(hypotheses.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
+    }
+    // Disposing mid-search frees what the session holds.
+    session.add(makeSourceBatch([all[0]!.source]), 9);
+    session.step();
+    session.dispose();
+    expect(session.live).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    members.forEach((m) => m.dispose());
+  });
+
+  it('a model that cannot join memories runs one batch at a time', () => {
+    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 8, embeddingSize: 4 }, srcVocab, tgtVocab);
+    const plain: Decodable<Memory, DecoderState> = Object.assign(Object.create(model) as Seq2Seq, {
+      joinMemory: undefined,
+      joinState: undefined,
+    });
+    const session = new BeamSession(plain, { beamSize: 2 });
+    session.add(makeSourceBatch([[4, 5]]), 5);
+    session.step();
+    expect(() => session.add(makeSourceBatch([[6]]), 5)).toThrow(/cannot take sentences into a running search/);
+    while (session.live > 0) session.step();
+    expect(session.add(makeSourceBatch([[6]]), 5)).toBe(1);
+    session.dispose();
+    model.dispose();
   });
 });
 
