@@ -22,9 +22,8 @@ import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
 import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
 import { search } from '../search/search.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { Hypothesis } from '../search/decodable.js';
+import type { Decodable, Hypothesis } from '../search/decodable.js';
 import { Ensemble } from '../search/ensemble.js';
-import type { Decodable } from '../search/decodable.js';
 import { ToolkitError } from '../errors.js';
 import { averageWeights } from '../model/average.js';
 import { outputTokens, alignmentOf } from './alignment.js';
@@ -180,7 +179,7 @@ export class Translator {
   }
 
   /** What search decodes with: the model, or the ensemble of members. */
-  private get decodable(): Decodable<unknown, unknown> {
+  get decodable(): Decodable<unknown, unknown> {
     return this.members.length === 1 ? this.model : new Ensemble(this.members);
   }
 
@@ -258,64 +257,65 @@ export class Translator {
     await saveModelFiles(dir, kind, config, manifest, data, extra, { files });
   }
 
-  /**
-   * Translates each line; an empty (or all-space) line gives an empty translation, every other line a translation,
-   * whatever words it holds.
-   */
+  /** Translates each line: an empty (or all-space) line gives an empty translation, every other line one, whatever words it holds. */
   translate(lines: readonly string[], options: TranslateOptions = {}): Translation[] {
-    const results: Translation[] = lines.map(() => ({
-      text: '',
-      sourceTokens: [],
-      unknownTokens: [],
-      replacedUnknown: 0,
-      nBest: [],
-    }));
-    const work: { index: number; ids: number[] }[] = [];
-    lines.forEach((line, index) => {
-      const tokens = this.sourceTokenizer.tokenize(line.trim());
-      if (tokens.length === 0) return;
-      const ids = this.sourceVocabulary.encode(tokens);
-      results[index]!.sourceTokens = tokens;
-      results[index]!.unknownTokens = tokens.filter((_, i) => ids[i] === UNK);
-      work.push({ index, ids });
-    });
-    const alignments = options.alignments ?? 'none';
-    const replace = options.replaceUnknown ?? true;
+    const prepared = lines.map((line) => this.prepare(line));
+    const work = prepared.flatMap((p, index) => (p.ids === null ? [] : [{ index, ids: p.ids }]));
     // Attention comes from the search itself, which keeps each hypothesis' weights when alignments or <unk>
     // replacement may need them: no second, teacher-forced pass over the outputs.
-    const { hyps, columns } = this.searchIds(
-      work.map((w) => w.ids),
-      options,
-      this.hasAttention && (alignments !== 'none' || replace),
-    );
-    work.forEach((w, k) => {
-      const r = results[w.index]!;
-      r.nBest = hyps[k]!.map((h, j) => {
-        const weights = h.attention === undefined ? undefined : { rows: h.attention, columns: columns[k]! };
-        const { tokens, replaced } = outputTokens(
-          h.ids,
-          this.targetVocabulary,
-          replace ? weights : undefined,
-          r.sourceTokens,
-          options.phraseTable,
-        );
-        if (j === 0) r.replacedUnknown = replaced;
-        const out: ScoredTranslation = {
-          text: this.targetTokenizer.detokenize(tokens),
-          score: h.score,
-          logProb: h.logProb,
-          tokens,
-        };
-        if (alignments !== 'none' && weights !== undefined) {
-          const { alignment, attention } = alignmentOf(h.ids, weights, alignments === 'matrix');
-          out.alignment = alignment;
-          if (attention !== undefined) out.attention = attention;
-        }
-        return out;
-      });
-      r.text = r.nBest[0]?.text ?? '';
+    const ids = work.map((w) => w.ids);
+    const { hyps, columns } = this.searchIds(ids, options, this.needsAttention(options));
+    work.forEach((w, k) => this.complete(prepared[w.index]!.result, hyps[k]!, columns[k]!, options));
+    return prepared.map((p) => p.result);
+  }
+
+  /** A line read for translation: its Translation so far (source tokens, unknown ones) and its source ids (null when empty). */
+  prepare(line: string): { result: Translation; ids: number[] | null } {
+    const result: Translation = { text: '', sourceTokens: [], unknownTokens: [], replacedUnknown: 0, nBest: [] };
+    const tokens = this.sourceTokenizer.tokenize(line.trim());
+    if (tokens.length === 0) return { result, ids: null };
+    const ids = this.sourceVocabulary.encode(tokens);
+    result.sourceTokens = tokens;
+    result.unknownTokens = tokens.filter((_, i) => ids[i] === UNK);
+    return { result, ids };
+  }
+
+  /** Whether the search must keep attention for these options: for alignments or <unk> replacement, where the model attends. */
+  needsAttention(options: TranslateOptions): boolean {
+    return this.hasAttention && ((options.alignments ?? 'none') !== 'none' || (options.replaceUnknown ?? true));
+  }
+
+  /**
+   * Fills a prepared line's translation from its search's n-best list: output tokens (<unk> replaced), text, scores
+   * and alignments; `columns` is the step of each source token in the batch it was searched in (sourcePositions).
+   */
+  complete(result: Translation, hyps: readonly Hypothesis[], columns: number[], options: TranslateOptions): void {
+    const alignments = options.alignments ?? 'none';
+    const replace = options.replaceUnknown ?? true;
+    result.nBest = hyps.map((h, j) => {
+      const weights = h.attention === undefined ? undefined : { rows: h.attention, columns };
+      const { tokens, replaced } = outputTokens(
+        h.ids,
+        this.targetVocabulary,
+        replace ? weights : undefined,
+        result.sourceTokens,
+        options.phraseTable,
+      );
+      if (j === 0) result.replacedUnknown = replaced;
+      const out: ScoredTranslation = {
+        text: this.targetTokenizer.detokenize(tokens),
+        score: h.score,
+        logProb: h.logProb,
+        tokens,
+      };
+      if (alignments !== 'none' && weights !== undefined) {
+        const { alignment, attention } = alignmentOf(h.ids, weights, alignments === 'matrix');
+        out.alignment = alignment;
+        if (attention !== undefined) out.attention = attention;
+      }
+      return out;
     });
-    return results;
+    result.text = result.nBest[0]?.text ?? '';
   }
 
   /**
@@ -332,9 +332,9 @@ export class Translator {
     );
   }
 
-  /** Search over id sequences in length-sorted batches; results in input order, [] for an empty sequence. */
   /**
-   * With `attention`, each hypothesis carries its attention rows (EOS's last) over its batch's source steps, and
+   * Search over id sequences in length-sorted batches; results in input order, [] for an empty sequence. With
+   * `attention`, each hypothesis carries its attention rows (EOS's last) over its batch's source steps, and
    * `columns[i]` gives the step of each of source i's tokens (sourcePositions).
    */
   private searchIds(
@@ -343,8 +343,6 @@ export class Translator {
     attention = false,
   ): { hyps: Hypothesis[][]; columns: number[][] } {
     const batchSize = options.batchSize ?? 64;
-    const ratio = options.maxLengthRatio ?? 2;
-    const margin = options.maxLengthMargin ?? 10;
     const beamSize = options.beamSize ?? 1;
     const nBest = options.nBest ?? 1;
     const results: Hypothesis[][] = sources.map(() => []);
@@ -362,7 +360,7 @@ export class Translator {
         { reverseSource: this.model.config.reverseSource },
       );
       // Each sentence's own limit, so that a translation does not depend on its batch-mates.
-      const maxLength = chunk.map((j) => Math.ceil(ratio * sources[j]!.length) + margin);
+      const maxLength = chunk.map((j) => this.maxLength(sources[j]!.length, options));
       // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
       const outs =
         beamSize === 1 && nBest === 1
@@ -382,6 +380,11 @@ export class Translator {
       });
     }
     return { hyps: results, columns };
+  }
+
+  /** A source's output length limit: ratio × its tokens + margin. */
+  maxLength(sourceTokens: number, options: TranslateOptions): number {
+    return Math.ceil((options.maxLengthRatio ?? 2) * sourceTokens) + (options.maxLengthMargin ?? 10);
   }
 
   private get hasAttention(): boolean {

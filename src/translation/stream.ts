@@ -1,0 +1,113 @@
+// Translation as a running batch (continuous batching, for a server): lines join between decoder steps and leave as
+// soon as their translation is done, instead of waiting for the longest line of a fixed batch. Each line gets the
+// translation `Translator.translate` gives it (to float rounding): the same tokens, length limit, search and output,
+// whatever it runs beside.
+import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
+import { BeamSession, DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
+import type { TranslateOptions, Translation, Translator } from './translator.js';
+
+/** A line the stream has finished: its index (the order lines were added in, from 0) and its translation. */
+export interface StreamedTranslation {
+  index: number;
+  translation: Translation;
+}
+
+interface Line {
+  index: number;
+  result: Translation;
+  /** The step of each source token in the batch the line joined with (sourcePositions). */
+  columns: number[];
+}
+
+export class TranslationStream {
+  private readonly session: BeamSession<unknown, unknown>;
+  private readonly attention: boolean;
+  /** Lines in the search, by the session's sentence id. */
+  private readonly searching = new Map<number, Line>();
+  /** Empty lines, answered at the next step. */
+  private ready: StreamedTranslation[] = [];
+  private added = 0;
+
+  /**
+   * `options` as for Translator.translate (beam size, n-best, length penalty, length limits, alignments, <unk>
+   * replacement); one beam and one hypothesis is greedy decoding, as there. `batchSize` does not apply: the caller
+   * decides how many lines run at once.
+   */
+  constructor(
+    private readonly translator: Translator,
+    private readonly options: TranslateOptions = {},
+  ) {
+    const beamSize = options.beamSize ?? 1;
+    const nBest = options.nBest ?? 1;
+    this.attention = translator.needsAttention(options);
+    // One beam follows the greedy path; α = 0 then scores by the log-prob, as greedy decoding does.
+    const greedy = beamSize === 1 && nBest === 1;
+    this.session = new BeamSession(translator.decodable, {
+      beamSize,
+      nBest,
+      lengthPenalty: greedy ? 0 : (options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY),
+      // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
+      minLength: 1,
+      attention: this.attention,
+    });
+  }
+
+  /** Lines added and not yet returned by `step`. */
+  get live(): number {
+    return this.session.live + this.ready.length;
+  }
+
+  /** Lines in the decoder batch: what a step costs. */
+  get size(): number {
+    return this.session.size;
+  }
+
+  /** Takes lines into the stream (they join the search before the next step); returns the index of the first. */
+  add(lines: readonly string[]): number {
+    const first = this.added;
+    const work: Line[] = [];
+    const sources: number[][] = [];
+    lines.forEach((line, k) => {
+      const { result, ids } = this.translator.prepare(line);
+      const entry = { index: first + k, result, columns: [] };
+      if (ids === null) this.ready.push({ index: entry.index, translation: result });
+      else {
+        work.push(entry);
+        sources.push(ids);
+      }
+    });
+    this.added += lines.length;
+    if (work.length === 0) return first;
+    const reverseSource = this.translator.model.config.reverseSource;
+    const batch = makeSourceBatch(sources, { reverseSource });
+    const id = this.session.add(
+      batch,
+      sources.map((s) => this.translator.maxLength(s.length, this.options)),
+    );
+    work.forEach((line, b) => {
+      if (this.attention) line.columns = sourcePositions(batch, b, reverseSource);
+      this.searching.set(id + b, line);
+    });
+    return first;
+  }
+
+  /** One decoder step; returns the lines it finished (and any empty lines added since the last step). */
+  step(): StreamedTranslation[] {
+    const out = this.ready;
+    this.ready = [];
+    for (const { id, hypotheses } of this.session.step()) {
+      const line = this.searching.get(id)!;
+      this.searching.delete(id);
+      this.translator.complete(line.result, hypotheses, line.columns, this.options);
+      out.push({ index: line.index, translation: line.result });
+    }
+    return out;
+  }
+
+  /** Frees what the search holds; lines not yet returned are dropped. */
+  dispose(): void {
+    this.session.dispose();
+    this.searching.clear();
+    this.ready = [];
+  }
+}
