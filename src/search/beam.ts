@@ -172,6 +172,12 @@ export class BeamSession<M, S> {
       this.state = state;
     } else {
       try {
+        // The join copies the memory and state anyway: done sentences go first, not to be copied.
+        if (this.slots.length > this.remaining) {
+          const selected = model.selectState(this.state, this.dropDone());
+          model.disposeState(this.state);
+          this.state = selected;
+        }
         const joined = model.joinMemory!(this.memory, memory);
         let joinedState: S;
         try {
@@ -316,24 +322,32 @@ export class BeamSession<M, S> {
       this.clear();
       return finishedNow;
     }
-    if (shouldRetire(S - this.remaining, S)) {
-      // Drop the done sentences' rows: the state gather below reorders and drops in one.
-      const keep = new Int32Array(this.remaining * K);
-      for (let s = 0, k = 0; s < S; s++) if (!this.slots[s]!.done) for (let j = 0; j < K; j++) keep[k++] = s * K + j;
-      const kept = model.selectMemory(this.memory, keep);
-      model.disposeMemory(this.memory);
-      this.memory = kept;
-      this.slots = this.slots.filter((s) => !s.done);
-      source = keep.map((row) => source[row]!);
-      this.tokens = Array.from(keep, (row) => this.tokens[row]!);
-      if (A !== undefined) this.attention = Array.from(keep, (row) => this.attention[row]!);
-      this.logProb = Float64Array.from(keep, (row) => this.logProb[row]!);
-      this.previous = keep.map((row) => this.previous[row]!);
-    }
+    // Drop the done sentences' rows: the state gather below reorders and drops in one.
+    if (shouldRetire(S - this.remaining, S)) source = this.dropDone().map((row) => source[row]!);
     const selected = model.selectState(this.state, source);
     model.disposeState(this.state);
     this.state = selected;
     return finishedNow;
+  }
+
+  /**
+   * Drops the done sentences from the batch: their memory rows and per-row arrays go. Returns the rows kept, for the
+   * caller to gather the state with.
+   */
+  private dropDone(): Int32Array {
+    const { model, K } = this;
+    const keep = new Int32Array(this.remaining * K);
+    for (let s = 0, k = 0; s < this.slots.length; s++)
+      if (!this.slots[s]!.done) for (let j = 0; j < K; j++) keep[k++] = s * K + j;
+    const kept = model.selectMemory(this.memory!, keep);
+    model.disposeMemory(this.memory!);
+    this.memory = kept;
+    this.slots = this.slots.filter((s) => !s.done);
+    this.tokens = Array.from(keep, (row) => this.tokens[row]!);
+    if (this.keepAttention) this.attention = Array.from(keep, (row) => this.attention[row] ?? []);
+    this.logProb = Float64Array.from(keep, (row) => this.logProb[row]!);
+    this.previous = keep.map((row) => this.previous[row]!);
+    return keep;
   }
 
   /** Frees the memory and state; the session is empty afterwards (and may take new sentences). */

@@ -11,6 +11,15 @@
 // Batches take items round-robin from the waiting requests of their group, oldest first, so one huge request takes
 // part of each batch and does not hold back the requests behind it beyond one batch. Answers go back to their own
 // request, in the request's order.
+//
+// A group that can run as a stream (BatchGroup.open: a batch that items join and leave between its steps, as beam
+// search does with BeamSession) runs continuously instead (Orca's iteration-level scheduling): the batcher runs one
+// step of it per event-loop turn, answers each item as soon as its step finishes it, and lets waiting items of its
+// group join between steps while it holds fewer than maxBatchSize. They join in chunks, to spare the encoder and the
+// join many small calls: at once while the stream holds under a quarter of maxBatchSize; else once there is room
+// for an eighth of it and as many are waiting, or the oldest has waited maxWaitMs. Under load a stream so stays
+// nearly full and its steps never run with a few stragglers, which is most of what a fixed batch of varied lengths
+// loses.
 
 export interface BatcherOptions {
   /** Items (texts) per batch at most (default 64). */
@@ -21,14 +30,34 @@ export interface BatcherOptions {
 
 export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatchSize: 64, maxWaitMs: 20 };
 
-/** One kind of mergeable work: items with the same key run together through `run`. */
-export interface BatchGroup<I, O> {
+/** One kind of mergeable work: items with the same key run together, in batches (`run`) or streams (`open`). */
+export type BatchGroup<I, O> = {
   /** Items of groups with equal keys are merged (e.g. model name, beam size, n-best, length penalty). */
   key: string;
-  /** Processes one batch; returns one output per item, in order. */
-  run(items: I[]): O[];
   /** The item's length (e.g. characters): a batch is sorted by it, so batch-mates are padded little. */
   length(item: I): number;
+} & (
+  | {
+      /** Processes one batch; returns one output per item, in order. */
+      run(items: I[]): O[];
+      open?: undefined;
+    }
+  | {
+      /** Opens a running batch that items join between its steps. */
+      open(): BatchStream<I, O>;
+      run?: undefined;
+    }
+);
+
+/** A batch that items join and leave while it runs (continuous batching). */
+export interface BatchStream<I, O> {
+  /** Takes items in, to run from the next step. Items are numbered in the order added, from 0. */
+  add(items: I[]): void;
+  /** One step of every item in; returns the items it finished, by number. */
+  step(): { index: number; output: O }[];
+  /** Items added and not yet returned. */
+  readonly live: number;
+  dispose(): void;
 }
 
 /** What ran, for tests and logs. */
@@ -39,6 +68,8 @@ export interface BatchInfo {
   requests: number;
   /** How long its oldest item waited, in ms. */
   waitedMs: number;
+  /** Items already running in the stream these join (0 for a new batch or stream). */
+  running: number;
 }
 
 interface Pending {
@@ -62,6 +93,14 @@ interface Queue {
   size: number;
 }
 
+/** A group's running stream and who each of its items answers. */
+interface Running {
+  group: BatchGroup<unknown, unknown>;
+  stream: BatchStream<unknown, unknown>;
+  owners: Map<number, { p: Pending; index: number }>;
+  added: number;
+}
+
 interface Job {
   run(): unknown;
   arrived: number;
@@ -74,6 +113,7 @@ export class Batcher {
   readonly options: BatcherOptions;
   private readonly queues = new Map<string, Queue>();
   private readonly jobs: Job[] = [];
+  private readonly running = new Map<string, Running>();
   private stepScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Items expected for the next batch: the previous batch's plus those queued behind it. At first, a full batch. */
@@ -158,16 +198,19 @@ export class Batcher {
     });
   }
 
-  /** Runs the oldest ready work (one batch or one job), then yields to the event loop. */
+  /** Runs a step of every running stream and the oldest ready other work (one batch or one job), then yields. */
   private step(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    for (const r of [...this.running.values()]) this.advance(r);
     const now = performance.now();
     let job: Job | undefined = this.jobs[0];
     let queue: Queue | undefined;
     let oldest = job?.arrived ?? Infinity;
     let wake = Infinity;
     for (const q of this.queues.values()) {
+      // A running stream takes its group's items itself (advance).
+      if (this.running.has(q.group.key)) continue;
       const arrived = q.waiting[0]!.arrived;
       // A request split over batches does not wait again for its rest.
       const ready =
@@ -182,12 +225,91 @@ export class Batcher {
       }
     }
     if (job !== undefined) this.runJob(job);
-    else if (queue !== undefined) this.runBatch(queue);
-    else {
+    else if (queue !== undefined) {
+      if (queue.group.open === undefined) this.runBatch(queue);
+      else this.startStream(queue);
+    } else if (this.running.size === 0) {
       if (wake < Infinity) this.timer = setTimeout(() => this.step(), Math.max(1, Math.ceil(wake)));
       return;
     }
     this.schedule();
+  }
+
+  /** Opens a stream for the group and gives it a first batch of items. */
+  private startStream(q: Queue): void {
+    let stream: BatchStream<unknown, unknown>;
+    try {
+      stream = q.group.open!();
+    } catch (e) {
+      for (const p of [...q.waiting]) this.fail(p, q, e);
+      return;
+    }
+    const r: Running = { group: q.group, stream, owners: new Map(), added: 0 };
+    this.running.set(q.group.key, r);
+    this.join(r, q, this.options.maxBatchSize);
+  }
+
+  /** Lets waiting items join the stream when it has room (see the top of the file), then runs one step of it. */
+  private advance(r: Running): void {
+    const max = this.options.maxBatchSize;
+    const q = this.queues.get(r.group.key);
+    const room = max - r.stream.live;
+    if (q !== undefined && room > 0) {
+      const chunk = Math.ceil(max / 8);
+      const waited = performance.now() - q.waiting[0]!.arrived;
+      if (4 * r.stream.live < max || (room >= chunk && (q.size >= chunk || waited >= this.options.maxWaitMs)))
+        this.join(r, q, room);
+    }
+    if (!this.running.has(r.group.key)) return;
+    let done: { index: number; output: unknown }[];
+    try {
+      done = r.stream.step();
+    } catch (e) {
+      this.stop(r, e);
+      return;
+    }
+    for (const { index, output } of done) {
+      const owner = r.owners.get(index);
+      if (owner === undefined) continue;
+      r.owners.delete(index);
+      this.answer(owner.p, owner.index, output);
+    }
+    if (r.stream.live === 0 && !this.queues.has(r.group.key)) {
+      // Its last clients, answered, are likely to send again: the next batch expects as many.
+      this.expected = Math.max(1, done.length);
+      this.stop(r);
+    }
+  }
+
+  /** Up to `room` waiting items join the stream. */
+  private join(r: Running, q: Queue, room: number): void {
+    const waitedMs = performance.now() - q.waiting[0]!.arrived;
+    const taken = this.take(q, room);
+    const running = r.stream.live;
+    this.onBatch?.({
+      key: q.group.key,
+      size: taken.length,
+      requests: new Set(taken.map((t) => t.p)).size,
+      waitedMs,
+      running,
+    });
+    try {
+      r.stream.add(taken.map((t) => t.p.items[t.index]));
+    } catch (e) {
+      for (const t of taken) this.fail(t.p, q, e);
+      this.stop(r, e);
+      return;
+    }
+    for (const t of taken) r.owners.set(r.added++, t);
+  }
+
+  /** Ends a stream; with an error, every request with an item in it fails. */
+  private stop(r: Running, error?: unknown): void {
+    this.running.delete(r.group.key);
+    r.stream.dispose();
+    if (error === undefined) return;
+    const q = this.queues.get(r.group.key) ?? { group: r.group, waiting: [], size: 0 };
+    for (const { p } of r.owners.values()) this.fail(p, q, error);
   }
 
   private runJob(job: Job): void {
@@ -200,13 +322,15 @@ export class Batcher {
     }
   }
 
-  private runBatch(q: Queue): void {
-    const waitedMs = performance.now() - q.waiting[0]!.arrived;
+  /**
+   * Takes up to `room` items from the waiting requests, round-robin (each gives one item per round), sorted by
+   * length; a request whose items are all taken leaves the queue, and an empty queue goes.
+   */
+  private take(q: Queue, room: number): { p: Pending; index: number }[] {
     const taken: { p: Pending; index: number }[] = [];
-    // Round-robin over the waiting requests: each gives one item per round until the batch is full.
-    while (taken.length < this.options.maxBatchSize && q.waiting.length > 0) {
+    while (taken.length < room && q.waiting.length > 0) {
       for (const p of [...q.waiting]) {
-        if (taken.length >= this.options.maxBatchSize) break;
+        if (taken.length >= room) break;
         taken.push({ p, index: p.next++ });
         q.size--;
         if (p.next === p.items.length) q.waiting.splice(q.waiting.indexOf(p), 1);
@@ -214,12 +338,28 @@ export class Batcher {
     }
     if (q.waiting.length === 0) this.queues.delete(q.group.key);
     const { group } = q;
-    taken.sort((a, b) => group.length(a.p.items[a.index]) - group.length(b.p.items[b.index]));
+    return taken.sort((a, b) => group.length(a.p.items[a.index]) - group.length(b.p.items[b.index]));
+  }
+
+  /** Gives an item its output; the request resolves when its last item has one. */
+  private answer(p: Pending, index: number, output: unknown): void {
+    if (p.done) return;
+    p.results[index] = output;
+    if (--p.left === 0) {
+      p.done = true;
+      p.resolve(p.results);
+    }
+  }
+
+  private runBatch(q: Queue): void {
+    const waitedMs = performance.now() - q.waiting[0]!.arrived;
+    const taken = this.take(q, this.options.maxBatchSize);
+    const { group } = q;
     const requests = new Set(taken.map((t) => t.p));
-    this.onBatch?.({ key: group.key, size: taken.length, requests: requests.size, waitedMs });
+    this.onBatch?.({ key: group.key, size: taken.length, requests: requests.size, waitedMs, running: 0 });
     let outputs: unknown[];
     try {
-      outputs = group.run(taken.map((t) => t.p.items[t.index]));
+      outputs = group.run!(taken.map((t) => t.p.items[t.index]));
       if (outputs.length !== taken.length)
         throw new Error(`batch of ${taken.length} items gave ${outputs.length} outputs`);
     } catch (e) {
@@ -227,14 +367,7 @@ export class Batcher {
       return;
     }
     this.expected = taken.length + this.waiting;
-    taken.forEach((t, k) => {
-      if (t.p.done) return;
-      t.p.results[t.index] = outputs[k];
-      if (--t.p.left === 0) {
-        t.p.done = true;
-        t.p.resolve(t.p.results);
-      }
-    });
+    taken.forEach((t, k) => this.answer(t.p, t.index, outputs[k]));
   }
 
   /** Rejects a request and drops its items that have not run yet. */

@@ -8,6 +8,7 @@ import type { ServedModel, ModelKind } from './models.js';
 import { RequestError } from './requestError.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { Translation } from '../translation/translator.js';
+import { TranslationStream } from '../translation/stream.js';
 
 /** The defaults of `translate translate` (its jsonl output: alignments of each hypothesis, <unk> replaced). */
 export const TRANSLATE_DEFAULTS = {
@@ -117,17 +118,20 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
       });
       // Greedy decoding ignores the length penalty, so greedy requests share batches whatever they ask for.
       const key = `translate\0${m.name}\0${beam}\0${nBest}\0${beam === 1 && nBest === 1 ? '' : lengthPenalty}\0${alignments}\0${replaceUnknown}`;
+      // Texts run as a stream: they join the running search between its steps and are answered as each finishes.
       const group: BatchGroup<string, Translation> = {
         key,
-        run: (items) =>
-          t.translate(items, {
-            beamSize: beam,
-            nBest,
-            lengthPenalty,
-            alignments,
-            replaceUnknown,
-            batchSize: o.batcher.maxBatchSize,
-          }),
+        open: () => {
+          const stream = new TranslationStream(t, { beamSize: beam, nBest, lengthPenalty, alignments, replaceUnknown });
+          return {
+            add: (items) => void stream.add(items),
+            step: () => stream.step().map(({ index, translation }) => ({ index, output: translation })),
+            get live() {
+              return stream.live;
+            },
+            dispose: () => stream.dispose(),
+          };
+        },
         length: (s) => s.length,
       };
       const results = await withDeadline((signal) => batcher.submit(group, b.texts, signal));

@@ -186,3 +186,177 @@ describe('Batcher', () => {
     expect(() => new Batcher({ maxWaitMs: -1 })).toThrow(/maxWaitMs/);
   });
 });
+
+/**
+ * A group that runs as streams: item "name:n" is done after n steps, answered `name!`. Records every stream's
+ * steps (the live count at each), what joined when, and whether it was disposed.
+ */
+function streamingGroup(key: string, log: { opened: number; disposed: number; steps: number[]; joins: string[][] }) {
+  const group: BatchGroup<string, string> = {
+    key,
+    length: (s) => Number(s.split(':')[1]),
+    open: () => {
+      log.opened++;
+      const items: { index: number; item: string; left: number }[] = [];
+      let added = 0;
+      return {
+        add: (xs) => {
+          log.joins.push([...xs]);
+          for (const item of xs) items.push({ index: added++, item, left: Number(item.split(':')[1]) });
+        },
+        step: () => {
+          log.steps.push(items.length);
+          const done: { index: number; output: string }[] = [];
+          for (let i = items.length - 1; i >= 0; i--) {
+            const it = items[i]!;
+            if (--it.left > 0) continue;
+            if (it.item.startsWith('bad')) throw new Error('decoder failed');
+            done.push({ index: it.index, output: `${it.item.split(':')[0]}!` });
+            items.splice(i, 1);
+          }
+          return done;
+        },
+        get live() {
+          return items.length;
+        },
+        dispose: () => void log.disposed++,
+      };
+    },
+  };
+  return group;
+}
+
+const newLog = () => ({ opened: 0, disposed: 0, steps: [] as number[], joins: [] as string[][] });
+
+describe('Batcher with streams (continuous batching)', () => {
+  it('answers each item as soon as it is done; items join a running stream between its steps', async () => {
+    const log = newLog();
+    const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 });
+    const g = streamingGroup('s', log);
+    const order: string[] = [];
+    const long = b.submit(g, ['long:6', 'mid:3']).then((r) => (order.push('long'), r));
+    await turns(2);
+    // Joins the running stream, and is answered before the request that came first.
+    const short = b.submit(g, ['short:1']).then((r) => (order.push('short'), r));
+    expect(await long).toEqual(['long!', 'mid!']);
+    expect(await short).toEqual(['short!']);
+    expect(order).toEqual(['short', 'long']);
+    expect(log.opened).toBe(1);
+    expect(log.joins).toEqual([['mid:3', 'long:6'], ['short:1']]);
+    // The stream ends when nothing is left in it or waiting, and is disposed.
+    await turns();
+    expect(log.disposed).toBe(1);
+    // Six steps in all (the longest item's), the short item among them from the second on.
+    expect(log.steps).toEqual([2, 3, 2, 1, 1, 1]);
+  });
+
+  it('holds at most maxBatchSize items; the rest join as room frees, an eighth of it at a time once it is a quarter full', async () => {
+    const log = newLog();
+    const infos: BatchInfo[] = [];
+    const b = new Batcher({ maxBatchSize: 16, maxWaitMs: 60_000 }, (i) => infos.push(i));
+    const g = streamingGroup('s', log);
+    // 16 items of one step each, then 24 of 2 to 5 steps: the stream never holds more than 16.
+    const requests = [
+      b.submit(
+        g,
+        Array.from({ length: 16 }, (_, i) => `a${i}:1`),
+      ),
+      b.submit(
+        g,
+        Array.from({ length: 24 }, (_, i) => `b${i}:${2 + (i % 4)}`),
+      ),
+    ];
+    const answers = await Promise.all(requests);
+    expect(answers[1]).toEqual(Array.from({ length: 24 }, (_, i) => `b${i}!`));
+    expect(Math.max(...log.steps)).toBeLessThanOrEqual(16);
+    // Into a stream a quarter full (4 of 16) or more, items join two (an eighth of 16) or more at a time.
+    const joins = infos.filter((i) => i.running >= 4);
+    expect(joins.length).toBeGreaterThan(0);
+    for (const j of joins) expect(j.size).toBeGreaterThanOrEqual(2);
+    expect(infos.reduce((n, i) => n + i.size, 0)).toBe(40);
+  });
+
+  it('into a stream a quarter full, a lone item waits for a second while two places are free', async () => {
+    const log = newLog();
+    const infos: BatchInfo[] = [];
+    const b = new Batcher({ maxBatchSize: 16, maxWaitMs: 60_000 }, (i) => infos.push(i));
+    const g = streamingGroup('s', log);
+    const first = b.submit(g, [...Array.from({ length: 14 }, (_, i) => `x${i}:20`), 'y1:1', 'y2:1']);
+    await turns(3);
+    expect(log.steps.length).toBeGreaterThanOrEqual(1);
+    // Two places free, one item waiting: it waits (an eighth of 16 is 2).
+    const z = b.submit(g, ['z:1']);
+    await turns(3);
+    expect(b.waiting).toBe(1);
+    const w = b.submit(g, ['w:1']);
+    expect(await Promise.all([z, w])).toEqual([['z!'], ['w!']]);
+    expect(infos.map((i) => [i.size, i.running])).toEqual([
+      [16, 0],
+      [2, 14],
+    ]);
+    await first;
+  });
+
+  it('into a nearly full stream, items wait for room for an eighth of it, even past maxWaitMs', async () => {
+    const log = newLog();
+    const infos: BatchInfo[] = [];
+    const b = new Batcher({ maxBatchSize: 16, maxWaitMs: 0 }, (i) => infos.push(i));
+    const g = streamingGroup('s', log);
+    const first = b.submit(g, [...Array.from({ length: 15 }, (_, i) => `x${i}:3`), 'y:1']);
+    await turns(3);
+    // One place free: z waits, though maxWaitMs is 0, until two are.
+    const z = b.submit(g, ['z:1']);
+    await turns(1);
+    expect(b.waiting).toBe(1);
+    expect(await z).toEqual(['z!']);
+    await first;
+    expect(infos.map((i) => [i.size, i.running])).toEqual([
+      [16, 0],
+      [1, 0],
+    ]);
+  });
+
+  it('a failing step rejects the requests with items in the stream; waiting ones and later streams still run', async () => {
+    const log = newLog();
+    const b = new Batcher({ maxBatchSize: 2, maxWaitMs: 0 });
+    const g = streamingGroup('s', log);
+    const bad = b.submit(g, ['bad:2', 'ok:3']);
+    const other = b.submit(g, ['c:1']);
+    await expect(bad).rejects.toThrow('decoder failed');
+    expect(await other).toEqual(['c!']);
+    expect(await b.submit(g, ['d:2'])).toEqual(['d!']);
+    expect(log.opened).toBe(2);
+    await turns();
+    expect(log.disposed).toBe(2);
+  });
+
+  it('an aborted request gets its rejection; its items already running finish unanswered, the others are answered', async () => {
+    const log = newLog();
+    const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 });
+    const g = streamingGroup('s', log);
+    const ac = new AbortController();
+    const gone = b.submit(g, ['x:4'], ac.signal);
+    const kept = b.submit(g, ['k:5']);
+    await turns(2);
+    ac.abort(new Error('timed out'));
+    await expect(gone).rejects.toThrow('timed out');
+    expect(await kept).toEqual(['k!']);
+  });
+
+  it('streams of different groups run side by side, a step each per turn; plain batches run in between', async () => {
+    const [l1, l2] = [newLog(), newLog()];
+    const batches: string[][] = [];
+    const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 });
+    const results = await Promise.all([
+      b.submit(streamingGroup('s1', l1), ['a:3']),
+      b.submit(streamingGroup('s2', l2), ['b:3']),
+      b.submit(recordingGroup('plain', batches), ['c']),
+    ]);
+    expect(results).toEqual([['a!'], ['b!'], ['plain:C']]);
+    expect([l1.steps, l2.steps]).toEqual([
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    expect(batches).toEqual([['c']]);
+  });
+});

@@ -103,8 +103,9 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
         ? {
             ...m,
             name: 'broken',
+            // Fails while the stream steps, after the search (Translator.complete).
             translator: Object.create(translator, {
-              translate: {
+              complete: {
                 value: () => {
                   throw new TypeError('secret internals');
                 },
