@@ -5,17 +5,22 @@
 // rounds of each process's median of several timed runs, after the same warm-up on both sides, and each ratio is
 // the median of the per-round ratios. Ratios are toolkit / PyTorch (higher is better for the toolkit, except
 // latency and memory). The toolkit runs on OpenBLAS when it is installed (TRANSLATE_BLAS=none: the wasm kernels);
-// the peer is PyTorch in its fastest form here (bench/pytorch/README.md).
+// the peer is PyTorch in its fastest form here (bench/pytorch/README.md). The multi30k workload trains the model of
+// corpora/configs/multi30k-de-en.json on real Multi30K batches that the toolkit's data pipeline makes once, into a
+// temporary file both sides read (bench/multi30k.ts, bench/pytorch/multi30k.py).
 // Results are printed and written to bench/out/results.json.
 //
 //   npm run bench                  all workloads (installs python3-torch + OpenBLAS via apt when missing)
 //   npm run bench -- --quick       fewer repeats
 //   npm run bench -- --no-peer     the toolkit alone
-//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, softmax, pipeline, serve, page)
+//   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, multi30k,
+//                                  softmax, pipeline, serve, page)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { measurePipeline } from '../src/data/text/throughput.js';
+import { workloads } from './workloads.js';
 
 const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '../shared/corpora');
@@ -33,119 +38,6 @@ if (only === 'page') {
   await (await import('./page.js')).runPageBench(args);
   process.exit(0);
 }
-
-interface Workload {
-  name: string;
-  what: string;
-  config: Record<string, number | boolean>;
-  /** Alternating toolkit/PyTorch rounds (each one process per side). */
-  rounds: number;
-}
-
-const repeats = quick ? 3 : 5;
-const rounds = quick ? 1 : 3;
-const WORKLOADS: Workload[] = [
-  {
-    name: 'number-words',
-    what: 'the demo model: chars→digits, GRU 128, emb 64, dot attention, source 45 / target 9 steps',
-    config: {
-      srcVocab: 20,
-      tgtVocab: 14,
-      emb: 64,
-      hidden: 128,
-      batch: 64,
-      srcLen: 45,
-      tgtLen: 9,
-      attention: true,
-      trainSteps: 10,
-      warmupSteps: 10,
-      repeats,
-      decodeBatches: 5,
-      beam: 5,
-    },
-    rounds,
-  },
-  {
-    name: 'small',
-    what: 'issue 8 small: vocab 1,000, emb 64, GRU 128, batch 64, 20/20 steps, full softmax, no attention',
-    config: {
-      srcVocab: 1000,
-      tgtVocab: 1000,
-      emb: 64,
-      hidden: 128,
-      batch: 64,
-      srcLen: 20,
-      tgtLen: 20,
-      attention: false,
-      trainSteps: 10,
-      warmupSteps: 10,
-      repeats,
-      decodeBatches: 5,
-      beam: 5,
-    },
-    rounds,
-  },
-  {
-    name: 'small-attention',
-    what: 'the small workload with dot attention',
-    config: {
-      srcVocab: 1000,
-      tgtVocab: 1000,
-      emb: 64,
-      hidden: 128,
-      batch: 64,
-      srcLen: 20,
-      tgtLen: 20,
-      attention: true,
-      trainSteps: 10,
-      warmupSteps: 10,
-      repeats,
-      decodeBatches: 5,
-      beam: 5,
-    },
-    rounds,
-  },
-  {
-    name: 'medium-256',
-    what: 'decoding at 256 units: vocab 8,000, emb 128, GRU 256, dot attention, batch 64, 20/20 steps',
-    config: {
-      srcVocab: 8000,
-      tgtVocab: 8000,
-      emb: 128,
-      hidden: 256,
-      batch: 64,
-      srcLen: 20,
-      tgtLen: 20,
-      attention: true,
-      trainSteps: 5,
-      warmupSteps: 2,
-      repeats: quick ? 2 : 3,
-      decodeBatches: 3,
-      beam: 5,
-    },
-    rounds: 1,
-  },
-  {
-    name: 'standard',
-    what: 'issue 8 standard: vocab 8,000, emb 256, GRU 512, batch 64, 20/20 steps, full softmax, no attention',
-    config: {
-      srcVocab: 8000,
-      tgtVocab: 8000,
-      emb: 256,
-      hidden: 512,
-      batch: 64,
-      srcLen: 20,
-      tgtLen: 20,
-      attention: false,
-      trainSteps: 5,
-      warmupSteps: 2,
-      repeats: quick ? 2 : 3,
-      decodeBatches: 2,
-      beam: 5,
-    },
-    rounds: 1,
-  },
-];
 
 type Result = Record<string, unknown> & {
   train_tokens_per_s?: number;
@@ -243,8 +135,33 @@ const report: Record<string, unknown> = {
   workloads: {},
 };
 const lines: string[] = [];
-for (const w of WORKLOADS) {
+for (const w of workloads(quick)) {
   if (only !== undefined && w.name !== only) continue;
+  const toolkit = join(root, w.toolkit ?? 'bench/workload.ts');
+  // Batches made once by the toolkit's data pipeline, in a file both sides read (config.batches).
+  let config = w.config;
+  let prepared: Result | null = null;
+  const tmp = w.prepare === true ? mkdtempSync(join(tmpdir(), 'seq2seq-bench-')) : null;
+  if (tmp !== null) {
+    process.stderr.write(`bench: ${w.name} (preparing the batches)…\n`);
+    const batches = join(tmp, 'batches.json');
+    const made = runJson(process.execPath, [
+      '--import',
+      'tsx',
+      toolkit,
+      '--prepare',
+      batches,
+      '--config',
+      JSON.stringify(config),
+    ]);
+    if ('error' in made) {
+      lines.push(`\n${w.name}: ${w.what}`, `  skipped: preparing the batches failed: ${String(made.error)}`);
+      rmSync(tmp, { recursive: true, force: true });
+      continue;
+    }
+    config = { ...config, batches };
+    prepared = made;
+  }
   // Rounds alternate the two sides, one process each, so that a machine whose speed drifts (shared hosts do) slows
   // both alike; each figure is the median over rounds of each process's own median.
   const oursRounds: (Result | { error: string })[] = [];
@@ -252,21 +169,13 @@ for (const w of WORKLOADS) {
   for (let round = 0; round < w.rounds; round++) {
     const runOurs = () => {
       process.stderr.write(`bench: ${w.name} (toolkit, round ${round + 1}/${w.rounds})…\n`);
-      oursRounds.push(
-        runJson(process.execPath, [
-          '--import',
-          'tsx',
-          join(root, 'bench/workload.ts'),
-          '--config',
-          JSON.stringify(w.config),
-        ]),
-      );
+      oursRounds.push(runJson(process.execPath, ['--import', 'tsx', toolkit, '--config', JSON.stringify(config)]));
     };
     const runPeer = () => {
       if (peerProblem !== null) return;
       process.stderr.write(`bench: ${w.name} (pytorch, round ${round + 1}/${w.rounds})…\n`);
       peerRounds.push(
-        runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(w.config)], {
+        runJson('python3', [join(root, 'bench/pytorch/seq2seq_bench.py'), '--config', JSON.stringify(config)], {
           ...process.env,
           PYTHONUNBUFFERED: '1',
         }),
@@ -281,6 +190,7 @@ for (const w of WORKLOADS) {
       runOurs();
     }
   }
+  if (tmp !== null) rmSync(tmp, { recursive: true, force: true });
   const ours = combine(oursRounds);
   const peer = peerProblem === null ? combine(peerRounds) : null;
   (report['workloads'] as Record<string, unknown>)[w.name] = {
@@ -288,8 +198,10 @@ for (const w of WORKLOADS) {
     toolkit: ours,
     pytorch: peer,
     rounds: { toolkit: oursRounds, pytorch: peerRounds },
+    ...(prepared !== null ? { batches: prepared } : {}),
   };
   lines.push(`\n${w.name}: ${w.what}`);
+  if (prepared !== null) lines.push(`  batches: ${String(prepared['what'])}`);
   if ('error' in ours) {
     lines.push(`  toolkit failed: ${String(ours.error)}`);
     continue;
@@ -307,24 +219,29 @@ for (const w of WORKLOADS) {
     );
   };
   row('train target tokens/s', 'train_tokens_per_s');
-  row('greedy sentences/s', 'greedy_sentences_per_s');
-  row('beam-5 sentences/s', 'beam_sentences_per_s');
-  row('beam-5 α=0.6 sentences/s, batch 64', 'beam_lp_sentences_per_s');
-  row('greedy latency, 1 sentence ms', 'greedy_latency_ms', 2, true);
-  row('beam-5 α=0.6 latency, 1 sent. ms', 'beam_lp_latency_ms', 2, true);
+  if (w.trainOnly !== true) {
+    row('greedy sentences/s', 'greedy_sentences_per_s');
+    row('beam-5 sentences/s', 'beam_sentences_per_s');
+    row('beam-5 α=0.6 sentences/s, batch 64', 'beam_lp_sentences_per_s');
+    row('greedy latency, 1 sentence ms', 'greedy_latency_ms', 2, true);
+    row('beam-5 α=0.6 latency, 1 sent. ms', 'beam_lp_latency_ms', 2, true);
+  }
   row('peak RSS MiB', 'peak_rss_mib', 0, true);
   (report['workloads'] as Record<string, Record<string, unknown>>)[w.name]!['ratios'] = ratios;
   if (w.rounds > 1 && p !== null) {
-    const per = (key: Key) =>
+    const per = (key: Key, invert = false) =>
       oursRounds
         .map((r, i) => {
           const q = peerRounds[i];
-          return 'error' in r || q === undefined || 'error' in q ? '—' : ratio(r[key], q[key]);
+          if ('error' in r || q === undefined || 'error' in q) return '—';
+          return invert ? ratio(q[key], r[key]) : ratio(r[key], q[key]);
         })
         .join(', ');
-    lines.push(
-      `  per round (rounds 1, 3, … toolkit first): train ${per('train_tokens_per_s')}; greedy ${per('greedy_sentences_per_s')}; beam ${per('beam_sentences_per_s')}`,
-    );
+    const figures =
+      w.trainOnly === true
+        ? `memory ${per('peak_rss_mib', true)}`
+        : `greedy ${per('greedy_sentences_per_s')}; beam ${per('beam_sentences_per_s')}`;
+    lines.push(`  per round (rounds 1, 3, … toolkit first): train ${per('train_tokens_per_s')}; ${figures}`);
   }
 }
 lines.push(

@@ -7,6 +7,9 @@ Usage:
   extra flags: --threads N (default 2 = the machine's cores), --encoder cell|packed (default: cell),
                --no-blas-fix, --selftest (equivalence checks, no timing)
 
+  The Multi30K config model on the toolkit's own batches (training only): --config '{"workload":"multi30k",
+  "batches":FILE,...}', see multi30k.py.
+
 Prints exactly one JSON line on stdout (all figures, torch version, threads, BLAS info); everything else goes to stderr.
 
 Model (identical to the toolkit's, see README.md): Embedding -> 1-layer GRU encoder over the reversed, front-padded
@@ -430,17 +433,38 @@ def cpu_jiffies():
         return None
 
 
+def machine_load(j_start, t_start):
+    """Other processes' CPU use during the run (in cores): a busy machine ruins multi-threaded timings (a descheduled
+    OpenMP thread stalls every parallel region), so the harness can discard or flag such runs."""
+    j_end, wall = cpu_jiffies(), time.perf_counter() - t_start
+    other = None
+    if j_start and j_end:
+        hz = os.sysconf("SC_CLK_TCK")
+        other = round(max(0.0, ((j_end[0] - j_start[0]) - (j_end[1] - j_start[1])) / hz / wall), 2)
+        if other > 0.25:
+            log("seq2seq_bench: WARNING other processes used %.2f cores during the run; timings are not clean" % other)
+    return {"other_cpu_load_cores": other, "loadavg_1min_end": round(os.getloadavg()[0], 2)}
+
+
 def main():
     t_start = time.perf_counter()
     j_start = cpu_jiffies()
+    given = json.loads(args.config)
+    threads = args.threads or os.cpu_count() or 2
+    torch.set_num_threads(threads)
+    if given.get("workload") == "multi30k":
+        sys.dont_write_bytecode = True  # no __pycache__ left in the repository
+        import multi30k  # the Multi30K config model on the toolkit's batches (multi30k.py), training only
+        blas = {} if args.selftest else blas_report()
+        info = {"python": sys.version.split()[0], **blas}
+        multi30k.main(given, args.encoder, args.selftest, lambda: {**info, **machine_load(j_start, t_start)})
+        return
     cfg = dict(DEFAULTS)
-    cfg.update(json.loads(args.config))
+    cfg.update(given)
     missing = [k for k in REQUIRED if k not in cfg]
     if missing:
         log("seq2seq_bench: --config lacks %s" % ", ".join(missing))
         sys.exit(2)
-    threads = args.threads or os.cpu_count() or 2
-    torch.set_num_threads(threads)
     if args.selftest:
         sys.exit(0 if selftest(cfg) else 1)
 
@@ -527,15 +551,7 @@ def main():
         model.greedy(b["src"], b["mask"], Tt, stop_at_eos=False)
         lat.append((time.perf_counter() - t0) * 1000)
 
-    # Other processes' CPU use during the run (in cores): a busy machine ruins multi-threaded timings (a descheduled
-    # OpenMP thread stalls every parallel region), so the harness can discard or flag such runs.
-    j_end, wall = cpu_jiffies(), time.perf_counter() - t_start
-    other = None
-    if j_start and j_end:
-        hz = os.sysconf("SC_CLK_TCK")
-        other = round(max(0.0, ((j_end[0] - j_start[0]) - (j_end[1] - j_start[1])) / hz / wall), 2)
-        if other > 0.25:
-            log("seq2seq_bench: WARNING other processes used %.2f cores during the run; timings are not clean" % other)
+    load = machine_load(j_start, t_start)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     result = {
         "engine": "pytorch",
@@ -560,8 +576,7 @@ def main():
         "beam_lp_latency_ms": round(statistics.median(beam_lp_lat), 3) if beam_lp_lat else None,
         "peak_rss_mib": round(rss_kib / 1024, 1),
         "wall_s": round(time.perf_counter() - t_start, 2),
-        "other_cpu_load_cores": other,
-        "loadavg_1min_end": round(os.getloadavg()[0], 2),
+        **load,
     }
     sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()
