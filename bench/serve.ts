@@ -11,6 +11,7 @@
 //   npm run bench -- --only serve                       the full run
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
 //   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level and round) --rounds R --beam K
+//                                 --batching fixed|continuous (the servers' --batching)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -114,8 +115,15 @@ function numberSentences(n: number): string[] {
   );
 }
 
-/** A server process; `threads` limits its wasm and OpenBLAS threads (default: theirs, one per core). */
-function startServer(models: string[], threads?: number): Promise<{ child: ChildProcess; url: string }> {
+/**
+ * A server process; `threads` limits its wasm and OpenBLAS threads (default: theirs, one per core); `batching` is its
+ * --batching (default: the server's, fixed).
+ */
+function startServer(
+  models: string[],
+  threads?: number,
+  batching?: string,
+): Promise<{ child: ChildProcess; url: string }> {
   const limit = threads === undefined ? [] : ['--threads', String(threads)];
   const args = [
     '--import',
@@ -130,6 +138,7 @@ function startServer(models: string[], threads?: number): Promise<{ child: Child
     '--quiet',
     '--max-texts',
     '64',
+    ...(batching === undefined ? [] : ['--batching', batching]),
     ...models.flatMap((m) => ['--model', m]),
   ];
   const env = {
@@ -258,6 +267,7 @@ export async function runServeBench(args: string[]): Promise<void> {
   const levelSeconds = flag(args, '--seconds', quick ? 5 : 10);
   const rounds = flag(args, '--rounds', quick ? 1 : 3);
   const beam = args.includes('--beam') ? flag(args, '--beam', 5) : undefined;
+  const batching = args.includes('--batching') ? args[args.indexOf('--batching') + 1] : undefined;
   const soakRequests = flag(args, '--soak', quick ? 10_000 : 100_000);
   const soakSeconds = flag(args, '--soak-seconds', quick ? 120 : 900);
   mkdirSync(cache, { recursive: true });
@@ -267,7 +277,7 @@ export async function runServeBench(args: string[]): Promise<void> {
   const workloads: [string, string[]][] = [['number-words', numberSentences(1000)]];
   if (m30k !== null) workloads.push(['multi30k', gzLines(join(shared, 'multi30k/val.en.gz'))]);
 
-  const { child, url } = await startServer(specs);
+  const { child, url } = await startServer(specs, undefined, batching);
   const levels: Level[] = [];
   const lines: string[] = [];
   try {
@@ -297,7 +307,10 @@ export async function runServeBench(args: string[]): Promise<void> {
     // 64 clients split between them, as behind a load balancer (each client keeps its connection to one process).
     // Rounds alternate them with the one process above (all the cores' threads), the number-words model alone.
     const half = Math.max(1, Math.floor(availableParallelism() / 2));
-    const pair = [await startServer([`number-words=${nw}`], half), await startServer([`number-words=${nw}`], half)];
+    const pair = [
+      await startServer([`number-words=${nw}`], half, batching),
+      await startServer([`number-words=${nw}`], half, batching),
+    ];
     const one: Round[] = [];
     const two: Round[] = [];
     try {
@@ -393,7 +406,7 @@ export async function runServeBench(args: string[]): Promise<void> {
 
     const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     lines.push(
-      `translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, one server process`,
+      `translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, ${batching ?? 'fixed'} batching, one server process`,
     );
     lines.push(
       `  ${'model'.padEnd(15)}${'clients'.padStart(8)}${'requests'.padStart(10)}${'errors'.padStart(8)}${'sent/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
@@ -435,6 +448,7 @@ export async function runServeBench(args: string[]): Promise<void> {
           node: process.version,
           models: specs,
           beam: beam ?? 'API default (5)',
+          batching: batching ?? 'fixed (the default)',
           levels,
           scaleOut: { oneProcess, twoProcesses: scaleOut, threadsEach: half },
           soak: soakReport,

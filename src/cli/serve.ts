@@ -15,6 +15,7 @@ export interface ServeFlags {
   port: number;
   maxBatchSize: number;
   maxWaitMs: number;
+  batching: string;
   maxTexts: number;
   maxChars: number;
   maxBeam: number;
@@ -28,13 +29,21 @@ const say = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+/** The --batching flag's value, or a ServeError naming the choices. */
+function batchingMode(value: string): 'fixed' | 'continuous' {
+  if (value === 'fixed' || value === 'continuous') return value;
+  throw new ServeError(`--batching: expected fixed or continuous, got ${JSON.stringify(value)}`);
+}
+
 export async function serve(flags: ServeFlags): Promise<void> {
   if (flags.model.length === 0)
     throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
+  const batching = batchingMode(flags.batching);
   const specs = flags.model.map(parseModelSpec);
   const loading = loadServedModels(specs);
   const app = buildServer(loading, {
     batcher: { maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs },
+    batching,
     maxTexts: flags.maxTexts,
     maxChars: flags.maxChars,
     maxBeam: flags.maxBeam,
@@ -98,15 +107,20 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
     .option('--port <n>', 'port (0: any free port)', int('--port', 0), 8080)
     .option(
       '--max-batch-size <n>',
-      'texts per decoder batch at most',
+      'texts per decoder batch (or continuous batch) at most',
       int('--max-batch-size'),
       DEFAULT_BATCHER_OPTIONS.maxBatchSize,
     )
     .option(
       '--max-wait-ms <ms>',
-      'how long the first text of a batch waits for batch-mates',
+      'how long the first text of a batch waits for batch-mates (or to join a running continuous batch)',
       num('--max-wait-ms'),
       DEFAULT_BATCHER_OPTIONS.maxWaitMs,
+    )
+    .option(
+      '--batching <mode>',
+      'translation decoding: fixed (batches run to their end) or continuous (texts join running batches between steps)',
+      d.batching,
     )
     .option('--max-texts <n>', 'texts per request at most', int('--max-texts'), d.maxTexts)
     .option('--max-chars <n>', 'characters per text at most', int('--max-chars'), d.maxChars)

@@ -17,9 +17,10 @@
 // step of it per event-loop turn, answers each item as soon as its step finishes it, and lets waiting items of its
 // group join between steps while it holds fewer than maxBatchSize. They join in chunks, to spare the encoder and the
 // join many small calls: at once while the stream holds under a quarter of maxBatchSize; else once there is room
-// for an eighth of it and as many are waiting, or the oldest has waited maxWaitMs. Under load a stream so stays
-// nearly full and its steps never run with a few stragglers, which is most of what a fixed batch of varied lengths
-// loses.
+// for a chunk and as many are waiting, or the oldest has waited maxWaitMs. A chunk is as many items as make a join
+// cost at most a quarter of the decoding it feeds, from the stream's timed joins and steps (`chunk`). Under load a
+// stream so stays nearly full and its steps never run with a few stragglers, which is most of what a fixed batch of
+// varied lengths loses.
 
 export interface BatcherOptions {
   /** Items (texts) per batch at most (default 64). */
@@ -99,7 +100,20 @@ interface Running {
   stream: BatchStream<unknown, unknown>;
   owners: Map<number, { p: Pending; index: number }>;
   added: number;
+  costs: StreamCosts;
 }
+
+/** What a stream's joins and steps have cost lately (moving averages) and how many items a step finishes. */
+interface StreamCosts {
+  joins: number;
+  steps: number;
+  joinMs: number;
+  stepMs: number;
+  finished: number;
+}
+
+/** Moves a moving average a fifth of the way to `value` (to it at the first value). */
+const average = (old: number, value: number, count: number): number => (count === 0 ? value : old + (value - old) / 5);
 
 interface Job {
   run(): unknown;
@@ -122,6 +136,8 @@ export class Batcher {
   constructor(
     options: Partial<BatcherOptions> = {},
     private readonly onBatch?: (info: BatchInfo) => void,
+    /** Milliseconds from some origin: what waits and the costs of stream joins and steps are timed with. */
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.options = { ...DEFAULT_BATCHER_OPTIONS, ...options };
     if (!(Number.isInteger(this.options.maxBatchSize) && this.options.maxBatchSize >= 1))
@@ -139,7 +155,7 @@ export class Batcher {
         results: new Array(items.length),
         next: 0,
         left: items.length,
-        arrived: performance.now(),
+        arrived: this.clock(),
         resolve: resolve as (r: unknown[]) => void,
         reject,
         done: false,
@@ -162,7 +178,7 @@ export class Batcher {
     return new Promise<T>((resolve, reject) => {
       const job: Job = {
         run,
-        arrived: performance.now(),
+        arrived: this.clock(),
         resolve: resolve,
         reject,
         done: false,
@@ -203,7 +219,7 @@ export class Batcher {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     for (const r of [...this.running.values()]) this.advance(r);
-    const now = performance.now();
+    const now = this.clock();
     let job: Job | undefined = this.jobs[0];
     let queue: Queue | undefined;
     let oldest = job?.arrived ?? Infinity;
@@ -244,7 +260,8 @@ export class Batcher {
       for (const p of [...q.waiting]) this.fail(p, q, e);
       return;
     }
-    const r: Running = { group: q.group, stream, owners: new Map(), added: 0 };
+    const costs = { joins: 0, steps: 0, joinMs: 0, stepMs: 0, finished: 0 };
+    const r: Running = { group: q.group, stream, owners: new Map(), added: 0, costs };
     this.running.set(q.group.key, r);
     this.join(r, q, this.options.maxBatchSize);
   }
@@ -255,19 +272,23 @@ export class Batcher {
     const q = this.queues.get(r.group.key);
     const room = max - r.stream.live;
     if (q !== undefined && room > 0) {
-      const chunk = Math.ceil(max / 8);
-      const waited = performance.now() - q.waiting[0]!.arrived;
+      const chunk = this.chunk(r);
+      const waited = this.clock() - q.waiting[0]!.arrived;
       if (4 * r.stream.live < max || (room >= chunk && (q.size >= chunk || waited >= this.options.maxWaitMs)))
         this.join(r, q, room);
     }
     if (!this.running.has(r.group.key)) return;
     let done: { index: number; output: unknown }[];
+    const started = this.clock();
     try {
       done = r.stream.step();
     } catch (e) {
       this.stop(r, e);
       return;
     }
+    const c = r.costs;
+    c.stepMs = average(c.stepMs, this.clock() - started, c.steps);
+    c.finished = average(c.finished, done.length, c.steps++);
     for (const { index, output } of done) {
       const owner = r.owners.get(index);
       if (owner === undefined) continue;
@@ -281,9 +302,23 @@ export class Batcher {
     }
   }
 
+  /**
+   * How many items should join a stream at once: enough that a join (encoding them, copying the batch) costs at most
+   * a quarter of the decoding it feeds, joinMs / chunk ≤ ¼ · stepMs / (items a step finishes), within [1,
+   * maxBatchSize]. Where the encoder is dear and outputs short (characters in, a few digits out) that is most of a
+   * batch, and the stream runs much as fixed batches do; where outputs are long, a few. An eighth of maxBatchSize
+   * until a join and a few steps are timed.
+   */
+  private chunk(r: Running): number {
+    const max = this.options.maxBatchSize;
+    const c = r.costs;
+    if (c.joins === 0 || c.steps < 4 || !(c.finished > 0 && c.stepMs > 0)) return Math.ceil(max / 8);
+    return Math.min(max, Math.max(1, Math.ceil((4 * c.joinMs * c.finished) / c.stepMs)));
+  }
+
   /** Up to `room` waiting items join the stream. */
   private join(r: Running, q: Queue, room: number): void {
-    const waitedMs = performance.now() - q.waiting[0]!.arrived;
+    const waitedMs = this.clock() - q.waiting[0]!.arrived;
     const taken = this.take(q, room);
     const running = r.stream.live;
     this.onBatch?.({
@@ -293,8 +328,10 @@ export class Batcher {
       waitedMs,
       running,
     });
+    const started = this.clock();
     try {
       r.stream.add(taken.map((t) => t.p.items[t.index]));
+      r.costs.joinMs = average(r.costs.joinMs, this.clock() - started, r.costs.joins++);
     } catch (e) {
       for (const t of taken) this.fail(t.p, q, e);
       this.stop(r, e);
@@ -352,7 +389,7 @@ export class Batcher {
   }
 
   private runBatch(q: Queue): void {
-    const waitedMs = performance.now() - q.waiting[0]!.arrived;
+    const waitedMs = this.clock() - q.waiting[0]!.arrived;
     const taken = this.take(q, this.options.maxBatchSize);
     const { group } = q;
     const requests = new Set(taken.map((t) => t.p));

@@ -3,11 +3,11 @@
 // batcher within the request's deadline: texts of concurrent requests decoded together, sampling and forecasting one
 // request at a time.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Batcher, BatchGroup } from './batcher.js';
+import type { Batcher, BatchGroup, BatchStream } from './batcher.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { RequestError } from './requestError.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { Translation } from '../translation/translator.js';
+import type { Translation, TranslateOptions, Translator } from '../translation/translator.js';
 import { TranslationStream } from '../translation/stream.js';
 
 /** The defaults of `translate translate` (its jsonl output: alignments of each hypothesis, <unk> replaced). */
@@ -31,6 +31,7 @@ export interface Usage {
 export interface TaskRouteContext {
   options: {
     batcher: { maxBatchSize: number };
+    batching: 'fixed' | 'continuous';
     maxTexts: number;
     maxChars: number;
     maxBeam: number;
@@ -73,6 +74,19 @@ interface ForecastBody {
   model?: string;
   series: Record<string, number[]>;
   steps?: number;
+}
+
+/** A translation stream as the batcher runs it. */
+function translationStream(t: Translator, options: TranslateOptions): BatchStream<string, Translation> {
+  const stream = new TranslationStream(t, options);
+  return {
+    add: (items) => void stream.add(items),
+    step: () => stream.step().map(({ index, translation }) => ({ index, output: translation })),
+    get live() {
+      return stream.live;
+    },
+    dispose: () => stream.dispose(),
+  };
 }
 
 /** Registers the four task endpoints on `app`. */
@@ -118,22 +132,16 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
       });
       // Greedy decoding ignores the length penalty, so greedy requests share batches whatever they ask for.
       const key = `translate\0${m.name}\0${beam}\0${nBest}\0${beam === 1 && nBest === 1 ? '' : lengthPenalty}\0${alignments}\0${replaceUnknown}`;
-      // Texts run as a stream: they join the running search between its steps and are answered as each finishes.
-      const group: BatchGroup<string, Translation> = {
-        key,
-        open: () => {
-          const stream = new TranslationStream(t, { beamSize: beam, nBest, lengthPenalty, alignments, replaceUnknown });
-          return {
-            add: (items) => void stream.add(items),
-            step: () => stream.step().map(({ index, translation }) => ({ index, output: translation })),
-            get live() {
-              return stream.live;
-            },
-            dispose: () => stream.dispose(),
-          };
-        },
-        length: (s) => s.length,
-      };
+      const options = { beamSize: beam, nBest, lengthPenalty, alignments, replaceUnknown };
+      const group: BatchGroup<string, Translation> =
+        o.batching === 'continuous'
+          ? // Texts join the running search between its steps and are answered as each finishes.
+            { key, open: () => translationStream(t, options), length: (s) => s.length }
+          : {
+              key,
+              run: (items) => t.translate(items, { ...options, batchSize: o.batcher.maxBatchSize }),
+              length: (s) => s.length,
+            };
       const results = await withDeadline((signal) => batcher.submit(group, b.texts, signal));
       return { model: m.name, translations: results.map(translationJson) };
     },

@@ -14,6 +14,11 @@ import { isUserError } from '../errors.js';
 
 export interface ServerOptions {
   batcher: BatcherOptions;
+  /**
+   * How translation requests are decoded: 'fixed' (default) batches, each run to its end, or 'continuous' streams
+   * that texts join between decoder steps and leave when done (see "Dynamic batching" in the README).
+   */
+  batching: 'fixed' | 'continuous';
   /** Largest request body in bytes (default 1 MiB); larger ones get 413. */
   bodyLimit: number;
   /** Texts (or prompts) per request at most (default 256). */
@@ -40,6 +45,7 @@ export interface ServerOptions {
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = {
   batcher: DEFAULT_BATCHER_OPTIONS,
+  batching: 'fixed',
   bodyLimit: 1 << 20,
   maxTexts: 256,
   maxChars: 2000,

@@ -84,8 +84,8 @@ describe('translate serve', () => {
     await expect(fetch(`${url}/health`)).rejects.toThrow();
   });
 
-  it('--quiet writes no access log', async () => {
-    const server = startServer(['--model', await saveTinyTranslator(6), '--quiet']);
+  it('--quiet writes no access log (here with --batching continuous)', async () => {
+    const server = startServer(['--model', await saveTinyTranslator(6), '--quiet', '--batching', 'continuous']);
     const url = await server.ready;
     expect(
       (
@@ -108,5 +108,8 @@ describe('translate serve', () => {
     const none = runCli(['serve', '--port', '0'], { timeout: 60_000 });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/translate: error: --model DIR is required/);
+    const mode = runCli(['serve', '--port', '0', '--model', 'x', '--batching', 'sometimes'], { timeout: 60_000 });
+    expect(mode.code).toBe(1);
+    expect(mode.stderr).toMatch(/translate: error: --batching: expected fixed or continuous, got "sometimes"\n$/);
   });
 });

@@ -47,7 +47,10 @@ function expectSameTranslations(
     g.nBest.forEach((h, k) => expect(h.score).toBeCloseTo(want[i]!.nBest[k]!.score, 4));
   });
 }
-describe('POST /v1/translate', () => {
+// Both ways of decoding translation requests: fixed batches, and continuous batches (texts join between steps).
+describe.each(['fixed', 'continuous'] as const)('POST /v1/translate, %s batching', (batching) => {
+  const server = (options: Partial<ServerOptions> = {}) => recordingServer(models, { batching, ...options });
+
   it('answers with the translation, n-best, scores and unknown tokens of Translator.translate, with the CLI defaults', async () => {
     const { app, log } = server();
     const texts = ['one two five', '', 'nine zero', 'one twq'];

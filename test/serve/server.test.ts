@@ -97,31 +97,34 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
     await app.close();
   });
 
-  it('a bug while decoding → 500 "internal error" without details; the server keeps serving', async () => {
-    const broken = models.map((m) =>
-      m.name === 'words'
-        ? {
-            ...m,
-            name: 'broken',
-            // Fails while the stream steps, after the search (Translator.complete).
-            translator: Object.create(translator, {
-              complete: {
-                value: () => {
-                  throw new TypeError('secret internals');
+  it.each(['fixed', 'continuous'] as const)(
+    'a bug while decoding → 500 "internal error" without details; the server keeps serving (%s batching)',
+    async (batching) => {
+      const broken = models.map((m) =>
+        m.name === 'words'
+          ? {
+              ...m,
+              name: 'broken',
+              // Fails while the stream steps, after the search (Translator.complete).
+              translator: Object.create(translator, {
+                complete: {
+                  value: () => {
+                    throw new TypeError('secret internals');
+                  },
                 },
-              },
-            }),
-          }
-        : m,
-    ) as ServedModel[];
-    const { app, internal } = server({}, broken);
-    const res = await post(app, '/v1/translate', { model: 'broken', texts: ['one'] });
-    expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ error: 'internal error' });
-    expect(internal).toHaveLength(1);
-    expect((await post(app, '/v1/translate', { model: 'other', texts: ['one'] })).statusCode).toBe(200);
-    await app.close();
-  });
+              }),
+            }
+          : m,
+      ) as ServedModel[];
+      const { app, internal } = server({ batching }, broken);
+      const res = await post(app, '/v1/translate', { model: 'broken', texts: ['one'] });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({ error: 'internal error' });
+      expect(internal).toHaveLength(1);
+      expect((await post(app, '/v1/translate', { model: 'other', texts: ['one'] })).statusCode).toBe(200);
+      await app.close();
+    },
+  );
 });
 
 describe('GET /health and /v1/models', () => {
