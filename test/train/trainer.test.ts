@@ -49,6 +49,26 @@ describe('Trainer', () => {
     trainer.dispose();
   });
 
+  it('reports the global norm over every gradient: √(Σ g²) in float64 on the host, several shapes and sizes', () => {
+    const params = new Params(new Rng(2));
+    const shapes = [[3], [17, 5], [300, 257], [2, 3, 4]];
+    const ws = shapes.map((shape, i) => params.create(`w${i}`, shape, { kind: 'uniform', scale: 1 }));
+    // Loss Σ c·w² with random c: the gradient of each weight is 2·c·w.
+    const cs = ws.map((w, i) => tf.randomUniform(w.shape, -3, 3, 'float32', i + 1));
+    const trainer = new Trainer(params, { optimizer: 'sgd', learningRate: 1e-9, clipNorm: 0 });
+    let want = 0;
+    ws.forEach((w, i) => {
+      const [c, x] = [cs[i]!.dataSync(), w.dataSync()];
+      for (let j = 0; j < c.length; j++) want += (2 * c[j]! * x[j]!) ** 2;
+    });
+    const r = trainer.update(() => tf.addN(ws.map((w, i) => tf.sum(tf.mul(cs[i]!, tf.square(w))))) as tf.Scalar);
+    // Float32 sums over 77,000 values: within 5e-5 relative.
+    expect(r.gradNorm / Math.sqrt(want)).toBeCloseTo(1, 4);
+    tf.dispose(cs);
+    params.dispose();
+    trainer.dispose();
+  });
+
   it('reports a NaN loss and leaves the weights untouched', () => {
     const params = new Params(new Rng(1));
     const w = params.create('w', [2], { kind: 'uniform', scale: 1 });
