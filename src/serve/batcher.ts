@@ -16,11 +16,12 @@
 // search does with BeamSession) runs continuously instead (Orca's iteration-level scheduling): the batcher runs one
 // step of it per event-loop turn, answers each item as soon as its step finishes it, and lets waiting items of its
 // group join between steps while it holds fewer than maxBatchSize. They join in chunks, to spare the encoder and the
-// join many small calls: at once while the stream holds under a quarter of maxBatchSize; else once there is room
-// for a chunk and as many are waiting, or the oldest has waited maxWaitMs. A chunk is as many items as make a join
-// cost at most a quarter of the decoding it feeds, from the stream's timed joins and steps (`chunk`). Under load a
-// stream so stays nearly full and its steps never run with a few stragglers, which is most of what a fixed batch of
-// varied lengths loses.
+// join many small calls: once there is room for a chunk and as many are waiting, or the oldest has waited
+// maxWaitMs. A chunk is as many items as make a join cost at most a quarter of the decoding it feeds, from the
+// group's timed joins and steps (`chunk`): where joins are dear it is the whole batch, and the stream runs as fixed
+// batches do. A stream ends when it empties, and the next starts as a fixed batch would. Under load a stream so
+// stays nearly full and its steps never run with a few stragglers, which is most of what a fixed batch of varied
+// lengths loses.
 
 export interface BatcherOptions {
   /** Items (texts) per batch at most (default 64). */
@@ -100,6 +101,8 @@ interface Running {
   stream: BatchStream<unknown, unknown>;
   owners: Map<number, { p: Pending; index: number }>;
   added: number;
+  /** Items answered since the stream started. */
+  answered: number;
   costs: StreamCosts;
 }
 
@@ -111,6 +114,9 @@ interface StreamCosts {
   stepMs: number;
   finished: number;
 }
+
+/** Groups whose stream costs are kept. */
+const MAX_COST_KEYS = 64;
 
 /** Moves a moving average a fifth of the way to `value` (to it at the first value). */
 const average = (old: number, value: number, count: number): number => (count === 0 ? value : old + (value - old) / 5);
@@ -128,6 +134,7 @@ export class Batcher {
   private readonly queues = new Map<string, Queue>();
   private readonly jobs: Job[] = [];
   private readonly running = new Map<string, Running>();
+  private readonly costs = new Map<string, StreamCosts>();
   private stepScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Items expected for the next batch: the previous batch's plus those queued behind it. At first, a full batch. */
@@ -260,8 +267,15 @@ export class Batcher {
       for (const p of [...q.waiting]) this.fail(p, q, e);
       return;
     }
-    const costs = { joins: 0, steps: 0, joinMs: 0, stepMs: 0, finished: 0 };
-    const r: Running = { group: q.group, stream, owners: new Map(), added: 0, costs };
+    // A group's costs outlive its streams: a stream ends whenever it empties.
+    let costs = this.costs.get(q.group.key);
+    if (costs === undefined) {
+      costs = { joins: 0, steps: 0, joinMs: 0, stepMs: 0, finished: 0 };
+      this.costs.set(q.group.key, costs);
+      // Keys carry decode options, which clients choose: keep the latest few.
+      if (this.costs.size > MAX_COST_KEYS) this.costs.delete(this.costs.keys().next().value!);
+    }
+    const r: Running = { group: q.group, stream, owners: new Map(), added: 0, answered: 0, costs };
     this.running.set(q.group.key, r);
     this.join(r, q, this.options.maxBatchSize);
   }
@@ -274,8 +288,7 @@ export class Batcher {
     if (q !== undefined && room > 0) {
       const chunk = this.chunk(r);
       const waited = this.clock() - q.waiting[0]!.arrived;
-      if (4 * r.stream.live < max || (room >= chunk && (q.size >= chunk || waited >= this.options.maxWaitMs)))
-        this.join(r, q, room);
+      if (room >= chunk && (q.size >= chunk || waited >= this.options.maxWaitMs)) this.join(r, q, room);
     }
     if (!this.running.has(r.group.key)) return;
     let done: { index: number; output: unknown }[];
@@ -289,15 +302,18 @@ export class Batcher {
     const c = r.costs;
     c.stepMs = average(c.stepMs, this.clock() - started, c.steps);
     c.finished = average(c.finished, done.length, c.steps++);
+    r.answered += done.length;
     for (const { index, output } of done) {
       const owner = r.owners.get(index);
       if (owner === undefined) continue;
       r.owners.delete(index);
       this.answer(owner.p, owner.index, output);
     }
-    if (r.stream.live === 0 && !this.queues.has(r.group.key)) {
-      // Its last clients, answered, are likely to send again: the next batch expects as many.
-      this.expected = Math.max(1, done.length);
+    if (r.stream.live === 0) {
+      // An empty stream ends: the next starts as a fixed batch does, when as many items wait as it answered (their
+      // clients are likely to send again) or the oldest has waited maxWaitMs, so that a few clients' requests do
+      // not alternate between a stream of one and a stream of the rest.
+      this.expected = Math.max(1, r.answered);
       this.stop(r);
     }
   }
@@ -306,8 +322,8 @@ export class Batcher {
    * How many items should join a stream at once: enough that a join (encoding them, copying the batch) costs at most
    * a quarter of the decoding it feeds, joinMs / chunk ≤ ¼ · stepMs / (items a step finishes), within [1,
    * maxBatchSize]. Where the encoder is dear and outputs short (characters in, a few digits out) that is most of a
-   * batch, and the stream runs much as fixed batches do; where outputs are long, a few. An eighth of maxBatchSize
-   * until a join and a few steps are timed.
+   * batch or all of it, and the stream runs much as fixed batches do; where outputs are long, a few. An eighth of
+   * maxBatchSize until a join and a few steps are timed.
    */
   private chunk(r: Running): number {
     const max = this.options.maxBatchSize;
