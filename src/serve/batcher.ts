@@ -15,13 +15,11 @@
 // A group that can run as a stream (BatchGroup.open: a batch that items join and leave between its steps, as beam
 // search does with BeamSession) runs continuously instead (Orca's iteration-level scheduling): the batcher runs one
 // step of it per event-loop turn, answers each item as soon as its step finishes it, and lets waiting items of its
-// group join between steps while it holds fewer than maxBatchSize. They join in chunks, to spare the encoder and the
-// join many small calls: once there is room for a chunk and as many are waiting, or the oldest has waited
-// maxWaitMs. A chunk is as many items as make a join cost at most a quarter of the decoding it feeds, from the
-// group's timed joins and steps (`chunk`): where joins are dear it is the whole batch, and the stream runs as fixed
-// batches do. A stream ends when it empties, and the next starts as a fixed batch would. Under load a stream so
-// stays nearly full and its steps never run with a few stragglers, which is most of what a fixed batch of varied
-// lengths loses.
+// group join between steps while it holds fewer than maxBatchSize: in chunks, to spare the encoder many small calls,
+// once there is room for a chunk and as many wait, or the oldest has waited maxWaitMs (a chunk: streamCosts.ts). A
+// stream ends when it empties, and the next starts as a fixed batch would. Under load a stream so stays nearly full
+// and its steps never run with a few stragglers, which is most of what a fixed batch of varied lengths loses.
+import { joinChunk, recordJoin, recordStep, StreamCostBook, type StreamCosts } from './streamCosts.js';
 
 export interface BatcherOptions {
   /** Items (texts) per batch at most (default 64). */
@@ -106,21 +104,6 @@ interface Running {
   costs: StreamCosts;
 }
 
-/** What a stream's joins and steps have cost lately (moving averages) and how many items a step finishes. */
-interface StreamCosts {
-  joins: number;
-  steps: number;
-  joinMs: number;
-  stepMs: number;
-  finished: number;
-}
-
-/** Groups whose stream costs are kept. */
-const MAX_COST_KEYS = 64;
-
-/** Moves a moving average a fifth of the way to `value` (to it at the first value). */
-const average = (old: number, value: number, count: number): number => (count === 0 ? value : old + (value - old) / 5);
-
 interface Job {
   run(): unknown;
   arrived: number;
@@ -134,7 +117,7 @@ export class Batcher {
   private readonly queues = new Map<string, Queue>();
   private readonly jobs: Job[] = [];
   private readonly running = new Map<string, Running>();
-  private readonly costs = new Map<string, StreamCosts>();
+  private readonly costs = new StreamCostBook();
   private stepScheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Items expected for the next batch: the previous batch's plus those queued behind it. At first, a full batch. */
@@ -267,14 +250,7 @@ export class Batcher {
       for (const p of [...q.waiting]) this.fail(p, q, e);
       return;
     }
-    // A group's costs outlive its streams: a stream ends whenever it empties.
-    let costs = this.costs.get(q.group.key);
-    if (costs === undefined) {
-      costs = { joins: 0, steps: 0, joinMs: 0, stepMs: 0, finished: 0 };
-      this.costs.set(q.group.key, costs);
-      // Keys carry decode options, which clients choose: keep the latest few.
-      if (this.costs.size > MAX_COST_KEYS) this.costs.delete(this.costs.keys().next().value!);
-    }
+    const costs = this.costs.of(q.group.key);
     const r: Running = { group: q.group, stream, owners: new Map(), added: 0, answered: 0, costs };
     this.running.set(q.group.key, r);
     this.join(r, q, this.options.maxBatchSize);
@@ -286,7 +262,7 @@ export class Batcher {
     const q = this.queues.get(r.group.key);
     const room = max - r.stream.live;
     if (q !== undefined && room > 0) {
-      const chunk = this.chunk(r);
+      const chunk = joinChunk(r.costs, max);
       const waited = this.clock() - q.waiting[0]!.arrived;
       if (room >= chunk && (q.size >= chunk || waited >= this.options.maxWaitMs)) this.join(r, q, room);
     }
@@ -299,9 +275,7 @@ export class Batcher {
       this.stop(r, e);
       return;
     }
-    const c = r.costs;
-    c.stepMs = average(c.stepMs, this.clock() - started, c.steps);
-    c.finished = average(c.finished, done.length, c.steps++);
+    recordStep(r.costs, this.clock() - started, done.length);
     r.answered += done.length;
     for (const { index, output } of done) {
       const owner = r.owners.get(index);
@@ -316,20 +290,6 @@ export class Batcher {
       this.expected = Math.max(1, r.answered);
       this.stop(r);
     }
-  }
-
-  /**
-   * How many items should join a stream at once: enough that a join (encoding them, copying the batch) costs at most
-   * a quarter of the decoding it feeds, joinMs / chunk ≤ ¼ · stepMs / (items a step finishes), within [1,
-   * maxBatchSize]. Where the encoder is dear and outputs short (characters in, a few digits out) that is most of a
-   * batch or all of it, and the stream runs much as fixed batches do; where outputs are long, a few. An eighth of
-   * maxBatchSize until a join and a few steps are timed.
-   */
-  private chunk(r: Running): number {
-    const max = this.options.maxBatchSize;
-    const c = r.costs;
-    if (c.joins === 0 || c.steps < 4 || !(c.finished > 0 && c.stepMs > 0)) return Math.ceil(max / 8);
-    return Math.min(max, Math.max(1, Math.ceil((4 * c.joinMs * c.finished) / c.stepMs)));
   }
 
   /** Up to `room` waiting items join the stream. */
@@ -347,7 +307,7 @@ export class Batcher {
     const started = this.clock();
     try {
       r.stream.add(taken.map((t) => t.p.items[t.index]));
-      r.costs.joinMs = average(r.costs.joinMs, this.clock() - started, r.costs.joins++);
+      recordJoin(r.costs, this.clock() - started);
     } catch (e) {
       for (const t of taken) this.fail(t.p, q, e);
       this.stop(r, e);
