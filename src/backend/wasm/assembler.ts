@@ -94,6 +94,10 @@ export const I32X4_TRUNC_SAT_F32X4_S = 0xf8,
 export const F32X4_PMIN = 0xea,
   F32X4_PMAX = 0xeb;
 export const f32x4Lane = (lane: number) => [0xfd, 0x1f, lane];
+/** i8x16.shuffle of the two v128 on the stack: result byte i is byte lanes[i] of (first ‖ second). */
+export const i8x16Shuffle = (lanes: number[]) => [0xfd, 0x0d, ...lanes];
+/** The f32 lanes (a, b, c, d) of the first operand as byte lanes of a shuffle. */
+export const f32Lanes = (...lanes: number[]) => lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
 export const vadd = op.simd(F32X4_ADD),
   vsub = op.simd(F32X4_SUB),
   vmul = op.simd(F32X4_MUL),
