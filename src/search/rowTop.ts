@@ -5,9 +5,10 @@
 // is the logits' order: a sentence's K best continuations are among its rows' K best logits each, and those, the
 // row's logsumexp and its EOS logit are all the search needs. On wasm a toolkit kernel finds them where the logits
 // lie in the heap: a SIMD pass gives every block of 32 logits its maximum, and each row's scan reads only the blocks
-// that can hold one of its K best. The backend's Softmax gives the normaliser (logsumexp(x) = x_m − log p_m, m the
-// row's largest logit, as in loss/logSoftmax.ts), and one read-back brings (2K + 2) numbers a row instead of the
-// vocabulary. Elsewhere tf.topk and tf.logSumExp do the same.
+// that can hold one of its K best. The normaliser is the row's largest logit m (the largest block maximum) plus
+// log Σ exp(x − m), summed by one more SIMD pass (expSumRows; without SIMD, x_m − log p_m from the backend's Softmax,
+// as in loss/logSoftmax.ts), and one read-back brings (2K + 2) numbers a row instead of the vocabulary. Elsewhere
+// tf.topk and tf.logSumExp do the same.
 //
 // Log-probs in, not logits, give the same answer: their logsumexp is 0 (to rounding). An ensemble's averaged
 // log-probs do not sum to one and are scores as they are: search asks rowTop not to normalise them
@@ -15,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { argMaxRowsValues } from '../backend/wasm/kernels.js';
+import { activeSimdKernels } from '../backend/wasm/binding.js';
 import { GO, EOS, PAD } from '../data/text/vocabulary.js';
 
 export const ROW_TOP = 'ToolkitRowTop';
@@ -178,58 +180,57 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
       }
     });
   // With SIMD: the block maxima in one vector pass, then each row's scan visits only the blocks that can hold one of
-  // its k best, and its first largest value (for the normaliser) is in the first block holding the row's maximum.
+  // its k best; its largest value is the largest block maximum (or in the tail), and Σ exp(x − max) is one more
+  // vector pass (expSumRows), so that the normaliser needs no Softmax.
   const nb = Math.floor(V / BLOCK);
+  const normalise = attrs['normalise'] === 1;
   return simd.run(
-    [x, p],
+    [x],
     [[rows, W]],
-    ([xO, pO], [outO], [blocksO]) => {
+    ([xO], [outO], [blocksO, maxesO, sumsO]) => {
       if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
+      if (normalise) {
+        const maxes = simd.f32(maxesO!, rows);
+        rowMaxes(simd.f32(xO!, rows * V), simd.f32(blocksO!, Math.max(1, rows * nb)), rows, V, maxes);
+        simd.kernels.expSumRows(xO!, rows, V, maxesO!, sumsO!);
+      }
       const xs = simd.f32(xO!, rows * V);
-      const ps = pO === 0 ? undefined : simd.f32(pO!, rows * V);
       const blocks = simd.f32(blocksO!, Math.max(1, rows * nb));
+      const maxes = simd.f32(maxesO!, rows);
+      const sums = simd.f32(sumsO!, rows);
       const out = simd.f32(outO!, rows * W);
       const scratch = new Int32Array(k);
+      const tail = V & ~3;
       for (let r = 0; r < rows; r++) {
         const o = r * W;
         const [values, ids] = [out.subarray(o, o + k), out.subarray(o + k, o + 2 * k)];
         topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, values, ids, 0, scratch);
-        out[o + 2 * k] = ps === undefined ? 0 : logNormaliserOfRow(xs, ps, r, V, blocks, r * nb);
+        let lse = 0;
+        if (normalise) {
+          let sum = sums[r]!;
+          for (let v = tail; v < V; v++) sum += Math.exp(xs[r * V + v]! - maxes[r]!);
+          lse = maxes[r]! + Math.log(sum);
+        }
+        out[o + 2 * k] = lse;
         out[o + 2 * k + 1] = eosOf(xs, r);
       }
     },
-    [Math.max(1, rows * nb)],
+    [Math.max(1, rows * nb), Math.max(1, rows), Math.max(1, rows)],
   );
 });
 
-/** logsumexp of row r from its block maxima: x_m − log p_m at the row's first largest value m (NaN for a NaN row). */
-function logNormaliserOfRow(
-  x: Float32Array,
-  p: Float32Array,
-  r: number,
-  V: number,
-  blockMax: Float32Array,
-  bo: number,
-): number {
-  const base = r * V;
+/**
+ * Each row's largest value from its block maxima and the values after the last whole block (NaN never counts:
+ * blockMaxRows leaves NaNs out, and a comparison with NaN is false); −∞ for a row of −∞ and NaNs.
+ */
+function rowMaxes(x: Float32Array, blockMax: Float32Array, rows: number, V: number, out: Float32Array): void {
   const nb = Math.floor(V / BLOCK);
-  let max = -Infinity;
-  for (let b = 0; b < nb; b++) if (blockMax[bo + b]! > max) max = blockMax[bo + b]!;
-  for (let v = nb * BLOCK; v < V; v++) if (x[base + v]! > max) max = x[base + v]!;
-  // A row of −∞ (or of NaNs beside −∞): softmax gave NaN, and so does the normaliser.
-  let m = 0;
-  const from = nb > 0 && max > -Infinity ? BLOCK * firstBlockReaching(blockMax, bo, nb, max) : 0;
-  for (let v = from; v < V; v++)
-    if (x[base + v] === max) {
-      m = v;
-      break;
-    }
-  return x[base + m]! - Math.log(p[base + m]!);
-}
-
-function firstBlockReaching(blockMax: Float32Array, bo: number, nb: number, max: number): number {
-  for (let b = 0; b < nb; b++) if (blockMax[bo + b] === max) return b;
-  return nb; // the maximum is in the tail
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let b = 0; b < nb; b++) if (blockMax[r * nb + b]! > max) max = blockMax[r * nb + b]!;
+    for (let v = nb * BLOCK; v < V; v++) if (x[r * V + v]! > max) max = x[r * V + v]!;
+    out[r] = max;
+  }
 }
 
 /**
@@ -241,9 +242,11 @@ export function rowTop(logits: tf.Tensor2D, k: number, noEos: boolean, normalise
   const rows = logits.shape[0];
   if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`rowTop: k must be a positive integer, got ${k}`);
   if (hasJsKernel(ROW_TOP)) {
+    // The SIMD kernels sum the normaliser themselves; without them the kernel takes it from a Softmax.
+    const softmax = normalise && activeSimdKernels() === null;
+    const attrs = { k, noEos: noEos ? 1 : 0, normalise: normalise ? 1 : 0 };
     const packed = tf.tidy(
-      () =>
-        runJsKernel(ROW_TOP, { x: logits, p: normalise ? tf.softmax(logits) : null }, { k, noEos: noEos ? 1 : 0 })[0]!,
+      () => runJsKernel(ROW_TOP, { x: logits, p: softmax ? tf.softmax(logits) : null }, attrs)[0]!,
     );
     // Read outside tf.tidy, which would walk every number of an array handed back from it.
     let out: Float32Array;

@@ -14,7 +14,7 @@ import {
   Fn, Consts, op, I32, F32, V128, vadd, vsub, vmul, vdiv, f32x4Lane, assembleModule, type Code,
   F32X4_SPLAT, I32X4_SPLAT, F32X4_SQRT, F32X4_EQ, F32X4_NE, V128_OR, V128_ANY_TRUE, F32X4_PMAX, i8x16Shuffle, f32Lanes,
 } from './assembler.js';
-import { sigmoid4 } from './simdMath.js';
+import { sigmoid4, expNeg4 } from './simdMath.js';
 
 /**
  * gruStep(xp, hU, c, h, mask, t, B, H, hNew, cache): gruStepValues (recurrent/gruKernels.ts) over byte offsets; mask and
@@ -268,6 +268,46 @@ function blockMaxRowsFn(): Fn {
 }
 
 /**
+ * expSumRows(x, rows, width, maxes, out): out[r] = Σ exp(x[r, v] − maxes[r]) over the row's first ⌊width/4⌋·4
+ * values (the caller adds the rest), exp as exp4 (about 1 ulp). With maxes[r] the row's largest value this is the
+ * sum of logsumexp(x[r]) = maxes[r] + log(out[r] + the rest): one pass where the backend's Softmax makes three and
+ * writes a row of probabilities. A NaN in the row, or a row of −∞, gives NaN, as Softmax does.
+ */
+function expSumRowsFn(): Fn {
+  const fn = new Fn([I32, I32, I32, I32, I32]);
+  const [x, rows, width, maxes, out] = [0, 1, 2, 3, 4];
+  const k = new Consts(fn);
+  const [r, j, xr, vecBytes, pairBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
+  const [vm, sum, sum2] = [fn.local(V128), fn.local(V128), fn.local(V128)];
+  const tmp = { x: fn.local(V128), k: fn.local(V128), f: fn.local(V128) };
+  const tmp2 = { x: fn.local(V128), k: fn.local(V128), f: fn.local(V128) };
+  const lane = (l: number): Code => [op.get(sum), f32x4Lane(l)];
+  // Two vectors an iteration into two sums (built before fn.code: k.init sets up the constants they ask for).
+  const term = (acc: number, offset: number, t: typeof tmp): Code =>
+    [op.get(acc), op.get(xr), op.get(j), op.add, op.load(offset), op.get(vm), vsub, expNeg4(k, t), vadd, op.set(acc)];
+  const pair: Code = [term(sum, 0, tmp), term(sum2, 16, tmp2)];
+  const single: Code = term(sum, 0, tmp);
+  const zero = k.f(0);
+  fn.code = [
+    ...k.init,
+    op.get(width), op.i32(-4), op.i32and, op.i32(4), op.mul, op.set(vecBytes),
+    op.get(width), op.i32(-8), op.i32and, op.i32(4), op.mul, op.set(pairBytes),
+    fn.forUp(r, [op.get(rows)], 1, [
+      op.get(x), op.get(r), op.get(width), op.mul, op.i32(4), op.mul, op.add, op.set(xr),
+      op.get(maxes), op.get(r), op.i32(4), op.mul, op.add, op.f32load(), op.simd(F32X4_SPLAT), op.set(vm),
+      op.get(zero), op.set(sum),
+      op.get(zero), op.set(sum2),
+      fn.forUp(j, [op.get(pairBytes)], 32, pair),
+      fn.from(j, [], [op.get(vecBytes)], 16, single),
+      op.get(sum), op.get(sum2), vadd, op.set(sum),
+      op.get(out), op.get(r), op.i32(4), op.mul, op.add,
+      lane(0), lane(1), op.f32add, lane(2), lane(3), op.f32add, op.f32add, op.f32store(),
+    ]),
+  ];
+  return fn;
+}
+
+/**
  * transpose(x, batch, A, B, inner, out): out[n, b, a, :] = x[n, a, b, :] for 4-byte elements, rows of `inner`
  * values moving whole; single values (inner = 1) in 4 × 4 register blocks when A and B are multiples of 4,
  * otherwise in 8 × 8 tiles, so that reads and writes both stay in cache lines.
@@ -376,6 +416,7 @@ function tanhFn(): Fn {
 const KERNELS = {
   tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
   adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn, blockMaxRows: blockMaxRowsFn,
+  expSumRows: expSumRowsFn,
 } as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
@@ -396,6 +437,7 @@ export interface SimdKernels {
   segmentSum(x: number, ids: number, n: number, inner: number, numSegments: number, out: number): void;
   argMaxRows(x: number, rows: number, width: number, out: number): void;
   blockMaxRows(x: number, rows: number, width: number, out: number): void;
+  expSumRows(x: number, rows: number, width: number, maxes: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
   addRows(x: number, shifts: number, rows: number, width: number, out: number): void;
   tanh(x: number, n: number, out: number): void;

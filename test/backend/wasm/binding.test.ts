@@ -12,6 +12,7 @@ const KERNEL_NAMES = [
   'addRows',
   'argMaxRows',
   'blockMaxRows',
+  'expSumRows',
   'gruStep',
   'gruStepGrad',
   'segmentSum',
