@@ -23,8 +23,8 @@ EOS). Batches are generated before timing; timing covers the model only.
 Measured:
   train_tokens_per_s     median over `repeats` runs of `trainSteps` steps (after `warmupSteps` warm-up steps);
                          tokens = batch * tgtLen real target tokens per step.
-  greedy_sentences_per_s median over `repeats` runs, each decoding `decodeBatches` batches of `batch` sentences,
-                         batched greedy, FIXED-LENGTH decode: EOS stop disabled, always tgtLen steps (an untrained
+  greedy_sentences_per_s median over `repeats` runs (after one untimed run, on both sides), each decoding
+                         `decodeBatches` batches of `batch` sentences, batched greedy, FIXED-LENGTH decode: EOS stop disabled, always tgtLen steps (an untrained
                          model on random data would otherwise stop at arbitrary points).
   beam_sentences_per_s   the same with beam search (beam `beam`, batch*beam rows, score = sum log-prob, no length
                          normalisation), fixed-length as well (finished beams are still carried, never stop early).
@@ -516,7 +516,8 @@ def main():
     dec_batches = [make_batch(cfg, g) for _ in range(max(1, cfg["decodeBatches"]))]
 
     def time_decode(fn):
-        fn(dec_batches[0])  # warm-up
+        for b in dec_batches:  # one untimed round, as the toolkit's side
+            fn(b)
         runs = []
         for _ in range(R):
             t0 = time.perf_counter()
