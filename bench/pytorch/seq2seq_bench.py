@@ -24,8 +24,9 @@ Measured:
   train_tokens_per_s     median over `repeats` runs of `trainSteps` steps (after `warmupSteps` warm-up steps);
                          tokens = batch * tgtLen real target tokens per step.
   greedy_sentences_per_s median over `repeats` runs (after one untimed run, on both sides), each decoding
-                         `decodeBatches` batches of `batch` sentences, batched greedy, FIXED-LENGTH decode: EOS stop disabled, always tgtLen steps (an untrained
-                         model on random data would otherwise stop at arbitrary points).
+                         `decodeBatches` batches of `batch` sentences, batched greedy, FIXED-LENGTH decode: EOS stop
+                         disabled, always tgtLen steps (an untrained model on random data would otherwise stop at
+                         arbitrary points).
   beam_sentences_per_s   the same with beam search (beam `beam`, batch*beam rows, score = sum log-prob, no length
                          normalisation), fixed-length as well (finished beams are still carried, never stop early).
   greedy_latency_ms      batch 1 greedy fixed-length decode of one sentence, median over max(10, 5*repeats) runs.

@@ -9,12 +9,15 @@
 //
 // Kernels take byte offsets and counts; 0 as an optional tensor's offset means absent (the heap never allocates
 // at 0). The GRU kernels need H a multiple of 4 (callers fall back on the JavaScript loops otherwise) and Adam
-// takes a multiple of 4 values (its caller does the rest); the others finish rows one value at a time.
+// takes a multiple of 4 values (its caller does the rest); the others finish rows one value at a time. The row
+// reductions that search and ArgMax use (each row's largest value, block maxima, Σ exp(x − max)) are in
+// rowKernels.ts, assembled into the same module.
 import {
-  Fn, Consts, op, I32, F32, V128, vadd, vsub, vmul, vdiv, f32x4Lane, assembleModule, type Code,
-  F32X4_SPLAT, I32X4_SPLAT, F32X4_SQRT, F32X4_EQ, F32X4_NE, V128_OR, V128_ANY_TRUE, F32X4_PMAX, i8x16Shuffle, f32Lanes,
+  Fn, Consts, op, I32, F32, V128, vadd, vsub, vmul, vdiv, assembleModule, type Code,
+  F32X4_SPLAT, F32X4_SQRT,
 } from './assembler.js';
-import { sigmoid4, expNeg4 } from './simdMath.js';
+import { sigmoid4 } from './simdMath.js';
+import { argMaxRowsFn, blockMaxRowsFn, expSumRowsFn } from './rowKernels.js';
 
 /**
  * gruStep(xp, hU, c, h, mask, t, B, H, hNew, cache): gruStepValues (recurrent/gruKernels.ts) over byte offsets; mask and
@@ -180,129 +183,6 @@ function segmentSumFn(): Fn {
     op.get(inner), op.i32(-4), op.i32and, op.i32(4), op.mul, op.set(vecBytes),
     op.get(out), op.i32(0), op.get(numSegments), op.get(rowBytes), op.mul, op.fill,
     fn.forUp(i, [op.get(n)], 1, perId),
-  ];
-  return fn;
-}
-
-/**
- * argMaxRows(x, rows, width, out): out[r] = the first index of row r's largest value (int32), or −1 where the row
- * holds a NaN (the caller decides those rows).
- */
-function argMaxRowsFn(): Fn {
-  const fn = new Fn([I32, I32, I32, I32]);
-  const [x, rows, width, out] = [0, 1, 2, 3];
-  const [r, j, base, rowBytes, vecBytes, found] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
-  const [vm, vnan, v] = [fn.local(V128), fn.local(V128), fn.local(V128)];
-  const [m] = [fn.local(F32)];
-  const lane = (l: number): Code => [op.get(vm), f32x4Lane(l)];
-  const perRow: Code = [
-    op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(base),
-    op.f32(-Infinity), op.set(m),
-    op.get(vecBytes), op.if,
-    // pmax is one instruction where max's NaN rule costs several; NaNs are caught beside it (v ≠ v).
-    fn.at(base, j /* j is 0 here */), op.set(vm),
-    op.i32(0), op.simd(I32X4_SPLAT), op.set(vnan),
-    fn.forUp(j, [op.get(vecBytes)], 16, [
-      fn.at(base, j), op.set(v),
-      op.get(vm), op.get(v), op.simd(F32X4_PMAX), op.set(vm),
-      op.get(vnan), op.get(v), op.get(v), op.simd(F32X4_NE), op.simd(V128_OR), op.set(vnan),
-    ]),
-    lane(0), lane(1), op.f32max, lane(2), lane(3), op.f32max, op.f32max, op.set(m),
-    op.get(vnan), op.simd(V128_ANY_TRUE), op.if, op.f32(Number.NaN), op.set(m), op.end,
-    op.end,
-    fn.from(j, [op.get(vecBytes)], [op.get(rowBytes)], 4, [op.get(m), op.get(base), op.get(j), op.add, op.f32load(), op.f32max, op.set(m)]),
-    // The first index holding the maximum; none (−1) when the maximum is NaN. Four lanes at a time up to the
-    // vector holding it, then one by one from there.
-    op.i32(-1), op.set(found),
-    op.get(m), op.get(m), op.f32eq, op.if,
-    op.get(m), op.simd(F32X4_SPLAT), op.set(vm),
-    fn.forUp(j, [op.get(vecBytes)], 16, [fn.at(base, j), op.get(vm), op.simd(F32X4_EQ), op.simd(V128_ANY_TRUE), op.brIf(1)]),
-    fn.from(j, [], [op.get(rowBytes)], 4, [
-      op.get(base), op.get(j), op.add, op.f32load(), op.get(m), op.f32eq, op.if, op.get(j), op.i32(2), op.shrU, op.set(found), op.br(2), op.end,
-    ]),
-    op.end,
-    op.get(out), op.get(r), op.i32(4), op.mul, op.add, op.get(found), op.i32store(),
-  ];
-  fn.code = [
-    op.get(width), op.i32(4), op.mul, op.set(rowBytes),
-    op.get(width), op.i32(-4), op.i32and, op.i32(4), op.mul, op.set(vecBytes),
-    op.i32(0), op.set(j),
-    fn.forUp(r, [op.get(rows)], 1, [op.i32(0), op.set(j), perRow]),
-  ];
-  return fn;
-}
-
-/**
- * blockMaxRows(x, rows, width, out): out[r·nb + i] = the largest of x[r, 32i … 32i+31] for each row's nb = ⌊width/32⌋
- * whole blocks, NaNs left out (−∞ for a block without a number). Search's top-k (search/rowTop.ts) reads a row's
- * block maxima and scans only the blocks that can hold one of its best values.
- */
-function blockMaxRowsFn(): Fn {
-  const fn = new Fn([I32, I32, I32, I32]);
-  const [x, rows, width, out] = [0, 1, 2, 3];
-  const [r, j, xr, o, rowBytes, blockBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
-  const [vm, low] = [fn.local(V128), fn.local(V128)];
-  const at = (offset: number): Code => [op.get(xr), op.get(j), op.add, op.load(offset)];
-  // pmax(m, v) = m < v ? v : m keeps m where v is NaN: two chains from −∞ (never NaN) then joined. Blocks of 32
-  // (against 16 and 64): the fewest nanoseconds for this pass and the scan after it on [108, 6565] logits.
-  const max = op.simd(F32X4_PMAX);
-  fn.code = [
-    op.get(width), op.i32(4), op.mul, op.set(rowBytes),
-    op.get(width), op.i32(-32), op.i32and, op.i32(4), op.mul, op.set(blockBytes),
-    op.f32(-Infinity), op.simd(F32X4_SPLAT), op.set(low),
-    op.get(out), op.set(o),
-    fn.forUp(r, [op.get(rows)], 1, [
-      op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(xr),
-      fn.forUp(j, [op.get(blockBytes)], 128, [
-        op.get(low), at(0), max, at(16), max, at(32), max, at(48), max,
-        op.get(low), at(64), max, at(80), max, at(96), max, at(112), max, max, op.set(vm),
-        // Across the lanes with shuffles and pmax, branch-free (f32.max's NaN rule is a branch a call, and on
-        // random logits those branches mispredict: 1.8 → 0.5 ms on 320 × 8,000).
-        op.get(vm), op.get(vm), op.get(vm), i8x16Shuffle(f32Lanes(2, 3, 0, 1)), max, op.set(vm),
-        op.get(o), op.get(vm), op.get(vm), op.get(vm), i8x16Shuffle(f32Lanes(1, 0, 3, 2)), max, f32x4Lane(0), op.f32store(),
-        op.get(o), op.i32(4), op.add, op.set(o),
-      ]),
-    ]),
-  ];
-  return fn;
-}
-
-/**
- * expSumRows(x, rows, width, maxes, out): out[r] = Σ exp(x[r, v] − maxes[r]) over the row's first ⌊width/4⌋·4
- * values (the caller adds the rest), exp as exp4 (about 1 ulp). With maxes[r] the row's largest value this is the
- * sum of logsumexp(x[r]) = maxes[r] + log(out[r] + the rest): one pass where the backend's Softmax makes three and
- * writes a row of probabilities. A NaN in the row, or a row of −∞, gives NaN, as Softmax does.
- */
-function expSumRowsFn(): Fn {
-  const fn = new Fn([I32, I32, I32, I32, I32]);
-  const [x, rows, width, maxes, out] = [0, 1, 2, 3, 4];
-  const k = new Consts(fn);
-  const [r, j, xr, vecBytes, pairBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
-  const [vm, sum, sum2] = [fn.local(V128), fn.local(V128), fn.local(V128)];
-  const tmp = { x: fn.local(V128), k: fn.local(V128), f: fn.local(V128) };
-  const tmp2 = { x: fn.local(V128), k: fn.local(V128), f: fn.local(V128) };
-  const lane = (l: number): Code => [op.get(sum), f32x4Lane(l)];
-  // Two vectors an iteration into two sums (built before fn.code: k.init sets up the constants they ask for).
-  const term = (acc: number, offset: number, t: typeof tmp): Code =>
-    [op.get(acc), op.get(xr), op.get(j), op.add, op.load(offset), op.get(vm), vsub, expNeg4(k, t), vadd, op.set(acc)];
-  const pair: Code = [term(sum, 0, tmp), term(sum2, 16, tmp2)];
-  const single: Code = term(sum, 0, tmp);
-  const zero = k.f(0);
-  fn.code = [
-    ...k.init,
-    op.get(width), op.i32(-4), op.i32and, op.i32(4), op.mul, op.set(vecBytes),
-    op.get(width), op.i32(-8), op.i32and, op.i32(4), op.mul, op.set(pairBytes),
-    fn.forUp(r, [op.get(rows)], 1, [
-      op.get(x), op.get(r), op.get(width), op.mul, op.i32(4), op.mul, op.add, op.set(xr),
-      op.get(maxes), op.get(r), op.i32(4), op.mul, op.add, op.f32load(), op.simd(F32X4_SPLAT), op.set(vm),
-      op.get(zero), op.set(sum),
-      op.get(zero), op.set(sum2),
-      fn.forUp(j, [op.get(pairBytes)], 32, pair),
-      fn.from(j, [], [op.get(vecBytes)], 16, single),
-      op.get(sum), op.get(sum2), vadd, op.set(sum),
-      op.get(out), op.get(r), op.i32(4), op.mul, op.add,
-      lane(0), lane(1), op.f32add, lane(2), lane(3), op.f32add, op.f32add, op.f32store(),
-    ]),
   ];
   return fn;
 }

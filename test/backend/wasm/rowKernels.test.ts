@@ -1,0 +1,87 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useTestBackend } from '../../helpers/backend.js';
+import { simdKernels, heapOffset } from '../../../src/backend/wasm/binding.js';
+import { Rng } from '../../../src/random.js';
+
+beforeAll(useTestBackend);
+
+const rng = new Rng(7);
+/** n values in [−scale, scale). */
+const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale);
+
+describe('row kernels (WebAssembly SIMD, backend/wasm/rowKernels.ts)', () => {
+  it('block maxima of rows: the largest of each whole block of 32, NaNs left out, −∞ for a block without a number', () => {
+    const kernels = simdKernels(tf.backend())!;
+    for (const width of [32, 37, 64, 100, 200]) {
+      const rows = 3;
+      const nb = Math.floor(width / 32);
+      const x = rand(rows * width, 5);
+      x[3] = Number.NaN; // the first value of a block's vector: pmax must not keep it
+      x[width + 17] = Number.NaN;
+      for (let j = 0; j < 32; j++) x[2 * width + j] = j % 2 === 0 ? Number.NaN : -Infinity;
+      const xT = tf.tensor1d(x);
+      const out = tf.zeros([rows * nb]);
+      try {
+        kernels.blockMaxRows(heapOffset(tf.backend(), xT), rows, width, heapOffset(tf.backend(), out));
+        const got = out.dataSync();
+        for (let r = 0; r < rows; r++)
+          for (let b = 0; b < nb; b++) {
+            const block = Array.from(x.subarray(r * width + b * 32, r * width + (b + 1) * 32));
+            expect(got[r * nb + b]).toBe(Math.max(-Infinity, ...block.filter((v) => !Number.isNaN(v))));
+          }
+      } finally {
+        xT.dispose();
+        out.dispose();
+      }
+    }
+  });
+
+  it("sums of exp(x − max) over each row's whole vectors: within 4e-7 of float64 per value over [−87, 0], 2^−126 below, NaN for a NaN or for −∞ − (−∞)", () => {
+    const kernels = simdKernels(tf.backend())!;
+    const rng = new Rng(11);
+    // Width 4: each sum is four exps, so each value's error shows; −87 … 0 spans the whole range of float32 exp.
+    const rows = 400;
+    const x = new Float32Array(rows * 4).map(() => -87 * rng.next() ** 3);
+    const maxes = new Float32Array(rows).map(() => (rng.next() < 0.5 ? 0 : rng.next()));
+    const check = (width: number, xs: Float32Array, ms: Float32Array, n: number): Float32Array => {
+      const xT = tf.tensor1d(xs);
+      const mT = tf.tensor1d(ms);
+      const out = tf.zeros([n]);
+      try {
+        kernels.expSumRows(
+          heapOffset(tf.backend(), xT),
+          n,
+          width,
+          heapOffset(tf.backend(), mT),
+          heapOffset(tf.backend(), out),
+        );
+        return out.dataSync() as Float32Array;
+      } finally {
+        tf.dispose([xT, mT, out]);
+      }
+    };
+    const got = check(4, x, maxes, rows);
+    for (let r = 0; r < rows; r++) {
+      let want = 0;
+      // x − max is rounded to float32 first, as the kernel's subtraction rounds it.
+      for (let j = 0; j < 4; j++)
+        want += Math.exp(Math.max(Math.fround(x[r * 4 + j]! - maxes[r]!), Math.fround(-87.3)));
+      expect(Math.abs(got[r]! - want)).toBeLessThanOrEqual(4e-7 * want);
+    }
+    // Widths with a tail (left to the caller), and the rows search meets: a NaN, only −∞, −1e4 (a barred EOS).
+    for (const width of [5, 8, 13, 37, 1000]) {
+      const xs = new Float32Array(3 * width).map(() => 4 * rng.next() - 2);
+      xs[width + (width >> 1)] = Number.NaN;
+      xs.fill(-Infinity, 2 * width, 3 * width);
+      xs[0] = -1e4;
+      const ms = Float32Array.of(Math.max(...xs.subarray(0, width)), 2, -Infinity);
+      const sums = check(width, xs, ms, 3);
+      let want = 0;
+      for (let v = 0; v < (width & ~3); v++) want += Math.exp(Math.max(xs[v]! - ms[0]!, -87.3));
+      expect(Math.abs(sums[0]! - want)).toBeLessThanOrEqual(2e-6 * want);
+      if ((width & ~3) > width >> 1) expect(sums[1]).toBeNaN();
+      if (width >= 4) expect(sums[2]).toBeNaN();
+    }
+  });
+});
