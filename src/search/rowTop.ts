@@ -188,17 +188,17 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
     [x],
     [[rows, W]],
     ([xO], [outO], [blocksO, maxesO, sumsO]) => {
-      if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
-      if (normalise) {
-        const maxes = simd.f32(maxesO!, rows);
-        rowMaxes(simd.f32(xO!, rows * V), simd.f32(blocksO!, Math.max(1, rows * nb)), rows, V, maxes);
-        simd.kernels.expSumRows(xO!, rows, V, maxesO!, sumsO!);
-      }
+      // Views taken once: nothing in the body allocates (simd.run made outputs and scratch before it).
       const xs = simd.f32(xO!, rows * V);
       const blocks = simd.f32(blocksO!, Math.max(1, rows * nb));
       const maxes = simd.f32(maxesO!, rows);
       const sums = simd.f32(sumsO!, rows);
       const out = simd.f32(outO!, rows * W);
+      if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
+      if (normalise) {
+        rowMaxes(xs, blocks, rows, V, maxes);
+        simd.kernels.expSumRows(xO!, rows, V, maxesO!, sumsO!);
+      }
       const scratch = new Int32Array(k);
       const tail = V & ~3;
       for (let r = 0; r < rows; r++) {

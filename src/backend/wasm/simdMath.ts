@@ -19,6 +19,14 @@ import {
 // Cephes expf: exp(x) = 2^k · e^f, k = round(x·log2 e), |f| ≤ ln2/2, e^f by a degree-7 polynomial, ~1 ulp.
 const EXP_COEFFS = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
 
+/**
+ * x − k·ln 2 for the f32x4 `x` and `k` leave (both read twice: give local reads), ln 2 in two parts (Cody and
+ * Waite) so that k·C1 is exact for the |k| ≤ 128 of float32 exp.
+ */
+function lessKLn2(k: Consts, x: Code, kk: Code): Code {
+  return [x, kk, op.get(k.f(0.693359375)), vmul, vsub, kk, op.get(k.f(-2.1219444e-4)), vmul, vsub];
+}
+
 /** exp of the f32x4 on the stack; x is clamped to [−87.3, 88.3], where float32 exp ends. NaN stays NaN. */
 export function exp4(k: Consts, tmp: { x: number; k: number; f: number }): Code {
   const { x, k: kk, f } = tmp;
@@ -36,16 +44,8 @@ export function exp4(k: Consts, tmp: { x: number; k: number; f: number }): Code 
     vmul,
     op.simd(F32X4_NEAREST),
     op.set(kk),
-    // f = x − k·ln2, ln2 in two parts (Cody and Waite) so k·C1 is exact.
-    op.get(x),
-    op.get(kk),
-    op.get(k.f(0.693359375)),
-    vmul,
-    vsub,
-    op.get(kk),
-    op.get(k.f(-2.1219444e-4)),
-    vmul,
-    vsub,
+    // f = x − k·ln2
+    lessKLn2(k, [op.get(x)], [op.get(kk)]),
     op.set(f),
     // p = poly(f)·f² + f + 1
     poly,
@@ -89,19 +89,12 @@ export function expNeg4(k: Consts, tmp: { x: number; k: number; f: number }): Co
     op.get(k.f(MAGIC)),
     vadd,
     op.set(n),
-    // t = x − n·ln2 (ln2 in two parts), n = the rounded value less the magic number
-    op.get(x),
+    // t = x − n·ln2, n = the rounded value less the magic number (held in t until then)
     op.get(n),
     op.get(k.f(MAGIC)),
     vsub,
-    op.tee(t),
-    op.get(k.f(0.693359375)),
-    vmul,
-    vsub,
-    op.get(t),
-    op.get(k.f(-2.1219444e-4)),
-    vmul,
-    vsub,
+    op.set(t),
+    lessKLn2(k, [op.get(x)], [op.get(t)]),
     op.set(t),
     // s = 2^n from the bits; e^x = s + (t·s)·p(t)
     op.get(n),
