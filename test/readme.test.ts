@@ -1,6 +1,6 @@
 // The README's library example runs as written (against a small saved model instead of the demo's).
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runProcess } from './helpers/process.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 
 describe('README', () => {
-  it('the library API example runs', () => {
+  it('the library API example runs', async () => {
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Library API'));
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
@@ -38,14 +38,13 @@ describe('README', () => {
       .replace(`'runs/number-words'`, JSON.stringify(modelDir));
     const file = join(mkdtempSync(join(tmpdir(), 'seq2seq-readme-')), 'example.mts');
     writeFileSync(file, script);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+    const r = await runProcess(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
-      encoding: 'utf8',
       env: { ...process.env, TRANSLATE_BACKEND: 'wasm' },
       timeout: 60_000,
     });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\[\s*\{\s*text:/); // the n-best list is printed
   });
 });

@@ -4,7 +4,7 @@
 // cannot start.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { runProcess } from '../helpers/process.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
@@ -145,18 +145,17 @@ describe('useBackend', () => {
     expect(currentBackend()).toBe('cpu');
   });
 
-  it('falls back on cpu when the wasm binaries cannot be loaded (in a fresh process: wasm starts once)', () => {
+  it('falls back on cpu when the wasm binaries cannot be loaded (in a fresh process: wasm starts once)', async () => {
     const code = [
       `import { useBackend, currentBackend } from ${JSON.stringify(join(repoRoot, 'src/browser/index.ts'))};`,
       "const got = await useBackend('wasm', '/nonexistent-wasm-folder/');",
       'console.log(JSON.stringify({ got, current: currentBackend() }));',
     ].join('\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    const r = await runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
       cwd: repoRoot,
-      encoding: 'utf8',
       timeout: 60_000,
     });
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ got: 'cpu', current: 'cpu' });
     // tfjs said why on stderr.
     expect(r.stderr).toMatch(/nonexistent-wasm-folder\/tfjs-backend-wasm/);

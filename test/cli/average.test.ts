@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 const cli = (...a: string[]) => runCli(a, { timeout: 120_000 });
 
 describe('translate train --keep-checkpoints and translate average', () => {
-  it('keeps the last N evaluations, leaves foreign files alone, and averages them into a working model', () => {
+  it('keeps the last N evaluations, leaves foreign files alone, and averages them into a working model', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seq2seq-average-'));
     const rng = new Rng(3);
     const lines = Array.from({ length: 120 }, () => {
@@ -19,7 +19,7 @@ describe('translate train --keep-checkpoints and translate average', () => {
     });
     writeFileSync(join(dir, 'toy.tsv'), lines.join('\n') + '\n');
     const out = join(dir, 'run');
-    const train = cli(
+    const train = await cli(
       'train',
       '--corpus',
       join(dir, 'toy.tsv'),
@@ -56,16 +56,16 @@ describe('translate train --keep-checkpoints and translate average', () => {
     expect(steps).toEqual([9, 12]);
 
     const avg = join(dir, 'avg');
-    const r = cli('average', '--out', avg, '--last', '2', out);
+    const r = await cli('average', '--out', avg, '--last', '2', out);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/averaged 2 models/);
-    const t = cli('translate', '--model', avg, '--beam', '2', 'w1 w2 w3');
+    const t = await cli('translate', '--model', avg, '--beam', '2', 'w1 w2 w3');
     expect(t.code).toBe(0);
     expect(t.stdout.trim().length).toBeGreaterThan(0);
 
     // A model of another architecture is refused by name.
-    const bad = cli('average', '--out', join(dir, 'bad'), join(out, 'best'), join(dir, 'nowhere'));
+    const bad = await cli('average', '--out', join(dir, 'bad'), join(out, 'best'), join(dir, 'nowhere'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/nowhere: no such model directory/);
   });

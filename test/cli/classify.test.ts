@@ -12,7 +12,7 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'classify-cli-'));
 const fast = ['--steps', '30', '--eval-every', '15', '--hidden', '16', '--batch-size', '16', '--quiet'];
 
 describe('translate classify', () => {
-  it('train on TSV → predict from stdin → eval on the held-out part with baselines; a line without a tab names file and line', () => {
+  it('train on TSV → predict from stdin → eval on the held-out part with baselines; a line without a tab names file and line', async () => {
     const dir = tmp();
     const rng = new Rng(2);
     const rows = Array.from({ length: 240 }, () => {
@@ -21,7 +21,7 @@ describe('translate classify', () => {
     });
     writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
     const out = join(dir, 'clf');
-    const t = cli([
+    const t = await cli([
       'classify',
       'train',
       '--train',
@@ -37,10 +37,10 @@ describe('translate classify', () => {
     expect(t.code).toBe(0);
     expect(t.stderr).toMatch(/192 training, 24 validation, 24 test examples/);
     expect(t.stdout).toMatch(/test \(best model, 24 held-out examples\): accuracy [\d.]+%/);
-    const p = cli(['classify', 'predict', '--model', join(out, 'best')], 'a good film\nbad plot\n');
+    const p = await cli(['classify', 'predict', '--model', join(out, 'best')], 'a good film\nbad plot\n');
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^pos\t0\.\d{4}\nneg\t0\.\d{4}\n$/);
-    const e = cli([
+    const e = await cli([
       'classify',
       'eval',
       '--model',
@@ -56,12 +56,12 @@ describe('translate classify', () => {
     expect(e.stdout).toMatch(/majority class .*accuracy [\d.]+%/);
     expect(e.stdout).toMatch(/bag-of-words logistic regression .*accuracy [\d.]+%/);
     writeFileSync(join(dir, 'bad.tsv'), 'fine text\tpos\nno tab here\n');
-    const bad = cli(['classify', 'train', '--train', join(dir, 'bad.tsv'), '--out', join(dir, 'y'), ...fast]);
+    const bad = await cli(['classify', 'train', '--train', join(dir, 'bad.tsv'), '--out', join(dir, 'y'), ...fast]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/bad\.tsv:2: has no tab/);
   });
 
-  it('--seeds runs each seed on its own split, --folds tests every example once; both report mean ± sd and the paired difference with logistic regression', () => {
+  it('--seeds runs each seed on its own split, --folds tests every example once; both report mean ± sd and the paired difference with logistic regression', async () => {
     const dir = tmp();
     const rng = new Rng(3);
     const rows = Array.from({ length: 120 }, () => {
@@ -69,7 +69,7 @@ describe('translate classify', () => {
       return `${['the', 'film', 'was'][rng.int(0, 2)]} ${pos ? 'good' : 'bad'}\t${pos ? 'pos' : 'neg'}`;
     });
     writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
-    const s = cli([
+    const s = await cli([
       'classify',
       'train',
       '--train',
@@ -100,7 +100,7 @@ describe('translate classify', () => {
       /bag-of-words logistic regression\s+[\d.]+ ± [\d.]+%; model − baseline [+-][\d.]+ points, standard error [\d.]+/,
     );
     expect(existsSync(join(dir, 'seeds', 'seed-2', 'best', 'model.json'))).toBe(true);
-    const f = cli([
+    const f = await cli([
       'classify',
       'train',
       '--train',
@@ -118,10 +118,10 @@ describe('translate classify', () => {
     expect([...f.stdout.matchAll(/test \(best model, 40 held-out examples\)/g)]).toHaveLength(3);
   });
 
-  it('feature sequences: a step with the wrong number of features is an error at its line', () => {
+  it('feature sequences: a step with the wrong number of features is an error at its line', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.csv'), 'label,sequence\n1,0 1;1 0\n0,0 1;1\n');
-    const bad = cli([
+    const bad = await cli([
       'classify',
       'train',
       '--format',
@@ -138,7 +138,7 @@ describe('translate classify', () => {
 });
 
 describe('translate classify train: --config, --set, --resume', () => {
-  it('trains from a config file with a --set override, saves the effective config, resumes to more steps; bad keys are one-line errors', () => {
+  it('trains from a config file with a --set override, saves the effective config, resumes to more steps; bad keys are one-line errors', async () => {
     const dir = tmp();
     const rng = new Rng(6);
     const rows = Array.from({ length: 60 }, () => {
@@ -155,7 +155,7 @@ describe('translate classify train: --config, --set, --resume', () => {
       }),
     );
     const out = join(dir, 'clf');
-    const t = cli([
+    const t = await cli([
       'classify',
       'train',
       '--config',
@@ -177,19 +177,19 @@ describe('translate classify train: --config, --set, --resume', () => {
       training: { steps: 2, metric: 'accuracy' },
       validation: { seeds: 1, folds: 1 },
     });
-    const r = cli(['classify', 'train', '--out', out, '--resume', '--steps', '4', '--quiet']);
+    const r = await cli(['classify', 'train', '--out', out, '--resume', '--steps', '4', '--quiet']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/resuming .* at step 2/);
     expect(r.stdout).toMatch(/training completed at step 4/);
     expect(saved().training.steps).toBe(4);
-    const seeds = cli(['classify', 'train', '--out', out, '--resume', '--seeds', '2']);
+    const seeds = await cli(['classify', 'train', '--out', out, '--resume', '--seeds', '2']);
     expect(seeds.code).toBe(1);
     expect(seeds.stderr).toMatch(
       /^translate: error: --resume continues the run with its saved configuration; .*\(got validation\.seeds\)\n$/,
     );
 
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ validation: { folds: '3' } }));
-    const bad = cli([
+    const bad = await cli([
       'classify',
       'train',
       '--config',
@@ -203,7 +203,7 @@ describe('translate classify train: --config, --set, --resume', () => {
     expect(bad.stderr).toBe(
       `translate: error: ${join(dir, 'bad.json')}: "validation.folds" must be an integer, got "3"\n`,
     );
-    const section = cli([
+    const section = await cli([
       'classify',
       'train',
       '--train',

@@ -9,14 +9,14 @@ const fixtures = join(root, 'test/data/fixtures');
 const cli = (args: string[]) => runCli(args, { timeout: 60_000 });
 
 describe('translate data stats', () => {
-  it('data stats reports pairs, buckets, padding and UNK rate of a real corpus', () => {
-    const r = cli(['data', 'stats', '--corpus', resolve(root, '../shared/corpora/tatoeba-eng-fra/eng-fra.tsv')]);
+  it('data stats reports pairs, buckets, padding and UNK rate of a real corpus', async () => {
+    const r = await cli(['data', 'stats', '--corpus', resolve(root, '../shared/corpora/tatoeba-eng-fra/eng-fra.tsv')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/4500 pairs read, 4500 kept, 0 dropped/);
     const padding = Number(/padding: ([\d.]+)% of batch tokens/.exec(r.stdout)?.[1]);
     expect(padding).toBeLessThan(25);
     expect(r.stdout).toMatch(/UNK rate source/);
-    const broken = cli(['data', 'stats', '--corpus', resolve(root, 'test/data/fixtures/missing-column.tsv')]);
+    const broken = await cli(['data', 'stats', '--corpus', resolve(root, 'test/data/fixtures/missing-column.tsv')]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/missing-column\.tsv:\d+:/);
     expect(broken.stderr).not.toMatch(/\n\s+at /);

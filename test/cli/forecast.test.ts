@@ -15,7 +15,7 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'forecast-cli-'));
 const fast = ['--steps', '30', '--eval-every', '15', '--hidden', '16', '--batch-size', '16', '--quiet'];
 
 describe('translate forecast', () => {
-  it('train on a CSV → eval against the baselines with an SVG plot → predict; a non-numeric value names file, line and column', () => {
+  it('train on a CSV → eval against the baselines with an SVG plot → predict; a non-numeric value names file, line and column', async () => {
     const dir = tmp();
     const n = 96;
     const csv = [
@@ -24,7 +24,7 @@ describe('translate forecast', () => {
     ];
     writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
     const out = join(dir, 'fc');
-    const t = cli([
+    const t = await cli([
       'forecast',
       'train',
       '--csv',
@@ -44,7 +44,7 @@ describe('translate forecast', () => {
     expect(t.code).toBe(0);
     expect(t.stderr).toMatch(/data: 72 training windows/);
     const svg = join(dir, 'plot.svg');
-    const e = cli([
+    const e = await cli([
       'forecast',
       'eval',
       '--model',
@@ -62,10 +62,10 @@ describe('translate forecast', () => {
     for (const name of ['model', 'naive \\(last value\\)', 'seasonal naive \\(12\\)', 'linear AR\\(12\\), horizon 1'])
       expect(e.stdout).toMatch(new RegExp(`${name}\\s+[\\d.]+`));
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*seasonal naive[\s\S]*<\/svg>\s*$/);
-    const p = cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '3']);
+    const p = await cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '3']);
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^step,passengers\n1,[\d.-]+\n2,[\d.-]+\n3,[\d.-]+\n$/);
-    const bad = cli([
+    const bad = await cli([
       'forecast',
       'train',
       '--csv',
@@ -81,39 +81,41 @@ describe('translate forecast', () => {
       /translate: error: .*series\.csv: 3 training rows are too few for a window of 12 raw rows/,
     );
     writeFileSync(join(dir, 'nan.csv'), 'month,value\nm1,1\nm2,oops\n');
-    const nan = cli(['forecast', 'train', '--csv', join(dir, 'nan.csv'), '--out', join(dir, 'v'), ...fast]);
+    const nan = await cli(['forecast', 'train', '--csv', join(dir, 'nan.csv'), '--out', join(dir, 'v'), ...fast]);
     expect(nan.code).toBe(1);
     expect(nan.stderr).toMatch(/nan\.csv:3: column "value" is "oops", not a number/);
   });
 
-  it('eval --synthetic sines --plot writes the first test windows with what followed and the forecast (issue 23)', () => {
+  it('eval --synthetic sines --plot writes the first test windows with what followed and the forecast (issue 23)', async () => {
     const dir = tmp();
     const out = join(dir, 'sines');
     expect(
-      cli([
-        'forecast',
-        'train',
-        '--synthetic',
-        'sines',
-        '--out',
-        out,
-        '--steps',
-        '10',
-        '--eval-every',
-        '10',
-        '--hidden',
-        '8',
-        '--batch-size',
-        '16',
-        '--quiet',
-      ]).code,
+      (
+        await cli([
+          'forecast',
+          'train',
+          '--synthetic',
+          'sines',
+          '--out',
+          out,
+          '--steps',
+          '10',
+          '--eval-every',
+          '10',
+          '--hidden',
+          '8',
+          '--batch-size',
+          '16',
+          '--quiet',
+        ])
+      ).code,
     ).toBe(0);
     // The curves name the loss for what it is: an MSE, not nats per token.
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(
       /data-quantity="loss \(scaled units²\)"[\s\S]*>training loss \(MSE\)</,
     );
     const svg = join(dir, 'sines.svg');
-    const e = cli(['forecast', 'eval', '--synthetic', 'sines', '--model', out, '--plot', svg]);
+    const e = await cli(['forecast', 'eval', '--synthetic', 'sines', '--model', out, '--plot', svg]);
     expect(e.code).toBe(0);
     expect(e.stdout).toContain(`plot: ${svg}`);
     const text = readFileSync(svg, 'utf8');
@@ -121,7 +123,7 @@ describe('translate forecast', () => {
     expect(text).toMatch(/class="legend"[^>]*>model forecast</);
   });
 
-  it('--select chooses by rolling origin on the training rows; --seeds reports mean ± sd and paired differences with the baselines', () => {
+  it('--select chooses by rolling origin on the training rows; --seeds reports mean ± sd and paired differences with the baselines', async () => {
     const dir = tmp();
     const rng = new Rng(5);
     const csv = [
@@ -134,7 +136,7 @@ describe('translate forecast', () => {
     ];
     writeFileSync(join(dir, 'series.csv'), csv.join('\n') + '\n');
     const out = join(dir, 'sel');
-    const t = cli([
+    const t = await cli([
       'forecast',
       'train',
       '--csv',
@@ -185,7 +187,7 @@ describe('translate forecast', () => {
 });
 
 describe('translate forecast train: --config, --set, --resume', () => {
-  it('trains from a config file with a --set override, saves the effective config, resumes to more steps; bad keys are one-line errors', () => {
+  it('trains from a config file with a --set override, saves the effective config, resumes to more steps; bad keys are one-line errors', async () => {
     const dir = tmp();
     const csv = [
       'month,value',
@@ -201,7 +203,7 @@ describe('translate forecast train: --config, --set, --resume', () => {
       }),
     );
     const out = join(dir, 'fc');
-    const t = cli([
+    const t = await cli([
       'forecast',
       'train',
       '--config',
@@ -222,13 +224,13 @@ describe('translate forecast train: --config, --set, --resume', () => {
       model: { hiddenSize: 4, horizon: 1, mode: 'vector' },
       training: { steps: 2, metric: 'mse' },
     });
-    const r = cli(['forecast', 'train', '--out', out, '--resume', '--steps', '3', '--quiet']);
+    const r = await cli(['forecast', 'train', '--out', out, '--resume', '--steps', '3', '--quiet']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/resuming .* at step 2/);
     expect(r.stdout).toMatch(/training completed at step 3/);
     expect(saved().training.steps).toBe(3);
 
-    const both = cli([
+    const both = await cli([
       'forecast',
       'train',
       '--csv',
@@ -240,7 +242,7 @@ describe('translate forecast train: --config, --set, --resume', () => {
     ]);
     expect(both.code).toBe(1);
     expect(both.stderr).toBe('translate: error: --log and --box-cox both choose the power transform: give one\n');
-    const set = cli([
+    const set = await cli([
       'forecast',
       'train',
       '--csv',
@@ -254,7 +256,7 @@ describe('translate forecast train: --config, --set, --resume', () => {
     expect(set.stderr).toBe(
       'translate: error: --set data.differences=12: "data.differences" must be a list of integers, got 12\n',
     );
-    const none = cli(['forecast', 'train', '--out', join(dir, 'x')]);
+    const none = await cli(['forecast', 'train', '--out', join(dir, 'x')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^translate: error: give a series: --csv FILE \(or --synthetic sines\)\n/);
   });

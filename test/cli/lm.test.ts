@@ -12,14 +12,14 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'lm-cli-'));
 const fast = ['--steps', '30', '--eval-every', '15', '--hidden', '16', '--batch-size', '16', '--quiet'];
 
 describe('translate lm', () => {
-  it('train → generate → score (with the unigram baseline); a missing training file is a clear error', () => {
+  it('train → generate → score (with the unigram baseline); a missing training file is a clear error', async () => {
     const dir = tmp();
     const rng = new Rng(1);
     const lines = Array.from({ length: 200 }, () => 'abcdefghij'.slice(rng.int(0, 4), rng.int(6, 10)));
     writeFileSync(join(dir, 'train.txt'), lines.join('\n') + '\n');
     writeFileSync(join(dir, 'valid.txt'), lines.slice(0, 20).join('\n') + '\n');
     const out = join(dir, 'lm');
-    const t = cli([
+    const t = await cli([
       'lm',
       'train',
       '--train',
@@ -36,7 +36,7 @@ describe('translate lm', () => {
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/training completed at step 30/);
     expect(existsSync(join(out, 'curves.svg'))).toBe(true);
-    const g = cli([
+    const g = await cli([
       'lm',
       'generate',
       '--model',
@@ -56,12 +56,12 @@ describe('translate lm', () => {
     const samples = g.stdout.trimEnd().split('\n');
     expect(samples).toHaveLength(2);
     samples.forEach((s) => expect(s.startsWith('abc')).toBe(true));
-    const s = cli(['lm', 'score', '--model', out, '--unigram', join(dir, 'train.txt'), join(dir, 'valid.txt')]);
+    const s = await cli(['lm', 'score', '--model', out, '--unigram', join(dir, 'train.txt'), join(dir, 'valid.txt')]);
     expect(s.code).toBe(0);
     const model = Number(/model perplexity ([\d.]+)/.exec(s.stdout)![1]);
     const unigram = Number(/unigram baseline .* perplexity ([\d.]+)/.exec(s.stdout)![1]);
     expect(model).toBeLessThan(unigram);
-    const bad = cli(['lm', 'train', '--train', join(dir, 'missing.txt'), '--out', join(dir, 'x'), ...fast]);
+    const bad = await cli(['lm', 'train', '--train', join(dir, 'missing.txt'), '--out', join(dir, 'x'), ...fast]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/translate: error: .*missing\.txt/);
   });
@@ -70,7 +70,7 @@ describe('translate lm', () => {
 const savedConfig = (dir: string) => JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')).training.config;
 
 describe('translate lm train: --config, --set, --resume', () => {
-  it('trains from a config file with --set overrides, saves the effective config, resumes from it to more steps', () => {
+  it('trains from a config file with --set overrides, saves the effective config, resumes from it to more steps', async () => {
     const dir = tmp();
     const rng = new Rng(4);
     writeFileSync(
@@ -85,7 +85,7 @@ describe('translate lm train: --config, --set, --resume', () => {
     };
     writeFileSync(join(dir, 'run.json'), JSON.stringify(config));
     const out = join(dir, 'lm');
-    const t = cli([
+    const t = await cli([
       'lm',
       'train',
       '--config',
@@ -114,7 +114,7 @@ describe('translate lm train: --config, --set, --resume', () => {
     expect(saved.loss).toMatchObject({ softmax: 'sampled', numSampled: 5 });
     expect(readFileSync(join(out, 'curves.svg'), 'utf8')).toMatch(/sampled softmax, 5 candidates/);
 
-    const r = cli(['lm', 'train', '--out', out, '--resume', '--steps', '5', '--quiet']);
+    const r = await cli(['lm', 'train', '--out', out, '--resume', '--steps', '5', '--quiet']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/resuming .* at step 3/);
     expect(r.stdout).toMatch(/training completed at step 5/);
@@ -122,7 +122,7 @@ describe('translate lm train: --config, --set, --resume', () => {
     expect(savedConfig(out).config.model.cell.kind).toBe('lstm');
 
     // Only how the run is optimised may change on --resume.
-    const changed = cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--hidden', '16']);
+    const changed = await cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--hidden', '16']);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toMatch(
       /^translate: error: --resume continues the run with its saved configuration; .*\(got model\.hiddenSize\)\n$/,
@@ -152,26 +152,35 @@ describe('translate lm train: --config, --set, --resume', () => {
       },
     };
     writeFileSync(join(out, 'model.json'), JSON.stringify(json));
-    const old = cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--quiet']);
+    const old = await cli(['lm', 'train', '--out', out, '--resume', '--steps', '6', '--quiet']);
     expect(old.code).toBe(0);
     expect(old.stdout).toMatch(/training completed at step 6/);
     expect(savedConfig(out).config.model.hiddenSize).toBe(8);
   });
 
-  it('a bad config key or --set value is one line naming where it came from, exit 1', () => {
+  it('a bad config key or --set value is one line naming where it came from, exit 1', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ data: { train: ['x.txt'] }, model: { hiden: 3 } }));
-    const bad = cli(['lm', 'train', '--config', join(dir, 'bad.json'), '--out', join(dir, 'o')]);
+    const bad = await cli(['lm', 'train', '--config', join(dir, 'bad.json'), '--out', join(dir, 'o')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
       `translate: error: ${join(dir, 'bad.json')}: unknown key "model.hiden" (known: embeddingSize, hiddenSize, cell, seed)\n`,
     );
-    const set = cli(['lm', 'train', '--train', 'x.txt', '--set', 'loss.softmax=partial', '--out', join(dir, 'o')]);
+    const set = await cli([
+      'lm',
+      'train',
+      '--train',
+      'x.txt',
+      '--set',
+      'loss.softmax=partial',
+      '--out',
+      join(dir, 'o'),
+    ]);
     expect(set.code).toBe(1);
     expect(set.stderr).toBe(
       'translate: error: --set loss.softmax=partial: "loss.softmax" must be one of "full", "sampled", got "partial"\n',
     );
-    const none = cli(['lm', 'train', '--out', join(dir, 'o')]);
+    const none = await cli(['lm', 'train', '--out', join(dir, 'o')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^translate: error: no training text: give --train FILE/);
   });

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { runProcess } from '../helpers/process.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,16 +141,15 @@ describe('the progress line of a real run', () => {
 
   it.each([60, 120])(
     'in a pseudo-terminal of %i columns, every redraw fits (no wrapped line) and is drawn in place',
-    (columns) => {
+    async (columns) => {
       // script(1) from util-linux runs the command on a pseudo-terminal; stty sets its width.
       const command = `stty cols ${columns}; ${[process.execPath, ...demo(join(dir, `tty${columns}`))].map(quote).join(' ')}`;
-      const r = spawnSync('script', ['-qfec', command, '/dev/null'], {
+      const r = await runProcess('script', ['-qfec', command, '/dev/null'], {
         cwd: repoRoot,
         env: cliEnv,
-        encoding: 'utf8',
         timeout: 120_000,
       });
-      expect(r.status).toBe(0);
+      expect(r.code).toBe(0);
       const progress = r.stdout.split('\n').find((l) => l.includes('step 12/12'))!;
       const draws = progress
         .split('\r')
@@ -169,14 +168,13 @@ describe('the progress line of a real run', () => {
     120_000,
   );
 
-  it('into a pipe, plain lines without \\r', () => {
-    const r = spawnSync(process.execPath, demo(join(dir, 'pipe')), {
+  it('into a pipe, plain lines without \\r', async () => {
+    const r = await runProcess(process.execPath, demo(join(dir, 'pipe')), {
       cwd: repoRoot,
       env: cliEnv,
-      encoding: 'utf8',
       timeout: 120_000,
     });
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(CR_OR_ESC);
     expect(r.stderr).toMatch(/^step {2}1\/12 {2}loss .* ETA .*$/m);
     expect(r.stderr).toMatch(/^step 12\/12 {2}loss .* ETA 0:00$/m);

@@ -101,14 +101,14 @@ describe('translate serve', () => {
     expect(server.stderr()).not.toMatch(/^\{/m);
   });
 
-  it('a missing model directory or no --model is a one-line error and a non-zero exit', () => {
-    const missing = runCli(['serve', '--port', '0', '--model', '/nonexistent/model'], { timeout: 60_000 });
+  it('a missing model directory or no --model is a one-line error and a non-zero exit', async () => {
+    const missing = await runCli(['serve', '--port', '0', '--model', '/nonexistent/model'], { timeout: 60_000 });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/translate: error: \/nonexistent\/model: no such model directory\n$/);
-    const none = runCli(['serve', '--port', '0'], { timeout: 60_000 });
+    const none = await runCli(['serve', '--port', '0'], { timeout: 60_000 });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/translate: error: --model DIR is required/);
-    const mode = runCli(['serve', '--port', '0', '--model', 'x', '--batching', 'sometimes'], { timeout: 60_000 });
+    const mode = await runCli(['serve', '--port', '0', '--model', 'x', '--batching', 'sometimes'], { timeout: 60_000 });
     expect(mode.code).toBe(1);
     expect(mode.stderr).toMatch(/translate: error: --batching: expected fixed or continuous, got "sometimes"\n$/);
   });

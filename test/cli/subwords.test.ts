@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
+import { runProcess } from '../helpers/process.js';
 
 const toy = resolve(repoRoot, '../shared/corpora/joeynmt-toy-de-en');
 
@@ -17,47 +18,47 @@ function hasSpmTrain(): boolean {
 const cli = (...a: string[]) => runCli(a, { timeout: 180_000 });
 
 describe('translate subwords train', () => {
-  it.runIf(hasSpmTrain())('writes a SentencePiece model of both sides of a parallel corpus', () => {
+  it.runIf(hasSpmTrain())('writes a SentencePiece model of both sides of a parallel corpus', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'seq2seq-subwords-cli-')), 'toy');
-    const r = cli('subwords', 'train', '--corpus', `${toy}/train.{de,en}`, '--size', '500', '--out', out);
+    const r = await cli('subwords', 'train', '--corpus', `${toy}/train.{de,en}`, '--size', '500', '--out', out);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/toy\.model: \d+ pieces \(unigram\) from 2000 lines/);
     expect(existsSync(`${out}.model`)).toBe(true);
   });
 
-  it('without spm_train, translate train (subwords by default) says how to install it or how to choose words', () => {
+  it('without spm_train, translate train (subwords by default) says how to install it or how to choose words', async () => {
     const bin = mkdtempSync(join(tmpdir(), 'seq2seq-nobin-'));
     symlinkSync(process.execPath, join(bin, 'node'));
-    const r = spawnSync(
+    const r = await runProcess(
       join(bin, 'node'),
       cliArgs(['train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'run')]),
-      { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' },
+      { cwd: repoRoot, env: { ...cliEnv, PATH: bin } },
     );
-    expect(r.status).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/spm_train.*not found: install it \(`apt-get install sentencepiece`.*--tokenizer word/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('without spm_train, says which package to install', () => {
+  it('without spm_train, says which package to install', async () => {
     const bin = mkdtempSync(join(tmpdir(), 'seq2seq-nobin-'));
     symlinkSync(process.execPath, join(bin, 'node'));
-    const r = spawnSync(
+    const r = await runProcess(
       join(bin, 'node'),
       cliArgs(['subwords', 'train', '--corpus', `${toy}/dev.{de,en}`, '--out', join(bin, 'x')]),
-      { cwd: repoRoot, env: { ...cliEnv, PATH: bin }, encoding: 'utf8' },
+      { cwd: repoRoot, env: { ...cliEnv, PATH: bin } },
     );
-    expect(r.status).toBe(1);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/spm_train was not found.*apt-get install sentencepiece/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
 describe.runIf(hasSpmTrain())('translate train --subwords', () => {
-  it('trains with its own joint model, kept inside the model directory, which then translates from anywhere', () => {
+  it('trains with its own joint model, kept inside the model directory, which then translates from anywhere', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'seq2seq-train-subwords-'));
     const out = join(dir, 'run');
-    const r = cli(
+    const r = await cli(
       'train',
       '--corpus',
       `${toy}/train.{de,en}`,
@@ -92,7 +93,7 @@ describe.runIf(hasSpmTrain())('translate train --subwords', () => {
     // Every piece of the model is in both vocabularies (plus the four reserved tokens, <unk> among them).
     expect(json.extra.sourceVocabulary.tokens.length).toBeGreaterThan(256);
     const text = 'Graffiti „überall“ 🎨';
-    const before = cli('translate', '--model', join(out, 'best'), '--beam', '1', text);
+    const before = await cli('translate', '--model', join(out, 'best'), '--beam', '1', text);
     mkdirSync(join(dir, 'moved'));
     renameSync(join(out, 'best'), join(dir, 'moved', 'model'));
     // From a third working directory (tsx by its absolute path, since it is not installed there).
@@ -101,12 +102,11 @@ describe.runIf(hasSpmTrain())('translate train --subwords', () => {
       join(repoRoot, 'node_modules/tsx/dist/loader.mjs'),
       ...cliArgs(['translate', '--model', join(dir, 'moved', 'model'), '--beam', '1', text]).slice(2),
     ];
-    const after = spawnSync(process.execPath, fromElsewhere, {
+    const after = await runProcess(process.execPath, fromElsewhere, {
       cwd: mkdtempSync(join(tmpdir(), 'seq2seq-cwd-')),
       env: cliEnv,
-      encoding: 'utf8',
     });
-    expect(after.status).toBe(0);
+    expect(after.code).toBe(0);
     expect(after.stdout).toBe(before.stdout);
     expect(after.stdout.trim().length).toBeGreaterThan(0);
     expect(after.stderr).not.toMatch(/outside the model's vocabulary/); // no piece is unknown to a subword model

@@ -5,6 +5,7 @@ import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
 import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
+import { runProcess } from '../helpers/process.js';
 
 const root = repoRoot;
 const env = cliEnv;
@@ -50,7 +51,7 @@ const trainLosses = (out: string): Map<number, number> =>
 describe('translate train', () => {
   it('Ctrl-C writes a checkpoint and exits; --resume then gives the same per-step losses as an uninterrupted run', async () => {
     const whole = join(dir, 'whole');
-    const a = cli('train', '--config', join(dir, 'run.json'), '--out', whole);
+    const a = await cli('train', '--config', join(dir, 'run.json'), '--out', whole);
     expect(a.stderr).not.toMatch(/error/);
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/training completed at step 16/);
@@ -79,7 +80,7 @@ describe('translate train', () => {
     expect(stoppedAt).toBeGreaterThanOrEqual(1);
     expect(stoppedAt).toBeLessThan(16);
     // Resume to step 16 (only --steps may change).
-    const b = cli('train', '--out', cut, '--resume', '--steps', '16');
+    const b = await cli('train', '--out', cut, '--resume', '--steps', '16');
     expect(b.code).toBe(0);
     expect(b.stderr).toMatch(new RegExp(`resuming .* at step ${stoppedAt}`));
     const whole16 = trainLosses(whole);
@@ -89,20 +90,20 @@ describe('translate train', () => {
     expect(existsSync(join(cut, 'curves.svg'))).toBe(true);
 
     // The best checkpoint is a model directory the translate command loads.
-    const t = spawnSync(
+    const t = await runProcess(
       process.execPath,
       args('translate', '--model', join(whole, 'best'), '--unknown', 'keep', 'w1 w2'),
-      { cwd: root, encoding: 'utf8', env },
+      { cwd: root, env },
     );
-    expect(t.status).toBe(0);
+    expect(t.code).toBe(0);
   }, 240_000);
 
-  it('takes the model zoo from flags: bidirectional, layers, dropout, Bahdanau attention, shared and pretrained (GloVe) embeddings', () => {
+  it('takes the model zoo from flags: bidirectional, layers, dropout, Bahdanau attention, shared and pretrained (GloVe) embeddings', async () => {
     // A GloVe file covering two of the joint vocabulary's words, one of them only lowercased.
     const glove = join(dir, 'glove.txt');
     writeFileSync(glove, 'w1 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8\nw2 1 1 1 1 1 1 1 1\nW3 0 0 0 0 0 0 0 0\n');
     const out = join(dir, 'zoo');
-    const r = cli(
+    const r = await cli(
       'train',
       '--config',
       join(dir, 'run.json'),
@@ -147,28 +148,28 @@ describe('translate train', () => {
       dropout: { inputKeep: 0.9, outputKeep: 0.9, stateKeep: 0.9 },
     });
     expect(model.extra.sourceVocabulary).toEqual(model.extra.targetVocabulary);
-    const t = cli('translate', '--model', join(out, 'best'), '--unknown', 'keep', 'w1 w2');
+    const t = await cli('translate', '--model', join(out, 'best'), '--unknown', 'keep', 'w1 w2');
     expect(t.code, t.stderr).toBe(0);
   }, 120_000);
 
-  it('rejects changes of configuration on --resume, unknown keys and bad values, naming them', () => {
-    const r = cli('train', '--out', join(dir, 'whole'), '--resume', '--hidden', '32');
+  it('rejects changes of configuration on --resume, unknown keys and bad values, naming them', async () => {
+    const r = await cli('train', '--out', join(dir, 'whole'), '--resume', '--hidden', '32');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /only --steps, --learning-rate, --clip-norm, --schedule, --lr-decay \(and with --reset-optimizer --optimizer, --momentum\) may be given \(got model.hiddenSize\)/,
     );
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ training: { stepz: 3 } }));
-    const u = cli('train', '--config', bad, '--corpus', corpus);
+    const u = await cli('train', '--config', bad, '--corpus', corpus);
     expect(u.code).toBe(1);
     expect(u.stderr).toContain(`${bad}: unknown key "training.stepz"`);
-    const s = cli('train', '--corpus', corpus, '--set', 'loss.softmax=hierarchical', '--out', join(dir, 'x'));
+    const s = await cli('train', '--corpus', corpus, '--set', 'loss.softmax=hierarchical', '--out', join(dir, 'x'));
     expect(s.code).toBe(1);
     expect(s.stderr).toMatch(/--set loss.softmax=hierarchical: "loss.softmax" must be one of "full", "sampled"/);
-    const again = cli('train', '--config', join(dir, 'run.json'), '--out', join(dir, 'whole'));
+    const again = await cli('train', '--config', join(dir, 'run.json'), '--out', join(dir, 'whole'));
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a model or checkpoint: resume it/);
-    const missing = cli('train', '--corpus', join(dir, 'nope.tsv'), '--out', join(dir, 'y'));
+    const missing = await cli('train', '--corpus', join(dir, 'nope.tsv'), '--out', join(dir, 'y'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope.tsv/);
   }, 120_000);
@@ -182,7 +183,7 @@ describe('hostile but fair use (issue 24)', () => {
     return lines[0]!;
   };
 
-  it('a live lock on --out refuses a second training; a stale one is taken over, and foreign files in --out survive', () => {
+  it('a live lock on --out refuses a second training; a stale one is taken over, and foreign files in --out survive', async () => {
     const busy = join(dir, 'busy');
     mkdirSync(busy);
     // The test runner itself is a live process on this host.
@@ -190,7 +191,7 @@ describe('hostile but fair use (issue 24)', () => {
       join(busy, 'train.lock'),
       JSON.stringify({ pid: process.pid, hostname: hostname(), started: '2026-11-30T00:00:00.000Z', token: 't' }),
     );
-    const r = cli('train', '--config', join(dir, 'run.json'), '--out', busy);
+    const r = await cli('train', '--config', join(dir, 'run.json'), '--out', busy);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toMatch(
       new RegExp(`^translate: error: ${busy} is in use by another training \\(pid ${process.pid} on `),
@@ -207,48 +208,48 @@ describe('hostile but fair use (issue 24)', () => {
     );
     const foreign = ['notes-0123456789abcdef.bin', 'x.tmp-1'];
     for (const f of foreign) writeFileSync(join(stale, f), "not the toolkit's");
-    const s = cli('train', '--config', join(dir, 'run.json'), '--out', stale, '--steps', '6');
+    const s = await cli('train', '--config', join(dir, 'run.json'), '--out', stale, '--steps', '6');
     expect(s.code, s.stderr).toBe(0);
     expect(s.stderr).toContain(`warning: took over the lock of ${stale} left by pid ${dead}`);
     for (const f of foreign) expect(readFileSync(join(stale, f), 'utf8')).toBe("not the toolkit's");
     expect(existsSync(join(stale, 'train.lock'))).toBe(false);
   }, 120_000);
 
-  it('file-system mistakes are one line naming the path: a file as --out, --out under a file, a directory as corpus', () => {
+  it('file-system mistakes are one line naming the path: a file as --out, --out under a file, a directory as corpus', async () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    const asOut = cli('train', '--config', join(dir, 'run.json'), '--out', file);
+    const asOut = await cli('train', '--config', join(dir, 'run.json'), '--out', file);
     expect(asOut.code).toBe(1);
     expect(oneLine(asOut.stderr)).toBe(
       `translate: error: ${file}: cannot create the output directory: already exists and is not a directory`,
     );
-    const under = cli('train', '--config', join(dir, 'run.json'), '--out', join(file, 'run'));
+    const under = await cli('train', '--config', join(dir, 'run.json'), '--out', join(file, 'run'));
     expect(under.code).toBe(1);
     expect(oneLine(under.stderr)).toMatch(new RegExp(`^translate: error: ${file}.*is not a directory`));
-    const dirCorpus = cli('train', '--corpus', `tsv:${dir}`, '--out', join(dir, 'dc'));
+    const dirCorpus = await cli('train', '--corpus', `tsv:${dir}`, '--out', join(dir, 'dc'));
     expect(dirCorpus.code).toBe(1);
     expect(oneLine(dirCorpus.stderr)).toBe(`translate: error: ${dir}: cannot read (is a directory, not a file)`);
   }, 120_000);
 
-  it('eval --out into a missing folder is one line, before any translating', () => {
+  it('eval --out into a missing folder is one line, before any translating', async () => {
     const out = join(dir, 'no-such-folder', 'hyp.txt');
     const src = join(dir, 'src.txt');
     writeFileSync(src, 'w1 w2\n');
-    const r = cli('eval', '--model', join(dir, 'whole', 'best'), '--src', src, '--ref', src, '--out', out);
+    const r = await cli('eval', '--model', join(dir, 'whole', 'best'), '--src', src, '--ref', src, '--out', out);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toBe(
       `translate: error: ${out}: cannot write the hypotheses: the folder ${join(dir, 'no-such-folder')} does not exist`,
     );
   }, 60_000);
 
-  it('--resume takes a new learning rate and clipping, logging each change; a run that diverges before its first checkpoint says there is none', () => {
+  it('--resume takes a new learning rate and clipping, logging each change; a run that diverges before its first checkpoint says there is none', async () => {
     const out = join(dir, 'resumable');
-    expect(cli('train', '--config', join(dir, 'run.json'), '--out', out, '--steps', '5').code).toBe(0);
+    expect((await cli('train', '--config', join(dir, 'run.json'), '--out', out, '--steps', '5')).code).toBe(0);
     // A key given again with its saved value is no change; a new value of a key that fixes the run is refused.
-    const other = cli('train', '--out', out, '--resume', '--set', 'training.evalEvery=6');
+    const other = await cli('train', '--out', out, '--resume', '--set', 'training.evalEvery=6');
     expect(other.code).toBe(1);
     expect(oneLine(other.stderr)).toMatch(/may be given \(got training.evalEvery\)/);
-    const r = cli(
+    const r = await cli(
       'train',
       '--out',
       out,
@@ -279,7 +280,7 @@ describe('hostile but fair use (issue 24)', () => {
 
     // Plain SGD at a rate of 1e38 overflows the weights at once: the loss is non-finite before any checkpoint exists.
     const diverged = join(dir, 'diverged');
-    const d = cli(
+    const d = await cli(
       'train',
       '--config',
       join(dir, 'run.json'),

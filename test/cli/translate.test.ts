@@ -57,8 +57,8 @@ beforeAll(async () => {
 
 describe('translate translate on unseen text', () => {
   for (const kind of ['word', 'subword'] as const) {
-    it(`never writes an empty line for a non-empty input line (${kind} model), and reports unknown words on stderr`, () => {
-      const r = cli(
+    it(`never writes an empty line for a non-empty input line (${kind} model), and reports unknown words on stderr`, async () => {
+      const r = await cli(
         ['translate', '--model', kind === 'word' ? wordModel : spModel, '--beam', '3'],
         unseen.join('\n') + '\n',
       );
@@ -72,8 +72,8 @@ describe('translate translate on unseen text', () => {
     });
   }
 
-  it('gives per line the unknown words, the source and output tokens and an alignment in jsonl (--attention: the matrix)', () => {
-    const r = cli(
+  it('gives per line the unknown words, the source and output tokens and an alignment in jsonl (--attention: the matrix)', async () => {
+    const r = await cli(
       ['translate', '--model', wordModel, '--format', 'jsonl', '--attention'],
       unseen.slice(0, 2).join('\n') + '\n',
     );
@@ -90,10 +90,10 @@ describe('translate translate on unseen text', () => {
     }
   });
 
-  it('refuses an over-long line alone: the other lines are translated and written in order, exit 1, no stack trace', () => {
+  it('refuses an over-long line alone: the other lines are translated and written in order, exit 1, no stack trace', async () => {
     const huge = 'Mann '.repeat(300_000); // 1.5 MB, over the 1 MiB line limit
     const many = 'ein '.repeat(500); // 500 tokens, over --max-input-tokens 400
-    const r = cli(
+    const r = await cli(
       ['translate', '--model', wordModel, '--beam', '1'],
       ['ein Mann', huge, 'ein Hund', many, 'Mann'].join('\n') + '\n',
     );
@@ -104,7 +104,7 @@ describe('translate translate on unseen text', () => {
     expect(r.stderr).toMatch(/stdin line 2: longer than 1048576 bytes/);
     expect(r.stderr).toMatch(/stdin line 4: 500 tokens, over --max-input-tokens 400/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    const alone = cli(['translate', '--model', wordModel, '--beam', '1', 'ein Mann', 'ein Hund', 'Mann']);
+    const alone = await cli(['translate', '--model', wordModel, '--beam', '1', 'ein Mann', 'ein Hund', 'Mann']);
     expect([out[0], out[2], out[4]]).toEqual(alone.stdout.trim().split('\n'));
   });
 
@@ -135,15 +135,15 @@ describe('translate translate on unseen text', () => {
     expect(stdout.trim().split('\n')).toHaveLength(3);
   });
 
-  it('decodes an ensemble of models, and refuses models of other vocabularies by name', () => {
-    const one = cli(['translate', '--model', wordModel, 'ein Mann', 'ein Hund']);
-    const same = cli(['translate', '--model', wordModel, '--model', wordModel, 'ein Mann', 'ein Hund']);
+  it('decodes an ensemble of models, and refuses models of other vocabularies by name', async () => {
+    const one = await cli(['translate', '--model', wordModel, 'ein Mann', 'ein Hund']);
+    const same = await cli(['translate', '--model', wordModel, '--model', wordModel, 'ein Mann', 'ein Hund']);
     expect(same.code).toBe(0);
     expect(same.stdout).toBe(one.stdout);
-    const two = cli(['translate', '--model', wordModel, '--model', wordModel2, 'ein Mann']);
+    const two = await cli(['translate', '--model', wordModel, '--model', wordModel2, 'ein Mann']);
     expect(two.code).toBe(0);
     expect(two.stdout.trim().length).toBeGreaterThan(0);
-    const bad = cli(['translate', '--model', wordModel, '--model', otherVocabulary, 'ein Mann']);
+    const bad = await cli(['translate', '--model', wordModel, '--model', otherVocabulary, 'ein Mann']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(
       new RegExp(`${otherVocabulary.replace(/[/.-]/g, '\\$&')} has another source vocabulary`),

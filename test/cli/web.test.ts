@@ -30,8 +30,8 @@ beforeAll(async () => {
 });
 
 describe('translate web', () => {
-  it('checks the models before serving: a missing directory is one line and exit 1', () => {
-    const r = runCli(['web', '--model', '/nonexistent/model', '--port', '0'], { timeout: 60_000 });
+  it('checks the models before serving: a missing directory is one line and exit 1', async () => {
+    const r = await runCli(['web', '--model', '/nonexistent/model', '--port', '0'], { timeout: 60_000 });
     expect(r.code).toBe(1);
     expect(
       r.stderr
@@ -39,7 +39,7 @@ describe('translate web', () => {
         .split('\n')
         .filter((l) => !l.startsWith('backend:')),
     ).toEqual(['translate: error: /nonexistent/model: no such model directory']);
-    const none = runCli(['web'], { timeout: 60_000 });
+    const none = await runCli(['web'], { timeout: 60_000 });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/translate: error: --model DIR is required/);
   });

@@ -1,6 +1,8 @@
 // Running the `translate` CLI from source (tsx) in a child process, on wasm, as the CLI tests do.
-import { spawnSync } from 'node:child_process';
+// Child processes run asynchronously: a test worker that blocks in spawnSync cannot answer vitest's runner, whose
+// calls time out after 60 s of a blocked event loop ("Timeout calling onTaskUpdate") although every test passes.
 import { join, resolve } from 'node:path';
+import { runProcess, type ProcessResult } from './process.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 /** The environment the CLI runs in: the tests' backend. */
@@ -13,19 +15,14 @@ export const cliArgs = (args: readonly string[]): string[] => [
   ...args,
 ];
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = ProcessResult;
 
-export function runCli(args: readonly string[], options: { input?: string; timeout: number }): CliResult {
-  const r = spawnSync(process.execPath, cliArgs(args), {
+/** Runs `translate ...args` to its end: its exit code (null when killed), stdout and stderr. */
+export function runCli(args: readonly string[], options: { input?: string; timeout: number }): Promise<CliResult> {
+  return runProcess(process.execPath, cliArgs(args), {
     cwd: repoRoot,
     input: options.input,
-    encoding: 'utf8',
     env: cliEnv,
     timeout: options.timeout,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

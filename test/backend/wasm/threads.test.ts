@@ -3,9 +3,9 @@
 // axis), keeps the live tensor count flat, and its pool does not keep a finished process alive. Each build runs in
 // its own child process: a process keeps the wasm build it starts first.
 import { describe, it, expect } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/cli.js';
+import { runProcess } from '../../helpers/process.js';
 import { wasmThreadCount, parseWasmThreads, WASM_THREADS_ENV, MAX_WASM_THREADS } from '../../../src/backend/select.js';
 import { availableParallelism } from 'node:os';
 
@@ -16,23 +16,22 @@ interface Report {
   values: number[];
 }
 
-function run(threads: number, blas = 'none'): Report {
+async function run(threads: number, blas = 'none'): Promise<Report> {
   const script = join(repoRoot, 'test/backend/wasm/fixtures/threadedTraining.ts');
   // A pool that kept the process alive would run into the timeout: status null.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', script, String(threads), blas], {
+  const r = await runProcess(process.execPath, ['--import', 'tsx', script, String(threads), blas], {
     cwd: repoRoot,
-    encoding: 'utf8',
     timeout: 90_000,
   });
   expect(r.stderr).not.toMatch(/error/i);
-  expect(r.status).toBe(0);
+  expect(r.code).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;
 }
 
 describe('threaded wasm', () => {
-  it('trains with 2 threads to the same losses as 1 thread, bit for bit, and exits by itself', () => {
-    const one = run(1);
-    const two = run(2);
+  it('trains with 2 threads to the same losses as 1 thread, bit for bit, and exits by itself', async () => {
+    const one = await run(1);
+    const two = await run(2);
     expect(one.description).toBe('wasm (SIMD, 1 thread)');
     expect(two.description).toBe('wasm (SIMD, 2 threads)');
     expect(two.losses).toEqual(one.losses);
@@ -42,9 +41,9 @@ describe('threaded wasm', () => {
     expect(new Set(two.live).size).toBe(1);
   });
 
-  it('with OpenBLAS on 2 threads: the single-threaded build, the same losses within 1e-4, and the process still exits by itself', () => {
-    const wasm = run(1);
-    const blas = run(2, 'openblas');
+  it('with OpenBLAS on 2 threads: the single-threaded build, the same losses within 1e-4, and the process still exits by itself', async () => {
+    const wasm = await run(1);
+    const blas = await run(2, 'openblas');
     expect(blas.description).toMatch(/^wasm \(SIMD, 1 thread\) \+ OpenBLAS \d+\.\d+\.\d+ \(2 threads\)$/);
     blas.losses.forEach((l, i) => expect(Math.abs(l - wasm.losses[i]!)).toBeLessThan(1e-4));
     blas.values.forEach((v, i) => expect(Math.abs(v - wasm.values[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(v))));

@@ -214,7 +214,7 @@ describe('recipes', () => {
     expect(() => findRecipe(recipes, 'wmt14')).toThrow(/no corpus recipe "wmt14"; known: multi30k/);
   });
 
-  it('`translate corpus fetch` offline exits non-zero with what to do', () => {
+  it('`translate corpus fetch` offline exits non-zero with what to do', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fetch-cli-'));
     const recipes = join(dir, 'recipes.json');
     writeFileSync(
@@ -232,7 +232,9 @@ describe('recipes', () => {
         ],
       }),
     );
-    const r = runCli(['corpus', 'fetch', 'x', '--recipes', recipes, '--dir', join(dir, 'out')], { timeout: 60_000 });
+    const r = await runCli(['corpus', 'fetch', 'x', '--recipes', recipes, '--dir', join(dir, 'out')], {
+      timeout: 60_000,
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/translate: error: cannot download http:\/\/127\.0\.0\.1:9\/a\.gz: .*offline/);
     expect(r.stderr).not.toMatch(/internal error/);
