@@ -79,11 +79,14 @@ export interface BlasOptions {
 type Koffi = (typeof import('koffi'))['default'];
 
 /**
- * Products of fewer multiply-adds run on one thread. Below this size a second thread saves little on an idle
- * machine (64 × 128 × 384: 0.061 → 0.045 ms) and costs much on a busy one, where the product waits for a worker
- * the scheduler has not run yet (measured 0.06 → 0.5–2 ms on this 2-core host with other processes running).
+ * Products of fewer multiply-adds run on one thread. A second thread saves a third of a product's time when the
+ * worker is running, but now and then the product waits for a worker the scheduler has not run yet: 2–4 % of the
+ * products of a greedy decode took 2–4 ms instead of 0.1 on the 2-core AMD host, with nothing else running (and
+ * 0.06 → 0.5–2 ms with other processes running). Measured per call in decoding, mean µs on one thread → two: 64 ×
+ * 128 × 1,000 (8.2 M) 178–192 → 269–317; 64 × 256 × 768 (12.6 M) 279 → 242; 64 × 256 × 1,000 359 → 274; 320 × 128
+ * × 1,000 789 → 514. One thread wins below about 10 M multiply-adds.
  */
-export const SMALL_PRODUCT = 1 << 22;
+export const SMALL_PRODUCT = 10_000_000;
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
