@@ -79,14 +79,18 @@ export interface BlasOptions {
 type Koffi = (typeof import('koffi'))['default'];
 
 /**
- * Products of fewer multiply-adds run on one thread. A second thread saves a third of a product's time when the
- * worker is running, but now and then the product waits for a worker the scheduler has not run yet: 2–4 % of the
- * products of a greedy decode took 2–4 ms instead of 0.1 on the 2-core AMD host, with nothing else running (and
- * 0.06 → 0.5–2 ms with other processes running). Measured per call in decoding, mean µs on one thread → two: 64 ×
- * 128 × 1,000 (8.2 M) 178–192 → 269–317; 64 × 256 × 768 (12.6 M) 279 → 242; 64 × 256 × 1,000 359 → 274; 320 × 128
- * × 1,000 789 → 514. One thread wins below about 10 M multiply-adds.
+ * Products of fewer multiply-adds run on one thread. A second thread saves a third of a product's time when its
+ * worker is running, but now and then the product waits for a worker the scheduler has not run yet: in a greedy
+ * decode on the 2-core AMD host, with nothing else running, 2–4 % of two-thread products took 2–4 ms instead of
+ * 0.1. Mean µs a product in decoding, one thread → two: 64 × 128 × 1,000 (8.2 M multiply-adds) 178–192 → 269–317;
+ * 64 × 256 × 768 (12.6 M) 279 → 242; 320 × 128 × 384 (15.7 M) 313 → 327; 64 × 256 × 1,000 (16.4 M) 359 → 274;
+ * 320 × 128 × 1,000 (41 M) 789 → 514. Other processes on the cores make the waits longer and more frequent: the
+ * number-words model served to 64 clients on loopback (products of 10.5 M and 15.7 M) answers 1,728–1,760
+ * sentences/s with the limit at 10 M and 2,122–2,157 at 16.8 M, while medium-256 (12.6 M recurrent products beside
+ * larger ones) trains and decodes as fast either way (6,152 / 5,924 tokens/s, within the host's noise). The limit
+ * sits below 64 × 256 × 1,000, which two threads still do faster on a quiet machine.
  */
-export const SMALL_PRODUCT = 10_000_000;
+export const SMALL_PRODUCT = 16_000_000;
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
