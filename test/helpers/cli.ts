@@ -15,10 +15,8 @@ export const cliArgs = (args: readonly string[]): string[] => [
   ...args,
 ];
 
-export type CliResult = ProcessResult;
-
 /** Runs `translate ...args` to its end: its exit code (null when killed), stdout and stderr. */
-export function runCli(args: readonly string[], options: { input?: string; timeout: number }): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { input?: string; timeout: number }): Promise<ProcessResult> {
   return runProcess(process.execPath, cliArgs(args), {
     cwd: repoRoot,
     input: options.input,
