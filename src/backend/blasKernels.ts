@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Blas } from './blas.js';
-import { replaceKernel, type WasmBackendLike } from './wasm/kernels.js';
+import { replaceKernel } from './wasm/kernels.js';
+import type { WasmBackendLike } from './wasm/binding.js';
 
 /** The wasm backend's internals these kernels read: each tensor's place in the heap, and the heap. */
 interface WasmBackendInternals extends WasmBackendLike {

@@ -1,13 +1,19 @@
 // The SIMD kernels bound to a wasm backend: the module instantiated on the backend's own memory (once per backend,
 // kept on it), and the byte offsets of tensors in that memory, read from tfjs-backend-wasm's internals.
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdModuleBytes, type SimdKernels } from './simdKernels.js';
 
 /** What the kernels need from the wasm backend: its memory and where each tensor lives in it. */
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+/** The slice of the wasm backend's interface the toolkit's kernels use to make and read tensors. */
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 const SIMD = Symbol('toolkit.simdKernels');

@@ -1,15 +1,16 @@
-// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, six it has but runs slowly.
+// Kernels this toolkit registers on @tensorflow/tfjs-backend-wasm 4.22: one it lacks, eight it has but runs slowly.
 //
 // - UnsortedSegmentSum is missing, and tf.gather's gradient (the embedding lookup's backward pass) calls it:
 //   without it no model with embeddings trains on wasm.
-// - Slice copies the *whole* input out of the wasm heap (readSync) before taking its part: slicing one time step
-//   out of a [time*batch, units] tensor costs as much as copying all of it. Ours reads a view of the heap.
+// - Slice, SplitV and Concat copy more than they need to (copyKernels.ts).
 // - GatherV2 checks each index through a closure and then gathers element by element; ours copies whole rows for
 //   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
 // - ArgMax over the last axis (greedy decoding's pick, once per step over [batch, vocab]) runs at ~4 ns an element
 //   in the backend; ours is one vector pass over each row.
 // - Transpose runs at ~6 ns an element; ours (a swap of two axis groups, the only kind this toolkit makes) runs in
-//   the SIMD module, in 4 × 4 register blocks where the sides allow (1,280 × 1,000: 7.5 → 0.9 ms).
+//   the SIMD module, in 4 × 4 register blocks where the sides allow (1,280 × 1,000: 7.5 → 0.9 ms). A transpose
+//   that moves only axes of size 1 (matMul's gradients make them) shares its input's buffer where the backend's
+//   copies it.
 // - Tanh runs std::tanh a float at a time (~15 ns each; attention's tanh(W_c[c; s]) runs every step); ours is
 //   2σ(2x) − 1 in the SIMD module, four at a time.
 // - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
@@ -18,14 +19,9 @@
 // Where the toolkit's SIMD module runs (backend/wasm/simdKernels.ts), UnsortedSegmentSum, ArgMax, Transpose and Tanh
 // run there; the rest are plain JavaScript over the heap: memory-bound copies, where JavaScript loses nothing.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo, DataType } from '@tensorflow/tfjs-core';
-import { simdKernels, heapOffset } from './binding.js';
-
-/** The slice of the wasm backend's interface these kernels use. */
-export interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { simdKernels, heapOffset, type WasmBackendLike } from './binding.js';
+import { concat, slice, splitV } from './copyKernels.js';
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
@@ -89,47 +85,6 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   );
   return out;
 };
-
-/** Copies the box [begin, begin+size) of a row-major array of shape `shape` into `out`. */
-export function sliceValues(x: Values, shape: number[], begin: number[], size: number[], out: Values): void {
-  const rank = shape.length;
-  const strides = new Array<number>(rank).fill(1);
-  for (let d = rank - 2; d >= 0; d--) strides[d] = strides[d + 1]! * shape[d + 1]!;
-  // The innermost run is contiguous: copy it with one set().
-  const run = size[rank - 1] ?? 1;
-  const outer = size.slice(0, rank - 1);
-  const count = outer.reduce((a, b) => a * b, 1);
-  const idx = new Array<number>(rank - 1).fill(0);
-  for (let k = 0; k < count; k++) {
-    let src = begin[rank - 1] ?? 0;
-    for (let d = 0; d < rank - 1; d++) src += (begin[d]! + idx[d]!) * strides[d]!;
-    out.set(x.subarray(src, src + run), k * run);
-    for (let d = rank - 2; d >= 0; d--) {
-      if (++idx[d]! < outer[d]!) break;
-      idx[d] = 0;
-    }
-  }
-}
-
-function slice(fallback: KernelFunc): KernelFunc {
-  return (args) => {
-    const { inputs, backend, attrs } = args;
-    const { x } = inputs as { x: TensorInfo };
-    if (x.dtype === 'string') return fallback(args); // strings do not live on the heap
-    const b = backend as unknown as WasmBackendLike;
-    const [begin, size] = tf.slice_util.parseSliceParams(
-      x,
-      (attrs as { begin: number[] }).begin,
-      (attrs as { size: number[] }).size,
-    ) as [number[], number[]];
-    const out = b.makeOutput(size, x.dtype);
-    if (size.some((s) => s === 0)) return out;
-    const outVals = b.typedArrayFromHeap(out);
-    if (x.shape.length === 0) outVals.set(b.typedArrayFromHeap(x));
-    else sliceValues(b.typedArrayFromHeap(x), x.shape, begin, size, outVals);
-    return out;
-  };
-}
 
 /** Gathers whole rows: out[i, :] = x[indices[i], :]. Throws on an index out of range. */
 export function gatherRowsValues(
@@ -237,6 +192,14 @@ function transpose(fallback: KernelFunc): KernelFunc {
     const { inputs, backend, attrs } = args;
     const { x } = inputs as { x: TensorInfo };
     const perm = (attrs as { perm: number[] }).perm;
+    // A permutation that moves only axes of size 1 keeps the layout: share the buffer, as Identity does (the
+    // backend's copies it; matMul's gradients make such transposes of [B, 1, T] tensors every step).
+    if (x.dtype !== 'string' && keepsLayout(x.shape, perm))
+      return shareBuffer(
+        backend,
+        x,
+        perm.map((d) => x.shape[d]!),
+      );
     const simd = simdKernels(backend);
     const blocks = blockTranspose(x.shape, perm);
     if (simd === null || blocks === null || (x.dtype !== 'float32' && x.dtype !== 'int32')) return fallback(args);
@@ -271,12 +234,27 @@ function tanh(fallback: KernelFunc): KernelFunc {
   };
 }
 
+/** Whether transposing by `perm` leaves the values in the same order: the axes of size > 1 keep their order. */
+export function keepsLayout(shape: readonly number[], perm: readonly number[]): boolean {
+  let last = -1;
+  for (const d of perm) {
+    if (shape[d] === 1) continue;
+    if (d < last) return false;
+    last = d;
+  }
+  return true;
+}
+
+/** A tensor of `shape` on x's buffer, which counts one more reference (tensors are immutable). */
+function shareBuffer(backend: object, x: TensorInfo, shape: number[]): TensorInfo {
+  (backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape, dtype: x.dtype };
+}
+
 function identity(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const { x } = args.inputs as { x: TensorInfo };
-    if (x.dtype === 'string') return fallback(args);
-    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    return x.dtype === 'string' ? fallback(args) : shareBuffer(args.backend, x, x.shape);
   };
 }
 
@@ -311,6 +289,8 @@ function wrapKernel(kernelName: string, wrap: (fallback: KernelFunc) => KernelFu
 export function registerWasmKernels(): void {
   replaceKernel(tf.UnsortedSegmentSum, 'wasm', () => unsortedSegmentSum);
   wrapKernel(tf.Slice, slice);
+  wrapKernel(tf.SplitV, splitV);
+  wrapKernel(tf.Concat, concat);
   wrapKernel(tf.GatherV2, gatherV2);
   wrapKernel(tf.Identity, identity);
   wrapKernel(tf.Transpose, transpose);

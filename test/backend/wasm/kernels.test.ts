@@ -3,44 +3,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
 import {
   unsortedSegmentSumValues,
-  sliceValues,
+  keepsLayout,
   gatherRowsValues,
   argMaxRowsValues,
   blockTranspose,
 } from '../../../src/backend/wasm/kernels.js';
-import { Rng } from '../../../src/random.js';
+import { onBoth, randomValues } from '../../helpers/cpuAndWasm.js';
 
-// Every kernel is checked against the cpu backend's own on the same inputs, made fresh on each backend from plain
-// arrays so that no tensor data moves between backends behind the test's back.
+// Every kernel is checked against the cpu backend's own (test/helpers/cpuAndWasm.ts).
 beforeAll(async () => {
   await selectBackend('wasm');
 });
-
-interface Result {
-  values: unknown;
-  shape: number[];
-  dtype: string;
-}
-
-async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Result> {
-  await tf.setBackend(backend);
-  const t = tf.tidy(f);
-  const result = { values: t.arraySync(), shape: t.shape, dtype: t.dtype };
-  t.dispose();
-  return result;
-}
-
-/** Runs f on cpu, then on wasm (left active), and returns both results. */
-async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Result; wasm: Result }> {
-  const cpu = await runOn('cpu', f);
-  const wasm = await runOn('wasm', f);
-  return { cpu, wasm };
-}
-
-function randomValues(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => rng.next() * 4 - 2);
-}
 
 function expectClose(actual: unknown, expected: unknown, digits = 5): void {
   if (Array.isArray(expected)) {
@@ -54,7 +27,17 @@ function expectClose(actual: unknown, expected: unknown, digits = 5): void {
 
 describe('toolkit kernels on wasm', () => {
   it("are registered in place of (or beside) the backend's own", () => {
-    for (const name of [tf.UnsortedSegmentSum, tf.Slice, tf.GatherV2, tf.ArgMax, tf.Identity, tf.Tanh]) {
+    for (const name of [
+      tf.UnsortedSegmentSum,
+      tf.Slice,
+      tf.SplitV,
+      tf.Concat,
+      tf.GatherV2,
+      tf.ArgMax,
+      tf.Identity,
+      tf.Transpose,
+      tf.Tanh,
+    ]) {
       expect((tf.getKernel(name, 'wasm') as { toolkit?: boolean } | undefined)?.toolkit).toBe(true);
     }
   });
@@ -233,59 +216,24 @@ describe('Transpose on wasm', () => {
   });
 });
 
-describe('Slice on wasm', () => {
-  it("hands string tensors to the backend's own kernel (they do not live on the heap)", () => {
-    expect(tf.slice(tf.tensor1d(['a', 'b', 'c']), [1], [2]).arraySync()).toEqual(['b', 'c']);
-    expect(tf.slice(tf.tensor2d(['a', 'b', 'c', 'd'], [2, 2]), [0, 1], [2, 1]).arraySync()).toEqual([['b'], ['d']]);
-  });
-
-  const cases: { name: string; shape: number[]; begin: number[]; size: number[] }[] = [
-    { name: '1-D middle run', shape: [7], begin: [2], size: [4] },
-    { name: '1-D size -1 to the end', shape: [7], begin: [3], size: [-1] },
-    { name: '2-D contiguous rows (one time step of [time·batch, units])', shape: [6, 4], begin: [2, 0], size: [2, 4] },
-    { name: '2-D strided box (inner columns)', shape: [5, 6], begin: [1, 2], size: [3, 3] },
-    { name: '2-D size -1 in both dims', shape: [5, 6], begin: [2, 4], size: [-1, -1] },
-    { name: '3-D strided box', shape: [3, 4, 5], begin: [1, 1, 2], size: [2, 2, 3] },
-    { name: '3-D one element', shape: [3, 4, 5], begin: [2, 3, 4], size: [1, 1, 1] },
-    { name: '4-D strided box with size -1', shape: [2, 3, 4, 5], begin: [1, 0, 1, 1], size: [1, -1, 2, 3] },
-    { name: '4-D whole tensor', shape: [2, 3, 2, 2], begin: [0, 0, 0, 0], size: [-1, -1, -1, -1] },
-  ];
-  for (const c of cases) {
-    it(`equals the cpu backend: ${c.name}`, async () => {
-      const n = c.shape.reduce((a, b) => a * b, 1);
-      const x = randomValues(n, n);
-      const { cpu, wasm } = await onBoth(() => tf.slice(tf.tensor(x, c.shape), c.begin, c.size));
-      expect(wasm.shape).toEqual(cpu.shape);
-      expect(wasm.values).toEqual(cpu.values);
-    });
-  }
-
-  it('equals the cpu backend on int32 input', async () => {
-    const x = Array.from({ length: 24 }, (_, i) => i * 1000 - 7);
-    const { cpu, wasm } = await onBoth(() => tf.slice(tf.tensor(x, [2, 3, 4], 'int32'), [0, 1, 1], [2, 2, 2]));
-    expect(wasm.dtype).toBe('int32');
-    expect(wasm.values).toEqual(cpu.values);
-  });
-
-  it('returns an empty tensor of the right shape for an empty size', async () => {
-    const { cpu, wasm } = await onBoth(() => tf.slice(tf.tensor2d(randomValues(12, 3), [3, 4]), [1, 2], [0, 2]));
-    expect(wasm.shape).toEqual([0, 2]);
-    expect(wasm.shape).toEqual(cpu.shape);
-    expect(wasm.values).toEqual([]);
-  });
-
-  it('reads the right values when allocating its output grows (and so moves) the wasm heap', async () => {
-    await tf.setBackend('wasm');
-    // Each slice output is larger than anything allocated before, so makeOutput has to grow the heap; views
-    // taken before it would read a detached buffer.
-    for (const rows of [256, 1024, 4096, 8192]) {
-      const got = tf.tidy(() => {
-        const x = tf.reshape(tf.range(0, rows * 1024, 1, 'int32'), [rows, 1024]);
-        const s = tf.slice(x, [1, 0], [rows - 1, 1024]);
-        return [s.shape, s.dataSync()[0], s.dataSync()[(rows - 1) * 1024 - 1]] as [number[], number, number];
-      });
-      expect(got).toEqual([[rows - 1, 1024], 1024, rows * 1024 - 1]);
-    }
+describe('Transpose that moves only axes of size 1 on wasm', () => {
+  it('shares the buffer (no copy) and equals the cpu backend', async () => {
+    expect(keepsLayout([4, 1, 5], [1, 0, 2])).toBe(true);
+    expect(keepsLayout([4, 1, 5], [0, 2, 1])).toBe(true);
+    expect(keepsLayout([4, 1, 5], [2, 1, 0])).toBe(false);
+    expect(keepsLayout([3, 4], [0, 1])).toBe(true);
+    const x = randomValues(20, 9);
+    const f = await onBoth(() => tf.transpose(tf.tensor(x, [4, 1, 5]), [1, 0, 2]));
+    expect(f.wasm.shape).toEqual([1, 4, 5]);
+    expect(f.wasm.values).toEqual(f.cpu.values);
+    const before = tf.backend().numDataIds();
+    const t = tf.tensor(x, [4, 1, 5]);
+    const u = tf.transpose(t, [0, 2, 1]);
+    expect(tf.backend().numDataIds()).toBe(before + 1);
+    t.dispose();
+    expect(Array.from(u.dataSync())).toEqual(Array.from(new Float32Array(x)));
+    u.dispose();
+    expect(tf.backend().numDataIds()).toBe(before);
   });
 });
 
@@ -488,23 +436,6 @@ describe('kernel helpers on typed arrays', () => {
     expect(() =>
       unsortedSegmentSumValues(new Float32Array(6), [3, 2], new Int32Array(2), [2], 2, new Float32Array(4)),
     ).toThrow(/not a prefix/);
-  });
-
-  it('sliceValues copies a strided 3-D box in row-major order', () => {
-    const x = Float32Array.from({ length: 24 }, (_, i) => i); // [2, 3, 4]
-    const out = new Float32Array(2 * 2 * 2);
-    sliceValues(x, [2, 3, 4], [0, 1, 2], [2, 2, 2], out);
-    expect(Array.from(out)).toEqual([6, 7, 10, 11, 18, 19, 22, 23]);
-  });
-
-  it('sliceValues copies a 1-D run and a single 2-D column', () => {
-    const x = Int32Array.from({ length: 12 }, (_, i) => i);
-    const run = new Int32Array(5);
-    sliceValues(x, [12], [4], [5], run);
-    expect(Array.from(run)).toEqual([4, 5, 6, 7, 8]);
-    const col = new Int32Array(3);
-    sliceValues(x, [3, 4], [0, 3], [3, 1], col); // last column of [3, 4]
-    expect(Array.from(col)).toEqual([3, 7, 11]);
   });
 
   it('argMaxRowsValues takes the first largest index of each row, negative rows included', () => {
