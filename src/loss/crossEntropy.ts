@@ -1,14 +1,19 @@
 // Masked softmax cross-entropy: the mean of −log p(target) over real (unmasked) target tokens, optionally averaged
 // per sequence first, optionally against a label-smoothed target distribution.
 //
-// Built on tfjs's Softmax kernel rather than logSoftmax, which on wasm is 5–7× slower (it is composed of exp,
-// sum, log and sub over the whole [tokens, vocab] matrix); the gradient is written out as (p − q)·w, with p − q
-// from one toolkit kernel where those run.
+// Where the toolkit's kernels run and there is no label smoothing, one kernel computes each row's loss
+// logsumexp(x) − x_y and the gradient w·(softmax(x) − onehot(y)) at once, in three passes over the logits (the
+// rows' maxima, Σ exp(x − max), and the scaled exponentials; SIMD on wasm); the backward pass only scales it by
+// the loss's upstream gradient. Elsewhere (and with smoothing) the loss is built on tfjs's Softmax kernel rather than
+// logSoftmax, which on wasm is 5–7× slower (it is composed of exp, sum, log and sub over the whole [tokens, vocab]
+// matrix), and the gradient is written out as (p − q)·w, with p − q from one toolkit kernel where those run.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 
 /** The toolkit kernel for p − q (see softmaxMinusTarget). */
 export const SOFTMAX_MINUS_TARGET = 'ToolkitSoftmaxMinusTarget';
+/** The toolkit kernel for the rows' losses and the weighted gradient together (see softmaxCrossEntropyValues). */
+export const SOFTMAX_CROSS_ENTROPY = 'ToolkitSoftmaxCrossEntropy';
 
 /** Smallest probability whose log is taken, so that a float32 underflow gives a large finite loss, not ∞. */
 const MIN_PROB = 1e-30;
@@ -81,6 +86,97 @@ registerJsKernel(SOFTMAX_MINUS_TARGET, ({ p, targets }, attrs, memory) => {
 });
 
 /**
+ * The fused kernel's body, x [N, V] logits, targets and weights N each: loss[i] = logsumexp(x_i) − x_i[y_i] and
+ * grad[i] = w_i·(softmax(x_i) − onehot(y_i)). exp(x − max) is computed once per value, in float32 as the backend's
+ * Softmax does; the sums are float64. A row holding a NaN gives NaN.
+ */
+export function softmaxCrossEntropyValues(
+  x: Float32Array,
+  targets: Float32Array,
+  weights: Float32Array,
+  N: number,
+  V: number,
+  loss: Float32Array,
+  grad: Float32Array,
+): void {
+  for (let i = 0; i < N; i++) {
+    const o = i * V;
+    let max = -Infinity;
+    for (let v = o; v < o + V; v++) max = x[v]! > max || Number.isNaN(x[v]!) ? x[v]! : max;
+    let sum = 0;
+    for (let v = o; v < o + V; v++) sum += grad[v] = Math.exp(x[v]! - max);
+    const y = o + targets[i]!;
+    loss[i] = max + Math.log(sum) - x[y]!;
+    const scale = weights[i]! / sum;
+    for (let v = o; v < o + V; v++) grad[v]! *= scale;
+    grad[y]! -= weights[i]!;
+  }
+}
+
+registerJsKernel(SOFTMAX_CROSS_ENTROPY, ({ x, targets, weights }, _attrs, memory) => {
+  const [N, V] = x!.shape as [number, number];
+  const simd = memory.simd;
+  if (simd === undefined)
+    return memory.run([x, targets, weights], [[N], [N, V]], ([xV, tV, wV], [loss, grad]) =>
+      softmaxCrossEntropyValues(xV!, tV!, wV!, N, V, loss!, grad!),
+    );
+  // In SIMD: the maxima of blocks of 32 values, exp(x − max) with each row's sum, and the scaling. Here: each row's
+  // largest value from its blocks' and its last values, the values after the last whole vector, the logs and the
+  // target terms. A NaN, left out of the maxima, still makes its row's sum NaN.
+  const nb = Math.floor(V / 32);
+  return simd.run(
+    [x, targets, weights],
+    [[N], [N, V]],
+    ([xO, tO, wO], [lossO, gradO], [blockO, maxO, sumO, scaleO]) => {
+      if (nb > 0) simd.kernels.blockMaxRows(xO!, N, V, blockO!);
+      const xs = simd.f32(xO!, N * V);
+      const blocks = simd.f32(blockO!, N * nb);
+      const maxes = simd.f32(maxO!, N);
+      for (let i = 0; i < N; i++) {
+        let max = -Infinity;
+        for (let b = i * nb; b < (i + 1) * nb; b++) if (blocks[b]! > max) max = blocks[b]!;
+        for (let v = i * V + nb * 32; v < (i + 1) * V; v++) if (xs[v]! > max) max = xs[v]!;
+        maxes[i] = max;
+      }
+      simd.kernels.expRows(xO!, N, V, maxO!, gradO!, sumO!);
+      const [ts, ws, loss] = [simd.f32(tO!, N), simd.f32(wO!, N), simd.f32(lossO!, N)];
+      const [sums, scales] = [simd.f32(sumO!, N), simd.f32(scaleO!, N)];
+      const grad = simd.f32(gradO!, N * V);
+      const tail = V & ~3;
+      for (let i = 0; i < N; i++) {
+        let sum = sums[i]!;
+        for (let v = i * V + tail; v < (i + 1) * V; v++) sum += grad[v] = Math.exp(xs[v]! - maxes[i]!);
+        loss[i] = maxes[i]! + Math.log(sum) - xs[i * V + ts[i]!]!;
+        scales[i] = ws[i]! / sum;
+      }
+      simd.kernels.scaleRows(gradO!, scaleO!, N, V, gradO!);
+      for (let i = 0; i < N; i++) grad[i * V + ts[i]!]! -= ws[i]!;
+    },
+    [Math.max(1, N * nb), Math.max(1, N), Math.max(1, N), Math.max(1, N)],
+  );
+});
+
+/** The fused loss (SOFTMAX_CROSS_ENTROPY): Σ_i w_i·ℓ_i, its gradient kept from the forward pass. */
+function fusedCrossEntropy(logits: tf.Tensor2D, targets: Int32Array, weights: Float32Array): tf.Scalar {
+  const f = tf.customGrad((...args) => {
+    const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const w = tf.tensor1d(weights);
+    const [rowLoss, grad] = runJsKernel(
+      SOFTMAX_CROSS_ENTROPY,
+      { x, targets: tf.tensor1d(Float32Array.from(targets)), weights: w },
+      {},
+    );
+    save([grad!]);
+    return {
+      value: tf.sum<tf.Scalar>(tf.mul(rowLoss!, w)),
+      // The upstream gradient of a training loss is 1: then the kept gradient as it is (a clone shares its buffer).
+      gradFunc: (dy, [g]) => [dy.dataSync()[0] === 1 ? tf.clone(g!) : tf.mul(g!, dy)],
+    };
+  });
+  return f(logits) as tf.Scalar;
+}
+
+/**
  * ∂ℓ_i/∂x_i = p_i − q_i for every row, [N, V], before the rows' weights. Where the toolkit's kernels run, one
  * kernel: a copy of p and N subtractions when ε = 0 (tfjs's way, one-hot, cast and subtract, made three passes over
  * the largest tensor of a training step). Elsewhere composite ops, from a plain one-hot: wasm's OneHot kernel
@@ -109,6 +205,10 @@ export function maskedCrossEntropy(
     throw new Error(`maskedCrossEntropy: ${N} rows but ${targets.length} targets and ${mask.length} mask entries`);
   if (!(eps >= 0 && eps < 1)) throw new RangeError(`label smoothing must be in [0, 1), got ${eps}`);
   const weights = lossWeights(mask, average, steps);
+  for (let i = 0; i < N; i++)
+    if (!(targets[i]! >= 0 && targets[i]! < V))
+      throw new RangeError(`maskedCrossEntropy: target ${targets[i]} of row ${i} is not in [0, ${V})`);
+  if (eps === 0 && hasJsKernel(SOFTMAX_CROSS_ENTROPY)) return fusedCrossEntropy(logits, targets, weights);
   const flatIndex = new Int32Array(N);
   for (let i = 0; i < N; i++) flatIndex[i] = i * V + targets[i]!;
   const f = tf.customGrad((...args) => {

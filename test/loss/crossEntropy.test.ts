@@ -2,7 +2,13 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { randomMat, type Mat } from '../helpers/reference.js';
-import { maskedCrossEntropy, softmaxMinusTargetValues, SOFTMAX_MINUS_TARGET } from '../../src/loss/crossEntropy.js';
+import {
+  maskedCrossEntropy,
+  softmaxMinusTargetValues,
+  softmaxCrossEntropyValues,
+  SOFTMAX_MINUS_TARGET,
+  SOFTMAX_CROSS_ENTROPY,
+} from '../../src/loss/crossEntropy.js';
 import { hasJsKernel } from '../../src/backend/jsKernels.js';
 import { Rng } from '../../src/random.js';
 
@@ -248,5 +254,92 @@ describe('the p − q kernel behind the gradient', () => {
     [0.1 - 0.1, 0.2 - 0.1, 0.7 - 0.1 - 0.7, 0.25 - 0.1 - 0.7, 0.25 - 0.1, 0.5 - 0.1].forEach((x, i) =>
       expect(out[i]).toBeCloseTo(x, 6),
     );
+  });
+});
+
+describe('the fused loss-and-gradient kernel (ε = 0)', () => {
+  /** Float64 reference: Σ w·(logZ − x_y) and w·(softmax − onehot), w = mask / Σ mask. */
+  function reference(x: Float32Array, rows: number, width: number, targets: number[], mask: number[]) {
+    const total = mask.reduce((a, c) => a + c, 0);
+    let loss = 0;
+    const grad = new Float64Array(rows * width);
+    for (let i = 0; i < rows; i++) {
+      const row = Array.from(x.subarray(i * width, (i + 1) * width));
+      const p = softmaxRef(row);
+      const max = Math.max(...row);
+      const logZ = max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
+      const w = mask[i]! / total;
+      loss += w * (logZ - row[targets[i]!]!);
+      p.forEach((pv, j) => (grad[i * width + j] = w * (pv - (j === targets[i] ? 1 : 0))));
+    }
+    return { loss, grad };
+  }
+
+  it('runs on the test backend: on a 1,003-token vocabulary (SIMD vectors and a tail) loss and gradient equal the float64 reference', () => {
+    expect(hasJsKernel(SOFTMAX_CROSS_ENTROPY)).toBe(true);
+    const rng = new Rng(21);
+    const rows = 37;
+    const width = 1003;
+    const x = Float32Array.from({ length: rows * width }, () => 16 * rng.next() - 8);
+    const targets = Array.from({ length: rows }, (_, i) => (i === 3 ? width - 1 : rng.int(0, width - 1)));
+    const mask = Array.from({ length: rows }, (_, i) => (i % 5 === 4 ? 0 : 1));
+    const want = reference(x, rows, width, targets, mask);
+    const { value, grad } = tf.tidy(() => {
+      const r = tf.valueAndGrad((l: tf.Tensor) =>
+        maskedCrossEntropy(l as tf.Tensor2D, new Int32Array(targets), new Float32Array(mask)),
+      )(tf.tensor2d(x, [rows, width]));
+      return { value: r.value.dataSync()[0]!, grad: r.grad.dataSync() as Float32Array };
+    });
+    expect(Math.abs(value - want.loss)).toBeLessThan(1e-5 * want.loss);
+    let worst = 0;
+    for (let k = 0; k < grad.length; k++) worst = Math.max(worst, Math.abs(grad[k]! - want.grad[k]!));
+    expect(worst).toBeLessThan(1e-8);
+    // Padding rows get exactly no gradient.
+    for (let j = 0; j < width; j++) expect(grad[4 * width + j]).toBe(0);
+  });
+
+  it('scales its kept gradient by the upstream gradient when that is not 1', () => {
+    const logits = makeLogits(8);
+    const t = new Int32Array(TARGETS);
+    const m = new Float32Array(MASK);
+    const once = lossAndGrad(logits, TARGETS, MASK).grad;
+    const scaled = tf.tidy(
+      () =>
+        tf
+          .grad((x: tf.Tensor) => tf.mul(maskedCrossEntropy(x as tf.Tensor2D, t, m), -2.5))(tf.tensor2d(logits))
+          .arraySync() as number[][],
+    );
+    once.forEach((row, i) => row.forEach((g, j) => expect(scaled[i]![j]).toBeCloseTo(-2.5 * g, 6)));
+  });
+
+  it('the JavaScript body (cpu, or wasm without SIMD) equals the reference, and a row holding a NaN gives NaN', () => {
+    const rng = new Rng(22);
+    const rows = 4;
+    const width = 9;
+    const x = Float32Array.from({ length: rows * width }, () => 10 * rng.next() - 5);
+    x[2 * width + 4] = Number.NaN;
+    const targets = [8, 0, 3, 5];
+    const weights = [0.5, 0.25, 0.25, 0];
+    const loss = new Float32Array(rows);
+    const grad = new Float32Array(rows * width);
+    softmaxCrossEntropyValues(x, Float32Array.from(targets), Float32Array.from(weights), rows, width, loss, grad);
+    const want = reference(x, rows, width, targets, [2, 1, 1, 0]);
+    for (const i of [0, 1, 3]) {
+      const row = Array.from(x.subarray(i * width, (i + 1) * width));
+      const max = Math.max(...row);
+      const logZ = max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
+      expect(loss[i]).toBeCloseTo(logZ - row[targets[i]!]!, 5);
+      for (let j = 0; j < width; j++) expect(grad[i * width + j]).toBeCloseTo(want.grad[i * width + j]!, 7);
+    }
+    expect(loss[2]).toBeNaN();
+    expect(grad[2 * width]).toBeNaN();
+  });
+
+  it('rejects a target outside the vocabulary', () => {
+    const x = tf.zeros<tf.Rank.R2>([N, V]);
+    expect(() => maskedCrossEntropy(x, Int32Array.from([0, 1, 6, 2, 3]), new Float32Array(N).fill(1))).toThrow(
+      /target 6 of row 2 is not in \[0, 6\)/,
+    );
+    x.dispose();
   });
 });

@@ -59,6 +59,7 @@ export const op = {
   f32eq: [0x5b],
   f32ne: [0x5c],
   f32add: [0x92],
+  f32mul: [0x94],
   f32max: [0x97],
   ltU: [0x49],
   select: [0x1b],

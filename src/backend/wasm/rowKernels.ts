@@ -1,5 +1,6 @@
-// Row reductions in WebAssembly SIMD for search (src/search/rowTop.ts) and ArgMax (kernels.ts): each row's first
-// largest value, the maxima of its blocks of 32 values, and Σ exp(x − max). Part of the SIMD module
+// Row reductions in WebAssembly SIMD for search (src/search/rowTop.ts), ArgMax (kernels.ts) and the softmax
+// cross-entropy (src/loss/crossEntropy.ts): each row's first largest value, the maxima of its blocks of 32 values,
+// Σ exp(x − max), and the exponentials themselves with their sum. Part of the SIMD module
 // (simdKernels.ts), which assembles them beside the element-wise kernels; byte offsets and counts, as there.
 import {
   Fn, Consts, op, I32, F32, V128, vadd, vsub, f32x4Lane, type Code,
@@ -125,6 +126,42 @@ export function expSumRowsFn(): Fn {
       fn.from(j, [], [op.get(vecBytes)], 16, single),
       op.get(sum), op.get(sum2), vadd, op.set(sum),
       op.get(out), op.get(r), op.i32(4), op.mul, op.add,
+      lane(0), lane(1), op.f32add, lane(2), lane(3), op.f32add, op.f32add, op.f32store(),
+    ]),
+  ];
+  return fn;
+}
+
+/**
+ * expRows(x, rows, width, maxes, out, sums): out[r, v] = exp(x[r, v] − maxes[r]) and sums[r] = their sum, over the
+ * row's first ⌊width/4⌋·4 values (the caller does the rest), exp as in expSumRows. With maxes[r] the row's largest
+ * value, the softmax's numerators and denominator in one pass: the softmax cross-entropy scales them afterwards
+ * (scaleRows in simdKernels.ts) into its gradient (src/loss/crossEntropy.ts).
+ */
+export function expRowsFn(): Fn {
+  const fn = new Fn([I32, I32, I32, I32, I32, I32]);
+  const [x, rows, width, maxes, out, sums] = [0, 1, 2, 3, 4, 5];
+  const k = new Consts(fn);
+  const [r, j, xr, or, vecBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
+  const [vm, e, sum] = [fn.local(V128), fn.local(V128), fn.local(V128)];
+  const tmp = { x: fn.local(V128), k: fn.local(V128), f: fn.local(V128) };
+  const lane = (l: number): Code => [op.get(sum), f32x4Lane(l)];
+  const body: Code = [
+    fn.at(xr, j), op.get(vm), vsub, expNeg4(k, tmp), op.set(e),
+    fn.put(or, j, [op.get(e)]),
+    op.get(sum), op.get(e), vadd, op.set(sum),
+  ];
+  const zero = k.f(0);
+  fn.code = [
+    ...k.init,
+    op.get(width), op.i32(-4), op.i32and, op.i32(4), op.mul, op.set(vecBytes),
+    fn.forUp(r, [op.get(rows)], 1, [
+      op.get(r), op.get(width), op.mul, op.i32(4), op.mul, op.tee(j), op.get(x), op.add, op.set(xr),
+      op.get(j), op.get(out), op.add, op.set(or),
+      op.get(maxes), op.get(r), op.i32(4), op.mul, op.add, op.f32load(), op.simd(F32X4_SPLAT), op.set(vm),
+      op.get(zero), op.set(sum),
+      fn.forUp(j, [op.get(vecBytes)], 16, body),
+      op.get(sums), op.get(r), op.i32(4), op.mul, op.add,
       lane(0), lane(1), op.f32add, lane(2), lane(3), op.f32add, op.f32add, op.f32store(),
     ]),
   ];

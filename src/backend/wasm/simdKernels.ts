@@ -17,7 +17,7 @@ import {
   F32X4_SPLAT, F32X4_SQRT,
 } from './assembler.js';
 import { sigmoid4 } from './simdMath.js';
-import { argMaxRowsFn, blockMaxRowsFn, expSumRowsFn } from './rowKernels.js';
+import { argMaxRowsFn, blockMaxRowsFn, expRowsFn, expSumRowsFn } from './rowKernels.js';
 
 /**
  * gruStep(xp, hU, c, h, mask, t, B, H, hNew, cache): gruStepValues (recurrent/gruKernels.ts) over byte offsets; mask and
@@ -255,8 +255,11 @@ function transposeFn(): Fn {
   return fn;
 }
 
-/** addRows(x, shifts, rows, width, out): out[r, :] = x[r, :] + shifts[r]. */
-function addRowsFn(): Fn {
+/**
+ * A row-wise op: out[r, :] = x[r, :] ∘ by[r], ∘ + (addRows: a log-softmax's shift) or × (scaleRows: the softmax
+ * cross-entropy's weights over Σ exp). out may be x.
+ */
+function rowsFn(vector: Code, scalar: Code): Fn {
   const fn = new Fn([I32, I32, I32, I32, I32]);
   const [x, shifts, rows, width, out] = [0, 1, 2, 3, 4];
   const [r, j, xr, or, rowBytes, vecBytes] = [fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32), fn.local(I32)];
@@ -269,14 +272,19 @@ function addRowsFn(): Fn {
       op.get(shifts), op.get(r), op.i32(4), op.mul, op.add, op.f32load(), op.tee(shift), op.simd(F32X4_SPLAT), op.set(v),
       op.get(x), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(xr),
       op.get(out), op.get(r), op.get(rowBytes), op.mul, op.add, op.set(or),
-      fn.forUp(j, [op.get(vecBytes)], 16, fn.put(or, j, [fn.at(xr, j), op.get(v), vadd])),
+      fn.forUp(j, [op.get(vecBytes)], 16, fn.put(or, j, [fn.at(xr, j), op.get(v), vector])),
       fn.from(j, [], [op.get(rowBytes)], 4, [
-        op.get(or), op.get(j), op.add, op.get(xr), op.get(j), op.add, op.f32load(), op.get(shift), op.f32add, op.f32store(),
+        op.get(or), op.get(j), op.add, op.get(xr), op.get(j), op.add, op.f32load(), op.get(shift), scalar, op.f32store(),
       ]),
     ]),
   ];
   return fn;
 }
+
+/** addRows(x, shifts, rows, width, out): out[r, :] = x[r, :] + shifts[r]. */
+const addRowsFn = (): Fn => rowsFn(vadd, op.f32add);
+/** scaleRows(x, scales, rows, width, out): out[r, :] = x[r, :] · scales[r]. */
+const scaleRowsFn = (): Fn => rowsFn(vmul, op.f32mul);
 
 /**
  * tanh(x, n, out): out = tanh(x) = 2σ(2x) − 1 over the first n floats (n a multiple of 4), as the GRU step's n.
@@ -296,7 +304,7 @@ function tanhFn(): Fn {
 const KERNELS = {
   tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
   adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn, blockMaxRows: blockMaxRowsFn,
-  expSumRows: expSumRowsFn,
+  expSumRows: expSumRowsFn, expRows: expRowsFn, scaleRows: scaleRowsFn,
 } as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
@@ -318,6 +326,8 @@ export interface SimdKernels {
   argMaxRows(x: number, rows: number, width: number, out: number): void;
   blockMaxRows(x: number, rows: number, width: number, out: number): void;
   expSumRows(x: number, rows: number, width: number, maxes: number, out: number): void;
+  expRows(x: number, rows: number, width: number, maxes: number, out: number, sums: number): void;
+  scaleRows(x: number, scales: number, rows: number, width: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;
   addRows(x: number, shifts: number, rows: number, width: number, out: number): void;
   tanh(x: number, n: number, out: number): void;

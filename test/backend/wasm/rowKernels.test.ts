@@ -84,4 +84,61 @@ describe('row kernels (WebAssembly SIMD, backend/wasm/rowKernels.ts)', () => {
       if (width >= 4) expect(sums[2]).toBeNaN();
     }
   });
+
+  it("exponentials exp(x − max) and their sum over each row's whole vectors, the tail left alone: within 4e-7 of float64, NaN rows stay NaN", () => {
+    const kernels = simdKernels(tf.backend())!;
+    const rng = new Rng(13);
+    for (const width of [4, 7, 32, 1001]) {
+      const rows = 5;
+      const x = new Float32Array(rows * width).map(() => 20 * rng.next() - 10);
+      x[3 * width] = Number.NaN;
+      const maxes = Float32Array.from({ length: rows }, (_, r) => Math.max(...x.subarray(r * width, (r + 1) * width)));
+      const [xT, mT] = [tf.tensor1d(x), tf.tensor1d(maxes)];
+      const out = tf.fill([rows * width], 42);
+      const sums = tf.zeros([rows]);
+      try {
+        const at = (t: tf.Tensor) => heapOffset(tf.backend(), t);
+        kernels.expRows(at(xT), rows, width, at(mT), at(out), at(sums));
+        const got = out.dataSync();
+        const sum = sums.dataSync();
+        const vectors = width & ~3;
+        for (let r = 0; r < rows; r++) {
+          let want = 0;
+          for (let v = 0; v < width; v++) {
+            const g = got[r * width + v]!;
+            if (v >= vectors) expect(g).toBe(42);
+            else if (r === 3) expect(g).toBeNaN();
+            else {
+              const e = Math.exp(Math.fround(x[r * width + v]! - maxes[r]!));
+              want += e;
+              expect(Math.abs(g - e)).toBeLessThanOrEqual(4e-7 * e + 1e-37);
+            }
+          }
+          if (r === 3) expect(sum[r]).toBeNaN();
+          else expect(Math.abs(sum[r]! - want)).toBeLessThanOrEqual(1e-6 * want);
+        }
+      } finally {
+        tf.dispose([xT, mT, out, sums]);
+      }
+    }
+  });
+
+  it('scaleRows multiplies each row by its scale, in place, vectors and tail alike; addRows adds', () => {
+    const kernels = simdKernels(tf.backend())!;
+    const rows = 3;
+    const width = 11;
+    const x = Float32Array.from({ length: rows * width }, (_, i) => i - 7.5);
+    const by = Float32Array.of(2, 0, -0.5);
+    const [xT, bT] = [tf.tensor1d(x), tf.tensor1d(by)];
+    const out = tf.zeros([rows * width]);
+    try {
+      const at = (t: tf.Tensor) => heapOffset(tf.backend(), t);
+      kernels.addRows(at(xT), at(bT), rows, width, at(out));
+      expect(Array.from(out.dataSync())).toEqual(Array.from(x, (v, i) => v + by[Math.floor(i / width)]!));
+      kernels.scaleRows(at(xT), at(bT), rows, width, at(xT));
+      expect(Array.from(xT.dataSync())).toEqual(Array.from(x, (v, i) => Math.fround(v * by[Math.floor(i / width)]!)));
+    } finally {
+      tf.dispose([xT, bT, out]);
+    }
+  });
 });
