@@ -18,6 +18,7 @@ import { lstmStep, lstmStepGrad, lstmPeepholeGrad } from './lstm.js';
 import { rnnStep, rnnStepGrad } from './basicRnn.js';
 import { DEFAULT_CELL, stateBlocks, type CellOptions } from './cell.js';
 import { sumRows, product } from '../layers/dense.js';
+import { gruSequenceFused, gruSequenceRuns } from './gruSequence.js';
 
 export interface SequenceShape {
   steps: number;
@@ -112,6 +113,27 @@ export function recurrentSequence(
     throw new Error(`recurrentSequence: a ${cell.kind} state is ${stateBlocks(cell.kind)}·${H} wide, got ${S}`);
   if (xp.shape[0] !== T * B)
     throw new Error(`recurrentSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
+  // A GRU without state dropout on the wasm backend with a BLAS: the whole sequence in one kernel call each way.
+  if (cell.kind === 'gru' && stateMask === null && gruSequenceRuns(H))
+    return gruSequenceFused(xp, state0, U, c, mask, T);
+  return recurrentSteps(cell, xp, state0, U, c, peep, mask, shape, stateMask);
+}
+
+/** recurrentSequence step by step: two tfjs ops a step each way (any cell, state dropout, any backend). */
+export function recurrentSteps(
+  cell: CellOptions,
+  xp: tf.Tensor2D,
+  state0: tf.Tensor2D,
+  U: tf.Tensor2D,
+  c: tf.Tensor1D,
+  peep: tf.Tensor1D | null,
+  mask: tf.Tensor1D | null,
+  shape: SequenceShape,
+  stateMask: tf.Tensor2D | null = null,
+): tf.Tensor3D {
+  const { steps: T, batch: B } = shape;
+  const H = U.shape[0];
+  const S = state0.shape[1];
   const usePeep = cell.kind === 'lstm' && peep !== null;
   const mask0 = mask;
   // What the engine decides too: the backward pass can only run when the tape records this call (inside the
