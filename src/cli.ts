@@ -10,7 +10,7 @@ import {
   BACKEND_ENV,
   WASM_THREADS_ENV,
 } from './backend/select.js';
-import { BLAS_CHOICES, BLAS_ENV, type BlasChoice } from './backend/blas.js';
+import { BLAS_CHOICES, BLAS_ENV, SERVING_SMALL_PRODUCT, type BlasChoice } from './backend/blas.js';
 import { registerDemoCommands } from './cli/demo.js';
 import { registerDataCommands } from './cli/dataStats.js';
 import { isUserError } from './errors.js';
@@ -26,12 +26,14 @@ import { registerForecastCommands } from './cli/forecast.js';
 import { registerServeCommand } from './cli/serve.js';
 import { registerWebCommand } from './cli/web.js';
 
-async function startBackend(choice: string | undefined): Promise<void> {
+/** Starts the backend the flags ask for; a server (`serving`) gives OpenBLAS's second thread larger products only. */
+async function startBackend(choice: string | undefined, serving = false): Promise<void> {
   const threads = parseWasmThreads(program.opts()['threads'] as string | undefined);
   const blas = program.opts()['blas'] as BlasChoice | undefined;
   const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
     ...(threads === undefined ? {} : { wasmThreads: threads }),
     ...(blas === undefined ? {} : { blas }),
+    ...(serving ? { blasSingleThreadBelow: SERVING_SMALL_PRODUCT } : {}),
   });
   process.stderr.write(`backend: ${info.description}\n`);
   if (info.hint !== null) process.stderr.write(`${info.hint}\n`);

@@ -44,6 +44,8 @@ export interface Blas {
   core: string;
   /** Threads OpenBLAS splits a product over (products under SMALL_PRODUCT multiply-adds run on one). */
   threads: number;
+  /** Products of fewer multiply-adds run on one thread (BlasOptions.singleThreadBelow). */
+  singleThreadBelow: number;
   /**
    * C = A·B (+ C when accumulate), row-major, at byte addresses: C is [M, N]; A is [M, K] ([K, M] when transA);
    * B is [K, N] ([N, K] when transB).
@@ -74,23 +76,31 @@ export interface BlasOptions {
   threads?: number;
   /** Library path or name to load instead of the usual ones (tests). */
   library?: string;
+  /** Products of fewer multiply-adds run on one thread (default SMALL_PRODUCT; SERVING_SMALL_PRODUCT for a server). */
+  singleThreadBelow?: number;
 }
 
 type Koffi = (typeof import('koffi'))['default'];
 
 /**
- * Products of fewer multiply-adds run on one thread. A second thread saves a third of a product's time when its
- * worker is running, but now and then the product waits for a worker the scheduler has not run yet: in a greedy
- * decode on the 2-core AMD host, with nothing else running, 2–4 % of two-thread products took 2–4 ms instead of
- * 0.1. Mean µs a product in decoding, one thread → two: 64 × 128 × 1,000 (8.2 M multiply-adds) 178–192 → 269–317;
- * 64 × 256 × 768 (12.6 M) 279 → 242; 320 × 128 × 384 (15.7 M) 313 → 327; 64 × 256 × 1,000 (16.4 M) 359 → 274;
- * 320 × 128 × 1,000 (41 M) 789 → 514. Other processes on the cores make the waits longer and more frequent: the
- * number-words model served to 64 clients on loopback (products of 10.5 M and 15.7 M) answers 1,728–1,760
- * sentences/s with the limit at 10 M and 2,122–2,157 at 16.8 M, while medium-256 (12.6 M recurrent products beside
- * larger ones) trains and decodes as fast either way (6,152 / 5,924 tokens/s, within the host's noise). The limit
- * sits below 64 × 256 × 1,000, which two threads still do faster on a quiet machine.
+ * Products of fewer multiply-adds run on one thread (BlasOptions.singleThreadBelow's default). A second thread saves
+ * a third of a product's time when its worker is running, but the product waits whenever the scheduler has not
+ * run the worker yet. On a quiet machine that happens while V8 still compiles on its background thread (the first
+ * seconds of a process: with node --no-concurrent-recompilation the waits are gone); once the hot code is compiled,
+ * two threads win from a few million multiply-adds. On the 2-core AMD host, interleaved in one process after 4 s of
+ * warm-up, limit 16 M → 4.2 M: greedy decoding of the small model (64 × 128 × 1,000 output products, 8.2 M) 12.3 →
+ * 10.7 ms a batch of 64, beam 5 (320 × 128 × 384 recurrent products, 15.7 M) 44.8 → 42.6 ms; those products
+ * alone (mean) 175 → 133 µs. 2^22, as OpenBLAS's own threading.
  */
-export const SMALL_PRODUCT = 16_000_000;
+export const SMALL_PRODUCT = 1 << 22;
+
+/**
+ * The limit for a server (`translate serve`), whose clients may share its cores: there the waits for a second
+ * thread are longer and more frequent whatever the warm-up. The number-words model served to 64 clients on
+ * loopback (products of 10.5 M and 15.7 M) answers 1,728–1,760 sentences/s with the limit at 10 M and 2,122–2,157
+ * at 16.8 M; it sits below 64 × 256 × 1,000 (16.4 M), which two threads still do faster on a quiet machine.
+ */
+export const SERVING_SMALL_PRODUCT = 16_000_000;
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
@@ -143,12 +153,17 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       throw new BlasError(`BLAS threads must be a positive integer, got ${options.threads}`);
     setThreads(options.threads);
   }
+  if (options.singleThreadBelow !== undefined && !(options.singleThreadBelow >= 0))
+    throw new BlasError(
+      `the single-thread limit must be a number of multiply-adds ≥ 0, got ${options.singleThreadBelow}`,
+    );
   const version = /OpenBLAS\s+(\S+)/.exec(config())?.[1] ?? 'unknown version';
   const threads = getThreads();
   // Threads for the next call: OpenBLAS's setting is per process, so it is set only when it changes (~0.1 µs).
   let current = threads;
+  const below = options.singleThreadBelow ?? SMALL_PRODUCT;
   const useThreads = (multiplyAdds: number) => {
-    const want = multiplyAdds < SMALL_PRODUCT ? 1 : threads;
+    const want = multiplyAdds < below ? 1 : threads;
     if (want !== current) {
       setThreads(want);
       current = want;
@@ -161,6 +176,7 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
     version,
     core: corename(),
     threads,
+    singleThreadBelow: below,
     sgemm(transA, transB, M, N, K, a, b, c, accumulate) {
       useThreads(M * N * K);
       gemm(

@@ -51,6 +51,8 @@ export interface BackendOptions {
   blas?: BlasChoice;
   /** The BLAS library file to load instead of Debian's libopenblas.so.0 (another OpenBLAS build, or tests). */
   blasLibrary?: string;
+  /** BLAS products of fewer multiply-adds run on one thread (default SMALL_PRODUCT; a server's is larger). */
+  blasSingleThreadBelow?: number;
 }
 
 /**
@@ -135,11 +137,17 @@ const THREADS = Symbol('seq2seq-ts wasm threads');
 async function startBlas(
   choice: BlasChoice,
   threads: number,
-  library: string | undefined,
+  options: BackendOptions,
 ): Promise<{ blas: Blas | null; hint: string | null }> {
   if (choice === 'none') return { blas: null, hint: null };
+  const { blasLibrary: library, blasSingleThreadBelow: below } = options;
   try {
-    return { blas: await loadOpenBlas({ threads, ...(library === undefined ? {} : { library }) }), hint: null };
+    const blas = await loadOpenBlas({
+      threads,
+      ...(library === undefined ? {} : { library }),
+      ...(below === undefined ? {} : { singleThreadBelow: below }),
+    });
+    return { blas, hint: null };
   } catch (e) {
     if (choice === 'openblas') throw e;
     return {
@@ -191,7 +199,7 @@ export async function selectBackend(
     if (candidate === 'tensorflow-gpu' || candidate === 'tensorflow') why = await tryNative(candidate);
     else if (candidate === 'wasm') {
       const threads = wasmThreadCount(options, env);
-      blas = await startBlas(blasChoice, threads, options.blasLibrary);
+      blas = await startBlas(blasChoice, threads, options);
       why = await tryWasm(blas.blas === null ? threads : WASM_THREADS_WITH_BLAS);
     } else why = (await tf.setBackend('cpu')) ? null : 'cpu backend failed to initialise';
     if (why !== null) {

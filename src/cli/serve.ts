@@ -7,7 +7,7 @@ import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
 
-type StartBackend = (choice: string | undefined) => Promise<void>;
+type StartBackend = (choice: string | undefined, serving?: boolean) => Promise<void>;
 
 export interface ServeFlags {
   model: string[];
@@ -135,7 +135,7 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
     .option('--no-page', 'do not serve the browser page at /')
     .option('--quiet', 'no access log on stderr')
     .action(async (flags: ServeFlags) => {
-      await startBackend(backendFlag(program));
+      await startBackend(backendFlag(program), true);
       await serve(flags);
     });
 }

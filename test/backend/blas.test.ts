@@ -12,8 +12,11 @@ import {
   BlasError,
   BLAS_CHOICES,
   OPENBLAS_PACKAGE,
+  SMALL_PRODUCT,
+  SERVING_SMALL_PRODUCT,
   type Blas,
 } from '../../src/backend/blas.js';
+import { selectBackend } from '../../src/backend/select.js';
 import { ToolkitError } from '../../src/errors.js';
 // @ts-expect-error: a plain .mjs build script without type declarations
 import { buildWeb } from '../../web/build.mjs';
@@ -48,6 +51,28 @@ describe('loadOpenBlas', () => {
   it('rejects a thread count that is not a positive integer', async () => {
     await expect(loadOpenBlas({ threads: 0 })).rejects.toThrow('BLAS threads must be a positive integer');
   });
+
+  const ONE_THREAD = { TRANSLATE_WASM_THREADS: '1' };
+  it.skipIf(blas === null)(
+    'runs products under 2^22 multiply-adds on one thread unless told another limit (a server: 16 M)',
+    async () => {
+      expect(SMALL_PRODUCT).toBe(4_194_304);
+      expect(SERVING_SMALL_PRODUCT).toBeGreaterThan(SMALL_PRODUCT);
+      expect((await loadOpenBlas({ threads: 1 })).singleThreadBelow).toBe(SMALL_PRODUCT);
+      expect((await loadOpenBlas({ threads: 1, singleThreadBelow: SERVING_SMALL_PRODUCT })).singleThreadBelow).toBe(
+        SERVING_SMALL_PRODUCT,
+      );
+      await expect(loadOpenBlas({ threads: 1, singleThreadBelow: -1 })).rejects.toThrow('single-thread limit');
+      const served = await selectBackend('wasm', ONE_THREAD, {
+        blas: 'openblas',
+        blasSingleThreadBelow: SERVING_SMALL_PRODUCT,
+      });
+      expect(served.blas!.singleThreadBelow).toBe(SERVING_SMALL_PRODUCT);
+      expect((await selectBackend('wasm', ONE_THREAD, { blas: 'openblas' })).blas!.singleThreadBelow).toBe(
+        SMALL_PRODUCT,
+      );
+    },
+  );
 
   it.skipIf(blas === null)('reports its version from openblas_get_config and the threads it was given', async () => {
     expect(blas!.name).toBe('OpenBLAS');
