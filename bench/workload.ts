@@ -23,6 +23,12 @@ export interface WorkloadConfig {
   attention: boolean;
   trainSteps: number;
   warmupSteps: number;
+  /**
+   * Warm-up also lasts at least this long, in training and before each decoding measurement (untimed rounds), on
+   * both sides: V8 compiles the hot functions over the first seconds, on a background thread that takes a core from
+   * OpenBLAS's second thread meanwhile; a training run, a file's translation or a server runs long past them.
+   */
+  warmupSeconds: number;
   repeats: number;
   decodeBatches: number;
   beam: number;
@@ -59,6 +65,7 @@ async function main(): Promise<void> {
     attention: false,
     trainSteps: 10,
     warmupSteps: 3,
+    warmupSeconds: 2,
     repeats: 3,
     decodeBatches: 5,
     beam: 5,
@@ -93,7 +100,8 @@ async function main(): Promise<void> {
       model.loss(b, { training: true, rng: lossRng, loss: { softmax: c.softmax, numSampled: c.numSampled } }),
     ).loss;
   };
-  for (let s = 0; s < c.warmupSteps; s++) step();
+  const warmStart = performance.now();
+  for (let s = 0; s < c.warmupSteps || performance.now() - warmStart < 1000 * c.warmupSeconds; s++) step();
   const trainRuns: number[] = [];
   let lastLoss = NaN;
   const tensorsBefore = tf.memory().numTensors;
@@ -135,13 +143,18 @@ function decodeTimings(model: Seq2Seq, batches: Batch[], c: WorkloadConfig, rng:
   );
   // Fixed-length decode, as the peer: tgtLen steps (maxLength tgtLen − 1 tokens, then EOS position).
   const greedyRuns: number[] = [];
-  // One untimed round first, as the peer does (its time_decode): V8 compiles the decoding path's hot functions
-  // over the first few hundred steps, and a translation of a file or a server runs long past them.
-  for (let r = -1; r < c.repeats; r++) {
-    const t0 = performance.now();
+  // Untimed rounds first for warmupSeconds (at least one), as the peer does (its time_decode): V8 compiles the
+  // decoding path's hot functions over the first few hundred steps, and a translation of a file or a server runs
+  // long past them.
+  const greedyRound = () => {
     for (let d = 0; d < c.decodeBatches; d++)
       greedyDecode(model, sources[d % sources.length]!, { maxLength: c.tgtLen - 1 });
-    if (r >= 0) greedyRuns.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
+  };
+  warmUp(greedyRound, c.warmupSeconds);
+  for (let r = 0; r < c.repeats; r++) {
+    const t0 = performance.now();
+    greedyRound();
+    greedyRuns.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
   }
   const one = makeSourceBatch([Array.from({ length: c.srcLen }, () => rng.int(4, c.srcVocab - 1))]);
   const lat: number[] = [];
@@ -170,7 +183,14 @@ function decodeTimings(model: Seq2Seq, batches: Batch[], c: WorkloadConfig, rng:
   };
 }
 
-/** Beam-search sentences/s over the decode batches, `repeats` times after one untimed round (as greedy). */
+/** Untimed rounds until `seconds` have passed, at least one. */
+function warmUp(round: () => void, seconds: number): void {
+  const t0 = performance.now();
+  do round();
+  while (performance.now() - t0 < 1000 * seconds);
+}
+
+/** Beam-search sentences/s over the decode batches, `repeats` times after warm-up rounds (as greedy). */
 function beamTimings(
   model: Seq2Seq,
   sources: ReturnType<typeof makeSourceBatch>[],
@@ -178,11 +198,15 @@ function beamTimings(
   lengthPenalty: number,
 ): number[] {
   const runs: number[] = [];
-  for (let r = -1; r < c.repeats; r++) {
-    const t0 = performance.now();
+  const round = () => {
     for (let d = 0; d < c.decodeBatches; d++)
       beamSearch(model, sources[d % sources.length]!, { beamSize: c.beam, maxLength: c.tgtLen - 1, lengthPenalty });
-    if (r >= 0) runs.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
+  };
+  warmUp(round, c.warmupSeconds);
+  for (let r = 0; r < c.repeats; r++) {
+    const t0 = performance.now();
+    round();
+    runs.push((c.decodeBatches * c.batch) / ((performance.now() - t0) / 1000));
   }
   return runs;
 }

@@ -21,9 +21,11 @@ Data: random ids in [4, vocab) (0..3 = PAD GO EOS UNK), every sentence of full l
 EOS). Batches are generated before timing; timing covers the model only.
 
 Measured:
-  train_tokens_per_s     median over `repeats` runs of `trainSteps` steps (after `warmupSteps` warm-up steps);
+  train_tokens_per_s     median over `repeats` runs of `trainSteps` steps (after `warmupSteps` warm-up steps, and
+                         at least `warmupSeconds` of them);
                          tokens = batch * tgtLen real target tokens per step.
-  greedy_sentences_per_s median over `repeats` runs (after one untimed run, on both sides), each decoding
+  greedy_sentences_per_s median over `repeats` runs (after untimed runs for `warmupSeconds`, at least one, on both
+                         sides), each decoding
                          `decodeBatches` batches of `batch` sentences, batched greedy, FIXED-LENGTH decode: EOS stop
                          disabled, always tgtLen steps (an untrained model on random data would otherwise stop at
                          arbitrary points).
@@ -32,8 +34,8 @@ Measured:
   greedy_latency_ms      batch 1 greedy fixed-length decode of one sentence, median over max(10, 5*repeats) runs.
   peak_rss_mib           resource.getrusage(RUSAGE_SELF).ru_maxrss / 1024.
 
-Defaults for keys missing from --config: trainSteps 10, warmupSteps 3, repeats 3, decodeBatches 5, beam 5,
-seed 1234, attention false. With these, on the 2-core bookworm box (PyTorch 1.13, OpenBLAS), the small workload
+Defaults for keys missing from --config: trainSteps 10, warmupSteps 3, warmupSeconds 2, repeats 3, decodeBatches 5,
+beam 5, seed 1234, attention false. With these, on the 2-core bookworm box (PyTorch 1.13, OpenBLAS), the small workload
 (1000/1000/64/128, batch 64, 20/20) runs in ~10-20 s and the standard one (8000/8000/256/512) in ~60-90 s
 including the torch import.
 
@@ -55,8 +57,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAD, GO, EOS, UNK = 0, 1, 2, 3
-DEFAULTS = {"attention": False, "trainSteps": 10, "warmupSteps": 3, "repeats": 3, "decodeBatches": 5, "beam": 5,
-            "seed": 1234}
+DEFAULTS = {"attention": False, "trainSteps": 10, "warmupSteps": 3, "warmupSeconds": 2, "repeats": 3,
+            "decodeBatches": 5, "beam": 5, "seed": 1234}
 REQUIRED = ["srcVocab", "tgtVocab", "emb", "hidden", "batch", "srcLen", "tgtLen"]
 GENERIC_CORES = {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai", "coppermine", "northwood",
                  "banias", "generic"}
@@ -484,7 +486,8 @@ def main():
     model.train()
     i = 0
     loss = None
-    for _ in range(cfg["warmupSteps"]):
+    warm_start = time.perf_counter()
+    while i < cfg["warmupSteps"] or time.perf_counter() - warm_start < cfg["warmupSeconds"]:
         loss = train_step(model, opt, params, batches[i % n_batches])
         i += 1
     encoder_times = {}
@@ -517,8 +520,12 @@ def main():
     dec_batches = [make_batch(cfg, g) for _ in range(max(1, cfg["decodeBatches"]))]
 
     def time_decode(fn):
-        for b in dec_batches:  # one untimed round, as the toolkit's side
-            fn(b)
+        warm_start = time.perf_counter()
+        while True:  # untimed rounds for warmupSeconds (at least one), as the toolkit's side
+            for b in dec_batches:
+                fn(b)
+            if time.perf_counter() - warm_start >= cfg["warmupSeconds"]:
+                break
         runs = []
         for _ in range(R):
             t0 = time.perf_counter()
