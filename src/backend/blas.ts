@@ -42,7 +42,7 @@ export interface Blas {
   version: string;
   /** The kernel set OpenBLAS picked for this CPU (e.g. 'SkylakeX'). */
   core: string;
-  /** Threads OpenBLAS splits a product over (products under SMALL_PRODUCT multiply-adds run on one). */
+  /** Threads OpenBLAS splits a product over (products under singleThreadBelow multiply-adds run on one). */
   threads: number;
   /** Products of fewer multiply-adds run on one thread (BlasOptions.singleThreadBelow). */
   singleThreadBelow: number;
@@ -90,7 +90,7 @@ type Koffi = (typeof import('koffi'))['default'];
  * two threads win from a few million multiply-adds. On the 2-core AMD host, interleaved in one process after 4 s of
  * warm-up, limit 16 M → 4.2 M: greedy decoding of the small model (64 × 128 × 1,000 output products, 8.2 M) 12.3 →
  * 10.7 ms a batch of 64, beam 5 (320 × 128 × 384 recurrent products, 15.7 M) 44.8 → 42.6 ms; those products
- * alone (mean) 175 → 133 µs. 2^22, as OpenBLAS's own threading.
+ * alone (mean) 175 → 133 µs. The 64 × 128 × 384 recurrent step (3.1 M) stays on one thread: 2 M gave nothing clear.
  */
 export const SMALL_PRODUCT = 1 << 22;
 

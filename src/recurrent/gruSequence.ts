@@ -103,8 +103,11 @@ registerJsKernel(GRU_SEQUENCE_GRAD, ({ dOut, h0, states, caches, U, mask }, attr
         dhB = direct;
       }
       const dh0 = simd.f32(dh0O!, B * H);
-      if (T === 0) dh0.fill(0);
-      else {
+      if (T === 0) {
+        dh0.fill(0);
+        simd.f32(dUO!, H * G).fill(0);
+        simd.f32(dcO!, G).fill(0);
+      } else {
         const [a, b] = [simd.f32(dhA, B * H), simd.f32(dhB, B * H)];
         for (let i = 0; i < B * H; i++) dh0[i] = a[i]! + b[i]!;
         // ∂U = h_0ᵀ·∂gate_0 + [states_0 … states_T−2]ᵀ·∂gate_1…T−1; ∂c = ∂gateᵀ·1.
@@ -113,10 +116,6 @@ registerJsKernel(GRU_SEQUENCE_GRAD, ({ dOut, h0, states, caches, U, mask }, attr
           blas.sgemm(true, false, H, G, (T - 1) * B, base + statesO!, base + dGateO! + 4 * B * G, base + dUO!, true);
         simd.f32(onesO!, T * B).fill(1);
         blas.sgemv(true, T * B, G, base + dGateO!, base + onesO!, base + dcO!, false);
-      }
-      if (T === 0) {
-        simd.f32(dUO!, H * G).fill(0);
-        simd.f32(dcO!, G).fill(0);
       }
     },
     [Math.max(1, T * B * G), B * H, B * H, B * H, Math.max(1, T * B)],
