@@ -90,14 +90,17 @@ export function splitV(fallback: KernelFunc): KernelFunc {
 export function concat(fallback: KernelFunc): KernelFunc {
   return (args) => {
     const inputs = args.inputs as unknown as TensorInfo[];
-    if (inputs.length === 0 || inputs.some((t) => t.dtype === 'string')) return fallback(args);
+    // Bytes are copied as they are: inputs of another dtype than the first (the output's) go to the backend's, which
+    // converts values.
+    const dtype = inputs[0]?.dtype;
+    if (dtype === undefined || dtype === 'string' || inputs.some((t) => t.dtype !== dtype)) return fallback(args);
     const shapes = inputs.map((t) => t.shape);
     const a = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, shapes[0]!)[0]!;
     tf.backend_util.assertParamsConsistent(shapes, a);
     const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
     if (parts.length <= 1) return fallback(args);
     const b = args.backend as unknown as WasmBackendLike;
-    const out = b.makeOutput(tf.backend_util.computeOutShape(shapes, a), inputs[0]!.dtype);
+    const out = b.makeOutput(tf.backend_util.computeOutShape(shapes, a), dtype);
     // Offsets and views after makeOutput, which may grow (and so move) the heap.
     const view = b.typedArrayFromHeap(out);
     const heap = new Uint8Array(view.buffer);

@@ -113,6 +113,16 @@ describe('SplitV and Concat on wasm', () => {
     expect(one.wasm.values).toEqual(one.cpu.values);
   });
 
+  it("hands inputs of mixed dtypes to the backend's kernel, which converts values, as the cpu backend does", async () => {
+    // Inputs of mixed dtypes, as a caller of the kernel may hand them: the output takes the first's.
+    const mixed = () =>
+      [tf.tensor1d([1.5, -2], 'float32'), tf.tensor1d([3, 4], 'int32')] as unknown as tf.NamedTensorMap;
+    const f = await onBoth(() => tf.engine().runKernel<tf.Tensor>(tf.Concat, mixed(), { axis: 0 }));
+    expect(f.wasm.values).toEqual([1.5, -2, 3, 4]);
+    expect(f.wasm.dtype).toBe('float32');
+    expect(f.wasm.values).toEqual(f.cpu.values);
+  });
+
   it('reads the right values when allocating the output grows (and so moves) the wasm heap', async () => {
     await tf.setBackend('wasm');
     for (const rows of [512, 2048, 8192]) {
