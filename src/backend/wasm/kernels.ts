@@ -9,8 +9,8 @@
 //   in the backend; ours is one vector pass over each row.
 // - Transpose runs at ~6 ns an element; ours (a swap of two axis groups, the only kind this toolkit makes) runs in
 //   the SIMD module, in 4 × 4 register blocks where the sides allow (1,280 × 1,000: 7.5 → 0.9 ms). A transpose
-//   that moves only axes of size 1 (matMul's gradients make them) shares its input's buffer where the backend's
-//   copies it.
+//   that keeps the layout (the identity, as gradients make several a step, or one moving only axes of size 1)
+//   shares its input's buffer where the backend's copies it.
 // - Tanh runs std::tanh a float at a time (~15 ns each; attention's tanh(W_c[c; s]) runs every step); ours is
 //   2σ(2x) − 1 in the SIMD module, four at a time.
 // - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
@@ -192,8 +192,9 @@ function transpose(fallback: KernelFunc): KernelFunc {
     const { inputs, backend, attrs } = args;
     const { x } = inputs as { x: TensorInfo };
     const perm = (attrs as { perm: number[] }).perm;
-    // A permutation that moves only axes of size 1 keeps the layout: share the buffer, as Identity does (the
-    // backend's copies it; matMul's gradients make such transposes of [B, 1, T] tensors every step).
+    // A permutation that keeps the layout (the identity, or one that moves only axes of size 1): share the buffer,
+    // as Identity does. The backend's copies it, and a training step makes several identity transposes ([0, 1] of
+    // the embedding and projection gradients).
     if (x.dtype !== 'string' && keepsLayout(x.shape, perm))
       return shareBuffer(
         backend,

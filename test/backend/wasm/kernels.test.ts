@@ -216,7 +216,7 @@ describe('Transpose on wasm', () => {
   });
 });
 
-describe('Transpose that moves only axes of size 1 on wasm', () => {
+describe('Transpose that keeps the layout on wasm (the identity, or moving only axes of size 1)', () => {
   it('shares the buffer (no copy) and equals the cpu backend', async () => {
     expect(keepsLayout([4, 1, 5], [1, 0, 2])).toBe(true);
     expect(keepsLayout([4, 1, 5], [0, 2, 1])).toBe(true);
@@ -233,6 +233,12 @@ describe('Transpose that moves only axes of size 1 on wasm', () => {
     t.dispose();
     expect(Array.from(u.dataSync())).toEqual(Array.from(new Float32Array(x)));
     u.dispose();
+    expect(tf.backend().numDataIds()).toBe(before);
+    const m = tf.tensor2d(x, [4, 5]);
+    const same = tf.transpose(m, [0, 1]);
+    expect(tf.backend().numDataIds()).toBe(before + 1);
+    expect(Array.from(same.dataSync())).toEqual(Array.from(m.dataSync()));
+    tf.dispose([m, same]);
     expect(tf.backend().numDataIds()).toBe(before);
   });
 });
