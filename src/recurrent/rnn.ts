@@ -93,7 +93,8 @@ export function hiddenPart(state: tf.Tensor2D, H: number): tf.Tensor2D {
  * Carried states of any cell for all steps, [time, batch, blocks·H] (LSTM: [h | c]; not yet zeroed at padding).
  * xp: [time·batch, gates·H]; state0: [batch, blocks·H]; U: [H, gates·H]; c: [gates·H]; peep: LSTM peepholes [3H]
  * or null; mask: [time·batch] 1/0 or null; stateMask: [batch, H] variational dropout on h where it enters h·U
- * (the same mask at every step), or null.
+ * (the same mask at every step), or null. `fuse` (default true) lets a GRU without state dropout run as one kernel
+ * call each way where gruSequenceRuns (false: step by step, two tfjs ops a step each way, as elsewhere).
  */
 export function recurrentSequence(
   cell: CellOptions,
@@ -105,6 +106,7 @@ export function recurrentSequence(
   mask: tf.Tensor1D | null,
   shape: SequenceShape,
   stateMask: tf.Tensor2D | null = null,
+  fuse = true,
 ): tf.Tensor3D {
   const { steps: T, batch: B } = shape;
   const H = U.shape[0];
@@ -114,26 +116,8 @@ export function recurrentSequence(
   if (xp.shape[0] !== T * B)
     throw new Error(`recurrentSequence: xp has ${xp.shape[0]} rows, expected time·batch = ${T * B}`);
   // A GRU without state dropout on the wasm backend with a BLAS: the whole sequence in one kernel call each way.
-  if (cell.kind === 'gru' && stateMask === null && gruSequenceRuns(H))
+  if (fuse && cell.kind === 'gru' && stateMask === null && gruSequenceRuns(H))
     return gruSequenceFused(xp, state0, U, c, mask, T);
-  return recurrentSteps(cell, xp, state0, U, c, peep, mask, shape, stateMask);
-}
-
-/** recurrentSequence step by step: two tfjs ops a step each way (any cell, state dropout, any backend). */
-export function recurrentSteps(
-  cell: CellOptions,
-  xp: tf.Tensor2D,
-  state0: tf.Tensor2D,
-  U: tf.Tensor2D,
-  c: tf.Tensor1D,
-  peep: tf.Tensor1D | null,
-  mask: tf.Tensor1D | null,
-  shape: SequenceShape,
-  stateMask: tf.Tensor2D | null = null,
-): tf.Tensor3D {
-  const { steps: T, batch: B } = shape;
-  const H = U.shape[0];
-  const S = state0.shape[1];
   const usePeep = cell.kind === 'lstm' && peep !== null;
   const mask0 = mask;
   // What the engine decides too: the backward pass can only run when the tape records this call (inside the

@@ -1,11 +1,12 @@
 // The GRU sequence as one kernel call each way (src/recurrent/gruSequence.ts) against the step-by-step form
-// (recurrentSteps in rnn.ts, itself checked against finite differences in rnn.test.ts): the same step kernels and
-// products, so the same states and gradients, with padding at either end, one step, none, and without the tape.
+// (recurrentSequence in rnn.ts with fuse false, itself checked against finite differences in rnn.test.ts): the same
+// step kernels and products, so the same states and gradients, with padding at either end, one step, none, and
+// without the tape.
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { gruSequenceFused, gruSequenceRuns } from '../../src/recurrent/gruSequence.js';
-import { recurrentSteps, recurrentSequence } from '../../src/recurrent/rnn.js';
+import { recurrentSequence } from '../../src/recurrent/rnn.js';
 import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
 import { Rng } from '../../src/random.js';
 
@@ -99,9 +100,9 @@ describe.skipIf(blas === null)('a GRU sequence in one kernel call each way', () 
       });
       expect(tf.memory().numTensors).toBe(before + 6);
       const steps = tf.tidy(() => {
-        const states = recurrentSteps(DEFAULT_CELL, x.xp, x.h0, x.U, x.c, null, x.mask, shape);
+        const states = recurrentSequence(DEFAULT_CELL, x.xp, x.h0, x.U, x.c, null, x.mask, shape, null, false);
         const { value, grads } = loss((xp, h0, U, cc) =>
-          recurrentSteps(DEFAULT_CELL, xp, h0, U, cc, null, x.mask, shape),
+          recurrentSequence(DEFAULT_CELL, xp, h0, U, cc, null, x.mask, shape, null, false),
         );
         return [states, value, ...grads];
       });
@@ -121,7 +122,18 @@ describe.skipIf(blas === null)('a GRU sequence in one kernel call each way', () 
     const fused = gruSequenceFused(x.xp, x.h0, x.U, x.c, x.mask, c.T);
     expect(tf.memory().numTensors).toBe(before + 1);
     const viaSequence = recurrentSequence(DEFAULT_CELL, x.xp, x.h0, x.U, x.c, null, x.mask, { steps: c.T, batch: c.B });
-    const steps = recurrentSteps(DEFAULT_CELL, x.xp, x.h0, x.U, x.c, null, x.mask, { steps: c.T, batch: c.B });
+    const steps = recurrentSequence(
+      DEFAULT_CELL,
+      x.xp,
+      x.h0,
+      x.U,
+      x.c,
+      null,
+      x.mask,
+      { steps: c.T, batch: c.B },
+      null,
+      false,
+    );
     expectClose(fused.dataSync(), steps.dataSync(), 1e-6);
     expect(Array.from(viaSequence.dataSync())).toEqual(Array.from(fused.dataSync()));
     // Padded steps carry the state: the first padded row of sequence 4 (length 1, front padding) keeps h0's.
