@@ -9,6 +9,7 @@
 // matrix), and the gradient is written out as (p − q)·w, with p − q from one toolkit kernel where those run.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
+import { BLOCK_WIDTH, rowMaxesFromBlocks } from '../backend/wasm/rowKernels.js';
 
 /** The toolkit kernel for p − q (see softmaxMinusTarget). */
 export const SOFTMAX_MINUS_TARGET = 'ToolkitSoftmaxMinusTarget';
@@ -123,21 +124,15 @@ registerJsKernel(SOFTMAX_CROSS_ENTROPY, ({ x, targets, weights }, _attrs, memory
   // In SIMD: the maxima of blocks of 32 values, exp(x − max) with each row's sum, and the scaling. Here: each row's
   // largest value from its blocks' and its last values, the values after the last whole vector, the logs and the
   // target terms. A NaN, left out of the maxima, still makes its row's sum NaN.
-  const nb = Math.floor(V / 32);
+  const nb = Math.floor(V / BLOCK_WIDTH);
   return simd.run(
     [x, targets, weights],
     [[N], [N, V]],
     ([xO, tO, wO], [lossO, gradO], [blockO, maxO, sumO, scaleO]) => {
       if (nb > 0) simd.kernels.blockMaxRows(xO!, N, V, blockO!);
       const xs = simd.f32(xO!, N * V);
-      const blocks = simd.f32(blockO!, N * nb);
       const maxes = simd.f32(maxO!, N);
-      for (let i = 0; i < N; i++) {
-        let max = -Infinity;
-        for (let b = i * nb; b < (i + 1) * nb; b++) if (blocks[b]! > max) max = blocks[b]!;
-        for (let v = i * V + nb * 32; v < (i + 1) * V; v++) if (xs[v]! > max) max = xs[v]!;
-        maxes[i] = max;
-      }
+      rowMaxesFromBlocks(xs, simd.f32(blockO!, N * nb), N, V, maxes);
       simd.kernels.expRows(xO!, N, V, maxO!, gradO!, sumO!);
       const [ts, ws, loss] = [simd.f32(tO!, N), simd.f32(wO!, N), simd.f32(lossO!, N)];
       const [sums, scales] = [simd.f32(sumO!, N), simd.f32(scaleO!, N)];

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { argMaxRowsValues } from '../backend/wasm/kernels.js';
 import { activeSimdKernels } from '../backend/wasm/binding.js';
+import { BLOCK_WIDTH, rowMaxesFromBlocks } from '../backend/wasm/rowKernels.js';
 import { GO, EOS, PAD } from '../data/text/vocabulary.js';
 
 export const ROW_TOP = 'ToolkitRowTop';
@@ -59,8 +60,8 @@ function padTop(n: number, k: number, values: Float32Array, ids: Float32Array | 
   return n;
 }
 
-/** Values a block of `blockMaxRows` spans (backend/wasm/simdKernels.ts). */
-export const BLOCK = 32;
+/** Values a block of `blockMaxRows` spans (backend/wasm/rowKernels.ts). */
+export const BLOCK = BLOCK_WIDTH;
 
 /**
  * topOfRow over whole blocks of BLOCK values whose maxima are given (`blockMax`, nb of them from `bo` on): the k
@@ -196,7 +197,7 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
       const out = simd.f32(outO!, rows * W);
       if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
       if (normalise) {
-        rowMaxes(xs, blocks, rows, V, maxes);
+        rowMaxesFromBlocks(xs, blocks, rows, V, maxes);
         simd.kernels.expSumRows(xO!, rows, V, maxesO!, sumsO!);
       }
       const scratch = new Int32Array(k);
@@ -218,20 +219,6 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
     [Math.max(1, rows * nb), Math.max(1, rows), Math.max(1, rows)],
   );
 });
-
-/**
- * Each row's largest value from its block maxima and the values after the last whole block (NaN never counts:
- * blockMaxRows leaves NaNs out, and a comparison with NaN is false); −∞ for a row of −∞ and NaNs.
- */
-function rowMaxes(x: Float32Array, blockMax: Float32Array, rows: number, V: number, out: Float32Array): void {
-  const nb = Math.floor(V / BLOCK);
-  for (let r = 0; r < rows; r++) {
-    let max = -Infinity;
-    for (let b = 0; b < nb; b++) if (blockMax[r * nb + b]! > max) max = blockMax[r * nb + b]!;
-    for (let v = nb * BLOCK; v < V; v++) if (x[r * V + v]! > max) max = x[r * V + v]!;
-    out[r] = max;
-  }
-}
 
 /**
  * Each row's k best tokens by logit (PAD, GO and, when `noEos`, EOS left out), its logsumexp and its EOS logit,

@@ -56,6 +56,23 @@ export function argMaxRowsFn(): Fn {
   return fn;
 }
 
+/** Values a block of blockMaxRows spans. */
+export const BLOCK_WIDTH = 32;
+
+/**
+ * Each row's largest value from its block maxima (blockMaxRows' output) and the values after the last whole block
+ * (NaN never counts: blockMaxRows leaves NaNs out, and a comparison with NaN is false); −∞ for a row of −∞ and NaNs.
+ */
+export function rowMaxesFromBlocks(x: Float32Array, blockMax: Float32Array, rows: number, V: number, out: Float32Array): void {
+  const nb = Math.floor(V / BLOCK_WIDTH);
+  for (let r = 0; r < rows; r++) {
+    let max = -Infinity;
+    for (let b = 0; b < nb; b++) if (blockMax[r * nb + b]! > max) max = blockMax[r * nb + b]!;
+    for (let v = nb * BLOCK_WIDTH; v < V; v++) if (x[r * V + v]! > max) max = x[r * V + v]!;
+    out[r] = max;
+  }
+}
+
 /**
  * blockMaxRows(x, rows, width, out): out[r·nb + i] = the largest of x[r, 32i … 32i+31] for each row's nb = ⌊width/32⌋
  * whole blocks, NaNs left out (−∞ for a block without a number). Search's top-k (search/rowTop.ts) reads a row's

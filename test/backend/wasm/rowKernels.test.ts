@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../../helpers/backend.js';
 import { simdKernels, heapOffset } from '../../../src/backend/wasm/binding.js';
+import { rowMaxesFromBlocks } from '../../../src/backend/wasm/rowKernels.js';
 import { Rng } from '../../../src/random.js';
 
 beforeAll(useTestBackend);
@@ -140,5 +141,19 @@ describe('row kernels (WebAssembly SIMD, backend/wasm/rowKernels.ts)', () => {
     } finally {
       tf.dispose([xT, bT, out]);
     }
+  });
+
+  it('rowMaxesFromBlocks: the largest of the block maxima and the tail, NaN never, −∞ for a row without a number', () => {
+    const V = 70; // two whole blocks and a tail of 6
+    const x = new Float32Array(3 * V).fill(-1);
+    x[65] = 9; // row 0's largest is in the tail
+    x[V + 40] = 5;
+    x[V + 66] = Number.NaN;
+    x.fill(-Infinity, 2 * V, 3 * V);
+    x[2 * V + 3] = Number.NaN;
+    const blocks = Float32Array.of(-1, -1, 5, -1, -Infinity, -Infinity);
+    const out = new Float32Array(3);
+    rowMaxesFromBlocks(x, blocks, 3, V, out);
+    expect(Array.from(out)).toEqual([9, 5, -Infinity]);
   });
 });
