@@ -128,12 +128,13 @@ for (const backend of ['wasm', 'cpu'] as const) {
 
 describe('rowTop', () => {
   it('topOfRow keeps the lower token on ties and skips NaN', () => {
-    const values = new Float32Array(3);
-    const ids = new Int32Array(3);
-    const row = [9, 9, 9, 1, Number.NaN, 3, 3, 3];
-    expect(topOfRow(row, 0, row.length, 3, false, values, ids, 0)).toBe(3);
-    expect(Array.from(ids)).toEqual([EOS, 5, 6]);
-    expect(Array.from(values)).toEqual([9, 3, 3]);
+    // The list at offset 2 of a longer array: values, then tokens; the places around it stay as they were.
+    const list = new Float32Array(10).fill(7);
+    const row = Float32Array.from([9, 9, 9, 1, Number.NaN, 3, 3, 3]);
+    expect(topOfRow(row, 0, row.length, 3, false, list, 2)).toBe(3);
+    expect(Array.from(list)).toEqual([7, 7, 9, 3, 3, EOS, 5, 6, 7, 7]);
+    expect(topOfRow(Float32Array.from([5, 5, 1]), 0, 3, 2, true, list, 0)).toBe(0);
+    expect(Array.from(list.subarray(0, 4))).toEqual([-Infinity, -Infinity, -1, -1]);
   });
 
   it('topOfRowByBlocks, which skips blocks by their maxima, finds what topOfRow finds: ties, NaNs, −∞, tails', () => {
@@ -150,12 +151,11 @@ describe('rowTop', () => {
           const blockMax = Float32Array.from({ length: nb }, (_, b) =>
             Math.max(-Infinity, ...Array.from(x.subarray(b * BLOCK, (b + 1) * BLOCK)).filter((v) => !Number.isNaN(v))),
           );
-          const want = { values: new Float32Array(k), ids: new Int32Array(k) };
-          const got = { values: new Float32Array(k), ids: new Int32Array(k) };
-          const n = topOfRow(x, 0, V, k, noEos, want.values, want.ids, 0);
-          expect(topOfRowByBlocks(x, 0, V, k, noEos, blockMax, 0, got.values, got.ids, 0)).toBe(n);
-          expect(Array.from(got.ids)).toEqual(Array.from(want.ids));
-          expect(Array.from(got.values)).toEqual(Array.from(want.values));
+          const want = new Float32Array(2 * k);
+          const got = new Float32Array(2 * k);
+          const n = topOfRow(x, 0, V, k, noEos, want, 0);
+          expect(topOfRowByBlocks(x, 0, V, k, noEos, blockMax, 0, got, 0)).toBe(n);
+          expect(Array.from(got)).toEqual(Array.from(want));
         }
       }
     }
