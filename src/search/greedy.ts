@@ -15,9 +15,12 @@ export interface GreedyOptions {
   attention?: boolean;
 }
 
-/** Returns, per sentence, the output ids without GO and EOS (greedySearch's, without the scores). */
+/**
+ * Returns, per sentence, the output ids without GO and EOS: greedySearch's, without the scores, so that no step
+ * sums its row's log-normaliser (an exp of every logit): the most probable token is the largest logit.
+ */
 export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): number[][] {
-  return greedySearch(model, batch, options).map((h) => h[0]!.ids);
+  return greedy(model, batch, options, false).map((h) => h[0]!.ids);
 }
 
 /**
@@ -27,6 +30,16 @@ export function greedyDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
  * (rowTop with one token: the best token, its logit, the row's logsumexp and EOS's logit).
  */
 export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: GreedyOptions): Hypothesis[][] {
+  return greedy(model, batch, options, true);
+}
+
+/** greedySearch; unless `scored`, logProb and score sum logits (no normaliser) and mean nothing. */
+function greedy<M, S>(
+  model: Decodable<M, S>,
+  batch: SourceBatch,
+  options: GreedyOptions,
+  scored: boolean,
+): Hypothesis[][] {
   const limits = maxLengths(options.maxLength, batch.size);
   const longest = Math.max(0, ...limits);
   const outputs: number[][] = Array.from({ length: batch.size }, () => []);
@@ -44,7 +57,7 @@ export function greedySearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
       const A = weights?.dataSync() as Float32Array | undefined;
       const columns = weights?.shape[1] ?? 0;
       // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
-      const top = rowTop(logits, 1, t < minLength, asScores !== true);
+      const top = rowTop(logits, 1, t < minLength, scored && asScores !== true);
       const ids = new Int32Array(R);
       const live = new Uint8Array(R);
       for (let r = 0; r < R; r++) {

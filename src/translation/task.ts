@@ -153,9 +153,7 @@ export class TranslationTask implements TrainingTask<Batch> {
       tokenAccuracy: (100 * correct) / Math.max(tokens, 1),
     };
     if (this.decodeSources.length > 0) {
-      const hyps = this.translator
-        .translateIds(this.decodeSources, { batchSize: this.options.validBatchSize })
-        .map((n) => n[0]?.text ?? '');
+      const hyps = this.translator.translateIdsText(this.decodeSources, { batchSize: this.options.validBatchSize });
       metrics['exactMatch'] = (100 * hyps.filter((h, i) => h === this.decodeReferences[i]).length) / hyps.length;
       metrics['bleu'] = corpusBleu(hyps, [this.decodeReferences]).score;
     }

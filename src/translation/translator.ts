@@ -19,10 +19,8 @@ import {
   type CreateTokenizerOptions,
 } from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
-import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
-import { search } from '../search/search.js';
-import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { Decodable, Hypothesis } from '../search/decodable.js';
+import { searchInBatches, outputLimit, type BatchedSearchOptions } from './batchedSearch.js';
 import { Ensemble } from '../search/ensemble.js';
 import { ToolkitError } from '../errors.js';
 import { averageWeights } from '../model/average.js';
@@ -41,18 +39,7 @@ export interface TranslatorExtra {
   info?: Record<string, unknown>;
 }
 
-export interface TranslateOptions {
-  /** Sentences per batch (default 64). */
-  batchSize?: number;
-  /** Output length limit: ratio × source tokens + margin (defaults 2 and 10). */
-  maxLengthRatio?: number;
-  maxLengthMargin?: number;
-  /** Beam size K; 1 (default) is greedy decoding. */
-  beamSize?: number;
-  /** GNMT length penalty α for beam search (default 0.6). */
-  lengthPenalty?: number;
-  /** Hypotheses returned per sentence, best first (default 1; at most the beam size). */
-  nBest?: number;
+export interface TranslateOptions extends BatchedSearchOptions {
   /**
    * Replace each <unk> the model writes by the source token it attends to most (default true; needs attention,
    * models without it keep <unk>).
@@ -264,7 +251,7 @@ export class Translator {
     // Attention comes from the search itself, which keeps each hypothesis' weights when alignments or <unk>
     // replacement may need them: no second, teacher-forced pass over the outputs.
     const ids = work.map((w) => w.ids);
-    const { hyps, columns } = this.searchIds(ids, options, this.needsAttention(options));
+    const { hyps, columns } = this.searchIds(ids, options, this.needsAttention(options), true);
     work.forEach((w, k) => this.complete(prepared[w.index]!.result, hyps[k]!, columns[k]!, options));
     return prepared.map((p) => p.result);
   }
@@ -323,7 +310,7 @@ export class Translator {
    * lists, in input order. An empty sequence gets an empty list. No unknown-word replacement: the model's own output.
    */
   translateIds(sources: readonly (readonly number[])[], options: TranslateOptions = {}): ScoredTranslation[][] {
-    return this.searchIds(sources, options).hyps.map((list) =>
+    return this.searchIds(sources, options, false, true).hyps.map((list) =>
       list.map((h) => ({
         text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)),
         score: h.score,
@@ -333,58 +320,28 @@ export class Translator {
   }
 
   /**
-   * Search over id sequences in length-sorted batches; results in input order, [] for an empty sequence. With
-   * `attention`, each hypothesis carries its attention rows (EOS's last) over its batch's source steps, and
-   * `columns[i]` gives the step of each of source i's tokens (sourcePositions).
+   * The best translation's text of each source id sequence, as translateIds gives it ('' for an empty sequence),
+   * without scores: greedy decoding (beamSize 1) then skips each step's log-normaliser. What validation decodes.
    */
+  translateIdsText(sources: readonly (readonly number[])[], options: TranslateOptions = {}): string[] {
+    return this.searchIds(sources, options, false, false).hyps.map((list) =>
+      list[0] === undefined ? '' : this.targetTokenizer.detokenize(this.targetVocabulary.decode(list[0].ids)),
+    );
+  }
+
+  /** searchInBatches with this translator's model or ensemble. */
   private searchIds(
     sources: readonly (readonly number[])[],
     options: TranslateOptions,
-    attention = false,
-  ): { hyps: Hypothesis[][]; columns: number[][] } {
-    const batchSize = options.batchSize ?? 64;
-    const beamSize = options.beamSize ?? 1;
-    const nBest = options.nBest ?? 1;
-    const results: Hypothesis[][] = sources.map(() => []);
-    const columns: number[][] = sources.map(() => []);
-    const decodable = this.decodable;
-    // Sorting by length keeps padding low inside each batch; results go back to their input positions.
-    const order = sources
-      .map((_, i) => i)
-      .filter((i) => sources[i]!.length > 0)
-      .sort((a, b) => sources[a]!.length - sources[b]!.length);
-    for (let i = 0; i < order.length; i += batchSize) {
-      const chunk = order.slice(i, i + batchSize);
-      const batch = makeSourceBatch(
-        chunk.map((j) => sources[j]!),
-        { reverseSource: this.model.config.reverseSource },
-      );
-      // Each sentence's own limit, so that a translation does not depend on its batch-mates.
-      const maxLength = chunk.map((j) => this.maxLength(sources[j]!.length, options));
-      // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
-      const outs =
-        beamSize === 1 && nBest === 1
-          ? search(decodable, batch, { method: 'greedy', maxLength, minLength: 1, attention })
-          : search(decodable, batch, {
-              method: 'beam',
-              beamSize,
-              nBest,
-              lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY,
-              maxLength,
-              minLength: 1,
-              attention,
-            });
-      chunk.forEach((j, k) => {
-        results[j] = outs[k]!;
-        if (attention) columns[j] = sourcePositions(batch, k, this.model.config.reverseSource);
-      });
-    }
-    return { hyps: results, columns };
+    attention: boolean,
+    scored: boolean,
+  ) {
+    return searchInBatches(this.decodable, sources, options, this.model.config.reverseSource, attention, scored);
   }
 
   /** A source's output length limit: ratio × its tokens + margin. */
   maxLength(sourceTokens: number, options: TranslateOptions): number {
-    return Math.ceil((options.maxLengthRatio ?? 2) * sourceTokens) + (options.maxLengthMargin ?? 10);
+    return outputLimit(sourceTokens, options);
   }
 
   private get hasAttention(): boolean {

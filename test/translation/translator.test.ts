@@ -105,6 +105,18 @@ describe('Translator save and load', () => {
     t.dispose();
   });
 
+  it("translateIdsText, validation's unscored greedy decoding, gives translateIds' texts in input order", () => {
+    const t = makeTranslator(6);
+    const v = numberWordsVocabularies();
+    const ids = [...lines, 'seven', 'four four four four four four'].map((l) =>
+      l === '' ? [] : v.source.encode([...l]),
+    );
+    const scored = t.translateIds(ids, { batchSize: 3 });
+    expect(t.translateIdsText(ids, { batchSize: 3 })).toEqual(scored.map((n) => n[0]?.text ?? ''));
+    expect(t.translateIdsText(ids, { batchSize: 3 })[2]).toBe('');
+    t.dispose();
+  });
+
   it('reports source tokens missing from the vocabulary', () => {
     const t = makeTranslator(5);
     expect(t.translate(['one twq'])[0]!.unknownTokens).toEqual(['q']);
