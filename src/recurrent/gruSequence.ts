@@ -167,3 +167,12 @@ export function gruSequenceFused(
   });
   return run(xp, h0, U, c) as tf.Tensor3D;
 }
+
+/**
+ * One GRU step without the tape (decoding): the new state [B, H] from xp [B, 3H] and h [B, H], as one kernel call
+ * (the h·U product and the step kernel), where recurrentStep would make a product op and a step op; only where
+ * gruSequenceRuns(H).
+ */
+export function gruStepFused(xp: tf.Tensor2D, h: tf.Tensor2D, U: tf.Tensor2D, c: tf.Tensor1D): tf.Tensor2D {
+  return runJsKernel(GRU_SEQUENCE, { xp, h0: h, U, c, mask: null }, { steps: 1, cache: 0 })[0] as tf.Tensor2D;
+}

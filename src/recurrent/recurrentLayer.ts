@@ -9,6 +9,7 @@ import { cellGates, stateBlocks, type CellOptions } from './cell.js';
 import { gruNextState } from './gru.js';
 import { lstmStep } from './lstm.js';
 import { rnnStep } from './basicRnn.js';
+import { gruSequenceRuns, gruStepFused } from './gruSequence.js';
 
 /**
  * Largest projected embedding table (vocabulary × gates·units values, 32 MiB) kept for decoding: a GRU of 256 units
@@ -89,6 +90,8 @@ export class RecurrentLayer {
 
   /** One step for all rows: xp [B, gates·units], state [B, stateSize] → new state. */
   step(xp: tf.Tensor2D, state: tf.Tensor2D): tf.Tensor2D {
+    if (this.cell.kind === 'gru' && !tf.engine().isTapeOn() && gruSequenceRuns(this.units))
+      return gruStepFused(xp, state, this.p<tf.Tensor2D>('U'), this.p<tf.Tensor1D>('c'));
     return tf.tidy(() => {
       const hU = tf.matMul<tf.Tensor2D>(hiddenPart(state, this.units), this.p<tf.Tensor2D>('U'));
       const c = this.p<tf.Tensor1D>('c');

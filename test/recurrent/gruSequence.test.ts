@@ -5,8 +5,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { gruSequenceFused, gruSequenceRuns } from '../../src/recurrent/gruSequence.js';
-import { recurrentSequence } from '../../src/recurrent/rnn.js';
+import { gruSequenceFused, gruSequenceRuns, gruStepFused } from '../../src/recurrent/gruSequence.js';
+import { recurrentSequence, recurrentStep } from '../../src/recurrent/rnn.js';
 import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
 import { Rng } from '../../src/random.js';
 
@@ -156,5 +156,22 @@ describe.skipIf(blas === null)('a GRU sequence in one kernel call each way', () 
     expect(grads[1]!.dataSync().every((v) => v === 0)).toBe(true);
     expect(grads[2]!.dataSync().every((v) => v === 0)).toBe(true);
     tf.dispose([value, ...grads, ...all(x)]);
+  });
+
+  it("one step without the tape (a decoder's step) is one kernel call giving recurrentStep's state", () => {
+    for (const [B, H] of [
+      [1, 4],
+      [5, 12],
+      [64, 128],
+    ] as const) {
+      const x = inputs({ T: 1, B, H }, B + H);
+      const before = tf.memory().numTensors;
+      const fused = gruStepFused(x.xp, x.h0, x.U, x.c);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expect(fused.shape).toEqual([B, H]);
+      const step = recurrentStep(DEFAULT_CELL, x.xp, x.h0, x.U, x.c, null);
+      expectClose(fused.dataSync(), step.dataSync(), 1e-6);
+      tf.dispose([fused, step, ...all(x)]);
+    }
   });
 });
