@@ -94,10 +94,15 @@ export function gatherRowsValues(
   indices: ArrayLike<number>,
   out: Values,
 ): void {
+  // Where both lie in one buffer (the wasm heap), each row is one copyWithin, which makes no view (sliceValues).
+  const bytes = x.BYTES_PER_ELEMENT;
+  const heap = x.buffer === out.buffer && bytes === out.BYTES_PER_ELEMENT ? new Uint8Array(x.buffer) : null;
+  const rowBytes = rowSize * bytes;
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i]!;
     if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
-    out.set(x.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+    if (heap === null) out.set(x.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+    else heap.copyWithin(out.byteOffset + i * rowBytes, x.byteOffset + r * rowBytes, x.byteOffset + (r + 1) * rowBytes);
   }
 }
 
