@@ -19,6 +19,7 @@ import { hiddenPart } from '../recurrent/rnn.js';
 import { RecurrentStack, type BottomRunner } from '../recurrent/stack.js';
 import { DEFAULT_CELL, cellGates, type CellOptions } from '../recurrent/cell.js';
 import { luongAttention, type AttentionKind } from './attention.js';
+import { luongStepFused, luongStepRuns } from './luongStep.js';
 import { bahdanauAttention, bahdanauKeys } from './bahdanau.js';
 
 export interface DecoderOptions {
@@ -338,6 +339,16 @@ export class Decoder {
         weights: tf.reshape<tf.Rank.R3>(bahdanau.weights, [B, 1, -1]),
       };
     if (this.options.attention === 'none') return { state: next, logits: project(top), weights: null };
+    if (luongStepRuns(H)) {
+      const a = luongStepFused(
+        top,
+        memory.keys ?? memory.outputs,
+        memory.outputs,
+        memory.maskBias,
+        this.p('attention/Wc'),
+      );
+      return { state: next, logits: project(a.attended), weights: tf.reshape<tf.Rank.R3>(a.weights, [B, 1, -1]) };
+    }
     // A group's rows attend as that many target positions of one sentence: [B / G, G, H].
     const G = memory.group ?? 1;
     const out = this.luong(tf.reshape<tf.Rank.R3>(top, [B / G, G, H]), memory);
