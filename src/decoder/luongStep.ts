@@ -101,8 +101,8 @@ registerJsKernel(LUONG_STEP, ({ states, keys, values, maskBias, Wc }, _attrs, me
           base + cO! + 4 * b * G * M,
           false,
         );
-      blas.sgemm(false, false, R, H, M, base + cO!, base + wO!, base + outO!, false);
-      blas.sgemm(false, false, R, H, H, base + sO!, base + wO! + 4 * M * H, base + outO!, true);
+      blasProduct(blas, false, false, R, H, M, base + cO!, base + wO!, base + outO!, false);
+      blasProduct(blas, false, false, R, H, H, base + sO!, base + wO! + 4 * M * H, base + outO!, true);
       simd.kernels.tanh(outO!, R * H, outO!);
     },
     [Math.max(1, R * M), Math.max(1, R), Math.max(1, R)],

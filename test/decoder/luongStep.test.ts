@@ -36,6 +36,8 @@ describe.skipIf(blas === null)('a Luong decoder step in one kernel call', () => 
     { S: 3, G: 5, T: 9, H: 12, M: 20, lengths: [9, 9, 2] },
     { S: 64, G: 1, T: 20, H: 128, M: 128, lengths: Array.from({ length: 64 }, (_, b) => 20 - (b % 7)) },
     { S: 2, G: 5, T: 4, H: 16, M: 16, lengths: [4, 1] },
+    // One sentence, one row: every product is a gemv.
+    { S: 1, G: 1, T: 6, H: 12, M: 24, lengths: [4] },
   ];
   for (const c of cases) {
     it(`gives luongAttention's h̃ and weights: ${c.S} sentences × ${c.G} rows, T ${c.T}, H ${c.H}, M ${c.M}`, () => {

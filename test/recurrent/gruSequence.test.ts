@@ -72,6 +72,8 @@ const CASES: Case[] = [
   { T: 6, B: 4, H: 12, lengths: [6, 3, 1, 0], front: true },
   { T: 5, B: 3, H: 16, lengths: [2, 5, 4] },
   { T: 1, B: 2, H: 4 },
+  // One sentence: its products are gemv calls.
+  { T: 8, B: 1, H: 16, lengths: [5], front: true },
   { T: 20, B: 64, H: 128, lengths: Array.from({ length: 64 }, (_, b) => 20 - (b % 9)), front: true },
 ];
 
