@@ -5,7 +5,8 @@
 // is the logits' order: a sentence's K best continuations are among its rows' K best logits each, and those, the
 // row's logsumexp and its EOS logit are all the search needs. On wasm a toolkit kernel finds them where the logits
 // lie in the heap: a SIMD pass gives every block of 32 logits its maximum, and each row's scan reads only the blocks
-// that can hold one of its K best. The normaliser is the row's largest logit m (the largest block maximum) plus
+// whose maximum reaches the row's K-th largest block maximum, a bound below its K-th best (topOfRowByBlocks). The
+// normaliser is the row's largest logit m (the largest block maximum) plus
 // log Σ exp(x − m), summed by one more SIMD pass (expSumRows; without SIMD, x_m − log p_m from the backend's Softmax,
 // as in loss/logSoftmax.ts), and one read-back brings (2K + 2) numbers a row instead of the vocabulary. Elsewhere
 // tf.topk and tf.logSumExp do the same.
