@@ -44,20 +44,24 @@ registerJsKernel(LUONG_STEP, ({ states, keys, values, maskBias, Wc }, _attrs, me
     ],
     ([sO, kO, vO, mO, wO], [outO, aO], [cO, maxO, sumO]) => {
       const base = blas.address(simd.f32(0, 0).buffer);
+      // For each sentence s: its G rows of a (G × K) times op(its block of b) (N × K when transposed, K × N if not).
+      const perSentence = (transB: boolean, N: number, K: number, a: number, b: number, c: number): void => {
+        for (let s = 0; s < S; s++)
+          blasProduct(
+            blas,
+            false,
+            transB,
+            G,
+            N,
+            K,
+            base + a + 4 * s * G * K,
+            base + b + 4 * s * N * K,
+            base + c + 4 * s * G * N,
+            false,
+          );
+      };
       // Scores: each sentence's G rows against its T keys.
-      for (let b = 0; b < S; b++)
-        blasProduct(
-          blas,
-          false,
-          true,
-          G,
-          T,
-          H,
-          base + sO! + 4 * b * G * H,
-          base + kO! + 4 * b * T * H,
-          base + aO! + 4 * b * G * T,
-          false,
-        );
+      perSentence(true, T, H, sO!, kO!, aO!);
       // The mask's bias and each row's largest score (views taken here: nothing below allocates).
       const a = simd.f32(aO!, R * T);
       const bias = simd.f32(mO!, S * T);
@@ -88,19 +92,7 @@ registerJsKernel(LUONG_STEP, ({ states, keys, values, maskBias, Wc }, _attrs, me
         for (let i = 0; i < T; i++) if (bias[ob + i]! < PADDED) a[r * T + i] = 0;
       }
       // Contexts, then h̃ = tanh(c·W_c[:M] + s·W_c[M:]).
-      for (let b = 0; b < S; b++)
-        blasProduct(
-          blas,
-          false,
-          false,
-          G,
-          M,
-          T,
-          base + aO! + 4 * b * G * T,
-          base + vO! + 4 * b * T * M,
-          base + cO! + 4 * b * G * M,
-          false,
-        );
+      perSentence(false, M, T, aO!, vO!, cO!);
       blasProduct(blas, false, false, R, H, M, base + cO!, base + wO!, base + outO!, false);
       blasProduct(blas, false, false, R, H, H, base + sO!, base + wO! + 4 * M * H, base + outO!, true);
       simd.kernels.tanh(outO!, R * H, outO!);
