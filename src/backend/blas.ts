@@ -48,7 +48,8 @@ export interface Blas {
   singleThreadBelow: number;
   /**
    * C = A·B (+ C when accumulate), row-major, at byte addresses: C is [M, N]; A is [M, K] ([K, M] when transA);
-   * B is [K, N] ([N, K] when transB).
+   * B is [K, N] ([N, K] when transB). One row of A or one column of B (M or N 1, K > 0) runs as cblas_sgemv:
+   * cblas_sgemm then packs the whole other operand and runs at a few GFLOP/s (one sentence's decoding step).
    */
   sgemm(
     transA: boolean,
@@ -63,8 +64,7 @@ export interface Blas {
   ): void;
   /**
    * y = op(A)·x (+ y when accumulate), row-major, at byte addresses: A is [rows, cols]; op(A) is A, or Aᵀ when
-   * trans; x and y are contiguous vectors. (sgemm with one row or column runs at a few GFLOP/s; sgemv reads A at
-   * memory speed.)
+   * trans; x and y are contiguous vectors (sgemv reads A at memory speed).
    */
   sgemv(trans: boolean, rows: number, cols: number, a: number, x: number, y: number, accumulate: boolean): void;
   /** The address of a buffer's first byte (cached while the buffer is the same object). */
@@ -169,6 +169,10 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       current = want;
     }
   };
+  const sgemv: Blas['sgemv'] = (trans, rows, cols, a, x, y, accumulate) => {
+    useThreads(rows * cols);
+    gemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, rows, cols, 1, a, cols, x, 1, accumulate ? 1 : 0, y, 1);
+  };
   let cachedBuffer: ArrayBufferLike | null = null;
   let cachedAddress = 0;
   return {
@@ -178,6 +182,10 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
     threads,
     singleThreadBelow: below,
     sgemm(transA, transB, M, N, K, a, b, c, accumulate) {
+      // One row of A (contiguous whatever transA says): c = op(B)ᵀ·a. One column of B: c = op(A)·b. (With K = 0
+      // sgemm still writes C, zeros or itself, where sgemv returns at once.)
+      if (K > 0 && M === 1) return sgemv(!transB, transB ? N : K, transB ? K : N, b, a, c, accumulate);
+      if (K > 0 && N === 1) return sgemv(transA, transA ? K : M, transA ? M : K, a, b, c, accumulate);
       useThreads(M * N * K);
       gemm(
         CBLAS_ROW_MAJOR,
@@ -196,23 +204,7 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
         N,
       );
     },
-    sgemv(trans, rows, cols, a, x, y, accumulate) {
-      useThreads(rows * cols);
-      gemv(
-        CBLAS_ROW_MAJOR,
-        trans ? CBLAS_TRANS : CBLAS_NO_TRANS,
-        rows,
-        cols,
-        1,
-        a,
-        cols,
-        x,
-        1,
-        accumulate ? 1 : 0,
-        y,
-        1,
-      );
-    },
+    sgemv,
     address(buffer) {
       if (buffer !== cachedBuffer) {
         cachedAddress = Number(koffi.address(new Uint8Array(buffer, 0, 0)));

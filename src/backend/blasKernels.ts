@@ -128,30 +128,8 @@ function runProduct(
     const ai = pa + sa * plan.aBatch[i]!;
     const bi = pb + sb * plan.bBatch[i]!;
     const ci = pc + sc * i;
-    blasProduct(blas, transposeA, transposeB, M, N, K, ai, bi, ci, accumulate);
+    blas.sgemm(transposeA, transposeB, M, N, K, ai, bi, ci, accumulate);
   }
-}
-
-/**
- * c (M × N) = op(a)·op(b), or += with `accumulate`, at addresses: cblas_sgemm, or cblas_sgemv where a is one row or b
- * one column (a product of one sentence's row with its keys costs a third of sgemm's time as a gemv).
- */
-export function blasProduct(
-  blas: Blas,
-  transposeA: boolean,
-  transposeB: boolean,
-  M: number,
-  N: number,
-  K: number,
-  a: number,
-  b: number,
-  c: number,
-  accumulate: boolean,
-): void {
-  // One row of a (contiguous whatever transposeA says): c = op(b)ᵀ·a. One column of b: c = op(a)·b.
-  if (M === 1) blas.sgemv(!transposeB, transposeB ? N : K, transposeB ? K : N, b, a, c, accumulate);
-  else if (N === 1) blas.sgemv(transposeA, transposeA ? K : M, transposeA ? M : K, a, b, c, accumulate);
-  else blas.sgemm(transposeA, transposeB, M, N, K, a, b, c, accumulate);
 }
 
 function batchMatMul(fallback: KernelFunc): KernelFunc {

@@ -8,7 +8,7 @@
 // Without the tape only (search): training takes the composite form and its gradients.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, runJsKernel } from '../backend/jsKernels.js';
-import { blasInUse, blasProduct } from '../backend/blasKernels.js';
+import { blasInUse } from '../backend/blasKernels.js';
 import { simdKernels } from '../backend/wasm/binding.js';
 
 export const LUONG_STEP = 'ToolkitLuongStep';
@@ -47,8 +47,7 @@ registerJsKernel(LUONG_STEP, ({ states, keys, values, maskBias, Wc }, _attrs, me
       // For each sentence s: its G rows of a (G × K) times op(its block of b) (N × K when transposed, K × N if not).
       const perSentence = (transB: boolean, N: number, K: number, a: number, b: number, c: number): void => {
         for (let s = 0; s < S; s++)
-          blasProduct(
-            blas,
+          blas.sgemm(
             false,
             transB,
             G,
@@ -93,8 +92,8 @@ registerJsKernel(LUONG_STEP, ({ states, keys, values, maskBias, Wc }, _attrs, me
       }
       // Contexts, then h̃ = tanh(c·W_c[:M] + s·W_c[M:]).
       perSentence(false, M, T, aO!, vO!, cO!);
-      blasProduct(blas, false, false, R, H, M, base + cO!, base + wO!, base + outO!, false);
-      blasProduct(blas, false, false, R, H, H, base + sO!, base + wO! + 4 * M * H, base + outO!, true);
+      blas.sgemm(false, false, R, H, M, base + cO!, base + wO!, base + outO!, false);
+      blas.sgemm(false, false, R, H, H, base + sO!, base + wO! + 4 * M * H, base + outO!, true);
       simd.kernels.tanh(outO!, R * H, outO!);
     },
     [Math.max(1, R * M), Math.max(1, R), Math.max(1, R)],

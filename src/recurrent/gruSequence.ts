@@ -1,6 +1,6 @@
 // A whole GRU sequence as one kernel call each way, where the products run on a native BLAS and the step kernels in
-// WebAssembly SIMD (the wasm backend with OpenBLAS): the loop over time steps calls cblas_sgemm (cblas_sgemv for one
-// sentence, blasProduct) and the SIMD step kernel directly on the heap, and writes every step's state (and the
+// WebAssembly SIMD (the wasm backend with OpenBLAS): the loop over time steps calls cblas_sgemm (a gemv for one
+// sentence, Blas.sgemm) and the SIMD step kernel directly on the heap, and writes every step's state (and the
 // backward pass's cache) into one output.
 //
 // The per-step form (rnn.ts) makes two tfjs ops a step forward and two backward, each with its tensor bookkeeping,
@@ -14,7 +14,7 @@
 // The same step kernels and products as the per-step form, in the same order: the same values.
 import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, runJsKernel, type SimdMemory } from '../backend/jsKernels.js';
-import { blasInUse, blasProduct } from '../backend/blasKernels.js';
+import { blasInUse } from '../backend/blasKernels.js';
 import { simdKernels } from '../backend/wasm/binding.js';
 import type { Blas } from '../backend/blas.js';
 import { GRU_CACHE_BLOCKS, GRU_GATES } from './gruKernels.js';
@@ -55,7 +55,7 @@ registerJsKernel(GRU_SEQUENCE, ({ xp, h0, U, c, mask }, attrs, memory) => {
       const { blas, base } = blasAndBase(simd);
       let h = h0O!;
       for (let t = 0; t < T; t++) {
-        blasProduct(blas, false, false, B, G, H, base + h, base + UO!, base + hUO!, false);
+        blas.sgemm(false, false, B, G, H, base + h, base + UO!, base + hUO!, false);
         const next = statesO! + 4 * t * B * H;
         const cache = keep ? cachesO! + 4 * t * B * GRU_CACHE_BLOCKS * H : 0;
         simd.kernels.gruStep(xpO!, hUO!, cO!, h, mO!, t, B, H, next, cache);
@@ -99,7 +99,7 @@ registerJsKernel(GRU_SEQUENCE_GRAD, ({ dOut, h0, states, caches, U, mask }, attr
           dXpO! + 4 * t * B * G,
           direct,
         );
-        blasProduct(blas, false, true, B, H, G, base + dGate, base + UO!, base + dhAO!, false);
+        blas.sgemm(false, true, B, H, G, base + dGate, base + UO!, base + dhAO!, false);
         dhA = dhAO!;
         dhB = direct;
       }
@@ -112,20 +112,9 @@ registerJsKernel(GRU_SEQUENCE_GRAD, ({ dOut, h0, states, caches, U, mask }, attr
         const [a, b] = [simd.f32(dhA, B * H), simd.f32(dhB, B * H)];
         for (let i = 0; i < B * H; i++) dh0[i] = a[i]! + b[i]!;
         // ∂U = h_0ᵀ·∂gate_0 + [states_0 … states_T−2]ᵀ·∂gate_1…T−1; ∂c = ∂gateᵀ·1.
-        blasProduct(blas, true, false, H, G, B, base + h0O!, base + dGateO!, base + dUO!, false);
+        blas.sgemm(true, false, H, G, B, base + h0O!, base + dGateO!, base + dUO!, false);
         if (T > 1)
-          blasProduct(
-            blas,
-            true,
-            false,
-            H,
-            G,
-            (T - 1) * B,
-            base + statesO!,
-            base + dGateO! + 4 * B * G,
-            base + dUO!,
-            true,
-          );
+          blas.sgemm(true, false, H, G, (T - 1) * B, base + statesO!, base + dGateO! + 4 * B * G, base + dUO!, true);
         simd.f32(onesO!, T * B).fill(1);
         blas.sgemv(true, T * B, G, base + dGateO!, base + onesO!, base + dcO!, false);
       }

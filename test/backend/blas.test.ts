@@ -114,6 +114,36 @@ function expectClose(actual: Float32Array, expected: ArrayLike<number>): void {
     if (!(Math.abs(actual[i]! - expected[i]!) <= 1e-5 * scale)) expect.fail(`[${i}]: ${actual[i]} vs ${expected[i]}`);
 }
 
+/**
+ * sgemm of random A [M, K] and B [K, N] at the given float offsets of `heap` into C, at every transpose flag, then
+ * again accumulating onto C, against the float64 reference.
+ */
+function expectEveryFlag(
+  b: Blas,
+  heap: Float32Array,
+  [M, N, K]: readonly [number, number, number],
+  [oa, ob, oc]: readonly [number, number, number],
+  rng: Rng,
+): void {
+  const A = heap.subarray(oa, oa + M * K);
+  const B = heap.subarray(ob, ob + K * N);
+  const C = heap.subarray(oc, oc + M * N);
+  for (const x of [A, B]) for (let i = 0; i < x.length; i++) x[i] = rng.next() * 2 - 1;
+  const base = b.address(heap.buffer);
+  for (const tA of [false, true])
+    for (const tB of [false, true]) {
+      C.fill(123);
+      b.sgemm(tA, tB, M, N, K, base + 4 * oa, base + 4 * ob, base + 4 * oc, false);
+      const want = reference(A, B, M, N, K, tA, tB);
+      expectClose(C, want);
+      b.sgemm(tA, tB, M, N, K, base + 4 * oa, base + 4 * ob, base + 4 * oc, true);
+      expectClose(
+        C,
+        want.map((v) => 2 * v),
+      );
+    }
+}
+
 describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', () => {
   for (const shared of [false, true]) {
     it(`${shared ? 'SharedArrayBuffer' : 'ArrayBuffer'}: every transpose flag, operands at offsets, accumulate adds onto C`, () => {
@@ -123,24 +153,10 @@ describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', (
       const buffer = shared ? new SharedArrayBuffer(4096) : new ArrayBuffer(4096);
       const heap = new Float32Array(buffer);
       // Operands at offsets that are not multiples of a cache line: the addresses are the base plus bytes.
-      const [oa, ob, oc] = [3, 101, 211];
+      const oa = 3;
       const A = heap.subarray(oa, oa + M * K);
-      const B = heap.subarray(ob, ob + K * N);
-      const C = heap.subarray(oc, oc + M * N);
-      for (const x of [A, B]) for (let i = 0; i < x.length; i++) x[i] = rng.next() * 2 - 1;
       const base = b.address(buffer);
-      for (const tA of [false, true])
-        for (const tB of [false, true]) {
-          C.fill(123);
-          b.sgemm(tA, tB, M, N, K, base + 4 * oa, base + 4 * ob, base + 4 * oc, false);
-          const want = reference(A, B, M, N, K, tA, tB);
-          expectClose(C, want);
-          b.sgemm(tA, tB, M, N, K, base + 4 * oa, base + 4 * ob, base + 4 * oc, true);
-          expectClose(
-            C,
-            want.map((v) => 2 * v),
-          );
-        }
+      expectEveryFlag(b, heap, [M, N, K], [oa, 101, 211], rng);
       // sgemv: y = A·x and y = Aᵀ·x with A [M, K].
       const x = heap.subarray(400, 400 + Math.max(M, K));
       for (let i = 0; i < x.length; i++) x[i] = rng.next() - 0.5;
@@ -151,6 +167,23 @@ describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', (
       expectClose(y.subarray(0, K), reference(A, x, K, 1, M, true, false));
     });
   }
+
+  it('sgemm of one row or one column (a gemv inside) at every flag, accumulating; with K = 0 it writes C', () => {
+    const b = blas!;
+    const rng = new Rng(6);
+    const buffer = new ArrayBuffer(8192);
+    const heap = new Float32Array(buffer);
+    const base = b.address(buffer);
+    for (const sizes of [
+      [1, 9, 6],
+      [7, 1, 5],
+      [1, 1, 4],
+    ] as const)
+      expectEveryFlag(b, heap, sizes, [5, 307, 613], rng);
+    const C = heap.subarray(1000, 1007).fill(5);
+    b.sgemm(false, false, 1, 7, 0, base, base, base + 4 * 1000, false);
+    expect(Array.from(C)).toEqual(Array(7).fill(0));
+  });
 
   it('address is the buffer start, cached per buffer object and taken again for a new one', () => {
     const b = blas!;
