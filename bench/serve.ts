@@ -1,17 +1,19 @@
 // `npm run bench -- --only serve`: `translate serve` under load, on loopback only. One server process holds two
 // models: the number-words demo model and the Multi30K English→French recipe's model (corpora/configs/
 // multi30k-en-fr.json: embeddings 256, bidirectional GRU 256, dot attention, 5.8 M weights), each trained here once
-// (400 and 300 steps; cached in the temporary folder). 1, 8 and 64 concurrent clients each send
+// (400 and 300 steps; cached in the temporary folder), with the server's default workers (one per core). 1, 8 and 64
+// concurrent clients each send
 // one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6, alignments), in
-// three rounds alternating the levels: sentences/s (median over rounds) and p50/p95/p99 latency. Then scale-out: a
-// second server process, the 64 clients split between the two. Then a soak of up to 100,000 requests (64 clients,
-// number-words) bounded in time, sampling the server's resident memory. Results are printed and written to
+// three rounds alternating the levels: sentences/s (median over rounds) and p50/p95/p99 latency. Then scale-out: one
+// server process of one worker against two such processes, the 64 clients split between them. Then a soak of up to 100,000 requests (64 clients,
+// number-words) bounded in time, sampling the server's resident memory (its processes' together). Results are printed and written to
 // bench/out/serve.json.
 //
 //   npm run bench -- --only serve                       the full run
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
 //   npm run bench -- --only serve --soak N --soak-seconds S --seconds S (per level and round) --rounds R --beam K
-//                                 --batching fixed|continuous (the servers' --batching)
+//                                 --batching fixed|continuous (the servers' --batching) --workers N|auto (the main
+//                                 server's --workers; default auto)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -116,13 +118,15 @@ function numberSentences(n: number): string[] {
 }
 
 /**
- * A server process; `threads` limits its wasm and OpenBLAS threads (default: theirs, one per core); `batching` is its
- * --batching (default: the server's, fixed).
+ * A server process; `threads` limits its wasm and OpenBLAS threads (default: theirs, one per core, or 1 a worker with
+ * several workers); `batching` is its --batching (default: the server's, fixed); `workers` its --workers (default:
+ * the server's, one per core).
  */
 function startServer(
   models: string[],
   threads?: number,
   batching?: string,
+  workers?: string,
 ): Promise<{ child: ChildProcess; url: string }> {
   const limit = threads === undefined ? [] : ['--threads', String(threads)];
   const args = [
@@ -139,6 +143,7 @@ function startServer(
     '--max-texts',
     '64',
     ...(batching === undefined ? [] : ['--batching', batching]),
+    ...(workers === undefined ? [] : ['--workers', workers]),
     ...models.flatMap((m) => ['--model', m]),
   ];
   const env = {
@@ -158,10 +163,20 @@ function startServer(
   });
 }
 
-/** Resident memory of a process (Linux), in MiB. */
+/** Resident memory of a process and its children (a server's workers), in MiB (Linux). */
 function rssMiB(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    // no such file: the process alone
+  }
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? NaN : Number(m[1]) / 1024;
+  return (m === null ? NaN : Number(m[1]) / 1024) + children.reduce((n, c) => n + rssMiB(c), 0);
 }
 
 /**
@@ -268,6 +283,7 @@ export async function runServeBench(args: string[]): Promise<void> {
   const rounds = flag(args, '--rounds', quick ? 1 : 3);
   const beam = args.includes('--beam') ? flag(args, '--beam', 5) : undefined;
   const batching = args.includes('--batching') ? args[args.indexOf('--batching') + 1] : undefined;
+  const workers = args.includes('--workers') ? args[args.indexOf('--workers') + 1] : undefined;
   const soakRequests = flag(args, '--soak', quick ? 10_000 : 100_000);
   const soakSeconds = flag(args, '--soak-seconds', quick ? 120 : 900);
   mkdirSync(cache, { recursive: true });
@@ -277,7 +293,8 @@ export async function runServeBench(args: string[]): Promise<void> {
   const workloads: [string, string[]][] = [['number-words', numberSentences(1000)]];
   if (m30k !== null) workloads.push(['multi30k', gzLines(join(shared, 'multi30k/val.en.gz'))]);
 
-  const { child, url } = await startServer(specs, undefined, batching);
+  const { child, url } = await startServer(specs, undefined, batching, workers);
+  const workerCount = workers === undefined || workers === 'auto' ? availableParallelism() : Number(workers);
   const levels: Level[] = [];
   const lines: string[] = [];
   try {
@@ -303,24 +320,27 @@ export async function runServeBench(args: string[]): Promise<void> {
         levels.push({ model, clients, ...level });
       }
     }
-    // Scale-out: two more server processes with the number-words model, each limited to half the cores' threads; the
-    // 64 clients split between them, as behind a load balancer (each client keeps its connection to one process).
-    // Rounds alternate them with the one process above (all the cores' threads), the number-words model alone.
+    // Scale-out, as behind a load balancer (each client keeps its connection to one process): server processes of
+    // one worker with the number-words model, one with all the cores' threads against two with half each, the 64
+    // clients split between the two. Rounds alternate them.
     const half = Math.max(1, Math.floor(availableParallelism() / 2));
+    const single = await startServer([`number-words=${nw}`], undefined, batching, '1');
     const pair = [
-      await startServer([`number-words=${nw}`], half, batching),
-      await startServer([`number-words=${nw}`], half, batching),
+      await startServer([`number-words=${nw}`], half, batching, '1'),
+      await startServer([`number-words=${nw}`], half, batching, '1'),
     ];
     const one: Round[] = [];
     const two: Round[] = [];
     try {
-      for (const p of pair) await load(p.url, 'number-words', workloads[0]![1], 64, 128, 60, undefined, beam);
+      for (const p of [single, ...pair])
+        await load(p.url, 'number-words', workloads[0]![1], 64, 128, 60, undefined, beam);
       for (let round = 0; round < rounds; round++) {
         process.stderr.write(
           `bench serve: scale-out, 1 process then 2 (${half} thread(s) each), 64 clients, round ${round + 1}/${rounds}…\n`,
         );
         one.push(
-          ...(await load(url, 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam)).rounds,
+          ...(await load(single.url, 'number-words', workloads[0]![1], 64, Infinity, levelSeconds, undefined, beam))
+            .rounds,
         );
         two.push(
           ...(
@@ -338,7 +358,7 @@ export async function runServeBench(args: string[]): Promise<void> {
         );
       }
     } finally {
-      for (const p of pair) p.child.kill('SIGTERM');
+      for (const p of [single, ...pair]) p.child.kill('SIGTERM');
     }
     const { rounds: _one, ...oneProcess } = summary(one);
     const { rounds: _two, ...scaleOut } = summary(two);
@@ -351,7 +371,8 @@ export async function runServeBench(args: string[]): Promise<void> {
     const sample = (done: number) => {
       const at = { done, rss: rssMiB(child.pid!) };
       samples.push(at);
-      // The server's own view: V8 heap in use and live tensors (a leak shows in one of them, not only in RSS).
+      // The server's own view (of the worker that answers): V8 heap in use and live tensors (a leak shows in one of
+      // them, not only in RSS).
       void fetch(`${url}/health`)
         .then((r) => r.json())
         .then(
@@ -406,7 +427,7 @@ export async function runServeBench(args: string[]): Promise<void> {
 
     const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
     lines.push(
-      `translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, ${batching ?? 'fixed'} batching, one server process`,
+      `translate serve on loopback: one-sentence requests, ${beam === undefined ? 'beam 5 (the API default)' : `beam ${beam}`}, ${batching ?? 'fixed'} batching, one server process of ${workerCount} worker(s)`,
     );
     lines.push(
       `  ${'model'.padEnd(15)}${'clients'.padStart(8)}${'requests'.padStart(10)}${'errors'.padStart(8)}${'sent/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}`,
@@ -427,7 +448,7 @@ export async function runServeBench(args: string[]): Promise<void> {
       );
     }
     lines.push(
-      `scale-out: number-words, 64 clients: 1 process ${f(oneProcess.sentencesPerSecond, 1)} sentences/s (p99 ${f(oneProcess.p99, 1)} ms); 2 processes of ${half} thread(s) ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}×, p99 ${f(scaleOut.p99, 1)} ms), ${oneProcess.errors + scaleOut.errors} errors`,
+      `scale-out: number-words, 64 clients, processes of one worker: 1 process ${f(oneProcess.sentencesPerSecond, 1)} sentences/s (p99 ${f(oneProcess.p99, 1)} ms); 2 processes of ${half} thread(s) ${f(scaleOut.sentencesPerSecond, 1)} sentences/s (${f(scaleOut.sentencesPerSecond / oneProcess.sentencesPerSecond, 2)}×, p99 ${f(scaleOut.p99, 1)} ms), ${oneProcess.errors + scaleOut.errors} errors`,
     );
     lines.push(
       `soak: ${f(soak.requests)} requests in ${f(soak.seconds)} s (${f(soak.sentencesPerSecond)}/s, ${soak.errors} errors, p50 ${f(soak.p50, 1)} ms, p99 ${f(soak.p99, 1)} ms)`,
@@ -436,7 +457,7 @@ export async function runServeBench(args: string[]): Promise<void> {
       `  server RSS floor ${f(first.rss)} MiB in the first quarter → ${f(last.rss)} MiB in the last (${change >= 0 ? '+' : ''}${f(change * 100, 1)} %) ${Math.abs(change) <= 0.1 ? '(flat within ±10 %: met)' : '(NOT flat within ±10 %)'}; ${f(end.rss)} MiB at the end; range ${f(min)}–${f(max)} MiB (V8's collection sawtooth)`,
     );
     lines.push(
-      `  server V8 heap in use at those floors ${f(first.heapUsed ?? NaN)} → ${f(last.heapUsed ?? NaN)} MiB; live tensors ${first.tensors} → ${end.tensors}`,
+      `  a worker's V8 heap in use at those floors ${f(first.heapUsed ?? NaN)} → ${f(last.heapUsed ?? NaN)} MiB; live tensors ${first.tensors} → ${end.tensors}`,
     );
     process.stdout.write(lines.join('\n') + '\n');
     mkdirSync(join(root, 'bench/out'), { recursive: true });
@@ -449,6 +470,7 @@ export async function runServeBench(args: string[]): Promise<void> {
           models: specs,
           beam: beam ?? 'API default (5)',
           batching: batching ?? 'fixed (the default)',
+          workers: workerCount,
           levels,
           scaleOut: { oneProcess, twoProcesses: scaleOut, threadsEach: half },
           soak: soakReport,

@@ -26,19 +26,28 @@ import { registerForecastCommands } from './cli/forecast.js';
 import { registerServeCommand } from './cli/serve.js';
 import { registerWebCommand } from './cli/web.js';
 
-/** Starts the backend the flags ask for; a server (`serving`) gives OpenBLAS's second thread larger products only. */
-async function startBackend(choice: string | undefined, serving = false): Promise<void> {
-  const threads = parseWasmThreads(program.opts()['threads'] as string | undefined);
+/**
+ * Starts the backend the flags ask for; a server (`serving`) gives OpenBLAS's second thread larger products only.
+ * `how.threads` overrides --threads (a serve worker's share); `how.say` takes the lines it would print.
+ */
+async function startBackend(
+  choice: string | undefined,
+  serving = false,
+  how: { threads?: number; say?: (lines: string[]) => void } = {},
+): Promise<void> {
+  const threads = how.threads ?? parseWasmThreads(program.opts()['threads'] as string | undefined);
   const blas = program.opts()['blas'] as BlasChoice | undefined;
   const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
     ...(threads === undefined ? {} : { wasmThreads: threads }),
     ...(blas === undefined ? {} : { blas }),
     ...(serving ? { blasSingleThreadBelow: SERVING_SMALL_PRODUCT } : {}),
   });
-  process.stderr.write(`backend: ${info.description}\n`);
-  if (info.hint !== null) process.stderr.write(`${info.hint}\n`);
+  const lines = [`backend: ${info.description}`];
+  if (info.hint !== null) lines.push(info.hint);
   if (info.choice === 'cpu')
-    process.stderr.write('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended\n');
+    lines.push('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended');
+  if (how.say !== undefined) how.say(lines);
+  else for (const line of lines) process.stderr.write(`${line}\n`);
 }
 
 const program = new Command();

@@ -1,13 +1,23 @@
 // `translate serve`: a long-lived HTTP server that loads its models once and answers translation (and head)
 // requests, batching concurrent requests (src/serve/). One JSON access-log line per request on stderr (--quiet: none).
-// SIGTERM or Ctrl-C: stop accepting connections, answer the requests in flight, exit 0.
+// SIGTERM or Ctrl-C: stop accepting connections, answer the requests in flight, exit 0. --workers N: N processes, each
+// with its own models, share the listening socket (serveWorkers.ts).
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { int, num, collect, backendFlag } from './flags.js';
+import { isUserError } from '../errors.js';
+import { BACKEND_ENV, parseWasmThreads } from '../backend/select.js';
+import { nativeTfjsInstalled, runWorkers, workerCount, workerLink, type WorkerLink } from './serveWorkers.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
 
-type StartBackend = (choice: string | undefined, serving?: boolean) => Promise<void>;
+/** Starts the backend; a server's products get OpenBLAS's second thread only when large (cli.ts). */
+type StartBackend = (
+  choice: string | undefined,
+  serving?: boolean,
+  how?: { threads?: number; say?: (lines: string[]) => void },
+) => Promise<void>;
 
 export interface ServeFlags {
   model: string[];
@@ -22,6 +32,7 @@ export interface ServeFlags {
   bodyLimit: number;
   requestTimeoutMs: number;
   page: boolean;
+  workers: string;
   quiet?: boolean;
 }
 
@@ -35,9 +46,17 @@ function batchingMode(value: string): 'fixed' | 'continuous' {
   throw new ServeError(`--batching: expected fixed or continuous, got ${JSON.stringify(value)}`);
 }
 
-export async function serve(flags: ServeFlags): Promise<void> {
+/** Checks what can be checked before any model loads (in the primary, before workers start). */
+function checkFlags(flags: ServeFlags): void {
   if (flags.model.length === 0)
     throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
+  batchingMode(flags.batching);
+  flags.model.forEach(parseModelSpec);
+}
+
+/** Runs one server in this process; a worker (`worker`) tells its primary what it would print at start-up. */
+export async function serve(flags: ServeFlags, worker: WorkerLink | null = null): Promise<void> {
+  checkFlags(flags);
   const batching = batchingMode(flags.batching);
   const specs = flags.model.map(parseModelSpec);
   const loading = loadServedModels(specs);
@@ -59,10 +78,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    say(`translate serve: ${signal}: no new connections; finishing the requests in flight`);
+    // A worker's primary says this once for all workers.
+    if (worker === null) say(`translate serve: ${signal}: no new connections; finishing the requests in flight`);
     await app.close();
     disposeModels(await loading.catch(() => []));
-    say('translate serve: stopped');
+    if (worker === null) say('translate serve: stopped');
     // The wasm backend's worker threads would keep the process alive.
     process.exit(0);
   };
@@ -77,12 +97,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
       `cannot listen on ${flags.host}:${flags.port} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
     );
   }
-  say(`translate serve: listening on ${address}; loading ${specs.map((s) => s.name).join(', ')}`);
+  const names = specs.map((s) => s.name);
+  if (worker === null) say(`translate serve: listening on ${address}; loading ${names.join(', ')}`);
+  else await worker.send({ kind: 'listening', url: address, models: names });
   try {
     const models = await loading;
-    say(
-      `translate serve: ready: ${models.map((m) => `${m.name} (${m.kind}, ${m.weights.toLocaleString('en-US')} weights)`).join(', ')}`,
-    );
+    const summary = models.map((m) => `${m.name} (${m.kind}, ${m.weights.toLocaleString('en-US')} weights)`).join(', ');
+    if (worker === null) say(`translate serve: ready: ${summary}`);
+    else await worker.send({ kind: 'ready', summary });
   } catch (e) {
     stopping = true;
     await app.close();
@@ -132,10 +154,54 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
       int('--request-timeout-ms'),
       d.requestTimeoutMs,
     )
+    .option(
+      '--workers <n>',
+      'server processes, each with its own copy of the models (auto: one per core on wasm, 1 on tfjs-node); ' +
+        'with more than one, each runs its products on --threads threads (default 1)',
+      'auto',
+    )
     .option('--no-page', 'do not serve the browser page at /')
     .option('--quiet', 'no access log on stderr')
     .action(async (flags: ServeFlags) => {
-      await startBackend(backendFlag(program), true);
-      await serve(flags);
+      const link = workerLink();
+      if (link !== null) return serveAsWorker(flags, link, program, startBackend);
+      checkFlags(flags);
+      const backend = backendFlag(program) ?? process.env[BACKEND_ENV];
+      const workers = workerCount(flags.workers, backend, nativeTfjsInstalled);
+      if (workers === 1 || !cluster.isPrimary) {
+        await startBackend(backendFlag(program), true);
+        await serve(flags);
+        return;
+      }
+      const threads = parseWasmThreads(program.opts()['threads'] as string | undefined) ?? 1;
+      await runWorkers({ workers, threads, say });
     });
+}
+
+/**
+ * One worker of `--workers N`: the backend on the worker's share of threads, then the server. What it would print
+ * at start-up, and the error that stops it, go to the primary, which prints them once for all workers.
+ */
+async function serveAsWorker(
+  flags: ServeFlags,
+  link: WorkerLink,
+  program: Command,
+  startBackend: StartBackend,
+): Promise<void> {
+  try {
+    const threads = parseWasmThreads(program.opts()['threads'] as string | undefined) ?? 1;
+    await startBackend(backendFlag(program), true, {
+      threads,
+      say: (lines) => void link.send({ kind: 'backend', lines }),
+    });
+    await serve(flags, link);
+  } catch (e) {
+    await link.send({
+      kind: 'error',
+      message: isUserError(e) ? (e as Error).message : e instanceof Error ? (e.stack ?? e.message) : String(e),
+      internal: !isUserError(e),
+    });
+    // The cluster channel (and the wasm backend's threads) would keep the worker alive.
+    process.exit(1);
+  }
 }

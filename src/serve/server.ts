@@ -222,6 +222,8 @@ export function buildServer(
       return {
         status: 'ready',
         models: loaded.length,
+        // Which process answered (`translate serve --workers N` runs several behind one port).
+        pid: process.pid,
         queued: batcher.waiting,
         memory: {
           rssMiB: mib(m.rss),

@@ -1,31 +1,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import { useTestBackend } from '../helpers/backend.js';
-import { runCli, cliArgs, cliEnv, repoRoot } from '../helpers/cli.js';
+import { runCli, startServe as startServer } from '../helpers/cli.js';
 import { saveTinyTranslator } from '../helpers/serveModels.js';
 import { Translator } from '../../src/translation/translator.js';
 
 beforeAll(useTestBackend);
-
-/** Starts `translate serve` on a free loopback port; resolves once it is listening and its models are loaded. */
-function startServer(args: string[]) {
-  const child = spawn(process.execPath, cliArgs(['serve', '--host', '127.0.0.1', '--port', '0', ...args]), {
-    cwd: repoRoot,
-    env: cliEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1];
-      if (url !== undefined && stderr.includes('translate serve: ready:')) resolve(url);
-    });
-    void exited.then((code) => reject(new Error(`the server exited (${code}) before it was ready:\n${stderr}`)));
-  });
-  return { child, ready, exited, stderr: () => stderr };
-}
 
 describe('translate serve', () => {
   it('serves over loopback; on SIGTERM it answers the requests in flight, then exits 0', async () => {
