@@ -49,7 +49,8 @@ export interface Blas {
   /**
    * C = A·B (+ C when accumulate), row-major, at byte addresses: C is [M, N]; A is [M, K] ([K, M] when transA);
    * B is [K, N] ([N, K] when transB). One row of A or one column of B (M or N 1, K > 0) runs as cblas_sgemv:
-   * cblas_sgemm then packs the whole other operand and runs at a few GFLOP/s (one sentence's decoding step).
+   * cblas_sgemm then packs the whole other operand and runs at a few GFLOP/s (one sentence's decoding step). So do
+   * a few rows of A (fewer than GEMV_ROWS, not transA) against a B of GEMV_MIN_SIZE values or more, a gemv a row.
    */
   sgemm(
     transA: boolean,
@@ -101,6 +102,18 @@ export const SMALL_PRODUCT = 1 << 22;
  * at 16.8 M; it sits below 64 × 256 × 1,000 (16.4 M), which two threads still do faster on a quiet machine.
  */
 export const SERVING_SMALL_PRODUCT = 16_000_000;
+
+/**
+ * Products of fewer rows of A than this (and a B of at least GEMV_MIN_SIZE values) run as one sgemv a row. OpenBLAS's
+ * sgemm (Haswell kernels, 0.3.21) packs all of B whatever the rows, and computes fewer than 8 rows in edge kernels:
+ * on one thread here, 5 × 256 × 6,565 (one sentence's beam-5 output layer on the Multi30K model) takes 622 µs as
+ * one sgemm and 415 µs as five gemv calls (each reads B from cache), 3 rows 695 → 266 µs, 7 rows 832 → 575 µs,
+ * 5 × 128 × 1,000 42 → 32 µs, 5 × 512 × 8,000 1,525 → 1,075 µs; from 8 rows sgemm is faster (546 against 674 µs).
+ */
+export const GEMV_ROWS = 8;
+
+/** The least size of B (K·N values) for GEMV_ROWS: below it a call's own cost is most of the time either way. */
+export const GEMV_MIN_SIZE = 1 << 14;
 
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
@@ -186,6 +199,11 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       // sgemm still writes C, zeros or itself, where sgemv returns at once.)
       if (K > 0 && M === 1) return sgemv(!transB, transB ? N : K, transB ? K : N, b, a, c, accumulate);
       if (K > 0 && N === 1) return sgemv(transA, transA ? K : M, transA ? M : K, a, b, c, accumulate);
+      if (!transA && K > 0 && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE) {
+        for (let m = 0; m < M; m++)
+          sgemv(!transB, transB ? N : K, transB ? K : N, b, a + 4 * m * K, c + 4 * m * N, accumulate);
+        return;
+      }
       useThreads(M * N * K);
       gemm(
         CBLAS_ROW_MAJOR,

@@ -14,6 +14,8 @@ import {
   OPENBLAS_PACKAGE,
   SMALL_PRODUCT,
   SERVING_SMALL_PRODUCT,
+  GEMV_ROWS,
+  GEMV_MIN_SIZE,
   type Blas,
 } from '../../src/backend/blas.js';
 import { selectBackend } from '../../src/backend/select.js';
@@ -183,6 +185,23 @@ describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', (
     const C = heap.subarray(1000, 1007).fill(5);
     b.sgemm(false, false, 1, 7, 0, base, base, base + 4 * 1000, false);
     expect(Array.from(C)).toEqual(Array(7).fill(0));
+  });
+
+  it('sgemm of a few rows against a large B (a gemv a row inside) at every flag, accumulating', () => {
+    const b = blas!;
+    const rng = new Rng(8);
+    const heap = new Float32Array(new ArrayBuffer(4 * 70_000));
+    // K·N at GEMV_MIN_SIZE and above, rows 2 to GEMV_ROWS − 1 (gemv rows), GEMV_ROWS (sgemm), and transA (sgemm).
+    for (const [M, N, K] of [
+      [2, 130, 128],
+      [5, 1000, 20],
+      [GEMV_ROWS - 1, 64, GEMV_MIN_SIZE / 64],
+      [GEMV_ROWS, 300, 60],
+    ] as const) {
+      expect(K * N).toBeGreaterThanOrEqual(GEMV_MIN_SIZE);
+      const ob = 3 + M * K + 5;
+      expectEveryFlag(b, heap, [M, N, K], [3, ob, ob + K * N + 7], rng);
+    }
   });
 
   it('address is the buffer start, cached per buffer object and taken again for a new one', () => {
