@@ -1,13 +1,12 @@
-// `npm run bench -- --only serve`: `translate serve` under load, on loopback only. One server process holds two
-// models: the number-words demo model and the Multi30K English→French recipe's model (corpora/configs/
-// multi30k-en-fr.json: embeddings 256, bidirectional GRU 256, dot attention, 5.8 M weights), each trained here once
-// (400 and 300 steps; cached in the temporary folder), with the server's default workers (one per core). 1, 8 and 64
-// concurrent clients each send
-// one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6, alignments), in
-// three rounds alternating the levels: sentences/s (median over rounds) and p50/p95/p99 latency. Then scale-out: one
-// server process of one worker against two such processes, the 64 clients split between them. Then a soak of up to 100,000 requests (64 clients,
-// number-words) bounded in time, sampling the server's resident memory (its processes' together). Results are printed and written to
-// bench/out/serve.json.
+// `npm run bench -- --only serve`: `translate serve` under load, on loopback only. One server holds two models: the
+// number-words demo model and the Multi30K English→French recipe's model (corpora/configs/multi30k-en-fr.json:
+// embeddings 256, bidirectional GRU 256, dot attention, 5.8 M weights), each trained here once (400 and 300 steps;
+// cached in the temporary folder), with the server's default workers (one per core). 1, 8 and 64 concurrent clients
+// each send one-sentence requests back to back (keep-alive, the API's defaults: beam 5, length penalty 0.6,
+// alignments), in three rounds alternating the levels: sentences/s (median over rounds) and p50/p95/p99 latency.
+// Then scale-out: one server process of one worker against two such processes, the 64 clients split between them.
+// Then a soak of up to 100,000 requests (64 clients, number-words) bounded in time, sampling the server's resident
+// memory (its processes' together). Results are printed and written to bench/out/serve.json.
 //
 //   npm run bench -- --only serve                       the full run
 //   npm run bench -- --only serve --quick               shorter levels, a 10,000-request soak
