@@ -10,7 +10,7 @@ import { BACKEND_ENV, parseWasmThreads } from '../backend/select.js';
 import { nativeTfjsInstalled, runWorkers, workerCount, workerLink, type WorkerLink } from './serveWorkers.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
-import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
+import { parseModelSpec, loadServedModels, disposeModels, ServeError, type ModelSpec } from '../serve/models.js';
 
 /** Starts the backend; a server's products get OpenBLAS's second thread only when large (cli.ts). */
 type StartBackend = (
@@ -46,19 +46,16 @@ function batchingMode(value: string): 'fixed' | 'continuous' {
   throw new ServeError(`--batching: expected fixed or continuous, got ${JSON.stringify(value)}`);
 }
 
-/** Checks what can be checked before any model loads (in the primary, before workers start). */
-function checkFlags(flags: ServeFlags): void {
+/** What can be read from the flags before any model loads (the primary checks it before workers start). */
+function checkFlags(flags: ServeFlags): { batching: 'fixed' | 'continuous'; specs: ModelSpec[] } {
   if (flags.model.length === 0)
     throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
-  batchingMode(flags.batching);
-  flags.model.forEach(parseModelSpec);
+  return { batching: batchingMode(flags.batching), specs: flags.model.map(parseModelSpec) };
 }
 
 /** Runs one server in this process; a worker (`worker`) tells its primary what it would print at start-up. */
 export async function serve(flags: ServeFlags, worker: WorkerLink | null = null): Promise<void> {
-  checkFlags(flags);
-  const batching = batchingMode(flags.batching);
-  const specs = flags.model.map(parseModelSpec);
+  const { batching, specs } = checkFlags(flags);
   const loading = loadServedModels(specs);
   const app = buildServer(loading, {
     batcher: { maxBatchSize: flags.maxBatchSize, maxWaitMs: flags.maxWaitMs },
