@@ -195,15 +195,15 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
     threads,
     singleThreadBelow: below,
     sgemm(transA, transB, M, N, K, a, b, c, accumulate) {
-      // One row of A (contiguous whatever transA says): c = op(B)ᵀ·a. One column of B: c = op(A)·b. (With K = 0
-      // sgemm still writes C, zeros or itself, where sgemv returns at once.)
-      if (K > 0 && M === 1) return sgemv(!transB, transB ? N : K, transB ? K : N, b, a, c, accumulate);
-      if (K > 0 && N === 1) return sgemv(transA, transA ? K : M, transA ? M : K, a, b, c, accumulate);
-      if (!transA && K > 0 && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE) {
+      // Each row of A: c_m = op(B)ᵀ·a_m; one row is contiguous whatever transA says, a few are when A is not
+      // transposed. One column of B: c = op(A)·b. (With K = 0 sgemm still writes C, zeros or itself, where sgemv
+      // returns at once.)
+      if (K > 0 && (M === 1 || (!transA && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE))) {
         for (let m = 0; m < M; m++)
           sgemv(!transB, transB ? N : K, transB ? K : N, b, a + 4 * m * K, c + 4 * m * N, accumulate);
         return;
       }
+      if (K > 0 && N === 1) return sgemv(transA, transA ? K : M, transA ? M : K, a, b, c, accumulate);
       useThreads(M * N * K);
       gemm(
         CBLAS_ROW_MAJOR,

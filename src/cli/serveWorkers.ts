@@ -26,18 +26,15 @@ export type WorkerMessage =
   | { kind: 'ready'; summary: string }
   | { kind: 'error'; message: string; internal: boolean };
 
-/** A worker's side of the channel: its number, and how it tells the primary. */
+/** A worker's side of the channel: how it tells the primary. */
 export interface WorkerLink {
-  index: number;
   send(message: WorkerMessage): Promise<void>;
 }
 
-/** This process's link to its primary, when it is a serve worker; null otherwise. */
+/** This process's link to its primary, when it is a serve worker (numbered by WORKER_ENV); null otherwise. */
 export function workerLink(): WorkerLink | null {
-  const index = Number(process.env[WORKER_ENV]);
-  if (!cluster.isWorker || !(index >= 1)) return null;
+  if (!cluster.isWorker || !(Number(process.env[WORKER_ENV]) >= 1)) return null;
   return {
-    index,
     send: (message) => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve())),
   };
 }
