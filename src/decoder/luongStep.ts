@@ -1,9 +1,10 @@
 // One decoder step of Luong attention (attention.ts) as one kernel call, for decoding on the wasm backend with a BLAS
-// and the SIMD kernels: the per-sentence score and context products on the BLAS (gemv for one row a sentence), the
-// masked softmax in the SIMD exp and scale passes, and h̃ = tanh(W_c [c; s]) as two products into one output, W_c's
-// context rows and then its state rows (accumulated), so that [c; s] is never joined. The composite form makes nine tfjs ops a step (two
-// batched products, the mask's add, the softmax, a concat, two reshapes, the product and the tanh), each with its
-// bookkeeping: on the small attention workload's greedy decoding that was a tenth of a step.
+// and the SIMD kernels: the per-sentence score and context products on the BLAS (Blas.sgemm: a gemv for one row a
+// sentence), the masked softmax in the SIMD exp and scale passes, and h̃ = tanh(W_c [c; s]) as two
+// products into one output, W_c's context rows and then its state rows (accumulated), so that [c; s] is never joined.
+// The composite form makes nine tfjs ops a step (two batched products, the mask's add, the softmax, a concat, two
+// reshapes, the product and the tanh), each with its bookkeeping: on the small attention workload's greedy decoding
+// that was a tenth of a step.
 //
 // Without the tape only (search): training takes the composite form and its gradients.
 import * as tf from '@tensorflow/tfjs-core';
