@@ -1,12 +1,15 @@
 // Parsers for numeric command-line flags, shared by every command: each names the flag in its error.
 import { InvalidArgumentError, type Command } from 'commander';
 
-/** An integer ≥ min (default 1). */
+/** An integer ≥ min (default 1), and ≤ max where one is given. */
 export const int =
-  (name: string, min = 1) =>
+  (name: string, min = 1, max = Infinity) =>
   (v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(
+        max === Infinity ? `${name} must be an integer ≥ ${min}` : `${name} must be an integer from ${min} to ${max}`,
+      );
     return n;
   };
 

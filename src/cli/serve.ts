@@ -123,7 +123,7 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
       [],
     )
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface)', '127.0.0.1')
-    .option('--port <n>', 'port (0: any free port)', int('--port', 0), 8080)
+    .option('--port <n>', 'port (0: any free port)', int('--port', 0, 65535), 8080)
     .option(
       '--max-batch-size <n>',
       'texts per decoder batch (or continuous batch) at most',

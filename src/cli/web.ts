@@ -66,7 +66,7 @@ export function registerWebCommand(program: Command, startBackend: StartBackend)
       [],
     )
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface)', DEFAULT_WEB_SITE.host)
-    .option('--port <n>', 'port (0: any free port)', int('--port', 0), DEFAULT_WEB_SITE.port)
+    .option('--port <n>', 'port (0: any free port)', int('--port', 0, 65535), DEFAULT_WEB_SITE.port)
     .action(async (flags: WebFlags) => {
       await web(flags, () => startBackend(backendFlag(program)));
     });

@@ -15,6 +15,11 @@ describe('flag parsers', () => {
     for (const v of ['0', '-1', '1.5', 'abc', 'NaN', 'Infinity', ''])
       rejects(int('--steps'), v, '--steps must be an integer ≥ 1');
     rejects(int('--seed', 0), '-1', '--seed must be an integer ≥ 0');
+    // With a maximum: both ends are in, and the message gives the range.
+    expect(int('--port', 0, 65535)('65535')).toBe(65535);
+    expect(int('--port', 0, 65535)('0')).toBe(0);
+    for (const v of ['65536', '-1', '8080.5'])
+      rejects(int('--port', 0, 65535), v, '--port must be an integer from 0 to 65535');
   });
 
   it('num: finite numbers ≥ min (default 0)', () => {

@@ -90,5 +90,10 @@ describe('translate serve', () => {
     const mode = await runCli(['serve', '--port', '0', '--model', 'x', '--batching', 'sometimes'], { timeout: 60_000 });
     expect(mode.code).toBe(1);
     expect(mode.stderr).toMatch(/translate: error: --batching: expected fixed or continuous, got "sometimes"\n$/);
+    // A port out of range is refused as a flag, before a model loads or a worker starts.
+    const port = await runCli(['serve', '--port', '70000', '--model', 'x'], { timeout: 60_000 });
+    expect(port.code).toBe(1);
+    expect(port.stderr).toMatch(/--port must be an integer from 0 to 65535/);
+    expect(port.stderr).not.toMatch(/backend:/);
   });
 });
