@@ -11,20 +11,8 @@ import {
   WASM_THREADS_ENV,
 } from './backend/select.js';
 import { BLAS_CHOICES, BLAS_ENV, SERVING_SMALL_PRODUCT, type BlasChoice } from './backend/blas.js';
-import { registerDemoCommands } from './cli/demo.js';
-import { registerDataCommands } from './cli/dataStats.js';
 import { isUserError } from './errors.js';
-import { registerEvalCommand } from './cli/evaluate.js';
-import { registerCorpusCommands } from './cli/corpus.js';
-import { registerTrainCommand } from './cli/train.js';
-import { registerTranslateCommand } from './cli/translate.js';
-import { registerSubwordCommands } from './cli/subwords.js';
-import { registerAverageCommand } from './cli/average.js';
-import { registerLmCommands } from './cli/lm.js';
-import { registerClassifyCommands } from './cli/classify.js';
-import { registerForecastCommands } from './cli/forecast.js';
-import { registerServeCommand } from './cli/serve.js';
-import { registerWebCommand } from './cli/web.js';
+import { commandsFor } from './cli/commands.js';
 
 /**
  * Starts the backend the flags ask for; a server (`serving`) gives OpenBLAS's second thread larger products only.
@@ -41,6 +29,7 @@ async function startBackend(
     ...(threads === undefined ? {} : { wasmThreads: threads }),
     ...(blas === undefined ? {} : { blas }),
     ...(serving ? { blasSingleThreadBelow: SERVING_SMALL_PRODUCT } : {}),
+    gradients: commands.some((c) => c.trains),
   });
   const lines = [`backend: ${info.description}`];
   if (info.hint !== null) lines.push(info.hint);
@@ -50,23 +39,29 @@ async function startBackend(
   else for (const line of lines) process.stderr.write(`${line}\n`);
 }
 
-const program = new Command();
-program
-  .name('translate')
-  .description('RNN sequence-to-sequence toolkit on TensorFlow.js: train, evaluate and run translation models')
-  .addOption(
-    new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]),
-  )
-  .option(
-    '--threads <n>',
-    `threads for matrix products: OpenBLAS's, else the wasm backend's (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`,
-  )
-  .addOption(
-    new Option(
-      '--blas <name>',
-      `native BLAS for the wasm backend's matrix products (default: ${BLAS_ENV} or auto: OpenBLAS when installed)`,
-    ).choices([...BLAS_CHOICES]),
-  )
+/** The global options, on the program and on the probe that finds which command runs (cli/commands.ts). */
+function withGlobalOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--backend <name>', `tfjs backend (default: ${BACKEND_ENV} or auto)`).choices([...BACKEND_CHOICES]),
+    )
+    .option(
+      '--threads <n>',
+      `threads for matrix products: OpenBLAS's, else the wasm backend's (default: ${WASM_THREADS_ENV}, else one per core, at most 8)`,
+    )
+    .addOption(
+      new Option(
+        '--blas <name>',
+        `native BLAS for the wasm backend's matrix products (default: ${BLAS_ENV} or auto: OpenBLAS when installed)`,
+      ).choices([...BLAS_CHOICES]),
+    );
+}
+
+const program = withGlobalOptions(
+  new Command()
+    .name('translate')
+    .description('RNN sequence-to-sequence toolkit on TensorFlow.js: train, evaluate and run translation models'),
+)
   // package.json sits one folder above both src/cli.ts and dist/cli.js.
   .version(
     (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
@@ -86,19 +81,8 @@ program
   });
 
 const backend = (): Promise<void> => startBackend(program.opts()['backend'] as string | undefined);
-registerDemoCommands(program, backend);
-registerDataCommands(program);
-registerEvalCommand(program, backend);
-registerCorpusCommands(program);
-registerLmCommands(program, backend);
-registerClassifyCommands(program, backend);
-registerForecastCommands(program, backend);
-registerTranslateCommand(program, startBackend);
-registerSubwordCommands(program);
-registerAverageCommand(program, startBackend);
-registerTrainCommand(program, startBackend);
-registerServeCommand(program, startBackend);
-registerWebCommand(program, startBackend);
+const commands = commandsFor(process.argv.slice(2), withGlobalOptions(new Command()));
+for (const command of commands) await command.register(program, { backend, startBackend });
 // A usage error is one line and where to read more, not the whole help (which scrolls the message away).
 (function hintHelp(cmd: Command, name: string): void {
   cmd.showHelpAfterError(`see '${name} --help'`);

@@ -1,4 +1,8 @@
 // The library's public entry point.
+//
+// tfjs's gradients, as before selectBackend took a `gradients` option: a program that trains on a backend it set
+// itself (tf.setBackend) never calls selectBackend, and the library's trainers need them.
+import '@tensorflow/tfjs';
 export {
   selectBackend,
   parseBackendChoice,

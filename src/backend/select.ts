@@ -7,8 +7,6 @@
 import { ToolkitError } from '../errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core's Node build registers no gradients; the union package's Node build (which tfjs-node also uses) does.
-import '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasm/kernels.js';
 import { registerThreadedWasm } from './wasm/threads.js';
 import {
@@ -53,6 +51,12 @@ export interface BackendOptions {
   blasLibrary?: string;
   /** BLAS products of fewer multiply-adds run on one thread (default SMALL_PRODUCT; a server's is larger). */
   blasSingleThreadBelow?: number;
+  /**
+   * Register tfjs's gradients, which training needs (default true). Decoding alone can skip them: they come with
+   * the union package @tensorflow/tfjs, whose Node build also loads tfjs-layers, -converter, -data and -webgl,
+   * ~0.2 s and ~20 MiB of a command's start-up (`translate translate`, `eval`, `serve` pass false).
+   */
+  gradients?: boolean;
 }
 
 /**
@@ -192,6 +196,8 @@ export async function selectBackend(
   const order: Exclude<BackendChoice, 'auto'>[] =
     wanted === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [wanted];
   const blasChoice = options.blas ?? parseBlasChoice(env[BLAS_ENV]);
+  // tfjs-core's Node build registers no gradients; the union package's Node build (which tfjs-node also uses) does.
+  if (options.gradients !== false) await import('@tensorflow/tfjs');
   const skipped: string[] = [];
   for (const candidate of order) {
     let why: string | null;

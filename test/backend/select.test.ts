@@ -10,6 +10,8 @@ import {
 } from '../../src/backend/select.js';
 import { availableParallelism } from 'node:os';
 import { ToolkitError } from '../../src/errors.js';
+import { runProcess } from '../helpers/process.js';
+import { repoRoot } from '../helpers/cli.js';
 
 // Neither @tensorflow/tfjs-node nor @tensorflow/tfjs-node-gpu is installed in this repository: 'auto' lands on wasm.
 
@@ -155,4 +157,25 @@ describe('selectBackend: the BLAS under wasm', () => {
     expect(info.blas).toBeNull();
     expect(info.description).not.toContain('OpenBLAS');
   });
+});
+
+describe('selectBackend: gradients', () => {
+  // In a process of its own: this file's other tests (and tfjs's module cache) have registered them already.
+  it('registers tfjs gradients by default and skips them with gradients: false', async () => {
+    const script = [
+      `import * as tf from '@tensorflow/tfjs-core';`,
+      `import { selectBackend } from './src/backend/select.ts';`,
+      `const has = () => [tf.BatchMatMul, tf.Add, tf.Tanh].map((k) => tf.getGradient(k) !== undefined);`,
+      `await selectBackend('cpu', {}, { gradients: false });`,
+      `const without = has();`,
+      `await selectBackend('cpu', {}, {});`,
+      `console.log(JSON.stringify({ without, with: has() }));`,
+    ].join('\n');
+    const run = await runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ without: [false, false, false], with: [true, true, true] });
+  }, 60_000);
 });

@@ -1,0 +1,94 @@
+// The CLI's commands, each imported only when it is the one that runs. Importing them all (the trainer, the heads,
+// the server, the page) cost `translate translate` about 0.2 s of its start-up on the 2-core development machine;
+// `translate --help`, the implicit `help` command and a name that is no command load every one (the help lists
+// them, and an unknown name gets commander's "did you mean").
+import type { Command } from 'commander';
+
+/** Starts the backend the global flags ask for; a server (`serving`) and its workers (`how`) tune it (cli.ts). */
+export type StartBackend = (
+  choice: string | undefined,
+  serving?: boolean,
+  how?: { threads?: number; say?: (lines: string[]) => void },
+) => Promise<void>;
+
+/** What a command module's register function may take: the backend as the flags ask, or with a choice of its own. */
+export interface CommandContext {
+  backend: () => Promise<void>;
+  startBackend: StartBackend;
+}
+
+export interface CommandEntry {
+  /** The top-level command (or group) name. */
+  name: string;
+  /** Whether it may train, and so needs tfjs's gradients (backend/select.ts, BackendOptions.gradients). */
+  trains: boolean;
+  register(program: Command, context: CommandContext): Promise<void>;
+}
+
+/** Every command, in the order the help lists them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'demo',
+    trains: true,
+    register: async (p, c) => (await import('./demo.js')).registerDemoCommands(p, c.backend),
+  },
+  { name: 'data', trains: false, register: async (p) => (await import('./dataStats.js')).registerDataCommands(p) },
+  {
+    name: 'eval',
+    trains: false,
+    register: async (p, c) => (await import('./evaluate.js')).registerEvalCommand(p, c.backend),
+  },
+  { name: 'corpus', trains: false, register: async (p) => (await import('./corpus.js')).registerCorpusCommands(p) },
+  { name: 'lm', trains: true, register: async (p, c) => (await import('./lm.js')).registerLmCommands(p, c.backend) },
+  {
+    name: 'classify',
+    trains: true,
+    register: async (p, c) => (await import('./classify.js')).registerClassifyCommands(p, c.backend),
+  },
+  {
+    name: 'forecast',
+    trains: true,
+    register: async (p, c) => (await import('./forecast.js')).registerForecastCommands(p, c.backend),
+  },
+  {
+    name: 'translate',
+    trains: false,
+    register: async (p, c) => (await import('./translate.js')).registerTranslateCommand(p, c.startBackend),
+  },
+  {
+    name: 'subwords',
+    trains: false,
+    register: async (p) => (await import('./subwords.js')).registerSubwordCommands(p),
+  },
+  {
+    name: 'average',
+    trains: false,
+    register: async (p, c) => (await import('./average.js')).registerAverageCommand(p, c.startBackend),
+  },
+  {
+    name: 'train',
+    trains: true,
+    register: async (p, c) => (await import('./train.js')).registerTrainCommand(p, c.startBackend),
+  },
+  {
+    name: 'serve',
+    trains: false,
+    register: async (p, c) => (await import('./serve.js')).registerServeCommand(p, c.startBackend),
+  },
+  {
+    name: 'web',
+    trains: false,
+    register: async (p, c) => (await import('./web.js')).registerWebCommand(p, c.startBackend),
+  },
+];
+
+/**
+ * The commands to register for these arguments (without node and the script): the one named by the first operand
+ * that `globals` (a Command with the program's global options only) leaves, else all of them.
+ */
+export function commandsFor(args: readonly string[], globals: Command): readonly CommandEntry[] {
+  // parseOptions stops at the first unknown option (--help among them) and leaves it and the rest as unknown.
+  const { operands } = globals.parseOptions([...args]);
+  const entry = COMMANDS.find((c) => c.name === operands[0]);
+  return entry === undefined ? COMMANDS : [entry];
+}

@@ -1,0 +1,50 @@
+import { describe, it, expect } from 'vitest';
+import { Command, Option } from 'commander';
+import { COMMANDS, commandsFor, type CommandContext } from '../../src/cli/commands.js';
+
+const context: CommandContext = {
+  backend: () => Promise.reject(new Error('not started in these tests')),
+  startBackend: () => Promise.reject(new Error('not started in these tests')),
+};
+
+/** A probe with the program's global options, as cli.ts builds it. */
+const globals = (): Command =>
+  new Command()
+    .addOption(new Option('--backend <name>').choices(['auto', 'wasm', 'cpu']))
+    .option('--threads <n>')
+    .addOption(new Option('--blas <name>').choices(['auto', 'openblas', 'none']));
+
+const names = (entries: readonly { name: string }[]): string[] => entries.map((e) => e.name);
+
+describe('the CLI command table', () => {
+  it('each entry registers exactly its own top-level command, and together they register every command once', async () => {
+    const all = new Command();
+    for (const entry of COMMANDS) {
+      const one = new Command();
+      await entry.register(one, context);
+      expect(one.commands.map((c) => c.name())).toEqual([entry.name]);
+      await entry.register(all, context);
+    }
+    expect(all.commands.map((c) => c.name())).toEqual(names(COMMANDS));
+    expect(new Set(names(COMMANDS)).size).toBe(COMMANDS.length);
+  });
+
+  it('marks the commands that train (and so load gradients), and only those', () => {
+    const training = COMMANDS.filter((c) => c.trains).map((c) => c.name);
+    expect(training.sort()).toEqual(['classify', 'demo', 'forecast', 'lm', 'train']);
+  });
+
+  it('picks the command the first operand names, past the global options and their values', () => {
+    expect(names(commandsFor(['translate', 'hello', 'world'], globals()))).toEqual(['translate']);
+    expect(names(commandsFor(['--backend', 'wasm', 'translate', '--model', 'm'], globals()))).toEqual(['translate']);
+    expect(names(commandsFor(['--threads=2', '--blas', 'none', 'lm', 'train'], globals()))).toEqual(['lm']);
+    expect(names(commandsFor(['--threads', '1', 'serve', '--workers', '2'], globals()))).toEqual(['serve']);
+    // A command's own --help stays that command's.
+    expect(names(commandsFor(['eval', '--help'], globals()))).toEqual(['eval']);
+  });
+
+  it('loads every command for the help, the help command, an unknown name and no name', () => {
+    for (const args of [[], ['--help'], ['-h'], ['--help', 'translate'], ['help', 'translate'], ['tranlsate'], ['-V']])
+      expect(names(commandsFor(args, globals()))).toEqual(names(COMMANDS));
+  });
+});
