@@ -4,6 +4,7 @@ import {
   trainNumberWords,
   evaluateNumberWords,
   DEFAULT_NUMBER_WORDS_DEMO,
+  NUMBER_WORDS_TASK,
   type EvaluationResult,
 } from '../demo/numberWords.js';
 import { Translator } from '../translation/translator.js';
@@ -148,7 +149,7 @@ export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Pr
       );
     const chars = new CharTokenizer();
     const translator = new Translator(run.model, run.vocabs.source, run.vocabs.target, chars, chars, {
-      task: 'number-words',
+      task: NUMBER_WORDS_TASK,
       steps: run.losses.length,
       trainSeconds: Math.round(trainSeconds),
       options,

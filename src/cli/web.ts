@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { int, collect, backendFlag } from './flags.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
 import { startWebSite, DEFAULT_WEB_SITE, type WebModel } from '../web/site.js';
+import { pageExample } from '../demo/numberWords.js';
 
 type StartBackend = (choice: string | undefined) => Promise<void>;
 
@@ -13,11 +14,6 @@ export interface WebFlags {
   model: string[];
   host: string;
   port: number;
-}
-
-/** The example the number-words demo's models were trained on; other models start with an empty box. */
-function exampleFor(info: Record<string, unknown>): string | null {
-  return info['task'] === 'number-words' ? 'one two five\nseven zero zero' : null;
 }
 
 /** Loads each model once in Node to check it, and describes it for the page. */
@@ -31,7 +27,7 @@ export async function checkWebModels(specs: readonly string[]): Promise<WebModel
       kind: m.kind,
       languages: m.kind === 'seq2seq' ? m.languages : null,
       weights: m.weights,
-      example: m.kind === 'seq2seq' ? exampleFor(m.translator.info) : null,
+      example: m.kind === 'seq2seq' ? pageExample(m.translator.info) : null,
     }));
   } finally {
     disposeModels(models);

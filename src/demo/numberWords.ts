@@ -38,6 +38,17 @@ export const DEFAULT_NUMBER_WORDS_DEMO: NumberWordsDemoOptions = {
 
 export { cosineLearningRate };
 
+/** What a saved demo model's info names as its task (cli/demo.ts writes it). */
+export const NUMBER_WORDS_TASK = 'number-words';
+
+/**
+ * What the browser page (translate web, translate serve) puts in its text box for a translation model: the demo's
+ * examples for the demo's models, else nothing.
+ */
+export function pageExample(info: Record<string, unknown>): string | null {
+  return info['task'] === NUMBER_WORDS_TASK ? 'one two five\nseven zero zero' : null;
+}
+
 export interface ProgressInfo {
   step: number;
   steps: number;

@@ -1,8 +1,10 @@
 // The browser page at / (web/index.html), as `translate web` serves it: the page, its worker (web/worker.js), the
 // toolkit's browser bundle (/translate.js, and /sentencepiece.js for SentencePiece models), tfjs's wasm binaries
-// (/wasm/…) and the first translation model's files (/model/…); it translates in the browser. The bundle is built
-// with web/build.mjs on the first request for it, into a temporary folder that is removed when the server closes.
-import type { FastifyInstance } from 'fastify';
+// (/wasm/…), the list of the served models (/models.json, which gives the page its model menu) and each one's files
+// (/models/NAME/…; /model/… is the first translation model's); it runs the models in the browser. The bundle is
+// built with web/build.mjs on the first request for it, into a temporary folder that is removed when the server
+// closes.
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,11 +18,20 @@ const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 /** tfjs-backend-wasm's binaries (plain, SIMD, threaded SIMD) for the page's wasm backend. */
 const WASM_FILES = /^tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/;
 
-/**
- * Routes for the page. `modelDir()` is the directory of the model the page loads: null while the models load,
- * undefined when no translation model is served.
- */
-export function registerPage(app: FastifyInstance, modelDir: () => string | null | undefined): void {
+/** A served model as the page lists it (GET /models.json, as `translate web`'s list). */
+export interface PageModel {
+  name: string;
+  /** The model directory (not sent to the page). */
+  dir: string;
+  kind: 'seq2seq' | 'classifier' | 'lm' | 'forecaster';
+  languages: { source: string; target: string } | null;
+  weights: number;
+  /** A line for the text box (the number-words demo's models), or null. */
+  example: string | null;
+}
+
+/** Routes for the page. `models()` is what the server holds, in its order: null while the models load. */
+export function registerPage(app: FastifyInstance, models: () => readonly PageModel[] | null): void {
   let bundle: Promise<Record<string, string>> | undefined;
   let folder: string | undefined;
 
@@ -71,16 +82,46 @@ export function registerPage(app: FastifyInstance, modelDir: () => string | null
       return reply.type('text/javascript; charset=utf-8').send(files[name]);
     });
 
-  app.get<{ Params: { file: string } }>('/model/:file', async (req, reply) => {
-    const dir = modelDir();
-    if (dir === null) throw new RequestError(503, 'the models are still loading');
-    if (dir === undefined) throw new RequestError(404, 'no translation model is served, so the page has none to load');
-    const json = await readFile(path.join(dir, 'model.json'), 'utf8').catch(() => null);
-    const file = req.params.file;
-    if (json === null) throw new RequestError(404, 'the served model has no model.json');
-    if (file === 'model.json') return reply.type('application/json').send(json);
-    // Only model.json and the files it names (weights, tokenizer models): nothing else of the folder is exposed.
-    if (!namedFilesOf(json).has(file)) throw new RequestError(404, `no file ${file} in the model`);
-    return reply.type('application/octet-stream').send(await readFile(path.join(dir, file)));
+  const loaded = (): readonly PageModel[] => {
+    const list = models();
+    if (list === null) throw new RequestError(503, 'the models are still loading');
+    return list;
+  };
+
+  app.get('/models.json', async (_req, reply) =>
+    reply.type('application/json').send(
+      JSON.stringify(
+        loaded().map(({ name, kind, languages, weights, example }) => ({
+          name,
+          kind,
+          url: `models/${encodeURIComponent(name)}/`,
+          languages,
+          weights,
+          example,
+        })),
+      ),
+    ),
+  );
+
+  app.get<{ Params: { name: string; file: string } }>('/models/:name/:file', async (req, reply) => {
+    const model = loaded().find((m) => m.name === req.params.name);
+    if (model === undefined) throw new RequestError(404, `no model "${req.params.name}"`);
+    return sendModelFile(reply, model.dir, req.params.file);
   });
+
+  app.get<{ Params: { file: string } }>('/model/:file', async (req, reply) => {
+    const model = loaded().find((m) => m.kind === 'seq2seq');
+    if (model === undefined)
+      throw new RequestError(404, 'no translation model is served, so the page has none to load');
+    return sendModelFile(reply, model.dir, req.params.file);
+  });
+}
+
+/** model.json of `dir`, or a file it names (weights, tokenizer models): nothing else of the folder is exposed. */
+async function sendModelFile(reply: FastifyReply, dir: string, file: string): Promise<FastifyReply> {
+  const json = await readFile(path.join(dir, 'model.json'), 'utf8').catch(() => null);
+  if (json === null) throw new RequestError(404, 'the served model has no model.json');
+  if (file === 'model.json') return reply.type('application/json').send(json);
+  if (!namedFilesOf(json).has(file)) throw new RequestError(404, `no file ${file} in the model`);
+  return reply.type('application/octet-stream').send(await readFile(path.join(dir, file)));
 }

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest }
 import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchInfo } from './batcher.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { registerPage } from './page.js';
+import { pageExample } from '../demo/numberWords.js';
 import { RequestError } from './requestError.js';
 import { registerTaskRoutes, type Usage } from './routes.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -286,11 +287,18 @@ export function buildServer(
   registerTaskRoutes(app, { options: o, batcher, usage, pick, withDeadline });
 
   if (o.page) {
-    registerPage(app, () => {
-      if (loaded === null) return null;
-      const m = loaded.find((x) => x.kind === 'seq2seq');
-      return m === undefined ? undefined : m.dir;
-    });
+    registerPage(app, () =>
+      loaded === null
+        ? null
+        : loaded.map((m) => ({
+            name: m.name,
+            dir: m.dir,
+            kind: m.kind,
+            languages: m.kind === 'seq2seq' ? m.languages : null,
+            weights: m.weights,
+            example: m.kind === 'seq2seq' ? pageExample(m.translator.info) : null,
+          })),
+    );
   }
   return app;
 }

@@ -1,6 +1,12 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useTestBackend } from '../helpers/backend.js';
-import { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO } from '../../src/demo/numberWords.js';
+import {
+  trainNumberWords,
+  evaluateNumberWords,
+  pageExample,
+  DEFAULT_NUMBER_WORDS_DEMO,
+  NUMBER_WORDS_TASK,
+} from '../../src/demo/numberWords.js';
 import { Translator } from '../../src/translation/translator.js';
 import { CharTokenizer } from '../../src/data/text/tokenizers.js';
 import { describeModel } from '../../src/cli/demo.js';
@@ -119,5 +125,12 @@ describe('number-words end to end', () => {
     a.model.dispose();
     b.model.dispose();
     expect(b.losses).toEqual(a.losses);
+  });
+});
+
+describe('pageExample', () => {
+  it("gives the demo's examples for the demo's models only", () => {
+    expect(pageExample({ task: NUMBER_WORDS_TASK })).toBe('one two five\nseven zero zero');
+    for (const info of [{}, { task: 'multi30k' }, { task: 'Number-Words' }]) expect(pageExample(info)).toBeNull();
   });
 });

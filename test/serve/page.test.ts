@@ -1,12 +1,12 @@
 // registerPage on a bare fastify instance: the page, its worker, tfjs's wasm binaries, the browser bundle (built in a
-// temporary folder that closing the server removes) and the served model's files, with nothing else of the model
-// folder reachable; a model still loading gives 503, no model 404.
+// temporary folder that closing the server removes), the list of the served models and each one's files, with
+// nothing else of a model folder reachable; models still loading give 503, no translation model 404 at /model/.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { registerPage } from '../../src/serve/page.js';
+import { registerPage, type PageModel } from '../../src/serve/page.js';
 import { RequestError } from '../../src/serve/requestError.js';
 import { useTestBackend } from '../helpers/backend.js';
 import { saveTinyTranslator } from '../helpers/serveModels.js';
@@ -31,19 +31,29 @@ afterAll(() => {
 });
 
 /** The page's routes, with the server's mapping of RequestError to its status and message. */
-function app(modelDirOf: () => string | null | undefined): FastifyInstance {
+function app(models: () => readonly PageModel[] | null): FastifyInstance {
   const a = Fastify();
   a.setErrorHandler((err, _req, reply) => {
     if (err instanceof RequestError) return reply.status(err.status).send({ error: err.message });
     return reply.status(500).send({ error: `unexpected: ${(err as Error).message}` });
   });
-  registerPage(a, modelDirOf);
+  registerPage(a, models);
   return a;
 }
 
+/** A served model of `dir`, as the server describes it to the page. */
+const served = (dir: string, name = 'm', kind: PageModel['kind'] = 'seq2seq'): PageModel => ({
+  name,
+  dir,
+  kind,
+  languages: null,
+  weights: 1,
+  example: null,
+});
+
 describe('registerPage', () => {
   it('serves web/index.html at / and web/worker.js, as the files on disk', async () => {
-    const a = app(() => modelDir);
+    const a = app(() => [served(modelDir)]);
     const page = await a.inject({ method: 'GET', url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -56,7 +66,7 @@ describe('registerPage', () => {
   });
 
   it('serves the three tfjs wasm binaries and nothing else under /wasm/', async () => {
-    const a = app(() => modelDir);
+    const a = app(() => [served(modelDir)]);
     for (const variant of ['', '-simd', '-threaded-simd']) {
       const name = `tfjs-backend-wasm${variant}.wasm`;
       const r = await a.inject({ method: 'GET', url: `/wasm/${name}` });
@@ -73,7 +83,7 @@ describe('registerPage', () => {
   });
 
   it('serves model.json and the files it names, and nothing else of the model folder', async () => {
-    const a = app(() => modelDir);
+    const a = app(() => [served(modelDir)]);
     const json = await a.inject({ method: 'GET', url: '/model/model.json' });
     expect(json.statusCode).toBe(200);
     expect(json.headers['content-type']).toMatch(/^application\/json/);
@@ -99,34 +109,81 @@ describe('registerPage', () => {
     writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
     writeFileSync(join(dir, 'notes.txt'), 'private');
     writeFileSync(join(dir, json.weights.file), readFileSync(join(modelDir, json.weights.file)));
-    const a = app(() => dir);
+    const a = app(() => [served(dir)]);
     expect((await a.inject({ method: 'GET', url: '/model/notes.txt' })).statusCode).toBe(404);
     expect((await a.inject({ method: 'GET', url: `/model/${json.weights.file}` })).statusCode).toBe(200);
     const empty = mkdtempSync(join(tmpdir(), 'page-empty-'));
-    const missing = await a.close().then(() => app(() => empty).inject({ method: 'GET', url: '/model/model.json' }));
+    const missing = await a
+      .close()
+      .then(() => app(() => [served(empty)]).inject({ method: 'GET', url: '/model/model.json' }));
     expect(missing.statusCode).toBe(404);
     expect(missing.json().error).toBe('the served model has no model.json');
   });
 
+  it('lists every served model at /models.json, in order, and serves the files of each at /models/NAME/', async () => {
+    const second = await saveTinyTranslator(5);
+    const models: PageModel[] = [
+      { ...served(modelDir, 'sentiment', 'classifier'), weights: 10 },
+      { ...served(modelDir, 'de-en'), languages: { source: 'de', target: 'en' }, weights: 20 },
+      { ...served(second, 'number-words'), example: 'one two five', weights: 30 },
+    ];
+    const a = app(() => models);
+    const list = await a.inject({ method: 'GET', url: '/models.json' });
+    expect(list.statusCode).toBe(200);
+    expect(list.headers['content-type']).toMatch(/^application\/json/);
+    // What the page reads; the directories stay on the server.
+    expect(list.json()).toEqual(
+      models.map(({ name, kind, languages, weights, example }) => ({
+        name,
+        kind,
+        url: `models/${name}/`,
+        languages,
+        weights,
+        example,
+      })),
+    );
+    expect(list.body).not.toContain(modelDir);
+    for (const [name, dir] of [
+      ['de-en', modelDir],
+      ['number-words', second],
+    ] as const) {
+      const json = await a.inject({ method: 'GET', url: `/models/${name}/model.json` });
+      expect(json.statusCode).toBe(200);
+      expect(json.body).toBe(readFileSync(join(dir, 'model.json'), 'utf8'));
+      const weightsFile = json.json().weights.file as string;
+      const weights = await a.inject({ method: 'GET', url: `/models/${name}/${weightsFile}` });
+      expect(Buffer.compare(weights.rawPayload, readFileSync(join(dir, weightsFile)))).toBe(0);
+      expect((await a.inject({ method: 'GET', url: `/models/${name}/notes.txt` })).statusCode).toBe(404);
+    }
+    const unknown = await a.inject({ method: 'GET', url: '/models/fr-en/model.json' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error).toBe('no model "fr-en"');
+    // /model/ stays the first translation model, past a classifier listed before it.
+    const first = await a.inject({ method: 'GET', url: '/model/model.json' });
+    expect(first.body).toBe(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+    await a.close();
+  });
+
   it('answers 503 while the models load and 404 when no translation model is served', async () => {
-    let dir: string | null | undefined = null;
-    const a = app(() => dir);
+    let list: PageModel[] | null = null;
+    const a = app(() => list);
     const loading = await a.inject({ method: 'GET', url: '/model/model.json' });
     expect(loading.statusCode).toBe(503);
     expect(loading.json().error).toBe('the models are still loading');
-    dir = undefined;
+    expect((await a.inject({ method: 'GET', url: '/models.json' })).statusCode).toBe(503);
+    list = [served(modelDir, 'clf', 'classifier')];
     const none = await a.inject({ method: 'GET', url: '/model/model.json' });
     expect(none.statusCode).toBe(404);
     expect(none.json().error).toBe('no translation model is served, so the page has none to load');
     // The page itself is there either way; the model comes when it is loaded.
     expect((await a.inject({ method: 'GET', url: '/' })).statusCode).toBe(200);
-    dir = modelDir;
+    list = [served(modelDir)];
     expect((await a.inject({ method: 'GET', url: '/model/model.json' })).statusCode).toBe(200);
     await a.close();
   });
 
   it('builds the browser bundle once, outside the repository, and removes it when the server closes', async () => {
-    const a = app(() => modelDir);
+    const a = app(() => [served(modelDir)]);
     const bundleInRepo = existsSync(join(root, 'web/translate.js'));
     const [first, second] = await Promise.all([
       a.inject({ method: 'GET', url: '/translate.js' }),
@@ -152,7 +209,7 @@ describe('registerPage', () => {
   });
 
   it('closing a server that never built the bundle removes nothing and does not fail', async () => {
-    const a = app(() => modelDir);
+    const a = app(() => [served(modelDir)]);
     await a.inject({ method: 'GET', url: '/' });
     await expect(a.close()).resolves.toBeUndefined();
   });

@@ -1,4 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { loadTinyServedModels, recordingServer, post } from '../helpers/serveModels.js';
@@ -201,6 +203,13 @@ describe('the browser page', () => {
     const weights = await app.inject({ method: 'GET', url: `/model/${json.json().weights.file}` });
     expect(weights.rawPayload.byteLength).toBe(translator.model.params.count() * 4);
     expect((await app.inject({ method: 'GET', url: '/model/..%2Fpasswd' })).statusCode).toBe(404);
+    // The page's model menu: every served model, of every kind, in the order served, each with its own files.
+    const list = (await app.inject({ method: 'GET', url: '/models.json' })).json<{ name: string; url: string }[]>();
+    expect(list.map((m) => m.name)).toEqual(models.map((m) => m.name));
+    for (const [i, m] of list.entries()) {
+      const own = await app.inject({ method: 'GET', url: `/${m.url}model.json` });
+      expect(own.body).toBe(readFileSync(join(models[i]!.dir, 'model.json'), 'utf8'));
+    }
     const js = await app.inject({ method: 'GET', url: '/translate.js' });
     expect(js.statusCode).toBe(200);
     expect(js.headers['content-type']).toMatch(/javascript/);
