@@ -4,9 +4,8 @@
 // files. Ctrl-C or SIGTERM stops it and removes the bundle.
 import type { Command } from 'commander';
 import { int, collect, backendFlag } from './flags.js';
-import { parseModelSpec, loadServedModels, disposeModels, ServeError } from '../serve/models.js';
+import { parseModelSpec, loadServedModels, disposeModels, listedModel, ServeError } from '../serve/models.js';
 import { startWebSite, DEFAULT_WEB_SITE, type WebModel } from '../web/site.js';
-import { pageExample } from '../demo/numberWords.js';
 
 type StartBackend = (choice: string | undefined) => Promise<void>;
 
@@ -21,14 +20,7 @@ export async function checkWebModels(specs: readonly string[]): Promise<WebModel
   if (specs.length === 0) throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
   const models = await loadServedModels(specs.map(parseModelSpec));
   try {
-    return models.map((m) => ({
-      name: m.name,
-      dir: m.dir,
-      kind: m.kind,
-      languages: m.kind === 'seq2seq' ? m.languages : null,
-      weights: m.weights,
-      example: m.kind === 'seq2seq' ? pageExample(m.translator.info) : null,
-    }));
+    return models.map(listedModel);
   } finally {
     disposeModels(models);
   }

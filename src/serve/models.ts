@@ -7,6 +7,8 @@ import { TextClassifier, CLASSIFIER_KIND } from '../heads/classifier/textClassif
 import { TextLanguageModel, LM_KIND } from '../heads/lm/textLanguageModel.js';
 import { SeriesForecaster, FORECASTER_KIND } from '../heads/forecaster/seriesForecaster.js';
 import { ToolkitError } from '../errors.js';
+import type { ListedModel } from '../model/listing.js';
+import { pageExample } from '../demo/numberWords.js';
 
 export class ServeError extends ToolkitError {
   override name = 'ServeError';
@@ -116,6 +118,19 @@ export async function loadServedModels(specs: readonly ModelSpec[]): Promise<Ser
     throw e;
   }
   return models;
+}
+
+/** The model as the browser page lists it (/models.json of translate serve and translate web). */
+export function listedModel(m: ServedModel): ListedModel {
+  const seq2seq = m.kind === 'seq2seq';
+  return {
+    name: m.name,
+    dir: m.dir,
+    kind: m.kind,
+    languages: seq2seq ? m.languages : null,
+    weights: m.weights,
+    example: seq2seq ? pageExample(m.translator.info) : null,
+  };
 }
 
 export function disposeModels(models: readonly ServedModel[]): void {

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RequestError } from './requestError.js';
 import { namedFilesOf } from '../model/modelFiles.js';
+import { modelListJson, type ListedModel } from '../model/listing.js';
 
 // src/serve/ and dist/serve/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -19,16 +20,7 @@ const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
 const WASM_FILES = /^tfjs-backend-wasm(-simd|-threaded-simd)?\.wasm$/;
 
 /** A served model as the page lists it (GET /models.json, as `translate web`'s list). */
-export interface PageModel {
-  name: string;
-  /** The model directory (not sent to the page). */
-  dir: string;
-  kind: 'seq2seq' | 'classifier' | 'lm' | 'forecaster';
-  languages: { source: string; target: string } | null;
-  weights: number;
-  /** A line for the text box (the number-words demo's models), or null. */
-  example: string | null;
-}
+export type PageModel = ListedModel;
 
 /** Routes for the page. `models()` is what the server holds, in its order: null while the models load. */
 export function registerPage(app: FastifyInstance, models: () => readonly PageModel[] | null): void {
@@ -88,20 +80,7 @@ export function registerPage(app: FastifyInstance, models: () => readonly PageMo
     return list;
   };
 
-  app.get('/models.json', async (_req, reply) =>
-    reply.type('application/json').send(
-      JSON.stringify(
-        loaded().map(({ name, kind, languages, weights, example }) => ({
-          name,
-          kind,
-          url: `models/${encodeURIComponent(name)}/`,
-          languages,
-          weights,
-          example,
-        })),
-      ),
-    ),
-  );
+  app.get('/models.json', async (_req, reply) => reply.type('application/json').send(modelListJson(loaded())));
 
   app.get<{ Params: { name: string; file: string } }>('/models/:name/:file', async (req, reply) => {
     const model = loaded().find((m) => m.name === req.params.name);

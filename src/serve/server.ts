@@ -5,9 +5,8 @@
 // and answers /health and /v1/models; the task endpoints are in routes.ts.
 import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
 import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchInfo } from './batcher.js';
-import type { ServedModel, ModelKind } from './models.js';
+import { listedModel, type ServedModel, type ModelKind } from './models.js';
 import { registerPage } from './page.js';
-import { pageExample } from '../demo/numberWords.js';
 import { RequestError } from './requestError.js';
 import { registerTaskRoutes, type Usage } from './routes.js';
 import * as tf from '@tensorflow/tfjs-core';
@@ -287,18 +286,7 @@ export function buildServer(
   registerTaskRoutes(app, { options: o, batcher, usage, pick, withDeadline });
 
   if (o.page) {
-    registerPage(app, () =>
-      loaded === null
-        ? null
-        : loaded.map((m) => ({
-            name: m.name,
-            dir: m.dir,
-            kind: m.kind,
-            languages: m.kind === 'seq2seq' ? m.languages : null,
-            weights: m.weights,
-            example: m.kind === 'seq2seq' ? pageExample(m.translator.info) : null,
-          })),
-    );
+    registerPage(app, () => (loaded === null ? null : loaded.map(listedModel)));
   }
   return app;
 }

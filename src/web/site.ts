@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { ToolkitError } from '../errors.js';
 import { namedFilesOf } from '../model/modelFiles.js';
+import { modelListJson, type ListedModel } from '../model/listing.js';
 
 // src/web/ and dist/web/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -21,18 +22,7 @@ export class WebSiteError extends ToolkitError {
 }
 
 /** What the page is told about a model (GET /models.json). */
-export interface WebModel {
-  name: string;
-  /** The model directory on this machine (not sent to the page). */
-  dir: string;
-  /** What the model does: translate, or one of the heads (the page shows each its own form). */
-  kind: 'seq2seq' | 'classifier' | 'lm' | 'forecaster';
-  /** Source and target language codes, when the training corpus named them. */
-  languages: { source: string; target: string } | null;
-  weights: number;
-  /** A line to fill the text box with (e.g. the number-words example), or null. */
-  example: string | null;
-}
+export type WebModel = ListedModel;
 
 export interface WebSiteOptions {
   host: string;
@@ -80,16 +70,7 @@ export async function startWebSite(
   const { folder, files } = await buildBundle();
   const byName = new Map(models.map((m) => [m.name, m]));
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
-  const list = JSON.stringify(
-    models.map(({ name, kind, languages, weights, example }) => ({
-      name,
-      kind,
-      url: `models/${encodeURIComponent(name)}/`,
-      languages,
-      weights,
-      example,
-    })),
-  );
+  const list = modelListJson(models);
 
   const answer = async (pathname: string): Promise<{ type: string; body: string | Buffer } | null> => {
     if (pathname === '/' || pathname === '/index.html')
