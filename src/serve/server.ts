@@ -151,6 +151,17 @@ export function buildServer(
     void reply.code(status).send(body);
   });
 
+  // Bodies come uncompressed: a gzip body would otherwise reach the JSON parser as bytes and be called invalid JSON.
+  app.addHook('onRequest', async (req) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
+      throw new RequestError(
+        415,
+        `content-encoding: ${encoding} is not supported; send the body uncompressed`,
+        'content-encoding',
+      );
+  });
+
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` });
   });

@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
@@ -86,6 +87,25 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
     const missing = await app.inject({ method: 'GET', url: '/v2/nothing' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: 'no route GET /v2/nothing' });
+    // A compressed body is refused by name, not parsed as broken JSON; identity is no compression.
+    const gzipped = await app.inject({
+      method: 'POST',
+      url: '/v1/translate',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      payload: gzipSync('{"texts": ["one"]}'),
+    });
+    expect(gzipped.statusCode).toBe(415);
+    expect(gzipped.json()).toEqual({
+      error: 'content-encoding: gzip is not supported; send the body uncompressed',
+      field: 'content-encoding',
+    });
+    const identity = await app.inject({
+      method: 'POST',
+      url: '/v1/translate',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+      payload: '{"texts": ["one"]}',
+    });
+    expect(identity.statusCode).toBe(200);
     await app.close();
   });
 
