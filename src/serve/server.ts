@@ -152,14 +152,16 @@ export function buildServer(
   });
 
   // Bodies come uncompressed: a gzip body would otherwise reach the JSON parser as bytes and be called invalid JSON.
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', (req, _reply, done) => {
     const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
-      throw new RequestError(
+    if (encoding === undefined || encoding.trim().toLowerCase() === 'identity') return done();
+    done(
+      new RequestError(
         415,
         `content-encoding: ${encoding} is not supported; send the body uncompressed`,
         'content-encoding',
-      );
+      ),
+    );
   });
 
   app.setNotFoundHandler((req, reply) => {
