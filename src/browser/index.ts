@@ -32,12 +32,19 @@ export type BrowserBackend = 'wasm' | 'cpu';
 /**
  * Selects the backend translators run on: 'wasm' (WebAssembly with SIMD where the browser has it, plus the toolkit's
  * kernels, as in Node; its .wasm files are fetched from `wasmPath`, a URL ending in /) or 'cpu' (plain JavaScript).
- * A wasm backend that cannot start falls back on cpu. Returns the backend in use. Call before loadTranslator.
+ * A wasm backend that cannot start falls back on cpu, then and on every later call. Returns the backend in use. Call
+ * before loadTranslator.
  */
 export async function useBackend(name: BrowserBackend, wasmPath?: string): Promise<string> {
   if (name === 'wasm') {
-    if (wasmPath !== undefined) setWasmPaths(wasmPath);
-    if (await tf.setBackend('wasm').catch(() => false)) {
+    // tfjs refuses new paths once a start has failed (it does not retry): wasm then stays unavailable.
+    let pathsTaken = true;
+    try {
+      if (wasmPath !== undefined) setWasmPaths(wasmPath);
+    } catch {
+      pathsTaken = false;
+    }
+    if (pathsTaken && (await tf.setBackend('wasm').catch(() => false))) {
       registerWasmKernels();
       return 'wasm';
     }

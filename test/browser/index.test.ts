@@ -145,18 +145,20 @@ describe('useBackend', () => {
     expect(currentBackend()).toBe('cpu');
   });
 
-  it('falls back on cpu when the wasm binaries cannot be loaded (in a fresh process: wasm starts once)', async () => {
+  it('falls back on cpu when the wasm binaries cannot be loaded, and again when asked again (in a fresh process: wasm starts once)', async () => {
     const code = [
       `import { useBackend, currentBackend } from ${JSON.stringify(join(repoRoot, 'src/browser/index.ts'))};`,
       "const got = await useBackend('wasm', '/nonexistent-wasm-folder/');",
-      'console.log(JSON.stringify({ got, current: currentBackend() }));',
+      // Asked again (a page switching backends back and forth): cpu again, not tfjs's "already initialized".
+      "const again = await useBackend('wasm', '/nonexistent-wasm-folder/');",
+      'console.log(JSON.stringify({ got, again, current: currentBackend() }));',
     ].join('\n');
     const r = await runProcess(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
       cwd: repoRoot,
       timeout: 60_000,
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ got: 'cpu', current: 'cpu' });
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({ got: 'cpu', again: 'cpu', current: 'cpu' });
     // tfjs said why on stderr.
     expect(r.stderr).toMatch(/nonexistent-wasm-folder\/tfjs-backend-wasm/);
   });
