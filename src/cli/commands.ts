@@ -87,8 +87,17 @@ export const COMMANDS: readonly CommandEntry[] = [
  * that `globals` (a Command with the program's global options only) leaves, else all of them.
  */
 export function commandsFor(args: readonly string[], globals: Command): readonly CommandEntry[] {
-  // parseOptions stops at the first unknown option (--help among them) and leaves it and the rest as unknown.
-  const { operands } = globals.parseOptions([...args]);
+  // The probe says nothing and never exits: a bad global option (--backend gpu) is the program's to report, in its
+  // own words, once every command is registered.
+  const silent = (): void => undefined;
+  globals.exitOverride().configureOutput({ writeOut: silent, writeErr: silent, outputError: silent });
+  let operands: string[];
+  try {
+    // parseOptions stops at the first unknown option (--help among them) and leaves it and the rest as unknown.
+    ({ operands } = globals.parseOptions([...args]));
+  } catch {
+    return COMMANDS;
+  }
   const entry = COMMANDS.find((c) => c.name === operands[0]);
   return entry === undefined ? COMMANDS : [entry];
 }

@@ -43,6 +43,19 @@ describe('the CLI command table', () => {
     expect(names(commandsFor(['eval', '--help'], globals()))).toEqual(['eval']);
   });
 
+  it('leaves a bad global option to the program: all commands, and the probe neither prints nor exits', () => {
+    const errors: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (chunk: string | Uint8Array): boolean => (errors.push(String(chunk)), true);
+    try {
+      for (const args of [['--backend', 'gpu', 'translate'], ['--blas', 'foo', 'eval'], ['--threads']])
+        expect(names(commandsFor(args, globals()))).toEqual(names(COMMANDS));
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('loads every command for the help, the help command, an unknown name and no name', () => {
     for (const args of [[], ['--help'], ['-h'], ['--help', 'translate'], ['help', 'translate'], ['tranlsate'], ['-V']])
       expect(names(commandsFor(args, globals()))).toEqual(names(COMMANDS));
