@@ -13,16 +13,10 @@ import {
 import { BLAS_CHOICES, BLAS_ENV, SERVING_SMALL_PRODUCT, type BlasChoice } from './backend/blas.js';
 import { isUserError } from './errors.js';
 import { commandsFor } from './cli/commands.js';
+import type { StartBackend } from './cli/flags.js';
 
-/**
- * Starts the backend the flags ask for; a server (`serving`) gives OpenBLAS's second thread larger products only.
- * `how.threads` overrides --threads (a serve worker's share); `how.say` takes the lines it would print.
- */
-async function startBackend(
-  choice: string | undefined,
-  serving = false,
-  how: { threads?: number; say?: (lines: string[]) => void } = {},
-): Promise<void> {
+/** Starts the backend the global flags ask for (StartBackend, cli/flags.ts), and prints what it started. */
+const startBackend: StartBackend = async (choice, serving = false, how = {}) => {
   const threads = how.threads ?? parseWasmThreads(program.opts()['threads'] as string | undefined);
   const blas = program.opts()['blas'] as BlasChoice | undefined;
   const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
@@ -37,7 +31,7 @@ async function startBackend(
     lines.push('warning: the cpu backend is far too slow to train on; wasm or tfjs-node is recommended');
   if (how.say !== undefined) how.say(lines);
   else for (const line of lines) process.stderr.write(`${line}\n`);
-}
+};
 
 /** The global options, on the program and on the probe that finds which command runs (cli/commands.ts). */
 function withGlobalOptions(cmd: Command): Command {

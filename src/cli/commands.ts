@@ -3,13 +3,7 @@
 // `translate --help`, the implicit `help` command and a name that is no command load every one (the help lists
 // them, and an unknown name gets commander's "did you mean").
 import type { Command } from 'commander';
-
-/** Starts the backend the global flags ask for; a server (`serving`) and its workers (`how`) tune it (cli.ts). */
-export type StartBackend = (
-  choice: string | undefined,
-  serving?: boolean,
-  how?: { threads?: number; say?: (lines: string[]) => void },
-) => Promise<void>;
+import type { StartBackend } from './flags.js';
 
 /** What a command module's register function may take: the backend as the flags ask, or with a choice of its own. */
 export interface CommandContext {

@@ -66,3 +66,14 @@ export interface ProgramFlags {
 
 /** The program's --backend, if given. */
 export const backendFlag = (program: Command): string | undefined => program.opts<ProgramFlags>().backend;
+
+/**
+ * Starts the backend the global flags ask for (cli.ts), `choice` being --backend: a server (`serving`) gives
+ * OpenBLAS's second thread larger products only; `how.threads` overrides --threads (a serve worker's share) and
+ * `how.say` takes the lines it would print.
+ */
+export type StartBackend = (
+  choice: string | undefined,
+  serving?: boolean,
+  how?: { threads?: number; say?: (lines: string[]) => void },
+) => Promise<void>;

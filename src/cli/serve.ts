@@ -4,20 +4,13 @@
 // with its own models, share the listening socket (serveWorkers.ts).
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { int, num, collect, backendFlag } from './flags.js';
+import { int, num, collect, backendFlag, type StartBackend } from './flags.js';
 import { isUserError } from '../errors.js';
 import { BACKEND_ENV, parseWasmThreads } from '../backend/select.js';
 import { nativeTfjsInstalled, runWorkers, workerCount, workerLink, type WorkerLink } from './serveWorkers.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError, type ModelSpec } from '../serve/models.js';
-
-/** Starts the backend; a server's products get OpenBLAS's second thread only when large (cli.ts). */
-type StartBackend = (
-  choice: string | undefined,
-  serving?: boolean,
-  how?: { threads?: number; say?: (lines: string[]) => void },
-) => Promise<void>;
 
 export interface ServeFlags {
   model: string[];
