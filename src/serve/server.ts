@@ -88,6 +88,32 @@ function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> })
 }
 
 /**
+ * A request body as JSON, or a RequestError saying what is wrong with it: empty, not JSON (with the parser's reason
+ * and position), or holding a `__proto__` or `constructor.prototype` key, refused (as fastify's own parser does) so
+ * that no later merge of the body can reach an object's prototype.
+ */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new RequestError(400, 'body: empty; send a JSON object', 'body');
+  try {
+    return JSON.parse(text, function (key: string, value: unknown) {
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' && typeof value === 'object' && value !== null && 'prototype' in value)
+      )
+        throw new RequestError(
+          400,
+          `body: a "${key === '__proto__' ? key : 'constructor.prototype'}" key is not accepted`,
+          'body',
+        );
+      return value;
+    });
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new RequestError(400, `body: not valid JSON (${e.message})`, 'body');
+    throw e;
+  }
+}
+
+/**
  * Builds the server. `models` may still be loading: until they are, /health answers 503 and the API 503 too. The
  * caller owns the models (disposes them after close()).
  */
@@ -132,9 +158,11 @@ export function buildServer(
     } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       status = 413;
       body = { error: `body: larger than the limit of ${o.bodyLimit} bytes`, field: 'body' };
-    } else if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
-      status = 400;
-      body = { error: `body: not valid JSON (${err.message})`, field: 'body' };
+    } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      // Every endpoint takes JSON; curl -d without -H sends a form.
+      const type = (req.headers['content-type'] ?? '').slice(0, 100);
+      status = 415;
+      body = { error: `content-type: ${type} is not supported; send JSON (application/json)`, field: 'content-type' };
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       status = err.statusCode;
       body = { error: err.message };
@@ -149,6 +177,21 @@ export function buildServer(
     }
     usage.set(req, { ...usage.get(req), error: body.error });
     void reply.code(status).send(body);
+  });
+
+  // JSON bodies only, through parseJsonBody (fastify's parser says only "not valid JSON"); text/plain is refused
+  // with the other types rather than reaching a schema as a string.
+  app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    let parsed: unknown;
+    try {
+      parsed = parseJsonBody(text as string);
+    } catch (e) {
+      done(e as Error, undefined);
+      return;
+    }
+    done(null, parsed);
   });
 
   // Bodies come uncompressed: a gzip body would otherwise reach the JSON parser as bytes and be called invalid JSON.

@@ -80,7 +80,9 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
       payload: '{"texts": ["one"',
     });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json()).toMatchObject({ field: 'body', error: expect.stringMatching(/^body: not valid JSON/) });
+    // The parser's reason and place, not only "not valid JSON".
+    expect(bad.json()).toEqual({ error: expect.stringMatching(/^body: not valid JSON \(.+\)$/), field: 'body' });
+    expect(bad.json().error).toMatch(/position 16|end of JSON input/);
     const big = await post(app, '/v1/translate', { texts: ['one two three '.repeat(20)] });
     expect(big.statusCode).toBe(413);
     expect(big.json()).toEqual({ error: 'body: larger than the limit of 200 bytes', field: 'body' });
@@ -106,6 +108,44 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
       payload: '{"texts": ["one"]}',
     });
     expect(identity.statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('bodies that are not JSON objects: each refused by name, the type a form or text would have → 415', async () => {
+    const { app, log } = server();
+    const send = (payload: string, type?: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/translate',
+        ...(type === undefined ? {} : { headers: { 'content-type': type } }),
+        payload,
+      });
+    const cases: [string, string | undefined, number, string, string][] = [
+      ['{"texts": ["a" "b"]}', 'application/json', 400, 'body', 'body: not valid JSON (Expected'],
+      ['', 'application/json', 400, 'body', 'body: empty; send a JSON object'],
+      ['{"texts": ["one"], "__proto__": {"beam": 99}}', 'application/json', 400, 'body', 'body: a "__proto__" key'],
+      [
+        '{"texts": ["one"], "constructor": {"prototype": {}}}',
+        'application/json',
+        400,
+        'body',
+        'constructor.prototype',
+      ],
+      ['texts=one', 'application/x-www-form-urlencoded', 415, 'content-type', 'content-type: application/x-www-form'],
+      ['one two', 'text/plain', 415, 'content-type', 'content-type: text/plain is not supported; send JSON'],
+      ['{"texts": ["one"]}', 'application/vnd.api+json', 415, 'content-type', 'application/vnd.api+json is not'],
+    ];
+    for (const [payload, type, status, field, message] of cases) {
+      const res = await send(payload, type);
+      expect([payload, res.statusCode]).toEqual([payload, status]);
+      expect(res.json()).toEqual({ error: expect.stringContaining(message), field });
+      expect(res.json().error).not.toMatch(/internal|Unsupported Media Type/);
+    }
+    expect(log.map((e) => e.status)).toEqual(cases.map((c) => c[2]));
+    // The type's parameters and case do not matter.
+    const ok = await send('{"texts": ["one"]}', 'Application/JSON; charset=utf-8');
+    expect(ok.statusCode).toBe(200);
+    expect(Object.prototype).not.toHaveProperty('beam');
     await app.close();
   });
 
