@@ -140,6 +140,9 @@ export function buildServer(
     // The whole request must arrive within the timeout too (slow senders hold a connection, not the decoder).
     requestTimeout: o.requestTimeoutMs,
     logger: false,
+    // After close() a request that reaches an open connection is answered as usual (its connection then closes, see
+    // below), not with fastify's own 503 body, which has neither the API's error format nor an access-log line.
+    return503OnClosing: false,
     // Strict bodies: no type coercion ("5" is not 5), no silently dropped fields.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
@@ -187,6 +188,32 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
       await app.close();
     },
   );
+});
+
+describe('closing', () => {
+  it('a request already in its socket when close() begins is answered as usual, logged, and its connection closed', async () => {
+    const { app, log } = server();
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    const body = '{"texts": ["one two"]}';
+    socket.write(
+      `POST /v1/translate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    // The bytes wait in the socket while the process is busy (a batch decoding); then the server is stopped.
+    const until = Date.now() + 150;
+    while (Date.now() < until);
+    const closed = app.close();
+    await new Promise((resolve) => socket.once('close', resolve));
+    await closed;
+    const [head = '', json = ''] = answer.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(json)).toMatchObject({ translations: [{ text: translator.translate(['one two'])[0]!.text }] });
+    expect(log.map((e) => e.status)).toEqual([200]);
+  });
 });
 
 describe('GET /health and /v1/models', () => {
