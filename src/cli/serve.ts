@@ -7,7 +7,14 @@ import type { Command } from 'commander';
 import { int, num, collect, backendFlag, type StartBackend } from './flags.js';
 import { isUserError } from '../errors.js';
 import { BACKEND_ENV, parseWasmThreads } from '../backend/select.js';
-import { nativeTfjsInstalled, runWorkers, workerCount, workerLink, type WorkerLink } from './serveWorkers.js';
+import {
+  handoffsSettled,
+  nativeTfjsInstalled,
+  runWorkers,
+  workerCount,
+  workerLink,
+  type WorkerLink,
+} from './serveWorkers.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
 import { parseModelSpec, loadServedModels, disposeModels, ServeError, type ModelSpec } from '../serve/models.js';
@@ -70,6 +77,8 @@ export async function serve(flags: ServeFlags, worker: WorkerLink | null = null)
     stopping = true;
     // A worker's primary says this once for all workers.
     if (worker === null) say(`translate serve: ${signal}: no new connections; finishing the requests in flight`);
+    // A worker first takes the connections its primary accepted before the signal (see handoffsSettled).
+    else await handoffsSettled(app.server);
     await app.close();
     disposeModels(await loading.catch(() => []));
     if (worker === null) say('translate serve: stopped');

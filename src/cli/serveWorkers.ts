@@ -13,6 +13,7 @@
 // shared stderr, a line per write. SIGTERM or SIGINT: the primary passes SIGTERM on, each worker finishes its
 // requests in flight and exits, and the primary exits 0 once all have. A worker that dies after start-up is replaced.
 import cluster, { type Worker } from 'node:cluster';
+import type { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { ServeError } from '../serve/models.js';
 
@@ -37,6 +38,39 @@ export function workerLink(): WorkerLink | null {
   return {
     send: (message) => new Promise((resolve) => process.send!(message, undefined, {}, () => resolve())),
   };
+}
+
+/**
+ * Resolves once the connections the primary accepted before a stop have reached this worker: when `server` has had
+ * no new connection for `quietMs`, or after `maxMs`. The primary accepts each connection and hands it to a worker
+ * over the cluster channel, one at a time, each after the worker's acknowledgement; a worker busy decoding reads
+ * them only when its batch is done. A worker that closed its server at once would refuse those, and the primary would
+ * reset them: requests their clients had sent in full before the signal. The quiet is checked after the event loop
+ * has polled for I/O (setImmediate after the timer), so that a loop that was blocked reads the waiting hand-offs
+ * before it judges that none came.
+ */
+export function handoffsSettled(server: EventEmitter, quietMs = 100, maxMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const start = Date.now();
+    let arrivals = 0;
+    const arrived = (): void => {
+      arrivals++;
+    };
+    server.on('connection', arrived);
+    const wait = (): void => {
+      const seen = arrivals;
+      setTimeout(
+        () =>
+          setImmediate(() => {
+            if (arrivals !== seen && Date.now() - start < maxMs) return wait();
+            server.off('connection', arrived);
+            resolve();
+          }),
+        quietMs,
+      );
+    };
+    wait();
+  });
 }
 
 /**

@@ -115,6 +115,49 @@ describe('translate serve --workers 2', () => {
     expect(logged.filter((e) => e.url === '/v1/translate' && e.status === 200)).toHaveLength(8);
   });
 
+  it('SIGTERM right after requests were sent in full: every one is answered, none reset', async () => {
+    // The primary accepts each connection and hands it to a worker; a worker that closed at once refused the
+    // connections still on their way to it, and their clients saw a reset.
+    const dir = await saveTinyTranslator(8);
+    const server = startServe(['--model', `numbers=${dir}`, '--workers', '2', '--quiet']);
+    const url = await server.ready;
+    const texts = Array.from(
+      { length: 40 },
+      (_, i) => ['one two three', 'nine nine', 'seven zero zero one', 'four'][i % 4]!,
+    );
+    const translator = await Translator.load(dir);
+    const expected = translator.translate(texts, { beamSize: 5 }).map((t) => t.text);
+    translator.dispose();
+    let written = 0;
+    const answers = texts.map(
+      (text) =>
+        new Promise<{ status: number | string; text?: string }>((resolve) => {
+          const body = JSON.stringify({ texts: [text], beam: 5 });
+          const req = request(
+            `${url}/v1/translate`,
+            { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+            (res) => {
+              let data = '';
+              res.on('data', (c: Buffer) => (data += c.toString()));
+              res.on('end', () => {
+                const json = JSON.parse(data) as { translations?: { text: string }[] };
+                resolve({ status: res.statusCode ?? 0, text: json.translations?.[0]?.text });
+              });
+            },
+          );
+          req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: e.code ?? 'error' }));
+          req.on('finish', () => {
+            if (++written === texts.length) server.child.kill('SIGTERM');
+          });
+          req.end(body);
+        }),
+    );
+    const got = await Promise.all(answers);
+    expect(await server.exited).toBe(0);
+    expect(got.map((a) => a.status)).toEqual(texts.map(() => 200));
+    expect(got.map((a) => a.text)).toEqual(expected);
+  });
+
   it('a model that cannot load is one error line, once, and a non-zero exit', async () => {
     const r = await runCli(['serve', '--port', '0', '--workers', '2', '--model', '/nonexistent/model'], {
       timeout: 60_000,
