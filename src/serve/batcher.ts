@@ -8,9 +8,9 @@
 // the previous batch (their clients, answered, are likely to send again) plus those that queued while it ran: so under
 // load the batches grow to one per round of the clients instead of staying in waves, and a lone client's request runs
 // at once.
-// Batches take items round-robin from the waiting requests of their group, oldest first, so one huge request takes
-// part of each batch and does not hold back the requests behind it beyond one batch. Answers go back to their own
-// request, in the request's order.
+// Batches take items round-robin from the waiting requests of their group, oldest first, and groups take turns (one
+// that ran a batch queues behind the work that came meanwhile, even work still waiting for batch-mates): so a huge
+// request, of any group, holds back the requests behind it for one batch only. Answers go back in request order.
 //
 // A group that can run as a stream (BatchGroup.open: a batch that items join and leave between its steps, as beam
 // search does with BeamSession) runs continuously instead (Orca's iteration-level scheduling): the batcher runs one
@@ -91,6 +91,8 @@ interface Queue {
   waiting: Pending[];
   /** Items not yet given to a batch. */
   size: number;
+  /** When it last ran a batch (−∞ before): +∞ as it ends, the next step's time there, once requests were read. */
+  ranAt: number;
 }
 
 /** A group's running stream and who each of its items answers. */
@@ -150,14 +152,10 @@ export class Batcher {
         reject,
         done: false,
       };
-      let q = this.queues.get(group.key);
-      if (q === undefined) {
-        q = { group: group, waiting: [], size: 0 };
-        this.queues.set(group.key, q);
-      }
-      q.waiting.push(p);
-      q.size += items.length;
-      const queue = q;
+      const queue = this.queues.get(group.key) ?? { group, waiting: [], size: 0, ranAt: -Infinity };
+      this.queues.set(group.key, queue);
+      queue.waiting.push(p);
+      queue.size += items.length;
       signal?.addEventListener('abort', () => this.fail(p, queue, signal.reason), { once: true });
       this.schedule();
     });
@@ -166,13 +164,7 @@ export class Batcher {
   /** Queues work that runs alone (e.g. sampling with a seed, whose outputs depend on batch-mates), in turn with batches. */
   exclusive<T>(run: () => T, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const job: Job = {
-        run,
-        arrived: this.clock(),
-        resolve: resolve,
-        reject,
-        done: false,
-      };
+      const job: Job = { run, arrived: this.clock(), resolve, reject, done: false };
       this.jobs.push(job);
       signal?.addEventListener(
         'abort',
@@ -195,13 +187,17 @@ export class Batcher {
     return n;
   }
 
-  private schedule(): void {
+  // step() after `turns` turns of the event loop; after a batch, two: a batch blocks the loop, and a connection that
+  // came meanwhile is accepted in the next turn and its request read in the one after (else after the next batch).
+  private schedule(turns = 1): void {
     if (this.stepScheduled) return;
     this.stepScheduled = true;
-    setImmediate(() => {
+    const turn = (left: number): void => {
+      if (left > 1) return void setImmediate(() => turn(left - 1));
       this.stepScheduled = false;
       this.step();
-    });
+    };
+    setImmediate(() => turn(turns));
   }
 
   /** Runs a step of every running stream and the oldest ready other work (one batch or one job), then yields. */
@@ -214,6 +210,8 @@ export class Batcher {
     let queue: Queue | undefined;
     let oldest = job?.arrived ?? Infinity;
     let wake = Infinity;
+    let early: Queue | undefined;
+    let earlyTurn = Infinity;
     for (const q of this.queues.values()) {
       // A running stream takes its group's items itself (advance).
       if (this.running.has(q.group.key)) continue;
@@ -223,13 +221,16 @@ export class Batcher {
         q.size >= Math.min(this.expected, this.options.maxBatchSize) ||
         q.waiting[0]!.next > 0 ||
         now - arrived >= this.options.maxWaitMs;
-      if (!ready) wake = Math.min(wake, arrived + this.options.maxWaitMs - now);
-      else if (arrived < oldest) {
-        oldest = arrived;
-        queue = q;
-        job = undefined;
-      }
+      // Groups take turns: one that just ran a batch of a split request waits behind the work that came meanwhile.
+      if (q.ranAt === Infinity) q.ranAt = now;
+      const turn = Math.max(arrived, q.ranAt);
+      if (!ready) {
+        wake = Math.min(wake, arrived + this.options.maxWaitMs - now);
+        if (turn < earlyTurn) [early, earlyTurn] = [q, turn];
+      } else if (turn < oldest) [oldest, queue, job] = [turn, q, undefined];
     }
+    // Work waiting for batch-mates that came before the work about to run goes first: else it waits a whole batch.
+    if (earlyTurn < oldest && oldest < Infinity) [queue, job] = [early, undefined];
     if (job !== undefined) this.runJob(job);
     else if (queue !== undefined) {
       if (queue.group.open === undefined) this.runBatch(queue);
@@ -238,7 +239,7 @@ export class Batcher {
       if (wake < Infinity) this.timer = setTimeout(() => this.step(), Math.max(1, Math.ceil(wake)));
       return;
     }
-    this.schedule();
+    this.schedule(job !== undefined || queue?.group.run !== undefined ? 2 : 1);
   }
 
   /** Opens a stream for the group and gives it a first batch of items. */
@@ -321,7 +322,7 @@ export class Batcher {
     this.running.delete(r.group.key);
     r.stream.dispose();
     if (error === undefined) return;
-    const q = this.queues.get(r.group.key) ?? { group: r.group, waiting: [], size: 0 };
+    const q = this.queues.get(r.group.key) ?? { group: r.group, waiting: [], size: 0, ranAt: -Infinity };
     for (const { p } of r.owners.values()) this.fail(p, q, error);
   }
 
@@ -380,6 +381,7 @@ export class Batcher {
       return;
     }
     this.expected = taken.length + this.waiting;
+    q.ranAt = Infinity;
     taken.forEach((t, k) => this.answer(t.p, t.index, outputs[k]));
   }
 

@@ -161,6 +161,54 @@ describe('Batcher', () => {
     expect(b.waiting).toBe(0);
   });
 
+  it.each([0, 60_000])(
+    "a huge request holds back another group's request (other options, another model) for one batch only (maxWaitMs %i)",
+    async (maxWaitMs) => {
+      const batches: string[][] = [];
+      let small: Promise<string[]> | undefined;
+      let batchesBeforeSmall = -1;
+      // With a long maxWaitMs the small request would wait for batch-mates, and the huge one's batches ran meanwhile.
+      const b = new Batcher({ maxBatchSize: 4, maxWaitMs }, () => {
+        if (small !== undefined) return;
+        // While the huge request's first batch runs, a request of another group comes, then more of the huge group's.
+        small = b.submit(other, ['s']).then((r) => {
+          batchesBeforeSmall = batches.length;
+          return r;
+        });
+      });
+      const g = recordingGroup('beam16', batches);
+      const other = recordingGroup('beam5', batches);
+      const huge = Array.from({ length: 20 }, (_, i) => `h${i}`);
+      const hugeDone = b.submit(g, huge);
+      await turns(2);
+      expect(await small).toEqual(['beam5:S']);
+      expect(await hugeDone).toEqual(huge.map((s) => `beam16:${s.toUpperCase()}`));
+      // The small request ran right after the batch that was running when it came, not after all five.
+      expect(batchesBeforeSmall).toBe(2);
+      expect(batches.map((bt) => bt.length)).toEqual([4, 1, 4, 4, 4, 4]);
+    },
+  );
+
+  it('after a batch, waits two event-loop turns before the next: a request read in the second goes next', async () => {
+    // A batch blocks the loop; a connection that came meanwhile is accepted in the next turn and read in the one after.
+    const order: string[] = [];
+    let small: Promise<string[]> | undefined;
+    const b = new Batcher({ maxBatchSize: 2, maxWaitMs: 0 });
+    const other: BatchGroup<string, string> = { key: 'b', run: (xs) => (order.push('small'), xs), length: () => 1 };
+    const g: BatchGroup<string, string> = {
+      key: 'a',
+      run: (xs) => {
+        if (order.length === 0) setImmediate(() => setImmediate(() => (small = b.submit(other, ['s']))));
+        order.push('huge');
+        return xs;
+      },
+      length: () => 1,
+    };
+    await b.submit(g, ['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+    expect(await small).toEqual(['s']);
+    expect(order).toEqual(['huge', 'small', 'huge', 'huge']);
+  });
+
   it('runs exclusive jobs alone, in turn with batches, oldest first', async () => {
     const order: string[] = [];
     const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 });
