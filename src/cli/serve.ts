@@ -17,7 +17,14 @@ import {
 } from './serveWorkers.js';
 import { buildServer, DEFAULT_SERVER_OPTIONS } from '../serve/server.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../serve/batcher.js';
-import { parseModelSpec, loadServedModels, disposeModels, ServeError, type ModelSpec } from '../serve/models.js';
+import {
+  checkModelSpecs,
+  parseModelSpec,
+  loadServedModels,
+  disposeModels,
+  ServeError,
+  type ModelSpec,
+} from '../serve/models.js';
 
 export interface ServeFlags {
   model: string[];
@@ -50,7 +57,9 @@ function batchingMode(value: string): 'fixed' | 'continuous' {
 function checkFlags(flags: ServeFlags): { batching: 'fixed' | 'continuous'; specs: ModelSpec[] } {
   if (flags.model.length === 0)
     throw new ServeError('--model DIR is required (repeat --model NAME=DIR for more models)');
-  return { batching: batchingMode(flags.batching), specs: flags.model.map(parseModelSpec) };
+  const specs = flags.model.map(parseModelSpec);
+  checkModelSpecs(specs);
+  return { batching: batchingMode(flags.batching), specs };
 }
 
 /** Runs one server in this process; a worker (`worker`) tells its primary what it would print at start-up. */

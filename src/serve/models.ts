@@ -102,14 +102,19 @@ export async function loadServedModel(spec: ModelSpec): Promise<ServedModel> {
   }
 }
 
-/** Loads every model (names must differ); on any failure the ones already loaded are released. */
-export async function loadServedModels(specs: readonly ModelSpec[]): Promise<ServedModel[]> {
+/** Throws a ServeError unless there is a model and no two share a name (what can be told before loading any). */
+export function checkModelSpecs(specs: readonly ModelSpec[]): void {
   if (specs.length === 0) throw new ServeError('no model given (--model DIR)');
   const seen = new Set<string>();
   for (const s of specs) {
     if (seen.has(s.name)) throw new ServeError(`two models are named "${s.name}"; name them with --model NAME=DIR`);
     seen.add(s.name);
   }
+}
+
+/** Loads every model (names must differ); on any failure the ones already loaded are released. */
+export async function loadServedModels(specs: readonly ModelSpec[]): Promise<ServedModel[]> {
+  checkModelSpecs(specs);
   const models: ServedModel[] = [];
   try {
     for (const s of specs) models.push(await loadServedModel(s));

@@ -90,6 +90,10 @@ describe('translate serve', () => {
     const mode = await runCli(['serve', '--port', '0', '--model', 'x', '--batching', 'sometimes'], { timeout: 60_000 });
     expect(mode.code).toBe(1);
     expect(mode.stderr).toMatch(/translate: error: --batching: expected fixed or continuous, got "sometimes"\n$/);
+    // Two models of one name: refused before anything listens or loads.
+    const twice = await runCli(['serve', '--port', '0', '--model', 'a=/x', '--model', 'a=/y'], { timeout: 60_000 });
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toBe('translate: error: two models are named "a"; name them with --model NAME=DIR\n');
     // A port out of range is refused as a flag, before a model loads or a worker starts.
     const port = await runCli(['serve', '--port', '70000', '--model', 'x'], { timeout: 60_000 });
     expect(port.code).toBe(1);
