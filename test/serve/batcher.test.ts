@@ -198,7 +198,12 @@ describe('Batcher', () => {
     const g: BatchGroup<string, string> = {
       key: 'a',
       run: (xs) => {
-        if (order.length === 0) setImmediate(() => setImmediate(() => (small = b.submit(other, ['s']))));
+        if (order.length === 0)
+          setImmediate(() =>
+            setImmediate(() => {
+              small = b.submit(other, ['s']);
+            }),
+          );
         order.push('huge');
         return xs;
       },
