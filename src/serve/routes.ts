@@ -42,8 +42,8 @@ export interface TaskRouteContext {
   usage: WeakMap<FastifyRequest, Usage>;
   /** The model a request names, or the first of the kind the endpoint serves. */
   pick: <K extends ModelKind>(name: string | undefined, kind: K) => Extract<ServedModel, { kind: K }>;
-  /** Waits for `work` at most the request timeout; then aborts it and answers 503. */
-  withDeadline: <T>(work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+  /** Waits for `work` at most the request timeout (then 503), or until the client closes the connection. */
+  withDeadline: <T>(req: FastifyRequest, work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 interface TranslateBody {
@@ -142,7 +142,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
               run: (items) => t.translate(items, { ...options, batchSize: o.batcher.maxBatchSize }),
               length: (s) => s.length,
             };
-      const results = await withDeadline((signal) => batcher.submit(group, b.texts, signal));
+      const results = await withDeadline(req, (signal) => batcher.submit(group, b.texts, signal));
       return { model: m.name, translations: results.map(translationJson) };
     },
   );
@@ -185,7 +185,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
           })),
         length: (s) => s.length,
       };
-      const predictions = await withDeadline((signal) => batcher.submit(group, b.texts, signal));
+      const predictions = await withDeadline(req, (signal) => batcher.submit(group, b.texts, signal));
       return { model: m.name, predictions };
     },
   );
@@ -227,7 +227,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
       const generations =
         b.prompts.length === 0
           ? []
-          : await withDeadline((signal) => batcher.exclusive(() => m.lm.generate(b.prompts, options), signal));
+          : await withDeadline(req, (signal) => batcher.exclusive(() => m.lm.generate(b.prompts, options), signal));
       return { model: m.name, generations };
     },
   );
@@ -276,7 +276,9 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         throw new RequestError(400, 'series: the columns have different lengths', 'series');
       usage.set(req, { model: m.name, texts: 1, tokens: columns[0]!.length });
       const steps = b.steps ?? f.model.config.horizon;
-      const values = await withDeadline((signal) => batcher.exclusive(() => f.forecastAhead(columns, steps), signal));
+      const values = await withDeadline(req, (signal) =>
+        batcher.exclusive(() => f.forecastAhead(columns, steps), signal),
+      );
       return { model: m.name, steps, forecast: Object.fromEntries(targets.map((t, g) => [t, Array.from(values[g]!)])) };
     },
   );

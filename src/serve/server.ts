@@ -225,17 +225,21 @@ export function buildServer(
     if (closing) void reply.header('connection', 'close');
   });
 
-  app.addHook('onResponse', async (req, reply) => {
-    if (o.accessLog === undefined) return;
-    o.accessLog({
-      time: new Date().toISOString(),
-      method: req.method,
-      url: req.url,
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      ...usage.get(req),
-    });
+  // One access-log line per request: at its response, or, for a client that closed the connection before the answer
+  // (no response, so no onResponse), when withDeadline sees it go (status 499, nginx's "client closed request").
+  const logged = new WeakSet<FastifyRequest>();
+  const started = new WeakMap<FastifyRequest, number>();
+  const logRequest = (req: FastifyRequest, status: number, elapsed: number): void => {
+    if (logged.has(req)) return;
+    logged.add(req);
+    const ms = Math.round(elapsed * 10) / 10;
+    o.accessLog?.({ time: new Date().toISOString(), method: req.method, url: req.url, status, ms, ...usage.get(req) });
+  };
+  app.addHook('onRequest', (req, _reply, done) => {
+    started.set(req, performance.now());
+    done();
   });
+  app.addHook('onResponse', async (req, reply) => logRequest(req, reply.statusCode, reply.elapsedTime));
 
   /** The model a request names, or the first of the kind the endpoint serves. */
   const pick = <K extends ModelKind>(name: string | undefined, kind: K): Extract<ServedModel, { kind: K }> => {
@@ -256,8 +260,12 @@ export function buildServer(
     return m as Extract<ServedModel, { kind: K }>;
   };
 
-  /** Waits for `work` at most requestTimeoutMs; then aborts it (its queued texts are dropped) and answers 503. */
-  const withDeadline = async <T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  /**
+   * Waits for `work` at most requestTimeoutMs; then aborts it (its queued texts are dropped) and answers 503. A
+   * request whose client closes the connection first is aborted too (logged as 499, nginx's "client closed request"):
+   * a client that gave up, and perhaps sent it again, should not have the server decode it all the same.
+   */
+  const withDeadline = async <T>(req: FastifyRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const ac = new AbortController();
     const timer = setTimeout(
       () =>
@@ -266,10 +274,19 @@ export function buildServer(
         ),
       o.requestTimeoutMs,
     );
+    const socket = req.raw.socket;
+    const gone = (): void => {
+      const error = new RequestError(499, 'the client closed the connection before the answer');
+      usage.set(req, { ...usage.get(req), error: error.message });
+      logRequest(req, 499, performance.now() - (started.get(req) ?? performance.now()));
+      ac.abort(error);
+    };
+    socket.once('close', gone);
     try {
       return await work(ac.signal);
     } finally {
       clearTimeout(timer);
+      socket.off('close', gone);
     }
   };
 

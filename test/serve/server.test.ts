@@ -216,6 +216,34 @@ describe('closing', () => {
   });
 });
 
+describe('a client that leaves', () => {
+  it('closing the connection before the answer drops its queued texts and logs 499', async () => {
+    // Batches that wait a minute for batch-mates: the request stays queued until its client leaves.
+    const { app, log, batches } = server({ batcher: { maxBatchSize: 64, maxWaitMs: 60_000 } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const body = '{"texts": ["one two", "three"]}';
+    socket.write(
+      `POST /v1/translate HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+    );
+    const queued = async () => ((await (await fetch(`${url}/health`)).json()) as { queued: number }).queued;
+    await expect.poll(queued, { timeout: 5000, interval: 20 }).toBe(2);
+    socket.destroy();
+    await expect.poll(queued, { timeout: 5000, interval: 20 }).toBe(0);
+    expect(batches).toHaveLength(0);
+    const left = log.find((e) => e.url === '/v1/translate');
+    expect(left).toMatchObject({
+      status: 499,
+      texts: 2,
+      error: 'the client closed the connection before the answer',
+    });
+    expect(log.filter((e) => e.url === '/v1/translate')).toHaveLength(1);
+    await app.close();
+  });
+});
+
 describe('GET /health and /v1/models', () => {
   it('/health is 503 while the models load and 200 once they are loaded; the API waits for them too', async () => {
     let resolve!: (m: readonly ServedModel[]) => void;
