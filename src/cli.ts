@@ -17,7 +17,7 @@ import type { StartBackend } from './cli/flags.js';
 
 /** Starts the backend the global flags ask for (StartBackend, cli/flags.ts), and prints what it started. */
 const startBackend: StartBackend = async (choice, serving = false, how = {}) => {
-  const threads = how.threads ?? parseWasmThreads(program.opts()['threads'] as string | undefined);
+  const threads = how.threads ?? parseWasmThreads(program.opts()['threads'] as string | undefined, '--threads');
   const blas = program.opts()['blas'] as BlasChoice | undefined;
   const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
     ...(threads === undefined ? {} : { wasmThreads: threads }),

@@ -190,7 +190,14 @@ describe('translate CLI', () => {
     expect(two.stdout).toBe(one.stdout);
     const bad = await cli(['--threads', 'zero', 'translate', '--model', modelDir, 'one']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/wasm threads must be a positive integer, got "zero"/);
+    expect(bad.stderr).toMatch(/^translate: error: --threads must be a positive integer, got "zero"$/m);
+    // From the environment, the message names the variable.
+    const env = await runCli(['--blas', 'none', 'translate', '--model', modelDir, 'one'], {
+      timeout: 60_000,
+      env: { TRANSLATE_WASM_THREADS: '0' },
+    });
+    expect(env.code).toBe(1);
+    expect(env.stderr).toMatch(/TRANSLATE_WASM_THREADS must be a positive integer, got "0"/);
   });
 
   it('--blas openblas gives the threads to OpenBLAS and translates as the wasm kernels do; an unknown --blas is rejected', async () => {

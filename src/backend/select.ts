@@ -120,16 +120,16 @@ async function tryNative(which: 'tensorflow-gpu' | 'tensorflow'): Promise<string
 }
 
 /** Parses a thread count from a flag or the environment; undefined or '' means the default. */
-export function parseWasmThreads(s: string | undefined): number | undefined {
+export function parseWasmThreads(s: string | undefined, what = 'wasm threads'): number | undefined {
   if (s === undefined || s === '') return undefined;
   const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new BackendError(`wasm threads must be a positive integer, got "${s}"`);
+  if (!Number.isInteger(n) || n < 1) throw new BackendError(`${what} must be a positive integer, got "${s}"`);
   return n;
 }
 
 /** The thread count to start wasm with: the option, else the environment, else one per core (at most 8). */
 export function wasmThreadCount(options: BackendOptions, env: NodeJS.ProcessEnv): number {
-  const n = options.wasmThreads ?? parseWasmThreads(env[WASM_THREADS_ENV]) ?? availableParallelism();
+  const n = options.wasmThreads ?? parseWasmThreads(env[WASM_THREADS_ENV], WASM_THREADS_ENV) ?? availableParallelism();
   if (!Number.isInteger(n) || n < 1) throw new BackendError(`wasm threads must be a positive integer, got ${n}`);
   return Math.min(n, MAX_WASM_THREADS);
 }

@@ -181,7 +181,7 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
         await serve(flags);
         return;
       }
-      const threads = parseWasmThreads(program.opts()['threads'] as string | undefined) ?? 1;
+      const threads = parseWasmThreads(program.opts()['threads'] as string | undefined, '--threads') ?? 1;
       await runWorkers({ workers, threads, say });
     });
 }
@@ -197,7 +197,7 @@ async function serveAsWorker(
   startBackend: StartBackend,
 ): Promise<void> {
   try {
-    const threads = parseWasmThreads(program.opts()['threads'] as string | undefined) ?? 1;
+    const threads = parseWasmThreads(program.opts()['threads'] as string | undefined, '--threads') ?? 1;
     await startBackend(backendFlag(program), true, {
       threads,
       say: (lines) => void link.send({ kind: 'backend', lines }),

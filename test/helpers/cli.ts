@@ -17,11 +17,14 @@ export const cliArgs = (args: readonly string[]): string[] => [
 ];
 
 /** Runs `translate ...args` to its end: its exit code (null when killed), stdout and stderr. */
-export function runCli(args: readonly string[], options: { input?: string; timeout: number }): Promise<ProcessResult> {
+export function runCli(
+  args: readonly string[],
+  options: { input?: string; timeout: number; env?: Record<string, string> },
+): Promise<ProcessResult> {
   return runProcess(process.execPath, cliArgs(args), {
     cwd: repoRoot,
     input: options.input,
-    env: cliEnv,
+    env: { ...cliEnv, ...options.env },
     timeout: options.timeout,
   });
 }
