@@ -76,6 +76,16 @@ const program = withGlobalOptions(
 
 const backend = (): Promise<void> => startBackend(program.opts()['backend'] as string | undefined);
 const commands = commandsFor(process.argv.slice(2), withGlobalOptions(new Command()));
+
+// A reader that goes away (`translate translate … | head -2`, a log pipe that closes) is no error. Output on stdout
+// is what the command makes, so with no one to read it the command stops, quietly; training goes on to its
+// checkpoints, as a server does to its next request, and what they would write is dropped.
+const stopsWithoutReader = !commands.some((c) => c.trains || c.name === 'serve' || c.name === 'web');
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    if (stream === process.stdout && stopsWithoutReader) process.exit(process.exitCode ?? 0);
+  });
 for (const command of commands) await command.register(program, { backend, startBackend });
 // A usage error is one line and where to read more, not the whole help (which scrolls the message away).
 (function hintHelp(cmd: Command, name: string): void {

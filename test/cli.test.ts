@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { useTestBackend } from './helpers/backend.js';
-import { runCli, repoRoot } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { runCli, repoRoot, cliArgs, cliEnv } from './helpers/cli.js';
 import { Translator } from '../src/translation/translator.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../src/translation/seq2seq.js';
 import { numberWordsVocabularies } from '../src/data/text/numberWords.js';
@@ -198,6 +199,19 @@ describe('translate CLI', () => {
     });
     expect(env.code).toBe(1);
     expect(env.stderr).toMatch(/TRANSLATE_WASM_THREADS must be a positive integer, got "0"/);
+  });
+
+  it('a reader that goes away (translate … | head -1) ends the command quietly, exit 0', async () => {
+    const child = spawn(process.execPath, cliArgs(['translate', '--model', modelDir]), { cwd: root, env: cliEnv });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    // Far more lines than the first read takes, so the command writes on after the reader has gone.
+    child.stdin.on('error', () => {});
+    child.stdin.end('one two five\n'.repeat(20_000));
+    expect(await exited).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Error|internal/);
   });
 
   it('--blas openblas gives the threads to OpenBLAS and translates as the wasm kernels do; an unknown --blas is rejected', async () => {

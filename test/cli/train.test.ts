@@ -98,6 +98,24 @@ describe('translate train', () => {
     expect(t.code).toBe(0);
   }, 240_000);
 
+  it('a reader that goes away (train … 2>&1 | head) does not stop the training: it runs to its last checkpoint', async () => {
+    const out = join(dir, 'headless');
+    const code = await new Promise<number | null>((done) => {
+      const child = spawn(process.execPath, args('train', '--config', join(dir, 'run.json'), '--out', out), {
+        cwd: root,
+        env,
+      });
+      // Both pipes close at the first line, as `| head -1` closes its end.
+      child.stderr.once('data', () => {
+        child.stderr.destroy();
+        child.stdout.destroy();
+      });
+      child.on('exit', (c) => done(c));
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).training.step).toBe(16);
+  }, 120_000);
+
   it('takes the model zoo from flags: bidirectional, layers, dropout, Bahdanau attention, shared and pretrained (GloVe) embeddings', async () => {
     // A GloVe file covering two of the joint vocabulary's words, one of them only lowercased.
     const glove = join(dir, 'glove.txt');
