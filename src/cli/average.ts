@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import * as path from 'node:path';
 import { Translator } from '../translation/translator.js';
 import { listSnapshots } from '../train/snapshots.js';
+import { hasModel } from '../train/checkpoints.js';
 import { ToolkitError } from '../errors.js';
 import { backendFlag } from './flags.js';
 
@@ -34,6 +35,13 @@ export function registerAverageCommand(
             `${path.join(models[0]!, 'evaluations')}: no evaluation snapshots (train with --keep-checkpoints N)`,
           );
       }
+      // The average goes to a new directory: written over one of its own models, or any model, it would replace
+      // that model's weights (and a model.json this toolkit did not write) for good.
+      const out = path.resolve(opts.out);
+      if (dirs.some((d) => path.resolve(d) === out))
+        throw new ToolkitError(`--out ${opts.out} is one of the models being averaged: choose another directory`);
+      if (await hasModel(opts.out))
+        throw new ToolkitError(`${opts.out} already holds a model (model.json): choose another output directory`);
       await startBackend(backendFlag(program));
       const loaded: Translator[] = [];
       try {

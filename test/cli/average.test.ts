@@ -1,7 +1,7 @@
 // Checkpoint averaging end to end: train --keep-checkpoints keeps the last evaluations, average --last writes a
 // model directory that translates.
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
@@ -63,6 +63,27 @@ describe('translate train --keep-checkpoints and translate average', () => {
     const t = await cli('translate', '--model', avg, '--beam', '2', 'w1 w2 w3');
     expect(t.code).toBe(0);
     expect(t.stdout.trim().length).toBeGreaterThan(0);
+
+    // The average never goes over a model: neither one of its own (whose weights it would replace) nor any other,
+    // even one whose model.json this toolkit did not write; nothing there changes.
+    const first = join(out, 'evaluations', 'step-0000009');
+    const before = readFileSync(join(first, 'model.json'), 'utf8');
+    const onInput = await cli('average', '--out', first, first, join(out, 'evaluations', 'step-0000012'));
+    expect(onInput.code).toBe(1);
+    expect(onInput.stderr).toMatch(
+      /--out .*step-0000009 is one of the models being averaged: choose another directory\n$/,
+    );
+    expect(readFileSync(join(first, 'model.json'), 'utf8')).toBe(before);
+    const foreign = join(dir, 'foreign');
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, 'model.json'), '{"mine": true}\n');
+    const onForeign = await cli('average', '--out', foreign, '--last', '2', out);
+    expect(onForeign.code).toBe(1);
+    expect(onForeign.stderr).toMatch(
+      /foreign already holds a model \(model\.json\): choose another output directory\n$/,
+    );
+    expect(readFileSync(join(foreign, 'model.json'), 'utf8')).toBe('{"mine": true}\n');
+    expect(readdirSync(foreign)).toEqual(['model.json']);
 
     // A model of another architecture is refused by name.
     const bad = await cli('average', '--out', join(dir, 'bad'), join(out, 'best'), join(dir, 'nowhere'));
