@@ -2,7 +2,7 @@
 // more reference files with corpus BLEU (sacreBLEU-compatible), chrF and exact match.
 import type { Command } from 'commander';
 import { writeFile, stat } from 'node:fs/promises';
-import { int, num } from './flags.js';
+import { int, num, refuseInputAsOutput } from './flags.js';
 import * as path from 'node:path';
 import { readLines as readTextLines } from '../data/readers.js';
 import { Translator } from '../translation/translator.js';
@@ -49,7 +49,14 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
   if ((flags.hyp === undefined) === (flags.model === undefined))
     throw new EvalInputError('give either --model with --src, or --hyp');
   // Before minutes of translating: a --out that cannot be written is a mistake to report now.
-  if (flags.out !== undefined && flags.model !== undefined) await checkWritable(flags.out);
+  if (flags.out !== undefined && flags.model !== undefined) {
+    const inputs = [
+      ...(flags.src === undefined ? [] : [['--src', flags.src] as const]),
+      ...flags.ref.map((r) => ['--ref', r] as const),
+    ];
+    await refuseInputAsOutput('--out', flags.out, inputs);
+    await checkWritable(flags.out);
+  }
   const refs = await Promise.all(flags.ref.map(readLines));
   let hyps: string[];
   let what: string;

@@ -1,5 +1,8 @@
 // Parsers for numeric command-line flags, shared by every command: each names the flag in its error.
+import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { ToolkitError } from '../errors.js';
 
 /** An integer ≥ min (default 1), and ≤ max where one is given. */
 export const int =
@@ -77,3 +80,22 @@ export type StartBackend = (
   serving?: boolean,
   how?: { threads?: number; say?: (lines: string[]) => void },
 ) => Promise<void>;
+
+/**
+ * Throws a ToolkitError when the file an output flag names is one of the command's inputs, by its path or as the same
+ * file by another name (a link): writing there would replace it (`eval --out` the --src file, `forecast --plot` the
+ * CSV).
+ */
+export async function refuseInputAsOutput(
+  flag: string,
+  out: string,
+  inputs: readonly (readonly [flag: string, file: string])[],
+): Promise<void> {
+  const o = await stat(out).catch(() => null);
+  for (const [inputFlag, file] of inputs) {
+    const i = await stat(file).catch(() => null);
+    const same =
+      o !== null && i !== null ? o.dev === i.dev && o.ino === i.ino : path.resolve(out) === path.resolve(file);
+    if (same) throw new ToolkitError(`${flag} ${out} is the ${inputFlag} file ${file}: writing there would replace it`);
+  }
+}

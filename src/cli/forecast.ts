@@ -4,7 +4,7 @@
 import { type Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { int } from './flags.js';
+import { int, refuseInputAsOutput } from './flags.js';
 import { addRunConfigFlags, resolveRun } from './runConfig.js';
 import { runHeadTraining } from './headTraining.js';
 import {
@@ -150,6 +150,8 @@ interface ForecastEvalFlags extends SeriesFlags {
 }
 
 async function forecastEval(flags: ForecastEvalFlags, startBackend: StartBackend): Promise<void> {
+  if (flags.plot !== undefined && flags.csv !== undefined)
+    await refuseInputAsOutput('--plot', flags.plot, [['--csv', flags.csv]]);
   await startBackend();
   const forecaster = await SeriesForecaster.load(flags.model);
   const o = process.stdout;

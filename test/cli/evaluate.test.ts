@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -48,6 +48,27 @@ describe('translate eval (hypothesis files)', () => {
     );
     expect(e).toBeInstanceOf(ToolkitError);
     expect((e as Error).message).toMatch(/nope\.txt: cannot open/);
+  });
+
+  it('refuses an --out that is the --src or a --ref file (by its path or another name): it would be replaced', async () => {
+    const src = file('src.txt', 'one two\nthree\n');
+    const ref = file('refs.txt', '12\n3\n');
+    symlinkSync(src, join(dir, 'src-link.txt'));
+    let started = false;
+    const start = () => {
+      started = true;
+      return Promise.resolve();
+    };
+    for (const [out, message] of [
+      [src, `--out ${src} is the --src file ${src}: writing there would replace it`],
+      [ref, `--out ${ref} is the --ref file ${ref}: writing there would replace it`],
+      [join(dir, '.', 'src-link.txt'), 'is the --src file'],
+    ] as const)
+      await expect(evaluateFiles({ ...base, model: 'm', src, ref: [ref], out }, start)).rejects.toThrow(message);
+    // Refused before anything starts, and the files are as they were.
+    expect(started).toBe(false);
+    expect(readFileSync(src, 'utf8')).toBe('one two\nthree\n');
+    expect(readFileSync(ref, 'utf8')).toBe('12\n3\n');
   });
 
   it('registers eval; a bad --length-penalty is a usage error naming the flag', async () => {

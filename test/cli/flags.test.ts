@@ -1,6 +1,19 @@
 import { describe, it, expect } from 'vitest';
 import { Command, InvalidArgumentError } from 'commander';
-import { int, num, positive, share, keep, collect, collectInts, backendFlag } from '../../src/cli/flags.js';
+import { mkdtempSync, writeFileSync, linkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  int,
+  num,
+  positive,
+  share,
+  keep,
+  collect,
+  collectInts,
+  backendFlag,
+  refuseInputAsOutput,
+} from '../../src/cli/flags.js';
 
 const rejects = (parse: (v: string) => unknown, v: string, message: string): void => {
   expect(() => parse(v)).toThrow(InvalidArgumentError);
@@ -64,5 +77,22 @@ describe('program flags', () => {
     const absent = program();
     absent.parse(['--threads', '2'], { from: 'user' });
     expect(backendFlag(absent)).toBeUndefined();
+  });
+
+  it('refuseInputAsOutput: an output that is an input by path, by another spelling or as a hard link is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flags-out-'));
+    const input = join(dir, 'in.txt');
+    writeFileSync(input, 'data\n');
+    linkSync(input, join(dir, 'hard.txt'));
+    const inputs = [['--src', input]] as const;
+    for (const out of [input, join(dir, 'sub', '..', 'in.txt'), join(dir, 'hard.txt')])
+      await expect(refuseInputAsOutput('--out', out, inputs)).rejects.toThrow(
+        `--out ${out} is the --src file ${input}: writing there would replace it`,
+      );
+    // Another file, existing or not, and an input that does not exist yet, are fine.
+    writeFileSync(join(dir, 'other.txt'), '');
+    await refuseInputAsOutput('--out', join(dir, 'other.txt'), inputs);
+    await refuseInputAsOutput('--out', join(dir, 'new.txt'), inputs);
+    await refuseInputAsOutput('--out', join(dir, 'new.txt'), [['--src', join(dir, 'missing.txt')]]);
   });
 });

@@ -62,6 +62,25 @@ describe('translate forecast', () => {
     for (const name of ['model', 'naive \\(last value\\)', 'seasonal naive \\(12\\)', 'linear AR\\(12\\), horizon 1'])
       expect(e.stdout).toMatch(new RegExp(`${name}\\s+[\\d.]+`));
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*seasonal naive[\s\S]*<\/svg>\s*$/);
+    // A --plot that names the CSV itself is refused before anything runs: the chart would replace the data.
+    const csvBefore = readFileSync(join(dir, 'series.csv'), 'utf8');
+    const onCsv = await cli([
+      'forecast',
+      'eval',
+      '--model',
+      out,
+      '--csv',
+      join(dir, 'series.csv'),
+      '--test',
+      '12',
+      '--plot',
+      join(dir, 'series.csv'),
+    ]);
+    expect(onCsv.code).toBe(1);
+    expect(onCsv.stderr).toMatch(
+      /--plot .*series\.csv is the --csv file .*series\.csv: writing there would replace it\n$/,
+    );
+    expect(readFileSync(join(dir, 'series.csv'), 'utf8')).toBe(csvBefore);
     const p = await cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '3']);
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^step,passengers\n1,[\d.-]+\n2,[\d.-]+\n3,[\d.-]+\n$/);
