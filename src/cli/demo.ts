@@ -8,6 +8,7 @@ import {
   type EvaluationResult,
 } from '../demo/numberWords.js';
 import { Translator } from '../translation/translator.js';
+import { refuseForeignModelJson } from '../model/modelFiles.js';
 import { CharTokenizer } from '../data/text/tokenizers.js';
 import { Option, type Command } from 'commander';
 import { ProgressBar } from './progress.js';
@@ -72,6 +73,8 @@ export function describeModel(m: Seq2SeqConfig): string {
 }
 
 export async function runNumberWordsDemo(flags: DemoFlags, bar: ProgressBar): Promise<void> {
+  // Before the training: a --out whose model.json this toolkit did not write would refuse the save at the end.
+  await refuseForeignModelJson(flags.out);
   const stop = new AbortController();
   const onSigint = (): void => {
     if (stop.signal.aborted) process.exit(130);

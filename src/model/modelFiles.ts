@@ -134,6 +134,7 @@ export async function saveModelFiles<C, E>(
   options: SaveModelOptions = {},
 ): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
+  await refuseForeignModelJson(dir);
   await adoptOlderModelFiles(dir);
   for (const f of options.files ?? []) await writeSideFile(dir, f);
   const { file, sha256 } = await writeContentFile(
@@ -154,6 +155,26 @@ export async function saveModelFiles<C, E>(
   await writeFileAtomic(path.join(dir, MODEL_FILE), text);
   await syncDirectory(dir);
   await removeUnreferenced(dir, text);
+}
+
+/**
+ * Throws when `dir` holds a model.json this toolkit did not write (not JSON, or another format): saving replaces
+ * model.json, and a file the toolkit did not write is never replaced or removed.
+ */
+export async function refuseForeignModelJson(dir: string): Promise<void> {
+  const text = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8').catch(() => null);
+  if (text === null) return;
+  let format: unknown;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    format = isPlainObject(parsed) ? parsed['format'] : undefined;
+  } catch {
+    format = undefined;
+  }
+  if (format !== 'seq2seq-ts/model@1')
+    throw new ModelFileError(
+      `${path.join(dir, MODEL_FILE)}: not a model this toolkit wrote; it is left as it is (choose another directory)`,
+    );
 }
 
 /** Writes a side file unless the same bytes are already there (its name carries its hash, so it never changes). */

@@ -1,5 +1,5 @@
 import { describe, it, expect, vi, afterEach, beforeAll } from 'vitest';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -68,4 +68,16 @@ describe('translate demo number-words', () => {
     expect(written.join('')).toMatch(/exact match [\d.]+%, token accuracy [\d.]+%/);
     expect(existsSync(join(out, 'model.json'))).toBe(true);
   }, 60_000);
+
+  it('refuses, before training, an --out whose model.json this toolkit did not write', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'demo-cli-foreign-'));
+    writeFileSync(join(out, 'model.json'), '{"mine": true}\n');
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await expect(
+      program().parseAsync(['node', 't', 'demo', 'number-words', '--steps', '3', '--out', out]),
+    ).rejects.toThrow(/model\.json: not a model this toolkit wrote; it is left as it is/);
+    // No training started (it prints its model line first), and the file is as it was.
+    expect(stderr).not.toHaveBeenCalled();
+    expect(readFileSync(join(out, 'model.json'), 'utf8')).toBe('{"mine": true}\n');
+  });
 });

@@ -137,6 +137,26 @@ describe('clean-up removes only files the writer wrote', () => {
     expect(files.filter((f) => f.startsWith('weights-') && !foreign.includes(f))).toEqual([json.weights.file]);
   });
 
+  it('a model.json the toolkit did not write is never replaced: saving there is refused and writes nothing', async () => {
+    for (const text of ['{"mine": true}\n', 'not json at all\n', '{"format": "someone-else@2"}\n']) {
+      const dir = tmp();
+      writeFileSync(join(dir, 'model.json'), text);
+      await expect(
+        saveModelFiles(dir, 'toy', {}, [{ name: 'w', shape: [1], offset: 0 }], Float32Array.of(1), {}),
+      ).rejects.toThrow(
+        new ModelFileError(
+          `${join(dir, 'model.json')}: not a model this toolkit wrote; it is left as it is (choose another directory)`,
+        ),
+      );
+      expect(readFileSync(join(dir, 'model.json'), 'utf8')).toBe(text);
+      expect(readdirSync(dir)).toEqual(['model.json']);
+    }
+    // Its own model.json it replaces, as every checkpoint does.
+    const own = tmp();
+    await saveModelFiles(own, 'toy', {}, [{ name: 'w', shape: [1], offset: 0 }], Float32Array.of(1), {});
+    await saveModelFiles(own, 'toy', {}, [{ name: 'w', shape: [1], offset: 0 }], Float32Array.of(2), {});
+  });
+
   it('a directory written before the written-files list existed: its old data files go once no longer named', async () => {
     const dir = tmp();
     await saveModelFiles(dir, 'toy', {}, [{ name: 'w', shape: [1], offset: 0 }], Float32Array.of(1), {});
