@@ -2,7 +2,7 @@
 // against a JSON schema, picks its model, notes what the request used (for the access log), and answers through the
 // batcher within the request's deadline: texts of concurrent requests decoded together, sampling and forecasting one
 // request at a time.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Batcher, BatchGroup, BatchStream } from './batcher.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { RequestError } from './requestError.js';
@@ -43,7 +43,7 @@ export interface TaskRouteContext {
   /** The model a request names, or the first of the kind the endpoint serves. */
   pick: <K extends ModelKind>(name: string | undefined, kind: K) => Extract<ServedModel, { kind: K }>;
   /** Waits for `work` at most the request timeout (then 503), or until the client closes the connection. */
-  withDeadline: <T>(req: FastifyRequest, work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+  withDeadline: <T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
 }
 
 interface TranslateBody {
@@ -115,7 +115,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       const m = pick(b.model, 'seq2seq');
       const beam = b.beam ?? TRANSLATE_DEFAULTS.beam;
@@ -142,7 +142,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
               run: (items) => t.translate(items, { ...options, batchSize: o.batcher.maxBatchSize }),
               length: (s) => s.length,
             };
-      const results = await withDeadline(req, (signal) => batcher.submit(group, b.texts, signal));
+      const results = await withDeadline(reply, (signal) => batcher.submit(group, b.texts, signal));
       return { model: m.name, translations: results.map(translationJson) };
     },
   );
@@ -159,7 +159,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       const m = pick(b.model, 'classifier');
       const c = m.classifier;
@@ -185,7 +185,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
           })),
         length: (s) => s.length,
       };
-      const predictions = await withDeadline(req, (signal) => batcher.submit(group, b.texts, signal));
+      const predictions = await withDeadline(reply, (signal) => batcher.submit(group, b.texts, signal));
       return { model: m.name, predictions };
     },
   );
@@ -209,7 +209,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       const m = pick(b.model, 'lm');
       usage.set(req, {
@@ -227,7 +227,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
       const generations =
         b.prompts.length === 0
           ? []
-          : await withDeadline(req, (signal) => batcher.exclusive(() => m.lm.generate(b.prompts, options), signal));
+          : await withDeadline(reply, (signal) => batcher.exclusive(() => m.lm.generate(b.prompts, options), signal));
       return { model: m.name, generations };
     },
   );
@@ -252,7 +252,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const b = req.body;
       const m = pick(b.model, 'forecaster');
       const f = m.forecaster;
@@ -276,7 +276,7 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         throw new RequestError(400, 'series: the columns have different lengths', 'series');
       usage.set(req, { model: m.name, texts: 1, tokens: columns[0]!.length });
       const steps = b.steps ?? f.model.config.horizon;
-      const values = await withDeadline(req, (signal) =>
+      const values = await withDeadline(reply, (signal) =>
         batcher.exclusive(() => f.forecastAhead(columns, steps), signal),
       );
       return { model: m.name, steps, forecast: Object.fromEntries(targets.map((t, g) => [t, Array.from(values[g]!)])) };

@@ -3,7 +3,7 @@
 // JSON { error, field? } — never a stack trace. The server keeps no state between requests, so N processes behind a
 // load balancer serve N times the traffic. This file sets the app up (options, error mapping, access log, closing)
 // and answers /health and /v1/models; the task endpoints are in routes.ts.
-import Fastify, { type FastifyInstance, type FastifyError, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Batcher, DEFAULT_BATCHER_OPTIONS, type BatcherOptions, type BatchInfo } from './batcher.js';
 import { listedModel, type ServedModel, type ModelKind } from './models.js';
 import { registerPage } from './page.js';
@@ -226,19 +226,12 @@ export function buildServer(
   });
 
   // One access-log line per request: at its response, or, for a client that closed the connection before the answer
-  // (no response, so no onResponse), when withDeadline sees it go (status 499, nginx's "client closed request").
-  const logged = new WeakSet<FastifyRequest>();
-  const started = new WeakMap<FastifyRequest, number>();
+  // (no response is sent, so fastify runs no onResponse), when withDeadline sees it go (status 499, nginx's "client
+  // closed request").
   const logRequest = (req: FastifyRequest, status: number, elapsed: number): void => {
-    if (logged.has(req)) return;
-    logged.add(req);
     const ms = Math.round(elapsed * 10) / 10;
     o.accessLog?.({ time: new Date().toISOString(), method: req.method, url: req.url, status, ms, ...usage.get(req) });
   };
-  app.addHook('onRequest', (req, _reply, done) => {
-    started.set(req, performance.now());
-    done();
-  });
   app.addHook('onResponse', async (req, reply) => logRequest(req, reply.statusCode, reply.elapsedTime));
 
   /** The model a request names, or the first of the kind the endpoint serves. */
@@ -265,7 +258,8 @@ export function buildServer(
    * request whose client closes the connection first is aborted too (logged as 499, nginx's "client closed request"):
    * a client that gave up, and perhaps sent it again, should not have the server decode it all the same.
    */
-  const withDeadline = async <T>(req: FastifyRequest, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const withDeadline = async <T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const req = reply.request;
     const ac = new AbortController();
     const timer = setTimeout(
       () =>
@@ -278,7 +272,7 @@ export function buildServer(
     const gone = (): void => {
       const error = new RequestError(499, 'the client closed the connection before the answer');
       usage.set(req, { ...usage.get(req), error: error.message });
-      logRequest(req, 499, performance.now() - (started.get(req) ?? performance.now()));
+      logRequest(req, 499, reply.elapsedTime);
       ac.abort(error);
     };
     socket.once('close', gone);
