@@ -80,7 +80,7 @@ const commands = commandsFor(process.argv.slice(2), withGlobalOptions(new Comman
 // A reader that goes away (`translate translate … | head -2`, a log pipe that closes) is no error. Output on stdout
 // is what the command makes, so with no one to read it the command stops, quietly; training goes on to its
 // checkpoints, as a server does to its next request, and what they would write is dropped.
-const stopsWithoutReader = !commands.some((c) => c.trains || c.name === 'serve' || c.name === 'web');
+const stopsWithoutReader = !commands.some((c) => c.trains || c.serves === true);
 for (const stream of [process.stdout, process.stderr])
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;

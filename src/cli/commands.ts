@@ -16,6 +16,8 @@ export interface CommandEntry {
   name: string;
   /** Whether it may train, and so needs tfjs's gradients (backend/select.ts, BackendOptions.gradients). */
   trains: boolean;
+  /** A server: it runs until stopped, and, as a training does, goes on when its output has no reader (cli.ts). */
+  serves?: true;
   register(program: Command, context: CommandContext): Promise<void>;
 }
 
@@ -67,11 +69,13 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'serve',
     trains: false,
+    serves: true,
     register: async (p, c) => (await import('./serve.js')).registerServeCommand(p, c.startBackend),
   },
   {
     name: 'web',
     trains: false,
+    serves: true,
     register: async (p, c) => (await import('./web.js')).registerWebCommand(p, c.startBackend),
   },
 ];

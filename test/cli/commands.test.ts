@@ -34,6 +34,10 @@ describe('the CLI command table', () => {
     expect(training.sort()).toEqual(['classify', 'demo', 'forecast', 'lm', 'train']);
   });
 
+  it('marks the servers (they go on when their output has no reader), and only those', () => {
+    expect(COMMANDS.filter((c) => c.serves === true).map((c) => c.name)).toEqual(['serve', 'web']);
+  });
+
   it('picks the command the first operand names, past the global options and their values', () => {
     expect(names(commandsFor(['translate', 'hello', 'world'], globals()))).toEqual(['translate']);
     expect(names(commandsFor(['--backend', 'wasm', 'translate', '--model', 'm'], globals()))).toEqual(['translate']);
