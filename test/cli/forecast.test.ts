@@ -44,38 +44,15 @@ describe('translate forecast', () => {
     expect(t.code).toBe(0);
     expect(t.stderr).toMatch(/data: 72 training windows/);
     const svg = join(dir, 'plot.svg');
-    const e = await cli([
-      'forecast',
-      'eval',
-      '--model',
-      out,
-      '--csv',
-      join(dir, 'series.csv'),
-      '--test',
-      '12',
-      '--season',
-      '12',
-      '--plot',
-      svg,
-    ]);
+    const evalArgs = ['forecast', 'eval', '--model', out, '--csv', join(dir, 'series.csv'), '--test', '12'];
+    const e = await cli([...evalArgs, '--season', '12', '--plot', svg]);
     expect(e.code).toBe(0);
     for (const name of ['model', 'naive \\(last value\\)', 'seasonal naive \\(12\\)', 'linear AR\\(12\\), horizon 1'])
       expect(e.stdout).toMatch(new RegExp(`${name}\\s+[\\d.]+`));
     expect(readFileSync(svg, 'utf8')).toMatch(/^<svg[\s\S]*seasonal naive[\s\S]*<\/svg>\s*$/);
     // A --plot that names the CSV itself is refused before anything runs: the chart would replace the data.
     const csvBefore = readFileSync(join(dir, 'series.csv'), 'utf8');
-    const onCsv = await cli([
-      'forecast',
-      'eval',
-      '--model',
-      out,
-      '--csv',
-      join(dir, 'series.csv'),
-      '--test',
-      '12',
-      '--plot',
-      join(dir, 'series.csv'),
-    ]);
+    const onCsv = await cli([...evalArgs, '--plot', join(dir, 'series.csv')]);
     expect(onCsv.code).toBe(1);
     expect(onCsv.stderr).toMatch(
       /--plot .*series\.csv is the --csv file .*series\.csv: writing there would replace it\n$/,

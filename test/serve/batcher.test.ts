@@ -18,6 +18,29 @@ const turns = async (n = 5): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/**
+ * A request of 20 items of group `hugeKey` in batches of 4, and a one-item request of group `smallKey` that comes
+ * while the huge one's first batch runs: both answers, every batch, and how many batches had run when the small
+ * request was answered.
+ */
+async function smallBehindHuge(hugeKey: string, smallKey: string, maxWaitMs: number) {
+  const batches: string[][] = [];
+  let small: Promise<string[]> | undefined;
+  let batchesBeforeSmall = -1;
+  const b = new Batcher({ maxBatchSize: 4, maxWaitMs }, (info) => {
+    if (small !== undefined) return;
+    expect(info.size).toBe(4);
+    small = b.submit(recordingGroup(smallKey, batches), ['s']).then((r) => {
+      batchesBeforeSmall = batches.length;
+      return r;
+    });
+  });
+  const huge = Array.from({ length: 20 }, (_, i) => `h${i}`);
+  const hugeDone = b.submit(recordingGroup(hugeKey, batches), huge);
+  await turns(2);
+  return { batches, small: await small, hugeDone: await hugeDone, huge, batchesBeforeSmall };
+}
+
 describe('Batcher', () => {
   it('merges concurrent requests of one group into one batch and answers each with its own outputs in order', async () => {
     const batches: string[][] = [];
@@ -46,24 +69,9 @@ describe('Batcher', () => {
   });
 
   it('splits a huge request into batches of at most maxBatchSize; a request behind it waits for one batch only', async () => {
-    const batches: string[][] = [];
-    let small: Promise<string[]> | undefined;
-    let batchesBeforeSmall = -1;
-    // The small request comes while the huge request's first batch runs.
-    const b = new Batcher({ maxBatchSize: 4, maxWaitMs: 0 }, (info) => {
-      if (small !== undefined) return;
-      expect(info.size).toBe(4);
-      small = b.submit(g, ['s']).then((r) => {
-        batchesBeforeSmall = batches.length;
-        return r;
-      });
-    });
-    const g = recordingGroup('t', batches);
-    const huge = Array.from({ length: 20 }, (_, i) => `h${i}`);
-    const hugeDone = b.submit(g, huge);
-    await turns(2);
-    expect(await small).toEqual(['t:S']);
-    expect(await hugeDone).toEqual(huge.map((s) => `t:${s.toUpperCase()}`));
+    const { batches, small, hugeDone, huge, batchesBeforeSmall } = await smallBehindHuge('t', 't', 0);
+    expect(small).toEqual(['t:S']);
+    expect(hugeDone).toEqual(huge.map((s) => `t:${s.toUpperCase()}`));
     expect(batches.every((bt) => bt.length <= 4)).toBe(true);
     expect(batches.flat().sort()).toEqual([...huge, 's'].sort());
     // The small request rode in the batch right after the one running when it came.
@@ -164,25 +172,14 @@ describe('Batcher', () => {
   it.each([0, 60_000])(
     "a huge request holds back another group's request (other options, another model) for one batch only (maxWaitMs %i)",
     async (maxWaitMs) => {
-      const batches: string[][] = [];
-      let small: Promise<string[]> | undefined;
-      let batchesBeforeSmall = -1;
       // With a long maxWaitMs the small request would wait for batch-mates, and the huge one's batches ran meanwhile.
-      const b = new Batcher({ maxBatchSize: 4, maxWaitMs }, () => {
-        if (small !== undefined) return;
-        // While the huge request's first batch runs, a request of another group comes, then more of the huge group's.
-        small = b.submit(other, ['s']).then((r) => {
-          batchesBeforeSmall = batches.length;
-          return r;
-        });
-      });
-      const g = recordingGroup('beam16', batches);
-      const other = recordingGroup('beam5', batches);
-      const huge = Array.from({ length: 20 }, (_, i) => `h${i}`);
-      const hugeDone = b.submit(g, huge);
-      await turns(2);
-      expect(await small).toEqual(['beam5:S']);
-      expect(await hugeDone).toEqual(huge.map((s) => `beam16:${s.toUpperCase()}`));
+      const { batches, small, hugeDone, huge, batchesBeforeSmall } = await smallBehindHuge(
+        'beam16',
+        'beam5',
+        maxWaitMs,
+      );
+      expect(small).toEqual(['beam5:S']);
+      expect(hugeDone).toEqual(huge.map((s) => `beam16:${s.toUpperCase()}`));
       // The small request ran right after the batch that was running when it came, not after all five.
       expect(batchesBeforeSmall).toBe(2);
       expect(batches.map((bt) => bt.length)).toEqual([4, 1, 4, 4, 4, 4]);
