@@ -1,5 +1,8 @@
 // A model as the browser page lists it: what `translate web` and `translate serve` both put in /models.json, so that
-// the page (web/index.html) builds its model menu the same way from either.
+// the page (web/index.html) builds its model menu the same way from either; and which of its files the page may read.
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { namedFilesOf } from './modelFiles.js';
 
 /** A served model, as the page is told about it (the directory stays on the server). */
 export interface ListedModel {
@@ -27,4 +30,20 @@ export function modelListJson(models: readonly ListedModel[]): string {
       example,
     })),
   );
+}
+
+/**
+ * A file of a listed model's directory as the page may read it: model.json, or a file model.json names (weights,
+ * tokenizer models); nothing else of the folder is exposed. `missing` names what is not there to give: model.json
+ * itself, or `file`.
+ */
+export async function readListedModelFile(
+  dir: string,
+  file: string,
+): Promise<{ body: string | Buffer; modelJson: boolean } | { missing: string }> {
+  const json = await readFile(path.join(dir, 'model.json'), 'utf8').catch(() => null);
+  if (json === null) return { missing: 'model.json' };
+  if (file === 'model.json') return { body: json, modelJson: true };
+  if (!namedFilesOf(json).has(file)) return { missing: file };
+  return { body: await readFile(path.join(dir, file)), modelJson: false };
 }

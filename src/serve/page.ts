@@ -11,8 +11,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { RequestError } from './requestError.js';
-import { namedFilesOf } from '../model/modelFiles.js';
-import { modelListJson, type ListedModel } from '../model/listing.js';
+import { modelListJson, readListedModelFile, type ListedModel } from '../model/listing.js';
 
 // src/serve/ and dist/serve/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -96,11 +95,13 @@ export function registerPage(app: FastifyInstance, models: () => readonly PageMo
   });
 }
 
-/** model.json of `dir`, or a file it names (weights, tokenizer models): nothing else of the folder is exposed. */
+/** model.json of `dir`, or a file it names (readListedModelFile): 404 for anything else. */
 async function sendModelFile(reply: FastifyReply, dir: string, file: string): Promise<FastifyReply> {
-  const json = await readFile(path.join(dir, 'model.json'), 'utf8').catch(() => null);
-  if (json === null) throw new RequestError(404, 'the served model has no model.json');
-  if (file === 'model.json') return reply.type('application/json').send(json);
-  if (!namedFilesOf(json).has(file)) throw new RequestError(404, `no file ${file} in the model`);
-  return reply.type('application/octet-stream').send(await readFile(path.join(dir, file)));
+  const read = await readListedModelFile(dir, file);
+  if ('missing' in read)
+    throw new RequestError(
+      404,
+      read.missing === 'model.json' ? 'the served model has no model.json' : `no file ${file} in the model`,
+    );
+  return reply.type(read.modelJson ? 'application/json' : 'application/octet-stream').send(read.body);
 }

@@ -9,8 +9,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { ToolkitError } from '../errors.js';
-import { namedFilesOf } from '../model/modelFiles.js';
-import { modelListJson, type ListedModel } from '../model/listing.js';
+import { modelListJson, readListedModelFile, type ListedModel } from '../model/listing.js';
 
 // src/web/ and dist/web/ both sit two levels below the package root, beside web/.
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -85,12 +84,9 @@ export async function startWebSite(
     const m = /^\/models\/([^/]+)\/([^/]+)$/.exec(pathname);
     const model = m === null ? undefined : byName.get(decodeURIComponent(m[1]!));
     if (model === undefined) return null;
-    const file = decodeURIComponent(m![2]!);
-    const json = await readFile(path.join(model.dir, 'model.json'), 'utf8');
-    if (file === 'model.json') return { type: TYPES['.json']!, body: json };
-    // Only the files model.json names (weights, tokenizer models): nothing else of the folder is exposed.
-    if (!namedFilesOf(json).has(file)) return null;
-    return { type: 'application/octet-stream', body: await readFile(path.join(model.dir, file)) };
+    const read = await readListedModelFile(model.dir, decodeURIComponent(m![2]!));
+    if ('missing' in read) return null;
+    return { type: read.modelJson ? TYPES['.json']! : 'application/octet-stream', body: read.body };
   };
 
   const server = createServer((req, res) => {
