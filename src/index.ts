@@ -157,6 +157,8 @@ export { Ensemble } from './search/ensemble.js';
 export { beamSearch } from './search/beam.js';
 export { sampleDecode } from './search/sample.js';
 export { search, type SearchOptions } from './search/search.js';
+export { SearchStoppedError, type Hypothesis } from './search/decodable.js';
+export { type KeepAttention } from './search/keptAttention.js';
 export { corpusBleu, sentenceBleu, formatBleu } from './metrics/bleu.js';
 export { corpusChrF, sentenceChrF } from './metrics/chrf.js';
 export { ToolkitError } from './errors.js';

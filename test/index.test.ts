@@ -148,6 +148,7 @@ const EXPECTED: Record<string, Kind> = {
   beamSearch: 'function',
   sampleDecode: 'function',
   search: 'function',
+  SearchStoppedError: 'class',
   corpusBleu: 'function',
   sentenceBleu: 'function',
   formatBleu: 'function',

@@ -15,17 +15,22 @@
 // scores compare like with like.
 //
 // Each step reads back only each row's K best tokens, its logsumexp and its EOS logit (rowTop): a sentence's K best
-// continuations are among its rows' K best each, and scores add up in float64 on the host.
+// continuations are among its rows' K best each, and scores add up in float64 on the host. A hypothesis is a chain of
+// tokens back to GO (Path), so that extending one copies nothing and siblings share their prefix: a step costs the
+// same at token 4,000 as at token 4.
 //
 // The search runs as a BeamSession, which sentences may also join between steps (a server's continuous batching):
 // each sentence counts its own steps from when it joined, for its length limits.
 import type { SourceBatch } from '../data/text/batch.js';
 import { GO, EOS, PAD } from '../data/text/vocabulary.js';
-import { maxLengths, shouldRetire, tiledRows, type Decodable, type Hypothesis } from './decodable.js';
+import { checkStop, joinRows, maxLengths, shouldRetire, tiledRows } from './decodable.js';
+import type { Decodable, Hypothesis, Stoppable } from './decodable.js';
+import { attentionStep, type AttentionStep, type KeepAttention } from './keptAttention.js';
+import { extendPath, hypothesisOf, type Path } from './hypothesisPath.js';
 import { rowTop, type RowTop } from './rowTop.js';
 import { cannotImprove, liveRows, spread, topContinuations } from './beamRows.js';
 
-export interface BeamOptions {
+export interface BeamOptions extends Stoppable {
   /** Hypotheses kept per sentence, K (default 5). */
   beamSize?: number;
   /** Limit on output tokens (EOS excluded), one for all sentences or one per sentence; a hypothesis this long is ended with EOS. */
@@ -39,8 +44,8 @@ export interface BeamOptions {
   nBest?: number;
   /** Output tokens before EOS may end a hypothesis (default 0). */
   minLength?: number;
-  /** Keep each hypothesis' attention weights (Hypothesis.attention), where the model gives them (default false). */
-  attention?: boolean;
+  /** Keep each hypothesis' alignment (and weights), where the model attends (default: nothing kept). */
+  attention?: KeepAttention;
 }
 
 export const DEFAULT_BEAM_SIZE = 5;
@@ -53,19 +58,31 @@ export function lengthNormaliser(length: number, alpha: number): number {
 
 /** Returns, per sentence, up to nBest hypotheses, best score first. */
 export function beamSearch<M, S>(model: Decodable<M, S>, batch: SourceBatch, options: BeamOptions): Hypothesis[][] {
-  const session = new BeamSession(model, options);
+  const { attention, shouldStop, ...rest } = options;
+  const session = new BeamSession(model, {
+    ...rest,
+    ...(attention ? { attention: { weights: attention.weights } } : {}),
+  });
   try {
     const results: Hypothesis[][] = Array.from({ length: batch.size }, () => []);
-    const first = session.add(batch, options.maxLength);
-    while (session.live > 0) for (const { id, hypotheses } of session.step()) results[id - first] = hypotheses;
+    const first = session.add(batch, options.maxLength, attention?.columns);
+    while (session.live > 0) {
+      checkStop(shouldStop);
+      for (const { id, hypotheses } of session.step()) results[id - first] = hypotheses;
+    }
     return results;
   } finally {
     session.dispose();
   }
 }
 
-/** What a beam session is set up with: BeamOptions, less the length limits, which come with each batch added. */
-export type BeamSessionOptions = Omit<BeamOptions, 'maxLength'>;
+/**
+ * What a beam session is set up with: BeamOptions, less the length limits and the attention's source columns, which
+ * come with each batch added, and less shouldStop (the caller runs each step).
+ */
+export type BeamSessionOptions = Omit<BeamOptions, 'maxLength' | 'attention' | 'shouldStop'> & {
+  attention?: Omit<KeepAttention, 'columns'>;
+};
 
 /** A sentence a session step has finished: its id (BeamSession.add) and up to nBest hypotheses, best first. */
 export interface FinishedSentence {
@@ -75,6 +92,8 @@ export interface FinishedSentence {
 
 interface Sentence {
   id: number;
+  /** The memory step of each source token, when attention is kept (KeepAttention.columns). */
+  columns: readonly number[] | undefined;
   /** Output tokens at most. */
   limit: number;
   /** The session step at which it joined: its own step is the session's minus this. */
@@ -95,15 +114,14 @@ export class BeamSession<M, S> {
   private readonly alpha: number;
   private readonly nBest: number;
   private readonly minLength: number;
-  private readonly keepAttention: boolean;
-  // The decoder batch: slot s is sentence slots[s] with rows s·K … s·K+K−1. Per row: the hypothesis' tokens,
-  // log-prob (an empty row, not yet used or finished or of a done sentence, has −∞ and is skipped), last token, and
-  // the attention rows of its tokens when asked for.
+  /** Whether attention is kept, and whether with its weights. */
+  private readonly keep: { weights: boolean } | undefined;
+  // The decoder batch: slot s is sentence slots[s] with rows s·K … s·K+K−1. Per row: the hypothesis' path, log-prob
+  // (an empty row, not yet used or finished or of a done sentence, has −∞ and is skipped) and last token.
   private slots: Sentence[] = [];
-  private tokens: number[][] = [];
+  private paths: (Path | null)[] = [];
   private logProb = new Float64Array(0);
   private previous = new Int32Array(0);
-  private attention: Float32Array[][] = [];
   private memory: M | undefined;
   private state: S | undefined;
   private steps = 0;
@@ -126,7 +144,7 @@ export class BeamSession<M, S> {
     this.alpha = alpha;
     this.nBest = nBest;
     this.minLength = options.minLength ?? 0;
-    this.keepAttention = options.attention === true;
+    this.keep = options.attention === undefined ? undefined : { weights: options.attention.weights === true };
   }
 
   /** Sentences not yet finished. */
@@ -142,17 +160,26 @@ export class BeamSession<M, S> {
   /**
    * Encodes the batch and joins its sentences to the search, before the next step; returns the id of its first
    * sentence (sentence b's is that + b). `maxLength` limits output tokens (EOS excluded), for all or per sentence.
+   * When the session keeps attention, `columns` gives each sentence's source columns (KeepAttention.columns).
    * Joining a running search needs the model's joinMemory and joinState.
    */
-  add(batch: SourceBatch, maxLength: number | ArrayLike<number>): number {
+  add(batch: SourceBatch, maxLength: number | ArrayLike<number>, columns?: readonly (readonly number[])[]): number {
     const { model, K } = this;
     const B = batch.size;
     const limits = maxLengths(maxLength, B);
     for (const m of limits) if (!(m >= 0)) throw new RangeError(`maxLength must be a non-negative integer, got ${m}`);
     const first = this.nextId;
     if (B === 0) return first;
+    if (this.keep !== undefined && columns?.length !== B)
+      throw new RangeError(`attention columns: ${columns?.length ?? 'none'} sentences for a batch of ${B}`);
     if (this.memory !== undefined && (model.joinMemory === undefined || model.joinState === undefined))
       throw new RangeError('this model cannot take sentences into a running search (no joinMemory/joinState)');
+    if (this.state !== undefined && this.slots.length > this.remaining) {
+      // The join below copies the memory and state anyway: done sentences go first, not to be copied.
+      const selected = model.selectState(this.state, this.dropDone());
+      model.disposeState(this.state);
+      this.state = selected;
+    }
     const encoded = model.encode(batch);
     let memory: M;
     try {
@@ -167,52 +194,43 @@ export class BeamSession<M, S> {
       model.disposeMemory(memory);
       throw e;
     }
-    if (this.memory === undefined || this.state === undefined) {
-      this.memory = memory;
-      this.state = state;
-    } else {
-      try {
-        // The join copies the memory and state anyway: done sentences go first, not to be copied.
-        if (this.slots.length > this.remaining) {
-          const selected = model.selectState(this.state, this.dropDone());
-          model.disposeState(this.state);
-          this.state = selected;
-        }
-        const joined = model.joinMemory!(this.memory, memory);
-        let joinedState: S;
-        try {
-          joinedState = model.joinState!(this.state, state);
-        } catch (e) {
-          model.disposeMemory(joined);
-          throw e;
-        }
-        model.disposeMemory(this.memory);
-        model.disposeState(this.state);
-        this.memory = joined;
-        this.state = joinedState;
-      } finally {
-        model.disposeMemory(memory);
-        model.disposeState(state);
-      }
-    }
+    if (this.memory === undefined || this.state === undefined) [this.memory, this.state] = [memory, state];
+    else ({ memory: this.memory, state: this.state } = joinRows(model, this.memory, this.state, memory, state));
     const rows = this.slots.length * K;
     const logProb = new Float64Array(rows + B * K).fill(-Infinity);
     logProb.set(this.logProb);
     const previous = new Int32Array(rows + B * K).fill(GO);
     previous.set(this.previous);
     for (let b = 0; b < B; b++) {
-      this.slots.push({ id: this.nextId++, limit: limits[b]!, start: this.steps, finished: [], done: false });
+      this.slots.push({
+        id: this.nextId++,
+        columns: columns?.[b],
+        limit: limits[b]!,
+        start: this.steps,
+        finished: [],
+        done: false,
+      });
       // Only beam 0 is live at first, so no hypothesis appears twice.
       logProb[rows + b * K] = 0;
-      for (let j = 0; j < K; j++) {
-        this.tokens.push([]);
-        if (this.keepAttention) this.attention.push([]);
-      }
+      for (let j = 0; j < K; j++) this.paths.push(null);
     }
     this.logProb = logProb;
     this.previous = previous;
     this.remaining += B;
     return first;
+  }
+
+  /**
+   * Drops a sentence no longer wanted (its request gone): it stops running (its rows leave the batch as finished ones
+   * do) and no step returns it. An id unknown or finished is ignored.
+   */
+  drop(id: number): void {
+    const s = this.slots.findIndex((x) => x.id === id);
+    if (s < 0 || this.slots[s]!.done) return;
+    this.slots[s]!.done = true;
+    this.remaining--;
+    this.logProb.fill(-Infinity, s * this.K, (s + 1) * this.K);
+    if (this.remaining === 0) this.clear();
   }
 
   /** One step for every sentence in the batch; returns the sentences it finished (none when nothing is live). */
@@ -230,30 +248,43 @@ export class BeamSession<M, S> {
     // Only live rows are scored: at a sentence's first step one row, later those whose hypothesis has not finished
     // (a finished one keeps its row empty); the output layer skips the others.
     const live = liveRows(this.logProb);
+    const { keep } = this;
     const out = model.step(this.memory, this.state, this.previous, {
       scores: 'logits',
-      attention: this.keepAttention,
+      attention: keep !== undefined,
       ...(live.length < rowCount ? { rows: live } : {}),
     });
     model.disposeState(this.state);
     this.state = out.state;
     let top: RowTop;
     let A: Float32Array | undefined;
-    let columns = 0;
+    let memorySteps = 0;
     try {
       top = rowTop(out.logProbs, width, under > 0 && !mixed, out.asScores !== true);
       if (out.logProbs.shape[0] !== rowCount) top = spread(top, live, rowCount, width);
       A = out.attention?.dataSync() as Float32Array | undefined;
-      columns = out.attention?.shape[1] ?? 0;
+      memorySteps = out.attention?.shape[1] ?? 0;
     } finally {
       out.logProbs.dispose();
       out.attention?.dispose();
     }
-    const withStep = (row: number): Float32Array[] | undefined =>
-      A === undefined ? undefined : [...this.attention[row]!, A.subarray(row * columns, (row + 1) * columns)];
-    const finalise = (sentence: Sentence, ids: number[], lp: number, rows: Float32Array[] | undefined): void => {
-      const score = lp / lengthNormaliser(ids.length + 1, alpha);
-      sentence.finished.push({ ids, logProb: lp, score, ...(rows === undefined ? {} : { attention: rows }) });
+    // What this step's attention keeps of row `row` (for the token it predicts, or the final EOS), when kept; once
+    // a row, whose continuations share it.
+    const keptRows: (AttentionStep | undefined)[] = [];
+    const kept = (row: number): AttentionStep | undefined =>
+      A === undefined
+        ? undefined
+        : (keptRows[row] ??= attentionStep(
+            A,
+            memorySteps,
+            row,
+            this.slots[Math.floor(row / K)]!.columns!,
+            keep!.weights,
+          ));
+    const finalise = (sentence: Sentence, row: number, lp: number): void => {
+      const h = hypothesisOf(this.paths[row] ?? null, kept(row), lp);
+      h.score = lp / lengthNormaliser(h.ids.length + 1, alpha);
+      sentence.finished.push(h);
     };
 
     const finishedNow: FinishedSentence[] = [];
@@ -263,8 +294,7 @@ export class BeamSession<M, S> {
       const hypotheses = sentence.finished.sort((a, b) => b.score - a.score).slice(0, nBest);
       finishedNow.push({ id: sentence.id, hypotheses });
     };
-    const nextTokens: number[][] = Array.from({ length: rowCount }, () => []);
-    const nextAttention: Float32Array[][] = A === undefined ? [] : Array.from({ length: rowCount }, () => []);
+    const nextPaths: (Path | null)[] = new Array<Path | null>(rowCount).fill(null);
     const nextLogProb = new Float64Array(rowCount).fill(-Infinity);
     const nextPrevious = new Int32Array(rowCount).fill(PAD);
     // Row i of the next state continues row source[i]; empty rows point at any row of their own sentence.
@@ -279,29 +309,27 @@ export class BeamSession<M, S> {
         // Out of room: every live hypothesis of this sentence ends here, with EOS.
         for (let row = first; row < first + K; row++) {
           const lp = this.logProb[row]!;
-          if (lp !== -Infinity)
-            finalise(sentence, this.tokens[row]!, lp + (top.eos[row]! - top.logNormaliser[row]!), withStep(row));
+          if (lp !== -Infinity) finalise(sentence, row, lp + (top.eos[row]! - top.logNormaliser[row]!));
         }
         end(sentence);
         continue;
       }
       // Finished hypotheses keep their slots: K − finished are left for this step's best continuations.
       const best = topContinuations(top, width, this.logProb, first, K, K - sentence.finished.length, t < minLength);
-      let kept = 0;
+      let continued = 0;
       for (const { score, row, token } of best) {
         if (token === EOS) {
-          finalise(sentence, this.tokens[row]!, score, withStep(row));
+          finalise(sentence, row, score);
         } else {
-          const slot = first + kept++;
-          nextTokens[slot] = [...this.tokens[row]!, token];
-          if (A !== undefined) nextAttention[slot] = withStep(row)!;
+          const slot = first + continued++;
+          nextPaths[slot] = extendPath(this.paths[row] ?? null, token, kept(row));
           nextLogProb[slot] = score;
           nextPrevious[slot] = token;
           source[slot] = row;
         }
       }
       if (
-        kept === 0 ||
+        continued === 0 ||
         cannotImprove(
           sentence.finished,
           nextLogProb.subarray(first, first + K),
@@ -314,8 +342,7 @@ export class BeamSession<M, S> {
       }
     }
     this.steps++;
-    this.tokens = nextTokens;
-    if (A !== undefined) this.attention = nextAttention;
+    this.paths = nextPaths;
     this.logProb = nextLogProb;
     this.previous = nextPrevious;
     if (this.remaining === 0) {
@@ -343,8 +370,7 @@ export class BeamSession<M, S> {
     model.disposeMemory(this.memory!);
     this.memory = kept;
     this.slots = this.slots.filter((s) => !s.done);
-    this.tokens = Array.from(keep, (row) => this.tokens[row]!);
-    if (this.keepAttention) this.attention = Array.from(keep, (row) => this.attention[row] ?? []);
+    this.paths = Array.from(keep, (row) => this.paths[row] ?? null);
     this.logProb = Float64Array.from(keep, (row) => this.logProb[row]!);
     this.previous = keep.map((row) => this.previous[row]!);
     return keep;
@@ -362,8 +388,7 @@ export class BeamSession<M, S> {
     this.state = undefined;
     this.memory = undefined;
     this.slots = [];
-    this.tokens = [];
-    this.attention = [];
+    this.paths = [];
     this.logProb = new Float64Array(0);
     this.previous = new Int32Array(0);
   }

@@ -4,6 +4,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { GO } from '../data/text/vocabulary.js';
 import type { SourceBatch } from '../data/text/batch.js';
+import { ToolkitError } from '../errors.js';
 
 /**
  * What a step returns: log-probabilities (the default), or, when the caller only takes each row's largest
@@ -71,6 +72,35 @@ export interface Decodable<Memory, State> {
   disposeMemory(memory: Memory): void;
 }
 
+/**
+ * One memory and state holding rows `a` then rows `b` (joinMemory and joinState; a model without them throws). `b`'s
+ * are disposed whatever happens, `a`'s once joined.
+ */
+export function joinRows<M, S>(
+  model: Decodable<M, S>,
+  aMemory: M,
+  aState: S,
+  bMemory: M,
+  bState: S,
+): { memory: M; state: S } {
+  try {
+    const memory = model.joinMemory!(aMemory, bMemory);
+    let state: S;
+    try {
+      state = model.joinState!(aState, bState);
+    } catch (e) {
+      model.disposeMemory(memory);
+      throw e;
+    }
+    model.disposeMemory(aMemory);
+    model.disposeState(aState);
+    return { memory, state };
+  } finally {
+    model.disposeMemory(bMemory);
+    model.disposeState(bState);
+  }
+}
+
 /** Row b·times + j is row b, for every j < times: each of B sentences repeated `times` times in a row. */
 export function tiledRows(B: number, times: number): Int32Array {
   const rows = new Int32Array(B * times);
@@ -88,6 +118,27 @@ export function shouldRetire(finished: number, size: number): boolean {
   return finished > 0 && 4 * finished >= size;
 }
 
+/**
+ * Thrown by a search whose `shouldStop` said yes before a step (a server's request past its deadline): the search
+ * ends there, its memory and states freed, and returns nothing.
+ */
+export class SearchStoppedError extends ToolkitError {
+  override name = 'SearchStoppedError';
+  constructor() {
+    super('the search was stopped before it finished');
+  }
+}
+
+/** What every search may be given to end it early: asked before each decoder step, true stops it (SearchStoppedError). */
+export interface Stoppable {
+  shouldStop?: () => boolean;
+}
+
+/** Throws SearchStoppedError when `shouldStop` says so. */
+export function checkStop(shouldStop: Stoppable['shouldStop']): void {
+  if (shouldStop?.() === true) throw new SearchStoppedError();
+}
+
 /** What `pick` says about each row of the step it was given: the token fed back, and whether the row goes on. */
 export interface Picked {
   ids: Int32Array;
@@ -99,8 +150,8 @@ export interface Picked {
  * GO for at most `steps` steps, feeding back the tokens `pick` chooses from each step's log-probs (as
  * `options.scores` asks; with `options.attention`, also its attention weights where the model gives them; `pick`
  * must dispose neither). Row r of a step is sentence `sentences[r]`: finished sentences leave the decoder batch
- * (`shouldRetire`), so later steps have fewer rows, in sentence order. The loop ends when no row goes on. Memory and
- * states are freed however it ends.
+ * (`shouldRetire`), so later steps have fewer rows, in sentence order. The loop ends when no row goes on, or with
+ * SearchStoppedError when `options.shouldStop` says so before a step. Memory and states are freed however it ends.
  */
 export function decodeStepwise<M, S>(
   model: Decodable<M, S>,
@@ -113,8 +164,9 @@ export function decodeStepwise<M, S>(
     attention?: tf.Tensor2D,
     asScores?: boolean,
   ) => Picked,
-  options: Pick<StepOptions, 'scores' | 'attention'> = {},
+  options: Pick<StepOptions, 'scores' | 'attention'> & Stoppable = {},
 ): void {
+  const { shouldStop, ...stepOptions } = options;
   let memory = model.encode(batch);
   let state: S | undefined;
   try {
@@ -122,7 +174,8 @@ export function decodeStepwise<M, S>(
     let sentences = Int32Array.from({ length: batch.size }, (_, b) => b);
     let previous: Int32Array = new Int32Array(batch.size).fill(GO);
     for (let t = 0; t < steps && sentences.length > 0; t++) {
-      const out = model.step(memory, state, previous, options);
+      checkStop(shouldStop);
+      const out = model.step(memory, state, previous, stepOptions);
       const { logProbs, state: next, attention: weights } = out;
       model.disposeState(state);
       state = next;
@@ -164,8 +217,13 @@ export interface Hypothesis {
   /** Sum of the model's log-probabilities of the ids and the final EOS. */
   logProb: number;
   /**
-   * When the search was asked for attention and the model attends: per output token and then the final EOS, the
-   * attention weights with which it was predicted, over the memory's positions (the source batch's steps).
+   * When the search was asked to keep attention (KeepAttention) and the model attends: per output token and then the
+   * final EOS, the source token (an index into the sentence's columns) it was predicted attending to most.
+   */
+  alignment?: number[];
+  /**
+   * With KeepAttention.weights: per output token and then the final EOS, the attention weights it was predicted
+   * with, over the sentence's source tokens in token order.
    */
   attention?: Float32Array[];
 }

@@ -3,16 +3,17 @@
 // have (or at maxLength).
 import type { SourceBatch } from '../data/text/batch.js';
 import { EOS } from '../data/text/vocabulary.js';
-import { decodeStepwise, maxLengths, type Decodable, type Hypothesis } from './decodable.js';
+import { decodeStepwise, maxLengths, type Decodable, type Hypothesis, type Stoppable } from './decodable.js';
+import { attentionStep, type KeepAttention } from './keptAttention.js';
 import { rowTop } from './rowTop.js';
 
-export interface GreedyOptions {
+export interface GreedyOptions extends Stoppable {
   /** Limit on output tokens (EOS excluded): one for all sentences, or one per sentence. */
   maxLength: number | ArrayLike<number>;
   /** Output tokens before EOS may be chosen (default 0). */
   minLength?: number;
-  /** Keep each hypothesis' attention weights (Hypothesis.attention), where the model gives them (default false). */
-  attention?: boolean;
+  /** Keep each hypothesis' alignment (and weights), where the model attends (default: nothing kept). */
+  attention?: KeepAttention;
 }
 
 /**
@@ -45,17 +46,21 @@ function greedy<M, S>(
   const outputs: number[][] = Array.from({ length: batch.size }, () => []);
   const logProb = new Float64Array(batch.size);
   const minLength = options.minLength ?? 0;
-  const attention: Float32Array[][] | undefined = options.attention === true ? outputs.map(() => []) : undefined;
+  const keep = options.attention;
+  if (keep !== undefined && keep.columns.length !== batch.size)
+    throw new RangeError(`attention.columns: ${keep.columns.length} sentences for a batch of ${batch.size}`);
+  const alignment: number[][] | undefined = keep === undefined ? undefined : outputs.map(() => []);
+  const weights: Float32Array[][] | undefined = keep?.weights === true ? outputs.map(() => []) : undefined;
   // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
   const done = new Uint8Array(batch.size);
   decodeStepwise(
     model,
     batch,
     longest + 1,
-    (logits, t, sentences, weights, asScores) => {
+    (logits, t, sentences, attention, asScores) => {
       const R = sentences.length;
-      const A = weights?.dataSync() as Float32Array | undefined;
-      const columns = weights?.shape[1] ?? 0;
+      const A = alignment === undefined ? undefined : (attention?.dataSync() as Float32Array | undefined);
+      const width = attention?.shape[1] ?? 0;
       // Before minLength EOS is no candidate; the chosen token's log-prob stays normalised over all tokens.
       const top = rowTop(logits, 1, t < minLength, scored && asScores !== true);
       const ids = new Int32Array(R);
@@ -64,7 +69,11 @@ function greedy<M, S>(
         const b = sentences[r]!;
         ids[r] = top.ids[r]! < 0 ? EOS : top.ids[r]!; // no candidate at all (NaN logits): the sentence ends
         if (done[b]) continue;
-        if (A !== undefined) attention?.[b]!.push(A.subarray(r * columns, (r + 1) * columns));
+        if (A !== undefined) {
+          const kept = attentionStep(A, width, r, keep!.columns[b]!, weights !== undefined);
+          alignment![b]!.push(kept.best);
+          if (kept.weights !== undefined) weights![b]!.push(kept.weights);
+        }
         if (t === limits[b]) {
           logProb[b]! += top.eos[r]! - top.logNormaliser[r]!; // out of room: ended with EOS
           done[b] = 1;
@@ -80,10 +89,13 @@ function greedy<M, S>(
       }
       return { ids, live };
     },
-    { scores: 'logits', attention: attention !== undefined },
+    { scores: 'logits', attention: keep !== undefined, shouldStop: options.shouldStop },
   );
   return outputs.map((ids, b) => {
-    const rows = attention?.[b];
-    return [{ ids, logProb: logProb[b]!, score: logProb[b]!, ...(rows?.length ? { attention: rows } : {}) }];
+    const h: Hypothesis = { ids, logProb: logProb[b]!, score: logProb[b]! };
+    // Nothing was kept when the model does not attend.
+    if (alignment?.[b]!.length) h.alignment = alignment[b]!;
+    if (weights?.[b]!.length) h.attention = weights[b]!;
+    return [h];
   });
 }

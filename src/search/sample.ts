@@ -5,10 +5,10 @@
 import type { SourceBatch } from '../data/text/batch.js';
 import { EOS, PAD, GO } from '../data/text/vocabulary.js';
 import { Rng } from '../random.js';
-import { decodeStepwise, type Decodable } from './decodable.js';
+import { decodeStepwise, type Decodable, type Stoppable } from './decodable.js';
 import type { Hypothesis } from './decodable.js';
 
-export interface SampleOptions {
+export interface SampleOptions extends Stoppable {
   /** Divides the log-probs before the softmax (default 1: the model's own distribution); 0 means argmax. */
   temperature?: number;
   /** Sample only among the k most probable tokens (default 0: the whole vocabulary). */
@@ -36,32 +36,38 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   const outputs: Hypothesis[] = Array.from({ length: batch.size }, () => ({ ids: [], score: 0, logProb: 0 }));
   // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
   const done = new Uint8Array(batch.size);
-  decodeStepwise(model, batch, maxLength + 1, (logProbs, t, sentences) => {
-    const V = logProbs.shape[1];
-    const R = sentences.length;
-    const lps = logProbs.dataSync() as Float32Array; // [R·V]
-    const ids = new Int32Array(R).fill(EOS);
-    const live = new Uint8Array(R);
-    for (let r = 0; r < R; r++) {
-      if (done[sentences[r]!]) continue;
-      const row = lps.subarray(r * V, (r + 1) * V);
-      // PAD and GO are never outputs (as in greedy and beam search).
-      const candidates = Float32Array.from(row);
-      candidates[PAD] = candidates[GO] = -Infinity;
-      const id = t === maxLength ? EOS : draw(candidates, temperature, topK, rng);
-      const out = outputs[sentences[r]!]!;
-      out.logProb += row[id]!;
-      if (id === EOS) {
-        out.score = out.logProb;
-        done[sentences[r]!] = 1;
-      } else {
-        out.ids.push(id);
-        live[r] = 1;
+  decodeStepwise(
+    model,
+    batch,
+    maxLength + 1,
+    (logProbs, t, sentences) => {
+      const V = logProbs.shape[1];
+      const R = sentences.length;
+      const lps = logProbs.dataSync() as Float32Array; // [R·V]
+      const ids = new Int32Array(R).fill(EOS);
+      const live = new Uint8Array(R);
+      for (let r = 0; r < R; r++) {
+        if (done[sentences[r]!]) continue;
+        const row = lps.subarray(r * V, (r + 1) * V);
+        // PAD and GO are never outputs (as in greedy and beam search).
+        const candidates = Float32Array.from(row);
+        candidates[PAD] = candidates[GO] = -Infinity;
+        const id = t === maxLength ? EOS : draw(candidates, temperature, topK, rng);
+        const out = outputs[sentences[r]!]!;
+        out.logProb += row[id]!;
+        if (id === EOS) {
+          out.score = out.logProb;
+          done[sentences[r]!] = 1;
+        } else {
+          out.ids.push(id);
+          live[r] = 1;
+        }
+        ids[r] = id;
       }
-      ids[r] = id;
-    }
-    return { ids, live };
-  });
+      return { ids, live };
+    },
+    { shouldStop: options.shouldStop },
+  );
   return outputs;
 }
 

@@ -4,10 +4,13 @@ import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
 import { search } from '../search/search.js';
 import { greedyDecode } from '../search/greedy.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { Decodable, Hypothesis } from '../search/decodable.js';
+import type { Decodable, Hypothesis, Stoppable } from '../search/decodable.js';
 
-/** How sources are searched (part of TranslateOptions). */
-export interface BatchedSearchOptions {
+/**
+ * How sources are searched (part of TranslateOptions). `shouldStop` is asked before every decoder step: true ends the
+ * search with SearchStoppedError (a caller's deadline, checked even while decoding blocks the event loop).
+ */
+export interface BatchedSearchOptions extends Stoppable {
   /** Sentences per batch (default 64). */
   batchSize?: number;
   /** Output length limit: ratio × source tokens + margin (defaults 2 and 10). */
@@ -26,25 +29,29 @@ export function outputLimit(sourceTokens: number, options: BatchedSearchOptions)
   return Math.ceil((options.maxLengthRatio ?? 2) * sourceTokens) + (options.maxLengthMargin ?? 10);
 }
 
+/** What a search keeps of each hypothesis' attention: nothing, its alignment, or its alignment and weights. */
+export type AttentionToKeep = 'none' | 'alignment' | 'weights';
+
 /**
- * Searches the sources in length-sorted batches; results in input order, [] for an empty sequence. With
- * `attention`, each hypothesis carries its attention rows (EOS's last) over its batch's source steps, and
- * `columns[i]` gives the step of each of source i's tokens (sourcePositions). Without `scored`, greedy hypotheses'
- * score and logProb are NaN (greedyDecode: no step sums its normaliser); beam search scores regardless.
+ * Searches the sources in length-sorted batches; results in input order, [] for an empty sequence. Unless
+ * `attention` is 'none', each hypothesis of a model that attends carries its alignment (per output token and EOS,
+ * the index of the source token attended to most), and with 'weights' its attention over the source tokens. Without
+ * `scored`, greedy hypotheses' score and logProb are NaN (greedyDecode: no step sums its normaliser); beam search
+ * scores regardless.
  */
 export function searchInBatches(
   decodable: Decodable<unknown, unknown>,
   sources: readonly (readonly number[])[],
   options: BatchedSearchOptions,
   reverseSource: boolean,
-  attention: boolean,
+  attention: AttentionToKeep,
   scored: boolean,
-): { hyps: Hypothesis[][]; columns: number[][] } {
+): Hypothesis[][] {
   const batchSize = options.batchSize ?? 64;
   const beamSize = options.beamSize ?? 1;
   const nBest = options.nBest ?? 1;
   const results: Hypothesis[][] = sources.map(() => []);
-  const columns: number[][] = sources.map(() => []);
+  const { shouldStop } = options;
   // Sorting by length keeps padding low inside each batch; results go back to their input positions.
   const order = sources
     .map((_, i) => i)
@@ -58,11 +65,18 @@ export function searchInBatches(
     );
     // Each sentence's own limit, so that a translation does not depend on its batch-mates.
     const maxLength = chunk.map((j) => outputLimit(sources[j]!.length, options));
+    const keep =
+      attention === 'none'
+        ? undefined
+        : {
+            columns: chunk.map((_, k) => sourcePositions(batch, k, reverseSource)),
+            weights: attention === 'weights',
+          };
     // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
-    const greedy = { method: 'greedy', maxLength, minLength: 1, attention } as const;
+    const greedy = { method: 'greedy', maxLength, minLength: 1, attention: keep, shouldStop } as const;
     const outs =
       beamSize === 1 && nBest === 1
-        ? scored || attention
+        ? scored || keep !== undefined
           ? search(decodable, batch, greedy)
           : greedyDecode(decodable, batch, greedy).map((ids) => [{ ids, score: NaN, logProb: NaN }])
         : search(decodable, batch, {
@@ -72,12 +86,10 @@ export function searchInBatches(
             lengthPenalty: options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY,
             maxLength,
             minLength: 1,
-            attention,
+            attention: keep,
+            shouldStop,
           });
-    chunk.forEach((j, k) => {
-      results[j] = outs[k]!;
-      if (attention) columns[j] = sourcePositions(batch, k, reverseSource);
-    });
+    chunk.forEach((j, k) => (results[j] = outs[k]!));
   }
-  return { hyps: results, columns };
+  return results;
 }

@@ -5,6 +5,7 @@
 import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
 import { BeamSession, DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { TranslateOptions, Translation, Translator } from './translator.js';
+import type { AttentionToKeep } from './batchedSearch.js';
 
 /** A line the stream has finished: its index (the order lines were added in, from 0) and its translation. */
 export interface StreamedTranslation {
@@ -15,13 +16,11 @@ export interface StreamedTranslation {
 interface Line {
   index: number;
   result: Translation;
-  /** The step of each source token in the batch the line joined with (sourcePositions). */
-  columns: number[];
 }
 
 export class TranslationStream {
   private readonly session: BeamSession<unknown, unknown>;
-  private readonly attention: boolean;
+  private readonly attention: AttentionToKeep;
   /** Lines in the search, by the session's sentence id. */
   private readonly searching = new Map<number, Line>();
   /** Empty lines, answered at the next step. */
@@ -39,7 +38,7 @@ export class TranslationStream {
   ) {
     const beamSize = options.beamSize ?? 1;
     const nBest = options.nBest ?? 1;
-    this.attention = translator.needsAttention(options);
+    this.attention = translator.attentionToKeep(options);
     // One beam follows the greedy path; α = 0 then scores by the log-prob, as greedy decoding does.
     const greedy = beamSize === 1 && nBest === 1;
     this.session = new BeamSession(translator.decodable, {
@@ -48,7 +47,7 @@ export class TranslationStream {
       lengthPenalty: greedy ? 0 : (options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY),
       // A non-empty source never translates to nothing: EOS is not a candidate for the first token.
       minLength: 1,
-      attention: this.attention,
+      ...(this.attention === 'none' ? {} : { attention: { weights: this.attention === 'weights' } }),
     });
   }
 
@@ -69,7 +68,7 @@ export class TranslationStream {
     const sources: number[][] = [];
     lines.forEach((line, k) => {
       const { result, ids } = this.translator.prepare(line);
-      const entry = { index: first + k, result, columns: [] };
+      const entry = { index: first + k, result };
       if (ids === null) this.ready.push({ index: entry.index, translation: result });
       else {
         work.push(entry);
@@ -83,11 +82,9 @@ export class TranslationStream {
     const id = this.session.add(
       batch,
       sources.map((s) => this.translator.maxLength(s.length, this.options)),
+      this.attention === 'none' ? undefined : work.map((_, b) => sourcePositions(batch, b, reverseSource)),
     );
-    work.forEach((line, b) => {
-      if (this.attention) line.columns = sourcePositions(batch, b, reverseSource);
-      this.searching.set(id + b, line);
-    });
+    work.forEach((line, b) => this.searching.set(id + b, line));
     return first;
   }
 
@@ -98,10 +95,20 @@ export class TranslationStream {
     for (const { id, hypotheses } of this.session.step()) {
       const line = this.searching.get(id)!;
       this.searching.delete(id);
-      this.translator.complete(line.result, hypotheses, line.columns, this.options);
+      this.translator.complete(line.result, hypotheses, this.options);
       out.push({ index: line.index, translation: line.result });
     }
     return out;
+  }
+
+  /** Drops a line not yet returned (its request gone): it stops running, and `step` does not return it. */
+  drop(index: number): void {
+    this.ready = this.ready.filter((r) => r.index !== index);
+    for (const [id, line] of this.searching)
+      if (line.index === index) {
+        this.searching.delete(id);
+        this.session.drop(id);
+      }
   }
 
   /** Frees what the search holds; lines not yet returned are dropped. */

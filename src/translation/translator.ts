@@ -20,7 +20,7 @@ import {
 } from '../data/text/tokenizers.js';
 import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
 import type { Decodable, Hypothesis } from '../search/decodable.js';
-import { searchInBatches, outputLimit, type BatchedSearchOptions } from './batchedSearch.js';
+import { searchInBatches, outputLimit, type AttentionToKeep, type BatchedSearchOptions } from './batchedSearch.js';
 import { Ensemble } from '../search/ensemble.js';
 import { ToolkitError } from '../errors.js';
 import { averageWeights } from '../model/average.js';
@@ -251,8 +251,8 @@ export class Translator {
     // Attention comes from the search itself, which keeps each hypothesis' weights when alignments or <unk>
     // replacement may need them: no second, teacher-forced pass over the outputs.
     const ids = work.map((w) => w.ids);
-    const { hyps, columns } = this.searchIds(ids, options, this.needsAttention(options), true);
-    work.forEach((w, k) => this.complete(prepared[w.index]!.result, hyps[k]!, columns[k]!, options));
+    const hyps = this.searchIds(ids, options, this.attentionToKeep(options), true);
+    work.forEach((w, k) => this.complete(prepared[w.index]!.result, hyps[k]!, options));
     return prepared.map((p) => p.result);
   }
 
@@ -267,24 +267,29 @@ export class Translator {
     return { result, ids };
   }
 
-  /** Whether the search must keep attention for these options: for alignments or <unk> replacement, where the model attends. */
-  needsAttention(options: TranslateOptions): boolean {
-    return this.hasAttention && ((options.alignments ?? 'none') !== 'none' || (options.replaceUnknown ?? true));
+  /**
+   * What the search must keep of attention for these options, where the model attends: the weights for 'matrix'
+   * alignments, else each token's most attended source token for alignments or <unk> replacement, else nothing.
+   */
+  attentionToKeep(options: TranslateOptions): AttentionToKeep {
+    const alignments = options.alignments ?? 'none';
+    if (!this.hasAttention) return 'none';
+    if (alignments === 'matrix') return 'weights';
+    return alignments !== 'none' || (options.replaceUnknown ?? true) ? 'alignment' : 'none';
   }
 
   /**
-   * Fills a prepared line's translation from its search's n-best list: output tokens (<unk> replaced), text, scores
-   * and alignments; `columns` is the step of each source token in the batch it was searched in (sourcePositions).
+   * Fills a prepared line's translation from its search's n-best list (searched keeping attentionToKeep(options)):
+   * output tokens (<unk> replaced), text, scores and alignments.
    */
-  complete(result: Translation, hyps: readonly Hypothesis[], columns: number[], options: TranslateOptions): void {
+  complete(result: Translation, hyps: readonly Hypothesis[], options: TranslateOptions): void {
     const alignments = options.alignments ?? 'none';
     const replace = options.replaceUnknown ?? true;
     result.nBest = hyps.map((h, j) => {
-      const weights = h.attention === undefined ? undefined : { rows: h.attention, columns };
       const { tokens, replaced } = outputTokens(
         h.ids,
         this.targetVocabulary,
-        replace ? weights : undefined,
+        replace ? h.alignment : undefined,
         result.sourceTokens,
         options.phraseTable,
       );
@@ -295,8 +300,12 @@ export class Translator {
         logProb: h.logProb,
         tokens,
       };
-      if (alignments !== 'none' && weights !== undefined) {
-        const { alignment, attention } = alignmentOf(h.ids, weights, alignments === 'matrix');
+      if (alignments !== 'none' && h.alignment !== undefined) {
+        const { alignment, attention } = alignmentOf(
+          h.ids,
+          h.alignment,
+          alignments === 'matrix' ? h.attention : undefined,
+        );
         out.alignment = alignment;
         if (attention !== undefined) out.attention = attention;
       }
@@ -310,7 +319,7 @@ export class Translator {
    * lists, in input order. An empty sequence gets an empty list. No unknown-word replacement: the model's own output.
    */
   translateIds(sources: readonly (readonly number[])[], options: TranslateOptions = {}): ScoredTranslation[][] {
-    return this.searchIds(sources, options, false, true).hyps.map((list) =>
+    return this.searchIds(sources, options, 'none', true).map((list) =>
       list.map((h) => ({
         text: this.targetTokenizer.detokenize(this.targetVocabulary.decode(h.ids)),
         score: h.score,
@@ -324,7 +333,7 @@ export class Translator {
    * without scores: greedy decoding (beamSize 1) then skips each step's log-normaliser. What validation decodes.
    */
   translateIdsText(sources: readonly (readonly number[])[], options: TranslateOptions = {}): string[] {
-    return this.searchIds(sources, options, false, false).hyps.map((list) =>
+    return this.searchIds(sources, options, 'none', false).map((list) =>
       list[0] === undefined ? '' : this.targetTokenizer.detokenize(this.targetVocabulary.decode(list[0].ids)),
     );
   }
@@ -333,9 +342,9 @@ export class Translator {
   private searchIds(
     sources: readonly (readonly number[])[],
     options: TranslateOptions,
-    attention: boolean,
+    attention: AttentionToKeep,
     scored: boolean,
-  ) {
+  ): Hypothesis[][] {
     return searchInBatches(this.decodable, sources, options, this.model.config.reverseSource, attention, scored);
   }
 

@@ -8,7 +8,9 @@ import { search } from '../../src/search/search.js';
 import type { Decodable, StepOptions } from '../../src/search/decodable.js';
 import type { Memory, DecoderState } from '../../src/decoder/decoder.js';
 import { Ensemble } from '../../src/search/ensemble.js';
-import { makeSourceBatch, sourcePositions, type SourceBatch } from '../../src/data/text/batch.js';
+import { makeSourceBatch, type SourceBatch } from '../../src/data/text/batch.js';
+import { argMax } from '../../src/search/keptAttention.js';
+import { keepAll } from '../helpers/attention.js';
 import { GO, EOS } from '../../src/data/text/vocabulary.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Rng } from '../../src/random.js';
@@ -160,21 +162,31 @@ describe('beamSearch on a real Seq2Seq', () => {
       const maxLength = many.map((_, i) => i % 10);
       const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6 };
       const batch = makeSourceBatch(many);
-      const together = beamSearch(model, batch, { ...options, maxLength, attention: true });
+      const together = beamSearch(model, batch, { ...options, maxLength, attention: keepAll(batch, true) });
+      const alignments = beamSearch(model, batch, { ...options, maxLength, attention: keepAll(batch, false) });
       many.forEach((s, b) => {
         const single = makeSourceBatch([s]);
-        const [alone] = beamSearch(model, single, { ...options, maxLength: maxLength[b]!, attention: true });
+        const [alone] = beamSearch(model, single, {
+          ...options,
+          maxLength: maxLength[b]!,
+          attention: keepAll(single, true),
+        });
         expect(together[b]!.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
         together[b]!.forEach((h, i) => {
           expect(h.logProb).toBeCloseTo(alone![i]!.logProb, 4);
-          // Attention follows each hypothesis through the reshuffles: a row per output token and EOS, equal to
-          // the sentence's alone (over its own source steps).
+          // Attention follows each hypothesis through the reshuffles: a row per output token and EOS over the
+          // sentence's own tokens (all its weight), equal to the sentence's alone; the alignment is each row's
+          // first largest weight, and the same when no weights are kept.
           expect(h.attention).toHaveLength(h.ids.length + 1);
-          const [mine, its] = [sourcePositions(batch, b, true), sourcePositions(single, 0, true)];
           h.attention!.forEach((row, t) => {
-            expect(mine.reduce((sum, p) => sum + row[p]!, 0)).toBeCloseTo(1, 5);
-            mine.forEach((p, j) => expect(row[p]).toBeCloseTo(alone![i]!.attention![t]![its[j]!]!, 5));
+            expect(row).toHaveLength(s.length);
+            expect(row.reduce((sum, w) => sum + w, 0)).toBeCloseTo(1, 5);
+            row.forEach((w, j) => expect(w).toBeCloseTo(alone![i]!.attention![t]![j]!, 5));
           });
+          expect(h.alignment).toEqual(h.attention!.map((row) => argMax(row)));
+          expect(h.alignment).toEqual(alone![i]!.alignment);
+          expect(alignments[b]![i]!.alignment).toEqual(h.alignment);
+          expect(alignments[b]![i]!.attention).toBeUndefined();
         });
       });
       model.dispose();
@@ -201,7 +213,7 @@ describe('beamSearch on a real Seq2Seq', () => {
         model.step(m, s, p, { ...o, rows: undefined }),
     });
     const batch = makeSourceBatch(sources);
-    const options = { beamSize: 4, nBest: 3, maxLength: 7, attention: true };
+    const options = { beamSize: 4, nBest: 3, maxLength: 7, attention: keepAll(batch, true) };
     const got = beamSearch(recording, batch, options);
     const want = beamSearch(everyRow, batch, options);
     expect(scored[0]).toBe(sources.length);
@@ -270,10 +282,10 @@ describe('BeamSession: sentences joining a running search', () => {
       const rng = new Rng(c);
       const all = sentences(rng, 14);
       // minLength 1, as translate asks: sentences that just joined and older ones are on both sides of it.
-      const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6, minLength: 1, attention: c !== 3 };
-      const session = new BeamSession(model, options);
+      const keep = c !== 3;
+      const options = { beamSize: 3, nBest: 2, lengthPenalty: 0.6, minLength: 1 };
+      const session = new BeamSession(model, { ...options, ...(keep ? { attention: { weights: true } } : {}) });
       const got = new Map<number, FinishedSentence['hypotheses']>();
-      const batches = new Map<number, { batch: SourceBatch; b: number }>();
       // Batches of 1–4 sentences join every 0–3 steps.
       let next = 0;
       let wait = 0;
@@ -284,9 +296,9 @@ describe('BeamSession: sentences joining a running search', () => {
           const first = session.add(
             batch,
             chunk.map((s) => s.limit),
+            keep ? keepAll(batch, true).columns : undefined,
           );
           expect(first).toBe(next);
-          chunk.forEach((_, b) => batches.set(first + b, { batch, b }));
           next += chunk.length;
           wait = Math.floor(rng.next() * 4);
         }
@@ -295,20 +307,24 @@ describe('BeamSession: sentences joining a running search', () => {
       expect(session.size).toBe(0);
       all.forEach((s, id) => {
         const single = makeSourceBatch([s.source]);
-        const [alone] = beamSearch(model, single, { ...options, maxLength: s.limit });
+        const [alone] = beamSearch(model, single, {
+          ...options,
+          maxLength: s.limit,
+          ...(keep ? { attention: keepAll(single, true) } : {}),
+        });
         const mine = got.get(id)!;
         expect(mine.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
         mine.forEach((h, i) => {
           expect(h.logProb).toBeCloseTo(alone![i]!.logProb, 4);
           expect(h.score).toBeCloseTo(alone![i]!.score, 4);
-          if (!options.attention) return;
-          // Attention rows keep the positions of the sentence's own batch; later rows may be longer (padding).
-          const { batch, b } = batches.get(id)!;
-          const [at, its] = [sourcePositions(batch, b, true), sourcePositions(single, 0, true)];
+          if (!keep) return expect(h.attention ?? h.alignment).toBeUndefined();
+          // Attention over the sentence's own tokens, read at their positions in the batch it joined with (later
+          // batches may be longer: padding).
           expect(h.attention).toHaveLength(h.ids.length + 1);
           h.attention!.forEach((row, t) =>
-            at.forEach((p, j) => expect(row[p]).toBeCloseTo(alone![i]!.attention![t]![its[j]!]!, 5)),
+            row.forEach((w, j) => expect(w).toBeCloseTo(alone![i]!.attention![t]![j]!, 5)),
           );
+          expect(h.alignment).toEqual(alone![i]!.alignment);
         });
       });
       session.dispose();
@@ -349,6 +365,45 @@ describe('BeamSession: sentences joining a running search', () => {
     expect(session.live).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
     members.forEach((m) => m.dispose());
+  });
+
+  it('a dropped sentence stops running and is never returned; the others get what they get alone', () => {
+    const model = new Seq2Seq(
+      { ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 16, embeddingSize: 8, seed: 12 },
+      srcVocab,
+      tgtVocab,
+    );
+    const all = sentences(new Rng(9), 8);
+    const options = { beamSize: 3, nBest: 2, minLength: 1 };
+    // Warm-up: the first search projects the embedding tables and keeps them with the weights (Params.derived).
+    beamSearch(model, makeSourceBatch([[4]]), { ...options, maxLength: 1 });
+    const before = tf.memory().numTensors;
+    const session = new BeamSession(model, options);
+    const batch = makeSourceBatch(all.map((s) => s.source));
+    session.add(batch, 40);
+    session.step();
+    session.drop(2);
+    session.drop(5);
+    session.drop(5);
+    session.drop(99);
+    expect(session.live).toBe(6);
+    const got = new Map<number, Hypothesis[]>();
+    while (session.live > 0) for (const { id, hypotheses } of session.step()) got.set(id, hypotheses);
+    expect([...got.keys()].sort()).toEqual([0, 1, 3, 4, 6, 7]);
+    for (const [id, hypotheses] of got) {
+      const [alone] = beamSearch(model, makeSourceBatch([all[id]!.source]), { ...options, maxLength: 40 });
+      expect(hypotheses.map((h) => h.ids)).toEqual(alone!.map((h) => h.ids));
+    }
+    // Dropping every sentence empties the session, which takes new ones.
+    session.add(makeSourceBatch([[4, 5]]), 9);
+    session.step();
+    session.drop(8);
+    expect([session.live, session.size]).toEqual([0, 0]);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(session.add(makeSourceBatch([[6]]), 3)).toBe(9);
+    while (session.live > 0) session.step();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
   });
 
   it('a model that cannot join memories runs one batch at a time', () => {

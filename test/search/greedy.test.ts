@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { greedyDecode, greedySearch } from '../../src/search/greedy.js';
 import { beamSearch } from '../../src/search/beam.js';
-import { makeSourceBatch, sourcePositions } from '../../src/data/text/batch.js';
+import { makeSourceBatch } from '../../src/data/text/batch.js';
+import { argMax } from '../../src/search/keptAttention.js';
+import { keepAll } from '../helpers/attention.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { Rng } from '../../src/random.js';
 
@@ -57,22 +59,32 @@ describe('greedySearch over a batch', () => {
       // Limits from 0 to 11 tokens: sentences end (and leave the batch) at different steps.
       const maxLength = sources.map((_, i) => i);
       const batch = makeSourceBatch(sources, { reverseSource: true });
-      const together = greedySearch(model, batch, { maxLength, attention: true });
+      const together = greedySearch(model, batch, { maxLength, attention: keepAll(batch, true) });
+      const alignments = greedySearch(model, batch, { maxLength, attention: keepAll(batch, false) });
       sources.forEach((s, b) => {
         const single = makeSourceBatch([s], { reverseSource: true });
-        const [alone] = greedySearch(model, single, { maxLength: maxLength[b]!, attention: true });
+        const [alone] = greedySearch(model, single, { maxLength: maxLength[b]!, attention: keepAll(single, true) });
         const [h, a] = [together[b]![0]!, alone![0]!];
         expect(h.ids).toEqual(a.ids);
         expect(h.logProb).toBeCloseTo(a.logProb, 4);
-        // Attention: a row per output token and EOS, over the batch's steps; the sentence's own equal alone.
+        // Attention: a row per output token and EOS over the sentence's own tokens (all its weight: padding has
+        // none), equal alone; the alignment is each row's first largest weight, kept alone when no weights are.
         expect(h.attention).toHaveLength(h.ids.length + 1);
-        const [mine, its] = [sourcePositions(batch, b, true), sourcePositions(single, 0, true)];
         h.attention!.forEach((row, t) => {
-          expect(mine.reduce((sum, p) => sum + row[p]!, 0)).toBeCloseTo(1, 5);
-          mine.forEach((p, j) => expect(row[p]).toBeCloseTo(a.attention![t]![its[j]!]!, 5));
+          expect(row).toHaveLength(s.length);
+          expect(row.reduce((sum, w) => sum + w, 0)).toBeCloseTo(1, 5);
+          row.forEach((w, j) => expect(w).toBeCloseTo(a.attention![t]![j]!, 5));
         });
+        expect(h.alignment).toEqual(h.attention!.map((row) => argMax(row)));
+        expect(h.alignment).toEqual(a.alignment);
+        expect(alignments[b]![0]!.alignment).toEqual(h.alignment);
+        expect(alignments[b]![0]!.attention).toBeUndefined();
       });
-      expect(greedySearch(model, batch, { maxLength }).every(([h]) => h!.attention === undefined)).toBe(true);
+      expect(
+        greedySearch(model, batch, { maxLength }).every(
+          ([h]) => h!.attention === undefined && h!.alignment === undefined,
+        ),
+      ).toBe(true);
       model.dispose();
     }
   });

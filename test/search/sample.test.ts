@@ -4,7 +4,7 @@ import { useTestBackend } from '../helpers/backend.js';
 import { sampleDecode } from '../../src/search/sample.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
-import type { Decodable } from '../../src/search/decodable.js';
+import { SearchStoppedError, type Decodable } from '../../src/search/decodable.js';
 import { makeSourceBatch, type SourceBatch } from '../../src/data/text/batch.js';
 import { EOS } from '../../src/data/text/vocabulary.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
@@ -111,6 +111,13 @@ describe('sampleDecode', () => {
       const before = tf.memory().numTensors;
       sampleDecode(model, batch, { maxLength: 8, seed: 1, topK: 5 });
       search(model, batch, { method: 'sample', maxLength: 8, seed: 2 });
+      expect(tf.memory().numTensors).toBe(before);
+      // Stopped before its third step: an error, and nothing left behind.
+      let asked = 0;
+      expect(() => sampleDecode(model, batch, { maxLength: 8, seed: 1, shouldStop: () => ++asked > 2 })).toThrow(
+        SearchStoppedError,
+      );
+      expect(asked).toBe(3);
       expect(tf.memory().numTensors).toBe(before);
       model.dispose();
       expect(tf.memory().numTensors).toBe(start);

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useTestBackend } from '../helpers/backend.js';
-import { parsePhraseTable, outputTokens, alignmentOf, argMax } from '../../src/translation/alignment.js';
+import { parsePhraseTable, outputTokens, alignmentOf } from '../../src/translation/alignment.js';
 import { Vocabulary, PAD, GO, UNK } from '../../src/data/text/vocabulary.js';
 
 beforeAll(useTestBackend);
@@ -18,8 +18,10 @@ describe('parsePhraseTable', () => {
 describe('outputTokens and alignmentOf', () => {
   const target = new Vocabulary(['a', 'man', 'dog']);
   const [a, man] = [target.id('a'), target.id('man')];
-  // Output positions GO, a, <unk>, man, <unk>, PAD; each row attends most to one source position.
+  // Output positions GO, a, <unk>, man, <unk>, PAD, then the EOS prediction; per position the source token attended
+  // to most (Hypothesis.alignment) and the weights (Hypothesis.attention).
   const ids = [GO, a, UNK, man, UNK, PAD];
+  const alignment = [0, 0, 1, 2, 2, 0, 2];
   const weights = [
     [0.5, 0.3, 0.2],
     [0.7, 0.2, 0.1],
@@ -27,11 +29,11 @@ describe('outputTokens and alignmentOf', () => {
     [0.2, 0.2, 0.6],
     [0.1, 0.1, 0.8],
     [0.4, 0.4, 0.2],
-    [0.3, 0.3, 0.4], // the EOS prediction
-  ];
+    [0.3, 0.3, 0.4],
+  ].map((row) => Float32Array.from(row));
   const source = ['ein', 'Graffiti', 'Hund'];
 
-  it('drops PAD and GO, and keeps <unk> without attention', () => {
+  it('drops PAD and GO, and keeps <unk> without an alignment', () => {
     expect(outputTokens(ids, target, undefined, source)).toEqual({
       tokens: ['a', '<unk>', 'man', '<unk>'],
       replaced: 0,
@@ -40,36 +42,17 @@ describe('outputTokens and alignmentOf', () => {
 
   it('replaces each <unk> by the source token it attends to most, through the phrase table', () => {
     const table = new Map([['Hund', 'dog']]);
-    expect(outputTokens(ids, target, { rows: weights, columns: [0, 1, 2] }, source, table)).toEqual({
+    expect(outputTokens(ids, target, alignment, source, table)).toEqual({
       tokens: ['a', 'Graffiti', 'man', 'dog'],
       replaced: 2,
     });
   });
 
-  it('aligns each output token with its most attended source position; the EOS row is left out', () => {
-    const { alignment, attention } = alignmentOf(ids, { rows: weights, columns: [0, 1, 2] });
-    expect(alignment).toEqual([0, 1, 2, 2]);
-    expect(attention).toEqual(weights.slice(1, 5));
-    expect(alignmentOf(ids, { rows: weights, columns: [0, 1, 2] }, false)).toEqual({ alignment: [0, 1, 2, 2] });
-  });
-
-  it('reads rows through their columns: source token j is column columns[j] (a reversed, padded batch)', () => {
-    // Steps: <pad> Hund Graffiti ein, so token j of [ein, Graffiti, Hund] is step 3 − j.
-    const columns = [3, 2, 1];
-    const stepped = weights.map((row) => [0, ...[...row].reverse()]);
-    expect(outputTokens(ids, target, { rows: stepped, columns }, source)).toEqual({
-      tokens: ['a', 'Graffiti', 'man', 'Hund'],
-      replaced: 2,
-    });
-    expect(alignmentOf(ids, { rows: stepped, columns })).toEqual({
-      alignment: [0, 1, 2, 2],
-      attention: weights.slice(1, 5),
-    });
-  });
-
-  it('argMax takes the first of equal maxima', () => {
-    expect(argMax([1, 3, 3, 2])).toBe(1);
-    expect(argMax([5])).toBe(0);
-    expect(argMax([9, 1, 3, 3], [1, 3, 2])).toBe(1);
+  it('gives each output token its most attended source token and the weights when given; no EOS row', () => {
+    expect(alignmentOf(ids, alignment)).toEqual({ alignment: [0, 1, 2, 2] });
+    const { alignment: best, attention } = alignmentOf(ids, alignment, weights);
+    expect(best).toEqual([0, 1, 2, 2]);
+    expect(attention).toEqual(weights.slice(1, 5).map((row) => Array.from(row)));
+    expect(attention![0]).toBeInstanceOf(Array);
   });
 });

@@ -3,6 +3,9 @@ import { useTestBackend } from '../helpers/backend.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
 import { searchInBatches, outputLimit } from '../../src/translation/batchedSearch.js';
 import { Rng } from '../../src/random.js';
+import { argMax } from '../../src/search/keptAttention.js';
+import { SearchStoppedError } from '../../src/search/decodable.js';
+import * as tf from '@tensorflow/tfjs-core';
 
 beforeAll(useTestBackend);
 
@@ -14,36 +17,64 @@ describe('searchInBatches', () => {
   );
 
   it('answers in input order, [] for an empty source, whatever the batch size', () => {
-    const whole = searchInBatches(model, sources, { batchSize: 64 }, true, false, true).hyps;
+    const whole = searchInBatches(model, sources, { batchSize: 64 }, true, 'none', true);
     expect(whole[4]).toEqual([]);
     for (const batchSize of [1, 3, 7]) {
-      const got = searchInBatches(model, sources, { batchSize }, true, false, true).hyps;
+      const got = searchInBatches(model, sources, { batchSize }, true, 'none', true);
       expect(got.map((h) => h.map((x) => x.ids))).toEqual(whole.map((h) => h.map((x) => x.ids)));
       got.forEach((h, i) => h.forEach((x, j) => expect(x.logProb).toBeCloseTo(whole[i]![j]!.logProb, 4)));
     }
     // Each sentence's own limit: ratio × its tokens + margin.
-    const short = searchInBatches(model, sources, { maxLengthRatio: 0, maxLengthMargin: 2 }, true, false, true).hyps;
+    const short = searchInBatches(model, sources, { maxLengthRatio: 0, maxLengthMargin: 2 }, true, 'none', true);
     for (const h of short)
       for (const x of h)
         expect(x.ids.length).toBeLessThanOrEqual(outputLimit(0, { maxLengthRatio: 0, maxLengthMargin: 2 }));
   });
 
   it('unscored greedy gives the scored ids with NaN scores; beam search scores either way', () => {
-    const scored = searchInBatches(model, sources, {}, true, false, true).hyps;
-    const unscored = searchInBatches(model, sources, {}, true, false, false).hyps;
+    const scored = searchInBatches(model, sources, {}, true, 'none', true);
+    const unscored = searchInBatches(model, sources, {}, true, 'none', false);
     expect(unscored.map((h) => h.map((x) => x.ids))).toEqual(scored.map((h) => h.map((x) => x.ids)));
     for (const h of unscored) for (const x of h) expect(x.score).toBeNaN();
     for (const h of scored) for (const x of h) expect(Number.isFinite(x.score)).toBe(true);
-    const beam = searchInBatches(model, sources, { beamSize: 3, nBest: 2 }, true, false, false).hyps;
+    const beam = searchInBatches(model, sources, { beamSize: 3, nBest: 2 }, true, 'none', false);
     expect(beam[0]).toHaveLength(2);
     for (const h of beam) for (const x of h) expect(Number.isFinite(x.score)).toBe(true);
   });
 
-  it('gives attention rows and source columns when asked', () => {
-    const { hyps, columns } = searchInBatches(model, sources, { batchSize: 4 }, true, true, false);
+  it("keeps each hypothesis' alignment, and the weights over its own source tokens when asked", () => {
+    const weights = searchInBatches(model, sources, { batchSize: 4, beamSize: 2 }, true, 'weights', false);
+    const best = searchInBatches(model, sources, { batchSize: 4, beamSize: 2 }, true, 'alignment', false);
     sources.forEach((s, i) => {
-      expect(columns[i]).toHaveLength(s.length);
-      for (const x of hyps[i]!) expect(x.attention).toHaveLength(x.ids.length + 1);
+      weights[i]!.forEach((x, j) => {
+        expect(x.attention).toHaveLength(x.ids.length + 1);
+        for (const row of x.attention!) expect(row).toHaveLength(s.length);
+        expect(x.alignment).toEqual(x.attention!.map((row) => argMax(row)));
+        expect(best[i]![j]!.alignment).toEqual(x.alignment);
+        expect(best[i]![j]!.attention).toBeUndefined();
+      });
     });
+    for (const h of searchInBatches(model, sources, {}, true, 'none', true))
+      for (const x of h) expect(x.alignment ?? x.attention).toBeUndefined();
+  });
+
+  it('stops before a step when shouldStop says so, and leaks no tensors', () => {
+    // The first search keeps projected embedding tables with the weights (Params.derived): count after it.
+    const plain = searchInBatches(model, sources, { beamSize: 3 }, true, 'none', true);
+    const before = tf.memory().numTensors;
+    let steps = 0;
+    const shouldStop = () => ++steps > 3;
+    for (const beamSize of [1, 3])
+      for (const attention of ['none', 'alignment'] as const) {
+        steps = 0;
+        expect(() =>
+          searchInBatches(model, sources, { beamSize, shouldStop }, true, attention, attention === 'none'),
+        ).toThrow(SearchStoppedError);
+        expect(steps).toBe(4);
+      }
+    expect(tf.memory().numTensors).toBe(before);
+    // Never stopping changes nothing.
+    const asked = searchInBatches(model, sources, { beamSize: 3, shouldStop: () => false }, true, 'none', true);
+    expect(asked.map((h) => h.map((x) => x.ids))).toEqual(plain.map((h) => h.map((x) => x.ids)));
   });
 });

@@ -108,6 +108,24 @@ describe('TranslationStream', () => {
     ensemble.dispose();
   });
 
+  it('a dropped line is not returned and stops running; the others are translated as alone', () => {
+    const t = makeTranslator(8);
+    const lines = randomLines(new Rng(6), 6);
+    const options = { beamSize: 2, alignments: 'best' as const };
+    const stream = new TranslationStream(t, options);
+    stream.add([...lines, '']);
+    stream.drop(1);
+    stream.drop(6);
+    expect(stream.live).toBe(5);
+    const out: StreamedTranslation[] = [];
+    while (stream.live > 0) out.push(...stream.step());
+    expect(out.map((o) => o.index).sort()).toEqual([0, 2, 3, 4, 5]);
+    const want = t.translate(lines, options);
+    for (const o of out) expect(o.translation.text).toBe(want[o.index]!.text);
+    stream.dispose();
+    t.dispose();
+  });
+
   it('answers empty lines at the next step, without a search', () => {
     const t = makeTranslator(7);
     const stream = new TranslationStream(t, { beamSize: 2 });

@@ -11,7 +11,7 @@ import { hiddenPart } from '../../recurrent/rnn.js';
 import { DEFAULT_CELL, type CellOptions } from '../../recurrent/cell.js';
 import { GO, EOS } from '../../data/text/vocabulary.js';
 import { sampleDecode } from '../../search/sample.js';
-import type { Decodable } from '../../search/decodable.js';
+import type { Decodable, Stoppable } from '../../search/decodable.js';
 import type { SourceBatch } from '../../data/text/batch.js';
 import { SequenceReader, tokenBatch, type SequenceBatch } from '../sequenceInput.js';
 import { logSoftmaxRows } from '../../loss/logSoftmax.js';
@@ -49,7 +49,8 @@ export function makeLmBatch(sequences: readonly (readonly number[])[]): LmBatch 
   return { ...inputs, targets };
 }
 
-export interface GenerateOptions {
+/** How to generate; `shouldStop`, asked before every step, ends generation with SearchStoppedError. */
+export interface GenerateOptions extends Stoppable {
   /** Tokens to generate at most, EOS excluded (default 100). */
   maxLength?: number;
   /** Sampling temperature; 0 = greedy (default 1). */
@@ -120,6 +121,7 @@ export class LanguageModel {
       temperature: options.temperature ?? 1,
       topK: options.topK ?? 0,
       seed: options.seed ?? 1,
+      shouldStop: options.shouldStop,
     });
     return hyps.map((h) => h.ids);
   }

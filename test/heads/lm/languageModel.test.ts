@@ -9,6 +9,7 @@ import { Trainer } from '../../../src/train/trainer.js';
 import { LanguageModel, DEFAULT_LANGUAGE_MODEL_CONFIG, makeLmBatch } from '../../../src/heads/lm/languageModel.js';
 import { saveHead, loadHead } from '../../../src/heads/saved.js';
 import { GO, EOS, PAD } from '../../../src/data/text/vocabulary.js';
+import { SearchStoppedError } from '../../../src/search/decodable.js';
 
 beforeAll(useTestBackend);
 
@@ -48,6 +49,8 @@ describe('LanguageModel', () => {
     expect(sampled).toEqual(lm.generate([[], [5]], { temperature: 1, topK: 3, seed: 4, maxLength: 10 }));
     const memory = tf.memory().numTensors;
     lm.generate([[4]], { maxLength: 5 });
+    expect(tf.memory().numTensors).toBe(memory);
+    expect(() => lm.generate([[4]], { maxLength: 5, shouldStop: () => true })).toThrow(SearchStoppedError);
     expect(tf.memory().numTensors).toBe(memory);
     const dir = mkdtempSync(join(tmpdir(), 'lm-'));
     await saveHead(dir, 'lm', lm, {});
