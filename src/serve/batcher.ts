@@ -19,6 +19,7 @@
 // once there is room for a chunk and as many wait, or the oldest has waited maxWaitMs (a chunk: streamCosts.ts). A
 // stream ends when it empties, and the next starts as a fixed batch would. Under load a stream so stays nearly full
 // and its steps never run with a few stragglers, which is most of what a fixed batch of varied lengths loses.
+import { takeItems, type BatchGroup, type BatchStream, type Pending, type Queue } from './batchQueue.js';
 import { joinChunk, recordJoin, recordStep, StreamCostBook, type StreamCosts } from './streamCosts.js';
 
 export interface BatcherOptions {
@@ -30,36 +31,6 @@ export interface BatcherOptions {
 
 export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatchSize: 64, maxWaitMs: 20 };
 
-/** One kind of mergeable work: items with the same key run together, in batches (`run`) or streams (`open`). */
-export type BatchGroup<I, O> = {
-  /** Items of groups with equal keys are merged (e.g. model name, beam size, n-best, length penalty). */
-  key: string;
-  /** The item's length (e.g. characters): a batch is sorted by it, so batch-mates are padded little. */
-  length(item: I): number;
-} & (
-  | {
-      /** Processes one batch; returns one output per item, in order. */
-      run(items: I[]): O[];
-      open?: undefined;
-    }
-  | {
-      /** Opens a running batch that items join between its steps. */
-      open(): BatchStream<I, O>;
-      run?: undefined;
-    }
-);
-
-/** A batch that items join and leave while it runs (continuous batching). */
-export interface BatchStream<I, O> {
-  /** Takes items in, to run from the next step. Items are numbered in the order added, from 0. */
-  add(items: I[]): void;
-  /** One step of every item in; returns the items it finished, by number. */
-  step(): { index: number; output: O }[];
-  /** Items added and not yet returned. */
-  readonly live: number;
-  dispose(): void;
-}
-
 /** What ran, for tests and logs. */
 export interface BatchInfo {
   key: string;
@@ -70,29 +41,6 @@ export interface BatchInfo {
   waitedMs: number;
   /** Items already running in the stream these join (0 for a new batch or stream). */
   running: number;
-}
-
-interface Pending {
-  items: unknown[];
-  results: unknown[];
-  /** Next item not yet given to a batch. */
-  next: number;
-  /** Items not yet answered. */
-  left: number;
-  arrived: number;
-  resolve(results: unknown[]): void;
-  reject(error: unknown): void;
-  done: boolean;
-}
-
-interface Queue {
-  group: BatchGroup<unknown, unknown>;
-  /** Requests with items not yet given to a batch, oldest first. */
-  waiting: Pending[];
-  /** Items not yet given to a batch. */
-  size: number;
-  /** When it last ran a batch (−∞ before): +∞ as it ends, the next step's time there, once requests were read. */
-  ranAt: number;
 }
 
 /** A group's running stream and who each of its items answers. */
@@ -107,8 +55,9 @@ interface Running {
 }
 
 interface Job {
-  run(): unknown;
+  run(shouldStop: () => boolean): unknown;
   arrived: number;
+  deadline: number;
   resolve(value: unknown): void;
   reject(error: unknown): void;
   done: boolean;
@@ -138,8 +87,12 @@ export class Batcher {
     this.expected = this.options.maxBatchSize;
   }
 
-  /** Queues a request's items; resolves to their outputs in order. An abort drops the items not yet run. */
-  submit<I, O>(group: BatchGroup<I, O>, items: readonly I[], signal?: AbortSignal): Promise<O[]> {
+  /**
+   * Queues a request's items; resolves to their outputs in order. An abort drops the items not yet run, and those
+   * running in a stream. `deadline` (the batcher's clock) is when the request's client stops waiting: a batch is told
+   * to stop (BatchGroup.run's shouldStop) once every request in it is past its deadline.
+   */
+  submit<I, O>(group: BatchGroup<I, O>, items: readonly I[], signal?: AbortSignal, deadline = Infinity): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise<O[]>((resolve, reject) => {
       const p: Pending = {
@@ -148,6 +101,7 @@ export class Batcher {
         next: 0,
         left: items.length,
         arrived: this.clock(),
+        deadline,
         resolve: resolve as (r: unknown[]) => void,
         reject,
         done: false,
@@ -161,10 +115,13 @@ export class Batcher {
     });
   }
 
-  /** Queues work that runs alone (e.g. sampling with a seed, whose outputs depend on batch-mates), in turn with batches. */
-  exclusive<T>(run: () => T, signal?: AbortSignal): Promise<T> {
+  /**
+   * Queues work that runs alone (e.g. sampling with a seed, whose outputs depend on batch-mates), in turn with
+   * batches; `run`'s shouldStop says when the deadline has passed, as for a batch (submit).
+   */
+  exclusive<T>(run: (shouldStop: () => boolean) => T, signal?: AbortSignal, deadline = Infinity): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { run, arrived: this.clock(), resolve, reject, done: false };
+      const job: Job = { run, arrived: this.clock(), deadline, resolve, reject, done: false };
       this.jobs.push(job);
       signal?.addEventListener(
         'abort',
@@ -268,6 +225,12 @@ export class Batcher {
       if (room >= chunk && (q.size >= chunk || waited >= this.options.maxWaitMs)) this.join(r, q, room);
     }
     if (!this.running.has(r.group.key)) return;
+    // Items of requests that are gone stop running.
+    for (const [index, { p }] of r.owners)
+      if (p.done) {
+        r.owners.delete(index);
+        r.stream.drop(index);
+      }
     let done: { index: number; output: unknown }[];
     const started = this.clock();
     try {
@@ -330,29 +293,17 @@ export class Batcher {
     this.jobs.shift();
     job.done = true;
     try {
-      job.resolve(job.run());
+      job.resolve(job.run(() => this.clock() >= job.deadline));
     } catch (e) {
       job.reject(e);
     }
   }
 
-  /**
-   * Takes up to `room` items from the waiting requests, round-robin (each gives one item per round), sorted by
-   * length; a request whose items are all taken leaves the queue, and an empty queue goes.
-   */
+  /** takeItems from the queue; an emptied queue goes. */
   private take(q: Queue, room: number): { p: Pending; index: number }[] {
-    const taken: { p: Pending; index: number }[] = [];
-    while (taken.length < room && q.waiting.length > 0) {
-      for (const p of [...q.waiting]) {
-        if (taken.length >= room) break;
-        taken.push({ p, index: p.next++ });
-        q.size--;
-        if (p.next === p.items.length) q.waiting.splice(q.waiting.indexOf(p), 1);
-      }
-    }
+    const taken = takeItems(q, room);
     if (q.waiting.length === 0) this.queues.delete(q.group.key);
-    const { group } = q;
-    return taken.sort((a, b) => group.length(a.p.items[a.index]) - group.length(b.p.items[b.index]));
+    return taken;
   }
 
   /** Gives an item its output; the request resolves when its last item has one. */
@@ -371,9 +322,17 @@ export class Batcher {
     const { group } = q;
     const requests = new Set(taken.map((t) => t.p));
     this.onBatch?.({ key: group.key, size: taken.length, requests: requests.size, waitedMs, running: 0 });
+    const shouldStop = (): boolean => {
+      const now = this.clock();
+      for (const p of requests) if (now < p.deadline) return false;
+      return true;
+    };
     let outputs: unknown[];
     try {
-      outputs = group.run!(taken.map((t) => t.p.items[t.index]));
+      outputs = group.run!(
+        taken.map((t) => t.p.items[t.index]),
+        shouldStop,
+      );
       if (outputs.length !== taken.length)
         throw new Error(`batch of ${taken.length} items gave ${outputs.length} outputs`);
     } catch (e) {

@@ -3,7 +3,8 @@
 // batcher within the request's deadline: texts of concurrent requests decoded together, sampling and forecasting one
 // request at a time.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Batcher, BatchGroup, BatchStream } from './batcher.js';
+import type { Batcher } from './batcher.js';
+import type { BatchGroup, BatchStream } from './batchQueue.js';
 import type { ServedModel, ModelKind } from './models.js';
 import { RequestError } from './requestError.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
@@ -42,8 +43,11 @@ export interface TaskRouteContext {
   usage: WeakMap<FastifyRequest, Usage>;
   /** The model a request names, or the first of the kind the endpoint serves. */
   pick: <K extends ModelKind>(name: string | undefined, kind: K) => Extract<ServedModel, { kind: K }>;
-  /** Waits for `work` at most the request timeout (then 503), or until the client closes the connection. */
-  withDeadline: <T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>) => Promise<T>;
+  /**
+   * Waits for `work` at most the request timeout (then 503), or until the client closes the connection; `deadline`
+   * (performance.now()'s clock, the batcher's) is when the timeout comes.
+   */
+  withDeadline: <T>(reply: FastifyReply, work: (signal: AbortSignal, deadline: number) => Promise<T>) => Promise<T>;
 }
 
 interface TranslateBody {
@@ -82,6 +86,7 @@ function translationStream(t: Translator, options: TranslateOptions): BatchStrea
   return {
     add: (items) => void stream.add(items),
     step: () => stream.step().map(({ index, translation }) => ({ index, output: translation })),
+    drop: (index) => stream.drop(index),
     get live() {
       return stream.live;
     },
@@ -139,10 +144,11 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
             { key, open: () => translationStream(t, options), length: (s) => s.length }
           : {
               key,
-              run: (items) => t.translate(items, { ...options, batchSize: o.batcher.maxBatchSize }),
+              run: (items, shouldStop) =>
+                t.translate(items, { ...options, batchSize: o.batcher.maxBatchSize, shouldStop }),
               length: (s) => s.length,
             };
-      const results = await withDeadline(reply, (signal) => batcher.submit(group, b.texts, signal));
+      const results = await withDeadline(reply, (signal, deadline) => batcher.submit(group, b.texts, signal, deadline));
       return { model: m.name, translations: results.map(translationJson) };
     },
   );
@@ -227,7 +233,9 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
       const generations =
         b.prompts.length === 0
           ? []
-          : await withDeadline(reply, (signal) => batcher.exclusive(() => m.lm.generate(b.prompts, options), signal));
+          : await withDeadline(reply, (signal, deadline) =>
+              batcher.exclusive((shouldStop) => m.lm.generate(b.prompts, { ...options, shouldStop }), signal, deadline),
+            );
       return { model: m.name, generations };
     },
   );

@@ -11,6 +11,7 @@ import { RequestError } from './requestError.js';
 import { registerTaskRoutes, type Usage } from './routes.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { isUserError } from '../errors.js';
+import { SearchStoppedError } from '../search/decodable.js';
 
 export interface ServerOptions {
   batcher: BatcherOptions;
@@ -256,18 +257,20 @@ export function buildServer(
   /**
    * Waits for `work` at most requestTimeoutMs; then aborts it (its queued texts are dropped) and answers 503. A
    * request whose client closes the connection first is aborted too (logged as 499, nginx's "client closed request"):
-   * a client that gave up, and perhaps sent it again, should not have the server decode it all the same.
+   * a client that gave up, and perhaps sent it again, should not have the server decode it all the same. The work is
+   * given the deadline too (performance.now()'s clock), for a search that blocks the event loop, so that no timer
+   * can fire, to stop itself (SearchStoppedError, answered as the timeout).
    */
-  const withDeadline = async <T>(reply: FastifyReply, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+  const withDeadline = async <T>(
+    reply: FastifyReply,
+    work: (signal: AbortSignal, deadline: number) => Promise<T>,
+  ): Promise<T> => {
     const req = reply.request;
     const ac = new AbortController();
-    const timer = setTimeout(
-      () =>
-        ac.abort(
-          new RequestError(503, `no answer within ${o.requestTimeoutMs} ms (the server is overloaded); try again`),
-        ),
-      o.requestTimeoutMs,
-    );
+    const deadline = performance.now() + o.requestTimeoutMs;
+    const timedOut = () =>
+      new RequestError(503, `no answer within ${o.requestTimeoutMs} ms (the server is overloaded); try again`);
+    const timer = setTimeout(() => ac.abort(timedOut()), o.requestTimeoutMs);
     const socket = req.raw.socket;
     const gone = (): void => {
       const error = new RequestError(499, 'the client closed the connection before the answer');
@@ -277,7 +280,9 @@ export function buildServer(
     };
     socket.once('close', gone);
     try {
-      return await work(ac.signal);
+      return await work(ac.signal, deadline);
+    } catch (e) {
+      throw e instanceof SearchStoppedError ? timedOut() : e;
     } finally {
       clearTimeout(timer);
       socket.off('close', gone);

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { Batcher, type BatchGroup, type BatchInfo } from '../../src/serve/batcher.js';
+import { Batcher, type BatchInfo } from '../../src/serve/batcher.js';
+import type { BatchGroup } from '../../src/serve/batchQueue.js';
 
 /** A group whose run answers each item with a tag of the item, recording every batch it was given. */
 function recordingGroup(key: string, batches: string[][]): BatchGroup<string, string> {
@@ -149,6 +150,51 @@ describe('Batcher', () => {
     expect(batches.flat()).not.toContain('x');
   });
 
+  it("tells a batch to stop once every request in it is past its deadline, and fails them with the batch's error", async () => {
+    // A batch that steps 10 ms at a time on a fake clock until told to stop (or 100 steps).
+    let now = 0;
+    const stepsRun: number[] = [];
+    const g: BatchGroup<string, string> = {
+      key: 'g',
+      length: (s) => s.length,
+      run: (items, shouldStop) => {
+        for (let step = 0; step < 100; step++) {
+          if (shouldStop()) {
+            stepsRun.push(step);
+            throw new Error(`stopped at ${now} ms`);
+          }
+          now += 10;
+        }
+        stepsRun.push(100);
+        return items;
+      },
+    };
+    const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 }, undefined, () => now);
+    // One batch, deadlines 50 and 200 ms: it stops at the later one, and both requests fail.
+    const early = b.submit(g, ['a'], undefined, 50);
+    const late = b.submit(g, ['b', 'c'], undefined, 200);
+    await expect(early).rejects.toThrow('stopped at 200 ms');
+    await expect(late).rejects.toThrow('stopped at 200 ms');
+    // A request without a deadline keeps its batch running to its end, whoever runs beside it.
+    now = 0;
+    const patient = b.submit(g, ['d']);
+    const hasty = b.submit(g, ['e'], undefined, 20);
+    expect(await Promise.all([patient, hasty])).toEqual([['d'], ['e']]);
+    expect(stepsRun).toEqual([20, 100]);
+  });
+
+  it('tells an exclusive job to stop once its deadline has passed', async () => {
+    let now = 0;
+    const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 }, undefined, () => now);
+    const job = (shouldStop: () => boolean) => {
+      for (let step = 0; step < 100; step++, now += 10) if (shouldStop()) return `stopped at ${now} ms`;
+      return 'ran to its end';
+    };
+    expect(await b.exclusive(job, undefined, 75)).toBe('stopped at 80 ms');
+    now = 0;
+    expect(await b.exclusive(job)).toBe('ran to its end');
+  });
+
   it('a failing batch rejects its requests only; later batches still run', async () => {
     const b = new Batcher({ maxBatchSize: 2, maxWaitMs: 0 });
     let calls = 0;
@@ -243,7 +289,7 @@ describe('Batcher', () => {
  */
 function streamingGroup(
   key: string,
-  log: { opened: number; disposed: number; steps: number[]; joins: string[][] },
+  log: { opened: number; disposed: number; steps: number[]; joins: string[][]; dropped: number[] },
   /** A fake clock that joins and steps advance by their costs, in ms. */
   clock?: { now: number; joinMs: number; stepMs: number },
 ) {
@@ -273,6 +319,13 @@ function streamingGroup(
           }
           return done;
         },
+        drop: (index) => {
+          log.dropped.push(index);
+          items.splice(
+            items.findIndex((it) => it.index === index),
+            1,
+          );
+        },
         get live() {
           return items.length;
         },
@@ -283,7 +336,13 @@ function streamingGroup(
   return group;
 }
 
-const newLog = () => ({ opened: 0, disposed: 0, steps: [] as number[], joins: [] as string[][] });
+const newLog = () => ({
+  opened: 0,
+  disposed: 0,
+  steps: [] as number[],
+  joins: [] as string[][],
+  dropped: [] as number[],
+});
 
 describe('Batcher with streams (continuous batching)', () => {
   it('answers each item as soon as it is done; items join a running stream between its steps', async () => {
@@ -401,17 +460,23 @@ describe('Batcher with streams (continuous batching)', () => {
     expect(log.disposed).toBe(2);
   });
 
-  it('an aborted request gets its rejection; its items already running finish unanswered, the others are answered', async () => {
+  it('an aborted request gets its rejection; its items already running leave the stream, the others are answered', async () => {
     const log = newLog();
     const b = new Batcher({ maxBatchSize: 8, maxWaitMs: 0 });
     const g = streamingGroup('s', log);
     const ac = new AbortController();
-    const gone = b.submit(g, ['x:4'], ac.signal);
+    const gone = b.submit(g, ['x:40', 'y:40'], ac.signal);
     const kept = b.submit(g, ['k:5']);
     await turns(2);
     ac.abort(new Error('timed out'));
     await expect(gone).rejects.toThrow('timed out');
     expect(await kept).toEqual(['k!']);
+    // Three items ran until the abort, then one: x and y (numbered 1 and 2, after the shorter k) were dropped at
+    // the next step, not decoded to their end.
+    expect(log.dropped.sort()).toEqual([1, 2]);
+    expect(log.steps.length).toBe(5);
+    expect(log.steps[0]).toBe(3);
+    expect(log.steps.slice(1).every((n) => n === 1)).toBe(true);
   });
 
   it('streams of different groups run side by side, a step each per turn; plain batches run in between', async () => {

@@ -8,7 +8,9 @@ import { useTestBackend } from '../helpers/backend.js';
 import { loadTinyServedModels, recordingServer, post } from '../helpers/serveModels.js';
 import type { ServerOptions } from '../../src/serve/server.js';
 import { disposeModels, type ServedModel } from '../../src/serve/models.js';
-import type { Translator } from '../../src/translation/translator.js';
+import type { TranslateOptions, Translator } from '../../src/translation/translator.js';
+import { SearchStoppedError } from '../../src/search/decodable.js';
+import type { GenerateOptions } from '../../src/heads/lm/languageModel.js';
 
 let models: ServedModel[];
 let translator: Translator;
@@ -157,6 +159,61 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
     expect(res.statusCode).toBe(503);
     expect(res.json().error).toMatch(/no answer within 50 ms/);
     expect(batches).toHaveLength(0);
+    await app.close();
+  });
+
+  it('a fixed batch still decoding at the timeout stops there (the event loop is blocked) and answers 503', async () => {
+    // A translation that runs up to 20 s unless told to stop, as a search does between its steps.
+    let stopped = false;
+    const slow = Object.create(translator, {
+      translate: {
+        value: (items: string[], options: TranslateOptions) => {
+          const until = performance.now() + 20_000;
+          while (performance.now() < until)
+            if (options.shouldStop?.()) {
+              stopped = true;
+              throw new SearchStoppedError();
+            }
+          return translator.translate(items, options);
+        },
+      },
+    }) as Translator;
+    const endless = models.map((m) => (m.kind === 'seq2seq' ? { ...m, translator: slow } : m)) as ServedModel[];
+    const { app, log } = server({ requestTimeoutMs: 100 }, endless);
+    const res = await post(app, '/v1/translate', { texts: ['one', 'two'] });
+    expect(stopped).toBe(true);
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toEqual({ error: expect.stringMatching(/^no answer within 100 ms/) });
+    expect(log.map((e) => e.status)).toEqual([503]);
+    await app.close();
+  });
+
+  it('generation still running at the timeout stops there too and answers 503', async () => {
+    let stopped = false;
+    const endless = models.map((m) =>
+      m.kind === 'lm'
+        ? {
+            ...m,
+            lm: Object.create(m.lm, {
+              generate: {
+                value: (prompts: string[], options: GenerateOptions) => {
+                  const until = performance.now() + 20_000;
+                  while (performance.now() < until)
+                    if (options.shouldStop?.()) {
+                      stopped = true;
+                      throw new SearchStoppedError();
+                    }
+                  return prompts;
+                },
+              },
+            }),
+          }
+        : m,
+    ) as ServedModel[];
+    const { app } = server({ requestTimeoutMs: 100 }, endless);
+    const res = await post(app, '/v1/generate', { prompts: ['one'] });
+    expect(stopped).toBe(true);
+    expect([res.statusCode, res.json().error]).toEqual([503, expect.stringMatching(/^no answer within 100 ms/)]);
     await app.close();
   });
 
