@@ -12,7 +12,7 @@ import {
 } from './backend/select.js';
 import { BLAS_CHOICES, BLAS_ENV, SERVING_SMALL_PRODUCT, type BlasChoice } from './backend/blas.js';
 import { isUserError } from './errors.js';
-import { commandsFor } from './cli/commands.js';
+import { commandsFor, runsTraining } from './cli/commands.js';
 import type { StartBackend } from './cli/flags.js';
 
 /** Starts the backend the global flags ask for (StartBackend, cli/flags.ts), and prints what it started. */
@@ -23,7 +23,7 @@ const startBackend: StartBackend = async (choice, serving = false, how = {}) => 
     ...(threads === undefined ? {} : { wasmThreads: threads }),
     ...(blas === undefined ? {} : { blas }),
     ...(serving ? { blasSingleThreadBelow: SERVING_SMALL_PRODUCT } : {}),
-    gradients: commands.some((c) => c.trains),
+    gradients: training,
   });
   const lines = [`backend: ${info.description}`];
   if (info.hint !== null) lines.push(info.hint);
@@ -76,11 +76,12 @@ const program = withGlobalOptions(
 
 const backend = (): Promise<void> => startBackend(program.opts()['backend'] as string | undefined);
 const commands = commandsFor(process.argv.slice(2), withGlobalOptions(new Command()));
+const training = runsTraining(commands, process.argv.slice(2), withGlobalOptions(new Command()));
 
 // A reader that goes away (`translate translate … | head -2`, a log pipe that closes) is no error. Output on stdout
 // is what the command makes, so with no one to read it the command stops, quietly; training goes on to its
 // checkpoints, as a server does to its next request, and what they would write is dropped.
-const stopsWithoutReader = !commands.some((c) => c.trains || c.serves === true);
+const stopsWithoutReader = !training && !commands.some((c) => c.serves === true);
 for (const stream of [process.stdout, process.stderr])
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;

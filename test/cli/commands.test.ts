@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { Command, Option } from 'commander';
-import { COMMANDS, commandsFor, type CommandContext } from '../../src/cli/commands.js';
+import { COMMANDS, commandsFor, runsTraining, type CommandContext } from '../../src/cli/commands.js';
 
 const context: CommandContext = {
   backend: () => Promise.reject(new Error('not started in these tests')),
@@ -32,6 +32,31 @@ describe('the CLI command table', () => {
   it('marks the commands that train (and so load gradients), and only those', () => {
     const training = COMMANDS.filter((c) => c.trains).map((c) => c.name);
     expect(training.sort()).toEqual(['classify', 'demo', 'forecast', 'lm', 'train']);
+  });
+
+  it('tells whether what runs may train, down to the subcommand (lm generate does not; lm train does)', () => {
+    const trains = (args: string[]) => runsTraining(commandsFor(args, globals()), args, globals());
+    for (const args of [
+      ['lm', 'train', '--corpus', 'x'],
+      ['--threads', '1', 'classify', 'train', 'x.tsv'],
+      ['classify', 'eval', '--model', 'm', 'x.tsv'],
+      ['forecast', 'eval', '--model', 'm'],
+      ['train', '--corpus', 'x'],
+      ['demo', 'number-words'],
+      // No subcommand named (help), or every command registered: as if it trained.
+      ['lm', '--help'],
+      ['--help'],
+    ])
+      expect([args, trains(args)]).toEqual([args, true]);
+    for (const args of [
+      ['lm', 'generate', '--model', 'm', 'once upon'],
+      ['--blas', 'none', 'lm', 'score', '--model', 'm', 'x.txt'],
+      ['classify', 'predict', '--model', 'm'],
+      ['forecast', 'predict', '--model', 'm'],
+      ['translate', '--model', 'm', 'one two'],
+      ['serve', '--model', 'm'],
+    ])
+      expect([args, trains(args)]).toEqual([args, false]);
   });
 
   it('marks the servers (they go on when their output has no reader), and only those', () => {
