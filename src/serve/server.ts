@@ -183,11 +183,12 @@ export function buildServer(
     void reply.code(status).send(body);
   });
 
-  // JSON bodies only, through parseJsonBody (fastify's parser says only "not valid JSON"); text/plain is refused
-  // with the other types rather than reaching a schema as a string.
+  // JSON bodies only, through parseJsonBody (fastify's parser says only "not valid JSON"): application/json and the
+  // structured +json types (RFC 6839: application/vnd.api+json, application/ld+json); text/plain is refused with the
+  // other types rather than reaching a schema as a string.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+  const json = (_req: FastifyRequest, text: string | Buffer, done: (e: Error | null, body?: unknown) => void): void => {
     let parsed: unknown;
     try {
       parsed = parseJsonBody(text as string);
@@ -196,7 +197,9 @@ export function buildServer(
       return;
     }
     done(null, parsed);
-  });
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  app.addContentTypeParser(/^application\/[^\s;/]+\+json(\s*;|$)/i, { parseAs: 'string' }, json);
 
   // Bodies come uncompressed: a gzip body would otherwise reach the JSON parser as bytes and be called invalid JSON.
   app.addHook('onRequest', (req, _reply, done) => {
