@@ -12,8 +12,8 @@ export type BatchGroup<I, O> = {
   | {
       /**
        * Processes one batch; returns one output per item, in order. `shouldStop` says when every request with
-       * items in it is past its deadline or gone: work that checks it between steps may then throw, and those
-       * requests fail with its error.
+       * items in it is past its deadline: work that checks it between steps may then throw, and those requests
+       * fail with its error.
        */
       run(items: I[], shouldStop: () => boolean): O[];
       open?: undefined;

@@ -1,8 +1,7 @@
 // What a translation's attention gives beyond its text: the alignment the search kept as it wrote each output token
-// (the source position attended to most; averaged over an ensemble's members), the weights when asked, and the
-// replacement of each <unk> the model writes by that
-// source token (Luong et al. 2015, "Addressing the Rare Word Problem"; OpenNMT's -replace_unk), through a phrase
-// table when one is given.
+// (the source token it attended to most; an ensemble's attention is its members' mean), the weights when asked, and
+// the replacement of each <unk> the model writes by that source token (Luong et al. 2015, "Addressing the Rare Word
+// Problem"; OpenNMT's -replace_unk), through a phrase table when one is given.
 import { type Vocabulary, UNK, PAD, GO } from '../data/text/vocabulary.js';
 import { ToolkitError } from '../errors.js';
 
