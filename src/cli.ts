@@ -2,22 +2,15 @@
 // The `translate` command line. The only place that prints, draws progress and sets exit codes.
 import { readFileSync } from 'node:fs';
 import { Command, Help, Option } from 'commander';
-import {
-  selectBackend,
-  parseBackendChoice,
-  parseWasmThreads,
-  BACKEND_CHOICES,
-  BACKEND_ENV,
-  WASM_THREADS_ENV,
-} from './backend/select.js';
+import { selectBackend, parseBackendChoice, BACKEND_CHOICES, BACKEND_ENV, WASM_THREADS_ENV } from './backend/select.js';
 import { BLAS_CHOICES, BLAS_ENV, SERVING_SMALL_PRODUCT, type BlasChoice } from './backend/blas.js';
 import { isUserError } from './errors.js';
 import { commandsFor, runsTraining } from './cli/commands.js';
-import type { StartBackend } from './cli/flags.js';
+import { threadsFlag, type StartBackend } from './cli/flags.js';
 
 /** Starts the backend the global flags ask for (StartBackend, cli/flags.ts), and prints what it started. */
 const startBackend: StartBackend = async (choice, serving = false, how = {}) => {
-  const threads = how.threads ?? parseWasmThreads(program.opts()['threads'] as string | undefined, '--threads');
+  const threads = how.threads ?? threadsFlag(program);
   const blas = program.opts()['blas'] as BlasChoice | undefined;
   const info = await selectBackend(choice === undefined ? undefined : parseBackendChoice(choice), process.env, {
     ...(threads === undefined ? {} : { wasmThreads: threads }),

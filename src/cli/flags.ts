@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ToolkitError } from '../errors.js';
+import { parseWasmThreads } from '../backend/select.js';
 
 /** An integer ≥ min (default 1), and ≤ max where one is given. */
 export const int =
@@ -69,6 +70,10 @@ export interface ProgramFlags {
 
 /** The program's --backend, if given. */
 export const backendFlag = (program: Command): string | undefined => program.opts<ProgramFlags>().backend;
+
+/** The program's --threads, if given: a positive integer, else a BackendError naming the flag. */
+export const threadsFlag = (program: Command): number | undefined =>
+  parseWasmThreads(program.opts<ProgramFlags>().threads, '--threads');
 
 /**
  * Starts the backend the global flags ask for (cli.ts), `choice` being --backend: a server (`serving`) gives

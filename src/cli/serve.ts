@@ -4,9 +4,9 @@
 // with its own models, share the listening socket (serveWorkers.ts).
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
-import { int, num, collect, backendFlag, type StartBackend } from './flags.js';
+import { int, num, collect, backendFlag, threadsFlag, type StartBackend } from './flags.js';
 import { isUserError } from '../errors.js';
-import { BACKEND_ENV, parseWasmThreads } from '../backend/select.js';
+import { BACKEND_ENV } from '../backend/select.js';
 import {
   handoffsSettled,
   nativeTfjsInstalled,
@@ -181,7 +181,7 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
         await serve(flags);
         return;
       }
-      const threads = parseWasmThreads(program.opts()['threads'] as string | undefined, '--threads') ?? 1;
+      const threads = threadsFlag(program) ?? 1;
       await runWorkers({ workers, threads, say });
     });
 }
@@ -197,7 +197,7 @@ async function serveAsWorker(
   startBackend: StartBackend,
 ): Promise<void> {
   try {
-    const threads = parseWasmThreads(program.opts()['threads'] as string | undefined, '--threads') ?? 1;
+    const threads = threadsFlag(program) ?? 1;
     await startBackend(backendFlag(program), true, {
       threads,
       say: (lines) => void link.send({ kind: 'backend', lines }),

@@ -12,6 +12,7 @@ import {
   collect,
   collectInts,
   backendFlag,
+  threadsFlag,
   refuseInputAsOutput,
 } from '../../src/cli/flags.js';
 
@@ -77,6 +78,14 @@ describe('program flags', () => {
     const absent = program();
     absent.parse(['--threads', '2'], { from: 'user' });
     expect(backendFlag(absent)).toBeUndefined();
+  });
+
+  it("threadsFlag: the program's --threads as a number when given, else undefined; a bad count names the flag", () => {
+    const parsed = (...args: string[]): Command =>
+      new Command('t').option('--threads <n>').parse(args, { from: 'user' });
+    expect(threadsFlag(parsed('--threads', '3'))).toBe(3);
+    expect(threadsFlag(parsed())).toBeUndefined();
+    expect(() => threadsFlag(parsed('--threads', '0'))).toThrow('--threads must be a positive integer, got "0"');
   });
 
   it('refuseInputAsOutput: an output that is an input by path, by another spelling or as a hard link is refused', async () => {
