@@ -106,7 +106,7 @@ export class Batcher {
         reject,
         done: false,
       };
-      const queue = this.queues.get(group.key) ?? { group, waiting: [], size: 0, ranAt: -Infinity };
+      const queue = this.queueOf(group);
       this.queues.set(group.key, queue);
       queue.waiting.push(p);
       queue.size += items.length;
@@ -285,7 +285,7 @@ export class Batcher {
     this.running.delete(r.group.key);
     r.stream.dispose();
     if (error === undefined) return;
-    const q = this.queues.get(r.group.key) ?? { group: r.group, waiting: [], size: 0, ranAt: -Infinity };
+    const q = this.queueOf(r.group);
     for (const { p } of r.owners.values()) this.fail(p, q, error);
   }
 
@@ -297,6 +297,11 @@ export class Batcher {
     } catch (e) {
       job.reject(e);
     }
+  }
+
+  /** The group's queue, or a new empty one (not yet in `queues`): it has never run a batch. */
+  private queueOf(group: BatchGroup<unknown, unknown>): Queue {
+    return this.queues.get(group.key) ?? { group, waiting: [], size: 0, ranAt: -Infinity };
   }
 
   /** takeItems from the queue; an emptied queue goes. */
