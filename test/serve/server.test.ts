@@ -29,6 +29,19 @@ const server = (
   served: Promise<readonly ServedModel[]> | readonly ServedModel[] = models,
 ) => recordingServer(served, options);
 
+/**
+ * Works for up to 20 s, blocking the event loop, unless `shouldStop` says stop, as a search asks between its steps:
+ * then calls `stopped` and throws SearchStoppedError.
+ */
+function workUntilStopped(shouldStop: (() => boolean) | undefined, stopped: () => void): void {
+  const until = performance.now() + 20_000;
+  while (performance.now() < until)
+    if (shouldStop?.()) {
+      stopped();
+      throw new SearchStoppedError();
+    }
+}
+
 describe('errors: a JSON { error, field } with the right status, never a stack trace', () => {
   const cases: [string, unknown, number, string | undefined, RegExp][] = [
     ['too many texts', { texts: Array(5).fill('one') }, 400, 'texts', /texts: must NOT have more than 4 items/],
@@ -167,17 +180,11 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
   });
 
   it('a fixed batch still decoding at the timeout stops there (the event loop is blocked) and answers 503', async () => {
-    // A translation that runs up to 20 s unless told to stop, as a search does between its steps.
     let stopped = false;
     const slow = Object.create(translator, {
       translate: {
         value: (items: string[], options: TranslateOptions) => {
-          const until = performance.now() + 20_000;
-          while (performance.now() < until)
-            if (options.shouldStop?.()) {
-              stopped = true;
-              throw new SearchStoppedError();
-            }
+          workUntilStopped(options.shouldStop, () => (stopped = true));
           return translator.translate(items, options);
         },
       },
@@ -201,12 +208,7 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
             lm: Object.create(m.lm, {
               generate: {
                 value: (prompts: string[], options: GenerateOptions) => {
-                  const until = performance.now() + 20_000;
-                  while (performance.now() < until)
-                    if (options.shouldStop?.()) {
-                      stopped = true;
-                      throw new SearchStoppedError();
-                    }
+                  workUntilStopped(options.shouldStop, () => (stopped = true));
                   return prompts;
                 },
               },
