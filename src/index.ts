@@ -155,6 +155,7 @@ export { trainNumberWords, evaluateNumberWords, DEFAULT_NUMBER_WORDS_DEMO } from
 export { greedyDecode, greedySearch } from './search/greedy.js';
 export { Ensemble } from './search/ensemble.js';
 export { beamSearch } from './search/beam.js';
+export { MAX_BEAM_SIZE } from './search/beamRows.js';
 export { sampleDecode } from './search/sample.js';
 export { search, type SearchOptions } from './search/search.js';
 export { SearchStoppedError, type Hypothesis } from './search/decodable.js';

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { writeFile, stat } from 'node:fs/promises';
 import { int, num, refuseInputAsOutput } from './flags.js';
+import { MAX_BEAM_SIZE } from '../search/beamRows.js';
 import * as path from 'node:path';
 import { readLines as readTextLines } from '../data/readers.js';
 import { Translator } from '../translation/translator.js';
@@ -108,7 +109,7 @@ export function registerEvalCommand(program: Command, startBackend: () => Promis
     .option('--src <file>', 'source sentences, one per line')
     .option('--hyp <file>', 'score this hypothesis file instead of translating (no model needed)')
     .requiredOption('--ref <file...>', 'reference translations, one per line (several files: several references)')
-    .option('--beam <k>', 'beam size, with length penalty (1 = greedy)', int('--beam'), 5)
+    .option('--beam <k>', 'beam size, with length penalty (1 = greedy)', int('--beam', 1, MAX_BEAM_SIZE), 5)
     .option('--length-penalty <alpha>', 'GNMT length penalty α for beam search', num('--length-penalty'), 0.6)
     .option('--batch-size <n>', 'sentences per batch', int('--batch-size'), 64)
     .option('--lowercase', 'case-insensitive BLEU')

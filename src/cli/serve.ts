@@ -5,6 +5,7 @@
 import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import { int, num, collect, backendFlag, threadsFlag, type StartBackend } from './flags.js';
+import { MAX_BEAM_SIZE } from '../search/beamRows.js';
 import { isUserError } from '../errors.js';
 import { BACKEND_ENV } from '../backend/select.js';
 import {
@@ -154,7 +155,7 @@ export function registerServeCommand(program: Command, startBackend: StartBacken
     )
     .option('--max-texts <n>', 'texts per request at most', int('--max-texts'), d.maxTexts)
     .option('--max-chars <n>', 'characters per text at most', int('--max-chars'), d.maxChars)
-    .option('--max-beam <k>', 'largest beam size a request may ask for', int('--max-beam'), d.maxBeam)
+    .option('--max-beam <k>', 'largest beam size a request may ask for', int('--max-beam', 1, MAX_BEAM_SIZE), d.maxBeam)
     .option('--body-limit <bytes>', 'largest request body', int('--body-limit'), d.bodyLimit)
     .option(
       '--request-timeout-ms <ms>',

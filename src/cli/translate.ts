@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { int, num, collect, backendFlag } from './flags.js';
+import { writeWaiting } from './stdout.js';
+import { MAX_BEAM_SIZE } from '../search/beamRows.js';
 import { readInputLines, DEFAULT_MAX_INPUT_LINE_BYTES, type InputLine } from './lineInput.js';
 import { Translator, type Translation, type TranslateOptions } from '../translation/translator.js';
 import { parsePhraseTable } from '../translation/alignment.js';
@@ -43,7 +45,7 @@ export function registerTranslateCommand(
       collect,
       [],
     )
-    .option('--beam <k>', 'beam size, with length penalty; 1 = greedy', int('--beam'), 5)
+    .option('--beam <k>', 'beam size, with length penalty; 1 = greedy', int('--beam', 1, MAX_BEAM_SIZE), 5)
     .option(
       '--n-best <n>',
       'hypotheses per input (text: Moses "i ||| text ||| score" lines; jsonl: a list)',
@@ -219,7 +221,7 @@ class TranslateRun {
       this.replaced += r!.replacedUnknown;
       out.push(...this.format(l, r!));
     });
-    if (out.length > 0) await write(out.map((x) => `${x}\n`).join(''));
+    if (out.length > 0) await writeWaiting(out.map((x) => `${x}\n`).join(''));
   }
 
   private format(l: InputLine, r: Translation): string[] {
@@ -262,12 +264,4 @@ class TranslateRun {
 
 function quoteList(tokens: readonly string[]): string {
   return tokens.map((t) => JSON.stringify(t)).join(', ');
-}
-
-/** Writes to stdout, waiting when the pipe is full (a slow reader slows translation instead of filling memory). */
-function write(text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve);
-  });
 }

@@ -28,7 +28,7 @@ import type { Decodable, Hypothesis, Stoppable } from './decodable.js';
 import { attentionStep, type AttentionStep, type KeepAttention } from './keptAttention.js';
 import { extendPath, hypothesisOf, type Path } from './hypothesisPath.js';
 import { rowTop, type RowTop } from './rowTop.js';
-import { cannotImprove, liveRows, spread, topContinuations } from './beamRows.js';
+import { cannotImprove, liveRows, spread, topContinuations, MAX_BEAM_SIZE } from './beamRows.js';
 
 export interface BeamOptions extends Stoppable {
   /** Hypotheses kept per sentence, K (default 5). */
@@ -135,7 +135,8 @@ export class BeamSession<M, S> {
     const K = options.beamSize ?? DEFAULT_BEAM_SIZE;
     const alpha = options.lengthPenalty ?? DEFAULT_LENGTH_PENALTY;
     const nBest = options.nBest ?? 1;
-    if (!Number.isInteger(K) || K < 1) throw new RangeError(`beamSize must be a positive integer, got ${K}`);
+    if (!Number.isInteger(K) || K < 1 || K > MAX_BEAM_SIZE)
+      throw new RangeError(`beamSize must be an integer from 1 to ${MAX_BEAM_SIZE}, got ${K}`);
     if (!Number.isInteger(nBest) || nBest < 1 || nBest > K)
       throw new RangeError(`nBest must be an integer in [1, beamSize=${K}], got ${nBest}`);
     // A negative α would shrink lp with length and void the bound of criterion (b).

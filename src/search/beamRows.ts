@@ -4,6 +4,14 @@ import { EOS } from '../data/text/vocabulary.js';
 import type { Hypothesis } from './decodable.js';
 import type { RowTop } from './rowTop.js';
 
+/**
+ * The largest beam a search takes. Each step ranks K continuations of each of a sentence's K rows (K² numbers a
+ * sentence, `spread` below) and runs the decoder on K rows a sentence: at K = 10⁵ that is 10¹⁰ numbers,
+ * past any heap. Beams in use are 4 to 12 (OpenNMT-py and Marian default to 5, GNMT used 10); wider beams lower
+ * BLEU (Koehn and Knowles 2017, "Six challenges for neural machine translation").
+ */
+export const MAX_BEAM_SIZE = 1024;
+
 /** The rows that hold a live hypothesis (a finite log-prob). */
 export function liveRows(logProb: Float64Array): Int32Array {
   let n = 0;

@@ -12,6 +12,7 @@ import { registerTaskRoutes, type Usage } from './routes.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { isUserError } from '../errors.js';
 import { SearchStoppedError } from '../search/decodable.js';
+import { MAX_BEAM_SIZE } from '../search/beamRows.js';
 
 export interface ServerOptions {
   batcher: BatcherOptions;
@@ -26,7 +27,7 @@ export interface ServerOptions {
   maxTexts: number;
   /** Characters per text at most (default 2,000). */
   maxChars: number;
-  /** Largest beam size a request may ask for (default 16). */
+  /** Largest beam size a request may ask for (default 16; at most MAX_BEAM_SIZE, 1,024). */
   maxBeam: number;
   /** Tokens a /v1/generate request may ask for at most (default 500). */
   maxGenerateLength: number;
@@ -127,6 +128,8 @@ export function buildServer(
     ...options,
     batcher: { ...DEFAULT_BATCHER_OPTIONS, ...options.batcher },
   };
+  if (!Number.isInteger(o.maxBeam) || o.maxBeam < 1 || o.maxBeam > MAX_BEAM_SIZE)
+    throw new RangeError(`maxBeam must be an integer from 1 to ${MAX_BEAM_SIZE}, got ${o.maxBeam}`);
   const batcher = new Batcher(o.batcher, o.onBatch);
   let loaded: readonly ServedModel[] | null = null;
   let failure: string | null = null;

@@ -24,6 +24,19 @@ export interface BatchedSearchOptions extends Stoppable {
   nBest?: number;
 }
 
+/**
+ * Decoder rows (sentences × beam) a search batch holds at most, unless `batchSize` asks for more: a wider beam takes
+ * fewer sentences at once, at least one. A batch of 64 sentences at beam 5 is 320 rows; at beam 200 it would be
+ * 12,800 rows of logits a step (400 MB at a vocabulary of 8,000), and 1,024 rows keep it to 5 sentences. A
+ * sentence's translation does not depend on its batch-mates, so this changes time and memory, not results.
+ */
+export const MAX_SEARCH_ROWS = 1024;
+
+/** Sentences a batch searches at once: `batchSize`, fewer where the beam takes it past max(batchSize, MAX_SEARCH_ROWS) rows. */
+export function sentencesPerBatch(batchSize: number, beamSize: number): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(Math.max(batchSize, MAX_SEARCH_ROWS) / beamSize)));
+}
+
 /** A source's output length limit: ratio × its tokens + margin. */
 export function outputLimit(sourceTokens: number, options: BatchedSearchOptions): number {
   return Math.ceil((options.maxLengthRatio ?? 2) * sourceTokens) + (options.maxLengthMargin ?? 10);
@@ -47,8 +60,8 @@ export function searchInBatches(
   attention: AttentionToKeep,
   scored: boolean,
 ): Hypothesis[][] {
-  const batchSize = options.batchSize ?? 64;
   const beamSize = options.beamSize ?? 1;
+  const batchSize = sentencesPerBatch(options.batchSize ?? 64, beamSize);
   const nBest = options.nBest ?? 1;
   const results: Hypothesis[][] = sources.map(() => []);
   const { shouldStop } = options;

@@ -99,5 +99,9 @@ describe('translate serve', () => {
     expect(port.code).toBe(1);
     expect(port.stderr).toMatch(/--port must be an integer from 0 to 65535/);
     expect(port.stderr).not.toMatch(/backend:/);
+    // So is a --max-beam past the widest beam a search takes.
+    const beam = await runCli(['serve', '--port', '0', '--model', 'x', '--max-beam', '5000'], { timeout: 60_000 });
+    expect(beam.code).toBe(1);
+    expect(beam.stderr).toMatch(/--max-beam must be an integer from 1 to 1024/);
   });
 });

@@ -150,4 +150,16 @@ describe('translate translate on unseen text', () => {
     );
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('takes the widest beam it allows and refuses a wider one in one line (beam 10⁵ once crashed allocating 10¹⁰ floats)', async () => {
+    const widest = await cli(['translate', '--model', wordModel, '--beam', '1024', '--n-best', '2', 'ein Mann']);
+    expect(widest.code).toBe(0);
+    expect(widest.stdout.trim().split('\n')).toHaveLength(2);
+    for (const beam of ['1025', '100000']) {
+      const r = await cli(['translate', '--model', wordModel, '--beam', beam, 'ein Mann']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(`argument '${beam}' is invalid. --beam must be an integer from 1 to 1024`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
 });

@@ -2,6 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { beamSearch, lengthNormaliser, BeamSession, type FinishedSentence } from '../../src/search/beam.js';
+import { MAX_BEAM_SIZE } from '../../src/search/beamRows.js';
 import type { Hypothesis } from '../../src/search/decodable.js';
 import { greedyDecode } from '../../src/search/greedy.js';
 import { search } from '../../src/search/search.js';
@@ -599,6 +600,20 @@ describe('beamSearch on hand-built models', () => {
     expect(() => beamSearch(model, oneSentence, { beamSize: 0, maxLength: 5 })).toThrow(RangeError);
     expect(() => beamSearch(model, oneSentence, { beamSize: 2, nBest: 3, maxLength: 5 })).toThrow(RangeError);
     expect(() => beamSearch(model, oneSentence, { beamSize: 2, maxLength: 5, lengthPenalty: -1 })).toThrow(RangeError);
+    // A beam past MAX_BEAM_SIZE is refused before anything is allocated (10⁵ once asked for 10¹⁰ floats).
+    for (const beamSize of [MAX_BEAM_SIZE + 1, 100_000, 2.5, Number.NaN, Infinity])
+      expect(() => beamSearch(model, oneSentence, { beamSize, maxLength: 5 })).toThrow(
+        /beamSize must be an integer from 1 to 1024/,
+      );
+    expect(model.steps).toBe(0);
+    // The widest beam allowed runs: every continuation of the tree fits in it.
+    const [widest] = beamSearch(new TreeModel(8, lengths), oneSentence, {
+      beamSize: MAX_BEAM_SIZE,
+      nBest: 3,
+      maxLength: 4,
+    });
+    const [narrow] = beamSearch(new TreeModel(8, lengths), oneSentence, { beamSize: 40, nBest: 3, maxLength: 4 });
+    expect(widest!.map((h) => h.ids)).toEqual(narrow!.map((h) => h.ids));
   });
 
   it('leaks no tensors', () => {

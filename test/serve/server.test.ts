@@ -253,6 +253,13 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
   );
 });
 
+describe('options', () => {
+  it('refuses a maxBeam that no search takes', () => {
+    for (const maxBeam of [0, 1.5, 5000])
+      expect(() => server({ maxBeam })).toThrow(/maxBeam must be an integer from 1 to 1024/);
+  });
+});
+
 describe('closing', () => {
   it('a request already in its socket when close() begins is answered as usual, logged, and its connection closed', async () => {
     const { app, log } = server();

@@ -1,7 +1,13 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { useTestBackend } from '../helpers/backend.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG } from '../../src/translation/seq2seq.js';
-import { searchInBatches, outputLimit } from '../../src/translation/batchedSearch.js';
+import {
+  searchInBatches,
+  outputLimit,
+  sentencesPerBatch,
+  MAX_SEARCH_ROWS,
+} from '../../src/translation/batchedSearch.js';
+import type { Decodable } from '../../src/search/decodable.js';
 import { Rng } from '../../src/random.js';
 import { argMax } from '../../src/search/keptAttention.js';
 import { SearchStoppedError } from '../../src/search/decodable.js';
@@ -76,5 +82,43 @@ describe('searchInBatches', () => {
     // Never stopping changes nothing.
     const asked = searchInBatches(model, sources, { beamSize: 3, shouldStop: () => false }, true, 'none', true);
     expect(asked.map((h) => h.map((x) => x.ids))).toEqual(plain.map((h) => h.map((x) => x.ids)));
+  });
+
+  it('takes fewer sentences a batch where a wide beam would pass MAX_SEARCH_ROWS rows, with the same results', () => {
+    expect(sentencesPerBatch(64, 5)).toBe(64);
+    expect(sentencesPerBatch(64, 16)).toBe(64);
+    expect(sentencesPerBatch(64, 200)).toBe(Math.floor(MAX_SEARCH_ROWS / 200));
+    expect(sentencesPerBatch(64, MAX_SEARCH_ROWS)).toBe(1);
+    expect(sentencesPerBatch(64, 5000)).toBe(1);
+    // A batch size past the row budget is the user's: greedy keeps it, a beam divides it.
+    expect(sentencesPerBatch(4096, 1)).toBe(4096);
+    expect(sentencesPerBatch(4096, 8)).toBe(512);
+    for (let i = 0; i < 200; i++) {
+      const batchSize = 1 + Math.floor(rng.next() * 3000);
+      const beam = 1 + Math.floor(rng.next() * 2000);
+      const n = sentencesPerBatch(batchSize, beam);
+      expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThanOrEqual(batchSize);
+      if (n > 1) expect(n * beam).toBeLessThanOrEqual(Math.max(batchSize, MAX_SEARCH_ROWS));
+    }
+    // What the model is asked to encode: batches of at most ⌊1024 / 300⌋ = 3 sentences at beam 300.
+    const sizes: number[] = [];
+    const counting = Object.create(model) as Decodable<unknown, unknown>;
+    counting.encode = (batch) => {
+      sizes.push(batch.size);
+      return model.encode(batch);
+    };
+    const some = sources.slice(0, 5); // 4 sentences and the empty one
+    const wide = searchInBatches(counting, some, { beamSize: 300, maxLengthMargin: 3 }, true, 'none', true);
+    expect(sizes).toEqual([3, 1]);
+    const narrow = searchInBatches(
+      model,
+      some,
+      { beamSize: 300, batchSize: 1, maxLengthMargin: 3 },
+      true,
+      'none',
+      true,
+    );
+    expect(wide.map((h) => h.map((x) => x.ids))).toEqual(narrow.map((h) => h.map((x) => x.ids)));
   });
 });
