@@ -82,6 +82,62 @@ describe('xoshiro128**', () => {
   });
 });
 
+describe('Rng.stream', () => {
+  it("starts from splitmix32's words of the seed XOR those of the index (another increment)", () => {
+    const withIncrement = (x: number, increment: bigint): number[] => {
+      let v = BigInt(x);
+      return Array.from({ length: 4 }, () => {
+        v = (v + increment) & M32;
+        let z = v;
+        z = ((z ^ (z >> 16n)) * 0x85ebca6bn) & M32;
+        z = ((z ^ (z >> 13n)) * 0xc2b2ae35n) & M32;
+        return Number(z ^ (z >> 16n));
+      });
+    };
+    for (const [seed, index] of [
+      [1, 0],
+      [7, 12345],
+      [0, 0xffffffff],
+    ] as const) {
+      const b = withIncrement(index, 0x6a09e667n);
+      expect(Rng.stream(seed, index).getState()).toEqual(referenceSeed(seed).map((w, i) => (w ^ b[i]!) >>> 0));
+    }
+  });
+
+  it('gives streams of one seed different first draws, spread evenly (2,000 streams, 8 bins, χ² < 24.3)', () => {
+    const bins = new Array<number>(8).fill(0);
+    const firsts = new Set<number>();
+    for (let index = 0; index < 2000; index++) {
+      const x = Rng.stream(3, index).nextUint32();
+      firsts.add(x);
+      bins[x >>> 29]!++;
+    }
+    expect(firsts.size).toBe(2000);
+    // χ² with 7 degrees of freedom: 24.3 is its 0.999 quantile.
+    expect(bins.reduce((sum, n) => sum + (n - 250) ** 2 / 250, 0)).toBeLessThan(24.3);
+  });
+
+  it('gives each (seed, index) its own numbers, the same every time', () => {
+    const seen = new Set<string>();
+    for (const seed of [0, 1, 2, 0xffffffff])
+      for (let index = 0; index < 50; index++) {
+        const first = draws(Rng.stream(seed, index), 4);
+        expect(draws(Rng.stream(seed, index), 4)).toEqual(first);
+        seen.add(first.join(','));
+      }
+    expect(seen.size).toBe(200);
+  });
+
+  it('refuses what is not a 32-bit unsigned integer', () => {
+    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN])
+      for (const args of [
+        [bad, 0],
+        [0, bad],
+      ] as const)
+        expect(() => Rng.stream(args[0], args[1])).toThrow(RangeError);
+  });
+});
+
 describe('derived draws', () => {
   it('next() is nextUint32 / 2^32, in [0, 1)', () => {
     const a = new Rng(3);

@@ -3,6 +3,7 @@
 // then used to continue prompts and to score perplexity beside an add-one unigram baseline.
 import { Option, type Command } from 'commander';
 import { int, num } from './flags.js';
+import { writeWaiting } from './stdout.js';
 import { addRunConfigFlags, resolveRun } from './runConfig.js';
 import { addHeadTrainingFlags, trainingLayer, runHeadTraining, fmt, type HeadTrainFlags } from './headTraining.js';
 import { ConfigError, pickDefined, isPlainObject } from '../train/config.js';
@@ -115,19 +116,32 @@ export interface LmGenerateFlags {
   seed: number;
 }
 
+/** Samples `lm generate` runs and writes at once. */
+const GENERATE_BATCH = 64;
+
 async function lmGenerate(flags: LmGenerateFlags, startBackend: StartBackend): Promise<void> {
   await startBackend();
   const lm = await TextLanguageModel.load(flags.model);
   try {
     const prompts = flags.prompt.length > 0 ? flags.prompt : [''];
-    const all = prompts.flatMap((p) => Array.from({ length: flags.count }, () => p));
-    const texts = lm.generate(all, {
-      temperature: flags.temperature,
-      topK: flags.topK,
-      maxLength: flags.maxLength,
-      seed: flags.seed,
-    });
-    process.stdout.write(texts.map((t) => `${t}\n`).join(''));
+    // Each prompt `count` times, a batch at a time, written as each batch ends: memory stays one batch whatever
+    // --count asks, and sample i (of the whole run) draws from stream i of the seed, as one call would.
+    const total = prompts.length * flags.count;
+    for (let first = 0; first < total; first += GENERATE_BATCH) {
+      const chunk = Array.from(
+        { length: Math.min(GENERATE_BATCH, total - first) },
+        (_, k) => prompts[Math.floor((first + k) / flags.count)]!,
+      );
+      const texts = lm.generate(chunk, {
+        temperature: flags.temperature,
+        topK: flags.topK,
+        maxLength: flags.maxLength,
+        seed: flags.seed,
+        firstPrompt: first,
+        batchSize: GENERATE_BATCH,
+      });
+      await writeWaiting(texts.map((t) => `${t}\n`).join(''));
+    }
   } finally {
     lm.dispose();
   }
@@ -207,7 +221,7 @@ export function registerLmCommands(program: Command, startBackend: StartBackend)
     .option('--top-k <k>', 'sample among the k most probable tokens (0 = all)', int('--top-k', 0), 0)
     .option('--max-length <n>', 'tokens to generate at most', int('--max-length'), 100)
     .option('--count <n>', 'samples per prompt', int('--count'), 1)
-    .option('--seed <n>', 'sampling seed', int('--seed', 0), 1)
+    .option('--seed <n>', 'sampling seed', int('--seed', 0, 0xffffffff), 1)
     .action(async (opts: LmGenerateFlags) => lmGenerate(opts, startBackend));
   lm.command('score')
     .description('perplexity of text files under the model (optionally beside an add-one unigram baseline)')

@@ -1,7 +1,8 @@
 // Sampling, batched: every sentence draws its next token from the model's distribution, sharpened or flattened by
-// a temperature and optionally cut to the k most probable tokens. Draws come from the seeded Rng, one per unfinished
-// sentence per step in sentence order, so the same seed gives the same outputs on any backend that gives the same
-// log-probs. Steps, EOS and maxLength behave as in greedy decoding.
+// a temperature and optionally cut to the k most probable tokens. Each sentence draws from its own stream of the
+// seed (Rng.stream(seed, its index)), one draw a step, so the same seed gives the same outputs on any backend that
+// gives the same log-probs, and a sentence's sample does not depend on its batch-mates or on how a run is split into
+// batches. Steps, EOS and maxLength behave as in greedy decoding.
 import type { SourceBatch } from '../data/text/batch.js';
 import { EOS, PAD, GO } from '../data/text/vocabulary.js';
 import { Rng } from '../random.js';
@@ -15,8 +16,13 @@ export interface SampleOptions extends Stoppable {
   topK?: number;
   /** Hard limit on output tokens per sentence (EOS excluded). */
   maxLength: number;
-  /** Seed of the generator the draws come from (default 1). */
+  /** Seed of the generators the draws come from (default 1). */
   seed?: number;
+  /**
+   * The index of the batch's first sentence in the whole run (default 0): sentence i draws from stream
+   * firstSentence + i of the seed, so a run split into batches samples as it would in one.
+   */
+  firstSentence?: number;
 }
 
 /**
@@ -31,7 +37,13 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
   if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`topK must be a non-negative integer, got ${topK}`);
   if (!Number.isInteger(maxLength) || maxLength < 0)
     throw new RangeError(`maxLength must be a non-negative integer, got ${maxLength}`);
-  const rng = new Rng(options.seed ?? 1);
+  const seed = options.seed ?? 1;
+  const first = options.firstSentence ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new RangeError(`seed must be an integer from 0 to 2^32 − 1, got ${seed}`);
+  if (!Number.isInteger(first) || first < 0 || first + batch.size - 1 > 0xffffffff)
+    throw new RangeError(`firstSentence must be an integer from 0 with the batch's indices below 2^32, got ${first}`);
+  const rngs = Array.from({ length: batch.size }, (_, i) => Rng.stream(seed, first + i));
 
   const outputs: Hypothesis[] = Array.from({ length: batch.size }, () => ({ ids: [], score: 0, logProb: 0 }));
   // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).
@@ -52,7 +64,7 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
         // PAD and GO are never outputs (as in greedy and beam search).
         const candidates = Float32Array.from(row);
         candidates[PAD] = candidates[GO] = -Infinity;
-        const id = t === maxLength ? EOS : draw(candidates, temperature, topK, rng);
+        const id = t === maxLength ? EOS : draw(candidates, temperature, topK, rngs[sentences[r]!]!);
         const out = outputs[sentences[r]!]!;
         out.logProb += row[id]!;
         if (id === EOS) {

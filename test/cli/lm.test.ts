@@ -56,6 +56,17 @@ describe('translate lm', () => {
     const samples = g.stdout.trimEnd().split('\n');
     expect(samples).toHaveLength(2);
     samples.forEach((s) => expect(s.startsWith('abc')).toBe(true));
+    // Two prompts 70 times each: written a batch of 64 at a time, prompt by prompt; sample i is the same whatever
+    // batch it ran in (here beside 63 others, and alone with the first two).
+    const sample = (prompts: string[], count: number) =>
+      cli(['lm', 'generate', '--model', out, '--prompt', ...prompts, '--count', String(count), '--max-length', '5']);
+    const many = await sample(['abc', 'de'], 70);
+    expect(many.code).toBe(0);
+    const written = many.stdout.trimEnd().split('\n');
+    expect(written).toHaveLength(140);
+    written.forEach((l, i) => expect(l.startsWith(i < 70 ? 'abc' : 'de')).toBe(true));
+    expect(new Set(written).size).toBeGreaterThan(10);
+    expect((await sample(['abc'], 2)).stdout.trimEnd().split('\n')).toEqual(written.slice(0, 2));
     const s = await cli(['lm', 'score', '--model', out, '--unigram', join(dir, 'train.txt'), join(dir, 'valid.txt')]);
     expect(s.code).toBe(0);
     const model = Number(/model perplexity ([\d.]+)/.exec(s.stdout)![1]);

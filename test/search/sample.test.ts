@@ -52,6 +52,22 @@ describe('sampleDecode', () => {
     expect(new Set(a.map((s) => s.join(' '))).size).toBeGreaterThan(10);
   });
 
+  it('gives each sentence its own stream: its sample depends on its place in the run, not on the batch it is in', () => {
+    const model = new FixedModel();
+    const whole = ids(sampleDecode(model, sentences(20), { maxLength: 10, seed: 7 }));
+    // The run split into batches of 3 (firstSentence: where each starts) samples as the whole batch did.
+    const split: number[][] = [];
+    for (let i = 0; i < 20; i += 3)
+      split.push(
+        ...ids(sampleDecode(model, sentences(Math.min(3, 20 - i)), { maxLength: 10, seed: 7, firstSentence: i })),
+      );
+    expect(split).toEqual(whole);
+    // A sentence alone at its index draws what it drew beside 19 others.
+    expect(ids(sampleDecode(model, sentences(1), { maxLength: 10, seed: 7, firstSentence: 13 }))).toEqual([whole[13]]);
+    for (const bad of [{ seed: -1 }, { seed: 1.5 }, { firstSentence: -1 }, { firstSentence: 2 ** 32 - 5 }])
+      expect(() => sampleDecode(model, sentences(20), { maxLength: 10, ...bad })).toThrow(RangeError);
+  });
+
   it('reports the model’s log-probability of the sample, EOS included', () => {
     for (const h of sampleDecode(new FixedModel(), sentences(20), { maxLength: 10, seed: 3, temperature: 2 })) {
       const expected = h.ids.reduce((sum, t) => sum + Math.log(PROBS[t]!), Math.log(PROBS[EOS]!));

@@ -57,7 +57,18 @@ export interface GenerateOptions extends Stoppable {
   temperature?: number;
   /** Sample among the k most probable tokens only (default 0: all). */
   topK?: number;
+  /** Seed of the draws (default 1): prompt i of the call draws from stream firstPrompt + i of it (Rng.stream). */
   seed?: number;
+  /**
+   * The index of the call's first prompt in a longer run (default 0), so that a run generated call by call (the
+   * CLI, a chunk at a time) samples as one call would.
+   */
+  firstPrompt?: number;
+  /**
+   * Prompts run together at most (default 64): memory is this many rows of state and of the vocabulary, however many
+   * prompts are given. Each prompt draws from its own stream, so the batch size does not change the samples.
+   */
+  batchSize?: number;
 }
 
 interface LmMemory {
@@ -106,24 +117,36 @@ export class LanguageModel {
     return { nll: mean * tokens, tokens };
   }
 
-  /** Continues each prompt (token ids, without GO) until EOS or maxLength; returns the generated ids. */
+  /**
+   * Continues each prompt (token ids, without GO) until EOS or maxLength, `batchSize` prompts at a time; returns the
+   * generated ids.
+   */
   generate(prompts: readonly (readonly number[])[], options: GenerateOptions = {}): number[][] {
-    const model = this.decodable(prompts);
-    const dummy: SourceBatch = {
-      size: prompts.length,
-      sourceSteps: 1,
-      source: new Int32Array(prompts.length),
-      sourceMask: new Float32Array(prompts.length),
-      sourceLengths: new Int32Array(prompts.length),
-    };
-    const hyps = sampleDecode(model, dummy, {
-      maxLength: options.maxLength ?? 100,
-      temperature: options.temperature ?? 1,
-      topK: options.topK ?? 0,
-      seed: options.seed ?? 1,
-      shouldStop: options.shouldStop,
-    });
-    return hyps.map((h) => h.ids);
+    const batchSize = options.batchSize ?? 64;
+    const first = options.firstPrompt ?? 0;
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    const out: number[][] = [];
+    for (let i = 0; i < prompts.length; i += batchSize) {
+      const chunk = prompts.slice(i, i + batchSize);
+      const dummy: SourceBatch = {
+        size: chunk.length,
+        sourceSteps: 1,
+        source: new Int32Array(chunk.length),
+        sourceMask: new Float32Array(chunk.length),
+        sourceLengths: new Int32Array(chunk.length),
+      };
+      const hyps = sampleDecode(this.decodable(chunk), dummy, {
+        maxLength: options.maxLength ?? 100,
+        temperature: options.temperature ?? 1,
+        topK: options.topK ?? 0,
+        seed: options.seed ?? 1,
+        firstSentence: first + i,
+        shouldStop: options.shouldStop,
+      });
+      for (const h of hyps) out.push(h.ids);
+    }
+    return out;
   }
 
   /** The model as search sees it, for these prompts: GO at the first step stands for each prompt's last token. */

@@ -47,6 +47,14 @@ describe('LanguageModel', () => {
     expect(greedy!.slice(0, 2)).toEqual([9, 10]);
     const sampled = lm.generate([[], [5]], { temperature: 1, topK: 3, seed: 4, maxLength: 10 });
     expect(sampled).toEqual(lm.generate([[], [5]], { temperature: 1, topK: 3, seed: 4, maxLength: 10 }));
+    // Batches of any size, or a run made call by call (firstPrompt), sample as one call does.
+    const prompts = Array.from({ length: 9 }, (_, i) => (i % 3 === 0 ? [] : [4 + (i % 5)]));
+    const options = { temperature: 1, seed: 4, maxLength: 10 };
+    const one = lm.generate(prompts, options);
+    expect(new Set(one.map((g) => g.join(' '))).size).toBeGreaterThan(3);
+    for (const batchSize of [1, 2, 4]) expect(lm.generate(prompts, { ...options, batchSize })).toEqual(one);
+    expect(lm.generate(prompts.slice(5), { ...options, firstPrompt: 5 })).toEqual(one.slice(5));
+    expect(() => lm.generate(prompts, { ...options, batchSize: 0 })).toThrow(RangeError);
     const memory = tf.memory().numTensors;
     lm.generate([[4]], { maxLength: 5 });
     expect(tf.memory().numTensors).toBe(memory);
