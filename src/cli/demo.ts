@@ -13,6 +13,7 @@ import { CharTokenizer } from '../data/text/tokenizers.js';
 import { Option, type Command } from 'commander';
 import { ProgressBar } from './progress.js';
 import { int, positive, keep, share } from './flags.js';
+import { MAX_LAYERS } from '../recurrent/stack.js';
 import { DEFAULT_CELL, type CellKind } from '../recurrent/cell.js';
 import type { AttentionKind } from '../decoder/attention.js';
 import type { BridgeKind } from '../encoder/bridge.js';
@@ -188,7 +189,7 @@ export function registerDemoCommands(program: Command, startBackend: () => Promi
     )
     .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['gru', 'lstm', 'rnn']).default('gru'))
     .option('--peepholes', 'LSTM peephole connections')
-    .option('--layers <n>', 'stacked layers in encoder and decoder', int('--layers'), 1)
+    .option('--layers <n>', 'stacked layers in encoder and decoder', int('--layers', 1, MAX_LAYERS), 1)
     .option('--bidirectional', 'bidirectional encoder (each direction gets half the units)')
     .option('--residual', 'residual connections between stacked layers')
     .option(

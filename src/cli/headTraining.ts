@@ -3,6 +3,7 @@
 // dropout flags of the classifier and forecaster, and the run of the loop with progress and the saved config.
 import { Option, type Command } from 'commander';
 import { int, keep, positive, num } from './flags.js';
+import { MAX_LAYERS } from '../recurrent/stack.js';
 import { trainWithProgress } from './trainingRun.js';
 import type { RunConfigFlags } from './runConfig.js';
 import { pickDefined } from '../train/config.js';
@@ -106,7 +107,7 @@ export interface StackFlags {
 
 export function addStackFlags(c: Command): Command {
   return c
-    .option('--layers <n>', 'stacked recurrent layers (default: 1)', int('--layers'))
+    .option('--layers <n>', 'stacked recurrent layers (default: 1)', int('--layers', 1, MAX_LAYERS))
     .option('--input-keep <p>', 'dropout: keep probability of layer inputs (default: 1)', keep('--input-keep'))
     .option('--output-keep <p>', 'dropout: keep probability of layer outputs (default: 1)', keep('--output-keep'))
     .option(

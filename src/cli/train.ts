@@ -3,6 +3,7 @@
 // Ctrl-C finishes the current step, writes the checkpoint and exits; a second Ctrl-C exits at once.
 import { Command, Option } from 'commander';
 import { int, num, positive, keep, backendFlag } from './flags.js';
+import { MAX_LAYERS } from '../recurrent/stack.js';
 import * as path from 'node:path';
 import { trainWithProgress } from './trainingRun.js';
 import { resolveConfig, checkConfig, TRANSLATION_CONFIG, type PartialTrainConfig } from '../translation/config.js';
@@ -256,8 +257,8 @@ export function registerTrainCommand(
       'bidirectional encoder, each direction hidden/2 units unless --encoder-hidden (the default)',
     )
     .option('--no-bidirectional', 'unidirectional encoder')
-    .option('--encoder-layers <n>', 'stacked encoder layers (default: 1)', int('--encoder-layers'))
-    .option('--decoder-layers <n>', 'stacked decoder layers (default: 1)', int('--decoder-layers'))
+    .option('--encoder-layers <n>', 'stacked encoder layers (default: 1)', int('--encoder-layers', 1, MAX_LAYERS))
+    .option('--decoder-layers <n>', 'stacked decoder layers (default: 1)', int('--decoder-layers', 1, MAX_LAYERS))
     .option(
       '--encoder-hidden <n>',
       'encoder units per direction (default: hidden, halved when bidirectional)',

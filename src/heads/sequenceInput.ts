@@ -8,7 +8,7 @@ import type { Rng } from '../random.js';
 import { embed } from '../layers/embedding.js';
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import type { RecurrentLayer } from '../recurrent/recurrentLayer.js';
-import { RecurrentStack, projectInput, type StackLayer, type StackInput } from '../recurrent/stack.js';
+import { RecurrentStack, projectInput, MAX_LAYERS, type StackLayer, type StackInput } from '../recurrent/stack.js';
 import { DEFAULT_CELL, type CellOptions } from '../recurrent/cell.js';
 import { PAD } from '../data/text/vocabulary.js';
 
@@ -90,8 +90,8 @@ export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, 
 
 /** Throws a RangeError naming the bad reader option. */
 export function checkReaderOptions(o: ReaderOptions): void {
-  if (!(Number.isInteger(o.layers) && o.layers >= 1))
-    throw new RangeError(`layers must be an integer ≥ 1, got ${o.layers}`);
+  if (!(Number.isInteger(o.layers) && o.layers >= 1 && o.layers <= MAX_LAYERS))
+    throw new RangeError(`layers must be an integer from 1 to ${MAX_LAYERS}, got ${o.layers}`);
   checkDropout(o.dropout);
   if (!(o.embeddingKeep > 0 && o.embeddingKeep <= 1))
     throw new RangeError(`embeddingKeep must be a keep probability in (0, 1], got ${o.embeddingKeep}`);

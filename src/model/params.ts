@@ -26,6 +26,13 @@ export class ParamError extends ToolkitError {
  */
 export const MAX_WEIGHT_VALUES = 2 ** 28;
 
+/**
+ * The most values a model's weights may have in all (2^28 too): the wasm backend's heap ends at 4 GiB, and training
+ * keeps three more copies (gradients, Adam's two moments). A config asking for more (10,000 stacked layers, each
+ * layer under MAX_WEIGHT_VALUES) is refused by name, where it ended in the wasm module's "Aborted()".
+ */
+export const MAX_MODEL_VALUES = 2 ** 28;
+
 export interface ParamsOptions {
   /**
    * The manifest these weights will be loaded from (a saved model): every create() is checked against it before
@@ -35,6 +42,8 @@ export interface ParamsOptions {
   expected?: readonly WeightEntry[];
   /** Where `expected` came from, for messages (e.g. the model.json path). */
   source?: string;
+  /** The most values the weights may have in all (default MAX_MODEL_VALUES). */
+  maxValues?: number;
 }
 
 export class Params {
@@ -42,6 +51,8 @@ export class Params {
   private readonly derivedCache = new Map<string, { from: object[]; value: tf.Tensor }>();
 
   private readonly expected: ReadonlyMap<string, readonly number[]> | null;
+  /** Values of the weights created so far. */
+  private total = 0;
 
   constructor(
     private readonly rng: Rng,
@@ -71,6 +82,12 @@ export class Params {
       throw new ParamError(
         `${source}: weight "${name}" [${shape}] would have ${size} values, over the limit of ${MAX_WEIGHT_VALUES}`,
       );
+    const most = this.options.maxValues ?? MAX_MODEL_VALUES;
+    if (this.total + size > most)
+      throw new ParamError(
+        `${source}: the weights would have more than ${most} values in all (${this.total + size} with "${name}", weight ${this.vars.size + 1}): make the model smaller`,
+      );
+    this.total += size;
     const values = new Float32Array(size);
     if (init.kind === 'uniform') for (let i = 0; i < size; i++) values[i] = this.rng.uniform(-init.scale, init.scale);
     else if (init.kind === 'normal') for (let i = 0; i < size; i++) values[i] = this.rng.normal() * init.std;

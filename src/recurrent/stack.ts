@@ -28,6 +28,12 @@ export interface StackOptions {
   dropout: DropoutOptions;
 }
 
+/**
+ * The most layers a stack takes. GNMT stacked 8 (with residual connections, which it found needed past 4); at
+ * 10,000 a config's typo allocated weights for minutes before memory ran out. Far above any stack that trains.
+ */
+export const MAX_LAYERS = 100;
+
 export const DEFAULT_STACK: StackOptions = { layers: 1, bidirectional: false, residual: false, dropout: NO_DROPOUT };
 
 /** One layer of the stack: its forward direction, and its backward one when bidirectional. */

@@ -13,6 +13,7 @@ import { Bridge, BRIDGE_KINDS, type BridgeKind } from '../encoder/bridge.js';
 import { Decoder, joinMemories, type Memory, type DecoderState } from '../decoder/decoder.js';
 import { ATTENTION_KINDS, type AttentionKind } from '../decoder/attention.js';
 import { DEFAULT_CELL, CELL_KINDS, stateBlocks, type CellOptions } from '../recurrent/cell.js';
+import { MAX_LAYERS } from '../recurrent/stack.js';
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { sequenceLoss } from '../loss/sequenceLoss.js';
 import type { LossContext } from '../train/task.js';
@@ -111,8 +112,12 @@ function validate(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: nu
   positive('hiddenSize', c.hiddenSize);
   positive('encoderHiddenSize', c.encoderHiddenSize, 0);
   positive('attentionSize', c.attentionSize, 0);
-  positive('encoderLayers', c.encoderLayers);
-  positive('decoderLayers', c.decoderLayers);
+  for (const [name, layers] of [
+    ['encoderLayers', c.encoderLayers],
+    ['decoderLayers', c.decoderLayers],
+  ] as const)
+    if (!Number.isInteger(layers) || layers < 1 || layers > MAX_LAYERS)
+      throw new Seq2SeqConfigError(`${name} must be an integer from 1 to ${MAX_LAYERS}, got ${layers}`);
   if (!CELL_KINDS.includes(c.cell.kind))
     throw new Seq2SeqConfigError(
       `cell.kind must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(c.cell.kind)}`,

@@ -4,7 +4,15 @@ import { useTestBackend } from '../helpers/backend.js';
 import { Params } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
 import { DEFAULT_CELL } from '../../src/recurrent/cell.js';
-import { SequenceReader, tokenBatch, featureBatch, embeddingDropoutScales } from '../../src/heads/sequenceInput.js';
+import {
+  SequenceReader,
+  tokenBatch,
+  featureBatch,
+  embeddingDropoutScales,
+  checkReaderOptions,
+  DEFAULT_READER,
+} from '../../src/heads/sequenceInput.js';
+import { MAX_LAYERS } from '../../src/recurrent/stack.js';
 
 beforeAll(useTestBackend);
 
@@ -116,5 +124,14 @@ describe('embedding dropout', () => {
     plain.flat(2).forEach((v, i) => expect(v).toBeCloseTo(noDrop.flat(2)[i]!, 5));
     params.dispose();
     featureParams.dispose();
+  });
+
+  it('checks its options: 1 to MAX_LAYERS layers, keep probabilities in (0, 1]', () => {
+    expect(() => checkReaderOptions({ ...DEFAULT_READER, layers: MAX_LAYERS })).not.toThrow();
+    for (const layers of [0, 2.5, MAX_LAYERS + 1])
+      expect(() => checkReaderOptions({ ...DEFAULT_READER, layers })).toThrow(
+        `layers must be an integer from 1 to ${MAX_LAYERS}, got ${layers}`,
+      );
+    expect(() => checkReaderOptions({ ...DEFAULT_READER, embeddingKeep: 0 })).toThrow(/embeddingKeep/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
-import { Params, MAX_WEIGHT_VALUES } from '../../src/model/params.js';
+import { Params, MAX_WEIGHT_VALUES, MAX_MODEL_VALUES } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
 
 beforeAll(useTestBackend);
@@ -151,6 +151,20 @@ describe('Params.create', () => {
     );
     expect(() => p.create('w', [2.5], { kind: 'zeros' })).toThrow(/not whole sizes/);
     expect(p.count()).toBe(0);
+    p.dispose();
+  });
+
+  it('refuses the weight that takes the model past maxValues in all (default MAX_MODEL_VALUES), allocating nothing for it', () => {
+    expect(MAX_MODEL_VALUES).toBe(2 ** 28);
+    const p = new Params(new Rng(1), { maxValues: 100, source: 'cfg.json' });
+    p.create('a', [6, 10], { kind: 'zeros' });
+    p.create('b', [40], { kind: 'zeros' });
+    const before = tf.memory().numTensors;
+    expect(() => p.create('c', [1], { kind: 'zeros' })).toThrow(
+      'cfg.json: the weights would have more than 100 values in all (101 with "c", weight 3): make the model smaller',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(p.count()).toBe(100);
     p.dispose();
   });
 });

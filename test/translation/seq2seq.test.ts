@@ -28,6 +28,7 @@ import { CharTokenizer } from '../../src/data/text/tokenizers.js';
 import { numberWordsVocabularies } from '../../src/data/text/numberWords.js';
 import { Rng } from '../../src/random.js';
 import { checkVariableGradients } from '../helpers/gradientCheck.js';
+import { MAX_LAYERS } from '../../src/recurrent/stack.js';
 
 beforeAll(useTestBackend);
 
@@ -311,6 +312,12 @@ describe('Seq2Seq config', () => {
       /equal source and target vocabulary sizes, got 12 and 13/,
     );
     expect(() => new Seq2Seq(small({ encoderLayers: 0 }), V, V)).toThrow(/encoderLayers/);
+    // A stack past MAX_LAYERS is refused before a weight is made (10,000 layers allocated for seconds, then aborted).
+    const before = tf.memory().numTensors;
+    expect(() => new Seq2Seq(small({ decoderLayers: MAX_LAYERS + 1 }), V, V)).toThrow(
+      `decoderLayers must be an integer from 1 to ${MAX_LAYERS}, got ${MAX_LAYERS + 1}`,
+    );
+    expect(tf.memory().numTensors).toBe(before);
     expect(() => new Seq2Seq(small({ dropout: { inputKeep: 1.2, outputKeep: 1, stateKeep: 1 } }), V, V)).toThrow(
       /inputKeep/,
     );
