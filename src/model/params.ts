@@ -83,10 +83,12 @@ export class Params {
         `${source}: weight "${name}" [${shape}] would have ${size} values, over the limit of ${MAX_WEIGHT_VALUES}`,
       );
     const most = this.options.maxValues ?? MAX_MODEL_VALUES;
-    if (this.total + size > most)
+    if (this.total + size > most) {
+      const at = `${this.total + size} with "${name}", weight ${this.vars.size + 1}`;
       throw new ParamError(
-        `${source}: the weights would have more than ${most} values in all (${this.total + size} with "${name}", weight ${this.vars.size + 1}): make the model smaller`,
+        `${source}: the weights would have more than ${most} values in all (${at}): make the model smaller`,
       );
+    }
     this.total += size;
     const values = new Float32Array(size);
     if (init.kind === 'uniform') for (let i = 0; i < size; i++) values[i] = this.rng.uniform(-init.scale, init.scale);
