@@ -5,6 +5,7 @@ import { type Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { int, refuseInputAsOutput } from './flags.js';
+import { writeWaiting } from './stdout.js';
 import { addRunConfigFlags, resolveRun } from './runConfig.js';
 import { runHeadTraining } from './headTraining.js';
 import {
@@ -18,7 +19,7 @@ import {
 import {
   candidateLine,
   describeForecast,
-  forecastCsv,
+  forecastCsvRows,
   forecastRunsReport,
   selectionReport,
   seedTestLine,
@@ -41,7 +42,7 @@ import {
   evaluateBaselines,
 } from '../heads/forecaster/baselines.js';
 import type { SelectionResult } from '../heads/forecaster/forecastRecipe.js';
-import { SeriesForecaster, FORECASTER_KIND } from '../heads/forecaster/seriesForecaster.js';
+import { SeriesForecaster, FORECASTER_KIND, ForecastInputError } from '../heads/forecaster/seriesForecaster.js';
 import { FORECAST_CONFIG, resolveForecastConfig } from '../heads/forecaster/config.js';
 import {
   planForecast,
@@ -268,8 +269,18 @@ async function forecastPredict(flags: ForecastPredictFlags, startBackend: StartB
   try {
     const series = await readSeries({ ...flags, columns: forecaster.settings.inputs });
     const steps = flags.steps ?? forecaster.model.config.horizon;
-    const f = forecaster.forecastAhead(series.columns, steps);
-    process.stdout.write(forecastCsv(forecaster.settings.targets, f, steps));
+    // Written a window's forecast at a time: a long --steps costs time, not memory.
+    const targets = forecaster.settings.targets;
+    let header = true;
+    try {
+      for (const { first, values } of forecaster.forecastChunks(series.columns, steps)) {
+        await writeWaiting(forecastCsvRows(targets, values, first, header));
+        header = false;
+      }
+    } catch (e) {
+      if (e instanceof ForecastInputError) throw new ForecastInputError(`${flags.csv}: ${e.message}`);
+      throw e;
+    }
   } finally {
     forecaster.dispose();
   }

@@ -140,9 +140,18 @@ export function targetRmseTable(target: string, rows: readonly (readonly [string
   return `  ${target}: RMSE\n` + rows.map(([label, rmse]) => `    ${label.padEnd(28)} ${rmse.toFixed(2)}\n`).join('');
 }
 
-/** `forecast predict`: a CSV of the forecast, one row per step ahead, one column per target. */
-export function forecastCsv(targets: readonly string[], forecast: readonly ArrayLike<number>[], steps: number): string {
-  const lines = [`step,${targets.join(',')}`];
-  for (let h = 0; h < steps; h++) lines.push(`${h + 1},${forecast.map((c) => c[h]!.toPrecision(6)).join(',')}`);
+/**
+ * `forecast predict`'s CSV, a chunk at a time: the rows of steps first + 1 … first + n (`forecast`: n values per
+ * target, six significant digits), after the header line of the targets when `header` (default: when first is 0).
+ */
+export function forecastCsvRows(
+  targets: readonly string[],
+  forecast: readonly ArrayLike<number>[],
+  first: number,
+  header = first === 0,
+): string {
+  const lines = header ? [`step,${targets.join(',')}`] : [];
+  const n = forecast[0]?.length ?? 0;
+  for (let h = 0; h < n; h++) lines.push(`${first + h + 1},${forecast.map((c) => c[h]!.toPrecision(6)).join(',')}`);
   return lines.join('\n') + '\n';
 }

@@ -61,6 +61,23 @@ describe('translate forecast', () => {
     const p = await cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '3']);
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^step,passengers\n1,[\d.-]+\n2,[\d.-]+\n3,[\d.-]+\n$/);
+    // Written a window at a time: 500 steps are one header and 500 numbered rows, the first three as before.
+    const long = await cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'series.csv'), '--steps', '500']);
+    expect(long.code).toBe(0);
+    const rows = long.stdout.trimEnd().split('\n');
+    expect(rows).toHaveLength(501);
+    expect(rows.slice(1).map((r) => Number(r.split(',')[0]))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    expect(rows.slice(0, 4).join('\n') + '\n').toBe(p.stdout);
+    // A series shorter than the window names its file.
+    writeFileSync(
+      join(dir, 'short.csv'),
+      readFileSync(join(dir, 'series.csv'), 'utf8').split('\n').slice(0, 4).join('\n'),
+    );
+    const short = await cli(['forecast', 'predict', '--model', out, '--csv', join(dir, 'short.csv')]);
+    expect(short.code).toBe(1);
+    expect(short.stderr).toMatch(
+      /translate: error: .*short\.csv: the series has 3 rows, fewer than the model's window of \d+\n$/,
+    );
     const bad = await cli([
       'forecast',
       'train',

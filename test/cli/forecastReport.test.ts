@@ -11,7 +11,7 @@ import {
   sinesEvalReport,
   seriesEvalHeader,
   targetRmseTable,
-  forecastCsv,
+  forecastCsvRows,
 } from '../../src/cli/forecastReport.js';
 import { DEFAULT_RECIPE, type SelectionCandidate } from '../../src/heads/forecaster/forecastRecipe.js';
 import type { ForecastScores } from '../../src/heads/forecaster/baselines.js';
@@ -142,10 +142,13 @@ describe('forecast reports', () => {
     ).toBe(`  passengers: RMSE\n    ${'model'.padEnd(28)} 1.23\n    ${'naive (last value)'.padEnd(28)} 20.00\n`);
   });
 
-  it('forecastCsv: a header of the targets, one row per step ahead, six significant digits', () => {
-    expect(forecastCsv(['a', 'b'], [Float32Array.of(1, 2.5), [1234567, 0.000123456]], 2)).toBe(
+  it('forecastCsvRows: a header of the targets, one row per step ahead, six significant digits; later chunks go on', () => {
+    expect(forecastCsvRows(['a', 'b'], [Float32Array.of(1, 2.5), [1234567, 0.000123456]], 0)).toBe(
       'step,a,b\n1,1.00000,1.23457e+6\n2,2.50000,0.000123456\n',
     );
-    expect(forecastCsv(['a'], [[1, 2, 3]], 1)).toBe('step,a\n1,1.00000\n');
+    expect(forecastCsvRows(['a'], [[7, 8]], 2)).toBe('3,7.00000\n4,8.00000\n');
+    // Chunks joined are the CSV of the whole forecast.
+    const whole = forecastCsvRows(['a'], [[1, 2, 3, 4, 5]], 0);
+    expect(forecastCsvRows(['a'], [[1, 2]], 0) + forecastCsvRows(['a'], [[3, 4, 5]], 2)).toBe(whole);
   });
 });

@@ -256,6 +256,24 @@ export class SeriesForecaster {
    * input to be predicted).
    */
   forecastAhead(columns: readonly ArrayLike<number>[], steps: number): Float64Array[] {
+    // The chunks first: their checks run before `steps` values are allocated.
+    const chunks = [...this.forecastChunks(columns, steps)];
+    return this.settings.targets.map((_, g) => {
+      const out = new Float64Array(steps);
+      for (const { first, values } of chunks) out.set(values[g]!, first);
+      return out;
+    });
+  }
+
+  /**
+   * forecastAhead a window's forecast at a time: each chunk holds the values of steps first … first + horizon − 1
+   * (fewer at the end), per target column. Memory is one window whatever `steps` asks (the CLI writes each chunk as it
+   * comes); the values are forecastAhead's.
+   */
+  *forecastChunks(
+    columns: readonly ArrayLike<number>[],
+    steps: number,
+  ): Generator<{ first: number; values: Float64Array[] }> {
     const F = this.settings.inputs.length;
     const W = this.rawWindow;
     if (columns.length !== F)
@@ -264,7 +282,7 @@ export class SeriesForecaster {
       );
     const n = columns[0]!.length;
     if (n < W) throw new ForecastInputError(`the series has ${n} rows, fewer than the model's window of ${W}`);
-    if (!(Number.isInteger(steps) && steps >= 1))
+    if (!(Number.isSafeInteger(steps) && steps >= 1))
       throw new ForecastInputError(`steps ahead must be a whole number ≥ 1, got ${steps}`);
     const k = this.model.config.horizon;
     const G = this.targetColumns.length;
@@ -272,19 +290,23 @@ export class SeriesForecaster {
       throw new ForecastInputError(
         `forecasting ${steps} steps with a horizon of ${k} feeds forecasts back as inputs, which needs every input column predicted`,
       );
-    const history = columns.map((c) => Array.from(c).slice(n - W));
-    const out = this.settings.targets.map(() => new Float64Array(steps));
+    // The last W rows of each input column, forecasts appended as they are fed back.
+    let history = columns.map((c) => Array.from(c).slice(n - W));
     for (let done = 0; done < steps;) {
       const window = new Float32Array(W * F);
       for (let t = 0; t < W; t++)
         for (let f = 0; f < F; f++) window[t * F + f] = history[f]![history[f]!.length - W + t]!;
       const forecast = this.forecastWindows([window])[0]!;
-      for (let h = 0; h < k && done < steps; h++, done++) {
-        for (let g = 0; g < G; g++) out[g]![done] = forecast[h * G + g]!;
+      const count = Math.min(k, steps - done);
+      const values = this.settings.targets.map(() => new Float64Array(count));
+      for (let h = 0; h < count; h++) {
+        for (let g = 0; g < G; g++) values[g]![h] = forecast[h * G + g]!;
         if (G === F) for (let f = 0; f < F; f++) history[f]!.push(forecast[h * G + this.targetColumns.indexOf(f)]!);
       }
+      history = history.map((c) => (c.length > 2 * W ? c.slice(-W) : c));
+      yield { first: done, values };
+      done += count;
     }
-    return out;
   }
 
   /** One line: window, transform, scaling and linear part. */

@@ -97,6 +97,24 @@ describe('SeriesForecaster with a transform', () => {
     for (const m of [f, back, legacy]) m.dispose();
   });
 
+  it('forecastChunks: a window at a time, joined they are forecastAhead; a run of 10¹² steps starts at once', () => {
+    const f = forecaster({ linear: true, horizon: 3 });
+    const history = [series.slice(0, 72)];
+    const whole = f.forecastAhead(history, 50)[0]!;
+    const chunks = [...f.forecastChunks(history, 50)];
+    expect(chunks.map((c) => [c.first, c.values[0]!.length])).toEqual(
+      Array.from({ length: 17 }, (_, i) => [3 * i, i < 16 ? 3 : 2]),
+    );
+    expect(chunks.flatMap((c) => Array.from(c.values[0]!))).toEqual(Array.from(whole));
+    // Nothing is sized by `steps`: the first chunks of a forecast of 10¹² steps are the same values.
+    const long = f.forecastChunks(history, 1e12);
+    for (const expected of chunks.slice(0, 4)) expect(long.next().value).toEqual(expected);
+    long.return(undefined);
+    expect(() => f.forecastChunks(history, 1.5).next()).toThrow(/steps ahead must be a whole number/);
+    expect(() => f.forecastAhead(history, 2 ** 60)).toThrow(/steps ahead must be a whole number/);
+    f.dispose();
+  });
+
   it('keeps the live tensor count flat while forecasting', () => {
     const f = forecaster({ linear: true, horizon: 2 });
     f.forecastAhead([series.slice(0, 72)], 4);
