@@ -43,6 +43,10 @@ export function registerSubwordCommands(program: Command): void {
         for await (const l of readLines(file, { overLong: 'skip' }))
           if (!l.overLong) lines.push(f.lowercase ? l.text.toLowerCase() : l.text);
       }
+      if (lines.every((l) => l.trim() === ''))
+        throw new SubwordUsageError(
+          `${[...(f.corpus === undefined ? [] : [f.corpus]), ...(f.text ?? [])].join(', ')}: no text to learn subwords from (every line is empty)`,
+        );
       const sp = await trainSubwords(lines, { size: f.size, type: f.type, seed: f.seed }, f.out);
       process.stdout.write(`${f.out}.model: ${sp.pieces.length} pieces (${f.type}) from ${lines.length} lines\n`);
     });

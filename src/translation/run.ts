@@ -218,6 +218,9 @@ async function jointSubwords(config: TrainConfig): Promise<SentencePieceTokenize
     ...(d.maxLineBytes !== undefined ? { maxLineBytes: d.maxLineBytes } : {}),
     ...(d.limit !== undefined ? { limit: d.limit } : {}),
   });
+  // spm_train aborts on no text at all; say which corpus has none.
+  if (lines.every((l) => l.trim() === ''))
+    throw new ConfigError(`${d.corpus}: no training pairs to learn subwords from`);
   try {
     return await trainSubwords(lines, { size: d.subwords, type: d.subwordType, seed: d.seed });
   } catch (e) {

@@ -1,7 +1,16 @@
 // `translate subwords train` and `translate train --subwords`: a joint SentencePiece model learnt from the corpus,
 // stored inside the model directory.
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, existsSync, readFileSync, renameSync, readdirSync, symlinkSync, mkdirSync } from 'node:fs';
+import {
+  mkdtempSync,
+  existsSync,
+  readFileSync,
+  renameSync,
+  readdirSync,
+  symlinkSync,
+  mkdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,6 +34,32 @@ describe('translate subwords train', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/toy\.model: \d+ pieces \(unigram\) from 2000 lines/);
     expect(existsSync(`${out}.model`)).toBe(true);
+  });
+
+  it('a corpus or text with no line to learn from is a one-line error naming it, in subwords train and in train', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seq2seq-subwords-empty-'));
+    writeFileSync(join(dir, 'empty.txt'), '');
+    writeFileSync(join(dir, 'blank.txt'), '\n  \n');
+    const text = await cli(
+      'subwords',
+      'train',
+      '--text',
+      join(dir, 'empty.txt'),
+      join(dir, 'blank.txt'),
+      '--out',
+      join(dir, 'x'),
+    );
+    expect(text.code).toBe(1);
+    expect(text.stderr).toBe(
+      `translate: error: ${join(dir, 'empty.txt')}, ${join(dir, 'blank.txt')}: no text to learn subwords from (every line is empty)\n`,
+    );
+    const corpus = `aligned:${join(dir, 'blank.txt')},${join(dir, 'blank.txt')}`;
+    const train = await cli('train', '--corpus', corpus, '--out', join(dir, 'run'));
+    expect(train.code).toBe(1);
+    expect(train.stderr).toMatch(
+      new RegExp(`translate: error: ${corpus.replace(/[/.-]/g, '\\$&')}: no training pairs to learn subwords from\n$`),
+    );
+    expect(existsSync(join(dir, 'x.model'))).toBe(false);
   });
 
   it('without spm_train, translate train (subwords by default) says how to install it or how to choose words', async () => {

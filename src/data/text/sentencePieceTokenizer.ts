@@ -239,12 +239,24 @@ export async function trainSentencePiece(
   await new Promise<void>((resolve, reject) => {
     execFile(exe, args, { maxBuffer: 64 << 20 }, (error, _stdout, stderr) => {
       if (!error) return resolve();
-      // spm_train logs to stderr; its last lines say what went wrong (e.g. vocab_size too large for the data).
-      const tail = String(stderr).trim().split('\n').slice(-5).join('\n');
-      reject(new TokenizerError(`spm_train failed (${error.message.split('\n')[0]}):\n${tail}`));
+      reject(new TokenizerError(`spm_train failed: ${spmTrainReason(String(stderr), error)}`));
     });
   });
   return { model: `${options.modelPrefix}.model`, vocab: `${options.modelPrefix}.vocab` };
+}
+
+/**
+ * What went wrong in a failed spm_train, in one line: the last line it logged (e.g. `… Internal: …
+ * [!sentences_.empty()]`, vocab_size too large for the data), without the abort notice that follows it; else the
+ * exit status.
+ */
+export function spmTrainReason(stderr: string, error: { code?: unknown; signal?: unknown }): string {
+  const said = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^Program terminated/.test(l));
+  if (said.length > 0) return said[said.length - 1]!;
+  return error.signal ? `killed by ${String(error.signal)}` : `exit status ${String(error.code ?? 'unknown')}`;
 }
 
 /** Resolves a command name on PATH (or checks a path); null when it is not there or not executable. */

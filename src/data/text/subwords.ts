@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Tokenizer } from './tokenizer.js';
+import { TokenizerError, type Tokenizer } from './tokenizer.js';
 import { SentencePieceTokenizer, trainSentencePiece } from './sentencePieceTokenizer.js';
 import { loadParallelCorpus, type LoadOptions } from './corpus.js';
 
@@ -44,6 +44,8 @@ export async function trainSubwords(
       const clean = line.replace(/[\r\n]+/g, ' ').trim();
       if (clean.length > 0) text += `${clean}\n`;
     }
+    // spm_train aborts on no input ("[!sentences_.empty()]"); the caller names the files.
+    if (text === '') throw new TokenizerError('no text to learn subwords from: every line is empty');
     await writeFile(input, text);
     const prefix = modelPrefix ?? path.join(work, 'subwords');
     const { model } = await trainSentencePiece({

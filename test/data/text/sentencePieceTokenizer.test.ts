@@ -8,6 +8,7 @@ import {
   SentencePieceTokenizer,
   trainSentencePiece,
   MAX_SENTENCEPIECE_MODEL_BYTES,
+  spmTrainReason,
 } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { TokenizerError } from '../../../src/data/text/tokenizer.js';
 import { readAligned } from '../../../src/data/readers.js';
@@ -149,10 +150,26 @@ describe('trainSentencePiece', () => {
   it.skipIf(!hasSpmTrain())('reports spm_train failures with its message', async () => {
     await expect(
       trainSentencePiece({
-        input: path.join(here, 'fixtures/short.de'),
+        input: path.join(here, '../fixtures/short.de'),
         modelPrefix: path.join(tmp, 'tiny'),
         vocabSize: 5000,
       }),
-    ).rejects.toThrow(/spm_train failed/);
+    ).rejects.toThrow(
+      /^spm_train failed: [^\n]*Vocabulary size too high \(5000\)\. Please set it to a value <= \d+\.$/,
+    );
+  });
+
+  it("spmTrainReason: spm_train's last line, without the abort notice; else how it ended", () => {
+    const stderr = [
+      'trainer_interface.cc(685) LOG(INFO) Saving model: x.model',
+      'spm_train_main.cc(275) [_status.ok()] Internal: ./src/trainer_interface.cc(428) [!sentences_.empty()] ',
+      'Program terminated with an unrecoverable error.',
+      '',
+    ].join('\n');
+    expect(spmTrainReason(stderr, { code: 1 })).toBe(
+      'spm_train_main.cc(275) [_status.ok()] Internal: ./src/trainer_interface.cc(428) [!sentences_.empty()]',
+    );
+    expect(spmTrainReason('\n', { code: 134 })).toBe('exit status 134');
+    expect(spmTrainReason('', { code: null, signal: 'SIGKILL' })).toBe('killed by SIGKILL');
   });
 });

@@ -53,4 +53,11 @@ describe.runIf(hasSpmTrain())('trainSubwords', () => {
     expect(existsSync(path.join(dir, 'bpe.model'))).toBe(true);
     expect(bpe.tokenize('Hallo Welt').length).toBeGreaterThan(0);
   });
+
+  it('refuses text with no line to learn from in one line (spm_train aborted with a multi-line trace)', async () => {
+    for (const empty of [[], ['', '  ', '\r\n']])
+      await expect(trainSubwords(empty, { size: 100 })).rejects.toThrow(
+        'no text to learn subwords from: every line is empty',
+      );
+  });
 });
