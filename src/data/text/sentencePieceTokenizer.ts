@@ -250,13 +250,16 @@ export async function trainSentencePiece(
  * [!sentences_.empty()]`, vocab_size too large for the data), without the abort notice that follows it; else the
  * exit status.
  */
-export function spmTrainReason(stderr: string, error: { code?: unknown; signal?: unknown }): string {
+export function spmTrainReason(
+  stderr: string,
+  error: { code?: number | string | null; signal?: string | null },
+): string {
   const said = stderr
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '' && !/^Program terminated/.test(l));
   if (said.length > 0) return said[said.length - 1]!;
-  return error.signal ? `killed by ${String(error.signal)}` : `exit status ${String(error.code ?? 'unknown')}`;
+  return error.signal ? `killed by ${error.signal}` : `exit status ${error.code ?? 'unknown'}`;
 }
 
 /** Resolves a command name on PATH (or checks a path); null when it is not there or not executable. */
