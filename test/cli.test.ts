@@ -249,7 +249,7 @@ describe('the command line itself', () => {
     const bad = await cli(['eval', '--ref', 'x', '--beam', 'zero']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe(
-      "translate: error: option '--beam <k>' argument 'zero' is invalid. --beam must be an integer ≥ 1\nsee 'translate eval --help'\n",
+      "translate: error: option '--beam <k>' argument 'zero' is invalid. --beam must be an integer from 1 to 1024\nsee 'translate eval --help'\n",
     );
     const command = await cli(['trian']);
     expect(command.stderr).toBe(

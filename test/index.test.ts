@@ -146,6 +146,7 @@ const EXPECTED: Record<string, Kind> = {
   greedySearch: 'function',
   Ensemble: 'class',
   beamSearch: 'function',
+  MAX_BEAM_SIZE: 'number',
   sampleDecode: 'function',
   search: 'function',
   SearchStoppedError: 'class',

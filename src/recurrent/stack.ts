@@ -30,7 +30,8 @@ export interface StackOptions {
 
 /**
  * The most layers a stack takes. GNMT stacked 8 (with residual connections, which it found needed past 4); at
- * 10,000 a config's typo allocated weights for minutes before memory ran out. Far above any stack that trains.
+ * 10,000 a config's typo allocated weights for 10 s until the weights' total limit (model/params.ts) stopped it.
+ * Far above any stack that trains.
  */
 export const MAX_LAYERS = 100;
 
