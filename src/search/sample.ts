@@ -23,6 +23,11 @@ export interface SampleOptions extends Stoppable {
    * firstSentence + i of the seed, so a run split into batches samples as it would in one.
    */
   firstSentence?: number;
+  /**
+   * Each sentence's stream of the seed, where a batch holds sentences of several runs (a server merging requests);
+   * given, it replaces firstSentence.
+   */
+  streams?: ArrayLike<number>;
 }
 
 /**
@@ -43,7 +48,11 @@ export function sampleDecode<M, S>(model: Decodable<M, S>, batch: SourceBatch, o
     throw new RangeError(`seed must be an integer from 0 to 2^32 − 1, got ${seed}`);
   if (!Number.isInteger(first) || first < 0 || first + batch.size - 1 > 0xffffffff)
     throw new RangeError(`firstSentence must be an integer from 0 with the batch's indices below 2^32, got ${first}`);
-  const rngs = Array.from({ length: batch.size }, (_, i) => Rng.stream(seed, first + i));
+  const { streams } = options;
+  if (streams !== undefined && streams.length !== batch.size)
+    throw new RangeError(`streams: ${streams.length} for a batch of ${batch.size} sentences`);
+  // Rng.stream checks each stream index.
+  const rngs = Array.from({ length: batch.size }, (_, i) => Rng.stream(seed, streams?.[i] ?? first + i));
 
   const outputs: Hypothesis[] = Array.from({ length: batch.size }, () => ({ ids: [], score: 0, logProb: 0 }));
   // A finished sentence's row stays in the batch until enough rows have finished to drop them (shouldRetire).

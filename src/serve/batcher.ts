@@ -116,8 +116,8 @@ export class Batcher {
   }
 
   /**
-   * Queues work that runs alone (e.g. sampling with a seed, whose outputs depend on batch-mates), in turn with
-   * batches; `run`'s shouldStop says when the deadline has passed, as for a batch (submit).
+   * Queues work that runs alone (a forecast: one request's series fed back step by step), in turn with batches;
+   * `run`'s shouldStop says when the deadline has passed, as for a batch (submit).
    */
   exclusive<T>(run: (shouldStop: () => boolean) => T, signal?: AbortSignal, deadline = Infinity): Promise<T> {
     return new Promise<T>((resolve, reject) => {

@@ -1,6 +1,6 @@
 // The task endpoints of the server: /v1/translate, /v1/classify, /v1/generate and /v1/forecast. Each checks its body
 // against a JSON schema, picks its model, notes what the request used (for the access log), and answers through the
-// batcher within the request's deadline: texts of concurrent requests decoded together, sampling and forecasting one
+// batcher within the request's deadline: texts and prompts of concurrent requests decoded together, forecasting one
 // request at a time.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Batcher } from './batcher.js';
@@ -229,12 +229,27 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
         topK: b.topK ?? 0,
         seed: b.seed ?? 1,
       };
-      // Sampled continuations depend on their batch-mates (one random stream per batch), so a request runs alone.
+      // Prompt i draws from stream i of the seed (its place in this request), whatever batch it runs in: prompts of
+      // concurrent requests with the same model and options decode together, each as it would alone.
+      const group: BatchGroup<{ prompt: string; stream: number }, string> = {
+        key: `generate\0${m.name}\0${options.maxLength}\0${options.temperature}\0${options.topK}\0${options.seed}`,
+        run: (items, shouldStop) =>
+          m.lm.generate(
+            items.map((x) => x.prompt),
+            { ...options, streams: items.map((x) => x.stream), batchSize: o.batcher.maxBatchSize, shouldStop },
+          ),
+        length: (x) => x.prompt.length,
+      };
       const generations =
         b.prompts.length === 0
           ? []
           : await withDeadline(reply, (signal, deadline) =>
-              batcher.exclusive((shouldStop) => m.lm.generate(b.prompts, { ...options, shouldStop }), signal, deadline),
+              batcher.submit(
+                group,
+                b.prompts.map((prompt, stream) => ({ prompt, stream })),
+                signal,
+                deadline,
+              ),
             );
       return { model: m.name, generations };
     },

@@ -64,6 +64,14 @@ describe('sampleDecode', () => {
     expect(split).toEqual(whole);
     // A sentence alone at its index draws what it drew beside 19 others.
     expect(ids(sampleDecode(model, sentences(1), { maxLength: 10, seed: 7, firstSentence: 13 }))).toEqual([whole[13]]);
+    // Streams given one by one (sentences of several runs in one batch) draw what they draw at those places.
+    expect(ids(sampleDecode(model, sentences(3), { maxLength: 10, seed: 7, streams: [13, 2, 13] }))).toEqual([
+      whole[13],
+      whole[2],
+      whole[13],
+    ]);
+    expect(() => sampleDecode(model, sentences(3), { maxLength: 10, streams: [1, 2] })).toThrow(RangeError);
+    expect(() => sampleDecode(model, sentences(1), { maxLength: 10, streams: [-1] })).toThrow(RangeError);
     for (const bad of [{ seed: -1 }, { seed: 1.5 }, { firstSentence: -1 }, { firstSentence: 2 ** 32 - 5 }])
       expect(() => sampleDecode(model, sentences(20), { maxLength: 10, ...bad })).toThrow(RangeError);
   });

@@ -199,7 +199,7 @@ describe('heads', () => {
     await app.close();
   });
 
-  it('/v1/generate continues prompts as the language model does (greedy at temperature 0); limits are checked', async () => {
+  it('/v1/generate continues prompts as the language model does (greedy at temperature 0), merging requests; limits are checked', async () => {
     const { app } = server({ maxGenerateLength: 20 });
     const res = await post(app, '/v1/generate', { prompts: ['abc', 'j'], temperature: 0, maxLength: 5 });
     expect(res.statusCode).toBe(200);
@@ -208,6 +208,23 @@ describe('heads', () => {
     expect((await post(app, '/v1/generate', sampled)).json().generations).toEqual(
       head('lm').lm.generate(['abc'], { temperature: 1, seed: 7, maxLength: 8, topK: 0 }),
     );
+    // Concurrent requests with the same options decode together; each gets what it gets alone (prompt i of a request
+    // draws from stream i of its seed), and other options never share a batch.
+    const merged = server({ batcher: { maxBatchSize: 8, maxWaitMs: 20 } });
+    const asks = [
+      { prompts: ['abc', 'j', ''], temperature: 1, seed: 3, maxLength: 6 },
+      { prompts: ['jj', 'abc'], temperature: 1, seed: 3, maxLength: 6 },
+      { prompts: ['a'], temperature: 0.5, seed: 3, maxLength: 6 },
+    ];
+    const answers = await Promise.all(asks.map((a) => post(merged.app, '/v1/generate', a)));
+    answers.forEach((res, i) => {
+      expect(res.statusCode).toBe(200);
+      const { prompts, ...options } = asks[i]!;
+      expect(res.json().generations).toEqual(head('lm').lm.generate(prompts, { ...options, topK: 0 }));
+    });
+    expect(merged.batches.some((b) => b.requests === 2 && b.size === 5)).toBe(true);
+    expect(merged.batches.reduce((n, b) => n + b.size, 0)).toBe(6);
+    await merged.app.close();
     const tooLong = await post(app, '/v1/generate', { prompts: ['a'], maxLength: 21 });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.json().field).toBe('maxLength');

@@ -64,6 +64,8 @@ export interface GenerateOptions extends Stoppable {
    * CLI, a chunk at a time) samples as one call would.
    */
   firstPrompt?: number;
+  /** Each prompt's stream of the seed (a server merging requests: each prompt's place in its own request). */
+  streams?: readonly number[];
   /**
    * Prompts run together at most (default 64): memory is this many rows of state and of the vocabulary, however many
    * prompts are given. Each prompt draws from its own stream, so the batch size does not change the samples.
@@ -126,6 +128,8 @@ export class LanguageModel {
     const first = options.firstPrompt ?? 0;
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    if (options.streams !== undefined && options.streams.length !== prompts.length)
+      throw new RangeError(`streams: ${options.streams.length} for ${prompts.length} prompts`);
     const out: number[][] = [];
     for (let i = 0; i < prompts.length; i += batchSize) {
       const chunk = prompts.slice(i, i + batchSize);
@@ -142,6 +146,7 @@ export class LanguageModel {
         topK: options.topK ?? 0,
         seed: options.seed ?? 1,
         firstSentence: first + i,
+        ...(options.streams === undefined ? {} : { streams: options.streams.slice(i, i + batchSize) }),
         shouldStop: options.shouldStop,
       });
       for (const h of hyps) out.push(h.ids);

@@ -54,6 +54,8 @@ describe('LanguageModel', () => {
     expect(new Set(one.map((g) => g.join(' '))).size).toBeGreaterThan(3);
     for (const batchSize of [1, 2, 4]) expect(lm.generate(prompts, { ...options, batchSize })).toEqual(one);
     expect(lm.generate(prompts.slice(5), { ...options, firstPrompt: 5 })).toEqual(one.slice(5));
+    expect(lm.generate([prompts[7]!, prompts[2]!], { ...options, streams: [7, 2] })).toEqual([one[7], one[2]]);
+    expect(() => lm.generate(prompts, { ...options, streams: [1] })).toThrow(RangeError);
     expect(() => lm.generate(prompts, { ...options, batchSize: 0 })).toThrow(RangeError);
     const memory = tf.memory().numTensors;
     lm.generate([[4]], { maxLength: 5 });
