@@ -10,6 +10,7 @@ import { RequestError } from './requestError.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
 import type { Translation, TranslateOptions, Translator } from '../translation/translator.js';
 import { TranslationStream } from '../translation/stream.js';
+import { ForecastInputError } from '../heads/forecaster/seriesForecaster.js';
 
 /** The defaults of `translate translate` (its jsonl output: alignments of each hypothesis, <unk> replaced). */
 export const TRANSLATE_DEFAULTS = {
@@ -301,7 +302,11 @@ export function registerTaskRoutes(app: FastifyInstance, ctx: TaskRouteContext):
       const steps = b.steps ?? f.model.config.horizon;
       const values = await withDeadline(reply, (signal) =>
         batcher.exclusive(() => f.forecastAhead(columns, steps), signal),
-      );
+      ).catch((e: unknown) => {
+        // A series too short for the window, values its transform cannot take, or steps it cannot feed back.
+        if (e instanceof ForecastInputError) throw new RequestError(400, `${e.field}: ${e.message}`, e.field);
+        throw e;
+      });
       return { model: m.name, steps, forecast: Object.fromEntries(targets.map((t, g) => [t, Array.from(values[g]!)])) };
     },
   );

@@ -243,7 +243,10 @@ describe('heads', () => {
     expect(wrong.json()).toMatchObject({ field: 'series', error: expect.stringMatching(/missing column "y"/) });
     const short = await post(app, '/v1/forecast', { series: { y: [1, 2] } });
     expect(short.statusCode).toBe(400);
-    expect(short.json().error).toMatch(/window/);
+    expect(short.json()).toEqual({
+      error: expect.stringMatching(/^series: the series has 2 rows, fewer than the model's window of \d+$/),
+      field: 'series',
+    });
     const notNumbers = await post(app, '/v1/forecast', { series: { y: [1, 'two'] } });
     expect(notNumbers.statusCode).toBe(400);
     expect(notNumbers.json().field).toBe('series.y[1]');

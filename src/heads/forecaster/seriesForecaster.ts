@@ -44,8 +44,18 @@ export interface ForecasterExtra extends Omit<SeriesSettings, 'scaler' | 'transf
   linear?: LinearAutoregressionJson[] | null;
 }
 
+/** Steps first … first + n − 1 of a forecast (n ≤ the horizon), n values per target column. */
+export type ForecastChunk = { first: number; values: Float64Array[] };
+
+/** A series or a step count a forecaster cannot take; `field` says which (the server's 400 names it). */
 export class ForecastInputError extends ToolkitError {
   override name = 'ForecastInputError';
+  constructor(
+    message: string,
+    readonly field: 'series' | 'steps' = 'series',
+  ) {
+    super(message);
+  }
 }
 
 export class SeriesForecaster {
@@ -251,9 +261,8 @@ export class SeriesForecaster {
   }
 
   /**
-   * The `steps` values after the end of raw `columns` (one array per input column), per target column: `horizon` at a
-   * time from the last rawWindow rows, feeding each forecast back as input for longer forecasts (which needs every
-   * input to be predicted).
+   * The `steps` values after raw `columns` (one array per input column) per target column, `horizon` at a time from
+   * the last rawWindow rows; past the horizon, forecasts are fed back as inputs (every input must be predicted).
    */
   forecastAhead(columns: readonly ArrayLike<number>[], steps: number): Float64Array[] {
     // The chunks first: their checks run before `steps` values are allocated.
@@ -265,15 +274,8 @@ export class SeriesForecaster {
     });
   }
 
-  /**
-   * forecastAhead a window's forecast at a time: each chunk holds the values of steps first … first + horizon − 1
-   * (fewer at the end), per target column. Memory is one window whatever `steps` asks (the CLI writes each chunk as it
-   * comes); the values are forecastAhead's.
-   */
-  *forecastChunks(
-    columns: readonly ArrayLike<number>[],
-    steps: number,
-  ): Generator<{ first: number; values: Float64Array[] }> {
+  /** forecastAhead's values a window at a time: memory is one window whatever `steps` asks (the CLI streams them). */
+  *forecastChunks(columns: readonly ArrayLike<number>[], steps: number): Generator<ForecastChunk> {
     const F = this.settings.inputs.length;
     const W = this.rawWindow;
     if (columns.length !== F)
@@ -283,12 +285,13 @@ export class SeriesForecaster {
     const n = columns[0]!.length;
     if (n < W) throw new ForecastInputError(`the series has ${n} rows, fewer than the model's window of ${W}`);
     if (!(Number.isSafeInteger(steps) && steps >= 1))
-      throw new ForecastInputError(`steps ahead must be a whole number ≥ 1, got ${steps}`);
+      throw new ForecastInputError(`steps ahead must be a whole number ≥ 1, got ${steps}`, 'steps');
     const k = this.model.config.horizon;
     const G = this.targetColumns.length;
     if (steps > k && G !== F)
       throw new ForecastInputError(
         `forecasting ${steps} steps with a horizon of ${k} feeds forecasts back as inputs, which needs every input column predicted`,
+        'steps',
       );
     // The last W rows of each input column, forecasts appended as they are fed back.
     let history = columns.map((c) => Array.from(c).slice(n - W));

@@ -111,6 +111,17 @@ describe('SeriesForecaster with a transform', () => {
     for (const expected of chunks.slice(0, 4)) expect(long.next().value).toEqual(expected);
     long.return(undefined);
     expect(() => f.forecastChunks(history, 1.5).next()).toThrow(/steps ahead must be a whole number/);
+    // Each refusal says what it is about (the server's 400 names the field).
+    const fieldOf = (run: () => unknown): string | undefined => {
+      try {
+        run();
+      } catch (e) {
+        return e instanceof ForecastInputError ? e.field : 'not a ForecastInputError';
+      }
+      return undefined;
+    };
+    expect(fieldOf(() => f.forecastChunks(history, 0).next())).toBe('steps');
+    expect(fieldOf(() => f.forecastChunks([series.slice(0, 5)], 3).next())).toBe('series');
     expect(() => f.forecastAhead(history, 2 ** 60)).toThrow(/steps ahead must be a whole number/);
     f.dispose();
   });
