@@ -102,8 +102,10 @@ export async function prepareTranslation(config: TrainConfig, resume?: Checkpoin
       throw new ConfigError('data.validSplit must be > 0 when there is no validation corpus (data.valid / --valid)');
     ({ train, valid } = splitCorpus(corpus.pairs, { valid: d.validSplit, test: 0, seed: d.seed }));
   }
-  if (train.length === 0)
-    throw new ConfigError(`${d.corpus}: no training pairs left (read ${corpus.read}, dropped ${dropped.total})`);
+  if (train.length === 0) {
+    const held = d.valid === undefined && valid.length > 0 ? `, ${valid.length} held out by data.validSplit` : '';
+    throw new ConfigError(`${d.corpus}: no training pairs left (read ${corpus.read}, dropped ${dropped.total}${held})`);
+  }
   if (valid.length === 0)
     throw new ConfigError('no validation pairs: give a validation corpus (--valid) or a larger data.validSplit');
   const saved: SavedRunConfig = {

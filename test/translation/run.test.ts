@@ -158,6 +158,10 @@ describe('prepareTranslation (a new run)', () => {
     await expect(prepareTranslation(config({ data: { valid: validCorpus, maxChars: 1 } }))).rejects.toThrow(
       `${corpus}: no training pairs left (read 60, dropped 60)`,
     );
+    // A split that holds out every pair says so.
+    await expect(prepareTranslation(config({ data: { validSplit: 0.99999 } }))).rejects.toThrow(
+      `${corpus}: no training pairs left (read 60, dropped 0, 60 held out by data.validSplit)`,
+    );
     await expect(prepareTranslation(config({ data: { subwords: 40 } }))).rejects.toThrow(
       /^data\.subwords trains its own SentencePiece model: leave data\.tokenizer and data\.targetTokenizer unset/,
     );
