@@ -10,6 +10,8 @@ export interface SplitOptions {
   test?: number;
   /** Seed of the shuffle (default 0). */
   seed?: number;
+  /** What the items are, for messages (default 'pairs'; 'lines', 'examples'). */
+  unit?: string;
 }
 
 export interface Split<T> {
@@ -27,7 +29,8 @@ export function splitCorpus<T>(items: readonly T[], options: SplitOptions = {}):
   const n = items.length;
   const nTest = resolveCount(options.test ?? 0.05, n, 'test');
   const nValid = resolveCount(options.valid ?? 0.05, n, 'valid');
-  if (nTest + nValid > n) throw new SplitError(`valid (${nValid}) + test (${nTest}) is more than the ${n} pairs`);
+  if (nTest + nValid > n)
+    throw new SplitError(`valid (${nValid}) + test (${nTest}) is more than the ${n} ${options.unit ?? 'pairs'}`);
   const order = new Rng(options.seed ?? 0).shuffle(Array.from({ length: n }, (_, i) => i));
   const which = new Uint8Array(n); // 0 train, 1 valid, 2 test
   for (let k = 0; k < nTest; k++) which[order[k]!] = 2;

@@ -31,6 +31,13 @@ describe('splitCorpus', () => {
 
   it('refuses more held-out pairs than there are', () => {
     expect(() => splitCorpus(items, { valid: 600, test: 500 })).toThrow(SplitError);
+    // The message counts the items in the caller's unit.
+    expect(() => splitCorpus(items, { valid: 600, test: 500 })).toThrow(
+      `valid (600) + test (500) is more than the ${items.length} pairs`,
+    );
+    expect(() => splitCorpus(items, { valid: 600, test: 500, unit: 'lines' })).toThrow(
+      `valid (600) + test (500) is more than the ${items.length} lines`,
+    );
     expect(() => splitCorpus(items, { valid: 2.5 })).toThrow(SplitError);
   });
 });

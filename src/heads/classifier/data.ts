@@ -51,7 +51,12 @@ export function classifierSplit<T>(
   examples: readonly T[],
   options: { validSplit: number; testSplit: number; seed: number },
 ): { train: T[]; valid: T[]; test: T[] } {
-  return splitCorpus(examples, { valid: options.validSplit, test: options.testSplit, seed: options.seed });
+  return splitCorpus(examples, {
+    valid: options.validSplit,
+    test: options.testSplit,
+    seed: options.seed,
+    unit: 'examples',
+  });
 }
 
 /** Examples as the classifier reads them: token ids of texts, or the feature values. */

@@ -85,7 +85,11 @@ export async function planClassifierRuns(config: ClassifierTrainConfig, resuming
     }
   }
   for (const r of runs)
-    if (r.split.train.length === 0) throw new ConfigError(`${d.train.join(', ')}: no training examples`);
+    if (r.split.train.length === 0) {
+      const held = r.split.valid.length + r.split.test.length;
+      const why = held > 0 ? ` (${held} held out for validation and test)` : '';
+      throw new ConfigError(`${d.train.join(', ')}: no training examples${why}`);
+    }
   const vectors = d.pretrained === undefined || d.format !== 'tsv' ? null : await readPretrainedVectors(d.pretrained);
   return { runs, vectors, ...(featureSize !== undefined ? { featureSize } : {}) };
 }

@@ -29,8 +29,12 @@ export async function readLmText(config: LmTrainConfig): Promise<{ train: string
   const parts =
     d.valid !== undefined
       ? { train: lines, valid: await readTextLines([d.valid], { nonEmpty: true }) }
-      : splitCorpus(lines, { valid: d.validSplit, test: 0, seed: d.seed });
-  if (parts.train.length === 0) throw new ConfigError(`${d.train.join(', ')}: no non-empty training lines`);
+      : splitCorpus(lines, { valid: d.validSplit, test: 0, seed: d.seed, unit: 'lines' });
+  if (parts.train.length === 0) {
+    const held =
+      d.valid === undefined && parts.valid.length > 0 ? ` (${parts.valid.length} held out by data.validSplit)` : '';
+    throw new ConfigError(`${d.train.join(', ')}: no non-empty training lines${held}`);
+  }
   return { train: parts.train, valid: parts.valid };
 }
 

@@ -74,4 +74,14 @@ describe('classifier runs', () => {
     const plan = await planClassifierRuns(config);
     await expect(prepareClassifierRun(plan.runs[0]!, plan)).rejects.toThrow(/only one label \(x\)/);
   });
+
+  it('says when the split holds out every example', async () => {
+    writeFileSync(join(dir, 'two.tsv'), 'a\tx\nb\ty\nc\tx\nd\ty\n');
+    const config = resolveClassifierConfig([
+      { data: { train: [join(dir, 'two.tsv')], validSplit: 0.5, testSplit: 0.49999 } },
+    ]);
+    await expect(planClassifierRuns(config)).rejects.toThrow(
+      /two\.tsv: no training examples \(4 held out for validation and test\)$/,
+    );
+  });
 });

@@ -67,7 +67,12 @@ describe('prepareLanguageModel', () => {
   it('refuses a file with no non-empty lines; limit and a validation file are honoured', async () => {
     writeFileSync(join(dir, 'empty.txt'), '\n \n');
     await expect(readLmText(resolveLmConfig([{ data: { train: [join(dir, 'empty.txt')] } }]))).rejects.toThrow(
-      /empty\.txt: no non-empty training lines/,
+      /empty\.txt: no non-empty training lines$/,
+    );
+    // A split that holds out every line says so.
+    const all = resolveLmConfig([{ data: { train: [join(dir, 'train.txt')], validSplit: 0.99999 } }]);
+    await expect(readLmText(all)).rejects.toThrow(
+      /train\.txt: no non-empty training lines \(\d+ held out by data\.validSplit\)$/,
     );
     const text = await readLmText(
       resolveLmConfig([{ data: { train: [join(dir, 'train.txt')], valid: join(dir, 'train.txt'), limit: 5 } }]),
