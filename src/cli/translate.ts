@@ -249,7 +249,7 @@ class TranslateRun {
     if (this.linesWithUnknown === 0) return null;
     const total = [...this.unknownCounts.values()].reduce((a, b) => a + b, 0);
     const top = [...this.unknownCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 5);
-    const examples = top.map(([t, n]) => (n > 1 ? `${JSON.stringify(t)} ×${n}` : JSON.stringify(t))).join(', ');
+    const examples = top.map(([t, n]) => (n > 1 ? `${quoteToken(t)} ×${n}` : quoteToken(t))).join(', ');
     const handled =
       this.flags.unknown === 'error'
         ? 'those lines were refused (--unknown error)'
@@ -262,6 +262,16 @@ class TranslateRun {
   }
 }
 
+/** Tokens quoted for a stderr line: at most 10 of them, each cut to its first 40 characters. */
 function quoteList(tokens: readonly string[]): string {
-  return tokens.map((t) => JSON.stringify(t)).join(', ');
+  const shown = tokens.slice(0, 10).map(quoteToken).join(', ');
+  return tokens.length > 10 ? `${shown}, … (${tokens.length} in all)` : shown;
+}
+
+/** A token as JSON, cut to its first 40 characters (a line of one 500,000-character word made a 500 KB message). */
+export function quoteToken(token: string): string {
+  const chars = [...token];
+  return chars.length > 40
+    ? `${JSON.stringify(chars.slice(0, 40).join(''))}… (${chars.length} characters)`
+    : JSON.stringify(token);
 }

@@ -151,6 +151,20 @@ describe('translate translate on unseen text', () => {
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('quotes unknown words on stderr cut to 40 characters and at most 10 a line (a 500,000-character word made a 500 KB line)', async () => {
+    const word = 'x'.repeat(500_000);
+    const r = await cli(['translate', '--model', wordModel, '--beam', '1'], `ein ${word}\n`);
+    expect(r.code).toBe(0);
+    expect(r.stderr.length).toBeLessThan(1000);
+    expect(r.stderr).toContain(`(1 tokens: "${'x'.repeat(40)}"… (500000 characters)); translated anyway`);
+    const many = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+    const refused = await cli(['translate', '--model', wordModel, '--unknown', 'error'], `${many}\n`);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'unknown "w0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", … (30 in all)',
+    );
+  });
+
   it('takes the widest beam it allows and refuses a wider one in one line (beam 10⁵ once crashed allocating 10¹⁰ floats)', async () => {
     const widest = await cli(['translate', '--model', wordModel, '--beam', '1024', '--n-best', '2', 'ein Mann']);
     expect(widest.code).toBe(0);
