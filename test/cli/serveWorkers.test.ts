@@ -88,7 +88,14 @@ describe('translate serve --workers 2', () => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
     expect(answers.map((a) => (a.json['translations'] as { text: string }[])[0]!.text)).toEqual(expected);
 
-    // A worker that dies is replaced; the server answers meanwhile.
+    // A worker that dies is replaced; the server answers meanwhile. (A worker writes a request's access-log line after
+    // its answer has gone: wait for the four lines, which a SIGKILL would otherwise lose with the worker.)
+    const translated = () =>
+      server
+        .stderr()
+        .split('\n')
+        .filter((l) => l.startsWith('{') && l.includes('"url":"/v1/translate"')).length;
+    await expect.poll(translated, { timeout: 10_000, interval: 50 }).toBe(4);
     const [victim] = pids;
     process.kill(victim!, 'SIGKILL');
     await expect.poll(() => server.stderr(), { timeout: 60_000, interval: 200 }).toMatch(/worker \d ready again\n/);
