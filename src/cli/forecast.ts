@@ -278,7 +278,7 @@ async function forecastPredict(flags: ForecastPredictFlags, startBackend: StartB
         header = false;
       }
     } catch (e) {
-      if (e instanceof ForecastInputError) throw new ForecastInputError(`${flags.csv}: ${e.message}`);
+      if (e instanceof ForecastInputError) throw new ForecastInputError(`${flags.csv}: ${e.message}`, e.field);
       throw e;
     }
   } finally {

@@ -269,7 +269,7 @@ function quoteList(tokens: readonly string[]): string {
 }
 
 /** A token as JSON, cut to its first 40 characters (a line of one 500,000-character word made a 500 KB message). */
-export function quoteToken(token: string): string {
+function quoteToken(token: string): string {
   const chars = [...token];
   return chars.length > 40
     ? `${JSON.stringify(chars.slice(0, 40).join(''))}… (${chars.length} characters)`

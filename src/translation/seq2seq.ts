@@ -105,19 +105,18 @@ export function encoderUnits(config: Seq2SeqConfig): number {
 }
 
 function validate(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: number): void {
-  const positive = (name: string, v: number, min = 1) => {
-    if (!Number.isInteger(v) || v < min) throw new Seq2SeqConfigError(`${name} must be an integer ≥ ${min}, got ${v}`);
+  const positive = (name: string, v: number, min = 1, max = Infinity) => {
+    if (!Number.isInteger(v) || v < min || v > max)
+      throw new Seq2SeqConfigError(
+        `${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, got ${v}`,
+      );
   };
   positive('embeddingSize', c.embeddingSize);
   positive('hiddenSize', c.hiddenSize);
   positive('encoderHiddenSize', c.encoderHiddenSize, 0);
   positive('attentionSize', c.attentionSize, 0);
-  for (const [name, layers] of [
-    ['encoderLayers', c.encoderLayers],
-    ['decoderLayers', c.decoderLayers],
-  ] as const)
-    if (!Number.isInteger(layers) || layers < 1 || layers > MAX_LAYERS)
-      throw new Seq2SeqConfigError(`${name} must be an integer from 1 to ${MAX_LAYERS}, got ${layers}`);
+  positive('encoderLayers', c.encoderLayers, 1, MAX_LAYERS);
+  positive('decoderLayers', c.decoderLayers, 1, MAX_LAYERS);
   if (!CELL_KINDS.includes(c.cell.kind))
     throw new Seq2SeqConfigError(
       `cell.kind must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(c.cell.kind)}`,
