@@ -256,8 +256,8 @@ class TranslateRun {
         : `translated anyway${this.replaced > 0 ? `, ${this.replaced} <unk> in the output copied from the source` : ''}`;
     const more = this.unknownCounts.size > 5 ? ', …' : '';
     return (
-      `translate: ${this.linesWithUnknown} of ${this.lines} lines held words outside the model's vocabulary ` +
-      `(${total} tokens: ${examples}${more}); ${handled}`
+      `translate: ${this.linesWithUnknown} of ${this.lines} line${this.lines === 1 ? '' : 's'} held words outside ` +
+      `the model's vocabulary (${total} token${total === 1 ? '' : 's'}: ${examples}${more}); ${handled}`
     );
   }
 }

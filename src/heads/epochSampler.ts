@@ -3,6 +3,7 @@
 // sorted by length, cut into batches, and the batches are shuffled. The position is two integers, so a resumed run
 // draws exactly the batches the interrupted one would have.
 import { Rng } from '../random.js';
+import { checkBatchSize } from '../data/text/batch.js';
 import { CheckpointError } from '../train/checkpoints.js';
 
 export interface EpochSamplerState {
@@ -33,8 +34,7 @@ export class EpochSampler {
     this.options = { seed: 1, pool: 16, ...options };
     if (!(Number.isInteger(size) && size > 0))
       throw new RangeError(`a sampler needs at least one example, got ${size}`);
-    if (!(Number.isInteger(this.options.batchSize) && this.options.batchSize > 0))
-      throw new RangeError(`batchSize must be a positive integer, got ${this.options.batchSize}`);
+    checkBatchSize(this.options.batchSize);
     if (lengths !== undefined && lengths.length !== size)
       throw new RangeError(`${lengths.length} lengths for ${size} examples`);
   }

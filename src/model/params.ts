@@ -53,6 +53,8 @@ export class Params {
   private readonly expected: ReadonlyMap<string, readonly number[]> | null;
   /** Values of the weights created so far. */
   private total = 0;
+  /** Whether dispose() has freed the weights: a model used after it says so, instead of naming a missing weight. */
+  private disposed = false;
 
   constructor(
     private readonly rng: Rng,
@@ -101,6 +103,8 @@ export class Params {
 
   get(name: string): tf.Variable {
     const v = this.vars.get(name);
+    if (v === undefined && this.disposed)
+      throw new ParamError(`${this.options.source ?? 'model'}: used after dispose(), which freed its weights`);
     if (v === undefined) throw new ParamError(`no parameter "${name}"`);
     return v;
   }
@@ -180,6 +184,7 @@ export class Params {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
     for (const d of this.derivedCache.values()) d.value.dispose();

@@ -168,7 +168,6 @@ export class BeamSession<M, S> {
     const { model, K } = this;
     const B = batch.size;
     const limits = maxLengths(maxLength, B);
-    for (const m of limits) if (!(m >= 0)) throw new RangeError(`maxLength must be a non-negative integer, got ${m}`);
     const first = this.nextId;
     if (B === 0) return first;
     if (this.keep !== undefined && columns?.length !== B)

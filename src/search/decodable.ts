@@ -228,7 +228,19 @@ export interface Hypothesis {
   attention?: Float32Array[];
 }
 
-/** The per-sentence limits as an array. */
+/** The most output tokens a search may be asked for, per sentence (what an Int32Array holds). */
+export const MAX_OUTPUT_LENGTH = 2 ** 31 - 1;
+
+/**
+ * The per-sentence limits as an array, each checked: a whole number of tokens from 0 to MAX_OUTPUT_LENGTH, one per
+ * sentence (an Int32Array would turn NaN and ∞ into 0, an empty output, and wrap larger numbers).
+ */
 export function maxLengths(maxLength: number | ArrayLike<number>, size: number): Int32Array {
-  return typeof maxLength === 'number' ? new Int32Array(size).fill(maxLength) : Int32Array.from(maxLength);
+  const limits = typeof maxLength === 'number' ? [maxLength] : Array.from(maxLength);
+  if (typeof maxLength !== 'number' && limits.length !== size)
+    throw new RangeError(`maxLength: ${limits.length} limits for a batch of ${size} sentences`);
+  for (const m of limits)
+    if (!Number.isInteger(m) || m < 0 || m > MAX_OUTPUT_LENGTH)
+      throw new RangeError(`maxLength must be a whole number of tokens from 0 to ${MAX_OUTPUT_LENGTH}, got ${m}`);
+  return typeof maxLength === 'number' ? new Int32Array(size).fill(maxLength) : Int32Array.from(limits);
 }

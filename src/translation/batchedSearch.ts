@@ -1,10 +1,11 @@
 // Search over many source id sequences: length-sorted batches, each sentence with its own output limit, results
 // back in input order. What Translator.translate, translateIds and validation decode through.
-import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
+import { checkBatchSize, makeSourceBatch, sourcePositions } from '../data/text/batch.js';
 import { search } from '../search/search.js';
 import { greedyDecode } from '../search/greedy.js';
 import { DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { Decodable, Hypothesis, Stoppable } from '../search/decodable.js';
+import { MAX_BEAM_SIZE } from '../search/beamRows.js';
+import { MAX_OUTPUT_LENGTH, type Decodable, type Hypothesis, type Stoppable } from '../search/decodable.js';
 
 /**
  * How sources are searched (part of TranslateOptions). `shouldStop` is asked before every decoder step: true ends the
@@ -37,9 +38,33 @@ export function sentencesPerBatch(batchSize: number, beamSize: number): number {
   return Math.max(1, Math.min(batchSize, Math.floor(Math.max(batchSize, MAX_SEARCH_ROWS) / beamSize)));
 }
 
-/** A source's output length limit: ratio × its tokens + margin. */
+/** A source's output length limit: ratio × its tokens + margin (at most MAX_OUTPUT_LENGTH). */
 export function outputLimit(sourceTokens: number, options: BatchedSearchOptions): number {
-  return Math.ceil((options.maxLengthRatio ?? 2) * sourceTokens) + (options.maxLengthMargin ?? 10);
+  const limit = Math.ceil((options.maxLengthRatio ?? 2) * sourceTokens) + (options.maxLengthMargin ?? 10);
+  return Math.min(limit, MAX_OUTPUT_LENGTH);
+}
+
+/**
+ * Throws a RangeError naming the first option out of its range: a library caller's NaN batch size or length ratio
+ * would otherwise decode nothing and return empty translations without a word.
+ */
+export function checkBatchedSearchOptions(options: BatchedSearchOptions): void {
+  const whole = (name: string, v: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    if (v !== undefined && !(Number.isInteger(v) && v >= min && v <= max))
+      throw new RangeError(
+        `${name} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}, got ${v}`,
+      );
+  };
+  const finite = (name: string, v: number | undefined): void => {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0))
+      throw new RangeError(`${name} must be a finite number ≥ 0, got ${v}`);
+  };
+  if (options.batchSize !== undefined) checkBatchSize(options.batchSize);
+  whole('beamSize', options.beamSize, 1, MAX_BEAM_SIZE);
+  whole('nBest', options.nBest, 1, options.beamSize ?? 1);
+  whole('maxLengthMargin', options.maxLengthMargin, 0);
+  finite('maxLengthRatio', options.maxLengthRatio);
+  finite('lengthPenalty', options.lengthPenalty);
 }
 
 /** What a search keeps of each hypothesis' attention: nothing, its alignment, or its alignment and weights. */
@@ -60,6 +85,7 @@ export function searchInBatches(
   attention: AttentionToKeep,
   scored: boolean,
 ): Hypothesis[][] {
+  checkBatchedSearchOptions(options);
   const beamSize = options.beamSize ?? 1;
   const batchSize = sentencesPerBatch(options.batchSize ?? 64, beamSize);
   const nBest = options.nBest ?? 1;

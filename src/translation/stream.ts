@@ -4,7 +4,8 @@
 // whatever it runs beside.
 import { makeSourceBatch, sourcePositions } from '../data/text/batch.js';
 import { BeamSession, DEFAULT_LENGTH_PENALTY } from '../search/beam.js';
-import type { TranslateOptions, Translation, Translator } from './translator.js';
+import { checkTexts } from '../data/text/tokenizer.js';
+import { checkTranslateOptions, type TranslateOptions, type Translation, type Translator } from './translator.js';
 import type { AttentionToKeep } from './batchedSearch.js';
 
 /** A line the stream has finished: its index (the order lines were added in, from 0) and its translation. */
@@ -36,6 +37,7 @@ export class TranslationStream {
     private readonly translator: Translator,
     private readonly options: TranslateOptions = {},
   ) {
+    checkTranslateOptions(options);
     const beamSize = options.beamSize ?? 1;
     const nBest = options.nBest ?? 1;
     this.attention = translator.attentionToKeep(options);
@@ -63,6 +65,7 @@ export class TranslationStream {
 
   /** Takes lines into the stream (they join the search before the next step); returns the index of the first. */
   add(lines: readonly string[]): number {
+    checkTexts(lines);
     const first = this.added;
     const work: Line[] = [];
     const sources: number[][] = [];

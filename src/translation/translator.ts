@@ -18,9 +18,15 @@ import {
   tokenizerFiles,
   type CreateTokenizerOptions,
 } from '../data/text/tokenizers.js';
-import type { Tokenizer, TokenizerConfig } from '../data/text/tokenizer.js';
+import { checkTexts, type Tokenizer, type TokenizerConfig } from '../data/text/tokenizer.js';
 import type { Decodable, Hypothesis } from '../search/decodable.js';
-import { searchInBatches, outputLimit, type AttentionToKeep, type BatchedSearchOptions } from './batchedSearch.js';
+import {
+  searchInBatches,
+  outputLimit,
+  checkBatchedSearchOptions,
+  type AttentionToKeep,
+  type BatchedSearchOptions,
+} from './batchedSearch.js';
 import { Ensemble } from '../search/ensemble.js';
 import { ToolkitError } from '../errors.js';
 import { averageWeights } from '../model/average.js';
@@ -52,6 +58,15 @@ export interface TranslateOptions extends BatchedSearchOptions {
    * attended to most), 'matrix' also `attention` (the weights); 'none' (default) computes neither.
    */
   alignments?: 'none' | 'best' | 'matrix';
+}
+
+const ALIGNMENTS: readonly string[] = ['none', 'best', 'matrix'];
+
+/** Throws a RangeError naming the first TranslateOptions value out of range (checkBatchedSearchOptions, alignments). */
+export function checkTranslateOptions(options: TranslateOptions): void {
+  checkBatchedSearchOptions(options);
+  if (options.alignments !== undefined && !ALIGNMENTS.includes(options.alignments))
+    throw new RangeError(`alignments must be one of ${ALIGNMENTS.join(', ')}, got ${String(options.alignments)}`);
 }
 
 export interface ScoredTranslation {
@@ -246,6 +261,8 @@ export class Translator {
 
   /** Translates each line: an empty (or all-space) line gives an empty translation, every other line one, whatever words it holds. */
   translate(lines: readonly string[], options: TranslateOptions = {}): Translation[] {
+    checkTexts(lines);
+    checkTranslateOptions(options);
     const prepared = lines.map((line) => this.prepare(line));
     const work = prepared.flatMap((p, index) => (p.ids === null ? [] : [{ index, ids: p.ids }]));
     // Attention comes from the search itself, which keeps each hypothesis' weights when alignments or <unk>

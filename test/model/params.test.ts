@@ -168,3 +168,16 @@ describe('Params.create', () => {
     p.dispose();
   });
 });
+
+describe('Params.dispose', () => {
+  it('frees every weight, and a later use says the weights were disposed rather than naming a missing weight', () => {
+    const before = tf.memory().numTensors;
+    const p = new Params(new Rng(1), { source: 'runs/x/model.json' });
+    p.create('w', [2, 3], { kind: 'uniform', scale: 0.1 });
+    expect(() => p.get('nope')).toThrow('no parameter "nope"');
+    p.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => p.get('w')).toThrow('runs/x/model.json: used after dispose(), which freed its weights');
+    p.dispose();
+  });
+});

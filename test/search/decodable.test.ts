@@ -9,6 +9,7 @@ import { useTestBackend } from '../helpers/backend.js';
 import {
   decodeStepwise,
   maxLengths,
+  MAX_OUTPUT_LENGTH,
   shouldRetire,
   tiledRows,
   type Decodable,
@@ -282,6 +283,20 @@ describe('maxLengths', () => {
   it('repeats one limit for every sentence', () => {
     expect(maxLengths(7, 3)).toEqual(Int32Array.from([7, 7, 7]));
     expect(maxLengths(7, 0)).toEqual(new Int32Array(0));
+  });
+
+  it('refuses what an Int32Array would silently turn into another limit: NaN, ∞, fractions, negatives, ≥ 2^31', () => {
+    // NaN and ∞ used to become 0 (an empty output for every sentence), 2^32 + 5 became 5.
+    for (const bad of [NaN, Infinity, -Infinity, 2.5, -1, 2 ** 31, 2 ** 32 + 5]) {
+      expect(() => maxLengths(bad, 2)).toThrow(RangeError);
+      expect(() => maxLengths([4, bad], 2)).toThrow(/maxLength must be a whole number of tokens from 0 to 2147483647/);
+    }
+    expect(maxLengths(MAX_OUTPUT_LENGTH, 1)).toEqual(Int32Array.from([MAX_OUTPUT_LENGTH]));
+  });
+
+  it('refuses per-sentence limits that do not match the batch', () => {
+    expect(() => maxLengths([3, 4], 3)).toThrow(/2 limits for a batch of 3 sentences/);
+    expect(() => maxLengths([3, 4, 5, 6], 3)).toThrow(RangeError);
   });
 
   it('copies per-sentence limits into a new Int32Array (from arrays and typed arrays alike)', () => {

@@ -5,8 +5,10 @@ import {
   searchInBatches,
   outputLimit,
   sentencesPerBatch,
+  checkBatchedSearchOptions,
   MAX_SEARCH_ROWS,
 } from '../../src/translation/batchedSearch.js';
+import { MAX_OUTPUT_LENGTH } from '../../src/search/decodable.js';
 import type { Decodable } from '../../src/search/decodable.js';
 import { Rng } from '../../src/random.js';
 import { argMax } from '../../src/search/keptAttention.js';
@@ -120,5 +122,46 @@ describe('searchInBatches', () => {
       true,
     );
     expect(wide.map((h) => h.map((x) => x.ids))).toEqual(narrow.map((h) => h.map((x) => x.ids)));
+  });
+});
+
+describe('checkBatchedSearchOptions', () => {
+  it('takes the defaults and values in range', () => {
+    expect(() => checkBatchedSearchOptions({})).not.toThrow();
+    const ok = { batchSize: 1, beamSize: 1024, nBest: 1024, maxLengthRatio: 0, maxLengthMargin: 0, lengthPenalty: 0 };
+    expect(() => checkBatchedSearchOptions(ok)).not.toThrow();
+    expect(() => checkBatchedSearchOptions({ maxLengthRatio: 1.5, lengthPenalty: 0.6 })).not.toThrow();
+  });
+
+  it('names the first option out of range: NaN, ∞, fractions and negatives a library caller might pass', () => {
+    const cases: [Record<string, number>, RegExp][] = [
+      [{ batchSize: 0 }, /^batchSize must be a whole number ≥ 1, got 0$/],
+      [{ batchSize: NaN }, /^batchSize .* got NaN$/],
+      [{ beamSize: 0 }, /^beamSize must be a whole number from 1 to 1024, got 0$/],
+      [{ beamSize: 1025 }, /^beamSize/],
+      [{ nBest: 2 }, /^nBest must be a whole number from 1 to 1, got 2$/],
+      [{ beamSize: 4, nBest: 5 }, /^nBest must be a whole number from 1 to 4, got 5$/],
+      [{ maxLengthMargin: -1 }, /^maxLengthMargin must be a whole number ≥ 0, got -1$/],
+      [{ maxLengthMargin: Infinity }, /^maxLengthMargin/],
+      [{ maxLengthMargin: 2.5 }, /^maxLengthMargin/],
+      [{ maxLengthRatio: NaN }, /^maxLengthRatio must be a finite number ≥ 0, got NaN$/],
+      [{ maxLengthRatio: -0.5 }, /^maxLengthRatio/],
+      [{ lengthPenalty: -1 }, /^lengthPenalty must be a finite number ≥ 0, got -1$/],
+      [{ lengthPenalty: Infinity }, /^lengthPenalty/],
+    ];
+    for (const [options, message] of cases) expect(() => checkBatchedSearchOptions(options)).toThrow(message);
+  });
+
+  it('is checked before any search: a NaN batch size or ratio no longer returns empty translations', () => {
+    const model = new Seq2Seq({ ...DEFAULT_SEQ2SEQ_CONFIG, hiddenSize: 8, embeddingSize: 4 }, 12, 12);
+    const sources = [[4, 5, 6], [7]];
+    for (const options of [{ batchSize: NaN }, { maxLengthRatio: NaN }, { maxLengthMargin: Infinity }])
+      expect(() => searchInBatches(model, sources, options, true, 'none', true)).toThrow(RangeError);
+    model.dispose();
+  });
+
+  it("caps a huge ratio's limit at the most a search can take, instead of failing on it", () => {
+    expect(outputLimit(7, { maxLengthRatio: 1e12 })).toBe(MAX_OUTPUT_LENGTH);
+    expect(outputLimit(7, { maxLengthRatio: 3, maxLengthMargin: 4 })).toBe(25);
   });
 });

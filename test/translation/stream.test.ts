@@ -142,3 +142,19 @@ describe('TranslationStream', () => {
     t.dispose();
   });
 });
+
+describe('TranslationStream misuse', () => {
+  it('refuses options out of range when made, and lines that are not strings when added', () => {
+    const t = makeTranslator(31);
+    expect(() => new TranslationStream(t, { beamSize: 0 })).toThrow(/^beamSize/);
+    expect(() => new TranslationStream(t, { maxLengthRatio: NaN })).toThrow(/^maxLengthRatio/);
+    expect(() => new TranslationStream(t, { alignments: 'x' as 'best' })).toThrow(/^alignments/);
+    const stream = new TranslationStream(t, {});
+    expect(() => stream.add(['one', undefined as unknown as string])).toThrow(
+      'texts[1]: expected a string, got undefined',
+    );
+    expect(stream.live).toBe(0);
+    stream.dispose();
+    t.dispose();
+  });
+});

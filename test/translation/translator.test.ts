@@ -288,3 +288,27 @@ describe('a model.json whose config disagrees with its manifest', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Translator misuse from JavaScript', () => {
+  it('refuses lines that are not strings and options out of range, before any work', () => {
+    const t = makeTranslator(21);
+    expect(() => t.translate(['one', 5 as unknown as string])).toThrow(
+      new TypeError('texts[1]: expected a string, got number'),
+    );
+    expect(() => t.translate('one two' as unknown as string[])).toThrow('expected an array of strings, got string');
+    expect(() => t.translate(['one'], { batchSize: NaN })).toThrow('batchSize must be a whole number ≥ 1, got NaN');
+    expect(() => t.translate(['one'], { lengthPenalty: -1 })).toThrow(/^lengthPenalty/);
+    expect(() => t.translate(['one'], { alignments: 'all' as 'best' })).toThrow(
+      'alignments must be one of none, best, matrix, got all',
+    );
+    expect(() => t.translateIds([[4, 5]], { maxLengthRatio: NaN })).toThrow(RangeError);
+    expect(t.translate(['one two'], { batchSize: 1 })[0]!.text).toBe(t.translate(['one two'])[0]!.text);
+    t.dispose();
+  });
+
+  it('says so when used after dispose()', () => {
+    const t = makeTranslator(22);
+    t.dispose();
+    expect(() => t.translate(['one'])).toThrow(/used after dispose\(\), which freed its weights/);
+  });
+});

@@ -8,6 +8,15 @@
 // output positions.
 import { PAD, GO, EOS } from './vocabulary.js';
 
+/**
+ * Throws a RangeError unless `batchSize` is a whole number ≥ 1: a loop over inputs in steps of 0 would never end, and
+ * one in steps of NaN would return nothing.
+ */
+export function checkBatchSize(batchSize: number, name = 'batchSize'): void {
+  if (!(Number.isSafeInteger(batchSize) && batchSize >= 1))
+    throw new RangeError(`${name} must be a whole number ≥ 1, got ${batchSize}`);
+}
+
 export interface BatchOptions {
   /** Reverse each source sequence (default true). */
   reverseSource?: boolean;

@@ -38,6 +38,19 @@ export interface SentencePieceTokenizerConfig {
   sha256?: string;
 }
 
+/**
+ * Throws a TypeError unless `texts` is an array of strings: a JavaScript caller's number or null among the texts
+ * would otherwise fail deep inside a tokenizer, or be read as some other text.
+ */
+export function checkTexts(texts: readonly string[]): void {
+  if (!Array.isArray(texts)) throw new TypeError(`expected an array of strings, got ${typeof texts}`);
+  const bad = texts.findIndex((t) => typeof t !== 'string');
+  if (bad >= 0) {
+    const got: unknown = texts[bad];
+    throw new TypeError(`texts[${bad}]: expected a string, got ${got === null ? 'null' : typeof got}`);
+  }
+}
+
 export class TokenizerError extends ToolkitError {
   override name = 'TokenizerError';
 }

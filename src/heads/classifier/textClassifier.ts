@@ -17,7 +17,8 @@ import {
   tokenizerFiles,
   type CreateTokenizerOptions,
 } from '../../data/text/tokenizers.js';
-import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
+import { checkTexts, type Tokenizer, type TokenizerConfig } from '../../data/text/tokenizer.js';
+import { checkBatchSize } from '../../data/text/batch.js';
 import {
   saveModelFiles,
   loadModelFiles,
@@ -90,6 +91,7 @@ export class TextClassifier {
 
   /** Class probabilities of each example, in batches of `batchSize`. */
   probabilities(examples: readonly ClassifierExample[], batchSize = 64): Float32Array[] {
+    checkBatchSize(batchSize);
     const out: Float32Array[] = [];
     for (let i = 0; i < examples.length; i += batchSize)
       out.push(...this.model.predict(this.batch(examples.slice(i, i + batchSize))));
@@ -106,6 +108,7 @@ export class TextClassifier {
 
   /** Texts → predictions (token-input models). */
   predictTexts(texts: readonly string[], batchSize = 64): Prediction[] {
+    checkTexts(texts);
     return this.predict(
       texts.map((t) => this.encodeText(t)),
       batchSize,

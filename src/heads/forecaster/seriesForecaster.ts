@@ -9,13 +9,14 @@
 // → inverse Box-Cox. Differencing at lags summing to D costs D values, so a raw window holds window + D rows.
 import { Forecaster, DEFAULT_FORECASTER_CONFIG, type ForecasterConfig, type ForecastBatch } from './forecaster.js';
 import { featureBatch } from '../sequenceInput.js';
+import { checkBatchSize } from '../../data/text/batch.js';
 import { LinearAutoregression, type LinearAutoregressionJson } from './baselines.js';
 import { Scaler, type ScalerJson } from '../../data/series/scaling.js';
 import { SeriesTransform, type SeriesTransformOptions } from '../../data/series/seriesTransforms.js';
 import type { WindowExample } from '../../data/series/timeSeries.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../../model/modelFiles.js';
-import { ToolkitError } from '../../errors.js';
 import { withSavedWeights } from '../../model/modelFiles.js';
+import { ToolkitError } from '../../errors.js';
 
 export const FORECASTER_KIND = 'forecaster';
 
@@ -228,6 +229,7 @@ export class SeriesForecaster {
 
   /** Forecasts [k · G] in model units (network plus linear part) after model-unit windows, in batches. */
   forecastModelWindows(windows: readonly Float32Array[], batchSize = 256): Float32Array[] {
+    checkBatchSize(batchSize);
     const F = this.settings.inputs.length;
     const out: Float32Array[] = [];
     for (let i = 0; i < windows.length; i += batchSize) {
@@ -246,11 +248,8 @@ export class SeriesForecaster {
     const F = this.settings.inputs.length;
     const G = this.targetColumns.length;
     const k = this.model.config.horizon;
-    const model = this.forecastModelWindows(
-      windows.map((w) => this.windowToModel(w)),
-      batchSize,
-    );
-    return model.map((f, b) => {
+    const inModel = windows.map((w) => this.windowToModel(w));
+    return this.forecastModelWindows(inModel, batchSize).map((f, b) => {
       const raw = new Float32Array(k * G);
       this.targetColumns.forEach((c, g) => {
         const back = this.columnFromModel(this.column(windows[b]!, c, F), this.column(f, g, G), c);

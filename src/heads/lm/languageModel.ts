@@ -12,7 +12,7 @@ import { DEFAULT_CELL, type CellOptions } from '../../recurrent/cell.js';
 import { GO, EOS } from '../../data/text/vocabulary.js';
 import { sampleDecode } from '../../search/sample.js';
 import type { Decodable, Stoppable } from '../../search/decodable.js';
-import type { SourceBatch } from '../../data/text/batch.js';
+import { checkBatchSize, type SourceBatch } from '../../data/text/batch.js';
 import { SequenceReader, tokenBatch, type SequenceBatch } from '../sequenceInput.js';
 import { logSoftmaxRows } from '../../loss/logSoftmax.js';
 import type { LossContext } from '../../train/task.js';
@@ -126,8 +126,7 @@ export class LanguageModel {
   generate(prompts: readonly (readonly number[])[], options: GenerateOptions = {}): number[][] {
     const batchSize = options.batchSize ?? 64;
     const first = options.firstPrompt ?? 0;
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+    checkBatchSize(batchSize);
     if (options.streams !== undefined && options.streams.length !== prompts.length)
       throw new RangeError(`streams: ${options.streams.length} for ${prompts.length} prompts`);
     const out: number[][] = [];

@@ -14,7 +14,8 @@ import {
   tokenizerFiles,
   type CreateTokenizerOptions,
 } from '../../data/text/tokenizers.js';
-import type { Tokenizer, TokenizerConfig } from '../../data/text/tokenizer.js';
+import { checkTexts, type Tokenizer, type TokenizerConfig } from '../../data/text/tokenizer.js';
+import { checkBatchSize } from '../../data/text/batch.js';
 import { saveModelFiles, loadModelFiles, type SavedModelJson, type ModelSideFile } from '../../model/modelFiles.js';
 import { withSavedWeights } from '../../model/modelFiles.js';
 
@@ -51,6 +52,7 @@ export class TextLanguageModel {
 
   /** Continues each prompt; returns prompt and continuation as one text. */
   generate(prompts: readonly string[], options: GenerateOptions = {}): string[] {
+    checkTexts(prompts);
     const ids = prompts.map((p) => this.encode(p));
     const continuations = this.model.generate(ids, options);
     return continuations.map((c, i) => this.tokenizer.detokenize(this.vocabulary.decode([...ids[i]!, ...c])));
@@ -58,6 +60,8 @@ export class TextLanguageModel {
 
   /** Perplexity of lines (each ends with EOS, as in training), in batches of `batchSize`. */
   score(lines: readonly string[], batchSize = 64): ScoreResult {
+    checkTexts(lines);
+    checkBatchSize(batchSize);
     const ids = lines.map((l) => this.encode(l));
     let nll = 0;
     let tokens = 0;

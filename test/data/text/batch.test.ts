@@ -1,5 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { makeBatch, makeSourceBatch, sourcePositions, toBatchMajor } from '../../../src/data/text/batch.js';
+import {
+  checkBatchSize,
+  makeBatch,
+  makeSourceBatch,
+  sourcePositions,
+  toBatchMajor,
+} from '../../../src/data/text/batch.js';
 import { Vocabulary, PAD, GO, EOS } from '../../../src/data/text/vocabulary.js';
 
 /** Reads column b of a time-major [T·B] array. */
@@ -68,5 +74,14 @@ describe('batches', () => {
   it('converts time-major to batch-major', () => {
     // T=2, B=3: time-major [t0b0 t0b1 t0b2 t1b0 t1b1 t1b2]
     expect(Array.from(toBatchMajor(Int32Array.from([1, 2, 3, 4, 5, 6]), 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+});
+
+describe('checkBatchSize', () => {
+  it('takes whole numbers from 1 and refuses the rest, naming the option', () => {
+    for (const ok of [1, 2, 64, 2 ** 40]) expect(() => checkBatchSize(ok)).not.toThrow();
+    for (const bad of [0, -1, 1.5, NaN, Infinity, 2 ** 60])
+      expect(() => checkBatchSize(bad)).toThrow(`batchSize must be a whole number ≥ 1, got ${bad}`);
+    expect(() => checkBatchSize(0, 'rows')).toThrow(/^rows must be/);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
+  checkTexts,
   TokenizerError,
   SPACE_SYMBOL,
   type Tokenizer,
@@ -32,5 +33,23 @@ describe('the tokenizer interface', () => {
     };
     expect(tokenizer.detokenize(tokenizer.tokenize(' a  b c'))).toBe('a b c');
     expect(JSON.parse(JSON.stringify(tokenizer)) as TokenizerConfig).toEqual({ kind: 'space' });
+  });
+});
+
+describe('checkTexts', () => {
+  it('takes arrays of strings, empty ones included', () => {
+    expect(() => checkTexts([])).not.toThrow();
+    expect(() => checkTexts(['', 'a b', ' '])).not.toThrow();
+  });
+
+  it("refuses a JavaScript caller's other values, naming the first bad index and what it was", () => {
+    expect(() => checkTexts(['a', 5 as unknown as string])).toThrow(
+      new TypeError('texts[1]: expected a string, got number'),
+    );
+    expect(() => checkTexts([null as unknown as string])).toThrow('texts[0]: expected a string, got null');
+    expect(() => checkTexts(['a', 'b', undefined as unknown as string])).toThrow(
+      'texts[2]: expected a string, got undefined',
+    );
+    expect(() => checkTexts('one two' as unknown as string[])).toThrow('expected an array of strings, got string');
   });
 });

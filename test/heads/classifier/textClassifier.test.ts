@@ -76,3 +76,17 @@ describe('TextClassifier', () => {
     c.dispose();
   });
 });
+
+describe('TextClassifier misuse', () => {
+  it('refuses a batch size that would loop forever (0) or return nothing (NaN), and texts that are not strings', () => {
+    const c = textClassifier();
+    const examples = [c.encodeText('good'), c.encodeText('bad film')];
+    for (const bad of [0, -2, NaN, 1.5]) {
+      expect(() => c.predict(examples, bad)).toThrow(`batchSize must be a whole number ≥ 1, got ${bad}`);
+      expect(() => c.predictTexts(['good'], bad)).toThrow(RangeError);
+    }
+    expect(c.predict(examples, 1).map((p) => p.probability)).toEqual(c.predict(examples).map((p) => p.probability));
+    expect(() => c.predictTexts(['good', 7 as unknown as string])).toThrow('texts[1]: expected a string, got number');
+    c.dispose();
+  });
+});

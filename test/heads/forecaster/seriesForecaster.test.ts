@@ -162,3 +162,14 @@ describe('SeriesForecaster with a transform', () => {
     f.dispose();
   });
 });
+
+describe('SeriesForecaster misuse', () => {
+  it('refuses a window batch size that would loop forever (0) or forecast nothing (NaN)', () => {
+    const f = forecaster({ linear: false });
+    const windows = makeWindows([series], { window: f.rawWindow, horizon: 1 }).slice(0, 3);
+    const inputs = windows.map((w) => Float32Array.from(w.input));
+    for (const bad of [0, NaN, -3, 0.5]) expect(() => f.forecastWindows(inputs, bad)).toThrow(RangeError);
+    expect(f.forecastWindows(inputs, 1)).toEqual(f.forecastWindows(inputs));
+    f.dispose();
+  });
+});

@@ -8,6 +8,7 @@ import { LanguageModel, DEFAULT_LANGUAGE_MODEL_CONFIG } from '../../../src/heads
 import { SentencePieceTokenizer } from '../../../src/data/text/sentencePieceTokenizer.js';
 import { Vocabulary } from '../../../src/data/text/vocabulary.js';
 import { repoRoot } from '../../helpers/cli.js';
+import { WordTokenizer } from '../../../src/data/text/tokenizers.js';
 
 beforeAll(useTestBackend);
 
@@ -33,6 +34,30 @@ describe('TextLanguageModel save and load', () => {
     const text = ['Ein Mann fährt Fahrrad.', 'Graffiti „überall“'];
     expect(back.score(text)).toEqual(lm.score(text));
     back.dispose();
+    lm.dispose();
+  });
+});
+
+describe('TextLanguageModel misuse', () => {
+  it('refuses prompts and lines that are not strings, and a scoring batch size of 0 (which looped forever)', () => {
+    const vocabulary = Vocabulary.build([['a', 'b', 'c']]);
+    const lm = new TextLanguageModel(
+      new LanguageModel({
+        ...DEFAULT_LANGUAGE_MODEL_CONFIG,
+        hiddenSize: 8,
+        embeddingSize: 4,
+        vocabSize: vocabulary.size,
+      }),
+      vocabulary,
+      new WordTokenizer(),
+    );
+    expect(() => lm.generate(['a', null as unknown as string], { maxLength: 3 })).toThrow(
+      'texts[1]: expected a string, got null',
+    );
+    expect(() => lm.score([5 as unknown as string])).toThrow(TypeError);
+    for (const bad of [0, NaN, -1])
+      expect(() => lm.score(['a b'], bad)).toThrow('batchSize must be a whole number ≥ 1');
+    expect(lm.score(['a b', 'c'], 1).perplexity).toBeCloseTo(lm.score(['a b', 'c']).perplexity, 4);
     lm.dispose();
   });
 });
