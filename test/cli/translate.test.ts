@@ -72,6 +72,12 @@ describe('translate translate on unseen text', () => {
     });
   }
 
+  it('counts one line and one unknown token in the singular', async () => {
+    const r = await cli(['translate', '--model', wordModel], 'Graffiti\n');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/1 of 1 line held words outside the model's vocabulary \(1 token: "Graffiti"\)/);
+  });
+
   it('gives per line the unknown words, the source and output tokens and an alignment in jsonl (--attention: the matrix)', async () => {
     const r = await cli(
       ['translate', '--model', wordModel, '--format', 'jsonl', '--attention'],
@@ -156,7 +162,7 @@ describe('translate translate on unseen text', () => {
     const r = await cli(['translate', '--model', wordModel, '--beam', '1'], `ein ${word}\n`);
     expect(r.code).toBe(0);
     expect(r.stderr.length).toBeLessThan(1000);
-    expect(r.stderr).toContain(`(1 tokens: "${'x'.repeat(40)}"… (500000 characters)); translated anyway`);
+    expect(r.stderr).toContain(`(1 token: "${'x'.repeat(40)}"… (500000 characters)); translated anyway`);
     const many = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
     const refused = await cli(['translate', '--model', wordModel, '--unknown', 'error'], `${many}\n`);
     expect(refused.code).toBe(1);
