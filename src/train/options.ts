@@ -1,7 +1,7 @@
 // The training loop's options: what each one means, their defaults, and the check that fills in defaults and
 // refuses a bad value with an error naming the option.
 import { ToolkitError } from '../errors.js';
-import type { TrainerOptions } from './trainer.js';
+import { trainerOptionsProblem, type TrainerOptions } from './trainer.js';
 import { SCHEDULE_KINDS, type ScheduleOptions } from './schedule.js';
 import type { EarlyStoppingOptions } from './earlyStopping.js';
 
@@ -70,14 +70,8 @@ export function resolveTrainingOptions(options: Partial<TrainingOptions>): Train
   positiveInt('maxSkips');
   positiveInt('keepCheckpoints', 0);
   positiveInt('seed', 0);
-  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd')
-    throw new TrainingConfigError(`training.optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`);
-  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate)))
-    throw new TrainingConfigError(`training.learningRate must be a positive number, got ${o.learningRate}`);
-  if (!(o.momentum >= 0 && o.momentum < 1))
-    throw new TrainingConfigError(`training.momentum must be in [0, 1), got ${o.momentum}`);
-  if (!(o.clipNorm >= 0))
-    throw new TrainingConfigError(`training.clipNorm must be ≥ 0 (0: no clipping), got ${o.clipNorm}`);
+  const trainer = trainerOptionsProblem(o);
+  if (trainer !== null) throw new TrainingConfigError(`training.${trainer}`);
   if (o.nonFinite !== 'stop' && o.nonFinite !== 'skip')
     throw new TrainingConfigError(`training.nonFinite must be "stop" or "skip", got ${JSON.stringify(o.nonFinite)}`);
   const s = o.schedule;

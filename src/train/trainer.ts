@@ -62,6 +62,20 @@ export class NonFiniteError extends ToolkitError {
   }
 }
 
+/**
+ * The first option out of range, as "<option> must …, got …", or null. An unknown optimiser would have run as plain
+ * SGD, a NaN learning rate turned every weight into NaN at the first update, and a NaN clipNorm switched clipping off.
+ */
+export function trainerOptionsProblem(o: TrainerOptions): string | null {
+  if (o.optimizer !== 'adam' && o.optimizer !== 'sgd')
+    return `optimizer must be "adam" or "sgd", got ${JSON.stringify(o.optimizer)}`;
+  if (!(o.learningRate > 0 && Number.isFinite(o.learningRate)))
+    return `learningRate must be a positive number, got ${o.learningRate}`;
+  if (!(o.momentum >= 0 && o.momentum < 1)) return `momentum must be in [0, 1), got ${o.momentum}`;
+  if (!(o.clipNorm >= 0)) return `clipNorm must be ≥ 0 (0: no clipping), got ${o.clipNorm}`;
+  return null;
+}
+
 export class Trainer {
   readonly options: TrainerOptions;
   private readonly optimizer: tf.Optimizer;
@@ -73,6 +87,8 @@ export class Trainer {
   ) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
     const o = this.options;
+    const problem = trainerOptionsProblem(o);
+    if (problem !== null) throw new RangeError(problem);
     // tf.train.adam's defaults (β1 0.9, β2 0.999, the backend's ε), its update fused on wasm/cpu.
     this.optimizer =
       o.optimizer === 'adam'

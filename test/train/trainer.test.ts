@@ -160,3 +160,25 @@ describe('Trainer state', () => {
     expect(() => b.setState([1, 2, 3] as unknown as [number, number, number, number])).toThrow(/four 32-bit/);
   });
 });
+
+describe('Trainer options', () => {
+  it('refuses options out of range before any update, naming the option (an unknown optimiser ran as plain SGD)', () => {
+    const params = new Params(new Rng(1));
+    params.create('w', [3], { kind: 'uniform', scale: 0.1 });
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ optimizer: 'adamw' }, /^optimizer must be "adam" or "sgd", got "adamw"$/],
+      [{ learningRate: NaN }, /^learningRate must be a positive number, got NaN$/],
+      [{ learningRate: 0 }, /^learningRate/],
+      [{ learningRate: Infinity }, /^learningRate/],
+      [{ momentum: 1 }, /^momentum must be in \[0, 1\), got 1$/],
+      [{ momentum: -0.1 }, /^momentum/],
+      [{ clipNorm: NaN }, /^clipNorm must be ≥ 0 \(0: no clipping\), got NaN$/],
+      [{ clipNorm: -1 }, /^clipNorm/],
+    ];
+    for (const [options, message] of cases) expect(() => new Trainer(params, options)).toThrow(message);
+    const ok = new Trainer(params, { optimizer: 'sgd', momentum: 0.9, clipNorm: 0 });
+    expect(ok.options.momentum).toBe(0.9);
+    ok.dispose();
+    params.dispose();
+  });
+});
