@@ -9,7 +9,8 @@ import { embed } from '../layers/embedding.js';
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import type { RecurrentLayer } from '../recurrent/recurrentLayer.js';
 import { RecurrentStack, projectInput, MAX_LAYERS, type StackLayer, type StackInput } from '../recurrent/stack.js';
-import { DEFAULT_CELL, type CellOptions } from '../recurrent/cell.js';
+import { DEFAULT_CELL, cellProblem, type CellOptions } from '../recurrent/cell.js';
+import { ModelConfigError, refuseProblems, wholeNumberProblem } from '../model/configChecks.js';
 import { PAD } from '../data/text/vocabulary.js';
 
 export type InputSpec =
@@ -90,11 +91,22 @@ export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, 
 
 /** Throws a RangeError naming the bad reader option. */
 export function checkReaderOptions(o: ReaderOptions): void {
-  if (!(Number.isInteger(o.layers) && o.layers >= 1 && o.layers <= MAX_LAYERS))
-    throw new RangeError(`layers must be an integer from 1 to ${MAX_LAYERS}, got ${o.layers}`);
+  refuseProblems(wholeNumberProblem('layers', o.layers, 1, MAX_LAYERS));
   checkDropout(o.dropout);
   if (!(o.embeddingKeep > 0 && o.embeddingKeep <= 1))
-    throw new RangeError(`embeddingKeep must be a keep probability in (0, 1], got ${o.embeddingKeep}`);
+    throw new ModelConfigError(`embeddingKeep must be a keep probability in (0, 1], got ${o.embeddingKeep}`);
+}
+
+/** Throws a ModelConfigError naming the first field of a reader's input, width or cell out of range. */
+export function checkReaderShape(input: InputSpec, hiddenSize: number, cell: CellOptions): void {
+  refuseProblems(
+    input.kind === 'tokens' ? wholeNumberProblem('vocabSize', input.vocabSize) : null,
+    input.kind === 'tokens' ? wholeNumberProblem('embeddingSize', input.embeddingSize) : null,
+    input.kind === 'features' ? wholeNumberProblem('inputSize', input.size) : null,
+    input.kind !== 'tokens' && input.kind !== 'features' ? `input.kind must be tokens or features` : null,
+    wholeNumberProblem('hiddenSize', hiddenSize),
+    cellProblem(cell),
+  );
 }
 
 /**
@@ -141,6 +153,7 @@ export class SequenceReader {
     options: Partial<ReaderOptions> = {},
   ) {
     this.options = { ...DEFAULT_READER, ...options };
+    checkReaderShape(input, hiddenSize, cell);
     checkReaderOptions(this.options);
     const inputWidth = input.kind === 'tokens' ? input.embeddingSize : input.size;
     if (input.kind === 'tokens')

@@ -4,7 +4,7 @@
 // Kept units are scaled by 1/keep (inverted dropout), so evaluation needs no rescaling.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../random.js';
-import { ToolkitError } from '../errors.js';
+import { ModelConfigError } from '../model/configChecks.js';
 
 export interface DropoutOptions {
   /** Keep probability of each recurrent layer's inputs (embeddings, or the layer below's outputs); default 1. */
@@ -21,7 +21,7 @@ export interface DropoutOptions {
 
 export const NO_DROPOUT: DropoutOptions = { inputKeep: 1, outputKeep: 1, stateKeep: 1 };
 
-export class DropoutError extends ToolkitError {
+export class DropoutError extends ModelConfigError {
   override name = 'DropoutError';
 }
 

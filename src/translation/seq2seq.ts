@@ -7,12 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../random.js';
 import { Params, type ParamsOptions } from '../model/params.js';
-import { ToolkitError } from '../errors.js';
+import { ModelConfigError, oneOfProblem, seedProblem, wholeNumberProblem } from '../model/configChecks.js';
 import { Encoder } from '../encoder/encoder.js';
 import { Bridge, BRIDGE_KINDS, type BridgeKind } from '../encoder/bridge.js';
 import { Decoder, joinMemories, type Memory, type DecoderState } from '../decoder/decoder.js';
 import { ATTENTION_KINDS, type AttentionKind } from '../decoder/attention.js';
-import { DEFAULT_CELL, CELL_KINDS, stateBlocks, type CellOptions } from '../recurrent/cell.js';
+import { DEFAULT_CELL, cellProblem, stateBlocks, type CellOptions } from '../recurrent/cell.js';
 import { MAX_LAYERS } from '../recurrent/stack.js';
 import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout.js';
 import { sequenceLoss } from '../loss/sequenceLoss.js';
@@ -84,7 +84,7 @@ export const DEFAULT_SEQ2SEQ_CONFIG: Seq2SeqConfig = {
   seed: 1,
 };
 
-export class Seq2SeqConfigError extends ToolkitError {
+export class Seq2SeqConfigError extends ModelConfigError {
   override name = 'Seq2SeqConfigError';
 }
 
@@ -105,28 +105,20 @@ export function encoderUnits(config: Seq2SeqConfig): number {
 }
 
 function validate(c: Seq2SeqConfig, sourceVocabSize: number, targetVocabSize: number): void {
-  const positive = (name: string, v: number, min = 1, max = Infinity) => {
-    if (!Number.isInteger(v) || v < min || v > max)
-      throw new Seq2SeqConfigError(
-        `${name} must be an integer ${max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`}, got ${v}`,
-      );
-  };
-  positive('embeddingSize', c.embeddingSize);
-  positive('hiddenSize', c.hiddenSize);
-  positive('encoderHiddenSize', c.encoderHiddenSize, 0);
-  positive('attentionSize', c.attentionSize, 0);
-  positive('encoderLayers', c.encoderLayers, 1, MAX_LAYERS);
-  positive('decoderLayers', c.decoderLayers, 1, MAX_LAYERS);
-  if (!CELL_KINDS.includes(c.cell.kind))
-    throw new Seq2SeqConfigError(
-      `cell.kind must be one of ${CELL_KINDS.join(', ')}, got ${JSON.stringify(c.cell.kind)}`,
-    );
-  if (!ATTENTION_KINDS.includes(c.attention))
-    throw new Seq2SeqConfigError(
-      `attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${JSON.stringify(c.attention)}`,
-    );
-  if (!BRIDGE_KINDS.includes(c.bridge))
-    throw new Seq2SeqConfigError(`bridge must be one of ${BRIDGE_KINDS.join(', ')}, got ${JSON.stringify(c.bridge)}`);
+  const problem =
+    wholeNumberProblem('sourceVocabSize', sourceVocabSize) ??
+    wholeNumberProblem('targetVocabSize', targetVocabSize) ??
+    wholeNumberProblem('embeddingSize', c.embeddingSize) ??
+    wholeNumberProblem('hiddenSize', c.hiddenSize) ??
+    wholeNumberProblem('encoderHiddenSize', c.encoderHiddenSize, 0) ??
+    wholeNumberProblem('attentionSize', c.attentionSize, 0) ??
+    wholeNumberProblem('encoderLayers', c.encoderLayers, 1, MAX_LAYERS) ??
+    wholeNumberProblem('decoderLayers', c.decoderLayers, 1, MAX_LAYERS) ??
+    cellProblem(c.cell) ??
+    oneOfProblem('attention', c.attention, ATTENTION_KINDS) ??
+    oneOfProblem('bridge', c.bridge, BRIDGE_KINDS) ??
+    seedProblem(c.seed);
+  if (problem !== null) throw new Seq2SeqConfigError(problem);
   checkDropout(c.dropout);
   if (c.bidirectional && c.encoderHiddenSize === 0 && c.hiddenSize % 2 !== 0) {
     throw new Seq2SeqConfigError(

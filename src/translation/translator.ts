@@ -3,6 +3,7 @@
 // vocabulary are reported and read as <unk>, and each <unk> the model writes is replaced by the source token it
 // attends to most, through a phrase table when one is given (alignment.ts). Several translators of the same
 // vocabularies decode as one ensemble.
+import { builtFrom } from '../model/configChecks.js';
 import { Seq2Seq, DEFAULT_SEQ2SEQ_CONFIG, type Seq2SeqConfig } from './seq2seq.js';
 import {
   saveModelFiles,
@@ -209,10 +210,8 @@ export class Translator {
       ...json.config,
       cell: { ...DEFAULT_SEQ2SEQ_CONFIG.cell, ...json.config.cell },
     };
-    const model = new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, {
-      expected: json.weights.manifest,
-      source: where,
-    });
+    const options = { expected: json.weights.manifest, source: where };
+    const model = builtFrom(where, () => new Seq2Seq(config, sourceVocabulary.size, targetVocabulary.size, options));
     withSavedWeights(model, json, data, where);
     try {
       const sourceTokenizer = await createTokenizer(

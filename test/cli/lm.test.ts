@@ -195,4 +195,24 @@ describe('translate lm train: --config, --set, --resume', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^translate: error: no training text: give --train FILE/);
   });
+
+  it('a model field out of range is one line naming it, exit 1, and nothing written (hidden 0 reached OpenBLAS)', async () => {
+    const dir = tmp();
+    const text = Array.from({ length: 40 }, (_, i) => `the cat sat on mat ${i}`).join('\n') + '\n';
+    writeFileSync(join(dir, 'train.txt'), text);
+    for (const [set, message] of [
+      ['model.hiddenSize=0', 'hiddenSize must be an integer ≥ 1, got 0'],
+      ['model.cell.kind=xyz', 'cell.kind must be one of gru, lstm, rnn, got "xyz"'],
+      ['model.seed=-1', 'seed must be an integer from 0 to 4294967295, got -1'],
+    ]) {
+      const out = join(dir, 'o');
+      const r = await cli(['lm', 'train', '--train', join(dir, 'train.txt'), '--set', set!, '--out', out, ...fast]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n').filter((l) => !l.startsWith('backend:'))).toEqual([
+        `translate: error: ${message}`,
+        '',
+      ]);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
 });

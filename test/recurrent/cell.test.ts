@@ -5,7 +5,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../helpers/backend.js';
 import { Params } from '../../src/model/params.js';
 import { Rng } from '../../src/random.js';
-import { CELL_KINDS, DEFAULT_CELL, cellGates, stateBlocks, type CellKind } from '../../src/recurrent/cell.js';
+import {
+  CELL_KINDS,
+  DEFAULT_CELL,
+  cellGates,
+  cellProblem,
+  stateBlocks,
+  type CellKind,
+} from '../../src/recurrent/cell.js';
 import { RecurrentLayer } from '../../src/recurrent/recurrentLayer.js';
 
 beforeAll(useTestBackend);
@@ -18,6 +25,17 @@ describe('cell options', () => {
   it("lists the three kinds; the default is a GRU with TF's forget bias, no peepholes and tanh", () => {
     expect([...CELL_KINDS]).toEqual(['gru', 'lstm', 'rnn']);
     expect(DEFAULT_CELL).toEqual({ kind: 'gru', forgetBias: 1, peepholes: false, activation: 'tanh' });
+  });
+
+  it('cellProblem names the first field out of range (an unknown kind used to fail as a shape error in a product)', () => {
+    for (const kind of CELL_KINDS)
+      expect(cellProblem({ ...DEFAULT_CELL, kind, activation: 'relu', peepholes: true })).toBeNull();
+    const bad = (o: object) => cellProblem({ ...DEFAULT_CELL, ...o });
+    expect(bad({ kind: 'xyz' })).toBe('cell.kind must be one of gru, lstm, rnn, got "xyz"');
+    expect(bad({ forgetBias: NaN })).toBe('cell.forgetBias must be a finite number, got NaN');
+    expect(bad({ peepholes: 'yes' })).toBe('cell.peepholes must be one of true, false, got "yes"');
+    expect(bad({ activation: 'sigmoid' })).toBe('cell.activation must be one of tanh, relu, got "sigmoid"');
+    expect(cellProblem({ ...DEFAULT_CELL, kind: 'x' as CellKind }, 'model.cell')).toMatch(/^model\.cell\.kind/);
   });
 
   it('cellGates and stateBlocks give the documented widths', () => {

@@ -324,6 +324,23 @@ describe('Seq2Seq config', () => {
     expect(() => new Seq2Seq(small({ attention: 'luong' as never }), V, V)).toThrow(/attention must be one of/);
   });
 
+  it('refuses seeds Rng would quietly change, cells out of range and empty vocabularies, before a weight is made', () => {
+    const before = tf.memory().numTensors;
+    for (const seed of [NaN, -1, 1.5, 2 ** 32])
+      expect(() => new Seq2Seq(small({ seed }), V, V)).toThrow(
+        `seed must be an integer from 0 to 4294967295, got ${seed}`,
+      );
+    expect(() => new Seq2Seq(small({ cell: { ...DEFAULT_CELL, forgetBias: NaN } }), V, V)).toThrow(
+      'cell.forgetBias must be a finite number, got NaN',
+    );
+    expect(() => new Seq2Seq(small({ cell: { ...DEFAULT_CELL, kind: 'xyz' as never } }), V, V)).toThrow(
+      Seq2SeqConfigError,
+    );
+    expect(() => new Seq2Seq(small({}), 0, V)).toThrow('sourceVocabSize must be an integer ≥ 1, got 0');
+    expect(() => new Seq2Seq(small({}), V, NaN)).toThrow('targetVocabSize must be an integer ≥ 1, got NaN');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('fills missing fields (nested ones too) with defaults: a model.json from before they existed still loads', () => {
     const c = resolveSeq2SeqConfig({
       hiddenSize: 8,

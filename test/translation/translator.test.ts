@@ -312,3 +312,19 @@ describe('Translator misuse from JavaScript', () => {
     expect(() => t.translate(['one'])).toThrow(/used after dispose\(\), which freed its weights/);
   });
 });
+
+describe('a model.json whose config has a field out of range', () => {
+  it('is refused naming the file and the field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seq2seq-badconfig-'));
+    const t = makeTranslator(9);
+    await t.save(dir);
+    t.dispose();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.config.seed = -3;
+    delete json.checksum;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    await expect(Translator.load(dir)).rejects.toThrow(
+      `${join(dir, 'model.json')}: config: seed must be an integer from 0 to 4294967295, got -3`,
+    );
+  });
+});

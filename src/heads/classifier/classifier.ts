@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../random.js';
 import { Params } from '../../model/params.js';
+import { oneOfProblem, refuseProblems, seedProblem, wholeNumberProblem } from '../../model/configChecks.js';
 import { dense } from '../../layers/dense.js';
 import { maskedCrossEntropy } from '../../loss/crossEntropy.js';
 import { hiddenPart } from '../../recurrent/rnn.js';
@@ -37,6 +38,8 @@ export interface ClassifierConfig {
   seed: number;
 }
 
+const POOLINGS: readonly ClassifierConfig['pooling'][] = ['final', 'mean', 'max', 'attention'];
+
 export const DEFAULT_CLASSIFIER_CONFIG: Omit<ClassifierConfig, 'input' | 'classes'> = {
   hiddenSize: 128,
   cell: DEFAULT_CELL,
@@ -67,8 +70,12 @@ export class SequenceClassifier {
   ) {
     this.config = { ...DEFAULT_CLASSIFIER_CONFIG, ...config, dropout: { ...NO_DROPOUT, ...config.dropout } };
     config = this.config;
-    if (!(Number.isInteger(config.classes) && config.classes >= 2))
-      throw new RangeError(`a classifier needs at least 2 classes, got ${config.classes}`);
+    refuseProblems(
+      wholeNumberProblem('classes', config.classes, 2),
+      oneOfProblem('pooling', config.pooling, POOLINGS),
+      wholeNumberProblem('attentionSize', config.attentionSize),
+      seedProblem(config.seed),
+    );
     this.params = new Params(new Rng(config.seed));
     this.reader = new SequenceReader(
       this.params,

@@ -1,6 +1,7 @@
 // A sequence classifier with what turns its inputs into batches and its outputs into labels: for text, the
 // vocabulary and tokenizer; for feature sequences, the number of features per step; and the label names. Saved in
 // one model directory (kind 'classifier'), as the Translator does for translation.
+import { builtFrom } from '../../model/configChecks.js';
 import {
   SequenceClassifier,
   DEFAULT_CLASSIFIER_CONFIG,
@@ -176,7 +177,8 @@ export class TextClassifier {
         `${where}: extra.input must be {"kind":"tokens",…} or {"kind":"features","featureSize":F}`,
       );
     }
-    const model = new SequenceClassifier({ ...DEFAULT_CLASSIFIER_CONFIG, ...json.config, classes: labels.size });
+    const config = { ...DEFAULT_CLASSIFIER_CONFIG, ...json.config, classes: labels.size };
+    const model = builtFrom(where, () => new SequenceClassifier(config));
     return new TextClassifier(withSavedWeights(model, json, data, where), labels, input);
   }
 

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../random.js';
 import { Params } from '../../model/params.js';
+import { oneOfProblem, refuseProblems, seedProblem, wholeNumberProblem } from '../../model/configChecks.js';
 import { dense } from '../../layers/dense.js';
 import { hiddenPart } from '../../recurrent/rnn.js';
 import { DEFAULT_CELL, type CellOptions } from '../../recurrent/cell.js';
@@ -59,6 +60,13 @@ export class Forecaster {
   constructor(config: Omit<ForecasterConfig, 'layers' | 'dropout'> & Partial<ForecasterConfig>) {
     this.config = { ...DEFAULT_FORECASTER_CONFIG, ...config, dropout: { ...NO_DROPOUT, ...config.dropout } };
     config = this.config;
+    refuseProblems(
+      wholeNumberProblem('inputSize', config.inputSize),
+      wholeNumberProblem('targets', config.targets),
+      wholeNumberProblem('horizon', config.horizon),
+      oneOfProblem('mode', config.mode, ['vector', 'sequence']),
+      seedProblem(config.seed),
+    );
     this.params = new Params(new Rng(config.seed));
     this.reader = new SequenceReader(
       this.params,

@@ -1,7 +1,6 @@
 // A forecaster with what it needs to read raw series and answer in their units: the transform (Box-Cox, then
-// differencing), the scaler fitted on the training rows, optionally a linear autoregression whose forecast the
-// network's output is added to, the window length and which columns it reads and predicts. Saved in one model
-// directory (kind 'forecaster'), as the Translator does for translation.
+// differencing), the scaler fitted on the training rows, an optional linear autoregression added to the network's
+// output, the window length and the columns it reads and predicts; saved in one model directory (kind 'forecaster').
 //
 // Values flow raw → transform → scaled ("model units") into the network. A forecast in model units is the network's
 // output plus the linear part (the network learns the residual of the linear model: Zhang, "Time series forecasting
@@ -16,6 +15,7 @@ import { SeriesTransform, type SeriesTransformOptions } from '../../data/series/
 import type { WindowExample } from '../../data/series/timeSeries.js';
 import { saveModelFiles, loadModelFiles, ModelFileError, type SavedModelJson } from '../../model/modelFiles.js';
 import { withSavedWeights } from '../../model/modelFiles.js';
+import { builtFrom } from '../../model/configChecks.js';
 import { ToolkitError } from '../../errors.js';
 
 export const FORECASTER_KIND = 'forecaster';
@@ -377,7 +377,8 @@ export class SeriesForecaster {
         : Array.isArray(e.linear)
           ? e.linear.map((l, i) => LinearAutoregression.fromJSON(l, `${where} linear[${i}]`))
           : null;
-    const model = withSavedWeights(new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, ...json.config }), json, data, where);
+    const built = builtFrom(where, () => new Forecaster({ ...DEFAULT_FORECASTER_CONFIG, ...json.config }));
+    const model = withSavedWeights(built, json, data, where);
     try {
       return new SeriesForecaster(model, {
         scaler,

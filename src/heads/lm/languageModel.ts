@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../../random.js';
 import { Params } from '../../model/params.js';
+import { refuseProblems, seedProblem } from '../../model/configChecks.js';
 import { dense } from '../../layers/dense.js';
 import { sequenceLoss } from '../../loss/sequenceLoss.js';
 import { hiddenPart } from '../../recurrent/rnn.js';
@@ -85,6 +86,7 @@ export class LanguageModel {
   readonly reader: SequenceReader;
 
   constructor(readonly config: LanguageModelConfig) {
+    refuseProblems(seedProblem(config.seed));
     this.params = new Params(new Rng(config.seed));
     const { vocabSize: V, embeddingSize: E, hiddenSize: H } = config;
     this.reader = new SequenceReader(this.params, 'lm', { kind: 'tokens', vocabSize: V, embeddingSize: E }, H, {

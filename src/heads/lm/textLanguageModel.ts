@@ -1,5 +1,6 @@
 // A language model with what turns text into its ids and back: the vocabulary and the tokenizer (word, char or
 // SentencePiece), saved together in one model directory (kind 'lm'), as the Translator does for translation.
+import { builtFrom } from '../../model/configChecks.js';
 import {
   LanguageModel,
   makeLmBatch,
@@ -116,7 +117,8 @@ export class TextLanguageModel {
     const e = json.extra;
     const vocabulary = Vocabulary.fromJSON(e.vocabulary, `${where} vocabulary`);
     const tokenizer = await createTokenizer(tokenizerConfigFromJSON(e.tokenizer, `${where} tokenizer`), files);
-    const model = new LanguageModel({ ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size });
+    const config = { ...DEFAULT_LANGUAGE_MODEL_CONFIG, ...json.config, vocabSize: vocabulary.size };
+    const model = builtFrom(where, () => new LanguageModel(config));
     return new TextLanguageModel(
       withSavedWeights(model, json, data, where),
       vocabulary,

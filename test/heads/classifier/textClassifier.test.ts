@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { ModelConfigError } from '../../../src/model/configChecks.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestBackend } from '../../helpers/backend.js';
@@ -88,5 +89,41 @@ describe('TextClassifier misuse', () => {
     expect(c.predict(examples, 1).map((p) => p.probability)).toEqual(c.predict(examples).map((p) => p.probability));
     expect(() => c.predictTexts(['good', 7 as unknown as string])).toThrow('texts[1]: expected a string, got number');
     c.dispose();
+  });
+});
+
+describe('SequenceClassifier config', () => {
+  it('refuses fields out of range by name before a weight is made (hidden size 0 reached OpenBLAS as an illegal argument)', async () => {
+    const base = {
+      ...DEFAULT_CLASSIFIER_CONFIG,
+      input: { kind: 'tokens' as const, vocabSize: 5, embeddingSize: 3 },
+      classes: 2,
+    };
+    const cases: [object, string][] = [
+      [{ hiddenSize: 0 }, 'hiddenSize must be an integer ≥ 1, got 0'],
+      [{ input: { kind: 'tokens', vocabSize: 5, embeddingSize: 0 } }, 'embeddingSize must be an integer ≥ 1, got 0'],
+      [{ input: { kind: 'features', size: NaN } }, 'inputSize must be an integer ≥ 1, got NaN'],
+      [
+        { cell: { ...DEFAULT_CLASSIFIER_CONFIG.cell, kind: 'xyz' } },
+        'cell.kind must be one of gru, lstm, rnn, got "xyz"',
+      ],
+      [{ pooling: 'sum' }, 'pooling must be one of final, mean, max, attention, got "sum"'],
+      [{ seed: 1.5 }, 'seed must be an integer from 0 to 4294967295, got 1.5'],
+      [{ classes: 1 }, 'classes must be an integer ≥ 2, got 1'],
+    ];
+    for (const [change, message] of cases)
+      expect(() => new SequenceClassifier({ ...base, ...change })).toThrow(new ModelConfigError(message));
+    // A saved model with such a field names its model.json.
+    const c = textClassifier();
+    const dir = mkdtempSync(join(tmpdir(), 'text-classifier-bad-'));
+    await c.save(dir);
+    c.dispose();
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.config.hiddenSize = 0;
+    delete json.checksum;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+    await expect(TextClassifier.load(dir)).rejects.toThrow(
+      `${join(dir, 'model.json')}: config: hiddenSize must be an integer ≥ 1, got 0`,
+    );
   });
 });

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModelConfigError } from '../../../src/model/configChecks.js';
 import { useTestBackend } from '../../helpers/backend.js';
 import { Rng } from '../../../src/random.js';
 import { Trainer } from '../../../src/train/trainer.js';
@@ -89,5 +90,27 @@ describe('Forecaster', () => {
     expect(model.forecast(batch)).toEqual(forecasts);
     model.dispose();
     f.dispose();
+  });
+});
+
+describe('Forecaster config', () => {
+  it('refuses fields out of range by name before a weight is made (a horizon of 0 failed as a weight of shape [,192])', () => {
+    const before = tf.memory().numTensors;
+    const base = { ...DEFAULT_FORECASTER_CONFIG, inputSize: 2, targets: 2 };
+    const cases: [object, string][] = [
+      [{ horizon: 0 }, 'horizon must be an integer ≥ 1, got 0'],
+      [{ inputSize: 0 }, 'inputSize must be an integer ≥ 1, got 0'],
+      [{ targets: NaN }, 'targets must be an integer ≥ 1, got NaN'],
+      [{ mode: 'matrix' }, 'mode must be one of vector, sequence, got "matrix"'],
+      [{ hiddenSize: 2.5 }, 'hiddenSize must be an integer ≥ 1, got 2.5'],
+      [{ seed: -1 }, 'seed must be an integer from 0 to 4294967295, got -1'],
+      [
+        { cell: { ...DEFAULT_FORECASTER_CONFIG.cell, activation: 'sigmoid' } },
+        'cell.activation must be one of tanh, relu, got "sigmoid"',
+      ],
+    ];
+    for (const [change, message] of cases)
+      expect(() => new Forecaster({ ...base, ...change })).toThrow(new ModelConfigError(message));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

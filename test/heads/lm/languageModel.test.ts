@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ModelConfigError } from '../../../src/model/configChecks.js';
 import { useTestBackend } from '../../helpers/backend.js';
 import { Rng } from '../../../src/random.js';
 import { Trainer } from '../../../src/train/trainer.js';
@@ -92,5 +93,25 @@ describe('LanguageModel', () => {
       tf.tidy(() => lm.loss(batch, { training: false, loss: { softmax: 'sampled', numSampled: 20 } }).dataSync()[0]!),
     ).toBeCloseTo(full, 6);
     lm.dispose();
+  });
+});
+
+describe('LanguageModel config', () => {
+  it('refuses fields out of range by name before a weight is made (a hidden size of 0 reached OpenBLAS)', () => {
+    const before = tf.memory().numTensors;
+    const base = { ...DEFAULT_LANGUAGE_MODEL_CONFIG, vocabSize: 10 };
+    const cases: [object, string][] = [
+      [{ hiddenSize: 0 }, 'hiddenSize must be an integer ≥ 1, got 0'],
+      [{ embeddingSize: 0 }, 'embeddingSize must be an integer ≥ 1, got 0'],
+      [{ vocabSize: 0 }, 'vocabSize must be an integer ≥ 1, got 0'],
+      [{ seed: NaN }, 'seed must be an integer from 0 to 4294967295, got NaN'],
+      [
+        { cell: { ...DEFAULT_LANGUAGE_MODEL_CONFIG.cell, kind: 'xyz' } },
+        'cell.kind must be one of gru, lstm, rnn, got "xyz"',
+      ],
+    ];
+    for (const [change, message] of cases)
+      expect(() => new LanguageModel({ ...base, ...change })).toThrow(new ModelConfigError(message));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
