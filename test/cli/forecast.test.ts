@@ -272,5 +272,19 @@ describe('translate forecast train: --config, --set, --resume', () => {
     const none = await cli(['forecast', 'train', '--out', join(dir, 'x')]);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^translate: error: give a series: --csv FILE \(or --synthetic sines\)\n/);
+    // A model field out of range is the config's, not the CSV's: named as it is, not after the series file.
+    const hidden = await cli([
+      'forecast',
+      'train',
+      '--csv',
+      join(dir, 'series.csv'),
+      '--set',
+      'model.hiddenSize=0',
+      '--out',
+      join(dir, 'x'),
+    ]);
+    expect(hidden.code).toBe(1);
+    expect(hidden.stderr).toMatch(/^(backend: .*\n)?translate: error: hiddenSize must be an integer ≥ 1, got 0\n$/);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
   });
 });

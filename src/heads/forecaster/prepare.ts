@@ -4,6 +4,7 @@
 // ForecasterTask (validation windows end in the last data.valid training rows). For the two-sines task of Géron's
 // "Hands-On Machine Learning": the generated windows, scaled, no transform. On resume the model and its fitted
 // settings come from the checkpoint.
+import { ModelConfigError } from '../../model/configChecks.js';
 import { readTimeSeriesCsv, makeWindows, type TimeSeries, type WindowExample } from '../../data/series/timeSeries.js';
 import { sinesDataset } from '../../data/series/sines.js';
 import { Scaler } from '../../data/series/scaling.js';
@@ -242,7 +243,9 @@ export function prepareForecastRun(plan: ForecastPlan, i: number, resume?: Check
     try {
       ({ forecaster, windows: trainRaw } = prepareForecaster(plan.fit, { ...plan.recipe, seed: config.model.seed }));
     } catch (e) {
-      if (e instanceof ToolkitError) throw new ConfigError(`${d.csv}: ${e.message}`);
+      // What the series cannot give names the CSV; a model field out of range is the config's, named as it is.
+      if (e instanceof ToolkitError && !(e instanceof ModelConfigError))
+        throw new ConfigError(`${d.csv}: ${e.message}`);
       throw e;
     }
   }
