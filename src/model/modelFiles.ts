@@ -7,7 +7,7 @@
 // the one file that names them, is replaced by rename (atomic on POSIX), then files it no longer names are removed.
 // A crash at any point leaves either the old model or the new one loadable. The atomic writes, the written-files
 // list and the content-named files are atomicFiles.ts's; this file holds model.json's format and its checks.
-import { ToolkitError } from '../errors.js';
+import { ToolkitError, withFileSystemErrors } from '../errors.js';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Params, WeightEntry } from './params.js';
@@ -132,6 +132,21 @@ export async function saveModelFiles<C, E>(
   data: Float32Array,
   extra: E,
   options: SaveModelOptions = {},
+): Promise<void> {
+  // A file where the directory should be, a read-only or full disk: one line naming the path, not a Node trace.
+  await withFileSystemErrors(dir, 'cannot save the model', () =>
+    saveModelFilesIn(dir, kind, config, manifest, data, extra, options),
+  );
+}
+
+async function saveModelFilesIn<C, E>(
+  dir: string,
+  kind: string,
+  config: C,
+  manifest: WeightEntry[],
+  data: Float32Array,
+  extra: E,
+  options: SaveModelOptions,
 ): Promise<void> {
   await fs.mkdir(dir, { recursive: true });
   await refuseForeignModelJson(dir);

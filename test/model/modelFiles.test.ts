@@ -123,6 +123,17 @@ describe('checkpoint files', () => {
   });
 });
 
+describe('saving where a file is', () => {
+  it('is one line naming the path (average --out FILE ended in an internal error with a Node trace)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'model-files-'));
+    writeFileSync(join(root, 'taken'), 'mine');
+    await expect(
+      saveModelFiles(join(root, 'taken'), 'toy', {}, [{ name: 'w', shape: [1], offset: 0 }], Float32Array.of(1), {}),
+    ).rejects.toThrow(`${join(root, 'taken')}: cannot save the model: already exists and is not a directory`);
+    expect(readFileSync(join(root, 'taken'), 'utf8')).toBe('mine');
+  });
+});
+
 describe('clean-up removes only files the writer wrote', () => {
   it('foreign files that look like data or temporary files survive saves (they used to be removed by name)', async () => {
     const dir = tmp();
