@@ -8,6 +8,7 @@ function describe(e: FetchEvent): string {
   if (e.kind === 'present') return `present, checksum ok: ${e.file}`;
   if (e.kind === 'download') return `downloading ${e.file}${e.bytes === undefined ? '' : ` (${mib(e.bytes)})`}`;
   if (e.kind === 'downloaded') return `saved, checksum ok: ${e.file}`;
+  if (e.kind === 'set-aside') return `set aside (not the recipe's file): ${e.file} → ${e.to ?? '?'}`;
   return `unpacked: ${e.file}`;
 }
 

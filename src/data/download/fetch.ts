@@ -7,11 +7,11 @@
 // or corrupted download never looks complete; a file already present with the right checksum is not downloaded
 // again, which is also how a user on a machine without internet supplies a file fetched elsewhere.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { ToolkitError } from '../../errors.js';
+import { ToolkitError, withFileSystemErrors } from '../../errors.js';
 import { readTar } from './tar.js';
 
 export type Conversion = 'none' | 'iwslt-tags' | 'iwslt-xml';
@@ -133,15 +133,21 @@ export function digest(checksum: string, bytes: Uint8Array): string {
 
 /** What happened to each file, for the CLI to report. */
 export interface FetchEvent {
-  kind: 'present' | 'download' | 'downloaded' | 'extracted';
+  /** 'set-aside': a file in the way (another checksum, other contents) was moved to `to`, never deleted. */
+  kind: 'present' | 'download' | 'downloaded' | 'extracted' | 'set-aside';
   file: string;
   bytes?: number;
+  to?: string;
 }
 
 export interface FetchOptions {
   /** The HTTP client (default: the global fetch); tests and proxies may pass their own. */
   fetch?: typeof globalThis.fetch;
   onEvent?: (e: FetchEvent) => void;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -191,8 +197,22 @@ async function download(file: RecipeFile, target: string, options: FetchOptions)
   }
   const partial = `${target}.partial`;
   await writeFile(partial, bytes);
+  await setAside(target, options);
   await rename(partial, target);
   return bytes;
+}
+
+/**
+ * Moves a file in the way of one the recipe writes (a copy with another checksum, say one placed by hand, or other
+ * contents where an unpacked file goes) to TARGET.mismatched (-2, -3 … if taken), rather than deleting or replacing
+ * it: a fetch never destroys a file it did not write. Called only once the replacement is verified and written.
+ */
+async function setAside(target: string, options: FetchOptions): Promise<void> {
+  if (!(await exists(target))) return;
+  let aside = `${target}.mismatched`;
+  for (let n = 2; await exists(aside); n++) aside = `${target}.mismatched-${n}`;
+  await rename(target, aside);
+  options.onEvent?.({ kind: 'set-aside', file: target, to: aside });
 }
 
 /** Matches an archive member by full path or by a suffix after '/', as archives differ in their top folder. */
@@ -253,8 +273,14 @@ async function extract(
     if (rule.saveAs !== undefined) {
       const target = join(dir, rule.saveAs);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(`${target}.partial`, convert(member.data, rule.convert));
-      await rename(`${target}.partial`, target);
+      const contents = convert(member.data, rule.convert);
+      // Unpacked before (the same bytes): left as it is. Anything else there is set aside, not overwritten.
+      const present = (await exists(target)) ? new Uint8Array(await readFile(target)) : null;
+      if (present === null || !equalBytes(present, contents)) {
+        await writeFile(`${target}.partial`, contents);
+        await setAside(target, options);
+        await rename(`${target}.partial`, target);
+      }
       options.onEvent?.({ kind: 'extracted', file: target });
     }
   }
@@ -265,6 +291,11 @@ async function extract(
  * Returns the paths written. Throws FetchError with what to do when offline or when a checksum does not match.
  */
 export async function fetchCorpus(recipe: Recipe, dir: string, options: FetchOptions = {}): Promise<string[]> {
+  // A file where the directory should be, a read-only or full disk: one line naming the path, not a Node trace.
+  return withFileSystemErrors(dir, 'cannot write the corpus', () => fetchInto(recipe, dir, options));
+}
+
+async function fetchInto(recipe: Recipe, dir: string, options: FetchOptions): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const written: string[] = [];
   for (const file of recipe.files) {
@@ -276,10 +307,9 @@ export async function fetchCorpus(recipe: Recipe, dir: string, options: FetchOpt
       if (digest(file.checksum, present) === file.checksum) {
         bytes = present;
         options.onEvent?.({ kind: 'present', file: target, bytes: bytes.length });
-      } else {
-        // A stale or damaged copy: fetch it again rather than trust it.
-        await rm(target);
       }
+      // Otherwise a stale or damaged copy, or another file by that name: fetched again rather than trusted, and set
+      // aside (not deleted) once the new copy is verified.
     }
     if (bytes === undefined) {
       options.onEvent?.({

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -123,11 +123,61 @@ describe('fetchCorpus against a local HTTP server', () => {
     expect(existsSync(join(dir, 'train.de.gz.partial'))).toBe(false);
   });
 
-  it('replaces a damaged local copy instead of trusting it', async () => {
+  it('replaces a damaged local copy instead of trusting it, setting the old one aside (never deleting it)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fetch-'));
     writeFileSync(join(dir, 'train.de.gz'), 'truncated');
-    await fetchCorpus(recipe([{ url: `${base}/train.de.gz`, checksum: sha256(trainDe), saveAs: 'train.de.gz' }]), dir);
+    writeFileSync(join(dir, 'train.de.gz.mismatched'), 'from an earlier run');
+    const events: FetchEvent[] = [];
+    const r = recipe([{ url: `${base}/train.de.gz`, checksum: sha256(trainDe), saveAs: 'train.de.gz' }]);
+    await fetchCorpus(r, dir, { onEvent: (e) => events.push(e) });
     expect(new Uint8Array(readFileSync(join(dir, 'train.de.gz')))).toEqual(new Uint8Array(trainDe));
+    expect(readFileSync(join(dir, 'train.de.gz.mismatched-2'), 'utf8')).toBe('truncated');
+    expect(readFileSync(join(dir, 'train.de.gz.mismatched'), 'utf8')).toBe('from an earlier run');
+    expect(events.filter((e) => e.kind === 'set-aside')).toEqual([
+      { kind: 'set-aside', file: join(dir, 'train.de.gz'), to: join(dir, 'train.de.gz.mismatched-2') },
+    ]);
+  });
+
+  it('offline, a wrong file placed by hand stays where it is (it used to be deleted before the download failed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetch-'));
+    writeFileSync(join(dir, 'a.gz'), 'my own file');
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const r = recipe([{ url: `http://127.0.0.1:${port}/a.gz`, checksum: sha256('x'), saveAs: 'a.gz' }]);
+    await expect(fetchCorpus(r, dir)).rejects.toThrow(FetchError);
+    expect(readFileSync(join(dir, 'a.gz'), 'utf8')).toBe('my own file');
+    expect(readdirSync(dir)).toEqual(['a.gz']);
+  });
+
+  it('an unpacked file already there is kept when it is the same, set aside when it is not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetch-'));
+    const r = recipe([
+      {
+        url: `${base}/release.tgz`,
+        checksum: md5(outer),
+        saveAs: 'release.tgz',
+        extract: [{ member: 'README', saveAs: 'README' }],
+      },
+    ]);
+    writeFileSync(join(dir, 'README'), 'notes of my own');
+    await fetchCorpus(r, dir);
+    expect(readFileSync(join(dir, 'README'), 'utf8')).toBe('readme');
+    expect(readFileSync(join(dir, 'README.mismatched'), 'utf8')).toBe('notes of my own');
+    const events: FetchEvent[] = [];
+    await fetchCorpus(r, dir, { onEvent: (e) => events.push(e) });
+    expect(events.map((e) => e.kind)).toEqual(['present', 'extracted']);
+    expect(readdirSync(dir).sort()).toEqual(['README', 'README.mismatched', 'release.tgz']);
+  });
+
+  it('a file where the corpus directory should be is one line naming it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fetch-'));
+    writeFileSync(join(root, 'file'), '');
+    const r = recipe([{ url: `${base}/train.de.gz`, checksum: sha256(trainDe), saveAs: 'train.de.gz' }]);
+    await expect(fetchCorpus(r, join(root, 'file'))).rejects.toThrow(
+      `${join(root, 'file')}: cannot write the corpus: already exists and is not a directory`,
+    );
   });
 
   it('reports HTTP errors, unreachable servers (offline) and archives that do not fit the recipe clearly', async () => {
