@@ -61,12 +61,16 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
   const refs = await Promise.all(flags.ref.map(readLines));
   let hyps: string[];
   let what: string;
+  // An empty test set would score 0.00 everywhere, which reads as a model's failure, not a wrong file.
+  const nothingToScore = (file: string): EvalInputError => new EvalInputError(`${file}: no lines to score`);
   if (flags.hyp !== undefined) {
     hyps = await readLines(flags.hyp);
     what = flags.hyp;
+    if (hyps.length === 0) throw nothingToScore(flags.hyp);
   } else {
     if (flags.src === undefined) throw new EvalInputError('--model needs --src, the sentences to translate');
     const src = await readLines(flags.src);
+    if (src.length === 0) throw nothingToScore(flags.src);
     await startBackend();
     const translator = await Translator.load(flags.model!);
     const t0 = performance.now();
@@ -85,7 +89,10 @@ export async function evaluateFiles(flags: EvalFlags, startBackend: () => Promis
   }
   refs.forEach((r, k) => {
     if (r.length !== hyps.length)
-      throw new EvalInputError(`${flags.ref[k]}: ${r.length} lines, but there are ${hyps.length} hypotheses`);
+      throw new EvalInputError(
+        `${flags.ref[k]}: ${r.length} line${r.length === 1 ? '' : 's'}, but there ` +
+          (hyps.length === 1 ? 'is 1 hypothesis' : `are ${hyps.length} hypotheses`),
+      );
   });
   const bleu = corpusBleu(hyps, refs, { lowercase: flags.lowercase ?? false });
   const chrf = corpusChrF(hyps, refs);

@@ -42,7 +42,18 @@ describe('translate eval (hypothesis files)', () => {
     const ref = file('two.txt', 'a\nb\n');
     await expect(
       evaluateFiles({ ...base, hyp: file('one.txt', 'a\n'), ref: [ref] }, () => Promise.resolve()),
-    ).rejects.toThrow(`${ref}: 2 lines, but there are 1 hypotheses`);
+    ).rejects.toThrow(`${ref}: 2 lines, but there is 1 hypothesis`);
+    await expect(
+      evaluateFiles({ ...base, hyp: ref, ref: [file('one.txt', 'a\n')] }, () => Promise.resolve()),
+    ).rejects.toThrow(`one.txt: 1 line, but there are 2 hypotheses`);
+    // An empty test set would score 0.00 everywhere: refused, naming the file.
+    const empty = file('empty.txt', '');
+    await expect(evaluateFiles({ ...base, hyp: empty, ref: [empty] }, () => Promise.resolve())).rejects.toThrow(
+      `${empty}: no lines to score`,
+    );
+    await expect(
+      evaluateFiles({ ...base, model: 'm', src: empty, ref: [empty] }, () => Promise.resolve()),
+    ).rejects.toThrow(`${empty}: no lines to score`);
     const e = await evaluateFiles({ ...base, hyp: join(dir, 'nope.txt'), ref: [ref] }, () => Promise.resolve()).catch(
       (x: unknown) => x,
     );
