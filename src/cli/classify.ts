@@ -40,7 +40,8 @@ import {
 import { readClassifierData, classifierSplit, toModelExamples } from '../heads/classifier/data.js';
 import { TextClassifier, CLASSIFIER_KIND, type ClassifierExample } from '../heads/classifier/textClassifier.js';
 import { LogisticRegression, majorityClass } from '../heads/classifier/logisticRegression.js';
-import { readTextLines } from '../heads/textLines.js';
+import { readLines, DEFAULT_MAX_LINE_BYTES } from '../data/readers.js';
+import { writeWaiting } from './stdout.js';
 
 type StartBackend = () => Promise<void>;
 
@@ -161,14 +162,57 @@ interface ClassifyPredictFlags {
   batchSize: number;
 }
 
-/** Stdin's lines (bounded in length, as `translate` reads them); an over-long line is an error naming it. */
-async function stdinLines(): Promise<string[]> {
-  const lines: string[] = [];
-  for await (const l of readInputLines(process.stdin)) {
-    if (l.overLong) throw new ConfigError(`stdin line ${l.line}: too long`);
-    lines.push(l.text);
+/** Text to classify as it comes, a line at a time: stdin (as `translate` reads it) or the files in turn. */
+async function* textInput(
+  files: readonly string[],
+): AsyncGenerator<{ where: string; text: string; overLong: boolean }> {
+  if (files.length === 0) {
+    for await (const l of readInputLines(process.stdin))
+      yield { where: `stdin line ${l.line}`, text: l.text, overLong: l.overLong };
+    return;
   }
-  return lines;
+  for (const f of files)
+    for await (const l of readLines(f, { overLong: 'skip' }))
+      yield { where: `${f}:${l.line}`, text: l.text, overLong: l.overLong === true };
+}
+
+/**
+ * Classifies text lines batch by batch and writes a line for each as its batch ends (memory: one batch, whatever the
+ * input's size). An over-long line costs that line: its output line is empty and stderr names it. Returns how many
+ * lines were refused.
+ */
+async function predictTextLines(
+  classifier: TextClassifier,
+  files: readonly string[],
+  batchSize: number,
+): Promise<number> {
+  let refused = 0;
+  let batch: { where: string; text: string; overLong: boolean }[] = [];
+  const flush = async (): Promise<void> => {
+    const accepted = batch.filter((l) => !l.overLong);
+    const predictions = classifier.predict(
+      accepted.map((l) => classifier.encodeText(l.text)),
+      batchSize,
+    );
+    let k = 0;
+    const out = batch.map((l) => {
+      if (!l.overLong) {
+        const p = predictions[k++]!;
+        return `${p.label}\t${p.probability.toFixed(4)}\n`;
+      }
+      refused++;
+      process.stderr.write(`classify: ${l.where}: longer than ${DEFAULT_MAX_LINE_BYTES} bytes, not classified\n`);
+      return '\n';
+    });
+    batch = [];
+    await writeWaiting(out.join(''));
+  };
+  for await (const l of textInput(files)) {
+    batch.push(l);
+    if (batch.length >= batchSize) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return refused;
 }
 
 async function classifyPredict(
@@ -179,24 +223,22 @@ async function classifyPredict(
   await startBackend();
   const classifier = await TextClassifier.load(flags.model);
   try {
-    let examples: ClassifierExample[];
     if (classifier.input.kind === 'tokens') {
-      const lines = files.length > 0 ? await readTextLines(files) : await stdinLines();
-      examples = lines.map((l) => classifier.encodeText(l));
-    } else {
-      if (files.length === 0)
-        throw new ConfigError('a feature-sequence classifier reads a CSV file (label column ' + 'optional), not stdin');
-      examples = [];
-      for (const f of files) {
-        examples.push(
-          ...(await readFeatureSequences(f, { label: null, featureSize: classifier.input.featureSize })).examples.map(
-            (e) => e.values,
-          ),
-        );
-      }
+      if ((await predictTextLines(classifier, files, flags.batchSize)) > 0) process.exitCode = 1;
+      return;
+    }
+    if (files.length === 0)
+      throw new ConfigError('a feature-sequence classifier reads a CSV file (label column ' + 'optional), not stdin');
+    const examples: ClassifierExample[] = [];
+    for (const f of files) {
+      examples.push(
+        ...(await readFeatureSequences(f, { label: null, featureSize: classifier.input.featureSize })).examples.map(
+          (e) => e.values,
+        ),
+      );
     }
     const out = classifier.predict(examples, flags.batchSize).map((p) => `${p.label}\t${p.probability.toFixed(4)}\n`);
-    process.stdout.write(out.join(''));
+    await writeWaiting(out.join(''));
   } finally {
     classifier.dispose();
   }

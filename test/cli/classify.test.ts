@@ -40,6 +40,18 @@ describe('translate classify', () => {
     const p = await cli(['classify', 'predict', '--model', join(out, 'best')], 'a good film\nbad plot\n');
     expect(p.code).toBe(0);
     expect(p.stdout).toMatch(/^pos\t0\.\d{4}\nneg\t0\.\d{4}\n$/);
+    // A line over the input bound costs that line (an empty output line, named on stderr, exit 1), not the run: the
+    // run used to stop at it with nothing written. The same from a file, named by file and line.
+    const huge = 'x'.repeat((1 << 20) + 10);
+    const h = await cli(['classify', 'predict', '--model', join(out, 'best')], `a good film\n${huge}\nbad plot\n`);
+    expect(h.code).toBe(1);
+    expect(h.stdout).toMatch(/^pos\t0\.\d{4}\n\nneg\t0\.\d{4}\n$/);
+    expect(h.stderr).toMatch(/classify: stdin line 2: longer than 1048576 bytes, not classified\n/);
+    writeFileSync(join(dir, 'huge.txt'), `${huge}\na good film\n`);
+    const hf = await cli(['classify', 'predict', '--model', join(out, 'best'), join(dir, 'huge.txt')]);
+    expect(hf.code).toBe(1);
+    expect(hf.stdout).toMatch(/^\npos\t0\.\d{4}\n$/);
+    expect(hf.stderr).toContain(`classify: ${join(dir, 'huge.txt')}:1: longer than 1048576 bytes, not classified`);
     const e = await cli([
       'classify',
       'eval',
