@@ -160,7 +160,7 @@ describe('translate CLI', () => {
     writeFileSync(join(dir, 'one.txt'), 'one line\n');
     const mismatch = await cli(['eval', '--hyp', join(dir, 'one.txt'), '--ref', join(dir, 'ref.txt')]);
     expect(mismatch.code).toBe(1);
-    expect(mismatch.stderr).toMatch(/ref\.txt: 2 lines, but there are 1 hypotheses/);
+    expect(mismatch.stderr).toMatch(/ref\.txt: 2 lines, but there is 1 hypothesis/);
     // Gzip files (as Multi30K ships) are read as they are; a missing file is named.
     writeFileSync(join(dir, 'ref.txt.gz'), gzipSync('the cat sat on the mat\nhello world\n'));
     const gz = await cli(['eval', '--hyp', join(dir, 'hyp.txt'), '--ref', join(dir, 'ref.txt.gz')]);

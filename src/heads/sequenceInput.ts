@@ -10,7 +10,7 @@ import { checkDropout, NO_DROPOUT, type DropoutOptions } from '../layers/dropout
 import type { RecurrentLayer } from '../recurrent/recurrentLayer.js';
 import { RecurrentStack, projectInput, MAX_LAYERS, type StackLayer, type StackInput } from '../recurrent/stack.js';
 import { DEFAULT_CELL, cellProblem, type CellOptions } from '../recurrent/cell.js';
-import { ModelConfigError, refuseProblems, wholeNumberProblem } from '../model/configChecks.js';
+import { ModelConfigError, oneOfProblem, refuseProblems, wholeNumberProblem } from '../model/configChecks.js';
 import { PAD } from '../data/text/vocabulary.js';
 
 export type InputSpec =
@@ -89,7 +89,7 @@ export interface ReaderOptions {
 
 export const DEFAULT_READER: ReaderOptions = { layers: 1, bidirectional: false, dropout: NO_DROPOUT, embeddingKeep: 1 };
 
-/** Throws a RangeError naming the bad reader option. */
+/** Throws a ModelConfigError naming the bad reader option. */
 export function checkReaderOptions(o: ReaderOptions): void {
   refuseProblems(wholeNumberProblem('layers', o.layers, 1, MAX_LAYERS));
   checkDropout(o.dropout);
@@ -103,7 +103,7 @@ export function checkReaderShape(input: InputSpec, hiddenSize: number, cell: Cel
     input.kind === 'tokens' ? wholeNumberProblem('vocabSize', input.vocabSize) : null,
     input.kind === 'tokens' ? wholeNumberProblem('embeddingSize', input.embeddingSize) : null,
     input.kind === 'features' ? wholeNumberProblem('inputSize', input.size) : null,
-    input.kind !== 'tokens' && input.kind !== 'features' ? `input.kind must be tokens or features` : null,
+    oneOfProblem('input.kind', input.kind, ['tokens', 'features']),
     wholeNumberProblem('hiddenSize', hiddenSize),
     cellProblem(cell),
   );

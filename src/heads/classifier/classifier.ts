@@ -73,7 +73,7 @@ export class SequenceClassifier {
     refuseProblems(
       wholeNumberProblem('classes', config.classes, 2),
       oneOfProblem('pooling', config.pooling, POOLINGS),
-      wholeNumberProblem('attentionSize', config.attentionSize),
+      config.pooling === 'attention' ? wholeNumberProblem('attentionSize', config.attentionSize) : null,
       seedProblem(config.seed),
     );
     this.params = new Params(new Rng(config.seed));
