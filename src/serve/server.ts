@@ -218,7 +218,17 @@ export function buildServer(
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}` });
+    const url = req.url.split('?')[0]!;
+    // A path that exists under other methods (GET /v1/translate) is 405 with the methods it takes, as HTTP says.
+    const allowed = (['GET', 'POST'] as const).filter((method) => app.hasRoute({ method, url }));
+    if (allowed.length > 0) {
+      void reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ error: `${req.method} is not allowed on ${url}: use ${allowed.join(' or ')}` });
+      return;
+    }
+    void reply.code(404).send({ error: `no route ${req.method} ${url}` });
   });
 
   // Once close() is called, answers to the requests in flight close their connections: a kept-alive idle connection

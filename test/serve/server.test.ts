@@ -105,6 +105,16 @@ describe('errors: a JSON { error, field } with the right status, never a stack t
     const missing = await app.inject({ method: 'GET', url: '/v2/nothing' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toEqual({ error: 'no route GET /v2/nothing' });
+    // A path that exists under another method is 405 with Allow (it was a 404 "no route").
+    const wrongMethod = await app.inject({ method: 'GET', url: '/v1/translate?x=1' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers['allow']).toBe('POST');
+    expect(wrongMethod.json()).toEqual({ error: 'GET is not allowed on /v1/translate: use POST' });
+    const postModels = await app.inject({ method: 'POST', url: '/v1/models' });
+    expect(postModels.statusCode).toBe(405);
+    expect(postModels.headers['allow']).toBe('GET');
+    const deleteHealth = await app.inject({ method: 'DELETE', url: '/health' });
+    expect(deleteHealth.statusCode).toBe(405);
     // A compressed body is refused by name, not parsed as broken JSON; identity is no compression.
     const gzipped = await app.inject({
       method: 'POST',
