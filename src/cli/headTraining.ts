@@ -35,6 +35,23 @@ export interface HeadTrainFlags extends RunConfigFlags {
   quiet?: boolean;
 }
 
+/** The flags every training command shares for its training section (trainingLayer). */
+export type TrainingFlags = Pick<
+  HeadTrainFlags,
+  | 'steps'
+  | 'optimizer'
+  | 'learningRate'
+  | 'momentum'
+  | 'clipNorm'
+  | 'schedule'
+  | 'lrDecay'
+  | 'evalEvery'
+  | 'checkpointEvery'
+  | 'metric'
+  | 'seed'
+  | 'patience'
+>;
+
 /** The defaults a head's help shows. */
 export interface HeadDefaults {
   training: TrainingOptions;
@@ -78,7 +95,7 @@ export function addHeadTrainingFlags(c: Command, d: HeadDefaults): Command {
 }
 
 /** The training section of the flags given (--seed also seeds data and model: the head's own mapping adds those). */
-export function trainingLayer(f: HeadTrainFlags): Partial<TrainingOptions> {
+export function trainingLayer(f: TrainingFlags): Partial<TrainingOptions> {
   const schedule = pickDefined({ kind: f.schedule, factor: f.lrDecay });
   return {
     ...pickDefined({

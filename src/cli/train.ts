@@ -6,11 +6,12 @@ import { int, num, positive, keep, backendFlag } from './flags.js';
 import { MAX_LAYERS } from '../recurrent/stack.js';
 import * as path from 'node:path';
 import { trainWithProgress } from './trainingRun.js';
+import { trainingLayer } from './headTraining.js';
 import { resolveConfig, checkConfig, TRANSLATION_CONFIG, type PartialTrainConfig } from '../translation/config.js';
 import { prepareTranslation } from '../translation/run.js';
 import { BEST_DIR } from '../train/checkpoints.js';
 import { addRunConfigFlags, resolveRun, type RunConfigFlags } from './runConfig.js';
-import { SCHEDULE_KINDS } from '../train/schedule.js';
+import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
 
 export interface TrainFlags extends RunConfigFlags {
   // data
@@ -56,7 +57,7 @@ export interface TrainFlags extends RunConfigFlags {
   learningRate?: number;
   momentum?: number;
   clipNorm?: number;
-  schedule?: string;
+  schedule?: ScheduleKind;
   lrDecay?: number;
   evalEvery?: number;
   checkpointEvery?: number;
@@ -96,7 +97,6 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
   if (f.cell !== undefined) model['cell'] = { kind: f.cell };
   if (f.dropout !== undefined || f.stateKeep !== undefined)
     model['dropout'] = pick({ inputKeep: f.dropout, outputKeep: f.dropout, stateKeep: f.stateKeep });
-  const schedule = pick({ kind: f.schedule as (typeof SCHEDULE_KINDS)[number] | undefined, factor: f.lrDecay });
   const config: PartialTrainConfig = {
     data: pick({
       corpus: f.corpus,
@@ -121,21 +121,8 @@ export function flagsToConfig(f: TrainFlags): PartialTrainConfig {
       subwordType: f.subwordType,
     }),
     model,
-    training: pick({
-      steps: f.steps,
-      optimizer: f.optimizer,
-      learningRate: f.learningRate,
-      momentum: f.momentum,
-      clipNorm: f.clipNorm,
-      evalEvery: f.evalEvery,
-      checkpointEvery: f.checkpointEvery,
-      metric: f.metric,
-      nonFinite: f.nonFinite,
-      seed: f.seed,
-      keepCheckpoints: f.keepCheckpoints,
-      ...(Object.keys(schedule).length > 0 ? { schedule } : {}),
-      ...(f.patience !== undefined ? { earlyStopping: { patience: f.patience } } : {}),
-    }),
+    // The heads' training flags, and translation's own two.
+    training: { ...trainingLayer(f), ...pick({ nonFinite: f.nonFinite, keepCheckpoints: f.keepCheckpoints }) },
     loss: pick({ softmax: f.softmax, numSampled: f.numSampled, labelSmoothing: f.labelSmoothing, average: f.average }),
     validation: pick({ decodeSentences: f.decodeSentences }),
   };

@@ -63,7 +63,7 @@ describe("the heads' training flags", () => {
       earlyStopping: { patience: 2 },
     });
     expect(stackLayer(f)).toEqual({ layers: 2, dropout: { stateKeep: 0.9 } });
-    expect(trainingLayer({ set: [], out: 'o' })).toEqual({});
+    expect(trainingLayer({})).toEqual({});
     expect(() => c.parse(['--learning-rate', '0'], { from: 'user' })).toThrow(
       /--learning-rate must be a positive number/,
     );
