@@ -19,6 +19,8 @@ import { prepareLanguageModel } from '../heads/lm/prepare.js';
 import { TextLanguageModel, LM_KIND } from '../heads/lm/textLanguageModel.js';
 import { UnigramModel } from '../heads/lm/unigram.js';
 import { readTextLines } from '../heads/textLines.js';
+import { readLines, DEFAULT_MAX_LINE_BYTES } from '../data/readers.js';
+import { perplexity } from '../metrics/scores.js';
 
 type StartBackend = () => Promise<void>;
 
@@ -153,28 +155,68 @@ export interface LmScoreFlags {
   batchSize: number;
 }
 
+/** Lines scored at once: memory holds one chunk, whatever the files' size. */
+const SCORE_CHUNK = 4096;
+
+/**
+ * Perplexity of the files' non-empty lines, read and scored a chunk at a time; the sums over all chunks are what one
+ * pass over every line gives (each line's score does not depend on its batch-mates). A line over the reader's bound
+ * is left out, named on stderr, and the exit code is 1.
+ */
 async function lmScore(files: string[], flags: LmScoreFlags, startBackend: StartBackend): Promise<void> {
-  const lines = await readTextLines(files, { nonEmpty: true });
-  if (lines.length === 0) throw new ConfigError(`${files.join(', ')}: no non-empty lines to score`);
   await startBackend();
   const lm = await TextLanguageModel.load(flags.model);
   try {
-    const r = lm.score(lines, flags.batchSize);
+    const prep = (l: string): string => (lm.lowercase ? l.toLowerCase() : l);
+    const unigram =
+      flags.unigram === undefined
+        ? null
+        : UnigramModel.train((await readTextLines([flags.unigram], { nonEmpty: true })).map(prep), {
+            tokenizer: lm.tokenizer,
+          });
+    const sum = { lines: 0, tokens: 0, nll: 0, unknown: 0, skipped: 0, unigramTokens: 0, unigramNll: 0 };
+    let chunk: string[] = [];
+    const scoreChunk = (): void => {
+      const r = lm.score(chunk, flags.batchSize);
+      sum.lines += chunk.length;
+      sum.tokens += r.tokens;
+      sum.nll += r.meanNll * r.tokens;
+      sum.unknown += r.unknown;
+      if (unigram !== null) {
+        const u = unigram.perplexity(chunk.map(prep));
+        sum.unigramTokens += u.tokens;
+        sum.unigramNll += u.meanNll * u.tokens;
+      }
+      chunk = [];
+    };
+    for (const file of files)
+      for await (const l of readLines(file, { overLong: 'skip' })) {
+        if (l.overLong === true) {
+          sum.skipped++;
+          process.stderr.write(
+            `lm score: ${file}:${l.line}: longer than ${DEFAULT_MAX_LINE_BYTES} bytes, not scored\n`,
+          );
+        } else if (l.text.trim().length > 0) {
+          chunk.push(l.text);
+          if (chunk.length >= SCORE_CHUNK) scoreChunk();
+        }
+      }
+    if (chunk.length > 0) scoreChunk();
+    if (sum.lines === 0) throw new ConfigError(`${files.join(', ')}: no non-empty lines to score`);
+    const meanNll = sum.nll / sum.tokens;
+    const skipped = sum.skipped > 0 ? `, ${sum.skipped} over ${DEFAULT_MAX_LINE_BYTES} bytes left out` : '';
     const o = process.stdout;
     o.write(
-      `${files.join(', ')}: ${lines.length} lines, ${r.tokens} predicted tokens (EOS included), ${r.unknown} out of vocabulary\n`,
+      `${files.join(', ')}: ${sum.lines} lines${skipped}, ${sum.tokens} predicted tokens (EOS included), ` +
+        `${sum.unknown} out of vocabulary\n`,
     );
-    o.write(`model perplexity ${r.perplexity.toFixed(3)} (mean NLL ${r.meanNll.toFixed(4)} nats/token)\n`);
-    if (flags.unigram !== undefined) {
-      const prep = (l: string): string => (lm.lowercase ? l.toLowerCase() : l);
-      const unigram = UnigramModel.train((await readTextLines([flags.unigram], { nonEmpty: true })).map(prep), {
-        tokenizer: lm.tokenizer,
-      });
-      const u = unigram.perplexity(lines.map(prep));
+    o.write(`model perplexity ${perplexity(meanNll).toFixed(3)} (mean NLL ${meanNll.toFixed(4)} nats/token)\n`);
+    if (unigram !== null)
       o.write(
-        `unigram baseline (add-one, trained on ${flags.unigram}, same tokenizer): perplexity ${u.perplexity.toFixed(3)}\n`,
+        `unigram baseline (add-one, trained on ${flags.unigram}, same tokenizer): perplexity ` +
+          `${perplexity(sum.unigramNll / sum.unigramTokens).toFixed(3)}\n`,
       );
-    }
+    if (sum.skipped > 0) process.exitCode = 1;
   } finally {
     lm.dispose();
   }

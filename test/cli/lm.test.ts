@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../src/random.js';
 import { runCli } from '../helpers/cli.js';
+import { useTestBackend } from '../helpers/backend.js';
+import { TextLanguageModel } from '../../src/heads/lm/textLanguageModel.js';
 
 /** Runs the CLI from source (tsx), on wasm. */
 const cli = (args: string[], input?: string) => runCli(args, { input, timeout: 90_000 });
@@ -72,6 +74,31 @@ describe('translate lm', () => {
     const model = Number(/model perplexity ([\d.]+)/.exec(s.stdout)![1]);
     const unigram = Number(/unigram baseline .* perplexity ([\d.]+)/.exec(s.stdout)![1]);
     expect(model).toBeLessThan(unigram);
+    // More lines than one scoring chunk (4,096), and one over the reader's bound: read and scored a chunk at a time,
+    // the sums equal one pass over every line (the library's score), and the long line is left out, named, exit 1.
+    const manyLines = Array.from({ length: 5000 }, (_, i) => lines[i % lines.length]!);
+    writeFileSync(
+      join(dir, 'manyLines.txt'),
+      [manyLines[0], 'x'.repeat((1 << 20) + 1), ...manyLines.slice(1)].join('\n') + '\n',
+    );
+    const m = await cli([
+      'lm',
+      'score',
+      '--model',
+      out,
+      '--unigram',
+      join(dir, 'train.txt'),
+      join(dir, 'manyLines.txt'),
+    ]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toContain(`lm score: ${join(dir, 'manyLines.txt')}:2: longer than 1048576 bytes, not scored`);
+    expect(m.stdout).toMatch(/: 5000 lines, 1 over 1048576 bytes left out, \d+ predicted tokens/);
+    await useTestBackend();
+    const lm = await TextLanguageModel.load(out);
+    const whole = lm.score(manyLines);
+    lm.dispose();
+    expect(Number(/model perplexity ([\d.]+)/.exec(m.stdout)![1])).toBeCloseTo(whole.perplexity, 3);
+    expect(m.stdout).toContain(`${whole.tokens} predicted tokens`);
     const bad = await cli(['lm', 'train', '--train', join(dir, 'missing.txt'), '--out', join(dir, 'x'), ...fast]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/translate: error: .*missing\.txt/);
