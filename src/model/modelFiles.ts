@@ -134,42 +134,30 @@ export async function saveModelFiles<C, E>(
   options: SaveModelOptions = {},
 ): Promise<void> {
   // A file where the directory should be, a read-only or full disk: one line naming the path, not a Node trace.
-  await withFileSystemErrors(dir, 'cannot save the model', () =>
-    saveModelFilesIn(dir, kind, config, manifest, data, extra, options),
-  );
-}
-
-async function saveModelFilesIn<C, E>(
-  dir: string,
-  kind: string,
-  config: C,
-  manifest: WeightEntry[],
-  data: Float32Array,
-  extra: E,
-  options: SaveModelOptions,
-): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  await refuseForeignModelJson(dir);
-  await adoptOlderModelFiles(dir);
-  for (const f of options.files ?? []) await writeSideFile(dir, f);
-  const { file, sha256 } = await writeContentFile(
-    dir,
-    'weights',
-    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  );
-  const json: SavedModelJson<C, E> = {
-    format: 'seq2seq-ts/model@1',
-    kind,
-    config,
-    weights: { file, sha256, manifest },
-    extra,
-  };
-  json.checksum = modelChecksum(json);
-  if (options.training !== undefined) json.training = options.training;
-  const text = JSON.stringify(json, null, 1) + '\n';
-  await writeFileAtomic(path.join(dir, MODEL_FILE), text);
-  await syncDirectory(dir);
-  await removeUnreferenced(dir, text);
+  await withFileSystemErrors(dir, 'cannot save the model', async () => {
+    await fs.mkdir(dir, { recursive: true });
+    await refuseForeignModelJson(dir);
+    await adoptOlderModelFiles(dir);
+    for (const f of options.files ?? []) await writeSideFile(dir, f);
+    const { file, sha256 } = await writeContentFile(
+      dir,
+      'weights',
+      new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    );
+    const json: SavedModelJson<C, E> = {
+      format: 'seq2seq-ts/model@1',
+      kind,
+      config,
+      weights: { file, sha256, manifest },
+      extra,
+    };
+    json.checksum = modelChecksum(json);
+    if (options.training !== undefined) json.training = options.training;
+    const text = JSON.stringify(json, null, 1) + '\n';
+    await writeFileAtomic(path.join(dir, MODEL_FILE), text);
+    await syncDirectory(dir);
+    await removeUnreferenced(dir, text);
+  });
 }
 
 /**
