@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import * as path from 'node:path';
 import { int } from './flags.js';
-import { readInputLines } from './lineInput.js';
+import { placedLines, DEFAULT_MAX_INPUT_LINE_BYTES, type PlacedLine } from './lineInput.js';
 import { addRunConfigFlags, resolveRun } from './runConfig.js';
 import { runHeadTraining } from './headTraining.js';
 import {
@@ -40,7 +40,6 @@ import {
 import { readClassifierData, classifierSplit, toModelExamples } from '../heads/classifier/data.js';
 import { TextClassifier, CLASSIFIER_KIND, type ClassifierExample } from '../heads/classifier/textClassifier.js';
 import { LogisticRegression, majorityClass } from '../heads/classifier/logisticRegression.js';
-import { readLines, DEFAULT_MAX_LINE_BYTES } from '../data/readers.js';
 import { writeWaiting } from './stdout.js';
 
 type StartBackend = () => Promise<void>;
@@ -162,20 +161,6 @@ interface ClassifyPredictFlags {
   batchSize: number;
 }
 
-/** Text to classify as it comes, a line at a time: stdin (as `translate` reads it) or the files in turn. */
-async function* textInput(
-  files: readonly string[],
-): AsyncGenerator<{ where: string; text: string; overLong: boolean }> {
-  if (files.length === 0) {
-    for await (const l of readInputLines(process.stdin))
-      yield { where: `stdin line ${l.line}`, text: l.text, overLong: l.overLong };
-    return;
-  }
-  for (const f of files)
-    for await (const l of readLines(f, { overLong: 'skip' }))
-      yield { where: `${f}:${l.line}`, text: l.text, overLong: l.overLong === true };
-}
-
 /**
  * Classifies text lines batch by batch and writes a line for each as its batch ends (memory: one batch, whatever the
  * input's size). An over-long line costs that line: its output line is empty and stderr names it. Returns how many
@@ -187,7 +172,7 @@ async function predictTextLines(
   batchSize: number,
 ): Promise<number> {
   let refused = 0;
-  let batch: { where: string; text: string; overLong: boolean }[] = [];
+  let batch: PlacedLine[] = [];
   const flush = async (): Promise<void> => {
     const accepted = batch.filter((l) => !l.overLong);
     const predictions = classifier.predict(
@@ -201,13 +186,13 @@ async function predictTextLines(
         return `${p.label}\t${p.probability.toFixed(4)}\n`;
       }
       refused++;
-      process.stderr.write(`classify: ${l.where}: longer than ${DEFAULT_MAX_LINE_BYTES} bytes, not classified\n`);
+      process.stderr.write(`classify: ${l.where}: longer than ${DEFAULT_MAX_INPUT_LINE_BYTES} bytes, not classified\n`);
       return '\n';
     });
     batch = [];
     await writeWaiting(out.join(''));
   };
-  for await (const l of textInput(files)) {
+  for await (const l of placedLines(files)) {
     batch.push(l);
     if (batch.length >= batchSize) await flush();
   }

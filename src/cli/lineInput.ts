@@ -2,7 +2,7 @@
 // than the limit is reported as over-long and its bytes are dropped as they come, so one huge line costs that line,
 // never the process's memory. Unlike a corpus line, an input line with invalid UTF-8 is translated, not refused.
 import type { Readable } from 'node:stream';
-import { splitLines } from '../data/readers.js';
+import { splitLines, readLines, DEFAULT_MAX_LINE_BYTES } from '../data/readers.js';
 
 export interface InputLine {
   /** 1-based line number. */
@@ -12,8 +12,8 @@ export interface InputLine {
   overLong: boolean;
 }
 
-/** The longest input line read, in bytes (1 MiB: far beyond any sentence). */
-export const DEFAULT_MAX_INPUT_LINE_BYTES = 1 << 20;
+/** The longest input line read, in bytes: the corpus readers' bound (1 MiB, far beyond any sentence). */
+export const DEFAULT_MAX_INPUT_LINE_BYTES = DEFAULT_MAX_LINE_BYTES;
 
 export async function* readInputLines(
   stream: Readable | AsyncIterable<Buffer | string>,
@@ -27,4 +27,26 @@ export async function* readInputLines(
       ? { line, text: '', overLong: true }
       : { line, text: decoder.decode(next.bytes), overLong: false };
   }
+}
+
+/** An input line and where it comes from, for messages: `stdin line N` or `FILE:N`. */
+export interface PlacedLine {
+  where: string;
+  text: string;
+  overLong: boolean;
+}
+
+/**
+ * The lines to process, as they come: the files in turn (through the corpus readers, an over-long line marked
+ * rather than refused), or stdin when no file is named. Memory is one line, whatever the input's size.
+ */
+export async function* placedLines(files: readonly string[]): AsyncGenerator<PlacedLine> {
+  if (files.length === 0) {
+    for await (const l of readInputLines(process.stdin))
+      yield { where: `stdin line ${l.line}`, text: l.text, overLong: l.overLong };
+    return;
+  }
+  for (const f of files)
+    for await (const l of readLines(f, { overLong: 'skip' }))
+      yield { where: `${f}:${l.line}`, text: l.text, overLong: l.overLong === true };
 }

@@ -19,7 +19,7 @@ import { prepareLanguageModel } from '../heads/lm/prepare.js';
 import { TextLanguageModel, LM_KIND } from '../heads/lm/textLanguageModel.js';
 import { UnigramModel } from '../heads/lm/unigram.js';
 import { readTextLines } from '../heads/textLines.js';
-import { readLines, DEFAULT_MAX_LINE_BYTES } from '../data/readers.js';
+import { placedLines, DEFAULT_MAX_INPUT_LINE_BYTES } from './lineInput.js';
 import { perplexity } from '../metrics/scores.js';
 
 type StartBackend = () => Promise<void>;
@@ -189,22 +189,19 @@ async function lmScore(files: string[], flags: LmScoreFlags, startBackend: Start
       }
       chunk = [];
     };
-    for (const file of files)
-      for await (const l of readLines(file, { overLong: 'skip' })) {
-        if (l.overLong === true) {
-          sum.skipped++;
-          process.stderr.write(
-            `lm score: ${file}:${l.line}: longer than ${DEFAULT_MAX_LINE_BYTES} bytes, not scored\n`,
-          );
-        } else if (l.text.trim().length > 0) {
-          chunk.push(l.text);
-          if (chunk.length >= SCORE_CHUNK) scoreChunk();
-        }
+    for await (const l of placedLines(files)) {
+      if (l.overLong) {
+        sum.skipped++;
+        process.stderr.write(`lm score: ${l.where}: longer than ${DEFAULT_MAX_INPUT_LINE_BYTES} bytes, not scored\n`);
+      } else if (l.text.trim().length > 0) {
+        chunk.push(l.text);
+        if (chunk.length >= SCORE_CHUNK) scoreChunk();
       }
+    }
     if (chunk.length > 0) scoreChunk();
     if (sum.lines === 0) throw new ConfigError(`${files.join(', ')}: no non-empty lines to score`);
     const meanNll = sum.nll / sum.tokens;
-    const skipped = sum.skipped > 0 ? `, ${sum.skipped} over ${DEFAULT_MAX_LINE_BYTES} bytes left out` : '';
+    const skipped = sum.skipped > 0 ? `, ${sum.skipped} over ${DEFAULT_MAX_INPUT_LINE_BYTES} bytes left out` : '';
     const o = process.stdout;
     o.write(
       `${files.join(', ')}: ${sum.lines} lines${skipped}, ${sum.tokens} predicted tokens (EOS included), ` +

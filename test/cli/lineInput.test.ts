@@ -1,7 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
-import { readInputLines, type InputLine } from '../../src/cli/lineInput.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readInputLines, placedLines, DEFAULT_MAX_INPUT_LINE_BYTES, type InputLine } from '../../src/cli/lineInput.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../src/data/readers.js';
 
 async function collect(chunks: readonly Buffer[], max?: number): Promise<InputLine[]> {
   const out: InputLine[] = [];
@@ -61,5 +65,23 @@ describe('readInputLines', () => {
   it('turns invalid UTF-8 into U+FFFD instead of failing the line', async () => {
     const got = await collect([Buffer.from([0x61, 0xff, 0x62, 0x0a])]);
     expect(got).toEqual([{ line: 1, text: 'a\uFFFDb', overLong: false }]);
+  });
+});
+
+describe('placedLines', () => {
+  it('reads the files in turn, each line named FILE:N, an over-long line marked (not refused) and the next one read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'placed-lines-'));
+    writeFileSync(join(dir, 'a.txt'), `one\n${'x'.repeat(DEFAULT_MAX_INPUT_LINE_BYTES + 1)}\nthree\n`);
+    writeFileSync(join(dir, 'b.txt'), 'four');
+    const got = [];
+    for await (const l of placedLines([join(dir, 'a.txt'), join(dir, 'b.txt')])) got.push(l);
+    expect(got).toEqual([
+      { where: `${join(dir, 'a.txt')}:1`, text: 'one', overLong: false },
+      { where: `${join(dir, 'a.txt')}:2`, text: '', overLong: true },
+      { where: `${join(dir, 'a.txt')}:3`, text: 'three', overLong: false },
+      { where: `${join(dir, 'b.txt')}:1`, text: 'four', overLong: false },
+    ]);
+    // stdin and files are bounded alike.
+    expect(DEFAULT_MAX_INPUT_LINE_BYTES).toBe(DEFAULT_MAX_LINE_BYTES);
   });
 });
