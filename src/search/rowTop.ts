@@ -4,12 +4,13 @@
 // A step's log-prob of token v in row r is x[r, v] − logsumexp(x[r]) with x the logits, so the order within a row
 // is the logits' order: a sentence's K best continuations are among its rows' K best logits each, and those, the
 // row's logsumexp and its EOS logit are all the search needs. On wasm a toolkit kernel finds them where the logits
-// lie in the heap: a SIMD pass gives every block of 32 logits its maximum, and each row's scan reads only the blocks
-// whose maximum reaches the row's K-th largest block maximum, a bound below its K-th best (topOfRowByBlocks). The
-// normaliser is the row's largest logit m (the largest block maximum) plus
-// log Σ exp(x − m), summed by one more SIMD pass (expSumRows; without SIMD, x_m − log p_m from the backend's Softmax,
-// as in loss/logSoftmax.ts), and one read-back brings (2K + 2) numbers a row instead of the vocabulary. Elsewhere
-// tf.topk and tf.logSumExp do the same.
+// lie in the heap: a SIMD pass gives every block of 32 logits its maximum, a second gathers each row's values from its
+// K-th largest block maximum on (a bound below its K-th best) out of the blocks that reach it (rowCandidates in
+// backend/wasm/rowKernels.ts), and the few it finds are ranked here (rankCandidates; topOfRowByBlocks is the same
+// in JavaScript, for the rows whose candidates overflow). The normaliser is the row's largest logit m (the largest
+// block maximum) plus log Σ exp(x − m), summed by one more SIMD pass (expSumRows; without SIMD, x_m − log p_m from
+// the backend's Softmax, as in loss/logSoftmax.ts), and one read-back brings (2K + 2) numbers a row instead of the
+// vocabulary. Elsewhere tf.topk and tf.logSumExp do the same.
 //
 // Log-probs in, not logits, give the same answer: their logsumexp is 0 (to rounding). An ensemble's averaged
 // log-probs do not sum to one and are scores as they are: search asks rowTop not to normalise them
@@ -18,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerJsKernel, hasJsKernel, runJsKernel } from '../backend/jsKernels.js';
 import { argMaxRowsValues } from '../backend/wasm/kernels.js';
 import { activeSimdKernels } from '../backend/wasm/binding.js';
-import { BLOCK_WIDTH, rowMaxesFromBlocks } from '../backend/wasm/rowKernels.js';
+import { BLOCK_WIDTH, candidateCapacity, rowMaxesFromBlocks } from '../backend/wasm/rowKernels.js';
 import { GO, EOS, PAD } from '../data/text/vocabulary.js';
 
 export const ROW_TOP = 'ToolkitRowTop';
@@ -115,9 +116,9 @@ export function topOfRowByBlocks(
 
 /**
  * Enters the values x[base + from … base + to − 1] of at least `lowest` into the best-first list at o (values, then
- * their tokens at o + k), which holds n (≤ k) so far, ranking by value and then by the lower token; returns the new
- * count. −∞, NaN, PAD, GO and (with noEos) EOS never enter. One list in one Float32Array, and x a Float32Array too:
- * the scan is the inner loop of every search step, and typed arrays of one kind keep its element reads monomorphic.
+ * their tokens at o + k), which holds n (≤ k) so far; returns the new count. One list in one Float32Array, and x a
+ * Float32Array too: the scan is the inner loop of every search step, and typed arrays of one kind keep its element
+ * reads monomorphic. Only a value that reaches the list's floor goes on to `enter`.
  */
 function scanInto(
   x: Float32Array,
@@ -131,26 +132,57 @@ function scanInto(
   n: number,
   lowest = -Infinity,
 ): number {
-  const t = o + k;
   let floor = n === k ? list[o + k - 1]! : lowest;
-  let floorToken = n === k ? list[t + k - 1]! : -1;
   for (let v = from; v < to; v++) {
     const value = x[base + v]!;
-    // In a full list a value equal to the k-th enters when its token is lower; before, any value from `lowest` on.
-    if (!(value >= floor) || (n === k ? value === floor && v > floorToken : value === -Infinity)) continue;
-    if (v === PAD || v === GO || (noEos && v === EOS)) continue;
-    let i = n === k ? k - 1 : n++;
-    while (i > 0 && (list[o + i - 1]! < value || (list[o + i - 1] === value && list[t + i - 1]! > v))) {
-      list[o + i] = list[o + i - 1]!;
-      list[t + i] = list[t + i - 1]!;
-      i--;
-    }
-    list[o + i] = value;
-    list[t + i] = v;
-    if (n === k) {
-      floor = list[o + k - 1]!;
-      floorToken = list[t + k - 1]!;
-    }
+    if (!(value >= floor)) continue;
+    n = enter(value, v, k, noEos, list, o, n);
+    if (n === k) floor = list[o + k - 1]!;
+  }
+  return n;
+}
+
+/**
+ * Enters token v with `value` (at least the list's floor) into the best-first list at o holding n (≤ k), ranking
+ * by value and then by the lower token: tokens arrive in increasing order, so in a full list a value equal to the
+ * k-th does not enter. −∞, PAD, GO and (with noEos) EOS never enter. Returns the new count.
+ */
+function enter(value: number, v: number, k: number, noEos: boolean, list: Float32Array, o: number, n: number): number {
+  if (n === k ? value === list[o + k - 1]! : value === -Infinity) return n;
+  if (v === PAD || v === GO || (noEos && v === EOS)) return n;
+  const t = o + k;
+  let i = n === k ? k - 1 : n++;
+  while (i > 0 && (list[o + i - 1]! < value || (list[o + i - 1] === value && list[t + i - 1]! > v))) {
+    list[o + i] = list[o + i - 1]!;
+    list[t + i] = list[t + i - 1]!;
+    i--;
+  }
+  list[o + i] = value;
+  list[t + i] = v;
+  return n;
+}
+
+/**
+ * topOfRowByBlocks from the candidates the SIMD kernel rowCandidates found for a row (`count` (value, token) pairs
+ * from `c` in `cand`, in token order: every value from t on in the blocks that can hold the k best), ranked as the
+ * scan ranks them. Returns how many entered; below k the caller scans the row whole, as topOfRowByBlocks does.
+ */
+function rankCandidates(
+  cand: Float32Array,
+  c: number,
+  count: number,
+  k: number,
+  noEos: boolean,
+  list: Float32Array,
+  o: number,
+): number {
+  let n = 0;
+  let floor = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const value = cand[c + 2 * i]!;
+    if (!(value >= floor)) continue;
+    n = enter(value, cand[c + 2 * i + 1]!, k, noEos, list, o, n);
+    if (n === k) floor = list[o + k - 1]!;
   }
   return n;
 }
@@ -184,30 +216,39 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
         out![o + 2 * k + 1] = eosOf(xV!, r);
       }
     });
-  // With SIMD: the block maxima in one vector pass, then each row's scan visits only the blocks that can hold one of
-  // its k best; its largest value is the largest block maximum (or in the tail), and Σ exp(x − max) is one more
-  // vector pass (expSumRows), so that the normaliser needs no Softmax.
+  // With SIMD: the block maxima in one vector pass, then each row's values that can be among its k best (from the
+  // k-th largest block maximum on) gathered by a second (rowCandidates) and ranked here; its largest value is the
+  // largest block maximum (or in the tail), and Σ exp(x − max) is one more vector pass (expSumRows), so that the
+  // normaliser needs no Softmax. A row whose candidates overflow their room is scanned by blocks here instead.
   const nb = Math.floor(V / BLOCK);
   const normalise = attrs['normalise'] === 1;
+  const cap = candidateCapacity(k);
+  const byCandidates = nb >= k;
   return simd.run(
     [x],
     [[rows, W]],
-    ([xO], [outO], [blocksO, maxesO, sumsO]) => {
+    ([xO], [outO], [blocksO, maxesO, sumsO, countsO, candO]) => {
       // Views taken once: nothing in the body allocates (simd.run made outputs and scratch before it).
       const xs = simd.f32(xO!, rows * V);
       const blocks = simd.f32(blocksO!, Math.max(1, rows * nb));
       const maxes = simd.f32(maxesO!, rows);
       const sums = simd.f32(sumsO!, rows);
+      const counts = simd.i32(countsO!, rows);
+      const cand = simd.f32(candO!, byCandidates ? rows * cap * 2 : 1);
       const out = simd.f32(outO!, rows * W);
       if (nb > 0) simd.kernels.blockMaxRows(xO!, rows, V, blocksO!);
       if (normalise) {
         rowMaxesFromBlocks(xs, blocks, rows, V, maxes);
         simd.kernels.expSumRows(xO!, rows, V, maxesO!, sumsO!);
       }
+      if (byCandidates) simd.kernels.rowCandidates(xO!, rows, V, k, blocksO!, cap, countsO!, candO!);
       const tail = V & ~3;
       for (let r = 0; r < rows; r++) {
         const o = r * W;
-        topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, out, o);
+        const count = byCandidates ? counts[r]! : -1;
+        if (count > cap) topOfRowByBlocks(xs, r, V, k, noEos, blocks, r * nb, out, o);
+        else if (count < 0 || rankCandidates(cand, r * cap * 2, count, k, noEos, out, o) < k)
+          topOfRow(xs, r, V, k, noEos, out, o);
         let lse = 0;
         if (normalise) {
           let sum = sums[r]!;
@@ -218,7 +259,13 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
         out[o + 2 * k + 1] = eosOf(xs, r);
       }
     },
-    [Math.max(1, rows * nb), Math.max(1, rows), Math.max(1, rows)],
+    [
+      Math.max(1, rows * nb),
+      Math.max(1, rows),
+      Math.max(1, rows),
+      Math.max(1, rows),
+      byCandidates ? rows * cap * 2 : 1,
+    ],
   );
 });
 

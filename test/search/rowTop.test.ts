@@ -37,7 +37,8 @@ function expectMatches(got: RowTop, x: number[], V: number, k: number, noEos: bo
       expect(got.ids[r * k + j]).toBe(want?.v ?? -1);
       expect(got.values[r * k + j]).toBe(want === undefined ? -Infinity : Math.fround(want.value));
     }
-    expect(Math.abs(got.logNormaliser[r]! - lse)).toBeLessThan(2e-5 * Math.max(1, Math.abs(lse)));
+    if (Number.isNaN(lse)) expect(got.logNormaliser[r]).toBeNaN();
+    else expect(Math.abs(got.logNormaliser[r]! - lse)).toBeLessThan(2e-5 * Math.max(1, Math.abs(lse)));
     expect(got.eos[r]).toBe(Math.fround(eos));
   });
 }
@@ -108,6 +109,29 @@ for (const backend of ['wasm', 'cpu'] as const) {
         expectMatches(got, x, V, 3, false);
       });
     }
+
+    it("wide rows, whose k best come from the block kernel's candidates: fine values, ties beyond its room, flat rows, PAD/GO/EOS largest, −∞ blocks, NaNs", () => {
+      const rng = new Rng(17);
+      for (const [V, k] of [
+        [1000, 5],
+        [1000, 1],
+        [333, 6],
+        [2000, 16],
+      ] as const) {
+        const rows = 8;
+        const x = Array.from({ length: rows * V }, (_, i) =>
+          // Rows 0–1 fine values (few candidates), 2–3 integers in [−3, 3] (ties past the kernel's room).
+          Math.floor(i / V) < 2 ? (rng.next() - 0.5) * 6 : Math.round((rng.next() - 0.5) * 6),
+        );
+        x.fill(0.5, 4 * V, 5 * V); // flat: every value a candidate, the best one last
+        x[5 * V - 1] = 0.75;
+        for (const v of [PAD, GO, EOS]) x[5 * V + v] = 100; // the specials largest
+        for (let v = 0; v < V; v++) if (v < V - 40) x[6 * V + v] = -Infinity; // fewer than k blocks with a number
+        x[7 * V + 3] = Number.NaN;
+        x[7 * V + 40] = Number.NaN;
+        for (const noEos of [false, true]) expectMatches(run(rowTop, x, [rows, V], k, noEos), x, V, k, noEos);
+      }
+    });
 
     it('a row holding a NaN, or only −∞, has a NaN normaliser and leaves the other rows right', () => {
       const V = 37;

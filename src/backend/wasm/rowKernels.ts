@@ -4,7 +4,7 @@
 // (simdKernels.ts), which assembles them beside the element-wise kernels; byte offsets and counts, as there.
 import {
   Fn, Consts, op, I32, F32, V128, vadd, vsub, f32x4Lane, type Code,
-  F32X4_SPLAT, I32X4_SPLAT, F32X4_EQ, F32X4_NE, V128_OR, V128_ANY_TRUE, F32X4_PMAX, i8x16Shuffle, f32Lanes,
+  F32X4_SPLAT, I32X4_SPLAT, F32X4_EQ, F32X4_NE, F32X4_GE, V128_OR, V128_ANY_TRUE, F32X4_PMAX, i8x16Shuffle, f32Lanes,
 } from './assembler.js';
 import { expNeg4 } from './simdMath.js';
 
@@ -103,6 +103,101 @@ export function blockMaxRowsFn(): Fn {
         op.get(o), op.get(vm), op.get(vm), op.get(vm), i8x16Shuffle(f32Lanes(1, 0, 3, 2)), max, f32x4Lane(0), op.f32store(),
         op.get(o), op.i32(4), op.add, op.set(o),
       ]),
+    ]),
+  ];
+  return fn;
+}
+
+/** Candidates a row of rowCandidates holds: a few more than the k asked for, as values from t on are (~k + 3). */
+export const candidateCapacity = (k: number): number => 4 * k + 28;
+
+/**
+ * rowCandidates(x, rows, width, k, blocks, cap, counts, cand): for each row r with at least k whole blocks, t = the
+ * k-th largest of its block maxima (blockMaxRows' output; a bound below the row's k-th best value, see
+ * search/rowTop.ts) and, when t > −∞, every value of at least t, in token order, from the blocks whose maximum
+ * reaches t and from the values after the last whole block: cand[r·cap + c] holds (value, token as f32) pairs, the
+ * first cap of them, and counts[r] (int32) how many there are (more than cap: some were not kept). counts[r] is −1
+ * for a row with fewer than k blocks or t = −∞. The k best lie among them; the caller ranks them. Each block is
+ * compared four values at a time against t, and its lanes are read only where one reaches it.
+ */
+export function rowCandidatesFn(): Fn {
+  const fn = new Fn([I32, I32, I32, I32, I32, I32, I32, I32]);
+  const [x, rows, width, k, blocks, cap, counts, cand] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [r, b, j, i, m, count, xr, br, cr, nb, base, idx] = Array.from({ length: 12 }, () => fn.local(I32)) as [
+    number, number, number, number, number, number, number, number, number, number, number, number,
+  ];
+  const [value, t] = [fn.local(F32), fn.local(F32)];
+  const [tv, v] = [fn.local(V128), fn.local(V128)];
+  // The row's list of its k largest block maxima, best first, kept in the first k places of its cand area.
+  const listAt = (index: Code): Code => [op.get(cr), index, op.i32(4), op.mul, op.add];
+  const selectT: Code = [
+    op.i32(0), op.set(m),
+    fn.forUp(b, [op.get(nb)], 1, [
+      op.get(br), op.get(b), op.i32(4), op.mul, op.add, op.f32load(), op.set(value),
+      op.block,
+      // A full list takes only a value above its last, in the last place; otherwise the next place.
+      op.get(m), op.get(k), op.eq, op.if,
+      op.get(value), listAt([op.get(k), op.i32(1), op.sub]), op.f32load(), op.f32gt, op.eqz, op.brIf(1),
+      op.get(k), op.i32(1), op.sub, op.set(i),
+      op.else,
+      op.get(m), op.set(i), op.get(m), op.i32(1), op.add, op.set(m),
+      op.end,
+      op.block, op.loop,
+      op.get(i), op.eqz, op.brIf(1),
+      listAt([op.get(i), op.i32(1), op.sub]), op.f32load(), op.get(value), op.f32lt, op.eqz, op.brIf(1),
+      listAt([op.get(i)]), listAt([op.get(i), op.i32(1), op.sub]), op.f32load(), op.f32store(),
+      op.get(i), op.i32(1), op.sub, op.set(i),
+      op.br(0),
+      op.end, op.end,
+      listAt([op.get(i)]), op.get(value), op.f32store(),
+      op.end,
+    ]),
+    listAt([op.get(k), op.i32(1), op.sub]), op.f32load(), op.set(t),
+  ];
+  // Keeps (value, token) while there is room, and counts it either way.
+  const append = (token: Code): Code => [
+    op.get(count), op.get(cap), op.ltU, op.if,
+    op.get(cr), op.get(count), op.i32(8), op.mul, op.add, op.get(value), op.f32store(),
+    op.get(cr), op.get(count), op.i32(8), op.mul, op.add, token, op.f32FromI32, op.f32store(4),
+    op.end,
+    op.get(count), op.i32(1), op.add, op.set(count),
+  ];
+  const lanes: Code = [0, 1, 2, 3].map((l) => [
+    op.get(v), f32x4Lane(l), op.tee(value), op.get(t), op.f32ge, op.if,
+    append([op.get(b), op.i32(32), op.mul, op.get(j), op.i32(2), op.shrU, op.add, op.i32(l), op.add]),
+    op.end,
+  ]);
+  const blockScan = fn.forUp(b, [op.get(nb)], 1, [
+    op.get(br), op.get(b), op.i32(4), op.mul, op.add, op.f32load(), op.get(t), op.f32ge, op.if,
+    op.get(xr), op.get(b), op.i32(128), op.mul, op.add, op.set(base),
+    fn.forUp(j, [op.i32(128)], 16, [
+      op.get(base), op.get(j), op.add, op.load(), op.tee(v), op.get(tv), op.simd(F32X4_GE), op.simd(V128_ANY_TRUE),
+      op.if, lanes, op.end,
+    ]),
+    op.end,
+  ]);
+  const tail = fn.from(idx, [op.get(nb), op.i32(32), op.mul], [op.get(width)], 1, [
+    op.get(xr), op.get(idx), op.i32(4), op.mul, op.add, op.f32load(), op.tee(value), op.get(t), op.f32ge, op.if,
+    append([op.get(idx)]),
+    op.end,
+  ]);
+  fn.code = [
+    op.get(width), op.i32(5), op.shrU, op.set(nb),
+    fn.forUp(r, [op.get(rows)], 1, [
+      op.get(x), op.get(r), op.get(width), op.mul, op.i32(4), op.mul, op.add, op.set(xr),
+      op.get(blocks), op.get(r), op.get(nb), op.mul, op.i32(4), op.mul, op.add, op.set(br),
+      op.get(cand), op.get(r), op.get(cap), op.mul, op.i32(8), op.mul, op.add, op.set(cr),
+      op.i32(-1), op.set(count),
+      op.get(nb), op.get(k), op.geS, op.if,
+      selectT,
+      op.get(t), op.f32(-Infinity), op.f32gt, op.if,
+      op.i32(0), op.set(count),
+      op.get(t), op.simd(F32X4_SPLAT), op.set(tv),
+      blockScan,
+      tail,
+      op.end,
+      op.end,
+      op.get(counts), op.get(r), op.i32(4), op.mul, op.add, op.get(count), op.i32store(),
     ]),
   ];
   return fn;

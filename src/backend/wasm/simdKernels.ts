@@ -17,7 +17,7 @@ import {
   F32X4_SPLAT, F32X4_SQRT,
 } from './assembler.js';
 import { sigmoid4 } from './simdMath.js';
-import { argMaxRowsFn, blockMaxRowsFn, expRowsFn, expSumRowsFn } from './rowKernels.js';
+import { argMaxRowsFn, blockMaxRowsFn, expRowsFn, expSumRowsFn, rowCandidatesFn } from './rowKernels.js';
 
 /**
  * gruStep(xp, hU, c, h, mask, t, B, H, hNew, cache): gruStepValues (recurrent/gruKernels.ts) over byte offsets; mask and
@@ -304,7 +304,7 @@ function tanhFn(): Fn {
 const KERNELS = {
   tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
   adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn, blockMaxRows: blockMaxRowsFn,
-  expSumRows: expSumRowsFn, expRows: expRowsFn, scaleRows: scaleRowsFn,
+  expSumRows: expSumRowsFn, expRows: expRowsFn, scaleRows: scaleRowsFn, rowCandidates: rowCandidatesFn,
 } as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
@@ -326,6 +326,7 @@ export interface SimdKernels {
   argMaxRows(x: number, rows: number, width: number, out: number): void;
   blockMaxRows(x: number, rows: number, width: number, out: number): void;
   expSumRows(x: number, rows: number, width: number, maxes: number, out: number): void;
+  rowCandidates(x: number, rows: number, width: number, k: number, blocks: number, cap: number, counts: number, cand: number): void;
   expRows(x: number, rows: number, width: number, maxes: number, out: number, sums: number): void;
   scaleRows(x: number, scales: number, rows: number, width: number, out: number): void;
   transpose(x: number, batch: number, A: number, B: number, inner: number, out: number): void;

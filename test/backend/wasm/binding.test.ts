@@ -16,6 +16,7 @@ const KERNEL_NAMES = [
   'expSumRows',
   'gruStep',
   'gruStepGrad',
+  'rowCandidates',
   'scaleRows',
   'segmentSum',
   'tanh',

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useTestBackend } from '../../helpers/backend.js';
 import { simdKernels, heapOffset } from '../../../src/backend/wasm/binding.js';
-import { rowMaxesFromBlocks } from '../../../src/backend/wasm/rowKernels.js';
+import { candidateCapacity, rowMaxesFromBlocks } from '../../../src/backend/wasm/rowKernels.js';
 import { Rng } from '../../../src/random.js';
 
 beforeAll(useTestBackend);
@@ -155,5 +155,59 @@ describe('row kernels (WebAssembly SIMD, backend/wasm/rowKernels.ts)', () => {
     const out = new Float32Array(3);
     rowMaxesFromBlocks(x, blocks, 3, V, out);
     expect(Array.from(out)).toEqual([9, 5, -Infinity]);
+  });
+  it('rowCandidates: from the k-th largest block maximum t on, every value of the blocks reaching t and of the tail, in token order, up to the room; −1 without k blocks or with t = −∞', () => {
+    const kernels = simdKernels(tf.backend())!;
+    for (const [width, k] of [
+      [1000, 5],
+      [70, 2],
+      [333, 6],
+      [160, 5],
+      [64, 3],
+    ] as const) {
+      const rows = 6;
+      const nb = Math.floor(width / 32);
+      const cap = candidateCapacity(k);
+      const x = Float32Array.from({ length: rows * width }, (_, i) =>
+        Math.floor(i / width) === 1 ? Math.round((rng.next() - 0.5) * 4) : (rng.next() - 0.5) * 10,
+      );
+      x[width - 1] = 50; // row 0's best in the tail
+      x[5] = Number.NaN;
+      x.fill(-Infinity, 2 * width, 3 * width - 40); // few blocks with a number
+      x.fill(0.25, 3 * width, 4 * width); // flat: past the room
+      x[4 * width - 2] = 0.5;
+      const xT = tf.tensor1d(x);
+      const blocksT = tf.zeros([rows * nb]);
+      const countsT = tf.zeros([rows], 'int32');
+      const candT = tf.zeros([rows * cap * 2]);
+      const at = (t: tf.Tensor) => heapOffset(tf.backend(), t);
+      try {
+        kernels.blockMaxRows(at(xT), rows, width, at(blocksT));
+        kernels.rowCandidates(at(xT), rows, width, k, at(blocksT), cap, at(countsT), at(candT));
+        const [blocks, counts, cand] = [blocksT.dataSync(), countsT.dataSync(), candT.dataSync()];
+        for (let r = 0; r < rows; r++) {
+          const rowBlocks = Array.from(blocks.subarray(r * nb, (r + 1) * nb));
+          const t = nb < k ? -Infinity : [...rowBlocks].sort((a, b) => b - a)[k - 1]!;
+          if (!(t > -Infinity)) {
+            expect(counts[r]).toBe(-1);
+            continue;
+          }
+          const want: number[] = [];
+          for (let v = 0; v < width; v++) {
+            const inBlock = v < nb * 32;
+            if ((!inBlock || rowBlocks[Math.floor(v / 32)]! >= t) && x[r * width + v]! >= t) want.push(v);
+          }
+          expect(counts[r]).toBe(want.length);
+          const kept = want.slice(0, cap);
+          expect(Array.from({ length: kept.length }, (_, c) => cand[(r * cap + c) * 2 + 1])).toEqual(kept);
+          expect(Array.from({ length: kept.length }, (_, c) => cand[(r * cap + c) * 2])).toEqual(
+            kept.map((v) => x[r * width + v]),
+          );
+        }
+        if (nb >= k) expect(counts[3]).toBeGreaterThan(cap);
+      } finally {
+        tf.dispose([xT, blocksT, countsT, candT]);
+      }
+    }
   });
 });
