@@ -3,7 +3,7 @@
 // The toolkit's fused kernels (GRU step and its gradient, Adam) were JavaScript loops: V8 runs them a scalar at a
 // time, at 2–10 ns an element on this class of machine, and on the small translation workload they were a quarter
 // of a training step and a third of a greedy decode. Here the same loops are WebAssembly with 128-bit SIMD, four
-// lanes at a time, exp from a polynomial (Cephes' expf, about 1 ulp, simdMath.ts). The module is written here with
+// lanes at a time, exp from a polynomial (about 2 ulps, simdMath.ts). The module is written here with
 // the toolkit's own assembler (assembler.ts) and instantiated once per backend with the backend's memory imported
 // (binding.ts), so kernels read and write tensors in place, by byte offset.
 //

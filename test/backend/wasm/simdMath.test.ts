@@ -34,11 +34,11 @@ function run(name: 'exp' | 'sigmoid', xs: readonly number[]): Float32Array {
   return new Float32Array(memory.buffer, n * 4, xs.length).slice();
 }
 
-describe('exp and σ on four lanes (Cephes expf)', () => {
+describe('exp and σ on four lanes (a degree-5 polynomial and magic-number rounding)', () => {
   const rng = new Rng(5);
   const xs = Array.from({ length: 4000 }, () => Math.fround((rng.next() * 2 - 1) * 87));
 
-  it('exp is within 2 float32 ulps of Math.exp over [−87, 87]', () => {
+  it('exp is within 2.5 float32 ulps of Math.exp over [−87, 87] (the polynomial 1.6, the reduction and rounding the rest)', () => {
     const got = run('exp', xs);
     let worst = 0;
     xs.forEach((x, i) => {
@@ -46,8 +46,15 @@ describe('exp and σ on four lanes (Cephes expf)', () => {
       const ulp = 2 ** (Math.floor(Math.log2(want)) - 23);
       worst = Math.max(worst, Math.abs(got[i]! - want) / ulp);
     });
-    expect(worst).toBeLessThanOrEqual(2);
-    expect(run('exp', [0, 1, -1, Math.LN2])).toEqual(Float32Array.from([1, Math.E, 1 / Math.E, 2]));
+    expect(worst).toBeLessThanOrEqual(2.5);
+    const [one, e, inverse, two] = run('exp', [0, 1, -1, Math.LN2]);
+    expect(one).toBe(1);
+    for (const [got, want] of [
+      [e, Math.E],
+      [inverse, 1 / Math.E],
+      [two, 2],
+    ] as const)
+      expect(Math.abs(got! - want)).toBeLessThanOrEqual(2.5 * 2 ** (Math.floor(Math.log2(want)) - 23));
   });
 
   it('clamps x to [−87.3, 88.3], where float32 exp ends, and keeps NaN', () => {
