@@ -115,6 +115,21 @@ export const GEMV_ROWS = 8;
 /** The least size of B (K·N values) for GEMV_ROWS: below it a call's own cost is most of the time either way. */
 export const GEMV_MIN_SIZE = 1 << 14;
 
+/**
+ * Values of B a panel of the few-rows products holds (512 KiB, within a core's L2 here). One gemv a row reads all of
+ * B once a row, from L3 or memory when B is larger than L2; a panel at a time, every row of A goes through it while
+ * it is in cache. One thread, with B cold in cache (a decoding step's other weights in between): 5 × 512 × 8,000
+ * (one sentence's beam-5 output layer on the standard workload) 2,108–2,421 µs as a gemv a row, 1,453–1,671 in
+ * panels, 1,856–2,099 as one sgemm; 5 × 256 × 6,565 (the Multi30K-size model) 646–991 → 531–694; 3 × 512 × 8,000
+ * 1,135 → 954.
+ */
+export const GEMV_PANEL_VALUES = 1 << 17;
+
+/** Columns of B (rows when transposed) in a panel of K-long vectors: GEMV_PANEL_VALUES / K, a multiple of 16. */
+export function gemvPanelWidth(K: number): number {
+  return Math.max(16, Math.floor(GEMV_PANEL_VALUES / K / 16) * 16);
+}
+
 const CBLAS_ROW_MAJOR = 101;
 const CBLAS_NO_TRANS = 111;
 const CBLAS_TRANS = 112;
@@ -182,10 +197,22 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       current = want;
     }
   };
-  const sgemv: Blas['sgemv'] = (trans, rows, cols, a, x, y, accumulate) => {
+  // y = op(A)·x over a matrix whose rows lie `lda` values apart (a panel of a wider one).
+  const gemvStrided = (
+    trans: boolean,
+    rows: number,
+    cols: number,
+    lda: number,
+    a: number,
+    x: number,
+    y: number,
+    accumulate: boolean,
+  ) => {
     useThreads(rows * cols);
-    gemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, rows, cols, 1, a, cols, x, 1, accumulate ? 1 : 0, y, 1);
+    gemv(CBLAS_ROW_MAJOR, trans ? CBLAS_TRANS : CBLAS_NO_TRANS, rows, cols, 1, a, lda, x, 1, accumulate ? 1 : 0, y, 1);
   };
+  const sgemv: Blas['sgemv'] = (trans, rows, cols, a, x, y, accumulate) =>
+    gemvStrided(trans, rows, cols, cols, a, x, y, accumulate);
   let cachedBuffer: ArrayBufferLike | null = null;
   let cachedAddress = 0;
   return {
@@ -198,6 +225,27 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       // Each row of A: c_m = op(B)ᵀ·a_m; one row is contiguous whatever transA says, a few are when A is not
       // transposed. One column of B: c = op(A)·b. (With K = 0 sgemm still writes C, zeros or itself, where sgemv
       // returns at once.)
+      if (K > 0 && M > 1 && !transA && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE && K * N < below) {
+        // A few rows against a B that each gemv would read from memory again: B in panels of GEMV_PANEL_VALUES
+        // (columns of B, or rows when transB), every row of A through a panel while it is in cache.
+        const width = gemvPanelWidth(K);
+        for (let p = 0; p < N; p += width) {
+          const w = Math.min(width, N - p);
+          const panel = transB ? b + 4 * p * K : b + 4 * p;
+          for (let m = 0; m < M; m++)
+            gemvStrided(
+              !transB,
+              transB ? w : K,
+              transB ? K : w,
+              transB ? K : N,
+              panel,
+              a + 4 * m * K,
+              c + 4 * (m * N + p),
+              accumulate,
+            );
+        }
+        return;
+      }
       if (K > 0 && (M === 1 || (!transA && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE))) {
         for (let m = 0; m < M; m++)
           sgemv(!transB, transB ? N : K, transB ? K : N, b, a + 4 * m * K, c + 4 * m * N, accumulate);

@@ -16,6 +16,7 @@ import {
   SERVING_SMALL_PRODUCT,
   GEMV_ROWS,
   GEMV_MIN_SIZE,
+  gemvPanelWidth,
   type Blas,
 } from '../../src/backend/blas.js';
 import { selectBackend } from '../../src/backend/select.js';
@@ -187,16 +188,23 @@ describe.skipIf(blas === null)('sgemm and sgemv at addresses inside a buffer', (
     expect(Array.from(C)).toEqual(Array(7).fill(0));
   });
 
-  it('sgemm of a few rows against a large B (a gemv a row inside) at every flag, accumulating', () => {
+  it('sgemm of a few rows against a large B (gemv calls by panels of B inside) at every flag, accumulating', () => {
     const b = blas!;
     const rng = new Rng(8);
-    const heap = new Float32Array(new ArrayBuffer(4 * 70_000));
-    // K·N at GEMV_MIN_SIZE and above, rows 2 to GEMV_ROWS − 1 (gemv rows), GEMV_ROWS (sgemm), and transA (sgemm).
+    const heap = new Float32Array(new ArrayBuffer(4 * 450_000));
+    // K·N at GEMV_MIN_SIZE and above, rows 2 to GEMV_ROWS − 1 (gemv calls), GEMV_ROWS (sgemm), and transA (sgemm);
+    // B of one panel, of several with a partial last one (K 256: 512 columns a panel; K 2,048: 64), and of exactly two.
+    expect([gemvPanelWidth(256), gemvPanelWidth(512), gemvPanelWidth(2048), gemvPanelWidth(1 << 20)]).toEqual([
+      512, 256, 64, 16,
+    ]);
     for (const [M, N, K] of [
       [2, 130, 128],
       [5, 1000, 20],
       [GEMV_ROWS - 1, 64, GEMV_MIN_SIZE / 64],
       [GEMV_ROWS, 300, 60],
+      [5, 1300, 256],
+      [3, 200, 2048],
+      [2, 1024, 256],
     ] as const) {
       expect(K * N).toBeGreaterThanOrEqual(GEMV_MIN_SIZE);
       const ob = 3 + M * K + 5;
