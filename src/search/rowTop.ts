@@ -63,6 +63,9 @@ function padTop(n: number, k: number, list: Float32Array, o: number): number {
   return n;
 }
 
+/** The widest k whose candidates the SIMD kernel gathers (room for 4k + 28 a row); wider ones are scanned here. */
+export const CANDIDATES_UP_TO = 64;
+
 /** Values a block of `blockMaxRows` spans (backend/wasm/rowKernels.ts). */
 export const BLOCK = BLOCK_WIDTH;
 
@@ -223,7 +226,8 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
   const nb = Math.floor(V / BLOCK);
   const normalise = attrs['normalise'] === 1;
   const cap = candidateCapacity(k);
-  const byCandidates = nb >= k;
+  // Beams wider than CANDIDATES_UP_TO (rare) keep the JavaScript scan: their room would be megabytes of scratch.
+  const byCandidates = nb >= k && k <= CANDIDATES_UP_TO;
   return simd.run(
     [x],
     [[rows, W]],
@@ -264,7 +268,7 @@ registerJsKernel(ROW_TOP, ({ x, p }, attrs, memory) => {
       Math.max(1, rows),
       Math.max(1, rows),
       Math.max(1, rows),
-      byCandidates ? rows * cap * 2 : 1,
+      byCandidates ? Math.max(1, rows * cap * 2) : 1,
     ],
   );
 });

@@ -7,6 +7,7 @@ import {
   topOfRow,
   topOfRowByBlocks,
   BLOCK,
+  CANDIDATES_UP_TO,
   ROW_TOP,
   type RowTop,
 } from '../../src/search/rowTop.js';
@@ -117,6 +118,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
         [1000, 1],
         [333, 6],
         [2000, 16],
+        [4000, CANDIDATES_UP_TO + 6], // wider than the kernel gathers: the JavaScript scan
       ] as const) {
         const rows = 8;
         const x = Array.from({ length: rows * V }, (_, i) =>
