@@ -86,16 +86,13 @@ export const op = {
 // SIMD sub-opcodes.
 export const F32X4_SPLAT = 0x13,
   I32X4_SPLAT = 0x11,
-  F32X4_NEAREST = 0x6a,
-  I32X4_SHL = 0xab,
-  I32X4_ADD = 0xae;
+  I32X4_SHL = 0xab;
 export const F32X4_SQRT = 0xe3,
   F32X4_ADD = 0xe4,
   F32X4_SUB = 0xe5,
   F32X4_MUL = 0xe6,
   F32X4_DIV = 0xe7;
-export const I32X4_TRUNC_SAT_F32X4_S = 0xf8,
-  F32X4_EQ = 0x41,
+export const F32X4_EQ = 0x41,
   F32X4_NE = 0x42,
   F32X4_GE = 0x46,
   V128_OR = 0x50,
@@ -168,16 +165,7 @@ export class Fn {
 export class Consts {
   readonly init: Code[] = [];
   private readonly cache = new Map<number, number>();
-  private i127Local: number | null = null;
   constructor(private readonly fn: Fn) {}
-  /** i32x4 splat of 127 (the float exponent bias). */
-  i127(): number {
-    if (this.i127Local === null) {
-      this.i127Local = this.fn.local(V128);
-      this.init.push([op.i32(127), op.simd(I32X4_SPLAT), op.set(this.i127Local)]);
-    }
-    return this.i127Local;
-  }
   f(x: number): number {
     let l = this.cache.get(x);
     if (l === undefined) {
