@@ -225,10 +225,11 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
       // Each row of A: c_m = op(B)ᵀ·a_m; one row is contiguous whatever transA says, a few are when A is not
       // transposed. One column of B: c = op(A)·b. (With K = 0 sgemm still writes C, zeros or itself, where sgemv
       // returns at once.)
-      if (K > 0 && M > 1 && !transA && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE && K * N < below) {
-        // A few rows against a B that each gemv would read from memory again: B in panels of GEMV_PANEL_VALUES
-        // (columns of B, or rows when transB), every row of A through a panel while it is in cache.
-        const width = gemvPanelWidth(K);
+      if (K > 0 && (M === 1 || (!transA && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE))) {
+        // A few rows against a B that each gemv would read from memory again go through B in panels of
+        // GEMV_PANEL_VALUES (columns of B, or rows when transB), every row through a panel while it is in cache; one
+        // row, or a B whose gemv splits over threads (K·N from the single-thread limit on), takes B whole.
+        const width = M > 1 && K * N < below ? gemvPanelWidth(K) : N;
         for (let p = 0; p < N; p += width) {
           const w = Math.min(width, N - p);
           const panel = transB ? b + 4 * p * K : b + 4 * p;
@@ -244,11 +245,6 @@ export async function loadOpenBlas(options: BlasOptions = {}): Promise<Blas> {
               accumulate,
             );
         }
-        return;
-      }
-      if (K > 0 && (M === 1 || (!transA && M < GEMV_ROWS && K * N >= GEMV_MIN_SIZE))) {
-        for (let m = 0; m < M; m++)
-          sgemv(!transB, transB ? N : K, transB ? K : N, b, a + 4 * m * K, c + 4 * m * N, accumulate);
         return;
       }
       if (K > 0 && N === 1) return sgemv(transA, transA ? K : M, transA ? M : K, a, b, c, accumulate);
