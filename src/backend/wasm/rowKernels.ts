@@ -123,9 +123,8 @@ export const candidateCapacity = (k: number): number => 4 * k + 28;
 export function rowCandidatesFn(): Fn {
   const fn = new Fn([I32, I32, I32, I32, I32, I32, I32, I32]);
   const [x, rows, width, k, blocks, cap, counts, cand] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [r, b, j, i, m, count, xr, br, cr, nb, base, idx] = Array.from({ length: 12 }, () => fn.local(I32)) as [
-    number, number, number, number, number, number, number, number, number, number, number, number,
-  ];
+  const L = (): number => fn.local(I32);
+  const [r, b, j, i, m, count, xr, br, cr, nb, base, idx] = [L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L(), L()];
   const [value, t] = [fn.local(F32), fn.local(F32)];
   const [tv, v] = [fn.local(V128), fn.local(V128)];
   // The row's list of its k largest block maxima, best first, kept in the first k places of its cand area.
