@@ -50,7 +50,8 @@ export interface Blas {
    * C = A·B (+ C when accumulate), row-major, at byte addresses: C is [M, N]; A is [M, K] ([K, M] when transA);
    * B is [K, N] ([N, K] when transB). One row of A or one column of B (M or N 1, K > 0) runs as cblas_sgemv:
    * cblas_sgemm then packs the whole other operand and runs at a few GFLOP/s (one sentence's decoding step). So do
-   * a few rows of A (fewer than GEMV_ROWS, not transA) against a B of GEMV_MIN_SIZE values or more, a gemv a row.
+   * a few rows of A (fewer than GEMV_ROWS, not transA) against a B of GEMV_MIN_SIZE values or more: gemv calls, a
+   * row at a time through each panel of B (GEMV_PANEL_VALUES).
    */
   sgemm(
     transA: boolean,
@@ -104,7 +105,7 @@ export const SMALL_PRODUCT = 1 << 22;
 export const SERVING_SMALL_PRODUCT = 16_000_000;
 
 /**
- * Products of fewer rows of A than this (and a B of at least GEMV_MIN_SIZE values) run as one sgemv a row. OpenBLAS's
+ * Products of fewer rows of A than this (and a B of at least GEMV_MIN_SIZE values) run as sgemv calls. OpenBLAS's
  * sgemm (Haswell kernels, 0.3.21) packs all of B whatever the rows, and computes fewer than 8 rows in edge kernels:
  * on one thread here, 5 × 256 × 6,565 (one sentence's beam-5 output layer on the Multi30K model) takes 622 µs as
  * one sgemm and 415 µs as five gemv calls (each reads B from cache), 3 rows 695 → 266 µs, 7 rows 832 → 575 µs,
