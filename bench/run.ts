@@ -15,12 +15,16 @@
 //   npm run bench -- --no-peer     the toolkit alone
 //   npm run bench -- --only small  one workload (number-words, small, small-attention, medium-256, standard, multi30k,
 //                                  softmax, pipeline, serve, page)
+//   npm run bench -- --openblas-core auto|keep|NAME
+//                                  OpenBLAS's kernel set for both sides: auto (default) measures which runs fastest
+//                                  here (bench/blasCore.ts), keep leaves OPENBLAS_CORETYPE as it is, NAME sets it
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { measurePipeline } from '../src/data/text/throughput.js';
 import { workloads } from './workloads.js';
+import { chooseOpenBlasCore, type CoreChoice } from './blasCore.js';
 
 const root = resolve(import.meta.dirname, '..');
 const shared = resolve(root, '../shared/corpora');
@@ -28,6 +32,31 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const noPeer = args.includes('--no-peer');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const coreArg = args.includes('--openblas-core') ? args[args.indexOf('--openblas-core') + 1] : 'auto';
+
+// Both sides (and the server of `--only serve`) load the same OpenBLAS, and inherit this process's environment: so
+// the kernel set chosen here is the one both run.
+function setOpenBlasCore(): CoreChoice | string | null {
+  if (only === 'page' || process.env['TRANSLATE_BLAS'] === 'none' || coreArg === 'keep') return null;
+  if (coreArg !== 'auto') {
+    process.env['OPENBLAS_CORETYPE'] = coreArg;
+    return coreArg ?? null;
+  }
+  process.stderr.write('bench: timing OpenBLAS kernel sets…\n');
+  const choice = chooseOpenBlasCore(root);
+  if (choice === null) return null;
+  if (choice.coretype === undefined) delete process.env['OPENBLAS_CORETYPE'];
+  else process.env['OPENBLAS_CORETYPE'] = choice.coretype;
+  const others = choice.trials
+    .map((t) => `${t.coretype === 'detected' ? `detected ${t.core}` : t.coretype} ${t.geomean.toFixed(0)}`)
+    .join(', ');
+  process.stderr.write(
+    `bench: OpenBLAS kernels for both sides: ${choice.core} (geometric mean µs of the probe's products: ${others}` +
+      `${choice.before !== undefined ? `; the environment had OPENBLAS_CORETYPE=${choice.before}` : ''})\n`,
+  );
+  return choice;
+}
+const openblasCore = setOpenBlasCore();
 // `--only serve`: the HTTP server under load (bench/serve.ts).
 if (only === 'serve') {
   await (await import('./serve.js')).runServeBench(args);
@@ -132,6 +161,7 @@ const report: Record<string, unknown> = {
   date: new Date().toISOString(),
   node: process.version,
   peer: peerProblem ?? 'pytorch',
+  openblas_core: openblasCore,
   workloads: {},
 };
 const lines: string[] = [];
