@@ -3,10 +3,10 @@
 //
 // OpenBLAS picks its kernels from the CPU it detects unless OPENBLAS_CORETYPE names a set. Some hosts set that
 // variable for every process (the AMD EPYC development machine sets Haswell: AVX2 kernels on a CPU with AVX-512);
-// there, on 2026-12-02, 320 × 128 × 1,000 on two threads took 490–575 µs with Haswell's kernels and 258–267 with the
-// detected Cooperlake's, in the toolkit and in PyTorch alike. So each candidate runs in its own process (a kernel set
-// the CPU cannot run dies there, not here) timing the bench's products through the toolkit's own Blas, and the
-// fastest by geometric mean wins.
+// there, on 2026-12-02, 320 × 128 × 1,000 on two threads took 551 µs with Haswell's kernels and 337–340 with the
+// detected Cooperlake's (this probe), and PyTorch's 475 against 291 (`a @ b`). So each candidate runs in its own
+// process (a kernel set the CPU cannot run dies there, not here) timing the bench's products through the toolkit's
+// own Blas, and the fastest by geometric mean wins.
 //
 //   node --import tsx bench/blasCore.ts     one probe under the current environment: prints {core, us} as JSON
 import { spawnSync } from 'node:child_process';

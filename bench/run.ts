@@ -51,7 +51,7 @@ function setOpenBlasCore(): CoreChoice | string | null {
     .map((t) => `${t.coretype === 'detected' ? `detected ${t.core}` : t.coretype} ${t.geomean.toFixed(0)}`)
     .join(', ');
   process.stderr.write(
-    `bench: OpenBLAS kernels for both sides: ${choice.core} (geometric mean µs of the probe's products: ${others}` +
+    `bench: OpenBLAS kernels for this run's processes: ${choice.core} (geometric mean µs of the probe's products: ${others}` +
       `${choice.before !== undefined ? `; the environment had OPENBLAS_CORETYPE=${choice.before}` : ''})\n`,
   );
   return choice;
