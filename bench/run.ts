@@ -32,7 +32,12 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const noPeer = args.includes('--no-peer');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
-const coreArg = args.includes('--openblas-core') ? args[args.indexOf('--openblas-core') + 1] : 'auto';
+const coreFlag = args.includes('--openblas-core') ? args[args.indexOf('--openblas-core') + 1] : 'auto';
+if (coreFlag === undefined || coreFlag.startsWith('-')) {
+  process.stderr.write('bench: --openblas-core needs auto, keep or a kernel set (e.g. SkylakeX)\n');
+  process.exit(2);
+}
+const coreArg: string = coreFlag;
 
 // Both sides (and the server of `--only serve`) load the same OpenBLAS, and inherit this process's environment: so
 // the kernel set chosen here is the one both run.
@@ -40,7 +45,7 @@ function setOpenBlasCore(): CoreChoice | string | null {
   if (only === 'page' || process.env['TRANSLATE_BLAS'] === 'none' || coreArg === 'keep') return null;
   if (coreArg !== 'auto') {
     process.env['OPENBLAS_CORETYPE'] = coreArg;
-    return coreArg ?? null;
+    return coreArg;
   }
   process.stderr.write('bench: timing OpenBLAS kernel sets…\n');
   const choice = chooseOpenBlasCore(root);

@@ -466,6 +466,8 @@ export async function runServeBench(args: string[]): Promise<void> {
         {
           date: new Date().toISOString(),
           node: process.version,
+          // The kernel set the server's OpenBLAS ran (npm run bench chooses it, bench/blasCore.ts).
+          openblas_coretype: process.env['OPENBLAS_CORETYPE'] ?? 'detected',
           models: specs,
           beam: beam ?? 'API default (5)',
           batching: batching ?? 'fixed (the default)',
