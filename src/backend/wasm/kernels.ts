@@ -4,7 +4,8 @@
 //   without it no model with embeddings trains on wasm.
 // - Slice, SplitV and Concat copy more than they need to (copyKernels.ts).
 // - GatherV2 checks each index through a closure and then gathers element by element; ours copies whole rows for
-//   the embedding case (axis 0, no batch dimensions) and hands every other case to the backend's own kernel.
+//   the embedding case (axis 0, no batch dimensions; a memory.copy a row in the SIMD module, copyWithin without it)
+//   and hands every other case to the backend's own kernel.
 // - ArgMax over the last axis (greedy decoding's pick, once per step over [batch, vocab]) runs at ~4 ns an element
 //   in the backend; ours is one vector pass over each row.
 // - Transpose runs at ~6 ns an element; ours (a swap of two axis groups, the only kind this toolkit makes) runs in
@@ -16,8 +17,8 @@
 // - Identity copies its input; tfjs runs it for every tensor a gradient keeps (~100 a training step). Tensors are
 //   immutable, so ours shares the buffer and counts a reference, as the backend's own Reshape (and the cpu
 //   backend's Identity) do.
-// Where the toolkit's SIMD module runs (backend/wasm/simdKernels.ts), UnsortedSegmentSum, ArgMax, Transpose and Tanh
-// run there; the rest are plain JavaScript over the heap: memory-bound copies, where JavaScript loses nothing.
+// Where the toolkit's SIMD module runs (backend/wasm/simdKernels.ts), UnsortedSegmentSum, GatherV2, ArgMax, Transpose
+// and Tanh run there; the rest are plain JavaScript over the heap: memory-bound copies of long runs.
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { simdKernels, heapOffset, type WasmBackendLike } from './binding.js';
@@ -115,13 +116,19 @@ function gatherV2(fallback: KernelFunc): KernelFunc {
     const b = backend as unknown as WasmBackendLike;
     const rowSize = x.shape.slice(1).reduce((a, c) => a * c, 1);
     const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-    gatherRowsValues(
-      b.typedArrayFromHeap(x),
-      x.shape[0]!,
-      rowSize,
-      b.typedArrayFromHeap(indices),
-      b.typedArrayFromHeap(out),
-    );
+    const simd = simdKernels(backend);
+    const ids = b.typedArrayFromHeap(indices);
+    if (simd !== null && ids instanceof Int32Array) {
+      // Checked here, copied by the SIMD module's gatherRows (a memory.copy a row).
+      const rows = x.shape[0]!;
+      for (const r of ids)
+        if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+      const rowBytes = rowSize * b.typedArrayFromHeap(x).BYTES_PER_ELEMENT;
+      const at = (t: TensorInfo) => heapOffset(backend, t);
+      simd.gatherRows(at(x), rowBytes, at(indices), ids.length, at(out));
+      return out;
+    }
+    gatherRowsValues(b.typedArrayFromHeap(x), x.shape[0]!, rowSize, ids, b.typedArrayFromHeap(out));
     return out;
   };
 }

@@ -365,6 +365,24 @@ describe('GatherV2 on wasm', () => {
     }
   });
 
+  it('gathers int32 and bool rows (4- and 1-byte values) and none, as the cpu backend does', async () => {
+    const ints = await onBoth(() =>
+      tf.gather(tf.tensor2d([1, -2, 3, 2147483647, -5, 6], [3, 2], 'int32'), tf.tensor1d([2, 1, 2], 'int32')),
+    );
+    expect(ints.wasm.values).toEqual(ints.cpu.values);
+    expect(ints.wasm.values).toEqual([
+      [-5, 6],
+      [3, 2147483647],
+      [-5, 6],
+    ]);
+    const bools = await onBoth(() =>
+      tf.gather(tf.tensor2d([1, 0, 0, 1, 1, 1], [3, 2], 'bool'), tf.tensor1d([1, 0, 2, 1], 'int32')),
+    );
+    expect(bools.wasm.values).toEqual(bools.cpu.values);
+    const none = await onBoth(() => tf.gather(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor1d([], 'int32')));
+    expect(none.wasm.shape).toEqual([0, 2]);
+  });
+
   it('gathers from a 1-D and a 3-D tensor (row size 1 and rows of matrices)', async () => {
     const one = await onBoth(() => tf.gather(tf.tensor1d([10, 11, 12, 13]), tf.tensor1d([3, 1, 3], 'int32')));
     expect(one.wasm.values).toEqual(one.cpu.values);
