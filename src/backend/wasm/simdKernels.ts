@@ -321,9 +321,10 @@ function gatherRowsFn(): Fn {
 }
 
 const KERNELS = {
-  gatherRows: gatherRowsFn, tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
+  tanh: tanhFn, addRows: addRowsFn, transpose: transposeFn, gruStep: gruStepFn, gruStepGrad: gruStepGradFn,
   adamStep: adamStepFn, segmentSum: segmentSumFn, argMaxRows: argMaxRowsFn, blockMaxRows: blockMaxRowsFn,
   expSumRows: expSumRowsFn, expRows: expRowsFn, scaleRows: scaleRowsFn, rowCandidates: rowCandidatesFn,
+  gatherRows: gatherRowsFn,
 } as const;
 
 /** The module's bytes: kernels importing `env.memory` (shared or not, as the backend's). */
