@@ -14,6 +14,7 @@ const KERNEL_NAMES = [
   'blockMaxRows',
   'expRows',
   'expSumRows',
+  'gatherRows',
   'gruStep',
   'gruStepGrad',
   'rowCandidates',
