@@ -87,6 +87,14 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+/** Throws GatherV2's error for the first index outside [0, rows). */
+function checkRowIndices(indices: ArrayLike<number>, rows: number): void {
+  for (let i = 0; i < indices.length; i++) {
+    const r = indices[i]!;
+    if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
+  }
+}
+
 /** Gathers whole rows: out[i, :] = x[indices[i], :]. Throws on an index out of range. */
 export function gatherRowsValues(
   x: Values,
@@ -95,13 +103,13 @@ export function gatherRowsValues(
   indices: ArrayLike<number>,
   out: Values,
 ): void {
+  checkRowIndices(indices, rows);
   // Where both lie in one buffer (the wasm heap), each row is one copyWithin, which makes no view (sliceValues).
   const bytes = x.BYTES_PER_ELEMENT;
   const heap = x.buffer === out.buffer && bytes === out.BYTES_PER_ELEMENT ? new Uint8Array(x.buffer) : null;
   const rowBytes = rowSize * bytes;
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i]!;
-    if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
     if (heap === null) out.set(x.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
     else heap.copyWithin(out.byteOffset + i * rowBytes, x.byteOffset + r * rowBytes, x.byteOffset + (r + 1) * rowBytes);
   }
@@ -114,21 +122,21 @@ function gatherV2(fallback: KernelFunc): KernelFunc {
     const { axis, batchDims } = attrs as { axis: number; batchDims: number };
     if (axis !== 0 || batchDims !== 0 || x.dtype === 'string' || x.shape.length === 0) return fallback(args);
     const b = backend as unknown as WasmBackendLike;
+    const rows = x.shape[0]!;
     const rowSize = x.shape.slice(1).reduce((a, c) => a * c, 1);
-    const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
     const simd = simdKernels(backend);
-    const ids = b.typedArrayFromHeap(indices);
-    if (simd !== null && ids instanceof Int32Array) {
-      // Checked here, copied by the SIMD module's gatherRows (a memory.copy a row).
-      const rows = x.shape[0]!;
-      for (const r of ids)
-        if (!(r >= 0 && r < rows)) throw new Error(`GatherV2: the index value ${r} is not in [0, ${rows - 1}]`);
-      const rowBytes = rowSize * b.typedArrayFromHeap(x).BYTES_PER_ELEMENT;
+    if (simd !== null && indices.dtype === 'int32') {
+      // Checked before the output is made (a failed gather leaves none behind), then copied by the SIMD module's
+      // gatherRows, a memory.copy a row.
+      checkRowIndices(b.typedArrayFromHeap(indices), rows);
+      const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
       const at = (t: TensorInfo) => heapOffset(backend, t);
-      simd.gatherRows(at(x), rowBytes, at(indices), ids.length, at(out));
+      const n = tf.util.sizeFromShape(indices.shape);
+      simd.gatherRows(at(x), rowSize * tf.util.bytesPerElement(x.dtype), at(indices), n, at(out));
       return out;
     }
-    gatherRowsValues(b.typedArrayFromHeap(x), x.shape[0]!, rowSize, ids, b.typedArrayFromHeap(out));
+    const out = b.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    gatherRowsValues(b.typedArrayFromHeap(x), rows, rowSize, b.typedArrayFromHeap(indices), b.typedArrayFromHeap(out));
     return out;
   };
 }
